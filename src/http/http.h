@@ -70,7 +70,7 @@ const http_header *http_request_header(const http_request *req, const char *name
 /* True if a comma-separated header value contains `token` (case-insensitive). */
 bool http_value_has_token(const char *value, size_t value_len, const char *token);
 
-/* Finds `key` in a query string "a=1&b=2". On success sets *val/*val_len to
+/* Finds `key` in a query string "a=1&b=2". On success sets *val and *val_len to
  * the raw (still percent-encoded) value and returns true. */
 bool http_query_get(const char *query, size_t query_len, const char *key, const char **val,
                     size_t *val_len);
