@@ -1,0 +1,194 @@
+/* Codecs for the transfer protocol (docs/protocol.md §3, §4).
+ * Control messages: UTF-8 JSON text, keys in the canonical order listed in
+ * the spec, no whitespace. Data messages: 16-byte big-endian header + bytes.
+ * Decoders validate every field; unknown keys are dropped. Pure functions. */
+
+import {
+  DATA_HEADER_LEN, DATA_TYPE, ERROR_CODES, MAX_CAPS, MAX_ERROR_MESSAGE, MAX_FILES,
+  MAX_FILE_SIZE, MAX_MIME_LEN, ProtocolError,
+  type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry,
+} from './types';
+
+const XFER_RE = /^[0-9a-f]{32}$/;
+const SHA_RE = /^[0-9a-f]{64}$/;
+const CAP_RE = /^[a-z0-9-]{1,32}$/;
+const MIME_RE = /^[\x20-\x7e]*$/;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+/* ---- encoding ---- */
+
+function fileOut(f: FileEntry) {
+  return { id: f.id, name: f.name, dir: f.dir, size: f.size, mime: f.mime };
+}
+function acceptOut(a: AcceptEntry) {
+  return a.offset > 0 ? { id: a.id, offset: a.offset, sha256: a.sha256 } : { id: a.id, offset: 0 };
+}
+
+/** Canonical JSON text of a control message (key order per the spec). */
+export function encodeControl(m: Control): string {
+  let o: Record<string, unknown>;
+  switch (m.t) {
+    case 'hello': o = { t: m.t, v: m.v, maxMsg: m.maxMsg, win: m.win, caps: [...m.caps] }; break;
+    case 'offer': o = { t: m.t, xfer: m.xfer, files: m.files.map(fileOut) }; break;
+    case 'accept': o = { t: m.t, xfer: m.xfer, files: m.files.map(acceptOut) }; break;
+    case 'decline': o = { t: m.t, xfer: m.xfer }; break;
+    case 'start': o = { t: m.t, xfer: m.xfer, file: m.file, offset: m.offset }; break;
+    case 'end': o = { t: m.t, xfer: m.xfer, file: m.file, sha256: m.sha256 }; break;
+    case 'ack': o = { t: m.t, xfer: m.xfer, file: m.file, bytes: m.bytes }; break;
+    case 'verified': o = { t: m.t, xfer: m.xfer, file: m.file }; break;
+    case 'cancel': o = { t: m.t, xfer: m.xfer }; break;
+    case 'error':
+      o = { t: m.t, code: m.code, message: m.message };
+      if (m.xfer !== undefined) o.xfer = m.xfer;
+      if (m.file !== undefined) o.file = m.file;
+      break;
+  }
+  return JSON.stringify(o);
+}
+
+export function encodeData(file: number, offset: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(DATA_HEADER_LEN + bytes.length);
+  writeDataHeader(out, file, offset);
+  out.set(bytes, DATA_HEADER_LEN);
+  return out;
+}
+
+export function writeDataHeader(out: Uint8Array, file: number, offset: number): void {
+  const v = new DataView(out.buffer, out.byteOffset, DATA_HEADER_LEN);
+  v.setUint8(0, DATA_TYPE);
+  v.setUint8(1, 0);
+  v.setUint16(2, 0);
+  v.setUint32(4, file);
+  v.setUint32(8, Math.floor(offset / 2 ** 32));
+  v.setUint32(12, offset >>> 0);
+}
+
+/* ---- decoding ---- */
+
+function bad(msg: string): never {
+  throw new ProtocolError('PROTOCOL', msg);
+}
+function u(o: Record<string, unknown>, k: string, max = MAX_FILE_SIZE): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) bad(`${k}: not an integer in range`);
+  return v;
+}
+function s(o: Record<string, unknown>, k: string, re?: RegExp, maxLen = 65536): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > maxLen || (re && !re.test(v))) bad(`${k}: bad string`);
+  return v;
+}
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`${what}: not an object`);
+  return v as Record<string, unknown>;
+}
+function arr(o: Record<string, unknown>, k: string, min: number, max: number): unknown[] {
+  const v = o[k];
+  if (!Array.isArray(v) || v.length < min || v.length > max) bad(`${k}: bad array`);
+  return v;
+}
+const FILE_ID_MAX = MAX_FILES - 1;
+
+/** Parses and validates one control message. Throws ProtocolError. */
+export function decodeControl(text: string): Control {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    bad('not JSON');
+  }
+  const o = obj(raw, 'message');
+  const t = s(o, 't', undefined, 16);
+  switch (t) {
+    case 'hello': {
+      const caps = arr(o, 'caps', 0, MAX_CAPS).map((c) => {
+        if (typeof c !== 'string' || !CAP_RE.test(c)) bad('caps: bad entry');
+        return c;
+      });
+      return { t, v: u(o, 'v', 65535), maxMsg: u(o, 'maxMsg', 2 ** 32 - 1), win: u(o, 'win'), caps };
+    }
+    case 'offer': {
+      const files = arr(o, 'files', 1, MAX_FILES).map((e, i): FileEntry => {
+        const f = obj(e, 'file');
+        const id = u(f, 'id', FILE_ID_MAX);
+        if (id !== i) bad('files: ids must be 0..n-1 in order');
+        return { id, name: s(f, 'name', undefined, 1024), dir: s(f, 'dir', undefined, 8192), size: u(f, 'size'), mime: s(f, 'mime', MIME_RE, MAX_MIME_LEN) };
+      });
+      return { t, xfer: s(o, 'xfer', XFER_RE), files };
+    }
+    case 'accept': {
+      let prev = -1;
+      const files = arr(o, 'files', 1, MAX_FILES).map((e): AcceptEntry => {
+        const f = obj(e, 'file');
+        const id = u(f, 'id', FILE_ID_MAX);
+        if (id <= prev) bad('files: ids must be increasing');
+        prev = id;
+        const offset = u(f, 'offset');
+        if (offset === 0) {
+          if (f.sha256 !== undefined) bad('sha256 without offset');
+          return { id, offset };
+        }
+        return { id, offset, sha256: s(f, 'sha256', SHA_RE) };
+      });
+      return { t, xfer: s(o, 'xfer', XFER_RE), files };
+    }
+    case 'decline':
+    case 'cancel':
+      return { t, xfer: s(o, 'xfer', XFER_RE) };
+    case 'start':
+      return { t, xfer: s(o, 'xfer', XFER_RE), file: u(o, 'file', FILE_ID_MAX), offset: u(o, 'offset') };
+    case 'end':
+      return { t, xfer: s(o, 'xfer', XFER_RE), file: u(o, 'file', FILE_ID_MAX), sha256: s(o, 'sha256', SHA_RE) };
+    case 'ack':
+      return { t, xfer: s(o, 'xfer', XFER_RE), file: u(o, 'file', FILE_ID_MAX), bytes: u(o, 'bytes') };
+    case 'verified':
+      return { t, xfer: s(o, 'xfer', XFER_RE), file: u(o, 'file', FILE_ID_MAX) };
+    case 'error': {
+      const code = s(o, 'code', /^[A-Z_]{1,32}$/);
+      const m: Control = {
+        t,
+        // Unknown codes from a newer peer are reported as INTERNAL.
+        code: (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL',
+        message: s(o, 'message', undefined, MAX_ERROR_MESSAGE),
+      };
+      if (o.xfer !== undefined) m.xfer = s(o, 'xfer', XFER_RE);
+      if (o.file !== undefined) {
+        if (m.xfer === undefined) bad('file without xfer');
+        m.file = u(o, 'file', FILE_ID_MAX);
+      }
+      return m;
+    }
+    default:
+      bad(`unknown message type`);
+  }
+}
+
+/** Parses a binary data message; `bytes` is a view into `msg`, not a copy. */
+export function decodeData(msg: Uint8Array): DataMsg {
+  if (msg.length <= DATA_HEADER_LEN) bad('data message without payload');
+  const v = new DataView(msg.buffer, msg.byteOffset, DATA_HEADER_LEN);
+  if (v.getUint8(0) !== DATA_TYPE) bad('unknown binary message type');
+  if (v.getUint8(1) !== 0 || v.getUint16(2) !== 0) bad('reserved bits set');
+  const file = v.getUint32(4);
+  if (file > FILE_ID_MAX) bad('file id out of range');
+  const hi = v.getUint32(8);
+  if (hi > 0x1fffff) bad('offset beyond 2^53-1');
+  const offset = hi * 2 ** 32 + v.getUint32(12);
+  return { file, offset, bytes: msg.subarray(DATA_HEADER_LEN) };
+}
+
+export function utf8Length(s: string): number {
+  return enc.encode(s).length;
+}
+export function utf8Encode(s: string): Uint8Array {
+  return enc.encode(s);
+}
+export function utf8Decode(b: Uint8Array): string {
+  try {
+    return dec.decode(b);
+  } catch {
+    bad('text message is not UTF-8');
+  }
+}

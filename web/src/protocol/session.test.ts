@@ -1,0 +1,250 @@
+import { describe, expect, it } from 'vitest';
+import { decodeControl, decodeData, encodeControl, encodeData } from './codec';
+import { Session } from './session';
+import { sha256Hex } from './sha256';
+import { run, SimPeer, type LoggedMessage } from './sim';
+import type { FileEntry } from './types';
+
+const XFER = 'fedcba9876543210fedcba9876543210';
+
+function rand(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+const FILES: FileEntry[] = [
+  { id: 0, name: 'big.bin', dir: 'folder', size: 300_000, mime: 'application/octet-stream' },
+  { id: 1, name: 'small.txt', dir: 'folder/sub', size: 1000, mime: 'text/plain' },
+  { id: 2, name: 'empty', dir: '', size: 0, mime: '' },
+];
+const CONTENTS = [rand(300_000, 1), rand(1000, 2), new Uint8Array(0)];
+const SOPTS = { maxMsg: 262144, win: 1 << 20, msgSize: 65536, readBlock: 100_000 };
+const ROPTS = { maxMsg: 32768, win: 65536 };
+
+function pair(files = FILES, contents = CONTENTS) {
+  const a = new SimPeer('A', SOPTS);
+  const b = new SimPeer('B', ROPTS);
+  a.setFiles(files, contents);
+  a.session.open();
+  b.session.open();
+  run(a, b);
+  expect(a.session.ready && b.session.ready).toBe(true);
+  return { a, b };
+}
+
+function dataBytes(log: LoggedMessage[], from: string) {
+  return log.filter((m) => m.from === from && m.msg.kind === 'binary').reduce((s, m) => s + (m.msg.data as Uint8Array).length - 16, 0);
+}
+
+describe('Session', () => {
+  it('transfers several files and both sides agree', () => {
+    const { a, b } = pair();
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, FILES);
+    run(a, b, { log });
+    CONTENTS.forEach((c, i) => expect(sha256Hex(b.stored[i])).toBe(sha256Hex(c)));
+    expect(a.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true, true]);
+    expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true, true]);
+    expect(a.eventsOf('transfer-done')).toHaveLength(1);
+    expect(b.eventsOf('transfer-done')).toHaveLength(1);
+    // data messages never exceed the receiver's maxMsg (32768)
+    for (const m of log) if (m.msg.kind === 'binary') expect(m.msg.data.length).toBeLessThanOrEqual(32768);
+    expect(dataBytes(log, 'A')).toBe(301_000);
+    // the last progress the sender saw is the full size of each file
+    const lastOut = new Map(a.eventsOf('progress').map((e) => [e.file, e.bytes]));
+    expect(lastOut.get(0)).toBe(300_000);
+  });
+
+  it('never has more than the receiver window in flight', () => {
+    const { a, b } = pair();
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, FILES);
+    run(a, b, { log });
+    let sent = 0;
+    const acked = new Map<number, number>();
+    for (const m of log) {
+      if (m.from === 'A' && m.msg.kind === 'binary') {
+        sent += m.msg.data.length - 16;
+        const ack = [...acked.values()].reduce((s, x) => s + x, 0);
+        expect(sent - ack).toBeLessThanOrEqual(ROPTS.win);
+      } else if (m.from === 'B' && m.msg.kind === 'text') {
+        const c = decodeControl(m.msg.data);
+        if (c.t === 'ack') acked.set(c.file, c.bytes);
+      }
+    }
+  });
+
+  it('partial accept sends only the chosen files', () => {
+    const { a, b } = pair();
+    b.acceptIds = [1];
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
+    expect(b.stored[0].length).toBe(0);
+    expect(a.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
+  it('decline', () => {
+    const { a, b } = pair();
+    b.autoAccept = false;
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    b.session.decline();
+    run(a, b);
+    expect(a.eventsOf('declined')).toHaveLength(1);
+    // a new offer is possible afterwards
+    a.session.offer('aa'.repeat(16), FILES);
+    b.autoAccept = true;
+    run(a, b);
+    expect(b.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
+  it('hash mismatch is reported on both sides and the file is not kept', () => {
+    const { a, b } = pair();
+    // Corrupt one data message in flight.
+    const orig = b.session.onBinary.bind(b.session);
+    let n = 0;
+    b.session.onBinary = (msg: Uint8Array) => {
+      if (n++ === 2) {
+        msg = msg.slice();
+        msg[100] ^= 1;
+      }
+      orig(msg);
+    };
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    const bad = b.eventsOf('file-done').find((e) => e.file === 0)!;
+    expect(bad.ok).toBe(false);
+    expect(bad.code).toBe('HASH_MISMATCH');
+    expect(b.stored[0].length).toBe(0);
+    expect(a.eventsOf('file-done').find((e) => e.file === 0)!.code).toBe('HASH_MISMATCH');
+    expect(b.eventsOf('file-done').filter((e) => e.ok).map((e) => e.file)).toEqual([1, 2]);
+    expect(a.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
+  it('resumes after a dropped connection from the proven prefix', () => {
+    const { a, b } = pair();
+    const log1: LoggedMessage[] = [];
+    a.session.offer(XFER, FILES);
+    run(a, b, { log: log1, cutAfter: 5 }); // offer, start, 3 data messages
+    const held = b.stored[0].length;
+    expect(held).toBe(3 * (32768 - 16));
+    a.reconnect(SOPTS);
+    b.reconnect(ROPTS);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    const log2: LoggedMessage[] = [];
+    a.session.offer(XFER, FILES);
+    run(a, b, { log: log2 });
+    const acc = decodeControl((log2.find((m) => m.from === 'B')!.msg as { data: string }).data);
+    expect(acc).toMatchObject({ t: 'accept', files: [{ id: 0, offset: held, sha256: sha256Hex(CONTENTS[0].subarray(0, held)) }, { id: 1, offset: 0 }, { id: 2, offset: 0 }] });
+    expect(dataBytes(log2, 'A')).toBe(300_000 - held + 1000);
+    CONTENTS.forEach((c, i) => expect(sha256Hex(b.stored[i])).toBe(sha256Hex(c)));
+  });
+
+  it('restarts from 0 when the prefix does not match (file changed on the sender)', () => {
+    const { a, b } = pair();
+    a.session.offer(XFER, FILES);
+    run(a, b, { cutAfter: 5 });
+    const changed = [rand(300_000, 99), CONTENTS[1], CONTENTS[2]];
+    a.setFiles(FILES, changed);
+    a.reconnect(SOPTS);
+    b.reconnect(ROPTS);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    const log2: LoggedMessage[] = [];
+    a.session.offer(XFER, FILES);
+    run(a, b, { log: log2 });
+    const start = log2.map((m) => (m.msg.kind === 'text' ? decodeControl(m.msg.data) : null)).find((c) => c?.t === 'start');
+    expect(start).toMatchObject({ file: 0, offset: 0 });
+    changed.forEach((c, i) => expect(sha256Hex(b.stored[i])).toBe(sha256Hex(c)));
+  });
+
+  it('sender cancel stops the transfer on both sides', () => {
+    const { a, b } = pair();
+    a.session.offer(XFER, FILES);
+    run(a, b, { cutAfter: 3 });
+    a.session.cancel(XFER);
+    run(a, b);
+    expect(a.eventsOf('cancelled')[0]).toMatchObject({ dir: 'out', byPeer: false });
+    expect(b.eventsOf('cancelled')[0]).toMatchObject({ dir: 'in', byPeer: true });
+    expect(b.eventsOf('close').some((e) => !e.ok)).toBe(true);
+    expect(a.session.isClosed || b.session.isClosed).toBe(false);
+  });
+
+  it('receiver cancel: data already in flight is dropped quietly', () => {
+    const { a, b } = pair();
+    a.session.offer(XFER, FILES);
+    // deliver the offer; B accepts; A produces a window of data
+    run(a, b, { cutAfter: 1 });
+    b.session.cancel(XFER);
+    // A's data (sent before it saw the cancel) still reaches B
+    a.pump();
+    for (const m of a.session.takeOutput()) {
+      if (m.kind === 'text') b.session.onText(m.data);
+      else b.session.onBinary(m.data);
+    }
+    run(b, a);
+    expect(b.session.isClosed).toBe(false);
+    expect(a.session.isClosed).toBe(false);
+    expect(a.eventsOf('cancelled')[0]).toMatchObject({ dir: 'out', byPeer: true });
+    // the session is still usable
+    a.session.offer('bb'.repeat(16), FILES);
+    run(a, b);
+    expect(b.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
+  it('refuses an offer with an unsafe path', () => {
+    const { a, b } = pair();
+    const evil = [{ id: 0, name: 'passwd', dir: '../../etc', size: 1, mime: '' }];
+    a.setFiles(evil, [new Uint8Array(1)]);
+    a.session.offer(XFER, evil);
+    run(a, b);
+    expect(b.eventsOf('offer')).toHaveLength(0);
+    expect(b.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
+    expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
+  });
+
+  it('a read error fails that file only', () => {
+    const { a, b } = pair();
+    a.readError = (file, offset) => (file === 0 && offset > 0 ? 'disk gone' : null);
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
+    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
+  });
+
+  it('protocol violations are fatal and answered with an error', () => {
+    const s = new Session();
+    s.open();
+    s.takeOutput();
+    s.onBinary(encodeData(0, 0, new Uint8Array(4)));
+    expect(s.isClosed).toBe(true);
+    expect(decodeControl((s.takeOutput()[0] as { data: string }).data)).toMatchObject({ t: 'error', code: 'PROTOCOL' });
+
+    const r = new Session({ maxMsg: 16384, win: 65536 });
+    r.onText(encodeControl({ t: 'hello', v: 1, maxMsg: 65536, win: 65536, caps: [] }));
+    r.onBinary(new Uint8Array(20000));
+    expect(r.takeEvents().at(-1)).toMatchObject({ type: 'fatal', code: 'TOO_BIG' });
+
+    const q = new Session();
+    q.onText(encodeControl({ t: 'hello', v: 1, maxMsg: 1000, win: 65536, caps: [] }));
+    expect(q.isClosed).toBe(true);
+  });
+
+  it('data at the wrong offset is fatal', () => {
+    const { a, b } = pair();
+    a.session.offer(XFER, FILES);
+    run(a, b, { cutAfter: 2 }); // offer, start
+    b.session.onBinary(encodeData(0, 5, new Uint8Array(10)));
+    expect(b.session.isClosed).toBe(true);
+    expect(decodeData(encodeData(0, 5, new Uint8Array(10))).offset).toBe(5);
+  });
+});

@@ -1,0 +1,748 @@
+/* Sans-I/O transfer engine: one Session per data channel (docs/protocol.md §5).
+ *
+ * The caller owns the channel, the files and the clock. It feeds received
+ * messages in (onText/onBinary), results of reads and writes it was asked to
+ * do (readDone, written, closed), and takes out messages to send
+ * (takeOutput) and events for the UI and the storage layer (takeEvents).
+ * Either side may offer; one outgoing and one incoming transfer at a time.
+ * Incoming progress lives in an IncomingTransfer that outlives the session,
+ * so that a new connection can resume it. */
+
+import { decodeControl, decodeData, encodeControl, encodeData, utf8Length } from './codec';
+import { manifestProblem } from './paths';
+import { createHasher, type Hasher } from './sha256';
+import {
+  DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MIN_MAX_MSG, PROTOCOL_VERSION,
+  ProtocolError,
+  type AcceptEntry, type Control, type ErrorCode, type FileEntry, type Hello,
+} from './types';
+
+export interface SessionOptions {
+  /** Largest message we accept (our SCTP max-message-size). */
+  maxMsg?: number;
+  /** Bytes the peer may have in flight to us beyond what we wrote. */
+  win?: number;
+  /** Preferred size of an outgoing data message, header included. */
+  msgSize?: number;
+  /** Largest message the transport lets us send (RTCSctpTransport.maxMessageSize). */
+  sendLimit?: number;
+  /** Bytes asked for per read request. */
+  readBlock?: number;
+  caps?: string[];
+}
+
+export type Output = { kind: 'text'; data: string } | { kind: 'binary'; data: Uint8Array };
+
+export type Dir = 'in' | 'out';
+export type SessionEvent =
+  | { type: 'ready'; peer: Hello; msgSize: number }
+  | { type: 'offer'; xfer: string; files: FileEntry[] }
+  | { type: 'accepted'; xfer: string; files: number[] }
+  | { type: 'declined'; xfer: string }
+  | { type: 'open'; xfer: string; file: number; offset: number }
+  | { type: 'write'; xfer: string; file: number; offset: number; bytes: Uint8Array }
+  | { type: 'close'; xfer: string; file: number; ok: boolean }
+  | { type: 'progress'; dir: Dir; xfer: string; file: number; bytes: number }
+  | { type: 'file-done'; dir: Dir; xfer: string; file: number; ok: boolean; code?: ErrorCode; message?: string }
+  | { type: 'transfer-done'; dir: Dir; xfer: string }
+  | { type: 'cancelled'; dir: Dir; xfer: string; byPeer: boolean }
+  | { type: 'transfer-error'; dir: Dir; xfer: string; code: ErrorCode; message: string; byPeer: boolean }
+  | { type: 'fatal'; code: ErrorCode; message: string; byPeer: boolean };
+
+export interface ReadRequest {
+  xfer: string;
+  file: number;
+  offset: number;
+  length: number;
+}
+
+/* ---- receiver state that survives a dropped connection ---- */
+
+type InStatus = 'idle' | 'accepted' | 'receiving' | 'ended' | 'closing' | 'verified' | 'failed';
+interface InFile {
+  status: InStatus;
+  received: number; // bytes hashed (arrived in order)
+  written: number; // bytes the storage layer confirmed
+  hasher: Hasher;
+  lastAck: number;
+  resumeAt: number; // offset we asked to resume at in this session
+}
+
+export class IncomingTransfer {
+  readonly files: InFile[];
+  constructor(
+    readonly xfer: string,
+    readonly manifest: FileEntry[],
+  ) {
+    this.files = manifest.map(() => ({ status: 'idle', received: 0, written: 0, hasher: createHasher(), lastAck: 0, resumeAt: 0 }));
+  }
+  sameManifest(files: FileEntry[]): boolean {
+    return files.length === this.manifest.length && files.every((f, i) => {
+      const m = this.manifest[i];
+      return f.name === m.name && f.dir === m.dir && f.size === m.size && f.mime === m.mime;
+    });
+  }
+  /** Bytes held of file i (for progress display). */
+  held(i: number): number {
+    return this.files[i].written;
+  }
+  isFinished(i: number): boolean {
+    return this.files[i].status === 'verified';
+  }
+}
+
+/* ---- sender state, per session ---- */
+
+type OutStatus = 'skipped' | 'queued' | 'prefix' | 'sending' | 'ended' | 'verified' | 'failed';
+interface OutFile {
+  entry: FileEntry;
+  status: OutStatus;
+  resumeAt: number;
+  resumeSha?: string;
+  prefixPos: number;
+  start: number;
+  sent: number;
+  acked: number;
+  hasher: Hasher;
+}
+interface Outgoing {
+  xfer: string;
+  files: OutFile[];
+  state: 'offered' | 'active' | 'done' | 'declined' | 'cancelled' | 'failed';
+  cur: number;
+  pending: ReadRequest | null;
+  inflight: number; // sent but not acknowledged, all files
+}
+
+export class Session {
+  readonly maxMsg: number;
+  readonly win: number;
+  private readonly prefMsg: number;
+  private readonly sendLimit: number;
+  private readonly readBlock: number;
+  private readonly caps: string[];
+  private peer: Hello | null = null;
+  private msgSize = 0;
+  private out: Outgoing | null = null;
+  private inc: IncomingTransfer | null = null;
+  private incState: 'none' | 'offered' | 'active' = 'none';
+  private pendingOffer: FileEntry[] | null = null;
+  private pendingXfer = '';
+  private inCur = -1;
+  private dropData = false; // after a local cancel/failure: stale data still in flight
+  private dropFile = -1;
+  private stale = new Set<string>();
+  private outputs: Output[] = [];
+  private events: SessionEvent[] = [];
+  private dead = false;
+
+  constructor(opts: SessionOptions = {}) {
+    this.maxMsg = opts.maxMsg ?? 262144;
+    this.win = opts.win ?? DEFAULT_WINDOW;
+    this.prefMsg = opts.msgSize ?? DEFAULT_MSG_SIZE;
+    this.sendLimit = opts.sendLimit ?? Number.MAX_SAFE_INTEGER;
+    this.readBlock = opts.readBlock ?? 1024 * 1024;
+    this.caps = opts.caps ?? ['resume'];
+    if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
+    if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
+  }
+
+  /* ---- plumbing ---- */
+
+  takeOutput(): Output[] {
+    const o = this.outputs;
+    this.outputs = [];
+    return o;
+  }
+  takeEvents(): SessionEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+  get ready(): boolean {
+    return this.peer !== null && !this.dead;
+  }
+  get isClosed(): boolean {
+    return this.dead;
+  }
+  get dataMsgSize(): number {
+    return this.msgSize;
+  }
+  private send(m: Control): void {
+    this.outputs.push({ kind: 'text', data: encodeControl(m) });
+  }
+  private emit(e: SessionEvent): void {
+    this.events.push(e);
+  }
+  private fail(code: ErrorCode, message: string): void {
+    if (this.dead) return;
+    this.send({ t: 'error', code, message });
+    this.emit({ type: 'fatal', code, message, byPeer: false });
+    this.dead = true;
+  }
+
+  /** Call once when the channel opens: queues our hello. */
+  open(): void {
+    this.send({ t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps });
+  }
+
+  /** The channel closed: nothing more can be sent. Incoming state stays resumable. */
+  shutdown(): void {
+    this.dead = true;
+    if (this.inc) for (const f of this.inc.files) if (f.status === 'accepted' || f.status === 'receiving') f.status = 'idle';
+  }
+
+  onText(text: string): void {
+    if (this.dead) return;
+    try {
+      if (utf8Length(text) > this.maxMsg) throw new ProtocolError('TOO_BIG', 'control message over maxMsg');
+      this.handle(decodeControl(text));
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  onBinary(msg: Uint8Array): void {
+    if (this.dead) return;
+    try {
+      if (msg.length > this.maxMsg) throw new ProtocolError('TOO_BIG', 'data message over maxMsg');
+      if (!this.peer) throw new ProtocolError('PROTOCOL', 'data before hello');
+      this.onData(msg);
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  private caught(e: unknown): void {
+    if (e instanceof ProtocolError) this.fail(e.code, e.message);
+    else this.fail('INTERNAL', e instanceof Error ? e.message : String(e));
+  }
+
+  private handle(m: Control): void {
+    if (!this.peer) {
+      if (m.t === 'error') return this.peerFatal(m.code, m.message);
+      if (m.t !== 'hello') throw new ProtocolError('PROTOCOL', 'first message must be hello');
+      if (m.v < 1) throw new ProtocolError('VERSION', 'no common version');
+      if (m.maxMsg < MIN_MAX_MSG) throw new ProtocolError('PROTOCOL', 'maxMsg below 16384');
+      if (m.win < m.maxMsg) throw new ProtocolError('PROTOCOL', 'win below maxMsg');
+      this.peer = m;
+      this.msgSize = Math.max(MIN_MAX_MSG, Math.min(this.prefMsg, m.maxMsg, this.sendLimit));
+      this.emit({ type: 'ready', peer: m, msgSize: this.msgSize });
+      return;
+    }
+    switch (m.t) {
+      case 'hello':
+        throw new ProtocolError('PROTOCOL', 'second hello');
+      case 'offer':
+        return this.onOffer(m.xfer, m.files);
+      case 'accept':
+        return this.onAccept(m.xfer, m.files);
+      case 'decline':
+        return this.onDecline(m.xfer);
+      case 'start':
+        return this.onStart(m.xfer, m.file, m.offset);
+      case 'end':
+        return this.onEnd(m.xfer, m.file, m.sha256);
+      case 'ack':
+        return this.onAck(m.xfer, m.file, m.bytes);
+      case 'verified':
+        return this.onVerified(m.xfer, m.file);
+      case 'cancel':
+        return this.onCancel(m.xfer);
+      case 'error':
+        return this.onError(m.code, m.message, m.xfer, m.file);
+    }
+  }
+
+  private peerFatal(code: ErrorCode, message: string): void {
+    this.emit({ type: 'fatal', code, message, byPeer: true });
+    this.dead = true;
+  }
+
+  /* ================= sender ================= */
+
+  /** Offers files to the peer. Throws if not ready, busy, or the offer does not fit in one message. */
+  offer(xfer: string, files: FileEntry[]): void {
+    if (!this.ready) throw new Error('session not ready');
+    if (this.out && (this.out.state === 'offered' || this.out.state === 'active')) throw new Error('an outgoing transfer is active');
+    const msg = encodeControl({ t: 'offer', xfer, files });
+    if (utf8Length(msg) > this.peer!.maxMsg) throw new RangeError('manifest does not fit in one message');
+    this.out = {
+      xfer,
+      state: 'offered',
+      cur: -1,
+      pending: null,
+      inflight: 0,
+      files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, sent: 0, acked: 0, hasher: createHasher() })),
+    };
+    this.outputs.push({ kind: 'text', data: msg });
+  }
+
+  private outFor(xfer: string): Outgoing | null {
+    return this.out && this.out.xfer === xfer && (this.out.state === 'offered' || this.out.state === 'active') ? this.out : null;
+  }
+
+  private onAccept(xfer: string, entries: AcceptEntry[]): void {
+    const o = this.outFor(xfer);
+    if (!o) {
+      if (this.stale.has(xfer)) return;
+      throw new ProtocolError('PROTOCOL', 'accept for no offered transfer');
+    }
+    if (o.state !== 'offered') throw new ProtocolError('PROTOCOL', 'second accept');
+    for (const a of entries) {
+      if (a.id >= o.files.length) throw new ProtocolError('PROTOCOL', 'accept of unknown file');
+      const f = o.files[a.id];
+      f.status = 'queued';
+      f.resumeAt = a.offset;
+      f.resumeSha = a.sha256;
+    }
+    o.state = 'active';
+    this.emit({ type: 'accepted', xfer, files: entries.map((a) => a.id) });
+    this.advance(o);
+  }
+
+  private onDecline(xfer: string): void {
+    const o = this.outFor(xfer);
+    if (!o) {
+      if (this.stale.has(xfer)) return;
+      throw new ProtocolError('PROTOCOL', 'decline for no offered transfer');
+    }
+    if (o.state !== 'offered') throw new ProtocolError('PROTOCOL', 'decline after accept');
+    o.state = 'declined';
+    this.emit({ type: 'declined', xfer });
+  }
+
+  /* Moves to the next queued file: prefix check for a resume, or start at 0. */
+  private advance(o: Outgoing): void {
+    for (;;) {
+      const next = o.files.findIndex((f, i) => i > o.cur && f.status === 'queued');
+      if (next < 0) {
+        o.cur = o.files.length;
+        this.checkOutDone(o);
+        return;
+      }
+      o.cur = next;
+      const f = o.files[next];
+      if (f.resumeAt > 0 && f.resumeAt <= f.entry.size && f.resumeSha) {
+        f.status = 'prefix';
+        f.prefixPos = 0;
+        return;
+      }
+      this.startFile(o, f, 0);
+      if ((f.status as OutStatus) === 'sending') return; // else it was empty and has ended
+    }
+  }
+
+  private startFile(o: Outgoing, f: OutFile, offset: number): void {
+    if (offset === 0) f.hasher = createHasher();
+    f.start = f.sent = f.acked = offset;
+    f.status = 'sending';
+    this.send({ t: 'start', xfer: o.xfer, file: f.entry.id, offset });
+    this.maybeEnd(o, f);
+  }
+
+  private maybeEnd(o: Outgoing, f: OutFile): void {
+    if (f.sent === f.entry.size) {
+      f.status = 'ended';
+      this.send({ t: 'end', xfer: o.xfer, file: f.entry.id, sha256: f.hasher.peekHex() });
+    }
+  }
+
+  /** Next read the caller should perform, or null (nothing to do, window full, or a read outstanding). */
+  nextRead(): ReadRequest | null {
+    const o = this.out;
+    if (this.dead || !o || o.state !== 'active' || o.pending || o.cur >= o.files.length) return null;
+    const f = o.files[o.cur];
+    let length: number;
+    let offset: number;
+    if (f.status === 'prefix') {
+      offset = f.prefixPos;
+      length = Math.min(this.readBlock, f.resumeAt - f.prefixPos);
+    } else if (f.status === 'sending') {
+      offset = f.sent;
+      const payload = this.msgSize - DATA_HEADER_LEN;
+      const remaining = f.entry.size - f.sent;
+      const avail = this.peer!.win - o.inflight;
+      length = remaining <= avail ? Math.min(this.readBlock, remaining) : Math.min(this.readBlock, Math.floor(avail / payload) * payload);
+      if (length <= 0) return null;
+    } else return null;
+    o.pending = { xfer: o.xfer, file: f.entry.id, offset, length };
+    return o.pending;
+  }
+
+  /** Result of the outstanding read. */
+  readDone(req: ReadRequest, bytes: Uint8Array): void {
+    const o = this.out;
+    if (!o || o.pending !== req) return; // transfer cancelled meanwhile
+    o.pending = null;
+    if (this.dead || o.state !== 'active') return;
+    if (bytes.length !== req.length) return this.readFailed(req, 'short read (file changed?)');
+    const f = o.files[req.file];
+    f.hasher.update(bytes);
+    if (f.status === 'prefix') {
+      f.prefixPos += bytes.length;
+      if (f.prefixPos === f.resumeAt) {
+        if (f.hasher.peekHex() === f.resumeSha) this.startFile(o, f, f.resumeAt);
+        else this.startFile(o, f, 0);
+        if ((f.status as OutStatus) === 'ended') this.advance(o);
+      }
+      return;
+    }
+    if (f.status !== 'sending') return; // failed by the peer meanwhile
+    const payload = this.msgSize - DATA_HEADER_LEN;
+    for (let p = 0; p < bytes.length; p += payload) {
+      const chunk = bytes.subarray(p, Math.min(p + payload, bytes.length));
+      this.outputs.push({ kind: 'binary', data: encodeData(f.entry.id, f.sent, chunk) });
+      f.sent += chunk.length;
+    }
+    o.inflight += bytes.length;
+    this.maybeEnd(o, f);
+    if ((f.status as OutStatus) === 'ended') this.advance(o);
+  }
+
+  readFailed(req: ReadRequest, message: string): void {
+    const o = this.out;
+    if (!o || o.pending !== req) return;
+    o.pending = null;
+    if (this.dead || o.state !== 'active') return;
+    const f = o.files[req.file];
+    this.send({ t: 'error', code: 'READ_ERROR', message, xfer: o.xfer, file: f.entry.id });
+    this.outFileFailed(o, f, 'READ_ERROR', message);
+    this.advance(o);
+  }
+
+  private outFileFailed(o: Outgoing, f: OutFile, code: ErrorCode, message: string): void {
+    o.inflight -= f.sent - f.acked; // release its window share
+    f.acked = f.sent;
+    f.status = 'failed';
+    this.emit({ type: 'file-done', dir: 'out', xfer: o.xfer, file: f.entry.id, ok: false, code, message });
+  }
+
+  private outFile(xfer: string, file: number, what: string): [Outgoing, OutFile] | null {
+    const o = this.outFor(xfer);
+    if (!o) {
+      if (this.stale.has(xfer)) return null;
+      throw new ProtocolError('PROTOCOL', `${what} for unknown transfer`);
+    }
+    const f = o.files[file];
+    if (o.state !== 'active' || !f || (f.status !== 'sending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', `${what} for a file not being sent`);
+    return [o, f];
+  }
+
+  private onAck(xfer: string, file: number, bytes: number): void {
+    const r = this.outFile(xfer, file, 'ack');
+    if (!r) return;
+    const [o, f] = r;
+    if (bytes < f.acked || bytes > f.sent) throw new ProtocolError('PROTOCOL', 'ack out of range');
+    o.inflight -= bytes - f.acked;
+    f.acked = bytes;
+    this.emit({ type: 'progress', dir: 'out', xfer, file, bytes });
+  }
+
+  private onVerified(xfer: string, file: number): void {
+    const r = this.outFile(xfer, file, 'verified');
+    if (!r) return;
+    const [o, f] = r;
+    if (f.status !== 'ended') throw new ProtocolError('PROTOCOL', 'verified before end');
+    o.inflight -= f.sent - f.acked;
+    f.acked = f.sent;
+    f.status = 'verified';
+    this.emit({ type: 'progress', dir: 'out', xfer, file, bytes: f.entry.size });
+    this.emit({ type: 'file-done', dir: 'out', xfer, file, ok: true });
+    this.checkOutDone(o);
+  }
+
+  private checkOutDone(o: Outgoing): void {
+    if (o.state !== 'active' || o.cur < o.files.length) return;
+    if (o.files.every((f) => f.status === 'skipped' || f.status === 'verified' || f.status === 'failed')) {
+      o.state = 'done';
+      this.stale.add(o.xfer);
+      this.emit({ type: 'transfer-done', dir: 'out', xfer: o.xfer });
+    }
+  }
+
+  /* ================= receiver ================= */
+
+  private onOffer(xfer: string, files: FileEntry[]): void {
+    if (this.incState !== 'none') {
+      this.send({ t: 'decline', xfer }); // one incoming transfer at a time
+      return;
+    }
+    const problem = manifestProblem(files);
+    if (problem) {
+      const message = `unsafe path: ${problem}`;
+      this.send({ t: 'error', code: 'UNSAFE_PATH', message, xfer });
+      this.stale.add(xfer);
+      this.emit({ type: 'transfer-error', dir: 'in', xfer, code: 'UNSAFE_PATH', message, byPeer: false });
+      return;
+    }
+    this.stale.delete(xfer);
+    this.incState = 'offered';
+    this.pendingXfer = xfer;
+    this.pendingOffer = files;
+    this.emit({ type: 'offer', xfer, files });
+  }
+
+  /** Accepts the pending offer into `inc` (new, or kept from an interrupted session with the same
+   *  manifest: then its held prefixes are offered for resume). `ids` defaults to every file not
+   *  already verified. */
+  accept(inc: IncomingTransfer, ids?: number[]): void {
+    if (this.incState !== 'offered' || inc.xfer !== this.pendingXfer || !inc.sameManifest(this.pendingOffer!)) throw new Error('no matching offer');
+    const want = (ids ?? inc.manifest.map((f) => f.id)).filter((i) => i >= 0 && i < inc.files.length && inc.files[i].status !== 'verified');
+    want.sort((a, b) => a - b);
+    if (want.length === 0) return this.decline();
+    const entries: AcceptEntry[] = want.map((id) => {
+      const f = inc.files[id];
+      f.status = 'accepted';
+      // Resume only from bytes that are both hashed and stored.
+      if (f.received > 0 && f.received === f.written) {
+        f.resumeAt = f.received;
+        return { id, offset: f.received, sha256: f.hasher.peekHex() };
+      }
+      f.resumeAt = 0;
+      return { id, offset: 0 };
+    });
+    this.inc = inc;
+    this.incState = 'active';
+    this.inCur = -1;
+    this.dropData = false;
+    this.dropFile = -1;
+    this.pendingOffer = null;
+    this.send({ t: 'accept', xfer: inc.xfer, files: entries });
+  }
+
+  decline(): void {
+    if (this.incState !== 'offered') throw new Error('no offer to decline');
+    this.send({ t: 'decline', xfer: this.pendingXfer });
+    this.stale.add(this.pendingXfer);
+    this.incState = 'none';
+    this.pendingOffer = null;
+  }
+
+  private incFor(xfer: string, what: string): IncomingTransfer | null {
+    if (this.incState === 'active' && this.inc && this.inc.xfer === xfer) return this.inc;
+    if (this.stale.has(xfer)) return null;
+    throw new ProtocolError('PROTOCOL', `${what} for unknown transfer`);
+  }
+
+  private onStart(xfer: string, file: number, offset: number): void {
+    const inc = this.incFor(xfer, 'start');
+    if (!inc) return;
+    const f = inc.files[file];
+    if (!f || f.status !== 'accepted' || file <= this.inCur) throw new ProtocolError('PROTOCOL', 'start of a file not accepted or out of order');
+    if (this.inCur >= 0 && inc.files[this.inCur].status === 'receiving') throw new ProtocolError('PROTOCOL', 'start before previous end');
+    if (offset !== 0 && offset !== f.resumeAt) throw new ProtocolError('PROTOCOL', 'start offset is neither 0 nor the resume offset');
+    if (offset === 0) {
+      f.hasher = createHasher();
+      f.received = f.written = 0;
+    }
+    f.lastAck = offset;
+    f.status = 'receiving';
+    this.inCur = file;
+    this.dropData = false;
+    this.emit({ type: 'open', xfer, file, offset });
+  }
+
+  private onData(msg: Uint8Array): void {
+    const d = decodeData(msg);
+    const inc = this.inc;
+    const f = inc && this.incState === 'active' && d.file === this.inCur ? inc.files[d.file] : undefined;
+    if (!inc || !f || f.status !== 'receiving') {
+      if (this.dropData || d.file === this.dropFile) return; // in flight before our cancel/error
+      throw new ProtocolError('PROTOCOL', 'data for no file being received');
+    }
+    if (d.offset !== f.received) throw new ProtocolError('PROTOCOL', 'data offset is not the next byte');
+    if (d.offset + d.bytes.length > inc.manifest[d.file].size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
+    f.hasher.update(d.bytes);
+    f.received += d.bytes.length;
+    this.emit({ type: 'write', xfer: inc.xfer, file: d.file, offset: d.offset, bytes: d.bytes });
+  }
+
+  private onEnd(xfer: string, file: number, sha: string): void {
+    const inc = this.incFor(xfer, 'end');
+    if (!inc) return;
+    if (file === this.dropFile) return;
+    const f = inc.files[file];
+    if (!f || file !== this.inCur || f.status !== 'receiving') throw new ProtocolError('PROTOCOL', 'end of a file not being received');
+    if (f.received !== inc.manifest[file].size) throw new ProtocolError('PROTOCOL', 'end before all bytes');
+    if (f.hasher.peekHex() !== sha) {
+      const message = `SHA-256 mismatch for ${inc.manifest[file].name}`;
+      this.send({ t: 'error', code: 'HASH_MISMATCH', message, xfer, file });
+      f.status = 'failed';
+      f.received = f.written = 0;
+      f.hasher = createHasher();
+      this.emit({ type: 'close', xfer, file, ok: false });
+      this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code: 'HASH_MISMATCH', message });
+      this.checkInDone(inc);
+      return;
+    }
+    f.status = 'ended';
+    this.maybeClose(inc, file);
+  }
+
+  /** The storage layer has written file `file` up to byte `upTo`. */
+  written(xfer: string, file: number, upTo: number): void {
+    const inc = this.inc;
+    if (!inc || inc.xfer !== xfer || this.incState !== 'active') return;
+    const f = inc.files[file];
+    if (f.status !== 'receiving' && f.status !== 'ended') return;
+    f.written = upTo;
+    this.emit({ type: 'progress', dir: 'in', xfer, file, bytes: upTo });
+    const step = Math.min(MAX_ACK_STEP, Math.floor(this.win / 4));
+    if (!this.dead && (upTo - f.lastAck >= step || upTo === inc.manifest[file].size)) {
+      f.lastAck = upTo;
+      this.send({ t: 'ack', xfer, file, bytes: upTo });
+    }
+    this.maybeClose(inc, file);
+  }
+
+  private maybeClose(inc: IncomingTransfer, file: number): void {
+    const f = inc.files[file];
+    if (f.status === 'ended' && f.written === inc.manifest[file].size) {
+      f.status = 'closing';
+      this.emit({ type: 'close', xfer: inc.xfer, file, ok: true });
+    }
+  }
+
+  /** The storage layer finished a `close` event; `ok` false means committing failed. */
+  closed(xfer: string, file: number, ok: boolean, message = 'could not store the file'): void {
+    const inc = this.inc;
+    if (!inc || inc.xfer !== xfer || this.incState !== 'active') return;
+    const f = inc.files[file];
+    if (f.status !== 'closing') return;
+    if (ok) {
+      f.status = 'verified';
+      if (!this.dead) {
+        if (f.lastAck < inc.manifest[file].size) this.send({ t: 'ack', xfer, file, bytes: inc.manifest[file].size });
+        f.lastAck = inc.manifest[file].size;
+        this.send({ t: 'verified', xfer, file });
+      }
+      this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: true });
+    } else {
+      f.status = 'failed';
+      if (!this.dead) this.send({ t: 'error', code: 'WRITE_ERROR', message, xfer, file });
+      this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code: 'WRITE_ERROR', message });
+    }
+    this.checkInDone(inc);
+  }
+
+  /** A write failed: the file is abandoned, the rest of the transfer continues. */
+  writeFailed(xfer: string, file: number, message: string): void {
+    const inc = this.inc;
+    if (!inc || inc.xfer !== xfer || this.incState !== 'active') return;
+    const f = inc.files[file];
+    if (f.status !== 'receiving' && f.status !== 'ended') return;
+    f.status = 'failed';
+    this.dropFile = file;
+    if (!this.dead) this.send({ t: 'error', code: 'WRITE_ERROR', message, xfer, file });
+    this.emit({ type: 'close', xfer, file, ok: false });
+    this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code: 'WRITE_ERROR', message });
+    this.checkInDone(inc);
+  }
+
+  private checkInDone(inc: IncomingTransfer): void {
+    const all = inc.files.every((f) => f.status === 'idle' || f.status === 'verified' || f.status === 'failed');
+    if (all) {
+      this.incState = 'none';
+      this.inc = null;
+      this.stale.add(inc.xfer);
+      this.emit({ type: 'transfer-done', dir: 'in', xfer: inc.xfer });
+    }
+  }
+
+  /* ================= both ================= */
+
+  /** Cancels our outgoing or incoming transfer `xfer`. */
+  cancel(xfer: string): void {
+    if (this.dead) return;
+    if (this.stopTransfer(xfer, false)) this.send({ t: 'cancel', xfer });
+    else if (this.incState === 'offered' && this.pendingXfer === xfer) this.decline();
+  }
+
+  private onCancel(xfer: string): void {
+    if (!this.stopTransfer(xfer, true)) {
+      if (this.incState === 'offered' && this.pendingXfer === xfer) {
+        this.incState = 'none';
+        this.pendingOffer = null;
+        this.stale.add(xfer);
+        this.emit({ type: 'cancelled', dir: 'in', xfer, byPeer: true });
+        return;
+      }
+      if (!this.stale.has(xfer)) throw new ProtocolError('PROTOCOL', 'cancel for unknown transfer');
+    }
+  }
+
+  /* Stops an active transfer; returns false if `xfer` is not one. */
+  private stopTransfer(xfer: string, byPeer: boolean): boolean {
+    const o = this.outFor(xfer);
+    if (o) {
+      o.state = 'cancelled';
+      o.pending = null;
+      this.stale.add(xfer);
+      this.emit({ type: 'cancelled', dir: 'out', xfer, byPeer });
+      return true;
+    }
+    if (this.incState === 'active' && this.inc && this.inc.xfer === xfer) {
+      const inc = this.inc;
+      if (this.inCur >= 0 && (inc.files[this.inCur].status === 'receiving' || inc.files[this.inCur].status === 'ended')) {
+        this.emit({ type: 'close', xfer, file: this.inCur, ok: false });
+      }
+      for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
+      this.inc = null;
+      this.incState = 'none';
+      this.dropData = !byPeer;
+      this.stale.add(xfer);
+      this.emit({ type: 'cancelled', dir: 'in', xfer, byPeer });
+      return true;
+    }
+    return false;
+  }
+
+  private onError(code: ErrorCode, message: string, xfer?: string, file?: number): void {
+    if (xfer === undefined) return this.peerFatal(code, message);
+    const o = this.outFor(xfer);
+    if (o) {
+      if (file !== undefined) {
+        const f = o.files[file];
+        if (!f || (f.status !== 'prefix' && f.status !== 'sending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', 'error for a file not being sent');
+        const wasCurrent = o.cur === file;
+        if (wasCurrent) o.pending = null;
+        this.outFileFailed(o, f, code, message);
+        if (wasCurrent) this.advance(o);
+        else this.checkOutDone(o);
+        return;
+      }
+      o.state = 'failed';
+      o.pending = null;
+      this.stale.add(xfer);
+      this.emit({ type: 'transfer-error', dir: 'out', xfer, code, message, byPeer: true });
+      return;
+    }
+    if (this.inc && this.incState === 'active' && this.inc.xfer === xfer) {
+      const inc = this.inc;
+      if (file !== undefined) {
+        const f = inc.files[file];
+        if (!f || (f.status !== 'receiving' && f.status !== 'accepted')) throw new ProtocolError('PROTOCOL', 'error for a file not being received');
+        if (f.status === 'receiving') this.emit({ type: 'close', xfer, file, ok: false });
+        f.status = 'failed';
+        this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code, message });
+        this.checkInDone(inc);
+        return;
+      }
+      if (this.inCur >= 0 && inc.files[this.inCur].status === 'receiving') this.emit({ type: 'close', xfer, file: this.inCur, ok: false });
+      for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
+      this.inc = null;
+      this.incState = 'none';
+      this.stale.add(xfer);
+      this.emit({ type: 'transfer-error', dir: 'in', xfer, code, message, byPeer: true });
+      return;
+    }
+    if (this.out && this.out.xfer === xfer && this.out.state !== 'cancelled') {
+      // e.g. UNSAFE_PATH in answer to our offer
+      this.out.state = 'failed';
+      this.emit({ type: 'transfer-error', dir: 'out', xfer, code, message, byPeer: true });
+      return;
+    }
+    if (!this.stale.has(xfer)) throw new ProtocolError('PROTOCOL', 'error for unknown transfer');
+  }
+}

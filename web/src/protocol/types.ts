@@ -1,0 +1,83 @@
+/* Peerdrop transfer protocol v1: message types and limits.
+ * The normative description is docs/protocol.md; every constant here is
+ * quoted there with its reason. Pure data, no DOM, no I/O. */
+
+export const PROTOCOL_VERSION = 1;
+
+/* Binary data message: type u8, flags u8, reserved u16, file u32, offset u64. */
+export const DATA_HEADER_LEN = 16;
+export const DATA_TYPE = 0x01;
+
+/* Every endpoint must accept messages of at least 16 KiB (the seed's floor,
+ * and what every browser data channel has always delivered intact). */
+export const MIN_MAX_MSG = 16384;
+/* RFC 8841 §6: without a=max-message-size the peer accepts 64 KiB. */
+export const DEFAULT_MSG_SIZE = 65536;
+/* Receiver window: bytes sent but not yet written to disk by the receiver. */
+export const DEFAULT_WINDOW = 16 * 1024 * 1024;
+export const MAX_ACK_STEP = 1024 * 1024;
+
+export const MAX_FILES = 10000;
+export const MAX_NAME_BYTES = 255;
+export const MAX_DIR_BYTES = 4096;
+export const MAX_DIR_DEPTH = 64;
+export const MAX_MIME_LEN = 255;
+export const MAX_ERROR_MESSAGE = 1024;
+export const MAX_CAPS = 32;
+/* JS numbers are exact up to 2^53-1; the C side uses the same bound. */
+export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+
+export const ERROR_CODES = [
+  'PROTOCOL', // malformed message or message not allowed in this state
+  'VERSION', // no common protocol version
+  'TOO_BIG', // message larger than the advertised maxMsg
+  'UNSAFE_PATH', // a manifest name or dir broke the path rules
+  'HASH_MISMATCH', // received bytes do not match the sender's SHA-256
+  'READ_ERROR', // sender could not read the file
+  'WRITE_ERROR', // receiver could not store the file
+  'INTERNAL', // anything else
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface FileEntry {
+  id: number;
+  name: string;
+  dir: string;
+  size: number;
+  mime: string;
+}
+
+export interface AcceptEntry {
+  id: number;
+  offset: number;
+  sha256?: string; // hex SHA-256 of the first `offset` bytes; present iff offset > 0
+}
+
+export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[] }
+export interface Offer { t: 'offer'; xfer: string; files: FileEntry[] }
+export interface Accept { t: 'accept'; xfer: string; files: AcceptEntry[] }
+export interface Decline { t: 'decline'; xfer: string }
+export interface Start { t: 'start'; xfer: string; file: number; offset: number }
+export interface End { t: 'end'; xfer: string; file: number; sha256: string }
+export interface Ack { t: 'ack'; xfer: string; file: number; bytes: number }
+export interface Verified { t: 'verified'; xfer: string; file: number }
+export interface Cancel { t: 'cancel'; xfer: string }
+export interface ErrorMsg { t: 'error'; code: ErrorCode; message: string; xfer?: string; file?: number }
+
+export type Control = Hello | Offer | Accept | Decline | Start | End | Ack | Verified | Cancel | ErrorMsg;
+
+export interface DataMsg {
+  file: number;
+  offset: number;
+  bytes: Uint8Array;
+}
+
+export class ProtocolError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}

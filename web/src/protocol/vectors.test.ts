@@ -1,0 +1,148 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeControl, decodeData, encodeControl, encodeData, utf8Decode, utf8Encode } from './codec';
+import { dirProblem, nameProblem } from './paths';
+import { sha256Hex } from './sha256';
+import { run, SimPeer, type LoggedMessage } from './sim';
+import { ProtocolError } from './types';
+import {
+  CONTROL_VECTORS, DATA_VECTORS, E2E_FILES, E2E_RECEIVER, E2E_SENDER, INVALID_VECTORS, PATH_VECTORS, XFER, e2eContents,
+} from './vectors';
+
+const FILE = new URL('./test-vectors.json', import.meta.url);
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const unhex = (h: string) => new Uint8Array(h.match(/../g)?.map((x) => parseInt(x, 16)) ?? []);
+
+function msgJson(m: LoggedMessage, session: number) {
+  return m.msg.kind === 'text'
+    ? { session, from: m.from, kind: 'text', text: m.msg.data, hex: hex(utf8Encode(m.msg.data)) }
+    : { session, from: m.from, kind: 'binary', hex: hex(m.msg.data) };
+}
+
+function transcriptBasic() {
+  const a = new SimPeer('sender', E2E_SENDER);
+  const b = new SimPeer('receiver', E2E_RECEIVER);
+  const log: LoggedMessage[] = [];
+  a.setFiles(E2E_FILES, e2eContents());
+  a.session.open();
+  b.session.open();
+  run(a, b, { log });
+  a.session.offer(XFER, E2E_FILES);
+  run(a, b, { log });
+  return { a, b, messages: log.map((m) => msgJson(m, 1)) };
+}
+
+/* Session 1 drops after the sender's first data message of pattern.bin;
+ * session 2 resumes it at 16368 with the prefix hash. */
+function transcriptResume() {
+  const a = new SimPeer('sender', E2E_SENDER);
+  const b = new SimPeer('receiver', E2E_RECEIVER);
+  const log1: LoggedMessage[] = [];
+  const log2: LoggedMessage[] = [];
+  a.setFiles(E2E_FILES, e2eContents());
+  a.session.open();
+  b.session.open();
+  run(a, b, { log: log1 });
+  a.session.offer(XFER, E2E_FILES);
+  // offer, start 0, data 0, end 0, start 1, end 1, start 2, data 2@0 | cut
+  run(a, b, { log: log1, cutAfter: 8 });
+  a.reconnect(E2E_SENDER);
+  b.reconnect(E2E_RECEIVER);
+  a.session.open();
+  b.session.open();
+  run(a, b, { log: log2 });
+  a.session.offer(XFER, E2E_FILES);
+  run(a, b, { log: log2 });
+  return { a, b, messages: [...log1.map((m) => msgJson(m, 1)), ...log2.map((m) => msgJson(m, 2))] };
+}
+
+function build() {
+  const contents = e2eContents();
+  return {
+    description: 'Peerdrop transfer protocol v1 test vectors; see docs/protocol.md §9. Hex is the exact message bytes (text messages as UTF-8).',
+    version: 1,
+    control: CONTROL_VECTORS.map((v) => ({ name: v.name, value: v.value, text: encodeControl(v.value), hex: hex(utf8Encode(encodeControl(v.value))) })),
+    data: DATA_VECTORS.map((v) => ({ name: v.name, file: v.file, offset: v.offset, payloadHex: hex(new Uint8Array(v.payload)), hex: hex(encodeData(v.file, v.offset, new Uint8Array(v.payload))) })),
+    invalid: INVALID_VECTORS.map((v) => ({ name: v.name, kind: v.kind, hex: v.kind === 'text' ? hex(utf8Encode(v.data)) : v.data, code: v.code })),
+    paths: PATH_VECTORS,
+    transcripts: [
+      {
+        name: 'three-files',
+        sender: E2E_SENDER,
+        receiver: E2E_RECEIVER,
+        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: sha256Hex(contents[i]) })),
+        messages: transcriptBasic().messages,
+      },
+      {
+        name: 'resume-after-drop',
+        sender: E2E_SENDER,
+        receiver: E2E_RECEIVER,
+        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: sha256Hex(contents[i]) })),
+        messages: transcriptResume().messages,
+      },
+    ],
+  };
+}
+
+if (process.env.GEN_VECTORS) writeFileSync(FILE, JSON.stringify(build(), null, 1) + '\n');
+const stored = JSON.parse(readFileSync(FILE, 'utf8')) as ReturnType<typeof build>;
+
+describe('test-vectors.json', () => {
+  it('is what the current definitions produce', () => {
+    expect(build()).toEqual(stored);
+  });
+
+  for (const v of stored.control) {
+    it(`control ${v.name}: encode and decode byte-exact`, () => {
+      expect(hex(utf8Encode(encodeControl(v.value as never)))).toBe(v.hex);
+      expect(decodeControl(utf8Decode(unhex(v.hex)))).toEqual(v.value);
+    });
+  }
+  for (const v of stored.data) {
+    it(`data ${v.name}: encode and decode byte-exact`, () => {
+      expect(hex(encodeData(v.file, v.offset, unhex(v.payloadHex)))).toBe(v.hex);
+      const d = decodeData(unhex(v.hex));
+      expect([d.file, d.offset, hex(d.bytes)]).toEqual([v.file, v.offset, v.payloadHex]);
+    });
+  }
+  for (const v of stored.invalid) {
+    it(`invalid ${v.name} is refused with ${v.code}`, () => {
+      const f = () => (v.kind === 'text' ? decodeControl(utf8Decode(unhex(v.hex))) : decodeData(unhex(v.hex)));
+      expect(f).toThrow(ProtocolError);
+      try {
+        f();
+      } catch (e) {
+        expect((e as ProtocolError).code).toBe(v.code);
+      }
+    });
+  }
+  it('path rules', () => {
+    for (const n of stored.paths.validNames) expect(nameProblem(n), n).toBeNull();
+    for (const n of stored.paths.invalidNames) expect(nameProblem(n), JSON.stringify(n)).not.toBeNull();
+    for (const d of stored.paths.validDirs) expect(dirProblem(d), d).toBeNull();
+    for (const d of stored.paths.invalidDirs) expect(dirProblem(d), d).not.toBeNull();
+  });
+
+  it('hand-checked encodings', () => {
+    // header: type 01, flags 00, reserved 0000, file 00000102, offset 0000010203040506
+    expect(stored.data[1].hex).toBe('01000000' + '00000102' + '0000010203040506' + 'ff');
+    expect(stored.control.find((c) => c.name === 'start')!.text).toBe(`{"t":"start","xfer":"${XFER}","file":0,"offset":0}`);
+    expect(stored.control.find((c) => c.name === 'error-file')!.text).toContain('a\\tb\\u0001.txt');
+  });
+
+  for (const t of stored.transcripts) {
+    it(`transcript ${t.name}: every message decodes and re-encodes to the same bytes`, () => {
+      for (const m of t.messages) {
+        if (m.kind === 'text') expect(hex(utf8Encode(encodeControl(decodeControl(m.text!))))).toBe(m.hex);
+        else {
+          const d = decodeData(unhex(m.hex));
+          expect(hex(encodeData(d.file, d.offset, d.bytes))).toBe(m.hex);
+        }
+      }
+    });
+    it(`transcript ${t.name}: the receiver gets every file intact`, () => {
+      const r = t.name === 'three-files' ? transcriptBasic() : transcriptResume();
+      t.files.forEach((f, i) => expect(hex(r.b.stored[i])).toBe(f.contentHex));
+    });
+  }
+});

@@ -1,0 +1,85 @@
+/* Definitions behind test-vectors.json. `npm run vectors` regenerates the
+ * JSON from them; the tests check that the encoders still produce exactly
+ * the stored bytes, so a change to the wire format cannot go unnoticed. */
+
+import type { Control, FileEntry } from './types';
+
+export const XFER = '0123456789abcdef0123456789abcdef';
+const H_EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export const CONTROL_VECTORS: { name: string; value: Control }[] = [
+  { name: 'hello', value: { t: 'hello', v: 1, maxMsg: 262144, win: 16777216, caps: ['resume'] } },
+  { name: 'hello-no-caps', value: { t: 'hello', v: 1, maxMsg: 65536, win: 65536, caps: [] } },
+  {
+    name: 'offer',
+    value: {
+      t: 'offer', xfer: XFER, files: [
+        { id: 0, name: 'hello.txt', dir: '', size: 16, mime: 'text/plain' },
+        { id: 1, name: 'résumé "v2".pdf', dir: 'docs/2024', size: 1099511627776, mime: 'application/pdf' },
+      ],
+    },
+  },
+  { name: 'accept', value: { t: 'accept', xfer: XFER, files: [{ id: 0, offset: 0 }, { id: 1, offset: 0 }] } },
+  { name: 'accept-resume', value: { t: 'accept', xfer: XFER, files: [{ id: 1, offset: 65536, sha256: 'de2f256064a0af797747c2b97505dc0b9f3df0de4f489eac731c23ae9ca9cc31' }] } },
+  { name: 'decline', value: { t: 'decline', xfer: XFER } },
+  { name: 'start', value: { t: 'start', xfer: XFER, file: 0, offset: 0 } },
+  { name: 'start-resume', value: { t: 'start', xfer: XFER, file: 1, offset: 65536 } },
+  { name: 'end', value: { t: 'end', xfer: XFER, file: 2, sha256: H_EMPTY } },
+  { name: 'ack', value: { t: 'ack', xfer: XFER, file: 1, bytes: 9007199254740991 } },
+  { name: 'verified', value: { t: 'verified', xfer: XFER, file: 0 } },
+  { name: 'cancel', value: { t: 'cancel', xfer: XFER } },
+  { name: 'error-session', value: { t: 'error', code: 'PROTOCOL', message: 'first message must be hello' } },
+  { name: 'error-transfer', value: { t: 'error', code: 'UNSAFE_PATH', message: 'unsafe path: file 0: dot component', xfer: XFER } },
+  { name: 'error-file', value: { t: 'error', code: 'HASH_MISMATCH', message: 'SHA-256 mismatch for a\tb\u0001.txt', xfer: XFER, file: 3 } },
+];
+
+export const DATA_VECTORS: { name: string; file: number; offset: number; payload: number[] }[] = [
+  { name: 'data-first', file: 0, offset: 0, payload: [0x68, 0x69] },
+  { name: 'data-large-offset', file: 0x0102, offset: 0x0000_0102_0304_0506, payload: [0xff] },
+  { name: 'data-max-offset', file: 9999, offset: Number.MAX_SAFE_INTEGER - 1, payload: [0x00] },
+];
+
+export const INVALID_VECTORS: { name: string; kind: 'text' | 'binary'; data: string; code: string }[] = [
+  { name: 'not-json', kind: 'text', data: '{"t":"hello"', code: 'PROTOCOL' },
+  { name: 'array', kind: 'text', data: '["hello"]', code: 'PROTOCOL' },
+  { name: 'unknown-type', kind: 'text', data: '{"t":"ping"}', code: 'PROTOCOL' },
+  { name: 'hello-missing-caps', kind: 'text', data: '{"t":"hello","v":1,"maxMsg":65536,"win":65536}', code: 'PROTOCOL' },
+  { name: 'hello-float', kind: 'text', data: '{"t":"hello","v":1.5,"maxMsg":65536,"win":65536,"caps":[]}', code: 'PROTOCOL' },
+  { name: 'offer-ids-out-of-order', kind: 'text', data: `{"t":"offer","xfer":"${XFER}","files":[{"id":1,"name":"a","dir":"","size":1,"mime":""}]}`, code: 'PROTOCOL' },
+  { name: 'offer-no-files', kind: 'text', data: `{"t":"offer","xfer":"${XFER}","files":[]}`, code: 'PROTOCOL' },
+  { name: 'offer-negative-size', kind: 'text', data: `{"t":"offer","xfer":"${XFER}","files":[{"id":0,"name":"a","dir":"","size":-1,"mime":""}]}`, code: 'PROTOCOL' },
+  { name: 'offer-size-over-2^53', kind: 'text', data: `{"t":"offer","xfer":"${XFER}","files":[{"id":0,"name":"a","dir":"","size":9007199254740992,"mime":""}]}`, code: 'PROTOCOL' },
+  { name: 'xfer-uppercase', kind: 'text', data: '{"t":"cancel","xfer":"0123456789ABCDEF0123456789ABCDEF"}', code: 'PROTOCOL' },
+  { name: 'accept-sha-without-offset', kind: 'text', data: `{"t":"accept","xfer":"${XFER}","files":[{"id":0,"offset":0,"sha256":"${H_EMPTY}"}]}`, code: 'PROTOCOL' },
+  { name: 'accept-resume-without-sha', kind: 'text', data: `{"t":"accept","xfer":"${XFER}","files":[{"id":0,"offset":5}]}`, code: 'PROTOCOL' },
+  { name: 'error-file-without-xfer', kind: 'text', data: '{"t":"error","code":"INTERNAL","message":"","file":0}', code: 'PROTOCOL' },
+  { name: 'data-header-only', kind: 'binary', data: '01000000000000000000000000000000', code: 'PROTOCOL' },
+  { name: 'data-bad-type', kind: 'binary', data: '0200000000000000000000000000000041', code: 'PROTOCOL' },
+  { name: 'data-reserved-set', kind: 'binary', data: '0100000100000000000000000000000041', code: 'PROTOCOL' },
+  { name: 'data-file-id-10000', kind: 'binary', data: '0100000000002710000000000000000041', code: 'PROTOCOL' },
+  { name: 'data-offset-2^53', kind: 'binary', data: '0100000000000000002000000000000041', code: 'PROTOCOL' },
+];
+
+export const PATH_VECTORS = {
+  validNames: ['a.txt', '.bashrc', '..hidden', 'résumé.pdf', '日本語.txt', 'CONSOLE.txt', 'com10', 'a b', 'x'.repeat(255), '😀.png'],
+  invalidNames: ['', '.', '..', 'a/b', 'a\\b', 'C:', 'a:b', 'x\u0000', 'x\u001f', 'x\u007f', 'x\u0085', 'trailing.', 'trailing ', 'CON', 'con.txt', 'LPT1.log', 'COM¹', 'aux .txt', 'nul.tar.gz', 'x'.repeat(256), 'é'.repeat(128)],
+  validDirs: ['', 'a', 'a/b/c', 'docs/2024', '.config/app'],
+  invalidDirs: ['/a', 'a/', 'a//b', '../a', 'a/../b', 'a/./b', 'C:/x', 'a\\b', Array(65).fill('d').join('/')],
+};
+
+/* The end-to-end transcripts: three files, one of them two chunks long. */
+export const E2E_FILES: FileEntry[] = [
+  { id: 0, name: 'hello.txt', dir: '', size: 16, mime: 'text/plain' },
+  { id: 1, name: 'empty.bin', dir: 'docs', size: 0, mime: 'application/octet-stream' },
+  { id: 2, name: 'pattern.bin', dir: 'docs/sub', size: 20000, mime: '' },
+];
+export function e2eContents(): Uint8Array[] {
+  const pattern = new Uint8Array(20000);
+  for (let i = 0; i < pattern.length; i++) pattern[i] = i % 251;
+  return [new TextEncoder().encode('hello, peerdrop\n'), new Uint8Array(0), pattern];
+}
+/* The sender prefers 64 KiB messages but the receiver accepts only 16 KiB:
+ * data messages are 16384 bytes, payload 16368. Receiver window 65536, so
+ * it acknowledges every 16384 bytes and at the end of each file. */
+export const E2E_SENDER = { maxMsg: 262144, win: 16777216, msgSize: 65536 };
+export const E2E_RECEIVER = { maxMsg: 16384, win: 65536 };
