@@ -1,0 +1,466 @@
+/* conn.c: see conn.h. libuv TCP handles, OpenSSL memory BIOs for TLS. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "base/log.h"
+
+/* One read buffer for the whole loop: connections copy only what they keep. */
+#define READ_BUF_SIZE (64u * 1024u)
+
+struct pd_conn {
+    uv_tcp_t tcp; /* first: the handle's address is the connection's */
+    const pd_conn_handler *handler;
+    void *user;
+    pd_buf out;          /* coalesced output not yet handed to the kernel */
+    size_t in_flight;    /* bytes in uv_write requests not yet completed */
+    SSL *ssl;            /* NULL for plain TCP */
+    pd_conn *next_dirty; /* link in the flush list */
+    pd_conn *prev_all, *next_all;
+    bool dirty;
+    bool closing;       /* close requested: no more reads or writes accepted */
+    bool close_started; /* uv_close issued */
+    bool reading;
+};
+
+struct pd_listener {
+    uv_tcp_t tcp;
+    SSL_CTX *tls;
+    void (*on_accept)(pd_conn *c);
+    const pd_conn_handler *handler;
+    int port;
+};
+
+typedef struct write_req {
+    uv_write_t req;
+    pd_conn *conn;
+    size_t len;
+    uint8_t *data;
+} write_req;
+
+static uint8_t read_buf[READ_BUF_SIZE];
+static bool read_buf_busy;
+static pd_conn *dirty_head;
+static pd_conn *all_head;
+static size_t conn_count;
+static uv_prepare_t flush_prepare;
+static uv_check_t flush_check;
+static bool flush_hooks_started;
+
+static void conn_start_close(pd_conn *c);
+static void flush_all(void);
+
+static void on_flush_prepare(uv_prepare_t *h)
+{
+    (void)h;
+    flush_all();
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+    (void)h;
+    flush_all();
+}
+
+static void start_flush_hooks(uv_loop_t *loop)
+{
+    if (flush_hooks_started) return;
+    flush_hooks_started = true;
+    uv_prepare_init(loop, &flush_prepare);
+    uv_prepare_start(&flush_prepare, on_flush_prepare);
+    uv_unref((uv_handle_t *)&flush_prepare);
+    uv_check_init(loop, &flush_check);
+    uv_check_start(&flush_check, on_flush_check);
+    uv_unref((uv_handle_t *)&flush_check);
+}
+
+static void mark_dirty(pd_conn *c)
+{
+    if (c->dirty) return;
+    c->dirty = true;
+    c->next_dirty = dirty_head;
+    dirty_head = c;
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    /* Single-threaded loop: the buffer is free again once read_cb returns. */
+    if (read_buf_busy) {
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
+    read_buf_busy = true;
+    buf->base = (char *)read_buf;
+    buf->len = sizeof read_buf;
+}
+
+static void update_reading(pd_conn *c);
+
+static void write_cb(uv_write_t *req, int status)
+{
+    write_req *wr = (write_req *)req;
+    pd_conn *c = wr->conn;
+    c->in_flight -= wr->len;
+    free(wr->data);
+    free(wr);
+    if (status < 0 && !c->closing) {
+        PD_LOG_DEBUG("write failed: %s", uv_strerror(status));
+        c->closing = true;
+    }
+    if (c->closing && c->in_flight == 0 && c->out.len == 0) {
+        conn_start_close(c);
+        return;
+    }
+    update_reading(c);
+}
+
+/* Hands the coalesced output to the kernel: try_write first (no allocation
+ * when the socket has room), the remainder through a uv_write request. */
+static void conn_flush(pd_conn *c)
+{
+    if (c->close_started) return;
+    if (c->out.len == 0) {
+        if (c->closing && c->in_flight == 0) conn_start_close(c);
+        return;
+    }
+    if (c->in_flight == 0) {
+        uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n > 0) pd_buf_consume(&c->out, (size_t)n);
+        else if (n < 0 && n != UV_EAGAIN) {
+            pd_buf_reset(&c->out);
+            c->closing = true;
+            conn_start_close(c);
+            return;
+        }
+    }
+    if (c->out.len > 0) {
+        write_req *wr = malloc(sizeof *wr);
+        if (!wr) {
+            c->closing = true;
+            conn_start_close(c);
+            return;
+        }
+        wr->conn = c;
+        wr->data = pd_buf_steal(&c->out, &wr->len);
+        c->in_flight += wr->len;
+        uv_buf_t b = uv_buf_init((char *)wr->data, (unsigned)wr->len);
+        int rc = uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+        if (rc < 0) {
+            c->in_flight -= wr->len;
+            free(wr->data);
+            free(wr);
+            c->closing = true;
+            conn_start_close(c);
+            return;
+        }
+    }
+    if (c->closing && c->in_flight == 0 && c->out.len == 0) conn_start_close(c);
+}
+
+static void (*flush_hooks[4])(void);
+static size_t flush_hook_count;
+
+void pd_conn_add_flush_hook(void (*fn)(void))
+{
+    assert(flush_hook_count < 4);
+    flush_hooks[flush_hook_count++] = fn;
+}
+
+static void flush_all(void)
+{
+    for (size_t i = 0; i < flush_hook_count; i++) flush_hooks[i]();
+    while (dirty_head) {
+        pd_conn *c = dirty_head;
+        dirty_head = c->next_dirty;
+        c->dirty = false;
+        conn_flush(c);
+    }
+}
+
+static void tls_pump_output(pd_conn *c)
+{
+    char tmp[16384];
+    BIO *wbio = SSL_get_wbio(c->ssl);
+    int n;
+    while ((n = BIO_read(wbio, tmp, sizeof tmp)) > 0) {
+        if (pd_buf_append(&c->out, tmp, (size_t)n) != PD_BUF_OK) {
+            c->closing = true;
+            break;
+        }
+        mark_dirty(c);
+    }
+}
+
+static void deliver(pd_conn *c, uint8_t *data, size_t len)
+{
+    if (!c->ssl) {
+        c->handler->on_data(c, data, len);
+        return;
+    }
+    BIO_write(SSL_get_rbio(c->ssl), data, (int)len);
+    uint8_t plain[16384];
+    for (;;) {
+        if (c->closing) break;
+        int n = SSL_read(c->ssl, plain, sizeof plain);
+        if (n > 0) {
+            c->handler->on_data(c, plain, (size_t)n);
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+            unsigned long oe = ERR_peek_error();
+            if (e != SSL_ERROR_ZERO_RETURN)
+                PD_LOG_DEBUG("tls error peer=%s: %s", pd_conn_peer(c),
+                             oe ? ERR_reason_error_string(oe) : "closed");
+            ERR_clear_error();
+            c->closing = true;
+        }
+        break;
+    }
+    tls_pump_output(c); /* handshake records and alerts */
+    if (c->closing) mark_dirty(c);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    pd_conn *c = (pd_conn *)s;
+    if (buf->base == (char *)read_buf) read_buf_busy = false;
+    if (nread > 0 && !c->closing) {
+        deliver(c, (uint8_t *)buf->base, (size_t)nread);
+    } else if (nread < 0) {
+        /* EOF or error: the peer is gone, nothing more can be delivered */
+        pd_buf_reset(&c->out);
+        c->closing = true;
+        conn_start_close(c);
+    }
+}
+
+static void update_reading(pd_conn *c)
+{
+    if (c->close_started) return;
+    bool want = pd_conn_output_pending(c) < PD_MAX_CONN_OUTPUT;
+    if (want && !c->reading) {
+        if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0) c->reading = true;
+    } else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+}
+
+static void close_cb(uv_handle_t *h)
+{
+    pd_conn *c = (pd_conn *)h;
+    if (c->prev_all) c->prev_all->next_all = c->next_all;
+    else all_head = c->next_all;
+    if (c->next_all) c->next_all->prev_all = c->prev_all;
+    conn_count--;
+    c->handler->on_close(c);
+    if (c->ssl) SSL_free(c->ssl);
+    pd_buf_reset(&c->out);
+    free(c);
+}
+
+static void conn_start_close(pd_conn *c)
+{
+    if (c->close_started) return;
+    c->close_started = true;
+    c->closing = true;
+    /* unlink from the dirty list lazily: conn_flush ignores closed conns, but
+     * the memory must outlive the list, so drop it from the list now */
+    if (c->dirty) {
+        pd_conn **pp = &dirty_head;
+        while (*pp && *pp != c) pp = &(*pp)->next_dirty;
+        if (*pp) *pp = c->next_dirty;
+        c->dirty = false;
+    }
+    uv_close((uv_handle_t *)&c->tcp, close_cb);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    pd_listener *l = (pd_listener *)server;
+    if (status < 0) {
+        PD_LOG_WARN("accept failed: %s", uv_strerror(status));
+        return;
+    }
+    pd_conn *c = calloc(1, sizeof *c);
+    if (!c) return;
+    uv_tcp_init(server->loop, &c->tcp);
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->handler = l->handler;
+    pd_buf_init(&c->out, SIZE_MAX / 2);
+    c->next_all = all_head;
+    if (all_head) all_head->prev_all = c;
+    all_head = c;
+    conn_count++;
+    if (l->tls) {
+        c->ssl = SSL_new(l->tls);
+        if (!c->ssl) {
+            c->handler = l->handler;
+            conn_start_close(c);
+            return;
+        }
+        SSL_set_bio(c->ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+        SSL_set_accept_state(c->ssl);
+    }
+    l->on_accept(c);
+    update_reading(c);
+}
+
+pd_listener *pd_listener_create(uv_loop_t *loop, const char *host, int port, void *tls_ctx,
+                                void (*on_accept)(pd_conn *c), const pd_conn_handler *handler,
+                                int *err)
+{
+    struct sockaddr_storage addr;
+    int rc;
+    if (strchr(host, ':')) rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
+    else rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (rc < 0) {
+        *err = rc;
+        return NULL;
+    }
+    pd_listener *l = calloc(1, sizeof *l);
+    if (!l) {
+        *err = UV_ENOMEM;
+        return NULL;
+    }
+    l->tls = tls_ctx;
+    l->on_accept = on_accept;
+    l->handler = handler;
+    uv_tcp_init(loop, &l->tcp);
+    rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&l->tcp, 4096, on_connection);
+    if (rc < 0) {
+        *err = rc;
+        uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
+        return NULL;
+    }
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &blen);
+    l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    start_flush_hooks(loop);
+    *err = 0;
+    return l;
+}
+
+int pd_listener_port(const pd_listener *l)
+{
+    return l->port;
+}
+
+void pd_listener_destroy(pd_listener *l)
+{
+    if (l) uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
+    if (flush_hooks_started) {
+        flush_all();
+        uv_close((uv_handle_t *)&flush_prepare, NULL);
+        uv_close((uv_handle_t *)&flush_check, NULL);
+        flush_hooks_started = false;
+    }
+}
+
+int pd_conn_write(pd_conn *c, const void *data, size_t len)
+{
+    if (c->closing) return -1;
+    if (len == 0) return 0;
+    if (c->ssl) {
+        int n = SSL_write(c->ssl, data, (int)len);
+        if (n <= 0) {
+            /* before the handshake completes SSL_write wants reads; a server
+             * never writes first, so this is a failure */
+            ERR_clear_error();
+            pd_conn_close(c);
+            return -1;
+        }
+        tls_pump_output(c);
+    } else if (pd_buf_append(&c->out, data, len) != PD_BUF_OK) {
+        pd_conn_close(c);
+        return -1;
+    }
+    mark_dirty(c);
+    update_reading(c);
+    return 0;
+}
+
+void pd_conn_close(pd_conn *c)
+{
+    if (c->closing) return;
+    c->closing = true;
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        tls_pump_output(c);
+    }
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    /* close once the queued output is gone (conn_flush / write_cb) */
+    mark_dirty(c);
+}
+
+size_t pd_conn_output_pending(const pd_conn *c)
+{
+    return c->out.len + c->in_flight;
+}
+
+void pd_conn_set_user(pd_conn *c, void *user)
+{
+    c->user = user;
+}
+
+void *pd_conn_user(const pd_conn *c)
+{
+    return c->user;
+}
+
+bool pd_conn_is_tls(const pd_conn *c)
+{
+    return c->ssl != NULL;
+}
+
+bool pd_conn_is_closing(const pd_conn *c)
+{
+    return c->closing;
+}
+
+const char *pd_conn_peer(const pd_conn *c)
+{
+    static char text[INET6_ADDRSTRLEN];
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+    text[0] = '\0';
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0) {
+        if (sa.ss_family == AF_INET6)
+            uv_ip6_name((struct sockaddr_in6 *)&sa, text, sizeof text);
+        else
+            uv_ip4_name((struct sockaddr_in *)&sa, text, sizeof text);
+    }
+    return text;
+}
+
+void pd_conn_close_all(void)
+{
+    for (pd_conn *c = all_head; c; c = c->next_all) pd_conn_close(c);
+}
+
+size_t pd_conn_count(void)
+{
+    return conn_count;
+}

@@ -1,0 +1,72 @@
+/* conn.h: one TCP connection (optionally TLS) on the libuv loop.
+ *
+ * The only module that touches sockets for the server. Upper layers see a
+ * plaintext byte stream: on_data() with bytes received, pd_conn_write() to
+ * queue bytes. Writes made during one loop iteration are coalesced and
+ * flushed once per iteration (before the loop sleeps), so a burst of relayed
+ * messages to one peer costs one syscall.
+ *
+ * Memory: an idle connection holds no buffers. Received bytes are read into
+ * one loop-wide buffer; whatever the upper layer cannot consume yet it copies
+ * itself. Output is held only while the kernel will not take it; past
+ * PD_MAX_CONN_OUTPUT the connection stops reading (backpressure) until it
+ * drains.
+ *
+ * Lifetime: pd_conn_close() flushes queued output then closes; the
+ * on_close() callback runs later, from the loop, never inside the caller's
+ * stack, and is the last callback for that connection. */
+#ifndef PD_CONN_H
+#define PD_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct pd_conn pd_conn;
+typedef struct pd_listener pd_listener;
+
+typedef struct pd_conn_handler {
+    /* Plaintext bytes arrived. The callee may modify them in place (WebSocket
+     * unmasking); they are valid only during the call. */
+    void (*on_data)(pd_conn *c, uint8_t *data, size_t len);
+    /* The peer closed, an error occurred, or pd_conn_close() finished:
+     * the connection is gone; free what the upper layer attached to it. */
+    void (*on_close)(pd_conn *c);
+} pd_conn_handler;
+
+/* Creates a listener on host:port (port 0 = any). tls_ctx (an SSL_CTX*) may be
+ * NULL for plain TCP. Each accepted connection gets `handler`, and
+ * on_accept(c) is called so the upper layer can attach its state. */
+pd_listener *pd_listener_create(uv_loop_t *loop, const char *host, int port, void *tls_ctx,
+                                void (*on_accept)(pd_conn *c), const pd_conn_handler *handler,
+                                int *err);
+int pd_listener_port(const pd_listener *l);
+void pd_listener_destroy(pd_listener *l);
+
+/* Queues bytes (copied). Returns 0, or -1 if the connection is closing or out
+ * of memory (then it is being closed). */
+int pd_conn_write(pd_conn *c, const void *data, size_t len);
+
+/* Flush queued output, then close. Safe to call more than once. */
+void pd_conn_close(pd_conn *c);
+
+/* Bytes queued but not yet taken by the kernel. */
+size_t pd_conn_output_pending(const pd_conn *c);
+
+void pd_conn_set_user(pd_conn *c, void *user);
+void *pd_conn_user(const pd_conn *c);
+bool pd_conn_is_tls(const pd_conn *c);
+bool pd_conn_is_closing(const pd_conn *c);
+/* Peer address as text ("127.0.0.1"), for logs and rate limits. */
+const char *pd_conn_peer(const pd_conn *c);
+
+/* Runs fn at the end of every loop iteration, before queued output is
+ * flushed: upper layers batch their own work there (at most 4 hooks). */
+void pd_conn_add_flush_hook(void (*fn)(void));
+
+/* Stops every connection of the loop: used at shutdown. */
+void pd_conn_close_all(void);
+size_t pd_conn_count(void);
+
+#endif

@@ -1,0 +1,57 @@
+/* rooms.h: the room registry, pure data and rules, no I/O.
+ *
+ * A room has an id, the Argon2id hash of its password, and an ordered list
+ * of members (opaque pointers: the signaling layer's sockets), oldest first.
+ * A room is PENDING from the moment its id is reserved until its password
+ * hash is ready, so two creators cannot race for one id and nobody can join
+ * a room whose hash does not exist yet. The registry forgets a room the
+ * moment its last member leaves. */
+#ifndef PD_ROOMS_H
+#define PD_ROOMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/map.h"
+
+typedef struct room room;
+
+typedef struct room_registry {
+    pd_map map;
+    unsigned capacity; /* members per room */
+    uint64_t next_generation;
+} room_registry;
+
+enum { ROOM_OK = 0, ROOM_E_FULL = -1, ROOM_E_NOMEM = -2, ROOM_E_EXISTS = -3 };
+
+void rooms_init(room_registry *reg, unsigned capacity);
+void rooms_cleanup(room_registry *reg); /* destroys every room */
+
+/* Room ids: 1..PD_MAX_ROOM_ID characters of [A-Za-z0-9_-]. */
+bool rooms_valid_id(const char *id, size_t len);
+
+room *rooms_find(const room_registry *reg, const char *id, size_t len);
+/* Reserves a new PENDING room; ROOM_E_EXISTS if the id is taken. */
+int rooms_reserve(room_registry *reg, const char *id, size_t len, room **out);
+/* Makes a pending room usable: stores the hash (copied) and adds the creator. */
+int room_activate(room *r, const char *password_hash, void *creator);
+void rooms_destroy(room_registry *reg, room *r);
+
+bool room_is_pending(const room *r);
+const char *room_id(const room *r);
+const char *room_password_hash(const room *r);
+/* Distinguishes a room from a later one with the same id (async checks). */
+uint64_t room_generation(const room *r);
+
+int room_add_member(room *r, void *member);
+/* Removes member; returns true if it was a member. */
+bool room_remove_member(room *r, void *member);
+bool room_has_member(const room *r, const void *member);
+size_t room_member_count(const room *r);
+void *room_member(const room *r, size_t i);
+bool room_is_full(const room *r);
+
+size_t rooms_count(const room_registry *reg);
+
+#endif

@@ -1,0 +1,207 @@
+/* config.c: see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/log.h"
+
+#ifndef PEERDROP_VERSION
+#define PEERDROP_VERSION "0.1.0"
+#endif
+
+typedef enum opt_kind { OPT_STR, OPT_UINT, OPT_PORT, OPT_FLAG, OPT_SPECIAL } opt_kind;
+
+typedef struct option_def {
+    const char *flag;
+    const char *env;
+    const char *arg;
+    const char *help;
+    opt_kind kind;
+    size_t offset;
+    unsigned max;
+} option_def;
+
+#define OFF(field) offsetof(server_config, field)
+
+static const option_def options[] = {
+    {"--host", "PEERDROP_HOST", "ADDR", "listen address (default 127.0.0.1; :: or 0.0.0.0 for all)", OPT_STR, OFF(host), 0},
+    {"--port", "PEERDROP_PORT", "N", "listen port, 0 = any free port (default 8080; 3000 with --conformance)", OPT_PORT, OFF(port), 65535},
+    {"--web-root", "PEERDROP_WEB_ROOT", "DIR", "static files of the web app (default ./web/dist)", OPT_STR, OFF(web_root), 0},
+    {"--cert", "PEERDROP_TLS_CERT", "FILE", "TLS certificate chain (PEM): serve HTTPS/WSS", OPT_STR, OFF(tls_cert), 0},
+    {"--key", "PEERDROP_TLS_KEY", "FILE", "TLS private key (PEM)", OPT_STR, OFF(tls_key), 0},
+    {"--room-capacity", "PEERDROP_ROOM_CAPACITY", "N", "peers per room (default 8)", OPT_UINT, OFF(room_capacity), 1024},
+    {"--max-payload", "PEERDROP_MAX_PAYLOAD", "N", "Engine.IO maxPayload in bytes (default 1000000)", OPT_UINT, OFF(max_payload), 64u << 20},
+    {"--ping-interval", "PEERDROP_PING_INTERVAL", "MS", "heartbeat interval (default 25000)", OPT_UINT, OFF(ping_interval_ms), 3600000},
+    {"--ping-timeout", "PEERDROP_PING_TIMEOUT", "MS", "pong deadline (default 20000)", OPT_UINT, OFF(ping_timeout_ms), 3600000},
+    {"--connect-timeout", "PEERDROP_CONNECT_TIMEOUT", "MS", "time to join a namespace (default 45000)", OPT_UINT, OFF(connect_timeout_ms), 3600000},
+    {"--rate-limit", "PEERDROP_RATE_LIMIT", "N", "signaling events per second per socket, 0 = off (default 100)", OPT_UINT, OFF(rate_limit), 1000000},
+    {"--cors-origin", "PEERDROP_CORS_ORIGIN", "LIST", "\"*\" or comma-separated allowed origins (default: none)", OPT_STR, OFF(cors_origin), 0},
+    {"--argon2", "PEERDROP_ARGON2", "LEVEL", "interactive | moderate | sensitive | min (tests only) (default interactive)", OPT_SPECIAL, 0, 0},
+    {"--hash-threads", "PEERDROP_HASH_THREADS", "N", "password hashing workers (default 2)", OPT_UINT, OFF(hash_threads), 64},
+    {"--stun", "PEERDROP_STUN", "URL", "STUN server for clients, e.g. stun:stun.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
+    {"--turn", "PEERDROP_TURN", "URL", "TURN server for clients, e.g. turn:turn.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
+    {"--turn-secret", "PEERDROP_TURN_SECRET", "SECRET", "coturn static-auth-secret: clients get short-lived TURN credentials", OPT_STR, OFF(ice.turn_secret), 0},
+    {"--conformance", NULL, "eio|sio", "run the official protocol test suites' fixture instead of the app", OPT_SPECIAL, 0, 0},
+    {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)", OPT_STR, OFF(log_level), 0},
+    {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG, OFF(log_json), 0},
+};
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+
+static void print_help(void)
+{
+    printf("peerdrop-server %s: signaling server for Peerdrop (Socket.IO, Engine.IO v4)\n\n"
+           "usage: peerdrop-server [options]\n\noptions (environment variable in brackets):\n",
+           PEERDROP_VERSION);
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const option_def *o = &options[i];
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+        printf("  %-24s %s", left, o->help);
+        if (o->env) printf(" [%s]", o->env);
+        printf("\n");
+    }
+    printf("  %-24s %s\n  %-24s %s\n\n", "--help", "show this help", "--version", "show the version");
+    printf("HTTP endpoints: /socket.io/ (signaling), /config (ICE servers), /healthz, /metrics,\n"
+           "everything else: the web app. Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up\n"
+           "error, 2 on a bad option.\n");
+}
+
+static bool parse_uint(const char *s, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > max) return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+static int apply(server_config *cfg, const option_def *o, const char *value)
+{
+    char *base = (char *)cfg;
+    unsigned u;
+    switch (o->kind) {
+    case OPT_STR:
+        *(const char **)(base + o->offset) = value;
+        return 0;
+    case OPT_UINT:
+    case OPT_PORT:
+        if (!parse_uint(value, o->max, &u)) {
+            fprintf(stderr, "peerdrop-server: %s: not a number in 0..%u: %s\n", o->flag, o->max, value);
+            return -1;
+        }
+        if (o->kind == OPT_PORT) *(int *)(base + o->offset) = (int)u;
+        else *(unsigned *)(base + o->offset) = u;
+        return 0;
+    case OPT_FLAG:
+        *(bool *)(base + o->offset) = value == NULL || strcmp(value, "0") != 0;
+        return 0;
+    case OPT_SPECIAL:
+        break;
+    }
+    if (strcmp(o->flag, "--argon2") == 0) {
+        if (password_cost_parse(value, &cfg->argon2)) return 0;
+        fprintf(stderr, "peerdrop-server: --argon2: unknown level: %s\n", value);
+        return -1;
+    }
+    if (strcmp(o->flag, "--conformance") == 0) {
+        if (strcmp(value, "eio") == 0) cfg->conformance = CONFORMANCE_EIO;
+        else if (strcmp(value, "sio") == 0) cfg->conformance = CONFORMANCE_SIO;
+        else {
+            fprintf(stderr, "peerdrop-server: --conformance: eio or sio, not %s\n", value);
+            return -1;
+        }
+        return 0;
+    }
+    bool stun = strcmp(o->flag, "--stun") == 0;
+    const char **list = stun ? cfg->ice.stun : cfg->ice.turn;
+    size_t *count = stun ? &cfg->ice.stun_count : &cfg->ice.turn_count;
+    if (*count >= ICE_MAX_URLS) {
+        fprintf(stderr, "peerdrop-server: %s: at most %d\n", o->flag, ICE_MAX_URLS);
+        return -1;
+    }
+    list[(*count)++] = value;
+    return 0;
+}
+
+int config_parse(server_config *cfg, int argc, char **argv)
+{
+    *cfg = (server_config){
+        .host = "127.0.0.1",
+        .port = -1,
+        .web_root = "web/dist",
+        .room_capacity = PD_DEFAULT_ROOM_CAPACITY,
+        .max_payload = PD_DEFAULT_MAX_PAYLOAD,
+        .ping_interval_ms = 25000,
+        .ping_timeout_ms = 20000,
+        .connect_timeout_ms = 45000,
+        .rate_limit = 100,
+        .argon2 = PASSWORD_COST_INTERACTIVE,
+        .hash_threads = 2,
+        .log_level = "info",
+    };
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const char *v = options[i].env ? getenv(options[i].env) : NULL;
+        if (v && *v && apply(cfg, &options[i], v) != 0) return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help();
+            return 1;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("peerdrop-server %s\n", PEERDROP_VERSION);
+            return 1;
+        }
+        const option_def *o = NULL;
+        const char *value = NULL;
+        for (size_t k = 0; k < OPTION_COUNT && !o; k++) {
+            size_t n = strlen(options[k].flag);
+            if (strncmp(arg, options[k].flag, n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
+                o = &options[k];
+                if (arg[n] == '=') value = arg + n + 1;
+            }
+        }
+        if (!o) {
+            fprintf(stderr, "peerdrop-server: unknown option: %s (see --help)\n", arg);
+            return -1;
+        }
+        if (o->arg && !value) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "peerdrop-server: %s needs a value\n", o->flag);
+                return -1;
+            }
+            value = argv[++i];
+        }
+        if (apply(cfg, o, value) != 0) return -1;
+    }
+    if (cfg->conformance != CONFORMANCE_NONE) {
+        /* what the official suites expect (notes: section 4.2) */
+        cfg->ping_interval_ms = 300;
+        cfg->ping_timeout_ms = 200;
+        cfg->connect_timeout_ms = 1000;
+        cfg->max_payload = 1000000;
+        if (cfg->port < 0) cfg->port = 3000;
+    }
+    if (cfg->port < 0) cfg->port = 8080;
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        fprintf(stderr, "peerdrop-server: --cert and --key go together\n");
+        return -1;
+    }
+    if (cfg->room_capacity < 2) {
+        fprintf(stderr, "peerdrop-server: --room-capacity must be at least 2\n");
+        return -1;
+    }
+    if (cfg->hash_threads < 1) cfg->hash_threads = 1;
+    pd_log_level level;
+    if (!pd_log_level_parse(cfg->log_level, &level)) {
+        fprintf(stderr, "peerdrop-server: --log-level: unknown level: %s\n", cfg->log_level);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,40 @@
+/* config.h: the server's settings from flags and environment variables.
+ * One table drives parsing, the environment and --help, so they agree. */
+#ifndef PD_CONFIG_H
+#define PD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ice_config.h"
+#include "rooms/password.h"
+
+typedef enum conformance_mode { CONFORMANCE_NONE, CONFORMANCE_EIO, CONFORMANCE_SIO } conformance_mode;
+
+typedef struct server_config {
+    const char *host;
+    int port;
+    const char *web_root;
+    const char *tls_cert;
+    const char *tls_key;
+    unsigned room_capacity;
+    unsigned max_payload;
+    unsigned ping_interval_ms;
+    unsigned ping_timeout_ms;
+    unsigned connect_timeout_ms;
+    unsigned rate_limit;
+    const char *cors_origin; /* "*" or comma-separated list; NULL: no CORS */
+    password_cost argon2;
+    unsigned hash_threads;
+    ice_config ice;
+    conformance_mode conformance;
+    const char *log_level;
+    bool log_json;
+} server_config;
+
+/* Fills cfg from defaults, then the environment, then argv. Returns 0 to
+ * run, 1 when --help/--version was printed, -1 on a bad option (message
+ * already printed). */
+int config_parse(server_config *cfg, int argc, char **argv);
+
+#endif

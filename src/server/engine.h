@@ -1,0 +1,63 @@
+/* engine.h: Engine.IO v4 sessions over long-polling and WebSocket.
+ *
+ * Owns the session table, the heartbeat (the server pings every
+ * pingInterval and drops a session whose pong is later than pingTimeout),
+ * and the polling -> WebSocket upgrade (2probe/3probe, a noop to every poll
+ * while upgrading, then 5). Packet parsing and formatting is src/eio; HTTP
+ * and WebSocket framing is http_conn. The layer above (Socket.IO, or the
+ * echo fixture) sees sessions that open, carry messages and close. */
+#ifndef PD_ENGINE_H
+#define PD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "http_conn.h"
+
+typedef struct eio_session eio_session;
+
+typedef struct engine_callbacks {
+    void (*on_open)(eio_session *s);
+    void (*on_message)(eio_session *s, const uint8_t *data, size_t len, bool binary);
+    /* Last call for the session; `reason` as the reference names it
+     * ("transport close", "ping timeout", "parse error", "forced close", ...). */
+    void (*on_close)(eio_session *s, const char *reason);
+} engine_callbacks;
+
+typedef struct engine_config {
+    unsigned ping_interval_ms;
+    unsigned ping_timeout_ms;
+    unsigned upgrade_timeout_ms;
+    unsigned max_payload;
+    engine_callbacks cb;
+} engine_config;
+
+void engine_init(uv_loop_t *loop, const engine_config *cfg);
+/* Closes every session (shutdown). */
+void engine_shutdown(void);
+
+/* Routes one request to the Engine.IO endpoint (GET/POST polling, WebSocket
+ * upgrade, CORS preflight handled by the caller). */
+void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t *body,
+                           size_t body_len);
+
+/* Sends a message packet (text or binary). */
+void engine_send(eio_session *s, const uint8_t *data, size_t len, bool binary);
+/* Closes the session from the server side ("forced close"). */
+void engine_close(eio_session *s);
+
+void engine_session_set_user(eio_session *s, void *user);
+void *engine_session_user(const eio_session *s);
+const char *engine_session_id(const eio_session *s);
+bool engine_session_is_websocket(const eio_session *s);
+
+typedef struct engine_stats {
+    size_t sessions_polling;
+    size_t sessions_websocket;
+    uint64_t upgrades;
+} engine_stats;
+void engine_get_stats(engine_stats *out);
+
+#endif

@@ -1,0 +1,353 @@
+/* http_conn.c: see http_conn.h. */
+#include "http_conn.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "base/log.h"
+
+enum hc_mode { HC_READING, HC_HELD, HC_WEBSOCKET, HC_CLOSED };
+
+struct http_conn {
+    pd_conn *conn;
+    pd_buf in;    /* bytes received but not yet consumed; empty when idle */
+    uint8_t mode; /* enum hc_mode */
+    bool keep_alive;
+    bool head_only;  /* HEAD request: headers without body */
+    bool processing; /* inside process_buffered(): no re-entry */
+    int cors;        /* -1: no CORS headers; 0: "*"; k > 0: echo origins[k-1] */
+    void *owner;
+    void (*on_abort)(void *owner, http_conn *hc);
+    const http_ws_handler *ws;
+    ws_reader reader;
+};
+
+static http_server_config g_cfg;
+
+void http_server_configure(const http_server_config *cfg)
+{
+    g_cfg = *cfg;
+}
+
+static void process_buffered(http_conn *hc);
+
+void http_conn_accept(pd_conn *c)
+{
+    http_conn *hc = calloc(1, sizeof *hc);
+    if (!hc) {
+        pd_conn_close(c);
+        return;
+    }
+    hc->conn = c;
+    hc->cors = -1;
+    pd_buf_init(&hc->in, PD_MAX_HTTP_HEAD + g_cfg.max_body + 16);
+    pd_conn_set_user(c, hc);
+}
+
+void http_conn_close(http_conn *hc)
+{
+    if (hc->mode == HC_CLOSED) return;
+    hc->mode = HC_CLOSED;
+    pd_conn_close(hc->conn);
+}
+
+static void cors_for_request(http_conn *hc, const http_request *req)
+{
+    hc->cors = -1;
+    if (g_cfg.cors.any) {
+        hc->cors = 0;
+        return;
+    }
+    const http_header *origin = http_request_header(req, "origin");
+    if (!origin) return;
+    for (size_t i = 0; i < g_cfg.cors.origin_count; i++) {
+        const char *o = g_cfg.cors.origins[i];
+        if (strlen(o) == origin->value_len && memcmp(o, origin->value, origin->value_len) == 0) {
+            hc->cors = (int)i + 1;
+            return;
+        }
+    }
+}
+
+static int cors_headers(const http_conn *hc, char *out, size_t cap)
+{
+    if (hc->cors < 0) return 0;
+    if (hc->cors == 0) return snprintf(out, cap, "Access-Control-Allow-Origin: *\r\n");
+    return snprintf(out, cap,
+                    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+                    "Access-Control-Allow-Credentials: true\r\n",
+                    g_cfg.cors.origins[hc->cors - 1]);
+}
+
+void http_conn_respond(http_conn *hc, int status, const char *content_type,
+                       const char *extra_headers, const void *body, size_t body_len)
+{
+    if (hc->mode == HC_CLOSED) return;
+    bool was_held = hc->mode == HC_HELD;
+    char head[2048];
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+    if (content_type)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", content_type);
+    n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\nConnection: %s\r\n",
+                  body_len, hc->keep_alive ? "keep-alive" : "close");
+    n += cors_headers(hc, head + n, sizeof head - (size_t)n);
+    if (extra_headers) n += snprintf(head + n, sizeof head - (size_t)n, "%s", extra_headers);
+    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    if ((size_t)n >= sizeof head) n = (int)sizeof head - 1; /* cannot happen with our headers */
+    pd_conn_write(hc->conn, head, (size_t)n);
+    if (body_len && !hc->head_only) pd_conn_write(hc->conn, body, body_len);
+
+    hc->mode = HC_READING;
+    hc->owner = NULL;
+    hc->on_abort = NULL;
+    if (!hc->keep_alive) {
+        http_conn_close(hc);
+        return;
+    }
+    /* An answer to a held request: requests pipelined behind it may wait. */
+    if (was_held && hc->in.len > 0) process_buffered(hc);
+}
+
+void http_conn_respond_json(http_conn *hc, int status, const char *json)
+{
+    http_conn_respond(hc, status, "application/json", NULL, json, strlen(json));
+}
+
+void http_conn_hold(http_conn *hc, void *owner, void (*on_abort)(void *owner, http_conn *hc))
+{
+    hc->mode = HC_HELD;
+    hc->owner = owner;
+    hc->on_abort = on_abort;
+}
+
+void http_conn_release(http_conn *hc)
+{
+    hc->owner = NULL;
+    hc->on_abort = NULL;
+}
+
+void http_conn_set_owner(http_conn *hc, void *owner)
+{
+    hc->owner = owner;
+}
+
+void http_conn_set_keep_alive(http_conn *hc, bool keep_alive)
+{
+    hc->keep_alive = keep_alive;
+}
+
+bool http_conn_cors_allowed(const http_conn *hc)
+{
+    return hc->cors >= 0;
+}
+
+bool http_conn_is_tls(const http_conn *hc)
+{
+    return pd_conn_is_tls(hc->conn);
+}
+
+bool http_conn_is_websocket(const http_conn *hc)
+{
+    return hc->mode == HC_WEBSOCKET;
+}
+
+bool http_conn_upgrade(http_conn *hc, const http_request *req, void *owner,
+                       const http_ws_handler *handler)
+{
+    const http_header *key = http_request_header(req, "sec-websocket-key");
+    const http_header *ver = http_request_header(req, "sec-websocket-version");
+    char accept[29];
+    if (!req->upgrade_websocket || !key || !ver || ver->value_len != 2 ||
+        memcmp(ver->value, "13", 2) != 0 || !ws_accept_key(key->value, key->value_len, accept)) {
+        hc->keep_alive = false;
+        http_conn_respond(hc, 400, "text/html", NULL, "Bad Request", 11);
+        return false;
+    }
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
+                     accept);
+    n += cors_headers(hc, head + n, sizeof head - (size_t)n);
+    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    pd_conn_write(hc->conn, head, (size_t)n);
+    hc->mode = HC_WEBSOCKET;
+    hc->owner = owner;
+    hc->ws = handler;
+    ws_reader_init(&hc->reader, g_cfg.max_ws_message);
+    return true;
+}
+
+void http_conn_ws_send(http_conn *hc, ws_opcode opcode, const char *prefix, const void *data,
+                       size_t len)
+{
+    if (hc->mode != HC_WEBSOCKET) return;
+    uint8_t head[11];
+    size_t plen = prefix ? 1 : 0;
+    size_t n = ws_frame_header_encode(head, true, opcode, len + plen);
+    if (prefix) head[n++] = (uint8_t)prefix[0];
+    pd_conn_write(hc->conn, head, n);
+    if (len) pd_conn_write(hc->conn, data, len);
+}
+
+void http_conn_ws_close(http_conn *hc, uint16_t code)
+{
+    if (hc->mode != HC_WEBSOCKET) {
+        http_conn_close(hc);
+        return;
+    }
+    uint8_t payload[125];
+    size_t plen = code ? ws_close_payload_encode(payload, code, "") : 0;
+    uint8_t head[10];
+    size_t n = ws_frame_header_encode(head, true, WS_OP_CLOSE, plen);
+    pd_conn_write(hc->conn, head, n);
+    if (plen) pd_conn_write(hc->conn, payload, plen);
+    hc->owner = NULL; /* the owner closed it: no on_close callback */
+    http_conn_close(hc);
+}
+
+/* --- WebSocket input --------------------------------------------------- */
+
+static void ws_handle(http_conn *hc, const ws_message *m)
+{
+    switch (m->opcode) {
+    case WS_OP_TEXT:
+    case WS_OP_BINARY:
+        if (hc->owner) hc->ws->on_message(hc->owner, hc, m->opcode, m->data, m->len);
+        break;
+    case WS_OP_PING:
+        http_conn_ws_send(hc, WS_OP_PONG, NULL, m->data, m->len);
+        break;
+    case WS_OP_CLOSE: {
+        /* echo a close frame without a code, as the reference does */
+        uint8_t head[10];
+        size_t n = ws_frame_header_encode(head, true, WS_OP_CLOSE, 0);
+        pd_conn_write(hc->conn, head, n);
+        http_conn_close(hc); /* on_close fires from pd_conn's close */
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Feeds bytes to the WebSocket reader; returns bytes consumed. */
+static size_t ws_feed(http_conn *hc, uint8_t *data, size_t len)
+{
+    size_t used = 0;
+    while (used < len && hc->mode == HC_WEBSOCKET) {
+        size_t consumed = 0;
+        ws_message m;
+        int r = ws_reader_feed(&hc->reader, data + used, len - used, &consumed, &m);
+        if (r < 0) {
+            PD_LOG_DEBUG("websocket error: %s", ws_strerror(r));
+            void *owner = hc->owner;
+            http_conn_ws_close(hc, ws_error_close_code(r));
+            hc->owner = owner; /* a protocol error is not the owner's close: tell it */
+            return len;
+        }
+        if (r == 0 && consumed == 0) break; /* need more bytes */
+        used += consumed;
+        if (r == 1) ws_handle(hc, &m);
+    }
+    return used;
+}
+
+/* --- HTTP input -------------------------------------------------------- */
+
+/* Handles at most one request from data[0..len); returns bytes consumed,
+ * 0 when more bytes are needed. */
+static size_t http_feed(http_conn *hc, const uint8_t *data, size_t len)
+{
+    http_request req;
+    int head_len = http_request_parse(data, len, PD_MAX_HTTP_HEAD, &req);
+    if (head_len == HTTP_PARTIAL) return 0;
+    if (head_len < 0) {
+        PD_LOG_DEBUG("bad request: %s", http_strerror(head_len));
+        hc->keep_alive = false;
+        hc->head_only = false;
+        int status = head_len == HTTP_E_TOO_BIG ? 431 : head_len == HTTP_E_CHUNKED ? 411 : 400;
+        const char *msg = http_strerror(head_len);
+        http_conn_respond(hc, status, "text/plain", NULL, msg, strlen(msg));
+        return len;
+    }
+    hc->keep_alive = req.keep_alive;
+    hc->head_only = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
+    cors_for_request(hc, &req);
+    if (req.content_length > g_cfg.max_body) {
+        /* the reference answers 413 and keeps the session; the body is not
+         * read, so this connection cannot carry another request */
+        hc->keep_alive = false;
+        http_conn_respond(hc, 413, NULL, NULL, NULL, 0);
+        return len;
+    }
+    size_t total = (size_t)head_len + (size_t)req.content_length;
+    if (len < total) return 0;
+    g_cfg.on_request(hc, &req, data + head_len, (size_t)req.content_length);
+    return total;
+}
+
+/* Consumes as many whole requests / frames as possible from hc->in. */
+static void process_buffered(http_conn *hc)
+{
+    if (hc->processing) return;
+    hc->processing = true;
+    while (hc->in.len > 0) {
+        size_t used;
+        if (hc->mode == HC_READING) used = http_feed(hc, hc->in.data, hc->in.len);
+        else if (hc->mode == HC_WEBSOCKET) used = ws_feed(hc, hc->in.data, hc->in.len);
+        else break; /* held or closed: keep the bytes for later */
+        if (used == 0) break;
+        pd_buf_consume(&hc->in, used);
+    }
+    hc->processing = false;
+}
+
+static void on_data(pd_conn *c, uint8_t *data, size_t len)
+{
+    http_conn *hc = pd_conn_user(c);
+    if (!hc || hc->mode == HC_CLOSED) return;
+    if (hc->in.len == 0 && !hc->processing) {
+        /* fast path: parse straight from the read buffer, keep only the tail */
+        hc->processing = true;
+        size_t used = 0;
+        while (used < len) {
+            size_t n = 0;
+            if (hc->mode == HC_READING) n = http_feed(hc, data + used, len - used);
+            else if (hc->mode == HC_WEBSOCKET) n = ws_feed(hc, data + used, len - used);
+            if (n == 0) break;
+            used += n;
+        }
+        hc->processing = false;
+        data += used;
+        len -= used;
+        if (len == 0 || hc->mode == HC_CLOSED) return;
+    }
+    if (pd_buf_append(&hc->in, data, len) != PD_BUF_OK) {
+        PD_LOG_DEBUG("input over limit, closing");
+        http_conn_close(hc);
+        return;
+    }
+    process_buffered(hc);
+}
+
+static void on_close(pd_conn *c)
+{
+    http_conn *hc = pd_conn_user(c);
+    if (!hc) return;
+    uint8_t mode = hc->mode;
+    hc->mode = HC_CLOSED;
+    if (hc->owner) {
+        if (hc->on_abort) hc->on_abort(hc->owner, hc);
+        else if (hc->ws) hc->ws->on_close(hc->owner, hc);
+    }
+    (void)mode;
+    ws_reader_cleanup(&hc->reader);
+    pd_buf_reset(&hc->in);
+    free(hc);
+}
+
+const pd_conn_handler http_conn_handler = {.on_data = on_data, .on_close = on_close};

@@ -1,0 +1,44 @@
+/* ice_config.c: see ice_config.h. */
+#include "ice_config.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base64.h"
+
+static json_t *url_list(const char *const *urls, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(urls[i]));
+    return a;
+}
+
+char *ice_config_json(const ice_config *cfg, int64_t now)
+{
+    json_t *servers = json_array();
+    if (cfg->stun_count)
+        json_array_append_new(servers, json_pack("{s:o}", "urls", url_list(cfg->stun, cfg->stun_count)));
+    if (cfg->turn_count) {
+        json_t *turn = json_pack("{s:o}", "urls", url_list(cfg->turn, cfg->turn_count));
+        if (cfg->turn_secret) {
+            char user[64];
+            snprintf(user, sizeof user, "%lld:peerdrop", (long long)(now + ICE_CREDENTIAL_TTL_S));
+            unsigned char mac[EVP_MAX_MD_SIZE];
+            unsigned mac_len = 0;
+            HMAC(EVP_sha1(), cfg->turn_secret, (int)strlen(cfg->turn_secret),
+                 (const unsigned char *)user, strlen(user), mac, &mac_len);
+            char cred[PD_BASE64_ENCODED_LEN(EVP_MAX_MD_SIZE) + 1];
+            cred[pd_base64_encode(mac, mac_len, cred)] = '\0';
+            json_object_set_new(turn, "username", json_string(user));
+            json_object_set_new(turn, "credential", json_string(cred));
+        }
+        json_array_append_new(servers, turn);
+    }
+    json_t *root = json_pack("{s:o}", "iceServers", servers);
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return text;
+}

@@ -1,0 +1,190 @@
+/* main.c: peerdrop-server. Wires the modules together: configuration, the
+ * listener (net/), HTTP (http_conn, router), Engine.IO (engine), Socket.IO
+ * (socketio) and the signaling app (signaling), or the conformance fixtures.
+ * Single-threaded event loop; password hashing on libuv's worker pool. */
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "base/log.h"
+#include "config.h"
+#include "conformance.h"
+#include "engine.h"
+#include "http_conn.h"
+#include "net/conn.h"
+#include "router.h"
+#include "signaling.h"
+#include "socketio.h"
+
+#define SHUTDOWN_GRACE_MS 5000
+
+static pd_listener *g_listener;
+static uv_signal_t g_sigint, g_sigterm;
+static uv_timer_t g_grace;
+static bool g_stopping;
+
+/* An idle connection is a file descriptor: let the process hold as many as
+ * the hard limit allows. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) PD_LOG_WARN("could not raise the open-file limit");
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        PD_LOG_INFO("open-file limit=%llu", (unsigned long long)rl.rlim_cur);
+}
+
+static SSL_CTX *tls_context(const char *cert, const char *key)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* keep only a small buffer per idle TLS connection */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        unsigned long e = ERR_get_error();
+        PD_LOG_ERROR("TLS: cannot load certificate/key: %s", ERR_reason_error_string(e));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static void on_grace_expired(uv_timer_t *t)
+{
+    PD_LOG_WARN("shutdown grace period over: stopping now");
+    uv_stop(t->loop);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    if (g_stopping) return;
+    g_stopping = true;
+    PD_LOG_INFO("signal %d: shutting down", signum);
+    pd_listener_destroy(g_listener);
+    g_listener = NULL;
+    engine_shutdown();
+    pd_conn_close_all();
+    uv_close((uv_handle_t *)&g_sigint, NULL);
+    uv_close((uv_handle_t *)&g_sigterm, NULL);
+    uv_timer_init(h->loop, &g_grace);
+    uv_timer_start(&g_grace, on_grace_expired, SHUTDOWN_GRACE_MS, 0);
+    uv_unref((uv_handle_t *)&g_grace); /* the loop ends as soon as the rest is closed */
+}
+
+static char **split_origins(const char *list, size_t *count)
+{
+    size_t n = 1;
+    for (const char *p = list; *p; p++) n += *p == ',';
+    char **out = calloc(n, sizeof *out);
+    char *copy = strdup(list);
+    if (!out || !copy) exit(1);
+    *count = 0;
+    for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        if (*tok) out[(*count)++] = tok;
+    }
+    return out;
+}
+
+int main(int argc, char **argv)
+{
+    server_config cfg;
+    int rc = config_parse(&cfg, argc, argv);
+    if (rc != 0) return rc > 0 ? 0 : 2;
+    pd_log_level level;
+    pd_log_level_parse(cfg.log_level, &level);
+    pd_log_set_level(level);
+    pd_log_set_json(cfg.log_json);
+
+    if (sodium_init() < 0) {
+        PD_LOG_ERROR("libsodium failed to initialise");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    char threads[16];
+    snprintf(threads, sizeof threads, "%u", cfg.hash_threads);
+    setenv("UV_THREADPOOL_SIZE", threads, 1); /* read by libuv at its first queued work */
+
+    uv_loop_t *loop = uv_default_loop();
+    http_server_config http = {.on_request = router_handle,
+                               .max_body = cfg.max_payload,
+                               .max_ws_message = cfg.max_payload};
+    if (cfg.cors_origin) {
+        if (strcmp(cfg.cors_origin, "*") == 0) http.cors.any = true;
+        else http.cors.origins = (const char **)split_origins(cfg.cors_origin, &http.cors.origin_count);
+    }
+    http_server_configure(&http);
+
+    engine_config ecfg = {.ping_interval_ms = cfg.ping_interval_ms,
+                          .ping_timeout_ms = cfg.ping_timeout_ms,
+                          .upgrade_timeout_ms = 10000,
+                          .max_payload = cfg.max_payload};
+    router_config rcfg = {.engine_path = "/socket.io/", .web_root = cfg.web_root, .ice = &cfg.ice};
+    if (cfg.conformance == CONFORMANCE_EIO) {
+        ecfg.cb = conformance_eio_callbacks;
+        rcfg.engine_path = "/engine.io/";
+        rcfg.web_root = NULL;
+    } else if (cfg.conformance == CONFORMANCE_SIO) {
+        ecfg.cb = sio_engine_callbacks;
+        sio_server_init(loop, conformance_sio_namespaces, conformance_sio_namespace_count,
+                        cfg.connect_timeout_ms, cfg.max_payload);
+        rcfg.web_root = NULL;
+    } else {
+        ecfg.cb = sio_engine_callbacks;
+        sio_server_init(loop, &signaling_namespace, 1, cfg.connect_timeout_ms, cfg.max_payload);
+        signaling_config scfg = {.room_capacity = cfg.room_capacity,
+                                 .rate_limit = cfg.rate_limit,
+                                 .argon2 = cfg.argon2};
+        signaling_init(loop, &scfg);
+    }
+    engine_init(loop, &ecfg);
+    router_init(&rcfg);
+
+    SSL_CTX *tls = NULL;
+    if (cfg.tls_cert) {
+        tls = tls_context(cfg.tls_cert, cfg.tls_key);
+        if (!tls) return 1;
+    }
+    int err;
+    g_listener = pd_listener_create(loop, cfg.host, cfg.port, tls, http_conn_accept,
+                                    &http_conn_handler, &err);
+    if (!g_listener) {
+        PD_LOG_ERROR("cannot listen on %s:%d: %s", cfg.host, cfg.port, uv_strerror(err));
+        return 1;
+    }
+    bool v6 = strchr(cfg.host, ':') != NULL;
+    PD_LOG_INFO("listening url=%s://%s%s%s:%d mode=%s", tls ? "https" : "http", v6 ? "[" : "",
+                cfg.host, v6 ? "]" : "", pd_listener_port(g_listener),
+                cfg.conformance == CONFORMANCE_EIO   ? "conformance-eio"
+                : cfg.conformance == CONFORMANCE_SIO ? "conformance-sio"
+                                                     : "signaling");
+
+    uv_signal_init(loop, &g_sigint);
+    uv_signal_start(&g_sigint, on_signal, SIGINT);
+    uv_signal_init(loop, &g_sigterm);
+    uv_signal_start(&g_sigterm, on_signal, SIGTERM);
+
+    uv_run(loop, UV_RUN_DEFAULT);
+
+    if (cfg.conformance == CONFORMANCE_NONE) signaling_cleanup();
+    if (!uv_is_closing((uv_handle_t *)&g_grace) && g_stopping) uv_close((uv_handle_t *)&g_grace, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    uv_loop_close(loop);
+    SSL_CTX_free(tls);
+    free((void *)http.cors.origins);
+    PD_LOG_INFO("stopped");
+    return 0;
+}

@@ -1,0 +1,54 @@
+/* metrics.c: see metrics.h. */
+#include "metrics.h"
+
+#include <inttypes.h>
+
+#include "engine.h"
+#include "net/conn.h"
+#include "signaling.h"
+#include "socketio.h"
+
+void metrics_render(pd_buf *out)
+{
+    engine_stats es;
+    signaling_stats ss;
+    engine_get_stats(&es);
+    signaling_get_stats(&ss);
+    pd_buf_printf(out,
+                  "# HELP peerdrop_tcp_connections Open TCP connections (HTTP and WebSocket).\n"
+                  "# TYPE peerdrop_tcp_connections gauge\n"
+                  "peerdrop_tcp_connections %zu\n"
+                  "# HELP peerdrop_sessions Engine.IO sessions by transport.\n"
+                  "# TYPE peerdrop_sessions gauge\n"
+                  "peerdrop_sessions{transport=\"polling\"} %zu\n"
+                  "peerdrop_sessions{transport=\"websocket\"} %zu\n"
+                  "# HELP peerdrop_upgrades_total Sessions upgraded from polling to WebSocket.\n"
+                  "# TYPE peerdrop_upgrades_total counter\n"
+                  "peerdrop_upgrades_total %" PRIu64 "\n"
+                  "# HELP peerdrop_sockets Socket.IO namespace sockets.\n"
+                  "# TYPE peerdrop_sockets gauge\n"
+                  "peerdrop_sockets %zu\n"
+                  "# HELP peerdrop_rooms Rooms that exist now.\n"
+                  "# TYPE peerdrop_rooms gauge\n"
+                  "peerdrop_rooms %zu\n"
+                  "# HELP peerdrop_rooms_created_total Rooms created.\n"
+                  "# TYPE peerdrop_rooms_created_total counter\n"
+                  "peerdrop_rooms_created_total %" PRIu64 "\n"
+                  "# HELP peerdrop_joins_total Successful room joins.\n"
+                  "# TYPE peerdrop_joins_total counter\n"
+                  "peerdrop_joins_total %" PRIu64 "\n"
+                  "# HELP peerdrop_relayed_total Signaling messages relayed between peers.\n"
+                  "# TYPE peerdrop_relayed_total counter\n"
+                  "peerdrop_relayed_total{event=\"offer\"} %" PRIu64 "\n"
+                  "peerdrop_relayed_total{event=\"answer\"} %" PRIu64 "\n"
+                  "peerdrop_relayed_total{event=\"ice-candidate\"} %" PRIu64 "\n"
+                  "# HELP peerdrop_refusals_total Refused client requests by error code.\n"
+                  "# TYPE peerdrop_refusals_total counter\n",
+                  pd_conn_count(), es.sessions_polling, es.sessions_websocket, es.upgrades,
+                  sio_socket_count(), ss.rooms, ss.rooms_created, ss.joins,
+                  ss.relayed[SIG_RELAY_OFFER], ss.relayed[SIG_RELAY_ANSWER],
+                  ss.relayed[SIG_RELAY_ICE]);
+    for (int e = 0; e < SIG_ERROR_COUNT; e++)
+        pd_buf_printf(out, "peerdrop_refusals_total{code=\"%s\"} %" PRIu64 "\n",
+                      sig_error_code((sig_error)e), ss.refusals[e]);
+}

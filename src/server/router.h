@@ -1,0 +1,17 @@
+/* router.h: which handler answers an HTTP request. */
+#ifndef PD_ROUTER_H
+#define PD_ROUTER_H
+
+#include "http_conn.h"
+#include "ice_config.h"
+
+typedef struct router_config {
+    const char *engine_path; /* "/socket.io/" or, for the eio fixture, "/engine.io/" */
+    const char *web_root;    /* NULL: no static files (conformance mode) */
+    const ice_config *ice;
+} router_config;
+
+void router_init(const router_config *cfg);
+void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, size_t body_len);
+
+#endif

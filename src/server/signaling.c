@@ -1,0 +1,531 @@
+/* signaling.c: see signaling.h and docs/signaling.md.
+ *
+ * Every handler validates its payload completely before acting, answers
+ * through the ack when one was asked (else with a `signaling-error` event to
+ * the sender only), and never tells anyone else about a refusal. */
+#include "signaling.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/id.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "rooms/rooms.h"
+#include "sio/sio.h"
+
+/* Failed password attempts allowed per socket per minute. */
+#define MAX_PASSWORD_FAILURES 5
+#define PASSWORD_FAILURE_WINDOW_MS 60000
+
+typedef struct peer {
+    sio_socket *sock;
+    room *room;
+    bool busy; /* a create/join waits for the hashing pool */
+    double tokens;
+    uint64_t tokens_at_ms;
+    uint64_t failures_since_ms;
+    unsigned failures;
+} peer;
+
+typedef enum job_kind { JOB_CREATE, JOB_JOIN } job_kind;
+
+typedef struct hash_job {
+    uv_work_t work;
+    job_kind kind;
+    char socket_id[PD_ID_LEN + 1];
+    char room_id[PD_MAX_ROOM_ID + 1];
+    uint64_t generation;
+    int64_t ack_id;
+    char *password;
+    size_t password_len;
+    password_cost cost;
+    char hash[PD_PASSWORD_HASH_MAX];
+    bool ok;
+} hash_job;
+
+static struct {
+    uv_loop_t *loop;
+    signaling_config cfg;
+    room_registry rooms;
+    signaling_stats stats;
+} g;
+
+static const struct {
+    const char *code;
+    const char *message;
+} errors[] = {
+#define SIG_ROW(name, code, text) {code, text},
+    SIG_ERRORS(SIG_ROW)
+#undef SIG_ROW
+};
+
+const char *sig_error_code(sig_error e)
+{
+    return e < SIG_ERROR_COUNT ? errors[e].code : "INTERNAL";
+}
+
+/* --- replies ------------------------------------------------------------ */
+
+static void ack_json(sio_socket *sock, int64_t ack_id, json_t *obj)
+{
+    json_t *args = json_array();
+    json_array_append_new(args, obj);
+    sio_ack(sock, ack_id, args, NULL, 0);
+    json_decref(args);
+}
+
+static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
+{
+    if (ack_id < 0) {
+        json_decref(extra);
+        return;
+    }
+    json_t *obj = extra ? extra : json_object();
+    json_object_set_new(obj, "ok", json_true());
+    ack_json(sock, ack_id, obj);
+}
+
+static void refuse(sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
+{
+    g.stats.refusals[e]++;
+    PD_LOG_DEBUG("refused event=%s code=%s socket=%.6s..", event, errors[e].code,
+                 sio_socket_id(sock));
+    json_t *err = json_pack("{s:s,s:s}", "code", errors[e].code, "message", errors[e].message);
+    if (ack_id >= 0) {
+        ack_json(sock, ack_id, json_pack("{s:b,s:o}", "ok", 0, "error", err));
+        return;
+    }
+    json_object_set_new(err, "event", json_string(event));
+    sio_emit_simple(sock, "signaling-error", err);
+    json_decref(err);
+}
+
+/* --- rate limiting ------------------------------------------------------ */
+
+static bool take_token(peer *p)
+{
+    if (g.cfg.rate_limit == 0) return true;
+    uint64_t now = uv_now(g.loop);
+    double burst = 2.0 * g.cfg.rate_limit;
+    p->tokens += (double)(now - p->tokens_at_ms) * g.cfg.rate_limit / 1000.0;
+    if (p->tokens > burst) p->tokens = burst;
+    p->tokens_at_ms = now;
+    if (p->tokens < 1.0) return false;
+    p->tokens -= 1.0;
+    return true;
+}
+
+static bool password_attempts_left(peer *p)
+{
+    uint64_t now = uv_now(g.loop);
+    if (now - p->failures_since_ms > PASSWORD_FAILURE_WINDOW_MS) {
+        p->failures = 0;
+        p->failures_since_ms = now;
+    }
+    return p->failures < MAX_PASSWORD_FAILURES;
+}
+
+/* --- payload validation ------------------------------------------------- */
+
+static bool get_string(const json_t *obj, const char *key, size_t min, size_t max,
+                       const char **out, size_t *out_len)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v)) return false;
+    size_t len = json_string_length(v);
+    if (len < min || len > max) return false;
+    *out = json_string_value(v);
+    *out_len = len;
+    return true;
+}
+
+static bool room_request_valid(const json_t *payload, const char **id, size_t *id_len,
+                               const char **pw, size_t *pw_len)
+{
+    return json_is_object(payload) &&
+           get_string(payload, "roomId", 1, PD_MAX_ROOM_ID, id, id_len) &&
+           rooms_valid_id(*id, *id_len) &&
+           get_string(payload, "password", 1, PD_MAX_PASSWORD, pw, pw_len);
+}
+
+/* --- room membership ---------------------------------------------------- */
+
+static json_t *member_ids(const room *r, const peer *except)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < room_member_count(r); i++) {
+        peer *m = room_member(r, i);
+        if (m != except) json_array_append_new(ids, json_string(sio_socket_id(m->sock)));
+    }
+    return ids;
+}
+
+static void broadcast_others(const room *r, const peer *except, const char *event, const json_t *payload)
+{
+    for (size_t i = 0; i < room_member_count(r); i++) {
+        peer *m = room_member(r, i);
+        if (m != except) sio_emit_simple(m->sock, event, payload);
+    }
+}
+
+static void leave_room(peer *p)
+{
+    room *r = p->room;
+    if (!r) return;
+    p->room = NULL;
+    room_remove_member(r, p);
+    if (room_member_count(r) == 0) {
+        PD_LOG_DEBUG("room destroyed (empty)");
+        rooms_destroy(&g.rooms, r);
+        return;
+    }
+    json_t *ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
+    broadcast_others(r, p, "user-left", ev);
+    json_decref(ev);
+}
+
+/* --- hashing jobs ------------------------------------------------------- */
+
+static void job_work(uv_work_t *w)
+{
+    hash_job *job = w->data;
+    if (job->kind == JOB_CREATE)
+        job->ok = password_hash(job->password, job->password_len, job->cost, job->hash) == 0;
+    else
+        job->ok = password_verify(job->hash, job->password, job->password_len);
+}
+
+static void job_free(hash_job *job)
+{
+    sodium_memzero(job->password, job->password_len);
+    free(job->password);
+    sodium_memzero(job->hash, sizeof job->hash);
+    free(job);
+}
+
+static room *job_room(const hash_job *job)
+{
+    room *r = rooms_find(&g.rooms, job->room_id, strlen(job->room_id));
+    return r && room_generation(r) == job->generation ? r : NULL;
+}
+
+static void finish_create(hash_job *job, peer *p)
+{
+    room *r = job_room(job);
+    if (!p) { /* the creator left while we hashed */
+        if (r) rooms_destroy(&g.rooms, r);
+        return;
+    }
+    if (!r || !job->ok || room_activate(r, job->hash, p) != ROOM_OK) {
+        if (r) rooms_destroy(&g.rooms, r);
+        refuse(p->sock, "create-room", job->ack_id, SIG_INTERNAL);
+        return;
+    }
+    p->room = r;
+    g.stats.rooms_created++;
+    PD_LOG_DEBUG("room created socket=%.6s..", sio_socket_id(p->sock));
+    reply_ok(p->sock, job->ack_id, json_pack("{s:s}", "roomId", room_id(r)));
+    json_t *ev = json_pack("{s:s}", "roomId", room_id(r));
+    sio_emit_simple(p->sock, "room-created", ev);
+    json_decref(ev);
+}
+
+static void finish_join(hash_job *job, peer *p)
+{
+    if (!p) return;
+    room *r = job_room(job);
+    if (!r) {
+        refuse(p->sock, "join-room", job->ack_id, SIG_ROOM_NOT_FOUND);
+        return;
+    }
+    if (!job->ok) {
+        p->failures++;
+        refuse(p->sock, "join-room", job->ack_id, SIG_BAD_PASSWORD);
+        return;
+    }
+    if (room_add_member(r, p) != ROOM_OK) {
+        refuse(p->sock, "join-room", job->ack_id, SIG_ROOM_FULL);
+        return;
+    }
+    p->room = r;
+    g.stats.joins++;
+    json_t *peers = member_ids(r, p);
+    reply_ok(p->sock, job->ack_id, json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers));
+    json_t *ev = json_pack("{s:s,s:o}", "roomId", room_id(r), "peers", peers);
+    sio_emit_simple(p->sock, "join-success", ev);
+    json_decref(ev);
+    ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
+    broadcast_others(r, p, "user-joined", ev);
+    json_decref(ev);
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+    hash_job *job = w->data;
+    sio_socket *sock = sio_socket_find(job->socket_id, PD_ID_LEN);
+    peer *p = sock ? sio_socket_user(sock) : NULL;
+    if (p) p->busy = false;
+    if (status != 0) job->ok = false;
+    if (job->kind == JOB_CREATE) finish_create(job, p);
+    else finish_join(job, p);
+    job_free(job);
+}
+
+static bool queue_job(peer *p, job_kind kind, const char *rid, size_t rid_len, uint64_t generation,
+                      const char *pw, size_t pw_len, const char *hash, int64_t ack_id)
+{
+    hash_job *job = calloc(1, sizeof *job);
+    if (!job) return false;
+    job->password = malloc(pw_len + 1);
+    if (!job->password) {
+        free(job);
+        return false;
+    }
+    memcpy(job->password, pw, pw_len);
+    job->password[pw_len] = '\0';
+    job->password_len = pw_len;
+    job->kind = kind;
+    memcpy(job->socket_id, sio_socket_id(p->sock), PD_ID_LEN + 1);
+    memcpy(job->room_id, rid, rid_len);
+    job->room_id[rid_len] = '\0';
+    job->generation = generation;
+    job->ack_id = ack_id;
+    job->cost = g.cfg.argon2;
+    if (hash) strncpy(job->hash, hash, sizeof job->hash - 1);
+    job->work.data = job;
+    if (uv_queue_work(g.loop, &job->work, job_work, job_done) != 0) {
+        job_free(job);
+        return false;
+    }
+    p->busy = true;
+    return true;
+}
+
+/* --- event handlers ----------------------------------------------------- */
+
+static void on_create_room(peer *p, const json_t *payload, int64_t ack_id)
+{
+    const char *id, *pw;
+    size_t id_len, pw_len;
+    if (!room_request_valid(payload, &id, &id_len, &pw, &pw_len)) {
+        refuse(p->sock, "create-room", ack_id, SIG_INVALID_PAYLOAD);
+        return;
+    }
+    if (p->room) {
+        refuse(p->sock, "create-room", ack_id, SIG_ALREADY_IN_ROOM);
+        return;
+    }
+    room *r;
+    int rc = rooms_reserve(&g.rooms, id, id_len, &r);
+    if (rc != ROOM_OK) {
+        refuse(p->sock, "create-room", ack_id, rc == ROOM_E_EXISTS ? SIG_ROOM_EXISTS : SIG_INTERNAL);
+        return;
+    }
+    if (!queue_job(p, JOB_CREATE, id, id_len, room_generation(r), pw, pw_len, NULL, ack_id)) {
+        rooms_destroy(&g.rooms, r);
+        refuse(p->sock, "create-room", ack_id, SIG_INTERNAL);
+    }
+}
+
+static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
+{
+    const char *id, *pw;
+    size_t id_len, pw_len;
+    if (!room_request_valid(payload, &id, &id_len, &pw, &pw_len)) {
+        refuse(p->sock, "join-room", ack_id, SIG_INVALID_PAYLOAD);
+        return;
+    }
+    if (p->room) {
+        refuse(p->sock, "join-room", ack_id, SIG_ALREADY_IN_ROOM);
+        return;
+    }
+    if (!password_attempts_left(p)) {
+        refuse(p->sock, "join-room", ack_id, SIG_RATE_LIMITED);
+        return;
+    }
+    room *r = rooms_find(&g.rooms, id, id_len);
+    if (!r || room_is_pending(r)) {
+        refuse(p->sock, "join-room", ack_id, SIG_ROOM_NOT_FOUND);
+        return;
+    }
+    if (room_is_full(r)) { /* checked again after hashing: it may fill meanwhile */
+        refuse(p->sock, "join-room", ack_id, SIG_ROOM_FULL);
+        return;
+    }
+    if (!queue_job(p, JOB_JOIN, id, id_len, room_generation(r), pw, pw_len, room_password_hash(r),
+                   ack_id))
+        refuse(p->sock, "join-room", ack_id, SIG_INTERNAL);
+}
+
+static bool optional_string(const json_t *obj, const char *key, size_t max)
+{
+    const json_t *v = json_object_get(obj, key);
+    return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) <= max);
+}
+
+/* Copies an RTCIceCandidateInit, keeping only its known fields; NULL if invalid. */
+static json_t *sanitize_candidate(const json_t *c)
+{
+    if (json_is_null(c)) return json_null();
+    const char *text;
+    size_t len;
+    if (!json_is_object(c) || !get_string(c, "candidate", 0, PD_MAX_CANDIDATE, &text, &len) ||
+        !optional_string(c, "sdpMid", 256) || !optional_string(c, "usernameFragment", 256))
+        return NULL;
+    const json_t *idx = json_object_get(c, "sdpMLineIndex");
+    if (idx && !json_is_null(idx) &&
+        !(json_is_integer(idx) && json_integer_value(idx) >= 0 && json_integer_value(idx) <= 65535))
+        return NULL;
+    json_t *out = json_object();
+    json_object_set_new(out, "candidate", json_stringn(text, len));
+    static const char *const optional[] = {"sdpMid", "sdpMLineIndex", "usernameFragment"};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(c, optional[i]);
+        if (v) json_object_set(out, optional[i], v);
+    }
+    return out;
+}
+
+static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json_t *payload,
+                     int64_t ack_id)
+{
+    const char *target_id;
+    size_t target_len;
+    json_t *value = NULL;
+    const char *field = kind == SIG_RELAY_ICE ? "candidate" : "sdp";
+    bool ok = json_is_object(payload) &&
+              get_string(payload, "targetSocketId", 1, PD_ID_LEN * 2, &target_id, &target_len);
+    if (ok && kind == SIG_RELAY_ICE) {
+        const json_t *c = json_object_get(payload, "candidate");
+        value = c ? sanitize_candidate(c) : NULL;
+    } else if (ok) {
+        const char *sdp;
+        size_t sdp_len;
+        if (get_string(payload, "sdp", 1, PD_MAX_SDP, &sdp, &sdp_len)) value = json_stringn(sdp, sdp_len);
+    }
+    if (!value) {
+        refuse(p->sock, event, ack_id, SIG_INVALID_PAYLOAD);
+        return;
+    }
+    if (!p->room) {
+        json_decref(value);
+        refuse(p->sock, event, ack_id, SIG_NOT_IN_ROOM);
+        return;
+    }
+    sio_socket *target = sio_socket_find(target_id, target_len);
+    peer *tp = target ? sio_socket_user(target) : NULL;
+    if (!tp || tp == p || tp->room != p->room) {
+        json_decref(value);
+        refuse(p->sock, event, ack_id, SIG_PEER_NOT_FOUND);
+        return;
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, field, value);
+    json_object_set_new(out, "from", json_string(sio_socket_id(p->sock)));
+    sio_emit_simple(target, event, out);
+    json_decref(out);
+    g.stats.relayed[kind]++;
+    reply_ok(p->sock, ack_id, NULL);
+}
+
+static void on_leave_room(peer *p, int64_t ack_id)
+{
+    if (!p->room) {
+        refuse(p->sock, "leave-room", ack_id, SIG_NOT_IN_ROOM);
+        return;
+    }
+    leave_room(p);
+    reply_ok(p->sock, ack_id, NULL);
+}
+
+static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
+                     unsigned att_count)
+{
+    peer *p = sio_socket_user(sock);
+    const char *name = sio_event_name(args);
+    char shown[65];
+    if (name) {
+        strncpy(shown, name, sizeof shown - 1);
+        shown[sizeof shown - 1] = '\0';
+    } else {
+        strcpy(shown, "?");
+    }
+    if (!take_token(p)) {
+        refuse(sock, shown, ack_id, SIG_RATE_LIMITED);
+        return;
+    }
+    const json_t *payload = json_array_get(args, 1);
+    if (!name) {
+        refuse(sock, shown, ack_id, SIG_UNKNOWN_EVENT);
+        return;
+    }
+    bool known = true;
+    if (att_count > 0) {
+        refuse(sock, shown, ack_id, SIG_INVALID_PAYLOAD); /* signaling is JSON only */
+    } else if (strcmp(name, "offer") == 0) {
+        on_relay(p, SIG_RELAY_OFFER, "offer", payload, ack_id);
+    } else if (strcmp(name, "answer") == 0) {
+        on_relay(p, SIG_RELAY_ANSWER, "answer", payload, ack_id);
+    } else if (strcmp(name, "ice-candidate") == 0) {
+        on_relay(p, SIG_RELAY_ICE, "ice-candidate", payload, ack_id);
+    } else if (p->busy && (strcmp(name, "create-room") == 0 || strcmp(name, "join-room") == 0)) {
+        refuse(sock, name, ack_id, SIG_RATE_LIMITED); /* one room request at a time */
+    } else if (strcmp(name, "create-room") == 0) {
+        on_create_room(p, payload, ack_id);
+    } else if (strcmp(name, "join-room") == 0) {
+        on_join_room(p, payload, ack_id);
+    } else if (strcmp(name, "leave-room") == 0) {
+        on_leave_room(p, ack_id);
+    } else {
+        known = false;
+    }
+    if (!known) refuse(sock, shown, ack_id, SIG_UNKNOWN_EVENT);
+}
+
+static void on_connect(sio_socket *sock, json_t *auth)
+{
+    (void)auth;
+    peer *p = calloc(1, sizeof *p);
+    if (!p) {
+        sio_socket_disconnect(sock, true);
+        return;
+    }
+    p->sock = sock;
+    p->tokens = 2.0 * g.cfg.rate_limit;
+    p->tokens_at_ms = uv_now(g.loop);
+    p->failures_since_ms = uv_now(g.loop);
+    sio_socket_set_user(sock, p);
+}
+
+static void on_disconnect(sio_socket *sock, const char *reason)
+{
+    peer *p = sio_socket_user(sock);
+    if (!p) return;
+    (void)reason;
+    leave_room(p);
+    sio_socket_set_user(sock, NULL);
+    free(p);
+}
+
+const sio_namespace_def signaling_namespace = {
+    .name = "/", .on_connect = on_connect, .on_event = on_event, .on_disconnect = on_disconnect};
+
+void signaling_init(uv_loop_t *loop, const signaling_config *cfg)
+{
+    g.loop = loop;
+    g.cfg = *cfg;
+    rooms_init(&g.rooms, cfg->room_capacity);
+}
+
+void signaling_cleanup(void)
+{
+    rooms_cleanup(&g.rooms);
+}
+
+void signaling_get_stats(signaling_stats *out)
+{
+    *out = g.stats;
+    out->rooms = rooms_count(&g.rooms);
+}

@@ -1,0 +1,58 @@
+/* signaling.h: the Peerdrop signaling contract (docs/signaling.md) on the
+ * main Socket.IO namespace: password rooms, and relay of offer / answer /
+ * ice-candidate between members of one room. Password hashing runs on the
+ * libuv worker pool. */
+#ifndef PD_SIGNALING_H
+#define PD_SIGNALING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "rooms/password.h"
+#include "socketio.h"
+
+#define SIG_ERRORS(X)                                                                              \
+    X(SIG_INVALID_PAYLOAD, "INVALID_PAYLOAD", "invalid payload")                                  \
+    X(SIG_UNKNOWN_EVENT, "UNKNOWN_EVENT", "unknown event")                                        \
+    X(SIG_ROOM_EXISTS, "ROOM_EXISTS", "a room with this id exists")                               \
+    X(SIG_ROOM_NOT_FOUND, "ROOM_NOT_FOUND", "no such room")                                       \
+    X(SIG_BAD_PASSWORD, "BAD_PASSWORD", "wrong password")                                         \
+    X(SIG_ROOM_FULL, "ROOM_FULL", "the room is full")                                             \
+    X(SIG_ALREADY_IN_ROOM, "ALREADY_IN_ROOM", "already in a room")                                \
+    X(SIG_NOT_IN_ROOM, "NOT_IN_ROOM", "not in a room")                                            \
+    X(SIG_PEER_NOT_FOUND, "PEER_NOT_FOUND", "no such peer in this room")                          \
+    X(SIG_RATE_LIMITED, "RATE_LIMITED", "too many requests")                                      \
+    X(SIG_INTERNAL, "INTERNAL", "internal error")
+
+typedef enum sig_error {
+#define SIG_ENUM(name, code, text) name,
+    SIG_ERRORS(SIG_ENUM)
+#undef SIG_ENUM
+        SIG_ERROR_COUNT
+} sig_error;
+
+const char *sig_error_code(sig_error e);
+
+typedef enum sig_relay_kind { SIG_RELAY_OFFER, SIG_RELAY_ANSWER, SIG_RELAY_ICE, SIG_RELAY_COUNT } sig_relay_kind;
+
+typedef struct signaling_config {
+    unsigned room_capacity;
+    unsigned rate_limit; /* events per second per socket; 0 = unlimited */
+    password_cost argon2;
+} signaling_config;
+
+typedef struct signaling_stats {
+    size_t rooms;
+    uint64_t rooms_created;
+    uint64_t joins;
+    uint64_t relayed[SIG_RELAY_COUNT];
+    uint64_t refusals[SIG_ERROR_COUNT];
+} signaling_stats;
+
+void signaling_init(uv_loop_t *loop, const signaling_config *cfg);
+void signaling_cleanup(void);
+extern const sio_namespace_def signaling_namespace;
+void signaling_get_stats(signaling_stats *out);
+
+#endif

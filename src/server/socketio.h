@@ -1,0 +1,67 @@
+/* socketio.h: the Socket.IO v5 layer on top of Engine.IO sessions.
+ *
+ * Per Engine.IO session it keeps the namespaces joined (one sio_socket
+ * each), reassembles binary packets from their attachments, enforces
+ * connectTimeout, and dispatches events to the namespace's handlers. Packet
+ * parsing and formatting is src/sio. Any decode error or a packet in an
+ * invalid state closes the whole Engine.IO connection, as the reference does
+ * (Client.ondecoded). */
+#ifndef PD_SOCKETIO_H
+#define PD_SOCKETIO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "engine.h"
+
+typedef struct sio_socket sio_socket;
+
+typedef struct sio_attachment {
+    const uint8_t *data;
+    size_t len;
+} sio_attachment;
+
+typedef struct sio_namespace_def {
+    const char *name; /* "/", "/custom" */
+    /* auth is the CONNECT payload, {} when absent (never NULL) */
+    void (*on_connect)(sio_socket *sock, json_t *auth);
+    /* args is the EVENT array, event name first; ack_id < 0 when no ack is asked */
+    void (*on_event)(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
+                     unsigned att_count);
+    void (*on_disconnect)(sio_socket *sock, const char *reason);
+} sio_namespace_def;
+
+/* Called when the client acknowledges an event we emitted with an ack. */
+typedef void (*sio_ack_fn)(sio_socket *sock, void *ctx, json_t *args, const sio_attachment *att,
+                           unsigned att_count);
+
+void sio_server_init(uv_loop_t *loop, const sio_namespace_def *namespaces, size_t count,
+                     unsigned connect_timeout_ms, unsigned max_payload);
+extern const engine_callbacks sio_engine_callbacks;
+
+/* Emits an EVENT (args: an array, event name first). With attachments, the
+ * JSON must hold their placeholders and a BINARY_EVENT is sent. With `ack`,
+ * asks the client for an acknowledgement. Returns 0 or -1. */
+int sio_emit(sio_socket *sock, const json_t *args, const sio_attachment *att, unsigned att_count,
+             sio_ack_fn ack, void *ack_ctx);
+/* Convenience: emits [event, payload] (payload may be NULL: no argument). */
+int sio_emit_simple(sio_socket *sock, const char *event, const json_t *payload);
+/* Answers an event's ack request with `args` (an array). */
+int sio_ack(sio_socket *sock, int64_t ack_id, const json_t *args, const sio_attachment *att,
+            unsigned att_count);
+
+/* Server-side disconnect of this namespace socket: sends DISCONNECT; with
+ * close_connection, also closes the Engine.IO session. */
+void sio_socket_disconnect(sio_socket *sock, bool close_connection);
+
+const char *sio_socket_id(const sio_socket *sock);
+sio_socket *sio_socket_find(const char *id, size_t id_len); /* any namespace */
+void sio_socket_set_user(sio_socket *sock, void *user);
+void *sio_socket_user(const sio_socket *sock);
+bool sio_socket_is_websocket(const sio_socket *sock);
+size_t sio_socket_count(void);
+
+#endif
