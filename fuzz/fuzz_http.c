@@ -32,8 +32,8 @@ static void exercise_query(const http_request *req)
 
 static void exercise_headers(const http_request *req)
 {
-    static const char *const names[] = {"host", "connection", "upgrade", "sec-websocket-key",
-                                         "content-type", "origin", "cookie"};
+    static const char *const names[] = {
+        "host", "connection", "upgrade", "sec-websocket-key", "content-type", "origin", "cookie"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         const http_header *h = http_request_header(req, names[i]);
         if (!h) continue;

@@ -99,7 +99,8 @@ static int skip_leading_crlf(cursor *c)
 static int parse_method(cursor *c, http_request *out)
 {
     const uint8_t *start = c->p;
-    while (c->p < c->end && is_tchar(*c->p)) c->p++;
+    while (c->p < c->end && is_tchar(*c->p))
+        c->p++;
     if (c->p == c->end) return HTTP_PARTIAL;
     if (c->p == start || *c->p != ' ') return HTTP_E_SYNTAX;
     out->method = (const char *)start;
@@ -113,7 +114,8 @@ static int parse_target(cursor *c, http_request *out)
     const uint8_t *start = c->p;
     if (c->p == c->end) return HTTP_PARTIAL;
     if (*c->p != '/') return HTTP_E_SYNTAX; /* origin-form only */
-    while (c->p < c->end && is_target_char(*c->p)) c->p++;
+    while (c->p < c->end && is_target_char(*c->p))
+        c->p++;
     if (c->p == c->end) return HTTP_PARTIAL;
     if (*c->p != ' ') return HTTP_E_SYNTAX;
     out->target = (const char *)start;
@@ -151,19 +153,23 @@ static int parse_version(cursor *c, http_request *out)
 static int parse_header_line(cursor *c, http_header *h)
 {
     const uint8_t *name = c->p;
-    while (c->p < c->end && is_tchar(*c->p)) c->p++;
+    while (c->p < c->end && is_tchar(*c->p))
+        c->p++;
     if (c->p == c->end) return HTTP_PARTIAL;
     if (c->p == name || *c->p != ':') return HTTP_E_SYNTAX; /* also catches obs-fold */
     h->name = (const char *)name;
     h->name_len = (size_t)(c->p - name);
     c->p++;
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t')) c->p++;
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+        c->p++;
     const uint8_t *value = c->p;
-    while (c->p < c->end && is_value_char(*c->p)) c->p++;
+    while (c->p < c->end && is_value_char(*c->p))
+        c->p++;
     const uint8_t *value_end = c->p;
     int rc = expect_crlf(c); /* any control char other than CR lands here too */
     if (rc < 0) return rc;
-    while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) value_end--;
+    while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t'))
+        value_end--;
     h->value = (const char *)value;
     h->value_len = (size_t)(value_end - value);
     return 0;
@@ -254,7 +260,7 @@ int http_request_parse(const uint8_t *in, size_t len, size_t max_head, http_requ
     if (!out || (!in && len > 0)) return HTTP_E_SYNTAX;
     request_clear(out);
     static const uint8_t empty[1];
-    if (!in) in = empty; /* NULL + 0 is undefined behaviour in C */
+    if (!in) in = empty;                        /* NULL + 0 is undefined behaviour in C */
     if (max_head > INT_MAX) max_head = INT_MAX; /* the length is returned as int */
     size_t window = len < max_head ? len : max_head;
     cursor c = {in, in + window};
@@ -282,10 +288,13 @@ bool http_value_has_token(const char *value, size_t value_len, const char *token
     size_t i = 0;
     while (i < value_len) {
         size_t start = i;
-        while (i < value_len && value[i] != ',') i++;
+        while (i < value_len && value[i] != ',')
+            i++;
         size_t end = i;
-        while (start < end && (value[start] == ' ' || value[start] == '\t')) start++;
-        while (end > start && (value[end - 1] == ' ' || value[end - 1] == '\t')) end--;
+        while (start < end && (value[start] == ' ' || value[start] == '\t'))
+            start++;
+        while (end > start && (value[end - 1] == ' ' || value[end - 1] == '\t'))
+            end--;
         if (eq_nocase(value + start, end - start, token, token_len)) return true;
         i++; /* skip the comma */
     }
@@ -300,7 +309,8 @@ bool http_query_get(const char *query, size_t query_len, const char *key, const 
     size_t i = 0;
     while (i < query_len) {
         size_t start = i;
-        while (i < query_len && query[i] != '&') i++;
+        while (i < query_len && query[i] != '&')
+            i++;
         const char *pair = query + start;
         size_t pair_len = i - start;
         const char *eq = memchr(pair, '=', pair_len);
@@ -348,40 +358,74 @@ long http_percent_decode(const char *in, size_t len, char *out)
 const char *http_reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
     }
     return "Unknown";
 }

@@ -36,10 +36,14 @@ const char *ws_strerror(int err)
 uint16_t ws_error_close_code(int err)
 {
     switch (err) {
-    case WS_E_TOO_BIG: return WS_CLOSE_TOO_BIG;
-    case WS_E_UTF8: return WS_CLOSE_INVALID_DATA;
-    case WS_E_NOMEM: return WS_CLOSE_INTERNAL_ERROR;
-    default: return WS_CLOSE_PROTOCOL_ERROR;
+    case WS_E_TOO_BIG:
+        return WS_CLOSE_TOO_BIG;
+    case WS_E_UTF8:
+        return WS_CLOSE_INVALID_DATA;
+    case WS_E_NOMEM:
+        return WS_CLOSE_INTERNAL_ERROR;
+    default:
+        return WS_CLOSE_PROTOCOL_ERROR;
     }
 }
 
@@ -92,7 +96,8 @@ static long read_length(const uint8_t *in, size_t len, size_t *hdr_len, uint64_t
     size_t n = len7 == 126 ? 2 : 8;
     if (len < 2 + n) return WS_PARTIAL;
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) v = v << 8 | in[2 + i];
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | in[2 + i];
     if (n == 8 && (v >> 63)) return WS_E_PROTOCOL; /* §5.2: "the most significant bit MUST be 0" */
     *hdr_len = 2 + n;
     *payload_len = v;
@@ -116,7 +121,8 @@ static long check_first_bytes(const uint8_t *in, bool require_mask)
 
 static void unmask(uint8_t *p, size_t len, const uint8_t key[4])
 {
-    for (size_t i = 0; i < len; i++) p[i] ^= key[i & 3];
+    for (size_t i = 0; i < len; i++)
+        p[i] ^= key[i & 3];
 }
 
 long ws_frame_parse(uint8_t *in, size_t len, bool require_mask, size_t max_payload, ws_frame *out)
@@ -158,7 +164,8 @@ size_t ws_frame_header_encode(uint8_t out[10], bool fin, ws_opcode opcode, uint6
         return 4;
     }
     out[1] = 127;
-    for (int i = 0; i < 8; i++) out[2 + i] = (uint8_t)(payload_len >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        out[2 + i] = (uint8_t)(payload_len >> (56 - 8 * i));
     return 10;
 }
 
@@ -171,7 +178,8 @@ size_t ws_close_payload_encode(uint8_t out[125], uint16_t code, const char *reas
         /* cut to 123 bytes, but not inside a UTF-8 sequence: browsers fail
          * the connection on an invalid close reason (RFC 6455 §5.5.1) */
         n = WS_MAX_CONTROL - 2;
-        while (n > 0 && ((unsigned char)reason[n] & 0xc0) == 0x80) n--;
+        while (n > 0 && ((unsigned char)reason[n] & 0xc0) == 0x80)
+            n--;
     }
     memcpy(out + 2, reason ? reason : "", n);
     return 2 + n;
@@ -188,10 +196,14 @@ static size_t utf8_seq(const uint8_t *s, size_t len)
     uint8_t c = s[0];
     size_t n;
     uint8_t lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) n = 2;
-    else if (c >= 0xe0 && c <= 0xef) n = 3;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4;
-    else return 0;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
     if (c == 0xe0) lo = 0xa0;
     if (c == 0xed) hi = 0x9f;
     if (c == 0xf0) lo = 0x90;

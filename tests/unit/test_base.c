@@ -36,7 +36,8 @@ static void test_base64_vectors(void)
 
         /* the same without padding */
         size_t unpadded = strlen(coded[i]);
-        while (unpadded && coded[i][unpadded - 1] == '=') unpadded--;
+        while (unpadded && coded[i][unpadded - 1] == '=')
+            unpadded--;
         d = decode_exact(coded[i], unpadded, dec);
         CHECK_EQ_INT(d, strlen(plain[i]));
         if (d >= 0) CHECK_EQ_MEM(dec, (size_t)d, plain[i], strlen(plain[i]));
@@ -46,14 +47,15 @@ static void test_base64_vectors(void)
 static void test_base64_bad_and_binary(void)
 {
     uint8_t dec[16];
-    static const char *const bad[] = {"Z", "Zm9vY", "Zm9v!A==", "Zm=v", "Z===", "Zg===", "Zm9v\n",
-                                      "Zm 9", "=", "==Zg"};
+    static const char *const bad[] = {
+        "Z", "Zm9vY", "Zm9v!A==", "Zm=v", "Z===", "Zg===", "Zm9v\n", "Zm 9", "=", "==Zg"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK_EQ_INT(decode_exact(bad[i], strlen(bad[i]), dec), -1);
 
     uint8_t all[256], back[PD_BASE64_DECODED_MAX(PD_BASE64_ENCODED_LEN(256))];
     char enc[PD_BASE64_ENCODED_LEN(256)];
-    for (int i = 0; i < 256; i++) all[i] = (uint8_t)i;
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
     for (size_t len = 0; len <= 256; len += 37) {
         size_t n = pd_base64_encode(all, len, enc);
         CHECK_EQ_INT(decode_exact(enc, n, back), len);

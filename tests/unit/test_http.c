@@ -179,36 +179,36 @@ static void test_keep_alive(void)
 static void test_syntax_errors(void)
 {
     static const char *const bad[] = {
-        "GET / HTTP/1.1\n\n",                      /* bare LF */
-        "GET / HTTP/1.1\r\nHost: x\n\r\n",         /* bare LF after a header */
-        "GET / HTTP/1.1\r\nHost: x\r\n\n",         /* bare LF as the end */
-        "GET / HTTP/1.1\r\r\n\r\n",                /* CR not followed by LF */
-        "GET /a\x01 HTTP/1.1\r\n\r\n",             /* control char in target */
-        "GET /a\tb HTTP/1.1\r\n\r\n",              /* tab in target */
-        "GET /\x80 HTTP/1.1\r\n\r\n",              /* non-ASCII in target */
-        "GET /a\x7f HTTP/1.1\r\n\r\n",             /* DEL in target */
-        "GET http://x/ HTTP/1.1\r\n\r\n",          /* absolute-form */
-        "OPTIONS * HTTP/1.1\r\n\r\n",              /* asterisk-form */
-        "GET  / HTTP/1.1\r\n\r\n",                 /* double space */
-        "GET / HTTP/1.1 \r\n\r\n",                 /* trailing space */
-        "GET /\r\n\r\n",                           /* HTTP/0.9 style */
-        " GET / HTTP/1.1\r\n\r\n",                 /* leading space */
-        "G(T / HTTP/1.1\r\n\r\n",                  /* non-token method */
-        "GET / http/1.1\r\n\r\n",                  /* version is case-sensitive */
-        "GET / HTTP/1.11\r\n\r\n",                 /* extra digit */
-        "GET / HTTP/x.1\r\n\r\n",                  /* not a digit */
-        "GET / HTTP/1.1\r\nHost : x\r\n\r\n",      /* space before colon */
-        "GET / HTTP/1.1\r\nHo(st: x\r\n\r\n",      /* non-token name */
-        "GET / HTTP/1.1\r\n: x\r\n\r\n",           /* empty name */
-        "GET / HTTP/1.1\r\nHost x\r\n\r\n",        /* no colon */
-        "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",    /* obs-fold */
-        "GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n",   /* obs-fold with tab */
-        "GET / HTTP/1.1\r\nA: b\x01\r\n\r\n",      /* control char in value */
-        "GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n",      /* DEL in value */
-        "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",       /* lone CR in value */
+        "GET / HTTP/1.1\n\n",                           /* bare LF */
+        "GET / HTTP/1.1\r\nHost: x\n\r\n",              /* bare LF after a header */
+        "GET / HTTP/1.1\r\nHost: x\r\n\n",              /* bare LF as the end */
+        "GET / HTTP/1.1\r\r\n\r\n",                     /* CR not followed by LF */
+        "GET /a\x01 HTTP/1.1\r\n\r\n",                  /* control char in target */
+        "GET /a\tb HTTP/1.1\r\n\r\n",                   /* tab in target */
+        "GET /\x80 HTTP/1.1\r\n\r\n",                   /* non-ASCII in target */
+        "GET /a\x7f HTTP/1.1\r\n\r\n",                  /* DEL in target */
+        "GET http://x/ HTTP/1.1\r\n\r\n",               /* absolute-form */
+        "OPTIONS * HTTP/1.1\r\n\r\n",                   /* asterisk-form */
+        "GET  / HTTP/1.1\r\n\r\n",                      /* double space */
+        "GET / HTTP/1.1 \r\n\r\n",                      /* trailing space */
+        "GET /\r\n\r\n",                                /* HTTP/0.9 style */
+        " GET / HTTP/1.1\r\n\r\n",                      /* leading space */
+        "G(T / HTTP/1.1\r\n\r\n",                       /* non-token method */
+        "GET / http/1.1\r\n\r\n",                       /* version is case-sensitive */
+        "GET / HTTP/1.11\r\n\r\n",                      /* extra digit */
+        "GET / HTTP/x.1\r\n\r\n",                       /* not a digit */
+        "GET / HTTP/1.1\r\nHost : x\r\n\r\n",           /* space before colon */
+        "GET / HTTP/1.1\r\nHo(st: x\r\n\r\n",           /* non-token name */
+        "GET / HTTP/1.1\r\n: x\r\n\r\n",                /* empty name */
+        "GET / HTTP/1.1\r\nHost x\r\n\r\n",             /* no colon */
+        "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",         /* obs-fold */
+        "GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n",        /* obs-fold with tab */
+        "GET / HTTP/1.1\r\nA: b\x01\r\n\r\n",           /* control char in value */
+        "GET / HTTP/1.1\r\nA: b\x7f\r\n\r\n",           /* DEL in value */
+        "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",            /* lone CR in value */
         "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", /* two Host lines */
         "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /* a TLS ClientHello */
-        "\r\n\n",                                  /* bare LF among leading CRLFs */
+        "\r\n\n",                                       /* bare LF among leading CRLFs */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int rc = parse_str(bad[i]);
@@ -274,8 +274,10 @@ static void test_too_many_headers(void)
             o += (size_t)snprintf(buf + o, sizeof buf - o, "X-%u: %u\r\n", i, i);
         o += (size_t)snprintf(buf + o, sizeof buf - o, "\r\n");
         int rc = parse_len(buf, o, PD_MAX_HTTP_HEAD);
-        if (count == PD_MAX_HTTP_HEADERS) CHECK_EQ_INT(rc, o);
-        else CHECK_EQ_INT(rc, HTTP_E_TOO_MANY_HEADERS);
+        if (count == PD_MAX_HTTP_HEADERS)
+            CHECK_EQ_INT(rc, o);
+        else
+            CHECK_EQ_INT(rc, HTTP_E_TOO_MANY_HEADERS);
     }
 }
 
@@ -289,8 +291,16 @@ static void test_chunked_and_length(void)
                            "Transfer-Encoding: chunked\r\n\r\n"),
                  HTTP_E_CHUNKED);
     static const char *const bad_len[] = {
-        "1\r\nContent-Length: 1",  "1\r\nContent-Length: 2", "5, 5", "", "-1", "+1", "0x10",
-        "1 2",                     "18446744073709551616",   "99999999999999999999999",
+        "1\r\nContent-Length: 1",
+        "1\r\nContent-Length: 2",
+        "5, 5",
+        "",
+        "-1",
+        "+1",
+        "0x10",
+        "1 2",
+        "18446744073709551616",
+        "99999999999999999999999",
         "1\r\ncontent-length: 1",
     };
     char buf[256];

@@ -24,7 +24,8 @@ static size_t client_frame(uint8_t *out, unsigned first_byte, const void *payloa
     out[1] |= 0x80;
     memcpy(out + h, key, 4);
     const uint8_t *p = payload;
-    for (size_t i = 0; i < len; i++) out[h + 4 + i] = p[i] ^ key[i & 3];
+    for (size_t i = 0; i < len; i++)
+        out[h + 4 + i] = p[i] ^ key[i & 3];
     return h + 4 + len;
 }
 
@@ -35,8 +36,10 @@ static long parse_copy(const uint8_t *in, size_t len, bool mask, size_t max, ws_
 {
     uint8_t *p = exact_copy(in, len);
     long rc = ws_frame_parse(p, len, mask, max, f);
-    if (keep) *keep = p;
-    else free(p);
+    if (keep)
+        *keep = p;
+    else
+        free(p);
     return rc;
 }
 
@@ -106,7 +109,8 @@ static void test_rfc_examples(void)
 static void test_every_prefix(void)
 {
     uint8_t frame[300], payload[200];
-    for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)i;
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)i;
     size_t n = client_frame(frame, 0x82, payload, sizeof payload);
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -199,7 +203,10 @@ static void test_close_encode(void)
 {
     uint8_t out[125];
     size_t n = ws_close_payload_encode(out, 1000, "bye");
-    CHECK_EQ_MEM(out, n, "\x03\xe8" "bye", 5);
+    CHECK_EQ_MEM(out, n,
+                 "\x03\xe8"
+                 "bye",
+                 5);
     CHECK_EQ_INT(ws_close_payload_encode(out, 1009, NULL), 2);
     CHECK_EQ_INT(out[0], 0x03);
     CHECK_EQ_INT(out[1], 0xf1);
@@ -248,8 +255,17 @@ static bool utf8(const char *s, size_t len)
 static void test_utf8(void)
 {
     static const char *const good[] = {
-        "", "hello", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
-        "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "\xce\xba\xe1\xbd\xb9\xcf\x83",
+        "",
+        "hello",
+        "\xc2\x80",
+        "\xdf\xbf",
+        "\xe0\xa0\x80",
+        "\xed\x9f\xbf",
+        "\xee\x80\x80",
+        "\xef\xbf\xbf",
+        "\xf0\x90\x80\x80",
+        "\xf4\x8f\xbf\xbf",
+        "\xce\xba\xe1\xbd\xb9\xcf\x83",
     };
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         CHECK(utf8(good[i], strlen(good[i])));
@@ -266,7 +282,8 @@ static void test_utf8(void)
         "\xed\xbf\xbf",     /* surrogate U+DFFF */
         "\xf4\x90\x80\x80", /* U+110000 */
         "\xf5\x80\x80\x80", /* beyond */
-        "\xff",             "\xfe",
+        "\xff",
+        "\xfe",
         "\xc2",             /* truncated at the end */
         "\xe2\x82",         /* truncated at the end */
         "\xf0\x90\x80",     /* truncated at the end */
@@ -378,15 +395,17 @@ static void test_reader_messages(void)
     stream s = {.len = 0};
     put(&s, 0x81, "42[\"join\",\"room\"]", 17);
     put(&s, 0x82, "\x01\x02", 2);
-    put(&s, 0x01, "fra", 3);                 /* text start */
-    put(&s, 0x89, "ping", 4);                /* control in between */
-    put(&s, 0x00, "gm\xc3", 3);              /* a char split over fragments */
-    put(&s, 0x8a, "", 0);                    /* pong, empty */
-    put(&s, 0x00, "", 0);                    /* empty continuation */
-    put(&s, 0x80, "\xa9nt", 3);              /* final */
-    put(&s, 0x88, "\x03\xe8" "done", 6);     /* close 1000 */
-    got want = {.msgs = 6, .texts = 2, .binaries = 1, .pings = 1, .closes = 1,
-                .close_code = 1000};
+    put(&s, 0x01, "fra", 3);    /* text start */
+    put(&s, 0x89, "ping", 4);   /* control in between */
+    put(&s, 0x00, "gm\xc3", 3); /* a char split over fragments */
+    put(&s, 0x8a, "", 0);       /* pong, empty */
+    put(&s, 0x00, "", 0);       /* empty continuation */
+    put(&s, 0x80, "\xa9nt", 3); /* final */
+    put(&s, 0x88,
+        "\x03\xe8"
+        "done",
+        6); /* close 1000 */
+    got want = {.msgs = 6, .texts = 2, .binaries = 1, .pings = 1, .closes = 1, .close_code = 1000};
     memcpy(want.text, "fragm\xc3\xa9nt", 9);
     want.text_len = 9;
     run_all_steps(&s, 1000, &want);
@@ -523,8 +542,7 @@ static void test_reader_close(void)
         want.close_code = (uint16_t)ok[i];
         run_all_steps(&s, 100, &want);
     }
-    static const unsigned bad[] = {0,    999,  1004, 1005, 1006, 1015,
-                                   1016, 2000, 2999, 5000, 65535};
+    static const unsigned bad[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         uint8_t p[2] = {(uint8_t)(bad[i] >> 8), (uint8_t)bad[i]};
         s.len = 0;
