@@ -52,7 +52,7 @@ typedef struct eio_packet {
 int eio_packet_parse_text(const uint8_t *in, size_t len, eio_packet *out);
 
 /* Splits a polling payload: call repeatedly with *pos starting at 0.
- * Returns 1 and sets *rec/*rec_len to the next record (between separators),
+ * Returns 1 and sets *rec and *rec_len to the next record (between separators),
  * or 0 at the end. An empty record (e.g. "4a\x1e\x1e") is returned as
  * length 0 and the caller treats it as a syntax error. */
 int eio_payload_next(const uint8_t *in, size_t len, size_t *pos, const uint8_t **rec,
@@ -93,10 +93,17 @@ typedef struct eio_query {
     size_t sid_len;
 } eio_query;
 
-/* Checks a request's query string as the reference Server.verify does:
- * EIO must be "4" (else UNSUPPORTED_PROTOCOL_VERSION), transport must be
- * polling or websocket (else UNKNOWN_TRANSPORT). Returns EIO_HTTP_OK or the
- * error code. */
+/* Checks a request's query string in the reference's order: transport must
+ * be polling or websocket (else UNKNOWN_TRANSPORT, checked first, as in
+ * Server.verify); then, only for a handshake (no or empty sid), EIO must be
+ * "4" (else UNSUPPORTED_PROTOCOL_VERSION; the reference checks it in
+ * Server.handshake and never for requests inside a session). Values are
+ * compared percent-decoded and a repeated key's last value wins, as with
+ * URLSearchParams. Returns EIO_HTTP_OK or the error code.
+ * On UNSUPPORTED_PROTOCOL_VERSION *out is still filled: the reference
+ * answers a non-GET handshake with BAD_HANDSHAKE_METHOD and a websocket
+ * handshake without Upgrade with BAD_REQUEST before looking at EIO, so the
+ * caller makes those checks first. The sid is left percent-encoded. */
 eio_http_error eio_query_parse(const char *query, size_t query_len, eio_query *out);
 
 /* "Transport unknown", "Session ID unknown", ... */

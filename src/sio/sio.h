@@ -27,7 +27,8 @@
     X(SIO_E_NSP, -4, "bad namespace")                                                              \
     X(SIO_E_JSON, -5, "invalid JSON payload")                                                      \
     X(SIO_E_PAYLOAD, -6, "payload not valid for packet type")                                      \
-    X(SIO_E_NOMEM, -7, "out of memory")
+    X(SIO_E_NOMEM, -7, "out of memory")                                                            \
+    X(SIO_E_TOO_BIG, -8, "packet over the output buffer's limit")
 
 enum {
 #define SIO_ERR_ENUM(name, value, text) name = value,
