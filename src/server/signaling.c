@@ -430,8 +430,12 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
     reply_ok(p->sock, ack_id, NULL);
 }
 
-static void on_leave_room(peer *p, int64_t ack_id)
+static void on_leave_room(peer *p, const json_t *payload, int64_t ack_id)
 {
+    if (payload && !json_is_object(payload)) {
+        refuse(p->sock, "leave-room", ack_id, SIG_INVALID_PAYLOAD);
+        return;
+    }
     if (!p->room) {
         refuse(p->sock, "leave-room", ack_id, SIG_NOT_IN_ROOM);
         return;
@@ -477,7 +481,7 @@ static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_a
     } else if (strcmp(name, "join-room") == 0) {
         on_join_room(p, payload, ack_id);
     } else if (strcmp(name, "leave-room") == 0) {
-        on_leave_room(p, ack_id);
+        on_leave_room(p, payload, ack_id);
     } else {
         known = false;
     }
