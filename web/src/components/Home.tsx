@@ -1,0 +1,96 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import { generatePassword, newRoomId, parseFragment, parseRoomInput } from '../lib/link';
+import type { RoomController, RoomSnapshot } from '../hooks/room';
+
+export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
+  const ids = { cpw: useId(), room: useId(), jpw: useId() };
+  const [password, setPassword] = useState(() => generatePassword());
+  const [showPw, setShowPw] = useState(false);
+  const [room, setRoom] = useState('');
+  const [joinPw, setJoinPw] = useState('');
+  const [localError, setLocalError] = useState<string | null>(null);
+  const tried = useRef(false);
+  const busy = snap.phase === 'CONNECTING';
+
+  // A link with #room=...&key=... joins directly; the fragment is then
+  // removed from the address bar so the password does not stay in view.
+  useEffect(() => {
+    if (tried.current) return;
+    tried.current = true;
+    const f = parseFragment(window.location.hash);
+    if (!f) return;
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    setRoom(f.roomId);
+    setJoinPw(f.password);
+    ctl.join(f.roomId, f.password).catch(() => {});
+  }, [ctl]);
+
+  const create = (e: React.FormEvent) => {
+    e.preventDefault();
+    setLocalError(null);
+    if (password.length < 8) return setLocalError('Use a password of at least 8 characters.');
+    ctl.create(newRoomId(), password).catch(() => {});
+  };
+  const join = (e: React.FormEvent) => {
+    e.preventDefault();
+    setLocalError(null);
+    const r = parseRoomInput(room);
+    if (!r) return setLocalError('Paste a room link, or a room id.');
+    const pw = r.password ?? joinPw;
+    if (!pw) return setLocalError('Enter the room password.');
+    ctl.join(r.roomId, pw).catch(() => {});
+  };
+
+  const error = localError ?? snap.error;
+  return (
+    <div className="home">
+      {error && (
+        <p className="alert" role="alert">
+          {error}
+        </p>
+      )}
+      <section className="card" aria-labelledby="create-h">
+        <h2 id="create-h">Send files</h2>
+        <p className="muted">Create a private room, then share its link. Files go directly between browsers, encrypted; the server never sees them.</p>
+        <form onSubmit={create}>
+          <label htmlFor={ids.cpw}>Room password</label>
+          <div className="row">
+            <input
+              id={ids.cpw}
+              type={showPw ? 'text' : 'password'}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              autoComplete="new-password"
+              spellCheck={false}
+              minLength={8}
+              maxLength={1024}
+              required
+            />
+            <button type="button" className="secondary" onClick={() => setShowPw((s) => !s)} aria-pressed={showPw}>
+              {showPw ? 'Hide' : 'Show'}
+            </button>
+            <button type="button" className="secondary" onClick={() => setPassword(generatePassword())}>
+              New
+            </button>
+          </div>
+          <p className="hint">A strong password is generated for you; you may replace it.</p>
+          <button type="submit" disabled={busy}>
+            {busy && snap.creator ? 'Creating…' : 'Create room'}
+          </button>
+        </form>
+      </section>
+      <section className="card" aria-labelledby="join-h">
+        <h2 id="join-h">Receive files</h2>
+        <form onSubmit={join}>
+          <label htmlFor={ids.room}>Room link or id</label>
+          <input id={ids.room} value={room} onChange={(e) => setRoom(e.target.value)} autoComplete="off" spellCheck={false} required />
+          <label htmlFor={ids.jpw}>Password (not needed with a full link)</label>
+          <input id={ids.jpw} type="password" value={joinPw} onChange={(e) => setJoinPw(e.target.value)} autoComplete="off" />
+          <button type="submit" disabled={busy}>
+            {busy && !snap.creator ? 'Joining…' : 'Join room'}
+          </button>
+        </form>
+      </section>
+    </div>
+  );
+}

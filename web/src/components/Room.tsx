@@ -1,0 +1,43 @@
+import { describeStorage } from '../hooks/sinks';
+import type { RoomController, RoomSnapshot } from '../hooks/room';
+import { SendPanel } from './SendPanel';
+import { Share } from './Share';
+import { Transfers } from './Transfers';
+
+export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
+  return (
+    <div className="room">
+      {snap.error && (
+        <p className="alert" role="alert">
+          {snap.error}{' '}
+          <button type="button" className="link" onClick={() => ctl.dismissError()}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      {snap.notice && <p className="note">{snap.notice}</p>}
+      <Share roomId={snap.roomId} password={snap.password} />
+      <section className="card" aria-labelledby="peers-h">
+        <h2 id="peers-h">People in this room</h2>
+        {snap.peers.length === 0 ? (
+          <p className="muted" data-testid="no-peers">Nobody else yet. Share the link.</p>
+        ) : (
+          <ul className="peers">
+            {snap.peers.map((p) => (
+              <li key={p.id} data-testid="peer" data-state={p.state}>
+                <span>{p.label}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{p.state === 'CONNECTED' ? 'Connected' : p.state === 'CONNECTING' ? 'Connecting…' : 'Not connected'}</span>
+                {p.error && <span className="small muted"> {p.error}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
+      <Transfers transfers={snap.transfers} ctl={ctl} />
+      <p className="muted small">Receiving: {describeStorage(snap.storage)}</p>
+      <button type="button" className="secondary" onClick={() => ctl.leave()}>
+        Leave room
+      </button>
+    </div>
+  );
+}

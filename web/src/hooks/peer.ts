@@ -1,0 +1,82 @@
+/* One RTCPeerConnection to one other member of the room, with one ordered,
+ * reliable data channel "peerdrop" and trickle ICE (seed §4.1). The older
+ * member (the one that received user-joined) makes the offer. */
+
+export interface PeerCallbacks {
+  sendSignal(kind: 'offer' | 'answer' | 'ice-candidate', payload: unknown): void;
+  onChannel(dc: RTCDataChannel): void;
+  onState(state: RTCPeerConnectionState): void;
+}
+
+export class PeerLink {
+  readonly pc: RTCPeerConnection;
+  private pendingCandidates: RTCIceCandidateInit[] = [];
+  private closed = false;
+
+  constructor(
+    readonly peerId: string,
+    readonly initiator: boolean,
+    iceServers: RTCIceServer[],
+    private cb: PeerCallbacks,
+  ) {
+    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc.onicecandidate = (e) => {
+      cb.sendSignal('ice-candidate', { candidate: e.candidate ? e.candidate.toJSON() : null, targetSocketId: peerId });
+    };
+    this.pc.onconnectionstatechange = () => !this.closed && cb.onState(this.pc.connectionState);
+    if (initiator) {
+      const dc = this.pc.createDataChannel('peerdrop', { ordered: true });
+      cb.onChannel(dc);
+    } else {
+      this.pc.ondatachannel = (e) => cb.onChannel(e.channel);
+    }
+  }
+
+  async start(): Promise<void> {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    this.cb.sendSignal('offer', { sdp: this.pc.localDescription!.sdp, targetSocketId: this.peerId });
+  }
+
+  async onOffer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.flushCandidates();
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    this.cb.sendSignal('answer', { sdp: this.pc.localDescription!.sdp, targetSocketId: this.peerId });
+  }
+
+  async onAnswer(sdp: string): Promise<void> {
+    if (this.pc.signalingState !== 'have-local-offer') return;
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.flushCandidates();
+  }
+
+  async onCandidate(c: RTCIceCandidateInit | null): Promise<void> {
+    if (!this.pc.remoteDescription) {
+      if (c) this.pendingCandidates.push(c);
+      return;
+    }
+    try {
+      await this.pc.addIceCandidate(c ?? undefined);
+    } catch {
+      /* a candidate we cannot use (e.g. an unresolvable .local name) is not fatal */
+    }
+  }
+
+  private async flushCandidates(): Promise<void> {
+    const list = this.pendingCandidates;
+    this.pendingCandidates = [];
+    for (const c of list) await this.onCandidate(c);
+  }
+
+  /** What this side may send in one message (RFC 8841 max-message-size), or 0 if unknown. */
+  get maxMessageSize(): number {
+    return this.pc.sctp?.maxMessageSize ?? 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pc.close();
+  }
+}

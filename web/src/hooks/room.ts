@@ -1,0 +1,600 @@
+/* The room controller: signaling, one PeerLink + ChannelDriver per other
+ * member, and the transfers, exposed to React as an immutable snapshot.
+ * The password is kept only in memory and the URL fragment; never logged. */
+
+import { IncomingTransfer, type SessionEvent } from '../protocol/session';
+import type { ErrorCode, FileEntry } from '../protocol/types';
+import { nameProblem, dirProblem } from '../protocol/paths';
+import { ChannelDriver } from './channel';
+import { PeerLink } from './peer';
+import { Signaling, SignalingError, fetchIceServers, SIGNALING_MESSAGES } from './signaling';
+import { createSink, detectStorage, registerDownloadWorker, type SavedFile, type Sink, type StorageKind } from './sinks';
+
+export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
+export type Phase = 'IDLE' | 'CONNECTING' | 'IN_ROOM';
+export type PeerState = 'CONNECTING' | 'CONNECTED' | 'FAILED';
+export type TransferState = 'OFFERED' | 'WAITING' | 'TRANSFERRING' | 'INTERRUPTED' | 'COMPLETED' | 'ERROR' | 'CANCELLED' | 'DECLINED';
+
+export interface PeerView {
+  id: string;
+  label: string;
+  state: PeerState;
+  error?: string;
+}
+export interface FileView {
+  entry: FileEntry;
+  bytes: number;
+  state: 'waiting' | 'active' | 'done' | 'failed' | 'skipped';
+  error?: string;
+}
+export interface TransferView {
+  key: string;
+  dir: 'in' | 'out';
+  peerId: string;
+  peerLabel: string;
+  xfer: string;
+  files: FileView[];
+  total: number;
+  bytes: number;
+  state: TransferState;
+  error?: string;
+  speed: number; // bytes/s
+  eta: number; // s
+  where?: string;
+  saved: SavedFile[];
+}
+export interface RoomSnapshot {
+  phase: Phase;
+  status: Status;
+  roomId: string;
+  password: string;
+  creator: boolean;
+  selfId: string;
+  peers: PeerView[];
+  transfers: TransferView[];
+  error: string | null;
+  notice: string | null;
+  storage: StorageKind;
+  sending: boolean;
+}
+
+export interface PickedFile {
+  file: File;
+  dir: string; // relative directory, '/'-separated, '' for none
+}
+
+const FILE_ERRORS: Partial<Record<ErrorCode, string>> = {
+  HASH_MISMATCH: 'Integrity check failed (SHA-256 mismatch); the file was discarded.',
+  READ_ERROR: 'The sender could not read this file.',
+  WRITE_ERROR: 'The file could not be saved.',
+  UNSAFE_PATH: 'Refused: a file name or folder is unsafe.',
+  PROTOCOL: 'Protocol error between the two apps.',
+};
+
+function randomHex(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** Makes a local name acceptable to the protocol's path rules. */
+export function safeComponent(s: string): string {
+  let t = s.replace(/[\u0000-\u001f\u007f-\u009f/\\:]/g, '_').replace(/[. ]+$/, '');
+  if (t === '' || t === '.' || t === '..') t = '_';
+  if (nameProblem(t)) t = `_${t}`;
+  while (new TextEncoder().encode(t).length > 255) t = t.slice(0, -1);
+  return t;
+}
+
+interface Member {
+  id: string;
+  link: PeerLink | null;
+  driver: ChannelDriver | null;
+  state: PeerState;
+  error?: string;
+  retries: number;
+  initiator: boolean;
+}
+
+interface Transfer extends TransferView {
+  samples: [number, number][];
+}
+
+export class RoomController {
+  private listeners = new Set<() => void>();
+  private snap: RoomSnapshot;
+  private sig: Signaling | null = null;
+  private ice: RTCIceServer[] = [];
+  private members = new Map<string, Member>();
+  private transfers = new Map<string, Transfer>();
+  private outgoing: { xfer: string; entries: FileEntry[]; files: File[] } | null = null;
+  private incoming = new Map<string, { inc: IncomingTransfer; sink: Sink }>();
+  private pendingOffers = new Map<string, { driver: ChannelDriver; files: FileEntry[] }>();
+  private phase: Phase = 'IDLE';
+  private roomId = '';
+  private password = '';
+  private creator = false;
+  private error: string | null = null;
+  private notice: string | null = null;
+  private storage: StorageKind = 'memory';
+  private dirty = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    this.storage = typeof window !== 'undefined' ? detectStorage() : 'memory';
+    if (this.storage === 'sw') void registerDownloadWorker();
+    this.snap = this.build();
+  }
+
+  /* ---- store plumbing for useSyncExternalStore ---- */
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+  getSnapshot = (): RoomSnapshot => this.snap;
+
+  private changed(now = true): void {
+    if (now) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.snap = this.build();
+      this.listeners.forEach((l) => l());
+      return;
+    }
+    // progress: at most ~8 renders per second
+    this.dirty = true;
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (this.dirty) {
+          this.dirty = false;
+          this.changed(true);
+        }
+      }, 125);
+    }
+  }
+
+  private build(): RoomSnapshot {
+    const transfers = [...this.transfers.values()].map((t) => ({ ...t, files: t.files.map((f) => ({ ...f })), saved: [...t.saved] }));
+    const peers = [...this.members.values()].map((m) => ({ id: m.id, label: label(m.id), state: m.state, error: m.error }));
+    let status: Status = 'IDLE';
+    const active = transfers.some((t) => t.state === 'TRANSFERRING' || t.state === 'WAITING' || t.state === 'INTERRUPTED');
+    if (this.error || transfers.some((t) => t.state === 'ERROR')) status = 'ERROR';
+    else if (active) status = 'TRANSFERRING';
+    else if (this.phase === 'CONNECTING' || peers.some((p) => p.state === 'CONNECTING')) status = 'CONNECTING';
+    else if (transfers.some((t) => t.state === 'COMPLETED')) status = 'COMPLETED';
+    if (active && status === 'ERROR' && !this.error) status = 'TRANSFERRING';
+    return {
+      phase: this.phase,
+      status,
+      roomId: this.roomId,
+      password: this.password,
+      creator: this.creator,
+      selfId: this.sig?.id ?? '',
+      peers,
+      transfers,
+      error: this.error,
+      notice: this.notice,
+      storage: this.storage,
+      sending: [...this.transfers.values()].some((t) => t.dir === 'out' && (t.state === 'WAITING' || t.state === 'TRANSFERRING' || t.state === 'INTERRUPTED' || t.state === 'OFFERED')),
+    };
+  }
+
+  /* ---- room lifecycle ---- */
+
+  async create(roomId: string, password: string): Promise<void> {
+    await this.enter(roomId, password, true);
+  }
+  async join(roomId: string, password: string): Promise<void> {
+    await this.enter(roomId, password, false);
+  }
+
+  private async enter(roomId: string, password: string, create: boolean): Promise<void> {
+    if (this.phase !== 'IDLE') return;
+    this.phase = 'CONNECTING';
+    this.error = null;
+    this.notice = null;
+    this.roomId = roomId;
+    this.password = password;
+    this.creator = create;
+    this.changed();
+    const sig = new Signaling({
+      onUserJoined: (id) => this.onUserJoined(id),
+      onUserLeft: (id) => this.onUserLeft(id),
+      onOffer: (from, sdp) => void this.onOffer(from, sdp),
+      onAnswer: (from, sdp) => void this.members.get(from)?.link?.onAnswer(sdp).catch(() => {}),
+      onCandidate: (from, c) => void this.members.get(from)?.link?.onCandidate(c),
+      onDisconnect: () => this.onSignalingLost(),
+    });
+    this.sig = sig;
+    try {
+      this.ice = await fetchIceServers();
+      await sig.connect();
+      if (create) await sig.request('create-room', { roomId, password });
+      else {
+        const r = await sig.request<{ peers?: unknown }>('join-room', { roomId, password });
+        if (Array.isArray(r.peers)) for (const p of r.peers) if (typeof p === 'string') this.addMember(p, false);
+      }
+      this.phase = 'IN_ROOM';
+      this.changed();
+    } catch (e) {
+      sig.close();
+      this.sig = null;
+      this.phase = 'IDLE';
+      this.error = e instanceof SignalingError ? e.message : 'Could not enter the room.';
+      this.changed();
+      throw e;
+    }
+  }
+
+  leave(): void {
+    const sig = this.sig;
+    this.sig = null;
+    sig?.close();
+    for (const m of this.members.values()) {
+      m.driver?.close();
+      m.link?.close();
+    }
+    this.members.clear();
+    this.transfers.clear();
+    this.incoming.clear();
+    this.pendingOffers.clear();
+    this.outgoing = null;
+    this.phase = 'IDLE';
+    this.roomId = this.password = '';
+    this.error = this.notice = null;
+    this.changed();
+  }
+
+  dismissError(): void {
+    this.error = null;
+    this.changed();
+  }
+
+  private onSignalingLost(): void {
+    if (!this.sig) return; // we left
+    this.notice = `${SIGNALING_MESSAGES.UNREACHABLE} Transfers already connected continue; new peers cannot join.`;
+    this.changed();
+  }
+
+  /* ---- peers ---- */
+
+  private addMember(id: string, initiator: boolean): Member {
+    let m = this.members.get(id);
+    if (!m) {
+      m = { id, link: null, driver: null, state: 'CONNECTING', retries: 0, initiator };
+      this.members.set(id, m);
+    }
+    return m;
+  }
+
+  private onUserJoined(id: string): void {
+    const m = this.addMember(id, true);
+    m.initiator = true;
+    this.connect(m);
+    this.changed();
+  }
+
+  private connect(m: Member): void {
+    m.link?.close();
+    m.driver = null;
+    m.state = 'CONNECTING';
+    m.error = undefined;
+    const link = new PeerLink(m.id, m.initiator, this.ice, {
+      sendSignal: (kind, payload) => this.sig?.relay(kind, payload),
+      onChannel: (dc) => {
+        if (m.link !== link) return;
+        m.driver = new ChannelDriver(m.id, dc, link.maxMessageSize, this.host(m));
+      },
+      onState: (s) => {
+        if (m.link !== link) return;
+        if (s === 'failed') this.linkFailed(m, 'No network path to this peer (ICE failed). A TURN server may be needed.');
+      },
+    });
+    m.link = link;
+    if (m.initiator) link.start().catch(() => this.linkFailed(m, 'Could not start the connection.'));
+  }
+
+  private async onOffer(from: string, sdp: string): Promise<void> {
+    const m = this.addMember(from, false);
+    m.initiator = false;
+    this.connect(m);
+    this.changed();
+    try {
+      await m.link!.onOffer(sdp);
+    } catch {
+      this.linkFailed(m, 'Could not answer the connection offer.');
+    }
+  }
+
+  private linkFailed(m: Member, why: string): void {
+    if (!this.members.has(m.id)) return;
+    m.state = 'FAILED';
+    m.error = why;
+    this.interrupt(m.id);
+    // The offering side retries a few times; the other side waits for a new offer.
+    if (m.initiator && m.retries < 3) {
+      m.retries++;
+      setTimeout(() => this.members.get(m.id) === m && m.state === 'FAILED' && this.connect(m), 1000 * m.retries);
+    }
+    this.changed();
+  }
+
+  private onUserLeft(id: string): void {
+    const m = this.members.get(id);
+    if (!m) return;
+    this.members.delete(id);
+    m.driver?.close();
+    m.link?.close();
+    for (const t of this.transfers.values()) {
+      if (t.peerId === id && (t.state === 'TRANSFERRING' || t.state === 'WAITING' || t.state === 'INTERRUPTED' || t.state === 'OFFERED')) {
+        t.state = 'ERROR';
+        t.error = 'The other peer left the room before the transfer finished.';
+      }
+    }
+    this.pendingOffers.delete(id);
+    this.changed();
+  }
+
+  private interrupt(peerId: string): void {
+    for (const t of this.transfers.values()) {
+      if (t.peerId === peerId && (t.state === 'TRANSFERRING' || t.state === 'WAITING')) {
+        t.state = 'INTERRUPTED';
+        t.error = 'Connection lost; it resumes where it stopped when the peer reconnects.';
+      }
+    }
+  }
+
+  private host(m: Member) {
+    return {
+      onReady: (d: ChannelDriver) => {
+        m.state = 'CONNECTED';
+        m.error = undefined;
+        m.retries = 0;
+        this.changed();
+        if (this.outgoing) this.offerTo(d);
+      },
+      onClosed: (d: ChannelDriver) => {
+        if (m.driver !== d || !this.members.has(m.id)) return;
+        m.driver = null;
+        m.state = 'FAILED';
+        m.error = 'The data channel closed.';
+        this.interrupt(m.id);
+        if (m.initiator) setTimeout(() => this.members.get(m.id) === m && !m.driver && this.connect(m), 500);
+        this.changed();
+      },
+      onEvent: (d: ChannelDriver, e: SessionEvent) => this.onSessionEvent(m, d, e),
+      source: (xfer: string) => (this.outgoing?.xfer === xfer ? this.outgoing.files : null),
+      sink: (xfer: string) => this.incoming.get(xfer)?.sink ?? null,
+    };
+  }
+
+  /* ---- sending ---- */
+
+  sendFiles(picked: PickedFile[]): void {
+    if (picked.length === 0) return;
+    if (this.snap.sending) {
+      this.error = 'Wait for the current transfer to finish (or cancel it) before sending more.';
+      this.changed();
+      return;
+    }
+    const seen = new Set<string>();
+    const entries: FileEntry[] = [];
+    const files: File[] = [];
+    for (const p of picked) {
+      const dir = p.dir.split('/').filter((x) => x !== '').map(safeComponent).join('/');
+      let name = safeComponent(p.file.name);
+      if (dirProblem(dir)) continue;
+      for (let i = 1; seen.has(`${dir}/${name}`); i++) name = `${i}-${safeComponent(p.file.name)}`;
+      seen.add(`${dir}/${name}`);
+      entries.push({ id: entries.length, name, dir, size: p.file.size, mime: /^[\x20-\x7e]{0,255}$/.test(p.file.type) ? p.file.type : '' });
+      files.push(p.file);
+    }
+    this.outgoing = { xfer: randomHex(16), entries, files };
+    this.error = null;
+    let offered = 0;
+    for (const m of this.members.values()) if (m.driver?.session.ready) offered += this.offerTo(m.driver) ? 1 : 0;
+    if (offered === 0) this.notice = 'Files are ready: they will be offered to each peer as it connects.';
+    this.changed();
+  }
+
+  private offerTo(d: ChannelDriver): boolean {
+    const o = this.outgoing!;
+    const key = `out:${d.peerId}:${o.xfer}`;
+    const prev = this.transfers.get(key);
+    if (prev && (prev.state === 'COMPLETED' || prev.state === 'CANCELLED' || prev.state === 'DECLINED')) return false;
+    try {
+      d.offer(o.xfer, o.entries);
+    } catch (e) {
+      this.error = e instanceof RangeError ? 'Too many files for one transfer; send them in smaller groups.' : 'Could not offer the files.';
+      this.changed();
+      return false;
+    }
+    const t = prev ?? this.newTransfer(key, 'out', d.peerId, o.xfer, o.entries);
+    t.state = 'WAITING';
+    t.error = undefined;
+    this.transfers.set(key, t);
+    return true;
+  }
+
+  private newTransfer(key: string, dir: 'in' | 'out', peerId: string, xfer: string, entries: FileEntry[]): Transfer {
+    return {
+      key, dir, peerId, peerLabel: label(peerId), xfer,
+      files: entries.map((entry) => ({ entry, bytes: 0, state: 'waiting' })),
+      total: entries.reduce((s, f) => s + f.size, 0),
+      bytes: 0, state: 'OFFERED', speed: 0, eta: Infinity, saved: [], samples: [],
+    };
+  }
+
+  /* ---- receiving ---- */
+
+  /** Must be called from a click handler: it may open a folder picker. */
+  async accept(key: string): Promise<void> {
+    const t = this.transfers.get(key);
+    const p = t && this.pendingOffers.get(t.peerId);
+    if (!t || !p || t.state !== 'OFFERED') return;
+    let sink: Sink;
+    try {
+      sink = await createSink(this.storage, p.files);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') return; // picker dismissed: still offered
+      this.pendingOffers.delete(t.peerId);
+      t.state = 'ERROR';
+      t.error = e instanceof Error ? e.message : 'No place to save the files.';
+      try {
+        p.driver.decline();
+      } catch { /* offer gone */ }
+      this.changed();
+      return;
+    }
+    this.pendingOffers.delete(t.peerId);
+    const inc = new IncomingTransfer(t.xfer, p.files);
+    this.incoming.set(t.xfer, { inc, sink });
+    t.where = sink.where;
+    t.state = 'TRANSFERRING';
+    try {
+      p.driver.accept(inc);
+    } catch {
+      t.state = 'ERROR';
+      t.error = 'The offer was withdrawn.';
+    }
+    this.changed();
+  }
+
+  decline(key: string): void {
+    const t = this.transfers.get(key);
+    const p = t && this.pendingOffers.get(t.peerId);
+    if (!t || !p) return;
+    this.pendingOffers.delete(t.peerId);
+    try {
+      p.driver.decline();
+    } catch { /* gone */ }
+    t.state = 'DECLINED';
+    this.changed();
+  }
+
+  cancel(key: string): void {
+    const t = this.transfers.get(key);
+    if (!t) return;
+    const d = this.members.get(t.peerId)?.driver;
+    d?.cancel(t.xfer);
+    if (t.state !== 'CANCELLED') {
+      t.state = 'CANCELLED';
+      t.error = 'You cancelled this transfer.';
+    }
+    this.changed();
+  }
+
+  private async onIncomingOffer(m: Member, d: ChannelDriver, xfer: string, files: FileEntry[]): Promise<void> {
+    const key = `in:${xfer}`;
+    const kept = this.incoming.get(xfer);
+    const t = this.transfers.get(key);
+    if (kept && kept.inc.sameManifest(files) && t) {
+      // Same transfer again after a reconnection: resume without asking.
+      await d.drained();
+      t.state = 'TRANSFERRING';
+      t.error = undefined;
+      d.accept(kept.inc);
+      this.changed();
+      return;
+    }
+    this.pendingOffers.set(m.id, { driver: d, files });
+    const nt = this.newTransfer(key, 'in', m.id, xfer, files);
+    this.transfers.set(key, nt);
+    this.changed();
+  }
+
+  private onSessionEvent(m: Member, d: ChannelDriver, e: SessionEvent): void {
+    if (e.type === 'offer') {
+      void this.onIncomingOffer(m, d, e.xfer, e.files);
+      return;
+    }
+    if (e.type === 'fatal') {
+      for (const t of this.transfers.values()) {
+        if (t.peerId === m.id && (t.state === 'TRANSFERRING' || t.state === 'WAITING')) {
+          t.state = 'ERROR';
+          t.error = `${e.byPeer ? 'The other app reported' : 'Protocol error'}: ${e.message} (${e.code})`;
+        }
+      }
+      this.changed();
+      return;
+    }
+    if (e.type === 'ready') return;
+    const key = e.type === 'accepted' || e.type === 'declined' ? `out:${m.id}:${e.xfer}` : 'dir' in e && e.dir === 'out' ? `out:${m.id}:${e.xfer}` : `in:${e.xfer}`;
+    const t = this.transfers.get(key);
+    if (!t) {
+      if (e.type === 'transfer-error') {
+        this.error = (FILE_ERRORS[e.code] ?? 'Transfer failed.') + ` (${e.message})`;
+        this.changed();
+      }
+      return;
+    }
+    const now = performance.now();
+    switch (e.type) {
+      case 'accepted':
+        t.state = 'TRANSFERRING';
+        t.files.forEach((f, i) => {
+          if (!e.files.includes(i)) f.state = f.state === 'done' ? 'done' : 'skipped';
+        });
+        break;
+      case 'declined':
+        t.state = 'DECLINED';
+        t.error = 'The receiver declined the files.';
+        break;
+      case 'open':
+        t.files[e.file].state = 'active';
+        t.files[e.file].bytes = e.offset;
+        break;
+      case 'write':
+      case 'close':
+        return;
+      case 'progress': {
+        const f = t.files[e.file];
+        if (f.state === 'waiting') f.state = 'active';
+        f.bytes = e.bytes;
+        t.bytes = t.files.reduce((s, x) => s + x.bytes, 0);
+        t.samples.push([now, t.bytes]);
+        while (t.samples.length > 2 && now - t.samples[0][0] > 3000) t.samples.shift();
+        const [t0, b0] = t.samples[0];
+        t.speed = now - t0 > 200 ? ((t.bytes - b0) * 1000) / (now - t0) : t.speed;
+        const left = t.files.filter((x) => x.state !== 'skipped' && x.state !== 'failed').reduce((s, x) => s + x.entry.size - x.bytes, 0);
+        t.eta = t.speed > 0 ? left / t.speed : Infinity;
+        this.changed(false);
+        return;
+      }
+      case 'file-done': {
+        const f = t.files[e.file];
+        f.state = e.ok ? 'done' : 'failed';
+        if (e.ok) f.bytes = f.entry.size;
+        else f.error = (e.code && FILE_ERRORS[e.code]) ?? e.message ?? 'failed';
+        if (t.dir === 'in') t.saved = [...(this.incoming.get(t.xfer)?.sink.saved ?? [])];
+        break;
+      }
+      case 'transfer-done': {
+        const failed = t.files.filter((f) => f.state === 'failed').length;
+        t.state = failed ? 'ERROR' : 'COMPLETED';
+        t.error = failed ? `${failed} file${failed > 1 ? 's' : ''} failed.` : undefined;
+        t.speed = 0;
+        if (t.dir === 'in') {
+          t.saved = [...(this.incoming.get(t.xfer)?.sink.saved ?? [])];
+          this.incoming.delete(t.xfer);
+        }
+        break;
+      }
+      case 'cancelled':
+        t.state = 'CANCELLED';
+        t.error = e.byPeer ? 'The other side cancelled this transfer.' : 'You cancelled this transfer.';
+        if (t.dir === 'in') this.incoming.delete(t.xfer);
+        if (t.dir === 'in' && e.byPeer) this.pendingOffers.delete(m.id);
+        break;
+      case 'transfer-error':
+        t.state = 'ERROR';
+        t.error = (FILE_ERRORS[e.code] ?? 'Transfer failed.') + (e.message ? ` (${e.message})` : '');
+        break;
+    }
+    this.changed();
+  }
+}
+
+function label(id: string): string {
+  return `Peer ${id.slice(0, 6)}`;
+}

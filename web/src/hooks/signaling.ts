@@ -1,0 +1,120 @@
+/* Socket.IO signaling client (docs/signaling.md). Promise-based acks with a
+ * timeout; every payload from the server is checked before use. */
+
+import { io, type Socket } from 'socket.io-client';
+
+export class SignalingError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const SIGNALING_MESSAGES: Record<string, string> = {
+  BAD_PASSWORD: 'Wrong password for this room.',
+  ROOM_FULL: 'This room is full.',
+  ROOM_NOT_FOUND: 'No such room: it may have closed when everyone left.',
+  ROOM_EXISTS: 'A room with this id already exists.',
+  RATE_LIMITED: 'Too many attempts; wait a minute and try again.',
+  INVALID_PAYLOAD: 'The room id or password is not valid.',
+  TIMEOUT: 'The server did not answer.',
+  UNREACHABLE: 'Cannot reach the signaling server.',
+};
+
+export interface SignalHandlers {
+  onUserJoined(id: string): void;
+  onUserLeft(id: string): void;
+  onOffer(from: string, sdp: string): void;
+  onAnswer(from: string, sdp: string): void;
+  onCandidate(from: string, c: RTCIceCandidateInit | null): void;
+  onDisconnect(reason: string): void;
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+export class Signaling {
+  readonly socket: Socket;
+  constructor(h: SignalHandlers) {
+    this.socket = io({ path: '/socket.io/', autoConnect: false, reconnection: false });
+    const s = this.socket;
+    s.on('user-joined', (p: { socketId?: unknown }) => isStr(p?.socketId) && h.onUserJoined(p.socketId));
+    s.on('user-left', (p: { socketId?: unknown }) => isStr(p?.socketId) && h.onUserLeft(p.socketId));
+    s.on('offer', (p: { sdp?: unknown; from?: unknown }) => isStr(p?.sdp) && isStr(p.from) && h.onOffer(p.from, p.sdp));
+    s.on('answer', (p: { sdp?: unknown; from?: unknown }) => isStr(p?.sdp) && isStr(p.from) && h.onAnswer(p.from, p.sdp));
+    s.on('ice-candidate', (p: { candidate?: unknown; from?: unknown }) => {
+      if (!p || !isStr(p.from)) return;
+      const c = p.candidate;
+      if (c === null) return h.onCandidate(p.from, null);
+      if (typeof c !== 'object' || !isStr((c as RTCIceCandidateInit).candidate)) return;
+      const ci = c as RTCIceCandidateInit;
+      h.onCandidate(p.from, { candidate: ci.candidate, sdpMid: ci.sdpMid ?? null, sdpMLineIndex: ci.sdpMLineIndex ?? null, usernameFragment: ci.usernameFragment ?? null });
+    });
+    s.on('disconnect', (reason: string) => h.onDisconnect(reason));
+  }
+
+  get id(): string {
+    return this.socket.id ?? '';
+  }
+
+  connect(timeoutMs = 8000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        cleanup();
+        this.socket.disconnect();
+        reject(new SignalingError('UNREACHABLE', SIGNALING_MESSAGES.UNREACHABLE));
+      }, timeoutMs);
+      const ok = () => {
+        cleanup();
+        resolve();
+      };
+      const bad = () => {
+        cleanup();
+        reject(new SignalingError('UNREACHABLE', SIGNALING_MESSAGES.UNREACHABLE));
+      };
+      const cleanup = () => {
+        clearTimeout(t);
+        this.socket.off('connect', ok);
+        this.socket.off('connect_error', bad);
+      };
+      this.socket.once('connect', ok);
+      this.socket.once('connect_error', bad);
+      this.socket.connect();
+    });
+  }
+
+  /** Emits an event and resolves with its ack ({ok:true,...}) or rejects with the server's error. */
+  request<T extends object>(event: string, payload: unknown, timeoutMs = 15000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, res: unknown) => {
+        if (err) return reject(new SignalingError('TIMEOUT', SIGNALING_MESSAGES.TIMEOUT));
+        const r = res as { ok?: unknown; error?: { code?: unknown; message?: unknown } };
+        if (r && r.ok === true) return resolve(r as T);
+        const code = isStr(r?.error?.code) ? r.error.code : 'INTERNAL';
+        reject(new SignalingError(code, SIGNALING_MESSAGES[code] ?? (isStr(r?.error?.message) ? r.error.message : 'The server refused the request.')));
+      });
+    });
+  }
+
+  /** Relays are fire-and-forget; failures surface as signaling-error events. */
+  relay(event: 'offer' | 'answer' | 'ice-candidate', payload: unknown): void {
+    this.socket.emit(event, payload);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+export async function fetchIceServers(): Promise<RTCIceServer[]> {
+  try {
+    const r = await fetch('/config', { cache: 'no-store' });
+    if (!r.ok) return [];
+    const j = (await r.json()) as { iceServers?: unknown };
+    if (!Array.isArray(j.iceServers)) return [];
+    return j.iceServers.filter((s): s is RTCIceServer => typeof s === 'object' && s !== null && (isStr((s as RTCIceServer).urls) || Array.isArray((s as RTCIceServer).urls)));
+  } catch {
+    return [];
+  }
+}

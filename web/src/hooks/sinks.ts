@@ -1,0 +1,250 @@
+/* Where received files go. Three paths, best first:
+ *  - "fs": File System Access API (Chromium desktop): the user picks a
+ *    folder (or a file for a single file) and bytes are written straight to it.
+ *  - "sw": a service worker streams each file into the browser's downloads
+ *    (needs a secure context: https or localhost). Folders are flattened.
+ *  - "memory": an in-memory Blob, only for small transfers (MEMORY_LIMIT).
+ * Each sink is written strictly in order by the transfer driver. */
+
+import type { FileEntry } from '../protocol/types';
+
+export type StorageKind = 'fs' | 'sw' | 'memory';
+export const MEMORY_LIMIT = 256 * 1024 * 1024;
+
+export interface SavedFile {
+  name: string;
+  url?: string; // memory sink: object URL to download
+}
+
+export interface Sink {
+  readonly kind: StorageKind;
+  open(file: number, offset: number): Promise<void>;
+  write(file: number, bytes: Uint8Array): Promise<void>;
+  close(file: number, ok: boolean): Promise<void>;
+  saved: SavedFile[];
+  /** Where the files went, for the user. */
+  where: string;
+}
+
+type W = Window & {
+  showDirectoryPicker?: (o?: object) => Promise<FileSystemDirectoryHandle>;
+  showSaveFilePicker?: (o?: object) => Promise<FileSystemFileHandle>;
+};
+
+let swReady: Promise<ServiceWorkerRegistration | null> | null = null;
+
+export function registerDownloadWorker(): Promise<ServiceWorkerRegistration | null> {
+  if (!swReady) {
+    swReady = (async () => {
+      if (!('serviceWorker' in navigator) || !window.isSecureContext) return null;
+      try {
+        await navigator.serviceWorker.register('./sw.js', { scope: './' });
+        return await navigator.serviceWorker.ready;
+      } catch {
+        return null;
+      }
+    })();
+  }
+  return swReady;
+}
+
+export function detectStorage(): StorageKind {
+  if (typeof (window as W).showDirectoryPicker === 'function') return 'fs';
+  if ('serviceWorker' in navigator && window.isSecureContext) return 'sw';
+  return 'memory';
+}
+
+export function describeStorage(k: StorageKind): string {
+  switch (k) {
+    case 'fs':
+      return 'Files are written straight to a folder you choose (File System Access). No size limit beyond your disk.';
+    case 'sw':
+      return 'Files stream into your downloads through a service worker. No size limit beyond your disk; folders are flattened.';
+    case 'memory':
+      return `This browser can only keep received files in memory: at most ${MEMORY_LIMIT / 1024 / 1024} MB per transfer. Use https or a desktop Chromium for large files.`;
+  }
+}
+
+/** Asks the user where to save (must run inside a click handler for "fs"). */
+export async function createSink(kind: StorageKind, files: FileEntry[]): Promise<Sink> {
+  if (kind === 'fs') {
+    const w = window as W;
+    if (files.length === 1 && files[0].dir === '' && w.showSaveFilePicker) {
+      const h = await w.showSaveFilePicker({ suggestedName: files[0].name });
+      return new FsSink(files, null, h);
+    }
+    const dir = await w.showDirectoryPicker!({ mode: 'readwrite', id: 'peerdrop' });
+    return new FsSink(files, dir, null);
+  }
+  if (kind === 'sw') {
+    const reg = await registerDownloadWorker();
+    if (reg?.active) return new SwSink(files, reg.active);
+  }
+  const total = files.reduce((s, f) => s + f.size, 0);
+  if (total > MEMORY_LIMIT) throw new Error(`Too large for this browser: ${describeStorage('memory')}`);
+  return new MemorySink(files);
+}
+
+class FsSink implements Sink {
+  readonly kind = 'fs';
+  saved: SavedFile[] = [];
+  where: string;
+  private w = new Map<number, { stream: FileSystemWritableFileStream; pos: number; handle: FileSystemFileHandle; parent: FileSystemDirectoryHandle | null; name: string }>();
+  constructor(
+    private files: FileEntry[],
+    private root: FileSystemDirectoryHandle | null,
+    private single: FileSystemFileHandle | null,
+  ) {
+    this.where = root ? `folder “${root.name}”` : `file “${single!.name}”`;
+  }
+  async open(file: number, offset: number): Promise<void> {
+    const cur = this.w.get(file);
+    if (cur && cur.pos === offset) return; // resume on the same open file
+    if (cur) {
+      await cur.stream.truncate(offset);
+      await cur.stream.seek(offset);
+      cur.pos = offset;
+      return;
+    }
+    const f = this.files[file];
+    let parent: FileSystemDirectoryHandle | null = null;
+    let handle: FileSystemFileHandle;
+    let name = f.name;
+    if (this.single) handle = this.single;
+    else {
+      parent = this.root!;
+      for (const part of f.dir ? f.dir.split('/') : []) parent = await parent.getDirectoryHandle(part, { create: true });
+      name = await freeName(parent, f.name);
+      handle = await parent.getFileHandle(name, { create: true });
+    }
+    const stream = await handle.createWritable({ keepExistingData: false });
+    this.w.set(file, { stream, pos: 0, handle, parent, name });
+  }
+  async write(file: number, bytes: Uint8Array): Promise<void> {
+    const cur = this.w.get(file)!;
+    await cur.stream.write(bytes as Uint8Array<ArrayBuffer>);
+    cur.pos += bytes.length;
+  }
+  async close(file: number, ok: boolean): Promise<void> {
+    const cur = this.w.get(file);
+    this.w.delete(file);
+    if (!cur) return;
+    const f = this.files[file];
+    if (ok) {
+      await cur.stream.close();
+      this.saved.push({ name: f.dir ? `${f.dir}/${cur.name}` : cur.name });
+    } else {
+      await cur.stream.abort().catch(() => {});
+      if (cur.parent) await cur.parent.removeEntry(cur.name).catch(() => {});
+    }
+  }
+}
+
+async function freeName(dir: FileSystemDirectoryHandle, name: string): Promise<string> {
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : '';
+  for (let i = 0; i < 1000; i++) {
+    const cand = i === 0 ? name : `${stem} (${i})${ext}`;
+    try {
+      await dir.getFileHandle(cand);
+    } catch {
+      return cand; // NotFoundError: free
+    }
+  }
+  return `${stem} (${Date.now()})${ext}`;
+}
+
+class SwSink implements Sink {
+  readonly kind = 'sw';
+  saved: SavedFile[] = [];
+  where = 'your downloads folder';
+  private cur = new Map<number, { port: MessagePort; pos: number; waiters: (() => void)[]; credit: boolean; cancelled: boolean }>();
+  constructor(
+    private files: FileEntry[],
+    private worker: ServiceWorker,
+  ) {}
+  private displayName(f: FileEntry): string {
+    return f.dir ? `${f.dir.replaceAll('/', '_')}_${f.name}` : f.name;
+  }
+  async open(file: number, offset: number): Promise<void> {
+    const c = this.cur.get(file);
+    if (c && c.pos === offset) return;
+    if (c) {
+      c.port.postMessage({ type: 'abort' });
+      this.cur.delete(file);
+    }
+    if (offset !== 0) throw new Error('cannot resume this download');
+    const f = this.files[file];
+    const id = crypto.randomUUID();
+    const ch = new MessageChannel();
+    const st = { port: ch.port1, pos: 0, waiters: [] as (() => void)[], credit: true, cancelled: false };
+    const registered = new Promise<void>((resolve) => {
+      ch.port1.onmessage = (m) => {
+        const t = (m.data as { type: string }).type;
+        if (t === 'registered') resolve();
+        else if (t === 'ok') {
+          st.credit = true;
+          st.waiters.splice(0).forEach((w) => w());
+        } else if (t === 'cancelled') {
+          st.cancelled = true;
+          st.waiters.splice(0).forEach((w) => w());
+        }
+      };
+    });
+    this.worker.postMessage({ type: 'register', id, name: this.displayName(f), size: f.size }, [ch.port2]);
+    await registered;
+    const frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.src = `./dl/${id}/${encodeURIComponent(this.displayName(f))}`;
+    document.body.appendChild(frame);
+    setTimeout(() => frame.remove(), 60_000);
+    this.cur.set(file, st);
+  }
+  async write(file: number, bytes: Uint8Array): Promise<void> {
+    const st = this.cur.get(file)!;
+    while (!st.credit && !st.cancelled) await new Promise<void>((r) => st.waiters.push(r));
+    if (st.cancelled) throw new Error('download cancelled in the browser');
+    st.credit = false;
+    const buf = bytes.slice().buffer;
+    st.port.postMessage({ type: 'chunk', buf }, [buf]);
+    st.pos += bytes.length;
+  }
+  async close(file: number, ok: boolean): Promise<void> {
+    const st = this.cur.get(file);
+    this.cur.delete(file);
+    if (!st) return;
+    st.port.postMessage({ type: ok ? 'end' : 'abort' });
+    if (ok) this.saved.push({ name: this.displayName(this.files[file]) });
+  }
+}
+
+class MemorySink implements Sink {
+  readonly kind = 'memory';
+  saved: SavedFile[] = [];
+  where = 'memory (click each file to save it)';
+  private parts = new Map<number, Uint8Array[]>();
+  constructor(private files: FileEntry[]) {}
+  async open(file: number, offset: number): Promise<void> {
+    const p = this.parts.get(file) ?? [];
+    let n = 0;
+    const keep: Uint8Array[] = [];
+    for (const c of p) {
+      if (n >= offset) break;
+      keep.push(c.subarray(0, Math.min(c.length, offset - n)));
+      n += keep[keep.length - 1].length;
+    }
+    this.parts.set(file, keep);
+  }
+  async write(file: number, bytes: Uint8Array): Promise<void> {
+    this.parts.get(file)!.push(bytes.slice());
+  }
+  async close(file: number, ok: boolean): Promise<void> {
+    const p = this.parts.get(file) ?? [];
+    this.parts.delete(file);
+    if (!ok) return;
+    const f = this.files[file];
+    const blob = new Blob(p as Uint8Array<ArrayBuffer>[], { type: f.mime || 'application/octet-stream' });
+    this.saved.push({ name: f.dir ? `${f.dir}/${f.name}` : f.name, url: URL.createObjectURL(blob) });
+  }
+}

@@ -1,0 +1,69 @@
+/* Room links. The password lives only in the URL fragment (#...), which the
+ * browser never sends to a server; the room id is there too so that one
+ * link is enough. Format: #room=<id>&key=<password> (URL-encoded). */
+
+const ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O/1/l/I
+
+/** 20 characters from a 56-symbol alphabet: about 116 bits. */
+export function generatePassword(len = 20): string {
+  const out: string[] = [];
+  const buf = new Uint8Array(1);
+  while (out.length < len) {
+    crypto.getRandomValues(buf);
+    // rejection sampling: 224 = 4 * 56, so every symbol is equally likely
+    if (buf[0] < 224) out.push(ALPHABET[buf[0] % ALPHABET.length]);
+  }
+  return out.join('');
+}
+
+export function newRoomId(): string {
+  return crypto.randomUUID();
+}
+
+export const ROOM_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function buildLink(base: string, roomId: string, password: string): string {
+  const u = new URL(base);
+  u.search = '';
+  u.hash = `room=${encodeURIComponent(roomId)}&key=${encodeURIComponent(password)}`;
+  return u.toString();
+}
+
+export function parseFragment(hash: string): { roomId: string; password: string } | null {
+  const h = hash.startsWith('#') ? hash.slice(1) : hash;
+  if (!h) return null;
+  const p = new URLSearchParams(h);
+  const roomId = p.get('room') ?? '';
+  const password = p.get('key') ?? '';
+  if (!ROOM_ID_RE.test(roomId) || password.length === 0) return null;
+  return { roomId, password };
+}
+
+/** Accepts either a full link or a bare id pasted into the "room" field. */
+export function parseRoomInput(s: string): { roomId: string; password?: string } | null {
+  const t = s.trim();
+  const i = t.indexOf('#');
+  if (i >= 0) {
+    const f = parseFragment(t.slice(i));
+    if (f) return f;
+  }
+  return ROOM_ID_RE.test(t) ? { roomId: t } : null;
+}
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : n < 10 ? 2 : n < 100 ? 1 : 0)} ${u[i]}`;
+}
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '–';
+  if (s < 60) return `${Math.ceil(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
