@@ -432,7 +432,7 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
 
 static void on_leave_room(peer *p, const json_t *payload, int64_t ack_id)
 {
-    if (payload && !json_is_object(payload)) {
+    if (payload && !json_is_object(payload) && !json_is_null(payload)) {
         refuse(p->sock, "leave-room", ack_id, SIG_INVALID_PAYLOAD);
         return;
     }
