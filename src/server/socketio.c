@@ -318,9 +318,8 @@ static void on_message(eio_session *es, const uint8_t *data, size_t len, bool bi
     sio_packet p;
     int rc = sio_packet_decode((const char *)data, len, PD_MAX_SIO_ATTACHMENTS, &p);
     if (rc != 0) {
-        char shown[64];
-        pd_log_escape(data, len, shown, sizeof shown);
-        PD_LOG_DEBUG("closing: %s: \"%s\"", sio_strerror(rc), shown);
+        /* the bytes are not logged: a malformed packet may still hold a password */
+        PD_LOG_DEBUG("closing: %s (%zu bytes)", sio_strerror(rc), len);
         engine_close(es);
         return;
     }
