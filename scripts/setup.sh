@@ -3,7 +3,7 @@
 # second run costs seconds.
 
 # Libraries and tools the C build needs. Why each library: docs/architecture.md.
-PD_BUILD_PACKAGES="build-essential cmake pkg-config libuv1-dev libsodium-dev libjansson-dev libssl-dev"
+PD_BUILD_PACKAGES="build-essential cmake pkg-config libuv1-dev libsodium-dev libjansson-dev libssl-dev libnice-dev libusrsctp-dev libqrencode-dev"
 # What the tests add: clang for libFuzzer and sanitizers, openssl for test
 # certificates, Chromium for the browser tests.
 PD_TEST_PACKAGES="clang libclang-rt-14-dev openssl curl chromium"
