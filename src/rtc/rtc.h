@@ -49,7 +49,8 @@ typedef struct rtc_callbacks {
     void (*on_state)(rtc_peer *p, rtc_state state, const char *reason, void *user);
     /* The remote side opened a channel (DCEP OPEN). */
     void (*on_channel)(rtc_peer *p, rtc_channel *ch, void *user);
-    /* Per-channel events. */
+    /* Per-channel events: `user` is the channel's user pointer
+     * (rtc_channel_set_user), or the peer's when none was set. */
     void (*on_channel_open)(rtc_channel *ch, void *user);
     void (*on_channel_closed)(rtc_channel *ch, void *user);
     void (*on_message)(rtc_channel *ch, const uint8_t *data, size_t len, bool binary, void *user);

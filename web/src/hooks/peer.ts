@@ -24,15 +24,12 @@ export class PeerLink {
       cb.sendSignal('ice-candidate', { candidate: e.candidate ? e.candidate.toJSON() : null, targetSocketId: peerId });
     };
     this.pc.onconnectionstatechange = () => !this.closed && cb.onState(this.pc.connectionState);
-    if (initiator) {
-      const dc = this.pc.createDataChannel('peerdrop', { ordered: true });
-      cb.onChannel(dc);
-    } else {
-      this.pc.ondatachannel = (e) => cb.onChannel(e.channel);
-    }
+    if (!initiator) this.pc.ondatachannel = (e) => cb.onChannel(e.channel);
   }
 
+  /** Initiator only: creates the data channel and sends the offer. */
   async start(): Promise<void> {
+    this.cb.onChannel(this.pc.createDataChannel('peerdrop', { ordered: true }));
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     this.cb.sendSignal('offer', { sdp: this.pc.localDescription!.sdp, targetSocketId: this.peerId });
