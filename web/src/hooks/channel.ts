@@ -40,7 +40,12 @@ export class ChannelDriver {
     this.session = new Session({ maxMsg, sendLimit: sendLimit || 65536 });
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = BUFFER_LOW;
+    // Chromium may report readyState "open" in ondatachannel and still fire
+    // "open" afterwards: say hello exactly once.
+    let opened = false;
     dc.onopen = () => {
+      if (opened) return;
+      opened = true;
       this.session.open();
       this.flush();
     };

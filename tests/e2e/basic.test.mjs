@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+let server;
+before(async () => {
+  server = await startServer();
+});
+after(() => server?.stop());
+
+test('create a room, join by link, send files and a folder, hashes match', { timeout: 120_000 }, async () => {
+  const a = await launch();
+  const b = await launch();
+  try {
+    await shot(a.page, 'home').catch(() => {});
+    const link = await createRoom(a.page, server.url);
+    assert.match(link, /#room=[0-9a-f-]{36}&key=/);
+    await shot(a.page, 'room-created');
+    await b.page.goto(link);
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    const files = [
+      { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, peerdrop\n') },
+      { name: 'random.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => (i * 7919) % 256)) },
+      { name: 'empty.dat', mimeType: '', buffer: Buffer.alloc(0) },
+    ];
+    await a.page.getByTestId('file-input').setInputFiles(files);
+    const accept = b.page.getByTestId('accept');
+    await accept.waitFor({ timeout: 15_000 });
+    await shot(b.page, 'offer-received');
+    await accept.click();
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    await a.page.locator('[data-testid=transfer-out][data-state=COMPLETED]').waitFor({ timeout: 30_000 });
+    await shot(b.page, 'receiver-completed');
+    await shot(a.page, 'sender-completed');
+    const got = await receivedHashes(b.page);
+    for (const f of files) assert.equal(got[f.name], sha(f.buffer), f.name);
+  } catch (e) {
+    for (const [n, p] of [['A', a.page], ['B', b.page]]) {
+      console.error(n, JSON.stringify(await p.evaluate(() => window.peerdrop?.getSnapshot()).catch(() => null), null, 1)?.slice(0, 3000));
+      await shot(p, `failure-${n}`).catch(() => {});
+    }
+    throw e;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -1,0 +1,109 @@
+// Helpers for the browser end-to-end tests: the real peerdrop-server serving
+// web/dist, and Debian's Chromium driven by playwright-core (never a
+// downloaded browser). Flags per ../../../shared/notes/chromium-loopback-webrtc.md.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHOTS = join(ROOT, 'tests', 'e2e', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SERVER = process.env.PEERDROP_SERVER ?? join(ROOT, 'build', 'peerdrop-server');
+
+export async function startServer(extra = []) {
+  const args = ['--port', '0', '--host', '127.0.0.1', '--web-root', join(ROOT, 'web', 'dist'), '--argon2', 'min', '--rate-limit', '0', ...extra];
+  const proc = spawn(SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error('server did not start: ' + buf)), 10000);
+    proc.stderr.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/listening url=(\S+)/);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (c) => reject(new Error(`server exited ${c}: ${buf}`)));
+  });
+  return { url: url.endsWith('/') ? url : url + '/', stop: () => proc.kill('SIGTERM') };
+}
+
+/* The receiving side writes through the File System Access API; headless
+ * Chromium cannot show a picker, so the pickers return a folder in the
+ * origin-private file system, which the test then reads back. The fake
+ * microphone grant makes Chromium gather 127.0.0.1 host candidates. */
+const INIT = `
+  (() => {
+    const dir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('received', { create: true });
+    window.showDirectoryPicker = async () => dir();
+    window.showSaveFilePicker = async (o) => (await dir()).getFileHandle(o.suggestedName, { create: true });
+    window.__gum = navigator.mediaDevices.getUserMedia({ audio: true }).then((s) => s.getTracks().forEach((t) => t.stop())).catch(() => {});
+  })();
+`;
+
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 900, height: 1000 },
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    ],
+  });
+  await ctx.addInitScript(INIT);
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  page.on('pageerror', (e) => console.error('[pageerror]', e.message));
+  page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));
+  return {
+    ctx,
+    page,
+    close: async () => {
+      await ctx.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Creates a room in `page`; returns the share link. */
+export async function createRoom(page, url) {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Create room' }).click();
+  const link = page.getByTestId('share-link');
+  await link.waitFor();
+  return link.inputValue();
+}
+
+/** SHA-256 (hex) of every file under the OPFS "received" folder, by relative path. */
+export async function receivedHashes(page) {
+  return page.evaluate(async () => {
+    const out = {};
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('received', { create: true });
+    async function walk(dir, prefix) {
+      for await (const [name, h] of dir.entries()) {
+        if (h.kind === 'directory') await walk(h, prefix + name + '/');
+        else {
+          const f = await h.getFile();
+          // hash in slices so that large files do not need one huge buffer
+          const d = await crypto.subtle.digest('SHA-256', await f.arrayBuffer());
+          out[prefix + name] = Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('');
+        }
+      }
+    }
+    await walk(root, '');
+    return out;
+  });
+}
