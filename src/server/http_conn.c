@@ -23,13 +23,64 @@ struct http_conn {
     void (*on_abort)(void *owner, http_conn *hc);
     const http_ws_handler *ws;
     ws_reader reader;
+    http_conn *prev, *next; /* all HTTP-mode connections, for the idle sweep */
+    uint64_t active_ms;     /* last time a request started or bytes arrived */
 };
 
+/* A keep-alive connection with no request, or a request head that does not
+ * complete, is closed after these (slowloris protection). Held polls and
+ * WebSockets are watched by the Engine.IO heartbeat instead. */
+#define IDLE_KEEPALIVE_MS 60000
+#define IDLE_PARTIAL_MS 15000
+#define SWEEP_INTERVAL_MS 5000
+
 static http_server_config g_cfg;
+static uv_loop_t *g_loop;
+static uv_timer_t g_sweep;
+static http_conn *g_conns;
+
+static void sweep_cb(uv_timer_t *t);
 
 void http_server_configure(const http_server_config *cfg)
 {
     g_cfg = *cfg;
+}
+
+void http_server_start(uv_loop_t *loop)
+{
+    g_loop = loop;
+    uv_timer_init(loop, &g_sweep);
+    uv_timer_start(&g_sweep, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+    uv_unref((uv_handle_t *)&g_sweep);
+}
+
+void http_server_stop(void)
+{
+    if (g_loop) uv_close((uv_handle_t *)&g_sweep, NULL);
+    g_loop = NULL;
+}
+
+static void list_remove(http_conn *hc)
+{
+    if (hc->prev) hc->prev->next = hc->next;
+    else if (g_conns == hc) g_conns = hc->next;
+    if (hc->next) hc->next->prev = hc->prev;
+    hc->prev = hc->next = NULL;
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+    uint64_t now = uv_now(t->loop);
+    http_conn *next;
+    for (http_conn *hc = g_conns; hc; hc = next) {
+        next = hc->next;
+        if (hc->mode != HC_READING) continue;
+        uint64_t limit = hc->in.len ? IDLE_PARTIAL_MS : IDLE_KEEPALIVE_MS;
+        if (now - hc->active_ms > limit) {
+            list_remove(hc);
+            http_conn_close(hc);
+        }
+    }
 }
 
 static void process_buffered(http_conn *hc);
@@ -43,6 +94,10 @@ void http_conn_accept(pd_conn *c)
     }
     hc->conn = c;
     hc->cors = -1;
+    hc->active_ms = g_loop ? uv_now(g_loop) : 0;
+    hc->next = g_conns;
+    if (g_conns) g_conns->prev = hc;
+    g_conns = hc;
     pd_buf_init(&hc->in, PD_MAX_HTTP_HEAD + g_cfg.max_body + 16);
     pd_conn_set_user(c, hc);
 }
@@ -103,6 +158,7 @@ void http_conn_respond(http_conn *hc, int status, const char *content_type,
     hc->mode = HC_READING;
     hc->owner = NULL;
     hc->on_abort = NULL;
+    if (g_loop) hc->active_ms = uv_now(g_loop); /* the idle clock starts after the answer */
     if (!hc->keep_alive) {
         http_conn_close(hc);
         return;
@@ -177,6 +233,7 @@ bool http_conn_upgrade(http_conn *hc, const http_request *req, void *owner,
     hc->mode = HC_WEBSOCKET;
     hc->owner = owner;
     hc->ws = handler;
+    list_remove(hc); /* the Engine.IO heartbeat watches WebSockets */
     ws_reader_init(&hc->reader, g_cfg.max_ws_message);
     return true;
 }
@@ -310,6 +367,7 @@ static void on_data(pd_conn *c, uint8_t *data, size_t len)
 {
     http_conn *hc = pd_conn_user(c);
     if (!hc || hc->mode == HC_CLOSED) return;
+    if (g_loop) hc->active_ms = uv_now(g_loop);
     if (hc->in.len == 0 && !hc->processing) {
         /* fast path: parse straight from the read buffer, keep only the tail */
         hc->processing = true;
@@ -338,13 +396,12 @@ static void on_close(pd_conn *c)
 {
     http_conn *hc = pd_conn_user(c);
     if (!hc) return;
-    uint8_t mode = hc->mode;
     hc->mode = HC_CLOSED;
+    list_remove(hc);
     if (hc->owner) {
         if (hc->on_abort) hc->on_abort(hc->owner, hc);
         else if (hc->ws) hc->ws->on_close(hc->owner, hc);
     }
-    (void)mode;
     ws_reader_cleanup(&hc->reader);
     pd_buf_reset(&hc->in);
     free(hc);

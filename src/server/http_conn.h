@@ -47,6 +47,9 @@ typedef struct http_server_config {
 } http_server_config;
 
 void http_server_configure(const http_server_config *cfg);
+/* Starts the idle sweep that closes silent keep-alive connections. */
+void http_server_start(uv_loop_t *loop);
+void http_server_stop(void);
 /* pd_listener glue */
 void http_conn_accept(pd_conn *c);
 extern const pd_conn_handler http_conn_handler;

@@ -74,6 +74,7 @@ static void on_signal(uv_signal_t *h, int signum)
     PD_LOG_INFO("signal %d: shutting down", signum);
     pd_listener_destroy(g_listener);
     g_listener = NULL;
+    http_server_stop();
     engine_shutdown();
     pd_conn_close_all();
     uv_close((uv_handle_t *)&g_sigint, NULL);
@@ -127,6 +128,7 @@ int main(int argc, char **argv)
         else http.cors.origins = (const char **)split_origins(cfg.cors_origin, &http.cors.origin_count);
     }
     http_server_configure(&http);
+    http_server_start(loop);
 
     engine_config ecfg = {.ping_interval_ms = cfg.ping_interval_ms,
                           .ping_timeout_ms = cfg.ping_timeout_ms,
