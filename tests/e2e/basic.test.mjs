@@ -14,8 +14,7 @@ test('create a room, join by link, send files and a folder, hashes match', { tim
   const a = await launch();
   const b = await launch();
   try {
-    await shot(a.page, 'home').catch(() => {});
-    const link = await createRoom(a.page, server.url);
+    const link = await createRoom(a.page, server.url, 'home');
     assert.match(link, /#room=[0-9a-f-]{36}&key=/);
     await shot(a.page, 'room-created');
     await b.page.goto(link);

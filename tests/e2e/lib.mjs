@@ -79,8 +79,9 @@ export async function shot(page, name) {
 }
 
 /** Creates a room in `page`; returns the share link. */
-export async function createRoom(page, url) {
+export async function createRoom(page, url, screenshot) {
   await page.goto(url);
+  if (screenshot) await shot(page, screenshot);
   await page.getByRole('button', { name: 'Create room' }).click();
   const link = page.getByTestId('share-link');
   await link.waitFor();

@@ -50,6 +50,7 @@ export function Transfers({ transfers, ctl }: { transfers: TransferView[]; ctl: 
               {formatBytes(t.bytes)} of {formatBytes(t.total)}
               {t.state === 'TRANSFERRING' && ` · ${formatBytes(t.speed)}/s · ${formatDuration(t.eta)} left`}
               {t.where && ` · saving to ${t.where}`}
+              {t.resumedFrom !== undefined && ` · resumed after a drop, ${formatBytes(t.resumedFrom)} kept`}
             </p>
             {t.error && (
               <p className={t.state === 'ERROR' ? 'alert' : 'note'} role={t.state === 'ERROR' ? 'alert' : undefined}>

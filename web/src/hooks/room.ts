@@ -42,6 +42,8 @@ export interface TransferView {
   eta: number; // s
   where?: string;
   saved: SavedFile[];
+  /** Bytes already held when this transfer last resumed after a drop. */
+  resumedFrom?: number;
 }
 export interface RoomSnapshot {
   phase: Phase;
@@ -243,6 +245,11 @@ export class RoomController {
     this.roomId = this.password = '';
     this.error = this.notice = null;
     this.changed();
+  }
+
+  /** Closes every data channel, as a network drop would (used by tests and the resume path). */
+  dropConnections(): void {
+    for (const m of this.members.values()) m.driver?.close();
   }
 
   dismissError(): void {
@@ -491,6 +498,7 @@ export class RoomController {
     if (kept && kept.inc.sameManifest(files) && t) {
       // Same transfer again after a reconnection: resume without asking.
       await d.drained();
+      t.resumedFrom = kept.inc.manifest.reduce((s, _f, i) => s + kept.inc.held(i), 0);
       t.state = 'TRANSFERRING';
       t.error = undefined;
       d.accept(kept.inc);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeControl, decodeData, encodeControl, encodeData } from './codec';
-import { Session } from './session';
+import { IncomingTransfer, Session } from './session';
 import { sha256Hex } from './sha256';
 import { run, SimPeer, type LoggedMessage } from './sim';
 import type { FileEntry } from './types';
@@ -246,5 +246,32 @@ describe('Session', () => {
     b.session.onBinary(encodeData(0, 5, new Uint8Array(10)));
     expect(b.session.isClosed).toBe(true);
     expect(decodeData(encodeData(0, 5, new Uint8Array(10))).offset).toBe(5);
+  });
+});
+
+describe('Session resume bookkeeping', () => {
+  it('writes that finish after the channel dropped still count for resume', () => {
+    const a = new SimPeer('A', SOPTS);
+    const b = new SimPeer('B', ROPTS);
+    a.setFiles(FILES, CONTENTS);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    // B stores nothing synchronously: collect its writes and complete them after the drop
+    const pending: { xfer: string; file: number; end: number }[] = [];
+    const s1 = b.session;
+    const origPump = b.pump.bind(b);
+    b.pump = () => {
+      for (const e of s1.takeEvents()) {
+        if (e.type === 'offer') s1.accept((b.incoming = new IncomingTransfer(e.xfer, e.files)));
+        if (e.type === 'write') pending.push({ xfer: e.xfer, file: e.file, end: e.offset + e.bytes.length });
+      }
+    };
+    a.session.offer(XFER, FILES);
+    run(a, b, { cutAfter: 4 });
+    s1.shutdown();
+    for (const p of pending) s1.written(p.xfer, p.file, p.end);
+    expect(b.incoming!.held(0)).toBe(pending.at(-1)!.end);
+    b.pump = origPump;
   });
 });

@@ -583,9 +583,15 @@ export class Session {
   /** The storage layer has written file `file` up to byte `upTo`. */
   written(xfer: string, file: number, upTo: number): void {
     const inc = this.inc;
-    if (!inc || inc.xfer !== xfer || this.incState !== 'active') return;
+    if (!inc || inc.xfer !== xfer) return;
     const f = inc.files[file];
-    if (f.status !== 'receiving' && f.status !== 'ended') return;
+    // After shutdown() the storage still finishes queued writes; record them
+    // so that the next session can resume from them.
+    if (this.dead && f.status === 'idle' && upTo <= f.received) {
+      f.written = upTo;
+      return;
+    }
+    if (this.incState !== 'active' || (f.status !== 'receiving' && f.status !== 'ended')) return;
     f.written = upTo;
     this.emit({ type: 'progress', dir: 'in', xfer, file, bytes: upTo });
     const step = Math.min(MAX_ACK_STEP, Math.floor(this.win / 4));

@@ -1,0 +1,152 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+let server;
+let tmp;
+before(async () => {
+  server = await startServer();
+  tmp = mkdtempSync(join(tmpdir(), 'pd-e2e-'));
+});
+after(() => {
+  server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function connected(...pages) {
+  for (const p of pages) await p.locator('[data-testid=peer][data-state=CONNECTED]').first().waitFor({ timeout: 30_000 });
+}
+
+async function dump(name, page) {
+  const s = await page.evaluate(() => window.peerdrop?.getSnapshot()).catch(() => null);
+  console.error(name, JSON.stringify(s)?.slice(0, 2500));
+  await shot(page, `failure-${name}`).catch(() => {});
+}
+
+test('a wrong password is refused with a clear message', { timeout: 60_000 }, async () => {
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link.replace(/key=[^&]+/, 'key=wrong-password'));
+    const alert = b.page.getByRole('alert');
+    await alert.waitFor({ timeout: 15_000 });
+    assert.match(await alert.innerText(), /Wrong password/);
+    await shot(b.page, 'wrong-password');
+    assert.equal(await a.page.getByTestId('no-peers').count(), 1);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a folder keeps its structure', { timeout: 60_000 }, async () => {
+  const dir = join(tmp, 'album');
+  mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+  const files = { 'a.txt': Buffer.from('top level\n'), 'sub/b.bin': randomBytes(200_000), 'sub/deeper/c.txt': Buffer.from('deep\n') };
+  for (const [p, b] of Object.entries(files)) writeFileSync(join(dir, p), b);
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await connected(a.page, b.page);
+    await a.page.getByTestId('folder-input').setInputFiles(dir);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 30_000 });
+    const got = await receivedHashes(b.page);
+    for (const [p, buf] of Object.entries(files)) assert.equal(got[`album/${p}`], sha(buf), p);
+  } catch (e) {
+    await dump('folder-A', a.page);
+    await dump('folder-B', b.page);
+    throw e;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('one sender to two receivers, each with its own progress', { timeout: 90_000 }, async () => {
+  const data = randomBytes(8_000_000);
+  const a = await launch();
+  const b = await launch();
+  const c = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await c.page.goto(link);
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').nth(1).waitFor({ timeout: 30_000 });
+    await connected(b.page, c.page);
+    await a.page.getByTestId('file-input').setInputFiles([{ name: 'shared.bin', mimeType: 'application/octet-stream', buffer: data }]);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await c.page.getByTestId('accept').click({ timeout: 15_000 });
+    for (const p of [b.page, c.page]) await p.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    assert.equal(await a.page.locator('[data-testid=transfer-out][data-state=COMPLETED]').count(), 2);
+    await shot(a.page, 'one-to-two-sender');
+    for (const p of [b.page, c.page]) assert.equal((await receivedHashes(p))['shared.bin'], sha(data));
+  } finally {
+    await a.close();
+    await b.close();
+    await c.close();
+  }
+});
+
+test('resume after the data channel is cut', { timeout: 120_000 }, async () => {
+  const path = join(tmp, 'resume.bin');
+  const data = randomBytes(300_000_000);
+  writeFileSync(path, data);
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await connected(a.page, b.page);
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.waitForFunction(() => {
+      const t = window.peerdrop.getSnapshot().transfers[0];
+      return t && t.bytes > 30_000_000;
+    }, null, { timeout: 60_000, polling: 20 });
+    await b.page.evaluate(() => window.peerdrop.dropConnections());
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 90_000 });
+    const t = await b.page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
+    assert.ok(t.resumedFrom > 0, `resumed from ${t.resumedFrom}`);
+    await shot(b.page, 'resumed-completed');
+    assert.equal((await receivedHashes(b.page))['resume.bin'], sha(data));
+  } catch (e) {
+    await dump('resume-A', a.page);
+    await dump('resume-B', b.page);
+    throw e;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a peer leaving mid-transfer is reported', { timeout: 120_000 }, async () => {
+  const path = join(tmp, 'leave.bin');
+  writeFileSync(path, randomBytes(300_000_000));
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await connected(a.page, b.page);
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 10_000_000, null, { timeout: 60_000, polling: 20 });
+    await a.close();
+    const t = b.page.locator('[data-testid=transfer-in][data-state=ERROR]');
+    await t.waitFor({ timeout: 30_000 });
+    assert.match(await t.innerText(), /left the room/);
+    await shot(b.page, 'peer-left');
+  } finally {
+    await a.close().catch(() => {});
+    await b.close();
+  }
+});
