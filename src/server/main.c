@@ -84,12 +84,15 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_unref((uv_handle_t *)&g_grace); /* the loop ends as soon as the rest is closed */
 }
 
+/* The origin strings point into one copy of the list, freed at exit. */
+static char *g_origins_copy;
+
 static char **split_origins(const char *list, size_t *count)
 {
     size_t n = 1;
     for (const char *p = list; *p; p++) n += *p == ',';
     char **out = calloc(n, sizeof *out);
-    char *copy = strdup(list);
+    char *copy = g_origins_copy = strdup(list);
     if (!out || !copy) exit(1);
     *count = 0;
     for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -187,6 +190,7 @@ int main(int argc, char **argv)
     uv_loop_close(loop);
     SSL_CTX_free(tls);
     free((void *)http.cors.origins);
+    free(g_origins_copy);
     PD_LOG_INFO("stopped");
     return 0;
 }
