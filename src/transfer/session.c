@@ -1,0 +1,1370 @@
+/* session.c: the transfer engine, one xfer_session per data channel
+ * (docs/protocol.md §5). A line-by-line port of web/src/protocol/session.ts
+ * so that, driven the same way, both produce the same messages in the same
+ * order (the transcripts of test-vectors.json check it).
+ *
+ * Where TS throws a ProtocolError, a handler here calls fail() and returns
+ * at once: the session is then dead and ignores everything but output and
+ * event draining. Outputs and events are FIFO queues the caller drains. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transfer.h"
+
+/* ---------------- receiver state that survives a session ---------------- */
+
+typedef enum in_status {
+    IN_IDLE,
+    IN_ACCEPTED,
+    IN_RECEIVING,
+    IN_ENDED,
+    IN_CLOSING,
+    IN_VERIFIED,
+    IN_FAILED,
+} in_status;
+
+typedef struct in_file {
+    in_status status;
+    uint64_t received; /* bytes hashed (arrived in order) */
+    uint64_t written;  /* bytes the storage layer confirmed */
+    uint64_t last_ack;
+    uint64_t resume_at; /* offset we asked to resume at in this session */
+    xfer_hasher *h;
+} in_file;
+
+struct xfer_incoming {
+    char xfer[XFER_ID_LEN + 1];
+    xfer_file_entry *manifest;
+    in_file *files;
+    size_t n;
+};
+
+static void entries_free(xfer_file_entry *f, size_t n)
+{
+    if (!f) return;
+    for (size_t i = 0; i < n; i++) {
+        free(f[i].name);
+        free(f[i].dir);
+        free(f[i].mime);
+    }
+    free(f);
+}
+
+static char *dup_len(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (!d) return NULL;
+    if (len) memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}
+
+static xfer_file_entry *entries_copy(const xfer_file_entry *src, size_t n)
+{
+    xfer_file_entry *f = calloc(n ? n : 1, sizeof *f);
+    if (!f) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        f[i] = src[i];
+        f[i].name = dup_len(src[i].name, src[i].name_len);
+        f[i].dir = dup_len(src[i].dir, src[i].dir_len);
+        f[i].mime = dup_len(src[i].mime, src[i].mime_len);
+        if (!f[i].name || !f[i].dir || !f[i].mime) {
+            entries_free(f, i + 1);
+            return NULL;
+        }
+    }
+    return f;
+}
+
+xfer_incoming *xfer_incoming_create(const char *xfer, const xfer_file_entry *files, size_t n)
+{
+    if (!xfer || strlen(xfer) != XFER_ID_LEN || !files || n == 0 || n > XFER_MAX_FILES) return NULL;
+    xfer_incoming *inc = calloc(1, sizeof *inc);
+    if (!inc) return NULL;
+    memcpy(inc->xfer, xfer, XFER_ID_LEN + 1);
+    inc->n = n;
+    inc->manifest = entries_copy(files, n);
+    inc->files = calloc(n, sizeof *inc->files);
+    if (!inc->manifest || !inc->files) goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (!(inc->files[i].h = xfer_hasher_create())) goto fail;
+    return inc;
+fail:
+    xfer_incoming_destroy(inc);
+    return NULL;
+}
+
+void xfer_incoming_destroy(xfer_incoming *inc)
+{
+    if (!inc) return;
+    if (inc->files)
+        for (size_t i = 0; i < inc->n; i++)
+            xfer_hasher_destroy(inc->files[i].h);
+    free(inc->files);
+    entries_free(inc->manifest, inc->manifest ? inc->n : 0);
+    free(inc);
+}
+
+static bool same_str(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+static bool same_manifest(const xfer_file_entry *a, size_t an, const xfer_file_entry *b, size_t bn)
+{
+    if (an != bn) return false;
+    for (size_t i = 0; i < an; i++)
+        if (!same_str(a[i].name, a[i].name_len, b[i].name, b[i].name_len) ||
+            !same_str(a[i].dir, a[i].dir_len, b[i].dir, b[i].dir_len) || a[i].size != b[i].size ||
+            !same_str(a[i].mime, a[i].mime_len, b[i].mime, b[i].mime_len))
+            return false;
+    return true;
+}
+
+bool xfer_incoming_same(const xfer_incoming *inc, const char *xfer, const xfer_file_entry *files,
+                        size_t n)
+{
+    return inc && xfer && strcmp(inc->xfer, xfer) == 0 &&
+           same_manifest(inc->manifest, inc->n, files, n);
+}
+const char *xfer_incoming_xfer(const xfer_incoming *inc)
+{
+    return inc->xfer;
+}
+size_t xfer_incoming_count(const xfer_incoming *inc)
+{
+    return inc->n;
+}
+const xfer_file_entry *xfer_incoming_file(const xfer_incoming *inc, size_t i)
+{
+    return i < inc->n ? &inc->manifest[i] : NULL;
+}
+uint64_t xfer_incoming_held(const xfer_incoming *inc, size_t i)
+{
+    return i < inc->n ? inc->files[i].written : 0;
+}
+bool xfer_incoming_verified(const xfer_incoming *inc, size_t i)
+{
+    return i < inc->n && inc->files[i].status == IN_VERIFIED;
+}
+void xfer_incoming_prefix_update(xfer_incoming *inc, size_t i, const uint8_t *data, size_t len)
+{
+    if (!inc || i >= inc->n || inc->files[i].status != IN_IDLE) return;
+    in_file *f = &inc->files[i];
+    if (f->received + len > inc->manifest[i].size) return;
+    xfer_hasher_update(f->h, data, len);
+    f->received += len;
+    f->written = f->received;
+}
+
+/* ---------------- sender state, per session ---------------- */
+
+typedef enum out_status {
+    OUT_SKIPPED,
+    OUT_QUEUED,
+    OUT_PREFIX,
+    OUT_SENDING,
+    OUT_ENDED,
+    OUT_VERIFIED,
+    OUT_FAILED,
+} out_status;
+
+typedef struct out_file {
+    uint32_t id;
+    uint64_t size;
+    const char *name;
+    out_status status;
+    uint64_t resume_at;
+    bool has_sha;
+    char resume_sha[XFER_SHA_HEX_LEN + 1];
+    uint64_t prefix_pos, start, sent, acked;
+    xfer_hasher *h;
+} out_file;
+
+typedef enum out_state { O_OFFERED, O_ACTIVE, O_DONE, O_DECLINED, O_CANCELLED, O_FAILED } out_state;
+
+typedef struct outgoing {
+    char xfer[XFER_ID_LEN + 1];
+    xfer_file_entry *entries;
+    out_file *files;
+    size_t n;
+    out_state state;
+    size_t cur;
+    bool pending;
+    xfer_read pending_req;
+    uint64_t inflight; /* sent but not acknowledged, all files */
+} outgoing;
+
+static void outgoing_free(outgoing *o)
+{
+    if (!o) return;
+    if (o->files)
+        for (size_t i = 0; i < o->n; i++)
+            xfer_hasher_destroy(o->files[i].h);
+    free(o->files);
+    entries_free(o->entries, o->entries ? o->n : 0);
+    free(o);
+}
+
+/* ---------------- queues ---------------- */
+
+typedef struct out_msg {
+    struct out_msg *next;
+    bool binary;
+    size_t len;
+    uint8_t data[];
+} out_msg;
+
+typedef struct ev_node {
+    struct ev_node *next;
+    xfer_event ev;
+    char *message;
+    uint32_t *ids;
+} ev_node;
+
+typedef enum inc_state { INC_NONE, INC_OFFERED, INC_ACTIVE } inc_state;
+
+struct xfer_session {
+    uint64_t max_msg, win, pref_msg, send_limit, read_block;
+    bool resume_cap;
+    bool have_peer;
+    uint64_t peer_max_msg, peer_win;
+    uint64_t msg_size;
+    outgoing *out;
+    xfer_incoming *inc;
+    inc_state inc_state;
+    xfer_msg pending_offer; /* owned while INC_OFFERED */
+    bool have_pending_offer;
+    char pending_xfer[XFER_ID_LEN + 1];
+    int64_t in_cur;
+    bool drop_data; /* after a local cancel/failure: stale data still in flight */
+    int64_t drop_file;
+    char (*stale)[XFER_ID_LEN + 1];
+    size_t stale_len, stale_cap;
+    out_msg *oq_head, *oq_tail, *oq_last;
+    ev_node *eq_head, *eq_tail, *eq_last;
+    bool dead;
+    bool oom; /* an allocation failed: the session fails INTERNAL */
+    pd_buf scratch;
+};
+
+#define STALE_MAX 4096 /* transfer ids remembered per session; oldest forgotten */
+
+static void stale_add(xfer_session *s, const char *xfer)
+{
+    for (size_t i = 0; i < s->stale_len; i++)
+        if (!strcmp(s->stale[i], xfer)) return;
+    if (s->stale_len == STALE_MAX) {
+        memmove(s->stale, s->stale + 1, (STALE_MAX - 1) * sizeof *s->stale);
+        s->stale_len--;
+    }
+    if (s->stale_len == s->stale_cap) {
+        size_t cap = s->stale_cap ? s->stale_cap * 2 : 8;
+        void *n = realloc(s->stale, cap * sizeof *s->stale);
+        if (!n) {
+            s->oom = true;
+            return;
+        }
+        s->stale = n;
+        s->stale_cap = cap;
+    }
+    memcpy(s->stale[s->stale_len++], xfer, XFER_ID_LEN + 1);
+}
+
+static bool stale_has(const xfer_session *s, const char *xfer)
+{
+    for (size_t i = 0; i < s->stale_len; i++)
+        if (!strcmp(s->stale[i], xfer)) return true;
+    return false;
+}
+
+static void stale_delete(xfer_session *s, const char *xfer)
+{
+    for (size_t i = 0; i < s->stale_len; i++)
+        if (!strcmp(s->stale[i], xfer)) {
+            memmove(s->stale + i, s->stale + i + 1, (s->stale_len - i - 1) * sizeof *s->stale);
+            s->stale_len--;
+            return;
+        }
+}
+
+static void push_out(xfer_session *s, bool binary, const uint8_t *hdr, size_t hdr_len,
+                     const uint8_t *data, size_t len)
+{
+    out_msg *m = malloc(sizeof *m + hdr_len + len);
+    if (!m) {
+        s->oom = true;
+        return;
+    }
+    m->next = NULL;
+    m->binary = binary;
+    m->len = hdr_len + len;
+    if (hdr_len) memcpy(m->data, hdr, hdr_len);
+    if (len) memcpy(m->data + hdr_len, data, len);
+    if (s->oq_tail)
+        s->oq_tail->next = m;
+    else
+        s->oq_head = m;
+    s->oq_tail = m;
+}
+
+static void send_msg(xfer_session *s, const xfer_msg *m)
+{
+    s->scratch.len = 0;
+    if (xfer_msg_encode(&s->scratch, m) != XFER_OK) {
+        s->oom = true;
+        return;
+    }
+    push_out(s, false, NULL, 0, s->scratch.data, s->scratch.len);
+}
+
+static ev_node *emit(xfer_session *s, xfer_event_type type, bool out, const char *xfer)
+{
+    ev_node *e = calloc(1, sizeof *e);
+    if (!e) {
+        s->oom = true;
+        return NULL;
+    }
+    e->ev.type = type;
+    e->ev.out = out;
+    if (xfer) memcpy(e->ev.xfer, xfer, XFER_ID_LEN + 1);
+    if (s->eq_tail)
+        s->eq_tail->next = e;
+    else
+        s->eq_head = e;
+    s->eq_tail = e;
+    return e;
+}
+
+static void ev_set_message(xfer_session *s, ev_node *e, const char *msg)
+{
+    if (!e) return;
+    e->message = dup_len(msg ? msg : "", msg ? strlen(msg) : 0);
+    if (!e->message) s->oom = true;
+    e->ev.message = e->message ? e->message : "";
+}
+
+static void emit_file_done(xfer_session *s, bool out, const char *xfer, uint32_t file, bool ok,
+                           xfer_code code, const char *message)
+{
+    ev_node *e = emit(s, XFER_EV_FILE_DONE, out, xfer);
+    if (!e) return;
+    e->ev.file = file;
+    e->ev.ok = ok;
+    if (!ok) {
+        e->ev.code = code;
+        ev_set_message(s, e, message);
+    }
+}
+
+static void emit_progress(xfer_session *s, bool out, const char *xfer, uint32_t file, uint64_t b)
+{
+    ev_node *e = emit(s, XFER_EV_PROGRESS, out, xfer);
+    if (!e) return;
+    e->ev.file = file;
+    e->ev.bytes = b;
+}
+
+static void emit_close(xfer_session *s, const char *xfer, uint32_t file, bool ok)
+{
+    ev_node *e = emit(s, XFER_EV_CLOSE, false, xfer);
+    if (!e) return;
+    e->ev.file = file;
+    e->ev.ok = ok;
+}
+
+static void send_simple(xfer_session *s, xfer_type t, const char *xfer)
+{
+    xfer_msg m = {.t = t};
+    memcpy(m.xfer, xfer, XFER_ID_LEN + 1);
+    send_msg(s, &m);
+}
+
+static void send_file_msg(xfer_session *s, xfer_type t, const char *xfer, uint32_t file,
+                          uint64_t num, const char *sha)
+{
+    xfer_msg m = {.t = t, .file = file, .offset = num, .bytes = num};
+    memcpy(m.xfer, xfer, XFER_ID_LEN + 1);
+    if (sha) memcpy(m.sha256, sha, XFER_SHA_HEX_LEN + 1);
+    send_msg(s, &m);
+}
+
+static void send_error(xfer_session *s, xfer_code code, const char *message, const char *xfer,
+                       int64_t file)
+{
+    xfer_msg m = {.t = XFER_ERROR, .code = code};
+    m.message = (char *)message;
+    m.message_len = strlen(message);
+    if (xfer) memcpy(m.xfer, xfer, XFER_ID_LEN + 1);
+    m.has_file = file >= 0;
+    m.file = file >= 0 ? (uint32_t)file : 0;
+    send_msg(s, &m);
+}
+
+static void fail(xfer_session *s, xfer_code code, const char *message)
+{
+    if (s->dead) return;
+    send_error(s, code, message, NULL, -1);
+    ev_node *e = emit(s, XFER_EV_FATAL, false, NULL);
+    if (e) {
+        e->ev.code = code;
+        ev_set_message(s, e, message);
+    }
+    s->dead = true;
+}
+
+/* An allocation failed somewhere in a step: end the session cleanly (§8
+ * INTERNAL) rather than go on with state that may be missing a piece. */
+static void check_oom(xfer_session *s)
+{
+    if (s->oom && !s->dead) {
+        s->oom = false;
+        fail(s, XFER_CODE_INTERNAL, "out of memory");
+    }
+}
+
+/* ---------------- create / destroy / plumbing ---------------- */
+
+xfer_session *xfer_session_create(const xfer_options *opt)
+{
+    xfer_options o = opt ? *opt : (xfer_options){0};
+    xfer_session *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->max_msg = o.max_msg ? o.max_msg : 262144;
+    s->win = o.win ? o.win : XFER_DEFAULT_WINDOW;
+    s->pref_msg = o.msg_size ? o.msg_size : XFER_DEFAULT_MSG_SIZE;
+    s->send_limit = o.send_limit ? o.send_limit : UINT64_MAX;
+    s->read_block = o.read_block ? o.read_block : (1u << 20);
+    s->resume_cap = !o.no_resume_cap;
+    s->in_cur = -1;
+    s->drop_file = -1;
+    /* a control message is at most the peer's maxMsg (<= 2^32-1); ours are
+     * checked against it before they are sent */
+    pd_buf_init(&s->scratch, (size_t)0xFFFFFFFFu);
+    if (s->max_msg < XFER_MIN_MAX_MSG || s->win < s->max_msg || s->max_msg > 0xFFFFFFFFu) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void xfer_session_destroy(xfer_session *s)
+{
+    if (!s) return;
+    for (out_msg *m = s->oq_head, *n; m; m = n) {
+        n = m->next;
+        free(m);
+    }
+    free(s->oq_last);
+    for (ev_node *e = s->eq_head, *n; e; e = n) {
+        n = e->next;
+        free(e->message);
+        free(e->ids);
+        free(e);
+    }
+    if (s->eq_last) {
+        free(s->eq_last->message);
+        free(s->eq_last->ids);
+        free(s->eq_last);
+    }
+    outgoing_free(s->out);
+    if (s->have_pending_offer) xfer_msg_cleanup(&s->pending_offer);
+    free(s->stale);
+    pd_buf_reset(&s->scratch);
+    free(s);
+}
+
+bool xfer_session_next_output(xfer_session *s, const uint8_t **data, size_t *len, bool *binary)
+{
+    free(s->oq_last);
+    s->oq_last = NULL;
+    out_msg *m = s->oq_head;
+    if (!m) return false;
+    s->oq_head = m->next;
+    if (!s->oq_head) s->oq_tail = NULL;
+    s->oq_last = m;
+    *data = m->data;
+    *len = m->len;
+    *binary = m->binary;
+    return true;
+}
+
+bool xfer_session_next_event(xfer_session *s, xfer_event *ev)
+{
+    if (s->eq_last) {
+        free(s->eq_last->message);
+        free(s->eq_last->ids);
+        free(s->eq_last);
+        s->eq_last = NULL;
+    }
+    ev_node *e = s->eq_head;
+    if (!e) return false;
+    s->eq_head = e->next;
+    if (!s->eq_head) s->eq_tail = NULL;
+    s->eq_last = e;
+    *ev = e->ev;
+    return true;
+}
+
+bool xfer_session_ready(const xfer_session *s)
+{
+    return s->have_peer && !s->dead;
+}
+bool xfer_session_closed_state(const xfer_session *s)
+{
+    return s->dead;
+}
+uint64_t xfer_session_msg_size(const xfer_session *s)
+{
+    return s->msg_size;
+}
+
+void xfer_session_open(xfer_session *s)
+{
+    xfer_msg m = {.t = XFER_HELLO, .v = XFER_VERSION, .max_msg = s->max_msg, .win = s->win};
+    if (s->resume_cap) {
+        m.caps_len = 1;
+        strcpy(m.caps[0], "resume");
+    }
+    send_msg(s, &m);
+    check_oom(s);
+}
+
+void xfer_session_shutdown(xfer_session *s)
+{
+    s->dead = true;
+    if (s->inc)
+        for (size_t i = 0; i < s->inc->n; i++)
+            if (s->inc->files[i].status == IN_ACCEPTED || s->inc->files[i].status == IN_RECEIVING)
+                s->inc->files[i].status = IN_IDLE;
+}
+
+static void peer_fatal(xfer_session *s, xfer_code code, const char *message)
+{
+    ev_node *e = emit(s, XFER_EV_FATAL, false, NULL);
+    if (e) {
+        e->ev.code = code;
+        e->ev.by_peer = true;
+        ev_set_message(s, e, message);
+    }
+    s->dead = true;
+}
+
+/* ================= sender ================= */
+
+static outgoing *out_for(xfer_session *s, const char *xfer)
+{
+    outgoing *o = s->out;
+    return o && !strcmp(o->xfer, xfer) && (o->state == O_OFFERED || o->state == O_ACTIVE) ? o
+                                                                                          : NULL;
+}
+
+int xfer_session_offer(xfer_session *s, const char *xfer, const xfer_file_entry *files, size_t n)
+{
+    if (!s || !xfer || !files || n == 0 || n > XFER_MAX_FILES) return XFER_E_ARG;
+    if (strlen(xfer) != XFER_ID_LEN) return XFER_E_ARG;
+    for (size_t i = 0; i < XFER_ID_LEN; i++)
+        if (!((xfer[i] >= '0' && xfer[i] <= '9') || (xfer[i] >= 'a' && xfer[i] <= 'f')))
+            return XFER_E_ARG;
+    for (size_t i = 0; i < n; i++)
+        if (files[i].id != i || files[i].size > XFER_MAX_SIZE) return XFER_E_ARG;
+    if (!xfer_session_ready(s)) return XFER_E_STATE;
+    if (s->out && (s->out->state == O_OFFERED || s->out->state == O_ACTIVE)) return XFER_E_STATE;
+    xfer_msg m = {.t = XFER_OFFER, .files = (xfer_file_entry *)files, .files_len = n};
+    memcpy(m.xfer, xfer, XFER_ID_LEN + 1);
+    s->scratch.len = 0;
+    if (xfer_msg_encode(&s->scratch, &m) != XFER_OK) return XFER_E_NOMEM;
+    if (s->scratch.len > s->peer_max_msg) return XFER_E_TOO_BIG;
+    outgoing *o = calloc(1, sizeof *o);
+    if (!o) return XFER_E_NOMEM;
+    memcpy(o->xfer, xfer, XFER_ID_LEN + 1);
+    o->n = n;
+    o->state = O_OFFERED;
+    o->cur = 0;
+    o->entries = entries_copy(files, n);
+    o->files = calloc(n, sizeof *o->files);
+    if (!o->entries || !o->files) goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        out_file *f = &o->files[i];
+        f->id = (uint32_t)i;
+        f->size = files[i].size;
+        f->name = o->entries[i].name;
+        f->status = OUT_SKIPPED;
+        if (!(f->h = xfer_hasher_create())) goto nomem;
+    }
+    push_out(s, false, NULL, 0, s->scratch.data, s->scratch.len);
+    if (s->oom) {
+        s->oom = false;
+        goto nomem;
+    }
+    outgoing_free(s->out);
+    s->out = o;
+    return XFER_OK;
+nomem:
+    outgoing_free(o);
+    return XFER_E_NOMEM;
+}
+
+static void check_out_done(xfer_session *s, outgoing *o)
+{
+    if (o->state != O_ACTIVE || o->cur < o->n) return;
+    for (size_t i = 0; i < o->n; i++) {
+        out_status st = o->files[i].status;
+        if (st != OUT_SKIPPED && st != OUT_VERIFIED && st != OUT_FAILED) return;
+    }
+    o->state = O_DONE;
+    stale_add(s, o->xfer);
+    emit(s, XFER_EV_TRANSFER_DONE, true, o->xfer);
+}
+
+static void maybe_end(xfer_session *s, outgoing *o, out_file *f)
+{
+    if (f->sent == f->size) {
+        f->status = OUT_ENDED;
+        char hex[XFER_SHA_HEX_LEN + 1];
+        xfer_hasher_peek_hex(f->h, hex);
+        send_file_msg(s, XFER_END, o->xfer, f->id, 0, hex);
+    }
+}
+
+static void start_file(xfer_session *s, outgoing *o, out_file *f, uint64_t offset)
+{
+    if (offset == 0) xfer_hasher_reset(f->h);
+    f->start = f->sent = f->acked = offset;
+    f->status = OUT_SENDING;
+    send_file_msg(s, XFER_START, o->xfer, f->id, offset, NULL);
+    maybe_end(s, o, f);
+}
+
+/* Moves to the next queued file: prefix check for a resume, or start at 0. */
+static void advance(xfer_session *s, outgoing *o)
+{
+    for (;;) {
+        /* o->cur is never QUEUED here (it was just sent, failed, or is the
+         * first candidate right after accept), so searching from it is the
+         * TS "i > cur" with cur starting at -1 */
+        size_t next = o->n;
+        for (size_t i = o->cur; i < o->n; i++)
+            if (o->files[i].status == OUT_QUEUED) {
+                next = i;
+                break;
+            }
+        if (next == o->n) {
+            o->cur = o->n;
+            check_out_done(s, o);
+            return;
+        }
+        o->cur = next;
+        out_file *f = &o->files[next];
+        if (f->resume_at > 0 && f->resume_at <= f->size && f->has_sha) {
+            f->status = OUT_PREFIX;
+            f->prefix_pos = 0;
+            return;
+        }
+        start_file(s, o, f, 0);
+        if (f->status == OUT_SENDING) return; /* else it was empty and has ended */
+    }
+}
+
+static void on_accept(xfer_session *s, const xfer_msg *m)
+{
+    outgoing *o = out_for(s, m->xfer);
+    if (!o) {
+        if (stale_has(s, m->xfer)) return;
+        return fail(s, XFER_CODE_PROTOCOL, "accept for no offered transfer");
+    }
+    if (o->state != O_OFFERED) return fail(s, XFER_CODE_PROTOCOL, "second accept");
+    for (size_t i = 0; i < m->accepts_len; i++) {
+        const xfer_accept_entry *a = &m->accepts[i];
+        if (a->id >= o->n) return fail(s, XFER_CODE_PROTOCOL, "accept of unknown file");
+        out_file *f = &o->files[a->id];
+        f->status = OUT_QUEUED;
+        f->resume_at = a->offset;
+        f->has_sha = a->has_sha256;
+        memcpy(f->resume_sha, a->sha256, sizeof f->resume_sha);
+    }
+    o->state = O_ACTIVE;
+    ev_node *e = emit(s, XFER_EV_ACCEPTED, true, m->xfer);
+    if (e) {
+        e->ids = malloc((m->accepts_len ? m->accepts_len : 1) * sizeof *e->ids);
+        if (!e->ids) {
+            s->oom = true;
+        } else {
+            for (size_t i = 0; i < m->accepts_len; i++)
+                e->ids[i] = m->accepts[i].id;
+            e->ev.file_ids = e->ids;
+            e->ev.file_ids_len = m->accepts_len;
+        }
+    }
+    o->cur = 0;
+    advance(s, o);
+}
+
+static void on_decline(xfer_session *s, const xfer_msg *m)
+{
+    outgoing *o = out_for(s, m->xfer);
+    if (!o) {
+        if (stale_has(s, m->xfer)) return;
+        return fail(s, XFER_CODE_PROTOCOL, "decline for no offered transfer");
+    }
+    if (o->state != O_OFFERED) return fail(s, XFER_CODE_PROTOCOL, "decline after accept");
+    o->state = O_DECLINED;
+    emit(s, XFER_EV_DECLINED, true, m->xfer);
+}
+
+bool xfer_session_next_read(xfer_session *s, xfer_read *req)
+{
+    outgoing *o = s->out;
+    if (s->dead || !o || o->state != O_ACTIVE || o->pending || o->cur >= o->n) return false;
+    out_file *f = &o->files[o->cur];
+    uint64_t length, offset;
+    if (f->status == OUT_PREFIX) {
+        offset = f->prefix_pos;
+        length = f->resume_at - f->prefix_pos;
+        if (length > s->read_block) length = s->read_block;
+    } else if (f->status == OUT_SENDING) {
+        offset = f->sent;
+        uint64_t payload = s->msg_size - XFER_DATA_HEADER_LEN;
+        uint64_t remaining = f->size - f->sent;
+        uint64_t avail = s->peer_win > o->inflight ? s->peer_win - o->inflight : 0;
+        if (remaining <= avail)
+            length = remaining < s->read_block ? remaining : s->read_block;
+        else {
+            uint64_t fit = avail / payload * payload;
+            length = fit < s->read_block ? fit : s->read_block;
+        }
+        if (length == 0) return false;
+    } else {
+        return false;
+    }
+    o->pending = true;
+    memcpy(o->pending_req.xfer, o->xfer, XFER_ID_LEN + 1);
+    o->pending_req.file = f->id;
+    o->pending_req.offset = offset;
+    o->pending_req.len = (size_t)length;
+    *req = o->pending_req;
+    return true;
+}
+
+static bool is_pending(const outgoing *o, const xfer_read *req)
+{
+    return o && o->pending && !strcmp(o->pending_req.xfer, req->xfer) &&
+           o->pending_req.file == req->file && o->pending_req.offset == req->offset &&
+           o->pending_req.len == req->len;
+}
+
+static void out_file_failed(xfer_session *s, outgoing *o, out_file *f, xfer_code code,
+                            const char *message)
+{
+    o->inflight -= f->sent - f->acked; /* release its window share */
+    f->acked = f->sent;
+    f->status = OUT_FAILED;
+    emit_file_done(s, true, o->xfer, f->id, false, code, message);
+}
+
+void xfer_session_read_failed(xfer_session *s, const xfer_read *req, const char *message)
+{
+    outgoing *o = s->out;
+    if (!req || !is_pending(o, req)) return;
+    o->pending = false;
+    if (s->dead || o->state != O_ACTIVE) return;
+    out_file *f = &o->files[req->file];
+    const char *msg = message ? message : "read error";
+    send_error(s, XFER_CODE_READ_ERROR, msg, o->xfer, f->id);
+    out_file_failed(s, o, f, XFER_CODE_READ_ERROR, msg);
+    advance(s, o);
+    check_oom(s);
+}
+
+void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t *data, size_t len)
+{
+    outgoing *o = s->out;
+    if (!req || !is_pending(o, req)) return; /* transfer cancelled meanwhile */
+    o->pending = false;
+    if (s->dead || o->state != O_ACTIVE) return;
+    if (len != req->len) {
+        /* (session.ts loses this case: its readFailed sees pending already
+         * cleared and returns, stalling the transfer) */
+        o->pending = true;
+        return xfer_session_read_failed(s, req, "short read (file changed?)");
+    }
+    out_file *f = &o->files[req->file];
+    xfer_hasher_update(f->h, data, len);
+    if (f->status == OUT_PREFIX) {
+        f->prefix_pos += len;
+        if (f->prefix_pos == f->resume_at) {
+            char hex[XFER_SHA_HEX_LEN + 1];
+            xfer_hasher_peek_hex(f->h, hex);
+            start_file(s, o, f, strcmp(hex, f->resume_sha) == 0 ? f->resume_at : 0);
+            if (f->status == OUT_ENDED) advance(s, o);
+        }
+        check_oom(s);
+        return;
+    }
+    if (f->status != OUT_SENDING) return; /* failed by the peer meanwhile */
+    size_t payload = (size_t)(s->msg_size - XFER_DATA_HEADER_LEN);
+    for (size_t p = 0; p < len; p += payload) {
+        size_t n = len - p < payload ? len - p : payload;
+        uint8_t hdr[XFER_DATA_HEADER_LEN];
+        xfer_data_header_encode(hdr, f->id, f->sent);
+        push_out(s, true, hdr, sizeof hdr, data + p, n);
+        f->sent += n;
+    }
+    o->inflight += len;
+    maybe_end(s, o, f);
+    if (f->status == OUT_ENDED) advance(s, o);
+    check_oom(s);
+}
+
+/* The file `file` of transfer `xfer` as a target of ack/verified. Returns
+ * NULL and sets *ignore for a stale transfer, or fails the session. */
+static out_file *out_file_for(xfer_session *s, const char *xfer, uint32_t file, const char *what,
+                              outgoing **op)
+{
+    outgoing *o = out_for(s, xfer);
+    if (!o) {
+        if (!stale_has(s, xfer)) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "%s for unknown transfer", what);
+            fail(s, XFER_CODE_PROTOCOL, msg);
+        }
+        return NULL;
+    }
+    out_file *f = file < o->n ? &o->files[file] : NULL;
+    if (o->state != O_ACTIVE || !f || (f->status != OUT_SENDING && f->status != OUT_ENDED)) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s for a file not being sent", what);
+        fail(s, XFER_CODE_PROTOCOL, msg);
+        return NULL;
+    }
+    *op = o;
+    return f;
+}
+
+static void on_ack(xfer_session *s, const xfer_msg *m)
+{
+    outgoing *o;
+    out_file *f = out_file_for(s, m->xfer, m->file, "ack", &o);
+    if (!f) return;
+    if (m->bytes < f->acked || m->bytes > f->sent)
+        return fail(s, XFER_CODE_PROTOCOL, "ack out of range");
+    o->inflight -= m->bytes - f->acked;
+    f->acked = m->bytes;
+    emit_progress(s, true, m->xfer, m->file, m->bytes);
+}
+
+static void on_verified(xfer_session *s, const xfer_msg *m)
+{
+    outgoing *o;
+    out_file *f = out_file_for(s, m->xfer, m->file, "verified", &o);
+    if (!f) return;
+    if (f->status != OUT_ENDED) return fail(s, XFER_CODE_PROTOCOL, "verified before end");
+    o->inflight -= f->sent - f->acked;
+    f->acked = f->sent;
+    f->status = OUT_VERIFIED;
+    emit_progress(s, true, m->xfer, m->file, f->size);
+    emit_file_done(s, true, m->xfer, m->file, true, XFER_CODE_INTERNAL, NULL);
+    check_out_done(s, o);
+}
+
+/* ================= receiver ================= */
+
+static void on_offer(xfer_session *s, xfer_msg *m)
+{
+    if (s->inc_state != INC_NONE) {
+        send_simple(s, XFER_DECLINE, m->xfer); /* one incoming transfer at a time */
+        return;
+    }
+    char buf[128];
+    const char *problem;
+    if (xfer_path_manifest_check(m->files, m->files_len, buf, sizeof buf, &problem) != XFER_OK)
+        return fail(s, XFER_CODE_INTERNAL, "out of memory");
+    if (problem) {
+        char message[192];
+        snprintf(message, sizeof message, "unsafe path: %s", problem);
+        send_error(s, XFER_CODE_UNSAFE_PATH, message, m->xfer, -1);
+        stale_add(s, m->xfer);
+        ev_node *e = emit(s, XFER_EV_TRANSFER_ERROR, false, m->xfer);
+        if (e) {
+            e->ev.code = XFER_CODE_UNSAFE_PATH;
+            ev_set_message(s, e, message);
+        }
+        return;
+    }
+    stale_delete(s, m->xfer);
+    s->inc_state = INC_OFFERED;
+    memcpy(s->pending_xfer, m->xfer, XFER_ID_LEN + 1);
+    /* take ownership of the manifest: the event points into it */
+    s->pending_offer = *m;
+    s->have_pending_offer = true;
+    m->files = NULL;
+    m->files_len = 0;
+    ev_node *e = emit(s, XFER_EV_OFFER, false, s->pending_xfer);
+    if (e) {
+        e->ev.files = s->pending_offer.files;
+        e->ev.files_len = s->pending_offer.files_len;
+    }
+}
+
+static void drop_pending_offer(xfer_session *s)
+{
+    if (s->have_pending_offer) xfer_msg_cleanup(&s->pending_offer);
+    s->have_pending_offer = false;
+}
+
+int xfer_session_decline(xfer_session *s)
+{
+    if (!s || s->inc_state != INC_OFFERED) return XFER_E_STATE;
+    send_simple(s, XFER_DECLINE, s->pending_xfer);
+    stale_add(s, s->pending_xfer);
+    s->inc_state = INC_NONE;
+    drop_pending_offer(s);
+    check_oom(s);
+    return XFER_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids, size_t n_ids)
+{
+    if (!s || !inc) return XFER_E_ARG;
+    if (s->inc_state != INC_OFFERED || strcmp(inc->xfer, s->pending_xfer) ||
+        !same_manifest(inc->manifest, inc->n, s->pending_offer.files, s->pending_offer.files_len))
+        return XFER_E_STATE;
+    size_t n = ids ? n_ids : inc->n;
+    uint32_t *want = malloc((n ? n : 1) * sizeof *want);
+    if (!want) return XFER_E_NOMEM;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = ids ? ids[i] : (uint32_t)i;
+        if (id < inc->n && inc->files[id].status != IN_VERIFIED) want[w++] = id;
+    }
+    qsort(want, w, sizeof *want, cmp_u32);
+    /* duplicates would break "strictly increasing" */
+    size_t u = 0;
+    for (size_t i = 0; i < w; i++)
+        if (u == 0 || want[u - 1] != want[i]) want[u++] = want[i];
+    w = u;
+    if (w == 0) {
+        free(want);
+        return xfer_session_decline(s);
+    }
+    xfer_accept_entry *entries = calloc(w, sizeof *entries);
+    if (!entries) {
+        free(want);
+        return XFER_E_NOMEM;
+    }
+    for (size_t i = 0; i < w; i++) {
+        in_file *f = &inc->files[want[i]];
+        f->status = IN_ACCEPTED;
+        entries[i].id = want[i];
+        /* resume only from bytes that are both hashed and stored */
+        if (f->received > 0 && f->received == f->written) {
+            f->resume_at = f->received;
+            entries[i].offset = f->received;
+            entries[i].has_sha256 = true;
+            xfer_hasher_peek_hex(f->h, entries[i].sha256);
+        } else {
+            f->resume_at = 0;
+        }
+    }
+    s->inc = inc;
+    s->inc_state = INC_ACTIVE;
+    s->in_cur = -1;
+    s->drop_data = false;
+    s->drop_file = -1;
+    drop_pending_offer(s);
+    xfer_msg m = {.t = XFER_ACCEPT, .accepts = entries, .accepts_len = w};
+    memcpy(m.xfer, inc->xfer, XFER_ID_LEN + 1);
+    send_msg(s, &m);
+    free(entries);
+    free(want);
+    check_oom(s);
+    return XFER_OK;
+}
+
+static xfer_incoming *inc_for(xfer_session *s, const char *xfer, const char *what, bool *failed)
+{
+    *failed = false;
+    if (s->inc_state == INC_ACTIVE && s->inc && !strcmp(s->inc->xfer, xfer)) return s->inc;
+    if (stale_has(s, xfer)) return NULL;
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s for unknown transfer", what);
+    fail(s, XFER_CODE_PROTOCOL, msg);
+    *failed = true;
+    return NULL;
+}
+
+static void on_start(xfer_session *s, const xfer_msg *m)
+{
+    bool failed;
+    xfer_incoming *inc = inc_for(s, m->xfer, "start", &failed);
+    if (!inc) return;
+    in_file *f = m->file < inc->n ? &inc->files[m->file] : NULL;
+    if (!f || f->status != IN_ACCEPTED || (int64_t)m->file <= s->in_cur)
+        return fail(s, XFER_CODE_PROTOCOL, "start of a file not accepted or out of order");
+    if (s->in_cur >= 0 && inc->files[s->in_cur].status == IN_RECEIVING)
+        return fail(s, XFER_CODE_PROTOCOL, "start before previous end");
+    if (m->offset != 0 && m->offset != f->resume_at)
+        return fail(s, XFER_CODE_PROTOCOL, "start offset is neither 0 nor the resume offset");
+    if (m->offset == 0) {
+        xfer_hasher_reset(f->h);
+        f->received = f->written = 0;
+    }
+    f->last_ack = m->offset;
+    f->status = IN_RECEIVING;
+    s->in_cur = m->file;
+    s->drop_data = false;
+    ev_node *e = emit(s, XFER_EV_OPEN, false, m->xfer);
+    if (e) {
+        e->ev.file = m->file;
+        e->ev.offset = m->offset;
+    }
+}
+
+static void on_data(xfer_session *s, const uint8_t *msg, size_t len)
+{
+    xfer_data d;
+    if (xfer_data_decode(msg, len, &d) != XFER_OK) {
+        const char *why = "malformed data message";
+        if (len <= XFER_DATA_HEADER_LEN) why = "data message without payload";
+        return fail(s, XFER_CODE_PROTOCOL, why);
+    }
+    xfer_incoming *inc = s->inc;
+    in_file *f = inc && s->inc_state == INC_ACTIVE && (int64_t)d.file == s->in_cur
+                     ? &inc->files[d.file]
+                     : NULL;
+    if (!f || f->status != IN_RECEIVING) {
+        if (s->drop_data || (int64_t)d.file == s->drop_file) return; /* sent before our cancel */
+        return fail(s, XFER_CODE_PROTOCOL, "data for no file being received");
+    }
+    if (d.offset != f->received)
+        return fail(s, XFER_CODE_PROTOCOL, "data offset is not the next byte");
+    if (d.offset + d.payload_len > inc->manifest[d.file].size)
+        return fail(s, XFER_CODE_PROTOCOL, "data beyond file size");
+    xfer_hasher_update(f->h, d.payload, d.payload_len);
+    f->received += d.payload_len;
+    ev_node *e = emit(s, XFER_EV_WRITE, false, inc->xfer);
+    if (e) {
+        e->ev.file = d.file;
+        e->ev.offset = d.offset;
+        e->ev.data = d.payload;
+        e->ev.len = d.payload_len;
+    }
+}
+
+static void check_in_done(xfer_session *s, xfer_incoming *inc)
+{
+    for (size_t i = 0; i < inc->n; i++) {
+        in_status st = inc->files[i].status;
+        if (st != IN_IDLE && st != IN_VERIFIED && st != IN_FAILED) return;
+    }
+    s->inc_state = INC_NONE;
+    s->inc = NULL;
+    stale_add(s, inc->xfer);
+    emit(s, XFER_EV_TRANSFER_DONE, false, inc->xfer);
+}
+
+static void maybe_close(xfer_session *s, xfer_incoming *inc, uint32_t file)
+{
+    in_file *f = &inc->files[file];
+    if (f->status == IN_ENDED && f->written == inc->manifest[file].size) {
+        f->status = IN_CLOSING;
+        emit_close(s, inc->xfer, file, true);
+    }
+}
+
+static void on_end(xfer_session *s, const xfer_msg *m)
+{
+    bool failed;
+    xfer_incoming *inc = inc_for(s, m->xfer, "end", &failed);
+    if (!inc) return;
+    if ((int64_t)m->file == s->drop_file) return;
+    in_file *f = m->file < inc->n ? &inc->files[m->file] : NULL;
+    if (!f || (int64_t)m->file != s->in_cur || f->status != IN_RECEIVING)
+        return fail(s, XFER_CODE_PROTOCOL, "end of a file not being received");
+    if (f->received != inc->manifest[m->file].size)
+        return fail(s, XFER_CODE_PROTOCOL, "end before all bytes");
+    char hex[XFER_SHA_HEX_LEN + 1];
+    xfer_hasher_peek_hex(f->h, hex);
+    if (strcmp(hex, m->sha256) != 0) {
+        pd_buf msg;
+        pd_buf_init(&msg, 4096);
+        if (pd_buf_printf(&msg, "SHA-256 mismatch for %s", inc->manifest[m->file].name) ||
+            pd_buf_append_byte(&msg, 0)) {
+            pd_buf_reset(&msg);
+            return fail(s, XFER_CODE_INTERNAL, "out of memory");
+        }
+        const char *message = (const char *)msg.data;
+        send_error(s, XFER_CODE_HASH_MISMATCH, message, m->xfer, m->file);
+        f->status = IN_FAILED;
+        f->received = f->written = 0;
+        xfer_hasher_reset(f->h);
+        emit_close(s, m->xfer, m->file, false);
+        emit_file_done(s, false, m->xfer, m->file, false, XFER_CODE_HASH_MISMATCH, message);
+        pd_buf_reset(&msg);
+        check_in_done(s, inc);
+        return;
+    }
+    f->status = IN_ENDED;
+    maybe_close(s, inc, m->file);
+}
+
+void xfer_session_written(xfer_session *s, const char *xfer, uint32_t file, uint64_t up_to)
+{
+    xfer_incoming *inc = s->inc;
+    if (!xfer || !inc || strcmp(inc->xfer, xfer) || s->inc_state != INC_ACTIVE || file >= inc->n)
+        return;
+    in_file *f = &inc->files[file];
+    if (f->status != IN_RECEIVING && f->status != IN_ENDED) return;
+    f->written = up_to;
+    emit_progress(s, false, xfer, file, up_to);
+    uint64_t step = s->win / 4 < XFER_MAX_ACK_STEP ? s->win / 4 : XFER_MAX_ACK_STEP;
+    if (!s->dead && (up_to - f->last_ack >= step || up_to == inc->manifest[file].size)) {
+        f->last_ack = up_to;
+        send_file_msg(s, XFER_ACK, xfer, file, up_to, NULL);
+    }
+    maybe_close(s, inc, file);
+    check_oom(s);
+}
+
+void xfer_session_closed(xfer_session *s, const char *xfer, uint32_t file, bool ok,
+                         const char *message)
+{
+    xfer_incoming *inc = s->inc;
+    if (!xfer || !inc || strcmp(inc->xfer, xfer) || s->inc_state != INC_ACTIVE || file >= inc->n)
+        return;
+    in_file *f = &inc->files[file];
+    if (f->status != IN_CLOSING) return;
+    uint64_t size = inc->manifest[file].size;
+    if (ok) {
+        f->status = IN_VERIFIED;
+        if (!s->dead) {
+            if (f->last_ack < size) send_file_msg(s, XFER_ACK, xfer, file, size, NULL);
+            f->last_ack = size;
+            send_file_msg(s, XFER_VERIFIED, xfer, file, 0, NULL);
+        }
+        emit_file_done(s, false, xfer, file, true, XFER_CODE_INTERNAL, NULL);
+    } else {
+        const char *msg = message ? message : "could not store the file";
+        f->status = IN_FAILED;
+        if (!s->dead) send_error(s, XFER_CODE_WRITE_ERROR, msg, xfer, file);
+        emit_file_done(s, false, xfer, file, false, XFER_CODE_WRITE_ERROR, msg);
+    }
+    check_in_done(s, inc);
+    check_oom(s);
+}
+
+void xfer_session_write_failed(xfer_session *s, const char *xfer, uint32_t file,
+                               const char *message)
+{
+    xfer_incoming *inc = s->inc;
+    if (!xfer || !inc || strcmp(inc->xfer, xfer) || s->inc_state != INC_ACTIVE || file >= inc->n)
+        return;
+    in_file *f = &inc->files[file];
+    if (f->status != IN_RECEIVING && f->status != IN_ENDED) return;
+    const char *msg = message ? message : "write error";
+    f->status = IN_FAILED;
+    s->drop_file = file;
+    if (!s->dead) send_error(s, XFER_CODE_WRITE_ERROR, msg, xfer, file);
+    emit_close(s, xfer, file, false);
+    emit_file_done(s, false, xfer, file, false, XFER_CODE_WRITE_ERROR, msg);
+    check_in_done(s, inc);
+    check_oom(s);
+}
+
+/* ================= both ================= */
+
+/* Stops an active transfer; returns false if `xfer` is not one. */
+static bool stop_transfer(xfer_session *s, const char *xfer, bool by_peer)
+{
+    outgoing *o = out_for(s, xfer);
+    if (o) {
+        o->state = O_CANCELLED;
+        o->pending = false;
+        stale_add(s, xfer);
+        ev_node *e = emit(s, XFER_EV_CANCELLED, true, xfer);
+        if (e) e->ev.by_peer = by_peer;
+        return true;
+    }
+    if (s->inc_state == INC_ACTIVE && s->inc && !strcmp(s->inc->xfer, xfer)) {
+        xfer_incoming *inc = s->inc;
+        if (s->in_cur >= 0 && (inc->files[s->in_cur].status == IN_RECEIVING ||
+                               inc->files[s->in_cur].status == IN_ENDED))
+            emit_close(s, xfer, (uint32_t)s->in_cur, false);
+        for (size_t i = 0; i < inc->n; i++)
+            if (inc->files[i].status != IN_VERIFIED) inc->files[i].status = IN_FAILED;
+        s->inc = NULL;
+        s->inc_state = INC_NONE;
+        s->drop_data = !by_peer;
+        stale_add(s, xfer);
+        ev_node *e = emit(s, XFER_EV_CANCELLED, false, xfer);
+        if (e) e->ev.by_peer = by_peer;
+        return true;
+    }
+    return false;
+}
+
+void xfer_session_cancel(xfer_session *s, const char *xfer)
+{
+    if (!s || !xfer || s->dead || strlen(xfer) != XFER_ID_LEN) return;
+    if (stop_transfer(s, xfer, false))
+        send_simple(s, XFER_CANCEL, xfer);
+    else if (s->inc_state == INC_OFFERED && !strcmp(s->pending_xfer, xfer))
+        xfer_session_decline(s);
+    check_oom(s);
+}
+
+static void on_cancel(xfer_session *s, const xfer_msg *m)
+{
+    if (stop_transfer(s, m->xfer, true)) return;
+    if (s->inc_state == INC_OFFERED && !strcmp(s->pending_xfer, m->xfer)) {
+        s->inc_state = INC_NONE;
+        drop_pending_offer(s);
+        stale_add(s, m->xfer);
+        ev_node *e = emit(s, XFER_EV_CANCELLED, false, m->xfer);
+        if (e) e->ev.by_peer = true;
+        return;
+    }
+    if (!stale_has(s, m->xfer)) fail(s, XFER_CODE_PROTOCOL, "cancel for unknown transfer");
+}
+
+static void emit_transfer_error(xfer_session *s, bool out, const char *xfer, xfer_code code,
+                                const char *message)
+{
+    ev_node *e = emit(s, XFER_EV_TRANSFER_ERROR, out, xfer);
+    if (!e) return;
+    e->ev.code = code;
+    e->ev.by_peer = true;
+    ev_set_message(s, e, message);
+}
+
+static void on_error(xfer_session *s, const xfer_msg *m)
+{
+    const char *message = m->message ? m->message : "";
+    if (!m->xfer[0]) return peer_fatal(s, m->code, message);
+    outgoing *o = out_for(s, m->xfer);
+    if (o) {
+        if (m->has_file) {
+            out_file *f = m->file < o->n ? &o->files[m->file] : NULL;
+            if (!f ||
+                (f->status != OUT_PREFIX && f->status != OUT_SENDING && f->status != OUT_ENDED))
+                return fail(s, XFER_CODE_PROTOCOL, "error for a file not being sent");
+            bool was_current = o->cur == m->file;
+            if (was_current) o->pending = false;
+            out_file_failed(s, o, f, m->code, message);
+            if (was_current)
+                advance(s, o);
+            else
+                check_out_done(s, o);
+            return;
+        }
+        o->state = O_FAILED;
+        o->pending = false;
+        stale_add(s, m->xfer);
+        return emit_transfer_error(s, true, m->xfer, m->code, message);
+    }
+    if (s->inc && s->inc_state == INC_ACTIVE && !strcmp(s->inc->xfer, m->xfer)) {
+        xfer_incoming *inc = s->inc;
+        if (m->has_file) {
+            in_file *f = m->file < inc->n ? &inc->files[m->file] : NULL;
+            if (!f || (f->status != IN_RECEIVING && f->status != IN_ACCEPTED))
+                return fail(s, XFER_CODE_PROTOCOL, "error for a file not being received");
+            if (f->status == IN_RECEIVING) emit_close(s, m->xfer, m->file, false);
+            f->status = IN_FAILED;
+            emit_file_done(s, false, m->xfer, m->file, false, m->code, message);
+            check_in_done(s, inc);
+            return;
+        }
+        if (s->in_cur >= 0 && inc->files[s->in_cur].status == IN_RECEIVING)
+            emit_close(s, m->xfer, (uint32_t)s->in_cur, false);
+        for (size_t i = 0; i < inc->n; i++)
+            if (inc->files[i].status != IN_VERIFIED) inc->files[i].status = IN_FAILED;
+        s->inc = NULL;
+        s->inc_state = INC_NONE;
+        stale_add(s, m->xfer);
+        return emit_transfer_error(s, false, m->xfer, m->code, message);
+    }
+    if (s->out && !strcmp(s->out->xfer, m->xfer) && s->out->state != O_CANCELLED) {
+        /* e.g. UNSAFE_PATH in answer to our offer */
+        s->out->state = O_FAILED;
+        return emit_transfer_error(s, true, m->xfer, m->code, message);
+    }
+    if (!stale_has(s, m->xfer)) fail(s, XFER_CODE_PROTOCOL, "error for unknown transfer");
+}
+
+static void handle(xfer_session *s, xfer_msg *m)
+{
+    if (!s->have_peer) {
+        if (m->t == XFER_ERROR) return peer_fatal(s, m->code, m->message ? m->message : "");
+        if (m->t != XFER_HELLO) return fail(s, XFER_CODE_PROTOCOL, "first message must be hello");
+        if (m->v < 1) return fail(s, XFER_CODE_VERSION, "no common version");
+        if (m->max_msg < XFER_MIN_MAX_MSG) return fail(s, XFER_CODE_PROTOCOL, "maxMsg below 16384");
+        if (m->win < m->max_msg) return fail(s, XFER_CODE_PROTOCOL, "win below maxMsg");
+        s->have_peer = true;
+        s->peer_max_msg = m->max_msg;
+        s->peer_win = m->win;
+        uint64_t size = s->pref_msg;
+        if (m->max_msg < size) size = m->max_msg;
+        if (s->send_limit < size) size = s->send_limit;
+        s->msg_size = size > XFER_MIN_MAX_MSG ? size : XFER_MIN_MAX_MSG;
+        ev_node *e = emit(s, XFER_EV_READY, false, NULL);
+        if (e) {
+            e->ev.msg_size = s->msg_size;
+            e->ev.peer_max_msg = m->max_msg;
+            e->ev.peer_win = m->win;
+        }
+        return;
+    }
+    switch (m->t) {
+    case XFER_HELLO:
+        return fail(s, XFER_CODE_PROTOCOL, "second hello");
+    case XFER_OFFER:
+        return on_offer(s, m);
+    case XFER_ACCEPT:
+        return on_accept(s, m);
+    case XFER_DECLINE:
+        return on_decline(s, m);
+    case XFER_START:
+        return on_start(s, m);
+    case XFER_END:
+        return on_end(s, m);
+    case XFER_ACK:
+        return on_ack(s, m);
+    case XFER_VERIFIED:
+        return on_verified(s, m);
+    case XFER_CANCEL:
+        return on_cancel(s, m);
+    case XFER_ERROR:
+        return on_error(s, m);
+    }
+}
+
+void xfer_session_feed_text(xfer_session *s, const uint8_t *text, size_t len)
+{
+    if (!s || s->dead) return;
+    if (len > s->max_msg) return fail(s, XFER_CODE_TOO_BIG, "control message over maxMsg");
+    xfer_msg m;
+    xfer_code code;
+    int r = xfer_msg_decode(text, len, &m, &code);
+    if (r == XFER_E_NOMEM) return fail(s, XFER_CODE_INTERNAL, "out of memory");
+    if (r != XFER_OK) return fail(s, code, "malformed control message");
+    handle(s, &m);
+    xfer_msg_cleanup(&m);
+    check_oom(s);
+}
+
+void xfer_session_feed_binary(xfer_session *s, const uint8_t *msg, size_t len)
+{
+    if (!s || s->dead) return;
+    if (len > s->max_msg) return fail(s, XFER_CODE_TOO_BIG, "data message over maxMsg");
+    if (!s->have_peer) return fail(s, XFER_CODE_PROTOCOL, "data before hello");
+    on_data(s, msg, len);
+    check_oom(s);
+}

@@ -1,0 +1,1105 @@
+/* test_transfer.c: the transfer engine (src/transfer) against every vector of
+ * web/src/protocol/test-vectors.json (the single source: read at run time
+ * with jansson, found next to this file's source path or given as argv[1]),
+ * then simulated end-to-end transfers: several files, window bound, partial
+ * accept, decline, resume, restart on a changed file, cancel from either
+ * side, hash mismatch, read error, unsafe paths and protocol violations.
+ *
+ * The simulator mirrors web/src/protocol/sim.ts step for step, so the
+ * transcripts must come out byte-identical and in the same order. */
+#include <jansson.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/transfer/transfer.h"
+#include "check.h"
+
+/* ---------------- helpers ---------------- */
+
+static uint8_t *unhex(const char *h, size_t *len)
+{
+    size_t n = strlen(h) / 2;
+    uint8_t *b = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(h + 2 * i, "%2x", &v);
+        b[i] = (uint8_t)v;
+    }
+    *len = n;
+    return b;
+}
+
+static char *tohex(const uint8_t *b, size_t n)
+{
+    char *h = malloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++)
+        sprintf(h + 2 * i, "%02x", b[i]);
+    h[2 * n] = 0;
+    return h;
+}
+
+static void sha_hex(const uint8_t *b, size_t n, char out[65])
+{
+    uint8_t md[32];
+    SHA256(b, n, md);
+    char *h = tohex(md, 32);
+    memcpy(out, h, 65);
+    free(h);
+}
+
+static const char *S(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* ---------------- codec vectors ---------------- */
+
+static void test_control(json_t *vectors)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(vectors, "control"), i, v)
+    {
+        const char *name = S(v, "name");
+        size_t len;
+        uint8_t *bytes = unhex(S(v, "hex"), &len);
+        CHECK_EQ_MEM(bytes, len, S(v, "text"), strlen(S(v, "text")));
+        /* decode the canonical bytes, re-encode: identical */
+        xfer_msg m;
+        xfer_code code;
+        int r = xfer_msg_decode(bytes, len, &m, &code);
+        if (r != XFER_OK) fprintf(stderr, "control vector %s does not decode\n", name);
+        CHECK_EQ_INT(r, XFER_OK);
+        pd_buf out;
+        pd_buf_init(&out, 1 << 20);
+        CHECK_EQ_INT(xfer_msg_encode(&out, &m), XFER_OK);
+        CHECK_EQ_MEM(out.data, out.len, bytes, len);
+        /* the decoded message is the vector's value */
+        json_t *back = json_loadb((const char *)out.data, out.len, 0, NULL);
+        CHECK(back && json_equal(back, json_object_get(v, "value")));
+        json_decref(back);
+        xfer_msg_cleanup(&m);
+        /* encode value: from the value written in another member order
+         * and with escapes, the encoder gives exactly the vector's bytes */
+        char *shuffled =
+            json_dumps(json_object_get(v, "value"), JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        r = xfer_msg_decode((const uint8_t *)shuffled, strlen(shuffled), &m, &code);
+        CHECK_EQ_INT(r, XFER_OK);
+        out.len = 0;
+        CHECK_EQ_INT(xfer_msg_encode(&out, &m), XFER_OK);
+        CHECK_EQ_MEM(out.data, out.len, bytes, len);
+        xfer_msg_cleanup(&m);
+        free(shuffled);
+        pd_buf_reset(&out);
+        free(bytes);
+    }
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 15);
+}
+
+static void test_data(json_t *vectors)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(vectors, "data"), i, v)
+    {
+        size_t len, plen;
+        uint8_t *bytes = unhex(S(v, "hex"), &len);
+        uint8_t *payload = unhex(S(v, "payloadHex"), &plen);
+        uint64_t file = (uint64_t)json_integer_value(json_object_get(v, "file"));
+        uint64_t offset = (uint64_t)json_integer_value(json_object_get(v, "offset"));
+        uint8_t *enc = malloc(XFER_DATA_HEADER_LEN + plen);
+        xfer_data_header_encode(enc, (uint32_t)file, offset);
+        memcpy(enc + XFER_DATA_HEADER_LEN, payload, plen);
+        CHECK_EQ_MEM(enc, XFER_DATA_HEADER_LEN + plen, bytes, len);
+        xfer_data d;
+        CHECK_EQ_INT(xfer_data_decode(bytes, len, &d), XFER_OK);
+        CHECK_EQ_INT(d.file, file);
+        CHECK(d.offset == offset);
+        CHECK_EQ_MEM(d.payload, d.payload_len, payload, plen);
+        free(enc);
+        free(bytes);
+        free(payload);
+    }
+}
+
+/* Feeds an invalid message to a session that has seen the peer's hello:
+ * it must answer a session error with the vector's code and die. */
+static void invalid_in_session(const uint8_t *b, size_t len, bool binary, const char *want)
+{
+    xfer_session *s = xfer_session_create(NULL);
+    const char *hello = "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}";
+    xfer_session_feed_text(s, (const uint8_t *)hello, strlen(hello));
+    if (binary)
+        xfer_session_feed_binary(s, b, len);
+    else
+        xfer_session_feed_text(s, b, len);
+    CHECK(xfer_session_closed_state(s));
+    const uint8_t *out;
+    size_t out_len;
+    bool bin;
+    bool got = false;
+    while (xfer_session_next_output(s, &out, &out_len, &bin)) {
+        xfer_msg m;
+        xfer_code c;
+        if (xfer_msg_decode(out, out_len, &m, &c) == XFER_OK && m.t == XFER_ERROR) {
+            CHECK_EQ_STR(xfer_code_name(m.code), want);
+            CHECK(!m.xfer[0]); /* session scope */
+            got = true;
+        }
+        xfer_msg_cleanup(&m);
+    }
+    CHECK(got);
+    xfer_event ev;
+    bool fatal = false;
+    while (xfer_session_next_event(s, &ev))
+        fatal |= ev.type == XFER_EV_FATAL && !ev.by_peer;
+    CHECK(fatal);
+    xfer_session_destroy(s);
+}
+
+static void test_invalid(json_t *vectors)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(vectors, "invalid"), i, v)
+    {
+        size_t len;
+        uint8_t *b = unhex(S(v, "hex"), &len);
+        /* exact-size copy so ASan sees any read past the end */
+        uint8_t *exact = malloc(len ? len : 1);
+        memcpy(exact, b, len);
+        bool binary = !strcmp(S(v, "kind"), "binary");
+        if (binary) {
+            xfer_data d;
+            CHECK_EQ_INT(xfer_data_decode(exact, len, &d), XFER_E_DECODE);
+        } else {
+            xfer_msg m;
+            xfer_code code = XFER_CODE_INTERNAL;
+            int r = xfer_msg_decode(exact, len, &m, &code);
+            if (r != XFER_E_DECODE) fprintf(stderr, "invalid vector %s decoded\n", S(v, "name"));
+            CHECK_EQ_INT(r, XFER_E_DECODE);
+            CHECK_EQ_STR(xfer_code_name(code), S(v, "code"));
+            CHECK(m.files == NULL && m.accepts == NULL && m.message == NULL);
+        }
+        invalid_in_session(exact, len, binary, S(v, "code"));
+        free(exact);
+        free(b);
+    }
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 18);
+}
+
+static void test_paths(json_t *vectors)
+{
+    json_t *p = json_object_get(vectors, "paths"), *v;
+    size_t i;
+    json_array_foreach(json_object_get(p, "validNames"), i, v)
+    {
+        const char *r = xfer_path_name_problem(json_string_value(v), json_string_length(v));
+        if (r) fprintf(stderr, "valid name #%zu refused: %s\n", i, r);
+        CHECK(r == NULL);
+    }
+    json_array_foreach(json_object_get(p, "invalidNames"), i, v)
+    {
+        const char *r = xfer_path_name_problem(json_string_value(v), json_string_length(v));
+        if (!r) fprintf(stderr, "invalid name #%zu accepted\n", i);
+        CHECK(r != NULL);
+    }
+    json_array_foreach(json_object_get(p, "validDirs"), i, v)
+    {
+        const char *r = xfer_path_dir_problem(json_string_value(v), json_string_length(v));
+        if (r) fprintf(stderr, "valid dir #%zu refused: %s\n", i, r);
+        CHECK(r == NULL);
+    }
+    json_array_foreach(json_object_get(p, "invalidDirs"), i, v)
+    {
+        const char *r = xfer_path_dir_problem(json_string_value(v), json_string_length(v));
+        if (!r) fprintf(stderr, "invalid dir #%zu accepted\n", i);
+        CHECK(r != NULL);
+    }
+    /* beyond the vectors: device names with NBSP (trimEnd), invalid UTF-8 */
+    CHECK(xfer_path_name_problem("CON\xc2\xa0.txt", 9) != NULL);
+    CHECK(xfer_path_name_problem("conout$", 7) != NULL);
+    CHECK(xfer_path_name_problem("lpt\xc2\xb3.x", 7) != NULL);
+    CHECK(xfer_path_name_problem("a\xed\xa0\x80", 4) != NULL); /* encoded surrogate */
+    CHECK(xfer_path_name_problem("\xff", 1) != NULL);
+    CHECK(xfer_path_name_problem("co", 2) == NULL);
+    CHECK(xfer_path_name_problem("com", 3) == NULL);
+}
+
+/* ---------------- the simulator (web/src/protocol/sim.ts) ---------------- */
+
+#define MAX_SIM_FILES 8
+
+typedef struct sim_peer {
+    const char *name;
+    xfer_session *s;
+    xfer_options opt;
+    /* sender */
+    const uint8_t *src[MAX_SIM_FILES];
+    size_t src_len[MAX_SIM_FILES];
+    int read_error_file; /* reads of this file fail; -1 none */
+    /* receiver */
+    xfer_incoming *incoming;
+    uint8_t *stored[MAX_SIM_FILES];
+    size_t stored_len[MAX_SIM_FILES];
+    bool auto_accept;
+    int corrupt_nth_binary; /* flip a bit of that received data message; -1 none */
+    int binary_seen;
+    const uint32_t *accept_ids;
+    size_t n_accept_ids;
+    /* what happened */
+    int file_done_ok, file_done_fail, transfer_done, cancelled, fatal, transfer_error, offers,
+        declined, closes_failed;
+    xfer_code last_code;
+    uint64_t progress_out[MAX_SIM_FILES];
+} sim_peer;
+
+static void sim_init(sim_peer *p, const char *name, xfer_options opt)
+{
+    memset(p, 0, sizeof *p);
+    p->name = name;
+    p->opt = opt;
+    p->s = xfer_session_create(&opt);
+    p->corrupt_nth_binary = p->read_error_file = -1;
+    p->auto_accept = true;
+}
+
+static void sim_reconnect(sim_peer *p)
+{
+    xfer_session_shutdown(p->s);
+    xfer_session_destroy(p->s);
+    p->s = xfer_session_create(&p->opt);
+    memset(p->progress_out, 0, sizeof p->progress_out); /* a restart at 0 may go back */
+}
+
+static void sim_cleanup(sim_peer *p)
+{
+    xfer_session_destroy(p->s);
+    xfer_incoming_destroy(p->incoming);
+    for (int i = 0; i < MAX_SIM_FILES; i++)
+        free(p->stored[i]);
+}
+
+static void sim_on_event(sim_peer *p, const xfer_event *e)
+{
+    switch (e->type) {
+    case XFER_EV_OFFER:
+        p->offers++;
+        if (!p->auto_accept) return;
+        if (!xfer_incoming_same(p->incoming, e->xfer, e->files, e->files_len)) {
+            xfer_incoming_destroy(p->incoming);
+            p->incoming = xfer_incoming_create(e->xfer, e->files, e->files_len);
+            for (int i = 0; i < MAX_SIM_FILES; i++) {
+                free(p->stored[i]);
+                p->stored[i] = NULL;
+                p->stored_len[i] = 0;
+            }
+        }
+        CHECK_EQ_INT(xfer_session_accept(p->s, p->incoming, p->accept_ids, p->n_accept_ids),
+                     XFER_OK);
+        return;
+    case XFER_EV_OPEN:
+        CHECK(e->offset <= p->stored_len[e->file]);
+        p->stored_len[e->file] = e->offset;
+        return;
+    case XFER_EV_WRITE: {
+        CHECK_EQ_INT(e->offset, p->stored_len[e->file]);
+        size_t n = p->stored_len[e->file] + e->len;
+        p->stored[e->file] = realloc(p->stored[e->file], n);
+        memcpy(p->stored[e->file] + p->stored_len[e->file], e->data, e->len);
+        p->stored_len[e->file] = n;
+        xfer_session_written(p->s, e->xfer, e->file, n);
+        return;
+    }
+    case XFER_EV_CLOSE:
+        if (!e->ok) {
+            p->stored_len[e->file] = 0;
+            p->closes_failed++;
+            return;
+        }
+        xfer_session_closed(p->s, e->xfer, e->file, true, NULL);
+        return;
+    case XFER_EV_FILE_DONE:
+        if (e->ok)
+            p->file_done_ok++;
+        else {
+            p->file_done_fail++;
+            p->last_code = e->code;
+        }
+        return;
+    case XFER_EV_PROGRESS:
+        if (e->out) {
+            CHECK(e->bytes >= p->progress_out[e->file]);
+            p->progress_out[e->file] = e->bytes;
+        }
+        return;
+    case XFER_EV_TRANSFER_DONE:
+        p->transfer_done++;
+        return;
+    case XFER_EV_CANCELLED:
+        p->cancelled++;
+        return;
+    case XFER_EV_DECLINED:
+        p->declined++;
+        return;
+    case XFER_EV_FATAL:
+        p->fatal++;
+        p->last_code = e->code;
+        return;
+    case XFER_EV_TRANSFER_ERROR:
+        p->transfer_error++;
+        p->last_code = e->code;
+        return;
+    default:
+        return;
+    }
+}
+
+static void sim_pump(sim_peer *p)
+{
+    for (int guard = 0; guard < 1000000; guard++) {
+        bool busy = false;
+        xfer_read req;
+        if (xfer_session_next_read(p->s, &req)) {
+            busy = true;
+            if ((int)req.file == p->read_error_file) {
+                xfer_session_read_failed(p->s, &req, "disk on fire");
+                continue;
+            }
+            CHECK(req.offset + req.len <= p->src_len[req.file]);
+            uint8_t *b = malloc(req.len ? req.len : 1);
+            memcpy(b, p->src[req.file] + req.offset, req.len);
+            xfer_session_read_done(p->s, &req, b, req.len);
+            free(b);
+        }
+        xfer_event ev;
+        while (xfer_session_next_event(p->s, &ev)) {
+            busy = true;
+            sim_on_event(p, &ev);
+        }
+        if (!busy) return;
+    }
+    CHECK(!"pump did not settle");
+}
+
+typedef struct log_msg {
+    int session;
+    const char *from;
+    bool binary;
+    uint8_t *data;
+    size_t len;
+} log_msg;
+
+typedef struct sim_log {
+    log_msg *m;
+    size_t n, cap;
+    int session;
+} sim_log;
+
+static void log_push(sim_log *l, const char *from, bool binary, const uint8_t *d, size_t len)
+{
+    if (!l) return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->m = realloc(l->m, l->cap * sizeof *l->m);
+    }
+    log_msg *m = &l->m[l->n++];
+    m->session = l->session;
+    m->from = from;
+    m->binary = binary;
+    m->data = malloc(len ? len : 1);
+    memcpy(m->data, d, len);
+    m->len = len;
+}
+
+static void log_free(sim_log *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->m[i].data);
+    free(l->m);
+    memset(l, 0, sizeof *l);
+}
+
+typedef struct batch {
+    log_msg *m;
+    size_t n;
+} batch;
+
+static batch take_output(sim_peer *p)
+{
+    batch b = {0};
+    size_t cap = 0;
+    const uint8_t *d;
+    size_t len;
+    bool bin;
+    while (xfer_session_next_output(p->s, &d, &len, &bin)) {
+        if (b.n == cap) {
+            cap = cap ? cap * 2 : 16;
+            b.m = realloc(b.m, cap * sizeof *b.m);
+        }
+        b.m[b.n].binary = bin;
+        b.m[b.n].data = malloc(len ? len : 1);
+        memcpy(b.m[b.n].data, d, len);
+        b.m[b.n].len = len;
+        b.n++;
+    }
+    return b;
+}
+
+static void batch_free(batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->m[i].data);
+    free(b->m);
+}
+
+static void deliver(sim_peer *p, log_msg *m)
+{
+    if (m->binary && p->binary_seen++ == p->corrupt_nth_binary && m->len > 100) {
+        m->data[100] ^= 1; /* corrupted in flight, after the sender hashed it */
+        xfer_session_feed_binary(p->s, m->data, m->len);
+    } else if (m->binary)
+        xfer_session_feed_binary(p->s, m->data, m->len);
+    else
+        xfer_session_feed_text(p->s, m->data, m->len);
+}
+
+/* Exchanges messages until both are idle; cut_after >= 0 drops the channel
+ * after that many messages from a. */
+static void sim_run(sim_peer *a, sim_peer *b, sim_log *log, long cut_after)
+{
+    long delivered = 0;
+    for (int round = 0; round < 1000000; round++) {
+        sim_pump(a);
+        batch fa = take_output(a);
+        for (size_t i = 0; i < fa.n; i++) {
+            if (cut_after >= 0 && delivered >= cut_after) {
+                batch_free(&fa);
+                return;
+            }
+            log_push(log, a->name, fa.m[i].binary, fa.m[i].data, fa.m[i].len);
+            deliver(b, &fa.m[i]);
+            delivered++;
+            sim_pump(b);
+        }
+        sim_pump(b);
+        batch fb = take_output(b);
+        for (size_t i = 0; i < fb.n; i++) {
+            log_push(log, b->name, fb.m[i].binary, fb.m[i].data, fb.m[i].len);
+            deliver(a, &fb.m[i]);
+            sim_pump(a);
+        }
+        bool idle = fa.n == 0 && fb.n == 0;
+        batch_free(&fa);
+        batch_free(&fb);
+        if (idle) return;
+    }
+    CHECK(!"run did not settle");
+}
+
+/* ---------------- transcripts ---------------- */
+
+typedef struct manifest {
+    xfer_file_entry e[MAX_SIM_FILES];
+    uint8_t *content[MAX_SIM_FILES];
+    size_t n;
+} manifest;
+
+static void manifest_from_json(json_t *files, manifest *mf)
+{
+    json_t *f;
+    size_t i;
+    memset(mf, 0, sizeof *mf);
+    json_array_foreach(files, i, f)
+    {
+        xfer_file_entry *e = &mf->e[i];
+        e->id = (uint32_t)i;
+        e->name = (char *)S(f, "name");
+        e->name_len = strlen(e->name);
+        e->dir = (char *)S(f, "dir");
+        e->dir_len = strlen(e->dir);
+        e->mime = (char *)S(f, "mime");
+        e->mime_len = strlen(e->mime);
+        e->size = (uint64_t)json_integer_value(json_object_get(f, "size"));
+        size_t len;
+        mf->content[i] = unhex(S(f, "contentHex"), &len);
+        CHECK_EQ_INT(len, e->size);
+        char h[65];
+        sha_hex(mf->content[i], len, h);
+        CHECK_EQ_STR(h, S(f, "sha256"));
+        mf->n = i + 1;
+    }
+}
+
+static xfer_options opts_from_json(json_t *o)
+{
+    xfer_options x = {0};
+    x.max_msg = (uint64_t)json_integer_value(json_object_get(o, "maxMsg"));
+    x.win = (uint64_t)json_integer_value(json_object_get(o, "win"));
+    x.msg_size = (uint64_t)json_integer_value(json_object_get(o, "msgSize"));
+    return x;
+}
+
+static const char *XFER_ID = "0123456789abcdef0123456789abcdef";
+
+static void check_transcript(json_t *t)
+{
+    const char *name = S(t, "name");
+    manifest mf;
+    manifest_from_json(json_object_get(t, "files"), &mf);
+    sim_peer a, b;
+    sim_init(&a, "sender", opts_from_json(json_object_get(t, "sender")));
+    sim_init(&b, "receiver", opts_from_json(json_object_get(t, "receiver")));
+    for (size_t i = 0; i < mf.n; i++) {
+        a.src[i] = mf.content[i];
+        a.src_len[i] = mf.e[i].size;
+    }
+    sim_log log = {.session = 1};
+    xfer_session_open(a.s);
+    xfer_session_open(b.s);
+    sim_run(&a, &b, &log, -1);
+    CHECK_EQ_INT(xfer_session_offer(a.s, XFER_ID, mf.e, mf.n), XFER_OK);
+    bool resume = !strcmp(name, "resume-after-drop");
+    /* offer, start 0, data 0, end 0, start 1, end 1, start 2, data 2@0 | cut */
+    sim_run(&a, &b, &log, resume ? 8 : -1);
+    if (resume) {
+        sim_reconnect(&a);
+        sim_reconnect(&b);
+        log.session = 2;
+        xfer_session_open(a.s);
+        xfer_session_open(b.s);
+        sim_run(&a, &b, &log, -1);
+        CHECK_EQ_INT(xfer_session_offer(a.s, XFER_ID, mf.e, mf.n), XFER_OK);
+        sim_run(&a, &b, &log, -1);
+    }
+    json_t *msgs = json_object_get(t, "messages"), *m;
+    size_t i;
+    CHECK_EQ_INT(log.n, json_array_size(msgs));
+    json_array_foreach(msgs, i, m)
+    {
+        if (i >= log.n) break;
+        const log_msg *got = &log.m[i];
+        size_t len;
+        uint8_t *want = unhex(S(m, "hex"), &len);
+        bool ok = got->session == json_integer_value(json_object_get(m, "session")) &&
+                  !strcmp(got->from, S(m, "from")) &&
+                  got->binary == !strcmp(S(m, "kind"), "binary") && got->len == len &&
+                  memcmp(got->data, want, len) == 0;
+        if (!ok) fprintf(stderr, "transcript %s: message %zu differs\n", name, i);
+        CHECK(ok);
+        free(want);
+    }
+    for (size_t f = 0; f < mf.n; f++) {
+        CHECK_EQ_MEM(b.stored[f] ? (const char *)b.stored[f] : "", b.stored_len[f],
+                     (const char *)mf.content[f], mf.e[f].size);
+        CHECK(xfer_incoming_verified(b.incoming, f));
+    }
+    CHECK_EQ_INT(a.fatal + b.fatal, 0);
+    log_free(&log);
+    sim_cleanup(&a);
+    sim_cleanup(&b);
+    for (size_t f = 0; f < mf.n; f++)
+        free(mf.content[f]);
+}
+
+static void test_transcripts(json_t *vectors)
+{
+    json_t *t;
+    size_t i;
+    json_array_foreach(json_object_get(vectors, "transcripts"), i, t) check_transcript(t);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "transcripts")), 2);
+}
+
+/* ---------------- scenarios (web/src/protocol/session.test.ts) ---------------- */
+
+static const char *XF = "fedcba9876543210fedcba9876543210";
+
+static uint8_t *rand_bytes(size_t n, uint32_t seed)
+{
+    uint8_t *b = malloc(n ? n : 1);
+    uint32_t x = seed ? seed : 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b[i] = (uint8_t)x;
+    }
+    return b;
+}
+
+typedef struct fixture {
+    sim_peer a, b;
+    xfer_file_entry files[3];
+    uint8_t *content[3];
+    size_t n;
+} fixture;
+
+static void fx_init(fixture *fx)
+{
+    static const size_t sizes[3] = {300000, 1000, 0};
+    static const char *names[3] = {"big.bin", "small.txt", "empty"};
+    static const char *dirs[3] = {"folder", "folder/sub", ""};
+    memset(fx, 0, sizeof *fx);
+    fx->n = 3;
+    for (size_t i = 0; i < 3; i++) {
+        fx->files[i] = (xfer_file_entry){.id = (uint32_t)i,
+                                         .name = (char *)names[i],
+                                         .name_len = strlen(names[i]),
+                                         .dir = (char *)dirs[i],
+                                         .dir_len = strlen(dirs[i]),
+                                         .size = sizes[i],
+                                         .mime = "",
+                                         .mime_len = 0};
+        fx->content[i] = rand_bytes(sizes[i], (uint32_t)i + 1);
+    }
+    sim_init(
+        &fx->a, "A",
+        (xfer_options){.max_msg = 262144, .win = 1 << 20, .msg_size = 65536, .read_block = 100000});
+    sim_init(&fx->b, "B", (xfer_options){.max_msg = 32768, .win = 65536});
+    for (size_t i = 0; i < 3; i++) {
+        fx->a.src[i] = fx->content[i];
+        fx->a.src_len[i] = sizes[i];
+    }
+    xfer_session_open(fx->a.s);
+    xfer_session_open(fx->b.s);
+    sim_run(&fx->a, &fx->b, NULL, -1);
+    CHECK(xfer_session_ready(fx->a.s) && xfer_session_ready(fx->b.s));
+}
+
+static void fx_cleanup(fixture *fx)
+{
+    sim_cleanup(&fx->a);
+    sim_cleanup(&fx->b);
+    for (size_t i = 0; i < 3; i++)
+        free(fx->content[i]);
+}
+
+static bool stored_equals(fixture *fx, size_t i)
+{
+    return fx->b.stored_len[i] == fx->files[i].size &&
+           (fx->files[i].size == 0 ||
+            memcmp(fx->b.stored[i], fx->content[i], fx->files[i].size) == 0);
+}
+
+static void test_all_files_and_window(void)
+{
+    fixture fx;
+    fx_init(&fx);
+    sim_log log = {.session = 1};
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, &log, -1);
+    for (size_t i = 0; i < 3; i++)
+        CHECK(stored_equals(&fx, i));
+    CHECK_EQ_INT(fx.a.file_done_ok, 3);
+    CHECK_EQ_INT(fx.b.file_done_ok, 3);
+    CHECK_EQ_INT(fx.a.transfer_done, 1);
+    CHECK_EQ_INT(fx.b.transfer_done, 1);
+    CHECK_EQ_INT(fx.a.progress_out[0], 300000);
+    /* never more than the receiver's window (65536) in flight, and data
+     * messages never above its maxMsg (32768) */
+    uint64_t sent = 0, acked[3] = {0};
+    size_t data_total = 0;
+    bool window_ok = true, size_ok = true;
+    for (size_t i = 0; i < log.n; i++) {
+        log_msg *m = &log.m[i];
+        if (!strcmp(m->from, "A") && m->binary) {
+            sent += m->len - 16;
+            data_total += m->len - 16;
+            size_ok &= m->len <= 32768;
+            window_ok &= sent - (acked[0] + acked[1] + acked[2]) <= 65536;
+        } else if (!strcmp(m->from, "B")) {
+            xfer_msg c;
+            xfer_code code;
+            if (xfer_msg_decode(m->data, m->len, &c, &code) == XFER_OK && c.t == XFER_ACK)
+                acked[c.file] = c.bytes;
+            xfer_msg_cleanup(&c);
+        }
+    }
+    CHECK(window_ok);
+    CHECK(size_ok);
+    CHECK_EQ_INT(data_total, 301000);
+    log_free(&log);
+    fx_cleanup(&fx);
+}
+
+static void test_partial_accept_and_decline(void)
+{
+    fixture fx;
+    fx_init(&fx);
+    static const uint32_t ids[1] = {1};
+    fx.b.accept_ids = ids;
+    fx.b.n_accept_ids = 1;
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK(stored_equals(&fx, 1));
+    CHECK_EQ_INT(fx.b.stored_len[0], 0);
+    CHECK_EQ_INT(fx.a.file_done_ok, 1);
+    CHECK_EQ_INT(fx.a.transfer_done, 1);
+    fx_cleanup(&fx);
+
+    fx_init(&fx);
+    fx.b.auto_accept = false;
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK_EQ_INT(fx.b.offers, 1);
+    CHECK_EQ_INT(xfer_session_decline(fx.b.s), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK_EQ_INT(fx.a.declined, 1);
+    /* after a decline a new offer is possible */
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, "00000000000000000000000000000001", fx.files, 3),
+                 XFER_OK);
+    /* but not while one is outstanding */
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_E_STATE);
+    fx_cleanup(&fx);
+}
+
+static void test_hash_mismatch(void)
+{
+    fixture fx;
+    fx_init(&fx);
+    fx.b.corrupt_nth_binary = 2; /* the third data message: big.bin */
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK(stored_equals(&fx, 1));
+    CHECK(stored_equals(&fx, 2));
+    CHECK_EQ_INT(fx.b.stored_len[0], 0); /* discarded */
+    CHECK_EQ_INT(fx.b.file_done_fail, 1);
+    CHECK_EQ_INT(fx.b.closes_failed, 1);
+    CHECK_EQ_INT(fx.a.file_done_fail, 1);
+    CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "HASH_MISMATCH");
+    CHECK_EQ_INT(fx.a.file_done_ok, 2);
+    CHECK_EQ_INT(fx.a.transfer_done, 1);
+    CHECK_EQ_INT(fx.b.transfer_done, 1);
+    CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+    fx_cleanup(&fx);
+}
+
+static void test_resume(void)
+{
+    /* drop after 5 messages: offer, start 0, 3 data of big.bin */
+    fixture fx;
+    fx_init(&fx);
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, 5);
+    uint64_t held = xfer_incoming_held(fx.b.incoming, 0);
+    CHECK(held > 0 && held < 300000);
+    sim_reconnect(&fx.a);
+    sim_reconnect(&fx.b);
+    xfer_session_open(fx.a.s);
+    xfer_session_open(fx.b.s);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    sim_log log = {.session = 2};
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, &log, -1);
+    for (size_t i = 0; i < 3; i++)
+        CHECK(stored_equals(&fx, i));
+    /* the second session sent only what was missing */
+    size_t data = 0;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.m[i].binary) data += log.m[i].len - 16;
+    CHECK_EQ_INT(data, 301000 - held);
+    CHECK_EQ_INT(fx.b.transfer_done, 1);
+    log_free(&log);
+    fx_cleanup(&fx);
+
+    /* the file changed on the sender: the prefix does not match, restart at 0 */
+    fx_init(&fx);
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, 5);
+    sim_reconnect(&fx.a);
+    sim_reconnect(&fx.b);
+    fx.content[0][0] ^= 1;
+    xfer_session_open(fx.a.s);
+    xfer_session_open(fx.b.s);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    log = (sim_log){.session = 2};
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, &log, -1);
+    for (size_t i = 0; i < 3; i++)
+        CHECK(stored_equals(&fx, i));
+    data = 0;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.m[i].binary) data += log.m[i].len - 16;
+    CHECK_EQ_INT(data, 301000);
+    log_free(&log);
+    fx_cleanup(&fx);
+
+    /* a receiver restarted from disk: prefix fed from the partial file */
+    fx_init(&fx);
+    xfer_incoming *inc = xfer_incoming_create(XF, fx.files, 3);
+    xfer_incoming_prefix_update(inc, 0, fx.content[0], 70000);
+    fx.b.incoming = inc;
+    fx.b.stored[0] = malloc(70000);
+    memcpy(fx.b.stored[0], fx.content[0], 70000);
+    fx.b.stored_len[0] = 70000;
+    log = (sim_log){.session = 1};
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, &log, -1);
+    for (size_t i = 0; i < 3; i++)
+        CHECK(stored_equals(&fx, i));
+    data = 0;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.m[i].binary) data += log.m[i].len - 16;
+    CHECK_EQ_INT(data, 301000 - 70000);
+    log_free(&log);
+    fx_cleanup(&fx);
+}
+
+static void test_cancel(void)
+{
+    /* sender cancels mid-transfer */
+    fixture fx;
+    fx_init(&fx);
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, 4);
+    xfer_session_cancel(fx.a.s, XF);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK_EQ_INT(fx.a.cancelled, 1);
+    CHECK_EQ_INT(fx.b.cancelled, 1);
+    CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+    CHECK_EQ_INT(fx.b.closes_failed, 1);
+    CHECK(xfer_session_ready(fx.a.s) && xfer_session_ready(fx.b.s));
+    fx_cleanup(&fx);
+
+    /* receiver cancels while data is in flight: stale data is dropped quietly */
+    fx_init(&fx);
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_pump(&fx.a);
+    batch offer = take_output(&fx.a);
+    for (size_t i = 0; i < offer.n; i++)
+        deliver(&fx.b, &offer.m[i]);
+    sim_pump(&fx.b);
+    batch acc = take_output(&fx.b);
+    for (size_t i = 0; i < acc.n; i++)
+        deliver(&fx.a, &acc.m[i]);
+    sim_pump(&fx.a);
+    batch inflight = take_output(&fx.a); /* start + data, not yet delivered */
+    CHECK(inflight.n >= 2);
+    deliver(&fx.b, &inflight.m[0]); /* start */
+    sim_pump(&fx.b);
+    xfer_session_cancel(fx.b.s, XF);
+    for (size_t i = 1; i < inflight.n; i++) {
+        deliver(&fx.b, &inflight.m[i]);
+        sim_pump(&fx.b);
+    }
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK_EQ_INT(fx.a.cancelled, 1);
+    CHECK_EQ_INT(fx.b.cancelled, 1);
+    CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+    batch_free(&offer);
+    batch_free(&acc);
+    batch_free(&inflight);
+    fx_cleanup(&fx);
+}
+
+static void test_read_error_and_unsafe(void)
+{
+    fixture fx;
+    fx_init(&fx);
+    fx.a.read_error_file = 0;
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK(stored_equals(&fx, 1));
+    CHECK_EQ_INT(fx.a.file_done_fail, 1);
+    CHECK_EQ_INT(fx.b.file_done_fail, 1);
+    CHECK_EQ_STR(xfer_code_name(fx.b.last_code), "READ_ERROR");
+    CHECK_EQ_INT(fx.a.transfer_done, 1);
+    CHECK_EQ_INT(fx.b.transfer_done, 1);
+    fx_cleanup(&fx);
+
+    static const char *bad[] = {"..", "con.txt", "a\x01", "x/y"};
+    for (size_t k = 0; k < 4; k++) {
+        fx_init(&fx);
+        fx.files[1].name = (char *)bad[k];
+        fx.files[1].name_len = strlen(bad[k]);
+        CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+        sim_run(&fx.a, &fx.b, NULL, -1);
+        CHECK_EQ_INT(fx.b.offers, 0);
+        CHECK_EQ_INT(fx.b.transfer_error, 1);
+        CHECK_EQ_INT(fx.a.transfer_error, 1);
+        CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "UNSAFE_PATH");
+        CHECK_EQ_INT(fx.b.stored_len[0], 0);
+        fx_cleanup(&fx);
+    }
+    /* collisions: a duplicate path, and a file that is also a directory */
+    xfer_file_entry f[2] = {
+        {.id = 0, .name = "a", .name_len = 1, .dir = "d", .dir_len = 1, .mime = ""},
+        {.id = 1, .name = "a", .name_len = 1, .dir = "d", .dir_len = 1, .mime = ""},
+    };
+    char buf[128];
+    const char *problem;
+    CHECK_EQ_INT(xfer_path_manifest_check(f, 2, buf, sizeof buf, &problem), XFER_OK);
+    CHECK(problem && !strcmp(problem, "file 1: duplicate path"));
+    f[1].name = "x";
+    f[0].dir = "";
+    f[0].dir_len = 0;
+    f[0].name = "d";
+    CHECK_EQ_INT(xfer_path_manifest_check(f, 2, buf, sizeof buf, &problem), XFER_OK);
+    CHECK(problem != NULL);
+    f[0].name = "dd";
+    f[0].name_len = 2;
+    CHECK_EQ_INT(xfer_path_manifest_check(f, 2, buf, sizeof buf, &problem), XFER_OK);
+    CHECK(problem == NULL);
+}
+
+static void feed_str(xfer_session *s, const char *t)
+{
+    xfer_session_feed_text(s, (const uint8_t *)t, strlen(t));
+}
+
+static void test_protocol_violations(void)
+{
+    static const char *hello =
+        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}";
+    /* first message not hello */
+    xfer_session *s = xfer_session_create(NULL);
+    feed_str(s, "{\"t\":\"cancel\",\"xfer\":\"0123456789abcdef0123456789abcdef\"}");
+    CHECK(xfer_session_closed_state(s));
+    const uint8_t *d;
+    size_t len;
+    bool bin;
+    CHECK(xfer_session_next_output(s, &d, &len, &bin));
+    CHECK_EQ_MEM(
+        d, len,
+        "{\"t\":\"error\",\"code\":\"PROTOCOL\",\"message\":\"first message must be hello\"}",
+        strlen(
+            "{\"t\":\"error\",\"code\":\"PROTOCOL\",\"message\":\"first message must be hello\"}"));
+    xfer_session_destroy(s);
+    /* second hello, version 0, maxMsg too small, win below maxMsg, too big */
+    static const char *bad[] = {
+        NULL,
+        "{\"t\":\"hello\",\"v\":0,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}",
+        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":100,\"win\":65536,\"caps\":[]}",
+        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":100,\"caps\":[]}",
+    };
+    static const char *codes[] = {"PROTOCOL", "VERSION", "PROTOCOL", "PROTOCOL"};
+    for (int k = 0; k < 4; k++) {
+        s = xfer_session_create(NULL);
+        feed_str(s, hello);
+        if (bad[k]) {
+            xfer_session_destroy(s);
+            s = xfer_session_create(NULL);
+            feed_str(s, bad[k]);
+        } else {
+            feed_str(s, hello);
+        }
+        CHECK(xfer_session_closed_state(s));
+        xfer_event ev;
+        bool got = false;
+        while (xfer_session_next_event(s, &ev))
+            if (ev.type == XFER_EV_FATAL) got = !strcmp(xfer_code_name(ev.code), codes[k]);
+        CHECK(got);
+        xfer_session_destroy(s);
+    }
+    /* a control message over our maxMsg is TOO_BIG */
+    xfer_options o = {.max_msg = 16384, .win = 16384};
+    s = xfer_session_create(&o);
+    feed_str(s, hello);
+    char *big = malloc(20000);
+    memset(big, ' ', 20000);
+    xfer_session_feed_text(s, (const uint8_t *)big, 20000);
+    free(big);
+    xfer_event ev;
+    bool too_big = false;
+    while (xfer_session_next_event(s, &ev))
+        too_big |= ev.type == XFER_EV_FATAL && ev.code == XFER_CODE_TOO_BIG;
+    CHECK(too_big);
+    xfer_session_destroy(s);
+    /* data at the wrong offset is fatal */
+    fixture fx;
+    fx_init(&fx);
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, 2); /* offer, start */
+    uint8_t msg[20];
+    xfer_data_header_encode(msg, 0, 5);
+    memset(msg + 16, 0, 4);
+    xfer_session_feed_binary(fx.b.s, msg, sizeof msg);
+    CHECK(xfer_session_closed_state(fx.b.s));
+    fx_cleanup(&fx);
+    /* a peer's session error ends our session too */
+    s = xfer_session_create(NULL);
+    feed_str(s, hello);
+    feed_str(s, "{\"t\":\"error\",\"code\":\"SOMETHING_NEW\",\"message\":\"x\"}");
+    bool peer = false;
+    while (xfer_session_next_event(s, &ev))
+        peer |= ev.type == XFER_EV_FATAL && ev.by_peer && ev.code == XFER_CODE_INTERNAL;
+    CHECK(peer);
+    CHECK(xfer_session_closed_state(s));
+    xfer_session_destroy(s);
+    /* offers that do not fit the peer's maxMsg are refused locally */
+    s = xfer_session_create(NULL);
+    feed_str(s, "{\"t\":\"hello\",\"v\":1,\"maxMsg\":16384,\"win\":16384,\"caps\":[]}");
+    xfer_file_entry *many = calloc(1000, sizeof *many);
+    for (uint32_t i = 0; i < 1000; i++)
+        many[i] = (xfer_file_entry){
+            .id = i, .name = "a-rather-long-file-name.txt", .name_len = 27, .dir = "", .mime = ""};
+    CHECK_EQ_INT(xfer_session_offer(s, XF, many, 1000), XFER_E_TOO_BIG);
+    free(many);
+    xfer_session_destroy(s);
+}
+
+static void test_json_escapes(void)
+{
+    pd_buf b;
+    pd_buf_init(&b, 1024);
+    CHECK_EQ_INT(xfer_json_string(&b, "a\"\\\b\t\n\f\r\x01\x1f\x7f/\xc3\xa9", 14), XFER_OK);
+    const char *want = "\"a\\\"\\\\\\b\\t\\n\\f\\r\\u0001\\u001f\x7f/\xc3\xa9\"";
+    CHECK_EQ_MEM(b.data, b.len, want, strlen(want));
+    pd_buf_reset(&b);
+    /* integral reals and any member order decode as in JS */
+    xfer_msg m;
+    xfer_code c;
+    const char *t =
+        " { \"offset\" : 1e3, \"file\": 2.0, \"xfer\":\"0123456789abcdef0123456789abcdef\","
+        " \"t\":\"start\", \"extra\": [1,{}] } ";
+    CHECK_EQ_INT(xfer_msg_decode((const uint8_t *)t, strlen(t), &m, &c), XFER_OK);
+    CHECK_EQ_INT(m.offset, 1000);
+    CHECK_EQ_INT(m.file, 2);
+    xfer_msg_cleanup(&m);
+    t = "{\"t\":\"start\",\"xfer\":\"0123456789abcdef0123456789abcdef\",\"file\":1,\"offset\":1.5}";
+    CHECK_EQ_INT(xfer_msg_decode((const uint8_t *)t, strlen(t), &m, &c), XFER_E_DECODE);
+    t = "{\"t\":\"start\",\"xfer\":\"0123456789abcdef0123456789abcdef\",\"file\":10000,\"offset\":"
+        "0}";
+    CHECK_EQ_INT(xfer_msg_decode((const uint8_t *)t, strlen(t), &m, &c), XFER_E_DECODE);
+    t = "{\"t\":\"start\",\"xfer\":\"0123456789abcdef0123456789abcdef\",\"file\":1,\"offset\":0}"
+        "\xff";
+    CHECK_EQ_INT(xfer_msg_decode((const uint8_t *)t, strlen(t), &m, &c), XFER_E_DECODE);
+}
+
+int main(int argc, char **argv)
+{
+    char path[4096];
+    if (argc > 1) {
+        snprintf(path, sizeof path, "%s", argv[1]);
+    } else {
+        /* __FILE__ is absolute in CMake builds: tests/unit/ -> web/src/protocol/ */
+        snprintf(path, sizeof path, "%s", __FILE__);
+        char *slash = strrchr(path, '/');
+        if (slash) *slash = 0;
+        strncat(path, "/../../web/src/protocol/test-vectors.json", sizeof path - strlen(path) - 1);
+    }
+    json_error_t err;
+    json_t *vectors = json_load_file(path, JSON_ALLOW_NUL, &err);
+    if (!vectors) {
+        fprintf(stderr, "cannot load %s: %s\n", path, err.text);
+        return 1;
+    }
+    CHECK_EQ_INT(json_integer_value(json_object_get(vectors, "version")), 1);
+    test_control(vectors);
+    test_data(vectors);
+    test_invalid(vectors);
+    test_paths(vectors);
+    test_transcripts(vectors);
+    json_decref(vectors);
+    test_all_files_and_window();
+    test_partial_accept_and_decline();
+    test_hash_mismatch();
+    test_resume();
+    test_cancel();
+    test_read_error_and_unsafe();
+    test_protocol_violations();
+    test_json_escapes();
+    return CHECK_DONE();
+}
