@@ -32,7 +32,21 @@ export function serverPath() {
  * Start a server. `args` replaces the default arguments; `extraArgs` is
  * appended to them. Resolves once the readiness line was seen.
  */
-export async function startServer({ args, extraArgs = [], env = {}, secrets = [] } = {}) {
+export async function startServer(opts = {}) {
+  // With --port 0 the kernel picks the port; when another process on this
+  // machine has exhausted the ephemeral range (a load test), bind or listen
+  // can fail with EADDRINUSE. That says nothing about the server: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test(err.message)) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function startOnce({ args, extraArgs = [], env = {}, secrets = [] } = {}) {
   const bin = serverPath();
   const argv = [...(args ?? DEFAULT_ARGS), ...extraArgs];
   const isScript = /\.m?js$/.test(bin);

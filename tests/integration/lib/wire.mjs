@@ -29,7 +29,7 @@ export function within(ms, promise, what = "operation") {
  * URL plus `rawPath` sent verbatim. Resolves {status, headers, body (Buffer),
  * text} when the response ended.
  */
-export function request(target, { method = "GET", rawPath, body, headers = {}, timeout = 5000, signal } = {}) {
+export function request(target, { method = "GET", rawPath, body, headers = {}, timeout = 5000, signal, chunkDelayMs } = {}) {
   const u = new URL(target);
   const mod = u.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
@@ -40,7 +40,7 @@ export function request(target, { method = "GET", rawPath, body, headers = {}, t
         host: u.hostname,
         port: u.port,
         path: rawPath ?? u.pathname + u.search,
-        headers,
+        headers: chunkDelayMs && body !== undefined ? { "content-length": Buffer.byteLength(body), ...headers } : headers,
         agent: false,
         signal,
         rejectUnauthorized: false,
@@ -71,8 +71,25 @@ export function request(target, { method = "GET", rawPath, body, headers = {}, t
       clearTimeout(timer);
       reject(err);
     });
-    if (body !== undefined) req.end(body);
-    else req.end();
+    if (body === undefined) req.end();
+    else if (!chunkDelayMs) req.end(body);
+    else {
+      // Upload in 64 KiB pieces with a pause between them, as a slow client
+      // would, and stop once the server has answered: a server that refuses
+      // early (413) gets its answer read before it closes.
+      const buf = Buffer.from(body);
+      let off = 0;
+      const pump = () => {
+        if (responded || req.destroyed) return;
+        const end = Math.min(off + 65536, buf.length);
+        const last = end === buf.length;
+        req.write(buf.subarray(off, end));
+        off = end;
+        if (last) req.end();
+        else setTimeout(pump, chunkDelayMs);
+      };
+      pump();
+    }
   });
 }
 
