@@ -169,6 +169,21 @@ size_t ws_frame_header_encode(uint8_t out[10], bool fin, ws_opcode opcode, uint6
     return 10;
 }
 
+size_t ws_frame_header_encode_masked(uint8_t out[14], bool fin, ws_opcode opcode,
+                                     uint64_t payload_len, const uint8_t key[4])
+{
+    size_t h = ws_frame_header_encode(out, fin, opcode, payload_len);
+    out[1] |= 0x80;
+    memcpy(out + h, key, 4);
+    return h + 4;
+}
+
+void ws_mask(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset)
+{
+    for (size_t i = 0; i < len; i++)
+        data[i] ^= key[(offset + i) & 3];
+}
+
 size_t ws_close_payload_encode(uint8_t out[125], uint16_t code, const char *reason)
 {
     out[0] = (uint8_t)(code >> 8);

@@ -1,6 +1,7 @@
 /* ws.h: sans-I/O WebSocket (RFC 6455) codec for the server side.
  *
- * Three parts, none of which touches a socket:
+ * Three parts, none of which touches a socket (the client side of the CLI
+ * adds masked frame headers, ws_frame_header_encode_masked + ws_mask):
  *  - ws_accept_key(): the Sec-WebSocket-Accept value for a handshake;
  *  - ws_frame_parse() / ws_frame_header_encode(): one frame at a time;
  *  - ws_reader: reassembles fragmented messages, lets control frames through
@@ -71,12 +72,23 @@ long ws_frame_parse(uint8_t *in, size_t len, bool require_mask, size_t max_paylo
  * length (2, 4 or 10). */
 size_t ws_frame_header_encode(uint8_t out[10], bool fin, ws_opcode opcode, uint64_t payload_len);
 
+/* Client side (RFC 6455 §5.3): every frame a client sends is masked with a
+ * fresh, unpredictable 4-byte key. Writes the header with the MASK bit and
+ * the key into out; returns its length (6, 8 or 14). The caller then masks
+ * the payload with ws_mask(). */
+size_t ws_frame_header_encode_masked(uint8_t out[14], bool fin, ws_opcode opcode,
+                                     uint64_t payload_len, const uint8_t key[4]);
+
+/* XORs data[0..len) in place with key, starting at key byte (offset & 3),
+ * so a payload can be masked in pieces. Masking twice unmasks. */
+void ws_mask(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset);
+
 /* Encodes a close frame payload: 2-byte code + reason (<= 123 bytes, cut). */
 size_t ws_close_payload_encode(uint8_t out[125], uint16_t code, const char *reason);
 
 /* Message reassembly. */
 typedef struct ws_reader {
-    pd_buf fragments;     /* data of an unfinished fragmented message; empty when idle */
+    pd_buf fragments;      /* data of an unfinished fragmented message; empty when idle */
     ws_opcode frag_opcode; /* TEXT or BINARY while fragments are pending, else 0 */
     bool in_fragmented;
     size_t max_message;

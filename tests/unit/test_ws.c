@@ -586,8 +586,60 @@ static void test_reader_args_and_codes(void)
     CHECK_EQ_STR(ws_strerror(-99), "unknown error");
 }
 
+/* Client frames: the masked header is the unmasked one plus the MASK bit and
+ * the key, and what the server-side parser reads back is the payload. */
+static void test_masked_encode(void)
+{
+    static const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+    uint8_t out[14];
+    /* RFC 6455 §5.7: masked "Hello" */
+    CHECK_EQ_INT(ws_frame_header_encode_masked(out, true, WS_OP_TEXT, 5, key), 6);
+    uint8_t frame[6 + 5];
+    memcpy(frame, out, 6);
+    memcpy(frame + 6, "Hello", 5);
+    ws_mask(frame + 6, 5, key, 0);
+    static const uint8_t rfc[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    CHECK_EQ_MEM(frame, sizeof frame, rfc, sizeof rfc);
+    /* header sizes at the length boundaries */
+    CHECK_EQ_INT(ws_frame_header_encode_masked(out, true, WS_OP_BINARY, 125, key), 6);
+    CHECK_EQ_INT(ws_frame_header_encode_masked(out, true, WS_OP_BINARY, 126, key), 8);
+    CHECK_EQ_INT(out[1], 0x80 | 126);
+    CHECK_EQ_MEM(out + 4, 4, key, 4);
+    CHECK_EQ_INT(ws_frame_header_encode_masked(out, false, WS_OP_BINARY, 65536, key), 14);
+    CHECK_EQ_INT(out[0], WS_OP_BINARY);
+    CHECK_EQ_INT(out[1], 0x80 | 127);
+    CHECK_EQ_MEM(out + 10, 4, key, 4);
+    /* masking in pieces equals masking at once; twice is the identity */
+    uint8_t a[1000], b[1000], orig[1000];
+    for (int i = 0; i < 1000; i++)
+        orig[i] = a[i] = b[i] = (uint8_t)(i * 7);
+    ws_mask(a, 1000, key, 0);
+    ws_mask(b, 3, key, 0);
+    ws_mask(b + 3, 500, key, 3);
+    ws_mask(b + 503, 497, key, 503);
+    CHECK_EQ_MEM(a, 1000, b, 1000);
+    ws_mask(a, 1000, key, 0);
+    CHECK_EQ_MEM(a, 1000, orig, 1000);
+    /* round trip through the server parser, 70000-byte payload */
+    size_t n = 70000;
+    uint8_t *f = malloc(14 + n);
+    size_t h = ws_frame_header_encode_masked(f, true, WS_OP_BINARY, n, key);
+    for (size_t i = 0; i < n; i++)
+        f[h + i] = (uint8_t)(i % 251);
+    ws_mask(f + h, n, key, 0);
+    ws_frame fr;
+    CHECK_EQ_INT(ws_frame_parse(f, h + n, true, n, &fr), (long)(h + n));
+    CHECK_EQ_INT(fr.payload_len, n);
+    bool same = true;
+    for (size_t i = 0; i < n; i++)
+        same &= fr.payload[i] == (uint8_t)(i % 251);
+    CHECK(same);
+    free(f);
+}
+
 int main(void)
 {
+    test_masked_encode();
     test_rfc_examples();
     test_every_prefix();
     test_frame_errors();
