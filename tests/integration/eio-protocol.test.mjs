@@ -197,6 +197,17 @@ describe("polling messages", () => {
     await assertSessionGone(sid);
   });
 
+  test("an overlapping POST closes the session", T, async () => {
+    const { sid } = await pollingOpen(base, P);
+    // The first POST uploads slowly, so the second one overlaps it.
+    const slow = pollPost(base, P, sid, "4" + "s".repeat(300_000), { chunkDelayMs: 40 }).catch((e) => e);
+    await sleep(60);
+    const second = await pollPost(base, P, sid, "4overlap");
+    assert.ok(second.status === 400 || second.status === 500, `overlapping POST: ${second.status} ${second.text}`);
+    await slow;
+    await assertSessionGone(sid);
+  });
+
   test("a cancelled GET closes the session", T, async () => {
     const { sid } = await pollingOpen(base, P);
     const ac = new AbortController();
@@ -252,6 +263,44 @@ describe("websocket messages", () => {
     for (let i = 0; i < 20; i++) ws.send(`4m${i}`);
     for (let i = 0; i < 20; i++) assert.equal(await ws.nextText(), `4m${i}`);
     ws.close();
+  });
+
+  test("fragmented messages are reassembled (RFC 6455 section 5.4)", T, async () => {
+    const { ws } = await wsSession();
+    ws.ws.send("4frag", { fin: false });
+    ws.ws.send("men", { fin: false });
+    ws.ws.send("ted", { fin: true });
+    assert.equal(await ws.nextText(), "4fragmented");
+    ws.ws.send(Buffer.from([1, 2]), { binary: true, fin: false });
+    ws.ws.send(Buffer.from([3]), { binary: true, fin: true });
+    assert.deepEqual(await ws.nextBinary(), Buffer.from([1, 2, 3]));
+    ws.close();
+  });
+
+  test("a WebSocket ping control frame gets a pong with the same data", T, async () => {
+    const { ws } = await wsSession();
+    const pong = new Promise((resolve) => ws.ws.once("pong", (d) => resolve(Buffer.from(d))));
+    ws.ws.ping(Buffer.from("hi!"));
+    assert.deepEqual(await within(2000, pong, "pong frame"), Buffer.from("hi!"));
+    // The session is unaffected.
+    ws.send("4after-ping");
+    assert.equal(await ws.nextText(), "4after-ping");
+    ws.close();
+  });
+
+  test("a close frame is answered with a close frame", T, async () => {
+    const { ws } = await wsSession();
+    ws.ws.close(1000, "bye");
+    // 1006 would mean the TCP connection ended without a close frame; the
+    // answer may echo 1000 or carry no code (1005), RFC 6455 section 5.5.1.
+    const { code } = await ws.waitClose(2000);
+    assert.ok(code === 1000 || code === 1005, `close code ${code}`);
+  });
+
+  test("a client-sent ping packet is a protocol error in v4", T, async () => {
+    const { ws } = await wsSession();
+    ws.send("2");
+    await ws.waitClose(2000);
   });
 
   test("an invalid packet closes the socket", T, async () => {
@@ -349,6 +398,46 @@ describe("upgrade", () => {
     // The echo was buffered for polling (no GET was made): it must not be lost.
     assert.equal(await ws.nextText(), "4buffered");
     ws.close();
+  });
+
+  test("packets emitted while upgrading are delivered exactly once", T, async () => {
+    // The reference sends them on polling until "5" (notes 2.7); holding
+    // them for the WebSocket is also fine for a client. Losing or
+    // duplicating them is not.
+    const { sid, ws } = await upgraded();
+    ws.send("2probe");
+    assert.equal(await ws.nextText(), "3probe");
+    await pollSend(base, P, sid, "4during");
+    const { text } = await nextMsgs(sid); // the echo or a noop
+    const onPolling = text.split(RS).filter((p) => p !== "6");
+    ws.send("5");
+    ws.send("4after");
+    const onWs = [];
+    for (;;) {
+      const f = await ws.nextText();
+      if (f === "4after") break;
+      onWs.push(f);
+    }
+    assert.deepEqual([...onPolling, ...onWs], ["4during"], `polling ${JSON.stringify(onPolling)}, websocket ${JSON.stringify(onWs)}`);
+    ws.close();
+  });
+
+  test("an aborted upgrade loses nothing: buffered packets go out on polling", T, async () => {
+    const { sid, ws } = await upgraded();
+    ws.send("2probe");
+    assert.equal(await ws.nextText(), "3probe");
+    await pollSend(base, P, sid, "4during");
+    ws.close(); // the probe WebSocket dies before "5"
+    const deadline = Date.now() + 3000;
+    let got = [];
+    while (!got.includes("4during") && Date.now() < deadline) {
+      const { text } = await nextMsgs(sid);
+      got = got.concat(text.split(RS).filter((p) => p !== "6"));
+    }
+    assert.deepEqual(got, ["4during"]);
+    // Polling goes on as before.
+    await pollSend(base, P, sid, "4still");
+    assert.deepEqual(await pollPackets(base, P, sid, 1), ["4still"]);
   });
 
   test("heartbeat continues over the upgraded WebSocket", T, async () => {

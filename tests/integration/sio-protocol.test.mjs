@@ -113,6 +113,18 @@ describe("connect", () => {
     assert.ok(dt >= CONNECT_TIMEOUT - 200, `closed after ${dt} ms, before connectTimeout`);
   });
 
+  for (const [name, pkt] of [
+    ["CONNECT with a string payload", '40"token"'],
+    ["CONNECT with an array payload", "40[1]"],
+    ["CONNECT to /custom with broken JSON", '40/custom,{"a":'],
+  ]) {
+    test(`${name} closes the connection`, T, async () => {
+      const ws = await eioWs();
+      ws.send(pkt);
+      await ws.waitClose(2000);
+    });
+  }
+
   test("a second CONNECT to a joined namespace closes the connection", T, async () => {
     const ws = await sioConnected();
     ws.send("40");
