@@ -346,6 +346,53 @@ describe("/config", () => {
   });
 });
 
+// ---- command line and environment --------------------------------------------------
+
+describe("configuration", () => {
+  test("environment variables stand in for flags", T, async () => {
+    const srv = await startServer({
+      args: [],
+      env: {
+        PEERDROP_HOST: "127.0.0.1",
+        PEERDROP_PORT: "0",
+        PEERDROP_ARGON2: "min",
+        PEERDROP_WEB_ROOT: webRoot,
+        PEERDROP_ROOM_CAPACITY: "2",
+      },
+    });
+    try {
+      assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await request(`${srv.url}/`)).text, INDEX);
+      const [a, b, c] = await Promise.all([1, 2, 3].map(() => connect(srv.url, MODES.websocket)));
+      const id = token("room-");
+      const pw = srv.secret(token("pw-"));
+      assert.equal((await call(a, "create-room", { roomId: id, password: pw })).ok, true);
+      assert.equal((await call(b, "join-room", { roomId: id, password: pw })).ok, true);
+      assert.equal((await call(c, "join-room", { roomId: id, password: pw })).error?.code, "ROOM_FULL");
+      closeAll(a, b, c);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test("--log-json writes one JSON object per line", T, async () => {
+    const srv = await startServer({ extraArgs: ["--log-json"] });
+    const s = await connect(srv.url, MODES.polling);
+    await call(s, "join-room", { roomId: token("room-"), password: srv.secret(token("pw-")) });
+    s.close();
+    await srv.stop();
+    const lines = srv.stderr.split("\n").filter((l) => l !== "");
+    assert.ok(lines.length >= 1);
+    for (const line of lines) {
+      let obj;
+      assert.doesNotThrow(() => (obj = JSON.parse(line)), `not JSON: ${line}`);
+      assert.equal(typeof obj, "object");
+      assert.ok(obj !== null && !Array.isArray(obj), `not an object: ${line}`);
+    }
+    assert.ok(lines.some((l) => l.includes("listening url=")), "readiness line");
+  });
+});
+
 // ---- shutdown -----------------------------------------------------------------------
 
 describe("shutdown", () => {

@@ -203,6 +203,54 @@ describe("rooms", () => {
     closeAll(a, b, c, d);
   });
 
+  test("concurrent creates of one id: exactly one wins", T, async () => {
+    const peers = await Promise.all([...Array(5)].map(() => peer()));
+    const id = roomId();
+    const acks = await Promise.all(peers.map((p) => call(p, "create-room", { roomId: id, password: password() })));
+    const winners = acks.filter((a) => a.ok);
+    assert.equal(winners.length, 1, JSON.stringify(acks));
+    for (const a of acks.filter((x) => !x.ok)) assertError(a, "ROOM_EXISTS");
+    closeAll(...peers);
+  });
+
+  test("a creator that disconnects while its room is being created leaves no room behind", T, async () => {
+    const id = roomId();
+    for (let i = 0; i < 3; i++) {
+      const x = await peer();
+      x.emit("create-room", { roomId: id, password: password() });
+      x.close(); // right behind the request, while the hash may be computed
+    }
+    await sleep(300);
+    const y = await peer();
+    const deadline = Date.now() + 3000;
+    let ack;
+    do {
+      ack = await call(y, "create-room", { roomId: id, password: password() });
+      if (!ack.ok) await sleep(100);
+    } while (!ack.ok && Date.now() < deadline);
+    assertOk(ack, { roomId: id });
+    y.close();
+  });
+
+  test("a joiner that disconnects during its join is never announced as staying", T, async () => {
+    const a = await peer();
+    const { id, pw } = await room(a);
+    const x = await peer();
+    const xid = x.id;
+    x.emit("join-room", { roomId: id, password: pw });
+    x.close();
+    await sleep(400);
+    // Either nothing was announced, or the join and the leave both were.
+    const seen = a.rec.events.map((e) => `${e.event}:${e.args[0]?.socketId}`);
+    assert.ok(
+      seen.length === 0 || JSON.stringify(seen) === JSON.stringify([`user-joined:${xid}`, `user-left:${xid}`]),
+      JSON.stringify(seen),
+    );
+    // And x is not a peer any more.
+    assertError(await call(a, "offer", { sdp: sdp(), targetSocketId: xid }), "PEER_NOT_FOUND");
+    a.close();
+  });
+
   test("five failed password attempts, then RATE_LIMITED", T, async () => {
     const [a, x, y] = await Promise.all([peer(), peer(), peer()]);
     const { id, pw } = await room(a);
@@ -586,6 +634,14 @@ describe("room capacity (--room-capacity 2)", () => {
     // A free seat again after a leave.
     assertOk(await call(b, "leave-room", {}));
     assertOk(await call(c, "join-room", { roomId: id, password: pw }), { roomId: id, peers: [a.id] });
+    // One seat free and four concurrent joins (passwords are verified off
+    // the event loop): exactly one gets it, the room never overfills.
+    assertOk(await call(c, "leave-room", {}));
+    const many = await Promise.all([...Array(4)].map(() => peer("websocket", small.url)));
+    const acks = await Promise.all(many.map((p) => call(p, "join-room", { roomId: id, password: pw })));
+    assert.equal(acks.filter((x) => x.ok).length, 1, JSON.stringify(acks));
+    for (const ack of acks.filter((x) => !x.ok)) assertError(ack, "ROOM_FULL");
+    closeAll(...many);
     closeAll(a, b, c);
   });
 });
