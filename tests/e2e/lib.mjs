@@ -46,12 +46,15 @@ const INIT = `
   })();
 `;
 
-export async function launch() {
+/* storage: 'fs' (default: File System Access into OPFS), 'sw' (no File
+ * System Access: service-worker downloads), 'memory' (neither). */
+export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    viewport: { width: 900, height: 1000 },
+    viewport,
+    acceptDownloads: true,
     args: [
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -60,6 +63,8 @@ export async function launch() {
     ],
   });
   await ctx.addInitScript(INIT);
+  if (storage !== 'fs') await ctx.addInitScript('delete window.showDirectoryPicker; delete window.showSaveFilePicker;');
+  if (storage === 'memory') await ctx.addInitScript("Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined }); delete Navigator.prototype.serviceWorker;");
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   page.on('pageerror', (e) => console.error('[pageerror]', e.message));
   page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));

@@ -33,7 +33,7 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         )}
       </section>
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
-      <Transfers transfers={snap.transfers} ctl={ctl} />
+      <Transfers transfers={snap.transfers} ctl={ctl} storageNote={describeStorage(snap.storage)} />
       <p className="muted small">Receiving: {describeStorage(snap.storage)}</p>
       <button type="button" className="secondary" onClick={() => ctl.leave()}>
         Leave room

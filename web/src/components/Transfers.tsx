@@ -21,7 +21,7 @@ function Bar({ value, max, label }: { value: number; max: number; label: string 
   );
 }
 
-export function Transfers({ transfers, ctl }: { transfers: TransferView[]; ctl: RoomController }) {
+export function Transfers({ transfers, ctl, storageNote }: { transfers: TransferView[]; ctl: RoomController; storageNote: string }) {
   if (transfers.length === 0) return null;
   return (
     <section className="card" aria-labelledby="xfers-h">
@@ -35,6 +35,7 @@ export function Transfers({ transfers, ctl }: { transfers: TransferView[]; ctl: 
               </strong>
               <span className="badge">{STATE_LABEL[t.state]}</span>
             </div>
+            {t.state === 'OFFERED' && t.dir === 'in' && <p className="note small">{storageNote}</p>}
             {t.state === 'OFFERED' && t.dir === 'in' && (
               <div className="row">
                 <button type="button" onClick={() => void ctl.accept(t.key)} data-testid="accept">
