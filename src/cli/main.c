@@ -1,0 +1,1402 @@
+/* main.c: the `peerdrop` command line peer (issue 4).
+ *
+ *   peerdrop send FILE|DIR... [--server URL]       create a room, send to each receiver
+ *   peerdrop receive LINK|ROOM [--password P] [-o DIR] [--yes] [--force]
+ *
+ * Wiring only: signaling through cli_signal (Socket.IO over WebSocket),
+ * WebRTC through src/rtc, the transfer protocol through src/transfer (the
+ * same bytes as the web app), files through pread/pwrite in bounded
+ * chunks. Everything runs on one GMainContext. Memory stays flat: the
+ * sender reads 1 MiB at a time and only while the channel's buffered amount
+ * is under 4 MiB (docs/protocol.md §5.4); the receiver writes each message
+ * as it arrives and acknowledges only stored bytes. Received files go to
+ * NAME.partial and are renamed after the SHA-256 matched; an existing
+ * partial file is resumed; an existing file is never overwritten without
+ * --force (a free name "a (1).txt" is chosen instead). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/rand.h>
+#include <qrencode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "cli/signal_client.h"
+#include "rtc/rtc.h"
+#include "transfer/transfer.h"
+
+/* Exit codes: documented in usage() and docs/peerdrop.1. */
+enum {
+    EXIT_OK = 0,
+    EXIT_USAGE = 1,
+    EXIT_SIGNALING = 2, /* server unreachable, room not found, bad password */
+    EXIT_TRANSFER = 3,  /* WebRTC failed, peer error, hash mismatch */
+    EXIT_DECLINED = 4,  /* declined or cancelled */
+    EXIT_LOCAL = 5,     /* cannot read an input or write the output */
+    EXIT_INTERRUPTED = 130,
+};
+
+/* docs/protocol.md §5.4: stop producing above 4 MiB buffered, resume at 1 MiB. */
+#define SEND_HIGH_WATER (4u << 20)
+#define SEND_LOW_WATER (1u << 20)
+#define READ_BLOCK (1u << 20)
+#define CONNECT_ATTEMPTS 6 /* failed signaling connects before giving up */
+#define DEFAULT_SERVER "http://127.0.0.1:8080"
+
+typedef struct src_file {
+    char *path; /* on disk */
+} src_file;
+
+typedef struct app app;
+
+typedef struct peer_conn {
+    struct peer_conn *next;
+    app *a;
+    char sid[64];
+    rtc_peer *pc;
+    rtc_channel *ch;
+    xfer_session *s;
+    char xfer[XFER_ID_LEN + 1];
+    bool finished;
+    /* sender */
+    int src_fd;
+    int64_t src_id;
+    uint8_t *buf;
+    /* receiver */
+    xfer_incoming *inc;
+    char **final_path, **partial_path;
+    int out_fd;
+    int64_t out_id;
+    GSource *prompt;
+    GSource *reaper; /* pending idle that frees this peer */
+    /* progress */
+    uint64_t done_bytes, total_bytes, base_bytes;
+    int64_t start_us, last_print_us;
+    int last_decile;
+} peer_conn;
+
+struct app {
+    GMainContext *ctx;
+    GMainLoop *loop;
+    bool sending;
+    char server[1024];
+    char room[130];
+    char password[256];
+    cli_signal *sig;
+    bool room_announced;
+    /* send */
+    src_file *files;
+    xfer_file_entry *entries;
+    size_t nfiles;
+    uint64_t total;
+    long count; /* exit after this many receivers finished; 0 = never */
+    long completed;
+    /* receive */
+    char out_dir[PATH_MAX];
+    bool yes, force, joined;
+    /* output */
+    bool json, tty, quiet;
+    int exit_code;
+    peer_conn *peers;
+};
+
+static app *g_app; /* only for the SIGINT handler */
+
+/* ---------------- output ---------------- */
+
+static void out_json(app *a, const char *event, json_t *fields)
+{
+    if (!a->json) {
+        json_decref(fields);
+        return;
+    }
+    json_t *o = fields ? fields : json_object();
+    json_object_set_new(o, "event", json_string(event));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s) {
+        fprintf(stdout, "%s\n", s);
+        fflush(stdout);
+        free(s);
+    }
+    json_decref(o);
+}
+
+/* Human text to stderr-free stdout, unless --json (then events only). */
+__attribute__((format(printf, 2, 3))) static void say(app *a, const char *fmt, ...)
+{
+    if (a->json || a->quiet) return;
+    if (a->tty) fputs("\r\033[K", stdout);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+static void finish(app *a, int code)
+{
+    if (a->exit_code == EXIT_OK || code == EXIT_INTERRUPTED) a->exit_code = code;
+    g_main_loop_quit(a->loop);
+}
+
+static void human_bytes(uint64_t n, char *out, size_t cap)
+{
+    static const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)n;
+    int i = 0;
+    while (v >= 1000 && i < 4)
+        v /= 1000, i++;
+    snprintf(out, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void progress(peer_conn *p, bool force)
+{
+    app *a = p->a;
+    int64_t now = g_get_monotonic_time();
+    if (!force && now - p->last_print_us < 250000) return;
+    p->last_print_us = now;
+    double secs = (double)(now - p->start_us) / 1e6;
+    uint64_t moved = p->done_bytes > p->base_bytes ? p->done_bytes - p->base_bytes : 0;
+    double rate = secs > 0.05 ? (double)moved / secs : 0;
+    uint64_t left = p->total_bytes > p->done_bytes ? p->total_bytes - p->done_bytes : 0;
+    double eta = rate > 0 ? (double)left / rate : -1;
+    double frac = p->total_bytes ? (double)p->done_bytes / (double)p->total_bytes : 1.0;
+    if (a->json) {
+        out_json(a, "progress",
+                 json_pack("{s:s,s:I,s:I,s:f,s:f}", "peer", p->sid, "bytes",
+                           (json_int_t)p->done_bytes, "total", (json_int_t)p->total_bytes,
+                           "bytesPerSecond", rate, "etaSeconds", eta));
+        return;
+    }
+    if (a->quiet) return;
+    char done[32], total[32], speed[32];
+    human_bytes(p->done_bytes, done, sizeof done);
+    human_bytes(p->total_bytes, total, sizeof total);
+    human_bytes((uint64_t)rate, speed, sizeof speed);
+    if (a->tty) {
+        char bar[31];
+        int fill = (int)(frac * 30);
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = 0;
+        char etas[32] = "-";
+        if (eta >= 0) snprintf(etas, sizeof etas, "%.0f s", eta);
+        fprintf(stdout, "\r\033[K[%s] %3.0f%% %s / %s  %s/s  ETA %s", bar, frac * 100, done, total,
+                speed, etas);
+        fflush(stdout);
+    } else {
+        int decile = (int)(frac * 10);
+        if (decile != p->last_decile || force) {
+            p->last_decile = decile;
+            fprintf(stdout, "progress %3.0f%% %s / %s %s/s\n", frac * 100, done, total, speed);
+            fflush(stdout);
+        }
+    }
+}
+
+/* ---------------- helpers ---------------- */
+
+static bool random_password(char *out, size_t len)
+{
+    /* the web app's alphabet (web/src/lib/link.ts): no 0/O/1/l/I */
+    static const char alpha[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    size_t n = 0;
+    while (n < len) {
+        unsigned char b[32];
+        if (RAND_bytes(b, sizeof b) != 1) return false;
+        for (size_t i = 0; i < sizeof b && n < len; i++)
+            if (b[i] < 224) out[n++] = alpha[b[i] % 56]; /* 224 = 4*56: uniform */
+    }
+    out[n] = 0;
+    return true;
+}
+
+static bool random_uuid(char out[37])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) return false;
+    b[6] = (b[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
+    b[8] = (b[8] & 0x3f) | 0x80;
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    return true;
+}
+
+static void url_encode(const char *in, char *out, size_t cap)
+{
+    /* encodeURIComponent: keep A-Z a-z 0-9 - _ . ! ~ * ' ( ) */
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 4 < cap; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("-_.!~*'()", *p))
+            out[o++] = (char)*p;
+        else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* URLSearchParams-style: '+' is a space, %XX decoded. */
+static void url_decode(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap; i++) {
+        if (in[i] == '+')
+            out[o++] = ' ';
+        else if (in[i] == '%' && i + 2 < len + 0 && hexval(in[i + 1]) >= 0 &&
+                 hexval(in[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+            i += 2;
+        } else
+            out[o++] = in[i];
+    }
+    out[o] = 0;
+}
+
+static bool room_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 128) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* The web app's link: BASE#room=<id>&key=<password> (web/src/lib/link.ts). */
+static void build_link(app *a, char *out, size_t cap)
+{
+    char base[1024], id[400], pw[800];
+    snprintf(base, sizeof base, "%s", a->server);
+    char *hash = strchr(base, '#');
+    if (hash) *hash = 0;
+    char *q = strchr(base, '?');
+    if (q) *q = 0;
+    /* ws(s):// given: the page lives on http(s):// */
+    if (!strncmp(base, "ws://", 5))
+        memmove(base + 2, base, strlen(base) + 1), memcpy(base, "http", 4);
+    if (!strncmp(base, "wss://", 6))
+        memmove(base + 2, base, strlen(base) + 1), memcpy(base, "https", 5);
+    /* URL.toString() of an origin always has a path: at least "/" */
+    const char *after_scheme = strstr(base, "://");
+    if (after_scheme && !strchr(after_scheme + 3, '/'))
+        strncat(base, "/", sizeof base - strlen(base) - 1);
+    url_encode(a->room, id, sizeof id);
+    url_encode(a->password, pw, sizeof pw);
+    snprintf(out, cap, "%s#room=%s&key=%s", base, id, pw);
+}
+
+static void print_qr(const char *text)
+{
+    QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+    if (!qr) return;
+    int w = qr->width, quiet = 2;
+    /* two modules per character cell with half blocks: ▀ ▄ █ */
+    for (int y = -quiet; y < w + quiet; y += 2) {
+        fputs("  ", stdout);
+        for (int x = -quiet; x < w + quiet; x++) {
+            bool top = y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1);
+            bool bot =
+                y + 1 >= 0 && y + 1 < w && x >= 0 && x < w && (qr->data[(y + 1) * w + x] & 1);
+            /* dark modules print as blank on a dark terminal: invert (light = block) */
+            fputs(!top && !bot ? "\u2588" : !top ? "\u2580" : !bot ? "\u2584" : " ", stdout);
+        }
+        fputc('\n', stdout);
+    }
+    QRcode_free(qr);
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/* ---------------- peers ---------------- */
+
+static void peer_destroy(peer_conn *p)
+{
+    if (!p) return;
+    if (p->prompt) {
+        g_source_destroy(p->prompt);
+        g_source_unref(p->prompt);
+    }
+    if (p->reaper) {
+        g_source_destroy(p->reaper);
+        g_source_unref(p->reaper);
+    }
+    if (p->s) xfer_session_shutdown(p->s);
+    rtc_peer_destroy(p->pc);
+    xfer_session_destroy(p->s);
+    if (p->src_fd >= 0) close(p->src_fd);
+    if (p->out_fd >= 0) close(p->out_fd);
+    if (p->inc) {
+        for (size_t i = 0; i < xfer_incoming_count(p->inc); i++) {
+            free(p->final_path[i]);
+            free(p->partial_path[i]);
+        }
+        free(p->final_path);
+        free(p->partial_path);
+        xfer_incoming_destroy(p->inc);
+    }
+    free(p->buf);
+    free(p);
+}
+
+static peer_conn *peer_find(app *a, const char *sid)
+{
+    for (peer_conn *p = a->peers; p; p = p->next)
+        if (!strcmp(p->sid, sid)) return p;
+    return NULL;
+}
+
+static void peer_remove(app *a, peer_conn *p)
+{
+    for (peer_conn **pp = &a->peers; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    peer_destroy(p);
+}
+
+/* Freed later, never inside one of its own rtc callbacks (STYLE §4). */
+static gboolean reap_peer(gpointer data)
+{
+    peer_conn *p = data;
+    g_source_unref(p->reaper);
+    p->reaper = NULL;
+    peer_remove(p->a, p);
+    return G_SOURCE_REMOVE;
+}
+
+static void peer_finish(peer_conn *p)
+{
+    if (p->finished) return;
+    p->finished = true;
+    p->reaper = g_idle_source_new();
+    g_source_set_callback(p->reaper, reap_peer, p, NULL);
+    g_source_attach(p->reaper, p->a->ctx);
+}
+
+static void signal_send(app *a, const char *event, peer_conn *p, json_t *payload)
+{
+    json_object_set_new(payload, "targetSocketId", json_string(p->sid));
+    if (cli_signal_emit(a->sig, event, payload, NULL, NULL) < 0)
+        PD_LOG_WARN("cannot relay %s: not connected to the server", event);
+    json_decref(payload);
+}
+
+static void on_local_description(rtc_peer *pc, const char *type, const char *sdp, void *user)
+{
+    peer_conn *p = user;
+    signal_send(p->a, type, p, json_pack("{s:s}", "sdp", sdp));
+}
+
+static void on_local_candidate(rtc_peer *pc, const char *cand, const char *mid, void *user)
+{
+    peer_conn *p = user;
+    json_t *c = cand ? json_pack("{s:s,s:s,s:i}", "candidate", cand, "sdpMid", mid ? mid : "0",
+                                 "sdpMLineIndex", 0)
+                     : json_null();
+    signal_send(p->a, "ice-candidate", p, json_pack("{s:o}", "candidate", c));
+}
+
+static void pump(peer_conn *p);
+
+static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
+{
+    peer_conn *p = user;
+    if (st == RTC_STATE_FAILED) {
+        say(p->a, "connection to peer failed: %s", reason ? reason : "?");
+        out_json(p->a, "error",
+                 json_pack("{s:s,s:s}", "peer", p->sid, "message", reason ? reason : ""));
+        if (!p->a->sending) finish(p->a, EXIT_TRANSFER);
+        peer_finish(p);
+    }
+}
+
+static void session_start(peer_conn *p)
+{
+    xfer_options o = {.max_msg = 262144,
+                      .send_limit = rtc_peer_remote_max_message_size(p->pc),
+                      .read_block = READ_BLOCK};
+    p->s = xfer_session_create(&o);
+    if (!p->s) {
+        finish(p->a, EXIT_LOCAL);
+        return;
+    }
+    rtc_channel_set_buffered_amount_low_threshold(p->ch, SEND_LOW_WATER);
+    xfer_session_open(p->s);
+    pump(p);
+}
+
+static void on_channel(rtc_peer *pc, rtc_channel *ch, void *user)
+{
+    peer_conn *p = user;
+    if (p->ch || strcmp(rtc_channel_label(ch), "peerdrop")) return;
+    p->ch = ch;
+    rtc_channel_set_user(ch, p);
+}
+
+static void on_channel_open(rtc_channel *ch, void *user)
+{
+    peer_conn *p = user;
+    if (ch != p->ch || p->s) return;
+    PD_LOG_DEBUG("data channel open");
+    session_start(p);
+}
+
+static void on_channel_closed(rtc_channel *ch, void *user)
+{
+    peer_conn *p = user;
+    if (ch != p->ch) return;
+    if (p->s && !p->finished) {
+        xfer_session_shutdown(p->s);
+        say(p->a, "peer closed the connection");
+        if (!p->a->sending) finish(p->a, EXIT_TRANSFER);
+    }
+    peer_finish(p);
+}
+
+static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool binary, void *user)
+{
+    peer_conn *p = user;
+    if (!p->s) return;
+    if (binary)
+        xfer_session_feed_binary(p->s, data, len);
+    else
+        xfer_session_feed_text(p->s, data, len);
+    pump(p); /* write events point into `data`: drain them now */
+}
+
+static void on_low(rtc_channel *ch, void *user)
+{
+    pump(user);
+}
+
+static peer_conn *peer_new(app *a, const char *sid)
+{
+    peer_conn *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->a = a;
+    snprintf(p->sid, sizeof p->sid, "%s", sid);
+    p->src_fd = p->out_fd = -1;
+    p->src_id = p->out_id = -1;
+    p->last_decile = -1;
+    rtc_config cfg = {.context = a->ctx,
+                      .user = p,
+                      .cb = {on_local_description, on_local_candidate, on_state, on_channel,
+                             on_channel_open, on_channel_closed, on_message, on_low}};
+    p->pc = rtc_peer_create(&cfg);
+    if (!p->pc) {
+        free(p);
+        return NULL;
+    }
+    p->next = a->peers;
+    a->peers = p;
+    return p;
+}
+
+/* ---------------- sender side ---------------- */
+
+static void send_read(peer_conn *p, const xfer_read *r)
+{
+    app *a = p->a;
+    if (p->src_id != (int64_t)r->file) {
+        if (p->src_fd >= 0) close(p->src_fd);
+        p->src_fd = open(a->files[r->file].path, O_RDONLY | O_CLOEXEC);
+        p->src_id = r->file;
+    }
+    if (!p->buf) p->buf = malloc(READ_BLOCK);
+    size_t got = 0;
+    while (p->src_fd >= 0 && p->buf && got < r->len) {
+        ssize_t n = pread(p->src_fd, p->buf + got, r->len - got, (off_t)(r->offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    if (got != r->len) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "cannot read %s", a->entries[r->file].name);
+        xfer_session_read_failed(p->s, r, msg);
+        return;
+    }
+    xfer_session_read_done(p->s, r, p->buf, r->len);
+}
+
+/* ---------------- receiver side ---------------- */
+
+static char *join_path(const char *dir, const xfer_file_entry *f)
+{
+    size_t n = strlen(dir) + f->dir_len + f->name_len + 4;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    if (f->dir_len)
+        snprintf(s, n, "%s/%s/%s", dir, f->dir, f->name);
+    else
+        snprintf(s, n, "%s/%s", dir, f->name);
+    return s;
+}
+
+/* "a.txt" -> "a (1).txt" until the name is free. */
+static char *free_name(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) return strdup(path);
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    if (dot == (slash ? slash + 1 : path)) dot = NULL; /* ".bashrc" has no extension */
+    size_t stem = dot ? (size_t)(dot - path) : strlen(path);
+    for (int i = 1; i < 10000; i++) {
+        char *c = malloc(strlen(path) + 16);
+        if (!c) return NULL;
+        sprintf(c, "%.*s (%d)%s", (int)stem, path, i, dot ? dot : "");
+        char partial[PATH_MAX];
+        snprintf(partial, sizeof partial, "%s.partial", c);
+        if (lstat(c, &st) < 0) return c;
+        free(c);
+    }
+    return NULL;
+}
+
+/* Reads an existing partial file into the running hash (flat: 1 MiB at a time). */
+static void load_partial(peer_conn *p, size_t i)
+{
+    int fd = open(p->partial_path[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    const xfer_file_entry *f = xfer_incoming_file(p->inc, i);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > f->size) {
+        close(fd);
+        return; /* larger than the file: start over (truncated at open) */
+    }
+    uint8_t *b = malloc(READ_BLOCK);
+    uint64_t off = 0;
+    while (b && off < (uint64_t)st.st_size) {
+        ssize_t n = pread(fd, b, READ_BLOCK, (off_t)off);
+        if (n <= 0) break;
+        xfer_incoming_prefix_update(p->inc, i, b, (size_t)n);
+        off += (uint64_t)n;
+    }
+    free(b);
+    close(fd);
+    if (off) say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
+}
+
+static void do_accept(peer_conn *p)
+{
+    if (xfer_session_accept(p->s, p->inc, NULL, 0) != XFER_OK) finish(p->a, EXIT_TRANSFER);
+    p->start_us = g_get_monotonic_time();
+    pump(p);
+}
+
+static gboolean on_prompt_input(gint fd, GIOCondition cond, gpointer data)
+{
+    peer_conn *p = data;
+    char line[64] = "";
+    ssize_t n = read(fd, line, sizeof line - 1);
+    if (n > 0) line[n] = 0;
+    g_source_unref(p->prompt);
+    p->prompt = NULL;
+    if (n > 0 && (line[0] == 'y' || line[0] == 'Y')) {
+        do_accept(p);
+    } else {
+        xfer_session_decline(p->s);
+        say(p->a, "declined");
+        out_json(p->a, "declined", NULL);
+        pump(p);
+        finish(p->a, EXIT_DECLINED);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void on_offer(peer_conn *p, const xfer_event *ev)
+{
+    app *a = p->a;
+    p->inc = xfer_incoming_create(ev->xfer, ev->files, ev->files_len);
+    size_t n = ev->files_len;
+    p->final_path = calloc(n, sizeof *p->final_path);
+    p->partial_path = calloc(n, sizeof *p->partial_path);
+    if (!p->inc || !p->final_path || !p->partial_path) {
+        finish(a, EXIT_LOCAL);
+        return;
+    }
+    uint64_t total = 0;
+    json_t *list = json_array();
+    say(a, "incoming: %zu file%s", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++) {
+        const xfer_file_entry *f = &ev->files[i];
+        total += f->size;
+        char *want = join_path(a->out_dir, f);
+        char partial[PATH_MAX];
+        snprintf(partial, sizeof partial, "%s.partial", want ? want : "");
+        struct stat st;
+        /* a partial file means an interrupted receive of this name: resume
+         * it; an existing final file is kept unless --force */
+        bool resume = want && lstat(partial, &st) == 0;
+        p->final_path[i] = want && (a->force || resume) ? strdup(want)
+                           : want                       ? free_name(want)
+                                                        : NULL;
+        if (p->final_path[i]) {
+            snprintf(partial, sizeof partial, "%s.partial", p->final_path[i]);
+            p->partial_path[i] = strdup(partial);
+        }
+        free(want);
+        if (!p->final_path[i] || !p->partial_path[i]) {
+            finish(a, EXIT_LOCAL);
+            json_decref(list);
+            return;
+        }
+        char size[32];
+        human_bytes(f->size, size, sizeof size);
+        say(a, "  %s%s%s  %s", f->dir, f->dir_len ? "/" : "", f->name, size);
+        json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir,
+                                              "size", (json_int_t)f->size));
+        load_partial(p, i);
+    }
+    p->total_bytes = total;
+    for (size_t i = 0; i < n; i++)
+        p->base_bytes += xfer_incoming_held(p->inc, i);
+    p->done_bytes = p->base_bytes;
+    out_json(a, "offer", json_pack("{s:o,s:I}", "files", list, "total", (json_int_t)total));
+    if (a->yes) {
+        do_accept(p);
+        return;
+    }
+    if (!isatty(0)) {
+        say(a, "not a terminal and no --yes: declining");
+        xfer_session_decline(p->s);
+        finish(a, EXIT_DECLINED);
+        return;
+    }
+    char t[32];
+    human_bytes(total, t, sizeof t);
+    fprintf(stdout, "accept %s into %s? [y/N] ", t, a->out_dir);
+    fflush(stdout);
+    p->prompt = g_unix_fd_source_new(0, G_IO_IN | G_IO_HUP);
+    g_source_set_callback(p->prompt, G_SOURCE_FUNC(on_prompt_input), p, NULL);
+    g_source_attach(p->prompt, a->ctx);
+}
+
+static void on_storage_open(peer_conn *p, const xfer_event *ev)
+{
+    if (p->out_fd >= 0) close(p->out_fd);
+    const char *path = p->partial_path[ev->file];
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    /* O_NOFOLLOW: a symlink planted at the partial's name cannot redirect us */
+    p->out_fd =
+        mkdirs(dir) < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    p->out_id = ev->file;
+    if (p->out_fd < 0 || ftruncate(p->out_fd, (off_t)ev->offset) < 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "cannot open the file: %s", strerror(errno));
+        say(p->a, "%s: %s", path, msg);
+        xfer_session_write_failed(p->s, ev->xfer, ev->file, msg);
+    }
+}
+
+static void on_storage_write(peer_conn *p, const xfer_event *ev)
+{
+    size_t done = 0;
+    while (p->out_fd >= 0 && done < ev->len) {
+        ssize_t n = pwrite(p->out_fd, ev->data + done, ev->len - done, (off_t)(ev->offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += (size_t)n;
+    }
+    if (done != ev->len) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "cannot write the file: %s", strerror(errno));
+        xfer_session_write_failed(p->s, ev->xfer, ev->file, msg);
+        p->a->exit_code = EXIT_LOCAL;
+        return;
+    }
+    xfer_session_written(p->s, ev->xfer, ev->file, ev->offset + ev->len);
+}
+
+static void on_storage_close(peer_conn *p, const xfer_event *ev)
+{
+    bool ok = ev->ok && p->out_fd >= 0 && p->out_id == (int64_t)ev->file && fsync(p->out_fd) == 0;
+    if (ev->ok && p->out_id != (int64_t)ev->file) {
+        /* an empty file gets no write; it was opened by its start */
+        ok = false;
+    }
+    if (p->out_fd >= 0) close(p->out_fd);
+    p->out_fd = -1;
+    p->out_id = -1;
+    const char *partial = p->partial_path[ev->file];
+    if (!ev->ok) {
+        unlink(partial); /* hash mismatch or cancel: never keep the bytes */
+        return;
+    }
+    const char *final = p->final_path[ev->file];
+    struct stat st;
+    if (ok && !p->a->force && lstat(final, &st) == 0) ok = false; /* appeared meanwhile */
+    if (ok && rename(partial, final) < 0) ok = false;
+    xfer_session_closed(p->s, ev->xfer, ev->file, ok, ok ? NULL : "could not commit the file");
+}
+
+/* ---------------- the engine loop ---------------- */
+
+static void handle_event(peer_conn *p, const xfer_event *ev)
+{
+    app *a = p->a;
+    switch (ev->type) {
+    case XFER_EV_READY:
+        PD_LOG_DEBUG("transfer session ready, message size %llu", (unsigned long long)ev->msg_size);
+        if (a->sending) {
+            xfer_random_id(p->xfer);
+            int r = xfer_session_offer(p->s, p->xfer, a->entries, a->nfiles);
+            if (r != XFER_OK) {
+                say(a, "cannot offer the files: %s", xfer_strerror(r));
+                finish(a, EXIT_LOCAL);
+                return;
+            }
+            p->total_bytes = a->total;
+            say(a, "offered %zu file%s to %.8s", a->nfiles, a->nfiles == 1 ? "" : "s", p->sid);
+        }
+        break;
+    case XFER_EV_OFFER:
+        on_offer(p, ev);
+        break;
+    case XFER_EV_ACCEPTED: {
+        uint64_t t = 0;
+        for (size_t i = 0; i < ev->file_ids_len; i++)
+            t += a->entries[ev->file_ids[i]].size;
+        p->total_bytes = t;
+        p->start_us = g_get_monotonic_time();
+        say(a, "accepted: %zu file%s", ev->file_ids_len, ev->file_ids_len == 1 ? "" : "s");
+        out_json(a, "accepted",
+                 json_pack("{s:s,s:I}", "peer", p->sid, "files", (json_int_t)ev->file_ids_len));
+        break;
+    }
+    case XFER_EV_DECLINED:
+        say(a, "the receiver declined");
+        out_json(a, "declined", json_pack("{s:s}", "peer", p->sid));
+        peer_finish(p);
+        break;
+    case XFER_EV_OPEN:
+        on_storage_open(p, ev);
+        break;
+    case XFER_EV_WRITE:
+        on_storage_write(p, ev);
+        break;
+    case XFER_EV_CLOSE:
+        on_storage_close(p, ev);
+        break;
+    case XFER_EV_PROGRESS: {
+        /* per-file bytes: turn into a running total */
+        uint64_t sum = 0;
+        if (ev->out) {
+            /* acked bytes of this file + sizes of files finished before */
+            for (uint32_t i = 0; i < ev->file; i++)
+                sum += a->entries[i].size;
+        } else if (p->inc) {
+            for (uint32_t i = 0; i < ev->file; i++)
+                sum += xfer_incoming_file(p->inc, i)->size;
+        }
+        p->done_bytes = sum + ev->bytes;
+        if (p->done_bytes > p->total_bytes) p->done_bytes = p->total_bytes;
+        progress(p, false);
+        break;
+    }
+    case XFER_EV_FILE_DONE: {
+        const xfer_file_entry *f =
+            ev->out ? &a->entries[ev->file] : xfer_incoming_file(p->inc, ev->file);
+        if (ev->ok) {
+            say(a, "%s %s%s%s", ev->out ? "sent" : "received", f->dir, f->dir_len ? "/" : "",
+                f->name);
+        } else {
+            say(a, "FAILED %s%s%s: %s (%s)", f->dir, f->dir_len ? "/" : "", f->name,
+                ev->message ? ev->message : "", xfer_code_name(ev->code));
+            if (!a->sending && a->exit_code == EXIT_OK)
+                a->exit_code = ev->code == XFER_CODE_WRITE_ERROR ? EXIT_LOCAL : EXIT_TRANSFER;
+        }
+        out_json(a, "file",
+                 json_pack("{s:s,s:s,s:s,s:b,s:s}", "peer", p->sid, "name", f->name, "dir", f->dir,
+                           "ok", ev->ok, "code", ev->ok ? "" : xfer_code_name(ev->code)));
+        break;
+    }
+    case XFER_EV_TRANSFER_DONE:
+        progress(p, true);
+        say(a, "transfer complete");
+        out_json(a, "done",
+                 json_pack("{s:s,s:I}", "peer", p->sid, "bytes", (json_int_t)p->done_bytes));
+        if (a->sending) {
+            a->completed++;
+            peer_finish(p);
+            if (a->count > 0 && a->completed >= a->count) finish(a, EXIT_OK);
+        } else {
+            finish(a, a->exit_code);
+        }
+        break;
+    case XFER_EV_CANCELLED:
+    case XFER_EV_TRANSFER_ERROR:
+    case XFER_EV_FATAL: {
+        const char *what = ev->type == XFER_EV_CANCELLED ? "cancelled" : "error";
+        say(a, "%s%s: %s %s", what, ev->by_peer ? " by peer" : "",
+            ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code),
+            ev->message ? ev->message : "");
+        out_json(a, what,
+                 json_pack("{s:s,s:b,s:s,s:s}", "peer", p->sid, "byPeer", ev->by_peer, "code",
+                           ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code), "message",
+                           ev->message ? ev->message : ""));
+        if (!a->sending)
+            finish(a, ev->type == XFER_EV_CANCELLED       ? EXIT_DECLINED
+                      : ev->code == XFER_CODE_UNSAFE_PATH ? EXIT_LOCAL
+                                                          : EXIT_TRANSFER);
+        if (ev->type == XFER_EV_FATAL && p->ch) rtc_channel_close(p->ch);
+        peer_finish(p);
+        break;
+    }
+    }
+}
+
+static void pump(peer_conn *p)
+{
+    if (!p->s) return;
+    for (int guard = 0; guard < 100000; guard++) {
+        bool busy = false;
+        const uint8_t *d;
+        size_t len;
+        bool bin;
+        while (xfer_session_next_output(p->s, &d, &len, &bin)) {
+            busy = true;
+            if (p->ch && rtc_channel_send(p->ch, d, len, bin) < 0)
+                PD_LOG_WARN("data channel refused a %zu-byte message", len);
+        }
+        xfer_event ev;
+        while (xfer_session_next_event(p->s, &ev)) {
+            busy = true;
+            handle_event(p, &ev);
+        }
+        if (p->a->sending && p->ch && rtc_channel_buffered_amount(p->ch) < SEND_HIGH_WATER) {
+            xfer_read r;
+            if (xfer_session_next_read(p->s, &r)) {
+                busy = true;
+                send_read(p, &r);
+            }
+        }
+        if (!busy) return;
+    }
+}
+
+/* ---------------- signaling ---------------- */
+
+static void on_join_ack(cli_signal *c, json_t *arg, void *user);
+
+static void join_room(app *a)
+{
+    json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->password);
+    cli_signal_emit(a->sig, "join-room", j, on_join_ack, a);
+    json_decref(j);
+}
+
+static void announce_room(app *a)
+{
+    if (a->room_announced) return;
+    a->room_announced = true;
+    char link[2048];
+    build_link(a, link, sizeof link);
+    if (a->json) {
+        out_json(
+            a, "room",
+            json_pack("{s:s,s:s,s:s}", "link", link, "roomId", a->room, "password", a->password));
+        return;
+    }
+    if (a->quiet) return;
+    printf(
+        "\nOpen this link on the receiving device, or run `peerdrop receive '<link>'`:\n\n  %s\n\n",
+        link);
+    printf("  room:     %s\n  password: %s\n\n", a->room, a->password);
+    if (a->tty) print_qr(link);
+    printf("\nwaiting for receivers (Ctrl-C to stop)...\n");
+    fflush(stdout);
+}
+
+static const char *ack_error(json_t *arg)
+{
+    if (!arg) return "CONNECTION_LOST";
+    if (json_is_true(json_object_get(arg, "ok"))) return NULL;
+    const char *code = json_string_value(json_object_get(json_object_get(arg, "error"), "code"));
+    return code ? code : "INTERNAL";
+}
+
+static void on_join_ack(cli_signal *c, json_t *arg, void *user)
+{
+    app *a = user;
+    const char *err = ack_error(arg);
+    if (!err) {
+        if (!a->joined) say(a, "joined room, waiting for the sender...");
+        a->joined = true;
+        out_json(a, "joined", json_pack("{s:s}", "roomId", a->room));
+        return;
+    }
+    if (!strcmp(err, "CONNECTION_LOST")) return; /* on_connected joins again */
+    if (a->sending && !strcmp(err, "ALREADY_IN_ROOM")) return;
+    say(a, "cannot join the room: %s", err);
+    out_json(a, "error", json_pack("{s:s}", "code", err));
+    finish(a, EXIT_SIGNALING);
+}
+
+static void on_create_ack(cli_signal *c, json_t *arg, void *user)
+{
+    app *a = user;
+    const char *err = ack_error(arg);
+    if (!err) {
+        announce_room(a);
+        return;
+    }
+    if (!strcmp(err, "CONNECTION_LOST")) return;
+    /* after a reconnection our receivers may still hold the room: join it */
+    if (!strcmp(err, "ROOM_EXISTS") && a->room_announced) {
+        join_room(a);
+        return;
+    }
+    say(a, "cannot create the room: %s", err);
+    out_json(a, "error", json_pack("{s:s}", "code", err));
+    finish(a, EXIT_SIGNALING);
+}
+
+static void on_connected(cli_signal *c, const char *sid, void *user)
+{
+    app *a = user;
+    PD_LOG_DEBUG("signaling connected");
+    if (a->sending) {
+        json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->password);
+        cli_signal_emit(c, "create-room", j, on_create_ack, a);
+        json_decref(j);
+    } else {
+        join_room(a);
+    }
+}
+
+static void on_disconnected(cli_signal *c, const char *reason, void *user)
+{
+    app *a = user;
+    if (!a->room_announced && !a->joined && cli_signal_failures(c) >= CONNECT_ATTEMPTS) {
+        say(a, "cannot reach the server %s: %s", a->server, reason);
+        out_json(a, "error",
+                 json_pack("{s:s,s:s}", "code", "SERVER_UNREACHABLE", "message", reason));
+        finish(a, EXIT_SIGNALING);
+    }
+}
+
+static const char *str_of(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
+{
+    app *a = user;
+    if (!strcmp(name, "user-joined") && a->sending) {
+        const char *sid = str_of(arg, "socketId");
+        if (!*sid || peer_find(a, sid)) return;
+        say(a, "receiver %.8s joined", sid);
+        out_json(a, "peer-joined", json_pack("{s:s}", "peer", sid));
+        peer_conn *p = peer_new(a, sid);
+        if (!p) return;
+        p->ch = rtc_channel_create(p->pc, "peerdrop", false);
+        if (p->ch) rtc_channel_set_user(p->ch, p);
+        rtc_peer_create_offer(p->pc);
+    } else if (!strcmp(name, "user-left")) {
+        peer_conn *p = peer_find(a, str_of(arg, "socketId"));
+        /* a connected peer does not need the server any more */
+        if (p && !p->s) peer_finish(p);
+    } else if (!strcmp(name, "offer") && !a->sending) {
+        const char *from = str_of(arg, "from");
+        if (peer_find(a, from)) return;
+        peer_conn *p = peer_new(a, from);
+        if (!p || rtc_peer_set_remote_description(p->pc, "offer", str_of(arg, "sdp")) < 0) {
+            say(a, "cannot use the sender's connection offer");
+            finish(a, EXIT_TRANSFER);
+        }
+    } else if (!strcmp(name, "answer")) {
+        peer_conn *p = peer_find(a, str_of(arg, "from"));
+        if (p && rtc_peer_set_remote_description(p->pc, "answer", str_of(arg, "sdp")) < 0)
+            peer_finish(p);
+    } else if (!strcmp(name, "ice-candidate")) {
+        peer_conn *p = peer_find(a, str_of(arg, "from"));
+        if (!p) return;
+        json_t *cand = json_object_get(arg, "candidate");
+        if (json_is_null(cand) || !cand)
+            rtc_peer_add_remote_candidate(p->pc, NULL, NULL);
+        else
+            rtc_peer_add_remote_candidate(p->pc, str_of(cand, "candidate"), str_of(cand, "sdpMid"));
+    } else if (!strcmp(name, "signaling-error")) {
+        PD_LOG_WARN("server refused %s: %s", str_of(arg, "event"), str_of(arg, "code"));
+    }
+}
+
+/* ---------------- inputs ---------------- */
+
+static bool add_file(app *a, const char *path, const char *dir, const char *name, uint64_t size)
+{
+    src_file *nf = realloc(a->files, (a->nfiles + 1) * sizeof *nf);
+    if (!nf) return false;
+    a->files = nf;
+    xfer_file_entry *ne = realloc(a->entries, (a->nfiles + 1) * sizeof *ne);
+    if (!ne) return false;
+    a->entries = ne;
+    a->files[a->nfiles].path = strdup(path);
+    xfer_file_entry *e = &a->entries[a->nfiles];
+    *e = (xfer_file_entry){.id = (uint32_t)a->nfiles,
+                           .name = strdup(name),
+                           .name_len = strlen(name),
+                           .dir = strdup(dir),
+                           .dir_len = strlen(dir),
+                           .size = size,
+                           .mime = strdup(""),
+                           .mime_len = 0};
+    a->nfiles++;
+    a->total += size;
+    return a->files[a->nfiles - 1].path && e->name && e->dir && e->mime;
+}
+
+/* Adds a regular file, or a directory's files with their relative paths
+ * under the directory's own name (as a browser's folder picker does).
+ * Symlinks inside a directory are skipped: we send what is there, not
+ * what it points to. */
+static int add_path(app *a, const char *path, const char *dir, int depth)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        fprintf(stderr, "peerdrop: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    const char *base = strrchr(path, '/');
+    char name[PATH_MAX];
+    snprintf(name, sizeof name, "%s", base ? base + 1 : path);
+    size_t nl = strlen(name);
+    while (nl > 1 && name[nl - 1] == '/')
+        name[--nl] = 0;
+    if (S_ISREG(st.st_mode)) {
+        const char *why = xfer_path_name_problem(name, strlen(name));
+        if (why) {
+            fprintf(stderr, "peerdrop: %s: name cannot be sent (%s)\n", path, why);
+            return -1;
+        }
+        if (access(path, R_OK) < 0) {
+            fprintf(stderr, "peerdrop: %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        return add_file(a, path, dir, name, (uint64_t)st.st_size) ? 0 : -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "peerdrop: %s: not a regular file or directory\n", path);
+        return -1;
+    }
+    if (depth >= (int)XFER_MAX_DIR_DEPTH) {
+        fprintf(stderr, "peerdrop: %s: too deep\n", path);
+        return -1;
+    }
+    char sub[XFER_MAX_DIR_BYTES + 1];
+    if (depth == 0 && (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, "/"))) {
+        char cwd[PATH_MAX];
+        if (!realpath(path, cwd)) return -1;
+        const char *b = strrchr(cwd, '/');
+        snprintf(name, sizeof name, "%s", b && b[1] ? b + 1 : "root");
+    }
+    snprintf(sub, sizeof sub, "%s%s%s", dir, *dir ? "/" : "", name);
+    if (xfer_path_dir_problem(sub, strlen(sub))) {
+        fprintf(stderr, "peerdrop: %s: directory name cannot be sent\n", path);
+        return -1;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "peerdrop: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    /* sorted, so the manifest order is stable */
+    struct dirent **list = NULL;
+    closedir(d);
+    int n = scandir(path, &list, NULL, alphasort);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *e = list[i]->d_name;
+        if (rc == 0 && strcmp(e, ".") && strcmp(e, "..")) {
+            char child[PATH_MAX];
+            snprintf(child, sizeof child, "%s/%s", path, e);
+            struct stat lst;
+            if (lstat(child, &lst) == 0 && !S_ISLNK(lst.st_mode))
+                rc = add_path(a, child, sub, depth + 1);
+        }
+        free(list[i]);
+    }
+    free(list);
+    return rc;
+}
+
+/* LINK = http(s)://host[:port]/...#room=ID&key=PW; anything else a room id. */
+static bool parse_target(app *a, const char *t, bool have_server)
+{
+    const char *hash = strchr(t, '#');
+    if (!hash) {
+        if (!room_id_ok(t)) return false;
+        snprintf(a->room, sizeof a->room, "%s", t);
+        return true;
+    }
+    if (!have_server) {
+        snprintf(a->server, sizeof a->server, "%.*s", (int)(hash - t), t);
+    }
+    const char *p = hash + 1;
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (eq) {
+            size_t kl = (size_t)(eq - p);
+            if (kl == 4 && !strncmp(p, "room", 4))
+                url_decode(eq + 1, len - kl - 1, a->room, sizeof a->room);
+            else if (kl == 3 && !strncmp(p, "key", 3) && !a->password[0])
+                url_decode(eq + 1, len - kl - 1, a->password, sizeof a->password);
+        }
+        p += len + (amp ? 1 : 0);
+    }
+    return room_id_ok(a->room);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: peerdrop send FILE|DIR... [--server URL] [--count N] [--json] [--quiet]\n"
+          "       peerdrop receive LINK|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
+          "                       [--force] [--json] [--quiet]\n"
+          "\n"
+          "Sends files peer to peer (WebRTC data channel) to the Peerdrop web app or another\n"
+          "peerdrop. The server only relays the connection set-up; files never pass through it.\n"
+          "\n"
+          "send      creates a room with a random id and password, prints a link for the web app\n"
+          "          (and a QR code on a terminal), and sends the files to every receiver that\n"
+          "          joins. Directories are sent with their relative paths.\n"
+          "receive   joins the room of LINK (or ROOM with --password), shows the files and asks\n"
+          "          before accepting, then stores them in DIR (default: current directory).\n"
+          "\n"
+          "options:\n"
+          "  --server URL     signaling server, http(s):// or ws(s):// (default $PEERDROP_URL or\n"
+          "                   " DEFAULT_SERVER "; for receive, the link's own server)\n"
+          "  --count N        send: exit after N receivers got everything (default: run until "
+          "Ctrl-C)\n"
+          "  --password P     receive: the room password (when ROOM is a bare id)\n"
+          "  -o, --output DIR receive: where to store the files (created if needed)\n"
+          "  -y, --yes        receive: accept without asking\n"
+          "  --force          receive: overwrite existing files (default: pick a free name)\n"
+          "  --json           one JSON object per line on stdout (events: room, joined, offer,\n"
+          "                   accepted, progress, file, done, declined, cancelled, error)\n"
+          "  -q, --quiet      no progress output\n"
+          "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
+          "  -h, --help       this help\n"
+          "\n"
+          "Received files are written to NAME.partial and renamed only after their SHA-256\n"
+          "matched; an interrupted receive resumes from the .partial file when run again.\n"
+          "\n"
+          "exit status:\n"
+          "  0    success\n"
+          "  1    usage error\n"
+          "  2    signaling failed: server unreachable, room not found, wrong password\n"
+          "  3    transfer failed: connection failed, peer error, SHA-256 mismatch\n"
+          "  4    declined or cancelled\n"
+          "  5    local file error: cannot read an input or write the output\n"
+          "  130  interrupted (SIGINT/SIGTERM)\n",
+          f);
+}
+
+static gboolean on_sigint(gpointer data)
+{
+    app *a = data;
+    say(a, "interrupted");
+    finish(a, EXIT_INTERRUPTED);
+    return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+    app a = {0};
+    g_app = &a;
+    pd_log_set_level(PD_LOG_LEVEL_WARN);
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "send"))
+        a.sending = true;
+    else if (strcmp(argv[1], "receive") && strcmp(argv[1], "recv")) {
+        fprintf(stderr, "peerdrop: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *env = getenv("PEERDROP_URL");
+    snprintf(a.server, sizeof a.server, "%s", env && *env ? env : DEFAULT_SERVER);
+    snprintf(a.out_dir, sizeof a.out_dir, ".");
+    bool have_server = false;
+    const char *target = NULL;
+    char **inputs = calloc((size_t)argc, sizeof *inputs);
+    int ninputs = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i];
+        bool more = i + 1 < argc;
+        if (!strcmp(o, "--server") && more) {
+            snprintf(a.server, sizeof a.server, "%s", argv[++i]);
+            have_server = true;
+        } else if (!strcmp(o, "--password") && more)
+            snprintf(a.password, sizeof a.password, "%s", argv[++i]);
+        else if ((!strcmp(o, "-o") || !strcmp(o, "--output")) && more)
+            snprintf(a.out_dir, sizeof a.out_dir, "%s", argv[++i]);
+        else if (!strcmp(o, "--count") && more)
+            a.count = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(o, "-y") || !strcmp(o, "--yes"))
+            a.yes = true;
+        else if (!strcmp(o, "--force"))
+            a.force = true;
+        else if (!strcmp(o, "--json"))
+            a.json = true;
+        else if (!strcmp(o, "-q") || !strcmp(o, "--quiet"))
+            a.quiet = true;
+        else if (!strcmp(o, "--log-level") && more) {
+            pd_log_level l;
+            if (!pd_log_level_parse(argv[++i], &l)) {
+                fprintf(stderr, "peerdrop: bad log level\n");
+                return EXIT_USAGE;
+            }
+            pd_log_set_level(l);
+        } else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            usage(stdout);
+            return EXIT_OK;
+        } else if (o[0] == '-' && o[1]) {
+            fprintf(stderr, "peerdrop: unknown option '%s'\n", o);
+            return EXIT_USAGE;
+        } else
+            inputs[ninputs++] = argv[i];
+    }
+    a.tty = isatty(1) && !a.json;
+    if (a.json) pd_log_set_json(true);
+    int rc = EXIT_OK;
+    if (a.sending) {
+        if (ninputs == 0) {
+            fprintf(stderr, "peerdrop send: no files given\n");
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        for (int i = 0; i < ninputs; i++)
+            if (add_path(&a, inputs[i], "", 0) < 0) {
+                free(inputs);
+                return EXIT_LOCAL;
+            }
+        if (a.nfiles == 0 || a.nfiles > XFER_MAX_FILES) {
+            fprintf(stderr, "peerdrop send: %zu files (1 to %u can be sent at once)\n", a.nfiles,
+                    XFER_MAX_FILES);
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        char buf[128];
+        const char *problem;
+        if (xfer_path_manifest_check(a.entries, a.nfiles, buf, sizeof buf, &problem) != XFER_OK ||
+            problem) {
+            fprintf(stderr, "peerdrop send: %s\n", problem ? problem : "out of memory");
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        if (!random_uuid(a.room) || !random_password(a.password, 20)) {
+            free(inputs);
+            return EXIT_LOCAL;
+        }
+    } else {
+        if (ninputs != 1 || !(target = inputs[0]) || !parse_target(&a, target, have_server)) {
+            fprintf(stderr,
+                    "peerdrop receive: give one link (…#room=ID&key=PASSWORD) or a room id\n");
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        if (!a.password[0]) {
+            fprintf(stderr, "peerdrop receive: no password (use the full link or --password)\n");
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        if (mkdirs(a.out_dir) < 0) {
+            fprintf(stderr, "peerdrop: %s: %s\n", a.out_dir, strerror(errno));
+            free(inputs);
+            return EXIT_LOCAL;
+        }
+    }
+    free(inputs);
+    a.ctx = g_main_context_new();
+    a.loop = g_main_loop_new(a.ctx, FALSE);
+    g_main_context_push_thread_default(a.ctx);
+    GSource *sigs[2];
+    int signums[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        sigs[i] = g_unix_signal_source_new(signums[i]);
+        g_source_set_callback(sigs[i], on_sigint, &a, NULL);
+        g_source_attach(sigs[i], a.ctx);
+    }
+    cli_signal_callbacks cb = {on_connected, on_disconnected, on_event};
+    a.sig = cli_signal_create(a.ctx, a.server, &cb, &a);
+    if (!a.sig) {
+        fprintf(stderr, "peerdrop: bad server URL '%s'\n", a.server);
+        rc = EXIT_USAGE;
+    } else {
+        if (!a.sending) say(&a, "connecting to %s ...", a.server);
+        g_main_loop_run(a.loop);
+        rc = a.exit_code;
+    }
+    if (a.tty && !a.quiet) fputc('\n', stdout);
+    while (a.peers)
+        peer_remove(&a, a.peers);
+    cli_signal_destroy(a.sig);
+    for (int i = 0; i < 2; i++) {
+        g_source_destroy(sigs[i]);
+        g_source_unref(sigs[i]);
+    }
+    /* let destroyed sources and idle reapers run out */
+    while (g_main_context_iteration(a.ctx, FALSE)) {
+    }
+    g_main_context_pop_thread_default(a.ctx);
+    g_main_loop_unref(a.loop);
+    g_main_context_unref(a.ctx);
+    for (size_t i = 0; i < a.nfiles; i++) {
+        free(a.files[i].path);
+        free(a.entries[i].name);
+        free(a.entries[i].dir);
+        free(a.entries[i].mime);
+    }
+    free(a.files);
+    free(a.entries);
+    return rc;
+}
