@@ -120,12 +120,14 @@ export class ChannelDriver {
    * bytes: each File System Access write is an IPC round trip, and measured
    * in headless Chromium 64 KiB writes reach 65 MB/s where 1 MiB writes reach
    * 210 MB/s. */
-  private ops: Extract<SessionEvent, { type: 'open' | 'write' | 'close' }>[] = [];
+  private ops: (Extract<SessionEvent, { type: 'open' | 'write' | 'close' }> & { sink: Sink | null })[] = [];
   private storing = false;
   private idleWaiters: (() => void)[] = [];
 
   private storage(e: Extract<SessionEvent, { type: 'open' | 'write' | 'close' }>): void {
-    this.ops.push(e);
+    // The sink is looked up now: a cancel may forget the transfer before its
+    // queued close (which deletes the partial file) runs.
+    this.ops.push({ ...e, sink: this.host.sink(e.xfer) });
     this.host.onEvent(this, e);
     if (!this.storing) void this.runStorage();
   }
@@ -135,7 +137,7 @@ export class ChannelDriver {
     const s = this.session;
     while (this.ops.length > 0) {
       const e = this.ops.shift()!;
-      const sink = this.host.sink(e.xfer);
+      const sink = e.sink;
       if (!sink) continue;
       try {
         if (e.type === 'open') await sink.open(e.file, e.offset);

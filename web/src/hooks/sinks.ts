@@ -135,7 +135,10 @@ class FsSink implements Sink {
       this.saved.push({ name: f.dir ? `${f.dir}/${cur.name}` : cur.name });
     } else {
       await cur.stream.abort().catch(() => {});
+      // Never leave a partial file under its final name. A file from the save
+      // picker has no parent handle; Chromium's FileSystemHandle.remove() does it.
       if (cur.parent) await cur.parent.removeEntry(cur.name).catch(() => {});
+      else await (cur.handle as FileSystemFileHandle & { remove?: () => Promise<void> }).remove?.().catch(() => {});
     }
   }
 }

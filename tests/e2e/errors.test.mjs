@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+
+let server;
+let tmp;
+before(async () => {
+  server = await startServer();
+  tmp = mkdtempSync(join(tmpdir(), 'pd-err-'));
+});
+after(() => {
+  server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the receiver cancels: both sides show it, the partial file is removed', { timeout: 120_000 }, async () => {
+  const path = join(tmp, 'cancel.bin');
+  writeFileSync(path, randomBytes(300_000_000));
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 5_000_000, null, { timeout: 60_000, polling: 20 });
+    await b.page.getByRole('button', { name: 'Cancel' }).click();
+    await b.page.locator('[data-testid=transfer-in][data-state=CANCELLED]').waitFor({ timeout: 10_000 });
+    const out = a.page.locator('[data-testid=transfer-out][data-state=CANCELLED]');
+    await out.waitFor({ timeout: 10_000 });
+    assert.match(await out.innerText(), /other side cancelled/);
+    await shot(a.page, 'sender-cancelled');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(Object.keys(await receivedHashes(b.page)), []);
+    // the sender may send again
+    assert.equal(await a.page.getByRole('button', { name: 'Choose files' }).isEnabled(), true);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('an unreachable signaling server is reported', { timeout: 60_000 }, async () => {
+  const own = await startServer();
+  const a = await launch();
+  try {
+    await a.page.goto(own.url);
+    own.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    await a.page.getByRole('button', { name: 'Create room' }).click();
+    const alert = a.page.getByRole('alert');
+    await alert.waitFor({ timeout: 20_000 });
+    assert.match(await alert.innerText(), /Cannot reach the signaling server/);
+    assert.equal(await a.page.getByTestId('status').getAttribute('data-status'), 'ERROR');
+    await shot(a.page, 'server-unreachable');
+  } finally {
+    await a.close();
+  }
+});
+
+test('joining a room that does not exist is reported', { timeout: 60_000 }, async () => {
+  const a = await launch();
+  try {
+    await a.page.goto(`${server.url}#room=00000000-0000-4000-8000-000000000000&key=whatever`);
+    const alert = a.page.getByRole('alert');
+    await alert.waitFor({ timeout: 20_000 });
+    assert.match(await alert.innerText(), /No such room/);
+  } finally {
+    await a.close();
+  }
+});
