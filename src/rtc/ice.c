@@ -30,6 +30,7 @@ struct rtc_ice {
     bool remote_done;     /* end-of-candidates seen */
     int mdns_pending;     /* lookups in flight; gathering-done waits for them */
     GCancellable *cancel; /* cancels mDNS lookups on destroy */
+    unsigned send_failures;
 };
 
 /* ---- ICE servers ---- */
@@ -360,5 +361,12 @@ int rtc_ice_send(rtc_ice *ice, const uint8_t *data, size_t len)
 {
     if (len > G_MAXUINT) return -1;
     gint n = nice_agent_send(ice->agent, ice->stream, 1, (guint)len, (const gchar *)data);
-    return n == (gint)len ? 0 : -1;
+    if (n != (gint)len) {
+        /* no pair yet, or the socket buffer is full: UDP semantics, the
+         * DTLS/SCTP layers above retransmit */
+        if (ice->send_failures++ % 1000 == 0)
+            PD_LOG_DEBUG("ice: %u sends dropped", ice->send_failures);
+        return -1;
+    }
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <usrsctp.h>
 
@@ -141,6 +142,12 @@ static bool global_ref(GMainContext *ctx)
 static void global_unref(void)
 {
     if (--g.refs > 0) return;
+    {
+        struct sctpstat st;
+        usrsctp_get_stat(&st);
+        PD_LOG_DEBUG("sctp: retransmitted %u chunks (%u fast), %u T3 timeouts",
+                     st.sctps_sendretransdata, st.sctps_sendfastretrans, st.sctps_timodata);
+    }
     g_source_destroy(g.tick);
     g_source_unref(g.tick);
     g.tick = NULL;

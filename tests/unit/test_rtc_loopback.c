@@ -204,6 +204,14 @@ static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool bi
         for (size_t i = 0; i < len; i += 4096)
             if (data[i] != (uint8_t)((s->stream_received + i) >> 12)) s->stream_bad = true;
         s->stream_received += len;
+        {
+            static gint64 last;
+            gint64 now = g_get_monotonic_time();
+            if (last && now - last > 20000 && g_getenv("PD_RTC_GAPS")) /* stall finder */
+                fprintf(stderr, "gap %.1f ms at %llu\n", (now - last) / 1000.0,
+                        (unsigned long long)s->stream_received);
+            last = now;
+        }
         if (s->stream_received == STREAM_TOTAL)
             CHECK_EQ_INT(rtc_channel_send(ch, (const uint8_t *)"done", 4, false), 0);
         return;

@@ -1,0 +1,237 @@
+// rtc-chromium.test.mjs: interop between our native WebRTC peer (src/rtc,
+// through the rtc-echo helper) and real headless Chromium (Debian's
+// /usr/bin/chromium driven by playwright-core). Signaling is JSON lines on
+// rtc-echo's stdin/stdout, relayed through page.exposeFunction. Chromium
+// is offerer in some cases and answerer in others; every message sent
+// from the page must come back byte for byte, in order.
+//
+// Flags per notes/chromium-loopback-webrtc.md: loopback candidates need
+// --allow-loopback-in-peer-connection, mDNS hiding off and one (fake)
+// getUserMedia call. The "mdns" case keeps Chromium's default (.local host
+// candidates) and relies on our side answering its checks (prflx pairs).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const ECHO = process.env.PEERDROP_RTC_ECHO;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+let chromium = null;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  chromium = null;
+}
+const skip = !ECHO || !fs.existsSync(ECHO) || !fs.existsSync(CHROMIUM) || !chromium
+  ? 'needs PEERDROP_RTC_ECHO, /usr/bin/chromium and playwright-core'
+  : false;
+
+const CASE_TIMEOUT_MS = 60000;
+const BASE_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic',
+  '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  '--disable-features=LocalNetworkAccessChecks'];
+const LOOPBACK_ARGS = ['--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns,LocalNetworkAccessChecks'];
+
+let server, origin;
+before(async () => {
+  if (skip) return;
+  server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><title>rtc</title>');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${server.address().port}/`;
+});
+after(() => server?.close());
+
+// One rtc-echo process: a line reader plus a tiny event waiter.
+function startEcho() {
+  const proc = spawn(ECHO, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const listeners = [];
+  const seen = [];
+  readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+    let msg;
+    try { msg = JSON.parse(line); } catch { return; }
+    seen.push(msg);
+    for (const l of [...listeners]) l(msg);
+  });
+  return {
+    proc,
+    seen,
+    send: (obj) => proc.stdin.write(JSON.stringify(obj) + '\n'),
+    on: (fn) => listeners.push(fn),
+    wait: (pred, what) => new Promise((resolve, reject) => {
+      const hit = seen.find(pred);
+      if (hit) return resolve(hit);
+      const t = setTimeout(() => reject(new Error(`timeout waiting for ${what}`)), CASE_TIMEOUT_MS);
+      listeners.push((m) => { if (pred(m)) { clearTimeout(t); resolve(m); } });
+    }),
+    stop: () => new Promise((r) => { proc.on('exit', r); proc.stdin.end(); setTimeout(() => proc.kill(), 5000); }),
+  };
+}
+
+async function startBrowser(mdns) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-rtc-chromium-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: mdns ? BASE_ARGS : [...BASE_ARGS, ...LOOPBACK_ARGS],
+  });
+  const page = ctx.pages()[0] ?? await ctx.newPage();
+  await page.goto(origin);
+  if (!mdns) {
+    await page.evaluate(async () => {
+      const s = await navigator.mediaDevices.getUserMedia({ audio: true });
+      s.getTracks().forEach((t) => t.stop());
+    });
+  }
+  return { ctx, page, dir, close: async () => { await ctx.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+// Page-side helpers, installed once per page.
+const PAGE_LIB = () => {
+  window.makePc = () => {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    pc.onicecandidate = (e) => window.toNative({
+      type: 'candidate',
+      candidate: e.candidate ? e.candidate.candidate : '',
+      mid: e.candidate?.sdpMid ?? '0',
+    });
+    window.pc = pc;
+    return pc;
+  };
+  window.fromNative = async (m) => {
+    const pc = window.pc;
+    if (m.type === 'offer') {
+      await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+      const a = await pc.createAnswer();
+      await pc.setLocalDescription(a);
+      window.toNative({ type: 'answer', sdp: pc.localDescription.sdp });
+    } else if (m.type === 'answer') {
+      await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+    } else if (m.type === 'candidate') {
+      if (m.candidate) await pc.addIceCandidate({ candidate: m.candidate, sdpMid: m.mid ?? '0' });
+      else await pc.addIceCandidate({ candidate: '', sdpMid: m.mid ?? '0' }).catch(() => {});
+    }
+  };
+  // Sends each payload and checks the echo; resolves with timings.
+  window.exercise = (dc, sizes) => new Promise((resolve, reject) => {
+    dc.binaryType = 'arraybuffer';
+    const pattern = (n, seed) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 255; return b; };
+    let next = 0;
+    const t0 = performance.now();
+    dc.onmessage = (e) => {
+      const i = next++;
+      const want = sizes[i];
+      if (typeof want === 'string') {
+        if (e.data !== want) return reject(new Error(`text echo ${i} differs`));
+      } else {
+        if (!(e.data instanceof ArrayBuffer)) return reject(new Error(`echo ${i} not binary`));
+        const got = new Uint8Array(e.data), exp = pattern(want, i);
+        if (got.length !== exp.length) return reject(new Error(`echo ${i}: ${got.length} != ${exp.length} bytes`));
+        for (let k = 0; k < got.length; k++) if (got[k] !== exp[k]) return reject(new Error(`echo ${i} differs at ${k}`));
+      }
+      if (next === sizes.length) resolve({ ms: performance.now() - t0 });
+    };
+    sizes.forEach((s, i) => dc.send(typeof s === 'string' ? s : pattern(s, i)));
+  });
+  window.selectedPairTypes = async () => {
+    const stats = await window.pc.getStats();
+    let pair;
+    stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
+    if (!pair) return null;
+    return { local: stats.get(pair.localCandidateId)?.candidateType, remote: stats.get(pair.remoteCandidateId)?.candidateType };
+  };
+};
+
+const SIZES = ['hello', 0, 1, 65536, 262144, 'a'.repeat(1000), 12345];
+
+async function wire(page, echo) {
+  await page.exposeFunction('toNative', (m) => echo.send(m));
+  await page.evaluate(PAGE_LIB);
+  echo.on((m) => {
+    if (['offer', 'answer', 'candidate'].includes(m.type)) {
+      page.evaluate((x) => window.fromNative(x), m).catch(() => {});
+    }
+  });
+}
+
+async function chromiumOffers(mdns) {
+  const echo = startEcho();
+  const b = await startBrowser(mdns);
+  try {
+    await wire(b.page, echo);
+    const result = await b.page.evaluate(async (sizes) => {
+      const pc = window.makePc();
+      const dc = pc.createDataChannel('echo');
+      const t0 = performance.now();
+      const opened = new Promise((r, j) => { dc.onopen = r; dc.onerror = j; });
+      await pc.setLocalDescription(await pc.createOffer());
+      window.toNative({ type: 'offer', sdp: pc.localDescription.sdp });
+      await opened;
+      const openMs = performance.now() - t0;
+      const ex = await window.exercise(dc, sizes);
+      const pair = await window.selectedPairTypes();
+      // close from the browser: our side must see the stream reset
+      dc.close();
+      return { openMs, echoMs: ex.ms, pair };
+    }, SIZES);
+    await echo.wait((m) => m.type === 'closed', 'rtc-echo closed event');
+    return result;
+  } finally {
+    await b.close();
+    await echo.stop();
+  }
+}
+
+async function nativeOffers() {
+  const echo = startEcho();
+  const b = await startBrowser(false);
+  try {
+    await wire(b.page, echo);
+    const got = b.page.evaluate(async (sizes) => {
+      const pc = window.makePc();
+      const dc = await new Promise((r) => { pc.ondatachannel = (e) => r(e.channel); });
+      if (dc.readyState !== 'open') await new Promise((r) => { dc.onopen = r; });
+      window.dcClosed = new Promise((r) => { dc.onclose = r; });
+      const ex = await window.exercise(dc, sizes);
+      const pair = await window.selectedPairTypes();
+      return { label: dc.label, echoMs: ex.ms, pair };
+    }, SIZES);
+    echo.send({ type: 'create-offer', label: 'from-native' });
+    const open = await echo.wait((m) => m.type === 'open', 'native channel open');
+    const result = await got;
+    // close from our side: Chromium's channel must close
+    echo.send({ type: 'close-channels' });
+    await b.page.evaluate(() => window.dcClosed);
+    await echo.wait((m) => m.type === 'closed', 'rtc-echo closed event');
+    return { ...result, openMs: open.ms };
+  } finally {
+    await b.close();
+    await echo.stop();
+  }
+}
+
+test('Chromium offers, native answers: echo of text and binary up to 256 KiB', { skip, timeout: 120000 }, async () => {
+  const r = await chromiumOffers(false);
+  console.log(`chromium offerer: channel open ${r.openMs.toFixed(1)} ms, echoes ${r.echoMs.toFixed(1)} ms, pair ${JSON.stringify(r.pair)}`);
+  assert.ok(r.openMs > 0);
+});
+
+test('native offers, Chromium answers: echo of text and binary up to 256 KiB', { skip, timeout: 120000 }, async () => {
+  const r = await nativeOffers();
+  console.log(`native offerer: channel open ${r.openMs.toFixed(1)} ms (native clock), echoes ${r.echoMs.toFixed(1)} ms, pair ${JSON.stringify(r.pair)}`);
+  assert.equal(r.label, 'from-native');
+});
+
+test('Chromium with default mDNS host candidates offers: still connects', { skip, timeout: 120000 }, async () => {
+  const r = await chromiumOffers(true);
+  console.log(`mdns chromium offerer: channel open ${r.openMs.toFixed(1)} ms, pair ${JSON.stringify(r.pair)}`);
+  assert.ok(r.pair);
+});
