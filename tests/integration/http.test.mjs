@@ -411,6 +411,31 @@ describe("shutdown", () => {
   });
 });
 
+describe("shutdown right after start", () => {
+  test("SIGTERM just after the readiness line still exits 0", T, async () => {
+    // "listening" means ready, and that includes handling SIGTERM.
+    for (let i = 0; i < 5; i++) {
+      const srv = await startServer();
+      await srv.stop();
+    }
+  });
+});
+
+describe("shutdown while clients are leaving", () => {
+  test("SIGTERM right as WebSocket and polling clients disconnect", T, async () => {
+    for (let round = 0; round < 3; round++) {
+      const srv = await startServer();
+      const clients = await Promise.all([...Array(6)].map((_, i) => connect(srv.url, i % 2 ? MODES.websocket : MODES.polling)));
+      const id = token("room-");
+      const pw = srv.secret(token("pw-"));
+      assert.equal((await call(clients[0], "create-room", { roomId: id, password: pw })).ok, true);
+      for (const c of clients.slice(1, 3)) assert.equal((await call(c, "join-room", { roomId: id, password: pw })).ok, true);
+      closeAll(...clients); // close frames and close packets race the signal
+      await srv.stop();
+    }
+  });
+});
+
 // ---- TLS -----------------------------------------------------------------------------
 
 describe("TLS", () => {

@@ -132,7 +132,7 @@ async function startOnce({ args, extraArgs = [], env = {}, secrets = [] } = {}) 
         await exited;
         assert.fail(`server did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`);
       }
-      assert.deepEqual(result, { code: 0, signal: null }, `server exit after SIGTERM\n${stderr.slice(-2000)}`);
+      assert.deepEqual(result, { code: 0, signal: null }, `server exit after SIGTERM\n${sanitizerReport(stderr) ?? stderr.slice(-2000)}`);
       server.assertNoSecrets();
     },
     /** Kill without checks (cleanup after a failure). */
@@ -141,6 +141,13 @@ async function startOnce({ args, extraArgs = [], env = {}, secrets = [] } = {}) 
     },
   };
   return server;
+}
+
+/** The first sanitizer report in a log, trimmed to its useful head. */
+function sanitizerReport(text) {
+  const i = text.search(/==\d+==ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:/);
+  if (i < 0) return null;
+  return text.slice(Math.max(0, text.lastIndexOf("\n", i - 1)), i + 4000);
 }
 
 /** A random token, long enough to be found in a log without false hits. */
