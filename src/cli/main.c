@@ -613,7 +613,12 @@ static void load_partial(peer_conn *p, size_t i)
     }
     free(b);
     close(fd);
-    if (off) say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
+    if (off) {
+        say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
+        out_json(
+            p->a, "resume",
+            json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir, "bytes", (json_int_t)off));
+    }
 }
 
 static void do_accept(peer_conn *p)
