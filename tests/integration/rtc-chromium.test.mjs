@@ -72,7 +72,13 @@ function startEcho() {
       const t = setTimeout(() => reject(new Error(`timeout waiting for ${what}`)), CASE_TIMEOUT_MS);
       listeners.push((m) => { if (pred(m)) { clearTimeout(t); resolve(m); } });
     }),
-    stop: () => new Promise((r) => { proc.on('exit', r); proc.stdin.end(); setTimeout(() => proc.kill(), 5000); }),
+    // resolves with the exit code: non-zero means a sanitizer report or a crash
+    stop: () => new Promise((r) => {
+      if (proc.exitCode !== null) return r(proc.exitCode);
+      const t = setTimeout(() => proc.kill(), 10000);
+      proc.on('exit', (code, sig) => { clearTimeout(t); r(sig ? sig : code); });
+      proc.stdin.end();
+    }),
   };
 }
 
@@ -186,7 +192,7 @@ async function chromiumOffers(mdns) {
     return result;
   } finally {
     await b.close();
-    await echo.stop();
+    assert.equal(await echo.stop(), 0, 'rtc-echo exit status');
   }
 }
 
@@ -214,7 +220,7 @@ async function nativeOffers() {
     return { ...result, openMs: open.ms };
   } finally {
     await b.close();
-    await echo.stop();
+    assert.equal(await echo.stop(), 0, 'rtc-echo exit status');
   }
 }
 
