@@ -36,6 +36,7 @@ struct eio_session {
     pd_map_entry entry; /* in g.table, keyed by sid */
     eio_session *dirty_next;
     http_conn *poll;  /* held GET */
+    http_conn *post;  /* POST whose body is still arriving */
     http_conn *ws;    /* the WebSocket transport */
     http_conn *probe; /* a WebSocket being probed for upgrade */
     uv_timer_t *upgrade_timer;
@@ -171,6 +172,10 @@ static void session_close(eio_session *s, const char *reason, const char *poll_r
             http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
         }
     }
+    if (s->post) {
+        http_conn_release(s->post);
+        s->post = NULL;
+    }
     if (s->ws) {
         http_conn *hc = s->ws;
         s->ws = NULL;
@@ -289,9 +294,24 @@ static void handle_poll_get(eio_session *s, http_conn *hc)
     http_conn_hold(hc, s, on_poll_abort);
 }
 
+static void on_post_abort(void *owner, http_conn *hc)
+{
+    eio_session *s = owner;
+    if (s->post == hc) s->post = NULL;
+}
+
 static void handle_poll_post(eio_session *s, http_conn *hc, const http_request *req,
                              const uint8_t *body, size_t len)
 {
+    if (s->post == hc) {
+        http_conn_release(hc);
+        s->post = NULL;
+    } else if (s->post) {
+        /* overlapping POSTs: the reference closes the session */
+        http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
+        session_close(s, "transport error", "1");
+        return;
+    }
     const http_header *ct = http_request_header(req, "content-type");
     if (ct && ct->value_len >= 24 && strncasecmp(ct->value, "application/octet-stream", 24) == 0) {
         /* Engine.IO v4 polling is text only */
@@ -552,6 +572,22 @@ void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t
     } else {
         respond_error(hc, req, EIO_HTTP_BAD_REQUEST);
     }
+}
+
+void engine_request_start(http_conn *hc, const http_request *req)
+{
+    eio_query q;
+    if (eio_query_parse(req->query, req->query_len, &q) != EIO_HTTP_OK || !q.sid ||
+        q.transport != EIO_TRANSPORT_POLLING)
+        return;
+    eio_session *s = table_find(q.sid, q.sid_len);
+    if (!s || s->transport != T_POLLING) return;
+    if (s->post && s->post != hc) {
+        session_close(s, "transport error", "1"); /* the body's owner gets 400 (code 1) later */
+        return;
+    }
+    s->post = hc;
+    http_conn_watch(hc, s, on_post_abort);
 }
 
 /* --- public ------------------------------------------------------------- */

@@ -43,6 +43,10 @@ void engine_shutdown(void);
 void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t *body,
                            size_t body_len);
 
+/* A polling POST whose body is still arriving: the session counts it as
+ * active, so an overlapping POST is caught as the reference does. */
+void engine_request_start(http_conn *hc, const http_request *req);
+
 /* Sends a message packet (text or binary). */
 void engine_send(eio_session *s, const uint8_t *data, size_t len, bool binary);
 /* Closes the session from the server side ("forced close"). */

@@ -18,6 +18,7 @@ struct http_conn {
     bool keep_alive;
     bool head_only;  /* HEAD request: headers without body */
     bool processing; /* inside process_buffered(): no re-entry */
+    bool started;    /* on_request_start was called for the current request */
     int cors;        /* -1: no CORS headers; 0: "*"; k > 0: echo origins[k-1] */
     void *owner;
     void (*on_abort)(void *owner, http_conn *hc);
@@ -179,6 +180,12 @@ void http_conn_hold(http_conn *hc, void *owner, void (*on_abort)(void *owner, ht
     hc->on_abort = on_abort;
 }
 
+void http_conn_watch(http_conn *hc, void *owner, void (*on_abort)(void *owner, http_conn *hc))
+{
+    hc->owner = owner;
+    hc->on_abort = on_abort;
+}
+
 void http_conn_release(http_conn *hc)
 {
     hc->owner = NULL;
@@ -252,6 +259,9 @@ void http_conn_ws_send(http_conn *hc, ws_opcode opcode, const char *prefix, cons
 
 void http_conn_ws_close(http_conn *hc, uint16_t code)
 {
+    /* the owner is done with this connection whatever state it is in: a
+     * close frame from the client may already have started closing it */
+    hc->owner = NULL;
     if (hc->mode != HC_WEBSOCKET) {
         http_conn_close(hc);
         return;
@@ -342,7 +352,14 @@ static size_t http_feed(http_conn *hc, const uint8_t *data, size_t len)
         return len;
     }
     size_t total = (size_t)head_len + (size_t)req.content_length;
-    if (len < total) return 0;
+    if (len < total) {
+        if (!hc->started && g_cfg.on_request_start) {
+            hc->started = true;
+            g_cfg.on_request_start(hc, &req, NULL, 0);
+        }
+        return 0;
+    }
+    hc->started = false;
     g_cfg.on_request(hc, &req, data + head_len, (size_t)req.content_length);
     return total;
 }

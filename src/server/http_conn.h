@@ -41,6 +41,9 @@ typedef struct http_cors {
 
 typedef struct http_server_config {
     http_request_fn on_request;
+    /* Optional: a request head arrived whose body is still on its way
+     * (called once per request, body NULL). */
+    http_request_fn on_request_start;
     size_t max_body;      /* larger bodies get 413 and the connection closes */
     size_t max_ws_message;
     http_cors cors;
@@ -65,7 +68,10 @@ void http_conn_respond_json(http_conn *hc, int status, const char *json);
 /* Holds the current request: nothing is sent until http_conn_respond().
  * If the client goes away meanwhile, on_abort(owner, hc) is called (once). */
 void http_conn_hold(http_conn *hc, void *owner, void (*on_abort)(void *owner, http_conn *hc));
-/* Drops the hold without a callback (the owner is going away). */
+/* Like http_conn_hold, but the request keeps reading (a POST body on its
+ * way): on_abort is called if the client goes away before the answer. */
+void http_conn_watch(http_conn *hc, void *owner, void (*on_abort)(void *owner, http_conn *hc));
+/* Drops the hold or watch without a callback (the owner is going away). */
 void http_conn_release(http_conn *hc);
 
 /* Sends 101 for a validated WebSocket upgrade request; returns false (and

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
 
     uv_loop_t *loop = uv_default_loop();
     http_server_config http = {.on_request = router_handle,
+                               .on_request_start = router_request_start,
                                .max_body = cfg.max_payload,
                                .max_ws_message = cfg.max_payload};
     if (cfg.cors_origin) {
@@ -170,6 +171,11 @@ int main(int argc, char **argv)
         PD_LOG_ERROR("cannot listen on %s:%d: %s", cfg.host, cfg.port, uv_strerror(err));
         return 1;
     }
+    /* handlers first: a supervisor may signal as soon as it sees "listening" */
+    uv_signal_init(loop, &g_sigint);
+    uv_signal_start(&g_sigint, on_signal, SIGINT);
+    uv_signal_init(loop, &g_sigterm);
+    uv_signal_start(&g_sigterm, on_signal, SIGTERM);
     bool v6 = strchr(cfg.host, ':') != NULL;
     PD_LOG_INFO("listening url=%s://%s%s%s:%d mode=%s", tls ? "https" : "http", v6 ? "[" : "",
                 cfg.host, v6 ? "]" : "", pd_listener_port(g_listener),
@@ -177,10 +183,6 @@ int main(int argc, char **argv)
                 : cfg.conformance == CONFORMANCE_SIO ? "conformance-sio"
                                                      : "signaling");
 
-    uv_signal_init(loop, &g_sigint);
-    uv_signal_start(&g_sigint, on_signal, SIGINT);
-    uv_signal_init(loop, &g_sigterm);
-    uv_signal_start(&g_sigterm, on_signal, SIGTERM);
 
     uv_run(loop, UV_RUN_DEFAULT);
 

@@ -90,3 +90,11 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
         static_serve(hc, g_cfg.web_root, req->path, req->path_len);
     }
 }
+
+void router_request_start(http_conn *hc, const http_request *req, const uint8_t *body,
+                          size_t body_len)
+{
+    (void)body;
+    (void)body_len;
+    if (is_engine_path(req)) engine_request_start(hc, req);
+}

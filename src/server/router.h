@@ -13,5 +13,8 @@ typedef struct router_config {
 
 void router_init(const router_config *cfg);
 void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, size_t body_len);
+/* A request whose body is still arriving (see http_server_config). */
+void router_request_start(http_conn *hc, const http_request *req, const uint8_t *body,
+                          size_t body_len);
 
 #endif
