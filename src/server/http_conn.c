@@ -9,7 +9,12 @@
 #include "base/limits.h"
 #include "base/log.h"
 
-enum hc_mode { HC_READING, HC_HELD, HC_WEBSOCKET, HC_CLOSED };
+/* HC_DISCARD: an over-limit body is read and dropped after the 413, so the
+ * client, still sending, does not get a reset instead of the answer. */
+enum hc_mode { HC_READING, HC_HELD, HC_WEBSOCKET, HC_DISCARD, HC_CLOSED };
+
+/* Past this, an over-limit body is not worth reading: close at once. */
+#define MAX_DISCARD (64u * 1024u * 1024u)
 
 struct http_conn {
     pd_conn *conn;
@@ -19,6 +24,7 @@ struct http_conn {
     bool head_only;  /* HEAD request: headers without body */
     bool processing; /* inside process_buffered(): no re-entry */
     bool started;    /* on_request_start was called for the current request */
+    uint64_t discard_left; /* HC_DISCARD: body bytes still to drop */
     int cors;        /* -1: no CORS headers; 0: "*"; k > 0: echo origins[k-1] */
     void *owner;
     void (*on_abort)(void *owner, http_conn *hc);
@@ -75,8 +81,8 @@ static void sweep_cb(uv_timer_t *t)
     http_conn *next;
     for (http_conn *hc = g_conns; hc; hc = next) {
         next = hc->next;
-        if (hc->mode != HC_READING) continue;
-        uint64_t limit = hc->in.len ? IDLE_PARTIAL_MS : IDLE_KEEPALIVE_MS;
+        if (hc->mode != HC_READING && hc->mode != HC_DISCARD) continue;
+        uint64_t limit = hc->in.len || hc->mode == HC_DISCARD ? IDLE_PARTIAL_MS : IDLE_KEEPALIVE_MS;
         if (now - hc->active_ms > limit) {
             list_remove(hc);
             http_conn_close(hc);
@@ -160,6 +166,10 @@ void http_conn_respond(http_conn *hc, int status, const char *content_type,
     hc->owner = NULL;
     hc->on_abort = NULL;
     if (g_loop) hc->active_ms = uv_now(g_loop); /* the idle clock starts after the answer */
+    if (hc->discard_left > 0) {
+        hc->mode = HC_DISCARD;
+        return;
+    }
     if (!hc->keep_alive) {
         http_conn_close(hc);
         return;
@@ -325,6 +335,17 @@ static size_t ws_feed(http_conn *hc, uint8_t *data, size_t len)
 
 /* --- HTTP input -------------------------------------------------------- */
 
+/* Drops body bytes after a 413; closes when the whole body is gone. */
+static size_t discard(http_conn *hc, const uint8_t *data, size_t len)
+{
+    (void)data;
+    if (hc->mode != HC_DISCARD) return len;
+    size_t n = len < hc->discard_left ? len : (size_t)hc->discard_left;
+    hc->discard_left -= n;
+    if (hc->discard_left == 0) http_conn_close(hc);
+    return len; /* anything after the body is dropped too: the connection ends */
+}
+
 /* Handles at most one request from data[0..len); returns bytes consumed,
  * 0 when more bytes are needed. */
 static size_t http_feed(http_conn *hc, const uint8_t *data, size_t len)
@@ -348,8 +369,9 @@ static size_t http_feed(http_conn *hc, const uint8_t *data, size_t len)
         /* the reference answers 413 and keeps the session; the body is not
          * read, so this connection cannot carry another request */
         hc->keep_alive = false;
+        if (req.content_length <= MAX_DISCARD) hc->discard_left = req.content_length;
         http_conn_respond(hc, 413, NULL, NULL, NULL, 0);
-        return len;
+        return (size_t)head_len + discard(hc, data + head_len, len - (size_t)head_len);
     }
     size_t total = (size_t)head_len + (size_t)req.content_length;
     if (len < total) {
@@ -385,6 +407,10 @@ static void on_data(pd_conn *c, uint8_t *data, size_t len)
     http_conn *hc = pd_conn_user(c);
     if (!hc || hc->mode == HC_CLOSED) return;
     if (g_loop) hc->active_ms = uv_now(g_loop);
+    if (hc->mode == HC_DISCARD) {
+        discard(hc, data, len);
+        return;
+    }
     if (hc->in.len == 0 && !hc->processing) {
         /* fast path: parse straight from the read buffer, keep only the tail */
         hc->processing = true;
