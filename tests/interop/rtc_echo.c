@@ -8,6 +8,11 @@
  *         {"type":"candidate","candidate":"candidate:..."|"" ,"mid":"0"}
  *         {"type":"create-offer","label":"echo"}   (become the offerer)
  *         {"type":"close-channels"}                (reset every channel)
+ *         {"type":"sink"}        (count received bytes instead of echoing;
+ *                                 a text "end" reports {"type":"sunk",...})
+ *         {"type":"stream","bytes":N} (send N bytes in 64 KiB binary
+ *                                 messages with bufferedAmount backpressure,
+ *                                 then a text "end")
  * stdout: {"type":"offer"|"answer","sdp":"..."}
  *         {"type":"candidate","candidate":"..."|null,"mid":"0"}
  *         {"type":"state","state":"connected"|...}
@@ -75,8 +80,43 @@ static void on_channel_closed(rtc_channel *ch, void *user)
     emit(json_pack("{s:s,s:s}", "type", "closed", "label", rtc_channel_label(ch)));
 }
 
+/* bench mode (tests/interop/rtc_pair_bench.py) */
+static bool sink;
+static uint64_t sunk_bytes, stream_left;
+static gint64 sink_t0;
+static rtc_channel *stream_ch;
+#define STREAM_CHUNK 65536
+#define STREAM_HIGH (1024 * 1024)
+
+static void pump(void)
+{
+    static uint8_t chunk[STREAM_CHUNK];
+    while (stream_left && rtc_channel_buffered_amount(stream_ch) < STREAM_HIGH) {
+        size_t n = stream_left < STREAM_CHUNK ? stream_left : STREAM_CHUNK;
+        if (rtc_channel_send(stream_ch, chunk, n, true) != 0) return;
+        stream_left -= n;
+        if (!stream_left) rtc_channel_send(stream_ch, (const uint8_t *)"end", 3, false);
+    }
+}
+
+static void on_low(rtc_channel *ch, void *user)
+{
+    if (ch == stream_ch) pump();
+}
+
 static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool binary, void *user)
 {
+    if (sink) {
+        if (!binary && len == 3 && memcmp(data, "end", 3) == 0) {
+            emit(json_pack("{s:s,s:I,s:f}", "type", "sunk", "bytes", (json_int_t)sunk_bytes, "ms",
+                           (double)(g_get_monotonic_time() - sink_t0) / 1000.0));
+            sunk_bytes = 0;
+            return;
+        }
+        if (!sunk_bytes) sink_t0 = g_get_monotonic_time();
+        sunk_bytes += len;
+        return;
+    }
     if (rtc_channel_send(ch, data, len, binary) != 0)
         PD_LOG_WARN("rtc-echo: echo of %zu bytes failed", len);
 }
@@ -109,6 +149,13 @@ static void handle_line(const char *line)
         rtc_channel *ch = rtc_channel_create(peer, label ? label : "echo", false);
         if (ch && n_channels < G_N_ELEMENTS(channels)) channels[n_channels++] = ch;
         rtc_peer_create_offer(peer);
+    } else if (strcmp(type, "sink") == 0) {
+        sink = true;
+    } else if (strcmp(type, "stream") == 0 && n_channels > 0) {
+        stream_ch = channels[0];
+        stream_left = (uint64_t)json_integer_value(json_object_get(o, "bytes"));
+        rtc_channel_set_buffered_amount_low_threshold(stream_ch, STREAM_HIGH / 4);
+        pump();
     } else if (strcmp(type, "close-channels") == 0) {
         for (size_t i = 0; i < n_channels; i++)
             rtc_channel_close(channels[i]);
@@ -159,6 +206,7 @@ int main(void)
                 .on_channel_open = on_channel_open,
                 .on_channel_closed = on_channel_closed,
                 .on_message = on_message,
+                .on_buffered_amount_low = on_low,
             },
     };
     peer = rtc_peer_create(&cfg);
