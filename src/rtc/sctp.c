@@ -64,6 +64,36 @@ static struct {
 
 static void process(rtc_sctp *s);
 
+/* CRC32c (RFC 4960 App. B). usrsctp's table version cost 5% of the
+ * loopback profile; the SSE4.2 instruction computes the same polynomial
+ * at a few bytes per cycle. The result is in host order, as
+ * usrsctp_crc32c's is, which on little-endian hosts is the wire order. */
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(const uint8_t *p, size_t len)
+{
+    uint64_t crc = 0xffffffffu;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        crc = __builtin_ia32_crc32di(crc, v);
+    }
+    uint32_t c = (uint32_t)crc;
+    for (; len; p++, len--)
+        c = __builtin_ia32_crc32qi(c, *p);
+    return ~c;
+}
+#endif
+
+static uint32_t crc32c(void *p, size_t len)
+{
+#if defined(__x86_64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    static int hw = -1;
+    if (hw < 0) hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    if (hw) return crc32c_hw(p, len);
+#endif
+    return usrsctp_crc32c(p, len);
+}
+
 static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t set_df)
 {
     rtc_sctp *s = addr;
@@ -73,7 +103,7 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
     if (len >= 12) {
         uint8_t *p = buf;
         memset(p + 8, 0, 4);
-        uint32_t crc = usrsctp_crc32c(p, len);
+        uint32_t crc = crc32c(p, len);
         memcpy(p + 8, &crc, 4); /* usrsctp returns it in wire order */
     }
     s->cb.send(s->user, buf, len);
