@@ -18,6 +18,7 @@
  * retransmission. libnice never sets it (notes §3). The kernel caps the
  * value at net.core.rmem_max unless we may force it. */
 #define ICE_SOCKET_BUFFER (4 * 1024 * 1024)
+#define ICE_PACING_MS 10
 
 struct rtc_ice {
     NiceAgent *agent;
@@ -206,6 +207,11 @@ rtc_ice *rtc_ice_create(GMainContext *ctx, bool controlling, const rtc_ice_serve
     if (!ice->agent) goto fail;
     g_object_set(ice->agent, "controlling-mode", controlling, "ice-tcp", FALSE, "upnp", FALSE,
                  NULL);
+    /* Ta, the pacing of checks: libnice's 20 ms made ICE most of the
+     * channel-open time on loopback (66 ms; 36-48 ms with 10). RFC 8445
+     * §14.2 allows down to 5 ms; a data-only session has few candidates,
+     * so the extra check rate is a handful of small packets. */
+    g_object_set(ice->agent, "stun-pacing-timer", (guint)ICE_PACING_MS, NULL);
     ice->stream = nice_agent_add_stream(ice->agent, 1);
     if (!ice->stream) goto fail;
     nice_agent_set_stream_name(ice->agent, ice->stream, "application");
