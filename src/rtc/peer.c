@@ -30,6 +30,11 @@
 /* Remote candidates that arrive before the remote description. */
 #define RTC_MAX_EARLY_CANDIDATES 64
 #define RTC_MAX_LABEL 1024
+/* Largest message we send whatever the remote allows (Firefox advertises
+ * 1 GiB, and 0 means "no limit", RFC 8841 §6): a message must fit in the
+ * SCTP send buffer (4 MiB, sctp.c) or usrsctp never takes it, and without
+ * I-DATA one huge message blocks the association anyway. */
+#define RTC_MAX_SEND_MESSAGE (2u * 1024 * 1024)
 
 typedef enum ch_state { CH_PENDING, CH_OPEN, CH_CLOSING, CH_CLOSED } ch_state;
 
@@ -456,7 +461,9 @@ int rtc_peer_set_remote_description(rtc_peer *p, const char *type, const char *s
     }
     memcpy(p->remote_fp, d.fingerprint, 32);
     p->remote_sctp_port = d.sctp_port;
-    p->remote_max_message = d.max_message_size ? d.max_message_size : SIZE_MAX;
+    p->remote_max_message = d.max_message_size && d.max_message_size < RTC_MAX_SEND_MESSAGE
+                                ? (size_t)d.max_message_size
+                                : RTC_MAX_SEND_MESSAGE;
     if (is_offer) {
         if (d.mid.len) {
             memcpy(p->mid, d.mid.p, d.mid.len);

@@ -83,7 +83,8 @@ int rtc_peer_set_remote_description(rtc_peer *p, const char *type, const char *s
  * are resolved if possible, else ignored (peer-reflexive pairs still form). */
 int rtc_peer_add_remote_candidate(rtc_peer *p, const char *candidate, const char *mid);
 rtc_state rtc_peer_state(const rtc_peer *p);
-/* The remote's a=max-message-size (65536 if absent, RFC 8841 §6). */
+/* The remote's a=max-message-size (65536 if absent, RFC 8841 §6), capped
+ * at 2 MiB, the most one message may take of our SCTP send buffer. */
 size_t rtc_peer_remote_max_message_size(const rtc_peer *p);
 
 /* Opens a reliable channel (ordered unless `unordered`) with DCEP. Can be

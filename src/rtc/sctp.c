@@ -3,6 +3,7 @@
 #include "sctp.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -473,6 +474,9 @@ int rtc_sctp_send(rtc_sctp *s, uint16_t sid, uint32_t ppid, bool unordered, cons
     if (s->closed) return -1;
     if (s->connected && g_queue_is_empty(&s->out)) {
         ssize_t n = send_now(s, sid, ppid, unordered, data, len);
+        /* non-blocking usrsctp takes a whole message or none of it (it
+         * fits the send buffer: peer.c caps message sizes) */
+        assert(n < 0 || (size_t)n == len);
         if (n >= 0) {
             process(s); /* the send may have raised upcalls */
             return 1;
