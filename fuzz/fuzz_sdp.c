@@ -32,16 +32,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sdp_parse(in, size, &d) != SDP_OK) return 0;
     FUZZ_ASSERT(d.candidate_count <= SDP_MAX_CANDIDATES);
     for (size_t i = 0; i < d.candidate_count; i++) {
-        FUZZ_ASSERT(d.candidates[i].p >= in && d.candidates[i].p + d.candidates[i].len <= in + size);
+        FUZZ_ASSERT(d.candidates[i].p >= in &&
+                    d.candidates[i].p + d.candidates[i].len <= in + size);
         sdp_candidate_parse(d.candidates[i].p, d.candidates[i].len, &c);
     }
     /* round trip: what we parsed, we can write, and it parses the same */
     char *ufrag = dup_view(d.ice_ufrag), *pwd = dup_view(d.ice_pwd);
     char *mid = d.mid.len ? dup_view(d.mid) : strdup("0");
     if (ufrag && pwd && mid) {
-        sdp_local l = {.session_id = size, .ice_ufrag = ufrag, .ice_pwd = pwd,
+        sdp_local l = {.session_id = size,
+                       .ice_ufrag = ufrag,
+                       .ice_pwd = pwd,
                        .setup = d.setup == SDP_SETUP_NONE ? SDP_SETUP_ACTIVE : d.setup,
-                       .mid = mid, .sctp_port = d.sctp_port,
+                       .mid = mid,
+                       .sctp_port = d.sctp_port,
                        .max_message_size = d.max_message_size};
         memcpy(l.fingerprint, d.fingerprint, 32);
         char out[4096];

@@ -78,8 +78,8 @@ rtc_dtls_identity *rtc_dtls_identity_create(void)
         goto fail;
     name = X509_NAME_new();
     if (!name ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"peerdrop",
-                                    -1, -1, 0) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"peerdrop", -1,
+                                    -1, 0) ||
         !X509_set_subject_name(id->cert, name) || !X509_set_issuer_name(id->cert, name))
         goto fail;
     X509_NAME_free(name);

@@ -98,8 +98,8 @@ static bool resolve_numeric(const char *host, char *out, size_t cap)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res = NULL;
     if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) return false;
-    int rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)cap, NULL, 0,
-                         NI_NUMERICHOST);
+    int rc =
+        getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
     freeaddrinfo(res);
     return rc == 0;
 }
@@ -124,7 +124,7 @@ static void apply_servers(rtc_ice *ice, const rtc_ice_server *servers, size_t n)
             have_stun = true;
             continue;
         }
-        NiceRelayType type = a.tls ? NICE_RELAY_TYPE_TURN_TLS
+        NiceRelayType type = a.tls   ? NICE_RELAY_TYPE_TURN_TLS
                              : a.tcp ? NICE_RELAY_TYPE_TURN_TCP
                                      : NICE_RELAY_TYPE_TURN_UDP;
         if (!nice_agent_set_relay_info(ice->agent, ice->stream, 1, ip, a.port,
@@ -201,9 +201,9 @@ rtc_ice *rtc_ice_create(GMainContext *ctx, bool controlling, const rtc_ice_serve
     /* RFC 8445 regular nomination (aggressive is deprecated) and trickle
      * (RFC 8838): the agent waits for end-of-candidates before failing.
      * No CONSENT_FRESHNESS: 0.1.21 times out after 10 s, not RFC 7675's 30 s. */
-    ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-                                     NICE_AGENT_OPTION_REGULAR_NOMINATION |
-                                         NICE_AGENT_OPTION_ICE_TRICKLE);
+    ice->agent =
+        nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
+                            NICE_AGENT_OPTION_REGULAR_NOMINATION | NICE_AGENT_OPTION_ICE_TRICKLE);
     if (!ice->agent) goto fail;
     g_object_set(ice->agent, "controlling-mode", controlling, "ice-tcp", FALSE, "upnp", FALSE,
                  NULL);
@@ -288,7 +288,7 @@ static int add_parsed(rtc_ice *ice, const char *line)
 }
 
 typedef struct mdns_lookup {
-    rtc_ice *ice;        /* not touched if the cancellable fired */
+    rtc_ice *ice;         /* not touched if the cancellable fired */
     GCancellable *cancel; /* our ref */
     char *before, *after; /* the candidate line around the address */
 } mdns_lookup;
@@ -304,8 +304,7 @@ static void on_mdns_resolved(GObject *src, GAsyncResult *res, gpointer data)
         if (addrs) {
             gchar *ip = g_inet_address_to_string(addrs->data);
             gchar *line = g_strconcat(m->before, ip, m->after, NULL);
-            if (add_parsed(ice, line) == 0)
-                PD_LOG_DEBUG("ice: mDNS candidate resolved");
+            if (add_parsed(ice, line) == 0) PD_LOG_DEBUG("ice: mDNS candidate resolved");
             g_free(line);
             g_free(ip);
         } else {

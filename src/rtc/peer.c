@@ -72,8 +72,8 @@ struct rtc_peer {
     bool early_done;
     GPtrArray *channels; /* rtc_channel*, owned; freed with the peer */
     uint16_t next_sid;
-    int depth;    /* application callbacks on the stack */
-    bool dead;    /* destroyed from inside a callback: silence, then reap */
+    int depth; /* application callbacks on the stack */
+    bool dead; /* destroyed from inside a callback: silence, then reap */
     GSource *reaper;
     gint64 created_us;
 };
@@ -372,8 +372,8 @@ static int ensure_ice(rtc_peer *p, bool controlling)
         .on_failed = ice_on_failed,
         .on_recv = ice_on_recv,
     };
-    p->ice = rtc_ice_create(p->cfg.context, controlling, p->servers, p->cfg.ice_server_count, &cb,
-                            p);
+    p->ice =
+        rtc_ice_create(p->cfg.context, controlling, p->servers, p->cfg.ice_server_count, &cb, p);
     return p->ice ? 0 : -1;
 }
 

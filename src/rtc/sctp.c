@@ -349,8 +349,8 @@ static void flush(rtc_sctp *s)
         if (m->reset) {
             /* EALREADY/EINPROGRESS: a reset is still in flight; retry on
              * the next tick (RFC 6525 allows one outstanding request) */
-            if (reset_now(s, m->sid) != 0 && (errno == EALREADY || errno == EINPROGRESS ||
-                                              errno == EBUSY || errno == EAGAIN))
+            if (reset_now(s, m->sid) != 0 &&
+                (errno == EALREADY || errno == EINPROGRESS || errno == EBUSY || errno == EAGAIN))
                 return;
         } else {
             ssize_t n = send_now(s, m->sid, m->ppid, m->unordered, m->data, m->len);

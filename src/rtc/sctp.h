@@ -42,7 +42,7 @@ typedef struct rtc_sctp_callbacks {
     void (*on_closed)(void *user, const char *reason);
     void (*on_message)(void *user, uint16_t sid, uint32_t ppid, const uint8_t *data, size_t len);
     void (*on_sent)(void *user, uint16_t sid, uint32_t ppid, size_t len); /* queued msg taken */
-    void (*on_stream_reset)(void *user, uint16_t sid);     /* the remote reset its side */
+    void (*on_stream_reset)(void *user, uint16_t sid); /* the remote reset its side */
 } rtc_sctp_callbacks;
 
 /* max_message: the largest message we accept (our a=max-message-size). */

@@ -267,8 +267,7 @@ int sdp_parse(const char *sdp, size_t len, sdp_desc *out)
     level_attrs *fp = media.has_fp || media.bad_fp ? &media : &sess;
     if (fp->bad_fp || !fp->has_fp) return SDP_E_FINGERPRINT;
     memcpy(out->fingerprint, fp->fp, 32);
-    if (media.bad_setup || (media.setup == SDP_SETUP_NONE && sess.bad_setup))
-        return SDP_E_SETUP;
+    if (media.bad_setup || (media.setup == SDP_SETUP_NONE && sess.bad_setup)) return SDP_E_SETUP;
     out->setup = media.setup != SDP_SETUP_NONE ? media.setup : sess.setup;
     out->ice_lite = sess.ice_lite || media.ice_lite;
     out->ice_trickle = sess.trickle || media.trickle;
@@ -385,6 +384,5 @@ int sdp_candidate_parse(const char *s, size_t len, sdp_candidate *out)
 
 bool sdp_candidate_is_mdns(const sdp_candidate *c)
 {
-    return c->address.len > 6 &&
-           strncasecmp(c->address.p + c->address.len - 6, ".local", 6) == 0;
+    return c->address.len > 6 && strncasecmp(c->address.p + c->address.len - 6, ".local", 6) == 0;
 }

@@ -68,7 +68,7 @@ typedef struct sdp_desc {
     uint8_t fingerprint[32]; /* sha-256 of the peer's DTLS certificate */
     sdp_setup setup;
     sdp_str mid;
-    uint16_t sctp_port;       /* SDP_DEFAULT_SCTP_PORT if absent */
+    uint16_t sctp_port;        /* SDP_DEFAULT_SCTP_PORT if absent */
     uint64_t max_message_size; /* SDP_DEFAULT_MAX_MESSAGE if absent; 0 = unlimited (RFC 8841) */
     bool ice_lite, ice_trickle, end_of_candidates;
     size_t candidate_count; /* media-level a=candidate lines, up to SDP_MAX_CANDIDATES */

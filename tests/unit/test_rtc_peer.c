@@ -209,7 +209,8 @@ static const char fake_answer[] =
     "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
     "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
     "a=fingerprint:sha-256 "
-    "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08"
+    "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:"
+    "08"
     "\r\na=setup:actpass\r\na=mid:0\r\n";
 
 static void test_bad_descriptions(void)

@@ -49,7 +49,8 @@ static int parse_guarded(const char *s, size_t len, sdp_desc *d)
 }
 
 #define FP_HEX                                                                                     \
-    "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:" \
+    "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:"   \
+    "19:"                                                                                          \
     "08"
 
 static const char chromium_offer[] =
@@ -75,10 +76,9 @@ static const char chromium_offer[] =
     "a=sctp-port:5000\r\n"
     "a=max-message-size:262144\r\n";
 
-static const uint8_t fp_bytes[32] = {0x7B, 0x8B, 0xF0, 0x65, 0x5F, 0x78, 0xE2, 0x51,
-                                     0x3B, 0xAC, 0x6F, 0xF3, 0x3F, 0x46, 0x1B, 0x35,
-                                     0xDC, 0xB8, 0x5F, 0x64, 0x1A, 0x24, 0xC2, 0x43,
-                                     0xF0, 0xA1, 0x58, 0xD0, 0xA1, 0x2C, 0x19, 0x08};
+static const uint8_t fp_bytes[32] = {
+    0x7B, 0x8B, 0xF0, 0x65, 0x5F, 0x78, 0xE2, 0x51, 0x3B, 0xAC, 0x6F, 0xF3, 0x3F, 0x46, 0x1B, 0x35,
+    0xDC, 0xB8, 0x5F, 0x64, 0x1A, 0x24, 0xC2, 0x43, 0xF0, 0xA1, 0x58, 0xD0, 0xA1, 0x2C, 0x19, 0x08};
 
 static void test_chromium_offer(void)
 {
@@ -180,7 +180,9 @@ static void test_rejects(void)
         "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:abcd\r\n"
         "a=ice-pwd:0123456789012345678901\r\na=fingerprint:sha-256 " FP_HEX "\r\n"
         "a=sctp-port:70000\r\n",
-        "", "v=1\r\n", "garbage",
+        "",
+        "v=1\r\n",
+        "garbage",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t len = strlen(bad[i]);
@@ -190,7 +192,8 @@ static void test_rejects(void)
         CHECK(rc < 0);
     }
     /* a NUL inside a line */
-    static const char nul[] = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:\0x\r\n";
+    static const char nul[] =
+        "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:\0x\r\n";
     sdp_desc dn;
     CHECK_EQ_INT(parse_guarded(nul, sizeof nul - 1, &dn), SDP_E_SYNTAX);
     char *big = calloc(1, 70000);
@@ -252,10 +255,12 @@ static void test_candidates(void)
     CHECK_EQ_INT(sdp_candidate_parse(ok, strlen(ok), &c), SDP_OK);
     CHECK_EQ_MEM(c.type.p, c.type.len, "srflx", 5);
     CHECK_EQ_INT(c.port, 61000);
-    const char *bad[] = {"candidate:", "candidate:1 0 udp 1 1.2.3.4 5 typ host",
+    const char *bad[] = {"candidate:",
+                         "candidate:1 0 udp 1 1.2.3.4 5 typ host",
                          "candidate:1 1 udp 1 1.2.3.4 70000 typ host",
                          "candidate:1 1 udp 99999999999 1.2.3.4 5 typ host",
-                         "candidate:1 1 udp 1 1.2.3.4 5 type host", "cand:1 1 udp 1 a 5 typ host",
+                         "candidate:1 1 udp 1 1.2.3.4 5 type host",
+                         "cand:1 1 udp 1 a 5 typ host",
                          "candidate:1 1 udp 1 1.2.3.4 5 typ"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         guarded g = guard_copy(bad[i], strlen(bad[i]));
