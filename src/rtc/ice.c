@@ -3,6 +3,7 @@
 
 #include <agent.h>
 #include <gio/gio.h>
+#include <interfaces.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,8 +258,30 @@ const char *rtc_ice_local_pwd(const rtc_ice *ice)
     return ice->pwd;
 }
 
+/* libnice skips loopback interfaces when it picks addresses itself, so on
+ * a host whose only interface is lo (a network namespace for tests, a
+ * sandbox) it finds nothing and gathering fails. Then offer loopback
+ * explicitly: peers on the same host can still connect. */
+static void add_loopback_if_alone(rtc_ice *ice)
+{
+    GList *ips = nice_interfaces_get_local_ips(FALSE);
+    if (ips) {
+        g_list_free_full(ips, g_free);
+        return;
+    }
+    static const char *const loopback[] = {"127.0.0.1", "::1"};
+    for (size_t i = 0; i < G_N_ELEMENTS(loopback); i++) {
+        NiceAddress a;
+        nice_address_init(&a);
+        if (nice_address_set_from_string(&a, loopback[i]))
+            nice_agent_add_local_address(ice->agent, &a);
+    }
+    PD_LOG_DEBUG("ice: no interface but loopback; gathering on loopback");
+}
+
 int rtc_ice_gather(rtc_ice *ice)
 {
+    add_loopback_if_alone(ice);
     return nice_agent_gather_candidates(ice->agent, ice->stream) ? 0 : -1;
 }
 
