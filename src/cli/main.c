@@ -50,6 +50,13 @@ enum {
 #define SEND_LOW_WATER (1u << 20)
 #define READ_BLOCK (1u << 20)
 #define CONNECT_ATTEMPTS 6 /* failed signaling connects before giving up */
+/* After the last message, the receiver closes its channel and waits for the
+ * peer's answering stream reset (RFC 8831 §6.7), which comes only after all
+ * data sent before it was delivered. Exiting at once lost the final
+ * acknowledgement: the browser showed "peer left" for a complete transfer.
+ * On loopback the reset round trip takes a few ms; the cap covers a peer
+ * that never answers. */
+#define DRAIN_TIMEOUT_MS 3000
 #define DEFAULT_SERVER "http://127.0.0.1:8080"
 
 typedef struct src_file {
@@ -78,6 +85,7 @@ typedef struct peer_conn {
     int64_t out_id;
     GSource *prompt;
     GSource *reaper; /* pending idle that frees this peer */
+    bool draining;   /* receiver: channel closed by us after the last message */
     /* progress */
     uint64_t done_bytes, total_bytes, base_bytes;
     int64_t start_us, last_print_us;
@@ -106,6 +114,9 @@ struct app {
     /* output */
     bool json, tty, quiet;
     int exit_code;
+    bool quitting;  /* finish() ran: the outcome is decided */
+    GSource *drain; /* finish_drained(): the cap on waiting for the peer */
+    int drain_code;
     peer_conn *peers;
 };
 
@@ -143,10 +154,24 @@ __attribute__((format(printf, 2, 3))) static void say(app *a, const char *fmt, .
     fflush(stdout);
 }
 
+/* The first outcome wins: once a receive is done, the sender closing its
+ * channel or connection (seen in the same loop iteration, before the loop
+ * returns) must not turn success into a failure. Only an interrupt before
+ * the end overrides. */
 static void finish(app *a, int code)
 {
+    if (a->quitting) return;
+    a->quitting = true;
     if (a->exit_code == EXIT_OK || code == EXIT_INTERRUPTED) a->exit_code = code;
     g_main_loop_quit(a->loop);
+}
+
+static gboolean on_drain_timeout(gpointer data)
+{
+    app *a = data;
+    PD_LOG_DEBUG("peer did not answer our channel close in %d ms", DRAIN_TIMEOUT_MS);
+    finish(a, a->drain_code);
+    return G_SOURCE_REMOVE;
 }
 
 static void human_bytes(uint64_t n, char *out, size_t cap)
@@ -435,11 +460,15 @@ static void on_local_candidate(rtc_peer *pc, const char *cand, const char *mid, 
 }
 
 static void pump(peer_conn *p);
+static void finish_drained(peer_conn *p, int code);
 
 static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
 {
     peer_conn *p = user;
-    if (st == RTC_STATE_FAILED) {
+    if (st == RTC_STATE_FAILED && p->draining) {
+        finish(p->a, p->a->drain_code);
+        peer_finish(p);
+    } else if (st == RTC_STATE_FAILED) {
         say(p->a, "connection to peer failed: %s", reason ? reason : "?");
         out_json(p->a, "error",
                  json_pack("{s:s,s:s}", "peer", p->sid, "message", reason ? reason : ""));
@@ -483,7 +512,9 @@ static void on_channel_closed(rtc_channel *ch, void *user)
 {
     peer_conn *p = user;
     if (ch != p->ch) return;
-    if (p->s && !p->finished) {
+    if (p->draining) {
+        finish(p->a, p->a->drain_code);
+    } else if (p->s && !p->finished) {
         xfer_session_shutdown(p->s);
         say(p->a, "peer closed the connection");
         if (!p->a->sending) finish(p->a, EXIT_TRANSFER);
@@ -642,8 +673,7 @@ static gboolean on_prompt_input(gint fd, GIOCondition cond, gpointer data)
         xfer_session_decline(p->s);
         say(p->a, "declined");
         out_json(p->a, "declined", NULL);
-        pump(p);
-        finish(p->a, EXIT_DECLINED);
+        finish_drained(p, EXIT_DECLINED);
     }
     return G_SOURCE_REMOVE;
 }
@@ -704,7 +734,7 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
     if (!isatty(0)) {
         say(a, "not a terminal and no --yes: declining");
         xfer_session_decline(p->s);
-        finish(a, EXIT_DECLINED);
+        finish_drained(p, EXIT_DECLINED);
         return;
     }
     char t[32];
@@ -868,7 +898,7 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
             peer_finish(p);
             if (a->count > 0 && a->completed >= a->count) finish(a, EXIT_OK);
         } else {
-            finish(a, a->exit_code);
+            finish_drained(p, a->exit_code);
         }
         break;
     case XFER_EV_CANCELLED:
@@ -882,15 +912,48 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
                  json_pack("{s:s,s:b,s:s,s:s}", "peer", p->sid, "byPeer", ev->by_peer, "code",
                            ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code), "message",
                            ev->message ? ev->message : ""));
-        if (!a->sending)
-            finish(a, ev->type == XFER_EV_CANCELLED       ? EXIT_DECLINED
-                      : ev->code == XFER_CODE_UNSAFE_PATH ? EXIT_LOCAL
-                                                          : EXIT_TRANSFER);
+        int code = ev->type == XFER_EV_CANCELLED       ? EXIT_DECLINED
+                   : ev->code == XFER_CODE_UNSAFE_PATH ? EXIT_LOCAL
+                                                       : EXIT_TRANSFER;
+        if (!a->sending) {
+            finish_drained(p, code); /* the peer should hear why */
+            break;
+        }
         if (ev->type == XFER_EV_FATAL && p->ch) rtc_channel_close(p->ch);
         peer_finish(p);
         break;
     }
     }
+}
+
+/* Hands the session's queued messages to the channel. */
+static void flush_output(peer_conn *p)
+{
+    const uint8_t *d;
+    size_t len;
+    bool bin;
+    while (p->s && xfer_session_next_output(p->s, &d, &len, &bin))
+        if (p->ch && rtc_channel_send(p->ch, d, len, bin) < 0)
+            PD_LOG_WARN("data channel refused a %zu-byte message", len);
+}
+
+/* Receiver: ends the run with `code` once our last messages reached the
+ * peer (see DRAIN_TIMEOUT_MS), not before. */
+static void finish_drained(peer_conn *p, int code)
+{
+    app *a = p->a;
+    if (a->quitting || a->drain) return;
+    flush_output(p);
+    if (!p->ch || !rtc_channel_is_open(p->ch)) {
+        finish(a, code);
+        return;
+    }
+    a->drain_code = code;
+    p->draining = true;
+    rtc_channel_close(p->ch);
+    a->drain = g_timeout_source_new(DRAIN_TIMEOUT_MS);
+    g_source_set_callback(a->drain, on_drain_timeout, a, NULL);
+    g_source_attach(a->drain, a->ctx);
 }
 
 static void pump(peer_conn *p)
@@ -1382,6 +1445,10 @@ int main(int argc, char **argv)
         rc = a.exit_code;
     }
     if (a.tty && !a.quiet) fputc('\n', stdout);
+    if (a.drain) {
+        g_source_destroy(a.drain);
+        g_source_unref(a.drain);
+    }
     while (a.peers)
         peer_remove(&a, a.peers);
     cli_signal_destroy(a.sig);

@@ -1,0 +1,177 @@
+// Terminal <-> browser (issue 4): the real `peerdrop` CLI and the real web
+// app in Debian's Chromium, through the real peerdrop-server, all on
+// loopback (run inside the lo-only namespace: tests/e2e/run.sh cli-browser.test.mjs).
+//
+// Roles: the web app's older room member (the one told `user-joined`) makes
+// the WebRTC offer. `peerdrop send` creates the room, so it offers and the
+// browser answers with a=setup:active (the CLI is ICE-controlling and the
+// DTLS server); when the browser created the room, the CLI answers with
+// a=setup:active (ICE-controlled, DTLS client). Each test asserts its roles.
+//
+// Every received file is compared by SHA-256 with its source.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+import { cli, generate, hashTree, roles, sha256File, trackPeerConnections } from './cli.mjs';
+
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+let server;
+let tmp;
+before(async () => {
+  server = await startServer();
+  tmp = mkdtempSync(join(tmpdir(), 'pd-cli-e2e-'));
+});
+after(() => {
+  server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function dump(name, page) {
+  const s = await page.evaluate(() => window.peerdrop?.getSnapshot()).catch(() => null);
+  console.error(name, JSON.stringify(s)?.slice(0, 2500));
+  await shot(page, `failure-${name}`).catch(() => {});
+}
+
+test('CLI -> browser: files and a folder, CLI offers', { timeout: 120_000 }, async () => {
+  const src = join(tmp, 'send1');
+  mkdirSync(join(src, 'album', 'sub', 'deeper'), { recursive: true });
+  const files = {
+    'hello.txt': Buffer.from('hello from the terminal\n'),
+    'random.bin': randomBytes(5_000_000),
+    'empty.dat': Buffer.alloc(0),
+    'album/a.txt': Buffer.from('top level\n'),
+    'album/sub/b.bin': randomBytes(700_000),
+    'album/sub/deeper/c (copy).txt': Buffer.from('deep\n'),
+  };
+  for (const [p, b] of Object.entries(files)) writeFileSync(join(src, p), b);
+  const sender = cli(['send', join(src, 'hello.txt'), join(src, 'random.bin'), join(src, 'empty.dat'), join(src, 'album'), '--server', server.url, '--count', '1']);
+  const b = await launch();
+  await trackPeerConnections(b.ctx);
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await b.page.goto(room.link);
+    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    const r = await roles(b.page); // before the CLI (--count 1) exits and closes
+    await b.page.getByTestId('accept').click({ timeout: 30_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    const s = await sender.exit(30_000);
+    assert.equal(s.code, 0, sender.summary());
+    const got = await receivedHashes(b.page);
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(files).sort());
+    for (const [p, buf] of Object.entries(files)) assert.equal(got[p], sha(buf), p);
+    console.log('# roles', JSON.stringify(r));
+    assert.equal(r.length, 1);
+    assert.equal(r[0].browserDescription, 'answer', 'the CLI (room creator) offers');
+    assert.equal(r[0].remoteSetup, 'actpass');
+    assert.equal(r[0].browserSetup, 'active', 'browser is the DTLS client, the CLI the server');
+  } catch (e) {
+    await dump('cli-to-browser', b.page);
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+  }
+});
+
+/* The browser creates a room, `peerdrop receive LINK` joins, the browser
+ * sends `pick` (one selection: the web app sends files or a folder). */
+async function browserToCli(name, pick, files) {
+  const a = await launch();
+  await trackPeerConnections(a.ctx);
+  const out = join(tmp, `out-${name}`);
+  let receiver;
+  try {
+    const link = await createRoom(a.page, server.url);
+    receiver = cli(['receive', link, '--yes', '-o', out]);
+    await receiver.waitFor((e) => e.event === 'joined', 15_000);
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    const rl = await roles(a.page);
+    await pick(a.page);
+    const r = await receiver.exit(60_000);
+    assert.equal(r.code, 0, receiver.summary());
+    await a.page.locator('[data-testid=transfer-out][data-state=COMPLETED]').waitFor({ timeout: 15_000 });
+    console.log('# roles', JSON.stringify(rl));
+    assert.equal(rl.length, 1);
+    assert.equal(rl[0].browserDescription, 'offer', 'the browser (room creator) offers');
+    assert.equal(rl[0].browserSetup, 'actpass');
+    assert.equal(rl[0].remoteSetup, 'active', 'the CLI is the DTLS client');
+    const got = hashTree(out);
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(files).sort());
+    for (const [p, buf] of Object.entries(files)) assert.equal(got[p], sha(buf), p);
+  } catch (e) {
+    await dump(`browser-to-cli-${name}`, a.page);
+    throw e;
+  } finally {
+    receiver?.kill();
+    await a.close();
+  }
+}
+
+test('browser -> CLI: files, browser offers', { timeout: 120_000 }, async () => {
+  const loose = [
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('from the browser\n') },
+    { name: 'data.bin', mimeType: 'application/octet-stream', buffer: randomBytes(6_000_000) },
+    { name: 'empty.dat', mimeType: '', buffer: Buffer.alloc(0) },
+  ];
+  await browserToCli('files', (page) => page.getByTestId('file-input').setInputFiles(loose), Object.fromEntries(loose.map((f) => [f.name, f.buffer])));
+});
+
+test('browser -> CLI: a folder keeps its structure', { timeout: 120_000 }, async () => {
+  const src = join(tmp, 'send-folder');
+  mkdirSync(join(src, 'photos', '2024'), { recursive: true });
+  const files = {
+    'photos/x.jpg': randomBytes(1_500_000),
+    'photos/2024/y.raw': randomBytes(3_000_000),
+    'photos/2024/empty': Buffer.alloc(0),
+  };
+  for (const [p, buf] of Object.entries(files)) writeFileSync(join(src, p), buf);
+  await browserToCli('folder', (page) => page.getByTestId('folder-input').setInputFiles(join(src, 'photos')), files);
+});
+
+test('browser -> CLI: the CLI receiver is killed mid-transfer and resumes from its .partial', { timeout: 180_000 }, async () => {
+  const SIZE = 200_000_000;
+  const path = join(tmp, 'resume.bin');
+  const digest = generate(path, SIZE);
+  const a = await launch();
+  const out = join(tmp, 'out3');
+  let first;
+  let second;
+  try {
+    const link = await createRoom(a.page, server.url);
+    first = cli(['receive', link, '--yes', '-o', out]);
+    await first.waitFor((e) => e.event === 'joined', 15_000);
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await first.waitFor((e) => e.event === 'progress' && e.bytes >= SIZE / 5, 60_000);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const partial = join(out, 'resume.bin.partial');
+    const held = statSync(partial).size;
+    assert.ok(held > 0 && held < SIZE, `partial holds ${held}`);
+    assert.ok(!existsSync(join(out, 'resume.bin')));
+
+    // the browser offers its selection again to the peer that joins next
+    second = cli(['receive', link, '--yes', '-o', out]);
+    const resumed = await second.waitFor((e) => e.event === 'resume', 30_000);
+    assert.equal(resumed.bytes, held);
+    const r = await second.exit(120_000);
+    assert.equal(r.code, 0, second.summary());
+    assert.equal(sha256File(join(out, 'resume.bin')), digest);
+    assert.ok(!existsSync(partial));
+    // the browser sent only the rest: the receiver's first progress starts at `held`
+    const firstProgress = second.events.find((e) => e.event === 'progress');
+    assert.ok(firstProgress.bytes >= held, JSON.stringify(firstProgress));
+  } catch (e) {
+    await dump('resume', a.page);
+    throw e;
+  } finally {
+    first?.kill();
+    second?.kill();
+    await a.close();
+  }
+});
