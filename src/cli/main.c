@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/ice_servers.h"
 #include "cli/signal_client.h"
 #include "rtc/rtc.h"
 #include "transfer/transfer.h"
@@ -58,6 +59,11 @@ enum {
  * that never answers. */
 #define DRAIN_TIMEOUT_MS 3000
 #define DEFAULT_SERVER "http://127.0.0.1:8080"
+/* GET /config: the same STUN/TURN list the web app uses. The server's TURN
+ * credentials live 6 h (src/server/ice_config.h); a long-running sender
+ * fetches again for a new receiver once its list is an hour old. */
+#define CONFIG_TIMEOUT_MS 5000
+#define CONFIG_REFRESH_US ((int64_t)3600 * G_USEC_PER_SEC)
 
 typedef struct src_file {
     char *path; /* on disk */
@@ -100,6 +106,8 @@ struct app {
     char room[130];
     char password[256];
     cli_signal *sig;
+    cli_ice_servers ice;
+    int64_t ice_at_us; /* when `ice` was fetched; 0 = never */
     bool room_announced;
     /* send */
     src_file *files;
@@ -538,8 +546,22 @@ static void on_low(rtc_channel *ch, void *user)
     pump(user);
 }
 
+static void ice_servers_load(app *a)
+{
+    cli_ice_servers_cleanup(&a->ice);
+    a->ice_at_us = g_get_monotonic_time();
+    if (cli_ice_servers_fetch(a->server, CONFIG_TIMEOUT_MS, &a->ice) < 0) return;
+    size_t turn = 0;
+    for (size_t i = 0; i < a->ice.count; i++)
+        turn += strncmp(a->ice.list[i].url, "turn", 4) == 0;
+    /* counts only: the URLs may carry credentials in other deployments */
+    PD_LOG_DEBUG("ICE servers from /config: %zu STUN, %zu TURN", a->ice.count - turn, turn);
+}
+
 static peer_conn *peer_new(app *a, const char *sid)
 {
+    if (a->ice_at_us && g_get_monotonic_time() - a->ice_at_us > CONFIG_REFRESH_US)
+        ice_servers_load(a);
     peer_conn *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->a = a;
@@ -548,6 +570,8 @@ static peer_conn *peer_new(app *a, const char *sid)
     p->src_id = p->out_id = -1;
     p->last_decile = -1;
     rtc_config cfg = {.context = a->ctx,
+                      .ice_servers = a->ice.list,
+                      .ice_server_count = a->ice.count,
                       .user = p,
                       .cb = {on_local_description, on_local_candidate, on_state, on_channel,
                              on_channel_open, on_channel_closed, on_message, on_low}};
@@ -1434,6 +1458,7 @@ int main(int argc, char **argv)
         g_source_set_callback(sigs[i], on_sigint, &a, NULL);
         g_source_attach(sigs[i], a.ctx);
     }
+    ice_servers_load(&a);
     cli_signal_callbacks cb = {on_connected, on_disconnected, on_event};
     a.sig = cli_signal_create(a.ctx, a.server, &cb, &a);
     if (!a.sig) {
@@ -1470,5 +1495,6 @@ int main(int argc, char **argv)
     }
     free(a.files);
     free(a.entries);
+    cli_ice_servers_cleanup(&a.ice);
     return rc;
 }
