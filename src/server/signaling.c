@@ -13,6 +13,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "rooms/rooms.h"
+#include "sio/json_scan.h"
 #include "sio/sio.h"
 
 /* Failed password attempts allowed per socket per minute. */
@@ -78,8 +79,13 @@ static void ack_json(sio_socket *sock, int64_t ack_id, json_t *obj)
 
 static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
 {
+    static const char plain_ok[] = "[{\"ok\":true}]";
     if (ack_id < 0) {
         json_decref(extra);
+        return;
+    }
+    if (!extra) {
+        sio_ack_json(sock, ack_id, plain_ok, sizeof plain_ok - 1);
         return;
     }
     json_t *obj = extra ? extra : json_object();
@@ -365,27 +371,79 @@ static bool optional_string(const json_t *obj, const char *key, size_t max)
     return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) <= max);
 }
 
-/* Copies an RTCIceCandidateInit, keeping only its known fields; NULL if invalid. */
-static json_t *sanitize_candidate(const json_t *c)
+static bool optional_index(const json_t *obj, const char *key)
 {
-    if (json_is_null(c)) return json_null();
+    const json_t *v = json_object_get(obj, key);
+    return !v || json_is_null(v) ||
+           (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 65535);
+}
+
+/* An RTCIceCandidateInit, or null for end-of-candidates. */
+static bool candidate_valid(const json_t *c)
+{
+    if (json_is_null(c)) return true;
     const char *text;
     size_t len;
-    if (!json_is_object(c) || !get_string(c, "candidate", 0, PD_MAX_CANDIDATE, &text, &len) ||
-        !optional_string(c, "sdpMid", 256) || !optional_string(c, "usernameFragment", 256))
-        return NULL;
-    const json_t *idx = json_object_get(c, "sdpMLineIndex");
-    if (idx && !json_is_null(idx) &&
-        !(json_is_integer(idx) && json_integer_value(idx) >= 0 && json_integer_value(idx) <= 65535))
-        return NULL;
-    json_t *out = json_object();
-    json_object_set_new(out, "candidate", json_stringn(text, len));
-    static const char *const optional[] = {"sdpMid", "sdpMLineIndex", "usernameFragment"};
-    for (int i = 0; i < 3; i++) {
-        json_t *v = json_object_get(c, optional[i]);
-        if (v) json_object_set(out, optional[i], v);
+    return json_is_object(c) && get_string(c, "candidate", 0, PD_MAX_CANDIDATE, &text, &len) &&
+           optional_string(c, "sdpMid", 256) && optional_string(c, "usernameFragment", 256) &&
+           optional_index(c, "sdpMLineIndex");
+}
+
+/* Relayed messages are written straight to JSON text, without building a
+ * tree: the relay is the server's hot path (bench/RESULTS.md). */
+static pd_buf g_out;
+
+static void out_str(const char *s)
+{
+    pd_buf_append(&g_out, s, strlen(s));
+}
+
+static void out_json_value(const json_t *v)
+{
+    if (json_is_string(v)) {
+        sio_json_string_append(&g_out, json_string_value(v), json_string_length(v));
+    } else if (json_is_integer(v)) {
+        pd_buf_printf(&g_out, "%lld", (long long)json_integer_value(v));
+    } else {
+        out_str("null");
     }
-    return out;
+}
+
+/* Writes a validated candidate with only its known fields. */
+static void out_candidate(const json_t *c)
+{
+    if (json_is_null(c)) {
+        out_str("null");
+        return;
+    }
+    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"};
+    out_str("{");
+    bool first = true;
+    for (int i = 0; i < 4; i++) {
+        const json_t *v = json_object_get(c, fields[i]);
+        if (!v) continue;
+        if (!first) out_str(",");
+        first = false;
+        pd_buf_printf(&g_out, "\"%s\":", fields[i]);
+        out_json_value(v);
+    }
+    out_str("}");
+}
+
+/* ["offer",{"sdp":<value>,"from":"<sender>"}]: the caller writes <value>
+ * between these two. */
+static void relay_begin(const char *event, sig_relay_kind kind)
+{
+    g_out.len = 0;
+    pd_buf_printf(&g_out, "[\"%s\",{\"%s\":", event, kind == SIG_RELAY_ICE ? "candidate" : "sdp");
+}
+
+static void relay_finish(peer *p, sio_socket *target, sig_relay_kind kind, int64_t ack_id)
+{
+    pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", sio_socket_id(p->sock));
+    sio_emit_json(target, (const char *)g_out.data, g_out.len);
+    g.stats.relayed[kind]++;
+    reply_ok(p->sock, ack_id, NULL);
 }
 
 static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json_t *payload,
@@ -393,41 +451,142 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
 {
     const char *target_id;
     size_t target_len;
-    json_t *value = NULL;
-    const char *field = kind == SIG_RELAY_ICE ? "candidate" : "sdp";
+    const json_t *value = NULL;
     bool ok = json_is_object(payload) &&
               get_string(payload, "targetSocketId", 1, PD_ID_LEN * 2, &target_id, &target_len);
     if (ok && kind == SIG_RELAY_ICE) {
-        const json_t *c = json_object_get(payload, "candidate");
-        value = c ? sanitize_candidate(c) : NULL;
+        value = json_object_get(payload, "candidate");
+        ok = value && candidate_valid(value);
     } else if (ok) {
         const char *sdp;
         size_t sdp_len;
-        if (get_string(payload, "sdp", 1, PD_MAX_SDP, &sdp, &sdp_len)) value = json_stringn(sdp, sdp_len);
+        value = json_object_get(payload, "sdp");
+        ok = get_string(payload, "sdp", 1, PD_MAX_SDP, &sdp, &sdp_len);
     }
-    if (!value) {
+    if (!ok) {
         refuse(p->sock, event, ack_id, SIG_INVALID_PAYLOAD);
         return;
     }
     if (!p->room) {
-        json_decref(value);
         refuse(p->sock, event, ack_id, SIG_NOT_IN_ROOM);
         return;
     }
     sio_socket *target = sio_socket_find(target_id, target_len);
     peer *tp = target ? sio_socket_user(target) : NULL;
     if (!tp || tp == p || tp->room != p->room) {
-        json_decref(value);
         refuse(p->sock, event, ack_id, SIG_PEER_NOT_FOUND);
         return;
     }
-    json_t *out = json_object();
-    json_object_set_new(out, field, value);
-    json_object_set_new(out, "from", json_string(sio_socket_id(p->sock)));
-    sio_emit_simple(target, event, out);
-    json_decref(out);
-    g.stats.relayed[kind]++;
-    reply_ok(p->sock, ack_id, NULL);
+    relay_begin(event, kind);
+    if (kind == SIG_RELAY_ICE) out_candidate(value);
+    else out_json_value(value);
+    relay_finish(p, target, kind, ack_id);
+}
+
+/* --- the relay fast path: scanned JSON text, no tree -------------------- */
+
+static bool raw_string_ok(const js_value *v, size_t min, size_t max)
+{
+    return v->kind == JS_STRING && v->str_len >= min && v->str_len <= max;
+}
+
+static bool raw_optional_string_ok(const js_value *v, size_t max)
+{
+    return v->kind == JS_NULL || raw_string_ok(v, 0, max);
+}
+
+static bool raw_index_ok(const js_value *v)
+{
+    if (v->kind == JS_NULL) return true;
+    if (v->kind != JS_INTEGER || v->raw[0] == '-' || v->raw_len > 5) return false;
+    unsigned n = 0;
+    for (size_t i = 0; i < v->raw_len; i++) n = n * 10 + (unsigned)(v->raw[i] - '0');
+    return n <= 65535;
+}
+
+/* Writes a candidate object with only its known fields, from raw JSON text;
+ * false (nothing written) if it is not a valid RTCIceCandidateInit. */
+static bool out_raw_candidate(const js_value *c)
+{
+    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"};
+    js_value found[4];
+    bool have[4] = {false, false, false, false};
+    if (c->kind != JS_OBJECT) return false;
+    js_iter it;
+    js_value k, v;
+    js_iter_init(&it, c);
+    while (js_iter_next(&it, &k, &v)) {
+        for (int i = 0; i < 4; i++) {
+            if (!js_string_equals(&k, fields[i])) continue;
+            if (have[i]) return false; /* duplicate: let the full parser decide */
+            have[i] = true;
+            found[i] = v;
+        }
+    }
+    if (!have[0] || !raw_string_ok(&found[0], 0, PD_MAX_CANDIDATE)) return false;
+    if ((have[1] && !raw_optional_string_ok(&found[1], 256)) || (have[2] && !raw_index_ok(&found[2])) ||
+        (have[3] && !raw_optional_string_ok(&found[3], 256)))
+        return false;
+    out_str("{");
+    for (int i = 0; i < 4; i++) {
+        if (!have[i]) continue;
+        pd_buf_printf(&g_out, "%s\"%s\":", i ? "," : "", fields[i]);
+        pd_buf_append(&g_out, found[i].raw, found[i].raw_len);
+    }
+    out_str("}");
+    return true;
+}
+
+/* offer / answer / ice-candidate in the exact shape clients send, relayed
+ * from the JSON text. Anything else, valid or not, returns false and takes
+ * the full path, which gives every refusal its precise code. */
+static bool on_event_raw(sio_socket *sock, const char *json, size_t len, int64_t ack_id)
+{
+    peer *p = sio_socket_user(sock);
+    js_value args, name, payload, k, v, target = {0}, value = {0};
+    js_iter it;
+    if (!p || !p->room || js_scan_value(json, len, &args) != len || args.kind != JS_ARRAY) return false;
+    js_iter_init(&it, &args);
+    if (!js_iter_next(&it, NULL, &name) || !js_iter_next(&it, NULL, &payload) ||
+        payload.kind != JS_OBJECT)
+        return false;
+    sig_relay_kind kind;
+    const char *event;
+    if (js_string_equals(&name, "offer")) kind = SIG_RELAY_OFFER, event = "offer";
+    else if (js_string_equals(&name, "answer")) kind = SIG_RELAY_ANSWER, event = "answer";
+    else if (js_string_equals(&name, "ice-candidate")) kind = SIG_RELAY_ICE, event = "ice-candidate";
+    else return false;
+    const char *field = kind == SIG_RELAY_ICE ? "candidate" : "sdp";
+    bool have_target = false, have_value = false;
+    js_iter_init(&it, &payload);
+    while (js_iter_next(&it, &k, &v)) {
+        if (js_string_equals(&k, "targetSocketId")) {
+            if (have_target) return false;
+            have_target = true;
+            target = v;
+        } else if (js_string_equals(&k, field)) {
+            if (have_value) return false;
+            have_value = true;
+            value = v;
+        }
+    }
+    /* the id is compared as raw text, so it must hold no escapes */
+    if (!have_target || !have_value || !raw_string_ok(&target, 1, PD_ID_LEN * 2) ||
+        target.raw_len != target.str_len + 2)
+        return false;
+    if (kind != SIG_RELAY_ICE && !raw_string_ok(&value, 1, PD_MAX_SDP)) return false;
+    sio_socket *ts = sio_socket_find(target.raw + 1, target.str_len);
+    peer *tp = ts ? sio_socket_user(ts) : NULL;
+    if (!tp || tp == p || tp->room != p->room) return false;
+    relay_begin(event, kind);
+    if (kind == SIG_RELAY_ICE) {
+        if (!out_raw_candidate(&value)) return false;
+    } else {
+        pd_buf_append(&g_out, value.raw, value.raw_len);
+    }
+    if (!take_token(p)) return false; /* the full path answers RATE_LIMITED */
+    relay_finish(p, ts, kind, ack_id);
+    return true;
 }
 
 static void on_leave_room(peer *p, const json_t *payload, int64_t ack_id)
@@ -513,19 +672,25 @@ static void on_disconnect(sio_socket *sock, const char *reason)
     free(p);
 }
 
-const sio_namespace_def signaling_namespace = {
-    .name = "/", .on_connect = on_connect, .on_event = on_event, .on_disconnect = on_disconnect};
+const sio_namespace_def signaling_namespace = {.name = "/",
+                                               .on_connect = on_connect,
+                                               .on_event = on_event,
+                                               .on_event_raw = on_event_raw,
+                                               .on_disconnect = on_disconnect};
 
 void signaling_init(uv_loop_t *loop, const signaling_config *cfg)
 {
     g.loop = loop;
     g.cfg = *cfg;
     rooms_init(&g.rooms, cfg->room_capacity);
+    /* worst case: an SDP of control characters, each escaped to 6 bytes */
+    pd_buf_init(&g_out, PD_MAX_SDP * 6 + 1024);
 }
 
 void signaling_cleanup(void)
 {
     rooms_cleanup(&g.rooms);
+    pd_buf_reset(&g_out);
 }
 
 void signaling_get_stats(signaling_stats *out)

@@ -90,6 +90,29 @@ int sio_emit(sio_socket *sock, const json_t *args, const sio_attachment *att, un
     return send_packet(sock->client, SIO_EVENT, sock->nsp->name, id, args, att, att_count);
 }
 
+static int send_json_text(sio_socket *sock, sio_type type, int64_t ack_id, const char *json,
+                          size_t len)
+{
+    g.scratch.len = 0;
+    const char *nsp = sock->nsp->name;
+    if (sio_packet_encode_header(&g.scratch, type, nsp, strlen(nsp), ack_id, 0) != 0 ||
+        pd_buf_append(&g.scratch, json, len) != PD_BUF_OK)
+        return -1;
+    engine_send(sock->client->eio, g.scratch.data, g.scratch.len, false);
+    return 0;
+}
+
+int sio_emit_json(sio_socket *sock, const char *args_json, size_t len)
+{
+    return send_json_text(sock, SIO_EVENT, -1, args_json, len);
+}
+
+int sio_ack_json(sio_socket *sock, int64_t ack_id, const char *args_json, size_t len)
+{
+    if (ack_id < 0) return -1;
+    return send_json_text(sock, SIO_ACK, ack_id, args_json, len);
+}
+
 int sio_emit_simple(sio_socket *sock, const char *event, const json_t *payload)
 {
     json_t *args = json_array();
@@ -303,6 +326,18 @@ static void on_binary(sio_client *c, const uint8_t *data, size_t len)
     assembly_free(a);
 }
 
+/* Hands a plain EVENT to its namespace's fast path, if it has one. */
+static bool try_fast_event(sio_client *c, const char *data, size_t len)
+{
+    sio_packet h;
+    size_t off;
+    if (sio_packet_decode_header(data, len, PD_MAX_SIO_ATTACHMENTS, &h, &off) != 0 ||
+        h.type != SIO_EVENT || off >= len)
+        return false;
+    sio_socket *s = client_socket(c, h.nsp, h.nsp_len);
+    return s && s->nsp->on_event_raw && s->nsp->on_event_raw(s, data + off, len - off, h.ack_id);
+}
+
 static void on_message(eio_session *es, const uint8_t *data, size_t len, bool binary)
 {
     sio_client *c = engine_session_user(es);
@@ -315,6 +350,7 @@ static void on_message(eio_session *es, const uint8_t *data, size_t len, bool bi
         engine_close(es); /* text while attachments are still expected */
         return;
     }
+    if (try_fast_event(c, (const char *)data, len)) return;
     sio_packet p;
     int rc = sio_packet_decode((const char *)data, len, PD_MAX_SIO_ATTACHMENTS, &p);
     if (rc != 0) {

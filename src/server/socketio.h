@@ -32,6 +32,10 @@ typedef struct sio_namespace_def {
     void (*on_event)(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
                      unsigned att_count);
     void (*on_disconnect)(sio_socket *sock, const char *reason);
+    /* Optional fast path for EVENT packets: gets the payload's JSON text
+     * unparsed. Returns true if it handled the event; false sends the packet
+     * down the full path (decode with jansson, then on_event). */
+    bool (*on_event_raw)(sio_socket *sock, const char *json, size_t len, int64_t ack_id);
 } sio_namespace_def;
 
 /* Called when the client acknowledges an event we emitted with an ack. */
@@ -49,6 +53,11 @@ int sio_emit(sio_socket *sock, const json_t *args, const sio_attachment *att, un
              sio_ack_fn ack, void *ack_ctx);
 /* Convenience: emits [event, payload] (payload may be NULL: no argument). */
 int sio_emit_simple(sio_socket *sock, const char *event, const json_t *payload);
+/* Emits an EVENT whose argument array is given as JSON text (e.g.
+ * `["offer",{...}]`), already encoded by the caller: the relay fast path. */
+int sio_emit_json(sio_socket *sock, const char *args_json, size_t len);
+/* Answers an ack with argument-array JSON text (e.g. `[{"ok":true}]`). */
+int sio_ack_json(sio_socket *sock, int64_t ack_id, const char *args_json, size_t len);
 /* Answers an event's ack request with `args` (an array). */
 int sio_ack(sio_socket *sock, int64_t ack_id, const json_t *args, const sio_attachment *att,
             unsigned att_count);

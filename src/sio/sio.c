@@ -197,6 +197,27 @@ static int decode_fields(const char *in, size_t len, unsigned max_attachments, s
     return is_payload_valid(out->type, out->data) ? 0 : SIO_E_PAYLOAD;
 }
 
+int sio_packet_decode_header(const char *in, size_t len, unsigned max_attachments,
+                             sio_packet *out, size_t *payload_offset)
+{
+    if (!in || !out || !payload_offset) return SIO_E_SYNTAX;
+    packet_reset(out);
+    if (len == 0 || in[0] < '0' || in[0] > '6') return SIO_E_TYPE;
+    out->type = (sio_type)(in[0] - '0');
+    size_t i = 1;
+    int r = 0;
+    if (out->type == SIO_BINARY_EVENT || out->type == SIO_BINARY_ACK)
+        r = parse_attachments(in, len, &i, max_attachments, &out->attachments);
+    if (!r && i < len && in[i] == '/') r = parse_nsp(in, len, &i, out);
+    if (!r && i < len && is_digit(in[i])) r = parse_ack_id(in, len, &i, &out->ack_id);
+    if (r) {
+        packet_reset(out);
+        return r;
+    }
+    *payload_offset = i;
+    return 0;
+}
+
 int sio_packet_decode(const char *in, size_t len, unsigned max_attachments, sio_packet *out)
 {
     if (!out) return SIO_E_SYNTAX;
@@ -489,26 +510,60 @@ static bool nsp_is_encodable(const char *nsp, size_t nsp_len)
     return nsp[0] == '/' && nsp_len <= PD_MAX_SIO_NSP && !memchr(nsp, ',', nsp_len);
 }
 
-int sio_packet_encode(pd_buf *out, sio_type type, const char *nsp, size_t nsp_len, int64_t ack_id,
-                      unsigned attachments, const json_t *data)
+static void put_header(enc *e, sio_type type, const char *nsp, size_t nsp_len, int64_t ack_id,
+                       unsigned attachments)
+{
+    char tmp[32];
+    tmp[0] = (char)('0' + type);
+    put(e, tmp, 1);
+    if (type == SIO_BINARY_EVENT || type == SIO_BINARY_ACK)
+        put(e, tmp, (size_t)snprintf(tmp, sizeof tmp, "%u-", attachments));
+    if (!nsp_is_root(nsp, nsp_len)) {
+        put(e, nsp, nsp_len);
+        put(e, ",", 1);
+    }
+    if (ack_id >= 0) put(e, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)ack_id));
+}
+
+static int check_header(const pd_buf *out, sio_type type, const char *nsp, size_t nsp_len,
+                        int64_t ack_id)
 {
     if (!out) return SIO_E_SYNTAX;
     if ((unsigned)type > SIO_BINARY_ACK) return SIO_E_TYPE;
-    bool root = nsp_is_root(nsp, nsp_len);
-    if (!root && !nsp_is_encodable(nsp, nsp_len)) return SIO_E_NSP;
+    if (!nsp_is_root(nsp, nsp_len) && !nsp_is_encodable(nsp, nsp_len)) return SIO_E_NSP;
     if (ack_id > SIO_MAX_SAFE_INT) return SIO_E_SYNTAX;
+    return 0;
+}
+
+int sio_packet_encode_header(pd_buf *out, sio_type type, const char *nsp, size_t nsp_len,
+                             int64_t ack_id, unsigned attachments)
+{
+    int rc = check_header(out, type, nsp, nsp_len, ack_id);
+    if (rc) return rc;
     enc e = {out, 0};
     size_t start = out->len;
-    char tmp[32];
-    tmp[0] = (char)('0' + type);
-    put(&e, tmp, 1);
-    if (type == SIO_BINARY_EVENT || type == SIO_BINARY_ACK)
-        put(&e, tmp, (size_t)snprintf(tmp, sizeof tmp, "%u-", attachments));
-    if (!root) {
-        put(&e, nsp, nsp_len);
-        put(&e, ",", 1);
-    }
-    if (ack_id >= 0) put(&e, tmp, (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)ack_id));
+    put_header(&e, type, nsp, nsp_len, ack_id, attachments);
+    if (e.err) out->len = start;
+    return e.err;
+}
+
+int sio_json_string_append(pd_buf *out, const char *s, size_t len)
+{
+    enc e = {out, 0};
+    size_t start = out->len;
+    put_json_string(&e, s, len);
+    if (e.err) out->len = start;
+    return e.err;
+}
+
+int sio_packet_encode(pd_buf *out, sio_type type, const char *nsp, size_t nsp_len, int64_t ack_id,
+                      unsigned attachments, const json_t *data)
+{
+    int rc = check_header(out, type, nsp, nsp_len, ack_id);
+    if (rc) return rc;
+    enc e = {out, 0};
+    size_t start = out->len;
+    put_header(&e, type, nsp, nsp_len, ack_id, attachments);
     /* JSON.stringify is skipped for null and undefined data alike */
     if (data && !json_is_null(data)) put_value(&e, data, 0);
     if (e.err) out->len = start; /* all or nothing */

@@ -71,10 +71,27 @@ typedef struct sio_packet {
 int sio_packet_decode(const char *in, size_t len, unsigned max_attachments, sio_packet *out);
 void sio_packet_cleanup(sio_packet *p);
 
+/* Decodes everything but the JSON payload (out->data stays NULL) and sets
+ * *payload_offset to where the payload starts (== len when there is none).
+ * The JSON is not checked: the caller either scans it itself (the relay
+ * fast path) or falls back to sio_packet_decode. */
+int sio_packet_decode_header(const char *in, size_t len, unsigned max_attachments,
+                             sio_packet *out, size_t *payload_offset);
+
 /* Appends the encoded packet (without the Engine.IO '4') to out. `data` may
  * be NULL. ack_id < 0 means none. JSON is compact, UTF-8 kept as is. */
 int sio_packet_encode(pd_buf *out, sio_type type, const char *nsp, size_t nsp_len, int64_t ack_id,
                       unsigned attachments, const json_t *data);
+
+/* Appends only the packet header: type, "<n>-" for BINARY_*, the namespace
+ * and the ack id. The caller appends the JSON payload text itself; the relay
+ * path uses this to write a packet without building a JSON tree. */
+int sio_packet_encode_header(pd_buf *out, sio_type type, const char *nsp, size_t nsp_len,
+                             int64_t ack_id, unsigned attachments);
+
+/* Appends s as a JSON string, quoted and escaped exactly as JSON.stringify
+ * writes it. */
+int sio_json_string_append(pd_buf *out, const char *s, size_t len);
 
 /* The event name of an EVENT packet's data (array element 0 as a string), or NULL. */
 const char *sio_event_name(const json_t *data);
