@@ -43,6 +43,12 @@ const INIT = `
     window.showDirectoryPicker = async () => dir();
     window.showSaveFilePicker = async (o) => (await dir()).getFileHandle(o.suggestedName, { create: true });
     window.__gum = navigator.mediaDevices.getUserMedia({ audio: true }).then((s) => s.getTracks().forEach((t) => t.stop())).catch(() => {});
+    // ICE gathering must not start before the grant, or no 127.0.0.1 candidate appears.
+    const sld = RTCPeerConnection.prototype.setLocalDescription;
+    RTCPeerConnection.prototype.setLocalDescription = async function (...args) {
+      await window.__gum;
+      return sld.apply(this, args);
+    };
   })();
 `;
 

@@ -2,6 +2,8 @@
  * reliable data channel "peerdrop" and trickle ICE (seed §4.1). The older
  * member (the one that received user-joined) makes the offer. */
 
+const CONNECT_TIMEOUT_MS = 20_000;
+
 export interface PeerCallbacks {
   sendSignal(kind: 'offer' | 'answer' | 'ice-candidate', payload: unknown): void;
   onChannel(dc: RTCDataChannel): void;
@@ -12,6 +14,7 @@ export class PeerLink {
   readonly pc: RTCPeerConnection;
   private pendingCandidates: RTCIceCandidateInit[] = [];
   private closed = false;
+  private timer: ReturnType<typeof setTimeout>;
 
   constructor(
     readonly peerId: string,
@@ -23,7 +26,16 @@ export class PeerLink {
     this.pc.onicecandidate = (e) => {
       cb.sendSignal('ice-candidate', { candidate: e.candidate ? e.candidate.toJSON() : null, targetSocketId: peerId });
     };
-    this.pc.onconnectionstatechange = () => !this.closed && cb.onState(this.pc.connectionState);
+    this.pc.onconnectionstatechange = () => {
+      if (this.closed) return;
+      if (this.pc.connectionState === 'connected') clearTimeout(this.timer);
+      cb.onState(this.pc.connectionState);
+    };
+    // Chromium takes ~30 s to declare "failed" when no candidate pair ever
+    // works; give up sooner so that the user hears about it (and we retry).
+    this.timer = setTimeout(() => {
+      if (!this.closed && this.pc.connectionState !== 'connected') cb.onState('failed');
+    }, CONNECT_TIMEOUT_MS);
     if (!initiator) this.pc.ondatachannel = (e) => cb.onChannel(e.channel);
   }
 
@@ -74,6 +86,7 @@ export class PeerLink {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.timer);
     this.pc.close();
   }
 }
