@@ -35,7 +35,7 @@ test('without File System Access: streamed through the service worker into downl
     await a.page.getByTestId('file-input').setInputFiles(files);
     await b.page.getByTestId('accept').click({ timeout: 15_000 });
     await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
-    for (let i = 0; i < 50 && downloads.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 200 && downloads.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(downloads.length, 2);
     for (const d of downloads) {
       const f = files.find((x) => x.name === d.suggestedFilename());

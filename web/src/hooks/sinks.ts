@@ -59,7 +59,7 @@ export function describeStorage(k: StorageKind): string {
     case 'fs':
       return 'Files are written straight to a folder you choose (File System Access). No size limit beyond your disk.';
     case 'sw':
-      return 'Files stream into your downloads through a service worker. No size limit beyond your disk; folders are flattened.';
+      return 'Files stream into your downloads through a service worker. No size limit beyond your disk; folders are flattened, and the browser may ask once to allow several downloads.';
     case 'memory':
       return `This browser can only keep received files in memory: at most ${MEMORY_LIMIT / 1024 / 1024} MB per transfer. Use https or a desktop Chromium for large files.`;
   }
