@@ -391,14 +391,17 @@ static void process_buffered(http_conn *hc)
 {
     if (hc->processing) return;
     hc->processing = true;
-    while (hc->in.len > 0) {
+    /* consume once at the end: one memmove per read, not one per request */
+    size_t off = 0;
+    while (off < hc->in.len) {
         size_t used;
-        if (hc->mode == HC_READING) used = http_feed(hc, hc->in.data, hc->in.len);
-        else if (hc->mode == HC_WEBSOCKET) used = ws_feed(hc, hc->in.data, hc->in.len);
+        if (hc->mode == HC_READING) used = http_feed(hc, hc->in.data + off, hc->in.len - off);
+        else if (hc->mode == HC_WEBSOCKET) used = ws_feed(hc, hc->in.data + off, hc->in.len - off);
         else break; /* held or closed: keep the bytes for later */
         if (used == 0) break;
-        pd_buf_consume(&hc->in, used);
+        off += used;
     }
+    pd_buf_consume(&hc->in, off);
     hc->processing = false;
 }
 
