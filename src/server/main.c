@@ -177,7 +177,11 @@ int main(int argc, char **argv)
     uv_signal_init(loop, &g_sigterm);
     uv_signal_start(&g_sigterm, on_signal, SIGTERM);
     bool v6 = strchr(cfg.host, ':') != NULL;
-    PD_LOG_INFO("listening url=%s://%s%s%s:%d mode=%s", tls ? "https" : "http", v6 ? "[" : "",
+    /* the readiness line is a contract (docs/server-cli.md): written at any
+     * log level but "off", so supervisors and tests can wait for it */
+    if (pd_log_get_level() != PD_LOG_LEVEL_OFF)
+        pd_log_write(PD_LOG_LEVEL_INFO, __FILE__, __LINE__, "listening url=%s://%s%s%s:%d mode=%s",
+                tls ? "https" : "http", v6 ? "[" : "",
                 cfg.host, v6 ? "]" : "", pd_listener_port(g_listener),
                 cfg.conformance == CONFORMANCE_EIO   ? "conformance-eio"
                 : cfg.conformance == CONFORMANCE_SIO ? "conformance-sio"
