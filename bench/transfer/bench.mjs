@@ -1,0 +1,667 @@
+// bench.mjs: the file-transfer benchmark (issue 4's and issue 3's Benchmark
+// sections). Started by run.sh inside a network namespace whose only
+// interface is lo; see README.md for what each figure means.
+//
+// Every case moves the same number of bytes on loopback and reports the
+// throughput and the receiving process's peak memory; the references
+// (raw Chromium, libdatachannel) run in the same invocation.
+
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createRoom, launch, ROOT, startServer } from '../../tests/e2e/lib.mjs';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const MIB = 1 << 20;
+const SIZE = Math.round(Number(process.env.BENCH_SIZE_MB ?? 1024) * MIB);
+const CLI = process.env.PEERDROP_CLI ?? join(ROOT, 'build', 'peerdrop');
+const WORK = process.env.BENCH_WORK; // made by run.sh (tmpfs when it can)
+const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
+const QUIET_WAIT_S = Number(process.env.QUIET_WAIT ?? 20);
+const MSG = 65536; // references: 64 KiB messages
+const APP_CHUNKS = (process.env.BENCH_APP_CHUNKS ?? '16384,32768,65536').split(',').map(Number);
+const ALL = ['ldc-ldc', 'raw-b2b', 'ldc-chromium', 'cli-cli', 'cli-chromium', 'chromium-cli', 'app-b2b'];
+const CASES = (process.env.BENCH_CASES ?? ALL.join(',')).split(',').filter(Boolean);
+// Loopback moves well over 10 MB/s; anything slower than that is a failure.
+const TRANSFER_TIMEOUT_MS = 60_000 + SIZE / 10e3;
+
+const now = () => performance.timeOrigin + performance.now(); // wall clock, ms, shared with the pages
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error('#', ...a);
+if (!WORK) throw new Error('BENCH_WORK is not set: start through bench/transfer/run.sh');
+process.env.TMPDIR = WORK; // Chromium profiles (and their OPFS) go there too
+
+// ---- /proc ------------------------------------------------------------------
+
+function procStatus(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm')) ?? [0, 0])[1]);
+    return { hwm: kb('VmHWM') * 1024, rss: kb('VmRSS') * 1024 };
+  } catch {
+    return null; // gone
+  }
+}
+/* One string: Chromium rewrites its argv, so NULs are not reliable separators. */
+function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+/* Proportional set size: shared pages split between their users, so a sum
+ * over a process tree counts each page once. */
+function pss(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+function ppids() {
+  const m = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      m.set(Number(d), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {}
+  }
+  return m;
+}
+function descendants(root) {
+  const pp = ppids();
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, ppid] of pp) if (ppid === out[i]) out.push(pid);
+  return out;
+}
+function cpuBusy() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + f[4];
+  return { busy: f.reduce((a, b) => a + b, 0) - idle, total: f.reduce((a, b) => a + b, 0) };
+}
+/* Waits (bounded) until the machine is under 15% busy, as bench/run.sh does. */
+async function waitQuiet() {
+  const end = Date.now() + QUIET_WAIT_S * 1000;
+  for (;;) {
+    const a = cpuBusy();
+    await sleep(1000);
+    const b = cpuBusy();
+    const pct = (100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
+    if (pct < 15) return;
+    if (Date.now() > end) {
+      log(`machine still ${pct.toFixed(0)}% busy after ${QUIET_WAIT_S} s; measuring anyway`);
+      return;
+    }
+  }
+}
+
+// ---- child processes with timestamped lines ------------------------------------
+
+function run(cmd, args, name) {
+  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  p.name = name;
+  p.tSpawn = now();
+  p.lines = [];
+  p.waiters = new Set();
+  p.tail = [];
+  const onLine = (stream) => (line) => {
+    const e = { t: now(), stream, line, j: null };
+    if (line.startsWith('{')) {
+      try {
+        e.j = JSON.parse(line);
+      } catch {}
+    }
+    if (!(e.j?.event === 'progress')) p.lines.push(e);
+    p.tail.push(`${stream}: ${line}`);
+    if (p.tail.length > 30) p.tail.shift();
+    p.onLine?.(e);
+    for (const w of p.waiters) w(e);
+  };
+  readline.createInterface({ input: p.stdout }).on('line', onLine('out'));
+  readline.createInterface({ input: p.stderr }).on('line', onLine('err'));
+  p.exited = new Promise((resolve) => p.on('exit', (code, signal) => resolve({ code, signal })));
+  p.exitInfo = null;
+  p.exited.then((x) => (p.exitInfo = x));
+  return p;
+}
+
+/** The first line (past or future) for which pred(e) holds. */
+function waitLine(p, pred, ms, what) {
+  const hit = p.lines.find(pred);
+  if (hit) return Promise.resolve(hit);
+  return new Promise((resolve, reject) => {
+    const done = (f, v) => {
+      clearTimeout(t);
+      p.waiters.delete(w);
+      f(v);
+    };
+    const w = (e) => pred(e) && done(resolve, e);
+    const t = setTimeout(() => done(reject, new Error(`${p.name}: no ${what} within ${ms} ms\n${p.tail.join('\n')}`)), ms);
+    p.waiters.add(w);
+    p.exited.then((x) => done(reject, new Error(`${p.name} exited (${x.code ?? x.signal}) before ${what}\n${p.tail.join('\n')}`)));
+  });
+}
+/** Bounds any wait (page.evaluate has no timeout of its own). */
+function within(promise, ms, what) {
+  let t;
+  return Promise.race([promise, new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+}
+const step = (what) => process.env.BENCH_DEBUG && log(`  ${what}`);
+const send = (p, o) => p.stdin.write(JSON.stringify(o) + '\n');
+
+async function stop(p, ms = 10_000) {
+  if (p.exitInfo) return p.exitInfo;
+  p.stdin.end();
+  const t = setTimeout(() => p.kill('SIGTERM'), ms);
+  const x = await p.exited;
+  clearTimeout(t);
+  return x;
+}
+
+/** Polls memory: VmHWM (the kernel's own peak) of each process, and for a
+ * process tree the largest sum of PSS seen (sampled, so a lower bound). */
+function memWatch(pids, tree = false) {
+  const w = { hwm: 0, pssSum: 0 };
+  const tick = () => {
+    let sum = 0;
+    for (const pid of typeof pids === 'function' ? pids() : pids) {
+      const s = procStatus(pid);
+      if (!s) continue;
+      w.hwm = Math.max(w.hwm, s.hwm);
+      if (tree) sum += pss(pid);
+    }
+    w.pssSum = Math.max(w.pssSum, sum);
+  };
+  tick();
+  const iv = setInterval(tick, tree ? 500 : 200);
+  w.stop = () => {
+    tick();
+    clearInterval(iv);
+    return w;
+  };
+  return w;
+}
+
+// ---- inputs ----------------------------------------------------------------------
+
+async function makeFile(path, size) {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'w');
+  const block = randomBytes(16 * MIB);
+  for (let left = size, i = 0; left > 0; i++) {
+    const b = block.subarray(0, Math.min(left, block.length));
+    b.writeUInt32BE(i, 0); // every block differs
+    writeSync(fd, b);
+    h.update(b);
+    left -= b.length;
+  }
+  closeSync(fd);
+  return h.digest('hex');
+}
+async function sha256File(path) {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path, { highWaterMark: 4 * MIB })) h.update(c);
+  return h.digest('hex');
+}
+
+// ---- Chromium ----------------------------------------------------------------
+
+/* Launches one browser through tests/e2e/lib.mjs and finds its process
+ * tree: the chromium processes this node process spawned meanwhile. */
+async function browser(opts) {
+  const before = new Set([...ppids().entries()].filter(([, pp]) => pp === process.pid).map(([p]) => p));
+  const b = await launch(opts);
+  b.root = [...ppids().entries()]
+    .filter(([p, pp]) => pp === process.pid && !before.has(p) && /chrom/.test(cmdline(p).split(' ')[0]))
+    .map(([p]) => p)[0];
+  if (!b.root) throw new Error('cannot find the Chromium process');
+  // page renderers; headless also runs a WebUI renderer of its own
+  b.renderers = () => descendants(b.root).filter((p) => /--type=renderer/.test(cmdline(p)) && !/--top-chrome-webui/.test(cmdline(p)));
+  b.all = () => descendants(b.root);
+  return b;
+}
+
+function rendererPeak(b) {
+  const r = b.renderers().map((p) => procStatus(p)?.hwm ?? 0);
+  return r.length ? Math.max(...r) : null;
+}
+
+let blankUrl = null;
+async function blankServer() {
+  const srv = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><meta charset="utf-8"><title>raw data channel</title>');
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  blankUrl = `http://127.0.0.1:${srv.address().port}/`;
+  return srv;
+}
+async function rawPage() {
+  const b = await browser();
+  await b.page.goto(blankUrl);
+  await b.page.addScriptTag({ path: join(HERE, 'raw_page.js') });
+  return b;
+}
+
+/* Web app pages: record the largest binary message each side sends, and on
+ * the receiver optionally advertise a smaller maxMsg in the protocol's hello,
+ * which makes the sending app cut its data messages to that size
+ * (docs/protocol.md: msgSize = min(sender's preference, receiver's maxMsg)).
+ * The app has no setting for its chunk size; this is the only knob. */
+const APP_SHIM = `
+  (() => {
+    window.__benchMaxBin = 0;
+    const send = RTCDataChannel.prototype.send;
+    RTCDataChannel.prototype.send = function (d) {
+      if (typeof d === 'string') {
+        if (window.__benchMaxMsg && d.startsWith('{"t":"hello"')) d = d.replace(/"maxMsg":\\d+/, '"maxMsg":' + window.__benchMaxMsg);
+      } else {
+        const n = d.byteLength ?? d.size;
+        if (n > window.__benchMaxBin) window.__benchMaxBin = n;
+      }
+      return send.call(this, d);
+    };
+  })();
+`;
+async function appPage(chunk) {
+  const b = await browser();
+  await b.ctx.addInitScript(APP_SHIM);
+  if (chunk) await b.ctx.addInitScript(`window.__benchMaxMsg = ${chunk};`);
+  return b;
+}
+const peerConnected = (page) => page.locator('[data-testid=peer][data-state=CONNECTED]').first().waitFor({ timeout: 30_000 });
+/** Waits until the page's incoming transfer ends; returns its snapshot. */
+async function appReceived(page) {
+  const h = await page.waitForFunction(
+    () => {
+      const t = window.peerdrop.getSnapshot().transfers.find((x) => x.dir === 'in');
+      return t && ['COMPLETED', 'ERROR', 'CANCELLED', 'INTERRUPTED'].includes(t.state) ? { state: t.state, bytes: t.bytes, error: t.error ?? null } : null;
+    },
+    null,
+    { timeout: TRANSFER_TIMEOUT_MS, polling: 50 },
+  );
+  const r = await h.jsonValue();
+  if (r.state !== 'COMPLETED') throw new Error(`web app transfer ended ${r.state}: ${r.error}`);
+  return r;
+}
+async function opfsSize(page, name) {
+  const size = page.evaluate(async (n) => {
+    const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('received', { create: true });
+    return (await (await d.getFileHandle(n)).getFile()).size;
+  }, name);
+  return within(size, 20_000, 'OPFS file size');
+}
+async function closeBrowser(b) {
+  if (!b) return;
+  try {
+    await within(b.page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('received', { recursive: true }).catch(() => {})), 20_000, 'OPFS clean-up');
+  } catch {}
+  await within(b.close(), 30_000, 'browser close').catch((e) => {
+    log(e.message);
+    try {
+      process.kill(b.root, 'SIGKILL');
+    } catch {}
+  });
+}
+
+// ---- the peerdrop CLI --------------------------------------------------------
+
+const OPEN_RE = /rtc: channel open on stream \d+ after ([\d.]+) ms/;
+const STEP_RE = /rtc: (ICE connected|DTLS up|SCTP up) after ([\d.]+) ms/;
+function rtcSteps(p) {
+  const o = {};
+  for (const e of p.lines) {
+    const m = e.line.match(STEP_RE);
+    if (m) o[m[1].split(' ')[0].toLowerCase()] = Number(m[2]);
+    const c = e.line.match(OPEN_RE);
+    if (c) o.open = Number(c[1]);
+  }
+  return o;
+}
+function cliSend(server, file) {
+  return run(CLI, ['send', file, '--server', server, '--count', '1', '--json', '--log-level', 'debug'], 'peerdrop send');
+}
+/* The receiver's figures, all from the outside: the --json events and the
+ * debug log lines, timestamped as they arrive here. */
+function cliReceive(link, outDir) {
+  mkdirSync(outDir, { recursive: true });
+  const p = run(CLI, ['receive', link, '--yes', '-o', outDir, '--json', '--log-level', 'debug'], 'peerdrop receive');
+  p.mem = memWatch([p.pid]);
+  p.onLine = (e) => {
+    // VmHWM right at "done", before the process starts tearing down
+    if (e.j?.event === 'done') p.mem.stop();
+  };
+  return p;
+}
+async function cliReceiverResult(r, outDir, name, digest) {
+  const opened = await waitLine(r, (e) => e.stream === 'err' && /data channel open/.test(e.line), 60_000, 'open data channel');
+  const offer = await waitLine(r, (e) => e.j?.event === 'offer', 60_000, 'offer event');
+  const done = await waitLine(r, (e) => e.j?.event === 'done' || e.j?.event === 'error' || e.j?.event === 'cancelled', TRANSFER_TIMEOUT_MS, 'done event');
+  if (done.j.event !== 'done') throw new Error(`receiver: ${done.line}`);
+  const x = await r.exited;
+  r.mem.stop();
+  if (x.code !== 0) throw new Error(`peerdrop receive exited ${x.code ?? x.signal}\n${r.tail.join('\n')}`);
+  const out = join(outDir, name);
+  const size = statSync(out).size;
+  const ok = size === SIZE && (await sha256File(out)) === digest;
+  rmSync(outDir, { recursive: true, force: true });
+  if (!ok) throw new Error(`received file differs (size ${size})`);
+  return {
+    mbps: SIZE / 1e6 / ((done.t - offer.t) / 1000),
+    recvPeak: r.mem.hwm,
+    openSpawnMs: opened.t - r.tSpawn,
+    recvSteps: rtcSteps(r),
+  };
+}
+
+// ---- cases ---------------------------------------------------------------------
+
+const cases = {};
+
+// libdatachannel <-> libdatachannel: two node processes.
+cases['ldc-ldc'] = async () => {
+  const a = run(process.execPath, [join(HERE, 'ndc_peer.mjs')], 'ndc sender');
+  const b = run(process.execPath, [join(HERE, 'ndc_peer.mjs')], 'ndc receiver');
+  const mem = memWatch([b.pid]);
+  try {
+    send(a, { cmd: 'offer' });
+    const offer = await waitLine(a, (e) => e.j?.type === 'offer', 20_000, 'offer');
+    send(b, { cmd: 'answer', sdp: offer.j.sdp });
+    const answer = await waitLine(b, (e) => e.j?.type === 'answer', 20_000, 'answer');
+    send(a, { cmd: 'remote', sdp: answer.j.sdp });
+    const open = await waitLine(a, (e) => e.j?.type === 'open', 20_000, 'open');
+    send(b, { cmd: 'recv', bytes: SIZE });
+    send(a, { cmd: 'send', bytes: SIZE, msg: MSG });
+    const r = await waitLine(b, (e) => e.j?.type === 'recv', TRANSFER_TIMEOUT_MS, 'all bytes');
+    const s = await waitLine(a, (e) => e.j?.type === 'sent', 10_000, 'sent');
+    mem.stop();
+    return { mbps: SIZE / 1e6 / ((r.j.tLast - s.j.t0) / 1000), recvPeak: mem.hwm, openMs: open.j.ms };
+  } finally {
+    mem.stop();
+    await Promise.all([stop(a), stop(b)]);
+  }
+};
+
+// Raw Chromium <-> raw Chromium: two browsers, no app code.
+cases['raw-b2b'] = async () => {
+  let a, b;
+  try {
+    a = await rawPage();
+    b = await rawPage();
+    step('browsers up');
+    const offer = await within(a.page.evaluate(() => raw.offer()), 20_000, 'offer');
+    const answer = await within(b.page.evaluate((sdp) => raw.answer(sdp), offer), 20_000, 'answer');
+    await within(a.page.evaluate((sdp) => raw.remote(sdp), answer), 20_000, 'remote description');
+    await within(Promise.all([a.page.evaluate(() => raw.waitOpen()), b.page.evaluate(() => raw.waitOpen())]), 20_000, 'open channel');
+    step('open');
+    const mem = memWatch(b.all, true);
+    const recv = within(b.page.evaluate((n) => raw.recv(n), SIZE), TRANSFER_TIMEOUT_MS, 'all bytes');
+    const s = await within(a.page.evaluate(([n, m]) => raw.send(n, m), [SIZE, MSG]), TRANSFER_TIMEOUT_MS, 'send');
+    step('sent');
+    const r = await recv;
+    mem.stop();
+    return { mbps: SIZE / 1e6 / ((r.tLast - s.t0) / 1000), recvPeak: rendererPeak(b), treePeak: mem.pssSum };
+  } finally {
+    await closeBrowser(a);
+    await closeBrowser(b);
+  }
+};
+
+// libdatachannel -> raw Chromium.
+cases['ldc-chromium'] = async () => {
+  let b;
+  const a = run(process.execPath, [join(HERE, 'ndc_peer.mjs')], 'ndc sender');
+  try {
+    b = await rawPage();
+    send(a, { cmd: 'offer' });
+    const offer = await waitLine(a, (e) => e.j?.type === 'offer', 20_000, 'offer');
+    const answer = await within(b.page.evaluate((sdp) => raw.answer(sdp), offer.j.sdp), 20_000, 'answer');
+    send(a, { cmd: 'remote', sdp: answer });
+    await waitLine(a, (e) => e.j?.type === 'open', 20_000, 'open');
+    await within(b.page.evaluate(() => raw.waitOpen()), 20_000, 'open channel');
+    const mem = memWatch(b.all, true);
+    const recv = within(b.page.evaluate((n) => raw.recv(n), SIZE), TRANSFER_TIMEOUT_MS, 'all bytes');
+    send(a, { cmd: 'send', bytes: SIZE, msg: MSG });
+    const r = await recv;
+    const s = await waitLine(a, (e) => e.j?.type === 'sent', 10_000, 'sent');
+    mem.stop();
+    return { mbps: SIZE / 1e6 / ((r.tLast - s.j.t0) / 1000), recvPeak: rendererPeak(b), treePeak: mem.pssSum };
+  } finally {
+    await stop(a);
+    await closeBrowser(b);
+  }
+};
+
+let server = null;
+let FILE = null;
+let DIGEST = null;
+
+cases['cli-cli'] = async () => {
+  const s = cliSend(server.url, FILE);
+  let r;
+  try {
+    const room = await waitLine(s, (e) => e.j?.event === 'room', 20_000, 'room event');
+    const outDir = join(WORK, 'out-cli');
+    r = cliReceive(room.j.link, outDir);
+    const res = await cliReceiverResult(r, outDir, 'big.bin', DIGEST);
+    const x = await s.exited;
+    if (x.code !== 0) throw new Error(`peerdrop send exited ${x.code ?? x.signal}\n${s.tail.join('\n')}`);
+    return { ...res, sendSteps: rtcSteps(s) };
+  } finally {
+    if (r) await stop(r);
+    await stop(s);
+  }
+};
+
+cases['cli-chromium'] = async () => {
+  const s = cliSend(server.url, FILE);
+  let b;
+  try {
+    const room = await waitLine(s, (e) => e.j?.event === 'room', 20_000, 'room event');
+    b = await appPage(0);
+    await b.page.goto(room.j.link);
+    await peerConnected(b.page);
+    await b.page.getByTestId('accept').click({ timeout: 30_000 });
+    const t0 = now();
+    const mem = memWatch(b.all, true);
+    const got = await appReceived(b.page);
+    const t1 = now();
+    mem.stop();
+    const recvPeak = rendererPeak(b);
+    const size = await opfsSize(b.page, 'big.bin');
+    if (size !== SIZE || got.bytes !== SIZE) throw new Error(`Chromium holds ${size} bytes`);
+    const x = await s.exited;
+    if (x.code !== 0) throw new Error(`peerdrop send exited ${x.code ?? x.signal}\n${s.tail.join('\n')}`);
+    const sendSteps = rtcSteps(s);
+    return { mbps: SIZE / 1e6 / ((t1 - t0) / 1000), recvPeak, treePeak: mem.pssSum, openMs: sendSteps.open, sendSteps };
+  } finally {
+    await stop(s);
+    await closeBrowser(b);
+  }
+};
+
+cases['chromium-cli'] = async () => {
+  let a, r;
+  try {
+    a = await appPage(0);
+    const link = await createRoom(a.page, server.url);
+    const outDir = join(WORK, 'out-chromium');
+    r = cliReceive(link, outDir);
+    await peerConnected(a.page);
+    await a.page.getByTestId('file-input').setInputFiles(FILE);
+    const res = await cliReceiverResult(r, outDir, 'big.bin', DIGEST);
+    return { ...res, chunk: await within(a.page.evaluate(() => window.__benchMaxBin), 10_000, 'chunk size') };
+  } finally {
+    if (r) await stop(r);
+    await closeBrowser(a);
+  }
+};
+
+async function appB2b(chunk) {
+  let a, b;
+  try {
+    a = await appPage(0);
+    b = await appPage(chunk);
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await peerConnected(a.page);
+    await peerConnected(b.page);
+    await a.page.getByTestId('file-input').setInputFiles(FILE);
+    await b.page.getByTestId('accept').click({ timeout: 30_000 });
+    const t0 = now();
+    const mem = memWatch(b.all, true);
+    const got = await appReceived(b.page);
+    const t1 = now();
+    mem.stop();
+    const recvPeak = rendererPeak(b);
+    const size = await opfsSize(b.page, 'big.bin');
+    if (size !== SIZE || got.bytes !== SIZE) throw new Error(`receiver holds ${size} bytes`);
+    return { mbps: SIZE / 1e6 / ((t1 - t0) / 1000), recvPeak, treePeak: mem.pssSum, chunk: await within(a.page.evaluate(() => window.__benchMaxBin), 10_000, 'chunk size') };
+  } finally {
+    await closeBrowser(a);
+    await closeBrowser(b);
+  }
+}
+
+// ---- driver and report -------------------------------------------------------------
+
+const median = (xs) => {
+  const s = xs.filter((x) => x != null && !Number.isNaN(x)).sort((p, q) => p - q);
+  return s.length ? s[(s.length - 1) >> 1] : null;
+};
+
+async function measure(label, fn) {
+  const runs = [];
+  for (let i = 0; i < REPEAT; i++) {
+    await waitQuiet();
+    const t = Date.now();
+    try {
+      const r = await fn();
+      runs.push(r);
+      log(`${label} [${i + 1}/${REPEAT}] ${JSON.stringify(r, (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+    } catch (e) {
+      log(`${label} [${i + 1}/${REPEAT}] FAILED: ${e.message}`);
+      return { label, error: e.message.split('\n')[0], runs };
+    }
+  }
+  // median throughput and open time; the largest memory peak
+  const pick = (k, f) => f(runs.map((r) => r[k]));
+  const max = (xs) => (xs.some((x) => x != null) ? Math.max(...xs.filter((x) => x != null)) : null);
+  return {
+    label,
+    runs,
+    mbps: pick('mbps', median),
+    recvPeak: pick('recvPeak', max),
+    treePeak: pick('treePeak', max),
+    openSpawnMs: pick('openSpawnMs', median),
+    openMs: pick('openMs', median),
+    chunk: runs[0]?.chunk,
+    recvSteps: runs[0]?.recvSteps,
+    sendSteps: runs[0]?.sendSteps,
+  };
+}
+
+const fmt = (x, d = 1) => (x == null ? '-' : x.toFixed(d));
+const mib = (x) => (x ? (x / MIB).toFixed(1) : '-');
+
+function report(res) {
+  const get = (k) => res.find((r) => r.key === k);
+  const ldc = get('ldc-ldc');
+  const ldcChr = get('ldc-chromium');
+  const raw = get('raw-b2b');
+  const ratio = (a, b) => (a?.mbps && b?.mbps ? (a.mbps / b.mbps).toFixed(2) : '-');
+  const verdict = (ok) => (ok == null ? '' : ok ? 'ok' : 'MISSED');
+  const rows = [];
+  const row = (r, target, ok) =>
+    rows.push([r.label, r.error ? 'FAILED' : fmt(r.mbps), mib(r.recvPeak), r.openSpawnMs != null ? fmt(r.openSpawnMs, 0) : r.openMs != null ? fmt(r.openMs, 0) : '-', target, r.error ? 'FAILED' : verdict(ok)]);
+  for (const r of res) {
+    if (r.error) {
+      row(r, '', null);
+      continue;
+    }
+    switch (r.key) {
+      case 'cli-cli': {
+        const floor = Math.max(100, ldc?.mbps ?? 0);
+        row(r, `>= max(100, ldc<->ldc ${fmt(ldc?.mbps)}) MB/s: x${ratio(r, ldc)}; RSS < 64 MiB; open < 300 ms`, r.mbps >= floor && r.recvPeak < 64 * MIB && r.openSpawnMs < 300);
+        break;
+      }
+      case 'cli-chromium':
+        row(r, `>= ldc->Chromium ${fmt(ldcChr?.mbps)} MB/s: x${ratio(r, ldcChr)}`, ldcChr?.mbps ? r.mbps >= ldcChr.mbps : null);
+        break;
+      case 'chromium-cli':
+        row(r, `>= ldc->Chromium ${fmt(ldcChr?.mbps)} MB/s: x${ratio(r, ldcChr)}; RSS < 64 MiB; open < 300 ms`, (ldcChr?.mbps ? r.mbps >= ldcChr.mbps : true) && r.recvPeak < 64 * MIB && r.openSpawnMs < 300);
+        break;
+      default:
+        if (r.key.startsWith('app-b2b')) row(r, `>= raw Chromium ${fmt(raw?.mbps)} MB/s: x${ratio(r, raw)}`, raw?.mbps ? r.mbps >= raw.mbps : null);
+        else row(r, 'reference', null);
+    }
+  }
+  const head = ['case', 'MB/s', 'recv peak MiB', 'open ms', 'target (issues 3, 4)', ''];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => '| ' + r.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |';
+  console.log(line(head));
+  console.log('|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|');
+  for (const r of rows) console.log(line(r));
+  console.log('');
+  for (const r of res) {
+    const extra = [];
+    if (r.chunk) extra.push(`data message ${r.chunk} B`);
+    if (r.treePeak) extra.push(`whole browser peak PSS ${mib(r.treePeak)} MiB`);
+    if (r.recvSteps && Object.keys(r.recvSteps).length) extra.push(`receiver rtc ms since its peer was created ${JSON.stringify(r.recvSteps)}`);
+    if (r.sendSteps && Object.keys(r.sendSteps).length) extra.push(`sender rtc ms ${JSON.stringify(r.sendSteps)}`);
+    if (r.error) extra.push(`error: ${r.error}`);
+    if (extra.length) console.log(`  ${r.label}: ${extra.join('; ')}`);
+  }
+}
+
+async function main() {
+  const res = [];
+  const labels = {
+    'ldc-ldc': 'libdatachannel -> libdatachannel (ref)',
+    'raw-b2b': 'raw Chromium -> raw Chromium (ref)',
+    'ldc-chromium': 'libdatachannel -> raw Chromium (ref)',
+    'cli-cli': 'peerdrop CLI -> peerdrop CLI',
+    'cli-chromium': 'peerdrop CLI -> web app (Chromium)',
+    'chromium-cli': 'web app (Chromium) -> peerdrop CLI',
+  };
+  const needServer = CASES.some((c) => c.startsWith('cli') || c.startsWith('chromium') || c.startsWith('app'));
+  const needFile = needServer;
+  log(`size ${SIZE} bytes (${(SIZE / MIB).toFixed(0)} MiB), cases ${CASES.join(',')}, repeat ${REPEAT}, work dir ${WORK}`);
+  const blank = await blankServer();
+  try {
+    if (needFile) {
+      FILE = join(WORK, 'big.bin');
+      DIGEST = await makeFile(FILE, SIZE);
+    }
+    if (needServer) server = await startServer();
+    for (const key of CASES) {
+      if (key === 'app-b2b') {
+        for (const c of APP_CHUNKS) {
+          const r = await measure(`web app -> web app, ${c / 1024} KiB`, () => appB2b(c === 65536 ? 0 : c));
+          res.push({ key: `app-b2b-${c}`, ...r });
+        }
+        continue;
+      }
+      if (!cases[key]) throw new Error(`unknown case ${key} (known: ${ALL.join(', ')})`);
+      res.push({ key, ...(await measure(labels[key], cases[key])) });
+    }
+  } finally {
+    server?.stop();
+    blank.close();
+  }
+  console.log('');
+  console.log(`File transfer on loopback, ${(SIZE / MIB).toFixed(0)} MiB per case, ${REPEAT} run(s) each (median MB/s, largest peak)`);
+  console.log('');
+  report(res);
+  writeFileSync(join(WORK, 'results.json'), JSON.stringify(res, null, 1));
+  for (const r of res) console.log(`raw ${r.key} ${JSON.stringify(r.runs)}`);
+  process.exitCode = res.some((r) => r.error) ? 1 : 0;
+}
+
+await main();

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# bench/transfer/run.sh: file-transfer throughput and memory on loopback:
+# the peerdrop CLI, the web app in Chromium, and the references (raw
+# Chromium data channel, libdatachannel via node-datachannel), all in this
+# one invocation. Not part of CI. See bench/transfer/README.md.
+#
+#   bench/transfer/run.sh                      1 GiB per case (about 6 minutes on 2 cores)
+#   BENCH_SIZE_MB=256 bench/transfer/run.sh    quick run
+#
+# Environment:
+#   BENCH_SIZE_MB     MiB moved per case (1024)
+#   BENCH_CASES       comma list of ldc-ldc,raw-b2b,ldc-chromium,cli-cli,
+#                     cli-chromium,chromium-cli,app-b2b (default: all)
+#   BENCH_APP_CHUNKS  web app data message sizes, bytes (16384,32768,65536)
+#   REPEAT            runs per case; median MB/s, largest memory peak (1)
+#   PEERDROP_CLI      the CLI (default build/peerdrop)
+#   PEERDROP_SERVER   the server (default build/peerdrop-server)
+#   BENCH_TMP         where the files and Chromium profiles go (default
+#                     /dev/shm: tmpfs, so the disk is not measured)
+#   QUIET_WAIT        seconds to wait for an idle machine before each case (20)
+#   KEEP_LOGS=1       keep the work directory (results.json)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+export PEERDROP_CLI=${PEERDROP_CLI:-$ROOT/build/peerdrop}
+export PEERDROP_SERVER=${PEERDROP_SERVER:-$ROOT/build/peerdrop-server}
+export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+case ${1:-} in -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+[ $# -eq 0 ] || { echo "run.sh: no arguments; see --help" >&2; exit 2; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+[ -x "$PEERDROP_CLI" ] || die "no CLI at $PEERDROP_CLI (build it, or set PEERDROP_CLI)"
+[ -x "$PEERDROP_SERVER" ] || die "no server at $PEERDROP_SERVER (build it, or set PEERDROP_SERVER)"
+[ -f "$ROOT/web/dist/index.html" ] || die "no web/dist: cd web && npm ci && npm run build"
+[ -x "$CHROMIUM" ] || die "no Chromium at $CHROMIUM (apt-get install chromium)"
+command -v node > /dev/null || die "node >= 20 is needed"
+command -v unshare > /dev/null && command -v ip > /dev/null || die "unshare and ip are needed"
+# A stale binary would measure old code: say so (not fatal).
+newer=$(find "$ROOT/src" -name '*.[ch]' -newer "$PEERDROP_CLI" | head -3)
+[ -z "$newer" ] || echo "run.sh: warning: sources newer than $PEERDROP_CLI, e.g. ${newer//$'\n'/ }" >&2
+
+# playwright-core comes from tests/e2e (lib.mjs is reused); node-datachannel
+# is this folder's own, pinned by package-lock.json (prebuilt from npm).
+[ -d "$ROOT/tests/e2e/node_modules/playwright-core" ] ||
+  (cd "$ROOT/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error) > /dev/null
+[ -d "$HERE/node_modules/node-datachannel" ] ||
+  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) > /dev/null
+
+TMPBASE=${BENCH_TMP:-/dev/shm}
+[ -d "$TMPBASE" ] && [ -w "$TMPBASE" ] || TMPBASE=${TMPDIR:-/tmp}
+BENCH_WORK=$(mktemp -d "$TMPBASE/peerdrop-xfer.XXXXXX")
+export BENCH_WORK
+cleanup() {
+  if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "work directory kept: $BENCH_WORK" >&2; else rm -rf "$BENCH_WORK"; fi
+}
+trap cleanup EXIT
+
+echo "# $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" >&2
+echo "# $($CHROMIUM --version 2> /dev/null), node $(node --version), node-datachannel $(node -p "require('$HERE/node_modules/node-datachannel/package.json').version")" >&2
+
+# A private network namespace whose only interface is lo: nothing leaves the
+# machine (../../../shared/notes/chromium-loopback-webrtc.md). Bounded: every
+# wait inside bench.mjs has a timeout, and so does the whole run.
+rc=0
+timeout --kill-after=30 7200 unshare -rn sh -c 'ip link set lo up && exec node "$1"' sh "$HERE/bench.mjs" || rc=$?
+exit $rc
