@@ -77,6 +77,7 @@ export async function launch({ storage = 'fs', viewport = { width: 900, height: 
   return {
     ctx,
     page,
+    profile,
     close: async () => {
       await ctx.close();
       rmSync(profile, { recursive: true, force: true });
