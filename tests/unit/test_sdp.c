@@ -9,35 +9,8 @@
 
 #include "../../src/rtc/sdp.h"
 #include "check.h"
+#include "guard.h"
 
-typedef struct guarded {
-    uint8_t *map;
-    size_t map_len;
-    char *data;
-} guarded;
-
-static guarded guard_copy(const void *src, size_t len)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t pages = (len + page - 1) / page + 1;
-    guarded g = {0};
-    g.map_len = pages * page;
-    void *m = mmap(NULL, g.map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-        fprintf(stderr, "mmap failed\n");
-        exit(2);
-    }
-    g.map = m;
-    mprotect(g.map + (pages - 1) * page, page, PROT_NONE);
-    g.data = (char *)g.map + (pages - 1) * page - len;
-    if (len) memcpy(g.data, src, len);
-    return g;
-}
-
-static void guard_free(guarded *g)
-{
-    munmap(g->map, g->map_len);
-}
 
 static int parse_guarded(const char *s, size_t len, sdp_desc *d)
 {
@@ -99,7 +72,8 @@ static void test_chromium_offer(void)
     CHECK_EQ_INT(d.candidate_count, 2);
     CHECK(d.candidates[0].len > 10 && memcmp(d.candidates[0].p, "candidate:2837135244 ", 21) == 0);
     CHECK(d.candidates[1].p[d.candidates[1].len - 1] == '1'); /* no CR kept */
-    CHECK(d.ice_ufrag.p >= g.data && d.ice_ufrag.p < g.data + len);
+    const char *copy = g.data;
+    CHECK(d.ice_ufrag.p >= copy && d.ice_ufrag.p < copy + len);
 
     sdp_candidate c;
     CHECK_EQ_INT(sdp_candidate_parse(d.candidates[0].p, d.candidates[0].len, &c), SDP_OK);

@@ -9,35 +9,8 @@
 #include "../../src/base/limits.h"
 #include "../../src/sio/sio.h"
 #include "check.h"
+#include "guard.h"
 
-typedef struct guarded {
-    uint8_t *map;
-    size_t map_len;
-    char *data;
-} guarded;
-
-static guarded guard_copy(const void *src, size_t len)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t pages = (len + page - 1) / page + 1;
-    guarded g = {0};
-    g.map_len = pages * page;
-    void *m = mmap(NULL, g.map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-        fprintf(stderr, "mmap failed\n");
-        exit(2);
-    }
-    g.map = m;
-    mprotect(g.map + (pages - 1) * page, page, PROT_NONE);
-    g.data = (char *)g.map + (pages - 1) * page - len;
-    if (len) memcpy(g.data, src, len);
-    return g;
-}
-
-static void guard_free(guarded *g)
-{
-    munmap(g->map, g->map_len);
-}
 
 /* Decodes `s` (of length len) from a guarded copy. The packet's nsp points
  * into the copy, so it is copied to a static buffer first. */
