@@ -639,7 +639,8 @@ async function main() {
       FILE = join(WORK, 'big.bin');
       DIGEST = await makeFile(FILE, SIZE);
     }
-    if (needServer) server = await startServer();
+    // lib.mjs serves ROOT/web/dist; a later --web-root wins (BENCH_WEB_ROOT).
+    if (needServer) server = await startServer(process.env.BENCH_WEB_ROOT ? ['--web-root', process.env.BENCH_WEB_ROOT] : []);
     for (const key of CASES) {
       if (key === 'app-b2b') {
         for (const c of APP_CHUNKS) {

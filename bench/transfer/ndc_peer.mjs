@@ -100,7 +100,17 @@ rl.on('line', (line) => {
       pc.setRemoteDescription(m.sdp, 'offer');
       break;
     case 'remote':
-      pc.setRemoteDescription(m.sdp, 'answer');
+      try {
+        pc.setRemoteDescription(m.sdp, 'answer');
+      } catch (e) {
+        // Seen now and then on a loaded machine: "Got a remote candidate
+        // without ICE transport". The description without its candidates,
+        // then the candidates one by one, goes through.
+        console.error('ndc: retrying the answer without inline candidates:', e.message);
+        const lines = m.sdp.split('\r\n');
+        pc.setRemoteDescription(lines.filter((l) => !l.startsWith('a=candidate:')).join('\r\n'), 'answer');
+        for (const l of lines) if (l.startsWith('a=candidate:')) pc.addRemoteCandidate(l.slice(2), '0');
+      }
       break;
     case 'recv':
       recvWant = m.bytes;

@@ -15,6 +15,7 @@
 #   REPEAT            runs per case; median MB/s, largest memory peak (1)
 #   PEERDROP_CLI      the CLI (default build/peerdrop)
 #   PEERDROP_SERVER   the server (default build/peerdrop-server)
+#   BENCH_WEB_ROOT    the built web app to serve (default web/dist)
 #   BENCH_TMP         where the files and Chromium profiles go (default
 #                     /dev/shm: tmpfs, so the disk is not measured)
 #   QUIET_WAIT        seconds to wait for an idle machine before each case (20)
@@ -27,13 +28,13 @@ export PEERDROP_CLI=${PEERDROP_CLI:-$ROOT/build/peerdrop}
 export PEERDROP_SERVER=${PEERDROP_SERVER:-$ROOT/build/peerdrop-server}
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
-case ${1:-} in -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "run.sh: no arguments; see --help" >&2; exit 2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 [ -x "$PEERDROP_CLI" ] || die "no CLI at $PEERDROP_CLI (build it, or set PEERDROP_CLI)"
 [ -x "$PEERDROP_SERVER" ] || die "no server at $PEERDROP_SERVER (build it, or set PEERDROP_SERVER)"
-[ -f "$ROOT/web/dist/index.html" ] || die "no web/dist: cd web && npm ci && npm run build"
+[ -f "${BENCH_WEB_ROOT:-$ROOT/web/dist}/index.html" ] || die "no web app in ${BENCH_WEB_ROOT:-web/dist}: cd web && npm ci && npm run build"
 [ -x "$CHROMIUM" ] || die "no Chromium at $CHROMIUM (apt-get install chromium)"
 command -v node > /dev/null || die "node >= 20 is needed"
 command -v unshare > /dev/null && command -v ip > /dev/null || die "unshare and ip are needed"
@@ -58,6 +59,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "# $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')" >&2
+echo "# tree $(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null || echo '?'); cli $PEERDROP_CLI; server $PEERDROP_SERVER; web ${BENCH_WEB_ROOT:-$ROOT/web/dist}" >&2
 echo "# $($CHROMIUM --version 2> /dev/null), node $(node --version), node-datachannel $(node -p "require('$HERE/node_modules/node-datachannel/package.json').version")" >&2
 
 # A private network namespace whose only interface is lo: nothing leaves the
