@@ -169,7 +169,7 @@ async function app(a, b, url, tmp) {
   }
   if (cdp) {
     const { profile } = await cdp.send('Profiler.stop');
-    writeFileSync(join(process.cwd(), 'recv.cpuprofile'), JSON.stringify(profile));
+    writeFileSync(join(tmpdir(), 'recv.cpuprofile'), JSON.stringify(profile));
     summarize(profile);
   }
   const got = (await receivedHashes(b.page))['big.bin'];
