@@ -1,8 +1,9 @@
 // Receive-throughput probe (not part of the suite). Two headless Chromium
 // against the real peerdrop-server in a lo-only namespace:
 //   tests/e2e/run-perf.sh raw [MB] [msgKiB]     raw RTCDataChannel, no app code
-//   tests/e2e/run-perf.sh app [MB] [--profile]  the app, one file; optional CPU
-//                                               profile of the receiving page
+//   tests/e2e/run-perf.sh app [MB] [--profile|--profile-sender]
+//                                  the app, one file; optional CPU profile of
+//                                  the receiving (or sending) page
 // Prints MB/s (first byte to the receiver's completion) and the receiving
 // renderer's peak RSS.
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,7 +14,8 @@ import { createRoom, launch, receivedHashes, startServer } from './lib.mjs';
 
 const [mode = 'app', mbArg = '256', third] = process.argv.slice(2);
 const SIZE = Number(mbArg) * 2 ** 20;
-const PROFILE = process.argv.includes('--profile');
+const PROFILE = process.argv.includes('--profile') || process.argv.includes('--profile-sender');
+const PROFILED = process.argv.includes('--profile-sender') ? 'a' : 'b';
 
 /* Largest RSS among the renderer processes of the browser using `profile`. */
 function rendererRss(profile) {
@@ -136,7 +138,8 @@ async function app(a, b, url, tmp) {
   for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
   let cdp = null;
   if (PROFILE) {
-    cdp = await b.ctx.newCDPSession(b.page);
+    const x = PROFILED === 'a' ? a : b;
+    cdp = await x.ctx.newCDPSession(x.page);
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
     await cdp.send('Profiler.start');
@@ -213,6 +216,8 @@ try {
   const r = mode === 'raw' ? await raw(a, b, server.url) : await app(a, b, server.url, tmp);
   console.log(`# ${r.label}: ${SIZE / 2 ** 20} MiB in ${(r.ms / 1000).toFixed(1)} s: ${(SIZE / 1e6 / (r.ms / 1000)).toFixed(1)} MB/s; receiving renderer peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
   if (process.env.RSS) console.log(`# receiver RSS every 2 s (MiB): ${trace.filter((_, i) => i % 8 === 0).map((x) => (x / 2 ** 20).toFixed(0)).join(' ')}`);
+  const tot = (c0, c1) => Object.entries(c1).reduce((s, [k, v]) => s + v - (c0[k] ?? 0), 0);
+  console.log(`# CPU s total: sender ${tot(cpu0[0], cpuByType(a.profile)).toFixed(1)}, receiver ${tot(cpu0[1], cpuByType(b.profile)).toFixed(1)}`);
   console.log(`# CPU s over ${((Date.now() - wall0) / 1000).toFixed(1)} s wall (incl. setup): sender: ${cpuDiff(cpu0[0], cpuByType(a.profile))}; receiver: ${cpuDiff(cpu0[1], cpuByType(b.profile))}`);
 } finally {
   clearInterval(timer);

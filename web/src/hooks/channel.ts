@@ -132,6 +132,7 @@ export class ChannelDriver {
   private idleWaiters: (() => void)[] = [];
   private batch: { xfer: string; file: number; sink: Sink; offset: number; parts: Uint8Array[]; len: number } | null = null;
   private batchTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastOp = 0;
 
   private storage(e: Extract<SessionEvent, { type: 'open' | 'write' | 'close' }>): void {
     // The sink is looked up now: a cancel may forget the transfer before its
@@ -143,8 +144,7 @@ export class ChannelDriver {
 
   private async runStorage(force: boolean): Promise<void> {
     this.storing = true;
-    if (this.batchTimer) clearTimeout(this.batchTimer);
-    this.batchTimer = null;
+    this.lastOp = performance.now();
     const s = this.session;
     while (this.ops.length > 0) {
       const e = this.ops.shift()!;
@@ -177,8 +177,19 @@ export class ChannelDriver {
     if (this.batch && (force || this.idleWaiters.length > 0 || this.dc.readyState !== 'open')) await this.writeBatch();
     this.storing = false;
     if (this.ops.length > 0) return this.runStorage(force);
-    if (this.batch) this.batchTimer = setTimeout(() => void this.runStorage(true), BATCH_IDLE_MS);
-    else this.idleWaiters.splice(0).forEach((w) => w());
+    if (!this.batch) this.idleWaiters.splice(0).forEach((w) => w());
+    else if (!this.batchTimer) this.armBatchTimer(BATCH_IDLE_MS);
+  }
+
+  /* One timer for the idle flush, re-armed rather than reset for every chunk. */
+  private armBatchTimer(ms: number): void {
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = null;
+      if (!this.batch || this.storing) return;
+      const idle = performance.now() - this.lastOp;
+      if (idle >= BATCH_IDLE_MS) void this.runStorage(true);
+      else this.armBatchTimer(BATCH_IDLE_MS - idle);
+    }, ms);
   }
 
   private async writeBatch(): Promise<void> {
