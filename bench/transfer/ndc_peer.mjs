@@ -104,12 +104,10 @@ rl.on('line', (line) => {
         pc.setRemoteDescription(m.sdp, 'answer');
       } catch (e) {
         // Seen now and then on a loaded machine: "Got a remote candidate
-        // without ICE transport". The description without its candidates,
-        // then the candidates one by one, goes through.
-        console.error('ndc: retrying the answer without inline candidates:', e.message);
-        const lines = m.sdp.split('\r\n');
-        pc.setRemoteDescription(lines.filter((l) => !l.startsWith('a=candidate:')).join('\r\n'), 'answer');
-        for (const l of lines) if (l.startsWith('a=candidate:')) pc.addRemoteCandidate(l.slice(2), '0');
+        // without ICE transport". The description itself was applied (the
+        // signaling state is stable); hand the candidates over one by one.
+        console.error('ndc: adding the answer\'s candidates one by one after:', e.message);
+        for (const l of m.sdp.split('\r\n')) if (l.startsWith('a=candidate:')) pc.addRemoteCandidate(l.slice(2), '0');
       }
       break;
     case 'recv':
