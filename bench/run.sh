@@ -90,18 +90,19 @@ start_server() { # kind: peerdrop | reference
   SPORT=
   for _ in $(seq 100); do
     kill -0 "$SPID" 2> /dev/null || { cat "$SLOG" >&2; die "$1 server exited at start"; }
-    # The listening line (docs/server-cli.md) is an info-level log, hidden at
-    # --log-level warn; so ask the kernel which port the process listens on.
+    # The listening line (docs/server-cli.md); ss as a fallback for servers
+    # that do not print it.
     SPORT=$(grep -o 'listening url=http://[^ ]*' "$SLOG" 2> /dev/null | head -1 | sed 's/.*://') || true
     [ -n "$SPORT" ] || SPORT=$(ss -Hltnp 2> /dev/null | grep "pid=$SPID," | awk '{print $4}' | sed 's/.*://' | head -1) || true
     [ -n "$SPORT" ] && break
     sleep 0.1
   done
   [ -n "$SPORT" ] || die "$1 server did not start listening within 10 s"
-  # healthz proves it answers HTTP, not just that the port is bound
-  for _ in $(seq 50); do
-    curl -fsS "http://127.0.0.1:$SPORT/healthz" > /dev/null 2>&1 && return 0
-    sleep 0.1
+  # healthz proves it answers HTTP, not just that the port is bound; give a
+  # loaded machine (a previous case's 19,000 sockets closing) 20 s
+  for _ in $(seq 100); do
+    curl -fsS -m 2 "http://127.0.0.1:$SPORT/healthz" > /dev/null 2>&1 && return 0
+    sleep 0.2
   done
   die "$1 server does not answer /healthz"
 }
