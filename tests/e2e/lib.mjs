@@ -15,7 +15,7 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SERVER = process.env.PEERDROP_SERVER ?? join(ROOT, 'build', 'peerdrop-server');
 
 export async function startServer(extra = []) {
-  const args = ['--port', '0', '--host', '127.0.0.1', '--web-root', join(ROOT, 'web', 'dist'), '--argon2', 'min', '--rate-limit', '0', ...extra];
+  const args = ['--port', '0', '--host', '127.0.0.1', '--web-root', process.env.PEERDROP_WEB_ROOT ?? join(ROOT, 'web', 'dist'), '--argon2', 'min', '--rate-limit', '0', ...extra];
   const proc = spawn(SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise((resolve, reject) => {
     let buf = '';
