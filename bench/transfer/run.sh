@@ -4,7 +4,7 @@
 # Chromium data channel, libdatachannel via node-datachannel), all in this
 # one invocation. Not part of CI. See bench/transfer/README.md.
 #
-#   bench/transfer/run.sh                      1 GiB per case (about 6 minutes on 2 cores)
+#   bench/transfer/run.sh                      1 GiB per case (~16 minutes on 2 loaded cores)
 #   BENCH_SIZE_MB=256 bench/transfer/run.sh    quick run
 #
 # Environment:
