@@ -220,7 +220,10 @@ async function browser(opts) {
   b.root = [...ppids().entries()]
     .filter(([p, pp]) => pp === process.pid && !before.has(p) && /chrom/.test(cmdline(p).split(' ')[0]))
     .map(([p]) => p)[0];
-  if (!b.root) throw new Error('cannot find the Chromium process');
+  if (!b.root) {
+    await b.close();
+    throw new Error('cannot find the Chromium process');
+  }
   // page renderers; headless also runs a WebUI renderer of its own
   b.renderers = () => descendants(b.root).filter((p) => /--type=renderer/.test(cmdline(p)) && !/--top-chrome-webui/.test(cmdline(p)));
   b.all = () => descendants(b.root);
@@ -670,7 +673,9 @@ async function main() {
   report(res);
   writeFileSync(join(WORK, 'results.json'), JSON.stringify(res, null, 1));
   for (const r of res) console.log(`raw ${r.key} ${JSON.stringify(r.runs)}`);
-  process.exitCode = res.some((r) => r.error) ? 1 : 0;
+  return res.some((r) => r.error) ? 1 : 0;
 }
 
-await main();
+// Exit explicitly: a browser or child left behind by a failed case must not
+// keep this process (and run.sh) alive.
+process.exit(await main().catch((e) => (console.error(e), 2)));
