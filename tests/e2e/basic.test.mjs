@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -10,7 +10,7 @@ before(async () => {
 });
 after(() => server?.stop());
 
-test('create a room, join by link, send files and a folder, hashes match', { timeout: 120_000 }, async () => {
+test('create a room, join by link, send files and a folder, hashes match', { timeout: 180_000 }, async () => {
   const a = await launch();
   const b = await launch();
   try {
@@ -18,8 +18,8 @@ test('create a room, join by link, send files and a folder, hashes match', { tim
     assert.match(link, /#room=[0-9a-f-]{36}&key=/);
     await shot(a.page, 'room-created');
     await b.page.goto(link);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
-    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
     const files = [
       { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, peerdrop\n') },
       { name: 'random.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => (i * 7919) % 256)) },

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli, generate, hashTree, roles, sha256File, trackPeerConnections } from './cli.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
@@ -37,7 +37,7 @@ async function dump(name, page) {
   await shot(page, `failure-${name}`).catch(() => {});
 }
 
-test('CLI -> browser: files and a folder, CLI offers', { timeout: 120_000 }, async () => {
+test('CLI -> browser: files and a folder, CLI offers', { timeout: 180_000 }, async () => {
   const src = join(tmp, 'send1');
   mkdirSync(join(src, 'album', 'sub', 'deeper'), { recursive: true });
   const files = {
@@ -55,7 +55,7 @@ test('CLI -> browser: files and a folder, CLI offers', { timeout: 120_000 }, asy
   try {
     const room = await sender.waitFor((e) => e.event === 'room', 15_000);
     await b.page.goto(room.link);
-    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
     const r = await roles(b.page); // before the CLI (--count 1) exits and closes
     await b.page.getByTestId('accept').click({ timeout: 30_000 });
     await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
@@ -89,7 +89,7 @@ async function browserToCli(name, pick, files) {
     const link = await createRoom(a.page, server.url);
     receiver = cli(['receive', link, '--yes', '-o', out]);
     await receiver.waitFor((e) => e.event === 'joined', 15_000);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
     const rl = await roles(a.page);
     await pick(a.page);
     const r = await receiver.exit(60_000);
@@ -112,7 +112,7 @@ async function browserToCli(name, pick, files) {
   }
 }
 
-test('browser -> CLI: files, browser offers', { timeout: 120_000 }, async () => {
+test('browser -> CLI: files, browser offers', { timeout: 180_000 }, async () => {
   const loose = [
     { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('from the browser\n') },
     { name: 'data.bin', mimeType: 'application/octet-stream', buffer: randomBytes(6_000_000) },
@@ -121,7 +121,7 @@ test('browser -> CLI: files, browser offers', { timeout: 120_000 }, async () => 
   await browserToCli('files', (page) => page.getByTestId('file-input').setInputFiles(loose), Object.fromEntries(loose.map((f) => [f.name, f.buffer])));
 });
 
-test('browser -> CLI: a folder keeps its structure', { timeout: 120_000 }, async () => {
+test('browser -> CLI: a folder keeps its structure', { timeout: 180_000 }, async () => {
   const src = join(tmp, 'send-folder');
   mkdirSync(join(src, 'photos', '2024'), { recursive: true });
   const files = {
@@ -145,7 +145,7 @@ test('browser -> CLI: the CLI receiver is killed mid-transfer and resumes from i
     const link = await createRoom(a.page, server.url);
     first = cli(['receive', link, '--yes', '-o', out]);
     await first.waitFor((e) => e.event === 'joined', 15_000);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
     await a.page.getByTestId('file-input').setInputFiles(path);
     await first.waitFor((e) => e.event === 'progress' && e.bytes >= SIZE / 5, 60_000);
     first.proc.kill('SIGKILL');

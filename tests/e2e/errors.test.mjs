@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
 
 let server;
 let tmp;
@@ -17,7 +17,7 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the receiver cancels: both sides show it, the partial file is removed', { timeout: 120_000 }, async () => {
+test('the receiver cancels: both sides show it, the partial file is removed', { timeout: 180_000 }, async () => {
   const path = join(tmp, 'cancel.bin');
   writeFileSync(path, randomBytes(300_000_000));
   const a = await launch();
@@ -25,7 +25,7 @@ test('the receiver cancels: both sides show it, the partial file is removed', { 
   try {
     const link = await createRoom(a.page, server.url);
     await b.page.goto(link);
-    for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+    for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
     await a.page.getByTestId('file-input').setInputFiles(path);
     await b.page.getByTestId('accept').click({ timeout: 15_000 });
     await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 5_000_000, null, { timeout: 60_000, polling: 20 });
@@ -45,7 +45,7 @@ test('the receiver cancels: both sides show it, the partial file is removed', { 
   }
 });
 
-test('an unreachable signaling server is reported', { timeout: 60_000 }, async () => {
+test('an unreachable signaling server is reported', { timeout: 180_000 }, async () => {
   const own = await startServer();
   const a = await launch();
   try {
@@ -63,7 +63,7 @@ test('an unreachable signaling server is reported', { timeout: 60_000 }, async (
   }
 });
 
-test('joining a room that does not exist is reported', { timeout: 60_000 }, async () => {
+test('joining a room that does not exist is reported', { timeout: 180_000 }, async () => {
   const a = await launch();
   try {
     await a.page.goto(`${server.url}#room=00000000-0000-4000-8000-000000000000&key=whatever`);

@@ -54,6 +54,12 @@ const INIT = `
 
 /* storage: 'fs' (default: File System Access into OPFS), 'sw' (no File
  * System Access: service-worker downloads), 'memory' (neither). */
+/* How long a test waits for two peers to connect. The app gives up on an
+ * attempt after 20 s and the offerer retries (web/src/hooks/peer.ts), so a
+ * wait must cover one retry; on a loaded 2-core machine a first attempt
+ * has been seen to fail (an open issue, see the issue notes). */
+export const CONNECT_WAIT_MS = 60_000;
+
 export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {

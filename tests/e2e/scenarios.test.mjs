@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -19,7 +19,7 @@ after(() => {
 });
 
 async function connected(...pages) {
-  for (const p of pages) await p.locator('[data-testid=peer][data-state=CONNECTED]').first().waitFor({ timeout: 30_000 });
+  for (const p of pages) await p.locator('[data-testid=peer][data-state=CONNECTED]').first().waitFor({ timeout: CONNECT_WAIT_MS });
 }
 
 async function dump(name, page) {
@@ -28,7 +28,7 @@ async function dump(name, page) {
   await shot(page, `failure-${name}`).catch(() => {});
 }
 
-test('a wrong password is refused with a clear message', { timeout: 60_000 }, async () => {
+test('a wrong password is refused with a clear message', { timeout: 180_000 }, async () => {
   const a = await launch();
   const b = await launch();
   try {
@@ -45,7 +45,7 @@ test('a wrong password is refused with a clear message', { timeout: 60_000 }, as
   }
 });
 
-test('a folder keeps its structure', { timeout: 60_000 }, async () => {
+test('a folder keeps its structure', { timeout: 180_000 }, async () => {
   const dir = join(tmp, 'album');
   mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
   const files = { 'a.txt': Buffer.from('top level\n'), 'sub/b.bin': randomBytes(200_000), 'sub/deeper/c.txt': Buffer.from('deep\n') };
@@ -71,7 +71,7 @@ test('a folder keeps its structure', { timeout: 60_000 }, async () => {
   }
 });
 
-test('one sender to two receivers, each with its own progress', { timeout: 90_000 }, async () => {
+test('one sender to two receivers, each with its own progress', { timeout: 180_000 }, async () => {
   const data = randomBytes(8_000_000);
   const a = await launch();
   const b = await launch();
@@ -80,7 +80,7 @@ test('one sender to two receivers, each with its own progress', { timeout: 90_00
     const link = await createRoom(a.page, server.url);
     await b.page.goto(link);
     await c.page.goto(link);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').nth(1).waitFor({ timeout: 30_000 });
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').nth(1).waitFor({ timeout: CONNECT_WAIT_MS });
     await connected(b.page, c.page);
     await a.page.getByTestId('file-input').setInputFiles([{ name: 'shared.bin', mimeType: 'application/octet-stream', buffer: data }]);
     await b.page.getByTestId('accept').click({ timeout: 15_000 });
@@ -96,7 +96,7 @@ test('one sender to two receivers, each with its own progress', { timeout: 90_00
   }
 });
 
-test('resume after the data channel is cut', { timeout: 120_000 }, async () => {
+test('resume after the data channel is cut', { timeout: 180_000 }, async () => {
   const path = join(tmp, 'resume.bin');
   const data = randomBytes(300_000_000);
   writeFileSync(path, data);
@@ -128,7 +128,7 @@ test('resume after the data channel is cut', { timeout: 120_000 }, async () => {
   }
 });
 
-test('a peer leaving mid-transfer is reported', { timeout: 120_000 }, async () => {
+test('a peer leaving mid-transfer is reported', { timeout: 180_000 }, async () => {
   const path = join(tmp, 'leave.bin');
   writeFileSync(path, randomBytes(300_000_000));
   const a = await launch();

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, shot, startServer } from './lib.mjs';
+import { createRoom, launch, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -18,11 +18,11 @@ async function pair(storage, viewport) {
   const b = await launch({ storage, viewport });
   const link = await createRoom(a.page, server.url);
   await b.page.goto(link);
-  for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 30_000 });
+  for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
   return { a, b };
 }
 
-test('without File System Access: streamed through the service worker into downloads', { timeout: 120_000 }, async () => {
+test('without File System Access: streamed through the service worker into downloads', { timeout: 180_000 }, async () => {
   const { a, b } = await pair('sw');
   try {
     assert.match(await b.page.locator('main').innerText(), /service worker/);
@@ -49,7 +49,7 @@ test('without File System Access: streamed through the service worker into downl
   }
 });
 
-test('neither: small files kept in memory, saved from links; phone-sized screen', { timeout: 120_000 }, async () => {
+test('neither: small files kept in memory, saved from links; phone-sized screen', { timeout: 180_000 }, async () => {
   const { a, b } = await pair('memory', { width: 390, height: 844 });
   try {
     assert.match(await b.page.locator('main').innerText(), /only keep received files in memory/);
