@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -18,8 +18,7 @@ test('create a room, join by link, send files and a folder, hashes match', { tim
     assert.match(link, /#room=[0-9a-f-]{36}&key=/);
     await shot(a.page, 'room-created');
     await b.page.goto(link);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
-    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    await waitConnected([a.page, b.page]);
     const files = [
       { name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, peerdrop\n') },
       { name: 'random.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => (i * 7919) % 256)) },

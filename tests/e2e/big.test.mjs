@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 const SIZE = Number(process.env.PEERDROP_BIG_BYTES ?? 2 ** 30);
 let server;
@@ -40,7 +40,7 @@ test(`a ${SIZE} byte file arrives intact`, { timeout: 900_000 }, async () => {
   try {
     const link = await createRoom(a.page, server.url);
     await b.page.goto(link);
-    for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    await waitConnected([a.page, b.page]);
     await a.page.getByTestId('file-input').setInputFiles(path);
     await b.page.getByTestId('accept').click({ timeout: 30_000 });
     const t0 = Date.now();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 let server;
 let tmp;
@@ -25,7 +25,7 @@ test('the receiver cancels: both sides show it, the partial file is removed', { 
   try {
     const link = await createRoom(a.page, server.url);
     await b.page.goto(link);
-    for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    await waitConnected([a.page, b.page]);
     await a.page.getByTestId('file-input').setInputFiles(path);
     await b.page.getByTestId('accept').click({ timeout: 15_000 });
     await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 5_000_000, null, { timeout: 60_000, polling: 20 });

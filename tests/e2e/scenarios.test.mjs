@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -19,7 +19,7 @@ after(() => {
 });
 
 async function connected(...pages) {
-  for (const p of pages) await p.locator('[data-testid=peer][data-state=CONNECTED]').first().waitFor({ timeout: CONNECT_WAIT_MS });
+  await waitConnected(pages);
 }
 
 async function dump(name, page) {

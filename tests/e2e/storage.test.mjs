@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, shot, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -18,7 +18,7 @@ async function pair(storage, viewport) {
   const b = await launch({ storage, viewport });
   const link = await createRoom(a.page, server.url);
   await b.page.goto(link);
-  for (const p of [a.page, b.page]) await p.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+  await waitConnected([a.page, b.page]);
   return { a, b };
 }
 
