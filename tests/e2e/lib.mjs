@@ -42,7 +42,11 @@ const INIT = `
     const dir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('received', { create: true });
     window.showDirectoryPicker = async () => dir();
     window.showSaveFilePicker = async (o) => (await dir()).getFileHandle(o.suggestedName, { create: true });
-    window.__gum = navigator.mediaDevices.getUserMedia({ audio: true }).then((s) => s.getTracks().forEach((t) => t.stop())).catch(() => {});
+    // The grant has been seen to hang under load, which stalled every
+    // setLocalDescription of the page: bound it, and ask once more.
+    const gum = () => navigator.mediaDevices.getUserMedia({ audio: true }).then((s) => s.getTracks().forEach((t) => t.stop()));
+    const bounded = (ms) => Promise.race([gum(), new Promise((_, no) => setTimeout(() => no(new Error('getUserMedia timeout')), ms))]);
+    window.__gum = bounded(5000).catch(() => bounded(5000)).catch((e) => console.error('fake microphone grant failed:', e.message));
     // ICE gathering must not start before the grant, or no 127.0.0.1 candidate appears.
     const sld = RTCPeerConnection.prototype.setLocalDescription;
     RTCPeerConnection.prototype.setLocalDescription = async function (...args) {
