@@ -152,12 +152,19 @@ const PAGE_LIB = () => {
     };
     sizes.forEach((s, i) => dc.send(typeof s === 'string' ? s : pattern(s, i)));
   });
+  // The selected pair: the transport's selectedCandidatePairId, else a
+  // nominated succeeded pair. Stats can lag the open channel by a moment,
+  // so look a few times (bounded: 20 x 100 ms).
   window.selectedPairTypes = async () => {
-    const stats = await window.pc.getStats();
-    let pair;
-    stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
-    if (!pair) return null;
-    return { local: stats.get(pair.localCandidateId)?.candidateType, remote: stats.get(pair.remoteCandidateId)?.candidateType };
+    for (let i = 0; i < 20; i++) {
+      const stats = await window.pc.getStats();
+      let pair;
+      stats.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId); });
+      if (!pair) stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
+      if (pair) return { local: stats.get(pair.localCandidateId)?.candidateType, remote: stats.get(pair.remoteCandidateId)?.candidateType };
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    return null;
   };
 };
 
