@@ -94,6 +94,7 @@ typedef struct peer_conn {
     bool draining;   /* receiver: channel closed by us after the last message */
     /* progress */
     uint64_t done_bytes, total_bytes, base_bytes;
+    int64_t created_us; /* peer_new(): "connected" reports the time since */
     int64_t start_us, last_print_us;
     int last_decile;
 } peer_conn;
@@ -119,6 +120,7 @@ struct app {
     /* receive */
     char out_dir[PATH_MAX];
     bool yes, force, joined;
+    bool relay_only; /* --relay: TURN relayed candidates only */
     /* output */
     bool json, tty, quiet;
     int exit_code;
@@ -512,7 +514,12 @@ static void on_channel_open(rtc_channel *ch, void *user)
 {
     peer_conn *p = user;
     if (ch != p->ch || p->s) return;
-    PD_LOG_DEBUG("data channel open");
+    const char *path = rtc_peer_path(p->pc);
+    double ms = (double)(g_get_monotonic_time() - p->created_us) / 1000.0;
+    PD_LOG_DEBUG("data channel open after %.1f ms (%s)", ms, path ? path : "?");
+    out_json(p->a, "connected",
+             json_pack("{s:s,s:s,s:i}", "peer", p->sid, "path", path ? path : "unknown", "ms",
+                       (json_int_t)(ms + 0.5)));
     session_start(p);
 }
 
@@ -558,6 +565,13 @@ static void ice_servers_load(app *a)
     PD_LOG_DEBUG("ICE servers from /config: %zu STUN, %zu TURN", a->ice.count - turn, turn);
 }
 
+static bool has_turn(const cli_ice_servers *ice)
+{
+    for (size_t i = 0; i < ice->count; i++)
+        if (strncmp(ice->list[i].url, "turn", 4) == 0) return true;
+    return false;
+}
+
 static peer_conn *peer_new(app *a, const char *sid)
 {
     if (a->ice_at_us && g_get_monotonic_time() - a->ice_at_us > CONFIG_REFRESH_US)
@@ -565,6 +579,7 @@ static peer_conn *peer_new(app *a, const char *sid)
     peer_conn *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->a = a;
+    p->created_us = g_get_monotonic_time();
     snprintf(p->sid, sizeof p->sid, "%s", sid);
     p->src_fd = p->out_fd = -1;
     p->src_id = p->out_id = -1;
@@ -572,6 +587,7 @@ static peer_conn *peer_new(app *a, const char *sid)
     rtc_config cfg = {.context = a->ctx,
                       .ice_servers = a->ice.list,
                       .ice_server_count = a->ice.count,
+                      .relay_only = a->relay_only,
                       .user = p,
                       .cb = {on_local_description, on_local_candidate, on_state, on_channel,
                              on_channel_open, on_channel_closed, on_message, on_low}};
@@ -1291,6 +1307,7 @@ static void usage(FILE *f)
     fputs("usage: peerdrop send FILE|DIR... [--server URL] [--count N] [--json] [--quiet]\n"
           "       peerdrop receive LINK|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
           "                       [--force] [--json] [--quiet]\n"
+          "       (both take --relay)\n"
           "\n"
           "Sends files peer to peer (WebRTC data channel) to the Peerdrop web app or another\n"
           "peerdrop. The server only relays the connection set-up; files never pass through it.\n"
@@ -1310,9 +1327,11 @@ static void usage(FILE *f)
           "  -o, --output DIR receive: where to store the files (created if needed)\n"
           "  -y, --yes        receive: accept without asking\n"
           "  --force          receive: overwrite existing files (default: pick a free name)\n"
+          "  --relay          connect only through the server's TURN relay, so that the other\n"
+          "                   peer never learns your IP addresses (slower; needs TURN)\n"
           "  --json           one JSON object per line on stdout (events: room, joined,\n"
-          "                   peer-joined, offer, resume, accepted, progress, file, done,\n"
-          "                   declined, cancelled, error)\n"
+          "                   peer-joined, connected, offer, resume, accepted, progress, file,\n"
+          "                   done, declined, cancelled, error)\n"
           "  -q, --quiet      no progress output\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
@@ -1380,6 +1399,8 @@ int main(int argc, char **argv)
             a.yes = true;
         else if (!strcmp(o, "--force"))
             a.force = true;
+        else if (!strcmp(o, "--relay"))
+            a.relay_only = true;
         else if (!strcmp(o, "--json"))
             a.json = true;
         else if (!strcmp(o, "-q") || !strcmp(o, "--quiet"))
@@ -1463,8 +1484,11 @@ int main(int argc, char **argv)
     }
     ice_servers_load(&a);
     cli_signal_callbacks cb = {on_connected, on_disconnected, on_event};
-    a.sig = cli_signal_create(a.ctx, a.server, &cb, &a);
-    if (!a.sig) {
+    if (a.relay_only && !has_turn(&a.ice)) {
+        fprintf(stderr, "peerdrop: --relay needs a TURN server, and %s/config lists none\n",
+                a.server);
+        rc = EXIT_TRANSFER;
+    } else if (!(a.sig = cli_signal_create(a.ctx, a.server, &cb, &a))) {
         fprintf(stderr, "peerdrop: bad server URL '%s'\n", a.server);
         rc = EXIT_USAGE;
     } else {

@@ -29,6 +29,8 @@ struct rtc_ice {
     void *user;
     char *ufrag, *pwd;
     bool connected, failed;
+    bool relay_only;
+    unsigned local_candidates; /* reported so far */
     bool remote_done;     /* end-of-candidates seen */
     int mdns_pending;     /* lookups in flight; gathering-done waits for them */
     GCancellable *cancel; /* cancels mDNS lookups on destroy */
@@ -144,6 +146,7 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer data)
     if (!sdp) return;
     /* libnice writes "a=candidate:..."; trickle messages carry no "a=" */
     const char *s = strncmp(sdp, "a=", 2) == 0 ? sdp + 2 : sdp;
+    ice->local_candidates++;
     ice->cb.on_candidate(ice->user, s);
     g_free(sdp);
 }
@@ -152,6 +155,13 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
 {
     rtc_ice *ice = data;
     ice->cb.on_candidate(ice->user, NULL);
+    /* relay only and no relayed candidate: the TURN server refused or never
+     * answered, and no pair can ever form. Say so now, not at the timeout. */
+    if (ice->relay_only && ice->local_candidates == 0 && !ice->failed) {
+        ice->failed = true;
+        ice->cb.on_failed(ice->user, "no TURN relay address: the TURN server refused our "
+                                     "credentials or did not answer");
+    }
 }
 
 static void raise_socket_buffers(rtc_ice *ice)
@@ -190,12 +200,14 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
 
 /* ---- create / destroy ---- */
 
-rtc_ice *rtc_ice_create(GMainContext *ctx, bool controlling, const rtc_ice_server *servers,
-                        size_t server_count, const rtc_ice_callbacks *cb, void *user)
+rtc_ice *rtc_ice_create(GMainContext *ctx, bool controlling, bool relay_only,
+                        const rtc_ice_server *servers, size_t server_count,
+                        const rtc_ice_callbacks *cb, void *user)
 {
     if (!ctx || !cb) return NULL;
     rtc_ice *ice = g_new0(rtc_ice, 1);
     ice->ctx = ctx;
+    ice->relay_only = relay_only;
     ice->cb = *cb;
     ice->user = user;
     ice->cancel = g_cancellable_new();
@@ -207,7 +219,7 @@ rtc_ice *rtc_ice_create(GMainContext *ctx, bool controlling, const rtc_ice_serve
                             NICE_AGENT_OPTION_REGULAR_NOMINATION | NICE_AGENT_OPTION_ICE_TRICKLE);
     if (!ice->agent) goto fail;
     g_object_set(ice->agent, "controlling-mode", controlling, "ice-tcp", FALSE, "upnp", FALSE,
-                 NULL);
+                 "force-relay", (gboolean)relay_only, NULL);
     /* Ta, the pacing of checks: libnice's 20 ms made ICE most of the
      * channel-open time on loopback (66 ms; 36-48 ms with 10). RFC 8445
      * §14.2 allows down to 5 ms; a data-only session has few candidates,
@@ -383,6 +395,20 @@ void rtc_ice_remote_gathering_done(rtc_ice *ice)
 {
     ice->remote_done = true;
     maybe_finish_remote(ice);
+}
+
+const char *rtc_ice_selected_type(rtc_ice *ice)
+{
+    NiceCandidate *local = NULL, *remote = NULL;
+    if (!nice_agent_get_selected_pair(ice->agent, ice->stream, 1, &local, &remote) || !local)
+        return NULL;
+    switch (local->type) {
+    case NICE_CANDIDATE_TYPE_HOST: return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED: return "relay";
+    }
+    return NULL;
 }
 
 int rtc_ice_send(rtc_ice *ice, const uint8_t *data, size_t len)

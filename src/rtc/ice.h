@@ -30,9 +30,12 @@ typedef struct rtc_ice_callbacks {
     void (*on_recv)(void *user, const uint8_t *data, size_t len);
 } rtc_ice_callbacks;
 
-/* controlling: the offerer controls (RFC 8445 §6.1.1; JSEP RFC 8829 §3.5.1). */
-rtc_ice *rtc_ice_create(GMainContext *ctx, bool controlling, const rtc_ice_server *servers,
-                        size_t server_count, const rtc_ice_callbacks *cb, void *user);
+/* controlling: the offerer controls (RFC 8445 §6.1.1; JSEP RFC 8829 §3.5.1).
+ * relay_only: gather and use only TURN relayed candidates (the browser's
+ * iceTransportPolicy "relay"): the peer never learns our addresses. */
+rtc_ice *rtc_ice_create(GMainContext *ctx, bool controlling, bool relay_only,
+                        const rtc_ice_server *servers, size_t server_count,
+                        const rtc_ice_callbacks *cb, void *user);
 void rtc_ice_destroy(rtc_ice *ice);
 
 /* Our credentials (valid until destroy). */
@@ -45,6 +48,9 @@ int rtc_ice_set_remote_credentials(rtc_ice *ice, const char *ufrag, const char *
  * (mDNS lookup), -1 if malformed. */
 int rtc_ice_add_remote_candidate(rtc_ice *ice, const char *cand, size_t len);
 void rtc_ice_remote_gathering_done(rtc_ice *ice);
+/* The type of our side of the selected pair: "host", "srflx", "prflx" or
+ * "relay" (RFC 8445 §5.1.1); NULL before a pair is selected. */
+const char *rtc_ice_selected_type(rtc_ice *ice);
 /* Sends one datagram on the selected pair. Returns 0 or -1. */
 int rtc_ice_send(rtc_ice *ice, const uint8_t *data, size_t len);
 

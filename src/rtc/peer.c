@@ -28,6 +28,11 @@
 #define RTC_DEFAULT_MAX_MESSAGE 262144u
 #define RTC_SCTP_PORT 5000
 /* Remote candidates that arrive before the remote description. */
+/* A peer that is not connected this long after its creation has failed.
+ * libnice reports failure only once every candidate pair was tried; with no
+ * pair at all (no TURN allocation under --relay, a peer that went silent
+ * mid-handshake) it never would. Chromium gives up after about 30 s too. */
+#define RTC_DEFAULT_CONNECT_TIMEOUT_MS 30000u
 #define RTC_MAX_EARLY_CANDIDATES 64
 #define RTC_MAX_LABEL 1024
 /* Largest message we send whatever the remote allows (Firefox advertises
@@ -75,6 +80,7 @@ struct rtc_peer {
     int depth; /* application callbacks on the stack */
     bool dead; /* destroyed from inside a callback: silence, then reap */
     GSource *reaper;
+    GSource *connect_timer; /* until RTC_STATE_CONNECTED */
     gint64 created_us;
 };
 
@@ -94,10 +100,19 @@ static void *ch_user(const rtc_channel *ch)
     return ch->has_user ? ch->user : ch->peer->cfg.user;
 }
 
+static void stop_connect_timer(rtc_peer *p)
+{
+    if (!p->connect_timer) return;
+    g_source_destroy(p->connect_timer);
+    g_source_unref(p->connect_timer);
+    p->connect_timer = NULL;
+}
+
 static void set_state(rtc_peer *p, rtc_state st, const char *reason)
 {
     if (p->state == st || p->state == RTC_STATE_CLOSED || p->state == RTC_STATE_FAILED) return;
     p->state = st;
+    if (st != RTC_STATE_NEW && st != RTC_STATE_CONNECTING) stop_connect_timer(p);
     if (reason) PD_LOG_INFO("rtc: state %d (%s)", (int)st, reason);
     EMIT(p, on_state, p, st, reason, p->cfg.user);
 }
@@ -121,6 +136,18 @@ static void peer_fail(rtc_peer *p, const char *reason)
     if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED) return;
     close_all_channels(p);
     set_state(p, RTC_STATE_FAILED, reason);
+}
+
+static gboolean on_connect_timeout(gpointer data)
+{
+    rtc_peer *p = data;
+    char reason[128];
+    snprintf(reason, sizeof reason,
+             "no connection after %u s: no network path to the peer (a TURN server may help)",
+             (p->cfg.connect_timeout_ms ? p->cfg.connect_timeout_ms
+                                        : RTC_DEFAULT_CONNECT_TIMEOUT_MS) / 1000);
+    peer_fail(p, reason); /* stops (and unrefs) this timer */
+    return G_SOURCE_REMOVE;
 }
 
 static rtc_channel *find_channel(rtc_peer *p, uint16_t sid)
@@ -373,7 +400,8 @@ static int ensure_ice(rtc_peer *p, bool controlling)
         .on_recv = ice_on_recv,
     };
     p->ice =
-        rtc_ice_create(p->cfg.context, controlling, p->servers, p->cfg.ice_server_count, &cb, p);
+        rtc_ice_create(p->cfg.context, controlling, p->cfg.relay_only, p->servers,
+                       p->cfg.ice_server_count, &cb, p);
     return p->ice ? 0 : -1;
 }
 
@@ -555,6 +583,10 @@ rtc_peer *rtc_peer_create(const rtc_config *cfg)
         rtc_peer_destroy(p);
         return NULL;
     }
+    p->connect_timer = g_timeout_source_new(cfg->connect_timeout_ms ? cfg->connect_timeout_ms
+                                                                    : RTC_DEFAULT_CONNECT_TIMEOUT_MS);
+    g_source_set_callback(p->connect_timer, on_connect_timeout, p, NULL);
+    g_source_attach(p->connect_timer, p->cfg.context);
     return p;
 }
 
@@ -598,6 +630,7 @@ void rtc_peer_destroy(rtc_peer *p)
 {
     if (!p || p->dead) return;
     p->dead = true;
+    stop_connect_timer(p);
     if (p->channels) {
         /* best effort: reset open streams so the remote's channels close */
         for (guint i = 0; i < p->channels->len; i++) {
@@ -623,6 +656,11 @@ void rtc_peer_destroy(rtc_peer *p)
 rtc_state rtc_peer_state(const rtc_peer *p)
 {
     return p ? p->state : RTC_STATE_CLOSED;
+}
+
+const char *rtc_peer_path(rtc_peer *p)
+{
+    return p && p->ice ? rtc_ice_selected_type(p->ice) : NULL;
 }
 
 size_t rtc_peer_remote_max_message_size(const rtc_peer *p)

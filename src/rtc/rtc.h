@@ -65,6 +65,13 @@ typedef struct rtc_config {
     void *user;
     /* Largest message we accept (a=max-message-size we advertise); 0 = 262144. */
     size_t max_message_size;
+    /* Use only TURN relayed candidates, like the browser's iceTransportPolicy
+     * "relay": the remote peer never sees our addresses. Needs a TURN server
+     * in ice_servers, or ICE fails. */
+    bool relay_only;
+    /* Not connected (SCTP up) this long after creation: RTC_STATE_FAILED.
+     * 0 = 30000. */
+    unsigned connect_timeout_ms;
 } rtc_config;
 
 rtc_peer *rtc_peer_create(const rtc_config *cfg);
@@ -86,6 +93,11 @@ rtc_state rtc_peer_state(const rtc_peer *p);
 /* The remote's a=max-message-size (65536 if absent, RFC 8841 §6), capped
  * at 2 MiB, the most one message may take of our SCTP send buffer. */
 size_t rtc_peer_remote_max_message_size(const rtc_peer *p);
+
+/* How the connection goes, from our side of the selected ICE pair: "host"
+ * (direct), "srflx" (through our NAT), "prflx", or "relay" (through TURN);
+ * NULL before ICE has selected a pair. */
+const char *rtc_peer_path(rtc_peer *p);
 
 /* Opens a reliable channel (ordered unless `unordered`) with DCEP. Can be
  * called before the connection is up: it opens once SCTP is connected. */

@@ -53,6 +53,8 @@ test(`CLI -> browser: a ${SIZE} byte file arrives intact`, { timeout: 900_000 },
     assert.equal((await receivedHashes(b.page))['big.bin'], digest);
   } catch (e) {
     await shot(b.page, 'failure-cli-big').catch(() => {});
+    console.error(JSON.stringify(await b.page.evaluate(() => window.peerdrop?.getSnapshot()).catch(() => null))?.slice(0, 2500));
+    console.error(sender.summary());
     throw e;
   } finally {
     clearInterval(sample);

@@ -71,6 +71,7 @@ test('CLI -> browser: files and a folder, CLI offers', { timeout: 180_000 }, asy
     assert.equal(r[0].browserSetup, 'active', 'browser is the DTLS client, the CLI the server');
   } catch (e) {
     await dump('cli-to-browser', b.page);
+    console.error(sender.summary());
     throw e;
   } finally {
     sender.kill();

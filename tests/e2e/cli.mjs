@@ -14,9 +14,10 @@ import { ROOT } from './lib.mjs';
 
 export const CLI = process.env.PEERDROP_CLI ?? join(ROOT, 'build', 'peerdrop');
 
-/** Runs `peerdrop ARGS --json`; collects events; waitFor(pred) resolves on the first match. */
+/** Runs `peerdrop ARGS --json`; collects events; waitFor(pred) resolves on the first match.
+ * The debug log goes to stderr, which a failing test prints (summary()). */
 export function cli(args) {
-  const proc = spawn(CLI, [...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(CLI, [...args, '--log-level', 'debug', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const events = [];
   const waiters = [];
   let stderr = '';

@@ -8,7 +8,9 @@
  *  - both sides open channels at once (even/odd stream ids by DTLS role,
  *    RFC 8832 §6), one of them unordered, and messages cross;
  *  - rtc_peer_destroy() from inside a callback: no callback afterwards;
- *  - the remote peer going away closes our channels.
+ *  - the remote peer going away closes our channels;
+ *  - a peer that never answers: the connect timeout fails ours, with a
+ *    reason, and nothing else fires.
  * Every scenario is bounded by a deadline. */
 #include <glib.h>
 #include <stdint.h>
@@ -34,7 +36,8 @@ struct side {
 static GMainContext *ctx;
 static GMainLoop *loop;
 static side A, B;
-static bool tamper_fingerprint, destroy_in_open;
+static bool tamper_fingerprint, destroy_in_open, silent_peer;
+static char fail_reason[160];
 
 typedef struct sig {
     side *to;
@@ -58,6 +61,7 @@ static gboolean deliver(gpointer data)
 
 static void post(side *to, const char *type, const char *body)
 {
+    if (silent_peer) return; /* the other side never hears of us */
     sig *m = g_new0(sig, 1);
     m->to = to;
     m->type = g_strdup(type);
@@ -95,6 +99,8 @@ static void on_state(rtc_peer *p, rtc_state st, const char *reason, void *user)
     side *s = user;
     note_after_destroy(s);
     s->state = st;
+    if (st == RTC_STATE_FAILED) snprintf(fail_reason, sizeof fail_reason, "%s", reason ? reason : "");
+    if (silent_peer && st == RTC_STATE_FAILED) g_main_loop_quit(loop);
     if (tamper_fingerprint && A.state == RTC_STATE_FAILED && B.state == RTC_STATE_FAILED)
         g_main_loop_quit(loop);
 }
@@ -147,7 +153,7 @@ static gboolean on_deadline(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void setup(void)
+static void setup_with(unsigned connect_timeout_ms)
 {
     memset(&A, 0, sizeof A);
     memset(&B, 0, sizeof B);
@@ -156,12 +162,18 @@ static void setup(void)
     rtc_config cfg = {
         .context = ctx,
         .cb = {on_desc, on_cand, on_state, on_channel, on_open, on_closed, on_message, NULL},
+        .connect_timeout_ms = connect_timeout_ms,
     };
     cfg.user = &A;
     A.peer = rtc_peer_create(&cfg);
     cfg.user = &B;
     B.peer = rtc_peer_create(&cfg);
     CHECK(A.peer && B.peer);
+}
+
+static void setup(void)
+{
+    setup_with(0);
 }
 
 static bool run(void)
@@ -273,6 +285,29 @@ static void test_destroy_in_callback(void)
     destroy_in_open = false;
 }
 
+static void test_connect_timeout(void)
+{
+    silent_peer = true;
+    setup_with(300);
+    rtc_channel *ch = rtc_channel_create(A.peer, "never", false);
+    CHECK(ch != NULL);
+    gint64 t0 = g_get_monotonic_time();
+    CHECK_EQ_INT(rtc_peer_create_offer(A.peer), 0);
+    CHECK(run());
+    gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+    CHECK_EQ_INT(A.state, RTC_STATE_FAILED);
+    CHECK(strstr(fail_reason, "no connection") != NULL);
+    CHECK(ms >= 250 && ms < 5000);
+    CHECK_EQ_INT(A.opened + A.closed, 0); /* the channel never opened */
+    CHECK(!rtc_channel_is_open(ch));
+    /* B heard nothing, so only its own timer (300 ms) can fail it */
+    for (int i = 0; i < 100 && B.state != RTC_STATE_FAILED; i++)
+        g_usleep(10000), g_main_context_iteration(ctx, FALSE);
+    CHECK_EQ_INT(B.state, RTC_STATE_FAILED);
+    teardown();
+    silent_peer = false;
+}
+
 int main(void)
 {
     pd_log_set_level(g_getenv("PD_LOG_DEBUG") ? PD_LOG_LEVEL_DEBUG : PD_LOG_LEVEL_ERROR);
@@ -282,6 +317,7 @@ int main(void)
     test_bad_descriptions();
     test_both_open_channels();
     test_destroy_in_callback();
+    test_connect_timeout();
     g_main_loop_unref(loop);
     g_main_context_unref(ctx);
     return CHECK_DONE();

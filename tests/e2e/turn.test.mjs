@@ -1,0 +1,153 @@
+// TURN through a real coturn (Debian's turnserver) on 127.0.0.1, inside the
+// lo-only namespace of tests/e2e/run.sh. peerdrop-server shares coturn's
+// static-auth-secret and hands out short-lived credentials at /config
+// (coturn's REST API scheme, src/server/ice_config.h); the CLI and the web
+// app take them from there. Relaying is forced (the CLI's --relay, and
+// iceTransportPolicy "relay" in the page, set by the test), so a transfer
+// can only succeed through coturn, and each test checks that the selected
+// ICE pair really is a relayed one on the forced side.
+//
+// coturn refuses loopback peers unless told otherwise (--allow-loopback-peers,
+// for tests only); nothing here leaves the namespace.
+
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, startServer, shot, CONNECT_WAIT_MS } from './lib.mjs';
+import { cli, generate, roles, sha256File, trackPeerConnections } from './cli.mjs';
+
+const TURNSERVER = process.env.TURNSERVER ?? '/usr/bin/turnserver';
+const TURN_PORT = 3478; // a private namespace: nothing else listens here
+const SECRET = randomBytes(18).toString('base64url');
+
+let tmp;
+let turn;
+let server;
+
+/* Starts coturn; resolves once it says its relay ports are ready. */
+function startTurn(dir) {
+  const proc = spawn(TURNSERVER, [
+    '-n', '--verbose', '--no-cli', '--no-tls', '--no-dtls', '--simple-log', '--log-file=stdout',
+    '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${TURN_PORT}`,
+    '--min-port=49152', '--max-port=49407',
+    '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm=peerdrop.test',
+    '--allow-loopback-peers', `--pidfile=${join(dir, 'turnserver.pid')}`, `--userdb=${join(dir, 'turndb')}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => (log += d));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`coturn did not start:\n${log}`)), 10_000);
+    proc.on('exit', (c) => reject(new Error(`coturn exited ${c}:\n${log}`)));
+    const poll = setInterval(() => {
+      if (!/Total General servers/.test(log)) return;
+      clearInterval(poll);
+      clearTimeout(t);
+      resolve({ proc, log: () => log, stop: () => proc.kill('SIGTERM') });
+    }, 50);
+  });
+}
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'pd-turn-'));
+  turn = await startTurn(tmp);
+  server = await startServer(['--turn', `turn:127.0.0.1:${TURN_PORT}?transport=udp`, '--turn-secret', SECRET]);
+});
+after(() => {
+  server?.stop();
+  turn?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/* coturn logs each successful allocation of a relayed address. */
+const allocations = () => (turn.log().match(/ALLOCATE processed, success/g) ?? []).length;
+
+test('CLI -> CLI through coturn only (--relay on both sides)', { timeout: 120_000 }, async () => {
+  const src = join(tmp, 'relay.bin');
+  const digest = generate(src, 20_000_000);
+  const before = allocations();
+  const sender = cli(['send', src, '--server', server.url, '--count', '1', '--relay']);
+  let receiver;
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    receiver = cli(['receive', room.link, '--yes', '--relay', '-o', join(tmp, 'out1')]);
+    const [r, s] = await Promise.all([receiver.exit(90_000), sender.exit(90_000)]);
+    assert.equal(r.code, 0, receiver.summary());
+    assert.equal(s.code, 0, sender.summary());
+    assert.equal(sha256File(join(tmp, 'out1', 'relay.bin')), digest);
+    for (const p of [sender, receiver]) {
+      const c = p.events.find((e) => e.event === 'connected');
+      assert.equal(c?.path, 'relay', `selected pair is not relayed: ${p.summary()}`);
+      // the CLI's log never shows the TURN credential
+      assert.ok(!p.summary().includes(SECRET));
+    }
+    assert.ok(allocations() >= before + 2, `coturn allocations: ${allocations() - before}\n${turn.log().slice(-3000)}`);
+  } finally {
+    sender.kill();
+    receiver?.kill();
+  }
+});
+
+test('browser -> CLI through coturn (relay forced in the page and in the CLI)', { timeout: 180_000 }, async () => {
+  const a = await launch();
+  await trackPeerConnections(a.ctx);
+  // Only the test forces relaying; the app itself uses every path ICE finds.
+  await a.ctx.addInitScript(`(() => {
+    const Orig = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Orig {
+      constructor(cfg = {}, ...rest) { super({ ...cfg, iceTransportPolicy: 'relay' }, ...rest); }
+    };
+  })();`);
+  let receiver;
+  try {
+    await a.page.goto(server.url);
+    await a.page.getByRole('button', { name: 'Create room' }).click();
+    const link = await a.page.getByTestId('share-link').inputValue({ timeout: 15_000 });
+    const out = join(tmp, 'out2');
+    mkdirSync(out, { recursive: true });
+    receiver = cli(['receive', link, '--yes', '--relay', '-o', out]);
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    const r = await roles(a.page);
+    const data = randomBytes(3_000_000);
+    await a.page.getByTestId('file-input').setInputFiles([{ name: 'via-turn.bin', mimeType: 'application/octet-stream', buffer: data }]);
+    const done = await receiver.exit(90_000);
+    assert.equal(done.code, 0, receiver.summary());
+    assert.equal(sha256File(join(out, 'via-turn.bin')), createHash('sha256').update(data).digest('hex'));
+    console.log('# roles', JSON.stringify(r));
+    assert.equal(r.length, 1);
+    assert.equal(r[0].local, 'relay', 'the browser connected through coturn');
+    assert.equal(receiver.events.find((e) => e.event === 'connected')?.path, 'relay', receiver.summary());
+    await shot(a.page, 'turn-sent');
+  } finally {
+    receiver?.kill();
+    await a.close();
+  }
+});
+
+test('a TURN secret coturn does not know: --relay fails with a clear error, in bounded time', { timeout: 120_000 }, async () => {
+  const wrong = await startServer(['--turn', `turn:127.0.0.1:${TURN_PORT}?transport=udp`, '--turn-secret', 'not-the-secret']);
+  const src = join(tmp, 'small.txt');
+  generate(src, 1000);
+  const sender = cli(['send', src, '--server', wrong.url, '--count', '1', '--relay']);
+  let receiver;
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    const t0 = Date.now();
+    receiver = cli(['receive', room.link, '--yes', '--relay', '-o', join(tmp, 'out3')]);
+    const r = await receiver.exit(90_000);
+    assert.equal(r.code, 3, receiver.summary());
+    const err = receiver.events.find((e) => e.event === 'error');
+    assert.ok(err?.message, receiver.summary());
+    console.log(`# failed after ${Date.now() - t0} ms: ${err.message}`);
+  } finally {
+    sender.kill();
+    receiver?.kill();
+    wrong.stop();
+  }
+});
