@@ -51,6 +51,11 @@ enum {
 #define SEND_LOW_WATER (1u << 20)
 #define READ_BLOCK (1u << 20)
 #define CONNECT_ATTEMPTS 6 /* failed signaling connects before giving up */
+/* A sender offers a receiver whose connection failed again, up to this many
+ * times, 1 s, 2 s, 3 s later, with the same transfer id so that the browser
+ * resumes where it stopped: as the web app's offering side does (the
+ * answering side only waits for a new offer). */
+#define PEER_RETRIES 3
 /* After the last message, the receiver closes its channel and waits for the
  * peer's answering stream reset (RFC 8831 §6.7), which comes only after all
  * data sent before it was delivered. Exiting at once lost the final
@@ -77,6 +82,8 @@ typedef struct peer_conn {
     char sid[64];
     rtc_peer *pc;
     rtc_channel *ch;
+    bool acceptor;      /* the peer opened the channel (DCEP OPEN) */
+    bool hello_pending; /* acceptor: hello goes out with the first message */
     xfer_session *s;
     char xfer[XFER_ID_LEN + 1];
     bool finished;
@@ -93,6 +100,7 @@ typedef struct peer_conn {
     GSource *reaper; /* pending idle that frees this peer */
     bool draining;   /* receiver: channel closed by us after the last message */
     /* progress */
+    int attempt; /* 0, then 1..PEER_RETRIES for offers made again */
     uint64_t done_bytes, total_bytes, base_bytes;
     int64_t created_us; /* peer_new(): "connected" reports the time since */
     int64_t start_us, last_print_us;
@@ -128,6 +136,7 @@ struct app {
     GSource *drain; /* finish_drained(): the cap on waiting for the peer */
     int drain_code;
     peer_conn *peers;
+    GHashTable *left; /* socket ids that left the room: never offered again */
 };
 
 static app *g_app; /* only for the SIGINT handler */
@@ -471,6 +480,46 @@ static void on_local_candidate(rtc_peer *pc, const char *cand, const char *mid, 
 
 static void pump(peer_conn *p);
 static void finish_drained(peer_conn *p, int code);
+static peer_conn *offer_to(app *a, const char *sid);
+
+typedef struct peer_retry {
+    app *a;
+    char sid[64];
+    char xfer[XFER_ID_LEN + 1];
+    int attempt;
+} peer_retry;
+
+static gboolean on_retry(gpointer data)
+{
+    peer_retry *r = data;
+    app *a = r->a;
+    if (a->quitting || g_hash_table_contains(a->left, r->sid) || peer_find(a, r->sid))
+        return G_SOURCE_REMOVE;
+    say(a, "connecting to %.8s again (%d of %d)", r->sid, r->attempt, PEER_RETRIES);
+    peer_conn *p = offer_to(a, r->sid);
+    if (p) {
+        p->attempt = r->attempt;
+        memcpy(p->xfer, r->xfer, sizeof p->xfer);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Sender: offers this receiver a new connection later, unless it left or
+ * the retries are used up. */
+static void retry_later(peer_conn *p)
+{
+    app *a = p->a;
+    if (a->quitting || p->attempt >= PEER_RETRIES || g_hash_table_contains(a->left, p->sid)) return;
+    peer_retry *r = g_new0(peer_retry, 1);
+    r->a = a;
+    r->attempt = p->attempt + 1;
+    snprintf(r->sid, sizeof r->sid, "%s", p->sid);
+    memcpy(r->xfer, p->xfer, sizeof r->xfer);
+    GSource *t = g_timeout_source_new((guint)(1000 * r->attempt));
+    g_source_set_callback(t, on_retry, r, g_free);
+    g_source_attach(t, a->ctx);
+    g_source_unref(t);
+}
 
 static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
 {
@@ -482,7 +531,10 @@ static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
         say(p->a, "connection to peer failed: %s", reason ? reason : "?");
         out_json(p->a, "error",
                  json_pack("{s:s,s:s}", "peer", p->sid, "message", reason ? reason : ""));
-        if (!p->a->sending) finish(p->a, EXIT_TRANSFER);
+        if (!p->a->sending)
+            finish(p->a, EXIT_TRANSFER);
+        else
+            retry_later(p);
         peer_finish(p);
     }
 }
@@ -498,7 +550,13 @@ static void session_start(peer_conn *p)
         return;
     }
     rtc_channel_set_buffered_amount_low_threshold(p->ch, SEND_LOW_WATER);
-    xfer_session_open(p->s);
+    /* The opener says hello now; the acceptor answers the opener's first
+     * message (docs/protocol.md §5.1: Chromium loses an acceptor's message
+     * sent too early). */
+    if (p->acceptor)
+        p->hello_pending = true;
+    else
+        xfer_session_open(p->s);
     pump(p);
 }
 
@@ -507,6 +565,7 @@ static void on_channel(rtc_peer *pc, rtc_channel *ch, void *user)
     peer_conn *p = user;
     if (p->ch || strcmp(rtc_channel_label(ch), "peerdrop")) return;
     p->ch = ch;
+    p->acceptor = true;
     rtc_channel_set_user(ch, p);
 }
 
@@ -541,6 +600,10 @@ static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool bi
 {
     peer_conn *p = user;
     if (!p->s) return;
+    if (p->hello_pending) { /* before the message is handled: nothing may precede it */
+        p->hello_pending = false;
+        xfer_session_open(p->s);
+    }
     if (binary)
         xfer_session_feed_binary(p->s, data, len);
     else
@@ -856,7 +919,7 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
     case XFER_EV_READY:
         PD_LOG_DEBUG("transfer session ready, message size %llu", (unsigned long long)ev->msg_size);
         if (a->sending) {
-            xfer_random_id(p->xfer);
+            if (!p->xfer[0]) xfer_random_id(p->xfer); /* a retry keeps its id: resume */
             int r = xfer_session_offer(p->s, p->xfer, a->entries, a->nfiles);
             if (r != XFER_OK) {
                 say(a, "cannot offer the files: %s", xfer_strerror(r));
@@ -1132,6 +1195,17 @@ static const char *str_of(json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* Sender: a new peer connection to `sid`, with our channel, and the offer. */
+static peer_conn *offer_to(app *a, const char *sid)
+{
+    peer_conn *p = peer_new(a, sid);
+    if (!p) return NULL;
+    p->ch = rtc_channel_create(p->pc, "peerdrop", false);
+    if (p->ch) rtc_channel_set_user(p->ch, p);
+    rtc_peer_create_offer(p->pc);
+    return p;
+}
+
 static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
 {
     app *a = user;
@@ -1140,13 +1214,11 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
         if (!*sid || peer_find(a, sid)) return;
         say(a, "receiver %.8s joined", sid);
         out_json(a, "peer-joined", json_pack("{s:s}", "peer", sid));
-        peer_conn *p = peer_new(a, sid);
-        if (!p) return;
-        p->ch = rtc_channel_create(p->pc, "peerdrop", false);
-        if (p->ch) rtc_channel_set_user(p->ch, p);
-        rtc_peer_create_offer(p->pc);
+        offer_to(a, sid);
     } else if (!strcmp(name, "user-left")) {
-        peer_conn *p = peer_find(a, str_of(arg, "socketId"));
+        const char *sid = str_of(arg, "socketId");
+        if (*sid) g_hash_table_add(a->left, g_strdup(sid));
+        peer_conn *p = peer_find(a, sid);
         /* a connected peer does not need the server any more */
         if (p && !p->s) peer_finish(p);
     } else if (!strcmp(name, "offer") && !a->sending) {
@@ -1472,6 +1544,7 @@ int main(int argc, char **argv)
         }
     }
     free(inputs);
+    a.left = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     a.ctx = g_main_context_new();
     a.loop = g_main_loop_new(a.ctx, FALSE);
     g_main_context_push_thread_default(a.ctx);
@@ -1513,7 +1586,8 @@ int main(int argc, char **argv)
     }
     g_main_context_pop_thread_default(a.ctx);
     g_main_loop_unref(a.loop);
-    g_main_context_unref(a.ctx);
+    g_main_context_unref(a.ctx); /* destroys pending retries (and frees them) */
+    g_hash_table_destroy(a.left);
     for (size_t i = 0; i < a.nfiles; i++) {
         free(a.files[i].path);
         free(a.entries[i].name);

@@ -31,9 +31,9 @@ struct rtc_ice {
     bool connected, failed;
     bool relay_only;
     unsigned local_candidates; /* reported so far */
-    bool remote_done;     /* end-of-candidates seen */
-    int mdns_pending;     /* lookups in flight; gathering-done waits for them */
-    GCancellable *cancel; /* cancels mDNS lookups on destroy */
+    bool remote_done;          /* end-of-candidates seen */
+    int mdns_pending;          /* lookups in flight; gathering-done waits for them */
+    GCancellable *cancel;      /* cancels mDNS lookups on destroy */
     unsigned send_failures;
 };
 
@@ -403,10 +403,14 @@ const char *rtc_ice_selected_type(rtc_ice *ice)
     if (!nice_agent_get_selected_pair(ice->agent, ice->stream, 1, &local, &remote) || !local)
         return NULL;
     switch (local->type) {
-    case NICE_CANDIDATE_TYPE_HOST: return "host";
-    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: return "srflx";
-    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return "prflx";
-    case NICE_CANDIDATE_TYPE_RELAYED: return "relay";
+    case NICE_CANDIDATE_TYPE_HOST:
+        return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+        return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+        return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+        return "relay";
     }
     return NULL;
 }

@@ -142,10 +142,11 @@ static gboolean on_connect_timeout(gpointer data)
 {
     rtc_peer *p = data;
     char reason[128];
-    snprintf(reason, sizeof reason,
-             "no connection after %u s: no network path to the peer (a TURN server may help)",
-             (p->cfg.connect_timeout_ms ? p->cfg.connect_timeout_ms
-                                        : RTC_DEFAULT_CONNECT_TIMEOUT_MS) / 1000);
+    snprintf(
+        reason, sizeof reason,
+        "no connection after %u s: no network path to the peer (a TURN server may help)",
+        (p->cfg.connect_timeout_ms ? p->cfg.connect_timeout_ms : RTC_DEFAULT_CONNECT_TIMEOUT_MS) /
+            1000);
     peer_fail(p, reason); /* stops (and unrefs) this timer */
     return G_SOURCE_REMOVE;
 }
@@ -399,9 +400,8 @@ static int ensure_ice(rtc_peer *p, bool controlling)
         .on_failed = ice_on_failed,
         .on_recv = ice_on_recv,
     };
-    p->ice =
-        rtc_ice_create(p->cfg.context, controlling, p->cfg.relay_only, p->servers,
-                       p->cfg.ice_server_count, &cb, p);
+    p->ice = rtc_ice_create(p->cfg.context, controlling, p->cfg.relay_only, p->servers,
+                            p->cfg.ice_server_count, &cb, p);
     return p->ice ? 0 : -1;
 }
 
@@ -583,8 +583,8 @@ rtc_peer *rtc_peer_create(const rtc_config *cfg)
         rtc_peer_destroy(p);
         return NULL;
     }
-    p->connect_timer = g_timeout_source_new(cfg->connect_timeout_ms ? cfg->connect_timeout_ms
-                                                                    : RTC_DEFAULT_CONNECT_TIMEOUT_MS);
+    p->connect_timer = g_timeout_source_new(
+        cfg->connect_timeout_ms ? cfg->connect_timeout_ms : RTC_DEFAULT_CONNECT_TIMEOUT_MS);
     g_source_set_callback(p->connect_timer, on_connect_timeout, p, NULL);
     g_source_attach(p->connect_timer, p->cfg.context);
     return p;

@@ -176,3 +176,45 @@ test('browser -> CLI: the CLI receiver is killed mid-transfer and resumes from i
     await a.close();
   }
 });
+
+test('CLI -> browser: a first connection that never forms is offered again', { timeout: 180_000 }, async () => {
+  const src = join(tmp, 'retry.bin');
+  const data = randomBytes(2_000_000);
+  writeFileSync(src, data);
+  const sender = cli(['send', src, '--server', server.url, '--count', '1']);
+  const b = await launch();
+  // The page's first RTCPeerConnection neither sends nor takes ICE
+  // candidates, so no pair can ever form: the CLI's connect timeout (30 s)
+  // fails it, and the CLI offers again. Later connections are untouched.
+  await b.ctx.addInitScript(`(() => {
+    const Orig = window.RTCPeerConnection;
+    let made = 0;
+    window.RTCPeerConnection = class extends Orig {
+      constructor(...a) {
+        super(...a);
+        if (made++ > 0) return;
+        Object.defineProperty(this, 'onicecandidate', { set() {}, get() { return null; } });
+        this.addIceCandidate = async () => {};
+      }
+    };
+  })();`);
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await b.page.goto(room.link);
+    const failed = await sender.waitFor((e) => e.event === 'error' && e.peer, 60_000);
+    assert.match(failed.message, /no connection/);
+    await b.page.getByTestId('accept').click({ timeout: 30_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    const s = await sender.exit(30_000);
+    assert.equal(s.code, 0, sender.summary());
+    assert.equal((await receivedHashes(b.page))['retry.bin'], sha(data));
+    assert.equal(sender.events.filter((e) => e.event === 'connected').length, 1, sender.summary());
+  } catch (e) {
+    await dump('cli-retry', b.page);
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+  }
+});

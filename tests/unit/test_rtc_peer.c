@@ -99,7 +99,8 @@ static void on_state(rtc_peer *p, rtc_state st, const char *reason, void *user)
     side *s = user;
     note_after_destroy(s);
     s->state = st;
-    if (st == RTC_STATE_FAILED) snprintf(fail_reason, sizeof fail_reason, "%s", reason ? reason : "");
+    if (st == RTC_STATE_FAILED)
+        snprintf(fail_reason, sizeof fail_reason, "%s", reason ? reason : "");
     if (silent_peer && st == RTC_STATE_FAILED) g_main_loop_quit(loop);
     if (tamper_fingerprint && A.state == RTC_STATE_FAILED && B.state == RTC_STATE_FAILED)
         g_main_loop_quit(loop);

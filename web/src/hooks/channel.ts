@@ -34,6 +34,8 @@ export class ChannelDriver {
     readonly dc: RTCDataChannel,
     sendLimit: number,
     private host: ChannelHost,
+    /** We created the channel: we say hello first (docs/protocol.md §5.1). */
+    opener = true,
   ) {
     // Our SDP advertises 262144 (Chromium, Firefox); the transport knows the
     // limit both ways, and the protocol floor is 16 KiB.
@@ -41,16 +43,24 @@ export class ChannelDriver {
     this.session = new Session({ maxMsg, sendLimit: sendLimit || 65536 });
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = BUFFER_LOW;
-    // Chromium may report readyState "open" in ondatachannel and still fire
-    // "open" afterwards: say hello exactly once.
-    let opened = false;
-    dc.onopen = () => {
-      if (opened) return;
-      opened = true;
+    // The opener says hello when its channel opens; the acceptor answers
+    // the opener's first message, never from ondatachannel: Chromium loses
+    // a message sent there now and then (docs/protocol.md §5.1). Chromium
+    // may also report readyState "open" and still fire "open" afterwards:
+    // hello goes out exactly once.
+    let helloSent = false;
+    const hello = () => {
+      if (helloSent) return;
+      helloSent = true;
       this.session.open();
+    };
+    dc.onopen = () => {
+      if (!opener) return;
+      hello();
       this.flush();
     };
     dc.onmessage = (e) => {
+      hello(); // before the message is handled: nothing may precede it
       if (typeof e.data === 'string') this.session.onText(e.data);
       else this.session.onBinary(new Uint8Array(e.data as ArrayBuffer));
       this.flush();
@@ -66,7 +76,7 @@ export class ChannelDriver {
       this.lowWaiter?.();
       host.onClosed(this);
     };
-    if (dc.readyState === 'open') dc.onopen(new Event('open'));
+    if (opener && dc.readyState === 'open') dc.onopen(new Event('open'));
   }
 
   offer(xfer: string, files: FileEntry[]): void {
@@ -88,7 +98,8 @@ export class ChannelDriver {
 
   /** Sends queued output and dispatches events; then keeps the sender going. */
   flush(): void {
-    for (const o of this.session.takeOutput()) {
+    // Not open (yet, or any more): output stays queued in the session.
+    for (const o of this.dc.readyState === 'open' ? this.session.takeOutput() : []) {
       if (this.dc.readyState !== 'open') break;
       try {
         if (o.kind === 'text') this.dc.send(o.data);

@@ -6,7 +6,8 @@ const CONNECT_TIMEOUT_MS = 20_000;
 
 export interface PeerCallbacks {
   sendSignal(kind: 'offer' | 'answer' | 'ice-candidate', payload: unknown): void;
-  onChannel(dc: RTCDataChannel): void;
+  /** `opened`: we created the channel (true) or the peer did (false). */
+  onChannel(dc: RTCDataChannel, opened: boolean): void;
   onState(state: RTCPeerConnectionState): void;
 }
 
@@ -36,12 +37,12 @@ export class PeerLink {
     this.timer = setTimeout(() => {
       if (!this.closed && this.pc.connectionState !== 'connected') cb.onState('failed');
     }, CONNECT_TIMEOUT_MS);
-    if (!initiator) this.pc.ondatachannel = (e) => cb.onChannel(e.channel);
+    if (!initiator) this.pc.ondatachannel = (e) => cb.onChannel(e.channel, false);
   }
 
   /** Initiator only: creates the data channel and sends the offer. */
   async start(): Promise<void> {
-    this.cb.onChannel(this.pc.createDataChannel('peerdrop', { ordered: true }));
+    this.cb.onChannel(this.pc.createDataChannel('peerdrop', { ordered: true }), true);
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     this.cb.sendSignal('offer', { sdp: this.pc.localDescription!.sdp, targetSocketId: this.peerId });

@@ -288,9 +288,9 @@ export class RoomController {
     m.error = undefined;
     const link = new PeerLink(m.id, m.initiator, this.ice, {
       sendSignal: (kind, payload) => this.sig?.relay(kind, payload),
-      onChannel: (dc) => {
+      onChannel: (dc, opened) => {
         if (m.link !== link) return;
-        m.driver = new ChannelDriver(m.id, dc, link.maxMessageSize, this.host(m));
+        m.driver = new ChannelDriver(m.id, dc, link.maxMessageSize, this.host(m), opened);
       },
       onState: (s) => {
         if (m.link !== link) return;
@@ -517,11 +517,20 @@ export class RoomController {
       return;
     }
     if (e.type === 'fatal') {
+      const why = `${e.byPeer ? 'The other app reported' : 'Protocol error'}: ${e.message} (${e.code})`;
+      let shown = false;
       for (const t of this.transfers.values()) {
         if (t.peerId === m.id && (t.state === 'TRANSFERRING' || t.state === 'WAITING')) {
           t.state = 'ERROR';
-          t.error = `${e.byPeer ? 'The other app reported' : 'Protocol error'}: ${e.message} (${e.code})`;
+          t.error = why;
+          shown = true;
         }
+      }
+      // No transfer to show it on (e.g. during the hello): the session with
+      // this peer is over all the same, so say so on the peer.
+      if (!shown) {
+        m.state = 'FAILED';
+        m.error = why;
       }
       this.changed();
       return;
