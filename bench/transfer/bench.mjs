@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import readline from 'node:readline';
@@ -24,7 +24,7 @@ const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const QUIET_WAIT_S = Number(process.env.QUIET_WAIT ?? 20);
 const MSG = 65536; // references: 64 KiB messages
 const APP_CHUNKS = (process.env.BENCH_APP_CHUNKS ?? '16384,32768,65536').split(',').map(Number);
-const ALL = ['ldc-ldc', 'raw-b2b', 'ldc-chromium', 'cli-cli', 'cli-chromium', 'chromium-cli', 'app-b2b'];
+const ALL = ['ldc-ldc', 'raw-b2b', 'ldc-chromium', 'cli-cli', 'cli-chromium', 'cli-raw', 'chromium-cli', 'app-b2b'];
 const CASES = (process.env.BENCH_CASES ?? ALL.join(',')).split(',').filter(Boolean);
 // Loopback moves well over 10 MB/s; anything slower than that is a failure.
 const TRANSFER_TIMEOUT_MS = 60_000 + SIZE / 10e3;
@@ -249,6 +249,17 @@ async function rawPage() {
   const b = await browser();
   await b.page.goto(blankUrl);
   await b.page.addScriptTag({ path: join(HERE, 'raw_page.js') });
+  return b;
+}
+/* The protocol stub of cli-raw: a blank page with socket.io-client (the
+ * build the web app depends on, from web/node_modules) and proto_page.js. */
+const SIO_CLIENT = join(ROOT, 'web', 'node_modules', 'socket.io-client', 'dist', 'socket.io.min.js');
+async function protoPage() {
+  if (!existsSync(SIO_CLIENT)) throw new Error(`no ${SIO_CLIENT}: cd web && npm ci`);
+  const b = await browser();
+  await b.page.goto(blankUrl);
+  await b.page.addScriptTag({ path: SIO_CLIENT });
+  await b.page.addScriptTag({ path: join(HERE, 'proto_page.js') });
   return b;
 }
 
@@ -489,6 +500,37 @@ cases['cli-chromium'] = async () => {
   }
 };
 
+// peerdrop send -> a raw Chromium page that speaks the transfer protocol
+// (proto_page.js): the CLI sender against a receiver that neither hashes nor
+// stores, i.e. cli-chromium without the web app's work.
+cases['cli-raw'] = async () => {
+  const s = cliSend(server.url, FILE);
+  let b, mem;
+  try {
+    const room = await waitLine(s, (e) => e.j?.event === 'room', 20_000, 'room event');
+    b = await protoPage();
+    mem = memWatch(b.all, true);
+    await within(b.page.evaluate(([u, id, pw]) => proto.join(u, id, pw), [server.url, room.j.roomId, room.j.password]), 20_000, 'join-room');
+    step('joined');
+    await within(b.page.evaluate(() => proto.waitOpen()), 60_000, 'open channel');
+    step('open');
+    const r = await within(b.page.evaluate(() => proto.received()), TRANSFER_TIMEOUT_MS, 'whole file');
+    mem.stop();
+    const recvPeak = rendererPeak(b);
+    if (r.bytes !== SIZE || r.files.length !== 1 || r.files[0].size !== SIZE) throw new Error(`Chromium counted ${r.bytes} bytes in ${r.files.length} file(s)`);
+    // the stub trusts the sender's hash; at least it must be the source file's
+    if (r.sha256[0] !== DIGEST) throw new Error(`sender's end.sha256 ${r.sha256[0]} is not the file's`);
+    const x = await within(s.exited, 30_000, 'peerdrop send exit');
+    if (x.code !== 0) throw new Error(`peerdrop send exited ${x.code ?? x.signal}\n${s.tail.join('\n')}`);
+    const sendSteps = rtcSteps(s);
+    return { mbps: SIZE / 1e6 / ((r.tLast - r.tFirst) / 1000), recvPeak, treePeak: mem.pssSum, openMs: sendSteps.open, sendSteps };
+  } finally {
+    mem?.stop();
+    await stop(s);
+    await closeBrowser(b);
+  }
+};
+
 cases['chromium-cli'] = async () => {
   let a, r;
   try {
@@ -603,6 +645,7 @@ function report(res) {
         break;
       }
       case 'cli-chromium':
+      case 'cli-raw':
         row(r, `>= ldc->Chromium ${fmt(ldcChr?.mbps)} MB/s: x${ratio(r, ldcChr)}`, ldcChr?.mbps ? r.mbps >= ldcChr.mbps : null);
         break;
       case 'chromium-cli':
@@ -639,6 +682,7 @@ async function main() {
     'ldc-chromium': 'libdatachannel -> raw Chromium (ref)',
     'cli-cli': 'peerdrop CLI -> peerdrop CLI',
     'cli-chromium': 'peerdrop CLI -> web app (Chromium)',
+    'cli-raw': 'peerdrop CLI -> raw Chromium (protocol stub)',
     'chromium-cli': 'web app (Chromium) -> peerdrop CLI',
   };
   const needServer = CASES.some((c) => c.startsWith('cli') || c.startsWith('chromium') || c.startsWith('app'));

@@ -10,7 +10,9 @@
 # Environment:
 #   BENCH_SIZE_MB     MiB moved per case (1024)
 #   BENCH_CASES       comma list of ldc-ldc,raw-b2b,ldc-chromium,cli-cli,
-#                     cli-chromium,chromium-cli,app-b2b (default: all)
+#                     cli-chromium,cli-raw,chromium-cli,app-b2b (default: all;
+#                     cli-raw: peerdrop send -> a raw Chromium page that speaks
+#                     the transfer protocol but neither hashes nor stores)
 #   BENCH_APP_CHUNKS  web app data message sizes, bytes (16384,32768,65536)
 #   REPEAT            runs per case; median MB/s, largest memory peak (1)
 #   PEERDROP_CLI      the CLI (default build/peerdrop)
