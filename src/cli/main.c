@@ -56,6 +56,10 @@ enum {
  * resumes where it stopped: as the web app's offering side does (the
  * answering side only waits for a new offer). */
 #define PEER_RETRIES 3
+/* Receiver: a connection that failed before it ever opened waits this long
+ * for the sender's next offer (the web app gives up on an attempt after
+ * 20 s and offers again 1-3 s later), at most PEER_RETRIES times. */
+#define REOFFER_WAIT_MS 25000
 /* After the last message, the receiver closes its channel and waits for the
  * peer's answering stream reset (RFC 8831 §6.7), which comes only after all
  * data sent before it was delivered. Exiting at once lost the final
@@ -136,7 +140,10 @@ struct app {
     GSource *drain; /* finish_drained(): the cap on waiting for the peer */
     int drain_code;
     peer_conn *peers;
-    GHashTable *left; /* socket ids that left the room: never offered again */
+    GHashTable *left;      /* socket ids that left the room: never offered again */
+    int recv_failures;     /* receiver: connections that failed before opening */
+    GSource *reoffer;      /* receiver: the wait for the sender's next offer */
+    char reoffer_from[64]; /* ... from this socket id */
 };
 
 static app *g_app; /* only for the SIGINT handler */
@@ -504,6 +511,37 @@ static gboolean on_retry(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static gboolean on_reoffer_timeout(gpointer data)
+{
+    app *a = data;
+    g_source_unref(a->reoffer);
+    a->reoffer = NULL;
+    say(a, "the sender did not try again");
+    finish(a, EXIT_TRANSFER);
+    return G_SOURCE_REMOVE;
+}
+
+static void stop_reoffer_wait(app *a)
+{
+    if (!a->reoffer) return;
+    g_source_destroy(a->reoffer);
+    g_source_unref(a->reoffer);
+    a->reoffer = NULL;
+}
+
+/* Receiver: the connection failed before it opened; the sender (the CLI or
+ * the web app) offers again, so wait for that rather than give up. */
+static void wait_for_reoffer(app *a, const char *sid)
+{
+    a->recv_failures++;
+    snprintf(a->reoffer_from, sizeof a->reoffer_from, "%s", sid);
+    say(a, "waiting for the sender to try again (%d of %d)", a->recv_failures, PEER_RETRIES);
+    stop_reoffer_wait(a);
+    a->reoffer = g_timeout_source_new(REOFFER_WAIT_MS);
+    g_source_set_callback(a->reoffer, on_reoffer_timeout, a, NULL);
+    g_source_attach(a->reoffer, a->ctx);
+}
+
 /* Sender: offers this receiver a new connection later, unless it left or
  * the retries are used up. */
 static void retry_later(peer_conn *p)
@@ -531,10 +569,12 @@ static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
         say(p->a, "connection to peer failed: %s", reason ? reason : "?");
         out_json(p->a, "error",
                  json_pack("{s:s,s:s}", "peer", p->sid, "message", reason ? reason : ""));
-        if (!p->a->sending)
-            finish(p->a, EXIT_TRANSFER);
-        else
+        if (p->a->sending)
             retry_later(p);
+        else if (!p->s && p->a->recv_failures < PEER_RETRIES)
+            wait_for_reoffer(p->a, p->sid);
+        else
+            finish(p->a, EXIT_TRANSFER);
         peer_finish(p);
     }
 }
@@ -1218,12 +1258,25 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
     } else if (!strcmp(name, "user-left")) {
         const char *sid = str_of(arg, "socketId");
         if (*sid) g_hash_table_add(a->left, g_strdup(sid));
+        if (a->reoffer && !strcmp(sid, a->reoffer_from)) { /* the sender we wait for is gone */
+            stop_reoffer_wait(a);
+            say(a, "the sender left the room");
+            finish(a, EXIT_TRANSFER);
+        }
         peer_conn *p = peer_find(a, sid);
         /* a connected peer does not need the server any more */
         if (p && !p->s) peer_finish(p);
     } else if (!strcmp(name, "offer") && !a->sending) {
         const char *from = str_of(arg, "from");
-        if (peer_find(a, from)) return;
+        peer_conn *old = peer_find(a, from);
+        if (old && (old->s || old->finished)) {
+            if (old->s) return; /* connected: the session decides, not a stray offer */
+        } else if (old) {
+            /* the sender gave up on an attempt we still wait for: its new
+             * offer replaces it (as the web app's answering side does) */
+            peer_remove(a, old);
+        }
+        stop_reoffer_wait(a);
         peer_conn *p = peer_new(a, from);
         if (!p || rtc_peer_set_remote_description(p->pc, "offer", str_of(arg, "sdp")) < 0) {
             say(a, "cannot use the sender's connection offer");
@@ -1574,6 +1627,7 @@ int main(int argc, char **argv)
         g_source_destroy(a.drain);
         g_source_unref(a.drain);
     }
+    stop_reoffer_wait(&a);
     while (a.peers)
         peer_remove(&a, a.peers);
     cli_signal_destroy(a.sig);

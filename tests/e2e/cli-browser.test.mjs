@@ -218,3 +218,43 @@ test('CLI -> browser: a first connection that never forms is offered again', { t
     await b.close();
   }
 });
+
+test('browser -> CLI: a first connection that never forms is offered again, and the CLI waits for it', { timeout: 180_000 }, async () => {
+  const a = await launch();
+  // As above, the page's first RTCPeerConnection never exchanges candidates:
+  // the app gives up on it after 20 s and offers again; the CLI receiver
+  // must take the new offer (replacing the attempt it still waits on).
+  await a.ctx.addInitScript(`(() => {
+    const Orig = window.RTCPeerConnection;
+    let made = 0;
+    window.RTCPeerConnection = class extends Orig {
+      constructor(...x) {
+        super(...x);
+        if (made++ > 0) return;
+        Object.defineProperty(this, 'onicecandidate', { set() {}, get() { return null; } });
+        this.addIceCandidate = async () => {};
+      }
+    };
+  })();`);
+  const out = join(tmp, 'out-browser-retry');
+  let receiver;
+  try {
+    const link = await createRoom(a.page, server.url);
+    receiver = cli(['receive', link, '--yes', '-o', out]);
+    await receiver.waitFor((e) => e.event === 'joined', 15_000);
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    const data = randomBytes(1_500_000);
+    await a.page.getByTestId('file-input').setInputFiles([{ name: 'second-try.bin', mimeType: 'application/octet-stream', buffer: data }]);
+    const r = await receiver.exit(60_000);
+    assert.equal(r.code, 0, receiver.summary());
+    assert.equal(sha256File(join(out, 'second-try.bin')), sha(data));
+    assert.equal(receiver.events.filter((e) => e.event === 'connected').length, 1, receiver.summary());
+  } catch (e) {
+    await dump('browser-retry', a.page);
+    console.error(receiver?.summary());
+    throw e;
+  } finally {
+    receiver?.kill();
+    await a.close();
+  }
+});
