@@ -20,6 +20,21 @@ import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS 
 import { cli, generate, hashTree, roles, sha256File, trackPeerConnections } from './cli.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
+
+/* The page's first RTCPeerConnection neither sends nor takes ICE
+ * candidates, so no pair can ever form; later ones are untouched. */
+const FIRST_PC_WITHOUT_ICE = `(() => {
+  const Orig = window.RTCPeerConnection;
+  let made = 0;
+  window.RTCPeerConnection = class extends Orig {
+    constructor(...args) {
+      super(...args);
+      if (made++ > 0) return;
+      Object.defineProperty(this, 'onicecandidate', { set() {}, get() { return null; } });
+      this.addIceCandidate = async () => {};
+    }
+  };
+})();`;
 let server;
 let tmp;
 before(async () => {
@@ -186,18 +201,7 @@ test('CLI -> browser: a first connection that never forms is offered again', { t
   // The page's first RTCPeerConnection neither sends nor takes ICE
   // candidates, so no pair can ever form: the CLI's connect timeout (30 s)
   // fails it, and the CLI offers again. Later connections are untouched.
-  await b.ctx.addInitScript(`(() => {
-    const Orig = window.RTCPeerConnection;
-    let made = 0;
-    window.RTCPeerConnection = class extends Orig {
-      constructor(...a) {
-        super(...a);
-        if (made++ > 0) return;
-        Object.defineProperty(this, 'onicecandidate', { set() {}, get() { return null; } });
-        this.addIceCandidate = async () => {};
-      }
-    };
-  })();`);
+  await b.ctx.addInitScript(FIRST_PC_WITHOUT_ICE);
   try {
     const room = await sender.waitFor((e) => e.event === 'room', 15_000);
     await b.page.goto(room.link);
@@ -224,18 +228,7 @@ test('browser -> CLI: a first connection that never forms is offered again, and 
   // As above, the page's first RTCPeerConnection never exchanges candidates:
   // the app gives up on it after 20 s and offers again; the CLI receiver
   // must take the new offer (replacing the attempt it still waits on).
-  await a.ctx.addInitScript(`(() => {
-    const Orig = window.RTCPeerConnection;
-    let made = 0;
-    window.RTCPeerConnection = class extends Orig {
-      constructor(...x) {
-        super(...x);
-        if (made++ > 0) return;
-        Object.defineProperty(this, 'onicecandidate', { set() {}, get() { return null; } });
-        this.addIceCandidate = async () => {};
-      }
-    };
-  })();`);
+  await a.ctx.addInitScript(FIRST_PC_WITHOUT_ICE);
   const out = join(tmp, 'out-browser-retry');
   let receiver;
   try {
