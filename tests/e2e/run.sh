@@ -8,5 +8,5 @@
 # Debian chromium (/usr/bin/chromium), npm ci in tests/e2e.
 set -eu
 cd "$(dirname "$0")"
-[ "$#" -gt 0 ] || set -- basic.test.mjs scenarios.test.mjs storage.test.mjs errors.test.mjs
+[ "$#" -gt 0 ] || set -- basic.test.mjs scenarios.test.mjs storage.test.mjs errors.test.mjs connect.test.mjs
 exec unshare -rn sh -c 'ip link set lo up && exec node --test --test-concurrency=1 "$@"' sh "$@"
