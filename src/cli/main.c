@@ -103,8 +103,8 @@ typedef struct peer_conn {
     GSource *prompt;
     GSource *reaper; /* pending idle that frees this peer */
     bool draining;   /* receiver: channel closed by us after the last message */
+    int attempt;     /* sender: 0, then 1..PEER_RETRIES for offers made again */
     /* progress */
-    int attempt; /* 0, then 1..PEER_RETRIES for offers made again */
     uint64_t done_bytes, total_bytes, base_bytes;
     int64_t created_us; /* peer_new(): "connected" reports the time since */
     int64_t start_us, last_print_us;
@@ -656,23 +656,22 @@ static void on_low(rtc_channel *ch, void *user)
     pump(user);
 }
 
+static size_t count_turn(const cli_ice_servers *ice)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ice->count; i++)
+        n += strncmp(ice->list[i].url, "turn", 4) == 0;
+    return n;
+}
+
 static void ice_servers_load(app *a)
 {
     cli_ice_servers_cleanup(&a->ice);
     a->ice_at_us = g_get_monotonic_time();
     if (cli_ice_servers_fetch(a->server, CONFIG_TIMEOUT_MS, &a->ice) < 0) return;
-    size_t turn = 0;
-    for (size_t i = 0; i < a->ice.count; i++)
-        turn += strncmp(a->ice.list[i].url, "turn", 4) == 0;
+    size_t turn = count_turn(&a->ice);
     /* counts only: the URLs may carry credentials in other deployments */
     PD_LOG_DEBUG("ICE servers from /config: %zu STUN, %zu TURN", a->ice.count - turn, turn);
-}
-
-static bool has_turn(const cli_ice_servers *ice)
-{
-    for (size_t i = 0; i < ice->count; i++)
-        if (strncmp(ice->list[i].url, "turn", 4) == 0) return true;
-    return false;
 }
 
 static peer_conn *peer_new(app *a, const char *sid)
@@ -1269,13 +1268,11 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
     } else if (!strcmp(name, "offer") && !a->sending) {
         const char *from = str_of(arg, "from");
         peer_conn *old = peer_find(a, from);
-        if (old && (old->s || old->finished)) {
-            if (old->s) return; /* connected: the session decides, not a stray offer */
-        } else if (old) {
-            /* the sender gave up on an attempt we still wait for: its new
-             * offer replaces it (as the web app's answering side does) */
-            peer_remove(a, old);
-        }
+        if (old && old->s) return; /* connected: the session decides, not a stray offer */
+        /* the sender gave up on an attempt we still wait for: its new offer
+         * replaces it (as the web app's answering side does); one that
+         * failed already is being reaped */
+        if (old && !old->finished) peer_remove(a, old);
         stop_reoffer_wait(a);
         peer_conn *p = peer_new(a, from);
         if (!p || rtc_peer_set_remote_description(p->pc, "offer", str_of(arg, "sdp")) < 0) {
@@ -1610,7 +1607,7 @@ int main(int argc, char **argv)
     }
     ice_servers_load(&a);
     cli_signal_callbacks cb = {on_connected, on_disconnected, on_event};
-    if (a.relay_only && !has_turn(&a.ice)) {
+    if (a.relay_only && count_turn(&a.ice) == 0) {
         fprintf(stderr, "peerdrop: --relay needs a TURN server, and %s/config lists none\n",
                 a.server);
         rc = EXIT_TRANSFER;
