@@ -2,6 +2,7 @@
  * session outputs, feeds it what arrives, performs the reads and writes it
  * asks for, and applies the bufferedAmount watermarks (docs/protocol.md §6). */
 
+import { sha256Bytes, type HashJob } from '../protocol/digest';
 import { IncomingTransfer, Session, type ReadRequest, type SessionEvent } from '../protocol/session';
 import type { FileEntry } from '../protocol/types';
 import type { Sink } from './sinks';
@@ -123,6 +124,8 @@ export class ChannelDriver {
       case 'ready':
         this.host.onReady(this);
         return;
+      case 'hash':
+        return this.hash(e.job);
       default:
         this.host.onEvent(this, e);
     }
@@ -188,7 +191,7 @@ export class ChannelDriver {
     if (this.batch && (force || this.idleWaiters.length > 0 || this.dc.readyState !== 'open')) await this.writeBatch();
     this.storing = false;
     if (this.ops.length > 0) return this.runStorage(force);
-    if (!this.batch) this.idleWaiters.splice(0).forEach((w) => w());
+    if (!this.batch) this.wakeIdle();
     else if (!this.batchTimer) this.armBatchTimer(BATCH_IDLE_MS);
   }
 
@@ -225,9 +228,53 @@ export class ChannelDriver {
     this.flush();
   }
 
-  /** Resolves when everything received is stored (before accepting a resume). */
+  /* Block digests (docs/protocol.md §5.8) with WebCrypto: native SHA-256
+   * (SHA-NI where the CPU has it), off the main thread, ~10x our
+   * WebAssembly block function; that was the largest CPU cost of a
+   * transfer against a raw data channel (bench/RESULTS.md). Results may
+   * arrive in any order: the digest folds them in file order. Without
+   * WebCrypto (an insecure context) the same digest is computed here. */
+  private hashing = 0;
+  private hash(job: HashJob): void {
+    let bytes = job.parts[0] ?? new Uint8Array(0);
+    if (job.parts.length > 1) {
+      bytes = new Uint8Array(job.length);
+      let p = 0;
+      for (const x of job.parts) {
+        bytes.set(x, p);
+        p += x.length;
+      }
+    }
+    const subtle = globalThis.crypto?.subtle;
+    if (!subtle) {
+      this.session.hashed(job, sha256Bytes([bytes]));
+      queueMicrotask(() => this.flush());
+      return;
+    }
+    this.hashing++;
+    subtle
+      .digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)
+      .then(
+        (d) => this.session.hashed(job, new Uint8Array(d)),
+        () => this.session.hashed(job, sha256Bytes([bytes])),
+      )
+      .finally(() => {
+        this.hashing--;
+        this.flush();
+        this.wakeIdle();
+      });
+  }
+
+  private isIdle(): boolean {
+    return !this.storing && this.ops.length === 0 && !this.batch && this.hashing === 0;
+  }
+  private wakeIdle(): void {
+    if (this.isIdle()) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** Resolves when everything received is stored and hashed (before accepting a resume). */
   drained(): Promise<void> {
-    if (!this.storing && this.ops.length === 0 && !this.batch) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((r) => {
       this.idleWaiters.push(r);
       if (!this.storing) void this.runStorage(true);

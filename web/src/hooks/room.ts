@@ -535,7 +535,7 @@ export class RoomController {
       this.changed();
       return;
     }
-    if (e.type === 'ready') return;
+    if (e.type === 'ready' || e.type === 'hash') return;
     const key = e.type === 'accepted' || e.type === 'declined' ? `out:${m.id}:${e.xfer}` : 'dir' in e && e.dir === 'out' ? `out:${m.id}:${e.xfer}` : `in:${e.xfer}`;
     const t = this.transfers.get(key);
     if (!t) {

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeControl, decodeData, encodeControl, encodeData } from './codec';
+import { blockDigestHex, CAP_BLOCKS, HASH_BLOCK, sha256Bytes } from './digest';
 import { IncomingTransfer, Session } from './session';
 import { sha256Hex } from './sha256';
 import { run, SimPeer, type LoggedMessage } from './sim';
 import type { FileEntry } from './types';
 
 const XFER = 'fedcba9876543210fedcba9876543210';
+const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex'); // compact equality
 
 function rand(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -23,8 +26,9 @@ const FILES: FileEntry[] = [
   { id: 2, name: 'empty', dir: '', size: 0, mime: '' },
 ];
 const CONTENTS = [rand(300_000, 1), rand(1000, 2), new Uint8Array(0)];
-const SOPTS = { maxMsg: 262144, win: 1 << 20, msgSize: 65536, readBlock: 100_000 };
-const ROPTS = { maxMsg: 32768, win: 65536 };
+/* Plain SHA-256 digests (no 'sha256-blocks' cap) unless a test says otherwise. */
+const SOPTS = { maxMsg: 262144, win: 1 << 20, msgSize: 65536, readBlock: 100_000, caps: ['resume'] };
+const ROPTS = { maxMsg: 32768, win: 65536, caps: ['resume'] };
 
 function pair(files = FILES, contents = CONTENTS) {
   const a = new SimPeer('A', SOPTS);
@@ -273,5 +277,154 @@ describe('Session resume bookkeeping', () => {
     for (const p of pending) s1.written(p.xfer, p.file, p.end);
     expect(b.incoming!.held(0)).toBe(pending.at(-1)!.end);
     b.pump = origPump;
+  });
+});
+
+/* Block digests (docs/protocol.md §5.8): both peers list 'sha256-blocks'. */
+describe('Session with block digests', () => {
+  const B = HASH_BLOCK;
+  const BIG: FileEntry[] = [
+    { id: 0, name: 'big.bin', dir: '', size: 2 * B + B / 4 + 7, mime: '' },
+    { id: 1, name: 'small.txt', dir: '', size: 1000, mime: 'text/plain' },
+  ];
+  const BIG_CONTENTS = [rand(BIG[0].size, 7), rand(1000, 8)];
+  const BS = { maxMsg: 262144, win: 16 << 20, msgSize: 65536, readBlock: 1 << 20, caps: ['resume', CAP_BLOCKS] };
+  const BR = { maxMsg: 262144, win: 16 << 20, caps: ['resume', CAP_BLOCKS] };
+  /* An independent reference: Node's OpenSSL over the blocks. */
+  const nodeBlocks = (b: Uint8Array) => {
+    const outer = createHash('sha256');
+    for (let p = 0; p < b.length; p += B) outer.update(createHash('sha256').update(b.subarray(p, p + B)).digest());
+    return outer.digest('hex');
+  };
+  const controls = (log: LoggedMessage[], from: string) =>
+    log.filter((m) => m.from === from && m.msg.kind === 'text').map((m) => decodeControl((m.msg as { data: string }).data));
+
+  function bpair(so: object = BS, ro: object = BR) {
+    const a = new SimPeer('A', so);
+    const b = new SimPeer('B', ro);
+    a.setFiles(BIG, BIG_CONTENTS);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    return { a, b };
+  }
+
+  it('is used only when both sides list the cap', () => {
+    expect(bpair().a.session.blockDigests).toBe(true);
+    expect(bpair(BS, { ...BR, caps: ['resume'] }).a.session.blockDigests).toBe(false);
+    expect(bpair({ ...BS, caps: [] }, BR).b.session.blockDigests).toBe(false);
+  });
+
+  it('a multi-block file ends with its block digest and arrives intact', () => {
+    const { a, b } = bpair();
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, BIG);
+    run(a, b, { log });
+    const ends = controls(log, 'A').filter((c) => c.t === 'end');
+    expect(ends.map((e) => (e as { sha256: string }).sha256)).toEqual(BIG_CONTENTS.map(nodeBlocks));
+    expect(ends[0]).not.toMatchObject({ sha256: createHash('sha256').update(BIG_CONTENTS[0]).digest('hex') });
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
+    expect(blockDigestHex(BIG_CONTENTS[0])).toBe(nodeBlocks(BIG_CONTENTS[0]));
+  });
+
+  it('a peer without the cap gets the plain SHA-256', () => {
+    const { a, b } = bpair(BS, { ...BR, caps: ['resume'] });
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, BIG);
+    run(a, b, { log });
+    const end = controls(log, 'A').find((c) => c.t === 'end') as { sha256: string };
+    expect(end.sha256).toBe(createHash('sha256').update(BIG_CONTENTS[0]).digest('hex'));
+    expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
+  });
+
+  it('hash results in any order, after end arrived, still verify', () => {
+    const { a, b } = bpair();
+    a.heldHashes = [];
+    b.heldHashes = [];
+    a.session.offer(XFER, BIG);
+    for (let i = 0; i < 50; i++) {
+      run(a, b);
+      // answer the held jobs newest first, so they complete out of file order
+      const jobs = [...a.heldHashes.splice(0).map((j) => [a, j] as const), ...b.heldHashes.splice(0).map((j) => [b, j] as const)].reverse();
+      if (jobs.length === 0) break;
+      for (const [p, j] of jobs) p.session.hashed(j, sha256Bytes(j.parts));
+    }
+    expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+  });
+
+  it('resumes at the last complete block and resends only the rest', () => {
+    const { a, b } = bpair();
+    a.session.offer(XFER, BIG);
+    // offer, start, then data into the second block: 64 + 40 messages of 65520 bytes
+    run(a, b, { cutAfter: 2 + 104 });
+    const held = b.stored[0].length;
+    expect(held).toBeGreaterThan(B);
+    expect(held).toBeLessThan(2 * B);
+    a.reconnect(BS);
+    b.reconnect(BR);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, BIG);
+    run(a, b, { log });
+    const acc = controls(log, 'B')[0];
+    expect(acc).toMatchObject({ t: 'accept', files: [{ id: 0, offset: B, sha256: nodeBlocks(BIG_CONTENTS[0].subarray(0, B)) }, { id: 1, offset: 0 }] });
+    expect(controls(log, 'A').find((c) => c.t === 'start')).toMatchObject({ file: 0, offset: B });
+    expect(dataBytes(log, 'A')).toBe(BIG[0].size - B + 1000);
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    expect(b.eventsOf('file-done').filter((e) => e.ok).map((e) => e.file)).toEqual([0, 1]);
+  });
+
+  it('a resume request at an offset no block digest can prove restarts the file', () => {
+    const { a, b } = bpair();
+    a.session.offer(XFER, BIG);
+    run(a, b, { cutAfter: 1 });
+    // Replace B's accept with one asking to resume file 0 inside the first block.
+    const fresh = new SimPeer('A', BS);
+    fresh.setFiles(BIG, BIG_CONTENTS);
+    const s = fresh.session;
+    s.open();
+    s.onText(encodeControl({ t: 'hello', v: 1, maxMsg: 262144, win: 16 << 20, caps: ['resume', CAP_BLOCKS] }));
+    s.offer(XFER, BIG);
+    s.takeOutput();
+    s.onText(encodeControl({ t: 'accept', xfer: XFER, files: [{ id: 0, offset: 1000, sha256: nodeBlocks(BIG_CONTENTS[0].subarray(0, 1000)) }] }));
+    fresh.pump();
+    const start = s.takeOutput().map((o) => (o.kind === 'text' ? decodeControl(o.data) : null)).find((c) => c?.t === 'start');
+    expect(start).toMatchObject({ file: 0, offset: 0 });
+  });
+
+  it('corrupted data is a hash mismatch', () => {
+    const { a, b } = bpair();
+    // Corrupt one data message in flight, in the second block.
+    const orig = b.session.onBinary.bind(b.session);
+    let n = 0;
+    b.session.onBinary = (msg: Uint8Array) => {
+      if (n++ === 70) {
+        msg = msg.slice();
+        msg[100] ^= 1;
+      }
+      orig(msg);
+    };
+    a.session.offer(XFER, BIG);
+    run(a, b);
+    expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'HASH_MISMATCH' });
+    expect(b.stored[0].length).toBe(0);
+    expect(b.eventsOf('file-done').find((e) => e.file === 1)?.ok).toBe(true);
+  });
+
+  it('a wrong block digest from the hashing layer is caught too', () => {
+    const { a, b } = bpair();
+    b.heldHashes = [];
+    a.session.offer(XFER, BIG);
+    for (let i = 0; i < 50; i++) {
+      run(a, b);
+      const jobs = b.heldHashes.splice(0);
+      if (jobs.length === 0) break;
+      for (const j of jobs) b.session.hashed(j, j.length === BIG[1].size ? new Uint8Array(32) : sha256Bytes(j.parts));
+    }
+    expect(b.eventsOf('file-done').map((e) => [e.file, e.ok, e.code]).sort()).toEqual([[0, true, undefined], [1, false, 'HASH_MISMATCH']]);
   });
 });

@@ -10,7 +10,7 @@
 
 import { decodeControl, decodeData, encodeControl, encodeData, utf8Length } from './codec';
 import { manifestProblem } from './paths';
-import { createHasher, type Hasher } from './sha256';
+import { CAP_BLOCKS, createDigest, HASH_BLOCK, type FileDigest, type HashJob } from './digest';
 import {
   DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MIN_MAX_MSG, PROTOCOL_VERSION,
   ProtocolError,
@@ -41,6 +41,8 @@ export type SessionEvent =
   | { type: 'declined'; xfer: string }
   | { type: 'open'; xfer: string; file: number; offset: number }
   | { type: 'write'; xfer: string; file: number; offset: number; bytes: Uint8Array }
+  /** SHA-256 this block and hand the result to Session.hashed (block-digest mode, §5.8). */
+  | { type: 'hash'; job: HashJob }
   | { type: 'close'; xfer: string; file: number; ok: boolean }
   | { type: 'progress'; dir: Dir; xfer: string; file: number; bytes: number }
   | { type: 'file-done'; dir: Dir; xfer: string; file: number; ok: boolean; code?: ErrorCode; message?: string }
@@ -58,12 +60,14 @@ export interface ReadRequest {
 
 /* ---- receiver state that survives a dropped connection ---- */
 
-type InStatus = 'idle' | 'accepted' | 'receiving' | 'ended' | 'closing' | 'verified' | 'failed';
+/* 'checking': end arrived, block digests still being computed (§5.8). */
+type InStatus = 'idle' | 'accepted' | 'receiving' | 'checking' | 'ended' | 'closing' | 'verified' | 'failed';
 interface InFile {
   status: InStatus;
-  received: number; // bytes hashed (arrived in order)
+  received: number; // bytes arrived in order (fed to the digest)
   written: number; // bytes the storage layer confirmed
-  hasher: Hasher;
+  digest: FileDigest | null; // null until the file first starts
+  expect: string; // end.sha256, while checking
   lastAck: number;
   resumeAt: number; // offset we asked to resume at in this session
 }
@@ -74,7 +78,7 @@ export class IncomingTransfer {
     readonly xfer: string,
     readonly manifest: FileEntry[],
   ) {
-    this.files = manifest.map(() => ({ status: 'idle', received: 0, written: 0, hasher: createHasher(), lastAck: 0, resumeAt: 0 }));
+    this.files = manifest.map(() => ({ status: 'idle', received: 0, written: 0, digest: null, expect: '', lastAck: 0, resumeAt: 0 }));
   }
   sameManifest(files: FileEntry[]): boolean {
     return files.length === this.manifest.length && files.every((f, i) => {
@@ -93,7 +97,8 @@ export class IncomingTransfer {
 
 /* ---- sender state, per session ---- */
 
-type OutStatus = 'skipped' | 'queued' | 'prefix' | 'sending' | 'ended' | 'verified' | 'failed';
+/* 'ending': every byte sent, block digests still being computed (§5.8). */
+type OutStatus = 'skipped' | 'queued' | 'prefix' | 'sending' | 'ending' | 'ended' | 'verified' | 'failed';
 interface OutFile {
   entry: FileEntry;
   status: OutStatus;
@@ -103,7 +108,7 @@ interface OutFile {
   start: number;
   sent: number;
   acked: number;
-  hasher: Hasher;
+  digest: FileDigest;
 }
 interface Outgoing {
   xfer: string;
@@ -123,6 +128,8 @@ export class Session {
   private readonly caps: string[];
   private peer: Hello | null = null;
   private msgSize = 0;
+  private blocks = false; // both sides listed CAP_BLOCKS: block digests (§5.8)
+  private inDigests = new WeakMap<FileDigest, number>(); // incoming file of a digest
   private out: Outgoing | null = null;
   private inc: IncomingTransfer | null = null;
   private incState: 'none' | 'offered' | 'active' = 'none';
@@ -142,7 +149,7 @@ export class Session {
     this.prefMsg = opts.msgSize ?? DEFAULT_MSG_SIZE;
     this.sendLimit = opts.sendLimit ?? Number.MAX_SAFE_INTEGER;
     this.readBlock = opts.readBlock ?? 1024 * 1024;
-    this.caps = opts.caps ?? ['resume'];
+    this.caps = opts.caps ?? ['resume', CAP_BLOCKS];
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
   }
@@ -168,6 +175,10 @@ export class Session {
   get dataMsgSize(): number {
     return this.msgSize;
   }
+  /** Digests of this session are block digests (§5.8). */
+  get blockDigests(): boolean {
+    return this.blocks;
+  }
   private send(m: Control): void {
     this.outputs.push({ kind: 'text', data: encodeControl(m) });
   }
@@ -189,7 +200,7 @@ export class Session {
   /** The channel closed: nothing more can be sent. Incoming state stays resumable. */
   shutdown(): void {
     this.dead = true;
-    if (this.inc) for (const f of this.inc.files) if (f.status === 'accepted' || f.status === 'receiving') f.status = 'idle';
+    if (this.inc) for (const f of this.inc.files) if (f.status === 'accepted' || f.status === 'receiving' || f.status === 'checking') f.status = 'idle';
   }
 
   onText(text: string): void {
@@ -226,6 +237,7 @@ export class Session {
       if (m.maxMsg < MIN_MAX_MSG) throw new ProtocolError('PROTOCOL', 'maxMsg below 16384');
       if (m.win < m.maxMsg) throw new ProtocolError('PROTOCOL', 'win below maxMsg');
       this.peer = m;
+      this.blocks = this.caps.includes(CAP_BLOCKS) && m.caps.includes(CAP_BLOCKS);
       this.msgSize = Math.max(MIN_MAX_MSG, Math.min(this.prefMsg, m.maxMsg, this.sendLimit));
       this.emit({ type: 'ready', peer: m, msgSize: this.msgSize });
       return;
@@ -273,7 +285,7 @@ export class Session {
       cur: -1,
       pending: null,
       inflight: 0,
-      files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, sent: 0, acked: 0, hasher: createHasher() })),
+      files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, sent: 0, acked: 0, digest: createDigest(this.blocks) })),
     };
     this.outputs.push({ kind: 'text', data: msg });
   }
@@ -323,9 +335,12 @@ export class Session {
       }
       o.cur = next;
       const f = o.files[next];
-      if (f.resumeAt > 0 && f.resumeAt <= f.entry.size && f.resumeSha) {
+      // A block digest proves a prefix only at a block boundary or the end (§5.8).
+      const provable = !this.blocks || f.resumeAt % HASH_BLOCK === 0 || f.resumeAt === f.entry.size;
+      if (f.resumeAt > 0 && f.resumeAt <= f.entry.size && f.resumeSha && provable) {
         f.status = 'prefix';
         f.prefixPos = 0;
+        f.digest = createDigest(this.blocks);
         return;
       }
       this.startFile(o, f, 0);
@@ -334,7 +349,7 @@ export class Session {
   }
 
   private startFile(o: Outgoing, f: OutFile, offset: number): void {
-    if (offset === 0) f.hasher = createHasher();
+    if (offset === 0) f.digest = createDigest(this.blocks);
     f.start = f.sent = f.acked = offset;
     f.status = 'sending';
     this.send({ t: 'start', xfer: o.xfer, file: f.entry.id, offset });
@@ -342,10 +357,39 @@ export class Session {
   }
 
   private maybeEnd(o: Outgoing, f: OutFile): void {
-    if (f.sent === f.entry.size) {
-      f.status = 'ended';
-      this.send({ t: 'end', xfer: o.xfer, file: f.entry.id, sha256: f.hasher.peekHex() });
+    if (f.status === 'sending' && f.sent === f.entry.size) {
+      f.status = 'ending';
+      this.hashJobs(f.digest.finish());
     }
+    if (f.status === 'ending' && f.digest.settled) {
+      f.status = 'ended';
+      this.send({ t: 'end', xfer: o.xfer, file: f.entry.id, sha256: f.digest.peekHex() });
+    }
+  }
+
+  private hashJobs(jobs: HashJob[]): void {
+    for (const job of jobs) this.emit({ type: 'hash', job });
+  }
+
+  /** The SHA-256 of a block asked for by a 'hash' event. */
+  hashed(job: HashJob, sha256: Uint8Array): void {
+    job.owner.done(job, sha256);
+    if (this.dead) return;
+    const o = this.out;
+    if (o && o.state === 'active' && o.cur < o.files.length) {
+      const f = o.files[o.cur];
+      if (f.digest === job.owner) {
+        if (f.status === 'prefix') this.checkPrefix(o, f);
+        else if (f.status === 'ending') {
+          this.maybeEnd(o, f);
+          if ((f.status as OutStatus) === 'ended') this.advance(o);
+        }
+      }
+    }
+    // The file may be behind the current one: the sender may start the next file right after end.
+    const inc = this.inc;
+    const file = this.inDigests.get(job.owner);
+    if (inc && this.incState === 'active' && file !== undefined && inc.files[file]?.digest === job.owner) this.checkEnd(inc, file);
   }
 
   /** Next read the caller should perform, or null (nothing to do, window full, or a read outstanding). */
@@ -358,6 +402,7 @@ export class Session {
     if (f.status === 'prefix') {
       offset = f.prefixPos;
       length = Math.min(this.readBlock, f.resumeAt - f.prefixPos);
+      if (length <= 0) return null; // read, digest pending
     } else if (f.status === 'sending') {
       offset = f.sent;
       const payload = this.msgSize - DATA_HEADER_LEN;
@@ -378,17 +423,16 @@ export class Session {
     if (this.dead || o.state !== 'active') return;
     if (bytes.length !== req.length) return this.readFailed(req, 'short read (file changed?)');
     const f = o.files[req.file];
-    f.hasher.update(bytes);
+    if (f.status !== 'prefix' && f.status !== 'sending') return; // failed by the peer meanwhile
+    this.hashJobs(f.digest.update(bytes));
     if (f.status === 'prefix') {
       f.prefixPos += bytes.length;
       if (f.prefixPos === f.resumeAt) {
-        if (f.hasher.peekHex() === f.resumeSha) this.startFile(o, f, f.resumeAt);
-        else this.startFile(o, f, 0);
-        if ((f.status as OutStatus) === 'ended') this.advance(o);
+        if (f.resumeAt === f.entry.size) this.hashJobs(f.digest.finish());
+        this.checkPrefix(o, f);
       }
       return;
     }
-    if (f.status !== 'sending') return; // failed by the peer meanwhile
     const payload = this.msgSize - DATA_HEADER_LEN;
     for (let p = 0; p < bytes.length; p += payload) {
       const chunk = bytes.subarray(p, Math.min(p + payload, bytes.length));
@@ -397,6 +441,14 @@ export class Session {
     }
     o.inflight += bytes.length;
     this.maybeEnd(o, f);
+    if ((f.status as OutStatus) === 'ended') this.advance(o);
+  }
+
+  /* The prefix is read: once its digest is complete, continue or restart (§5.5). */
+  private checkPrefix(o: Outgoing, f: OutFile): void {
+    if (f.prefixPos !== f.resumeAt || !f.digest.settled) return;
+    if (f.digest.peekHex() === f.resumeSha) this.startFile(o, f, f.resumeAt);
+    else this.startFile(o, f, 0);
     if ((f.status as OutStatus) === 'ended') this.advance(o);
   }
 
@@ -425,7 +477,7 @@ export class Session {
       throw new ProtocolError('PROTOCOL', `${what} for unknown transfer`);
     }
     const f = o.files[file];
-    if (o.state !== 'active' || !f || (f.status !== 'sending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', `${what} for a file not being sent`);
+    if (o.state !== 'active' || !f || (f.status !== 'sending' && f.status !== 'ending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', `${what} for a file not being sent`);
     return [o, f];
   }
 
@@ -494,10 +546,11 @@ export class Session {
     const entries: AcceptEntry[] = want.map((id) => {
       const f = inc.files[id];
       f.status = 'accepted';
-      // Resume only from bytes that are both hashed and stored.
-      if (f.received > 0 && f.received === f.written) {
-        f.resumeAt = f.received;
-        return { id, offset: f.received, sha256: f.hasher.peekHex() };
+      // Resume only from bytes that are both hashed and stored, with a digest of this session's kind.
+      const d = f.digest;
+      if (d && d.blocks === this.blocks && d.covered > 0 && d.covered <= f.written) {
+        f.resumeAt = d.covered;
+        return { id, offset: d.covered, sha256: d.peekHex() };
       }
       f.resumeAt = 0;
       return { id, offset: 0 };
@@ -533,8 +586,14 @@ export class Session {
     if (this.inCur >= 0 && inc.files[this.inCur].status === 'receiving') throw new ProtocolError('PROTOCOL', 'start before previous end');
     if (offset !== 0 && offset !== f.resumeAt) throw new ProtocolError('PROTOCOL', 'start offset is neither 0 nor the resume offset');
     if (offset === 0) {
-      f.hasher = createHasher();
+      f.digest = createDigest(this.blocks);
+      this.inDigests.set(f.digest, file);
       f.received = f.written = 0;
+    } else {
+      // Resuming at our digest's end: bytes held beyond it are rewritten.
+      f.digest!.rewind();
+      this.inDigests.set(f.digest!, file);
+      f.received = f.written = offset;
     }
     f.lastAck = offset;
     f.status = 'receiving';
@@ -553,9 +612,10 @@ export class Session {
     }
     if (d.offset !== f.received) throw new ProtocolError('PROTOCOL', 'data offset is not the next byte');
     if (d.offset + d.bytes.length > inc.manifest[d.file].size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
-    f.hasher.update(d.bytes);
     f.received += d.bytes.length;
     this.emit({ type: 'write', xfer: inc.xfer, file: d.file, offset: d.offset, bytes: d.bytes });
+    this.hashJobs(f.digest!.update(d.bytes));
+    if (f.received === inc.manifest[d.file].size) this.hashJobs(f.digest!.finish());
   }
 
   private onEnd(xfer: string, file: number, sha: string): void {
@@ -565,12 +625,22 @@ export class Session {
     const f = inc.files[file];
     if (!f || file !== this.inCur || f.status !== 'receiving') throw new ProtocolError('PROTOCOL', 'end of a file not being received');
     if (f.received !== inc.manifest[file].size) throw new ProtocolError('PROTOCOL', 'end before all bytes');
-    if (f.hasher.peekHex() !== sha) {
+    f.status = 'checking';
+    f.expect = sha;
+    this.checkEnd(inc, file);
+  }
+
+  /* Compares the digest with end.sha256 once every block is hashed. */
+  private checkEnd(inc: IncomingTransfer, file: number): void {
+    const f = inc.files[file];
+    if (f.status !== 'checking' || !f.digest!.settled) return;
+    const xfer = inc.xfer;
+    if (f.digest!.peekHex() !== f.expect) {
       const message = `SHA-256 mismatch for ${inc.manifest[file].name}`;
       this.send({ t: 'error', code: 'HASH_MISMATCH', message, xfer, file });
       f.status = 'failed';
       f.received = f.written = 0;
-      f.hasher = createHasher();
+      f.digest = null;
       this.emit({ type: 'close', xfer, file, ok: false });
       this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code: 'HASH_MISMATCH', message });
       this.checkInDone(inc);
@@ -591,7 +661,7 @@ export class Session {
       f.written = upTo;
       return;
     }
-    if (this.incState !== 'active' || (f.status !== 'receiving' && f.status !== 'ended')) return;
+    if (this.incState !== 'active' || (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'ended')) return;
     f.written = upTo;
     this.emit({ type: 'progress', dir: 'in', xfer, file, bytes: upTo });
     const step = Math.min(MAX_ACK_STEP, Math.floor(this.win / 4));
@@ -637,7 +707,7 @@ export class Session {
     const inc = this.inc;
     if (!inc || inc.xfer !== xfer || this.incState !== 'active') return;
     const f = inc.files[file];
-    if (f.status !== 'receiving' && f.status !== 'ended') return;
+    if (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'ended') return;
     f.status = 'failed';
     this.dropFile = file;
     if (!this.dead) this.send({ t: 'error', code: 'WRITE_ERROR', message, xfer, file });
@@ -690,7 +760,8 @@ export class Session {
     }
     if (this.incState === 'active' && this.inc && this.inc.xfer === xfer) {
       const inc = this.inc;
-      if (this.inCur >= 0 && (inc.files[this.inCur].status === 'receiving' || inc.files[this.inCur].status === 'ended')) {
+      const st = this.inCur >= 0 ? inc.files[this.inCur].status : 'idle';
+      if (st === 'receiving' || st === 'checking' || st === 'ended') {
         this.emit({ type: 'close', xfer, file: this.inCur, ok: false });
       }
       for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
@@ -710,7 +781,7 @@ export class Session {
     if (o) {
       if (file !== undefined) {
         const f = o.files[file];
-        if (!f || (f.status !== 'prefix' && f.status !== 'sending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', 'error for a file not being sent');
+        if (!f || (f.status !== 'prefix' && f.status !== 'sending' && f.status !== 'ending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', 'error for a file not being sent');
         const wasCurrent = o.cur === file;
         if (wasCurrent) o.pending = null;
         this.outFileFailed(o, f, code, message);
@@ -728,14 +799,15 @@ export class Session {
       const inc = this.inc;
       if (file !== undefined) {
         const f = inc.files[file];
-        if (!f || (f.status !== 'receiving' && f.status !== 'accepted')) throw new ProtocolError('PROTOCOL', 'error for a file not being received');
-        if (f.status === 'receiving') this.emit({ type: 'close', xfer, file, ok: false });
+        if (!f || (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'accepted')) throw new ProtocolError('PROTOCOL', 'error for a file not being received');
+        if (f.status === 'receiving' || f.status === 'checking') this.emit({ type: 'close', xfer, file, ok: false });
         f.status = 'failed';
         this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code, message });
         this.checkInDone(inc);
         return;
       }
-      if (this.inCur >= 0 && inc.files[this.inCur].status === 'receiving') this.emit({ type: 'close', xfer, file: this.inCur, ok: false });
+      const st = this.inCur >= 0 ? inc.files[this.inCur].status : 'idle';
+      if (st === 'receiving' || st === 'checking') this.emit({ type: 'close', xfer, file: this.inCur, ok: false });
       for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
       this.inc = null;
       this.incState = 'none';

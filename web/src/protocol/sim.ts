@@ -2,6 +2,7 @@
  * plus synchronous "disk" (byte arrays). Deterministic, so the transcript it
  * produces is stable. Not used by the app. */
 
+import { sha256Bytes, type HashJob } from './digest';
 import { IncomingTransfer, Session, type Output, type SessionEvent, type SessionOptions } from './session';
 import type { FileEntry } from './types';
 
@@ -20,6 +21,8 @@ export class SimPeer {
   autoAccept = true;
   /** Corrupts bytes read for sending (to test hash mismatch). */
   corrupt: ((file: number, offset: number, b: Uint8Array) => Uint8Array) | null = null;
+  /** When set, hash jobs wait here until the test answers them (session.hashed). */
+  heldHashes: HashJob[] | null = null;
   /** Makes a read fail when it returns a message. */
   readError: ((file: number, offset: number) => string | null) | null = null;
 
@@ -91,6 +94,12 @@ export class SimPeer {
         s.written(e.xfer, e.file, n.length);
         return;
       }
+      case 'hash':
+        // Synchronous, like the C engine's OpenSSL: transcripts stay
+        // deterministic. Tests may hold jobs back to answer them later.
+        if (this.heldHashes) this.heldHashes.push(e.job);
+        else s.hashed(e.job, sha256Bytes(e.job.parts));
+        return;
       case 'close':
         if (!e.ok) this.stored[e.file] = new Uint8Array(0);
         s.closed(e.xfer, e.file, e.ok);

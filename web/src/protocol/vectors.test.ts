@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeControl, decodeData, encodeControl, encodeData, utf8Decode, utf8Encode } from './codec';
 import { dirProblem, nameProblem } from './paths';
+import { blockDigestHex } from './digest';
 import { sha256Hex } from './sha256';
 import { run, SimPeer, type LoggedMessage } from './sim';
 import { ProtocolError } from './types';
 import {
-  CONTROL_VECTORS, DATA_VECTORS, E2E_FILES, E2E_RECEIVER, E2E_SENDER, INVALID_VECTORS, PATH_VECTORS, XFER, e2eContents,
+  CONTROL_VECTORS, DATA_VECTORS, DIGEST_SIZES, E2E_FILES, E2E_RECEIVER, E2E_RECEIVER_BLOCKS, E2E_SENDER, E2E_SENDER_BLOCKS,
+  INVALID_VECTORS, PATH_VECTORS, XFER, e2eContents, patternBytes,
 } from './vectors';
 
 const FILE = new URL('./test-vectors.json', import.meta.url);
@@ -19,9 +22,11 @@ function msgJson(m: LoggedMessage, session: number) {
     : { session, from: m.from, kind: 'binary', hex: hex(m.msg.data) };
 }
 
-function transcriptBasic() {
-  const a = new SimPeer('sender', E2E_SENDER);
-  const b = new SimPeer('receiver', E2E_RECEIVER);
+type PeerOpts = typeof E2E_SENDER | typeof E2E_RECEIVER;
+
+function transcriptBasic(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER) {
+  const a = new SimPeer('sender', so);
+  const b = new SimPeer('receiver', ro);
   const log: LoggedMessage[] = [];
   a.setFiles(E2E_FILES, e2eContents());
   a.session.open();
@@ -32,11 +37,13 @@ function transcriptBasic() {
   return { a, b, messages: log.map((m) => msgJson(m, 1)) };
 }
 
-/* Session 1 drops after the sender's first data message of pattern.bin;
- * session 2 resumes it at 16368 with the prefix hash. */
-function transcriptResume() {
-  const a = new SimPeer('sender', E2E_SENDER);
-  const b = new SimPeer('receiver', E2E_RECEIVER);
+/* Session 1 drops after the sender's first data message of pattern.bin
+ * (cutAfter 8); session 2 resumes it at 16368 with the prefix hash. With
+ * block digests the transcript cuts after its last data message (cutAfter
+ * 9, before end): the only provable prefix below 4 MiB is the whole file. */
+function transcriptResume(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER, cutAfter = 8) {
+  const a = new SimPeer('sender', so);
+  const b = new SimPeer('receiver', ro);
   const log1: LoggedMessage[] = [];
   const log2: LoggedMessage[] = [];
   a.setFiles(E2E_FILES, e2eContents());
@@ -45,9 +52,9 @@ function transcriptResume() {
   run(a, b, { log: log1 });
   a.session.offer(XFER, E2E_FILES);
   // offer, start 0, data 0, end 0, start 1, end 1, start 2, data 2@0 | cut
-  run(a, b, { log: log1, cutAfter: 8 });
-  a.reconnect(E2E_SENDER);
-  b.reconnect(E2E_RECEIVER);
+  run(a, b, { log: log1, cutAfter });
+  a.reconnect(so);
+  b.reconnect(ro);
   a.session.open();
   b.session.open();
   run(a, b, { log: log2 });
@@ -65,6 +72,10 @@ function build() {
     data: DATA_VECTORS.map((v) => ({ name: v.name, file: v.file, offset: v.offset, payloadHex: hex(new Uint8Array(v.payload)), hex: hex(encodeData(v.file, v.offset, new Uint8Array(v.payload))) })),
     invalid: INVALID_VECTORS.map((v) => ({ name: v.name, kind: v.kind, hex: v.kind === 'text' ? hex(utf8Encode(v.data)) : v.data, code: v.code })),
     paths: PATH_VECTORS,
+    digests: DIGEST_SIZES.map((size) => {
+      const b = patternBytes(size);
+      return { size, content: 'byte i = i mod 251', sha256: sha256Hex(b), blocks: blockDigestHex(b) };
+    }),
     transcripts: [
       {
         name: 'three-files',
@@ -79,6 +90,20 @@ function build() {
         receiver: E2E_RECEIVER,
         files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: sha256Hex(contents[i]) })),
         messages: transcriptResume().messages,
+      },
+      {
+        name: 'three-files-blocks',
+        sender: E2E_SENDER_BLOCKS,
+        receiver: E2E_RECEIVER_BLOCKS,
+        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: blockDigestHex(contents[i]) })),
+        messages: transcriptBasic(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS).messages,
+      },
+      {
+        name: 'resume-blocks',
+        sender: E2E_SENDER_BLOCKS,
+        receiver: E2E_RECEIVER_BLOCKS,
+        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: blockDigestHex(contents[i]) })),
+        messages: transcriptResume(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS, 9).messages,
       },
     ],
   };
@@ -123,6 +148,18 @@ describe('test-vectors.json', () => {
     for (const d of stored.paths.invalidDirs) expect(dirProblem(d), d).not.toBeNull();
   });
 
+  it('digests: plain and block SHA-256 agree with Node\'s OpenSSL', () => {
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
+    for (const d of stored.digests) {
+      const b = patternBytes(d.size);
+      const outer = createHash('sha256');
+      for (let p = 0; p < b.length; p += 4194304) outer.update(sha(b.subarray(p, p + 4194304)));
+      expect([d.size, d.sha256, d.blocks]).toEqual([d.size, sha(b).toString('hex'), outer.digest('hex')]);
+    }
+    // an empty file has no block: the SHA-256 of nothing, like the plain digest
+    expect(stored.digests[0].blocks).toBe(stored.digests[0].sha256);
+  });
+
   it('hand-checked encodings', () => {
     // header: type 01, flags 00, reserved 0000, file 00000102, offset 0000010203040506
     expect(stored.data[1].hex).toBe('01000000' + '00000102' + '0000010203040506' + 'ff');
@@ -141,7 +178,12 @@ describe('test-vectors.json', () => {
       }
     });
     it(`transcript ${t.name}: the receiver gets every file intact`, () => {
-      const r = t.name === 'three-files' ? transcriptBasic() : transcriptResume();
+      const r = {
+        'three-files': () => transcriptBasic(),
+        'resume-after-drop': () => transcriptResume(),
+        'three-files-blocks': () => transcriptBasic(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS),
+        'resume-blocks': () => transcriptResume(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS, 9),
+      }[t.name]!();
       t.files.forEach((f, i) => expect(hex(r.b.stored[i])).toBe(f.contentHex));
     });
   }

@@ -9,6 +9,7 @@ const H_EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85
 
 export const CONTROL_VECTORS: { name: string; value: Control }[] = [
   { name: 'hello', value: { t: 'hello', v: 1, maxMsg: 262144, win: 16777216, caps: ['resume'] } },
+  { name: 'hello-blocks', value: { t: 'hello', v: 1, maxMsg: 262144, win: 16777216, caps: ['resume', 'sha256-blocks'] } },
   { name: 'hello-no-caps', value: { t: 'hello', v: 1, maxMsg: 65536, win: 65536, caps: [] } },
   {
     name: 'offer',
@@ -81,5 +82,17 @@ export function e2eContents(): Uint8Array[] {
 /* The sender prefers 64 KiB messages but the receiver accepts only 16 KiB:
  * data messages are 16384 bytes, payload 16368. Receiver window 65536, so
  * it acknowledges every 16384 bytes and at the end of each file. */
-export const E2E_SENDER = { maxMsg: 262144, win: 16777216, msgSize: 65536 };
-export const E2E_RECEIVER = { maxMsg: 16384, win: 65536 };
+export const E2E_SENDER = { maxMsg: 262144, win: 16777216, msgSize: 65536, caps: ['resume'] };
+export const E2E_RECEIVER = { maxMsg: 16384, win: 65536, caps: ['resume'] };
+/* The same peers with block digests (§5.8). */
+export const E2E_SENDER_BLOCKS = { ...E2E_SENDER, caps: ['resume', 'sha256-blocks'] };
+export const E2E_RECEIVER_BLOCKS = { ...E2E_RECEIVER, caps: ['resume', 'sha256-blocks'] };
+
+/* Block digests of generated contents (byte i = i mod 251), around the 4 MiB
+ * block boundary, with the plain SHA-256 beside each. */
+export const DIGEST_SIZES = [0, 1, 20000, 4194303, 4194304, 4194305, 9437184 + 7];
+export function patternBytes(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = i % 251;
+  return b;
+}
