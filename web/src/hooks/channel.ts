@@ -41,7 +41,10 @@ export class ChannelDriver {
     // Our SDP advertises 262144 (Chromium, Firefox); the transport knows the
     // limit both ways, and the protocol floor is 16 KiB.
     const maxMsg = Math.max(16384, Math.min(262144, sendLimit || 65536));
-    this.session = new Session({ maxMsg, sendLimit: sendLimit || 65536 });
+    // The preferred data message size is the protocol default (64 KiB);
+    // bench/transfer sets this global to measure larger ones (up to 256 KiB).
+    const msgSize = Number((globalThis as { __peerdropMsgSize?: number }).__peerdropMsgSize) || undefined;
+    this.session = new Session({ maxMsg, sendLimit: sendLimit || 65536, msgSize });
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = BUFFER_LOW;
     // The opener says hello when its channel opens; the acceptor answers
