@@ -10,9 +10,11 @@
  * sender reads 1 MiB at a time and only while the channel's buffered amount
  * is under 4 MiB (docs/protocol.md §5.4); the receiver writes each message
  * as it arrives and acknowledges only stored bytes. Received files go to
- * NAME.partial and are renamed after the SHA-256 matched; an existing
- * partial file is resumed; an existing file is never overwritten without
- * --force (a free name "a (1).txt" is chosen instead). */
+ * NAME.partial and are renamed after the digest matched (the file's
+ * SHA-256, or with a peer that lists "sha256-blocks" its block digest,
+ * docs/protocol.md §5.8); an existing partial file is resumed; an existing
+ * file is never overwritten without --force (a free name "a (1).txt" is
+ * chosen instead). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -765,7 +767,10 @@ static char *free_name(const char *path)
     return NULL;
 }
 
-/* Reads an existing partial file into the running hash (flat: 1 MiB at a time). */
+/* Reads an existing partial file into the running hash (flat: 1 MiB at a
+ * time). The offset asked is where a digest of the session's kind can prove
+ * the bytes: all of them with plain SHA-256; with block digests the end of
+ * the last whole 4 MiB block, or the file's size (docs/protocol.md §5.8). */
 static void load_partial(peer_conn *p, size_t i)
 {
     int fd = open(p->partial_path[i], O_RDONLY | O_CLOEXEC);
@@ -787,10 +792,18 @@ static void load_partial(peer_conn *p, size_t i)
     free(b);
     close(fd);
     if (off) {
-        say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
-        out_json(
-            p->a, "resume",
-            json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir, "bytes", (json_int_t)off));
+        uint64_t at = xfer_session_resume_offset(p->s, p->inc, i);
+        if (at == off)
+            say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
+        else if (at > 0)
+            say(p->a, "resuming %s from %llu bytes (of %llu held: the last whole 4 MiB block)",
+                f->name, (unsigned long long)at, (unsigned long long)off);
+        else
+            say(p->a, "%s: %llu bytes held, less than one whole 4 MiB block: starting over",
+                f->name, (unsigned long long)off);
+        out_json(p->a, "resume",
+                 json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
+                           (json_int_t)off, "offset", (json_int_t)at));
     }
 }
 
@@ -824,6 +837,9 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
 {
     app *a = p->a;
     p->inc = xfer_incoming_create(ev->xfer, ev->files, ev->files_len);
+    /* the hellos came first, so the digest kind is known: hash partial
+     * files once, in it */
+    xfer_incoming_prefix_mode(p->inc, xfer_session_block_digests(p->s));
     size_t n = ev->files_len;
     p->final_path = calloc(n, sizeof *p->final_path);
     p->partial_path = calloc(n, sizeof *p->partial_path);
@@ -866,7 +882,7 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
     }
     p->total_bytes = total;
     for (size_t i = 0; i < n; i++)
-        p->base_bytes += xfer_incoming_held(p->inc, i);
+        p->base_bytes += xfer_session_resume_offset(p->s, p->inc, i); /* not resent */
     p->done_bytes = p->base_bytes;
     out_json(a, "offer", json_pack("{s:o,s:I}", "files", list, "total", (json_int_t)total));
     if (a->yes) {
@@ -956,7 +972,9 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
     app *a = p->a;
     switch (ev->type) {
     case XFER_EV_READY:
-        PD_LOG_DEBUG("transfer session ready, message size %llu", (unsigned long long)ev->msg_size);
+        PD_LOG_DEBUG("transfer session ready, message size %llu, digests %s",
+                     (unsigned long long)ev->msg_size,
+                     xfer_session_block_digests(p->s) ? "sha256-blocks (4 MiB)" : "sha256");
         if (a->sending) {
             if (!p->xfer[0]) xfer_random_id(p->xfer); /* a retry keeps its id: resume */
             int r = xfer_session_offer(p->s, p->xfer, a->entries, a->nfiles);
@@ -1459,7 +1477,8 @@ static void usage(FILE *f)
           "  -h, --help       this help\n"
           "\n"
           "Received files are written to NAME.partial and renamed only after their SHA-256\n"
-          "matched; an interrupted receive resumes from the .partial file when run again.\n"
+          "digest matched; an interrupted receive resumes from the .partial file when run\n"
+          "again (with a peer that uses block digests, from its last whole 4 MiB block).\n"
           "\n"
           "STUN/TURN servers come from the server's GET /config. See peerdrop(1).\n"
           "\n"

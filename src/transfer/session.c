@@ -5,7 +5,15 @@
  *
  * Where TS throws a ProtocolError, a handler here calls fail() and returns
  * at once: the session is then dead and ignores everything but output and
- * event draining. Outputs and events are FIFO queues the caller drains. */
+ * event draining. Outputs and events are FIFO queues the caller drains.
+ *
+ * Block digests (§5.8): session.ts hands each 4 MiB block to WebCrypto as a
+ * 'hash' event and waits in the states 'ending' (sender) and 'checking'
+ * (receiver) until the results are back. Here digest.c hashes each block
+ * inline, so the digest is complete whenever TS would find it settled:
+ * the waits take no time and the states are left out. web/src/protocol/
+ * sim.ts answers hash jobs synchronously, which is why both engines write
+ * the same transcripts. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +35,14 @@ typedef enum in_status {
 
 typedef struct in_file {
     in_status status;
-    uint64_t received; /* bytes hashed (arrived in order) */
+    uint64_t received; /* bytes arrived in order (fed to the digest) */
     uint64_t written;  /* bytes the storage layer confirmed */
     uint64_t last_ack;
     uint64_t resume_at; /* offset we asked to resume at in this session */
-    xfer_hasher *h;
+    /* [0] plain, [1] block digest; NULL until the file first starts (or a
+     * prefix is fed). A session uses the one of its mode; only a prefix fed
+     * from disk, before any session chose, has both. */
+    xfer_digest *digest[2];
 } in_file;
 
 struct xfer_incoming {
@@ -39,7 +50,16 @@ struct xfer_incoming {
     xfer_file_entry *manifest;
     in_file *files;
     size_t n;
+    bool prefix_mode[2]; /* digests prefix_update computes: [0] plain, [1] blocks */
 };
+
+static void in_digests_drop(in_file *f)
+{
+    for (int m = 0; m < 2; m++) {
+        xfer_digest_destroy(f->digest[m]);
+        f->digest[m] = NULL;
+    }
+}
 
 static void entries_free(xfer_file_entry *f, size_t n)
 {
@@ -88,8 +108,7 @@ xfer_incoming *xfer_incoming_create(const char *xfer, const xfer_file_entry *fil
     inc->manifest = entries_copy(files, n);
     inc->files = calloc(n, sizeof *inc->files);
     if (!inc->manifest || !inc->files) goto fail;
-    for (size_t i = 0; i < n; i++)
-        if (!(inc->files[i].h = xfer_hasher_create())) goto fail;
+    inc->prefix_mode[0] = inc->prefix_mode[1] = true;
     return inc;
 fail:
     xfer_incoming_destroy(inc);
@@ -101,7 +120,7 @@ void xfer_incoming_destroy(xfer_incoming *inc)
     if (!inc) return;
     if (inc->files)
         for (size_t i = 0; i < inc->n; i++)
-            xfer_hasher_destroy(inc->files[i].h);
+            in_digests_drop(&inc->files[i]);
     free(inc->files);
     entries_free(inc->manifest, inc->manifest ? inc->n : 0);
     free(inc);
@@ -149,12 +168,30 @@ bool xfer_incoming_verified(const xfer_incoming *inc, size_t i)
 {
     return i < inc->n && inc->files[i].status == IN_VERIFIED;
 }
+void xfer_incoming_prefix_mode(xfer_incoming *inc, bool blocks)
+{
+    if (!inc) return;
+    inc->prefix_mode[0] = !blocks;
+    inc->prefix_mode[1] = blocks;
+}
+
 void xfer_incoming_prefix_update(xfer_incoming *inc, size_t i, const uint8_t *data, size_t len)
 {
     if (!inc || i >= inc->n || inc->files[i].status != IN_IDLE) return;
     in_file *f = &inc->files[i];
-    if (f->received + len > inc->manifest[i].size) return;
-    xfer_hasher_update(f->h, data, len);
+    uint64_t size = inc->manifest[i].size;
+    if (f->received + len > size) return;
+    for (int m = 0; m < 2; m++) {
+        if (!inc->prefix_mode[m]) continue;
+        /* a digest that would miss the bytes already held is no proof:
+         * without one accept asks for nothing in that mode */
+        if (!f->digest[m] && (f->received > 0 || !(f->digest[m] = xfer_digest_create(m == 1))))
+            continue;
+        xfer_digest_update(f->digest[m], data, len);
+        /* the whole file is on disk: as the receiver does in on_data, so
+         * that a block digest can prove it (resume at size, §5.8) */
+        if (f->received + len == size) xfer_digest_finish(f->digest[m]);
+    }
     f->received += len;
     f->written = f->received;
 }
@@ -180,7 +217,7 @@ typedef struct out_file {
     bool has_sha;
     char resume_sha[XFER_SHA_HEX_LEN + 1];
     uint64_t prefix_pos, start, sent, acked;
-    xfer_hasher *h;
+    xfer_digest *d; /* created when the file starts, freed once its end is sent */
 } out_file;
 
 typedef enum out_state { O_OFFERED, O_ACTIVE, O_DONE, O_DECLINED, O_CANCELLED, O_FAILED } out_state;
@@ -202,7 +239,7 @@ static void outgoing_free(outgoing *o)
     if (!o) return;
     if (o->files)
         for (size_t i = 0; i < o->n; i++)
-            xfer_hasher_destroy(o->files[i].h);
+            xfer_digest_destroy(o->files[i].d);
     free(o->files);
     entries_free(o->entries, o->entries ? o->n : 0);
     free(o);
@@ -228,7 +265,8 @@ typedef enum inc_state { INC_NONE, INC_OFFERED, INC_ACTIVE } inc_state;
 
 struct xfer_session {
     uint64_t max_msg, win, pref_msg, send_limit, read_block;
-    bool resume_cap;
+    bool resume_cap, blocks_cap;
+    bool blocks; /* both hellos list XFER_CAP_BLOCKS: block digests (§5.8) */
     bool have_peer;
     uint64_t peer_max_msg, peer_win;
     uint64_t msg_size;
@@ -438,6 +476,7 @@ xfer_session *xfer_session_create(const xfer_options *opt)
     s->send_limit = o.send_limit ? o.send_limit : UINT64_MAX;
     s->read_block = o.read_block ? o.read_block : (1u << 20);
     s->resume_cap = !o.no_resume_cap;
+    s->blocks_cap = !o.no_blocks_cap;
     s->in_cur = -1;
     s->drop_file = -1;
     /* a control message is at most the peer's maxMsg (<= 2^32-1); ours are
@@ -520,14 +559,17 @@ uint64_t xfer_session_msg_size(const xfer_session *s)
 {
     return s->msg_size;
 }
+bool xfer_session_block_digests(const xfer_session *s)
+{
+    return s->blocks;
+}
 
 void xfer_session_open(xfer_session *s)
 {
     xfer_msg m = {.t = XFER_HELLO, .v = XFER_VERSION, .max_msg = s->max_msg, .win = s->win};
-    if (s->resume_cap) {
-        m.caps_len = 1;
-        strcpy(m.caps[0], "resume");
-    }
+    /* this order, as session.ts: the hello is compared byte for byte */
+    if (s->resume_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_RESUME);
+    if (s->blocks_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_BLOCKS);
     send_msg(s, &m);
     check_oom(s);
 }
@@ -592,7 +634,6 @@ int xfer_session_offer(xfer_session *s, const char *xfer, const xfer_file_entry 
         f->size = files[i].size;
         f->name = o->entries[i].name;
         f->status = OUT_SKIPPED;
-        if (!(f->h = xfer_hasher_create())) goto nomem;
     }
     push_out(s, false, NULL, 0, s->scratch.data, s->scratch.len);
     if (s->oom) {
@@ -619,19 +660,35 @@ static void check_out_done(xfer_session *s, outgoing *o)
     emit(s, XFER_EV_TRANSFER_DONE, true, o->xfer);
 }
 
+/* f's digest from byte 0, in the session's mode; false when out of memory
+ * (the session then fails INTERNAL at the end of the step). */
+static bool out_digest_fresh(xfer_session *s, out_file *f)
+{
+    if (f->d)
+        xfer_digest_reset(f->d);
+    else if (!(f->d = xfer_digest_create(s->blocks))) {
+        s->oom = true;
+        return false;
+    }
+    return true;
+}
+
 static void maybe_end(xfer_session *s, outgoing *o, out_file *f)
 {
     if (f->sent == f->size) {
         f->status = OUT_ENDED;
         char hex[XFER_SHA_HEX_LEN + 1];
-        xfer_hasher_peek_hex(f->h, hex);
+        xfer_digest_finish(f->d); /* the short last block (§5.8) */
+        xfer_digest_peek_hex(f->d, hex);
+        xfer_digest_destroy(f->d); /* nothing hashes this file again in this transfer */
+        f->d = NULL;
         send_file_msg(s, XFER_END, o->xfer, f->id, 0, hex);
     }
 }
 
 static void start_file(xfer_session *s, outgoing *o, out_file *f, uint64_t offset)
 {
-    if (offset == 0) xfer_hasher_reset(f->h);
+    if (offset == 0 && !out_digest_fresh(s, f)) return;
     f->start = f->sent = f->acked = offset;
     f->status = OUT_SENDING;
     send_file_msg(s, XFER_START, o->xfer, f->id, offset, NULL);
@@ -658,13 +715,17 @@ static void advance(xfer_session *s, outgoing *o)
         }
         o->cur = next;
         out_file *f = &o->files[next];
-        if (f->resume_at > 0 && f->resume_at <= f->size && f->has_sha) {
+        /* a block digest proves a prefix only at a block boundary or the end (§5.8) */
+        bool provable =
+            !s->blocks || f->resume_at % XFER_HASH_BLOCK == 0 || f->resume_at == f->size;
+        if (f->resume_at > 0 && f->resume_at <= f->size && f->has_sha && provable) {
+            if (!out_digest_fresh(s, f)) return;
             f->status = OUT_PREFIX;
             f->prefix_pos = 0;
             return;
         }
         start_file(s, o, f, 0);
-        if (f->status == OUT_SENDING) return; /* else it was empty and has ended */
+        if (s->oom || f->status == OUT_SENDING) return; /* else it was empty and has ended */
     }
 }
 
@@ -791,19 +852,21 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
         return xfer_session_read_failed(s, req, "short read (file changed?)");
     }
     out_file *f = &o->files[req->file];
-    xfer_hasher_update(f->h, data, len);
+    if (f->status != OUT_PREFIX && f->status != OUT_SENDING) return; /* failed by the peer */
+    xfer_digest_update(f->d, data, len);
     if (f->status == OUT_PREFIX) {
         f->prefix_pos += len;
         if (f->prefix_pos == f->resume_at) {
+            /* the whole file as prefix: its short last block counts too */
+            if (f->resume_at == f->size) xfer_digest_finish(f->d);
             char hex[XFER_SHA_HEX_LEN + 1];
-            xfer_hasher_peek_hex(f->h, hex);
+            xfer_digest_peek_hex(f->d, hex);
             start_file(s, o, f, strcmp(hex, f->resume_sha) == 0 ? f->resume_at : 0);
             if (f->status == OUT_ENDED) advance(s, o);
         }
         check_oom(s);
         return;
     }
-    if (f->status != OUT_SENDING) return; /* failed by the peer meanwhile */
     size_t payload = (size_t)(s->msg_size - XFER_DATA_HEADER_LEN);
     for (size_t p = 0; p < len; p += payload) {
         size_t n = len - p < payload ? len - p : payload;
@@ -964,14 +1027,11 @@ int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids
         in_file *f = &inc->files[want[i]];
         f->status = IN_ACCEPTED;
         entries[i].id = want[i];
-        /* resume only from bytes that are both hashed and stored */
-        if (f->received > 0 && f->received == f->written) {
-            f->resume_at = f->received;
-            entries[i].offset = f->received;
+        f->resume_at = xfer_session_resume_offset(s, inc, want[i]);
+        if (f->resume_at > 0) {
+            entries[i].offset = f->resume_at;
             entries[i].has_sha256 = true;
-            xfer_hasher_peek_hex(f->h, entries[i].sha256);
-        } else {
-            f->resume_at = 0;
+            xfer_digest_peek_hex(f->digest[s->blocks], entries[i].sha256);
         }
     }
     s->inc = inc;
@@ -987,6 +1047,17 @@ int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids
     free(want);
     check_oom(s);
     return XFER_OK;
+}
+
+uint64_t xfer_session_resume_offset(const xfer_session *s, const xfer_incoming *inc, size_t i)
+{
+    if (!s || !inc || i >= inc->n) return 0;
+    /* resume only from bytes that are both hashed and stored, with a digest
+     * of this session's kind */
+    const in_file *f = &inc->files[i];
+    const xfer_digest *d = f->digest[s->blocks];
+    uint64_t covered = d ? xfer_digest_covered(d) : 0;
+    return covered > 0 && covered <= f->written ? covered : 0;
 }
 
 static xfer_incoming *inc_for(xfer_session *s, const char *xfer, const char *what, bool *failed)
@@ -1013,9 +1084,23 @@ static void on_start(xfer_session *s, const xfer_msg *m)
         return fail(s, XFER_CODE_PROTOCOL, "start before previous end");
     if (m->offset != 0 && m->offset != f->resume_at)
         return fail(s, XFER_CODE_PROTOCOL, "start offset is neither 0 nor the resume offset");
+    /* this session's digest only: the other mode's (a prefix fed from disk)
+     * would no longer match the bytes held */
+    xfer_digest_destroy(f->digest[!s->blocks]);
+    f->digest[!s->blocks] = NULL;
+    xfer_digest *d = f->digest[s->blocks];
     if (m->offset == 0) {
-        xfer_hasher_reset(f->h);
+        if (d)
+            xfer_digest_reset(d);
+        else if (!(d = f->digest[s->blocks] = xfer_digest_create(s->blocks)))
+            return fail(s, XFER_CODE_INTERNAL, "out of memory");
         f->received = f->written = 0;
+    } else {
+        /* resuming at our digest's end (accept chose it, so d is there):
+         * bytes held beyond it are rewritten (OPEN truncates there) */
+        if (!d) return fail(s, XFER_CODE_INTERNAL, "resume without a digest");
+        xfer_digest_rewind(d);
+        f->received = f->written = m->offset;
     }
     f->last_ack = m->offset;
     f->status = IN_RECEIVING;
@@ -1048,7 +1133,6 @@ static void on_data(xfer_session *s, const uint8_t *msg, size_t len)
         return fail(s, XFER_CODE_PROTOCOL, "data offset is not the next byte");
     if (d.offset + d.payload_len > inc->manifest[d.file].size)
         return fail(s, XFER_CODE_PROTOCOL, "data beyond file size");
-    xfer_hasher_update(f->h, d.payload, d.payload_len);
     f->received += d.payload_len;
     ev_node *e = emit(s, XFER_EV_WRITE, false, inc->xfer);
     if (e) {
@@ -1057,6 +1141,11 @@ static void on_data(xfer_session *s, const uint8_t *msg, size_t len)
         e->ev.data = d.payload;
         e->ev.len = d.payload_len;
     }
+    xfer_digest *dg = f->digest[s->blocks];
+    xfer_digest_update(dg, d.payload, d.payload_len);
+    /* every byte is here: the short last block counts, so that a receiver
+     * that got all bytes but no end can resume at the size (§5.8) */
+    if (f->received == inc->manifest[d.file].size) xfer_digest_finish(dg);
 }
 
 static void check_in_done(xfer_session *s, xfer_incoming *inc)
@@ -1092,7 +1181,7 @@ static void on_end(xfer_session *s, const xfer_msg *m)
     if (f->received != inc->manifest[m->file].size)
         return fail(s, XFER_CODE_PROTOCOL, "end before all bytes");
     char hex[XFER_SHA_HEX_LEN + 1];
-    xfer_hasher_peek_hex(f->h, hex);
+    xfer_digest_peek_hex(f->digest[s->blocks], hex);
     if (strcmp(hex, m->sha256) != 0) {
         pd_buf msg;
         pd_buf_init(&msg, 4096);
@@ -1105,7 +1194,7 @@ static void on_end(xfer_session *s, const xfer_msg *m)
         send_error(s, XFER_CODE_HASH_MISMATCH, message, m->xfer, m->file);
         f->status = IN_FAILED;
         f->received = f->written = 0;
-        xfer_hasher_reset(f->h);
+        in_digests_drop(f);
         emit_close(s, m->xfer, m->file, false);
         emit_file_done(s, false, m->xfer, m->file, false, XFER_CODE_HASH_MISMATCH, message);
         pd_buf_reset(&msg);
@@ -1119,10 +1208,15 @@ static void on_end(xfer_session *s, const xfer_msg *m)
 void xfer_session_written(xfer_session *s, const char *xfer, uint32_t file, uint64_t up_to)
 {
     xfer_incoming *inc = s->inc;
-    if (!xfer || !inc || strcmp(inc->xfer, xfer) || s->inc_state != INC_ACTIVE || file >= inc->n)
-        return;
+    if (!xfer || !inc || strcmp(inc->xfer, xfer) || file >= inc->n) return;
     in_file *f = &inc->files[file];
-    if (f->status != IN_RECEIVING && f->status != IN_ENDED) return;
+    /* after shutdown the storage still finishes queued writes; record them
+     * so that the next session can resume from them */
+    if (s->dead && f->status == IN_IDLE && up_to <= f->received) {
+        f->written = up_to;
+        return;
+    }
+    if (s->inc_state != INC_ACTIVE || (f->status != IN_RECEIVING && f->status != IN_ENDED)) return;
     f->written = up_to;
     emit_progress(s, false, xfer, file, up_to);
     uint64_t step = s->win / 4 < XFER_MAX_ACK_STEP ? s->win / 4 : XFER_MAX_ACK_STEP;
@@ -1145,6 +1239,7 @@ void xfer_session_closed(xfer_session *s, const char *xfer, uint32_t file, bool 
     uint64_t size = inc->manifest[file].size;
     if (ok) {
         f->status = IN_VERIFIED;
+        in_digests_drop(f); /* a verified file is never accepted or fed again */
         if (!s->dead) {
             if (f->last_ack < size) send_file_msg(s, XFER_ACK, xfer, file, size, NULL);
             f->last_ack = size;
@@ -1308,6 +1403,9 @@ static void handle(xfer_session *s, xfer_msg *m)
         if (m->max_msg < XFER_MIN_MAX_MSG) return fail(s, XFER_CODE_PROTOCOL, "maxMsg below 16384");
         if (m->win < m->max_msg) return fail(s, XFER_CODE_PROTOCOL, "win below maxMsg");
         s->have_peer = true;
+        s->blocks = false;
+        for (size_t i = 0; i < m->caps_len; i++)
+            if (!strcmp(m->caps[i], XFER_CAP_BLOCKS)) s->blocks = s->blocks_cap;
         s->peer_max_msg = m->max_msg;
         s->peer_win = m->win;
         uint64_t size = s->pref_msg;

@@ -14,7 +14,9 @@
  * Incoming progress lives in an xfer_incoming that outlives a session, so a
  * new channel can resume it (§5.5). Hashing is OpenSSL EVP SHA-256, whose
  * context is copied to produce a prefix proof without stopping the running
- * hash (§10). */
+ * hash (§10). A file's digest is its plain SHA-256, or its block digest
+ * (§5.8) when both hellos list "sha256-blocks"; OpenSSL hashes each 4 MiB
+ * block inline, so unlike the TS engine this one has no hash events. */
 #ifndef PD_TRANSFER_H
 #define PD_TRANSFER_H
 
@@ -42,6 +44,10 @@
 #define XFER_MAX_SIZE 9007199254740991ull /* 2^53 - 1: exact in JS numbers and doubles */
 #define XFER_ID_LEN 32u                   /* transfer id: 32 lowercase hex digits */
 #define XFER_SHA_HEX_LEN 64u
+/* §5.8: B, one WebCrypto digest() call per block in the browser */
+#define XFER_HASH_BLOCK 4194304u
+#define XFER_CAP_RESUME "resume"
+#define XFER_CAP_BLOCKS "sha256-blocks"
 
 /* Module errors (returned by functions, never sent). */
 #define XFER_ERRORS(X)                                                                             \
@@ -176,6 +182,28 @@ void xfer_hasher_update(xfer_hasher *h, const uint8_t *data, size_t len);
 /* Hex digest of everything so far; the hasher keeps running. */
 void xfer_hasher_peek_hex(const xfer_hasher *h, char out[XFER_SHA_HEX_LEN + 1]);
 
+/* ---- the digest of one file (§5.3, §5.8) ----
+ * plain: SHA-256 of the bytes. blocks: SHA-256 over the 32-byte SHA-256 of
+ * each XFER_HASH_BLOCK-byte block, the last one short; an empty file's is
+ * the SHA-256 of nothing. covered() is the prefix, from byte 0, whose digest
+ * peek_hex() gives: every byte fed (plain); the complete blocks fed, plus
+ * the short last one after finish() (blocks). Only such a prefix can be
+ * proven for a resume. */
+typedef struct xfer_digest xfer_digest;
+xfer_digest *xfer_digest_create(bool blocks);
+void xfer_digest_destroy(xfer_digest *d);
+void xfer_digest_reset(xfer_digest *d); /* no bytes fed, same mode */
+bool xfer_digest_blocks(const xfer_digest *d);
+/* Feeds the next bytes of the file. */
+void xfer_digest_update(xfer_digest *d, const uint8_t *data, size_t len);
+/* Every byte of the file is fed: its short last block counts (covered = size). */
+void xfer_digest_finish(xfer_digest *d);
+uint64_t xfer_digest_covered(const xfer_digest *d);
+/* Forgets the bytes fed after covered(): a resume continues from there. */
+void xfer_digest_rewind(xfer_digest *d);
+/* Hex digest of the first covered() bytes; the digest keeps running. */
+void xfer_digest_peek_hex(const xfer_digest *d, char out[XFER_SHA_HEX_LEN + 1]);
+
 /* ---- receiver state that survives a dropped channel ---- */
 
 typedef struct xfer_incoming xfer_incoming;
@@ -193,8 +221,16 @@ uint64_t xfer_incoming_held(const xfer_incoming *inc, size_t i);
 bool xfer_incoming_verified(const xfer_incoming *inc, size_t i);
 /* Feeds the bytes of a partial file found on disk (e.g. after a restart of
  * the process), in order from byte 0, so that accept asks to resume from
- * them (§5.5). Only before the file is accepted in a session. */
+ * them (§5.5). Only before the file is accepted in a session. The digest
+ * mode belongs to the session that will accept (§5.8), so both a plain and
+ * a block digest are computed, unless xfer_incoming_prefix_mode() said
+ * which one. */
 void xfer_incoming_prefix_update(xfer_incoming *inc, size_t i, const uint8_t *data, size_t len);
+/* Before the first prefix_update: the session that will accept is known
+ * (xfer_session_block_digests() once it is ready), so hash partial files in
+ * its mode only, once instead of twice. A session of the other mode then
+ * resumes nothing (it starts those files at 0), as after any mode change. */
+void xfer_incoming_prefix_mode(xfer_incoming *inc, bool blocks);
 
 /* ---- session ---- */
 
@@ -204,7 +240,9 @@ typedef struct xfer_options {
     uint64_t msg_size;   /* preferred outgoing data message size; 0 = 65536 */
     uint64_t send_limit; /* transport's max message size; 0 = unlimited */
     uint64_t read_block; /* bytes per read request; 0 = 1 MiB */
-    bool no_resume_cap;  /* advertise caps [] instead of ["resume"] */
+    /* caps advertised: ["resume","sha256-blocks"], minus the ones turned off */
+    bool no_resume_cap; /* leave out "resume" */
+    bool no_blocks_cap; /* leave out "sha256-blocks": plain SHA-256 digests (§5.8) */
 } xfer_options;
 
 typedef enum xfer_event_type {
@@ -261,6 +299,9 @@ void xfer_session_shutdown(xfer_session *s);
 bool xfer_session_ready(const xfer_session *s);
 bool xfer_session_closed_state(const xfer_session *s); /* dead: fatal error or shutdown */
 uint64_t xfer_session_msg_size(const xfer_session *s);
+/* Both hellos list "sha256-blocks": every digest of this session is a block
+ * digest (§5.8). Known once XFER_EV_READY came. */
+bool xfer_session_block_digests(const xfer_session *s);
 
 void xfer_session_feed_text(xfer_session *s, const uint8_t *text, size_t len);
 void xfer_session_feed_binary(xfer_session *s, const uint8_t *msg, size_t len);
@@ -281,6 +322,11 @@ void xfer_session_read_failed(xfer_session *s, const xfer_read *req, const char 
 /* Receiver. Accepts the pending offer into inc (same xfer and manifest; a
  * kept one resumes its held prefixes). ids NULL = every file not verified. */
 int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids, size_t n_ids);
+/* The offset accept would ask to resume file i of inc at in this session, 0
+ * for none: the end of the bytes both stored and covered by a digest of the
+ * session's mode; with block digests the last whole block held, or the
+ * file's size (§5.5, §5.8). */
+uint64_t xfer_session_resume_offset(const xfer_session *s, const xfer_incoming *inc, size_t i);
 int xfer_session_decline(xfer_session *s);
 void xfer_session_written(xfer_session *s, const char *xfer, uint32_t file, uint64_t up_to);
 void xfer_session_closed(xfer_session *s, const char *xfer, uint32_t file, bool ok,

@@ -175,13 +175,16 @@ test('browser -> CLI: the CLI receiver is killed mid-transfer and resumes from i
     second = cli(['receive', link, '--yes', '-o', out]);
     const resumed = await second.waitFor((e) => e.event === 'resume', 30_000);
     assert.equal(resumed.bytes, held);
+    // block digests (docs/protocol.md §5.8): it continues at the last whole 4 MiB block it holds
+    assert.equal(resumed.offset, Math.floor(held / 4194304) * 4194304);
+    assert.ok(resumed.offset > 0);
     const r = await second.exit(120_000);
     assert.equal(r.code, 0, second.summary());
     assert.equal(sha256File(join(out, 'resume.bin')), digest);
     assert.ok(!existsSync(partial));
-    // the browser sent only the rest: the receiver's first progress starts at `held`
+    // the browser sent only the rest: the receiver's first progress starts at the resume offset
     const firstProgress = second.events.find((e) => e.event === 'progress');
-    assert.ok(firstProgress.bytes >= held, JSON.stringify(firstProgress));
+    assert.ok(firstProgress.bytes >= resumed.offset, JSON.stringify(firstProgress));
   } catch (e) {
     await dump('resume', a.page);
     throw e;

@@ -155,6 +155,8 @@ describe("peerdrop CLI", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
     const second = run(["receive", room.link, "--yes", "-o", out]);
     const resumed = await second.waitFor((e) => e.event === "resume");
     assert.equal(resumed.bytes, held);
+    // both CLIs use block digests (docs/protocol.md §5.8): resumed at the last whole 4 MiB block
+    assert.equal(resumed.offset, Math.floor(held / 4194304) * 4194304);
     const [r, s] = await Promise.all([second.exited, sender.exited]);
     assert.equal(r.code, 0, second.stderr() + JSON.stringify(second.events.filter((e) => e.event !== "progress")));
     assert.equal(s.code, 0, sender.stderr() + JSON.stringify(sender.events.filter((e) => e.event !== "progress")));

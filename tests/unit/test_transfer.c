@@ -3,7 +3,10 @@
  * with jansson, found next to this file's source path or given as argv[1]),
  * then simulated end-to-end transfers: several files, window bound, partial
  * accept, decline, resume, restart on a changed file, cancel from either
- * side, hash mismatch, read error, unsafe paths and protocol violations.
+ * side, hash mismatch, read error, unsafe paths and protocol violations;
+ * and the same with block digests (§5.8: cap "sha256-blocks"), whose
+ * expected values come from an independent reference (one-shot OpenSSL
+ * SHA256 per block) rather than from src/transfer/digest.c.
  *
  * The simulator mirrors web/src/protocol/sim.ts step for step, so the
  * transcripts must come out byte-identical and in the same order. */
@@ -54,6 +57,37 @@ static const char *S(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+#define B_SIZE ((size_t)XFER_HASH_BLOCK)
+
+/* The block digest of §5.8, written from the spec: SHA-256 over the raw
+ * SHA-256 of each 4 MiB block. */
+static void ref_blocks_hex(const uint8_t *b, size_t n, char out[65])
+{
+    uint8_t *mds = malloc(32 * (n / B_SIZE + 1));
+    size_t k = 0;
+    for (size_t p = 0; p < n; p += B_SIZE, k++)
+        SHA256(b + p, n - p < B_SIZE ? n - p : B_SIZE, mds + 32 * k);
+    sha_hex(mds, 32 * k, out);
+    free(mds);
+}
+
+/* What a peer with (blocks) or without the cap sends as end.sha256. */
+static void file_digest_hex(bool blocks, const uint8_t *b, size_t n, char out[65])
+{
+    if (blocks)
+        ref_blocks_hex(b, n, out);
+    else
+        sha_hex(b, n, out);
+}
+
+static uint8_t *pattern_bytes(size_t n)
+{
+    uint8_t *b = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        b[i] = (uint8_t)(i % 251);
+    return b;
+}
+
 /* ---------------- codec vectors ---------------- */
 
 static void test_control(json_t *vectors)
@@ -95,7 +129,7 @@ static void test_control(json_t *vectors)
         pd_buf_reset(&out);
         free(bytes);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 15);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 16);
 }
 
 static void test_data(json_t *vectors)
@@ -246,6 +280,12 @@ typedef struct sim_peer {
     size_t stored_len[MAX_SIM_FILES];
     bool auto_accept;
     int corrupt_nth_binary; /* flip a bit of that received data message; -1 none */
+    /* storage that confirms nothing by itself: writes wait here (file, end)
+     * until the test confirms them with xfer_session_written */
+    bool defer_writes;
+    size_t n_deferred;
+    uint32_t deferred_file[1024];
+    uint64_t deferred_end[1024];
     int binary_seen;
     const uint32_t *accept_ids;
     size_t n_accept_ids;
@@ -305,6 +345,13 @@ static void sim_on_event(sim_peer *p, const xfer_event *e)
         p->stored_len[e->file] = e->offset;
         return;
     case XFER_EV_WRITE: {
+        if (p->defer_writes) {
+            CHECK(p->n_deferred < 1024);
+            if (p->n_deferred == 1024) return;
+            p->deferred_file[p->n_deferred] = e->file;
+            p->deferred_end[p->n_deferred++] = e->offset + e->len;
+            return;
+        }
         CHECK_EQ_INT(e->offset, p->stored_len[e->file]);
         size_t n = p->stored_len[e->file] + e->len;
         p->stored[e->file] = realloc(p->stored[e->file], n);
@@ -507,7 +554,7 @@ typedef struct manifest {
     size_t n;
 } manifest;
 
-static void manifest_from_json(json_t *files, manifest *mf)
+static void manifest_from_json(json_t *files, bool blocks, manifest *mf)
 {
     json_t *f;
     size_t i;
@@ -527,18 +574,34 @@ static void manifest_from_json(json_t *files, manifest *mf)
         mf->content[i] = unhex(S(f, "contentHex"), &len);
         CHECK_EQ_INT(len, e->size);
         char h[65];
-        sha_hex(mf->content[i], len, h);
+        file_digest_hex(blocks, mf->content[i], len, h);
         CHECK_EQ_STR(h, S(f, "sha256"));
         mf->n = i + 1;
     }
 }
 
+static bool json_has_string(json_t *arr, const char *want)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(arr, i, v) if (!strcmp(json_string_value(v), want)) return true;
+    return false;
+}
+
+/* Options of a transcript's peer; `caps` (absent = the default, both) is
+ * mapped to the no_*_cap switches, and nothing else may be in it. */
 static xfer_options opts_from_json(json_t *o)
 {
     xfer_options x = {0};
     x.max_msg = (uint64_t)json_integer_value(json_object_get(o, "maxMsg"));
     x.win = (uint64_t)json_integer_value(json_object_get(o, "win"));
     x.msg_size = (uint64_t)json_integer_value(json_object_get(o, "msgSize"));
+    json_t *caps = json_object_get(o, "caps");
+    if (caps) {
+        x.no_resume_cap = !json_has_string(caps, XFER_CAP_RESUME);
+        x.no_blocks_cap = !json_has_string(caps, XFER_CAP_BLOCKS);
+        CHECK_EQ_INT(json_array_size(caps), !x.no_resume_cap + !x.no_blocks_cap);
+    }
     return x;
 }
 
@@ -547,11 +610,14 @@ static const char *XFER_ID = "0123456789abcdef0123456789abcdef";
 static void check_transcript(json_t *t)
 {
     const char *name = S(t, "name");
+    xfer_options so = opts_from_json(json_object_get(t, "sender"));
+    xfer_options ro = opts_from_json(json_object_get(t, "receiver"));
+    bool blocks = !so.no_blocks_cap && !ro.no_blocks_cap;
     manifest mf;
-    manifest_from_json(json_object_get(t, "files"), &mf);
+    manifest_from_json(json_object_get(t, "files"), blocks, &mf);
     sim_peer a, b;
-    sim_init(&a, "sender", opts_from_json(json_object_get(t, "sender")));
-    sim_init(&b, "receiver", opts_from_json(json_object_get(t, "receiver")));
+    sim_init(&a, "sender", so);
+    sim_init(&b, "receiver", ro);
     for (size_t i = 0; i < mf.n; i++) {
         a.src[i] = mf.content[i];
         a.src_len[i] = mf.e[i].size;
@@ -560,10 +626,14 @@ static void check_transcript(json_t *t)
     xfer_session_open(a.s);
     xfer_session_open(b.s);
     sim_run(&a, &b, &log, -1);
+    CHECK(xfer_session_block_digests(a.s) == blocks && xfer_session_block_digests(b.s) == blocks);
     CHECK_EQ_INT(xfer_session_offer(a.s, XFER_ID, mf.e, mf.n), XFER_OK);
-    bool resume = !strcmp(name, "resume-after-drop");
-    /* offer, start 0, data 0, end 0, start 1, end 1, start 2, data 2@0 | cut */
-    sim_run(&a, &b, &log, resume ? 8 : -1);
+    /* offer, start 0, data 0, end 0, start 1, end 1, start 2, data 2@0 | cut;
+     * with block digests after the last data of pattern.bin, before its
+     * end: below 4 MiB only the whole file is a provable prefix */
+    bool resume = !strcmp(name, "resume-after-drop") || !strcmp(name, "resume-blocks");
+    CHECK(resume || !strcmp(name, "three-files") || !strcmp(name, "three-files-blocks"));
+    sim_run(&a, &b, &log, resume ? (blocks ? 9 : 8) : -1);
     if (resume) {
         sim_reconnect(&a);
         sim_reconnect(&b);
@@ -609,7 +679,87 @@ static void test_transcripts(json_t *vectors)
     json_t *t;
     size_t i;
     json_array_foreach(json_object_get(vectors, "transcripts"), i, t) check_transcript(t);
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "transcripts")), 2);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "transcripts")), 4);
+}
+
+/* Feeds b to a digest in chunks of `chunk` bytes (so blocks are cut inside
+ * a chunk), peeking after each (the peek must not disturb the running hash)
+ * and checking covered() on the way. */
+static void digest_feed(xfer_digest *d, const uint8_t *b, size_t n, size_t chunk)
+{
+    bool blocks = xfer_digest_blocks(d);
+    char scratch[65];
+    for (size_t p = 0; p < n; p += chunk) {
+        size_t k = n - p < chunk ? n - p : chunk;
+        xfer_digest_update(d, b + p, k);
+        xfer_digest_peek_hex(d, scratch);
+        uint64_t fed = p + k;
+        CHECK(xfer_digest_covered(d) == (blocks ? fed / B_SIZE * B_SIZE : fed));
+    }
+    xfer_digest_finish(d);
+    CHECK(xfer_digest_covered(d) == n);
+}
+
+static void test_digests(json_t *vectors)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(vectors, "digests"), i, v)
+    {
+        size_t n = (size_t)json_integer_value(json_object_get(v, "size"));
+        uint8_t *b = pattern_bytes(n);
+        char h[65];
+        /* the reference itself agrees with the vectors */
+        sha_hex(b, n, h);
+        CHECK_EQ_STR(h, S(v, "sha256"));
+        ref_blocks_hex(b, n, h);
+        CHECK_EQ_STR(h, S(v, "blocks"));
+        for (int mode = 0; mode < 2; mode++) {
+            const char *want = S(v, mode ? "blocks" : "sha256");
+            xfer_digest *d = xfer_digest_create(mode == 1);
+            CHECK(d && xfer_digest_blocks(d) == (mode == 1));
+            digest_feed(d, b, n, n ? n : 1); /* one piece */
+            xfer_digest_peek_hex(d, h);
+            CHECK_EQ_STR(h, want);
+            xfer_digest_reset(d);
+            CHECK(xfer_digest_covered(d) == 0);
+            digest_feed(d, b, n, 65519); /* odd pieces across block ends */
+            xfer_digest_peek_hex(d, h);
+            if (strcmp(h, want)) fprintf(stderr, "digest of %zu bytes, mode %d\n", n, mode);
+            CHECK_EQ_STR(h, want);
+            xfer_digest_destroy(d);
+        }
+        free(b);
+    }
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "digests")), 7);
+    /* rewind forgets the bytes of the unfinished block only */
+    size_t n = 2 * B_SIZE + 5000;
+    uint8_t *b = pattern_bytes(n);
+    xfer_digest *d = xfer_digest_create(true);
+    xfer_digest_update(d, b, B_SIZE + 3000);
+    xfer_digest_update(d, b, 10); /* wrong bytes, in the unfinished block */
+    CHECK(xfer_digest_covered(d) == B_SIZE);
+    xfer_digest_rewind(d);
+    CHECK(xfer_digest_covered(d) == B_SIZE);
+    xfer_digest_update(d, b + B_SIZE, n - B_SIZE);
+    xfer_digest_finish(d);
+    xfer_digest_finish(d); /* twice: nothing more to fold */
+    char got[65], want[65];
+    xfer_digest_peek_hex(d, got);
+    ref_blocks_hex(b, n, want);
+    CHECK_EQ_STR(got, want);
+    /* a non-empty file's block digest is not its SHA-256 (one block:
+     * SHA-256 of its SHA-256) */
+    uint8_t md[32];
+    SHA256(b, 1000, md);
+    xfer_digest_reset(d);
+    xfer_digest_update(d, b, 1000);
+    xfer_digest_finish(d);
+    xfer_digest_peek_hex(d, got);
+    sha_hex(md, 32, want);
+    CHECK_EQ_STR(got, want);
+    xfer_digest_destroy(d);
+    free(b);
 }
 
 /* ---------------- scenarios (web/src/protocol/session.test.ts) ---------------- */
@@ -654,10 +804,14 @@ static void fx_init(fixture *fx)
                                          .mime_len = 0};
         fx->content[i] = rand_bytes(sizes[i], (uint32_t)i + 1);
     }
-    sim_init(
-        &fx->a, "A",
-        (xfer_options){.max_msg = 262144, .win = 1 << 20, .msg_size = 65536, .read_block = 100000});
-    sim_init(&fx->b, "B", (xfer_options){.max_msg = 32768, .win = 65536});
+    /* plain SHA-256 digests (no "sha256-blocks"), as session.test.ts */
+    sim_init(&fx->a, "A",
+             (xfer_options){.max_msg = 262144,
+                            .win = 1 << 20,
+                            .msg_size = 65536,
+                            .read_block = 100000,
+                            .no_blocks_cap = true});
+    sim_init(&fx->b, "B", (xfer_options){.max_msg = 32768, .win = 65536, .no_blocks_cap = true});
     for (size_t i = 0; i < 3; i++) {
         fx->a.src[i] = fx->content[i];
         fx->a.src_len[i] = sizes[i];
@@ -1040,6 +1194,389 @@ static void test_protocol_violations(void)
     xfer_session_destroy(s);
 }
 
+/* ---------------- writes confirmed after a drop (session.test.ts) ---------------- */
+
+static void test_late_writes(void)
+{
+    /* plain: the storage confirms the writes only after the channel dropped;
+     * they still count for the next session's resume */
+    fixture fx;
+    fx_init(&fx);
+    fx.b.defer_writes = true;
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, 4); /* offer, start, 2 data */
+    CHECK(fx.b.n_deferred >= 2);
+    CHECK(xfer_incoming_held(fx.b.incoming, 0) == 0);
+    xfer_session_shutdown(fx.b.s);
+    for (size_t i = 0; i < fx.b.n_deferred; i++)
+        xfer_session_written(fx.b.s, XF, fx.b.deferred_file[i], fx.b.deferred_end[i]);
+    CHECK(xfer_incoming_held(fx.b.incoming, 0) == fx.b.deferred_end[fx.b.n_deferred - 1]);
+    fx_cleanup(&fx);
+}
+
+/* ---------------- block digests (session.test.ts, §5.8) ---------------- */
+
+#define BIG_SIZE (2 * B_SIZE + B_SIZE / 4 + 7) /* 9 MiB + 7: three blocks, the last short */
+
+static const xfer_options BS = {
+    .max_msg = 262144, .win = 16u << 20, .msg_size = 65536, .read_block = 1u << 20};
+static const xfer_options BR = {.max_msg = 262144, .win = 16u << 20};
+
+typedef struct bfixture {
+    sim_peer a, b;
+    xfer_file_entry files[2];
+    uint8_t *content[2];
+} bfixture;
+
+static void bfx_init(bfixture *fx, xfer_options so, xfer_options ro)
+{
+    static const size_t sizes[2] = {BIG_SIZE, 1000};
+    static const char *names[2] = {"big.bin", "small.txt"};
+    memset(fx, 0, sizeof *fx);
+    for (size_t i = 0; i < 2; i++) {
+        fx->files[i] = (xfer_file_entry){.id = (uint32_t)i,
+                                         .name = (char *)names[i],
+                                         .name_len = strlen(names[i]),
+                                         .dir = "",
+                                         .mime = "",
+                                         .size = sizes[i]};
+        fx->content[i] = rand_bytes(sizes[i], (uint32_t)i + 7);
+    }
+    sim_init(&fx->a, "A", so);
+    sim_init(&fx->b, "B", ro);
+    for (size_t i = 0; i < 2; i++) {
+        fx->a.src[i] = fx->content[i];
+        fx->a.src_len[i] = sizes[i];
+    }
+}
+
+static void bfx_connect(bfixture *fx, sim_log *log)
+{
+    xfer_session_open(fx->a.s);
+    xfer_session_open(fx->b.s);
+    sim_run(&fx->a, &fx->b, log, -1);
+    CHECK(xfer_session_ready(fx->a.s) && xfer_session_ready(fx->b.s));
+}
+
+static void bfx_cleanup(bfixture *fx)
+{
+    sim_cleanup(&fx->a);
+    sim_cleanup(&fx->b);
+    for (size_t i = 0; i < 2; i++)
+        free(fx->content[i]);
+}
+
+static bool bstored_equals(bfixture *fx, size_t i)
+{
+    return fx->b.stored_len[i] == fx->files[i].size &&
+           memcmp(fx->b.stored[i], fx->content[i], fx->files[i].size) == 0;
+}
+
+/* The nth control message of type t that `from` sent, decoded into *out
+ * (the caller cleans it up); false when there is none. */
+static bool find_control(const sim_log *log, const char *from, xfer_type t, int nth, xfer_msg *out)
+{
+    for (size_t i = 0; i < log->n; i++) {
+        const log_msg *m = &log->m[i];
+        if (m->binary || strcmp(m->from, from)) continue;
+        xfer_code c;
+        if (xfer_msg_decode(m->data, m->len, out, &c) != XFER_OK) continue;
+        if (out->t == t && nth-- == 0) return true;
+        xfer_msg_cleanup(out);
+    }
+    return false;
+}
+
+static size_t data_bytes(const sim_log *log, const char *from)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < log->n; i++)
+        if (log->m[i].binary && !strcmp(log->m[i].from, from)) n += log->m[i].len - 16;
+    return n;
+}
+
+static void test_blocks_negotiation(void)
+{
+    static const char *both =
+        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"resume\","
+        "\"sha256-blocks\"]}";
+    static const char *blocks_only =
+        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"sha256-blocks\"]}";
+    static const char *none =
+        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[]}";
+    struct {
+        xfer_options so, ro;
+        bool blocks;
+        const char *a_hello;
+    } cases[] = {
+        {BS, BR, true, both},
+        {BS, {.max_msg = 262144, .win = 16u << 20, .no_blocks_cap = true}, false, both},
+        {{.max_msg = 262144, .win = 16u << 20, .no_resume_cap = true, .no_blocks_cap = true},
+         BR,
+         false,
+         none},
+        {{.max_msg = 262144, .win = 16u << 20, .no_resume_cap = true}, BR, true, blocks_only},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        bfixture fx;
+        bfx_init(&fx, cases[k].so, cases[k].ro);
+        sim_log log = {.session = 1};
+        bfx_connect(&fx, &log);
+        CHECK(xfer_session_block_digests(fx.a.s) == cases[k].blocks);
+        CHECK(xfer_session_block_digests(fx.b.s) == cases[k].blocks);
+        CHECK(log.n == 2 && !strcmp(log.m[0].from, "A"));
+        if (log.n)
+            CHECK_EQ_MEM(log.m[0].data, log.m[0].len, cases[k].a_hello, strlen(cases[k].a_hello));
+        log_free(&log);
+        bfx_cleanup(&fx);
+    }
+}
+
+/* A whole transfer of the big and the small file; checks what every end
+ * carried against the digest a peer with (blocks) or without the cap sends. */
+static void blocks_transfer(xfer_options ro, bool blocks)
+{
+    bfixture fx;
+    bfx_init(&fx, BS, ro);
+    bfx_connect(&fx, NULL);
+    sim_log log = {.session = 1};
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 2), XFER_OK);
+    sim_run(&fx.a, &fx.b, &log, -1);
+    for (int i = 0; i < 2; i++) {
+        xfer_msg end;
+        CHECK(find_control(&log, "A", XFER_END, i, &end));
+        char want[65], plain[65];
+        file_digest_hex(blocks, fx.content[i], fx.files[i].size, want);
+        sha_hex(fx.content[i], fx.files[i].size, plain);
+        CHECK_EQ_INT(end.file, i);
+        CHECK_EQ_STR(end.sha256, want);
+        if (blocks) CHECK(strcmp(end.sha256, plain) != 0);
+        xfer_msg_cleanup(&end);
+        CHECK(bstored_equals(&fx, i));
+    }
+    CHECK_EQ_INT(fx.b.file_done_ok, 2);
+    CHECK_EQ_INT(fx.a.file_done_ok, 2);
+    CHECK_EQ_INT(fx.b.transfer_done, 1);
+    CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+    log_free(&log);
+    bfx_cleanup(&fx);
+}
+
+static void test_blocks_transfer(void)
+{
+    blocks_transfer(BR, true);
+    /* a peer without the cap gets the plain SHA-256 */
+    blocks_transfer((xfer_options){.max_msg = 262144, .win = 16u << 20, .no_blocks_cap = true},
+                    false);
+}
+
+static void test_blocks_resume(void)
+{
+    bfixture fx;
+    bfx_init(&fx, BS, BR);
+    bfx_connect(&fx, NULL);
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 2), XFER_OK);
+    /* offer, start, then 104 data messages (of up to 65520 bytes; each 1 MiB
+     * read ends in a short one): into the second block */
+    sim_run(&fx.a, &fx.b, NULL, 2 + 104);
+    size_t held = fx.b.stored_len[0];
+    CHECK(held > B_SIZE && held < 2 * B_SIZE);
+    sim_reconnect(&fx.a);
+    sim_reconnect(&fx.b);
+    bfx_connect(&fx, NULL);
+    CHECK(xfer_session_resume_offset(fx.b.s, fx.b.incoming, 0) == B_SIZE);
+    CHECK(xfer_session_resume_offset(fx.b.s, fx.b.incoming, 1) == 0);
+    sim_log log = {.session = 2};
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 2), XFER_OK);
+    sim_run(&fx.a, &fx.b, &log, -1);
+    xfer_msg acc, start;
+    CHECK(find_control(&log, "B", XFER_ACCEPT, 0, &acc));
+    char want[65];
+    ref_blocks_hex(fx.content[0], B_SIZE, want);
+    CHECK_EQ_INT(acc.accepts_len, 2);
+    if (acc.accepts_len == 2) {
+        CHECK(acc.accepts[0].id == 0 && acc.accepts[0].offset == B_SIZE);
+        CHECK(acc.accepts[0].has_sha256);
+        CHECK_EQ_STR(acc.accepts[0].sha256, want);
+        CHECK(acc.accepts[1].id == 1 && acc.accepts[1].offset == 0);
+    }
+    xfer_msg_cleanup(&acc);
+    CHECK(find_control(&log, "A", XFER_START, 0, &start));
+    CHECK(start.file == 0 && start.offset == B_SIZE);
+    xfer_msg_cleanup(&start);
+    /* only the rest was sent again: the bytes held past B were rewritten */
+    CHECK_EQ_INT(data_bytes(&log, "A"), BIG_SIZE - B_SIZE + 1000);
+    CHECK(bstored_equals(&fx, 0) && bstored_equals(&fx, 1));
+    CHECK_EQ_INT(fx.b.file_done_ok, 2);
+    CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+    log_free(&log);
+    bfx_cleanup(&fx);
+
+    /* resume needs the block stored, not only hashed: writes confirmed late */
+    bfx_init(&fx, BS, BR);
+    bfx_connect(&fx, NULL);
+    fx.b.defer_writes = true;
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 2), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, 2 + 104);
+    xfer_session_shutdown(fx.b.s);
+    size_t k = 0;
+    for (; k < fx.b.n_deferred && fx.b.deferred_end[k] < B_SIZE; k++)
+        xfer_session_written(fx.b.s, XF, 0, fx.b.deferred_end[k]);
+    CHECK(xfer_session_resume_offset(fx.b.s, fx.b.incoming, 0) == 0); /* block 0 not all stored */
+    for (; k < fx.b.n_deferred; k++)
+        xfer_session_written(fx.b.s, XF, 0, fx.b.deferred_end[k]);
+    CHECK(fx.b.n_deferred == 104 && xfer_incoming_held(fx.b.incoming, 0) == held);
+    CHECK(xfer_session_resume_offset(fx.b.s, fx.b.incoming, 0) == B_SIZE);
+    bfx_cleanup(&fx);
+}
+
+/* The sender's answer to a resume request at `offset` with proof `sha`:
+ * the offset of its start. */
+static uint64_t start_for_request(bool blocks, uint64_t offset, const char *sha)
+{
+    bfixture fx;
+    xfer_options o = BS;
+    o.no_blocks_cap = !blocks;
+    bfx_init(&fx, o, BR);
+    xfer_session *s = fx.a.s;
+    xfer_session_open(s);
+    feed_str(s, "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"resume\","
+                "\"sha256-blocks\"]}");
+    CHECK(xfer_session_block_digests(s) == blocks);
+    CHECK_EQ_INT(xfer_session_offer(s, XF, fx.files, 2), XFER_OK);
+    batch hello_offer = take_output(&fx.a);
+    batch_free(&hello_offer);
+    char acc[256];
+    snprintf(acc, sizeof acc,
+             "{\"t\":\"accept\",\"xfer\":\"%s\",\"files\":"
+             "[{\"id\":0,\"offset\":%llu,\"sha256\":\"%s\"}]}",
+             XF, (unsigned long long)offset, sha);
+    feed_str(s, acc);
+    sim_pump(&fx.a);
+    batch out = take_output(&fx.a);
+    uint64_t got = UINT64_MAX;
+    for (size_t i = 0; i < out.n && got == UINT64_MAX; i++) {
+        xfer_msg m;
+        xfer_code c;
+        if (!out.m[i].binary && xfer_msg_decode(out.m[i].data, out.m[i].len, &m, &c) == XFER_OK) {
+            if (m.t == XFER_START && m.file == 0) got = m.offset;
+            xfer_msg_cleanup(&m);
+        }
+    }
+    CHECK(!xfer_session_closed_state(s));
+    batch_free(&out);
+    bfx_cleanup(&fx);
+    return got;
+}
+
+static void test_blocks_unprovable_offset(void)
+{
+    uint8_t *c = rand_bytes(BIG_SIZE, 7); /* bfx_init's big.bin */
+    char sha[65];
+    /* inside the first block, with the block digest of that prefix: restart */
+    ref_blocks_hex(c, 1000, sha);
+    CHECK(start_for_request(true, 1000, sha) == 0);
+    /* one byte past a block boundary: restart */
+    ref_blocks_hex(c, B_SIZE + 1, sha);
+    CHECK(start_for_request(true, B_SIZE + 1, sha) == 0);
+    /* proofs a sender's digest of that prefix would match, since it covers
+     * only the whole blocks in it: the offset alone must be refused */
+    ref_blocks_hex(c, B_SIZE, sha);
+    CHECK(start_for_request(true, B_SIZE + 1, sha) == 0);
+    ref_blocks_hex(c, 0, sha);
+    CHECK(start_for_request(true, 1000, sha) == 0);
+    /* at a boundary and at the size: continued */
+    ref_blocks_hex(c, B_SIZE, sha);
+    CHECK(start_for_request(true, B_SIZE, sha) == B_SIZE);
+    ref_blocks_hex(c, BIG_SIZE, sha);
+    CHECK(start_for_request(true, BIG_SIZE, sha) == BIG_SIZE);
+    /* the right offset with a plain proof: wrong proof, restart */
+    sha_hex(c, B_SIZE, sha);
+    CHECK(start_for_request(true, B_SIZE, sha) == 0);
+    /* without block digests any offset is provable by its SHA-256 */
+    sha_hex(c, 1000, sha);
+    CHECK(start_for_request(false, 1000, sha) == 1000);
+    free(c);
+}
+
+static void test_blocks_corrupt(void)
+{
+    bfixture fx;
+    bfx_init(&fx, BS, BR);
+    bfx_connect(&fx, NULL);
+    fx.b.corrupt_nth_binary = 70; /* in the second block of big.bin */
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 2), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK_EQ_INT(fx.b.file_done_fail, 1);
+    CHECK_EQ_STR(xfer_code_name(fx.b.last_code), "HASH_MISMATCH");
+    CHECK_EQ_INT(fx.b.stored_len[0], 0); /* discarded */
+    CHECK_EQ_INT(fx.b.closes_failed, 1);
+    CHECK(bstored_equals(&fx, 1));
+    CHECK_EQ_INT(fx.b.file_done_ok, 1);
+    CHECK_EQ_INT(fx.a.file_done_fail, 1);
+    CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "HASH_MISMATCH");
+    CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+    /* nothing of the failed file is offered for resume */
+    CHECK(xfer_session_resume_offset(fx.b.s, fx.b.incoming, 0) == 0);
+    bfx_cleanup(&fx);
+}
+
+/* A receiver restarted from disk: `held` bytes of big.bin fed as a prefix
+ * (1 MiB at a time, as the CLI reads a .partial file); returns the data
+ * bytes sent to complete both files. */
+static size_t prefix_transfer(bool blocks, int prefix_mode, size_t held, uint64_t want_offset)
+{
+    bfixture fx;
+    xfer_options ro = BR;
+    ro.no_blocks_cap = !blocks;
+    bfx_init(&fx, BS, ro);
+    bfx_connect(&fx, NULL);
+    xfer_incoming *inc = xfer_incoming_create(XF, fx.files, 2);
+    if (prefix_mode >= 0) xfer_incoming_prefix_mode(inc, prefix_mode == 1);
+    for (size_t p = 0; p < held; p += 1u << 20)
+        xfer_incoming_prefix_update(inc, 0, fx.content[0] + p,
+                                    held - p < (1u << 20) ? held - p : (1u << 20));
+    CHECK(xfer_incoming_held(inc, 0) == held);
+    fx.b.incoming = inc;
+    fx.b.stored[0] = malloc(held ? held : 1);
+    memcpy(fx.b.stored[0], fx.content[0], held);
+    fx.b.stored_len[0] = held;
+    CHECK(xfer_session_resume_offset(fx.b.s, inc, 0) == want_offset);
+    sim_log log = {.session = 1};
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 2), XFER_OK);
+    sim_run(&fx.a, &fx.b, &log, -1);
+    xfer_msg acc;
+    CHECK(find_control(&log, "B", XFER_ACCEPT, 0, &acc));
+    CHECK(acc.accepts_len == 2 && acc.accepts[0].offset == want_offset);
+    xfer_msg_cleanup(&acc);
+    CHECK(bstored_equals(&fx, 0) && bstored_equals(&fx, 1));
+    CHECK_EQ_INT(fx.b.file_done_ok, 2);
+    CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+    size_t sent = data_bytes(&log, "A");
+    log_free(&log);
+    bfx_cleanup(&fx);
+    return sent;
+}
+
+static void test_blocks_prefix(void)
+{
+    const size_t held = B_SIZE + (1u << 20) + 100; /* 5 MiB + 100 */
+    /* both digests fed (the default): either kind of session resumes */
+    CHECK_EQ_INT(prefix_transfer(true, -1, held, B_SIZE), BIG_SIZE - B_SIZE + 1000);
+    CHECK_EQ_INT(prefix_transfer(false, -1, held, held), BIG_SIZE - held + 1000);
+    /* only the session's mode fed */
+    CHECK_EQ_INT(prefix_transfer(true, 1, held, B_SIZE), BIG_SIZE - B_SIZE + 1000);
+    CHECK_EQ_INT(prefix_transfer(false, 0, held, held), BIG_SIZE - held + 1000);
+    /* the other mode fed: no proof, start over */
+    CHECK_EQ_INT(prefix_transfer(false, 1, held, 0), BIG_SIZE + 1000);
+    CHECK_EQ_INT(prefix_transfer(true, 0, held, 0), BIG_SIZE + 1000);
+    /* less than a block: nothing provable with block digests */
+    CHECK_EQ_INT(prefix_transfer(true, -1, 70000, 0), BIG_SIZE + 1000);
+    /* the whole file on disk (a crash before the rename): resumed at its size */
+    CHECK_EQ_INT(prefix_transfer(true, -1, BIG_SIZE, BIG_SIZE), 1000);
+    CHECK_EQ_INT(prefix_transfer(false, -1, BIG_SIZE, BIG_SIZE), 1000);
+}
+
 static void test_json_escapes(void)
 {
     pd_buf b;
@@ -1092,6 +1629,7 @@ int main(int argc, char **argv)
     test_invalid(vectors);
     test_paths(vectors);
     test_transcripts(vectors);
+    test_digests(vectors);
     json_decref(vectors);
     test_all_files_and_window();
     test_partial_accept_and_decline();
@@ -1100,6 +1638,13 @@ int main(int argc, char **argv)
     test_cancel();
     test_read_error_and_unsafe();
     test_protocol_violations();
+    test_late_writes();
+    test_blocks_negotiation();
+    test_blocks_transfer();
+    test_blocks_resume();
+    test_blocks_unprovable_offset();
+    test_blocks_corrupt();
+    test_blocks_prefix();
     test_json_escapes();
     return CHECK_DONE();
 }

@@ -498,10 +498,11 @@ export class RoomController {
     if (kept && kept.inc.sameManifest(files) && t) {
       // Same transfer again after a reconnection: resume without asking.
       await d.drained();
-      t.resumedFrom = kept.inc.manifest.reduce((s, _f, i) => s + kept.inc.held(i), 0);
+      d.accept(kept.inc);
+      // Verified files are not asked for again; the others continue where their digest proves.
+      t.resumedFrom = kept.inc.manifest.reduce((s, _f, i) => s + (kept.inc.isFinished(i) ? kept.inc.held(i) : kept.inc.resumedAt(i)), 0);
       t.state = 'TRANSFERRING';
       t.error = undefined;
-      d.accept(kept.inc);
       this.changed();
       return;
     }

@@ -378,6 +378,37 @@ describe('Session with block digests', () => {
     expect(b.eventsOf('file-done').filter((e) => e.ok).map((e) => e.file)).toEqual([0, 1]);
   });
 
+  it('a block digest of the old channel that completes after the resumed accept is ignored', () => {
+    const { a, b } = bpair();
+    b.heldHashes = [];
+    a.session.offer(XFER, BIG);
+    run(a, b, { cutAfter: 2 + 140 }); // into the third block: two block jobs held
+    const held = b.heldHashes.splice(0);
+    expect(held).toHaveLength(2);
+    const old = b.session;
+    old.hashed(held[0], sha256Bytes(held[0].parts)); // block 0 done; block 1 still out
+    a.reconnect(BS);
+    b.reconnect(BR);
+    b.heldHashes = null;
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, BIG);
+    a.pump();
+    for (const m of a.session.takeOutput()) b.session.onText((m as { data: string }).data);
+    b.pump(); // B accepts: resume at B, block 1's digest still pending
+    old.hashed(held[1], sha256Bytes(held[1].parts));
+    for (const m of b.session.takeOutput()) {
+      log.push({ from: 'B', msg: m });
+      a.session.onText((m as { data: string }).data);
+    }
+    run(a, b, { log });
+    expect(controls(log, 'B')[0]).toMatchObject({ t: 'accept', files: [{ id: 0, offset: B }, { id: 1, offset: 0 }] });
+    expect(b.eventsOf('file-done').filter((e) => e.ok).map((e) => e.file)).toEqual([0, 1]);
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+  });
+
   it('a resume request at an offset no block digest can prove restarts the file', () => {
     const { a, b } = bpair();
     a.session.offer(XFER, BIG);

@@ -90,6 +90,10 @@ export class IncomingTransfer {
   held(i: number): number {
     return this.files[i].written;
   }
+  /** Where file i continues in the session that accepted it last (0: from the start). */
+  resumedAt(i: number): number {
+    return this.files[i].resumeAt;
+  }
   isFinished(i: number): boolean {
     return this.files[i].status === 'verified';
   }
@@ -549,6 +553,9 @@ export class Session {
       // Resume only from bytes that are both hashed and stored, with a digest of this session's kind.
       const d = f.digest;
       if (d && d.blocks === this.blocks && d.covered > 0 && d.covered <= f.written) {
+        // From here on the digest holds exactly this prefix: a block job of
+        // the old channel that completes later must not move it.
+        d.rewind();
         f.resumeAt = d.covered;
         return { id, offset: d.covered, sha256: d.peekHex() };
       }
