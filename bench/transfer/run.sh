@@ -13,7 +13,7 @@
 #                     cli-chromium,cli-raw,chromium-cli,app-b2b (default: all;
 #                     cli-raw: peerdrop send -> a raw Chromium page that speaks
 #                     the transfer protocol but neither hashes nor stores)
-#   BENCH_APP_CHUNKS  web app data message sizes, bytes (16384,32768,65536)
+#   BENCH_APP_CHUNKS  web app data message sizes, bytes (16384,32768,65536; up to 262144)
 #   REPEAT            runs per case; median MB/s, largest memory peak (1)
 #   PEERDROP_CLI      the CLI (default build/peerdrop)
 #   PEERDROP_SERVER   the server (default build/peerdrop-server)
