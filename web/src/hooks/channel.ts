@@ -33,18 +33,16 @@ export class ChannelDriver {
   constructor(
     readonly peerId: string,
     readonly dc: RTCDataChannel,
-    sendLimit: number,
+    /** RTCSctpTransport.maxMessageSize, read when the channel opens (0 = unknown). */
+    transportLimit: () => number,
     private host: ChannelHost,
     /** We created the channel: we say hello first (docs/protocol.md §5.1). */
     opener = true,
   ) {
-    // Our SDP advertises 262144 (Chromium, Firefox); the transport knows the
-    // limit both ways, and the protocol floor is 16 KiB.
-    const maxMsg = Math.max(16384, Math.min(262144, sendLimit || 65536));
     // The preferred data message size is the protocol default (64 KiB);
     // bench/transfer sets this global to measure larger ones (up to 256 KiB).
     const msgSize = Number((globalThis as { __peerdropMsgSize?: number }).__peerdropMsgSize) || undefined;
-    this.session = new Session({ maxMsg, sendLimit: sendLimit || 65536, msgSize });
+    this.session = new Session({ msgSize });
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = BUFFER_LOW;
     // The opener says hello when its channel opens; the acceptor answers
@@ -56,7 +54,12 @@ export class ChannelDriver {
     const hello = () => {
       if (helloSent) return;
       helloSent = true;
-      this.session.open();
+      // Our SDP advertises 262144 (Chromium, Firefox); the transport knows the
+      // limit both ways once the channel is open (the offerer's channel is
+      // created before the answer, when pc.sctp does not exist yet), and the
+      // protocol floor is 16 KiB.
+      const limit = transportLimit();
+      this.session.open({ maxMsg: Math.max(16384, Math.min(262144, limit || 65536)), sendLimit: limit || 65536 });
     };
     dc.onopen = () => {
       if (!opener) return;

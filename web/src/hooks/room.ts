@@ -290,7 +290,7 @@ export class RoomController {
       sendSignal: (kind, payload) => this.sig?.relay(kind, payload),
       onChannel: (dc, opened) => {
         if (m.link !== link) return;
-        m.driver = new ChannelDriver(m.id, dc, link.maxMessageSize, this.host(m), opened);
+        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.host(m), opened);
       },
       onState: (s) => {
         if (m.link !== link) return;

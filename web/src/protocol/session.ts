@@ -124,10 +124,10 @@ interface Outgoing {
 }
 
 export class Session {
-  readonly maxMsg: number;
+  maxMsg: number; // fixed once open() sent our hello
   readonly win: number;
   private readonly prefMsg: number;
-  private readonly sendLimit: number;
+  private sendLimit: number;
   private readonly readBlock: number;
   private readonly caps: string[];
   private peer: Hello | null = null;
@@ -196,8 +196,14 @@ export class Session {
     this.dead = true;
   }
 
-  /** Call once when the channel opens: queues our hello. */
-  open(): void {
+  /** Call once when the channel opens: queues our hello. `limits` are the
+   *  transport's, known only once the channel is open (RTCSctpTransport). */
+  open(limits?: { maxMsg: number; sendLimit: number }): void {
+    if (limits) {
+      if (limits.maxMsg < MIN_MAX_MSG || this.win < limits.maxMsg) throw new RangeError('maxMsg out of range');
+      this.maxMsg = limits.maxMsg;
+      this.sendLimit = limits.sendLimit;
+    }
     this.send({ t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps });
   }
 
