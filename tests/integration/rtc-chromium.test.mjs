@@ -192,7 +192,8 @@ async function chromiumOffers(mdns) {
       const opened = new Promise((r, j) => { dc.onopen = r; dc.onerror = j; });
       await pc.setLocalDescription(await pc.createOffer());
       window.toNative({ type: 'offer', sdp: pc.localDescription.sdp });
-      await opened;
+      // bounded, so a connection that never forms fails with its state, not the test's timeout
+      await Promise.race([opened, new Promise((_, j) => setTimeout(() => j(new Error(`channel not open after 45 s: ice ${pc.iceConnectionState}, connection ${pc.connectionState}`)), 45000))]);
       const openMs = performance.now() - t0;
       const ex = await window.exercise(dc, sizes);
       const pair = await window.selectedPairTypes();
@@ -248,8 +249,17 @@ test('native offers, Chromium answers: echo of text and binary up to 256 KiB', {
   assert.equal(r.label, 'from-native');
 });
 
-test('Chromium with default mDNS host candidates offers: still connects', { skip: skipMdns, timeout: 120000 }, async () => {
-  const r = await chromiumOffers(true);
+test('Chromium with default mDNS host candidates offers: still connects', { skip: skipMdns, timeout: 200000 }, async () => {
+  // Seen once (2026-12-01) to hang under ASan with ctest -j2 on 2 loaded cores,
+  // never alone: one loud retry, as scripts/test does for the browser suites.
+  // A RETRY line in a log is a finding.
+  let r;
+  try {
+    r = await chromiumOffers(true);
+  } catch (e) {
+    console.log(`RETRY mdns case after: ${e.message}`);
+    r = await chromiumOffers(true);
+  }
   console.log(`mdns chromium offerer: channel open ${r.openMs.toFixed(1)} ms, pair ${JSON.stringify(r.pair)}`);
   assert.ok(r.pair);
 });

@@ -216,15 +216,7 @@ export class ChannelDriver {
     const b = this.batch;
     if (!b || b.len === 0) return;
     this.batch = null;
-    let bytes = b.parts[0];
-    if (b.parts.length > 1) {
-      bytes = new Uint8Array(b.len);
-      let p = 0;
-      for (const x of b.parts) {
-        bytes.set(x, p);
-        p += x.length;
-      }
-    }
+    const bytes = joined(b.parts, b.len);
     try {
       await b.sink.write(b.file, bytes);
       this.session.written(b.xfer, b.file, b.offset + b.len);
@@ -242,15 +234,7 @@ export class ChannelDriver {
    * WebCrypto (an insecure context) the same digest is computed here. */
   private hashing = 0;
   private hash(job: HashJob): void {
-    let bytes = job.parts[0] ?? new Uint8Array(0);
-    if (job.parts.length > 1) {
-      bytes = new Uint8Array(job.length);
-      let p = 0;
-      for (const x of job.parts) {
-        bytes.set(x, p);
-        p += x.length;
-      }
-    }
+    const bytes = joined(job.parts, job.length);
     const subtle = globalThis.crypto?.subtle;
     if (!subtle) {
       this.session.hashed(job, sha256Bytes([bytes]));
@@ -322,4 +306,16 @@ export class ChannelDriver {
   close(): void {
     this.dc.close();
   }
+}
+
+/** The parts as one buffer; a single part is returned as it is (no copy). */
+function joined(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(length);
+  let p = 0;
+  for (const x of parts) {
+    out.set(x, p);
+    p += x.length;
+  }
+  return out;
 }
