@@ -41,6 +41,19 @@ function pair(files = FILES, contents = CONTENTS) {
   return { a, b };
 }
 
+/* Flips one bit of the nth data message that reaches `p`, as if corrupted in flight. */
+function corruptInFlight(p: SimPeer, nth: number) {
+  const orig = p.session.onBinary.bind(p.session);
+  let n = 0;
+  p.session.onBinary = (msg: Uint8Array) => {
+    if (n++ === nth) {
+      msg = msg.slice();
+      msg[100] ^= 1;
+    }
+    orig(msg);
+  };
+}
+
 function dataBytes(log: LoggedMessage[], from: string) {
   return log.filter((m) => m.from === from && m.msg.kind === 'binary').reduce((s, m) => s + (m.msg.data as Uint8Array).length - 16, 0);
 }
@@ -110,16 +123,7 @@ describe('Session', () => {
 
   it('hash mismatch is reported on both sides and the file is not kept', () => {
     const { a, b } = pair();
-    // Corrupt one data message in flight.
-    const orig = b.session.onBinary.bind(b.session);
-    let n = 0;
-    b.session.onBinary = (msg: Uint8Array) => {
-      if (n++ === 2) {
-        msg = msg.slice();
-        msg[100] ^= 1;
-      }
-      orig(msg);
-    };
+    corruptInFlight(b, 2);
     a.session.offer(XFER, FILES);
     run(a, b);
     const bad = b.eventsOf('file-done').find((e) => e.file === 0)!;
@@ -410,10 +414,7 @@ describe('Session with block digests', () => {
   });
 
   it('a resume request at an offset no block digest can prove restarts the file', () => {
-    const { a, b } = bpair();
-    a.session.offer(XFER, BIG);
-    run(a, b, { cutAfter: 1 });
-    // Replace B's accept with one asking to resume file 0 inside the first block.
+    // A receiver's accept asking to resume file 0 inside the first block.
     const fresh = new SimPeer('A', BS);
     fresh.setFiles(BIG, BIG_CONTENTS);
     const s = fresh.session;
@@ -429,16 +430,7 @@ describe('Session with block digests', () => {
 
   it('corrupted data is a hash mismatch', () => {
     const { a, b } = bpair();
-    // Corrupt one data message in flight, in the second block.
-    const orig = b.session.onBinary.bind(b.session);
-    let n = 0;
-    b.session.onBinary = (msg: Uint8Array) => {
-      if (n++ === 70) {
-        msg = msg.slice();
-        msg[100] ^= 1;
-      }
-      orig(msg);
-    };
+    corruptInFlight(b, 70); // in the second block
     a.session.offer(XFER, BIG);
     run(a, b);
     expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'HASH_MISMATCH' });
