@@ -209,6 +209,10 @@ static void handle_notification(rtc_sctp *s, const uint8_t *buf, size_t len)
     switch (n.sn_header.sn_type) {
     case SCTP_ASSOC_CHANGE:
         if (len < sizeof n.sn_assoc_change) return;
+        PD_LOG_DEBUG("sctp: association change %u (streams in %u, out %u)",
+                     (unsigned)n.sn_assoc_change.sac_state,
+                     (unsigned)n.sn_assoc_change.sac_inbound_streams,
+                     (unsigned)n.sn_assoc_change.sac_outbound_streams);
         if (n.sn_assoc_change.sac_state == SCTP_COMM_UP) {
             if (!s->connected) {
                 s->connected = true;
@@ -224,6 +228,7 @@ static void handle_notification(rtc_sctp *s, const uint8_t *buf, size_t len)
         struct sctp_stream_reset_event ev;
         if (len < sizeof ev) return;
         memcpy(&ev, buf, sizeof ev);
+        PD_LOG_DEBUG("sctp: stream reset event, flags 0x%x", (unsigned)ev.strreset_flags);
         if (ev.strreset_flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)) break;
         if (!(ev.strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN)) break;
         size_t n_sids = (ev.strreset_length < sizeof ev ? 0 : ev.strreset_length - sizeof ev) / 2;

@@ -56,8 +56,20 @@ before(async () => {
 after(() => server?.close());
 
 // One rtc-echo process: a line reader plus a tiny event waiter.
+// Its debug log (every layer's events, each message's size and first
+// bytes) is kept, bounded, and printed only when the case fails: a rare
+// failure then says what the native side saw.
+const ECHO_LOG_LINES = 3000;
 function startEcho() {
-  const proc = spawn(ECHO, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(ECHO, [], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PD_LOG_DEBUG: '1' },
+  });
+  const log = [];
+  readline.createInterface({ input: proc.stderr }).on('line', (line) => {
+    log.push(line);
+    if (log.length > ECHO_LOG_LINES) log.shift();
+  });
   const listeners = [];
   const seen = [];
   readline.createInterface({ input: proc.stdout }).on('line', (line) => {
@@ -69,6 +81,7 @@ function startEcho() {
   return {
     proc,
     seen,
+    printLog: (why) => console.log(`--- rtc-echo log (${why}) ---\n${log.join('\n')}\n--- end of rtc-echo log ---`),
     send: (obj) => proc.stdin.write(JSON.stringify(obj) + '\n'),
     on: (fn) => listeners.push(fn),
     wait: (pred, what) => new Promise((resolve, reject) => {
@@ -103,6 +116,13 @@ async function startBrowser(mdns) {
     });
   }
   return { ctx, page, dir, close: async () => { await ctx.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+// A non-zero exit is a sanitizer report or a crash: show its log.
+async function stopEcho(echo) {
+  const code = await echo.stop();
+  if (code !== 0) echo.printLog(`exit status ${code}`);
+  assert.equal(code, 0, 'rtc-echo exit status');
 }
 
 // Page-side helpers, installed once per page.
@@ -141,7 +161,7 @@ const PAGE_LIB = () => {
       const i = next++;
       const want = sizes[i];
       if (typeof want === 'string') {
-        if (e.data !== want) return reject(new Error(`text echo ${i} differs`));
+        if (e.data !== want) return reject(new Error(`text echo ${i} differs: got ${typeof e.data === 'string' ? `text of ${e.data.length} chars` : `binary of ${e.data.byteLength} bytes`}, want text of ${want.length}`));
       } else {
         if (!(e.data instanceof ArrayBuffer)) return reject(new Error(`echo ${i} not binary`));
         const got = new Uint8Array(e.data), exp = pattern(want, i);
@@ -203,9 +223,12 @@ async function chromiumOffers(mdns) {
     }, SIZES);
     await echo.wait((m) => m.type === 'closed', 'rtc-echo closed event');
     return result;
+  } catch (e) {
+    echo.printLog(e.message);
+    throw e;
   } finally {
     await b.close();
-    assert.equal(await echo.stop(), 0, 'rtc-echo exit status');
+    await stopEcho(echo);
   }
 }
 
@@ -216,8 +239,21 @@ async function nativeOffers() {
     await wire(b.page, echo);
     const got = b.page.evaluate(async (sizes) => {
       const pc = window.makePc();
-      const dc = await new Promise((r) => { pc.ondatachannel = (e) => r(e.channel); });
-      if (dc.readyState !== 'open') await new Promise((r) => { dc.onopen = r; });
+      // The page is the accepting side: it sends only once the opener's
+      // first message has arrived. Chromium 156 now and then loses a message
+      // its accepting side sends right after ondatachannel (docs/protocol.md
+      // §5.1, where the app and the CLI follow the same rule); this case
+      // failed that way once in CI. The handler is set inside the event, so
+      // no message can come before it.
+      let dc;
+      const ready = new Promise((r) => {
+        pc.ondatachannel = (e) => {
+          dc = e.channel;
+          dc.onmessage = (m) => r(m.data);
+        };
+      });
+      const first = await Promise.race([ready, new Promise((_, j) => setTimeout(() => j(new Error(`no first message after 45 s: ice ${pc.iceConnectionState}, connection ${pc.connectionState}`)), 45000))]);
+      if (first !== 'ready') throw new Error(`first message is not "ready": ${String(first).slice(0, 40)}`);
       window.dcClosed = new Promise((r) => { dc.onclose = r; });
       const ex = await window.exercise(dc, sizes);
       const pair = await window.selectedPairTypes();
@@ -225,15 +261,19 @@ async function nativeOffers() {
     }, SIZES);
     echo.send({ type: 'create-offer', label: 'from-native' });
     const open = await echo.wait((m) => m.type === 'open', 'native channel open');
+    echo.send({ type: 'send', text: 'ready' });
     const result = await got;
     // close from our side: Chromium's channel must close
     echo.send({ type: 'close-channels' });
     await b.page.evaluate(() => window.dcClosed);
     await echo.wait((m) => m.type === 'closed', 'rtc-echo closed event');
     return { ...result, openMs: open.ms };
+  } catch (e) {
+    echo.printLog(e.message);
+    throw e;
   } finally {
     await b.close();
-    assert.equal(await echo.stop(), 0, 'rtc-echo exit status');
+    await stopEcho(echo);
   }
 }
 

@@ -8,6 +8,7 @@
  *         {"type":"candidate","candidate":"candidate:..."|"" ,"mid":"0"}
  *         {"type":"create-offer","label":"echo"}   (become the offerer)
  *         {"type":"close-channels"}                (reset every channel)
+ *         {"type":"send","text":"..."}   (send a text on every channel)
  *         {"type":"sink"}        (count received bytes instead of echoing;
  *                                 a text "end" reports {"type":"sunk",...})
  *         {"type":"stream","bytes":N} (send N bytes in 64 KiB binary
@@ -106,6 +107,10 @@ static void on_low(rtc_channel *ch, void *user)
 
 static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool binary, void *user)
 {
+    /* test data only: the first bytes say which message this was */
+    PD_LOG_DEBUG("rtc-echo: %s message of %zu bytes on %s, first bytes %02x %02x %02x %02x",
+                 binary ? "binary" : "text", len, rtc_channel_label(ch), len > 0 ? data[0] : 0,
+                 len > 1 ? data[1] : 0, len > 2 ? data[2] : 0, len > 3 ? data[3] : 0);
     if (sink) {
         if (!binary && len == 3 && memcmp(data, "end", 3) == 0) {
             emit(json_pack("{s:s,s:I,s:f}", "type", "sunk", "bytes", (json_int_t)sunk_bytes, "ms",
@@ -156,6 +161,11 @@ static void handle_line(const char *line)
         stream_left = (uint64_t)json_integer_value(json_object_get(o, "bytes"));
         rtc_channel_set_buffered_amount_low_threshold(stream_ch, STREAM_HIGH / 4);
         pump();
+    } else if (strcmp(type, "send") == 0) {
+        const char *text = json_string_value(json_object_get(o, "text"));
+        for (size_t i = 0; text && i < n_channels; i++)
+            if (rtc_channel_send(channels[i], (const uint8_t *)text, strlen(text), false) != 0)
+                PD_LOG_WARN("rtc-echo: send on %s failed", rtc_channel_label(channels[i]));
     } else if (strcmp(type, "close-channels") == 0) {
         for (size_t i = 0; i < n_channels; i++)
             rtc_channel_close(channels[i]);
