@@ -2,6 +2,7 @@
  * session outputs, feeds it what arrives, performs the reads and writes it
  * asks for, and applies the bufferedAmount watermarks (docs/protocol.md §6). */
 
+import { joinBytes } from '../protocol/codec';
 import { sha256Bytes, type HashJob } from '../protocol/digest';
 import { IncomingTransfer, Session, type ReadRequest, type SessionEvent } from '../protocol/session';
 import type { FileEntry } from '../protocol/types';
@@ -216,7 +217,7 @@ export class ChannelDriver {
     const b = this.batch;
     if (!b || b.len === 0) return;
     this.batch = null;
-    const bytes = joined(b.parts, b.len);
+    const bytes = joinBytes(b.parts, b.len);
     try {
       await b.sink.write(b.file, bytes);
       this.session.written(b.xfer, b.file, b.offset + b.len);
@@ -234,7 +235,7 @@ export class ChannelDriver {
    * WebCrypto (an insecure context) the same digest is computed here. */
   private hashing = 0;
   private hash(job: HashJob): void {
-    const bytes = joined(job.parts, job.length);
+    const bytes = joinBytes(job.parts, job.length);
     const subtle = globalThis.crypto?.subtle;
     if (!subtle) {
       this.session.hashed(job, sha256Bytes([bytes]));
@@ -306,16 +307,4 @@ export class ChannelDriver {
   close(): void {
     this.dc.close();
   }
-}
-
-/** The parts as one buffer; a single part is returned as it is (no copy). */
-function joined(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(length);
-  let p = 0;
-  for (const x of parts) {
-    out.set(x, p);
-    p += x.length;
-  }
-  return out;
 }

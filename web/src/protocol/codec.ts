@@ -48,21 +48,48 @@ export function encodeControl(m: Control): string {
   return JSON.stringify(o);
 }
 
-export function encodeData(file: number, offset: number, bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(DATA_HEADER_LEN + bytes.length);
+/** A data message; its payload is `bytes`, or `head` followed by `bytes`
+ *  (a chunk that spans two reads). */
+export function encodeData(file: number, offset: number, bytes: Uint8Array, head?: Uint8Array): Uint8Array {
+  const h = head?.length ?? 0;
+  const out = new Uint8Array(DATA_HEADER_LEN + h + bytes.length);
   writeDataHeader(out, file, offset);
-  out.set(bytes, DATA_HEADER_LEN);
+  if (head) out.set(head, DATA_HEADER_LEN);
+  out.set(bytes, DATA_HEADER_LEN + h);
   return out;
 }
 
+/** The parts as one buffer; a single part is returned as it is (no copy). */
+export function joinBytes(parts: Uint8Array[], length = parts.reduce((n, x) => n + x.length, 0)): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(length);
+  let p = 0;
+  for (const x of parts) {
+    out.set(x, p);
+    p += x.length;
+  }
+  return out;
+}
+
+/* Byte by byte rather than through a DataView: one per message adds up
+ * (about 16 thousand messages per GiB). */
 export function writeDataHeader(out: Uint8Array, file: number, offset: number): void {
-  const v = new DataView(out.buffer, out.byteOffset, DATA_HEADER_LEN);
-  v.setUint8(0, DATA_TYPE);
-  v.setUint8(1, 0);
-  v.setUint16(2, 0);
-  v.setUint32(4, file);
-  v.setUint32(8, Math.floor(offset / 2 ** 32));
-  v.setUint32(12, offset >>> 0);
+  const hi = Math.floor(offset / 2 ** 32);
+  const lo = offset >>> 0;
+  out[0] = DATA_TYPE;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  putU32(out, 4, file);
+  putU32(out, 8, hi);
+  putU32(out, 12, lo);
+}
+
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 255;
+  out[at + 2] = (v >>> 8) & 255;
+  out[at + 3] = v & 255;
 }
 
 /* ---- decoding ---- */

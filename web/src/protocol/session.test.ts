@@ -77,6 +77,45 @@ describe('Session', () => {
     expect(lastOut.get(0)).toBe(300_000);
   });
 
+  it('sends full chunks however reads fall: only a file\'s last chunk is short', () => {
+    // reads of 100_000 bytes and 32768-byte messages, a window that never
+    // limits a read: most reads end inside a chunk, whose tail waits for
+    // the next read
+    const a = new SimPeer('A', SOPTS);
+    const b = new SimPeer('B', { ...ROPTS, win: 16 << 20 });
+    a.setFiles(FILES, CONTENTS);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, FILES);
+    run(a, b, { log });
+    CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    const chunks = log.filter((m) => m.from === 'A' && m.msg.kind === 'binary').map((m) => decodeData(m.msg.data as Uint8Array));
+    const big = chunks.filter((c) => c.file === 0);
+    const payload = 32768 - 16;
+    expect(big).toHaveLength(Math.ceil(300_000 / payload));
+    big.forEach((c, i) => {
+      expect(c.offset).toBe(i * payload);
+      expect(c.bytes.length).toBe(i < big.length - 1 ? payload : 300_000 - i * payload);
+    });
+  });
+
+  it('a window of a single message still completes, in full chunks', () => {
+    const a = new SimPeer('A', SOPTS);
+    const b = new SimPeer('B', { ...ROPTS, win: 32768 });
+    a.setFiles(FILES, CONTENTS);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    const log: LoggedMessage[] = [];
+    a.session.offer(XFER, FILES);
+    run(a, b, { log });
+    CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    const sizes = log.filter((m) => m.from === 'A' && m.msg.kind === 'binary').map((m) => decodeData(m.msg.data as Uint8Array)).filter((c) => c.file === 0).map((c) => c.bytes.length);
+    expect(sizes.slice(0, -1).every((n) => n === 32768 - 16)).toBe(true);
+  });
+
   it('never has more than the receiver window in flight', () => {
     const { a, b } = pair();
     const log: LoggedMessage[] = [];

@@ -8,7 +8,7 @@
  * Incoming progress lives in an IncomingTransfer that outlives the session,
  * so that a new connection can resume it. */
 
-import { decodeControl, decodeData, encodeControl, encodeData, utf8Length } from './codec';
+import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, utf8Length } from './codec';
 import { manifestProblem } from './paths';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, type FileDigest, type HashJob } from './digest';
 import {
@@ -26,7 +26,7 @@ export interface SessionOptions {
   msgSize?: number;
   /** Largest message the transport lets us send (RTCSctpTransport.maxMessageSize). */
   sendLimit?: number;
-  /** Bytes asked for per read request. */
+  /** Bytes asked for per read request; reads end on multiples of it. */
   readBlock?: number;
   caps?: string[];
 }
@@ -110,8 +110,10 @@ interface OutFile {
   resumeSha?: string;
   prefixPos: number;
   start: number;
+  read: number; // bytes read; read - sent of them wait in carry
   sent: number;
   acked: number;
+  carry: Uint8Array | null; // the tail of the last read, shorter than a chunk
   digest: FileDigest;
 }
 interface Outgoing {
@@ -152,7 +154,10 @@ export class Session {
     this.win = opts.win ?? DEFAULT_WINDOW;
     this.prefMsg = opts.msgSize ?? DEFAULT_MSG_SIZE;
     this.sendLimit = opts.sendLimit ?? Number.MAX_SAFE_INTEGER;
-    this.readBlock = opts.readBlock ?? 1024 * 1024;
+    // 4 MiB: with block digests a read is then one hash block, hashed
+    // without copying it, and a file takes few reads (each is an IPC round
+    // trip in a browser).
+    this.readBlock = opts.readBlock ?? HASH_BLOCK;
     this.caps = opts.caps ?? ['resume', CAP_BLOCKS];
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
@@ -295,7 +300,7 @@ export class Session {
       cur: -1,
       pending: null,
       inflight: 0,
-      files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, sent: 0, acked: 0, digest: createDigest(this.blocks) })),
+      files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, read: 0, sent: 0, acked: 0, carry: null, digest: createDigest(this.blocks) })),
     };
     this.outputs.push({ kind: 'text', data: msg });
   }
@@ -360,7 +365,8 @@ export class Session {
 
   private startFile(o: Outgoing, f: OutFile, offset: number): void {
     if (offset === 0) f.digest = createDigest(this.blocks);
-    f.start = f.sent = f.acked = offset;
+    f.start = f.read = f.sent = f.acked = offset;
+    f.carry = null;
     f.status = 'sending';
     this.send({ t: 'start', xfer: o.xfer, file: f.entry.id, offset });
     this.maybeEnd(o, f);
@@ -414,12 +420,17 @@ export class Session {
       length = Math.min(this.readBlock, f.resumeAt - f.prefixPos);
       if (length <= 0) return null; // read, digest pending
     } else if (f.status === 'sending') {
-      offset = f.sent;
+      // Reads end on readBlock boundaries of the file; chunking does not
+      // depend on them (a chunk may span two reads, see readDone).
+      offset = f.read;
       const payload = this.msgSize - DATA_HEADER_LEN;
-      const remaining = f.entry.size - f.sent;
-      const avail = this.peer!.win - o.inflight;
-      length = remaining <= avail ? Math.min(this.readBlock, remaining) : Math.min(this.readBlock, Math.floor(avail / payload) * payload);
+      const remaining = f.entry.size - f.read;
+      const toBoundary = this.readBlock - (offset % this.readBlock);
+      const avail = this.peer!.win - o.inflight - (f.read - f.sent);
+      length = Math.min(toBoundary, remaining, avail);
       if (length <= 0) return null;
+      // a window too full for one more chunk: wait for acks, if any are due
+      if (length < payload && length < remaining && length < toBoundary && o.inflight > 0) return null;
     } else return null;
     o.pending = { xfer: o.xfer, file: f.entry.id, offset, length };
     return o.pending;
@@ -443,13 +454,35 @@ export class Session {
       }
       return;
     }
+    // Every chunk is full but a file's last: the tail of a read waits in
+    // carry for the next one (one message in 64 for 4 MiB reads, and never
+    // a short message per read).
     const payload = this.msgSize - DATA_HEADER_LEN;
-    for (let p = 0; p < bytes.length; p += payload) {
+    const sentBefore = f.sent;
+    f.read += bytes.length;
+    const atEnd = f.read === f.entry.size;
+    let p = 0;
+    if (f.carry) {
+      const carry = f.carry;
+      const need = payload - carry.length;
+      if (bytes.length < need && !atEnd) {
+        f.carry = joinBytes([carry, bytes]);
+        p = bytes.length;
+      } else {
+        const head = bytes.subarray(0, need);
+        this.outputs.push({ kind: 'binary', data: encodeData(f.entry.id, f.sent, head, carry) });
+        f.sent += carry.length + head.length;
+        f.carry = null;
+        p = head.length;
+      }
+    }
+    for (; p + payload <= bytes.length || (atEnd && p < bytes.length); p += payload) {
       const chunk = bytes.subarray(p, Math.min(p + payload, bytes.length));
       this.outputs.push({ kind: 'binary', data: encodeData(f.entry.id, f.sent, chunk) });
       f.sent += chunk.length;
     }
-    o.inflight += bytes.length;
+    if (p < bytes.length) f.carry = bytes.subarray(p);
+    o.inflight += f.sent - sentBefore;
     this.maybeEnd(o, f);
     if ((f.status as OutStatus) === 'ended') this.advance(o);
   }
