@@ -217,6 +217,7 @@ typedef struct out_file {
     bool has_sha;
     char resume_sha[XFER_SHA_HEX_LEN + 1];
     uint64_t prefix_pos, start, sent, acked;
+    uint64_t read; /* bytes read; read - sent of them wait in the transfer's carry */
     xfer_digest *d; /* created when the file starts, freed once its end is sent */
 } out_file;
 
@@ -232,6 +233,10 @@ typedef struct outgoing {
     bool pending;
     xfer_read pending_req;
     uint64_t inflight; /* sent but not acknowledged, all files */
+    /* The tail of the last read of the file being sent, shorter than a
+     * chunk: it opens the next data message (one file sends at a time). */
+    uint8_t *carry;
+    size_t carry_len;
 } outgoing;
 
 static void outgoing_free(outgoing *o)
@@ -241,6 +246,7 @@ static void outgoing_free(outgoing *o)
         for (size_t i = 0; i < o->n; i++)
             xfer_digest_destroy(o->files[i].d);
     free(o->files);
+    free(o->carry);
     entries_free(o->entries, o->entries ? o->n : 0);
     free(o);
 }
@@ -689,7 +695,8 @@ static void maybe_end(xfer_session *s, outgoing *o, out_file *f)
 static void start_file(xfer_session *s, outgoing *o, out_file *f, uint64_t offset)
 {
     if (offset == 0 && !out_digest_fresh(s, f)) return;
-    f->start = f->sent = f->acked = offset;
+    f->start = f->read = f->sent = f->acked = offset;
+    o->carry_len = 0;
     f->status = OUT_SENDING;
     send_file_msg(s, XFER_START, o->xfer, f->id, offset, NULL);
     maybe_end(s, o, f);
@@ -786,17 +793,20 @@ bool xfer_session_next_read(xfer_session *s, xfer_read *req)
         length = f->resume_at - f->prefix_pos;
         if (length > s->read_block) length = s->read_block;
     } else if (f->status == OUT_SENDING) {
-        offset = f->sent;
+        /* Reads end on read_block boundaries of the file; chunking does not
+         * depend on them (a chunk may span two reads, see read_done). */
+        offset = f->read;
         uint64_t payload = s->msg_size - XFER_DATA_HEADER_LEN;
-        uint64_t remaining = f->size - f->sent;
-        uint64_t avail = s->peer_win > o->inflight ? s->peer_win - o->inflight : 0;
-        if (remaining <= avail)
-            length = remaining < s->read_block ? remaining : s->read_block;
-        else {
-            uint64_t fit = avail / payload * payload;
-            length = fit < s->read_block ? fit : s->read_block;
-        }
+        uint64_t remaining = f->size - f->read;
+        uint64_t to_boundary = s->read_block - offset % s->read_block;
+        uint64_t busy = o->inflight + o->carry_len;
+        uint64_t avail = s->peer_win > busy ? s->peer_win - busy : 0;
+        length = remaining < to_boundary ? remaining : to_boundary;
+        if (avail < length) length = avail;
         if (length == 0) return false;
+        /* a window too full for one more chunk: wait for acks, if any are due */
+        if (length < payload && length < remaining && length < to_boundary && o->inflight > 0)
+            return false;
     } else {
         return false;
     }
@@ -846,9 +856,7 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
     o->pending = false;
     if (s->dead || o->state != O_ACTIVE) return;
     if (len != req->len) {
-        /* (session.ts loses this case: its readFailed sees pending already
-         * cleared and returns, stalling the transfer) */
-        o->pending = true;
+        o->pending = true; /* read_failed ends only a pending read */
         return xfer_session_read_failed(s, req, "short read (file changed?)");
     }
     out_file *f = &o->files[req->file];
@@ -867,22 +875,52 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
         check_oom(s);
         return;
     }
+    /* Every chunk is full but a file's last: the tail of a read waits in
+     * carry for the next one (session.ts does the same, so both send the
+     * same messages). */
     size_t payload = (size_t)(s->msg_size - XFER_DATA_HEADER_LEN);
-    for (size_t p = 0; p < len; p += payload) {
+    uint64_t sent_before = f->sent;
+    f->read += len;
+    bool at_end = f->read == f->size;
+    size_t p = 0;
+    if (o->carry_len) {
+        size_t need = payload - o->carry_len;
+        size_t take = len < need ? len : need;
+        memcpy(o->carry + o->carry_len, data, take);
+        o->carry_len += take;
+        p = take;
+        if (o->carry_len == payload || at_end) {
+            uint8_t hdr[XFER_DATA_HEADER_LEN];
+            xfer_data_header_encode(hdr, f->id, f->sent);
+            push_out(s, true, hdr, sizeof hdr, o->carry, o->carry_len);
+            f->sent += o->carry_len;
+            o->carry_len = 0;
+        }
+    }
+    for (; p + payload <= len || (at_end && p < len); p += payload) {
         size_t n = len - p < payload ? len - p : payload;
         uint8_t hdr[XFER_DATA_HEADER_LEN];
         xfer_data_header_encode(hdr, f->id, f->sent);
         push_out(s, true, hdr, sizeof hdr, data + p, n);
         f->sent += n;
     }
-    o->inflight += len;
+    if (p < len) {
+        if (!o->carry && !(o->carry = malloc(payload))) {
+            s->oom = true;
+            return;
+        }
+        memcpy(o->carry, data + p, len - p);
+        o->carry_len = len - p;
+    }
+    o->inflight += f->sent - sent_before;
     maybe_end(s, o, f);
     if (f->status == OUT_ENDED) advance(s, o);
     check_oom(s);
 }
 
 /* The file `file` of transfer `xfer` as a target of ack/verified. Returns
- * NULL and sets *ignore for a stale transfer, or fails the session. */
+ * NULL for a message to ignore (a stale transfer, an ack for a failed
+ * file), or fails the session and returns NULL. */
 static out_file *out_file_for(xfer_session *s, const char *xfer, uint32_t file, const char *what,
                               outgoing **op)
 {
@@ -896,6 +934,8 @@ static out_file *out_file_for(xfer_session *s, const char *xfer, uint32_t file, 
         return NULL;
     }
     out_file *f = file < o->n ? &o->files[file] : NULL;
+    /* acks the receiver sent before it saw this file fail (§5.7) */
+    if (!strcmp(what, "ack") && o->state == O_ACTIVE && f && f->status == OUT_FAILED) return NULL;
     if (o->state != O_ACTIVE || !f || (f->status != OUT_SENDING && f->status != OUT_ENDED)) {
         char msg[64];
         snprintf(msg, sizeof msg, "%s for a file not being sent", what);
@@ -1348,6 +1388,7 @@ static void on_error(xfer_session *s, const xfer_msg *m)
     if (o) {
         if (m->has_file) {
             out_file *f = m->file < o->n ? &o->files[m->file] : NULL;
+            if (f && f->status == OUT_FAILED) return; /* both sides failed it at once (§5.7) */
             if (!f ||
                 (f->status != OUT_PREFIX && f->status != OUT_SENDING && f->status != OUT_ENDED))
                 return fail(s, XFER_CODE_PROTOCOL, "error for a file not being sent");
@@ -1369,6 +1410,7 @@ static void on_error(xfer_session *s, const xfer_msg *m)
         xfer_incoming *inc = s->inc;
         if (m->has_file) {
             in_file *f = m->file < inc->n ? &inc->files[m->file] : NULL;
+            if (f && f->status == IN_FAILED) return; /* both sides failed it at once (§5.7) */
             if (!f || (f->status != IN_RECEIVING && f->status != IN_ACCEPTED))
                 return fail(s, XFER_CODE_PROTOCOL, "error for a file not being received");
             if (f->status == IN_RECEIVING) emit_close(s, m->xfer, m->file, false);

@@ -274,6 +274,7 @@ typedef struct sim_peer {
     const uint8_t *src[MAX_SIM_FILES];
     size_t src_len[MAX_SIM_FILES];
     int read_error_file; /* reads of this file fail; -1 none */
+    int short_read_file; /* reads of this file past its start return a byte less; -1 none */
     /* receiver */
     xfer_incoming *incoming;
     uint8_t *stored[MAX_SIM_FILES];
@@ -302,7 +303,7 @@ static void sim_init(sim_peer *p, const char *name, xfer_options opt)
     p->name = name;
     p->opt = opt;
     p->s = xfer_session_create(&opt);
-    p->corrupt_nth_binary = p->read_error_file = -1;
+    p->corrupt_nth_binary = p->read_error_file = p->short_read_file = -1;
     p->auto_accept = true;
 }
 
@@ -418,7 +419,8 @@ static void sim_pump(sim_peer *p)
             CHECK(req.offset + req.len <= p->src_len[req.file]);
             uint8_t *b = malloc(req.len ? req.len : 1);
             memcpy(b, p->src[req.file] + req.offset, req.len);
-            xfer_session_read_done(p->s, &req, b, req.len);
+            bool shrunk = (int)req.file == p->short_read_file && req.offset > 0 && req.len > 0;
+            xfer_session_read_done(p->s, &req, b, shrunk ? req.len - 1 : req.len);
             free(b);
         }
         xfer_event ev;
@@ -786,7 +788,8 @@ typedef struct fixture {
     size_t n;
 } fixture;
 
-static void fx_init(fixture *fx)
+/* The receiver's options: maxMsg 32768 and a 64 KiB window unless given. */
+static void fx_init_receiver(fixture *fx, xfer_options recv)
 {
     static const size_t sizes[3] = {300000, 1000, 0};
     static const char *names[3] = {"big.bin", "small.txt", "empty"};
@@ -811,7 +814,7 @@ static void fx_init(fixture *fx)
                             .msg_size = 65536,
                             .read_block = 100000,
                             .no_blocks_cap = true});
-    sim_init(&fx->b, "B", (xfer_options){.max_msg = 32768, .win = 65536, .no_blocks_cap = true});
+    sim_init(&fx->b, "B", recv);
     for (size_t i = 0; i < 3; i++) {
         fx->a.src[i] = fx->content[i];
         fx->a.src_len[i] = sizes[i];
@@ -820,6 +823,11 @@ static void fx_init(fixture *fx)
     xfer_session_open(fx->b.s);
     sim_run(&fx->a, &fx->b, NULL, -1);
     CHECK(xfer_session_ready(fx->a.s) && xfer_session_ready(fx->b.s));
+}
+
+static void fx_init(fixture *fx)
+{
+    fx_init_receiver(fx, (xfer_options){.max_msg = 32768, .win = 65536, .no_blocks_cap = true});
 }
 
 static void fx_cleanup(fixture *fx)
@@ -1045,6 +1053,63 @@ static void test_cancel(void)
     batch_free(&offer);
     batch_free(&acc);
     batch_free(&inflight);
+    fx_cleanup(&fx);
+}
+
+/* Reads of 100000 bytes and 32768-byte messages, a window that never limits
+ * a read: most reads end inside a chunk, whose tail opens the next message.
+ * Every data message but a file's last is full (as session.test.ts). */
+static void test_full_chunks(void)
+{
+    for (int tight = 0; tight < 2; tight++) {
+        fixture fx;
+        fx_init_receiver(&fx, (xfer_options){.max_msg = 32768,
+                                             .win = tight ? 32768 : 16u << 20,
+                                             .no_blocks_cap = true});
+        sim_log log = {.session = 1};
+        CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+        sim_run(&fx.a, &fx.b, &log, -1);
+        for (size_t i = 0; i < 3; i++)
+            CHECK(stored_equals(&fx, i));
+        const uint64_t payload = 32768 - 16;
+        uint64_t next = 0;
+        size_t n = 0;
+        bool full = true;
+        for (size_t i = 0; i < log.n; i++) {
+            log_msg *m = &log.m[i];
+            if (strcmp(m->from, "A") || !m->binary || m->data[7] != 0) continue; /* file 0 */
+            uint64_t off = 0;
+            for (int k = 8; k < 16; k++)
+                off = off << 8 | m->data[k];
+            full &= off == next && (m->len - 16 == payload || off + m->len - 16 == 300000);
+            next = off + m->len - 16;
+            n++;
+        }
+        CHECK(full);
+        CHECK_EQ_INT(next, 300000);
+        if (!tight) CHECK_EQ_INT(n, (300000 + payload - 1) / payload);
+        log_free(&log);
+        fx_cleanup(&fx);
+    }
+}
+
+/* A file that shrinks while it is sent fails alone; acks still in flight for
+ * it are ignored, not a protocol error (§5.7). */
+static void test_short_read(void)
+{
+    fixture fx;
+    fx_init(&fx); /* a 64 KiB window: acks every 16 KiB, some in flight at the failure */
+    fx.a.short_read_file = 0;
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK_EQ_INT(fx.a.fatal, 0);
+    CHECK_EQ_INT(fx.b.fatal, 0);
+    CHECK(stored_equals(&fx, 1));
+    CHECK_EQ_INT(fx.a.file_done_fail, 1);
+    CHECK_EQ_INT(fx.b.file_done_fail, 1);
+    CHECK_EQ_STR(xfer_code_name(fx.b.last_code), "READ_ERROR");
+    CHECK_EQ_INT(fx.a.transfer_done, 1);
+    CHECK_EQ_INT(fx.b.transfer_done, 1);
     fx_cleanup(&fx);
 }
 
@@ -1637,6 +1702,8 @@ int main(int argc, char **argv)
     test_resume();
     test_cancel();
     test_read_error_and_unsafe();
+    test_full_chunks();
+    test_short_read();
     test_protocol_violations();
     test_late_writes();
     test_blocks_negotiation();

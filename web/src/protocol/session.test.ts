@@ -268,6 +268,17 @@ describe('Session', () => {
     expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
   });
 
+  it('a short read (the file shrank while sending) fails that file only', () => {
+    const { a, b } = pair();
+    a.corrupt = (file, offset, bytes) => (file === 0 && offset > 0 ? bytes.subarray(0, bytes.length - 1) : bytes);
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(a.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
+    expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
+    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
+    expect(a.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
   it('protocol violations are fatal and answered with an error', () => {
     const s = new Session();
     s.open();

@@ -440,9 +440,10 @@ export class Session {
   readDone(req: ReadRequest, bytes: Uint8Array): void {
     const o = this.out;
     if (!o || o.pending !== req) return; // transfer cancelled meanwhile
+    // still pending here: readFailed ends only the read it was given
+    if (bytes.length !== req.length) return this.readFailed(req, 'short read (file changed?)');
     o.pending = null;
     if (this.dead || o.state !== 'active') return;
-    if (bytes.length !== req.length) return this.readFailed(req, 'short read (file changed?)');
     const f = o.files[req.file];
     if (f.status !== 'prefix' && f.status !== 'sending') return; // failed by the peer meanwhile
     this.hashJobs(f.digest.update(bytes));
@@ -520,6 +521,8 @@ export class Session {
       throw new ProtocolError('PROTOCOL', `${what} for unknown transfer`);
     }
     const f = o.files[file];
+    // acks the receiver sent before it saw this file fail (§5.7)
+    if (what === 'ack' && o.state === 'active' && f?.status === 'failed') return null;
     if (o.state !== 'active' || !f || (f.status !== 'sending' && f.status !== 'ending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', `${what} for a file not being sent`);
     return [o, f];
   }
@@ -827,6 +830,7 @@ export class Session {
     if (o) {
       if (file !== undefined) {
         const f = o.files[file];
+        if (f?.status === 'failed') return; // both sides failed it at once (§5.7)
         if (!f || (f.status !== 'prefix' && f.status !== 'sending' && f.status !== 'ending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', 'error for a file not being sent');
         const wasCurrent = o.cur === file;
         if (wasCurrent) o.pending = null;
@@ -845,6 +849,7 @@ export class Session {
       const inc = this.inc;
       if (file !== undefined) {
         const f = inc.files[file];
+        if (f?.status === 'failed') return; // both sides failed it at once (§5.7)
         if (!f || (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'accepted')) throw new ProtocolError('PROTOCOL', 'error for a file not being received');
         if (f.status === 'receiving' || f.status === 'checking') this.emit({ type: 'close', xfer, file, ok: false });
         f.status = 'failed';
