@@ -217,7 +217,8 @@ export class ChannelDriver {
     const b = this.batch;
     if (!b || b.len === 0) return;
     this.batch = null;
-    const bytes = joinBytes(b.parts, b.len);
+    // the sink is done with the bytes once its write resolves: one buffer serves every batch
+    const bytes = joinBytes(b.parts, b.len, this.scratch('write', b.len));
     try {
       await b.sink.write(b.file, bytes);
       this.session.written(b.xfer, b.file, b.offset + b.len);
@@ -235,7 +236,8 @@ export class ChannelDriver {
    * WebCrypto (an insecure context) the same digest is computed here. */
   private hashing = 0;
   private hash(job: HashJob): void {
-    const bytes = joinBytes(job.parts, job.length);
+    // digest() copies its input before it returns (WebCrypto): one buffer serves every block
+    const bytes = joinBytes(job.parts, job.length, this.scratch('hash', job.length));
     const subtle = globalThis.crypto?.subtle;
     if (!subtle) {
       this.session.hashed(job, sha256Bytes([bytes]));
@@ -247,13 +249,21 @@ export class ChannelDriver {
       .digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)
       .then(
         (d) => this.session.hashed(job, new Uint8Array(d)),
-        () => this.session.hashed(job, sha256Bytes([bytes])),
+        () => this.session.hashed(job, sha256Bytes(job.parts)), // not `bytes`: reused by now
       )
       .finally(() => {
         this.hashing--;
         this.flush();
         this.wakeIdle();
       });
+  }
+
+  /* Reused join buffers: a fresh 4 MiB buffer per block and per write
+   * batch costs page faults and garbage collection on every 4 MiB. */
+  private scratches = { write: new Uint8Array(0), hash: new Uint8Array(0) };
+  private scratch(use: 'write' | 'hash', length: number): Uint8Array {
+    if (this.scratches[use].length < length) this.scratches[use] = new Uint8Array(Math.max(length, WRITE_BATCH + 262144));
+    return this.scratches[use];
   }
 
   private isIdle(): boolean {
