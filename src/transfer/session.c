@@ -217,7 +217,7 @@ typedef struct out_file {
     bool has_sha;
     char resume_sha[XFER_SHA_HEX_LEN + 1];
     uint64_t prefix_pos, start, sent, acked;
-    uint64_t read; /* bytes read; read - sent of them wait in the transfer's carry */
+    uint64_t read;  /* bytes read; read - sent of them wait in the transfer's carry */
     xfer_digest *d; /* created when the file starts, freed once its end is sent */
 } out_file;
 

@@ -77,12 +77,10 @@ describe('Session', () => {
     expect(lastOut.get(0)).toBe(300_000);
   });
 
-  it('sends full chunks however reads fall: only a file\'s last chunk is short', () => {
-    // reads of 100_000 bytes and 32768-byte messages, a window that never
-    // limits a read: most reads end inside a chunk, whose tail waits for
-    // the next read
+  /* File 0's data messages (offset, payload length) sent by A to a receiver with window `win`. */
+  function chunksOfBig(win: number) {
     const a = new SimPeer('A', SOPTS);
-    const b = new SimPeer('B', { ...ROPTS, win: 16 << 20 });
+    const b = new SimPeer('B', { ...ROPTS, win });
     a.setFiles(FILES, CONTENTS);
     a.session.open();
     b.session.open();
@@ -91,8 +89,14 @@ describe('Session', () => {
     a.session.offer(XFER, FILES);
     run(a, b, { log });
     CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
-    const chunks = log.filter((m) => m.from === 'A' && m.msg.kind === 'binary').map((m) => decodeData(m.msg.data as Uint8Array));
-    const big = chunks.filter((c) => c.file === 0);
+    return log.filter((m) => m.from === 'A' && m.msg.kind === 'binary').map((m) => decodeData(m.msg.data as Uint8Array)).filter((c) => c.file === 0);
+  }
+
+  it('sends full chunks however reads fall: only a file\'s last chunk is short', () => {
+    // reads of 100_000 bytes and 32768-byte messages, a window that never
+    // limits a read: most reads end inside a chunk, whose tail waits for
+    // the next read
+    const big = chunksOfBig(16 << 20);
     const payload = 32768 - 16;
     expect(big).toHaveLength(Math.ceil(300_000 / payload));
     big.forEach((c, i) => {
@@ -102,17 +106,7 @@ describe('Session', () => {
   });
 
   it('a window of a single message still completes, in full chunks', () => {
-    const a = new SimPeer('A', SOPTS);
-    const b = new SimPeer('B', { ...ROPTS, win: 32768 });
-    a.setFiles(FILES, CONTENTS);
-    a.session.open();
-    b.session.open();
-    run(a, b);
-    const log: LoggedMessage[] = [];
-    a.session.offer(XFER, FILES);
-    run(a, b, { log });
-    CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
-    const sizes = log.filter((m) => m.from === 'A' && m.msg.kind === 'binary').map((m) => decodeData(m.msg.data as Uint8Array)).filter((c) => c.file === 0).map((c) => c.bytes.length);
+    const sizes = chunksOfBig(32768).map((c) => c.bytes.length);
     expect(sizes.slice(0, -1).every((n) => n === 32768 - 16)).toBe(true);
   });
 
