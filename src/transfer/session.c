@@ -217,7 +217,6 @@ typedef struct out_file {
     bool has_sha;
     char resume_sha[XFER_SHA_HEX_LEN + 1];
     uint64_t prefix_pos, start, sent, acked;
-    uint64_t read;  /* bytes read; read - sent of them wait in the transfer's carry */
     xfer_digest *d; /* created when the file starts, freed once its end is sent */
 } out_file;
 
@@ -233,8 +232,9 @@ typedef struct outgoing {
     bool pending;
     xfer_read pending_req;
     uint64_t inflight; /* sent but not acknowledged, all files */
-    /* The tail of the last read of the file being sent, shorter than a
-     * chunk: it opens the next data message (one file sends at a time). */
+    /* Read but not sent: the tail of the last read of the file being sent,
+     * shorter than a chunk; it opens the next data message (one file sends
+     * at a time, so the next read starts at its sent + carry_len). */
     uint8_t *carry;
     size_t carry_len;
 } outgoing;
@@ -695,7 +695,7 @@ static void maybe_end(xfer_session *s, outgoing *o, out_file *f)
 static void start_file(xfer_session *s, outgoing *o, out_file *f, uint64_t offset)
 {
     if (offset == 0 && !out_digest_fresh(s, f)) return;
-    f->start = f->read = f->sent = f->acked = offset;
+    f->start = f->sent = f->acked = offset;
     o->carry_len = 0;
     f->status = OUT_SENDING;
     send_file_msg(s, XFER_START, o->xfer, f->id, offset, NULL);
@@ -795,9 +795,9 @@ bool xfer_session_next_read(xfer_session *s, xfer_read *req)
     } else if (f->status == OUT_SENDING) {
         /* Reads end on read_block boundaries of the file; chunking does not
          * depend on them (a chunk may span two reads, see read_done). */
-        offset = f->read;
+        offset = f->sent + o->carry_len;
         uint64_t payload = s->msg_size - XFER_DATA_HEADER_LEN;
-        uint64_t remaining = f->size - f->read;
+        uint64_t remaining = f->size - offset;
         uint64_t to_boundary = s->read_block - offset % s->read_block;
         uint64_t busy = o->inflight + o->carry_len;
         uint64_t avail = s->peer_win > busy ? s->peer_win - busy : 0;
@@ -880,8 +880,7 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
      * same messages). */
     size_t payload = (size_t)(s->msg_size - XFER_DATA_HEADER_LEN);
     uint64_t sent_before = f->sent;
-    f->read += len;
-    bool at_end = f->read == f->size;
+    bool at_end = req->offset + len == f->size;
     size_t p = 0;
     if (o->carry_len) {
         size_t need = payload - o->carry_len;

@@ -110,10 +110,9 @@ interface OutFile {
   resumeSha?: string;
   prefixPos: number;
   start: number;
-  read: number; // bytes read; read - sent of them wait in carry
   sent: number;
   acked: number;
-  carry: Uint8Array | null; // the tail of the last read, shorter than a chunk
+  carry: Uint8Array | null; // read but not sent: the tail of the last read, shorter than a chunk
   digest: FileDigest;
 }
 interface Outgoing {
@@ -300,7 +299,7 @@ export class Session {
       cur: -1,
       pending: null,
       inflight: 0,
-      files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, read: 0, sent: 0, acked: 0, carry: null, digest: createDigest(this.blocks) })),
+      files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, sent: 0, acked: 0, carry: null, digest: createDigest(this.blocks) })),
     };
     this.outputs.push({ kind: 'text', data: msg });
   }
@@ -365,7 +364,7 @@ export class Session {
 
   private startFile(o: Outgoing, f: OutFile, offset: number): void {
     if (offset === 0) f.digest = createDigest(this.blocks);
-    f.start = f.read = f.sent = f.acked = offset;
+    f.start = f.sent = f.acked = offset;
     f.carry = null;
     f.status = 'sending';
     this.send({ t: 'start', xfer: o.xfer, file: f.entry.id, offset });
@@ -422,11 +421,12 @@ export class Session {
     } else if (f.status === 'sending') {
       // Reads end on readBlock boundaries of the file; chunking does not
       // depend on them (a chunk may span two reads, see readDone).
-      offset = f.read;
+      const carried = f.carry?.length ?? 0;
+      offset = f.sent + carried;
       const payload = this.msgSize - DATA_HEADER_LEN;
-      const remaining = f.entry.size - f.read;
+      const remaining = f.entry.size - offset;
       const toBoundary = this.readBlock - (offset % this.readBlock);
-      const avail = this.peer!.win - o.inflight - (f.read - f.sent);
+      const avail = this.peer!.win - o.inflight - carried;
       length = Math.min(toBoundary, remaining, avail);
       if (length <= 0) return null;
       // a window too full for one more chunk: wait for acks, if any are due
@@ -460,8 +460,7 @@ export class Session {
     // a short message per read).
     const payload = this.msgSize - DATA_HEADER_LEN;
     const sentBefore = f.sent;
-    f.read += bytes.length;
-    const atEnd = f.read === f.entry.size;
+    const atEnd = req.offset + bytes.length === f.entry.size;
     let p = 0;
     if (f.carry) {
       const carry = f.carry;
