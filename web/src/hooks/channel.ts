@@ -111,7 +111,7 @@ export class ChannelDriver {
       if (this.dc.readyState !== 'open') break;
       try {
         if (o.kind === 'text') this.dc.send(o.data);
-        else this.dc.send(o.data as Uint8Array<ArrayBuffer>);
+        else this.dc.send(o.encode(this.sendBuffer(o.length)) as Uint8Array<ArrayBuffer>);
       } catch {
         this.dc.close();
         break;
@@ -256,6 +256,14 @@ export class ChannelDriver {
         this.flush();
         this.wakeIdle();
       });
+  }
+
+  /* Every data message is written into this one buffer just before send(),
+   * which copies it (as the raw reference page relies on too). */
+  private sendBuf = new Uint8Array(0);
+  private sendBuffer(length: number): Uint8Array {
+    if (this.sendBuf.length < length) this.sendBuf = new Uint8Array(length);
+    return this.sendBuf;
   }
 
   /* Reused join buffers: a fresh 4 MiB buffer per block and per write

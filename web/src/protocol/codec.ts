@@ -49,10 +49,12 @@ export function encodeControl(m: Control): string {
 }
 
 /** A data message; its payload is `bytes`, or `head` followed by `bytes`
- *  (a chunk that spans two reads). */
-export function encodeData(file: number, offset: number, bytes: Uint8Array, head?: Uint8Array): Uint8Array {
+ *  (a chunk that spans two reads). Written into `into` when it is given and
+ *  large enough (the result is then a view of it), else into a new buffer. */
+export function encodeData(file: number, offset: number, bytes: Uint8Array, head?: Uint8Array, into?: Uint8Array): Uint8Array {
   const h = head?.length ?? 0;
-  const out = new Uint8Array(DATA_HEADER_LEN + h + bytes.length);
+  const n = DATA_HEADER_LEN + h + bytes.length;
+  const out = into && into.length >= n ? into.subarray(0, n) : new Uint8Array(n);
   writeDataHeader(out, file, offset);
   if (head) out.set(head, DATA_HEADER_LEN);
   out.set(bytes, DATA_HEADER_LEN + h);

@@ -31,7 +31,33 @@ export interface SessionOptions {
   caps?: string[];
 }
 
-export type Output = { kind: 'text'; data: string } | { kind: 'binary'; data: Uint8Array };
+/* A data message, kept as its parts until it is sent: a driver encodes it
+ * into one reused buffer (encode), which RTCDataChannel.send allows because
+ * send copies its argument; a fresh message per chunk cost the sender an
+ * allocation and a garbage-collected 64 KiB buffer per message. `data`
+ * encodes a new copy (tests, the simulator). The parts are views of read
+ * buffers that nothing writes to again. */
+export class DataOutput {
+  readonly kind = 'binary';
+  constructor(
+    readonly file: number,
+    readonly offset: number,
+    private readonly bytes: Uint8Array,
+    private readonly head?: Uint8Array,
+  ) {}
+  get length(): number {
+    return DATA_HEADER_LEN + (this.head?.length ?? 0) + this.bytes.length;
+  }
+  get data(): Uint8Array {
+    return encodeData(this.file, this.offset, this.bytes, this.head);
+  }
+  /** The message written into `into` (a view of it) when it fits, else a new buffer. */
+  encode(into: Uint8Array): Uint8Array {
+    return encodeData(this.file, this.offset, this.bytes, this.head, into);
+  }
+}
+
+export type Output = { kind: 'text'; data: string } | DataOutput;
 
 export type Dir = 'in' | 'out';
 export type SessionEvent =
@@ -470,7 +496,7 @@ export class Session {
         p = bytes.length;
       } else {
         const head = bytes.subarray(0, need);
-        this.outputs.push({ kind: 'binary', data: encodeData(f.entry.id, f.sent, head, carry) });
+        this.outputs.push(new DataOutput(f.entry.id, f.sent, head, carry));
         f.sent += carry.length + head.length;
         f.carry = null;
         p = head.length;
@@ -478,7 +504,7 @@ export class Session {
     }
     for (; p + payload <= bytes.length || (atEnd && p < bytes.length); p += payload) {
       const chunk = bytes.subarray(p, Math.min(p + payload, bytes.length));
-      this.outputs.push({ kind: 'binary', data: encodeData(f.entry.id, f.sent, chunk) });
+      this.outputs.push(new DataOutput(f.entry.id, f.sent, chunk));
       f.sent += chunk.length;
     }
     if (p < bytes.length) f.carry = bytes.subarray(p);

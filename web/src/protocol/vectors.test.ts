@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeControl, decodeData, encodeControl, encodeData, utf8Decode, utf8Encode } from './codec';
+import { DataOutput } from './session';
 import { dirProblem, nameProblem } from './paths';
 import { blockDigestHex } from './digest';
 import { sha256Hex } from './sha256';
@@ -126,6 +127,12 @@ describe('test-vectors.json', () => {
   for (const v of stored.data) {
     it(`data ${v.name}: encode and decode byte-exact`, () => {
       expect(hex(encodeData(v.file, v.offset, unhex(v.payloadHex)))).toBe(v.hex);
+      // as the driver sends it: into a reused buffer that still holds an earlier, longer message
+      const payload = unhex(v.payloadHex);
+      const reused = new Uint8Array(payload.length + 64).fill(0xee);
+      const out = new DataOutput(v.file, v.offset, payload.subarray(1), payload.subarray(0, 1));
+      expect(hex(out.encode(reused))).toBe(v.hex);
+      expect(out.encode(reused).buffer).toBe(reused.buffer);
       const d = decodeData(unhex(v.hex));
       expect([d.file, d.offset, hex(d.bytes)]).toEqual([v.file, v.offset, v.payloadHex]);
     });
