@@ -99,6 +99,7 @@ typedef struct peer_conn {
     uint8_t *buf;
     /* receiver */
     xfer_incoming *inc;
+    bool accepted; /* inc was accepted (by --yes, the prompt, or a resume) */
     char **final_path, **partial_path;
     int out_fd;
     int64_t out_id;
@@ -143,9 +144,14 @@ struct app {
     int drain_code;
     peer_conn *peers;
     GHashTable *left;      /* socket ids that left the room: never offered again */
-    int recv_failures;     /* receiver: connections that failed before opening */
+    int recv_failures;     /* receiver: connections that failed or were lost */
     GSource *reoffer;      /* receiver: the wait for the sender's next offer */
     char reoffer_from[64]; /* ... from this socket id */
+    /* receiver: a transfer whose connection was lost mid-way, kept (what the
+     * engine holds: verified files, stored prefixes and their digests; and
+     * the files' names) for the sender's next offer of it, which resumes */
+    xfer_incoming *kept_inc;
+    char **kept_final, **kept_partial;
 };
 
 static app *g_app; /* only for the SIGINT handler */
@@ -399,6 +405,24 @@ static int mkdirs(const char *path)
 
 /* ---------------- peers ---------------- */
 
+static void free_paths(char **paths, size_t n)
+{
+    for (size_t i = 0; paths && i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+static void drop_kept(app *a)
+{
+    if (!a->kept_inc) return;
+    size_t n = xfer_incoming_count(a->kept_inc);
+    free_paths(a->kept_final, n);
+    free_paths(a->kept_partial, n);
+    xfer_incoming_destroy(a->kept_inc);
+    a->kept_inc = NULL;
+    a->kept_final = a->kept_partial = NULL;
+}
+
 static void peer_destroy(peer_conn *p)
 {
     if (!p) return;
@@ -416,12 +440,8 @@ static void peer_destroy(peer_conn *p)
     if (p->src_fd >= 0) close(p->src_fd);
     if (p->out_fd >= 0) close(p->out_fd);
     if (p->inc) {
-        for (size_t i = 0; i < xfer_incoming_count(p->inc); i++) {
-            free(p->final_path[i]);
-            free(p->partial_path[i]);
-        }
-        free(p->final_path);
-        free(p->partial_path);
+        free_paths(p->final_path, xfer_incoming_count(p->inc));
+        free_paths(p->partial_path, xfer_incoming_count(p->inc));
         xfer_incoming_destroy(p->inc);
     }
     free(p->buf);
@@ -531,8 +551,9 @@ static void stop_reoffer_wait(app *a)
     a->reoffer = NULL;
 }
 
-/* Receiver: the connection failed before it opened; the sender (the CLI or
- * the web app) offers again, so wait for that rather than give up. */
+/* Receiver: the connection failed, before it opened or mid-transfer; the
+ * sender (the CLI or the web app) offers again, so wait for that rather than
+ * give up. */
 static void wait_for_reoffer(app *a, const char *sid)
 {
     a->recv_failures++;
@@ -542,6 +563,37 @@ static void wait_for_reoffer(app *a, const char *sid)
     a->reoffer = g_timeout_source_new(REOFFER_WAIT_MS);
     g_source_set_callback(a->reoffer, on_reoffer_timeout, a, NULL);
     g_source_attach(a->reoffer, a->ctx);
+}
+
+/* Receiver: keeps what an accepted transfer received (see app.kept_inc);
+ * the session that filled it is shut down, so nothing changes it any more. */
+static void keep_incoming(peer_conn *p)
+{
+    if (!p->inc || !p->accepted) return; /* a prompt still open asks again */
+    drop_kept(p->a);
+    p->a->kept_inc = p->inc;
+    p->a->kept_final = p->final_path;
+    p->a->kept_partial = p->partial_path;
+    p->inc = NULL;
+    p->final_path = p->partial_path = NULL;
+}
+
+/* Receiver: the connection is gone (failed, or its channel closed) before
+ * the transfer ended. Unless the sender left, wait for its next offer: a
+ * transfer under way resumes where it stopped (docs/protocol.md §5.5). */
+static void receiver_lost(peer_conn *p)
+{
+    app *a = p->a;
+    if (a->quitting) return;
+    keep_incoming(p);
+    if (g_hash_table_contains(a->left, p->sid)) {
+        say(a, "the sender left the room");
+        finish(a, EXIT_TRANSFER);
+    } else if (a->recv_failures < PEER_RETRIES) {
+        wait_for_reoffer(a, p->sid);
+    } else {
+        finish(a, EXIT_TRANSFER);
+    }
 }
 
 /* Sender: offers this receiver a new connection later, unless it left or
@@ -567,16 +619,15 @@ static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
     if (st == RTC_STATE_FAILED && p->draining) {
         finish(p->a, p->a->drain_code);
         peer_finish(p);
-    } else if (st == RTC_STATE_FAILED) {
+    } else if (st == RTC_STATE_FAILED && !p->finished) {
         say(p->a, "connection to peer failed: %s", reason ? reason : "?");
         out_json(p->a, "error",
                  json_pack("{s:s,s:s}", "peer", p->sid, "message", reason ? reason : ""));
+        if (p->s) xfer_session_shutdown(p->s);
         if (p->a->sending)
             retry_later(p);
-        else if (!p->s && p->a->recv_failures < PEER_RETRIES)
-            wait_for_reoffer(p->a, p->sid);
         else
-            finish(p->a, EXIT_TRANSFER);
+            receiver_lost(p);
         peer_finish(p);
     }
 }
@@ -631,9 +682,15 @@ static void on_channel_closed(rtc_channel *ch, void *user)
     if (p->draining) {
         finish(p->a, p->a->drain_code);
     } else if (p->s && !p->finished) {
+        /* mid-transfer (an ended, declined or failed one is finished): the
+         * sender offers again with the same transfer id, the receiver waits
+         * for it, and the transfer resumes */
         xfer_session_shutdown(p->s);
         say(p->a, "peer closed the connection");
-        if (!p->a->sending) finish(p->a, EXIT_TRANSFER);
+        if (p->a->sending)
+            retry_later(p);
+        else
+            receiver_lost(p);
     }
     peer_finish(p);
 }
@@ -810,6 +867,7 @@ static void load_partial(peer_conn *p, size_t i)
 static void do_accept(peer_conn *p)
 {
     if (xfer_session_accept(p->s, p->inc, NULL, 0) != XFER_OK) finish(p->a, EXIT_TRANSFER);
+    p->accepted = true;
     p->start_us = g_get_monotonic_time();
     pump(p);
 }
@@ -833,9 +891,43 @@ static gboolean on_prompt_input(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Receiver: the sender's new offer of the transfer a lost connection
+ * interrupted: accepted again without asking, into what was kept, so that
+ * verified files are not sent again and the file under way resumes. */
+static void resume_kept(peer_conn *p)
+{
+    app *a = p->a;
+    p->inc = a->kept_inc;
+    p->final_path = a->kept_final;
+    p->partial_path = a->kept_partial;
+    a->kept_inc = NULL;
+    a->kept_final = a->kept_partial = NULL;
+    size_t n = xfer_incoming_count(p->inc);
+    for (size_t i = 0; i < n; i++) {
+        const xfer_file_entry *f = xfer_incoming_file(p->inc, i);
+        uint64_t at = xfer_session_resume_offset(p->s, p->inc, i);
+        p->total_bytes += f->size;
+        p->base_bytes += at;
+        if (at == 0 || at == f->size) continue;
+        say(a, "resuming %s from %llu bytes", f->name, (unsigned long long)at);
+        struct stat st;
+        uint64_t held = lstat(p->partial_path[i], &st) == 0 ? (uint64_t)st.st_size : at;
+        out_json(a, "resume",
+                 json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
+                           (json_int_t)held, "offset", (json_int_t)at));
+    }
+    p->done_bytes = p->base_bytes;
+    do_accept(p);
+}
+
 static void on_offer(peer_conn *p, const xfer_event *ev)
 {
     app *a = p->a;
+    if (a->kept_inc && !strcmp(ev->xfer, xfer_incoming_xfer(a->kept_inc))) {
+        resume_kept(p);
+        return;
+    }
+    drop_kept(a); /* another transfer: its .partial files stay for a later run */
     p->inc = xfer_incoming_create(ev->xfer, ev->files, ev->files_len);
     /* the hellos came first, so the digest kind is known: hash partial
      * files once, in it */
@@ -1286,7 +1378,9 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
     } else if (!strcmp(name, "offer") && !a->sending) {
         const char *from = str_of(arg, "from");
         peer_conn *old = peer_find(a, from);
-        if (old && old->s) return; /* connected: the session decides, not a stray offer */
+        /* connected: the session decides, not a stray offer (a lost one is
+         * finished, and this offer is its replacement) */
+        if (old && old->s && !old->finished) return;
         /* the sender gave up on an attempt we still wait for: its new offer
          * replaces it (as the web app's answering side does); one that
          * failed already is being reaped */
@@ -1477,8 +1571,10 @@ static void usage(FILE *f)
           "  -h, --help       this help\n"
           "\n"
           "Received files are written to NAME.partial and renamed only after their SHA-256\n"
-          "digest matched; an interrupted receive resumes from the .partial file when run\n"
-          "again (with a peer that uses block digests, from its last whole 4 MiB block).\n"
+          "digest matched. A connection lost mid-transfer is offered again by the sender and\n"
+          "resumes in the same run; an interrupted receive resumes from the .partial file\n"
+          "when run again (with a peer that uses block digests, from its last whole 4 MiB\n"
+          "block).\n"
           "\n"
           "STUN/TURN servers come from the server's GET /config. See peerdrop(1).\n"
           "\n"
@@ -1646,6 +1742,7 @@ int main(int argc, char **argv)
     stop_reoffer_wait(&a);
     while (a.peers)
         peer_remove(&a, a.peers);
+    drop_kept(&a);
     cli_signal_destroy(a.sig);
     for (int i = 0; i < 2; i++) {
         g_source_destroy(sigs[i]);

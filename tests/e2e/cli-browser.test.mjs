@@ -195,6 +195,77 @@ test('browser -> CLI: the CLI receiver is killed mid-transfer and resumes from i
   }
 });
 
+/* The connection is lost mid-transfer (the page closes its data channel)
+ * and both programs stay up: the offering side offers the same transfer
+ * again, the receiver takes it without asking, skips the files it verified
+ * and resumes the one under way. */
+test('browser -> CLI: a connection lost mid-transfer resumes in the same run', { timeout: 180_000 }, async () => {
+  const SIZE = 200_000_000;
+  const first = join(tmp, 'lost-first.txt');
+  writeFileSync(first, 'verified before the loss\n');
+  const path = join(tmp, 'lost.bin');
+  const digest = generate(path, SIZE);
+  const a = await launch();
+  const out = join(tmp, 'out-lost');
+  let receiver;
+  try {
+    const link = await createRoom(a.page, server.url);
+    receiver = cli(['receive', link, '--yes', '-o', out]);
+    await receiver.waitFor((e) => e.event === 'joined', 15_000);
+    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    await a.page.getByTestId('file-input').setInputFiles([first, path]);
+    await receiver.waitFor((e) => e.event === 'progress' && e.bytes >= SIZE / 5, 60_000);
+    await a.page.evaluate(() => window.peerdrop.dropConnections());
+    const resumed = await receiver.waitFor((e) => e.event === 'resume', 60_000);
+    assert.equal(resumed.name, 'lost.bin');
+    assert.ok(resumed.offset > 0 && resumed.offset < SIZE, JSON.stringify(resumed));
+    const r = await receiver.exit(120_000);
+    assert.equal(r.code, 0, receiver.summary());
+    await a.page.locator('[data-testid=transfer-out][data-state=COMPLETED]').waitFor({ timeout: 15_000 });
+    assert.equal(sha256File(join(out, 'lost.bin')), digest);
+    // the file verified before the loss is neither sent nor stored again
+    assert.deepEqual(Object.keys(hashTree(out)).sort(), ['lost-first.txt', 'lost.bin']);
+    assert.equal(receiver.events.filter((e) => e.event === 'file' && e.name === 'lost-first.txt').length, 1);
+  } catch (e) {
+    await dump('lost-browser-to-cli', a.page);
+    console.error(receiver?.summary());
+    throw e;
+  } finally {
+    receiver?.kill();
+    await a.close();
+  }
+});
+
+test('CLI -> browser: a connection lost mid-transfer is offered again and resumes', { timeout: 180_000 }, async () => {
+  const SIZE = 200_000_000;
+  const path = join(tmp, 'lost2.bin');
+  const digest = generate(path, SIZE);
+  const sender = cli(['send', path, '--server', server.url, '--count', '1']);
+  const b = await launch();
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await b.page.goto(room.link);
+    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    await b.page.getByTestId('accept').click({ timeout: 30_000 });
+    await b.page.waitForFunction((n) => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > n, SIZE / 5, { timeout: 60_000, polling: 20 });
+    await b.page.evaluate(() => window.peerdrop.dropConnections());
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 120_000 });
+    const t = await b.page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
+    assert.ok(t.resumedFrom > 0, `resumed from ${t.resumedFrom}`);
+    assert.equal((await receivedHashes(b.page))['lost2.bin'], digest);
+    const s = await sender.exit(30_000);
+    assert.equal(s.code, 0, sender.summary());
+    assert.ok(sender.events.some((e) => e.event === 'accepted'));
+  } catch (e) {
+    await dump('lost-cli-to-browser', b.page);
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+  }
+});
+
 test('CLI -> browser: a first connection that never forms is offered again', { timeout: 180_000 }, async () => {
   const src = join(tmp, 'retry.bin');
   const data = randomBytes(2_000_000);

@@ -5,7 +5,9 @@
 //                                  the app, one file; optional CPU profile of
 //                                  the receiving (or sending) page
 // Prints MB/s (first byte to the receiver's completion) and the receiving
-// renderer's peak RSS.
+// renderer's peak RSS. NOCHECK=1 skips the final SHA-256 check of the
+// received file, for throw-away builds that do not store it
+// (PEERDROP_WEB_ROOT=/their/dist).
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
