@@ -94,6 +94,21 @@ test('CLI -> browser: files and a folder, CLI offers', { timeout: 180_000 }, asy
   }
 });
 
+/* `peerdrop receive LINK --yes -o out` joins the room `page` created;
+ * resolves once the page shows it connected (the CLI is killed if not). */
+async function cliReceiverJoins(page, out) {
+  const link = await createRoom(page, server.url);
+  const receiver = cli(['receive', link, '--yes', '-o', out]);
+  try {
+    await receiver.waitFor((e) => e.event === 'joined', 15_000);
+    await page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+  } catch (e) {
+    receiver.kill();
+    throw e;
+  }
+  return { link, receiver };
+}
+
 /* The browser creates a room, `peerdrop receive LINK` joins, the browser
  * sends `pick` (one selection: the web app sends files or a folder). */
 async function browserToCli(name, pick, files) {
@@ -102,10 +117,7 @@ async function browserToCli(name, pick, files) {
   const out = join(tmp, `out-${name}`);
   let receiver;
   try {
-    const link = await createRoom(a.page, server.url);
-    receiver = cli(['receive', link, '--yes', '-o', out]);
-    await receiver.waitFor((e) => e.event === 'joined', 15_000);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    ({ receiver } = await cliReceiverJoins(a.page, out));
     const rl = await roles(a.page);
     await pick(a.page);
     const r = await receiver.exit(60_000);
@@ -158,10 +170,8 @@ test('browser -> CLI: the CLI receiver is killed mid-transfer and resumes from i
   let first;
   let second;
   try {
-    const link = await createRoom(a.page, server.url);
-    first = cli(['receive', link, '--yes', '-o', out]);
-    await first.waitFor((e) => e.event === 'joined', 15_000);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    let link;
+    ({ link, receiver: first } = await cliReceiverJoins(a.page, out));
     await a.page.getByTestId('file-input').setInputFiles(path);
     await first.waitFor((e) => e.event === 'progress' && e.bytes >= SIZE / 5, 60_000);
     first.proc.kill('SIGKILL');
@@ -209,10 +219,7 @@ test('browser -> CLI: a connection lost mid-transfer resumes in the same run', {
   const out = join(tmp, 'out-lost');
   let receiver;
   try {
-    const link = await createRoom(a.page, server.url);
-    receiver = cli(['receive', link, '--yes', '-o', out]);
-    await receiver.waitFor((e) => e.event === 'joined', 15_000);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    ({ receiver } = await cliReceiverJoins(a.page, out));
     await a.page.getByTestId('file-input').setInputFiles([first, path]);
     await receiver.waitFor((e) => e.event === 'progress' && e.bytes >= SIZE / 5, 60_000);
     await a.page.evaluate(() => window.peerdrop.dropConnections());
@@ -306,10 +313,7 @@ test('browser -> CLI: a first connection that never forms is offered again, and 
   const out = join(tmp, 'out-browser-retry');
   let receiver;
   try {
-    const link = await createRoom(a.page, server.url);
-    receiver = cli(['receive', link, '--yes', '-o', out]);
-    await receiver.waitFor((e) => e.event === 'joined', 15_000);
-    await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    ({ receiver } = await cliReceiverJoins(a.page, out));
     const data = randomBytes(1_500_000);
     await a.page.getByTestId('file-input').setInputFiles([{ name: 'second-try.bin', mimeType: 'application/octet-stream', buffer: data }]);
     const r = await receiver.exit(60_000);
