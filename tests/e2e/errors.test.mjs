@@ -74,3 +74,23 @@ test('joining a room that does not exist is reported', { timeout: 180_000 }, asy
     await a.close();
   }
 });
+
+test('"Relay only" on a server without TURN: said on the peer at once; turning it off connects', { timeout: 180_000 }, async () => {
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await a.page.getByTestId('relay-only').check();
+    await a.page.getByRole('status').filter({ hasText: 'offers no TURN relay' }).waitFor({ timeout: 5_000 });
+    await b.page.goto(link);
+    const peer = a.page.locator('[data-testid=peer][data-state=FAILED]');
+    await peer.waitFor({ timeout: 15_000 });
+    assert.match(await peer.innerText(), /Relay only is on, but this server offers no TURN relay/);
+    await shot(a.page, 'relay-only-without-turn');
+    await a.page.getByTestId('relay-only').uncheck();
+    await waitConnected([a.page, b.page]);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

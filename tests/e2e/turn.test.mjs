@@ -2,10 +2,10 @@
 // lo-only namespace of tests/e2e/run.sh. peerdrop-server shares coturn's
 // static-auth-secret and hands out short-lived credentials at /config
 // (coturn's REST API scheme, src/server/ice_config.h); the CLI and the web
-// app take them from there. Relaying is forced (the CLI's --relay, and
-// iceTransportPolicy "relay" in the page, set by the test), so a transfer
-// can only succeed through coturn, and each test checks that the selected
-// ICE pair really is a relayed one on the forced side.
+// app take them from there. Relaying is forced (the CLI's --relay, and the
+// web app's "Relay only" option, ticked by the test), so a transfer can only
+// succeed through coturn, and each test checks that the selected ICE pair
+// really is a relayed one on the forced side.
 //
 // coturn refuses loopback peers unless told otherwise (--allow-loopback-peers,
 // for tests only); nothing here leaves the namespace.
@@ -94,24 +94,20 @@ test('CLI -> CLI through coturn only (--relay on both sides)', { timeout: 120_00
   }
 });
 
-test('browser -> CLI through coturn (relay forced in the page and in the CLI)', { timeout: 180_000 }, async () => {
+test('browser -> CLI through coturn: "Relay only" ticked in the page', { timeout: 180_000 }, async () => {
   const a = await launch();
   await trackPeerConnections(a.ctx);
-  // Only the test forces relaying; the app itself uses every path ICE finds.
-  await a.ctx.addInitScript(`(() => {
-    const Orig = window.RTCPeerConnection;
-    window.RTCPeerConnection = class extends Orig {
-      constructor(cfg = {}, ...rest) { super({ ...cfg, iceTransportPolicy: 'relay' }, ...rest); }
-    };
-  })();`);
   let receiver;
   try {
     await a.page.goto(server.url);
     await a.page.getByRole('button', { name: 'Create room' }).click();
     const link = await a.page.getByTestId('share-link').inputValue({ timeout: 15_000 });
+    // before anyone joins: the first connection already relays
+    await a.page.getByTestId('relay-only').check();
     const out = join(tmp, 'out2');
     mkdirSync(out, { recursive: true });
-    receiver = cli(['receive', link, '--yes', '--relay', '-o', out]);
+    // the CLI does not force relaying here: only the page's option makes the path a relayed one
+    receiver = cli(['receive', link, '--yes', '-o', out]);
     await a.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
     const r = await roles(a.page);
     const data = randomBytes(3_000_000);
@@ -122,7 +118,7 @@ test('browser -> CLI through coturn (relay forced in the page and in the CLI)', 
     console.log('# roles', JSON.stringify(r));
     assert.equal(r.length, 1);
     assert.equal(r[0].local, 'relay', 'the browser connected through coturn');
-    assert.equal(receiver.events.find((e) => e.event === 'connected')?.path, 'relay', receiver.summary());
+    assert.equal(await a.page.evaluate(() => localStorage.getItem('peerdrop.relayOnly')), '1', 'the choice is remembered');
     await shot(a.page, 'turn-sent');
   } finally {
     receiver?.kill();

@@ -31,6 +31,15 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
             ))}
           </ul>
         )}
+        <label className="check small">
+          <input type="checkbox" checked={snap.relayOnly} onChange={(e) => ctl.setRelayOnly(e.currentTarget.checked)} data-testid="relay-only" />
+          Relay only: connect through the server's TURN relay, so that peers never see my IP address (slower; remembered in this browser)
+        </label>
+        {snap.relayOnly && !snap.hasTurn && (
+          <p className="alert small" role="status">
+            This server offers no TURN relay, so nobody can connect while this is on.
+          </p>
+        )}
       </section>
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
       <Transfers transfers={snap.transfers} ctl={ctl} storageNote={describeStorage(snap.storage)} />

@@ -22,8 +22,10 @@ export class PeerLink {
     readonly initiator: boolean,
     iceServers: RTCIceServer[],
     private cb: PeerCallbacks,
+    /** "relay": TURN-relayed candidates only, so the peer never learns our addresses. */
+    iceTransportPolicy: RTCIceTransportPolicy = 'all',
   ) {
-    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
     this.pc.onicecandidate = (e) => {
       cb.sendSignal('ice-candidate', { candidate: e.candidate ? e.candidate.toJSON() : null, targetSocketId: peerId });
     };

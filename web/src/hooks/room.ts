@@ -58,6 +58,25 @@ export interface RoomSnapshot {
   notice: string | null;
   storage: StorageKind;
   sending: boolean;
+  /** Connect through the TURN relay only (the peers never see our addresses). */
+  relayOnly: boolean;
+  /** The server's /config lists a TURN server (relayOnly can work). */
+  hasTurn: boolean;
+}
+
+const RELAY_KEY = 'peerdrop.relayOnly';
+const NO_TURN = 'Relay only is on, but this server offers no TURN relay: turn it off to connect.';
+
+function hasTurnServer(ice: RTCIceServer[]): boolean {
+  return ice.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
+}
+
+function storedRelayOnly(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(RELAY_KEY) === '1';
+  } catch {
+    return false; // storage blocked: the default
+  }
 }
 
 export interface PickedFile {
@@ -106,6 +125,7 @@ export class RoomController {
   private snap: RoomSnapshot;
   private sig: Signaling | null = null;
   private ice: RTCIceServer[] = [];
+  private relayOnly = storedRelayOnly();
   private members = new Map<string, Member>();
   private transfers = new Map<string, Transfer>();
   private outgoing: { xfer: string; entries: FileEntry[]; files: File[] } | null = null;
@@ -177,6 +197,8 @@ export class RoomController {
       error: this.error,
       notice: this.notice,
       storage: this.storage,
+      relayOnly: this.relayOnly,
+      hasTurn: hasTurnServer(this.ice),
       sending: [...this.transfers.values()].some((t) => t.dir === 'out' && (t.state === 'WAITING' || t.state === 'TRANSFERRING' || t.state === 'INTERRUPTED' || t.state === 'OFFERED')),
     };
   }
@@ -281,11 +303,44 @@ export class RoomController {
     this.changed();
   }
 
+  /** Relay only on or off (remembered): every peer is connected again with
+   *  the new policy; a transfer under way resumes where it stopped. */
+  setRelayOnly(on: boolean): void {
+    if (on === this.relayOnly) return;
+    this.relayOnly = on;
+    try {
+      globalThis.localStorage?.setItem(RELAY_KEY, on ? '1' : '0');
+    } catch {
+      /* not remembered */
+    }
+    for (const m of this.members.values()) {
+      m.retries = 0;
+      this.interrupt(m.id);
+      // the offering side connects again; the other waits for its new offer
+      if (m.initiator) this.connect(m);
+      else {
+        m.driver?.close();
+        m.link?.close();
+        m.link = m.driver = null;
+        m.state = 'CONNECTING';
+        m.error = undefined;
+      }
+    }
+    this.changed();
+  }
+
   private connect(m: Member): void {
     m.link?.close();
     m.driver = null;
     m.state = 'CONNECTING';
     m.error = undefined;
+    if (this.relayOnly && !hasTurnServer(this.ice)) {
+      m.link = null;
+      m.state = 'FAILED';
+      m.error = NO_TURN;
+      this.interrupt(m.id);
+      return;
+    }
     const link = new PeerLink(m.id, m.initiator, this.ice, {
       sendSignal: (kind, payload) => this.sig?.relay(kind, payload),
       onChannel: (dc, opened) => {
@@ -294,9 +349,10 @@ export class RoomController {
       },
       onState: (s) => {
         if (m.link !== link) return;
-        if (s === 'failed') this.linkFailed(m, 'No network path to this peer (ICE failed). A TURN server may be needed.');
+        if (s === 'failed')
+          this.linkFailed(m, this.relayOnly ? 'No connection through the TURN relay (relay only is on).' : 'No network path to this peer (ICE failed). A TURN server may be needed.');
       },
-    });
+    }, this.relayOnly ? 'relay' : 'all');
     m.link = link;
     if (m.initiator) link.start().catch(() => this.linkFailed(m, 'Could not start the connection.'));
   }
@@ -306,6 +362,7 @@ export class RoomController {
     m.initiator = false;
     this.connect(m);
     this.changed();
+    if (!m.link) return; // relay only without a TURN server: said on the peer
     try {
       await m.link!.onOffer(sdp);
     } catch {
