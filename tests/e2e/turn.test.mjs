@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startServer, shot, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, receivedHashes, startServer, shot, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli, generate, roles, sha256File, trackPeerConnections } from './cli.mjs';
 
 const TURNSERVER = process.env.TURNSERVER ?? '/usr/bin/turnserver';
@@ -123,6 +123,36 @@ test('browser -> CLI through coturn: "Relay only" ticked in the page', { timeout
   } finally {
     receiver?.kill();
     await a.close();
+  }
+});
+
+test('browser -> browser: "Relay only" ticked mid-transfer reconnects through coturn and resumes', { timeout: 180_000 }, async () => {
+  const SIZE = 120_000_000;
+  const path = join(tmp, 'switch.bin');
+  const digest = generate(path, SIZE);
+  const a = await launch();
+  const b = await launch();
+  await trackPeerConnections(b.ctx);
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await waitConnected([a.page, b.page]);
+    assert.notEqual((await roles(b.page))[0]?.local, 'relay', 'a direct path first');
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.waitForFunction((n) => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > n, SIZE / 5, { timeout: 60_000, polling: 20 });
+    // the answering side ticks it: it drops its connection, the offering side connects again
+    await b.page.getByTestId('relay-only').check();
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 120_000 });
+    const t = await b.page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
+    assert.ok(t.resumedFrom > 0, `resumed from ${t.resumedFrom}`);
+    assert.equal((await receivedHashes(b.page))['switch.bin'], digest);
+    const r = await roles(b.page);
+    assert.equal(r.length, 1, JSON.stringify(r));
+    assert.equal(r[0].local, 'relay', 'the new connection relays');
+  } finally {
+    await a.close();
+    await b.close();
   }
 });
 
