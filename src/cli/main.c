@@ -101,6 +101,10 @@ typedef struct peer_conn {
     xfer_incoming *inc;
     bool accepted; /* inc was accepted (by --yes, the prompt, or a resume) */
     char **final_path, **partial_path;
+    /* per file: final_path exists already with the offered size; the
+     * receiver offered its digest as a whole-file resume, so the sender
+     * confirms it (nothing is sent) or sends it anew, into a free name */
+    bool *in_place;
     int out_fd;
     int64_t out_id;
     GSource *prompt;
@@ -152,6 +156,7 @@ struct app {
      * the files' names) for the sender's next offer of it, which resumes */
     xfer_incoming *kept_inc;
     char **kept_final, **kept_partial;
+    bool *kept_in_place;
 };
 
 static app *g_app; /* only for the SIGINT handler */
@@ -418,9 +423,11 @@ static void drop_kept(app *a)
     size_t n = xfer_incoming_count(a->kept_inc);
     free_paths(a->kept_final, n);
     free_paths(a->kept_partial, n);
+    free(a->kept_in_place);
     xfer_incoming_destroy(a->kept_inc);
     a->kept_inc = NULL;
     a->kept_final = a->kept_partial = NULL;
+    a->kept_in_place = NULL;
 }
 
 static void peer_destroy(peer_conn *p)
@@ -442,6 +449,7 @@ static void peer_destroy(peer_conn *p)
     if (p->inc) {
         free_paths(p->final_path, xfer_incoming_count(p->inc));
         free_paths(p->partial_path, xfer_incoming_count(p->inc));
+        free(p->in_place);
         xfer_incoming_destroy(p->inc);
     }
     free(p->buf);
@@ -574,8 +582,10 @@ static void keep_incoming(peer_conn *p)
     p->a->kept_inc = p->inc;
     p->a->kept_final = p->final_path;
     p->a->kept_partial = p->partial_path;
+    p->a->kept_in_place = p->in_place;
     p->inc = NULL;
     p->final_path = p->partial_path = NULL;
+    p->in_place = NULL;
 }
 
 /* Receiver: the connection is gone (failed, or its channel closed) before
@@ -824,13 +834,14 @@ static char *free_name(const char *path)
     return NULL;
 }
 
-/* Reads an existing partial file into the running hash (flat: 1 MiB at a
- * time). The offset asked is where a digest of the session's kind can prove
- * the bytes: all of them with plain SHA-256; with block digests the end of
- * the last whole 4 MiB block, or the file's size (docs/protocol.md §5.8). */
-static void load_partial(peer_conn *p, size_t i)
+/* Reads the bytes held of file i (its partial file, or the final file for
+ * an in-place check) into the running hash (flat: 1 MiB at a time). The
+ * offset asked is where a digest of the session's kind can prove the bytes:
+ * all of them with plain SHA-256; with block digests the end of the last
+ * whole 4 MiB block, or the file's size (docs/protocol.md §5.8). */
+static void load_held(peer_conn *p, size_t i, const char *path)
 {
-    int fd = open(p->partial_path[i], O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return;
     struct stat st;
     const xfer_file_entry *f = xfer_incoming_file(p->inc, i);
@@ -848,7 +859,14 @@ static void load_partial(peer_conn *p, size_t i)
     }
     free(b);
     close(fd);
-    if (off) {
+    if (p->in_place[i]) {
+        say(p->a, "%s exists with the same size: asking the sender whether it is the same file",
+            f->name);
+        out_json(p->a, "resume",
+                 json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
+                           (json_int_t)off, "offset",
+                           (json_int_t)xfer_session_resume_offset(p->s, p->inc, i)));
+    } else if (off) {
         uint64_t at = xfer_session_resume_offset(p->s, p->inc, i);
         if (at == off)
             say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
@@ -900,8 +918,10 @@ static void resume_kept(peer_conn *p)
     p->inc = a->kept_inc;
     p->final_path = a->kept_final;
     p->partial_path = a->kept_partial;
+    p->in_place = a->kept_in_place;
     a->kept_inc = NULL;
     a->kept_final = a->kept_partial = NULL;
+    a->kept_in_place = NULL;
     size_t n = xfer_incoming_count(p->inc);
     for (size_t i = 0; i < n; i++) {
         const xfer_file_entry *f = xfer_incoming_file(p->inc, i);
@@ -935,7 +955,8 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
     size_t n = ev->files_len;
     p->final_path = calloc(n, sizeof *p->final_path);
     p->partial_path = calloc(n, sizeof *p->partial_path);
-    if (!p->inc || !p->final_path || !p->partial_path) {
+    p->in_place = calloc(n ? n : 1, sizeof *p->in_place);
+    if (!p->inc || !p->final_path || !p->partial_path || !p->in_place) {
         finish(a, EXIT_LOCAL);
         return;
     }
@@ -950,11 +971,16 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
         snprintf(partial, sizeof partial, "%s.partial", want ? want : "");
         struct stat st;
         /* a partial file means an interrupted receive of this name: resume
-         * it; an existing final file is kept unless --force */
+         * it; an existing final file is kept unless --force: one of the
+         * offered size may be this file, received before (a run after an
+         * interrupted one), which the sender then confirms instead of
+         * sending it again; anything else goes to a free name */
         bool resume = want && lstat(partial, &st) == 0;
-        p->final_path[i] = want && (a->force || resume) ? strdup(want)
-                           : want                       ? free_name(want)
-                                                        : NULL;
+        p->in_place[i] = want && !resume && !a->force && lstat(want, &st) == 0 &&
+                         S_ISREG(st.st_mode) && (uint64_t)st.st_size == f->size;
+        p->final_path[i] = want && (a->force || resume || p->in_place[i]) ? strdup(want)
+                           : want                                         ? free_name(want)
+                                                                          : NULL;
         if (p->final_path[i]) {
             snprintf(partial, sizeof partial, "%s.partial", p->final_path[i]);
             p->partial_path[i] = strdup(partial);
@@ -970,7 +996,7 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
         say(a, "  %s%s%s  %s", f->dir, f->dir_len ? "/" : "", f->name, size);
         json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir,
                                               "size", (json_int_t)f->size));
-        load_partial(p, i);
+        load_held(p, i, p->in_place[i] ? p->final_path[i] : p->partial_path[i]);
     }
     p->total_bytes = total;
     for (size_t i = 0; i < n; i++)
@@ -996,9 +1022,43 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
     g_source_attach(p->prompt, a->ctx);
 }
 
+/* An in-place file (see peer_conn.in_place) is never written: the sender
+ * either starts at its end (same bytes: nothing to receive) or at 0 (other
+ * bytes: they go to a free name; the existing file stays as it is). */
+static bool redirect_in_place(peer_conn *p, const xfer_event *ev)
+{
+    const xfer_file_entry *f = xfer_incoming_file(p->inc, ev->file);
+    if (ev->offset == f->size) return false;
+    char *name = ev->offset == 0 ? free_name(p->final_path[ev->file]) : NULL;
+    char partial[PATH_MAX];
+    snprintf(partial, sizeof partial, "%s.partial", name ? name : "");
+    char *dup = name ? strdup(partial) : NULL;
+    if (!dup) {
+        free(name);
+        xfer_session_write_failed(p->s, ev->xfer, ev->file, "cannot resume into an existing file");
+        return true;
+    }
+    say(p->a, "%s differs from the sender's: receiving it as %s", f->name, name);
+    free(p->final_path[ev->file]);
+    free(p->partial_path[ev->file]);
+    p->final_path[ev->file] = name;
+    p->partial_path[ev->file] = dup;
+    p->in_place[ev->file] = false;
+    return false;
+}
+
 static void on_storage_open(peer_conn *p, const xfer_event *ev)
 {
     if (p->out_fd >= 0) close(p->out_fd);
+    p->out_fd = -1;
+    p->out_id = -1;
+    if (p->in_place[ev->file]) {
+        if (redirect_in_place(p, ev)) return;
+        if (p->in_place[ev->file]) { /* confirmed: nothing to write */
+            p->out_id = ev->file;
+            return;
+        }
+    }
     const char *path = p->partial_path[ev->file];
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
@@ -1037,6 +1097,11 @@ static void on_storage_write(peer_conn *p, const xfer_event *ev)
 
 static void on_storage_close(peer_conn *p, const xfer_event *ev)
 {
+    if (p->in_place[ev->file]) { /* the existing file: never renamed, never deleted */
+        p->out_id = -1;
+        if (ev->ok) xfer_session_closed(p->s, ev->xfer, ev->file, true, NULL);
+        return;
+    }
     bool ok = ev->ok && p->out_fd >= 0 && p->out_id == (int64_t)ev->file && fsync(p->out_fd) == 0;
     if (ev->ok && p->out_id != (int64_t)ev->file) {
         /* an empty file gets no write; it was opened by its start */

@@ -178,6 +178,34 @@ describe("peerdrop CLI", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
     assert.equal(fs.readFileSync(path.join(out, "hello (1).txt"), "utf8"), "hello, peerdrop\n");
   });
 
+  test("a file received before is confirmed, not sent again; another of its size is kept", T, async () => {
+    // A run after an interrupted one: big.bin and hello.txt are already here
+    // (identical), same.txt is a different file of the offered size.
+    const out = path.join(tmp, "out-again");
+    fs.mkdirSync(out);
+    fs.copyFileSync(path.join(src, "big.bin"), path.join(out, "big.bin"));
+    fs.copyFileSync(path.join(src, "hello.txt"), path.join(out, "hello.txt"));
+    fs.writeFileSync(path.join(src, "same.txt"), "sender's\n");
+    fs.writeFileSync(path.join(out, "same.txt"), "receiver\n");
+    const sender = run(["send", path.join(src, "hello.txt"), path.join(src, "big.bin"), path.join(src, "same.txt"), "--server", server.url, "--count", "1"]);
+    const room = await sender.waitFor((e) => e.event === "room", 15_000);
+    const receiver = run(["receive", room.link, "--yes", "-o", out]);
+    const [r, s] = await Promise.all([receiver.exited, sender.exited]);
+    assert.equal(r.code, 0, receiver.stderr() + JSON.stringify(receiver.events.filter((e) => e.event !== "progress")));
+    assert.equal(s.code, 0, sender.stderr());
+    assert.deepEqual(listFiles(out), ["big.bin", "hello.txt", "same (1).txt", "same.txt"]);
+    assert.equal(fs.readFileSync(path.join(out, "same.txt"), "utf8"), "receiver\n", "the receiver's own file is untouched");
+    assert.equal(fs.readFileSync(path.join(out, "same (1).txt"), "utf8"), "sender's\n");
+    assert.equal(sha256File(path.join(out, "big.bin")), sha256File(path.join(src, "big.bin")));
+    // both held files were offered as whole-file resumes, the sender confirmed them
+    const resumes = Object.fromEntries(receiver.events.filter((e) => e.event === "resume").map((e) => [e.name, e.offset]));
+    assert.deepEqual(resumes, { "hello.txt": 16, "big.bin": BIG, "same.txt": 9 });
+    for (const name of ["hello.txt", "big.bin", "same.txt"]) assert.ok(receiver.events.some((e) => e.event === "file" && e.name === name && e.ok), name);
+    // nothing of big.bin was sent again: the sender's acknowledged bytes jump over it
+    const acked = sender.events.filter((e) => e.event === "progress").map((e) => e.bytes);
+    assert.ok(acked.every((b) => b <= 16 || b >= BIG + 16), JSON.stringify(acked.slice(0, 8)));
+  });
+
   test("a wrong password exits with status 2", T, async () => {
     const sender = run(["send", path.join(src, "hello.txt"), "--server", server.url]);
     const room = await sender.waitFor((e) => e.event === "room", 15_000);
