@@ -82,6 +82,18 @@ typedef struct src_file {
 
 typedef struct app app;
 
+/* Receiver: one incoming transfer (what the engine holds: verified files,
+ * stored prefixes and their digests) and where its files go. A connection
+ * lost mid-way hands it to app.kept for the sender's next offer of it. */
+typedef struct incoming_files {
+    xfer_incoming *inc;
+    char **final_path, **partial_path;
+    /* per file: final_path exists already with the offered size; the
+     * receiver offered its digest as a whole-file resume, so the sender
+     * confirms it (nothing is sent) or sends it anew, into a free name */
+    bool *in_place;
+} incoming_files;
+
 typedef struct peer_conn {
     struct peer_conn *next;
     app *a;
@@ -98,13 +110,8 @@ typedef struct peer_conn {
     int64_t src_id;
     uint8_t *buf;
     /* receiver */
-    xfer_incoming *inc;
-    bool accepted; /* inc was accepted (by --yes, the prompt, or a resume) */
-    char **final_path, **partial_path;
-    /* per file: final_path exists already with the offered size; the
-     * receiver offered its digest as a whole-file resume, so the sender
-     * confirms it (nothing is sent) or sends it anew, into a free name */
-    bool *in_place;
+    incoming_files rx;
+    bool accepted; /* rx.inc was accepted (by --yes, the prompt, or a resume) */
     int out_fd;
     int64_t out_id;
     GSource *prompt;
@@ -151,12 +158,9 @@ struct app {
     int recv_failures;     /* receiver: connections that failed or were lost */
     GSource *reoffer;      /* receiver: the wait for the sender's next offer */
     char reoffer_from[64]; /* ... from this socket id */
-    /* receiver: a transfer whose connection was lost mid-way, kept (what the
-     * engine holds: verified files, stored prefixes and their digests; and
-     * the files' names) for the sender's next offer of it, which resumes */
-    xfer_incoming *kept_inc;
-    char **kept_final, **kept_partial;
-    bool *kept_in_place;
+    /* receiver: a transfer whose connection was lost mid-way, kept for the
+     * sender's next offer of it, which resumes */
+    incoming_files kept;
 };
 
 static app *g_app; /* only for the SIGINT handler */
@@ -417,17 +421,14 @@ static void free_paths(char **paths, size_t n)
     free(paths);
 }
 
-static void drop_kept(app *a)
+static void incoming_files_free(incoming_files *f)
 {
-    if (!a->kept_inc) return;
-    size_t n = xfer_incoming_count(a->kept_inc);
-    free_paths(a->kept_final, n);
-    free_paths(a->kept_partial, n);
-    free(a->kept_in_place);
-    xfer_incoming_destroy(a->kept_inc);
-    a->kept_inc = NULL;
-    a->kept_final = a->kept_partial = NULL;
-    a->kept_in_place = NULL;
+    size_t n = f->inc ? xfer_incoming_count(f->inc) : 0;
+    free_paths(f->final_path, n);
+    free_paths(f->partial_path, n);
+    free(f->in_place);
+    xfer_incoming_destroy(f->inc);
+    *f = (incoming_files){0};
 }
 
 static void peer_destroy(peer_conn *p)
@@ -446,12 +447,7 @@ static void peer_destroy(peer_conn *p)
     xfer_session_destroy(p->s);
     if (p->src_fd >= 0) close(p->src_fd);
     if (p->out_fd >= 0) close(p->out_fd);
-    if (p->inc) {
-        free_paths(p->final_path, xfer_incoming_count(p->inc));
-        free_paths(p->partial_path, xfer_incoming_count(p->inc));
-        free(p->in_place);
-        xfer_incoming_destroy(p->inc);
-    }
+    incoming_files_free(&p->rx);
     free(p->buf);
     free(p);
 }
@@ -573,19 +569,14 @@ static void wait_for_reoffer(app *a, const char *sid)
     g_source_attach(a->reoffer, a->ctx);
 }
 
-/* Receiver: keeps what an accepted transfer received (see app.kept_inc);
+/* Receiver: keeps what an accepted transfer received (see app.kept);
  * the session that filled it is shut down, so nothing changes it any more. */
 static void keep_incoming(peer_conn *p)
 {
-    if (!p->inc || !p->accepted) return; /* a prompt still open asks again */
-    drop_kept(p->a);
-    p->a->kept_inc = p->inc;
-    p->a->kept_final = p->final_path;
-    p->a->kept_partial = p->partial_path;
-    p->a->kept_in_place = p->in_place;
-    p->inc = NULL;
-    p->final_path = p->partial_path = NULL;
-    p->in_place = NULL;
+    if (!p->rx.inc || !p->accepted) return; /* a prompt still open asks again */
+    incoming_files_free(&p->a->kept);
+    p->a->kept = p->rx;
+    p->rx = (incoming_files){0};
 }
 
 /* Receiver: the connection is gone (failed, or its channel closed) before
@@ -844,7 +835,7 @@ static void load_held(peer_conn *p, size_t i, const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return;
     struct stat st;
-    const xfer_file_entry *f = xfer_incoming_file(p->inc, i);
+    const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, i);
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > f->size) {
         close(fd);
         return; /* larger than the file: start over (truncated at open) */
@@ -854,20 +845,20 @@ static void load_held(peer_conn *p, size_t i, const char *path)
     while (b && off < (uint64_t)st.st_size) {
         ssize_t n = pread(fd, b, READ_BLOCK, (off_t)off);
         if (n <= 0) break;
-        xfer_incoming_prefix_update(p->inc, i, b, (size_t)n);
+        xfer_incoming_prefix_update(p->rx.inc, i, b, (size_t)n);
         off += (uint64_t)n;
     }
     free(b);
     close(fd);
-    if (p->in_place[i]) {
+    if (p->rx.in_place[i]) {
         say(p->a, "%s exists with the same size: asking the sender whether it is the same file",
             f->name);
         out_json(p->a, "resume",
                  json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
                            (json_int_t)off, "offset",
-                           (json_int_t)xfer_session_resume_offset(p->s, p->inc, i)));
+                           (json_int_t)xfer_session_resume_offset(p->s, p->rx.inc, i)));
     } else if (off) {
-        uint64_t at = xfer_session_resume_offset(p->s, p->inc, i);
+        uint64_t at = xfer_session_resume_offset(p->s, p->rx.inc, i);
         if (at == off)
             say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
         else if (at > 0)
@@ -884,7 +875,7 @@ static void load_held(peer_conn *p, size_t i, const char *path)
 
 static void do_accept(peer_conn *p)
 {
-    if (xfer_session_accept(p->s, p->inc, NULL, 0) != XFER_OK) finish(p->a, EXIT_TRANSFER);
+    if (xfer_session_accept(p->s, p->rx.inc, NULL, 0) != XFER_OK) finish(p->a, EXIT_TRANSFER);
     p->accepted = true;
     p->start_us = g_get_monotonic_time();
     pump(p);
@@ -915,23 +906,18 @@ static gboolean on_prompt_input(gint fd, GIOCondition cond, gpointer data)
 static void resume_kept(peer_conn *p)
 {
     app *a = p->a;
-    p->inc = a->kept_inc;
-    p->final_path = a->kept_final;
-    p->partial_path = a->kept_partial;
-    p->in_place = a->kept_in_place;
-    a->kept_inc = NULL;
-    a->kept_final = a->kept_partial = NULL;
-    a->kept_in_place = NULL;
-    size_t n = xfer_incoming_count(p->inc);
+    p->rx = a->kept;
+    a->kept = (incoming_files){0};
+    size_t n = xfer_incoming_count(p->rx.inc);
     for (size_t i = 0; i < n; i++) {
-        const xfer_file_entry *f = xfer_incoming_file(p->inc, i);
-        uint64_t at = xfer_session_resume_offset(p->s, p->inc, i);
+        const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, i);
+        uint64_t at = xfer_session_resume_offset(p->s, p->rx.inc, i);
         p->total_bytes += f->size;
         p->base_bytes += at;
         if (at == 0 || at == f->size) continue;
         say(a, "resuming %s from %llu bytes", f->name, (unsigned long long)at);
         struct stat st;
-        uint64_t held = lstat(p->partial_path[i], &st) == 0 ? (uint64_t)st.st_size : at;
+        uint64_t held = lstat(p->rx.partial_path[i], &st) == 0 ? (uint64_t)st.st_size : at;
         out_json(a, "resume",
                  json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
                            (json_int_t)held, "offset", (json_int_t)at));
@@ -943,20 +929,20 @@ static void resume_kept(peer_conn *p)
 static void on_offer(peer_conn *p, const xfer_event *ev)
 {
     app *a = p->a;
-    if (a->kept_inc && !strcmp(ev->xfer, xfer_incoming_xfer(a->kept_inc))) {
+    if (a->kept.inc && !strcmp(ev->xfer, xfer_incoming_xfer(a->kept.inc))) {
         resume_kept(p);
         return;
     }
-    drop_kept(a); /* another transfer: its .partial files stay for a later run */
-    p->inc = xfer_incoming_create(ev->xfer, ev->files, ev->files_len);
+    incoming_files_free(&a->kept); /* another transfer: its .partial files stay for a later run */
+    p->rx.inc = xfer_incoming_create(ev->xfer, ev->files, ev->files_len);
     /* the hellos came first, so the digest kind is known: hash partial
      * files once, in it */
-    xfer_incoming_prefix_mode(p->inc, xfer_session_block_digests(p->s));
+    xfer_incoming_prefix_mode(p->rx.inc, xfer_session_block_digests(p->s));
     size_t n = ev->files_len;
-    p->final_path = calloc(n, sizeof *p->final_path);
-    p->partial_path = calloc(n, sizeof *p->partial_path);
-    p->in_place = calloc(n ? n : 1, sizeof *p->in_place);
-    if (!p->inc || !p->final_path || !p->partial_path || !p->in_place) {
+    p->rx.final_path = calloc(n, sizeof *p->rx.final_path);
+    p->rx.partial_path = calloc(n, sizeof *p->rx.partial_path);
+    p->rx.in_place = calloc(n ? n : 1, sizeof *p->rx.in_place);
+    if (!p->rx.inc || !p->rx.final_path || !p->rx.partial_path || !p->rx.in_place) {
         finish(a, EXIT_LOCAL);
         return;
     }
@@ -976,17 +962,17 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
          * interrupted one), which the sender then confirms instead of
          * sending it again; anything else goes to a free name */
         bool resume = want && lstat(partial, &st) == 0;
-        p->in_place[i] = want && !resume && !a->force && lstat(want, &st) == 0 &&
-                         S_ISREG(st.st_mode) && (uint64_t)st.st_size == f->size;
-        p->final_path[i] = want && (a->force || resume || p->in_place[i]) ? strdup(want)
-                           : want                                         ? free_name(want)
-                                                                          : NULL;
-        if (p->final_path[i]) {
-            snprintf(partial, sizeof partial, "%s.partial", p->final_path[i]);
-            p->partial_path[i] = strdup(partial);
+        p->rx.in_place[i] = want && !resume && !a->force && lstat(want, &st) == 0 &&
+                            S_ISREG(st.st_mode) && (uint64_t)st.st_size == f->size;
+        p->rx.final_path[i] = want && (a->force || resume || p->rx.in_place[i]) ? strdup(want)
+                              : want                                            ? free_name(want)
+                                                                                : NULL;
+        if (p->rx.final_path[i]) {
+            snprintf(partial, sizeof partial, "%s.partial", p->rx.final_path[i]);
+            p->rx.partial_path[i] = strdup(partial);
         }
         free(want);
-        if (!p->final_path[i] || !p->partial_path[i]) {
+        if (!p->rx.final_path[i] || !p->rx.partial_path[i]) {
             finish(a, EXIT_LOCAL);
             json_decref(list);
             return;
@@ -996,11 +982,11 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
         say(a, "  %s%s%s  %s", f->dir, f->dir_len ? "/" : "", f->name, size);
         json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir,
                                               "size", (json_int_t)f->size));
-        load_held(p, i, p->in_place[i] ? p->final_path[i] : p->partial_path[i]);
+        load_held(p, i, p->rx.in_place[i] ? p->rx.final_path[i] : p->rx.partial_path[i]);
     }
     p->total_bytes = total;
     for (size_t i = 0; i < n; i++)
-        p->base_bytes += xfer_session_resume_offset(p->s, p->inc, i); /* not resent */
+        p->base_bytes += xfer_session_resume_offset(p->s, p->rx.inc, i); /* not resent */
     p->done_bytes = p->base_bytes;
     out_json(a, "offer", json_pack("{s:o,s:I}", "files", list, "total", (json_int_t)total));
     if (a->yes) {
@@ -1027,9 +1013,9 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
  * bytes: they go to a free name; the existing file stays as it is). */
 static bool redirect_in_place(peer_conn *p, const xfer_event *ev)
 {
-    const xfer_file_entry *f = xfer_incoming_file(p->inc, ev->file);
+    const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, ev->file);
     if (ev->offset == f->size) return false;
-    char *name = ev->offset == 0 ? free_name(p->final_path[ev->file]) : NULL;
+    char *name = ev->offset == 0 ? free_name(p->rx.final_path[ev->file]) : NULL;
     char partial[PATH_MAX];
     snprintf(partial, sizeof partial, "%s.partial", name ? name : "");
     char *dup = name ? strdup(partial) : NULL;
@@ -1039,11 +1025,11 @@ static bool redirect_in_place(peer_conn *p, const xfer_event *ev)
         return true;
     }
     say(p->a, "%s differs from the sender's: receiving it as %s", f->name, name);
-    free(p->final_path[ev->file]);
-    free(p->partial_path[ev->file]);
-    p->final_path[ev->file] = name;
-    p->partial_path[ev->file] = dup;
-    p->in_place[ev->file] = false;
+    free(p->rx.final_path[ev->file]);
+    free(p->rx.partial_path[ev->file]);
+    p->rx.final_path[ev->file] = name;
+    p->rx.partial_path[ev->file] = dup;
+    p->rx.in_place[ev->file] = false;
     return false;
 }
 
@@ -1052,14 +1038,14 @@ static void on_storage_open(peer_conn *p, const xfer_event *ev)
     if (p->out_fd >= 0) close(p->out_fd);
     p->out_fd = -1;
     p->out_id = -1;
-    if (p->in_place[ev->file]) {
+    if (p->rx.in_place[ev->file]) {
         if (redirect_in_place(p, ev)) return;
-        if (p->in_place[ev->file]) { /* confirmed: nothing to write */
+        if (p->rx.in_place[ev->file]) { /* confirmed: nothing to write */
             p->out_id = ev->file;
             return;
         }
     }
-    const char *path = p->partial_path[ev->file];
+    const char *path = p->rx.partial_path[ev->file];
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -1097,7 +1083,7 @@ static void on_storage_write(peer_conn *p, const xfer_event *ev)
 
 static void on_storage_close(peer_conn *p, const xfer_event *ev)
 {
-    if (p->in_place[ev->file]) { /* the existing file: never renamed, never deleted */
+    if (p->rx.in_place[ev->file]) { /* the existing file: never renamed, never deleted */
         p->out_id = -1;
         if (ev->ok) xfer_session_closed(p->s, ev->xfer, ev->file, true, NULL);
         return;
@@ -1110,12 +1096,12 @@ static void on_storage_close(peer_conn *p, const xfer_event *ev)
     if (p->out_fd >= 0) close(p->out_fd);
     p->out_fd = -1;
     p->out_id = -1;
-    const char *partial = p->partial_path[ev->file];
+    const char *partial = p->rx.partial_path[ev->file];
     if (!ev->ok) {
         unlink(partial); /* hash mismatch or cancel: never keep the bytes */
         return;
     }
-    const char *final = p->final_path[ev->file];
+    const char *final = p->rx.final_path[ev->file];
     struct stat st;
     if (ok && !p->a->force && lstat(final, &st) == 0) ok = false; /* appeared meanwhile */
     if (ok && rename(partial, final) < 0) ok = false;
@@ -1179,9 +1165,9 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
             /* acked bytes of this file + sizes of files finished before */
             for (uint32_t i = 0; i < ev->file; i++)
                 sum += a->entries[i].size;
-        } else if (p->inc) {
+        } else if (p->rx.inc) {
             for (uint32_t i = 0; i < ev->file; i++)
-                sum += xfer_incoming_file(p->inc, i)->size;
+                sum += xfer_incoming_file(p->rx.inc, i)->size;
         }
         p->done_bytes = sum + ev->bytes;
         if (p->done_bytes > p->total_bytes) p->done_bytes = p->total_bytes;
@@ -1190,7 +1176,7 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
     }
     case XFER_EV_FILE_DONE: {
         const xfer_file_entry *f =
-            ev->out ? &a->entries[ev->file] : xfer_incoming_file(p->inc, ev->file);
+            ev->out ? &a->entries[ev->file] : xfer_incoming_file(p->rx.inc, ev->file);
         if (ev->ok) {
             say(a, "%s %s%s%s", ev->out ? "sent" : "received", f->dir, f->dir_len ? "/" : "",
                 f->name);
@@ -1807,7 +1793,7 @@ int main(int argc, char **argv)
     stop_reoffer_wait(&a);
     while (a.peers)
         peer_remove(&a, a.peers);
-    drop_kept(&a);
+    incoming_files_free(&a.kept);
     cli_signal_destroy(a.sig);
     for (int i = 0; i < 2; i++) {
         g_source_destroy(sigs[i]);

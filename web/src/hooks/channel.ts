@@ -111,7 +111,7 @@ export class ChannelDriver {
       if (this.dc.readyState !== 'open') break;
       try {
         if (o.kind === 'text') this.dc.send(o.data);
-        else this.dc.send(o.encode(this.sendBuffer(o.length)) as Uint8Array<ArrayBuffer>);
+        else this.dc.send(o.encode(this.scratch('send', o.length)) as Uint8Array<ArrayBuffer>);
       } catch {
         this.dc.close();
         break;
@@ -258,19 +258,15 @@ export class ChannelDriver {
       });
   }
 
-  /* Every data message is written into this one buffer just before send(),
-   * which copies it (as the raw reference page relies on too). */
-  private sendBuf = new Uint8Array(0);
-  private sendBuffer(length: number): Uint8Array {
-    if (this.sendBuf.length < length) this.sendBuf = new Uint8Array(length);
-    return this.sendBuf;
-  }
-
-  /* Reused join buffers: a fresh 4 MiB buffer per block and per write
-   * batch costs page faults and garbage collection on every 4 MiB. */
-  private scratches = { write: new Uint8Array(0), hash: new Uint8Array(0) };
-  private scratch(use: 'write' | 'hash', length: number): Uint8Array {
-    if (this.scratches[use].length < length) this.scratches[use] = new Uint8Array(Math.max(length, WRITE_BATCH + 262144));
+  /* Reused buffers: a fresh 4 MiB buffer per block and per write batch
+   * costs page faults and garbage collection on every 4 MiB, a fresh one per
+   * data message an allocation per 64 KiB. Every data message is written
+   * into "send" just before send(), which copies it (as the raw reference
+   * page relies on too). */
+  private scratches = { write: new Uint8Array(0), hash: new Uint8Array(0), send: new Uint8Array(0) };
+  private scratch(use: 'write' | 'hash' | 'send', length: number): Uint8Array {
+    const reserve = use === 'send' ? length : WRITE_BATCH + 262144;
+    if (this.scratches[use].length < length) this.scratches[use] = new Uint8Array(Math.max(length, reserve));
     return this.scratches[use];
   }
 
