@@ -75,7 +75,7 @@ test('joining a room that does not exist is reported', { timeout: 180_000 }, asy
   }
 });
 
-test('"Relay only" on a server without TURN: said on the peer at once; turning it off connects', { timeout: 180_000 }, async () => {
+test('"Relay only" on a server without TURN: said on the peer at once, the other peer says it got no offer; turning it off connects', { timeout: 180_000 }, async () => {
   const a = await launch();
   const b = await launch();
   try {
@@ -87,6 +87,10 @@ test('"Relay only" on a server without TURN: said on the peer at once; turning i
     await peer.waitFor({ timeout: 15_000 });
     assert.match(await peer.innerText(), /Relay only is on, but this server offers no TURN relay/);
     await shot(a.page, 'relay-only-without-turn');
+    // the joiner never gets an offer: it says so instead of "Connecting…" for ever
+    const waiting = b.page.locator('[data-testid=peer][data-state=FAILED]');
+    await waiting.waitFor({ timeout: 25_000 });
+    assert.match(await waiting.innerText(), /has not started a connection/);
     await a.page.getByTestId('relay-only').uncheck();
     await waitConnected([a.page, b.page]);
   } finally {

@@ -66,6 +66,11 @@ export interface RoomSnapshot {
 
 const RELAY_KEY = 'peerdrop.relayOnly';
 const NO_TURN = 'Relay only is on, but this server offers no TURN relay: turn it off to connect.';
+const NO_OFFER = 'This peer has not started a connection. It may have “Relay only” on while this server offers no TURN relay.';
+/* The older member sends its offer as soon as it hears of us (well under a
+ * second); a newer member that hears nothing for this long says so rather
+ * than showing "Connecting…" for ever. A late offer still connects. */
+const OFFER_WAIT_MS = 15_000;
 
 function hasTurnServer(ice: RTCIceServer[]): boolean {
   return ice.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
@@ -114,6 +119,8 @@ interface Member {
   error?: string;
   retries: number;
   initiator: boolean;
+  /** Not the initiator: gives up waiting for the peer's offer (OFFER_WAIT_MS). */
+  offerWait?: ReturnType<typeof setTimeout>;
 }
 
 interface Transfer extends TransferView {
@@ -255,6 +262,7 @@ export class RoomController {
     this.sig = null;
     sig?.close();
     for (const m of this.members.values()) {
+      clearTimeout(m.offerWait);
       m.driver?.close();
       m.link?.close();
     }
@@ -292,8 +300,19 @@ export class RoomController {
     if (!m) {
       m = { id, link: null, driver: null, state: 'CONNECTING', retries: 0, initiator };
       this.members.set(id, m);
+      if (!initiator) this.awaitOffer(m);
     }
     return m;
+  }
+
+  private awaitOffer(m: Member): void {
+    clearTimeout(m.offerWait);
+    m.offerWait = setTimeout(() => {
+      if (this.members.get(m.id) !== m || m.link || m.state !== 'CONNECTING') return;
+      m.state = 'FAILED';
+      m.error = NO_OFFER;
+      this.changed();
+    }, OFFER_WAIT_MS);
   }
 
   private onUserJoined(id: string): void {
@@ -324,12 +343,14 @@ export class RoomController {
         m.link = m.driver = null;
         m.state = 'CONNECTING';
         m.error = undefined;
+        this.awaitOffer(m);
       }
     }
     this.changed();
   }
 
   private connect(m: Member): void {
+    clearTimeout(m.offerWait);
     m.link?.close();
     m.driver = null;
     m.state = 'CONNECTING';
@@ -387,6 +408,7 @@ export class RoomController {
     const m = this.members.get(id);
     if (!m) return;
     this.members.delete(id);
+    clearTimeout(m.offerWait);
     m.driver?.close();
     m.link?.close();
     for (const t of this.transfers.values()) {
