@@ -128,6 +128,50 @@ test('resume after the data channel is cut', { timeout: 180_000 }, async () => {
   }
 });
 
+test('a receiving page closed mid-transfer and opened again continues: verified files are neither received again nor saved twice', { timeout: 240_000 }, async () => {
+  const names = ['one.bin', 'two.bin', 'big.bin'];
+  const data = [randomBytes(3_000_000), randomBytes(3_000_000), randomBytes(300_000_000)];
+  names.forEach((n, i) => writeFileSync(join(tmp, n), data[i]));
+  const a = await launch();
+  const b = await launch();
+  let page = b.page;
+  try {
+    const link = await createRoom(a.page, server.url);
+    await page.goto(link);
+    await connected(a.page, page);
+    await a.page.getByTestId('file-input').setInputFiles(names.map((n) => join(tmp, n)));
+    await page.getByTestId('accept').click({ timeout: 15_000 });
+    await page.waitForFunction(() => {
+      const t = window.peerdrop.getSnapshot().transfers[0];
+      return t && t.files[1].state === 'done' && t.files[2].bytes > 20_000_000;
+    }, null, { timeout: 60_000, polling: 20 });
+    await page.close(); // the tab is closed (same browser profile: its folder access and IndexedDB stay)
+    page = await b.ctx.newPage();
+    await page.goto(link);
+    const note = page.getByTestId('continue-earlier');
+    await note.waitFor({ timeout: CONNECT_WAIT_MS });
+    assert.match(await note.innerText(), /2 of 3 files verified/);
+    await shot(page, 'continue-after-reopen');
+    await page.getByTestId('accept').click();
+    await page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 120_000 });
+    const t = await page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
+    assert.equal(t.resumedFrom, 6_000_000, 'the two verified files were kept, not received again');
+    const got = await receivedHashes(page);
+    assert.deepEqual(Object.keys(got).sort(), [...names].sort(), 'no file saved twice, nothing left over');
+    names.forEach((n, i) => assert.equal(got[n], sha(data[i]), n));
+    // the sender's view of the new page: the verified files were not sent
+    const out = await a.page.evaluate(() => window.peerdrop.getSnapshot().transfers.find((x) => x.dir === 'out' && x.state === 'COMPLETED'));
+    assert.deepEqual(out.files.map((f) => f.state), ['skipped', 'skipped', 'done']);
+  } catch (e) {
+    await dump('reopen-A', a.page);
+    await dump('reopen-B', page);
+    throw e;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('a peer leaving mid-transfer is reported', { timeout: 180_000 }, async () => {
   const path = join(tmp, 'leave.bin');
   writeFileSync(path, randomBytes(300_000_000));

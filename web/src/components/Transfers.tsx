@@ -36,10 +36,17 @@ export function Transfers({ transfers, ctl, storageNote }: { transfers: Transfer
               <span className="badge">{STATE_LABEL[t.state]}</span>
             </div>
             {t.state === 'OFFERED' && t.dir === 'in' && <p className="note small">{storageNote}</p>}
+            {t.state === 'OFFERED' && t.dir === 'in' && t.earlier !== undefined && (
+              <p className="note small" data-testid="continue-earlier">
+                Part of this transfer was received here before the page closed
+                {t.earlier > 0 && ` (${t.earlier} of ${t.files.length} file${t.files.length > 1 ? 's' : ''} verified)`}: continuing saves the rest in the same
+                place, without receiving verified files again.
+              </p>
+            )}
             {t.state === 'OFFERED' && t.dir === 'in' && (
               <div className="row">
                 <button type="button" onClick={() => void ctl.accept(t.key)} data-testid="accept">
-                  Accept and save
+                  {t.earlier !== undefined ? 'Continue' : 'Accept and save'}
                 </button>
                 <button type="button" className="secondary" onClick={() => ctl.decline(t.key)}>
                   Decline

@@ -8,7 +8,8 @@ import { nameProblem, dirProblem } from '../protocol/paths';
 import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, SIGNALING_MESSAGES } from './signaling';
-import { createSink, detectStorage, registerDownloadWorker, type SavedFile, type Sink, type StorageKind } from './sinks';
+import { forget, recall, remember, type RememberedTransfer } from './remembered';
+import { createSink, detectStorage, FsSink, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
 export type Phase = 'IDLE' | 'CONNECTING' | 'IN_ROOM';
@@ -44,6 +45,8 @@ export interface TransferView {
   saved: SavedFile[];
   /** Bytes already held when this transfer last resumed after a drop. */
   resumedFrom?: number;
+  /** Offered again after an earlier page of ours had verified this many of its files. */
+  earlier?: number;
 }
 export interface RoomSnapshot {
   phase: Phase;
@@ -137,7 +140,7 @@ export class RoomController {
   private transfers = new Map<string, Transfer>();
   private outgoing: { xfer: string; entries: FileEntry[]; files: File[] } | null = null;
   private incoming = new Map<string, { inc: IncomingTransfer; sink: Sink }>();
-  private pendingOffers = new Map<string, { driver: ChannelDriver; files: FileEntry[] }>();
+  private pendingOffers = new Map<string, { driver: ChannelDriver; files: FileEntry[]; remembered?: RememberedTransfer }>();
   private phase: Phase = 'IDLE';
   private roomId = '';
   private password = '';
@@ -519,8 +522,20 @@ export class RoomController {
     const p = t && this.pendingOffers.get(t.peerId);
     if (!t || !p || t.state !== 'OFFERED') return;
     let sink: Sink;
+    let held: number[] = [];
     try {
-      sink = await createSink(this.storage, p.files);
+      // A transfer an earlier page of ours had begun: the same folder again, without the files it verified.
+      const again = p.remembered && this.storage === 'fs' ? await reopenSink(p.remembered) : null;
+      if (p.remembered && !again) {
+        // no access to that folder any more: a plain offer again (a picker needs a fresh click)
+        p.remembered = undefined;
+        t.earlier = undefined;
+        t.error = 'Access to the earlier folder was not given: choose where to save.';
+        this.changed();
+        return;
+      }
+      if (again) held = again.held;
+      sink = again?.sink ?? (await createSink(this.storage, p.files));
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return; // picker dismissed: still offered
       this.pendingOffers.delete(t.peerId);
@@ -534,8 +549,29 @@ export class RoomController {
     }
     this.pendingOffers.delete(t.peerId);
     const inc = new IncomingTransfer(t.xfer, p.files);
-    this.incoming.set(t.xfer, { inc, sink });
+    for (const id of held) {
+      inc.markHeld(id);
+      t.files[id].state = 'done';
+      t.files[id].bytes = p.files[id].size;
+    }
+    if (held.length > 0) {
+      t.bytes = t.resumedFrom = held.reduce((s, id) => s + p.files[id].size, 0);
+      t.saved = [...sink.saved];
+    }
+    if (sink instanceof FsSink) this.rememberInto(sink, t.xfer, p.files, held, p.remembered);
     t.where = sink.where;
+    t.error = undefined;
+    if (held.length === p.files.length) {
+      // every file is here already (the earlier page ended before it could say so)
+      t.state = 'COMPLETED';
+      forget(t.xfer);
+      try {
+        p.driver.decline();
+      } catch { /* gone */ }
+      this.changed();
+      return;
+    }
+    this.incoming.set(t.xfer, { inc, sink });
     t.state = 'TRANSFERRING';
     try {
       p.driver.accept(inc);
@@ -544,6 +580,23 @@ export class RoomController {
       t.error = 'The offer was withdrawn.';
     }
     this.changed();
+  }
+
+  /* Keeps what a later page needs to continue this transfer (remembered.ts). */
+  private rememberInto(sink: FsSink, xfer: string, files: FileEntry[], held: number[], earlier?: RememberedTransfer): void {
+    const r: RememberedTransfer = { xfer, files, root: sink.root, single: sink.single, names: { ...earlier?.names }, verified: {}, at: 0 };
+    for (const id of held) r.verified[id] = earlier!.verified[id]; // the others changed or went: received again
+    sink.hooks = {
+      named: (file, name) => {
+        r.names[file] = name;
+        remember(r);
+      },
+      verified: (file, v) => {
+        r.verified[file] = v;
+        remember(r);
+      },
+    };
+    remember(r);
   }
 
   decline(key: string): void {
@@ -574,6 +627,19 @@ export class RoomController {
     const key = `in:${xfer}`;
     const kept = this.incoming.get(xfer);
     const t = this.transfers.get(key);
+    if (!kept) {
+      const r = this.storage === 'fs' ? await recall(xfer) : null;
+      if (r && new IncomingTransfer(xfer, r.files).sameManifest(files)) {
+        // Begun by an earlier page (closed, reloaded, crashed): asked again,
+        // since the folder needs the user's permission once more.
+        this.pendingOffers.set(m.id, { driver: d, files, remembered: r });
+        const nt = this.newTransfer(key, 'in', m.id, xfer, files);
+        nt.earlier = Object.keys(r.verified).length;
+        this.transfers.set(key, nt);
+        this.changed();
+        return;
+      }
+    }
     if (kept && kept.inc.sameManifest(files) && t) {
       // Same transfer again after a reconnection: resume without asking.
       await d.drained();
@@ -674,13 +740,17 @@ export class RoomController {
         if (t.dir === 'in') {
           t.saved = [...(this.incoming.get(t.xfer)?.sink.saved ?? [])];
           this.incoming.delete(t.xfer);
+          forget(t.xfer);
         }
         break;
       }
       case 'cancelled':
         t.state = 'CANCELLED';
         t.error = e.byPeer ? 'The other side cancelled this transfer.' : 'You cancelled this transfer.';
-        if (t.dir === 'in') this.incoming.delete(t.xfer);
+        if (t.dir === 'in') {
+          this.incoming.delete(t.xfer);
+          forget(t.xfer);
+        }
         if (t.dir === 'in' && e.byPeer) this.pendingOffers.delete(m.id);
         break;
       case 'transfer-error':

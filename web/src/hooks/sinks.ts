@@ -7,6 +7,7 @@
  * Each sink is written strictly in order by the transfer driver. */
 
 import type { FileEntry } from '../protocol/types';
+import type { RememberedTransfer, VerifiedFile } from './remembered';
 
 export type StorageKind = 'fs' | 'sw' | 'memory';
 export const MEMORY_LIMIT = 256 * 1024 * 1024;
@@ -85,17 +86,59 @@ export async function createSink(kind: StorageKind, files: FileEntry[]): Promise
   return new MemorySink(files);
 }
 
-class FsSink implements Sink {
+/** What an FsSink reports, so that its transfer can be continued by a later page (remembered.ts). */
+export interface FsSinkHooks {
+  named(file: number, name: string): void;
+  verified(file: number, v: VerifiedFile): void;
+}
+
+/** The folder (or file) of a remembered transfer again, asked from a click
+ *  handler: null if the user refuses access. `held` are the files verified
+ *  earlier and unchanged since. */
+export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink; held: number[] } | null> {
+  const h = (r.root ?? r.single) as (FileSystemHandle & { requestPermission?: (d: { mode: string }) => Promise<PermissionState> }) | null;
+  if (!h) return null;
+  // first thing after the click: the permission prompt needs its user activation
+  if (h.requestPermission && (await h.requestPermission({ mode: 'readwrite' }).catch(() => 'denied')) !== 'granted') return null;
+  const sink = new FsSink(r.files, r.root, r.single, r.names);
+  const held: number[] = [];
+  for (const [id, v] of Object.entries(r.verified)) if (await sink.holds(Number(id), v)) held.push(Number(id));
+  return { sink, held };
+}
+
+export class FsSink implements Sink {
   readonly kind = 'fs';
   saved: SavedFile[] = [];
   where: string;
+  hooks: FsSinkHooks | null = null;
   private w = new Map<number, { stream: FileSystemWritableFileStream; pos: number; handle: FileSystemFileHandle; parent: FileSystemDirectoryHandle | null; name: string }>();
   constructor(
     private files: FileEntry[],
-    private root: FileSystemDirectoryHandle | null,
-    private single: FileSystemFileHandle | null,
+    readonly root: FileSystemDirectoryHandle | null,
+    readonly single: FileSystemFileHandle | null,
+    /** Names this transfer used before (a remembered transfer): reused, not made free again. */
+    private names: Record<number, string> = {},
   ) {
     this.where = root ? `folder “${root.name}”` : `file “${single!.name}”`;
+  }
+  private async parentOf(f: FileEntry, create: boolean): Promise<FileSystemDirectoryHandle> {
+    let parent = this.root!;
+    for (const part of f.dir ? f.dir.split('/') : []) parent = await parent.getDirectoryHandle(part, { create });
+    return parent;
+  }
+  /** File `file` is still where it was verified, same size, unchanged since. */
+  async holds(file: number, v: VerifiedFile): Promise<boolean> {
+    const f = this.files[file];
+    if (!f) return false;
+    try {
+      const h = this.single ?? (await (await this.parentOf(f, false)).getFileHandle(v.name));
+      const got = await h.getFile();
+      if (got.size !== f.size || got.size !== v.size || got.lastModified !== v.lastModified) return false;
+      this.saved.push({ name: f.dir ? `${f.dir}/${v.name}` : v.name });
+      return true;
+    } catch {
+      return false; // gone
+    }
   }
   async open(file: number, offset: number): Promise<void> {
     const cur = this.w.get(file);
@@ -112,13 +155,15 @@ class FsSink implements Sink {
     let name = f.name;
     if (this.single) handle = this.single;
     else {
-      parent = this.root!;
-      for (const part of f.dir ? f.dir.split('/') : []) parent = await parent.getDirectoryHandle(part, { create: true });
-      name = await freeName(parent, f.name);
+      parent = await this.parentOf(f, true);
+      // a name this transfer used before is its own (an empty or stale file a closed page left): overwritten
+      name = this.names[file] ?? (await freeName(parent, f.name));
       handle = await parent.getFileHandle(name, { create: true });
     }
     const stream = await handle.createWritable({ keepExistingData: false });
     this.w.set(file, { stream, pos: 0, handle, parent, name });
+    this.names[file] = name;
+    this.hooks?.named(file, name);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
     const cur = this.w.get(file)!;
@@ -133,6 +178,10 @@ class FsSink implements Sink {
     if (ok) {
       await cur.stream.close();
       this.saved.push({ name: f.dir ? `${f.dir}/${cur.name}` : cur.name });
+      if (this.hooks) {
+        const got = await cur.handle.getFile().catch(() => null);
+        if (got) this.hooks.verified(file, { name: cur.name, size: got.size, lastModified: got.lastModified });
+      }
     } else {
       await cur.stream.abort().catch(() => {});
       // Never leave a partial file under its final name. A file from the save

@@ -139,6 +139,20 @@ describe('Session', () => {
     expect(a.eventsOf('transfer-done')).toHaveLength(1);
   });
 
+  it('a file held from an earlier page (markHeld) is not asked for; the transfer completes on both sides', () => {
+    const { a, b } = pair();
+    b.incoming = new IncomingTransfer(XFER, FILES);
+    b.stored = FILES.map(() => new Uint8Array(0));
+    b.incoming.markHeld(0);
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(a.eventsOf('accepted')[0].files).toEqual([1, 2]);
+    expect(b.stored[0].length).toBe(0);
+    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
+    expect(a.eventsOf('transfer-done')).toHaveLength(1);
+    expect(b.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
   it('decline', () => {
     const { a, b } = pair();
     b.autoAccept = false;

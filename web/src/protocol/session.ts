@@ -123,6 +123,13 @@ export class IncomingTransfer {
   isFinished(i: number): boolean {
     return this.files[i].status === 'verified';
   }
+  /** File i was stored and verified by an earlier page of this receiver (a
+   *  remembered transfer): it is not asked for again (§5.5). */
+  markHeld(i: number): void {
+    const f = this.files[i];
+    f.status = 'verified';
+    f.received = f.written = f.lastAck = this.manifest[i].size;
+  }
 }
 
 /* ---- sender state, per session ---- */
