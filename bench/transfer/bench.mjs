@@ -27,8 +27,11 @@ const MSG = 65536; // references: 64 KiB messages
 const APP_CHUNKS = (process.env.BENCH_APP_CHUNKS ?? '16384,32768,65536').split(',').map(Number);
 const ALL = ['ldc-ldc', 'raw-b2b', 'ldc-chromium', 'cli-cli', 'cli-chromium', 'cli-raw', 'chromium-cli', 'app-b2b'];
 const CASES = (process.env.BENCH_CASES ?? ALL.join(',')).split(',').filter(Boolean);
-// Loopback moves well over 10 MB/s; anything slower than that is a failure.
-const TRANSFER_TIMEOUT_MS = 60_000 + SIZE / 10e3;
+// Loopback moves well over 10 MB/s, a shaped link (BENCH_LINK_MBIT) well
+// over half its rate; anything slower than that is a failure.
+const LINK_MBIT = Number(process.env.BENCH_LINK_MBIT) || 0;
+const MIN_BYTES_PER_MS = LINK_MBIT ? Math.min(10e3, LINK_MBIT * 62.5) : 10e3;
+const TRANSFER_TIMEOUT_MS = 60_000 + SIZE / MIN_BYTES_PER_MS;
 
 const now = () => performance.timeOrigin + performance.now(); // wall clock, ms, shared with the pages
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -777,7 +780,7 @@ async function main() {
     blank.close();
   }
   console.log('');
-  console.log(`File transfer on loopback, ${(SIZE / MIB).toFixed(0)} MiB per case, ${REPEAT} run(s) each, round robin (median MB/s, largest peak)`);
+  console.log(`File transfer on loopback${LINK_MBIT ? ` shaped to ${LINK_MBIT} Mbit/s` : ''}, ${(SIZE / MIB).toFixed(0)} MiB per case, ${REPEAT} run(s) each, round robin (median MB/s, largest peak)`);
   console.log('');
   report(res);
   writeFileSync(join(WORK, 'results.json'), JSON.stringify(res, null, 1));

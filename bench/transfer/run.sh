@@ -21,6 +21,9 @@
 #   BENCH_TMP         where the files and Chromium profiles go (default
 #                     /dev/shm: tmpfs, so the disk is not measured)
 #   QUIET_WAIT        seconds to wait for an idle machine before each case (20)
+#   BENCH_LINK_MBIT   shape the namespace's lo to this rate (tc tbf), so the
+#                     link, not the CPU, is the limit, as on a real network
+#                     (unset: unshaped loopback)
 #   KEEP_LOGS=1       keep the work directory (results.json)
 set -euo pipefail
 
@@ -30,9 +33,11 @@ export PEERDROP_CLI=${PEERDROP_CLI:-$ROOT/build/peerdrop}
 export PEERDROP_SERVER=${PEERDROP_SERVER:-$ROOT/build/peerdrop-server}
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
-case ${1:-} in -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 [ $# -eq 0 ] || { echo "run.sh: no arguments; see --help" >&2; exit 2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
+LINK_MBIT=${BENCH_LINK_MBIT:-}
+[[ -z $LINK_MBIT || $LINK_MBIT =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_LINK_MBIT must be a whole number of Mbit/s"
 
 [ -x "$PEERDROP_CLI" ] || die "no CLI at $PEERDROP_CLI (build it, or set PEERDROP_CLI)"
 [ -x "$PEERDROP_SERVER" ] || die "no server at $PEERDROP_SERVER (build it, or set PEERDROP_SERVER)"
@@ -67,6 +72,15 @@ echo "# $($CHROMIUM --version 2> /dev/null), node $(node --version), node-datach
 # A private network namespace whose only interface is lo: nothing leaves the
 # machine (../../../shared/notes/chromium-loopback-webrtc.md). Bounded: every
 # wait inside bench.mjs has a timeout, and so does the whole run.
+# With BENCH_LINK_MBIT a token bucket on lo (both directions share it)
+# limits the rate; its queue holds 50 ms, beyond which packets drop, as
+# at a real bottleneck.
+shape=true
+if [ -n "$LINK_MBIT" ]; then
+  command -v tc > /dev/null || die "BENCH_LINK_MBIT needs tc (apt-get install iproute2)"
+  shape="tc qdisc add dev lo root tbf rate ${LINK_MBIT}mbit burst 256kb latency 50ms"
+  echo "# lo shaped: $shape" >&2
+fi
 rc=0
-timeout --kill-after=30 7200 unshare -rn sh -c 'ip link set lo up && exec node "$1"' sh "$HERE/bench.mjs" || rc=$?
+timeout --kill-after=30 7200 unshare -rn sh -c 'ip link set lo up && $2 && exec node "$1"' sh "$HERE/bench.mjs" "$shape" || rc=$?
 exit $rc
