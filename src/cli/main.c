@@ -141,6 +141,10 @@ struct app {
     xfer_file_entry *entries;
     size_t nfiles;
     uint64_t total;
+    /* One transfer id for every receiver: the same files are the same
+     * transfer, so a receiver that comes back as a new member of the room
+     * (a reopened browser tab) recognises it and continues it (§5.5). */
+    char xfer[XFER_ID_LEN + 1];
     long count; /* exit after this many receivers finished; 0 = never */
     long completed;
     /* receive */
@@ -1119,7 +1123,7 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
                      (unsigned long long)ev->msg_size,
                      xfer_session_block_digests(p->s) ? "sha256-blocks (4 MiB)" : "sha256");
         if (a->sending) {
-            if (!p->xfer[0]) xfer_random_id(p->xfer); /* a retry keeps its id: resume */
+            if (!p->xfer[0]) memcpy(p->xfer, a->xfer, sizeof p->xfer);
             int r = xfer_session_offer(p->s, p->xfer, a->entries, a->nfiles);
             if (r != XFER_OK) {
                 say(a, "cannot offer the files: %s", xfer_strerror(r));
@@ -1737,7 +1741,7 @@ int main(int argc, char **argv)
             free(inputs);
             return EXIT_USAGE;
         }
-        if (!random_uuid(a.room) || !random_password(a.password, 20)) {
+        if (!random_uuid(a.room) || !random_password(a.password, 20) || !xfer_random_id(a.xfer)) {
             free(inputs);
             return EXIT_LOCAL;
         }

@@ -273,6 +273,47 @@ test('CLI -> browser: a connection lost mid-transfer is offered again and resume
   }
 });
 
+test('CLI -> browser: a tab closed mid-transfer and opened again continues it, no file saved twice', { timeout: 180_000 }, async () => {
+  const names = ['one.bin', 'two.bin', 'big.bin'];
+  const dir = join(tmp, 'reopen');
+  mkdirSync(dir, { recursive: true });
+  const digests = names.map((n, i) => generate(join(dir, n), i < 2 ? 3_000_000 : 200_000_000));
+  const sender = cli(['send', ...names.map((n) => join(dir, n)), '--server', server.url, '--count', '1']);
+  const b = await launch();
+  let page = b.page;
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await page.goto(room.link);
+    await page.getByTestId('accept').click({ timeout: CONNECT_WAIT_MS });
+    await page.waitForFunction(() => {
+      const t = window.peerdrop.getSnapshot().transfers[0];
+      return t && t.files[1].state === 'done' && t.files[2].bytes > 20_000_000;
+    }, null, { timeout: 60_000, polling: 20 });
+    await page.close();
+    page = await b.ctx.newPage();
+    await page.goto(room.link);
+    const note = page.getByTestId('continue-earlier');
+    await note.waitFor({ timeout: CONNECT_WAIT_MS });
+    assert.match(await note.innerText(), /2 of 3 files verified/);
+    await page.getByTestId('accept').click();
+    await page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 120_000 });
+    const t = await page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
+    assert.equal(t.resumedFrom, 6_000_000);
+    const got = await receivedHashes(page);
+    assert.deepEqual(Object.keys(got).sort(), [...names].sort(), 'no file saved twice');
+    names.forEach((n, i) => assert.equal(got[n], digests[i], n));
+    const s = await sender.exit(30_000);
+    assert.equal(s.code, 0, sender.summary());
+  } catch (e) {
+    await dump('reopen-cli-to-browser', page);
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+  }
+});
+
 test('CLI -> browser: a first connection that never forms is offered again', { timeout: 180_000 }, async () => {
   const src = join(tmp, 'retry.bin');
   const data = randomBytes(2_000_000);
