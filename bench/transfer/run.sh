@@ -75,12 +75,16 @@ echo "# $($CHROMIUM --version 2> /dev/null), node $(node --version), node-datach
 # With BENCH_LINK_MBIT a token bucket on lo (both directions share it)
 # limits the rate; its queue holds 50 ms, beyond which packets drop, as
 # at a real bottleneck.
-shape=true
 if [ -n "$LINK_MBIT" ]; then
   command -v tc > /dev/null || die "BENCH_LINK_MBIT needs tc (apt-get install iproute2)"
-  shape="tc qdisc add dev lo root tbf rate ${LINK_MBIT}mbit burst 256kb latency 50ms"
-  echo "# lo shaped: $shape" >&2
+  echo "# lo shaped: tc qdisc add dev lo root tbf rate ${LINK_MBIT}mbit burst 256kb latency 50ms" >&2
 fi
 rc=0
-timeout --kill-after=30 7200 unshare -rn sh -c 'ip link set lo up && $2 && exec node "$1"' sh "$HERE/bench.mjs" "$shape" || rc=$?
+timeout --kill-after=30 7200 unshare -rn sh -c '
+  ip link set lo up || exit 1
+  if [ -n "$2" ]; then
+    tc qdisc add dev lo root tbf rate "$2"mbit burst 256kb latency 50ms ||
+      { echo "run.sh: tc could not shape lo (is sch_tbf in this kernel?)" >&2; exit 1; }
+  fi
+  exec node "$1"' sh "$HERE/bench.mjs" "$LINK_MBIT" || rc=$?
 exit $rc
