@@ -128,7 +128,7 @@ test('resume after the data channel is cut', { timeout: 180_000 }, async () => {
   }
 });
 
-test('a receiving page closed mid-transfer and opened again continues: verified files are neither received again nor saved twice', { timeout: 240_000 }, async () => {
+test('a receiving page closed mid-transfer and opened again continues: verified files are neither received again nor saved twice, one the user changed meanwhile is kept', { timeout: 240_000 }, async () => {
   const names = ['one.bin', 'two.bin', 'big.bin'];
   const data = [randomBytes(3_000_000), randomBytes(3_000_000), randomBytes(300_000_000)];
   names.forEach((n, i) => writeFileSync(join(tmp, n), data[i]));
@@ -147,6 +147,20 @@ test('a receiving page closed mid-transfer and opened again continues: verified 
     }, null, { timeout: 60_000, polling: 20 });
     await page.close(); // the tab is closed (same browser profile: its folder access and IndexedDB stay)
     page = await b.ctx.newPage();
+    // Meanwhile the user edits one.bin; the closed page left big.bin empty (its
+    // write stream never closed), under the name the transfer goes on using.
+    await page.goto(server.url); // the origin's storage, without joining yet
+    const sizes = await page.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('received');
+      const w = await (await dir.getFileHandle('one.bin')).createWritable();
+      await w.write(new TextEncoder().encode('edited by the user'));
+      await w.close();
+      const out = {};
+      for await (const [name, h] of dir.entries()) out[name] = (await h.getFile()).size;
+      return out;
+    });
+    assert.deepEqual(sizes, { 'one.bin': 18, 'two.bin': 3_000_000, 'big.bin': 0 });
+    await page.goto('about:blank'); // so that the link loads the app afresh, not as a fragment change
     await page.goto(link);
     const note = page.getByTestId('continue-earlier');
     await note.waitFor({ timeout: CONNECT_WAIT_MS });
@@ -155,13 +169,26 @@ test('a receiving page closed mid-transfer and opened again continues: verified 
     await page.getByTestId('accept').click();
     await page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 120_000 });
     const t = await page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
-    assert.equal(t.resumedFrom, 6_000_000, 'the two verified files were kept, not received again');
+    assert.equal(t.resumedFrom, 3_000_000, 'two.bin was kept, not received again');
     const got = await receivedHashes(page);
-    assert.deepEqual(Object.keys(got).sort(), [...names].sort(), 'no file saved twice, nothing left over');
-    names.forEach((n, i) => assert.equal(got[n], sha(data[i]), n));
-    // the sender's view of the new page: the verified files were not sent
+    assert.deepEqual(Object.keys(got).sort(), ['big.bin', 'one (1).bin', 'one.bin', 'two.bin'], 'nothing saved twice but the changed file, nothing left over');
+    assert.equal(got['one.bin'], sha(Buffer.from('edited by the user')), "the user's edit is never overwritten");
+    assert.equal(got['one (1).bin'], sha(data[0]));
+    assert.equal(got['two.bin'], sha(data[1]));
+    assert.equal(got['big.bin'], sha(data[2]));
+    // the sender's view of the new page: the verified file was not sent
     const out = await a.page.evaluate(() => window.peerdrop.getSnapshot().transfers.find((x) => x.dir === 'out' && x.state === 'COMPLETED'));
-    assert.deepEqual(out.files.map((f) => f.state), ['skipped', 'skipped', 'done']);
+    assert.deepEqual(out.files.map((f) => f.state), ['done', 'skipped', 'done']);
+    // a finished transfer is forgotten: nothing for a later page to continue
+    const left = await page.evaluate(() => new Promise((resolve, reject) => {
+      const req = indexedDB.open('peerdrop');
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const r = req.result.transaction('incoming').objectStore('incoming').count();
+        r.onsuccess = () => resolve(r.result);
+      };
+    }));
+    assert.equal(left, 0);
   } catch (e) {
     await dump('reopen-A', a.page);
     await dump('reopen-B', page);

@@ -36,17 +36,17 @@ export function Transfers({ transfers, ctl, storageNote }: { transfers: Transfer
               <span className="badge">{STATE_LABEL[t.state]}</span>
             </div>
             {t.state === 'OFFERED' && t.dir === 'in' && <p className="note small">{storageNote}</p>}
-            {t.state === 'OFFERED' && t.dir === 'in' && t.earlier !== undefined && (
+            {t.state === 'OFFERED' && t.dir === 'in' && t.earlierVerified !== undefined && (
               <p className="note small" data-testid="continue-earlier">
                 Part of this transfer was received here before the page closed
-                {t.earlier > 0 && ` (${t.earlier} of ${t.files.length} file${t.files.length > 1 ? 's' : ''} verified)`}: continuing saves the rest in the same
+                {t.earlierVerified > 0 && ` (${t.earlierVerified} of ${t.files.length} file${t.files.length > 1 ? 's' : ''} verified)`}: continuing saves the rest in the same
                 place, without receiving verified files again.
               </p>
             )}
             {t.state === 'OFFERED' && t.dir === 'in' && (
               <div className="row">
                 <button type="button" onClick={() => void ctl.accept(t.key)} data-testid="accept">
-                  {t.earlier !== undefined ? 'Continue' : 'Accept and save'}
+                  {t.earlierVerified !== undefined ? 'Continue' : 'Accept and save'}
                 </button>
                 <button type="button" className="secondary" onClick={() => ctl.decline(t.key)}>
                   Decline
@@ -58,7 +58,7 @@ export function Transfers({ transfers, ctl, storageNote }: { transfers: Transfer
               {formatBytes(t.bytes)} of {formatBytes(t.total)}
               {t.state === 'TRANSFERRING' && ` · ${formatBytes(t.speed)}/s · ${formatDuration(t.eta)} left`}
               {t.where && ` · saving to ${t.where}`}
-              {t.resumedFrom !== undefined && ` · resumed after a drop, ${formatBytes(t.resumedFrom)} kept`}
+              {t.resumedFrom !== undefined && ` · ${t.earlierVerified !== undefined ? 'continued from an earlier page' : 'resumed after a drop'}, ${formatBytes(t.resumedFrom)} kept`}
             </p>
             {t.error && (
               <p className={t.state === 'ERROR' ? 'alert' : 'note'} role={t.state === 'ERROR' ? 'alert' : undefined}>

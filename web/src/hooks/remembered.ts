@@ -3,7 +3,8 @@
  * crash can continue it: the files already verified are not received again
  * and none is saved twice under a new name ("name (1)"). Kept in IndexedDB
  * (folder and file handles are structured-cloneable there, in Chromium),
- * per transfer id, until the transfer ends; a week at most.
+ * per transfer id, until the transfer ends, is declined or cancelled; a
+ * record older than a week is swept when the store opens.
  *
  * Nothing secret is kept: the transfer id, the manifest, the handles and
  * the names used. A failure to remember only loses the feature. */
@@ -31,6 +32,9 @@ export interface RememberedTransfer {
 const DB = 'peerdrop';
 const STORE = 'incoming';
 const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+/* Receiving must never wait on this store: a blocked or slow IndexedDB
+ * only loses the feature. */
+const RECALL_TIMEOUT_MS = 2000;
 
 let opened: Promise<IDBDatabase | null> | null = null;
 function db(): Promise<IDBDatabase | null> {
@@ -39,11 +43,32 @@ function db(): Promise<IDBDatabase | null> {
       if (typeof indexedDB === 'undefined') return resolve(null);
       const req = indexedDB.open(DB, 1);
       req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: 'xfer' });
-      req.onsuccess = () => resolve(req.result);
+      req.onsuccess = () => {
+        const d = req.result;
+        d.onversionchange = () => d.close(); // a newer page upgrades: do not block it
+        sweep(d);
+        resolve(d);
+      };
       req.onerror = () => resolve(null);
+      req.onblocked = () => resolve(null);
     });
   }
   return opened;
+}
+
+/* Transfers never offered again (their sender left for good) are dropped after a week. */
+function sweep(d: IDBDatabase): void {
+  try {
+    const cur = d.transaction(STORE, 'readwrite').objectStore(STORE).openCursor();
+    cur.onsuccess = () => {
+      const c = cur.result;
+      if (!c) return;
+      if (Date.now() - (c.value as RememberedTransfer).at > MAX_AGE_MS) c.delete();
+      c.continue();
+    };
+  } catch {
+    /* not swept this time */
+  }
 }
 
 function run<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T>): Promise<T | null> {
@@ -62,19 +87,38 @@ function run<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<
   );
 }
 
-/* Writes of one page go out in order: a later state never loses to an earlier one. */
+/* Writes of one page go out in order, so a later state never loses to an
+ * earlier one; and they are coalesced per transfer: while one is being
+ * written only the newest next state waits (a folder of 10,000 files must
+ * not queue 20,000 copies of its manifest). null = forget. */
 let chain: Promise<unknown> = Promise.resolve();
+const waiting = new Map<string, RememberedTransfer | null>();
+
+function enqueue(xfer: string, next: RememberedTransfer | null): void {
+  const queued = waiting.has(xfer);
+  waiting.set(xfer, next);
+  if (queued) return;
+  chain = chain.then(() => {
+    const v = waiting.get(xfer);
+    waiting.delete(xfer);
+    return v ? run('readwrite', (s) => s.put(v)) : run('readwrite', (s) => s.delete(xfer));
+  });
+}
 
 export function remember(r: RememberedTransfer): void {
-  const copy = { ...r, names: { ...r.names }, verified: { ...r.verified }, at: Date.now() };
-  chain = chain.then(() => run('readwrite', (s) => s.put(copy)));
+  enqueue(r.xfer, { ...r, names: { ...r.names }, verified: { ...r.verified }, at: Date.now() });
 }
 
 export function forget(xfer: string): void {
-  chain = chain.then(() => run('readwrite', (s) => s.delete(xfer)));
+  enqueue(xfer, null);
 }
 
 export async function recall(xfer: string): Promise<RememberedTransfer | null> {
+  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), RECALL_TIMEOUT_MS));
+  return Promise.race([lookUp(xfer), timeout]);
+}
+
+async function lookUp(xfer: string): Promise<RememberedTransfer | null> {
   await chain;
   const r = await run<RememberedTransfer | undefined>('readonly', (s) => s.get(xfer));
   if (!r) return null;

@@ -45,8 +45,9 @@ export interface TransferView {
   saved: SavedFile[];
   /** Bytes already held when this transfer last resumed after a drop. */
   resumedFrom?: number;
-  /** Offered again after an earlier page of ours had verified this many of its files. */
-  earlier?: number;
+  /** Set when an earlier page of ours had begun this transfer (it can be
+   *  continued): how many of its files that page verified (0 or more). */
+  earlierVerified?: number;
 }
 export interface RoomSnapshot {
   phase: Phase;
@@ -126,6 +127,13 @@ interface Member {
   offerWait?: ReturnType<typeof setTimeout>;
 }
 
+interface PendingOffer {
+  driver: ChannelDriver;
+  files: FileEntry[];
+  /** The same transfer, begun by an earlier page of ours (remembered.ts). */
+  remembered?: RememberedTransfer;
+}
+
 interface Transfer extends TransferView {
   samples: [number, number][];
 }
@@ -140,7 +148,7 @@ export class RoomController {
   private transfers = new Map<string, Transfer>();
   private outgoing: { xfer: string; entries: FileEntry[]; files: File[] } | null = null;
   private incoming = new Map<string, { inc: IncomingTransfer; sink: Sink }>();
-  private pendingOffers = new Map<string, { driver: ChannelDriver; files: FileEntry[]; remembered?: RememberedTransfer }>();
+  private pendingOffers = new Map<string, PendingOffer>();
   private phase: Phase = 'IDLE';
   private roomId = '';
   private password = '';
@@ -520,22 +528,32 @@ export class RoomController {
   async accept(key: string): Promise<void> {
     const t = this.transfers.get(key);
     const p = t && this.pendingOffers.get(t.peerId);
-    if (!t || !p || t.state !== 'OFFERED') return;
+    if (!t || !p || t.state !== 'OFFERED' || this.accepting.has(key)) return;
+    this.accepting.add(key); // a second click while the first waits on a prompt does nothing
+    try {
+      await this.acceptOffer(t, p);
+    } finally {
+      this.accepting.delete(key);
+    }
+  }
+  private accepting = new Set<string>();
+
+  private async acceptOffer(t: Transfer, p: PendingOffer): Promise<void> {
     let sink: Sink;
-    let held: number[] = [];
+    let verifiedBefore: number[] = [];
     try {
       // A transfer an earlier page of ours had begun: the same folder again, without the files it verified.
-      const again = p.remembered && this.storage === 'fs' ? await reopenSink(p.remembered) : null;
-      if (p.remembered && !again) {
-        // no access to that folder any more: a plain offer again (a picker needs a fresh click)
+      const reopened = p.remembered && this.storage === 'fs' ? await reopenSink(p.remembered) : null;
+      if (p.remembered && !reopened) {
+        // no access to that folder (or file) as it was: a plain offer again (a picker needs a fresh click)
         p.remembered = undefined;
-        t.earlier = undefined;
-        t.error = 'Access to the earlier folder was not given: choose where to save.';
+        t.earlierVerified = undefined;
+        t.error = 'The earlier folder is not available as it was (access refused, moved or changed): choose where to save.';
         this.changed();
         return;
       }
-      if (again) held = again.held;
-      sink = again?.sink ?? (await createSink(this.storage, p.files));
+      if (reopened) verifiedBefore = reopened.verifiedBefore;
+      sink = reopened?.sink ?? (await createSink(this.storage, p.files));
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return; // picker dismissed: still offered
       this.pendingOffers.delete(t.peerId);
@@ -549,22 +567,22 @@ export class RoomController {
     }
     this.pendingOffers.delete(t.peerId);
     const inc = new IncomingTransfer(t.xfer, p.files);
-    for (const id of held) {
+    for (const id of verifiedBefore) {
       inc.markHeld(id);
       t.files[id].state = 'done';
       t.files[id].bytes = p.files[id].size;
     }
-    if (held.length > 0) {
-      t.bytes = t.resumedFrom = held.reduce((s, id) => s + p.files[id].size, 0);
+    if (verifiedBefore.length > 0) {
+      t.bytes = t.resumedFrom = verifiedBefore.reduce((s, id) => s + p.files[id].size, 0);
       t.saved = [...sink.saved];
     }
-    if (sink instanceof FsSink) this.rememberInto(sink, t.xfer, p.files, held, p.remembered);
+    if (sink instanceof FsSink) this.rememberInto(sink, t.xfer, p.files, verifiedBefore, p.remembered);
     t.where = sink.where;
     t.error = undefined;
-    if (held.length === p.files.length) {
+    if (verifiedBefore.length === p.files.length) {
       // every file is here already (the earlier page ended before it could say so)
       t.state = 'COMPLETED';
-      forget(t.xfer);
+      this.forgetIncoming(t.xfer, sink);
       try {
         p.driver.decline();
       } catch { /* gone */ }
@@ -578,14 +596,17 @@ export class RoomController {
     } catch {
       t.state = 'ERROR';
       t.error = 'The offer was withdrawn.';
+      this.incoming.delete(t.xfer);
+      this.forgetIncoming(t.xfer, sink);
     }
     this.changed();
   }
 
   /* Keeps what a later page needs to continue this transfer (remembered.ts). */
-  private rememberInto(sink: FsSink, xfer: string, files: FileEntry[], held: number[], earlier?: RememberedTransfer): void {
-    const r: RememberedTransfer = { xfer, files, root: sink.root, single: sink.single, names: { ...earlier?.names }, verified: {}, at: 0 };
-    for (const id of held) r.verified[id] = earlier!.verified[id]; // the others changed or went: received again
+  private rememberInto(sink: FsSink, xfer: string, files: FileEntry[], verifiedBefore: number[], earlier?: RememberedTransfer): void {
+    // names: those reopenSink found still ours; verified: only files still as they were
+    const r: RememberedTransfer = { xfer, files, root: sink.root, single: sink.single, names: { ...sink.names }, verified: {}, at: 0 };
+    for (const id of verifiedBefore) r.verified[id] = earlier!.verified[id];
     sink.hooks = {
       named: (file, name) => {
         r.names[file] = name;
@@ -599,6 +620,14 @@ export class RoomController {
     remember(r);
   }
 
+  /* The transfer is over (done, declined, cancelled, withdrawn): a later page
+   * has nothing to continue. The sink stops reporting first, so that a
+   * storage step still queued cannot remember it again. */
+  private forgetIncoming(xfer: string, sink?: Sink): void {
+    if (sink instanceof FsSink) sink.hooks = null;
+    forget(xfer);
+  }
+
   decline(key: string): void {
     const t = this.transfers.get(key);
     const p = t && this.pendingOffers.get(t.peerId);
@@ -608,6 +637,7 @@ export class RoomController {
       p.driver.decline();
     } catch { /* gone */ }
     t.state = 'DECLINED';
+    if (p.remembered) this.forgetIncoming(t.xfer);
     this.changed();
   }
 
@@ -616,6 +646,14 @@ export class RoomController {
     if (!t) return;
     const d = this.members.get(t.peerId)?.driver;
     d?.cancel(t.xfer);
+    if (t.dir === 'in') {
+      // Not resumed by a later offer, nor continued by a later page.
+      const kept = this.incoming.get(t.xfer);
+      this.incoming.delete(t.xfer);
+      this.forgetIncoming(t.xfer, kept?.sink);
+      // No channel to run the session's clean-up: delete the partial files here.
+      if (!d && kept) kept.inc.manifest.forEach((_f, i) => !kept.inc.isFinished(i) && void kept.sink.close(i, false).catch(() => {}));
+    }
     if (t.state !== 'CANCELLED') {
       t.state = 'CANCELLED';
       t.error = 'You cancelled this transfer.';
@@ -634,7 +672,7 @@ export class RoomController {
         // since the folder needs the user's permission once more.
         this.pendingOffers.set(m.id, { driver: d, files, remembered: r });
         const nt = this.newTransfer(key, 'in', m.id, xfer, files);
-        nt.earlier = Object.keys(r.verified).length;
+        nt.earlierVerified = Object.keys(r.verified).length;
         this.transfers.set(key, nt);
         this.changed();
         return;
@@ -739,8 +777,8 @@ export class RoomController {
         t.speed = 0;
         if (t.dir === 'in') {
           t.saved = [...(this.incoming.get(t.xfer)?.sink.saved ?? [])];
+          this.forgetIncoming(t.xfer, this.incoming.get(t.xfer)?.sink);
           this.incoming.delete(t.xfer);
-          forget(t.xfer);
         }
         break;
       }
@@ -748,12 +786,13 @@ export class RoomController {
         t.state = 'CANCELLED';
         t.error = e.byPeer ? 'The other side cancelled this transfer.' : 'You cancelled this transfer.';
         if (t.dir === 'in') {
+          this.forgetIncoming(t.xfer, this.incoming.get(t.xfer)?.sink);
           this.incoming.delete(t.xfer);
-          forget(t.xfer);
         }
         if (t.dir === 'in' && e.byPeer) this.pendingOffers.delete(m.id);
         break;
       case 'transfer-error':
+        if (t.dir === 'in') this.forgetIncoming(t.xfer, this.incoming.get(t.xfer)?.sink);
         t.state = 'ERROR';
         t.error = (FILE_ERRORS[e.code] ?? 'Transfer failed.') + (e.message ? ` (${e.message})` : '');
         break;

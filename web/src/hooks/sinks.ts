@@ -93,17 +93,35 @@ export interface FsSinkHooks {
 }
 
 /** The folder (or file) of a remembered transfer again, asked from a click
- *  handler: null if the user refuses access. `held` are the files verified
- *  earlier and unchanged since. */
-export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink; held: number[] } | null> {
+ *  handler: null if the user refuses access, the folder is gone, or the
+ *  single file it saved was changed since (the caller then asks where to
+ *  save, as for a new transfer). `verifiedBefore`: the files verified by the
+ *  earlier page and unchanged since, which are not received again. */
+export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink; verifiedBefore: number[] } | null> {
   const h = (r.root ?? r.single) as (FileSystemHandle & { requestPermission?: (d: { mode: string }) => Promise<PermissionState> }) | null;
   if (!h) return null;
   // first thing after the click: the permission prompt needs its user activation
   if (h.requestPermission && (await h.requestPermission({ mode: 'readwrite' }).catch(() => 'denied')) !== 'granted') return null;
-  const sink = new FsSink(r.files, r.root, r.single, r.names);
-  const held: number[] = [];
-  for (const [id, v] of Object.entries(r.verified)) if (await sink.holds(Number(id), v)) held.push(Number(id));
-  return { sink, held };
+  try {
+    if (r.root) await (r.root as unknown as { keys(): AsyncIterator<string> }).keys().next();
+  } catch {
+    return null; // the folder was deleted or moved
+  }
+  const sink = new FsSink(r.files, r.root, r.single);
+  const verifiedBefore: number[] = [];
+  const changed: number[] = [];
+  for (const [id, v] of Object.entries(r.verified)) ((await sink.holds(Number(id), v)) ? verifiedBefore : changed).push(Number(id));
+  if (r.single && changed.length > 0) return null; // the user's file now: never overwritten unasked
+  // A name is reused only where this transfer's file is not the user's now:
+  // a verified file that changed keeps its content (the transfer's goes to a
+  // free name), and so does a started one that is no longer empty (a closed
+  // page leaves an empty file: Chromium drops an unclosed write stream).
+  for (const [id, name] of Object.entries(r.names)) {
+    const n = Number(id);
+    if (verifiedBefore.includes(n)) continue;
+    if (!changed.includes(n) && (await sink.emptyOrMissing(n, name))) sink.reuseName(n, name);
+  }
+  return { sink, verifiedBefore };
 }
 
 export class FsSink implements Sink {
@@ -116,10 +134,21 @@ export class FsSink implements Sink {
     private files: FileEntry[],
     readonly root: FileSystemDirectoryHandle | null,
     readonly single: FileSystemFileHandle | null,
-    /** Names this transfer used before (a remembered transfer): reused, not made free again. */
-    private names: Record<number, string> = {},
   ) {
     this.where = root ? `folder “${root.name}”` : `file “${single!.name}”`;
+  }
+  /** Names this transfer used before (a remembered transfer, reopenSink). */
+  readonly names: Record<number, string> = {};
+  reuseName(file: number, name: string): void {
+    this.names[file] = name;
+  }
+  async emptyOrMissing(file: number, name: string): Promise<boolean> {
+    if (this.single) return true; // the file the user chose for this transfer
+    try {
+      return (await (await (await this.parentOf(this.files[file], false)).getFileHandle(name)).getFile()).size === 0;
+    } catch {
+      return true; // gone (or its folder is)
+    }
   }
   private async parentOf(f: FileEntry, create: boolean): Promise<FileSystemDirectoryHandle> {
     let parent = this.root!;
@@ -156,7 +185,7 @@ export class FsSink implements Sink {
     if (this.single) handle = this.single;
     else {
       parent = await this.parentOf(f, true);
-      // a name this transfer used before is its own (an empty or stale file a closed page left): overwritten
+      // a name reopenSink found still ours (missing, or the empty file a closed page left)
       name = this.names[file] ?? (await freeName(parent, f.name));
       handle = await parent.getFileHandle(name, { create: true });
     }
