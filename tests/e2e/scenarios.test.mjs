@@ -199,6 +199,29 @@ test('a receiving page closed mid-transfer and opened again continues: verified 
   }
 });
 
+test('a second tab of the same browser, offered a transfer the first tab is receiving, gets a plain offer, not "Continue"', { timeout: 180_000 }, async () => {
+  const path = join(tmp, 'twotabs.bin');
+  writeFileSync(path, randomBytes(300_000_000));
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await connected(a.page, b.page);
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 10_000_000, null, { timeout: 60_000, polling: 20 });
+    const second = await b.ctx.newPage(); // same profile: same IndexedDB, same folder
+    await second.goto(link);
+    await second.locator('[data-testid=transfer-in][data-state=OFFERED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    assert.equal(await second.getByTestId('continue-earlier').count(), 0);
+    assert.equal(await second.getByTestId('accept').innerText(), 'Accept and save');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('a peer leaving mid-transfer is reported', { timeout: 180_000 }, async () => {
   const path = join(tmp, 'leave.bin');
   writeFileSync(path, randomBytes(300_000_000));

@@ -110,7 +110,36 @@ export function remember(r: RememberedTransfer): void {
 }
 
 export function forget(xfer: string): void {
+  release(xfer);
   enqueue(xfer, null);
+}
+
+/* A transfer a live page is receiving is held under a Web Lock (shared by
+ * the origin's tabs): another tab of this browser offered the same transfer
+ * must not take it for one to continue, into the same files. The browser
+ * drops the lock when the page goes, whichever way. */
+const lockName = (xfer: string) => `peerdrop-receiving-${xfer}`;
+const claims = new Map<string, { release?: () => void; over: boolean }>();
+
+export function claim(xfer: string): void {
+  if (typeof navigator === 'undefined' || !navigator.locks || claims.has(xfer)) return;
+  const c: { release?: () => void; over: boolean } = { over: false };
+  claims.set(xfer, c);
+  navigator.locks.request(lockName(xfer), () => (c.over ? undefined : new Promise<void>((r) => (c.release = r)))).catch(() => {});
+}
+
+function release(xfer: string): void {
+  const c = claims.get(xfer);
+  if (!c) return;
+  claims.delete(xfer);
+  c.over = true;
+  c.release?.();
+}
+
+async function receivingElsewhere(xfer: string): Promise<boolean> {
+  if (claims.has(xfer) || typeof navigator === 'undefined' || !navigator.locks) return false;
+  const q = await navigator.locks.query();
+  return (q.held ?? []).some((l) => l.name === lockName(xfer));
 }
 
 export async function recall(xfer: string): Promise<RememberedTransfer | null> {
@@ -119,6 +148,7 @@ export async function recall(xfer: string): Promise<RememberedTransfer | null> {
 }
 
 async function lookUp(xfer: string): Promise<RememberedTransfer | null> {
+  if (await receivingElsewhere(xfer)) return null;
   await chain;
   const r = await run<RememberedTransfer | undefined>('readonly', (s) => s.get(xfer));
   if (!r) return null;

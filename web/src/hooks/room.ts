@@ -8,7 +8,7 @@ import { nameProblem, dirProblem } from '../protocol/paths';
 import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, SIGNALING_MESSAGES } from './signaling';
-import { forget, recall, remember, type RememberedTransfer } from './remembered';
+import { claim, forget, recall, remember, type RememberedTransfer } from './remembered';
 import { createSink, detectStorage, FsSink, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
@@ -618,6 +618,7 @@ export class RoomController {
       },
     };
     remember(r);
+    claim(xfer);
   }
 
   /* The transfer is over (done, declined, cancelled, withdrawn): a later page
