@@ -199,6 +199,50 @@ test('a receiving page closed mid-transfer and opened again continues: verified 
   }
 });
 
+test('a reopened page refused access to the earlier folder falls back to a plain offer and saves under free names', { timeout: 180_000 }, async () => {
+  const names = ['first.bin', 'rest.bin'];
+  const data = [randomBytes(3_000_000), randomBytes(300_000_000)];
+  names.forEach((n, i) => writeFileSync(join(tmp, n), data[i]));
+  const a = await launch();
+  const b = await launch();
+  let page = b.page;
+  try {
+    const link = await createRoom(a.page, server.url);
+    await page.goto(link);
+    await connected(a.page, page);
+    await a.page.getByTestId('file-input').setInputFiles(names.map((n) => join(tmp, n)));
+    await page.getByTestId('accept').click({ timeout: 15_000 });
+    await page.waitForFunction(() => {
+      const t = window.peerdrop.getSnapshot().transfers[0];
+      return t && t.files[0].state === 'done' && t.files[1].bytes > 10_000_000;
+    }, null, { timeout: 60_000, polling: 20 });
+    await page.close();
+    page = await b.ctx.newPage();
+    // the user answers the permission prompt with "Don't allow"
+    await page.addInitScript(() => {
+      FileSystemHandle.prototype.requestPermission = async () => 'denied';
+    });
+    await page.goto(link);
+    await page.getByTestId('continue-earlier').waitFor({ timeout: CONNECT_WAIT_MS });
+    await page.getByTestId('accept').click();
+    const card = page.locator('[data-testid=transfer-in][data-state=OFFERED]');
+    await card.getByText('The earlier folder is not available as it was').waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('continue-earlier').count(), 0);
+    await page.getByTestId('accept').click(); // now "Accept and save": the folder picker
+    await page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 120_000 });
+    const got = await receivedHashes(page);
+    assert.equal(got['first.bin'], sha(data[0]), 'the earlier verified file is untouched');
+    assert.equal(got['first (1).bin'], sha(data[0]));
+    assert.equal(got['rest (1).bin'], sha(data[1]));
+  } catch (e) {
+    await dump('refused-B', page);
+    throw e;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('a second tab of the same browser, offered a transfer the first tab is receiving, gets a plain offer, not "Continue"', { timeout: 180_000 }, async () => {
   const path = join(tmp, 'twotabs.bin');
   writeFileSync(path, randomBytes(300_000_000));
