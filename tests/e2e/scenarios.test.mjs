@@ -128,25 +128,33 @@ test('resume after the data channel is cut', { timeout: 180_000 }, async () => {
   }
 });
 
-test('a receiving page closed mid-transfer and opened again continues: verified files are neither received again nor saved twice, one the user changed meanwhile is kept', { timeout: 240_000 }, async () => {
-  const names = ['one.bin', 'two.bin', 'big.bin'];
-  const data = [randomBytes(3_000_000), randomBytes(3_000_000), randomBytes(300_000_000)];
+/* b receives `names` (with `data`) from a; once every file but the last is
+ * verified and the last is past 10 MB, b's tab is closed and a new, blank
+ * tab of the same browser profile (same folder access, same IndexedDB) is
+ * returned as `page`. */
+async function closedMidTransfer(names, data) {
   names.forEach((n, i) => writeFileSync(join(tmp, n), data[i]));
   const a = await launch();
   const b = await launch();
-  let page = b.page;
+  const link = await createRoom(a.page, server.url);
+  await b.page.goto(link);
+  await connected(a.page, b.page);
+  await a.page.getByTestId('file-input').setInputFiles(names.map((n) => join(tmp, n)));
+  await b.page.getByTestId('accept').click({ timeout: 15_000 });
+  await b.page.waitForFunction(() => {
+    const t = window.peerdrop.getSnapshot().transfers[0];
+    const last = t?.files.length - 1;
+    return t && t.files.every((f, i) => i === last || f.state === 'done') && t.files[last].bytes > 10_000_000;
+  }, null, { timeout: 60_000, polling: 20 });
+  await b.page.close();
+  return { a, b, link, page: await b.ctx.newPage() };
+}
+
+test('a receiving page closed mid-transfer and opened again continues: verified files are neither received again nor saved twice, one the user changed meanwhile is kept', { timeout: 240_000 }, async () => {
+  const names = ['one.bin', 'two.bin', 'big.bin'];
+  const data = [randomBytes(3_000_000), randomBytes(3_000_000), randomBytes(300_000_000)];
+  const { a, b, link, page } = await closedMidTransfer(names, data);
   try {
-    const link = await createRoom(a.page, server.url);
-    await page.goto(link);
-    await connected(a.page, page);
-    await a.page.getByTestId('file-input').setInputFiles(names.map((n) => join(tmp, n)));
-    await page.getByTestId('accept').click({ timeout: 15_000 });
-    await page.waitForFunction(() => {
-      const t = window.peerdrop.getSnapshot().transfers[0];
-      return t && t.files[1].state === 'done' && t.files[2].bytes > 20_000_000;
-    }, null, { timeout: 60_000, polling: 20 });
-    await page.close(); // the tab is closed (same browser profile: its folder access and IndexedDB stay)
-    page = await b.ctx.newPage();
     // Meanwhile the user edits one.bin; the closed page left big.bin empty (its
     // write stream never closed), under the name the transfer goes on using.
     await page.goto(server.url); // the origin's storage, without joining yet
@@ -200,24 +208,9 @@ test('a receiving page closed mid-transfer and opened again continues: verified 
 });
 
 test('a reopened page refused access to the earlier folder falls back to a plain offer and saves under free names', { timeout: 180_000 }, async () => {
-  const names = ['first.bin', 'rest.bin'];
   const data = [randomBytes(3_000_000), randomBytes(300_000_000)];
-  names.forEach((n, i) => writeFileSync(join(tmp, n), data[i]));
-  const a = await launch();
-  const b = await launch();
-  let page = b.page;
+  const { a, b, link, page } = await closedMidTransfer(['first.bin', 'rest.bin'], data);
   try {
-    const link = await createRoom(a.page, server.url);
-    await page.goto(link);
-    await connected(a.page, page);
-    await a.page.getByTestId('file-input').setInputFiles(names.map((n) => join(tmp, n)));
-    await page.getByTestId('accept').click({ timeout: 15_000 });
-    await page.waitForFunction(() => {
-      const t = window.peerdrop.getSnapshot().transfers[0];
-      return t && t.files[0].state === 'done' && t.files[1].bytes > 10_000_000;
-    }, null, { timeout: 60_000, polling: 20 });
-    await page.close();
-    page = await b.ctx.newPage();
     // the user answers the permission prompt with "Don't allow"
     await page.addInitScript(() => {
       FileSystemHandle.prototype.requestPermission = async () => 'denied';
@@ -243,18 +236,24 @@ test('a reopened page refused access to the earlier folder falls back to a plain
   }
 });
 
-test('a second tab of the same browser, offered a transfer the first tab is receiving, gets a plain offer, not "Continue"', { timeout: 180_000 }, async () => {
-  const path = join(tmp, 'twotabs.bin');
+/* Two browsers in one room, b receiving a 300 MB file from a, already past 10 MB. */
+async function receivingMidway(name) {
+  const path = join(tmp, name);
   writeFileSync(path, randomBytes(300_000_000));
   const a = await launch();
   const b = await launch();
+  const link = await createRoom(a.page, server.url);
+  await b.page.goto(link);
+  await connected(a.page, b.page);
+  await a.page.getByTestId('file-input').setInputFiles(path);
+  await b.page.getByTestId('accept').click({ timeout: 15_000 });
+  await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 10_000_000, null, { timeout: 60_000, polling: 20 });
+  return { a, b, link };
+}
+
+test('a second tab of the same browser, offered a transfer the first tab is receiving, gets a plain offer, not "Continue"', { timeout: 180_000 }, async () => {
+  const { a, b, link } = await receivingMidway('twotabs.bin');
   try {
-    const link = await createRoom(a.page, server.url);
-    await b.page.goto(link);
-    await connected(a.page, b.page);
-    await a.page.getByTestId('file-input').setInputFiles(path);
-    await b.page.getByTestId('accept').click({ timeout: 15_000 });
-    await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 10_000_000, null, { timeout: 60_000, polling: 20 });
     const second = await b.ctx.newPage(); // same profile: same IndexedDB, same folder
     await second.goto(link);
     await second.locator('[data-testid=transfer-in][data-state=OFFERED]').waitFor({ timeout: CONNECT_WAIT_MS });
@@ -267,17 +266,8 @@ test('a second tab of the same browser, offered a transfer the first tab is rece
 });
 
 test('a peer leaving mid-transfer is reported', { timeout: 180_000 }, async () => {
-  const path = join(tmp, 'leave.bin');
-  writeFileSync(path, randomBytes(300_000_000));
-  const a = await launch();
-  const b = await launch();
+  const { a, b } = await receivingMidway('leave.bin');
   try {
-    const link = await createRoom(a.page, server.url);
-    await b.page.goto(link);
-    await connected(a.page, b.page);
-    await a.page.getByTestId('file-input').setInputFiles(path);
-    await b.page.getByTestId('accept').click({ timeout: 15_000 });
-    await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 10_000_000, null, { timeout: 60_000, polling: 20 });
     await a.close();
     // A clean close is seen at once; a killed one only after the server's
     // ping timeout (25 s + 20 s by default).
