@@ -134,20 +134,34 @@ test('resume after the data channel is cut', { timeout: 180_000 }, async () => {
  * returned as `page`. */
 async function closedMidTransfer(names, data) {
   names.forEach((n, i) => writeFileSync(join(tmp, n), data[i]));
+  return withTwoBrowsers(async (a, b) => {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await connected(a.page, b.page);
+    await a.page.getByTestId('file-input').setInputFiles(names.map((n) => join(tmp, n)));
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.waitForFunction(() => {
+      const t = window.peerdrop.getSnapshot().transfers[0];
+      const last = t?.files.length - 1;
+      return t && t.files.every((f, i) => i === last || f.state === 'done') && t.files[last].bytes > 10_000_000;
+    }, null, { timeout: 60_000, polling: 20 });
+    await b.page.close();
+    return { a, b, link, page: await b.ctx.newPage() };
+  });
+}
+
+/* Runs a test's set-up with two fresh browsers; if the set-up fails they are
+ * closed here (the test's own finally only covers what comes after). */
+async function withTwoBrowsers(setUp) {
   const a = await launch();
   const b = await launch();
-  const link = await createRoom(a.page, server.url);
-  await b.page.goto(link);
-  await connected(a.page, b.page);
-  await a.page.getByTestId('file-input').setInputFiles(names.map((n) => join(tmp, n)));
-  await b.page.getByTestId('accept').click({ timeout: 15_000 });
-  await b.page.waitForFunction(() => {
-    const t = window.peerdrop.getSnapshot().transfers[0];
-    const last = t?.files.length - 1;
-    return t && t.files.every((f, i) => i === last || f.state === 'done') && t.files[last].bytes > 10_000_000;
-  }, null, { timeout: 60_000, polling: 20 });
-  await b.page.close();
-  return { a, b, link, page: await b.ctx.newPage() };
+  try {
+    return await setUp(a, b);
+  } catch (e) {
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    throw e;
+  }
 }
 
 test('a receiving page closed mid-transfer and opened again continues: verified files are neither received again nor saved twice, one the user changed meanwhile is kept', { timeout: 240_000 }, async () => {
@@ -240,15 +254,15 @@ test('a reopened page refused access to the earlier folder falls back to a plain
 async function receivingMidway(name) {
   const path = join(tmp, name);
   writeFileSync(path, randomBytes(300_000_000));
-  const a = await launch();
-  const b = await launch();
-  const link = await createRoom(a.page, server.url);
-  await b.page.goto(link);
-  await connected(a.page, b.page);
-  await a.page.getByTestId('file-input').setInputFiles(path);
-  await b.page.getByTestId('accept').click({ timeout: 15_000 });
-  await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 10_000_000, null, { timeout: 60_000, polling: 20 });
-  return { a, b, link };
+  return withTwoBrowsers(async (a, b) => {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await connected(a.page, b.page);
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 10_000_000, null, { timeout: 60_000, polling: 20 });
+    return { a, b, link };
+  });
 }
 
 test('a second tab of the same browser, offered a transfer the first tab is receiving, gets a plain offer, not "Continue"', { timeout: 180_000 }, async () => {

@@ -119,7 +119,7 @@ export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink;
   for (const [id, name] of Object.entries(r.names)) {
     const n = Number(id);
     if (verifiedBefore.includes(n)) continue;
-    if (!changed.includes(n) && (await sink.emptyOrMissing(n, name))) sink.reuseName(n, name);
+    if (!changed.includes(n) && (await sink.emptyOrMissing(n, name))) sink.names[n] = name;
   }
   return { sink, verifiedBefore };
 }
@@ -137,11 +137,8 @@ export class FsSink implements Sink {
   ) {
     this.where = root ? `folder “${root.name}”` : `file “${single!.name}”`;
   }
-  /** Names this transfer used before (a remembered transfer, reopenSink). */
+  /** File id -> the name it is saved under; set ahead by reopenSink for a remembered transfer. */
   readonly names: Record<number, string> = {};
-  reuseName(file: number, name: string): void {
-    this.names[file] = name;
-  }
   async emptyOrMissing(file: number, name: string): Promise<boolean> {
     if (this.single) return true; // the file the user chose for this transfer
     try {
@@ -163,7 +160,7 @@ export class FsSink implements Sink {
       const h = this.single ?? (await (await this.parentOf(f, false)).getFileHandle(v.name));
       const got = await h.getFile();
       if (got.size !== f.size || got.size !== v.size || got.lastModified !== v.lastModified) return false;
-      this.saved.push({ name: f.dir ? `${f.dir}/${v.name}` : v.name });
+      this.saved.push({ name: savedPath(f, v.name) });
       return true;
     } catch {
       return false; // gone
@@ -206,7 +203,7 @@ export class FsSink implements Sink {
     const f = this.files[file];
     if (ok) {
       await cur.stream.close();
-      this.saved.push({ name: f.dir ? `${f.dir}/${cur.name}` : cur.name });
+      this.saved.push({ name: savedPath(f, cur.name) });
       if (this.hooks) {
         const got = await cur.handle.getFile().catch(() => null);
         if (got) this.hooks.verified(file, { name: cur.name, size: got.size, lastModified: got.lastModified });
@@ -219,6 +216,11 @@ export class FsSink implements Sink {
       else await (cur.handle as FileSystemFileHandle & { remove?: () => Promise<void> }).remove?.().catch(() => {});
     }
   }
+}
+
+/** What the user is shown of where file `f` went: its folder path and the name it got. */
+function savedPath(f: FileEntry, name: string): string {
+  return f.dir ? `${f.dir}/${name}` : name;
 }
 
 async function freeName(dir: FileSystemDirectoryHandle, name: string): Promise<string> {
@@ -326,6 +328,6 @@ class MemorySink implements Sink {
     if (!ok) return;
     const f = this.files[file];
     const blob = new Blob(p as Uint8Array<ArrayBuffer>[], { type: f.mime || 'application/octet-stream' });
-    this.saved.push({ name: f.dir ? `${f.dir}/${f.name}` : f.name, url: URL.createObjectURL(blob) });
+    this.saved.push({ name: savedPath(f, f.name), url: URL.createObjectURL(blob) });
   }
 }
