@@ -304,6 +304,13 @@ test('CLI -> browser: a tab closed mid-transfer and opened again continues it, n
     names.forEach((n, i) => assert.equal(got[n], digests[i], n));
     const s = await sender.exit(30_000);
     assert.equal(s.code, 0, sender.summary());
+    // the reopened page asked for every file, the two it holds by their
+    // digests at offset = size, and the CLI confirmed all three
+    const peers = sender.events.filter((e) => e.event === 'accepted').map((e) => e.peer);
+    assert.equal(peers.length, 2, sender.summary());
+    assert.equal(sender.events.find((e) => e.event === 'accepted' && e.peer === peers[1]).files, 3);
+    const confirmed = sender.events.filter((e) => e.event === 'file' && e.peer === peers[1]);
+    assert.deepEqual(confirmed.map((e) => [e.name, e.ok]), names.map((n) => [n, true]));
   } catch (e) {
     await dump('reopen-cli-to-browser', page);
     console.error(sender.summary());

@@ -91,9 +91,11 @@ export class ChannelDriver {
     this.session.offer(xfer, files);
     this.flush();
   }
-  accept(inc: IncomingTransfer, ids?: number[]): void {
-    this.session.accept(inc, ids);
+  /** False if nothing was left to ask for (every file held already): the offer is declined. */
+  accept(inc: IncomingTransfer, ids?: number[]): boolean {
+    const asked = this.session.accept(inc, ids);
     this.flush();
+    return asked;
   }
   decline(): void {
     this.session.decline();

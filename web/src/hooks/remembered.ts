@@ -6,8 +6,8 @@
  * per transfer id, until the transfer ends, is declined or cancelled; a
  * record older than a week is swept when the store opens.
  *
- * Nothing secret is kept: the transfer id, the manifest, the handles and
- * the names used. A failure to remember only loses the feature. */
+ * Nothing secret is kept: the transfer id, the manifest, the handles, the
+ * names used and the digests of the files verified. A failure to remember only loses the feature. */
 
 import type { FileEntry } from '../protocol/types';
 
@@ -16,6 +16,9 @@ export interface VerifiedFile {
   size: number;
   /** File.lastModified when it was verified: a file changed since is received again. */
   lastModified: number;
+  /** Its digest (§5.3/§5.8) and whether block digests: what proves it to the sender again (§5.5). */
+  sha256?: string;
+  blocks?: boolean;
 }
 
 export interface RememberedTransfer {

@@ -8,7 +8,7 @@ import { nameProblem, dirProblem } from '../protocol/paths';
 import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, SIGNALING_MESSAGES } from './signaling';
-import { claim, forget, recall, remember, type RememberedTransfer } from './remembered';
+import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
 import { createSink, detectStorage, FsSink, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
@@ -568,7 +568,7 @@ export class RoomController {
     this.pendingOffers.delete(t.peerId);
     const inc = new IncomingTransfer(t.xfer, p.files);
     for (const id of verifiedBefore) {
-      inc.markHeld(id);
+      inc.markHeld(id, proofOf(p.remembered!.verified[id]));
       t.files[id].state = 'done';
       t.files[id].bytes = p.files[id].size;
     }
@@ -576,23 +576,18 @@ export class RoomController {
       t.bytes = t.resumedFrom = verifiedBefore.reduce((s, id) => s + p.files[id].size, 0);
       t.saved = [...sink.saved];
     }
-    if (sink instanceof FsSink) this.rememberInto(sink, t.xfer, p.files, verifiedBefore, p.remembered);
+    if (sink instanceof FsSink) this.rememberInto(sink, inc, p.files, verifiedBefore, p.remembered);
     t.where = sink.where;
     t.error = undefined;
-    if (verifiedBefore.length === p.files.length) {
-      // every file is here already (the earlier page ended before it could say so)
-      t.state = 'COMPLETED';
-      this.forgetIncoming(t.xfer, sink);
-      try {
-        p.driver.decline();
-      } catch { /* gone */ }
-      this.changed();
-      return;
-    }
     this.incoming.set(t.xfer, { inc, sink });
     t.state = 'TRANSFERRING';
     try {
-      p.driver.accept(inc);
+      if (!p.driver.accept(inc)) {
+        // every file is here already and none could be proven to the sender (a record of an older page)
+        t.state = 'COMPLETED';
+        this.incoming.delete(t.xfer);
+        this.forgetIncoming(t.xfer, sink);
+      }
     } catch {
       t.state = 'ERROR';
       t.error = 'The offer was withdrawn.';
@@ -603,7 +598,8 @@ export class RoomController {
   }
 
   /* Keeps what a later page needs to continue this transfer (remembered.ts). */
-  private rememberInto(sink: FsSink, xfer: string, files: FileEntry[], verifiedBefore: number[], earlier?: RememberedTransfer): void {
+  private rememberInto(sink: FsSink, inc: IncomingTransfer, files: FileEntry[], verifiedBefore: number[], earlier?: RememberedTransfer): void {
+    const xfer = inc.xfer;
     // names: those reopenSink found still ours; verified: only files still as they were
     const r: RememberedTransfer = { xfer, files, root: sink.root, single: sink.single, names: { ...sink.names }, verified: {}, at: 0 };
     for (const id of verifiedBefore) r.verified[id] = earlier!.verified[id];
@@ -613,7 +609,8 @@ export class RoomController {
         remember(r);
       },
       verified: (file, v) => {
-        r.verified[file] = v;
+        // with its digest, a later page can prove the file to the sender instead of leaving it out
+        r.verified[file] = { ...v, ...inc.proofOf(file) };
         remember(r);
       },
     };
@@ -800,6 +797,11 @@ export class RoomController {
     }
     this.changed();
   }
+}
+
+/* The digest a remembered verified file was verified with, if its record has one (older ones do not). */
+function proofOf(v: VerifiedFile): { sha256: string; blocks: boolean } | undefined {
+  return typeof v.sha256 === 'string' && typeof v.blocks === 'boolean' ? { sha256: v.sha256, blocks: v.blocks } : undefined;
 }
 
 function label(id: string): string {

@@ -111,6 +111,7 @@ export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink;
   const verifiedBefore: number[] = [];
   const changed: number[] = [];
   for (const [id, v] of Object.entries(r.verified)) ((await sink.holds(Number(id), v)) ? verifiedBefore : changed).push(Number(id));
+  for (const id of verifiedBefore) sink.held.add(id);
   if (r.single && changed.length > 0) return null; // the user's file now: never overwritten unasked
   // A name is reused only where this transfer's file is not the user's now:
   // a verified file that changed keeps its content (the transfer's goes to a
@@ -129,7 +130,8 @@ export class FsSink implements Sink {
   saved: SavedFile[] = [];
   where: string;
   hooks: FsSinkHooks | null = null;
-  private w = new Map<number, { stream: FileSystemWritableFileStream; pos: number; handle: FileSystemFileHandle; parent: FileSystemDirectoryHandle | null; name: string }>();
+  /* stream null: a held file being confirmed where it is (never written, never removed) */
+  private w = new Map<number, { stream: FileSystemWritableFileStream | null; pos: number; handle: FileSystemFileHandle | null; parent: FileSystemDirectoryHandle | null; name: string }>();
   constructor(
     private files: FileEntry[],
     readonly root: FileSystemDirectoryHandle | null,
@@ -139,6 +141,10 @@ export class FsSink implements Sink {
   }
   /** File id -> the name it is saved under; set ahead by reopenSink for a remembered transfer. */
   readonly names: Record<number, string> = {};
+  /** Files an earlier page verified and that are unchanged since (reopenSink): the sender
+   *  confirms them at offset = size and they stay as they are; a sender that sends one
+   *  again from the start (its file changed) gets a new file beside it. */
+  readonly held = new Set<number>();
   async emptyOrMissing(file: number, name: string): Promise<boolean> {
     if (this.single) return true; // the file the user chose for this transfer
     try {
@@ -169,13 +175,22 @@ export class FsSink implements Sink {
   async open(file: number, offset: number): Promise<void> {
     const cur = this.w.get(file);
     if (cur && cur.pos === offset) return; // resume on the same open file
-    if (cur) {
+    if (cur?.stream) {
       await cur.stream.truncate(offset);
       await cur.stream.seek(offset);
       cur.pos = offset;
       return;
     }
+    this.w.delete(file); // a held file confirmed in place, now sent from the start
     const f = this.files[file];
+    if (this.held.has(file)) {
+      if (offset === f.size) {
+        this.w.set(file, { stream: null, pos: offset, handle: null, parent: null, name: '' });
+        return;
+      }
+      // The single file the user chose is this transfer's to overwrite; in a folder it is kept.
+      this.held.delete(file);
+    }
     let parent: FileSystemDirectoryHandle | null = null;
     let handle: FileSystemFileHandle;
     let name = f.name;
@@ -193,13 +208,14 @@ export class FsSink implements Sink {
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
     const cur = this.w.get(file)!;
+    if (!cur.stream) throw new Error('a file confirmed in place is not written');
     await cur.stream.write(bytes as Uint8Array<ArrayBuffer>);
     cur.pos += bytes.length;
   }
   async close(file: number, ok: boolean): Promise<void> {
     const cur = this.w.get(file);
     this.w.delete(file);
-    if (!cur) return;
+    if (!cur?.stream || !cur.handle) return; // not open, or confirmed in place: listed in saved by holds()
     const f = this.files[file];
     if (ok) {
       await cur.stream.close();

@@ -121,6 +121,12 @@ class BlockDigest implements FileDigest {
   }
 }
 
+/** The digest of a whole file known from before (an earlier page verified
+ *  it): it proves the file at offset = its size (§5.5) without reading it. */
+export function knownDigest(blocks: boolean, size: number, hex: string): FileDigest {
+  return { blocks, covered: size, settled: true, update: () => [], finish: () => [], done: () => {}, rewind: () => {}, peekHex: () => hex };
+}
+
 /** The block digest of a whole buffer, synchronously (tests, vectors, the fallback). */
 export function blockDigestHex(b: Uint8Array): string {
   const d = createDigest(true);

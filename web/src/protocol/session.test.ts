@@ -153,6 +153,60 @@ describe('Session', () => {
     expect(b.eventsOf('transfer-done')).toHaveLength(1);
   });
 
+  it('a held file with its digest is proven at offset = size: the sender confirms it, nothing is sent again', () => {
+    const { a, b } = pair();
+    const log: LoggedMessage[] = [];
+    b.incoming = new IncomingTransfer(XFER, FILES);
+    b.stored = [CONTENTS[0].slice(), new Uint8Array(0), new Uint8Array(0)];
+    b.incoming.markHeld(0, { sha256: hex(CONTENTS[0]), blocks: false });
+    a.session.offer(XFER, FILES);
+    run(a, b, { log });
+    const accept = log.map((m) => m.msg.kind === 'text' && decodeControl(m.msg.data)).find((c) => c && c.t === 'accept');
+    expect(accept).toMatchObject({ files: [{ id: 0, offset: 300_000, sha256: hex(CONTENTS[0]) }, { id: 1, offset: 0 }, { id: 2, offset: 0 }] });
+    expect(log.filter((m) => m.msg.kind === 'binary' && m.msg.file === 0)).toHaveLength(0);
+    expect(a.eventsOf('file-done').map((e) => [e.file, e.ok])).toEqual([[0, true], [1, true], [2, true]]);
+    expect(b.eventsOf('file-done').map((e) => [e.file, e.ok])).toEqual([[0, true], [1, true], [2, true]]);
+    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+    expect(b.incoming.proofOf(0)).toEqual({ sha256: hex(CONTENTS[0]), blocks: false });
+  });
+
+  it('every file held with its digest: accepted (not declined), and both sides complete', () => {
+    const { a, b } = pair();
+    b.incoming = new IncomingTransfer(XFER, FILES);
+    b.stored = CONTENTS.map((c) => c.slice());
+    FILES.forEach((_f, i) => b.incoming!.markHeld(i, { sha256: hex(CONTENTS[i]), blocks: false }));
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(a.eventsOf('declined')).toHaveLength(0);
+    expect(a.eventsOf('file-done').every((e) => e.ok)).toBe(true);
+    expect(a.eventsOf('transfer-done')).toHaveLength(1);
+    expect(b.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
+  it('a held file whose proof the sender does not share (its file changed) is sent again from 0', () => {
+    const { a, b } = pair();
+    b.incoming = new IncomingTransfer(XFER, FILES);
+    b.stored = [rand(300_000, 99), new Uint8Array(0), new Uint8Array(0)];
+    b.incoming.markHeld(0, { sha256: hex(b.stored[0]), blocks: false });
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(b.eventsOf('open').find((e) => e.file === 0)!.offset).toBe(0);
+    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+    expect(b.eventsOf('file-done').every((e) => e.ok)).toBe(true);
+  });
+
+  it('a held file with a digest of the other kind is left out, as without one', () => {
+    const { a, b } = pair();
+    b.incoming = new IncomingTransfer(XFER, FILES);
+    b.stored = [CONTENTS[0].slice(), new Uint8Array(0), new Uint8Array(0)];
+    b.incoming.markHeld(0, { sha256: blockDigestHex(CONTENTS[0]), blocks: true }); // this pair has no CAP_BLOCKS
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(a.eventsOf('accepted')[0].files).toEqual([1, 2]);
+    expect(b.eventsOf('transfer-done')).toHaveLength(1);
+    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+  });
+
   it('decline', () => {
     const { a, b } = pair();
     b.autoAccept = false;
@@ -388,6 +442,20 @@ describe('Session with block digests', () => {
     BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
     expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
     expect(blockDigestHex(BIG_CONTENTS[0])).toBe(nodeBlocks(BIG_CONTENTS[0]));
+  });
+
+  it('a held multi-block file is proven whole by its block digest', () => {
+    const { a, b } = bpair();
+    const log: LoggedMessage[] = [];
+    b.incoming = new IncomingTransfer(XFER, BIG);
+    b.stored = [BIG_CONTENTS[0].slice(), new Uint8Array(0)];
+    b.incoming.markHeld(0, { sha256: nodeBlocks(BIG_CONTENTS[0]), blocks: true });
+    a.session.offer(XFER, BIG);
+    run(a, b, { log });
+    expect(controls(log, 'B').find((c) => c.t === 'accept')).toMatchObject({ files: [{ id: 0, offset: BIG[0].size }, { id: 1, offset: 0 }] });
+    expect(controls(log, 'A').find((c) => c.t === 'start')).toMatchObject({ file: 0, offset: BIG[0].size });
+    expect(a.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
   });
 
   it('a peer without the cap gets the plain SHA-256', () => {

@@ -10,7 +10,7 @@
 
 import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, utf8Length } from './codec';
 import { manifestProblem } from './paths';
-import { CAP_BLOCKS, createDigest, HASH_BLOCK, type FileDigest, type HashJob } from './digest';
+import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
   DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MIN_MAX_MSG, PROTOCOL_VERSION,
   ProtocolError,
@@ -86,8 +86,9 @@ export interface ReadRequest {
 
 /* ---- receiver state that survives a dropped connection ---- */
 
-/* 'checking': end arrived, block digests still being computed (§5.8). */
-type InStatus = 'idle' | 'accepted' | 'receiving' | 'checking' | 'ended' | 'closing' | 'verified' | 'failed';
+/* 'checking': end arrived, block digests still being computed (§5.8).
+ * 'held': stored and verified by an earlier page, to be proven whole (§5.5). */
+type InStatus = 'idle' | 'held' | 'accepted' | 'receiving' | 'checking' | 'ended' | 'closing' | 'verified' | 'failed';
 interface InFile {
   status: InStatus;
   received: number; // bytes arrived in order (fed to the digest)
@@ -124,11 +125,26 @@ export class IncomingTransfer {
     return this.files[i].status === 'verified';
   }
   /** File i was stored and verified by an earlier page of this receiver (a
-   *  remembered transfer): it is not asked for again (§5.5). */
-  markHeld(i: number): void {
+   *  remembered transfer). With that page's digest of it, it is asked for at
+   *  offset = size with the digest as the proof, so that the sender confirms
+   *  it as verified too (§5.5); without one, it is left out of accept. */
+  markHeld(i: number, proof?: { sha256: string; blocks: boolean }): void {
     const f = this.files[i];
-    f.status = 'verified';
-    f.received = f.written = f.lastAck = this.manifest[i].size;
+    const size = this.manifest[i].size;
+    f.received = f.written = size;
+    if (proof) {
+      f.status = 'held';
+      f.digest = knownDigest(proof.blocks, size, proof.sha256);
+    } else {
+      f.status = 'verified';
+      f.lastAck = size;
+    }
+  }
+  /** The digest file i was verified with (while it is being committed, and after), for a later page. */
+  proofOf(i: number): { sha256: string; blocks: boolean } | null {
+    const f = this.files[i];
+    if ((f.status !== 'closing' && f.status !== 'verified') || !f.digest) return null;
+    return { sha256: f.digest.peekHex(), blocks: f.digest.blocks };
   }
 }
 
@@ -615,12 +631,17 @@ export class Session {
 
   /** Accepts the pending offer into `inc` (new, or kept from an interrupted session with the same
    *  manifest: then its held prefixes are offered for resume). `ids` defaults to every file not
-   *  already verified. */
-  accept(inc: IncomingTransfer, ids?: number[]): void {
+   *  already verified. False if nothing was left to ask for: then the offer is declined. */
+  accept(inc: IncomingTransfer, ids?: number[]): boolean {
     if (this.incState !== 'offered' || inc.xfer !== this.pendingXfer || !inc.sameManifest(this.pendingOffer!)) throw new Error('no matching offer');
+    // A held file whose digest is not of this session's kind cannot be proven: left out, as it is there.
+    for (const f of inc.files) if (f.status === 'held' && f.digest!.blocks !== this.blocks) f.status = 'verified';
     const want = (ids ?? inc.manifest.map((f) => f.id)).filter((i) => i >= 0 && i < inc.files.length && inc.files[i].status !== 'verified');
     want.sort((a, b) => a - b);
-    if (want.length === 0) return this.decline();
+    if (want.length === 0) {
+      this.decline();
+      return false;
+    }
     const entries: AcceptEntry[] = want.map((id) => {
       const f = inc.files[id];
       f.status = 'accepted';
@@ -643,6 +664,7 @@ export class Session {
     this.dropFile = -1;
     this.pendingOffer = null;
     this.send({ t: 'accept', xfer: inc.xfer, files: entries });
+    return true;
   }
 
   decline(): void {
@@ -798,7 +820,7 @@ export class Session {
   }
 
   private checkInDone(inc: IncomingTransfer): void {
-    const all = inc.files.every((f) => f.status === 'idle' || f.status === 'verified' || f.status === 'failed');
+    const all = inc.files.every((f) => f.status === 'idle' || f.status === 'held' || f.status === 'verified' || f.status === 'failed');
     if (all) {
       this.incState = 'none';
       this.inc = null;
