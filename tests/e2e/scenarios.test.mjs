@@ -229,7 +229,7 @@ test('a receiving page closed mid-transfer and opened again continues: verified 
   }
 });
 
-test('a reopened page refused access to the earlier folder falls back to a plain offer and saves under free names', { timeout: 180_000 }, async () => {
+test('a reopened page refused access to the earlier folder falls back to a plain offer; the same folder picked then continues there', { timeout: 180_000 }, async () => {
   const data = [randomBytes(3_000_000), randomBytes(300_000_000)];
   const { a, b, link, page } = await closedMidTransfer(['first.bin', 'rest.bin'], data);
   try {
@@ -243,12 +243,15 @@ test('a reopened page refused access to the earlier folder falls back to a plain
     const card = page.locator('[data-testid=transfer-in][data-state=OFFERED]');
     await card.getByText('The earlier folder is not available as it was').waitFor({ timeout: 10_000 });
     assert.equal(await page.getByTestId('continue-earlier').count(), 0);
-    await page.getByTestId('accept').click(); // now "Accept and save": the folder picker
+    // now "Accept and save": the folder picker, where the user picks the same folder (the test's picker does)
+    await page.getByTestId('accept').click();
     await page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 120_000 });
     const got = await receivedHashes(page);
+    assert.deepEqual(Object.keys(got).sort(), ['first.bin', 'rest.bin'], 'nothing saved twice, no empty leftover');
     assert.equal(got['first.bin'], sha(data[0]), 'the earlier verified file is untouched');
-    assert.equal(got['first (1).bin'], sha(data[0]));
-    assert.equal(got['rest (1).bin'], sha(data[1]));
+    assert.equal(got['rest.bin'], sha(data[1]));
+    const t = await page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
+    assert.equal(t.resumedFrom, 3_000_000, 'first.bin was not received again');
   } catch (e) {
     await dump('refused-B', page);
     throw e;

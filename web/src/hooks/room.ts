@@ -9,7 +9,7 @@ import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, SIGNALING_MESSAGES } from './signaling';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
-import { createSink, detectStorage, FsSink, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
+import { adoptSink, createSink, detectStorage, FsSink, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
 export type Phase = 'IDLE' | 'CONNECTING' | 'IN_ROOM';
@@ -132,6 +132,8 @@ interface PendingOffer {
   files: FileEntry[];
   /** The same transfer, begun by an earlier page of ours (remembered.ts). */
   remembered?: RememberedTransfer;
+  /** Such a transfer whose folder was refused: continued after all if the picker gives the same one. */
+  refused?: RememberedTransfer;
 }
 
 interface Transfer extends TransferView {
@@ -546,6 +548,7 @@ export class RoomController {
       const reopened = p.remembered && this.storage === 'fs' ? await reopenSink(p.remembered) : null;
       if (p.remembered && !reopened) {
         // no access to that folder (or file) as it was: a plain offer again (a picker needs a fresh click)
+        p.refused = p.remembered;
         p.remembered = undefined;
         t.earlierVerified = undefined;
         t.error = 'The earlier folder is not available as it was (access refused, moved or changed): choose where to save.';
@@ -554,6 +557,12 @@ export class RoomController {
       }
       if (reopened) verifiedBefore = reopened.verifiedBefore;
       sink = reopened?.sink ?? (await createSink(this.storage, p.files));
+      const adopted = !reopened && p.refused && sink instanceof FsSink ? await adoptSink(p.refused, sink) : null;
+      if (adopted) {
+        sink = adopted.sink;
+        verifiedBefore = adopted.verifiedBefore;
+        p.remembered = p.refused;
+      }
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return; // picker dismissed: still offered
       this.pendingOffers.delete(t.peerId);
@@ -635,7 +644,7 @@ export class RoomController {
       p.driver.decline();
     } catch { /* gone */ }
     t.state = 'DECLINED';
-    if (p.remembered) this.forgetIncoming(t.xfer);
+    if (p.remembered || p.refused) this.forgetIncoming(t.xfer);
     this.changed();
   }
 

@@ -107,7 +107,19 @@ export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink;
   } catch {
     return null; // the folder was deleted or moved
   }
-  const sink = new FsSink(r.files, r.root, r.single);
+  return continueIn(r, new FsSink(r.files, r.root, r.single));
+}
+
+/** The picker gave the folder (or file) of a remembered transfer after all
+ *  (access was refused at first, then the user picked the same one): it
+ *  continues there as after reopenSink; null if it is another one. */
+export async function adoptSink(r: RememberedTransfer, picked: FsSink): Promise<{ sink: FsSink; verifiedBefore: number[] } | null> {
+  const same = async (x: FileSystemHandle | null, y: FileSystemHandle | null) => !!x && !!y && (await x.isSameEntry(y).catch(() => false));
+  if (!(await same(picked.root, r.root)) && !(await same(picked.single, r.single))) return null;
+  return continueIn(r, new FsSink(r.files, picked.root, picked.single));
+}
+
+async function continueIn(r: RememberedTransfer, sink: FsSink): Promise<{ sink: FsSink; verifiedBefore: number[] } | null> {
   const verifiedBefore: number[] = [];
   const changed: number[] = [];
   for (const [id, v] of Object.entries(r.verified)) ((await sink.holds(Number(id), v)) ? verifiedBefore : changed).push(Number(id));
