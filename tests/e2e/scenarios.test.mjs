@@ -112,10 +112,19 @@ test('resume after the data channel is cut', { timeout: 180_000 }, async () => {
       const t = window.peerdrop.getSnapshot().transfers[0];
       return t && t.bytes > 30_000_000;
     }, null, { timeout: 60_000, polling: 20 });
+    // every peer state each side shows from here on (every snapshot, none missed)
+    const record = () => {
+      window.seenPeerStates = new Set();
+      window.peerdrop.subscribe(() => window.peerdrop.getSnapshot().peers.forEach((p) => window.seenPeerStates.add(p.state)));
+    };
+    await a.page.evaluate(record);
+    await b.page.evaluate(record);
     await b.page.evaluate(() => window.peerdrop.dropConnections());
     await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 90_000 });
     const t = await b.page.evaluate(() => window.peerdrop.getSnapshot().transfers[0]);
     assert.ok(t.resumedFrom > 0, `resumed from ${t.resumedFrom}`);
+    // a reconnection is shown as one ("Connecting"), never as a failed peer, on either side
+    for (const p of [a.page, b.page]) assert.deepEqual(await p.evaluate(() => [...window.seenPeerStates].sort()), ['CONNECTED', 'CONNECTING']);
     await shot(b.page, 'resumed-completed');
     assert.equal((await receivedHashes(b.page))['resume.bin'], sha(data));
   } catch (e) {

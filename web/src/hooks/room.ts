@@ -75,6 +75,7 @@ const NO_OFFER = 'This peer has not started a connection. It may have “Relay o
  * second); a newer member that hears nothing for this long says so rather
  * than showing "Connecting…" for ever. A late offer still connects. */
 const OFFER_WAIT_MS = 15_000;
+const NOT_RECONNECTED = 'The connection to this peer dropped and it has not connected again.';
 
 function hasTurnServer(ice: RTCIceServer[]): boolean {
   return ice.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
@@ -318,12 +319,12 @@ export class RoomController {
     return m;
   }
 
-  private awaitOffer(m: Member): void {
+  private awaitOffer(m: Member, why = NO_OFFER): void {
     clearTimeout(m.offerWait);
     m.offerWait = setTimeout(() => {
       if (this.members.get(m.id) !== m || m.link || m.state !== 'CONNECTING') return;
       m.state = 'FAILED';
-      m.error = NO_OFFER;
+      m.error = why;
       this.changed();
     }, OFFER_WAIT_MS);
   }
@@ -454,11 +455,19 @@ export class RoomController {
       },
       onClosed: (d: ChannelDriver) => {
         if (m.driver !== d || !this.members.has(m.id)) return;
+        // Both stay in the room: the offering side connects again, the other
+        // waits for its offer (and says so if none comes), so neither shows a
+        // failure for what is a reconnection.
         m.driver = null;
-        m.state = 'FAILED';
-        m.error = 'The data channel closed.';
+        m.state = 'CONNECTING';
+        m.error = undefined;
         this.interrupt(m.id);
         if (m.initiator) setTimeout(() => this.members.get(m.id) === m && !m.driver && this.connect(m), 500);
+        else {
+          m.link?.close();
+          m.link = null;
+          this.awaitOffer(m, NOT_RECONNECTED);
+        }
         this.changed();
       },
       onEvent: (d: ChannelDriver, e: SessionEvent) => this.onSessionEvent(m, d, e),
