@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,39 @@ test('"Relay only" on a server without TURN: said on the peer at once, the other
     assert.match(await waiting.innerText(), /has not started a connection/);
     await a.page.getByTestId('relay-only').uncheck();
     await waitConnected([a.page, b.page]);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a protocol error from the other app is shown on the peer, and the peers connect again and still transfer', { timeout: 180_000 }, async () => {
+  const path = join(tmp, 'after-fatal.bin');
+  const data = randomBytes(2_000_000);
+  writeFileSync(path, data);
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await b.page.goto(link);
+    await waitConnected([a.page, b.page]);
+    // every peer error b shows from here on (every snapshot, none missed)
+    await b.page.evaluate(() => {
+      window.seenPeerErrors = new Set();
+      window.peerdrop.subscribe(() => window.peerdrop.getSnapshot().peers.forEach((p) => p.error && window.seenPeerErrors.add(p.error)));
+    });
+    // a misbehaving app: a message of no known type, straight onto the data channel
+    await a.page.evaluate(() => [...window.peerdrop.members.values()][0].driver.dc.send('{"t":"no-such-type"}'));
+    await b.page.waitForFunction(() => [...window.seenPeerErrors].some((e) => e.startsWith('Protocol error:')), null, { timeout: 10_000, polling: 50 });
+    await waitConnected([a.page, b.page]);
+    const errors = await b.page.evaluate(() => [...window.seenPeerErrors]);
+    assert.equal(errors.length, 1, `only the protocol error was shown, not a closed channel: ${errors}`);
+    assert.match(errors[0], /\(PROTOCOL\)$/);
+    await a.page.getByTestId('file-input').setInputFiles(path);
+    await b.page.getByTestId('accept').click({ timeout: 15_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    const got = await receivedHashes(b.page);
+    assert.deepEqual(got, { 'after-fatal.bin': createHash('sha256').update(data).digest('hex') });
   } finally {
     await a.close();
     await b.close();

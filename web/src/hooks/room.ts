@@ -75,6 +75,7 @@ const NO_OFFER = 'This peer has not started a connection. It may have “Relay o
  * second); a newer member that hears nothing for this long says so rather
  * than showing "Connecting…" for ever. A late offer still connects. */
 const OFFER_WAIT_MS = 15_000;
+const FATAL_RETRIES = 2;
 const NOT_RECONNECTED = 'The connection to this peer dropped and it has not connected again.';
 
 function hasTurnServer(ice: RTCIceServer[]): boolean {
@@ -126,6 +127,11 @@ interface Member {
   initiator: boolean;
   /** Not the initiator: gives up waiting for the peer's offer (OFFER_WAIT_MS). */
   offerWait?: ReturnType<typeof setTimeout>;
+  /** The session ended on a protocol error (§5.7): shown on the peer until a
+   *  new connection forms; transfers may resume on it, but a peer that fails
+   *  every time is not reconnected without end (FATAL_RETRIES). */
+  fatal?: string;
+  fatals?: number;
 }
 
 interface PendingOffer {
@@ -365,6 +371,7 @@ export class RoomController {
 
   private connect(m: Member): void {
     clearTimeout(m.offerWait);
+    m.fatal = undefined;
     m.link?.close();
     m.driver = null;
     m.state = 'CONNECTING';
@@ -459,9 +466,17 @@ export class RoomController {
         // waits for its offer (and says so if none comes), so neither shows a
         // failure for what is a reconnection.
         m.driver = null;
+        this.interrupt(m.id);
+        if (m.fatal) {
+          m.state = 'FAILED';
+          m.error = m.fatal;
+          const n = (m.fatals = (m.fatals ?? 0) + 1);
+          if (m.initiator && n <= FATAL_RETRIES) setTimeout(() => this.members.get(m.id) === m && !m.driver && this.connect(m), 1000 * n);
+          this.changed();
+          return;
+        }
         m.state = 'CONNECTING';
         m.error = undefined;
-        this.interrupt(m.id);
         if (m.initiator) setTimeout(() => this.members.get(m.id) === m && !m.driver && this.connect(m), 500);
         else {
           m.link?.close();
@@ -571,6 +586,7 @@ export class RoomController {
         sink = adopted.sink;
         verifiedBefore = adopted.verifiedBefore;
         p.remembered = p.refused;
+        t.earlierVerified = verifiedBefore.length;
       }
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return; // picker dismissed: still offered
@@ -623,6 +639,8 @@ export class RoomController {
     for (const id of verifiedBefore) r.verified[id] = earlier!.verified[id];
     sink.hooks = {
       named: (file, name) => {
+        // written from now on: whatever was verified of it before is not what it will hold
+        delete r.verified[file];
         r.names[file] = name;
         remember(r);
       },
@@ -718,20 +736,17 @@ export class RoomController {
     }
     if (e.type === 'fatal') {
       const why = `${e.byPeer ? 'The other app reported' : 'Protocol error'}: ${e.message} (${e.code})`;
-      let shown = false;
       for (const t of this.transfers.values()) {
         if (t.peerId === m.id && (t.state === 'TRANSFERRING' || t.state === 'WAITING')) {
           t.state = 'ERROR';
           t.error = why;
-          shown = true;
         }
       }
-      // No transfer to show it on (e.g. during the hello): the session with
-      // this peer is over all the same, so say so on the peer.
-      if (!shown) {
-        m.state = 'FAILED';
-        m.error = why;
-      }
+      // The session with this peer is over: said on the peer too (the only
+      // place when no transfer shows it, e.g. during the hello).
+      m.fatal = why;
+      m.state = 'FAILED';
+      m.error = why;
       this.changed();
       return;
     }

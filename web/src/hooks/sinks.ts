@@ -123,7 +123,7 @@ async function continueIn(r: RememberedTransfer, sink: FsSink): Promise<{ sink: 
   const verifiedBefore: number[] = [];
   const changed: number[] = [];
   for (const [id, v] of Object.entries(r.verified)) ((await sink.holds(Number(id), v)) ? verifiedBefore : changed).push(Number(id));
-  for (const id of verifiedBefore) sink.held.add(id);
+  for (const id of verifiedBefore) sink.held.set(id, r.verified[id].name);
   if (r.single && changed.length > 0) return null; // the user's file now: never overwritten unasked
   // A name is reused only where this transfer's file is not the user's now:
   // a verified file that changed keeps its content (the transfer's goes to a
@@ -143,7 +143,7 @@ export class FsSink implements Sink {
   where: string;
   hooks: FsSinkHooks | null = null;
   /* stream null: a held file being confirmed where it is (never written, never removed) */
-  private w = new Map<number, { stream: FileSystemWritableFileStream | null; pos: number; handle: FileSystemFileHandle | null; parent: FileSystemDirectoryHandle | null; name: string }>();
+  private w = new Map<number, { stream: FileSystemWritableFileStream | null; pos: number; handle: FileSystemFileHandle | null; parent: FileSystemDirectoryHandle | null; name: string; keep?: boolean }>();
   constructor(
     private files: FileEntry[],
     readonly root: FileSystemDirectoryHandle | null,
@@ -156,7 +156,7 @@ export class FsSink implements Sink {
   /** Files an earlier page verified and that are unchanged since (reopenSink): the sender
    *  confirms them at offset = size and they stay as they are; a sender that sends one
    *  again from the start (its file changed) gets a new file beside it. */
-  readonly held = new Set<number>();
+  readonly held = new Map<number, string>(); // file id -> its name
   async emptyOrMissing(file: number, name: string): Promise<boolean> {
     if (this.single) return true; // the file the user chose for this transfer
     try {
@@ -195,13 +195,20 @@ export class FsSink implements Sink {
     }
     this.w.delete(file); // a held file confirmed in place, now sent from the start
     const f = this.files[file];
-    if (this.held.has(file)) {
+    const heldName = this.held.get(file);
+    let keep = false;
+    if (heldName !== undefined) {
       if (offset === f.size) {
         this.w.set(file, { stream: null, pos: offset, handle: null, parent: null, name: '' });
         return;
       }
-      // The single file the user chose is this transfer's to overwrite; in a folder it is kept.
+      // Sent again from the start (the sender's file changed): in a folder the
+      // held file stays and this one gets a free name; the single file the user
+      // chose is this transfer's to replace, but only by a complete file (the
+      // write stream's swap file is dropped on failure, the old file kept).
       this.held.delete(file);
+      this.saved = this.saved.filter((x) => x.name !== savedPath(f, heldName));
+      keep = !!this.single;
     }
     let parent: FileSystemDirectoryHandle | null = null;
     let handle: FileSystemFileHandle;
@@ -214,7 +221,7 @@ export class FsSink implements Sink {
       handle = await parent.getFileHandle(name, { create: true });
     }
     const stream = await handle.createWritable({ keepExistingData: false });
-    this.w.set(file, { stream, pos: 0, handle, parent, name });
+    this.w.set(file, { stream, pos: 0, handle, parent, name, keep });
     this.names[file] = name;
     this.hooks?.named(file, name);
   }
@@ -238,6 +245,7 @@ export class FsSink implements Sink {
       }
     } else {
       await cur.stream.abort().catch(() => {});
+      if (cur.keep) return; // the earlier verified file, untouched by the aborted stream
       // Never leave a partial file under its final name. A file from the save
       // picker has no parent handle; Chromium's FileSystemHandle.remove() does it.
       if (cur.parent) await cur.parent.removeEntry(cur.name).catch(() => {});

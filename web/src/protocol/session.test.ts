@@ -195,6 +195,20 @@ describe('Session', () => {
     expect(b.eventsOf('file-done').every((e) => e.ok)).toBe(true);
   });
 
+  it('a held file the sender cannot read any more stays verified on the receiver', () => {
+    const { a, b } = pair();
+    b.incoming = new IncomingTransfer(XFER, FILES);
+    b.stored = [CONTENTS[0].slice(), new Uint8Array(0), new Uint8Array(0)];
+    b.incoming.markHeld(0, { sha256: hex(CONTENTS[0]), blocks: false });
+    a.readError = (file) => (file === 0 ? 'the file changed on disk' : null);
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(a.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
+    expect(b.eventsOf('file-done').map((e) => [e.file, e.ok])).toEqual([[0, true], [1, true], [2, true]]);
+    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+    expect(b.eventsOf('transfer-done')).toHaveLength(1);
+  });
+
   it('a held file with a digest of the other kind is left out, as without one', () => {
     const { a, b } = pair();
     b.incoming = new IncomingTransfer(XFER, FILES);

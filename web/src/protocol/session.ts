@@ -97,6 +97,7 @@ interface InFile {
   expect: string; // end.sha256, while checking
   lastAck: number;
   resumeAt: number; // offset we asked to resume at in this session
+  heldWhole: boolean; // verified by an earlier page (markHeld with its digest)
 }
 
 export class IncomingTransfer {
@@ -105,7 +106,7 @@ export class IncomingTransfer {
     readonly xfer: string,
     readonly manifest: FileEntry[],
   ) {
-    this.files = manifest.map(() => ({ status: 'idle', received: 0, written: 0, digest: null, expect: '', lastAck: 0, resumeAt: 0 }));
+    this.files = manifest.map(() => ({ status: 'idle', received: 0, written: 0, digest: null, expect: '', lastAck: 0, resumeAt: 0, heldWhole: false }));
   }
   sameManifest(files: FileEntry[]): boolean {
     return files.length === this.manifest.length && files.every((f, i) => {
@@ -134,6 +135,7 @@ export class IncomingTransfer {
     f.received = f.written = size;
     if (proof) {
       f.status = 'held';
+      f.heldWhole = true;
       f.digest = knownDigest(proof.blocks, size, proof.sha256);
     } else {
       f.status = 'verified';
@@ -905,6 +907,14 @@ export class Session {
         const f = inc.files[file];
         if (f?.status === 'failed') return; // both sides failed it at once (§5.7)
         if (!f || (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'accepted')) throw new ProtocolError('PROTOCOL', 'error for a file not being received');
+        if (f.heldWhole && f.status === 'accepted') {
+          // The sender could not confirm a file we hold verified (e.g. it cannot read its own
+          // any more): ours stays as it is, verified as before, not a failure of ours.
+          f.status = 'verified';
+          this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: true });
+          this.checkInDone(inc);
+          return;
+        }
         if (f.status === 'receiving' || f.status === 'checking') this.emit({ type: 'close', xfer, file, ok: false });
         f.status = 'failed';
         this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code, message });
