@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
+import { createRoom, launch, receivedHashes, shot, startServer, twoConnected, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 let server;
 let tmp;
@@ -20,12 +20,8 @@ after(() => {
 test('the receiver cancels: both sides show it, the partial file is removed', { timeout: 180_000 }, async () => {
   const path = join(tmp, 'cancel.bin');
   writeFileSync(path, randomBytes(300_000_000));
-  const a = await launch();
-  const b = await launch();
+  const { a, b } = await twoConnected(server.url);
   try {
-    const link = await createRoom(a.page, server.url);
-    await b.page.goto(link);
-    await waitConnected([a.page, b.page]);
     await a.page.getByTestId('file-input').setInputFiles(path);
     await b.page.getByTestId('accept').click({ timeout: 15_000 });
     await b.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 5_000_000, null, { timeout: 60_000, polling: 20 });
@@ -103,12 +99,8 @@ test('a protocol error from the other app is shown on the peer, and the peers co
   const path = join(tmp, 'after-fatal.bin');
   const data = randomBytes(2_000_000);
   writeFileSync(path, data);
-  const a = await launch();
-  const b = await launch();
+  const { a, b } = await twoConnected(server.url);
   try {
-    const link = await createRoom(a.page, server.url);
-    await b.page.goto(link);
-    await waitConnected([a.page, b.page]);
     // every peer error b shows from here on (every snapshot, none missed)
     await b.page.evaluate(() => {
       window.seenPeerErrors = new Set();

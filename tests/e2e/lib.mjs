@@ -117,6 +117,24 @@ export async function createRoom(page, url, screenshot) {
   return link.inputValue();
 }
 
+/** Two fresh browsers, a in a room it created and b joined by its link, both
+ *  connected; if that fails they are closed here (a test's own finally only
+ *  covers what comes after). */
+export async function twoConnected(url) {
+  const a = await launch();
+  const b = await launch();
+  try {
+    const link = await createRoom(a.page, url);
+    await b.page.goto(link);
+    await waitConnected([a.page, b.page]);
+    return { a, b, link };
+  } catch (e) {
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    throw e;
+  }
+}
+
 /** SHA-256 (hex) of every file under the OPFS "received" folder, by relative path. */
 export async function receivedHashes(page) {
   return page.evaluate(async () => {
