@@ -602,7 +602,7 @@ export class RoomController {
     this.pendingOffers.delete(t.peerId);
     const inc = new IncomingTransfer(t.xfer, p.files);
     for (const id of verifiedBefore) {
-      inc.markHeld(id, proofOf(p.remembered!.verified[id]));
+      inc.markHeld(id, rememberedProof(p.remembered!.verified[id]));
       t.files[id].state = 'done';
       t.files[id].bytes = p.files[id].size;
     }
@@ -833,7 +833,7 @@ export class RoomController {
 }
 
 /* The digest a remembered verified file was verified with, if its record has one (older ones do not). */
-function proofOf(v: VerifiedFile): { sha256: string; blocks: boolean } | undefined {
+function rememberedProof(v: VerifiedFile): { sha256: string; blocks: boolean } | undefined {
   return typeof v.sha256 === 'string' && typeof v.blocks === 'boolean' ? { sha256: v.sha256, blocks: v.blocks } : undefined;
 }
 

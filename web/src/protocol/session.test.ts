@@ -209,6 +209,24 @@ describe('Session', () => {
     expect(b.eventsOf('transfer-done')).toHaveLength(1);
   });
 
+  it('a held file sent again from 0 and cut midway is no longer held: a read error then fails it', () => {
+    const { a, b } = pair();
+    b.incoming = new IncomingTransfer(XFER, FILES);
+    b.stored = [rand(300_000, 99), new Uint8Array(0), new Uint8Array(0)];
+    b.incoming.markHeld(0, { sha256: hex(b.stored[0]), blocks: false }); // the sender's file differs
+    a.session.offer(XFER, FILES);
+    run(a, b, { cutAfter: 5 }); // offer, start at 0, 3 data messages
+    a.reconnect(SOPTS);
+    b.reconnect(ROPTS);
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    a.readError = (file) => (file === 0 ? 'the file changed on disk' : null);
+    a.session.offer(XFER, FILES);
+    run(a, b);
+    expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
+  });
+
   it('a held file with a digest of the other kind is left out, as without one', () => {
     const { a, b } = pair();
     b.incoming = new IncomingTransfer(XFER, FILES);

@@ -86,9 +86,8 @@ export interface ReadRequest {
 
 /* ---- receiver state that survives a dropped connection ---- */
 
-/* 'checking': end arrived, block digests still being computed (§5.8).
- * 'held': stored and verified by an earlier page, to be proven whole (§5.5). */
-type InStatus = 'idle' | 'held' | 'accepted' | 'receiving' | 'checking' | 'ended' | 'closing' | 'verified' | 'failed';
+/* 'checking': end arrived, block digests still being computed (§5.8). */
+type InStatus = 'idle' | 'accepted' | 'receiving' | 'checking' | 'ended' | 'closing' | 'verified' | 'failed';
 interface InFile {
   status: InStatus;
   received: number; // bytes arrived in order (fed to the digest)
@@ -97,7 +96,7 @@ interface InFile {
   expect: string; // end.sha256, while checking
   lastAck: number;
   resumeAt: number; // offset we asked to resume at in this session
-  heldWhole: boolean; // verified by an earlier page (markHeld with its digest)
+  heldWhole: boolean; // verified by an earlier page (markHeld with its digest), until sent again from 0
 }
 
 export class IncomingTransfer {
@@ -134,8 +133,7 @@ export class IncomingTransfer {
     const size = this.manifest[i].size;
     f.received = f.written = size;
     if (proof) {
-      f.status = 'held';
-      f.heldWhole = true;
+      f.heldWhole = true; // idle: asked for at offset = size with this digest
       f.digest = knownDigest(proof.blocks, size, proof.sha256);
     } else {
       f.status = 'verified';
@@ -637,7 +635,7 @@ export class Session {
   accept(inc: IncomingTransfer, ids?: number[]): boolean {
     if (this.incState !== 'offered' || inc.xfer !== this.pendingXfer || !inc.sameManifest(this.pendingOffer!)) throw new Error('no matching offer');
     // A held file whose digest is not of this session's kind cannot be proven: left out, as it is there.
-    for (const f of inc.files) if (f.status === 'held' && f.digest!.blocks !== this.blocks) f.status = 'verified';
+    for (const f of inc.files) if (f.heldWhole && f.status === 'idle' && f.digest!.blocks !== this.blocks) f.status = 'verified';
     const want = (ids ?? inc.manifest.map((f) => f.id)).filter((i) => i >= 0 && i < inc.files.length && inc.files[i].status !== 'verified');
     want.sort((a, b) => a - b);
     if (want.length === 0) {
@@ -694,6 +692,7 @@ export class Session {
       f.digest = createDigest(this.blocks);
       this.inDigests.set(f.digest, file);
       f.received = f.written = 0;
+      f.heldWhole = false; // what arrives now is a new copy, not the held one
     } else {
       // Resuming at our digest's end: bytes held beyond it are rewritten.
       f.digest!.rewind();
@@ -822,7 +821,7 @@ export class Session {
   }
 
   private checkInDone(inc: IncomingTransfer): void {
-    const all = inc.files.every((f) => f.status === 'idle' || f.status === 'held' || f.status === 'verified' || f.status === 'failed');
+    const all = inc.files.every((f) => f.status === 'idle' || f.status === 'verified' || f.status === 'failed');
     if (all) {
       this.incState = 'none';
       this.inc = null;
