@@ -41,6 +41,7 @@ struct eio_session {
     http_conn *probe; /* a WebSocket being probed for upgrade */
     uv_timer_t *upgrade_timer;
     pd_buf pending; /* polling payload waiting for a GET */
+    char peer[64];  /* the handshake's client address, for per-client limits */
     uv_timer_t heartbeat;
     void *user;
 };
@@ -497,6 +498,7 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
     }
     do pd_random_id(s->sid);
     while (table_find(s->sid, SID_LEN));
+    snprintf(s->peer, sizeof s->peer, "%s", http_conn_peer(hc));
     pd_buf_init(&s->pending, (size_t)g.cfg.max_payload * MAX_PENDING_FACTOR);
     if (!table_insert(s)) {
         free(s);
@@ -631,6 +633,11 @@ void *engine_session_user(const eio_session *s)
 const char *engine_session_id(const eio_session *s)
 {
     return s->sid;
+}
+
+const char *engine_session_peer(const eio_session *s)
+{
+    return s->peer;
 }
 
 bool engine_session_is_websocket(const eio_session *s)

@@ -222,6 +222,11 @@ bool http_conn_is_tls(const http_conn *hc)
     return pd_conn_is_tls(hc->conn);
 }
 
+const char *http_conn_peer(const http_conn *hc)
+{
+    return pd_conn_peer(hc->conn);
+}
+
 bool http_conn_is_websocket(const http_conn *hc)
 {
     return hc->mode == HC_WEBSOCKET;

@@ -93,6 +93,8 @@ void http_conn_set_keep_alive(http_conn *hc, bool keep_alive);
 /* True if the current request's Origin is allowed by the CORS policy. */
 bool http_conn_cors_allowed(const http_conn *hc);
 bool http_conn_is_tls(const http_conn *hc);
+/* The client's address as text ("127.0.0.1", "::1"); "" if unknown. */
+const char *http_conn_peer(const http_conn *hc);
 bool http_conn_is_websocket(const http_conn *hc);
 
 #endif
