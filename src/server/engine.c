@@ -532,6 +532,15 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
 void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t *body,
                            size_t body_len)
 {
+    if (!http_conn_origin_allowed(hc, req)) {
+        /* a page from elsewhere: Forbidden, on polling and WebSocket alike
+         * (the reference's allowRequest answers code 4 with 403) */
+        char json[128];
+        eio_http_error_json(json, sizeof json, EIO_HTTP_FORBIDDEN);
+        if (req->upgrade_websocket) http_conn_set_keep_alive(hc, false);
+        http_conn_respond_json(hc, 403, json);
+        return;
+    }
     eio_query q;
     eio_http_error err = eio_query_parse(req->query, req->query_len, &q);
     if (err == EIO_HTTP_UNKNOWN_TRANSPORT) {

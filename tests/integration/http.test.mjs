@@ -118,9 +118,9 @@ describe("basic endpoints", () => {
     assert.equal((await request(`${srv.url}/healthz`)).status, 200);
   });
 
-  test("no CORS headers without --cors-origin", T, async () => {
+  test("no CORS headers without --cors-origin (and another origin is forbidden, issue 11 item 7)", T, async () => {
     const res = await request(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: "http://example.com" } });
-    assert.equal(res.status, 200);
+    assert.equal(res.status, 403);
     assert.equal(res.headers["access-control-allow-origin"], undefined);
   });
 

@@ -9,7 +9,10 @@ import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, token, DEFAULT_ARGS } from "./lib/server.mjs";
 import { connect, call, closeAll } from "./lib/client.mjs";
-import { openWs, wsUrl, request, sleep } from "./lib/wire.mjs";
+import { openWs, tryWs, wsUrl, request, sleep } from "./lib/wire.mjs";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 const T = { timeout: 60_000 };
 const servers = [];
@@ -262,5 +265,135 @@ describe("issue 11 item 10: client strings in the log", () => {
     assert.match(srv.stderr, /refused event="x\\x0a2026/);
     c.close();
     await srv.stop();
+  });
+});
+
+describe("issue 11 item 7: Engine.IO refuses pages from other origins", () => {
+  const HANDSHAKE = "/socket.io/?EIO=4&transport=polling";
+  const WS = "/socket.io/?EIO=4&transport=websocket";
+  const FORBIDDEN = JSON.stringify({ code: 4, message: "Forbidden" });
+
+  async function polling(srv, origin) {
+    return request(`${srv.url}${HANDSHAKE}`, { headers: origin ? { origin } : {} });
+  }
+  async function websocket(srv, origin) {
+    return tryWs(`${wsUrl(srv.url)}${WS}`, { headers: origin ? { origin } : {} });
+  }
+
+  test("without --cors-origin: same origin and no Origin only", T, async () => {
+    const srv = await server();
+    for (const origin of [undefined, srv.url, srv.url.toUpperCase().replace("HTTP://", "http://")]) {
+      assert.equal((await polling(srv, origin)).status, 200, `polling, origin ${origin}`);
+      const ws = await websocket(srv, origin);
+      assert.ok(ws.client, `websocket, origin ${origin}: ${ws.status}`);
+      ws.client.close();
+    }
+    const port = new URL(srv.url).port;
+    for (const origin of ["http://evil.test", `http://127.0.0.1:${Number(port) + 1}`, `https://127.0.0.1:${port}`, "null", `http://127.0.0.1:${port}.evil.test`]) {
+      const res = await polling(srv, origin);
+      assert.equal(res.status, 403, `polling, origin ${origin}`);
+      assert.equal(res.text, FORBIDDEN);
+      const ws = await websocket(srv, origin);
+      assert.equal(ws.status, 403, `websocket, origin ${origin}`);
+    }
+    // an upgrade of a session opened from this origin, asked from another
+    const open = await polling(srv, srv.url);
+    const sid = JSON.parse(open.text.slice(1)).sid;
+    const up = await tryWs(`${wsUrl(srv.url)}${WS}&sid=${sid}`, { headers: { origin: "http://evil.test" } });
+    assert.equal(up.status, 403);
+    // socket.io-client as a page elsewhere would be
+    await assert.rejects(connect(srv.url, { transports: ["websocket"], extraHeaders: { origin: "http://evil.test" } }));
+    await srv.stop();
+  });
+
+  test("with --cors-origin: the listed origins too, others refused", T, async () => {
+    const srv = await server(["--cors-origin", "http://example.com"]);
+    for (const origin of [undefined, srv.url, "http://example.com"]) {
+      assert.equal((await polling(srv, origin)).status, 200, `polling, origin ${origin}`);
+      const ws = await websocket(srv, origin);
+      assert.ok(ws.client, `websocket, origin ${origin}: ${ws.status}`);
+      ws.client.close();
+    }
+    for (const origin of ["http://evil.test", "https://example.com"]) {
+      assert.equal((await polling(srv, origin)).status, 403, `polling, origin ${origin}`);
+      assert.equal((await websocket(srv, origin)).status, 403, `websocket, origin ${origin}`);
+    }
+    await srv.stop();
+  });
+});
+
+describe("issue 11 item 8: security headers on every response, no symlinks out of the web root", () => {
+  test("CSP, nosniff, no-referrer, frame-ancestors on every kind of answer", T, async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "peerdrop-csp-"));
+    try {
+      fs.writeFileSync(path.join(root, "index.html"), "<!doctype html><title>x</title>\n");
+      const srv = await server(["--web-root", root]);
+      const cases = [
+        ["GET", "/"],
+        ["GET", "/missing.js"],
+        ["GET", "/%2e%2e/x"],
+        ["POST", "/"],
+        ["GET", "/healthz"],
+        ["GET", "/config"],
+        ["GET", "/metrics"],
+        ["GET", "/socket.io/?EIO=4&transport=polling"],
+        ["GET", "/socket.io/?EIO=4&transport=bogus"],
+        ["GET", "/socket.io/?EIO=4&transport=polling&sid=nope"],
+        ["OPTIONS", "/"],
+      ];
+      for (const [method, p] of cases) {
+        const res = await request(srv.url, { method, rawPath: p, body: method === "POST" ? "x" : undefined });
+        const what = `${method} ${p} (${res.status})`;
+        const csp = String(res.headers["content-security-policy"] ?? "");
+        assert.match(csp, /frame-ancestors 'none'/, what);
+        assert.match(csp, /script-src 'self'/, what);
+        assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'/, what);
+        assert.equal(res.headers["x-content-type-options"], "nosniff", what);
+        assert.equal(res.headers["referrer-policy"], "no-referrer", what);
+      }
+      // a request head over the limit gets its 431 with the headers too
+      const big = await request(srv.url, { headers: { "x-big": "a".repeat(9000) } });
+      assert.equal(big.status, 431);
+      assert.equal(big.headers["x-content-type-options"], "nosniff");
+      await srv.stop();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test("the built web app has no inline script (it runs under this CSP)", T, async (t) => {
+    const dist = process.env.PEERDROP_WEB_ROOT;
+    if (!dist || !fs.existsSync(path.join(dist, "index.html"))) return t.skip("no built web app (PEERDROP_WEB_ROOT)");
+    const html = fs.readFileSync(path.join(dist, "index.html"), "utf8");
+    for (const tag of html.match(/<script\b[^>]*>/gi) ?? []) assert.match(tag, /\bsrc=/, `inline script: ${tag}`);
+    assert.doesNotMatch(html, /\son[a-z]+\s*=/i, "inline event handler");
+    assert.doesNotMatch(html, /<style\b|\sstyle\s*=/i, "inline style");
+  });
+
+  test("symlinks in the web root are not followed, to files or directories outside", T, async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "peerdrop-link-"));
+    try {
+      const root = path.join(tmp, "www");
+      const outside = path.join(tmp, "outside");
+      fs.mkdirSync(path.join(root, "assets"), { recursive: true });
+      fs.mkdirSync(outside);
+      const SECRET = `outside-${token()}`;
+      fs.writeFileSync(path.join(outside, "secret.txt"), SECRET);
+      fs.writeFileSync(path.join(root, "assets", "real.txt"), "real\n");
+      fs.symlinkSync(path.join(outside, "secret.txt"), path.join(root, "leak.txt"));
+      fs.symlinkSync(outside, path.join(root, "docs"));
+      fs.symlinkSync("../../outside", path.join(root, "assets", "up"));
+      fs.symlinkSync("/etc/passwd", path.join(root, "passwd"));
+      const srv = await server(["--web-root", root]);
+      assert.equal((await request(`${srv.url}/assets/real.txt`)).text, "real\n");
+      for (const p of ["/leak.txt", "/docs/secret.txt", "/assets/up/secret.txt", "/passwd"]) {
+        const res = await request(`${srv.url}${p}`);
+        assert.equal(res.status, 404, p);
+        assert.ok(!res.text.includes(SECRET) && !/root:.*:0:0:/.test(res.text), `${p} served a file outside`);
+      }
+      await srv.stop();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
