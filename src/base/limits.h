@@ -69,4 +69,15 @@
  * (RATE_LIMITED) rather than forgotten. */
 #define PD_MAX_GUARD_ENTRIES 65536u
 
+/* A room member's TURN credential (issue 11, item 9). coturn checks its
+ * expiry at the Allocate only (later requests of that TURN session reuse
+ * the key), so it must cover ICE set-up and a reconnection, not the
+ * transfer; clients fetch a new one (`ice-servers`) at half its life. 20
+ * minutes bounds what a leaked credential relays for. */
+#define PD_DEFAULT_TURN_TTL_S 1200u
+
+/* /metrics tells who is busy and what is refused: loopback only unless the
+ * operator opens it to a scraper's address. */
+#define PD_DEFAULT_METRICS_ALLOW "127.0.0.0/8,::1"
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "cidr.h"
 #include "base/log.h"
 
 #ifndef PEERDROP_VERSION
@@ -49,6 +50,8 @@ static const option_def options[] = {
     {"--stun", "PEERDROP_STUN", "URL", "STUN server for clients, e.g. stun:stun.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
     {"--turn", "PEERDROP_TURN", "URL", "TURN server for clients, e.g. turn:turn.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
     {"--turn-secret", "PEERDROP_TURN_SECRET", "SECRET", "coturn static-auth-secret: clients get short-lived TURN credentials", OPT_STR, OFF(ice.turn_secret), 0},
+    {"--turn-ttl", "PEERDROP_TURN_TTL", "SECONDS", "lifetime of a room member's TURN credential (default 1200)", OPT_UINT, OFF(ice.turn_ttl_s), 7 * 24 * 3600},
+    {"--metrics-allow", "PEERDROP_METRICS_ALLOW", "CIDRS", "client addresses that may read /metrics, comma-separated (default 127.0.0.0/8,::1)", OPT_STR, OFF(metrics_allow), 0},
     {"--conformance", NULL, "eio|sio", "run the official protocol test suites' fixture instead of the app", OPT_SPECIAL, 0, 0},
     {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)", OPT_STR, OFF(log_level), 0},
     {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG, OFF(log_json), 0},
@@ -69,7 +72,7 @@ static void print_help(void)
         printf("\n");
     }
     printf("  %-24s %s\n  %-24s %s\n\n", "--help", "show this help", "--version", "show the version");
-    printf("HTTP endpoints: /socket.io/ (signaling), /config (ICE servers), /healthz, /metrics,\n"
+    printf("HTTP endpoints: /socket.io/ (signaling), /config (ICE server URLs), /healthz, /metrics,\n"
            "everything else: the web app. Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up\n"
            "error, 2 on a bad option.\n");
 }
@@ -151,6 +154,8 @@ int config_parse(server_config *cfg, int argc, char **argv)
         .argon2 = PASSWORD_COST_INTERACTIVE,
         .hash_threads = 2,
         .log_level = "info",
+        .metrics_allow = PD_DEFAULT_METRICS_ALLOW,
+        .ice = {.turn_ttl_s = PD_DEFAULT_TURN_TTL_S},
     };
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const char *v = options[i].env ? getenv(options[i].env) : NULL;
@@ -206,6 +211,16 @@ int config_parse(server_config *cfg, int argc, char **argv)
         return -1;
     }
     if (cfg->hash_threads < 1) cfg->hash_threads = 1;
+    if (cfg->ice.turn_ttl_s < 60) {
+        fprintf(stderr, "peerdrop-server: --turn-ttl must be at least 60 seconds\n");
+        return -1;
+    }
+    cidr_list allow;
+    if (!cidr_list_parse(cfg->metrics_allow, &allow)) {
+        fprintf(stderr, "peerdrop-server: --metrics-allow: not a list of addresses/prefixes: %s\n",
+                cfg->metrics_allow);
+        return -1;
+    }
     pd_log_level level;
     if (!pd_log_level_parse(cfg->log_level, &level)) {
         fprintf(stderr, "peerdrop-server: --log-level: unknown level: %s\n", cfg->log_level);

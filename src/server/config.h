@@ -31,6 +31,7 @@ typedef struct server_config {
     password_cost argon2;
     unsigned hash_threads;
     ice_config ice;
+    const char *metrics_allow; /* CIDR list */
     conformance_mode conformance;
     const char *log_level;
     bool log_json;

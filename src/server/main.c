@@ -139,7 +139,12 @@ int main(int argc, char **argv)
                           .ping_timeout_ms = cfg.ping_timeout_ms,
                           .upgrade_timeout_ms = 10000,
                           .max_payload = cfg.max_payload};
-    router_config rcfg = {.engine_path = "/socket.io/", .web_root = cfg.web_root, .ice = &cfg.ice};
+    cidr_list metrics_allow;
+    cidr_list_parse(cfg.metrics_allow, &metrics_allow); /* checked by config_parse */
+    router_config rcfg = {.engine_path = "/socket.io/",
+                          .web_root = cfg.web_root,
+                          .ice = &cfg.ice,
+                          .metrics_allow = &metrics_allow};
     if (cfg.conformance == CONFORMANCE_EIO) {
         ecfg.cb = conformance_eio_callbacks;
         rcfg.engine_path = "/engine.io/";
@@ -155,6 +160,7 @@ int main(int argc, char **argv)
         signaling_config scfg = {.room_capacity = cfg.room_capacity,
                                  .rate_limit = cfg.rate_limit,
                                  .argon2 = cfg.argon2,
+                                 .ice = &cfg.ice,
                                  .guard = {.room_failures = cfg.room_guesses,
                                            .address_failures = cfg.address_guesses,
                                            .session_failures = PD_SESSION_PASSWORD_FAILURES,

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/id.h"
 #include "base/limits.h"
@@ -120,6 +121,20 @@ static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, si
 static void refuse(sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
 {
     refuse_retry(sock, event, ack_id, e, 0);
+}
+
+/* --- ICE servers --------------------------------------------------------- */
+
+/* Adds this member's iceServers (its own TURN credential) and their lifetime
+ * in seconds to an ack; nothing when the server has no STUN/TURN servers. */
+static json_t *with_ice(json_t *obj, const peer *p)
+{
+    const ice_config *ice = g.cfg.ice;
+    if (!ice || ice->stun_count + ice->turn_count == 0) return obj;
+    json_object_set_new(obj, "iceServers",
+                        ice_servers_for(ice, (int64_t)time(NULL), sio_socket_id(p->sock)));
+    json_object_set_new(obj, "iceServersTtl", json_integer(ice->turn_ttl_s));
+    return obj;
 }
 
 /* --- rate limiting ------------------------------------------------------ */
@@ -254,7 +269,7 @@ static void finish_create(hash_job *job, peer *p)
     p->room = r;
     g.stats.rooms_created++;
     PD_LOG_DEBUG("room created socket=%.6s..", sio_socket_id(p->sock));
-    reply_ok(p->sock, job->ack_id, json_pack("{s:s}", "roomId", room_id(r)));
+    reply_ok(p->sock, job->ack_id, with_ice(json_pack("{s:s}", "roomId", room_id(r)), p));
     json_t *ev = json_pack("{s:s}", "roomId", room_id(r));
     sio_emit_simple(p->sock, "room-created", ev);
     json_decref(ev);
@@ -279,7 +294,8 @@ static void finish_join(hash_job *job, peer *p)
     p->room = r;
     g.stats.joins++;
     json_t *peers = member_ids(r, p);
-    reply_ok(p->sock, job->ack_id, json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers));
+    reply_ok(p->sock, job->ack_id,
+             with_ice(json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers), p));
     json_t *ev = json_pack("{s:s,s:o}", "roomId", room_id(r), "peers", peers);
     sio_emit_simple(p->sock, "join-success", ev);
     json_decref(ev);
@@ -648,6 +664,22 @@ static void on_leave_room(peer *p, const json_t *payload, int64_t ack_id)
     reply_ok(p->sock, ack_id, NULL);
 }
 
+/* A member's fresh TURN credential, before its old one expires. */
+static void on_ice_servers(peer *p, const json_t *payload, int64_t ack_id)
+{
+    if (payload && !json_is_object(payload) && !json_is_null(payload)) {
+        refuse(p->sock, "ice-servers", ack_id, SIG_INVALID_PAYLOAD);
+        return;
+    }
+    if (!p->room) {
+        refuse(p->sock, "ice-servers", ack_id, SIG_NOT_IN_ROOM);
+        return;
+    }
+    json_t *obj = with_ice(json_object(), p);
+    if (!json_object_get(obj, "iceServers")) json_object_set_new(obj, "iceServers", json_array());
+    reply_ok(p->sock, ack_id, obj);
+}
+
 static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
                      unsigned att_count)
 {
@@ -686,6 +718,8 @@ static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_a
         on_join_room(p, payload, ack_id);
     } else if (strcmp(name, "leave-room") == 0) {
         on_leave_room(p, payload, ack_id);
+    } else if (strcmp(name, "ice-servers") == 0) {
+        on_ice_servers(p, payload, ack_id);
     } else {
         known = false;
     }

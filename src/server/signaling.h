@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ice_config.h"
 #include "password_guard.h"
 #include "rooms/password.h"
 #include "socketio.h"
@@ -42,6 +43,7 @@ typedef struct signaling_config {
     unsigned rate_limit; /* events per second per socket; 0 = unlimited */
     password_cost argon2;
     pg_limits guard; /* password checks and hashing jobs (password_guard.h) */
+    const ice_config *ice; /* a member's iceServers, with its TURN credential */
 } signaling_config;
 
 typedef struct signaling_stats {

@@ -11,6 +11,7 @@ import { startServer, token, DEFAULT_ARGS } from "./lib/server.mjs";
 import { connect, call, closeAll } from "./lib/client.mjs";
 import { openWs, tryWs, wsUrl, request, sleep } from "./lib/wire.mjs";
 import fs from "node:fs";
+import { createHmac } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 
@@ -395,5 +396,84 @@ describe("issue 11 item 8: security headers on every response, no symlinks out o
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe("issue 11 item 9: TURN credentials only for room members; /metrics restricted", () => {
+  const urlsOf = (e) => (Array.isArray(e.urls) ? e.urls : [e.urls]);
+
+  function assertCredential(ack, secret, socketId, ttl) {
+    assert.equal(ack.iceServersTtl, ttl, JSON.stringify(ack));
+    const turn = ack.iceServers.filter((e) => urlsOf(e).some((u) => /^turns?:/.test(u)));
+    assert.equal(turn.length, 1, JSON.stringify(ack.iceServers));
+    const stun = ack.iceServers.find((e) => urlsOf(e).some((u) => u.startsWith("stun:")));
+    assert.equal(stun?.credential, undefined);
+    const { username, credential } = turn[0];
+    const m = /^(\d+):(.+)$/.exec(username);
+    assert.ok(m, `username "<expiry>:<socket id>": ${username}`);
+    assert.equal(m[2], socketId, "the username names the member's socket");
+    const now = Math.floor(Date.now() / 1000);
+    assert.ok(Math.abs(Number(m[1]) - (now + ttl)) <= 5, `expiry ${m[1]}, now ${now}, ttl ${ttl}`);
+    assert.equal(credential, createHmac("sha1", secret).update(username).digest("base64"));
+    return credential;
+  }
+
+  test("create-room and join-room acks carry a per-socket, short-lived TURN credential; ice-servers renews it", T, async () => {
+    const secret = token("turnsecret-");
+    const srv = await server(["--stun", "stun:stun.example.org:3478", "--turn", "turn:turn.example.org:3478", "--turn-secret", secret]);
+    srv.secret(secret);
+    const a = await connect(srv.url, { transports: ["websocket"] });
+    const b = await connect(srv.url, { transports: ["websocket"] });
+    open.add(a).add(b);
+    // no room, no credential
+    const outside = await call(b, "ice-servers", {});
+    assert.equal(outside.error?.code, "NOT_IN_ROOM");
+    const roomId = token("room-");
+    const password = srv.secret(token("pw-"));
+    const created = await call(a, "create-room", { roomId, password });
+    srv.secret(assertCredential(created, secret, a.id, 1200));
+    const joined = await call(b, "join-room", { roomId, password });
+    assert.deepEqual(joined.peers, [a.id]);
+    srv.secret(assertCredential(joined, secret, b.id, 1200));
+    const renewed = await call(b, "ice-servers", {});
+    assert.equal(renewed.ok, true);
+    srv.secret(assertCredential(renewed, secret, b.id, 1200));
+    // a wrong password gets none
+    const c = await connect(srv.url, { transports: ["websocket"] });
+    open.add(c);
+    const refused = await call(c, "join-room", { roomId, password: srv.secret(token("pw-")) });
+    assert.deepEqual(Object.keys(refused).sort(), ["error", "ok"]);
+    closeAll(a, b, c);
+    await srv.stop();
+  });
+
+  test("--turn-ttl sets the credential's lifetime", T, async () => {
+    const secret = token("turnsecret-");
+    const srv = await server(["--turn", "turn:turn.example.org:3478", "--turn-secret", secret, "--turn-ttl", "300"]);
+    srv.secret(secret);
+    const a = await connect(srv.url, { transports: ["websocket"] });
+    open.add(a);
+    const ack = await call(a, "create-room", { roomId: token("room-"), password: srv.secret(token("pw-")) });
+    srv.secret(assertCredential(ack, secret, a.id, 300));
+    a.close();
+    await srv.stop();
+  });
+
+  test("/metrics answers loopback by default, --metrics-allow chooses who", T, async () => {
+    const def = await server();
+    assert.equal((await request(`${def.url}/metrics`, { localAddress: "127.0.0.1" })).status, 200);
+    assert.equal((await request(`${def.url}/metrics`, { localAddress: "127.0.0.2" })).status, 200, "127/8 is loopback");
+    await def.stop();
+    const only = await server(["--metrics-allow", "127.0.0.2/32,::1"]);
+    const denied = await request(`${only.url}/metrics`, { localAddress: "127.0.0.1" });
+    assert.equal(denied.status, 403);
+    assert.doesNotMatch(denied.text, /peerdrop_/);
+    const allowed = await request(`${only.url}/metrics`, { localAddress: "127.0.0.2" });
+    assert.equal(allowed.status, 200);
+    assert.match(allowed.text, /peerdrop_rooms /);
+    // other endpoints are not affected
+    assert.equal((await request(`${only.url}/healthz`, { localAddress: "127.0.0.1" })).status, 200);
+    await only.stop();
+    await assert.rejects(server(["--metrics-allow", "127.0.0.1/33"]), /exited early \(code 2/);
   });
 });
