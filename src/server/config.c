@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/limits.h"
-#include "cidr.h"
+#include "base/cidr.h"
 #include "base/log.h"
 
 #ifndef PEERDROP_VERSION

@@ -2,7 +2,7 @@
 #ifndef PD_ROUTER_H
 #define PD_ROUTER_H
 
-#include "cidr.h"
+#include "base/cidr.h"
 #include "http_conn.h"
 #include "ice_config.h"
 

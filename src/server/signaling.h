@@ -10,7 +10,7 @@
 #include <uv.h>
 
 #include "ice_config.h"
-#include "password_guard.h"
+#include "rooms/password_guard.h"
 #include "rooms/password.h"
 #include "socketio.h"
 

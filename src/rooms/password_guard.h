@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/map.h"
+#include "../base/map.h"
 
 typedef struct pg_limits {
     unsigned room_failures;    /* wrong passwords per room per window */
