@@ -67,7 +67,7 @@ after(() => {
 });
 
 test('/config names the TURN server but hands out no credential', async () => {
-  const cfg = await (await fetch(`${server.url}/config`)).json();
+  const cfg = await (await fetch(new URL('config', server.url))).json();
   const t = cfg.iceServers.find((e) => [].concat(e.urls).some((u) => u.startsWith('turn:')));
   assert.ok(t, JSON.stringify(cfg));
   assert.equal(t.username, undefined);
