@@ -55,11 +55,13 @@
 #define PD_PASSWORD_BACKOFF_MAX_MS (5u * 60000u)
 
 /* Pending Argon2 jobs (issue 11, item 3: 300 queued create-room jobs made a
- * stranger's create-room wait 9.5 s). One "interactive" hash takes ~70 ms
- * on one core of the 2-core test machine, so with the default 2 hashing
- * threads 32 queued jobs wait ~1.1 s at worst; one address may hold 4 (a
- * few people behind one NAT), one session 1 (a client asks one room at a
- * time). A socket's queued job is cancelled when it disconnects. */
+ * stranger's create-room wait 9.5 s). One "interactive" create-room took
+ * 120-450 ms on the 2-core test machine at load average 8, so with the
+ * default 2 hashing threads a full queue of 32 waits 2-7 s there: the
+ * global cap is the backstop against many addresses. One address may hold 4
+ * (a few people behind one NAT), so a stranger waits for at most 4 of one
+ * attacker's jobs; one session 1 (a client asks one room at a time). A
+ * socket's queued job is cancelled when it disconnects. */
 #define PD_DEFAULT_HASH_QUEUE 32u
 #define PD_DEFAULT_HASH_QUEUE_PER_ADDRESS 4u
 #define PD_HASH_QUEUE_PER_SESSION 1u
