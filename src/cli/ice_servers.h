@@ -1,7 +1,9 @@
 /* ice_servers.h: the CLI's STUN/TURN servers, from the signaling server's
  * GET /config (docs/signaling.md), the same list the web app gives its
  * RTCPeerConnection: {"iceServers":[{"urls":"stun:..."|[...],
- * "username":"...","credential":"..."}]}.
+ * "username":"...","credential":"..."}]}. /config has no TURN credential;
+ * the room's acks carry the same shape with one (main.c take_ice), parsed
+ * by cli_ice_servers_parse too.
  *
  * The fetch is one blocking HTTP/1.1 request (TLS for https://, peer and
  * host name verified, $PEERDROP_CA_FILE as in signal_client.c), bounded by

@@ -70,11 +70,13 @@ enum {
  * that never answers. */
 #define DRAIN_TIMEOUT_MS 3000
 #define DEFAULT_SERVER "http://127.0.0.1:8080"
-/* GET /config: the same STUN/TURN list the web app uses. The server's TURN
- * credentials live 6 h (src/server/ice_config.h); a long-running sender
- * fetches again for a new receiver once its list is an hour old. */
+/* GET /config: the same STUN/TURN URLs the web app uses, without TURN
+ * credentials; a room member gets its own credential in the create-room /
+ * join-room ack and asks for a fresh one (`ice-servers`) at half its
+ * lifetime (iceServersTtl), so a long-running sender can still relay to a
+ * receiver that comes late (docs/signaling.md). */
 #define CONFIG_TIMEOUT_MS 5000
-#define CONFIG_REFRESH_US ((int64_t)3600 * G_USEC_PER_SEC)
+#define ICE_REFRESH_MIN_S 30
 
 typedef struct src_file {
     char *path; /* on disk */
@@ -134,7 +136,7 @@ struct app {
     char password[256];
     cli_signal *sig;
     cli_ice_servers ice;
-    int64_t ice_at_us; /* when `ice` was fetched; 0 = never */
+    GSource *ice_refresh; /* asks for a fresh TURN credential */
     bool room_announced;
     /* send */
     src_file *files;
@@ -731,17 +733,80 @@ static size_t count_turn(const cli_ice_servers *ice)
 static void ice_servers_load(app *a)
 {
     cli_ice_servers_cleanup(&a->ice);
-    a->ice_at_us = g_get_monotonic_time();
     if (cli_ice_servers_fetch(a->server, CONFIG_TIMEOUT_MS, &a->ice) < 0) return;
     size_t turn = count_turn(&a->ice);
     /* counts only: the URLs may carry credentials in other deployments */
     PD_LOG_DEBUG("ICE servers from /config: %zu STUN, %zu TURN", a->ice.count - turn, turn);
 }
 
+static void stop_ice_refresh(app *a)
+{
+    if (!a->ice_refresh) return;
+    g_source_destroy(a->ice_refresh);
+    g_source_unref(a->ice_refresh);
+    a->ice_refresh = NULL;
+}
+
+static void take_ice(app *a, json_t *ack);
+
+static void on_ice_ack(cli_signal *c, json_t *arg, void *user)
+{
+    (void)c;
+    app *a = user;
+    if (arg && json_is_true(json_object_get(arg, "ok"))) {
+        take_ice(a, arg);
+        return;
+    }
+    /* lost connection or refused: keep the list, try again later */
+    json_t *retry = json_pack("{s:i}", "iceServersTtl", 4 * ICE_REFRESH_MIN_S);
+    take_ice(a, retry);
+    json_decref(retry);
+}
+
+static gboolean on_ice_refresh(gpointer user)
+{
+    app *a = user;
+    stop_ice_refresh(a);
+    json_t *j = json_object();
+    cli_signal_emit(a->sig, "ice-servers", j, on_ice_ack, a);
+    json_decref(j);
+    return G_SOURCE_REMOVE;
+}
+
+/* A create-room / join-room / ice-servers ack: this member's ICE servers,
+ * with its own TURN credential, replace the list from /config (peers that
+ * exist keep their copy); a refresh is due at half their lifetime. */
+static void take_ice(app *a, json_t *ack)
+{
+    json_t *list = json_object_get(ack, "iceServers");
+    if (json_is_array(list)) {
+        json_t *wrap = json_pack("{s:O}", "iceServers", list);
+        char *text = json_dumps(wrap, JSON_COMPACT);
+        cli_ice_servers fresh;
+        if (text && cli_ice_servers_parse(text, strlen(text), &fresh) == 0) {
+            cli_ice_servers_cleanup(&a->ice);
+            a->ice = fresh;
+            size_t turn = count_turn(&a->ice);
+            PD_LOG_DEBUG("ICE servers from the room: %zu STUN, %zu TURN", a->ice.count - turn, turn);
+        }
+        if (text) {
+            /* the text holds the TURN credential */
+            memset(text, 0, strlen(text));
+            free(text);
+        }
+        json_decref(wrap);
+    }
+    json_int_t ttl = json_integer_value(json_object_get(ack, "iceServersTtl"));
+    if (ttl <= 0) return;
+    stop_ice_refresh(a);
+    json_int_t wait_s = ttl / 2 > ICE_REFRESH_MIN_S ? ttl / 2 : ICE_REFRESH_MIN_S;
+    a->ice_refresh = g_timeout_source_new_seconds((guint)wait_s);
+    g_source_set_callback(a->ice_refresh, on_ice_refresh, a, NULL);
+    g_source_attach(a->ice_refresh, a->ctx);
+}
+
 static peer_conn *peer_new(app *a, const char *sid)
 {
-    if (a->ice_at_us && g_get_monotonic_time() - a->ice_at_us > CONFIG_REFRESH_US)
-        ice_servers_load(a);
     peer_conn *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->a = a;
@@ -1338,6 +1403,7 @@ static void on_join_ack(cli_signal *c, json_t *arg, void *user)
     app *a = user;
     const char *err = ack_error(arg);
     if (!err) {
+        take_ice(a, arg);
         if (!a->joined) say(a, "joined room, waiting for the sender...");
         a->joined = true;
         out_json(a, "joined", json_pack("{s:s}", "roomId", a->room));
@@ -1355,6 +1421,7 @@ static void on_create_ack(cli_signal *c, json_t *arg, void *user)
     app *a = user;
     const char *err = ack_error(arg);
     if (!err) {
+        take_ice(a, arg);
         announce_room(a);
         return;
     }
@@ -1631,7 +1698,8 @@ static void usage(FILE *f)
           "when run again (with a peer that uses block digests, from its last whole 4 MiB\n"
           "block).\n"
           "\n"
-          "STUN/TURN servers come from the server's GET /config. See peerdrop(1).\n"
+          "STUN/TURN servers come from the server: URLs from GET /config, the TURN\n"
+          "credential with the room. See peerdrop(1).\n"
           "\n"
           "exit status:\n"
           "  0    success\n"
@@ -1795,6 +1863,7 @@ int main(int argc, char **argv)
         g_source_unref(a.drain);
     }
     stop_reoffer_wait(&a);
+    stop_ice_refresh(&a);
     while (a.peers)
         peer_remove(&a, a.peers);
     incoming_files_free(&a.kept);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "base/cidr.h"
 #include "base/log.h"
 
 #ifndef PEERDROP_VERSION
@@ -39,12 +40,18 @@ static const option_def options[] = {
     {"--ping-timeout", "PEERDROP_PING_TIMEOUT", "MS", "pong deadline (default 20000)", OPT_UINT, OFF(ping_timeout_ms), 3600000},
     {"--connect-timeout", "PEERDROP_CONNECT_TIMEOUT", "MS", "time to join a namespace (default 45000)", OPT_UINT, OFF(connect_timeout_ms), 3600000},
     {"--rate-limit", "PEERDROP_RATE_LIMIT", "N", "signaling events per second per socket, 0 = off (default 100)", OPT_UINT, OFF(rate_limit), 1000000},
+    {"--room-guesses", "PEERDROP_ROOM_GUESSES", "N", "wrong passwords per room per minute before it backs off, 0 = no limit (default 10)", OPT_UINT, OFF(room_guesses), 1000000},
+    {"--address-guesses", "PEERDROP_ADDRESS_GUESSES", "N", "wrong passwords per client address per minute, 0 = no limit (default 30)", OPT_UINT, OFF(address_guesses), 1000000},
+    {"--hash-queue", "PEERDROP_HASH_QUEUE", "N", "pending password hashes, all clients, 0 = no limit (default 32)", OPT_UINT, OFF(hash_queue), 1000000},
+    {"--hash-queue-per-address", "PEERDROP_HASH_QUEUE_PER_ADDRESS", "N", "pending password hashes per client address, 0 = no limit (default 4)", OPT_UINT, OFF(hash_queue_per_address), 1000000},
     {"--cors-origin", "PEERDROP_CORS_ORIGIN", "LIST", "\"*\" or comma-separated allowed origins (default: none)", OPT_STR, OFF(cors_origin), 0},
     {"--argon2", "PEERDROP_ARGON2", "LEVEL", "interactive | moderate | sensitive | min (tests only) (default interactive)", OPT_SPECIAL, 0, 0},
     {"--hash-threads", "PEERDROP_HASH_THREADS", "N", "password hashing workers (default 2)", OPT_UINT, OFF(hash_threads), 64},
     {"--stun", "PEERDROP_STUN", "URL", "STUN server for clients, e.g. stun:stun.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
     {"--turn", "PEERDROP_TURN", "URL", "TURN server for clients, e.g. turn:turn.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
     {"--turn-secret", "PEERDROP_TURN_SECRET", "SECRET", "coturn static-auth-secret: clients get short-lived TURN credentials", OPT_STR, OFF(ice.turn_secret), 0},
+    {"--turn-ttl", "PEERDROP_TURN_TTL", "SECONDS", "lifetime of a room member's TURN credential (default 1200)", OPT_UINT, OFF(ice.turn_ttl_s), 7 * 24 * 3600},
+    {"--metrics-allow", "PEERDROP_METRICS_ALLOW", "CIDRS", "client addresses that may read /metrics, comma-separated (default 127.0.0.0/8,::1)", OPT_STR, OFF(metrics_allow), 0},
     {"--conformance", NULL, "eio|sio", "run the official protocol test suites' fixture instead of the app", OPT_SPECIAL, 0, 0},
     {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)", OPT_STR, OFF(log_level), 0},
     {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG, OFF(log_json), 0},
@@ -65,7 +72,7 @@ static void print_help(void)
         printf("\n");
     }
     printf("  %-24s %s\n  %-24s %s\n\n", "--help", "show this help", "--version", "show the version");
-    printf("HTTP endpoints: /socket.io/ (signaling), /config (ICE servers), /healthz, /metrics,\n"
+    printf("HTTP endpoints: /socket.io/ (signaling), /config (ICE server URLs), /healthz, /metrics,\n"
            "everything else: the web app. Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up\n"
            "error, 2 on a bad option.\n");
 }
@@ -140,9 +147,15 @@ int config_parse(server_config *cfg, int argc, char **argv)
         .ping_timeout_ms = 20000,
         .connect_timeout_ms = 45000,
         .rate_limit = 100,
+        .room_guesses = PD_DEFAULT_ROOM_PASSWORD_FAILURES,
+        .address_guesses = PD_DEFAULT_ADDRESS_PASSWORD_FAILURES,
+        .hash_queue = PD_DEFAULT_HASH_QUEUE,
+        .hash_queue_per_address = PD_DEFAULT_HASH_QUEUE_PER_ADDRESS,
         .argon2 = PASSWORD_COST_INTERACTIVE,
         .hash_threads = 2,
         .log_level = "info",
+        .metrics_allow = PD_DEFAULT_METRICS_ALLOW,
+        .ice = {.turn_ttl_s = PD_DEFAULT_TURN_TTL_S},
     };
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const char *v = options[i].env ? getenv(options[i].env) : NULL;
@@ -198,6 +211,16 @@ int config_parse(server_config *cfg, int argc, char **argv)
         return -1;
     }
     if (cfg->hash_threads < 1) cfg->hash_threads = 1;
+    if (cfg->ice.turn_ttl_s < 60) {
+        fprintf(stderr, "peerdrop-server: --turn-ttl must be at least 60 seconds\n");
+        return -1;
+    }
+    cidr_list allow;
+    if (!cidr_list_parse(cfg->metrics_allow, &allow)) {
+        fprintf(stderr, "peerdrop-server: --metrics-allow: not a list of addresses/prefixes: %s\n",
+                cfg->metrics_allow);
+        return -1;
+    }
     pd_log_level level;
     if (!pd_log_level_parse(cfg->log_level, &level)) {
         fprintf(stderr, "peerdrop-server: --log-level: unknown level: %s\n", cfg->log_level);

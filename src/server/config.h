@@ -23,10 +23,15 @@ typedef struct server_config {
     unsigned ping_timeout_ms;
     unsigned connect_timeout_ms;
     unsigned rate_limit;
+    unsigned room_guesses;    /* wrong passwords per room per minute */
+    unsigned address_guesses; /* ... per client address */
+    unsigned hash_queue;      /* pending Argon2 jobs, all clients */
+    unsigned hash_queue_per_address;
     const char *cors_origin; /* "*" or comma-separated list; NULL: no CORS */
     password_cost argon2;
     unsigned hash_threads;
     ice_config ice;
+    const char *metrics_allow; /* CIDR list */
     conformance_mode conformance;
     const char *log_level;
     bool log_json;

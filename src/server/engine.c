@@ -41,6 +41,7 @@ struct eio_session {
     http_conn *probe; /* a WebSocket being probed for upgrade */
     uv_timer_t *upgrade_timer;
     pd_buf pending; /* polling payload waiting for a GET */
+    char peer[64];  /* the handshake's client address, for per-client limits */
     uv_timer_t heartbeat;
     void *user;
 };
@@ -497,6 +498,7 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
     }
     do pd_random_id(s->sid);
     while (table_find(s->sid, SID_LEN));
+    snprintf(s->peer, sizeof s->peer, "%s", http_conn_peer(hc));
     pd_buf_init(&s->pending, (size_t)g.cfg.max_payload * MAX_PENDING_FACTOR);
     if (!table_insert(s)) {
         free(s);
@@ -530,6 +532,15 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
 void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t *body,
                            size_t body_len)
 {
+    if (!http_conn_origin_allowed(hc, req)) {
+        /* a page from elsewhere: Forbidden, on polling and WebSocket alike
+         * (the reference's allowRequest answers code 4 with 403) */
+        char json[128];
+        eio_http_error_json(json, sizeof json, EIO_HTTP_FORBIDDEN);
+        if (req->upgrade_websocket) http_conn_set_keep_alive(hc, false);
+        http_conn_respond_json(hc, 403, json);
+        return;
+    }
     eio_query q;
     eio_http_error err = eio_query_parse(req->query, req->query_len, &q);
     if (err == EIO_HTTP_UNKNOWN_TRANSPORT) {
@@ -631,6 +642,11 @@ void *engine_session_user(const eio_session *s)
 const char *engine_session_id(const eio_session *s)
 {
     return s->sid;
+}
+
+const char *engine_session_peer(const eio_session *s)
+{
+    return s->peer;
 }
 
 bool engine_session_is_websocket(const eio_session *s)

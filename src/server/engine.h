@@ -56,6 +56,8 @@ void engine_session_set_user(eio_session *s, void *user);
 void *engine_session_user(const eio_session *s);
 const char *engine_session_id(const eio_session *s);
 bool engine_session_is_websocket(const eio_session *s);
+/* The address of the client that opened the session (its handshake). */
+const char *engine_session_peer(const eio_session *s);
 
 typedef struct engine_stats {
     size_t sessions_polling;

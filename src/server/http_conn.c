@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/limits.h"
 #include "base/log.h"
@@ -40,6 +41,23 @@ struct http_conn {
 #define IDLE_KEEPALIVE_MS 60000
 #define IDLE_PARTIAL_MS 15000
 #define SWEEP_INTERVAL_MS 5000
+
+/* On every response, errors and Engine.IO included (issue 11, item 8).
+ * The CSP allows what the built web app needs and nothing inline: its
+ * scripts, styles and service worker are files from this origin, it
+ * compiles SHA-256 WebAssembly (web/src/protocol/sha256.ts:
+ * 'wasm-unsafe-eval'), shows blob:/data: images, and talks to this origin
+ * only ('self' covers ws:/wss: to it, CSP Level 3). frame-ancestors 'none'
+ * (and X-Frame-Options for older browsers): a framed #room=...&key= link
+ * would join by itself. no-referrer: the key is in the fragment, which is
+ * never sent, but nothing else about the page is either. */
+#define HTTP_CSP                                                                                   \
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "                 \
+    "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; "      \
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+#define HTTP_SECURITY_HEADERS                                                                      \
+    "Content-Security-Policy: " HTTP_CSP "\r\n"                                                    \
+    "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"
 
 static http_server_config g_cfg;
 static uv_loop_t *g_loop;
@@ -156,6 +174,7 @@ void http_conn_respond(http_conn *hc, int status, const char *content_type,
     n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\nConnection: %s\r\n",
                   body_len, hc->keep_alive ? "keep-alive" : "close");
     n += cors_headers(hc, head + n, sizeof head - (size_t)n);
+    n += snprintf(head + n, sizeof head - (size_t)n, "%s", HTTP_SECURITY_HEADERS);
     if (extra_headers) n += snprintf(head + n, sizeof head - (size_t)n, "%s", extra_headers);
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
     if ((size_t)n >= sizeof head) n = (int)sizeof head - 1; /* cannot happen with our headers */
@@ -217,9 +236,27 @@ bool http_conn_cors_allowed(const http_conn *hc)
     return hc->cors >= 0;
 }
 
+bool http_conn_origin_allowed(const http_conn *hc, const http_request *req)
+{
+    const http_header *origin = http_request_header(req, "origin");
+    if (!origin || hc->cors >= 0) return true;
+    /* same origin: "<scheme>://" + the Host header, as the browser wrote both */
+    const http_header *host = http_request_header(req, "host");
+    const char *scheme = pd_conn_is_tls(hc->conn) ? "https://" : "http://";
+    size_t slen = strlen(scheme);
+    return host && host->value_len > 0 && origin->value_len == slen + host->value_len &&
+           strncasecmp(origin->value, scheme, slen) == 0 &&
+           strncasecmp(origin->value + slen, host->value, host->value_len) == 0;
+}
+
 bool http_conn_is_tls(const http_conn *hc)
 {
     return pd_conn_is_tls(hc->conn);
+}
+
+const char *http_conn_peer(const http_conn *hc)
+{
+    return pd_conn_peer(hc->conn);
 }
 
 bool http_conn_is_websocket(const http_conn *hc)

@@ -92,7 +92,14 @@ void http_conn_close(http_conn *hc);
 void http_conn_set_keep_alive(http_conn *hc, bool keep_alive);
 /* True if the current request's Origin is allowed by the CORS policy. */
 bool http_conn_cors_allowed(const http_conn *hc);
+/* True if a browser page at the request's Origin may use this server: no
+ * Origin (native clients), the server's own origin (scheme://Host), or an
+ * origin --cors-origin allows. Engine.IO refuses the others (issue 11,
+ * item 7), so no page elsewhere can drive its visitors' browsers here. */
+bool http_conn_origin_allowed(const http_conn *hc, const http_request *req);
 bool http_conn_is_tls(const http_conn *hc);
+/* The client's address as text ("127.0.0.1", "::1"); "" if unknown. */
+const char *http_conn_peer(const http_conn *hc);
 bool http_conn_is_websocket(const http_conn *hc);
 
 #endif

@@ -1,7 +1,6 @@
 /* ice_config.c: see ice_config.h. */
 #include "ice_config.h"
 
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -16,16 +15,17 @@ static json_t *url_list(const char *const *urls, size_t n)
     return a;
 }
 
-char *ice_config_json(const ice_config *cfg, int64_t now)
+/* socket_id NULL: no credentials (GET /config). */
+static json_t *servers(const ice_config *cfg, int64_t now, const char *socket_id)
 {
-    json_t *servers = json_array();
+    json_t *list = json_array();
     if (cfg->stun_count)
-        json_array_append_new(servers, json_pack("{s:o}", "urls", url_list(cfg->stun, cfg->stun_count)));
+        json_array_append_new(list, json_pack("{s:o}", "urls", url_list(cfg->stun, cfg->stun_count)));
     if (cfg->turn_count) {
         json_t *turn = json_pack("{s:o}", "urls", url_list(cfg->turn, cfg->turn_count));
-        if (cfg->turn_secret) {
-            char user[64];
-            snprintf(user, sizeof user, "%lld:peerdrop", (long long)(now + ICE_CREDENTIAL_TTL_S));
+        if (cfg->turn_secret && socket_id) {
+            char user[128];
+            snprintf(user, sizeof user, "%lld:%s", (long long)(now + cfg->turn_ttl_s), socket_id);
             unsigned char mac[EVP_MAX_MD_SIZE];
             unsigned mac_len = 0;
             HMAC(EVP_sha1(), cfg->turn_secret, (int)strlen(cfg->turn_secret),
@@ -35,10 +35,20 @@ char *ice_config_json(const ice_config *cfg, int64_t now)
             json_object_set_new(turn, "username", json_string(user));
             json_object_set_new(turn, "credential", json_string(cred));
         }
-        json_array_append_new(servers, turn);
+        json_array_append_new(list, turn);
     }
-    json_t *root = json_pack("{s:o}", "iceServers", servers);
+    return list;
+}
+
+char *ice_config_json(const ice_config *cfg)
+{
+    json_t *root = json_pack("{s:o}", "iceServers", servers(cfg, 0, NULL));
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return text;
+}
+
+json_t *ice_servers_for(const ice_config *cfg, int64_t now, const char *socket_id)
+{
+    return servers(cfg, now, socket_id);
 }

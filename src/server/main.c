@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "config.h"
 #include "conformance.h"
@@ -138,7 +139,12 @@ int main(int argc, char **argv)
                           .ping_timeout_ms = cfg.ping_timeout_ms,
                           .upgrade_timeout_ms = 10000,
                           .max_payload = cfg.max_payload};
-    router_config rcfg = {.engine_path = "/socket.io/", .web_root = cfg.web_root, .ice = &cfg.ice};
+    cidr_list metrics_allow;
+    cidr_list_parse(cfg.metrics_allow, &metrics_allow); /* checked by config_parse */
+    router_config rcfg = {.engine_path = "/socket.io/",
+                          .web_root = cfg.web_root,
+                          .ice = &cfg.ice,
+                          .metrics_allow = &metrics_allow};
     if (cfg.conformance == CONFORMANCE_EIO) {
         ecfg.cb = conformance_eio_callbacks;
         rcfg.engine_path = "/engine.io/";
@@ -153,7 +159,17 @@ int main(int argc, char **argv)
         sio_server_init(loop, &signaling_namespace, 1, cfg.connect_timeout_ms, cfg.max_payload);
         signaling_config scfg = {.room_capacity = cfg.room_capacity,
                                  .rate_limit = cfg.rate_limit,
-                                 .argon2 = cfg.argon2};
+                                 .argon2 = cfg.argon2,
+                                 .ice = &cfg.ice,
+                                 .guard = {.room_failures = cfg.room_guesses,
+                                           .address_failures = cfg.address_guesses,
+                                           .session_failures = PD_SESSION_PASSWORD_FAILURES,
+                                           .window_ms = PD_PASSWORD_WINDOW_MS,
+                                           .backoff_max_ms = PD_PASSWORD_BACKOFF_MAX_MS,
+                                           .jobs_global = cfg.hash_queue,
+                                           .jobs_per_address = cfg.hash_queue_per_address,
+                                           .jobs_per_session = PD_HASH_QUEUE_PER_SESSION,
+                                           .max_entries = PD_MAX_GUARD_ENTRIES}};
         signaling_init(loop, &scfg);
     }
     engine_init(loop, &ecfg);

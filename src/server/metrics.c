@@ -51,4 +51,17 @@ void metrics_render(pd_buf *out)
     for (int e = 0; e < SIG_ERROR_COUNT; e++)
         pd_buf_printf(out, "peerdrop_refusals_total{code=\"%s\"} %" PRIu64 "\n",
                       sig_error_code((sig_error)e), ss.refusals[e]);
+    pd_buf_printf(out, "# HELP peerdrop_limit_refusals_total Room requests refused RATE_LIMITED, by the limit that refused.\n"
+                       "# TYPE peerdrop_limit_refusals_total counter\n");
+    for (int v = 1; v < PG_VERDICT_COUNT; v++)
+        pd_buf_printf(out, "peerdrop_limit_refusals_total{limit=\"%s\"} %" PRIu64 "\n",
+                      pg_verdict_name((pg_verdict)v), ss.guard_refusals[v]);
+    pd_buf_printf(out,
+                  "# HELP peerdrop_hash_jobs Password hashing jobs queued or running.\n"
+                  "# TYPE peerdrop_hash_jobs gauge\n"
+                  "peerdrop_hash_jobs %u\n"
+                  "# HELP peerdrop_hash_jobs_cancelled_total Queued hashing jobs dropped because their client left.\n"
+                  "# TYPE peerdrop_hash_jobs_cancelled_total counter\n"
+                  "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n",
+                  ss.jobs_pending, ss.jobs_cancelled);
 }

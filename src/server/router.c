@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/log.h"
 #include "engine.h"
@@ -75,6 +74,10 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
         http_conn_respond(hc, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed", 18);
     } else if (path_is(req, "/healthz")) {
         http_conn_respond(hc, 200, "text/plain", "Cache-Control: no-store\r\n", "ok", 2);
+    } else if (path_is(req, "/metrics") &&
+               !(g_cfg.metrics_allow && cidr_list_match(g_cfg.metrics_allow, http_conn_peer(hc)))) {
+        /* --metrics-allow: the counters say who is busy and what is refused */
+        http_conn_respond(hc, 403, "text/plain", NULL, "forbidden", 9);
     } else if (path_is(req, "/metrics")) {
         pd_buf out;
         pd_buf_init(&out, 1u << 20);
@@ -82,7 +85,7 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
         http_conn_respond(hc, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, out.data, out.len);
         pd_buf_reset(&out);
     } else if (path_is(req, "/config")) {
-        char *json = ice_config_json(g_cfg.ice, (int64_t)time(NULL));
+        char *json = ice_config_json(g_cfg.ice);
         if (json) http_conn_respond(hc, 200, "application/json", "Cache-Control: no-store\r\n", json, strlen(json));
         else http_conn_respond(hc, 500, "text/plain", NULL, "out of memory", 13);
         free(json);

@@ -2,6 +2,7 @@
 #ifndef PD_ROUTER_H
 #define PD_ROUTER_H
 
+#include "base/cidr.h"
 #include "http_conn.h"
 #include "ice_config.h"
 
@@ -9,6 +10,7 @@ typedef struct router_config {
     const char *engine_path; /* "/socket.io/" or, for the eio fixture, "/engine.io/" */
     const char *web_root;    /* NULL: no static files (conformance mode) */
     const ice_config *ice;
+    const cidr_list *metrics_allow; /* who may read /metrics */
 } router_config;
 
 void router_init(const router_config *cfg);

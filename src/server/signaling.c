@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/id.h"
 #include "base/limits.h"
@@ -16,24 +17,24 @@
 #include "sio/json_scan.h"
 #include "sio/sio.h"
 
-/* Failed password attempts allowed per socket per minute. */
-#define MAX_PASSWORD_FAILURES 5
-#define PASSWORD_FAILURE_WINDOW_MS 60000
+/* How often idle password-guard entries are forgotten. */
+#define GUARD_SWEEP_MS 10000
+
+typedef struct hash_job hash_job;
 
 typedef struct peer {
     sio_socket *sock;
     room *room;
-    bool busy; /* a create/join waits for the hashing pool */
+    hash_job *job; /* a create/join waiting for the hashing pool */
     double tokens;
     uint64_t tokens_at_ms;
-    uint64_t failures_since_ms;
-    unsigned failures;
 } peer;
 
 typedef enum job_kind { JOB_CREATE, JOB_JOIN } job_kind;
 
-typedef struct hash_job {
+struct hash_job {
     uv_work_t work;
+    pg_ticket ticket;
     job_kind kind;
     char socket_id[PD_ID_LEN + 1];
     char room_id[PD_MAX_ROOM_ID + 1];
@@ -44,13 +45,16 @@ typedef struct hash_job {
     password_cost cost;
     char hash[PD_PASSWORD_HASH_MAX];
     bool ok;
-} hash_job;
+};
 
 static struct {
     uv_loop_t *loop;
     signaling_config cfg;
     room_registry rooms;
     signaling_stats stats;
+    password_guard guard;
+    uv_timer_t sweep;
+    bool closed; /* signaling_cleanup ran: late job callbacks only free */
 } g;
 
 static const struct {
@@ -93,12 +97,18 @@ static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
     ack_json(sock, ack_id, obj);
 }
 
-static void refuse(sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
+/* retry_ms > 0 adds the hint `retryAfterMs` (RATE_LIMITED by a budget). */
+static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
+                         uint64_t retry_ms)
 {
     g.stats.refusals[e]++;
-    PD_LOG_DEBUG("refused event=%s code=%s socket=%.6s..", event, errors[e].code,
+    /* the event name is the client's: escaped, so it cannot forge a log line */
+    char shown[80];
+    pd_log_escape(event, strlen(event), shown, sizeof shown);
+    PD_LOG_DEBUG("refused event=\"%s\" code=%s socket=%.6s..", shown, errors[e].code,
                  sio_socket_id(sock));
     json_t *err = json_pack("{s:s,s:s}", "code", errors[e].code, "message", errors[e].message);
+    if (retry_ms > 0) json_object_set_new(err, "retryAfterMs", json_integer((json_int_t)retry_ms));
     if (ack_id >= 0) {
         ack_json(sock, ack_id, json_pack("{s:b,s:o}", "ok", 0, "error", err));
         return;
@@ -106,6 +116,25 @@ static void refuse(sio_socket *sock, const char *event, int64_t ack_id, sig_erro
     json_object_set_new(err, "event", json_string(event));
     sio_emit_simple(sock, "signaling-error", err);
     json_decref(err);
+}
+
+static void refuse(sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
+{
+    refuse_retry(sock, event, ack_id, e, 0);
+}
+
+/* --- ICE servers --------------------------------------------------------- */
+
+/* Adds this member's iceServers (its own TURN credential) and their lifetime
+ * in seconds to an ack; nothing when the server has no STUN/TURN servers. */
+static json_t *with_ice(json_t *obj, const peer *p)
+{
+    const ice_config *ice = g.cfg.ice;
+    if (!ice || ice->stun_count + ice->turn_count == 0) return obj;
+    json_object_set_new(obj, "iceServers",
+                        ice_servers_for(ice, (int64_t)time(NULL), sio_socket_id(p->sock)));
+    json_object_set_new(obj, "iceServersTtl", json_integer(ice->turn_ttl_s));
+    return obj;
 }
 
 /* --- rate limiting ------------------------------------------------------ */
@@ -123,14 +152,22 @@ static bool take_token(peer *p)
     return true;
 }
 
-static bool password_attempts_left(peer *p)
+/* Admits a hashing job (and for a join, a password check against room_id)
+ * under the password guard's budgets, or answers RATE_LIMITED. */
+static bool guard_admit(peer *p, const char *event, const char *room_id, int64_t ack_id,
+                        pg_ticket *t)
 {
-    uint64_t now = uv_now(g.loop);
-    if (now - p->failures_since_ms > PASSWORD_FAILURE_WINDOW_MS) {
-        p->failures = 0;
-        p->failures_since_ms = now;
-    }
-    return p->failures < MAX_PASSWORD_FAILURES;
+    char address[PG_ADDRESS_KEY_LEN];
+    pg_address_key(sio_socket_peer(p->sock), address);
+    uint64_t retry_ms;
+    pg_verdict v = pg_admit(&g.guard, address, sio_socket_session_id(p->sock), room_id,
+                            uv_now(g.loop), t, &retry_ms);
+    if (v == PG_OK) return true;
+    g.stats.guard_refusals[v]++;
+    PD_LOG_DEBUG("%s refused by %s socket=%.6s.. retry=%llums", event, pg_verdict_name(v),
+                 sio_socket_id(p->sock), (unsigned long long)retry_ms);
+    refuse_retry(p->sock, event, ack_id, SIG_RATE_LIMITED, retry_ms);
+    return false;
 }
 
 /* --- payload validation ------------------------------------------------- */
@@ -232,7 +269,7 @@ static void finish_create(hash_job *job, peer *p)
     p->room = r;
     g.stats.rooms_created++;
     PD_LOG_DEBUG("room created socket=%.6s..", sio_socket_id(p->sock));
-    reply_ok(p->sock, job->ack_id, json_pack("{s:s}", "roomId", room_id(r)));
+    reply_ok(p->sock, job->ack_id, with_ice(json_pack("{s:s}", "roomId", room_id(r)), p));
     json_t *ev = json_pack("{s:s}", "roomId", room_id(r));
     sio_emit_simple(p->sock, "room-created", ev);
     json_decref(ev);
@@ -247,7 +284,6 @@ static void finish_join(hash_job *job, peer *p)
         return;
     }
     if (!job->ok) {
-        p->failures++;
         refuse(p->sock, "join-room", job->ack_id, SIG_BAD_PASSWORD);
         return;
     }
@@ -258,7 +294,8 @@ static void finish_join(hash_job *job, peer *p)
     p->room = r;
     g.stats.joins++;
     json_t *peers = member_ids(r, p);
-    reply_ok(p->sock, job->ack_id, json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers));
+    reply_ok(p->sock, job->ack_id,
+             with_ice(json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers), p));
     json_t *ev = json_pack("{s:s,s:o}", "roomId", room_id(r), "peers", peers);
     sio_emit_simple(p->sock, "join-success", ev);
     json_decref(ev);
@@ -270,17 +307,28 @@ static void finish_join(hash_job *job, peer *p)
 static void job_done(uv_work_t *w, int status)
 {
     hash_job *job = w->data;
+    if (g.closed) {
+        job_free(job);
+        return;
+    }
     sio_socket *sock = sio_socket_find(job->socket_id, PD_ID_LEN);
     peer *p = sock ? sio_socket_user(sock) : NULL;
-    if (p) p->busy = false;
+    if (p && p->job == job) p->job = NULL;
+    else p = NULL; /* the socket that asked is gone (a new one may have its id) */
     if (status != 0) job->ok = false;
+    if (status == UV_ECANCELED) g.stats.jobs_cancelled++;
+    /* a check that ran and failed counts against every budget; one that
+     * was cancelled before it ran does not */
+    pg_settle(&g.guard, &job->ticket, status == 0 && job->kind == JOB_JOIN && !job->ok,
+              uv_now(g.loop));
     if (job->kind == JOB_CREATE) finish_create(job, p);
     else finish_join(job, p);
     job_free(job);
 }
 
 static bool queue_job(peer *p, job_kind kind, const char *rid, size_t rid_len, uint64_t generation,
-                      const char *pw, size_t pw_len, const char *hash, int64_t ack_id)
+                      const char *pw, size_t pw_len, const char *hash, int64_t ack_id,
+                      pg_ticket *ticket)
 {
     hash_job *job = calloc(1, sizeof *job);
     if (!job) return false;
@@ -289,6 +337,7 @@ static bool queue_job(peer *p, job_kind kind, const char *rid, size_t rid_len, u
         free(job);
         return false;
     }
+    job->ticket = *ticket;
     memcpy(job->password, pw, pw_len);
     job->password[pw_len] = '\0';
     job->password_len = pw_len;
@@ -302,10 +351,11 @@ static bool queue_job(peer *p, job_kind kind, const char *rid, size_t rid_len, u
     if (hash) strncpy(job->hash, hash, sizeof job->hash - 1);
     job->work.data = job;
     if (uv_queue_work(g.loop, &job->work, job_work, job_done) != 0) {
+        job->ticket = (pg_ticket){0}; /* the caller still holds it */
         job_free(job);
         return false;
     }
-    p->busy = true;
+    p->job = job;
     return true;
 }
 
@@ -323,13 +373,22 @@ static void on_create_room(peer *p, const json_t *payload, int64_t ack_id)
         refuse(p->sock, "create-room", ack_id, SIG_ALREADY_IN_ROOM);
         return;
     }
+    if (rooms_find(&g.rooms, id, id_len)) {
+        refuse(p->sock, "create-room", ack_id, SIG_ROOM_EXISTS);
+        return;
+    }
+    pg_ticket ticket;
+    if (!guard_admit(p, "create-room", NULL, ack_id, &ticket)) return;
     room *r;
     int rc = rooms_reserve(&g.rooms, id, id_len, &r);
     if (rc != ROOM_OK) {
+        pg_settle(&g.guard, &ticket, false, uv_now(g.loop));
         refuse(p->sock, "create-room", ack_id, rc == ROOM_E_EXISTS ? SIG_ROOM_EXISTS : SIG_INTERNAL);
         return;
     }
-    if (!queue_job(p, JOB_CREATE, id, id_len, room_generation(r), pw, pw_len, NULL, ack_id)) {
+    if (!queue_job(p, JOB_CREATE, id, id_len, room_generation(r), pw, pw_len, NULL, ack_id,
+                   &ticket)) {
+        pg_settle(&g.guard, &ticket, false, uv_now(g.loop));
         rooms_destroy(&g.rooms, r);
         refuse(p->sock, "create-room", ack_id, SIG_INTERNAL);
     }
@@ -347,10 +406,6 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
         refuse(p->sock, "join-room", ack_id, SIG_ALREADY_IN_ROOM);
         return;
     }
-    if (!password_attempts_left(p)) {
-        refuse(p->sock, "join-room", ack_id, SIG_RATE_LIMITED);
-        return;
-    }
     room *r = rooms_find(&g.rooms, id, id_len);
     if (!r || room_is_pending(r)) {
         refuse(p->sock, "join-room", ack_id, SIG_ROOM_NOT_FOUND);
@@ -360,9 +415,15 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
         refuse(p->sock, "join-room", ack_id, SIG_ROOM_FULL);
         return;
     }
+    /* a room under attack refuses every check until its budget allows,
+     * the right password too (docs/signaling.md) */
+    pg_ticket ticket;
+    if (!guard_admit(p, "join-room", room_id(r), ack_id, &ticket)) return;
     if (!queue_job(p, JOB_JOIN, id, id_len, room_generation(r), pw, pw_len, room_password_hash(r),
-                   ack_id))
+                   ack_id, &ticket)) {
+        pg_settle(&g.guard, &ticket, false, uv_now(g.loop));
         refuse(p->sock, "join-room", ack_id, SIG_INTERNAL);
+    }
 }
 
 static bool optional_string(const json_t *obj, const char *key, size_t max)
@@ -603,6 +664,22 @@ static void on_leave_room(peer *p, const json_t *payload, int64_t ack_id)
     reply_ok(p->sock, ack_id, NULL);
 }
 
+/* A member's fresh TURN credential, before its old one expires. */
+static void on_ice_servers(peer *p, const json_t *payload, int64_t ack_id)
+{
+    if (payload && !json_is_object(payload) && !json_is_null(payload)) {
+        refuse(p->sock, "ice-servers", ack_id, SIG_INVALID_PAYLOAD);
+        return;
+    }
+    if (!p->room) {
+        refuse(p->sock, "ice-servers", ack_id, SIG_NOT_IN_ROOM);
+        return;
+    }
+    json_t *obj = with_ice(json_object(), p);
+    if (!json_object_get(obj, "iceServers")) json_object_set_new(obj, "iceServers", json_array());
+    reply_ok(p->sock, ack_id, obj);
+}
+
 static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
                      unsigned att_count)
 {
@@ -633,7 +710,7 @@ static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_a
         on_relay(p, SIG_RELAY_ANSWER, "answer", payload, ack_id);
     } else if (strcmp(name, "ice-candidate") == 0) {
         on_relay(p, SIG_RELAY_ICE, "ice-candidate", payload, ack_id);
-    } else if (p->busy && (strcmp(name, "create-room") == 0 || strcmp(name, "join-room") == 0)) {
+    } else if (p->job && (strcmp(name, "create-room") == 0 || strcmp(name, "join-room") == 0)) {
         refuse(sock, name, ack_id, SIG_RATE_LIMITED); /* one room request at a time */
     } else if (strcmp(name, "create-room") == 0) {
         on_create_room(p, payload, ack_id);
@@ -641,6 +718,8 @@ static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_a
         on_join_room(p, payload, ack_id);
     } else if (strcmp(name, "leave-room") == 0) {
         on_leave_room(p, payload, ack_id);
+    } else if (strcmp(name, "ice-servers") == 0) {
+        on_ice_servers(p, payload, ack_id);
     } else {
         known = false;
     }
@@ -658,7 +737,6 @@ static void on_connect(sio_socket *sock, json_t *auth)
     p->sock = sock;
     p->tokens = 2.0 * g.cfg.rate_limit;
     p->tokens_at_ms = uv_now(g.loop);
-    p->failures_since_ms = uv_now(g.loop);
     sio_socket_set_user(sock, p);
 }
 
@@ -667,6 +745,9 @@ static void on_disconnect(sio_socket *sock, const char *reason)
     peer *p = sio_socket_user(sock);
     if (!p) return;
     (void)reason;
+    /* a job not started yet is dropped (its done callback still runs, with
+     * UV_ECANCELED): a client that leaves frees its place in the queue */
+    if (p->job) uv_cancel((uv_req_t *)&p->job->work);
     leave_room(p);
     sio_socket_set_user(sock, NULL);
     free(p);
@@ -678,17 +759,29 @@ const sio_namespace_def signaling_namespace = {.name = "/",
                                                .on_event_raw = on_event_raw,
                                                .on_disconnect = on_disconnect};
 
+static void sweep_cb(uv_timer_t *t)
+{
+    pg_sweep(&g.guard, uv_now(t->loop));
+}
+
 void signaling_init(uv_loop_t *loop, const signaling_config *cfg)
 {
     g.loop = loop;
     g.cfg = *cfg;
     rooms_init(&g.rooms, cfg->room_capacity);
+    pg_init(&g.guard, &cfg->guard);
+    uv_timer_init(loop, &g.sweep);
+    uv_timer_start(&g.sweep, sweep_cb, GUARD_SWEEP_MS, GUARD_SWEEP_MS);
+    uv_unref((uv_handle_t *)&g.sweep);
     /* worst case: an SDP of control characters, each escaped to 6 bytes */
     pd_buf_init(&g_out, PD_MAX_SDP * 6 + 1024);
 }
 
 void signaling_cleanup(void)
 {
+    g.closed = true;
+    uv_close((uv_handle_t *)&g.sweep, NULL);
+    pg_cleanup(&g.guard);
     rooms_cleanup(&g.rooms);
     pd_buf_reset(&g_out);
 }
@@ -697,4 +790,5 @@ void signaling_get_stats(signaling_stats *out)
 {
     *out = g.stats;
     out->rooms = rooms_count(&g.rooms);
+    out->jobs_pending = g.guard.jobs;
 }

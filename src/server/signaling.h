@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ice_config.h"
+#include "rooms/password_guard.h"
 #include "rooms/password.h"
 #include "socketio.h"
 
@@ -40,6 +42,8 @@ typedef struct signaling_config {
     unsigned room_capacity;
     unsigned rate_limit; /* events per second per socket; 0 = unlimited */
     password_cost argon2;
+    pg_limits guard; /* password checks and hashing jobs (password_guard.h) */
+    const ice_config *ice; /* a member's iceServers, with its TURN credential */
 } signaling_config;
 
 typedef struct signaling_stats {
@@ -48,6 +52,9 @@ typedef struct signaling_stats {
     uint64_t joins;
     uint64_t relayed[SIG_RELAY_COUNT];
     uint64_t refusals[SIG_ERROR_COUNT];
+    uint64_t guard_refusals[PG_VERDICT_COUNT]; /* RATE_LIMITED, by the limit that said no */
+    uint64_t jobs_cancelled; /* queued hashing jobs of clients that left */
+    unsigned jobs_pending;
 } signaling_stats;
 
 void signaling_init(uv_loop_t *loop, const signaling_config *cfg);

@@ -440,6 +440,16 @@ bool sio_socket_is_websocket(const sio_socket *sock)
     return engine_session_is_websocket(sock->client->eio);
 }
 
+const char *sio_socket_session_id(const sio_socket *sock)
+{
+    return engine_session_id(sock->client->eio);
+}
+
+const char *sio_socket_peer(const sio_socket *sock)
+{
+    return engine_session_peer(sock->client->eio);
+}
+
 size_t sio_socket_count(void)
 {
     return g.sockets.count;

@@ -71,6 +71,10 @@ sio_socket *sio_socket_find(const char *id, size_t id_len); /* any namespace */
 void sio_socket_set_user(sio_socket *sock, void *user);
 void *sio_socket_user(const sio_socket *sock);
 bool sio_socket_is_websocket(const sio_socket *sock);
+/* The Engine.IO session under this socket: its id, and its client address.
+ * A client that renews its namespace (41 then 40) keeps both. */
+const char *sio_socket_session_id(const sio_socket *sock);
+const char *sio_socket_peer(const sio_socket *sock);
 size_t sio_socket_count(void);
 
 #endif

@@ -61,6 +61,30 @@ const char *static_content_type(const char *file)
     return "application/octet-stream";
 }
 
+/* Opens root/rel without following a symlink in any component of rel, so
+ * a link planted in the web root cannot serve a file from outside it
+ * (issue 11, item 8). The root itself may be a link: the operator chose it.
+ * rel starts with '/' and has been checked by static_resolve. */
+static int open_beneath(const char *root, const char *rel)
+{
+    char path[1024];
+    if (strlen(rel) >= sizeof path) return -1;
+    strcpy(path, rel);
+    int dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *save = NULL;
+    for (char *name = strtok_r(path, "/", &save); name && dir >= 0;) {
+        char *next = strtok_r(NULL, "/", &save);
+        int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (next ? O_DIRECTORY : O_NONBLOCK);
+        int fd = openat(dir, name, flags);
+        close(dir);
+        if (!next) return fd;
+        dir = fd;
+        name = next;
+    }
+    if (dir >= 0) close(dir);
+    return -1;
+}
+
 void static_serve(http_conn *hc, const char *root, const char *path, size_t path_len)
 {
     char file[4096];
@@ -68,7 +92,7 @@ void static_serve(http_conn *hc, const char *root, const char *path, size_t path
         http_conn_respond(hc, 400, "text/plain", NULL, "bad path", 8);
         return;
     }
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = open_beneath(root, file + strlen(root));
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_STATIC_FILE) {
         if (fd >= 0) close(fd);
@@ -90,10 +114,9 @@ void static_serve(http_conn *hc, const char *root, const char *path, size_t path
     }
     /* Vite puts content-hashed names under /assets/: cache those forever */
     bool hashed = strncmp(path, "/assets/", 8) == 0;
+    /* nosniff, CSP and the rest are on every response (http_conn.c) */
     const char *headers = hashed ? "Cache-Control: public, max-age=31536000, immutable\r\n"
-                                   "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-                                 : "Cache-Control: no-cache\r\n"
-                                   "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
+                                 : "Cache-Control: no-cache\r\n";
     http_conn_respond(hc, 200, static_content_type(file), headers, body, got);
     free(body);
 }

@@ -35,6 +35,10 @@ test('create a room, join by link, send files and a folder, hashes match', { tim
     await shot(a.page, 'sender-completed');
     const got = await receivedHashes(b.page);
     for (const f of files) assert.equal(got[f.name], sha(f.buffer), f.name);
+    // the app did all that under the server's CSP, which it never violated
+    const csp = (await a.page.request.get(server.url)).headers()['content-security-policy'] ?? '';
+    assert.match(csp, /frame-ancestors 'none'/);
+    for (const p of [a.page, b.page]) assert.deepEqual(await p.evaluate(() => window.__cspViolations), []);
   } catch (e) {
     for (const [n, p] of [['A', a.page], ['B', b.page]]) {
       console.error(n, JSON.stringify(await p.evaluate(() => window.peerdrop?.getSnapshot()).catch(() => null), null, 1)?.slice(0, 3000));

@@ -39,6 +39,9 @@ export async function startServer(extra = []) {
  * microphone grant makes Chromium gather 127.0.0.1 host candidates. */
 const INIT = `
   (() => {
+    // every Content-Security-Policy violation the page meets (issue 11 item 8)
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
     const dir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('received', { create: true });
     window.showDirectoryPicker = async () => dir();
     window.showSaveFilePicker = async (o) => (await dir()).getFileHandle(o.suggestedName, { create: true });

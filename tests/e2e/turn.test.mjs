@@ -1,8 +1,9 @@
 // TURN through a real coturn (Debian's turnserver) on 127.0.0.1, inside the
 // lo-only namespace of tests/e2e/run.sh. peerdrop-server shares coturn's
-// static-auth-secret and hands out short-lived credentials at /config
-// (coturn's REST API scheme, src/server/ice_config.h); the CLI and the web
-// app take them from there. Relaying is forced (the CLI's --relay, and the
+// static-auth-secret; /config lists the TURN URL only, and each room member
+// gets its own short-lived credential in its create-room/join-room ack
+// (coturn's REST API scheme, src/server/ice_config.h; issue 11 item 9); the
+// CLI and the web app take it from there. Relaying is forced (the CLI's --relay, and the
 // web app's "Relay only" option, ticked by the test), so a transfer can only
 // succeed through coturn, and each test checks that the selected ICE pair
 // really is a relayed one on the forced side.
@@ -63,6 +64,14 @@ after(() => {
   server?.stop();
   turn?.stop();
   rmSync(tmp, { recursive: true, force: true });
+});
+
+test('/config names the TURN server but hands out no credential', async () => {
+  const cfg = await (await fetch(new URL('config', server.url))).json();
+  const t = cfg.iceServers.find((e) => [].concat(e.urls).some((u) => u.startsWith('turn:')));
+  assert.ok(t, JSON.stringify(cfg));
+  assert.equal(t.username, undefined);
+  assert.equal(t.credential, undefined);
 });
 
 /* coturn logs each successful allocation of a relayed address. */

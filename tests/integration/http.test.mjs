@@ -5,7 +5,6 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -118,9 +117,9 @@ describe("basic endpoints", () => {
     assert.equal((await request(`${srv.url}/healthz`)).status, 200);
   });
 
-  test("no CORS headers without --cors-origin", T, async () => {
+  test("no CORS headers without --cors-origin (and another origin is forbidden, issue 11 item 7)", T, async () => {
     const res = await request(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: "http://example.com" } });
-    assert.equal(res.status, 200);
+    assert.equal(res.status, 403);
     assert.equal(res.headers["access-control-allow-origin"], undefined);
   });
 
@@ -283,7 +282,7 @@ describe("CORS with --cors-origin", () => {
 // ---- /config -----------------------------------------------------------------------
 
 describe("/config", () => {
-  test("iceServers with STUN, TURN and REST credentials", T, async () => {
+  test("iceServers with STUN and TURN URLs, and no TURN credential (issue 11 item 9)", T, async () => {
     const secret = token("turnsecret-");
     const srv = await startServer({
       extraArgs: [
@@ -305,28 +304,12 @@ describe("/config", () => {
       assert.ok(all.includes("stun:stun.example.org:3478"), JSON.stringify(cfg));
       assert.ok(all.includes("turn:turn.example.org:3478"), JSON.stringify(cfg));
       assert.ok(all.includes("turns:turn.example.org:5349?transport=tcp"), JSON.stringify(cfg));
-
-      const stun = cfg.iceServers.find((e) => urlsOf(e).some((u) => u.startsWith("stun:")));
-      assert.equal(stun.credential, undefined, "STUN needs no credential");
-      const now = Math.floor(Date.now() / 1000);
-      for (const e of cfg.iceServers.filter((x) => urlsOf(x).some((u) => /^turns?:/.test(u)))) {
-        const m = /^(\d+):(.+)$/.exec(e.username);
-        assert.ok(m, `TURN username must be "<expiry>:<name>": ${e.username}`);
-        const expiry = Number(m[1]);
-        assert.ok(expiry > now + 60, `expiry ${expiry} is not in the future (now ${now})`);
-        assert.ok(expiry < now + 7 * 24 * 3600, `expiry ${expiry} is too far away for a short-lived credential`);
-        const expected = createHmac("sha1", secret).update(e.username).digest("base64");
-        assert.equal(e.credential, expected, "credential = base64(HMAC-SHA1(secret, username))");
-        srv.secret(e.credential);
+      // anyone may ask /config: it hands out no credential
+      for (const e of cfg.iceServers) {
+        assert.equal(e.credential, undefined, JSON.stringify(e));
+        assert.equal(e.username, undefined, JSON.stringify(e));
       }
-      // The secret itself is never handed out.
       assert.ok(!res.text.includes(secret));
-      // Credentials are per request: a later one is still valid and well-formed.
-      const again = JSON.parse((await request(`${srv.url}/config`)).text);
-      for (const e of again.iceServers.filter((x) => x.username)) {
-        assert.equal(e.credential, createHmac("sha1", secret).update(e.username).digest("base64"));
-        srv.secret(e.credential);
-      }
     } finally {
       await srv.stop();
     }

@@ -55,7 +55,13 @@ function assertOk(ack, extra = {}) {
 function assertError(ack, code) {
   assert.equal(ack?.ok, false, `expected error ${code}, got ${JSON.stringify(ack)?.slice(0, 300)}`);
   assert.deepEqual(Object.keys(ack).sort(), ["error", "ok"]);
-  assert.deepEqual(Object.keys(ack.error).sort(), ["code", "message"]);
+  // RATE_LIMITED from a password or hashing budget carries a retry hint
+  const { retryAfterMs, ...rest } = ack.error;
+  if (retryAfterMs !== undefined) {
+    assert.equal(code, "RATE_LIMITED");
+    assert.ok(Number.isInteger(retryAfterMs) && retryAfterMs > 0, `retryAfterMs ${retryAfterMs}`);
+  }
+  assert.deepEqual(Object.keys(rest).sort(), ["code", "message"]);
   assert.equal(ack.error.code, code, `error ${JSON.stringify(ack.error)}`);
   assert.equal(typeof ack.error.message, "string");
 }

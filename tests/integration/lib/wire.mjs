@@ -29,7 +29,7 @@ export function within(ms, promise, what = "operation") {
  * URL plus `rawPath` sent verbatim. Resolves {status, headers, body (Buffer),
  * text} when the response ended.
  */
-export function request(target, { method = "GET", rawPath, body, headers = {}, timeout = 5000, signal, chunkDelayMs } = {}) {
+export function request(target, { method = "GET", rawPath, body, headers = {}, timeout = 5000, signal, chunkDelayMs, localAddress } = {}) {
   const u = new URL(target);
   const mod = u.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
@@ -43,6 +43,7 @@ export function request(target, { method = "GET", rawPath, body, headers = {}, t
         headers: chunkDelayMs && body !== undefined ? { "content-length": Buffer.byteLength(body), ...headers } : headers,
         agent: false,
         signal,
+        localAddress,
         rejectUnauthorized: false,
       },
       (res) => {
@@ -185,9 +186,9 @@ export class WsClient {
  * server answered the upgrade with a non-101 status, or {error} when the
  * connection failed otherwise. Rejects after `timeout`.
  */
-export function tryWs(url, { timeout = 3000, headers } = {}) {
+export function tryWs(url, { timeout = 3000, headers, localAddress } = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, rejectUnauthorized: false, perMessageDeflate: false });
+    const ws = new WebSocket(url, { headers, localAddress, rejectUnauthorized: false, perMessageDeflate: false });
     // Attach the buffering client before "open": the first frame may arrive
     // in the same TCP segment as the 101.
     const client = new WsClient(ws);

@@ -7,7 +7,7 @@ import type { ErrorCode, FileEntry } from '../protocol/types';
 import { nameProblem, dirProblem } from '../protocol/paths';
 import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
-import { Signaling, SignalingError, fetchIceServers, SIGNALING_MESSAGES } from './signaling';
+import { Signaling, SignalingError, fetchIceServers, parseIceServers, SIGNALING_MESSAGES } from './signaling';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
 import { adoptSink, createSink, detectStorage, FsSink, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
@@ -77,6 +77,12 @@ const NO_OFFER = 'This peer has not started a connection. It may have “Relay o
 const OFFER_WAIT_MS = 15_000;
 const FATAL_RETRIES = 2;
 const NOT_RECONNECTED = 'The connection to this peer dropped and it has not connected again.';
+
+/** What create-room, join-room and ice-servers acks carry besides ok. */
+interface IceAck {
+  iceServers?: unknown;
+  iceServersTtl?: unknown;
+}
 
 function hasTurnServer(ice: RTCIceServer[]): boolean {
   return ice.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
@@ -152,6 +158,8 @@ export class RoomController {
   private snap: RoomSnapshot;
   private sig: Signaling | null = null;
   private ice: RTCIceServer[] = [];
+  /** Asks for a fresh TURN credential before the current one expires. */
+  private iceRefresh: ReturnType<typeof setTimeout> | undefined;
   private relayOnly = storedRelayOnly();
   private members = new Map<string, Member>();
   private transfers = new Map<string, Transfer>();
@@ -260,9 +268,10 @@ export class RoomController {
     try {
       this.ice = await fetchIceServers();
       await sig.connect();
-      if (create) await sig.request('create-room', { roomId, password });
+      if (create) this.takeIce(sig, await sig.request<IceAck>('create-room', { roomId, password }));
       else {
-        const r = await sig.request<{ peers?: unknown }>('join-room', { roomId, password });
+        const r = await sig.request<IceAck & { peers?: unknown }>('join-room', { roomId, password });
+        this.takeIce(sig, r);
         if (Array.isArray(r.peers)) for (const p of r.peers) if (typeof p === 'string') this.addMember(p, false);
       }
       this.phase = 'IN_ROOM';
@@ -277,7 +286,23 @@ export class RoomController {
     }
   }
 
+  /** A room member's ICE servers, with its own short-lived TURN credential
+   * (docs/signaling.md); renewed at half its lifetime while in the room, so
+   * a reconnection later on can still allocate a relay. */
+  private takeIce(sig: Signaling, r: IceAck): void {
+    if (this.sig !== sig) return;
+    if (Array.isArray(r.iceServers)) this.ice = parseIceServers(r.iceServers);
+    clearTimeout(this.iceRefresh);
+    const ttl = r.iceServersTtl;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) return;
+    this.iceRefresh = setTimeout(() => {
+      if (this.sig !== sig) return;
+      sig.request<IceAck>('ice-servers', {}).then((a) => this.takeIce(sig, a), () => this.takeIce(sig, { iceServersTtl: 120 }));
+    }, Math.max(30, ttl / 2) * 1000);
+  }
+
   leave(): void {
+    clearTimeout(this.iceRefresh);
     const sig = this.sig;
     this.sig = null;
     sig?.close();

@@ -7,9 +7,18 @@ export class SignalingError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** RATE_LIMITED by a password or hashing budget: when asking again may work. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** "Too many attempts; wait 42 s ...": a room under attack refuses even the right password for a while. */
+export function rateLimitedMessage(retryAfterMs: number | undefined): string {
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return SIGNALING_MESSAGES.RATE_LIMITED;
+  const s = Math.ceil(retryAfterMs / 1000);
+  return `Too many attempts for this room; wait ${s < 120 ? `${s} s` : `${Math.ceil(s / 60)} min`} and try again.`;
 }
 
 export const SIGNALING_MESSAGES: Record<string, string> = {
@@ -92,6 +101,9 @@ export class Signaling {
         const r = res as { ok?: unknown; error?: { code?: unknown; message?: unknown } };
         if (r && r.ok === true) return resolve(r as T);
         const code = isStr(r?.error?.code) ? r.error.code : 'INTERNAL';
+        const retry = (r?.error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+        const retryAfterMs = typeof retry === 'number' && Number.isFinite(retry) && retry > 0 ? retry : undefined;
+        if (code === 'RATE_LIMITED') return reject(new SignalingError(code, rateLimitedMessage(retryAfterMs), retryAfterMs));
         reject(new SignalingError(code, SIGNALING_MESSAGES[code] ?? (isStr(r?.error?.message) ? r.error.message : 'The server refused the request.')));
       });
     });
@@ -107,13 +119,31 @@ export class Signaling {
   }
 }
 
+/** The well-formed entries of an iceServers list from the server (only urls, username, credential kept). */
+export function parseIceServers(list: unknown): RTCIceServer[] {
+  if (!Array.isArray(list)) return [];
+  const out: RTCIceServer[] = [];
+  for (const s of list) {
+    if (typeof s !== 'object' || s === null) continue;
+    const e = s as { urls?: unknown; username?: unknown; credential?: unknown };
+    const urls = isStr(e.urls) ? e.urls : Array.isArray(e.urls) && e.urls.every(isStr) ? (e.urls as string[]) : null;
+    if (!urls) continue;
+    const server: RTCIceServer = { urls };
+    if (isStr(e.username)) server.username = e.username;
+    if (isStr(e.credential)) server.credential = e.credential;
+    out.push(server);
+  }
+  return out;
+}
+
+/** GET /config: the server's STUN and TURN URLs, without TURN credentials
+ * (those come with the room: the create-room/join-room ack and ice-servers). */
 export async function fetchIceServers(): Promise<RTCIceServer[]> {
   try {
     const r = await fetch('/config', { cache: 'no-store' });
     if (!r.ok) return [];
     const j = (await r.json()) as { iceServers?: unknown };
-    if (!Array.isArray(j.iceServers)) return [];
-    return j.iceServers.filter((s): s is RTCIceServer => typeof s === 'object' && s !== null && (isStr((s as RTCIceServer).urls) || Array.isArray((s as RTCIceServer).urls)));
+    return parseIceServers(j.iceServers);
   } catch {
     return [];
   }

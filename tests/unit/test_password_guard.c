@@ -1,0 +1,226 @@
+/* test_password_guard.c: the wrong-password budgets and hashing-job caps of
+ * src/rooms/password_guard (issue 11, items 2 and 3), and the address
+ * prefix lists of src/base/cidr (--metrics-allow). The clock is an
+ * argument, so windows and backoff are stepped through exactly. */
+#include <arpa/inet.h>
+
+#include "../../src/base/cidr.h"
+#include "../../src/rooms/password_guard.h"
+#include "check.h"
+
+#define MIN 60000u
+
+static const pg_limits LIM = {.room_failures = 3,
+                              .address_failures = 5,
+                              .session_failures = 4,
+                              .window_ms = MIN,
+                              .backoff_max_ms = 4 * MIN,
+                              .jobs_global = 3,
+                              .jobs_per_address = 2,
+                              .jobs_per_session = 1,
+                              .max_entries = 64};
+
+/* One join: admitted or not; if admitted, settled as a wrong password. */
+static pg_verdict guess(password_guard *g, const char *addr, const char *sess, uint64_t now,
+                        uint64_t *retry)
+{
+    pg_ticket t;
+    pg_verdict v = pg_admit(g, addr, sess, "room", now, &t, retry);
+    if (v == PG_OK) pg_settle(g, &t, true, now);
+    return v;
+}
+
+static void test_room_budget_and_backoff(void)
+{
+    password_guard g;
+    pg_init(&g, &LIM);
+    uint64_t retry;
+    char sess[8];
+    /* every guess from a new session and address: only the room's budget holds */
+    for (int i = 0; i < 3; i++) {
+        snprintf(sess, sizeof sess, "s%d", i);
+        CHECK_EQ_INT(guess(&g, sess, sess, 1000, &retry), PG_OK);
+    }
+    CHECK_EQ_INT(guess(&g, "x", "x", 2000, &retry), PG_ROOM_FAILURES);
+    CHECK_EQ_INT(retry, MIN - 1000); /* the window started at 1000 */
+    /* the right password is refused too: the check is not admitted */
+    pg_ticket t;
+    CHECK_EQ_INT(pg_admit(&g, "y", "y", "room", MIN, &t, &retry), PG_ROOM_FAILURES);
+    CHECK(t.address == NULL);
+    /* another room is not affected */
+    CHECK_EQ_INT(pg_admit(&g, "y", "y", "other", MIN, &t, &retry), PG_OK);
+    pg_settle(&g, &t, false, MIN);
+    /* the window is over: 3 more, then a lockout twice as long */
+    uint64_t now = 1000 + MIN;
+    for (int i = 0; i < 3; i++) {
+        snprintf(sess, sizeof sess, "t%d", i);
+        CHECK_EQ_INT(guess(&g, sess, sess, now, &retry), PG_OK);
+    }
+    CHECK_EQ_INT(guess(&g, "z", "z", now + 1, &retry), PG_ROOM_FAILURES);
+    CHECK_EQ_INT(retry, 2 * MIN - 1);
+    /* third time: 4 min (the cap), and it stays there */
+    now += 2 * MIN;
+    for (int i = 0; i < 3; i++) {
+        snprintf(sess, sizeof sess, "u%d", i);
+        CHECK_EQ_INT(guess(&g, sess, sess, now, &retry), PG_OK);
+    }
+    CHECK_EQ_INT(guess(&g, "z", "z", now, &retry), PG_ROOM_FAILURES);
+    CHECK_EQ_INT(retry, 4 * MIN);
+    now += 4 * MIN;
+    for (int i = 0; i < 3; i++) {
+        snprintf(sess, sizeof sess, "v%d", i);
+        CHECK_EQ_INT(guess(&g, sess, sess, now, &retry), PG_OK);
+    }
+    CHECK_EQ_INT(guess(&g, "z", "z", now, &retry), PG_ROOM_FAILURES);
+    CHECK_EQ_INT(retry, 4 * MIN);
+    /* a quiet window after the lockout forgets the doubling */
+    now += 4 * MIN + MIN;
+    for (int i = 0; i < 3; i++) {
+        snprintf(sess, sizeof sess, "w%d", i);
+        CHECK_EQ_INT(guess(&g, sess, sess, now, &retry), PG_OK);
+    }
+    CHECK_EQ_INT(guess(&g, "z", "z", now, &retry), PG_ROOM_FAILURES);
+    CHECK_EQ_INT(retry, MIN);
+    pg_cleanup(&g);
+}
+
+static void test_checks_in_flight_count(void)
+{
+    password_guard g;
+    pg_init(&g, &(pg_limits){.room_failures = 2, .window_ms = MIN, .backoff_max_ms = MIN,
+                             .max_entries = 16});
+    pg_ticket t[3];
+    uint64_t retry;
+    CHECK_EQ_INT(pg_admit(&g, "a", "1", "room", 0, &t[0], &retry), PG_OK);
+    CHECK_EQ_INT(pg_admit(&g, "b", "2", "room", 0, &t[1], &retry), PG_OK);
+    /* two checks queued fill the budget before either ran */
+    CHECK_EQ_INT(pg_admit(&g, "c", "3", "room", 0, &t[2], &retry), PG_ROOM_FAILURES);
+    /* a right password frees its place */
+    pg_settle(&g, &t[0], false, 10);
+    CHECK_EQ_INT(pg_admit(&g, "c", "3", "room", 10, &t[2], &retry), PG_OK);
+    pg_settle(&g, &t[1], true, 20);
+    pg_settle(&g, &t[2], true, 20);
+    CHECK_EQ_INT(pg_admit(&g, "d", "4", "room", 30, &t[0], &retry), PG_ROOM_FAILURES);
+    CHECK_EQ_INT(retry, MIN - 30);
+    pg_cleanup(&g);
+}
+
+static void test_address_and_session_budgets(void)
+{
+    password_guard g;
+    pg_init(&g, &(pg_limits){.address_failures = 2, .session_failures = 1, .window_ms = MIN,
+                             .backoff_max_ms = MIN, .max_entries = 16});
+    uint64_t retry;
+    CHECK_EQ_INT(guess(&g, "a", "s1", 0, &retry), PG_OK);
+    CHECK_EQ_INT(guess(&g, "a", "s1", 0, &retry), PG_SESSION_FAILURES);
+    CHECK_EQ_INT(guess(&g, "a", "s2", 0, &retry), PG_OK);
+    CHECK_EQ_INT(guess(&g, "a", "s3", 0, &retry), PG_ADDRESS_FAILURES);
+    CHECK_EQ_INT(guess(&g, "b", "s4", 0, &retry), PG_OK);
+    pg_cleanup(&g);
+}
+
+static void test_job_caps(void)
+{
+    password_guard g;
+    pg_init(&g, &LIM);
+    pg_ticket t[4];
+    uint64_t retry;
+    CHECK_EQ_INT(pg_admit(&g, "a", "s1", NULL, 0, &t[0], &retry), PG_OK);
+    CHECK_EQ_INT(pg_admit(&g, "a", "s1", NULL, 0, &t[1], &retry), PG_JOBS_SESSION);
+    CHECK_EQ_INT(pg_admit(&g, "a", "s2", NULL, 0, &t[1], &retry), PG_OK);
+    CHECK_EQ_INT(pg_admit(&g, "a", "s3", NULL, 0, &t[2], &retry), PG_JOBS_ADDRESS);
+    CHECK(retry > 0);
+    CHECK_EQ_INT(pg_admit(&g, "b", "s4", NULL, 0, &t[2], &retry), PG_OK);
+    CHECK_EQ_INT(pg_admit(&g, "c", "s5", NULL, 0, &t[3], &retry), PG_JOBS_GLOBAL);
+    CHECK_EQ_INT(g.jobs, 3);
+    /* create-room jobs never count as wrong passwords */
+    for (int i = 0; i < 3; i++) pg_settle(&g, &t[i], true, 0);
+    CHECK_EQ_INT(g.jobs, 0);
+    CHECK_EQ_INT(pg_admit(&g, "c", "s5", "room", 0, &t[3], &retry), PG_OK);
+    pg_settle(&g, &t[3], false, 0);
+    pg_cleanup(&g);
+}
+
+static void test_table_full_and_sweep(void)
+{
+    password_guard g;
+    pg_limits small = LIM;
+    small.max_entries = 4;
+    pg_init(&g, &small);
+    uint64_t retry;
+    pg_ticket t;
+    char key[8];
+    for (int i = 0; i < 4; i++) {
+        snprintf(key, sizeof key, "a%d", i);
+        CHECK_EQ_INT(pg_admit(&g, key, key, NULL, 0, &t, &retry), PG_OK);
+        pg_settle(&g, &t, false, 0);
+    }
+    CHECK_EQ_INT(pg_admit(&g, "new", "new", NULL, 0, &t, &retry), PG_TABLE_FULL);
+    pg_sweep(&g, MIN - 1); /* not idle long enough */
+    CHECK_EQ_INT(g.addresses.count, 4);
+    pg_sweep(&g, MIN);
+    CHECK_EQ_INT(g.addresses.count, 0);
+    CHECK_EQ_INT(g.sessions.count, 0);
+    CHECK_EQ_INT(pg_admit(&g, "new", "new", NULL, MIN, &t, &retry), PG_OK);
+    pg_sweep(&g, 10 * MIN); /* busy entries stay */
+    CHECK_EQ_INT(g.addresses.count, 1);
+    pg_settle(&g, &t, false, 10 * MIN);
+    pg_cleanup(&g);
+}
+
+static void test_address_key(void)
+{
+    char k[PG_ADDRESS_KEY_LEN];
+    pg_address_key("127.0.0.2", k);
+    CHECK(strcmp(k, "127.0.0.2") == 0);
+    pg_address_key("::ffff:10.1.2.3", k);
+    CHECK(strcmp(k, "10.1.2.3") == 0);
+    pg_address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", k);
+    CHECK(strcmp(k, "2001:db8:1:2::/64") == 0);
+    char k2[PG_ADDRESS_KEY_LEN];
+    pg_address_key("2001:db8:1:2::1", k2);
+    CHECK(strcmp(k, k2) == 0);
+    pg_address_key("", k);
+    CHECK(strcmp(k, "") == 0);
+}
+
+static void test_cidr(void)
+{
+    cidr_list l;
+    CHECK(cidr_list_parse("127.0.0.0/8,::1", &l));
+    CHECK_EQ_INT(l.count, 2);
+    CHECK(cidr_list_match(&l, "127.0.0.1"));
+    CHECK(cidr_list_match(&l, "127.255.0.9"));
+    CHECK(cidr_list_match(&l, "::ffff:127.0.0.1"));
+    CHECK(cidr_list_match(&l, "::1"));
+    CHECK(!cidr_list_match(&l, "128.0.0.1"));
+    CHECK(!cidr_list_match(&l, "::2"));
+    CHECK(!cidr_list_match(&l, "not an address"));
+    CHECK(cidr_list_parse("10.0.0.0/13, 2001:db8::/33", &l));
+    CHECK(cidr_list_match(&l, "10.7.255.255"));
+    CHECK(!cidr_list_match(&l, "10.8.0.0"));
+    CHECK(cidr_list_match(&l, "2001:db8:7fff::1"));
+    CHECK(!cidr_list_match(&l, "2001:db8:8000::1"));
+    CHECK(cidr_list_parse("", &l) && l.count == 0);
+    CHECK(!cidr_list_match(&l, "127.0.0.1"));
+    CHECK(!cidr_list_parse("127.0.0.1/33", &l));
+    CHECK(!cidr_list_parse("127.0.0.1/", &l));
+    CHECK(!cidr_list_parse("127.0.0.1/-1", &l));
+    CHECK(!cidr_list_parse("::1/129", &l));
+    CHECK(!cidr_list_parse("example.com", &l));
+    CHECK(!cidr_list_parse("1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,"
+                           "1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4",
+                           &l));
+}
+
+int main(void)
+{
+    test_room_budget_and_backoff();
+    test_checks_in_flight_count();
+    test_address_and_session_budgets();
+    test_job_caps();
+    test_table_full_and_sweep();
+    test_address_key();
+    test_cidr();
+    return CHECK_DONE();
+}
