@@ -1626,7 +1626,7 @@ static void usage(FILE *f)
 {
     fputs("usage: peerdrop send FILE|DIR... [--server URL] [--count N] [--json] [--quiet]\n"
           "       peerdrop receive LINK|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
-          "                       [--force] [--json] [--quiet]\n"
+          "                       [--force] [--allow-dotfiles] [--json] [--quiet]\n"
           "       (both take --relay)\n"
           "\n"
           "Sends files peer to peer (WebRTC data channel) to the Peerdrop web app or another\n"
@@ -1647,11 +1647,13 @@ static void usage(FILE *f)
           "  -o, --output DIR receive: where to store the files (created if needed)\n"
           "  -y, --yes        receive: accept without asking\n"
           "  --force          receive: overwrite existing files (default: pick a free name)\n"
+          "  --allow-dotfiles receive: accept names starting with '.' (.config/, .bashrc);\n"
+          "                   by default such an offer is refused (exit 5)\n"
           "  --relay          connect only through the server's TURN relay, so that the other\n"
           "                   peer never learns your IP addresses (slower; needs TURN)\n"
           "  --json           one JSON object per line on stdout (events: room, joined,\n"
           "                   peer-joined, connected, offer, resume, accepted, progress, file,\n"
-          "                   done, declined, cancelled, error)\n"
+          "                   done, declined, cancelled, error, warning)\n"
           "  -q, --quiet      no progress output\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
@@ -1661,6 +1663,8 @@ static void usage(FILE *f)
           "resumes in the same run; an interrupted receive resumes from the .partial file\n"
           "when run again (with a peer that uses block digests, from its last whole 4 MiB\n"
           "block).\n"
+          "Files are written only beneath DIR: symbolic links in the way are not followed,\n"
+          "a .partial file with other hard links is not reused.\n"
           "\n"
           "STUN/TURN servers come from the server's GET /config. See peerdrop(1).\n"
           "\n"
@@ -1670,7 +1674,8 @@ static void usage(FILE *f)
           "  2    signaling failed: server unreachable, room not found, wrong password\n"
           "  3    transfer failed: connection failed, peer error, SHA-256 mismatch\n"
           "  4    declined or cancelled\n"
-          "  5    local file error: cannot read an input or write the output\n"
+          "  5    local file error: cannot read an input or write the output, or the sender\n"
+          "       offered an unsafe or hidden name\n"
           "  130  interrupted (SIGINT/SIGTERM)\n",
           f);
 }
@@ -1775,6 +1780,10 @@ int main(int argc, char **argv)
             free(inputs);
             return EXIT_USAGE;
         }
+        if (xfer_path_manifest_hidden(a.entries, a.nfiles, buf, sizeof buf))
+            fprintf(stderr, "peerdrop send: note: some names start with '.' (hidden files); a "
+                            "receiver refuses them unless it runs with --allow-dotfiles, and the "
+                            "web app refuses them\n");
         if (!random_uuid(a.room) || !random_password(a.password, 20) || !xfer_random_id(a.xfer)) {
             free(inputs);
             return EXIT_LOCAL;
