@@ -97,7 +97,7 @@ typedef struct incoming_files {
     /* per file: the partial file may be reused (it passed the checks at the
      * offer, or we created it); otherwise a new one is made with O_EXCL */
     bool *own_partial;
-    /* per file: final_path exists already with the offered size; the
+    /* per file: final_name exists already with the offered size; the
      * receiver offered its digest as a whole-file resume, so the sender
      * confirms it (nothing is sent) or sends it anew, into a free name */
     bool *in_place;
@@ -1464,7 +1464,8 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
         if (rtc_peer_set_remote_description(p->pc, "offer", str_of(arg, "sdp")) < 0) {
             /* any member of the room can send an offer: a malformed one is
              * ignored (issue 11), and the wait for a good one goes on */
-            PD_LOG_WARN("ignored a malformed connection offer from %.8s", from);
+            char b[SHOWN_CAP];
+            PD_LOG_WARN("ignored a malformed connection offer from %.8s", shown(from, b));
             out_json(a, "warning",
                      json_pack("{s:s,s:s,s:s}", "peer", from, "code", "BAD_OFFER", "message",
                                "ignored a malformed connection offer"));

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,14 +125,18 @@ int cli_outdir_dir_open(int root, const char *dir, bool create)
     return walk(root, dir, create);
 }
 
-static int name_ok(const char *name)
+/* 0 for one component, else -EINVAL, or -ENAMETOOLONG past NAME_MAX (a
+ * 255-byte name has no room for ".partial") */
+static int name_check(const char *name)
 {
-    return name && !bad_component(name, strlen(name)) && strlen(name) < 256;
+    if (!name || bad_component(name, strlen(name))) return -EINVAL;
+    return strlen(name) > NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
 int cli_outdir_stat(int root, const char *dir, const char *name, struct stat *st)
 {
-    if (!name_ok(name)) return -EINVAL;
+    int bad = name_check(name);
+    if (bad) return bad;
     int d = cli_outdir_dir_open(root, dir, false);
     if (d < 0) return d;
     int r = fstatat(d, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? neg_errno() : 0;
@@ -150,7 +155,7 @@ static bool taken(int d, const char *name)
 
 char *cli_outdir_free_name(int root, const char *dir, const char *name)
 {
-    if (!name_ok(name)) return NULL;
+    if (name_check(name)) return NULL;
     int d = cli_outdir_dir_open(root, dir, false);
     /* no dir yet: every name is free; a dir that cannot be opened (a
      * symbolic link in the way): the open of the file says why */
@@ -197,7 +202,8 @@ static int open_regular(int d, const char *name, int flags, bool single_link)
 
 int cli_outdir_read_open(int root, const char *dir, const char *name, bool single_link)
 {
-    if (!name_ok(name)) return -EINVAL;
+    int bad = name_check(name);
+    if (bad) return bad;
     int d = cli_outdir_dir_open(root, dir, false);
     if (d < 0) return d;
     int fd = open_regular(d, name, O_RDONLY, single_link);
@@ -207,7 +213,8 @@ int cli_outdir_read_open(int root, const char *dir, const char *name, bool singl
 
 int cli_outdir_partial_open(int root, const char *dir, const char *name, bool reuse)
 {
-    if (!name_ok(name)) return -EINVAL;
+    int bad = name_check(name);
+    if (bad) return bad;
     int d = cli_outdir_dir_open(root, dir, true);
     if (d < 0) return d;
     int fd = reuse ? open_regular(d, name, O_WRONLY, true) : -ENOENT;
@@ -222,7 +229,8 @@ int cli_outdir_partial_open(int root, const char *dir, const char *name, bool re
 
 int cli_outdir_commit(int root, const char *dir, const char *from, const char *to, bool replace)
 {
-    if (!name_ok(from) || !name_ok(to)) return -EINVAL;
+    int bad = name_check(from) ? name_check(from) : name_check(to);
+    if (bad) return bad;
     int d = cli_outdir_dir_open(root, dir, false);
     if (d < 0) return d;
     int r = renameat2(d, from, d, to, replace ? 0 : RENAME_NOREPLACE) < 0 ? neg_errno() : 0;
@@ -232,7 +240,8 @@ int cli_outdir_commit(int root, const char *dir, const char *from, const char *t
 
 int cli_outdir_remove(int root, const char *dir, const char *name)
 {
-    if (!name_ok(name)) return -EINVAL;
+    int bad = name_check(name);
+    if (bad) return bad;
     int d = cli_outdir_dir_open(root, dir, false);
     if (d < 0) return d;
     int r = unlinkat(d, name, 0) < 0 ? neg_errno() : 0;

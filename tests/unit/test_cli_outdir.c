@@ -185,6 +185,12 @@ static void test_free_name(void)
     n = cli_outdir_free_name(root, "", ".bashrc");
     CHECK(n && !strcmp(n, ".bashrc (1)"));
     free(n);
+    char longname[256];
+    memset(longname, 'x', 255);
+    longname[255] = 0;
+    char longpartial[300];
+    snprintf(longpartial, sizeof longpartial, "%s.partial", longname);
+    CHECK_EQ_INT(cli_outdir_partial_open(root, "", longpartial, false), -ENAMETOOLONG);
     CHECK(cli_outdir_free_name(root, "", "..") == NULL);
     CHECK(cli_outdir_free_name(root, "", "a/b") == NULL);
     close(root);
