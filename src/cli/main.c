@@ -828,8 +828,8 @@ static void load_held(peer_conn *p, size_t i)
     bool in_place = p->rx.in_place[i];
     if (!in_place && !p->rx.own_partial[i]) return;
     /* a partial file is reused only with one link (checked again at open) */
-    int fd = cli_outdir_read_open(p->a->out_root, f->dir,
-                                  in_place ? p->rx.final_name[i] : p->rx.partial_name[i], !in_place);
+    int fd = cli_outdir_read_open(
+        p->a->out_root, f->dir, in_place ? p->rx.final_name[i] : p->rx.partial_name[i], !in_place);
     if (fd < 0) return;
     struct stat st;
     if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > f->size) {

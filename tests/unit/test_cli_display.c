@@ -24,21 +24,29 @@ static void check_esc(const char *in, size_t len, size_t cap, const char *want)
 int main(void)
 {
     ESC("a.txt", "a.txt");
-    ESC("r\xc3\xa9sum\xc3\xa9.pdf", "r\xc3\xa9sum\xc3\xa9.pdf");  /* é stays */
-    ESC("\xf0\x9f\x98\x80.png", "\xf0\x9f\x98\x80.png");          /* emoji stays */
-    ESC("\xe2\x9d\xa4\xef\xb8\x8f", "\xe2\x9d\xa4\xef\xb8\x8f");  /* U+FE0F stays */
-    ESC("\x1b]0;owned\x07", "\\u{001B}]0;owned\\u{0007}");         /* window title */
-    ESC("\x1b[2J\x1b[H", "\\u{001B}[2J\\u{001B}[H");               /* clear screen */
+    ESC("r\xc3\xa9sum\xc3\xa9.pdf", "r\xc3\xa9sum\xc3\xa9.pdf"); /* é stays */
+    ESC("\xf0\x9f\x98\x80.png", "\xf0\x9f\x98\x80.png");         /* emoji stays */
+    ESC("\xe2\x9d\xa4\xef\xb8\x8f", "\xe2\x9d\xa4\xef\xb8\x8f"); /* U+FE0F stays */
+    ESC("\x1b]0;owned\x07", "\\u{001B}]0;owned\\u{0007}");       /* window title */
+    ESC("\x1b[2J\x1b[H", "\\u{001B}[2J\\u{001B}[H");             /* clear screen */
     ESC("a\r\nb\tc", "a\\r\\nb\\tc");
     ESC("back\\slash", "back\\\\slash");
-    ESC("x\x7f\xc2\x85", "x\\u{007F}\\u{0085}");                   /* DEL, NEL (C1) */
-    ESC("invoice\xe2\x80\xae" "fdp.exe", "invoice\\u{202E}fdp.exe"); /* RLO */
-    ESC("a\xe2\x81\xa6" "b\xe2\x81\xa9", "a\\u{2066}b\\u{2069}");    /* isolates */
-    ESC("a\xe2\x80\x8b" "b\xef\xbb\xbf", "a\\u{200B}b\\u{FEFF}");    /* zero width, BOM */
-    ESC("a\xe2\x80\xa8" "b", "a\\u{2028}b");                         /* line separator */
+    ESC("x\x7f\xc2\x85", "x\\u{007F}\\u{0085}"); /* DEL, NEL (C1) */
+    ESC("invoice\xe2\x80\xae"
+        "fdp.exe",
+        "invoice\\u{202E}fdp.exe"); /* RLO */
+    ESC("a\xe2\x81\xa6"
+        "b\xe2\x81\xa9",
+        "a\\u{2066}b\\u{2069}"); /* isolates */
+    ESC("a\xe2\x80\x8b"
+        "b\xef\xbb\xbf",
+        "a\\u{200B}b\\u{FEFF}"); /* zero width, BOM */
+    ESC("a\xe2\x80\xa8"
+        "b",
+        "a\\u{2028}b"); /* line separator */
     ESC("tag\xf3\xa0\x80\x81", "tag\\u{E0001}");
-    ESC("bad\xff\xc3", "bad\\xFF\\xC3");                  /* invalid, truncated */
-    ESC("\xed\xa0\x80", "\\xED\\xA0\\x80");               /* encoded surrogate */
+    ESC("bad\xff\xc3", "bad\\xFF\\xC3");    /* invalid, truncated */
+    ESC("\xed\xa0\x80", "\\xED\\xA0\\x80"); /* encoded surrogate */
     ESC("", "");
     /* short buffers: cut at a whole character, "..." when more followed */
     check_esc("abcdefgh", 8, 9, "abcdefgh");
