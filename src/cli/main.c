@@ -598,6 +598,17 @@ static void keep_incoming(peer_conn *p)
     p->rx = (incoming_files){0};
 }
 
+/* Receiver: another connection is up or being set up. Any member of the
+ * room can send an offer; one that comes to nothing (a well-formed SDP
+ * that never connects, from a member that then leaves) must not end the
+ * receive from the sender (issue 11). */
+static bool receiver_busy_elsewhere(const app *a, const peer_conn *p)
+{
+    for (const peer_conn *q = a->peers; q; q = q->next)
+        if (q != p && !q->finished) return true;
+    return false;
+}
+
 /* Receiver: the connection is gone (failed, or its channel closed) before
  * the transfer ended. Unless the sender left, wait for its next offer: a
  * transfer under way resumes where it stopped (docs/protocol.md §5.5). */
@@ -606,6 +617,11 @@ static void receiver_lost(peer_conn *p)
     app *a = p->a;
     if (a->quitting) return;
     keep_incoming(p);
+    if (receiver_busy_elsewhere(a, p)) {
+        char b[SHOWN_CAP];
+        PD_LOG_WARN("connection with %.8s lost; another connection goes on", shown(p->sid, b));
+        return;
+    }
     if (g_hash_table_contains(a->left, p->sid)) {
         say(a, "the sender left the room");
         finish(a, EXIT_TRANSFER);

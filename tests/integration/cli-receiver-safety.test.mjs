@@ -7,12 +7,16 @@
 //  - a hard link planted at NAME.partial is neither truncated nor written;
 //  - names that display as something else (a bidi override) cannot be sent;
 //  - a malformed SDP offer from a room member is ignored with a warning, and
-//    the receiver still gets the real transfer afterwards.
+//    the receiver still gets the real transfer afterwards;
+//  - a well-formed offer from a room member that never connects does not
+//    end the receive from the sender when it fails (30 s later).
 //
 // $PEERDROP_CLI names the binary (ctest sets it when the target exists);
 // without it the tests are skipped.
 
 import { test, describe, before, after } from "node:test";
+import { spawn } from "node:child_process";
+import readline from "node:readline";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -28,6 +32,7 @@ const EXIT_LOCAL = 5;
 let server;
 let tmp;
 const procs = [];
+const sockets = [];
 
 function run(args) {
   const r = runCli(CLI, args);
@@ -61,6 +66,7 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
 
   after(async () => {
     for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill("SIGKILL");
+    for (const so of sockets) so.close();
     await server?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -154,6 +160,7 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
 
     // a member of the room (it has the link) that sends garbage offers to whoever joins
     const evil = await connect(server.url);
+    sockets.push(evil);
     try {
       assert.equal((await call(evil, "join-room", { roomId: room.roomId, password: room.password })).ok, true);
       const joined = once(evil, "user-joined", 15_000);
@@ -171,6 +178,65 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
       assert.ok(!recv.stderr().includes("garbage"), "the SDP is not logged");
     } finally {
       evil.close();
+    }
+  });
+
+  test("a well-formed offer from a member that never connects does not end the receive when it fails", { timeout: 150_000 }, async () => {
+    // The receiver sits at its prompt (a terminal, through script(1)),
+    // connected to the real sender, while the member's connection fails
+    // 30 s after it was set up (src/rtc: RTC_DEFAULT_CONNECT_TIMEOUT_MS).
+    // The old CLI then waited 25 s for that member to offer again and exited 3;
+    // so this test takes a minute.
+    const base = path.join(tmp, "sdp2");
+    put(path.join(base, "src", "hello.txt"), "hello after a dead offer\n");
+    const out = path.join(base, "out");
+    const { s, room } = await sender([path.join(base, "src", "hello.txt")]);
+    // the member joins first, so that it sees the receiver join
+    const evil = await connect(server.url);
+    sockets.push(evil);
+    assert.equal((await call(evil, "join-room", { roomId: room.roomId, password: room.password })).ok, true);
+    const joined = once(evil, "user-joined", 15_000);
+    const cmd = [CLI, "receive", room.link, "-o", out, "--json"].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    const recv = spawn("script", ["-qfec", cmd, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+    const events = [];
+    let text = "";
+    readline.createInterface({ input: recv.stdout }).on("line", (line) => {
+      text += line + "\n";
+      try {
+        events.push(JSON.parse(line.slice(line.indexOf("{")))); // the prompt has no newline
+      } catch {}
+    });
+    const exited = new Promise((resolve) => recv.on("exit", (code) => resolve(code)));
+    const until = async (pred, ms) => {
+      for (const end = Date.now() + ms; Date.now() < end; ) {
+        if (events.some(pred)) return;
+        if (recv.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`not seen in ${ms} ms; output:\n${text}`);
+    };
+    try {
+      const [{ socketId }] = await joined.catch((e) => {
+        throw new Error(`${e.message}; receiver output:\n${text}`);
+      });
+      const fp = Array.from({ length: 32 }, () => "AB").join(":");
+      const sdp = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:evil", "a=ice-pwd:evilevilevilevilevilevil", `a=fingerprint:sha-256 ${fp}`,
+        "a=setup:actpass", "a=mid:0", "a=sctp-port:5000", "a=max-message-size:262144", ""].join("\r\n");
+      evil.emit("offer", { sdp, targetSocketId: socketId });
+      await until((e) => e.event === "offer", 20_000); // the sender's files, at the prompt
+      await until((e) => e.event === "error" && e.peer === evil.id, 45_000); // the member's connection failed
+      // past the old CLI's 25 s wait for that member's next offer (REOFFER_WAIT_MS)
+      await new Promise((r) => setTimeout(r, 27_000));
+      assert.equal(recv.exitCode, null, `the receiver exited:\n${text}`);
+      recv.stdin.write("y\n");
+      assert.equal(await exited, 0, text);
+      assert.equal((await s.exited).code, 0, brief(s));
+      assert.equal(fs.readFileSync(path.join(out, "hello.txt"), "utf8"), "hello after a dead offer\n");
+    } finally {
+      evil.close();
+      if (recv.exitCode === null) recv.kill("SIGKILL");
     }
   });
 });
