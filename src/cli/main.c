@@ -6,7 +6,10 @@
  * Wiring only: signaling through cli_signal (Socket.IO over WebSocket),
  * WebRTC through src/rtc, the transfer protocol through src/transfer (the
  * same bytes as the web app), files through pread/pwrite in bounded
- * chunks. Everything runs on one GMainContext. Memory stays flat: the
+ * chunks. Files are written only beneath the output folder, through
+ * cli_outdir (no symbolic link followed, no hard link written through), and
+ * peer text reaches the terminal only through cli_display_escape. Everything
+ * runs on one GMainContext. Memory stays flat: the
  * sender reads 1 MiB at a time and only while the channel's buffered amount
  * is under 4 MiB (docs/protocol.md §5.4); the receiver writes each message
  * as it arrives and acknowledges only stored bytes. Received files go to
@@ -32,7 +35,9 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/display.h"
 #include "cli/ice_servers.h"
+#include "cli/outdir.h"
 #include "cli/signal_client.h"
 #include "rtc/rtc.h"
 #include "transfer/transfer.h"
@@ -89,8 +94,12 @@ typedef struct app app;
  * lost mid-way hands it to app.kept for the sender's next offer of it. */
 typedef struct incoming_files {
     xfer_incoming *inc;
-    char **final_path, **partial_path;
-    /* per file: final_path exists already with the offered size; the
+    /* names in the file's dir (the manifest's, beneath the output folder) */
+    char **final_name, **partial_name;
+    /* per file: the partial file may be reused (it passed the checks at the
+     * offer, or we created it); otherwise a new one is made with O_EXCL */
+    bool *own_partial;
+    /* per file: final_name exists already with the offered size; the
      * receiver offered its digest as a whole-file resume, so the sender
      * confirms it (nothing is sent) or sends it anew, into a free name */
     bool *in_place;
@@ -151,6 +160,8 @@ struct app {
     long completed;
     /* receive */
     char out_dir[PATH_MAX];
+    int out_root;        /* out_dir's descriptor: every received file is beneath it */
+    bool allow_dotfiles; /* --allow-dotfiles: accept hidden names (".config/...") */
     bool yes, force, joined;
     bool relay_only; /* --relay: TURN relayed candidates only */
     /* output */
@@ -404,18 +415,21 @@ static void print_qr(const char *text)
     QRcode_free(qr);
 }
 
-static int mkdirs(const char *path)
+/* Peer text for the terminal (display.h): at most a line's worth. */
+#define SHOWN_CAP 512
+
+static const char *shown(const char *text, char buf[SHOWN_CAP])
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-    return 0;
+    return cli_display_escape(text, text ? strlen(text) : 0, buf, SHOWN_CAP);
+}
+
+/* "dir/name" of a received file (name: the one it is stored under), escaped. */
+static const char *shown_path(const xfer_file_entry *f, const char *name, char buf[SHOWN_CAP])
+{
+    char *joined = g_strdup_printf("%s%s%s", f->dir, f->dir_len ? "/" : "", name ? name : f->name);
+    cli_display_escape(joined, strlen(joined), buf, SHOWN_CAP);
+    g_free(joined);
+    return buf;
 }
 
 /* ---------------- peers ---------------- */
@@ -430,8 +444,9 @@ static void free_paths(char **paths, size_t n)
 static void incoming_files_free(incoming_files *f)
 {
     size_t n = f->inc ? xfer_incoming_count(f->inc) : 0;
-    free_paths(f->final_path, n);
-    free_paths(f->partial_path, n);
+    free_paths(f->final_name, n);
+    free_paths(f->partial_name, n);
+    free(f->own_partial);
     free(f->in_place);
     xfer_incoming_destroy(f->inc);
     *f = (incoming_files){0};
@@ -585,6 +600,17 @@ static void keep_incoming(peer_conn *p)
     p->rx = (incoming_files){0};
 }
 
+/* Receiver: another connection is up or being set up. Any member of the
+ * room can send an offer; one that comes to nothing (a well-formed SDP
+ * that never connects, from a member that then leaves) must not end the
+ * receive from the sender (issue 11). */
+static bool receiver_busy_elsewhere(const app *a, const peer_conn *p)
+{
+    for (const peer_conn *q = a->peers; q; q = q->next)
+        if (q != p && !q->finished) return true;
+    return false;
+}
+
 /* Receiver: the connection is gone (failed, or its channel closed) before
  * the transfer ended. Unless the sender left, wait for its next offer: a
  * transfer under way resumes where it stopped (docs/protocol.md §5.5). */
@@ -593,6 +619,11 @@ static void receiver_lost(peer_conn *p)
     app *a = p->a;
     if (a->quitting) return;
     keep_incoming(p);
+    if (receiver_busy_elsewhere(a, p)) {
+        char b[SHOWN_CAP];
+        PD_LOG_WARN("connection with %.8s lost; another connection goes on", shown(p->sid, b));
+        return;
+    }
     if (g_hash_table_contains(a->left, p->sid)) {
         say(a, "the sender left the room");
         finish(a, EXIT_TRANSFER);
@@ -643,7 +674,8 @@ static void session_start(peer_conn *p)
 {
     xfer_options o = {.max_msg = 262144,
                       .send_limit = rtc_peer_remote_max_message_size(p->pc),
-                      .read_block = READ_BLOCK};
+                      .read_block = READ_BLOCK,
+                      .allow_hidden = p->a->allow_dotfiles};
     p->s = xfer_session_create(&o);
     if (!p->s) {
         finish(p->a, EXIT_LOCAL);
@@ -861,37 +893,9 @@ static void send_read(peer_conn *p, const xfer_read *r)
 
 /* ---------------- receiver side ---------------- */
 
-static char *join_path(const char *dir, const xfer_file_entry *f)
+static char *partial_of(const char *name)
 {
-    size_t n = strlen(dir) + f->dir_len + f->name_len + 4;
-    char *s = malloc(n);
-    if (!s) return NULL;
-    if (f->dir_len)
-        snprintf(s, n, "%s/%s/%s", dir, f->dir, f->name);
-    else
-        snprintf(s, n, "%s/%s", dir, f->name);
-    return s;
-}
-
-/* "a.txt" -> "a (1).txt" until the name is free. */
-static char *free_name(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) < 0) return strdup(path);
-    const char *slash = strrchr(path, '/');
-    const char *dot = strrchr(slash ? slash + 1 : path, '.');
-    if (dot == (slash ? slash + 1 : path)) dot = NULL; /* ".bashrc" has no extension */
-    size_t stem = dot ? (size_t)(dot - path) : strlen(path);
-    for (int i = 1; i < 10000; i++) {
-        char *c = malloc(strlen(path) + 16);
-        if (!c) return NULL;
-        sprintf(c, "%.*s (%d)%s", (int)stem, path, i, dot ? dot : "");
-        char partial[PATH_MAX];
-        snprintf(partial, sizeof partial, "%s.partial", c);
-        if (lstat(c, &st) < 0) return c;
-        free(c);
-    }
-    return NULL;
+    return name ? g_strdup_printf("%s.partial", name) : NULL;
 }
 
 /* Reads the bytes held of file i (its partial file, or the final file for
@@ -899,13 +903,17 @@ static char *free_name(const char *path)
  * offset asked is where a digest of the session's kind can prove the bytes:
  * all of them with plain SHA-256; with block digests the end of the last
  * whole 4 MiB block, or the file's size (docs/protocol.md §5.8). */
-static void load_held(peer_conn *p, size_t i, const char *path)
+static void load_held(peer_conn *p, size_t i)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, i);
+    bool in_place = p->rx.in_place[i];
+    if (!in_place && !p->rx.own_partial[i]) return;
+    /* a partial file is reused only with one link (checked again at open) */
+    int fd = cli_outdir_read_open(
+        p->a->out_root, f->dir, in_place ? p->rx.final_name[i] : p->rx.partial_name[i], !in_place);
     if (fd < 0) return;
     struct stat st;
-    const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, i);
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > f->size) {
+    if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > f->size) {
         close(fd);
         return; /* larger than the file: start over (truncated at open) */
     }
@@ -919,9 +927,10 @@ static void load_held(peer_conn *p, size_t i, const char *path)
     }
     free(b);
     close(fd);
+    char sb[SHOWN_CAP];
     if (p->rx.in_place[i]) {
         say(p->a, "%s exists with the same size: asking the sender whether it is the same file",
-            f->name);
+            shown_path(f, NULL, sb));
         out_json(p->a, "resume",
                  json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
                            (json_int_t)off, "offset",
@@ -929,13 +938,14 @@ static void load_held(peer_conn *p, size_t i, const char *path)
     } else if (off) {
         uint64_t at = xfer_session_resume_offset(p->s, p->rx.inc, i);
         if (at == off)
-            say(p->a, "resuming %s from %llu bytes", f->name, (unsigned long long)off);
+            say(p->a, "resuming %s from %llu bytes", shown_path(f, NULL, sb),
+                (unsigned long long)off);
         else if (at > 0)
             say(p->a, "resuming %s from %llu bytes (of %llu held: the last whole 4 MiB block)",
-                f->name, (unsigned long long)at, (unsigned long long)off);
+                shown_path(f, NULL, sb), (unsigned long long)at, (unsigned long long)off);
         else
             say(p->a, "%s: %llu bytes held, less than one whole 4 MiB block: starting over",
-                f->name, (unsigned long long)off);
+                shown_path(f, NULL, sb), (unsigned long long)off);
         out_json(p->a, "resume",
                  json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
                            (json_int_t)off, "offset", (json_int_t)at));
@@ -984,9 +994,12 @@ static void resume_kept(peer_conn *p)
         p->total_bytes += f->size;
         p->base_bytes += at;
         if (at == 0 || at == f->size) continue;
-        say(a, "resuming %s from %llu bytes", f->name, (unsigned long long)at);
+        char b[SHOWN_CAP];
+        say(a, "resuming %s from %llu bytes", shown_path(f, NULL, b), (unsigned long long)at);
         struct stat st;
-        uint64_t held = lstat(p->rx.partial_path[i], &st) == 0 ? (uint64_t)st.st_size : at;
+        uint64_t held = cli_outdir_stat(a->out_root, f->dir, p->rx.partial_name[i], &st) == 0
+                            ? (uint64_t)st.st_size
+                            : at;
         out_json(a, "resume",
                  json_pack("{s:s,s:s,s:I,s:I}", "name", f->name, "dir", f->dir, "bytes",
                            (json_int_t)held, "offset", (json_int_t)at));
@@ -1008,10 +1021,12 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
      * files once, in it */
     xfer_incoming_prefix_mode(p->rx.inc, xfer_session_block_digests(p->s));
     size_t n = ev->files_len;
-    p->rx.final_path = calloc(n, sizeof *p->rx.final_path);
-    p->rx.partial_path = calloc(n, sizeof *p->rx.partial_path);
+    p->rx.final_name = calloc(n, sizeof *p->rx.final_name);
+    p->rx.partial_name = calloc(n, sizeof *p->rx.partial_name);
+    p->rx.own_partial = calloc(n ? n : 1, sizeof *p->rx.own_partial);
     p->rx.in_place = calloc(n ? n : 1, sizeof *p->rx.in_place);
-    if (!p->rx.inc || !p->rx.final_path || !p->rx.partial_path || !p->rx.in_place) {
+    if (!p->rx.inc || !p->rx.final_name || !p->rx.partial_name || !p->rx.own_partial ||
+        !p->rx.in_place) {
         finish(a, EXIT_LOCAL);
         return;
     }
@@ -1020,38 +1035,43 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
     say(a, "incoming: %zu file%s", n, n == 1 ? "" : "s");
     for (size_t i = 0; i < n; i++) {
         const xfer_file_entry *f = &ev->files[i];
+        char b[SHOWN_CAP];
         total += f->size;
-        char *want = join_path(a->out_dir, f);
-        char partial[PATH_MAX];
-        snprintf(partial, sizeof partial, "%s.partial", want ? want : "");
+        char *partial = partial_of(f->name);
         struct stat st;
         /* a partial file means an interrupted receive of this name: resume
-         * it; an existing final file is kept unless --force: one of the
-         * offered size may be this file, received before (a run after an
-         * interrupted one), which the sender then confirms instead of
-         * sending it again; anything else goes to a free name */
-        bool resume = want && lstat(partial, &st) == 0;
-        p->rx.in_place[i] = want && !resume && !a->force && lstat(want, &st) == 0 &&
+         * it, if it is a regular file of ours (one link: a hard link planted
+         * there is never written through); an existing final file is kept
+         * unless --force: one of the offered size may be this file, received
+         * before (a run after an interrupted one), which the sender then
+         * confirms instead of sending it again; anything else goes to a free
+         * name */
+        int held = partial ? cli_outdir_read_open(a->out_root, f->dir, partial, true) : -ENOMEM;
+        if (held >= 0) close(held);
+        bool resume = held >= 0;
+        if (held < 0 && held != -ENOENT && held != -ENOMEM)
+            say(a, "%s.partial: %s: not resumed", shown_path(f, NULL, b),
+                cli_outdir_strerror(held));
+        p->rx.in_place[i] = !resume && !a->force &&
+                            cli_outdir_stat(a->out_root, f->dir, f->name, &st) == 0 &&
                             S_ISREG(st.st_mode) && (uint64_t)st.st_size == f->size;
-        p->rx.final_path[i] = want && (a->force || resume || p->rx.in_place[i]) ? strdup(want)
-                              : want                                            ? free_name(want)
-                                                                                : NULL;
-        if (p->rx.final_path[i]) {
-            snprintf(partial, sizeof partial, "%s.partial", p->rx.final_path[i]);
-            p->rx.partial_path[i] = strdup(partial);
-        }
-        free(want);
-        if (!p->rx.final_path[i] || !p->rx.partial_path[i]) {
+        p->rx.final_name[i] = a->force || resume || p->rx.in_place[i]
+                                  ? strdup(f->name)
+                                  : cli_outdir_free_name(a->out_root, f->dir, f->name);
+        p->rx.partial_name[i] = partial_of(p->rx.final_name[i]);
+        p->rx.own_partial[i] = resume;
+        free(partial);
+        if (!p->rx.final_name[i] || !p->rx.partial_name[i]) {
             finish(a, EXIT_LOCAL);
             json_decref(list);
             return;
         }
         char size[32];
         human_bytes(f->size, size, sizeof size);
-        say(a, "  %s%s%s  %s", f->dir, f->dir_len ? "/" : "", f->name, size);
+        say(a, "  %s  %s", shown_path(f, NULL, b), size);
         json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir,
                                               "size", (json_int_t)f->size));
-        load_held(p, i, p->rx.in_place[i] ? p->rx.final_path[i] : p->rx.partial_path[i]);
+        load_held(p, i);
     }
     p->total_bytes = total;
     for (size_t i = 0; i < n; i++)
@@ -1070,7 +1090,8 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
     }
     char t[32];
     human_bytes(total, t, sizeof t);
-    fprintf(stdout, "accept %s into %s? [y/N] ", t, a->out_dir);
+    char b[SHOWN_CAP];
+    fprintf(stdout, "accept %s into %s? [y/N] ", t, shown(a->out_dir, b));
     fflush(stdout);
     p->prompt = g_unix_fd_source_new(0, G_IO_IN | G_IO_HUP);
     g_source_set_callback(p->prompt, G_SOURCE_FUNC(on_prompt_input), p, NULL);
@@ -1084,20 +1105,21 @@ static bool redirect_in_place(peer_conn *p, const xfer_event *ev)
 {
     const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, ev->file);
     if (ev->offset == f->size) return false;
-    char *name = ev->offset == 0 ? free_name(p->rx.final_path[ev->file]) : NULL;
-    char partial[PATH_MAX];
-    snprintf(partial, sizeof partial, "%s.partial", name ? name : "");
-    char *dup = name ? strdup(partial) : NULL;
-    if (!dup) {
+    char *name = ev->offset == 0 ? cli_outdir_free_name(p->a->out_root, f->dir, f->name) : NULL;
+    char *partial = partial_of(name);
+    if (!partial) {
         free(name);
         xfer_session_write_failed(p->s, ev->xfer, ev->file, "cannot resume into an existing file");
         return true;
     }
-    say(p->a, "%s differs from the sender's: receiving it as %s", f->name, name);
-    free(p->rx.final_path[ev->file]);
-    free(p->rx.partial_path[ev->file]);
-    p->rx.final_path[ev->file] = name;
-    p->rx.partial_path[ev->file] = dup;
+    char b[SHOWN_CAP], b2[SHOWN_CAP];
+    say(p->a, "%s differs from the sender's: receiving it as %s", shown_path(f, NULL, b),
+        shown_path(f, name, b2));
+    free(p->rx.final_name[ev->file]);
+    free(p->rx.partial_name[ev->file]);
+    p->rx.final_name[ev->file] = name;
+    p->rx.partial_name[ev->file] = partial;
+    p->rx.own_partial[ev->file] = false;
     p->rx.in_place[ev->file] = false;
     return false;
 }
@@ -1114,19 +1136,21 @@ static void on_storage_open(peer_conn *p, const xfer_event *ev)
             return;
         }
     }
-    const char *path = p->rx.partial_path[ev->file];
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
-    /* O_NOFOLLOW: a symlink planted at the partial's name cannot redirect us */
-    p->out_fd =
-        mkdirs(dir) < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, ev->file);
+    /* beneath the output folder, no symbolic link followed; a new partial
+     * file with O_EXCL, an earlier one only if still ours (outdir.h) */
+    int fd = cli_outdir_partial_open(p->a->out_root, f->dir, p->rx.partial_name[ev->file],
+                                     p->rx.own_partial[ev->file]);
     p->out_id = ev->file;
-    if (p->out_fd < 0 || ftruncate(p->out_fd, (off_t)ev->offset) < 0) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "cannot open the file: %s", strerror(errno));
-        say(p->a, "%s: %s", path, msg);
+    if (fd >= 0) {
+        p->rx.own_partial[ev->file] = true;
+        p->out_fd = fd;
+        if (ftruncate(fd, (off_t)ev->offset) < 0) fd = -errno;
+    }
+    if (fd < 0) {
+        char msg[160], b[SHOWN_CAP];
+        snprintf(msg, sizeof msg, "cannot open the file: %s", cli_outdir_strerror(fd));
+        say(p->a, "%s: %s", shown_path(f, p->rx.partial_name[ev->file], b), msg);
         xfer_session_write_failed(p->s, ev->xfer, ev->file, msg);
     }
 }
@@ -1165,15 +1189,19 @@ static void on_storage_close(peer_conn *p, const xfer_event *ev)
     if (p->out_fd >= 0) close(p->out_fd);
     p->out_fd = -1;
     p->out_id = -1;
-    const char *partial = p->rx.partial_path[ev->file];
+    const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, ev->file);
+    const char *partial = p->rx.partial_name[ev->file];
     if (!ev->ok) {
-        unlink(partial); /* hash mismatch or cancel: never keep the bytes */
+        /* hash mismatch or cancel: never keep the bytes (only our own file) */
+        if (p->rx.own_partial[ev->file]) cli_outdir_remove(p->a->out_root, f->dir, partial);
+        p->rx.own_partial[ev->file] = false;
         return;
     }
-    const char *final = p->rx.final_path[ev->file];
-    struct stat st;
-    if (ok && !p->a->force && lstat(final, &st) == 0) ok = false; /* appeared meanwhile */
-    if (ok && rename(partial, final) < 0) ok = false;
+    /* never over a file that appeared meanwhile, unless --force */
+    if (ok && cli_outdir_commit(p->a->out_root, f->dir, partial, p->rx.final_name[ev->file],
+                                p->a->force) < 0)
+        ok = false;
+    if (ok) p->rx.own_partial[ev->file] = false;
     xfer_session_closed(p->s, ev->xfer, ev->file, ok, ok ? NULL : "could not commit the file");
 }
 
@@ -1246,12 +1274,12 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
     case XFER_EV_FILE_DONE: {
         const xfer_file_entry *f =
             ev->out ? &a->entries[ev->file] : xfer_incoming_file(p->rx.inc, ev->file);
+        char b[SHOWN_CAP], m[SHOWN_CAP];
         if (ev->ok) {
-            say(a, "%s %s%s%s", ev->out ? "sent" : "received", f->dir, f->dir_len ? "/" : "",
-                f->name);
+            say(a, "%s %s", ev->out ? "sent" : "received", shown_path(f, NULL, b));
         } else {
-            say(a, "FAILED %s%s%s: %s (%s)", f->dir, f->dir_len ? "/" : "", f->name,
-                ev->message ? ev->message : "", xfer_code_name(ev->code));
+            say(a, "FAILED %s: %s (%s)", shown_path(f, NULL, b), shown(ev->message, m),
+                xfer_code_name(ev->code));
             if (!a->sending && a->exit_code == EXIT_OK)
                 a->exit_code = ev->code == XFER_CODE_WRITE_ERROR ? EXIT_LOCAL : EXIT_TRANSFER;
         }
@@ -1277,9 +1305,13 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
     case XFER_EV_TRANSFER_ERROR:
     case XFER_EV_FATAL: {
         const char *what = ev->type == XFER_EV_CANCELLED ? "cancelled" : "error";
+        char m[SHOWN_CAP];
         say(a, "%s%s: %s %s", what, ev->by_peer ? " by peer" : "",
-            ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code),
-            ev->message ? ev->message : "");
+            ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code), shown(ev->message, m));
+        if (!ev->by_peer && ev->code == XFER_CODE_UNSAFE_PATH && !a->allow_dotfiles &&
+            ev->message && strstr(ev->message, "hidden name"))
+            say(a, "names starting with '.' (such as .config/ or .bashrc) are refused: "
+                   "receive them with --allow-dotfiles");
         out_json(a, what,
                  json_pack("{s:s,s:b,s:s,s:s}", "peer", p->sid, "byPeer", ev->by_peer, "code",
                            ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code), "message",
@@ -1507,12 +1539,23 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
          * replaces it (as the web app's answering side does); one that
          * failed already is being reaped */
         if (old && !old->finished) peer_remove(a, old);
-        stop_reoffer_wait(a);
         peer_conn *p = peer_new(a, from);
-        if (!p || rtc_peer_set_remote_description(p->pc, "offer", str_of(arg, "sdp")) < 0) {
-            say(a, "cannot use the sender's connection offer");
-            finish(a, EXIT_TRANSFER);
+        if (!p) {
+            finish(a, EXIT_LOCAL);
+            return;
         }
+        if (rtc_peer_set_remote_description(p->pc, "offer", str_of(arg, "sdp")) < 0) {
+            /* any member of the room can send an offer: a malformed one is
+             * ignored (issue 11), and the wait for a good one goes on */
+            char b[SHOWN_CAP];
+            PD_LOG_WARN("ignored a malformed connection offer from %.8s", shown(from, b));
+            out_json(a, "warning",
+                     json_pack("{s:s,s:s,s:s}", "peer", from, "code", "BAD_OFFER", "message",
+                               "ignored a malformed connection offer"));
+            peer_finish(p);
+            return;
+        }
+        stop_reoffer_wait(a);
     } else if (!strcmp(name, "answer")) {
         peer_conn *p = peer_find(a, str_of(arg, "from"));
         if (p && rtc_peer_set_remote_description(p->pc, "answer", str_of(arg, "sdp")) < 0)
@@ -1526,7 +1569,9 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
         else
             rtc_peer_add_remote_candidate(p->pc, str_of(cand, "candidate"), str_of(cand, "sdpMid"));
     } else if (!strcmp(name, "signaling-error")) {
-        PD_LOG_WARN("server refused %s: %s", str_of(arg, "event"), str_of(arg, "code"));
+        char e[SHOWN_CAP], c2[SHOWN_CAP];
+        PD_LOG_WARN("server refused %s: %s", shown(str_of(arg, "event"), e),
+                    shown(str_of(arg, "code"), c2));
     }
 }
 
@@ -1575,7 +1620,8 @@ static int add_path(app *a, const char *path, const char *dir, int depth)
     if (S_ISREG(st.st_mode)) {
         const char *why = xfer_path_name_problem(name, strlen(name));
         if (why) {
-            fprintf(stderr, "peerdrop: %s: name cannot be sent (%s)\n", path, why);
+            char b[SHOWN_CAP];
+            fprintf(stderr, "peerdrop: %s: name cannot be sent (%s)\n", shown(path, b), why);
             return -1;
         }
         if (access(path, R_OK) < 0) {
@@ -1600,8 +1646,10 @@ static int add_path(app *a, const char *path, const char *dir, int depth)
         snprintf(name, sizeof name, "%s", b && b[1] ? b + 1 : "root");
     }
     snprintf(sub, sizeof sub, "%s%s%s", dir, *dir ? "/" : "", name);
-    if (xfer_path_dir_problem(sub, strlen(sub))) {
-        fprintf(stderr, "peerdrop: %s: directory name cannot be sent\n", path);
+    const char *why = xfer_path_dir_problem(sub, strlen(sub));
+    if (why) {
+        char b[SHOWN_CAP];
+        fprintf(stderr, "peerdrop: %s: directory name cannot be sent (%s)\n", shown(path, b), why);
         return -1;
     }
     DIR *d = opendir(path);
@@ -1662,7 +1710,7 @@ static void usage(FILE *f)
 {
     fputs("usage: peerdrop send FILE|DIR... [--server URL] [--count N] [--json] [--quiet]\n"
           "       peerdrop receive LINK|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
-          "                       [--force] [--json] [--quiet]\n"
+          "                       [--force] [--allow-dotfiles] [--json] [--quiet]\n"
           "       (both take --relay)\n"
           "\n"
           "Sends files peer to peer (WebRTC data channel) to the Peerdrop web app or another\n"
@@ -1683,11 +1731,13 @@ static void usage(FILE *f)
           "  -o, --output DIR receive: where to store the files (created if needed)\n"
           "  -y, --yes        receive: accept without asking\n"
           "  --force          receive: overwrite existing files (default: pick a free name)\n"
+          "  --allow-dotfiles receive: accept names starting with '.' (.config/, .bashrc);\n"
+          "                   by default such an offer is refused (exit 5)\n"
           "  --relay          connect only through the server's TURN relay, so that the other\n"
           "                   peer never learns your IP addresses (slower; needs TURN)\n"
           "  --json           one JSON object per line on stdout (events: room, joined,\n"
           "                   peer-joined, connected, offer, resume, accepted, progress, file,\n"
-          "                   done, declined, cancelled, error)\n"
+          "                   done, declined, cancelled, error, warning)\n"
           "  -q, --quiet      no progress output\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
@@ -1697,6 +1747,8 @@ static void usage(FILE *f)
           "resumes in the same run; an interrupted receive resumes from the .partial file\n"
           "when run again (with a peer that uses block digests, from its last whole 4 MiB\n"
           "block).\n"
+          "Files are written only beneath DIR: symbolic links in the way are not followed,\n"
+          "a .partial file with other hard links is not reused.\n"
           "\n"
           "STUN/TURN servers come from the server: URLs from GET /config, the TURN\n"
           "credential with the room. See peerdrop(1).\n"
@@ -1707,7 +1759,8 @@ static void usage(FILE *f)
           "  2    signaling failed: server unreachable, room not found, wrong password\n"
           "  3    transfer failed: connection failed, peer error, SHA-256 mismatch\n"
           "  4    declined or cancelled\n"
-          "  5    local file error: cannot read an input or write the output\n"
+          "  5    local file error: cannot read an input or write the output, or the sender\n"
+          "       offered an unsafe or hidden name\n"
           "  130  interrupted (SIGINT/SIGTERM)\n",
           f);
 }
@@ -1739,6 +1792,7 @@ int main(int argc, char **argv)
     const char *env = getenv("PEERDROP_URL");
     snprintf(a.server, sizeof a.server, "%s", env && *env ? env : DEFAULT_SERVER);
     snprintf(a.out_dir, sizeof a.out_dir, ".");
+    a.out_root = -1;
     bool have_server = false;
     const char *target = NULL;
     char **inputs = calloc((size_t)argc, sizeof *inputs);
@@ -1759,6 +1813,8 @@ int main(int argc, char **argv)
             a.yes = true;
         else if (!strcmp(o, "--force"))
             a.force = true;
+        else if (!strcmp(o, "--allow-dotfiles"))
+            a.allow_dotfiles = true;
         else if (!strcmp(o, "--relay"))
             a.relay_only = true;
         else if (!strcmp(o, "--json"))
@@ -1809,6 +1865,10 @@ int main(int argc, char **argv)
             free(inputs);
             return EXIT_USAGE;
         }
+        if (xfer_path_manifest_hidden(a.entries, a.nfiles, buf, sizeof buf))
+            fprintf(stderr, "peerdrop send: note: some names start with '.' (hidden files); a "
+                            "receiver refuses them unless it runs with --allow-dotfiles, and the "
+                            "web app refuses them\n");
         if (!random_uuid(a.room) || !random_password(a.password, 20) || !xfer_random_id(a.xfer)) {
             free(inputs);
             return EXIT_LOCAL;
@@ -1825,8 +1885,9 @@ int main(int argc, char **argv)
             free(inputs);
             return EXIT_USAGE;
         }
-        if (mkdirs(a.out_dir) < 0) {
-            fprintf(stderr, "peerdrop: %s: %s\n", a.out_dir, strerror(errno));
+        a.out_root = cli_outdir_open_root(a.out_dir);
+        if (a.out_root < 0) {
+            fprintf(stderr, "peerdrop: %s: %s\n", a.out_dir, strerror(-a.out_root));
             free(inputs);
             return EXIT_LOCAL;
         }
@@ -1888,5 +1949,6 @@ int main(int argc, char **argv)
     free(a.files);
     free(a.entries);
     cli_ice_servers_cleanup(&a.ice);
+    if (a.out_root >= 0) close(a.out_root);
     return rc;
 }

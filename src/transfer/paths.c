@@ -43,6 +43,20 @@ static size_t utf8_next(const unsigned char *s, size_t len, size_t i, unsigned *
     return n;
 }
 
+/* Rule 8: characters that make a name display as something else. Bidi
+ * overrides and isolates reorder what follows ("invoice\u202Efdp.exe" shows
+ * as "invoiceexe.pdf", CVE-2021-42574 "Trojan Source"), zero-width and
+ * format characters hide inside a name, line and paragraph separators break
+ * it over lines. All are BMP code points, so TS can test UTF-16 code units. */
+static bool invisible(unsigned cp)
+{
+    return cp == 0x061C ||                   /* Arabic letter mark (bidi) */
+           (cp >= 0x200B && cp <= 0x200F) || /* zero width space, ZWNJ, ZWJ, LRM, RLM */
+           (cp >= 0x2028 && cp <= 0x202E) || /* line/paragraph separators, LRE..RLO */
+           (cp >= 0x2060 && cp <= 0x206F) || /* word joiner, invisible operators, isolates */
+           cp == 0xFEFF;                     /* zero width no-break space (BOM) */
+}
+
 /* ECMAScript WhiteSpace and LineTerminator: what String.prototype.trimEnd
  * removes, so "CON\u00a0.txt" is a device name here as in TS. */
 static bool js_space(unsigned cp)
@@ -89,6 +103,7 @@ const char *xfer_path_component_problem(const char *c, size_t len)
         size_t n = utf8_next(s, len, i, &cp);
         if (n == 0) return "lone surrogate";
         if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return "control character";
+        if (invisible(cp)) return "invisible or bidi control character";
         if (cp == '/' || cp == '\\') return "path separator";
         if (cp == ':') return "colon (drive letter or NTFS stream)";
         i += n;
@@ -129,6 +144,28 @@ const char *xfer_path_dir_problem(const char *dir, size_t len)
             start = i + 1;
         }
     }
+    return NULL;
+}
+
+/* A component that starts with '.' is hidden on Unix, and many are read by
+ * programs without the user looking: ~/.config/autostart, ~/.ssh, .git/hooks,
+ * .bashrc, .envrc. A receiver accepts them only when its user asked for
+ * them (issue 11); this is not a §7 rule, which ".bashrc" passes. */
+bool xfer_path_hidden(const char *path, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (path[i] == '.' && (i == 0 || path[i - 1] == '/')) return true;
+    return false;
+}
+
+const char *xfer_path_manifest_hidden(const xfer_file_entry *files, size_t n, char *buf, size_t cap)
+{
+    for (size_t i = 0; i < n; i++)
+        if (xfer_path_hidden(files[i].dir, files[i].dir_len) ||
+            xfer_path_hidden(files[i].name, files[i].name_len)) {
+            snprintf(buf, cap, "file %u: hidden name (leading dot)", (unsigned)files[i].id);
+            return buf;
+        }
     return NULL;
 }
 

@@ -272,6 +272,7 @@ typedef enum inc_state { INC_NONE, INC_OFFERED, INC_ACTIVE } inc_state;
 struct xfer_session {
     uint64_t max_msg, win, pref_msg, send_limit, read_block;
     bool resume_cap, blocks_cap;
+    bool allow_hidden; /* xfer_options.allow_hidden */
     bool blocks; /* both hellos list XFER_CAP_BLOCKS: block digests (§5.8) */
     bool have_peer;
     uint64_t peer_max_msg, peer_win;
@@ -483,6 +484,7 @@ xfer_session *xfer_session_create(const xfer_options *opt)
     s->read_block = o.read_block ? o.read_block : (1u << 20);
     s->resume_cap = !o.no_resume_cap;
     s->blocks_cap = !o.no_blocks_cap;
+    s->allow_hidden = o.allow_hidden;
     s->in_cur = -1;
     s->drop_file = -1;
     /* a control message is at most the peer's maxMsg (<= 2^32-1); ours are
@@ -983,6 +985,8 @@ static void on_offer(xfer_session *s, xfer_msg *m)
     const char *problem;
     if (xfer_path_manifest_check(m->files, m->files_len, buf, sizeof buf, &problem) != XFER_OK)
         return fail(s, XFER_CODE_INTERNAL, "out of memory");
+    if (!problem && !s->allow_hidden)
+        problem = xfer_path_manifest_hidden(m->files, m->files_len, buf, sizeof buf);
     if (problem) {
         char message[192];
         snprintf(message, sizeof message, "unsafe path: %s", problem);

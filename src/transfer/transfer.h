@@ -172,6 +172,13 @@ const char *xfer_path_dir_problem(const char *dir, size_t len);
  * XFER_E_NOMEM when the check itself could not run. */
 int xfer_path_manifest_check(const xfer_file_entry *files, size_t n, char *problem_buf,
                              size_t problem_cap, const char **problem);
+/* Receiver policy, not a §7 rule: true when a component of `path` (a name,
+ * or a dir of '/'-joined components) starts with '.'. */
+bool xfer_path_hidden(const char *path, size_t len);
+/* NULL when no entry is hidden, else "file 3: hidden name (leading dot)"
+ * written into buf. */
+const char *xfer_path_manifest_hidden(const xfer_file_entry *files, size_t n, char *buf,
+                                      size_t cap);
 
 /* ---- SHA-256 helpers ---- */
 typedef struct xfer_hasher xfer_hasher;
@@ -243,6 +250,9 @@ typedef struct xfer_options {
     /* caps advertised: ["resume","sha256-blocks"], minus the ones turned off */
     bool no_resume_cap; /* leave out "resume" */
     bool no_blocks_cap; /* leave out "sha256-blocks": plain SHA-256 digests (§5.8) */
+    /* receiver: accept offers with hidden names (".config/...", ".bashrc");
+     * by default they are refused as UNSAFE_PATH (§7, issue 11) */
+    bool allow_hidden;
 } xfer_options;
 
 typedef enum xfer_event_type {

@@ -10,15 +10,15 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 import { startServer } from "./lib/server.mjs";
+import { runCli } from "./lib/cli.mjs";
 
 const CLI = process.env.PEERDROP_CLI;
+const run = (args) => runCli(CLI, args);
 const BIG = 100 * 1024 * 1024;
 const T = { timeout: 120_000 };
 
@@ -47,46 +47,6 @@ function listFiles(dir, base = dir) {
     else out.push(path.relative(base, p));
   }
   return out.sort();
-}
-
-/** Runs the CLI with --json; resolves events as they come, and the exit. */
-function run(args) {
-  const proc = spawn(CLI, [...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
-  const events = [];
-  const waiters = [];
-  let stderr = "";
-  proc.stderr.setEncoding("utf8");
-  proc.stderr.on("data", (d) => (stderr += d));
-  readline.createInterface({ input: proc.stdout }).on("line", (line) => {
-    let ev;
-    try {
-      ev = JSON.parse(line);
-    } catch {
-      return;
-    }
-    events.push(ev);
-    for (const w of [...waiters]) if (w.pred(ev)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(ev);
-    }
-  });
-  const exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal })));
-  return {
-    proc,
-    events,
-    exited,
-    stderr: () => stderr,
-    waitFor(pred, ms = 60_000) {
-      const hit = events.find(pred);
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const w = { pred, resolve };
-        waiters.push(w);
-        setTimeout(() => reject(new Error(`event not seen in ${ms} ms; stderr:\n${stderr}`)), ms).unref();
-        exited.then(({ code }) => setTimeout(() => reject(new Error(`exited ${code} first; stderr:\n${stderr}`)), 200));
-      });
-    },
-  };
 }
 
 function generate(p, size) {

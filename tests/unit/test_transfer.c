@@ -252,6 +252,25 @@ static void test_paths(json_t *vectors)
         if (!r) fprintf(stderr, "invalid dir #%zu accepted\n", i);
         CHECK(r != NULL);
     }
+    json_array_foreach(json_object_get(p, "hidden"), i, v)
+    {
+        if (!xfer_path_hidden(json_string_value(v), json_string_length(v)))
+            fprintf(stderr, "hidden path #%zu not seen as hidden\n", i);
+        CHECK(xfer_path_hidden(json_string_value(v), json_string_length(v)));
+    }
+    json_array_foreach(json_object_get(p, "notHidden"), i, v)
+    {
+        if (xfer_path_hidden(json_string_value(v), json_string_length(v)))
+            fprintf(stderr, "path #%zu seen as hidden\n", i);
+        CHECK(!xfer_path_hidden(json_string_value(v), json_string_length(v)));
+    }
+    CHECK(json_array_size(json_object_get(p, "hidden")) >= 6);
+    CHECK(json_array_size(json_object_get(p, "notHidden")) >= 5);
+    /* rule 8 in UTF-8: the last byte of U+202E / U+2069 / U+FEFF */
+    CHECK(xfer_path_name_problem("a\xe2\x80\xae", 4) != NULL);
+    CHECK(xfer_path_name_problem("a\xe2\x81\xa9", 4) != NULL);
+    CHECK(xfer_path_name_problem("\xef\xbb\xbf", 3) != NULL);
+    CHECK(xfer_path_name_problem("a\xe2\x80\xaf", 4) == NULL); /* U+202F narrow no-break space */
     /* beyond the vectors: device names with NBSP (trimEnd), invalid UTF-8 */
     CHECK(xfer_path_name_problem("CON\xc2\xa0.txt", 9) != NULL);
     CHECK(xfer_path_name_problem("conout$", 7) != NULL);
@@ -1136,6 +1155,33 @@ static void test_read_error_and_unsafe(void)
         CHECK_EQ_INT(fx.a.transfer_error, 1);
         CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "UNSAFE_PATH");
         CHECK_EQ_INT(fx.b.stored_len[0], 0);
+        fx_cleanup(&fx);
+    }
+    /* hidden names (issue 11): refused unless the receiver allows them;
+     * a bidi override (rule 8) is refused either way */
+    static const struct {
+        const char *dir, *name;
+        bool allow, refused;
+    } hid[] = {
+        {".config/autostart", "evil.desktop", false, true},
+        {"a/.ssh", "authorized_keys", false, true},
+        {"", ".bashrc", false, true},
+        {".config/autostart", "evil.desktop", true, false},
+        {"", ".bashrc", true, false},
+        {"docs", "invoice\xe2\x80\xae" "fdp.exe", true, true},
+    };
+    for (size_t k = 0; k < sizeof hid / sizeof hid[0]; k++) {
+        fx_init_receiver(&fx, (xfer_options){.max_msg = 32768, .win = 65536,
+                                             .no_blocks_cap = true, .allow_hidden = hid[k].allow});
+        fx.files[1].name = (char *)hid[k].name;
+        fx.files[1].name_len = strlen(hid[k].name);
+        fx.files[1].dir = (char *)hid[k].dir;
+        fx.files[1].dir_len = strlen(hid[k].dir);
+        CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+        sim_run(&fx.a, &fx.b, NULL, -1);
+        CHECK_EQ_INT(fx.b.offers, hid[k].refused ? 0 : 1);
+        CHECK_EQ_INT(fx.a.transfer_error, hid[k].refused ? 1 : 0);
+        if (hid[k].refused) CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "UNSAFE_PATH");
         fx_cleanup(&fx);
     }
     /* collisions: a duplicate path, and a file that is also a directory */

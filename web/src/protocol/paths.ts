@@ -9,6 +9,13 @@ const utf8 = new TextEncoder();
 /* Windows opens these as devices whatever the extension ("CON.txt" too). */
 const DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 
+/* Rule 8: characters that make a name display as something else. Bidi
+ * overrides and isolates reorder what follows ("invoice\u202Efdp.exe" shows
+ * as "invoiceexe.pdf", CVE-2021-42574 "Trojan Source"), zero-width and
+ * format characters hide inside a name, line and paragraph separators break
+ * it over lines. The same set as paths.c's invisible(). */
+const INVISIBLE = /[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/;
+
 /** Returns null when `c` is a safe single path component, else the reason. */
 export function componentProblem(c: string): string | null {
   if (c.length === 0) return 'empty';
@@ -17,6 +24,7 @@ export function componentProblem(c: string): string | null {
   for (let i = 0; i < c.length; i++) {
     const u = c.charCodeAt(i);
     if (u < 0x20 || (u >= 0x7f && u <= 0x9f)) return 'control character';
+    if (INVISIBLE.test(c[i])) return 'invisible or bidi control character';
     if (u === 0x2f || u === 0x5c) return 'path separator';
     if (u === 0x3a) return 'colon (drive letter or NTFS stream)';
     if (u >= 0xd800 && u <= 0xdbff) {
@@ -45,6 +53,19 @@ export function dirProblem(dir: string): string | null {
     const r = componentProblem(p);
     if (r) return r;
   }
+  return null;
+}
+
+/** Receiver policy, not a §7 rule: a component of `path` (a name, or a dir of '/'-joined
+ *  components) starts with '.', hidden on Unix and often read by programs without the user
+ *  looking (~/.config/autostart, ~/.ssh, .git/hooks, .bashrc). Refused unless asked for. */
+export function isHidden(path: string): boolean {
+  return path.startsWith('.') || path.includes('/.');
+}
+
+/** Null when no entry is hidden, else the first one's reason. */
+export function manifestHidden(files: Pick<FileEntry, 'id' | 'dir' | 'name'>[]): string | null {
+  for (const f of files) if (isHidden(f.dir) || isHidden(f.name)) return `file ${f.id}: hidden name (leading dot)`;
   return null;
 }
 

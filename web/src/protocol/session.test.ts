@@ -353,6 +353,30 @@ describe('Session', () => {
     expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
   });
 
+  it('refuses hidden names unless allowHidden, and bidi overrides always (issue 11, 12)', () => {
+    const cases = [
+      { dir: '.config/autostart', name: 'evil.desktop', allow: false, refused: true },
+      { dir: 'a/.ssh', name: 'authorized_keys', allow: false, refused: true },
+      { dir: '', name: '.bashrc', allow: false, refused: true },
+      { dir: '.config/autostart', name: 'evil.desktop', allow: true, refused: false },
+      { dir: 'docs', name: 'invoice\u202efdp.exe', allow: true, refused: true },
+      { dir: 'docs', name: 'a.txt', allow: false, refused: false },
+    ];
+    for (const c of cases) {
+      const a = new SimPeer('A', SOPTS);
+      const b = new SimPeer('B', { ...ROPTS, allowHidden: c.allow });
+      const files = [{ id: 0, name: c.name, dir: c.dir, size: 1, mime: '' }];
+      a.setFiles(files, [new Uint8Array(1)]);
+      a.session.open();
+      b.session.open();
+      run(a, b);
+      a.session.offer(XFER, files);
+      run(a, b);
+      expect(b.eventsOf('offer'), JSON.stringify(c)).toHaveLength(c.refused ? 0 : 1);
+      if (c.refused) expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
+    }
+  });
+
   it('a read error fails that file only', () => {
     const { a, b } = pair();
     a.readError = (file, offset) => (file === 0 && offset > 0 ? 'disk gone' : null);

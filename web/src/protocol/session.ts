@@ -9,7 +9,7 @@
  * so that a new connection can resume it. */
 
 import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, utf8Length } from './codec';
-import { manifestProblem } from './paths';
+import { manifestHidden, manifestProblem } from './paths';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
   DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MIN_MAX_MSG, PROTOCOL_VERSION,
@@ -29,6 +29,8 @@ export interface SessionOptions {
   /** Bytes asked for per read request; reads end on multiples of it. */
   readBlock?: number;
   caps?: string[];
+  /** Receiver: accept offers with hidden names ('.config/…', '.bashrc'); refused as UNSAFE_PATH by default. */
+  allowHidden?: boolean;
 }
 
 /* A data message, kept as its parts until it is sent: a driver encodes it
@@ -180,6 +182,7 @@ export class Session {
   private sendLimit: number;
   private readonly readBlock: number;
   private readonly caps: string[];
+  private readonly allowHidden: boolean;
   private peer: Hello | null = null;
   private msgSize = 0;
   private blocks = false; // both sides listed CAP_BLOCKS: block digests (§5.8)
@@ -207,6 +210,7 @@ export class Session {
     // trip in a browser).
     this.readBlock = opts.readBlock ?? HASH_BLOCK;
     this.caps = opts.caps ?? ['resume', CAP_BLOCKS];
+    this.allowHidden = opts.allowHidden ?? false;
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
   }
@@ -614,7 +618,7 @@ export class Session {
       this.send({ t: 'decline', xfer }); // one incoming transfer at a time
       return;
     }
-    const problem = manifestProblem(files);
+    const problem = manifestProblem(files) ?? (this.allowHidden ? null : manifestHidden(files));
     if (problem) {
       const message = `unsafe path: ${problem}`;
       this.send({ t: 'error', code: 'UNSAFE_PATH', message, xfer });

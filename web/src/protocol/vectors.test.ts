@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeControl, decodeData, encodeControl, encodeData, utf8Decode, utf8Encode } from './codec';
 import { DataOutput } from './session';
-import { dirProblem, nameProblem } from './paths';
+import { dirProblem, isHidden, nameProblem } from './paths';
 import { blockDigestHex } from './digest';
 import { sha256Hex } from './sha256';
 import { run, SimPeer, type LoggedMessage } from './sim';
@@ -153,6 +153,8 @@ describe('test-vectors.json', () => {
     for (const n of stored.paths.invalidNames) expect(nameProblem(n), JSON.stringify(n)).not.toBeNull();
     for (const d of stored.paths.validDirs) expect(dirProblem(d), d).toBeNull();
     for (const d of stored.paths.invalidDirs) expect(dirProblem(d), d).not.toBeNull();
+    for (const p of stored.paths.hidden) expect(isHidden(p), p).toBe(true);
+    for (const p of stored.paths.notHidden) expect(isHidden(p), p).toBe(false);
   });
 
   it('digests: plain and block SHA-256 agree with Node\'s OpenSSL', () => {

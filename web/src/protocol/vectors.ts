@@ -62,10 +62,16 @@ export const INVALID_VECTORS: { name: string; kind: 'text' | 'binary'; data: str
 ];
 
 export const PATH_VECTORS = {
-  validNames: ['a.txt', '.bashrc', '..hidden', 'résumé.pdf', '日本語.txt', 'CONSOLE.txt', 'com10', 'a b', 'x'.repeat(255), '😀.png'],
-  invalidNames: ['', '.', '..', 'a/b', 'a\\b', 'C:', 'a:b', 'x\u0000', 'x\u001f', 'x\u007f', 'x\u0085', 'trailing.', 'trailing ', 'CON', 'con.txt', 'LPT1.log', 'COM¹', 'aux .txt', 'nul.tar.gz', 'x'.repeat(256), 'é'.repeat(128)],
+  validNames: ['a.txt', '.bashrc', '..hidden', 'résumé.pdf', '日本語.txt', 'CONSOLE.txt', 'com10', 'a b', 'x'.repeat(255), '😀.png', '❤\ufe0f.txt', 'a\u202fb'],
+  invalidNames: ['', '.', '..', 'a/b', 'a\\b', 'C:', 'a:b', 'x\u0000', 'x\u001f', 'x\u007f', 'x\u0085', 'trailing.', 'trailing ', 'CON', 'con.txt', 'LPT1.log', 'COM¹', 'aux .txt', 'nul.tar.gz', 'x'.repeat(256), 'é'.repeat(128),
+    // rule 8: bidi overrides and isolates, zero-width and format characters, line separators
+    'invoice\u202efdp.exe', 'a\u202ab', 'a\u202bb', 'a\u202cb', 'a\u202db', 'a\u2066b', 'a\u2067b', 'a\u2068b', 'a\u2069b',
+    'a\u200bb', 'a\u200cb', 'a\u200db', 'a\u200eb', 'a\u200fb', '\ufeffa', 'a\u2028b', 'a\u2029b', 'a\u2060b', 'a\u061cb'],
   validDirs: ['', 'a', 'a/b/c', 'docs/2024', '.config/app'],
-  invalidDirs: ['/a', 'a/', 'a//b', '../a', 'a/../b', 'a/./b', 'C:/x', 'a\\b', Array(65).fill('d').join('/')],
+  invalidDirs: ['/a', 'a/', 'a//b', '../a', 'a/../b', 'a/./b', 'C:/x', 'a\\b', Array(65).fill('d').join('/'), 'docs/\u202egpj', 'a\u200b/b'],
+  // valid, but refused by a receiver unless its user allows hidden names (isHidden)
+  hidden: ['.bashrc', '..hidden', '.config', '.config/autostart', 'a/.ssh', 'a/b/.git/hooks'],
+  notHidden: ['', 'a.txt', 'a..b', 'docs/2024', 'a.b/c.d', 'a/b.c'],
 };
 
 /* The end-to-end transcripts: three files, one of them two chunks long. */
