@@ -294,7 +294,313 @@ int main(int argc, char **argv)
     return CHECK_DONE();
 }
 
+/* ---------------- 2. the shared vectors ---------------- */
+
+static const cpace_str EMPTY = {NULL, 0};
+
+static void test_key_schedule(json_t *v)
+{
+    json_t *a = json_object_get(v, "argon2id"), *k;
+    CHECK_EQ_INT(json_integer_value(json_object_get(a, "t")), PAKE_ARGON2_T);
+    CHECK_EQ_INT(json_integer_value(json_object_get(a, "mKiB")), PAKE_ARGON2_M_KIB);
+    CHECK_EQ_INT(json_integer_value(json_object_get(a, "p")), 1); /* libsodium's only lane count */
+    CHECK_EQ_INT(json_integer_value(json_object_get(a, "len")), PAKE_STRETCHED_LEN);
+    size_t i;
+    json_array_foreach(json_object_get(v, "keySchedule"), i, k)
+    {
+        const char *room = J(k, "room");
+        bytes secret = H(k, "secretHex");
+        CHECK_EQ_MEM(secret.b, secret.len, J(k, "secret"), strlen(J(k, "secret")));
+        uint8_t salt[PAKE_SALT_LEN], stretched[PAKE_STRETCHED_LEN];
+        pake_keys_salt(salt, room, strlen(room));
+        CHECK_BYTES(salt, sizeof salt, H(k, "salt"));
+        CHECK_EQ_INT(pake_keys_stretch(stretched, (const char *)secret.b, secret.len, salt), PAKE_OK);
+        CHECK_BYTES(stretched, sizeof stretched, H(k, "stretched"));
+        pake_keys keys;
+        CHECK_EQ_INT(pake_keys_split(&keys, stretched), PAKE_OK);
+        CHECK_BYTES(keys.prs, sizeof keys.prs, H(k, "prs"));
+        char adm[2 * PAKE_ADMISSION_LEN + 1];
+        pake_keys_admission_hex(adm, &keys);
+        CHECK_EQ_STR(adm, J(k, "admission"));
+        if (i == 1) { /* the one-call schedule is its steps */
+            pake_keys d;
+            CHECK_EQ_INT(pake_keys_derive(&d, (const char *)secret.b, secret.len, room, strlen(room)),
+                         PAKE_OK);
+            CHECK(memcmp(&d, &keys, sizeof d) == 0);
+            pake_keys_wipe(&d);
+            CHECK(sodium_is_zero((const uint8_t *)&d, sizeof d));
+        }
+    }
+    CHECK_EQ_INT(json_array_size(json_object_get(v, "keySchedule")), 4);
+    /* the limits of the signaling contract */
+    pake_keys d;
+    char big[PAKE_SECRET_MAX + 1], room[PAKE_ROOM_MAX + 1];
+    memset(big, 'a', sizeof big);
+    memset(room, 'r', sizeof room);
+    CHECK_EQ_INT(pake_keys_derive(&d, big, 0, "r", 1), PAKE_E_ARG);
+    CHECK_EQ_INT(pake_keys_derive(&d, big, sizeof big, "r", 1), PAKE_E_ARG);
+    CHECK_EQ_INT(pake_keys_derive(&d, big, 1, room, 0), PAKE_E_ARG);
+    CHECK_EQ_INT(pake_keys_derive(&d, big, 1, room, sizeof room), PAKE_E_ARG);
+}
+
+typedef struct session_vec {
+    bytes sid, ya, yb, Ya, Yb, commit, isk, mac_key, Ta, Tb;
+    const char *fp_o, *fp_a;
+} session_vec;
+
+static void test_session(json_t *v)
+{
+    json_t *s = json_object_get(v, "session");
+    const char *room = J(s, "room"), *oid = J(s, "offererId"), *aid = J(s, "answererId");
+    bytes prs = H(s, "prs"), sid = H(s, "sid"), ya = H(s, "ya"), yb = H(s, "yb");
+    CHECK_EQ_STR(J(s, "ADa"), "");
+    CHECK_EQ_STR(J(s, "ADb"), "");
+    CHECK_BYTES(prs.b, prs.len, H(json_array_get(json_object_get(v, "keySchedule"), 0), "prs"));
+
+    uint8_t ci[512];
+    size_t ci_len = pake_ci(ci, sizeof ci, (cpace_str){(const uint8_t *)room, strlen(room)},
+                            (cpace_str){(const uint8_t *)oid, strlen(oid)},
+                            (cpace_str){(const uint8_t *)aid, strlen(aid)});
+    CHECK_BYTES(ci, ci_len, H(s, "ci"));
+    cpace_str CI = {ci, ci_len};
+
+    /* the answerer: share and commitment first */
+    uint8_t Yb[32], Ya[32], commit[64];
+    CHECK_EQ_INT(cpace_share(Yb, yb.b, S(&prs), CI, S(&sid)), CPACE_OK);
+    CHECK_BYTES(Yb, 32, H(s, "Yb"));
+    pake_commit(commit, S(&sid), Yb);
+    CHECK_BYTES(commit, 64, H(s, "commit"));
+    /* the offerer */
+    CHECK_EQ_INT(cpace_share(Ya, ya.b, S(&prs), CI, S(&sid)), CPACE_OK);
+    CHECK_BYTES(Ya, 32, H(s, "Ya"));
+    cpace_str sYa = {Ya, 32}, sYb = {Yb, 32};
+    uint8_t isk_a[64], isk_b[64];
+    CHECK_EQ_INT(cpace_finish(isk_b, CPACE_IR, CPACE_B, yb.b, S(&sid), sYa, EMPTY, sYb, EMPTY),
+                 CPACE_OK);
+    CHECK_EQ_INT(cpace_finish(isk_a, CPACE_IR, CPACE_A, ya.b, S(&sid), sYa, EMPTY, sYb, EMPTY),
+                 CPACE_OK);
+    CHECK_BYTES(isk_a, 64, H(s, "isk"));
+    CHECK_BYTES(isk_b, 64, H(s, "isk"));
+    CHECK(pake_commit_check(commit, S(&sid), Yb));
+
+    /* fingerprints as each side took them from its SDPs */
+    char fo[PAKE_FP_MAX], fa[PAKE_FP_MAX];
+    const char *lo = J(s, "fingerprintOffererSdp"), *la = J(s, "fingerprintAnswererSdp");
+    CHECK(pake_fingerprint_canonical(fo, lo, strlen(lo)) > 0);
+    CHECK(pake_fingerprint_canonical(fa, la, strlen(la)) > 0);
+    CHECK_EQ_STR(fo, J(s, "fingerprintOfferer"));
+    CHECK_EQ_STR(fa, J(s, "fingerprintAnswerer"));
+
+    uint8_t key[64], ta[64], tb[64];
+    pake_mac_key(key, S(&sid), isk_a);
+    CHECK_BYTES(key, 64, H(s, "macKey"));
+    pake_confirm_tag(tb, key, sYb, EMPTY, fo, fa);
+    CHECK_BYTES(tb, 64, H(s, "Tb"));
+    pake_confirm_tag(ta, key, sYa, EMPTY, fo, fa);
+    CHECK_BYTES(ta, 64, H(s, "Ta"));
+    CHECK(pake_confirm_check(tb, key, sYb, EMPTY, fo, fa));
+    CHECK(pake_confirm_check(ta, key, sYa, EMPTY, fo, fa));
+    CHECK(!pake_confirm_check(ta, key, sYb, EMPTY, fo, fa)); /* a tag is its sender's */
+
+    char sas[PAKE_SAS_DIGITS + 1];
+    CHECK_EQ_INT(pake_sas_digits(sas, isk_b), PAKE_OK);
+    CHECK_EQ_STR(sas, J(s, "sas"));
+
+    /* the five messages, byte for byte, in order */
+    const pake_msg want[5] = {
+        {.t = PAKE_MSG_START}, {.t = PAKE_MSG_SHARE}, {.t = PAKE_MSG_SHARE},
+        {.t = PAKE_MSG_CONFIRM}, {.t = PAKE_MSG_CONFIRM}};
+    pake_msg m[5];
+    memcpy(m, want, sizeof m);
+    memcpy(m[0].sid, sid.b, 16), memcpy(m[0].commit, commit, 64);
+    memcpy(m[1].y, Ya, 32), memcpy(m[2].y, Yb, 32);
+    memcpy(m[3].mac, tb, 64), memcpy(m[4].mac, ta, 64);
+    const char *from[5] = {"answerer", "offerer", "answerer", "answerer", "offerer"};
+    json_t *msgs = json_object_get(s, "messages"), *e;
+    size_t i;
+    CHECK_EQ_INT(json_array_size(msgs), 5);
+    json_array_foreach(msgs, i, e)
+    {
+        if (i >= 5) break;
+        char text[PAKE_MSG_MAX_LEN];
+        int n = pake_msg_encode(text, sizeof text, &m[i]);
+        CHECK_EQ_MEM(text, n, J(e, "text"), strlen(J(e, "text")));
+        CHECK_EQ_STR(J(e, "from"), from[i]);
+        pake_msg d;
+        CHECK_EQ_INT(pake_msg_decode((const uint8_t *)text, (size_t)n, &d), PAKE_OK);
+        CHECK(memcmp(&d, &m[i], sizeof d) == 0);
+    }
+}
+
+static void test_negative(json_t *v)
+{
+    json_t *s = json_object_get(v, "session"), *n = json_object_get(v, "negative");
+    bytes sid = H(s, "sid"), ya = H(s, "ya"), yb = H(s, "yb"), Ya = H(s, "Ya"), Yb = H(s, "Yb");
+    bytes isk = H(s, "isk"), commit = H(s, "commit");
+    const char *fo = J(s, "fingerprintOfferer"), *fa = J(s, "fingerprintAnswerer");
+    uint8_t key[64];
+    pake_mac_key(key, S(&sid), isk.b);
+
+    /* wrong password: recompute the answerer's side from its PRS */
+    json_t *w = json_object_get(n, "wrongPassword");
+    {
+        const char *room = J(s, "room"), *oid = J(s, "offererId"), *aid = J(s, "answererId");
+        uint8_t ci[512], Ybw[32], isk_a[64], isk_b[64], kw[64], tb[64];
+        size_t ci_len = pake_ci(ci, sizeof ci, (cpace_str){(const uint8_t *)room, strlen(room)},
+                                (cpace_str){(const uint8_t *)oid, strlen(oid)},
+                                (cpace_str){(const uint8_t *)aid, strlen(aid)});
+        bytes prs_w = H(w, "answererPrs");
+        CHECK_BYTES(prs_w.b, prs_w.len,
+                    H(json_array_get(json_object_get(v, "keySchedule"), 1), "prs"));
+        CHECK_EQ_INT(cpace_share(Ybw, yb.b, S(&prs_w), (cpace_str){ci, ci_len}, S(&sid)), CPACE_OK);
+        CHECK_BYTES(Ybw, 32, H(w, "Yb"));
+        cpace_str sYa = S(&Ya), sYbw = {Ybw, 32};
+        CHECK_EQ_INT(
+            cpace_finish(isk_b, CPACE_IR, CPACE_B, yb.b, S(&sid), sYa, EMPTY, sYbw, EMPTY), CPACE_OK);
+        CHECK_EQ_INT(
+            cpace_finish(isk_a, CPACE_IR, CPACE_A, ya.b, S(&sid), sYa, EMPTY, sYbw, EMPTY), CPACE_OK);
+        CHECK_BYTES(isk_b, 64, H(w, "iskAnswerer"));
+        CHECK_BYTES(isk_a, 64, H(w, "iskOfferer"));
+        CHECK(memcmp(isk_a, isk_b, 64) != 0);
+        pake_mac_key(kw, S(&sid), isk_b);
+        pake_confirm_tag(tb, kw, sYbw, EMPTY, fo, fa);
+        CHECK_BYTES(tb, 64, H(w, "Tb"));
+        pake_mac_key(kw, S(&sid), isk_a); /* the offerer checks with its own key: refused */
+        CHECK(!pake_confirm_check(tb, kw, sYbw, EMPTY, fo, fa));
+        char sa[7], sb[7];
+        pake_sas_digits(sa, isk_a), pake_sas_digits(sb, isk_b);
+        CHECK_EQ_STR(sa, J(w, "sasOfferer"));
+        CHECK_EQ_STR(sb, J(w, "sasAnswerer"));
+        CHECK(strcmp(sa, sb) != 0);
+    }
+
+    /* swapped fingerprints */
+    bytes ta_swapped = H(json_object_get(n, "swappedFingerprints"), "Ta");
+    uint8_t t[64];
+    pake_confirm_tag(t, key, S(&Ya), EMPTY, fa, fo);
+    CHECK_BYTES(t, 64, ta_swapped);
+    CHECK(!pake_confirm_check(ta_swapped.b, key, S(&Ya), EMPTY, fo, fa));
+
+    /* DTLS ending at a relay while the PAKE is relayed verbatim */
+    json_t *r = json_object_get(n, "relayedFingerprints");
+    const char *r1 = J(r, "relayOffererView"), *r2 = J(r, "relayAnswererView");
+    bytes ta = H(r, "Ta"), tb = H(r, "Tb");
+    pake_confirm_tag(t, key, S(&Ya), EMPTY, fo, r1);
+    CHECK_BYTES(t, 64, ta);
+    pake_confirm_tag(t, key, S(&Yb), EMPTY, r2, fa);
+    CHECK_BYTES(t, 64, tb);
+    CHECK(!pake_confirm_check(tb.b, key, S(&Yb), EMPTY, fo, r1));
+    CHECK(!pake_confirm_check(ta.b, key, S(&Ya), EMPTY, r2, fa));
+
+    /* the identity and a bad encoding as the peer's share: both sides abort */
+    const char *bad[2] = {"identity", "badEncoding"};
+    for (int i = 0; i < 2; i++) {
+        bytes y = H(json_object_get(n, bad[i]), "Y");
+        uint8_t out[64];
+        CHECK_EQ_INT(
+            cpace_finish(out, CPACE_IR, CPACE_A, ya.b, S(&sid), S(&Ya), EMPTY, S(&y), EMPTY),
+            CPACE_E_POINT);
+        CHECK_EQ_INT(
+            cpace_finish(out, CPACE_IR, CPACE_B, yb.b, S(&sid), S(&y), EMPTY, S(&Yb), EMPTY),
+            CPACE_E_POINT);
+    }
+
+    /* a revealed share that is not the committed one */
+    bytes other = H(json_object_get(n, "brokenCommitment"), "Yb");
+    CHECK(!pake_commit_check(commit.b, S(&sid), other.b));
+    CHECK(pake_commit_check(commit.b, S(&sid), Yb.b));
+}
+
+static void test_sas(json_t *v)
+{
+    json_t *c;
+    size_t i;
+    bool leading_zero = false;
+    json_array_foreach(json_object_get(v, "sas"), i, c)
+    {
+        bytes isk = H(c, "isk");
+        char out[PAKE_SAS_DIGITS + 1];
+        CHECK_EQ_INT(pake_sas_digits(out, isk.b), PAKE_OK);
+        CHECK_EQ_STR(out, J(c, "sas"));
+        leading_zero |= out[0] == '0';
+    }
+    CHECK(leading_zero); /* the zero padding is covered */
+}
+
+static void test_fingerprints(json_t *v)
+{
+    json_t *f = json_object_get(v, "fingerprints"), *c;
+    size_t i;
+    char out[PAKE_FP_MAX];
+    json_array_foreach(json_object_get(f, "valid"), i, c)
+    {
+        const char *in = J(c, "input");
+        guarded g = guard_copy(in, strlen(in));
+        int n = pake_fingerprint_canonical(out, g.data, strlen(in));
+        CHECK_EQ_MEM(out, n > 0 ? (size_t)n : 0, J(c, "canonical"), strlen(J(c, "canonical")));
+        guard_free(&g);
+    }
+    json_array_foreach(json_object_get(f, "invalid"), i, c)
+    {
+        const char *in = json_string_value(c);
+        guarded g = guard_copy(in, strlen(in));
+        int n = pake_fingerprint_canonical(out, g.data, strlen(in));
+        if (n != PAKE_E_FINGERPRINT) fprintf(stderr, "accepted fingerprint: %s\n", in);
+        CHECK_EQ_INT(n, PAKE_E_FINGERPRINT);
+        CHECK_EQ_STR(out, "");
+        guard_free(&g);
+    }
+    CHECK(json_array_size(json_object_get(f, "invalid")) >= 10);
+}
+
+static int problem_code(const char *p)
+{
+    if (!strcmp(p, "TOO_BIG")) return PAKE_E_TOO_BIG;
+    if (!strcmp(p, "NOT_PAKE")) return PAKE_E_NOT_PAKE;
+    if (!strcmp(p, "SUITE")) return PAKE_E_SUITE;
+    if (!strcmp(p, "MSG")) return PAKE_E_MSG;
+    return 1;
+}
+
+static void test_messages(json_t *v)
+{
+    json_t *m = json_object_get(v, "messages"), *c;
+    size_t i;
+    json_array_foreach(json_object_get(m, "valid"), i, c)
+    {
+        const char *text = J(c, "text");
+        guarded g = guard_copy(text, strlen(text));
+        pake_msg d;
+        CHECK_EQ_INT(pake_msg_decode(g.data, strlen(text), &d), PAKE_OK);
+        char out[PAKE_MSG_MAX_LEN];
+        int n = pake_msg_encode(out, sizeof out, &d);
+        CHECK_EQ_MEM(out, n > 0 ? (size_t)n : 0, J(c, "canonical"), strlen(J(c, "canonical")));
+        /* a buffer one byte short is refused, not overrun */
+        CHECK_EQ_INT(pake_msg_encode(out, (size_t)n, &d), PAKE_E_ARG);
+        guard_free(&g);
+    }
+    json_array_foreach(json_object_get(m, "invalid"), i, c)
+    {
+        const char *text = J(c, "text");
+        guarded g = guard_copy(text, strlen(text));
+        pake_msg d;
+        int r = pake_msg_decode(g.data, strlen(text), &d);
+        if (r != problem_code(J(c, "problem")))
+            fprintf(stderr, "message %s: got %s\n", text, pake_strerror(r));
+        CHECK_EQ_INT(r, problem_code(J(c, "problem")));
+        guard_free(&g);
+    }
+    CHECK(json_array_size(json_object_get(m, "invalid")) >= 15);
+}
+
 static void test_shared(json_t *v)
 {
-    (void)v;
+    CHECK_EQ_INT(json_integer_value(json_object_get(v, "version")), 1);
+    CHECK_EQ_STR(J(v, "suite"), PAKE_SUITE);
+    test_key_schedule(v);
+    test_session(v);
+    test_negative(v);
+    test_sas(v);
+    test_fingerprints(v);
+    test_messages(v);
 }
