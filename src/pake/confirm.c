@@ -100,7 +100,7 @@ bool pake_commit_check(const uint8_t commit[PAKE_COMMIT_LEN], cpace_str sid,
 
 void pake_mac_key(uint8_t key[PAKE_MAC_KEY_LEN], cpace_str sid, const uint8_t isk[CPACE_ISK_LEN])
 {
-    /* draft §9.4 verbatim: "CPaceMac" || sid || ISK, no length prefixes */
+    /* the draft's "Key confirmation", verbatim: "CPaceMac" || sid || ISK, no length prefixes */
     crypto_hash_sha512_state st;
     crypto_hash_sha512_init(&st);
     crypto_hash_sha512_update(&st, (const uint8_t *)"CPaceMac", 8);

@@ -6,7 +6,7 @@
  *    the SDP used;
  *  - the answerer's commitment to its share, sent before it sees the
  *    offerer's, so that nobody can grind the short verification code;
- *  - the key confirmation of draft §9.4 extended with both fingerprints:
+ *  - the key confirmation of draft's "Key confirmation" section, extended with both fingerprints:
  *      mac_key = SHA-512("CPaceMac" || sid || ISK)
  *      Ta = HMAC-SHA-512(mac_key, lv_cat(Ya, ADa, fp_offerer, fp_answerer))
  *      Tb = HMAC-SHA-512(mac_key, lv_cat(Yb, ADb, fp_offerer, fp_answerer))

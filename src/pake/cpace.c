@@ -23,7 +23,7 @@ const char *cpace_strerror(int err)
 
 /* ---------------- string utilities ---------------- */
 
-/* LEB128 of n (draft §3.3): 7 bits per byte, least significant first,
+/* LEB128 of n (draft, "Notation for string operations"): 7 bits per byte, least significant first,
  * bit 7 set while more follow. At most 10 bytes for 64 bits. */
 static size_t leb128(uint8_t out[10], uint64_t n)
 {

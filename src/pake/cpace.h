@@ -8,7 +8,7 @@
  * PRS, CI, sid, ADa and ADb are in Peerdrop, and who is A, is the
  * application's choice: see keys.h and docs/authentication.md.
  *
- * The point K of the exchange never leaves this module (draft §9.3: "MUST
+ * The point K of the exchange never leaves this module (draft, "Key derivation": "MUST
  * NOT expose K"), except through cpace_scalar_mult_vfy(), the draft's own
  * building block, which callers other than the tests do not need. */
 #ifndef PD_CPACE_H
@@ -45,7 +45,7 @@ typedef struct cpace_str {
     size_t len;
 } cpace_str;
 
-/* The two ways of ordering the transcript (draft §3.4 "transcript"). */
+/* The two ways of ordering the transcript (draft, "Notation for string operations": transcript). */
 typedef enum cpace_mode {
     CPACE_IR, /* initiator-responder: lv_cat(Ya,ADa) || lv_cat(Yb,ADb) */
     CPACE_OC, /* symmetric: o_cat(lv_cat(Ya,ADa), lv_cat(Yb,ADb)) */
@@ -64,7 +64,7 @@ size_t cpace_o_cat(uint8_t *out, size_t cap, cpace_str a, cpace_str b);
 size_t cpace_transcript(uint8_t *out, size_t cap, cpace_mode mode, cpace_str ya, cpace_str ada,
                         cpace_str yb, cpace_str adb);
 /* lv_cat(DSI, PRS, zero_bytes(len_zpad), CI, sid), padded to fill SHA-512's
- * first block (draft §5.1). Holds PRS: wipe it after use. */
+ * first block (draft, "Common function for computing generators"). Holds PRS: wipe it after use. */
 size_t cpace_generator_string(uint8_t *out, size_t cap, cpace_str prs, cpace_str ci,
                               cpace_str sid);
 
@@ -74,7 +74,7 @@ size_t cpace_generator_string(uint8_t *out, size_t cap, cpace_str prs, cpace_str
  * is derived from the password. */
 int cpace_calculate_generator(uint8_t g[CPACE_POINT_LEN], cpace_str prs, cpace_str ci,
                               cpace_str sid);
-/* 32 random bytes with the bits above 252 cleared (draft §5.3). */
+/* 32 random bytes with the bits above 252 cleared (the draft's recommended G.sample_scalar for ristretto255). */
 void cpace_sample_scalar(uint8_t y[CPACE_SCALAR_LEN]);
 /* Y = encode(y * g) for our own generator. CPACE_E_POINT when the result
  * is the identity (y = 0 mod l: never for a sampled scalar in practice). */
@@ -82,7 +82,7 @@ int cpace_scalar_mult(uint8_t out[CPACE_POINT_LEN], const uint8_t y[CPACE_SCALAR
                       const uint8_t g[CPACE_POINT_LEN]);
 /* encode(y * decode(X)) for a point from the peer; when X does not decode
  * or the result is the identity, out = G.I (32 zero bytes) and the result
- * is CPACE_E_POINT: the caller MUST abort (draft §4.2). */
+ * is CPACE_E_POINT: the caller MUST abort (draft, "CPace protocol instructions"). */
 int cpace_scalar_mult_vfy(uint8_t out[CPACE_POINT_LEN], const uint8_t y[CPACE_SCALAR_LEN],
                           const uint8_t x[CPACE_POINT_LEN]);
 
@@ -90,7 +90,7 @@ int cpace_scalar_mult_vfy(uint8_t out[CPACE_POINT_LEN], const uint8_t y[CPACE_SC
 void cpace_isk(uint8_t isk[CPACE_ISK_LEN], cpace_mode mode, cpace_str sid,
                const uint8_t k[CPACE_POINT_LEN], cpace_str ya, cpace_str ada, cpace_str yb,
                cpace_str adb);
-/* sid_output = SHA-512("CPaceSidOutput" || transcript(...)) (draft §9.6) */
+/* sid_output = SHA-512("CPaceSidOutput" || transcript(...)) (draft, "Calculating a session identifier") */
 void cpace_sid_output(uint8_t out[64], cpace_mode mode, cpace_str ya, cpace_str ada, cpace_str yb,
                       cpace_str adb);
 

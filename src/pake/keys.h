@@ -61,7 +61,7 @@ void pake_keys_admission_hex(char out[2 * PAKE_ADMISSION_LEN + 1], const pake_ke
 
 /* CI = lv_cat(PAKE_LABEL_CI, room, offerer's socket id, answerer's socket
  * id): binds the session to the room and to both parties in their roles
- * (draft §9.1: identities in CI, initiator first). Returns the length,
+ * (draft, "Party identifiers": identities in CI, initiator first). Returns the length,
  * written only if it fits in cap. */
 size_t pake_ci(uint8_t *out, size_t cap, cpace_str room, cpace_str offerer_id,
                cpace_str answerer_id);

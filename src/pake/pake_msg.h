@@ -20,7 +20,7 @@
 #include "cpace.h"
 #include "pake.h"
 
-/* The canonical pake-start is 196 bytes; 1024 leaves room for whitespace
+/* The canonical pake-start is 231 bytes; 1024 leaves room for whitespace
  * and unknown members while a peer cannot make us parse more during the
  * handshake. (Kept here, not in src/base/limits.h, while that file has
  * another owner; move it there when the protocol change lands.) */

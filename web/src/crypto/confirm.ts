@@ -1,7 +1,7 @@
 /* What binds a CPace run to the WebRTC connection it protects
  * (docs/authentication.md §4-5), the twin of src/pake/confirm.c:
  * canonical DTLS fingerprints, the answerer's commitment to its share,
- * and the key confirmation of draft §9.4 over both fingerprints:
+ * and the key confirmation of the draft's "Key confirmation" section over both fingerprints:
  *   mac_key = SHA-512("CPaceMac" || sid || ISK)
  *   Ta = HMAC-SHA-512(mac_key, lv_cat(Ya, ADa, fp_offerer, fp_answerer))
  *   Tb = HMAC-SHA-512(mac_key, lv_cat(Yb, ADb, fp_offerer, fp_answerer)) */
@@ -41,7 +41,7 @@ export function commitmentMatches(commit: Uint8Array, sid: Uint8Array, yb: Uint8
   return yb.length === POINT_LEN && equalCT(commitment(sid, yb), commit);
 }
 
-/** draft §9.4 verbatim: "CPaceMac" || sid || ISK, no length prefixes */
+/** the draft's "Key confirmation", verbatim: "CPaceMac" || sid || ISK, no length prefixes */
 export function macKey(sid: Uint8Array, isk: Uint8Array): Uint8Array {
   return sha512(concat(utf8('CPaceMac'), sid, isk));
 }

@@ -5,7 +5,7 @@
  * vectors (docs/vectors/cpace-ristretto255.json).
  *
  * Pure and deterministic except sampleScalar(), so vectors replay exactly.
- * K never leaves finish() (draft §9.3: "MUST NOT expose K") except through
+ * K never leaves finish() (draft, "Key derivation": "MUST NOT expose K") except through
  * scalarMultVfy(), the draft's building block, used by the tests. */
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -19,7 +19,7 @@ export const S_IN_BYTES = 128;
 /** G.I, the encoding of the identity element. */
 export const IDENTITY = new Uint8Array(POINT_LEN);
 
-/** The peer's point did not decode or gave the identity: abort (draft §4.2). */
+/** The peer's point did not decode or gave the identity: abort (draft, "CPace protocol instructions"). */
 export class CPaceAbort extends Error {
   constructor() {
     super('invalid point or the identity element');
@@ -95,12 +95,14 @@ export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Ar
   const h = sha512(gs);
   gs.fill(0);
   // RFC 9496 §4.3.4 element derivation from 64 uniform bytes
-  const g = ristretto255_hasher.deriveToCurve(h);
+  const derive = ristretto255_hasher.deriveToCurve;
+  if (!derive) throw new Error('@noble/curves without ristretto255 element derivation');
+  const g = derive.call(ristretto255_hasher, h);
   h.fill(0);
   return g as Point;
 }
 
-/** 32 random bytes with the bits above 252 cleared (draft §5.3). */
+/** 32 random bytes with the bits above 252 cleared (the draft's recommended G.sample_scalar for ristretto255). */
 export function sampleScalar(): Uint8Array {
   const y = crypto.getRandomValues(new Uint8Array(SCALAR_LEN));
   y[31] &= 0x0f;
@@ -156,7 +158,7 @@ export function isk(mode: Mode, sid: Uint8Array, k: Uint8Array, ya: Uint8Array, 
   return out;
 }
 
-/** sid_output = SHA-512("CPaceSidOutput" || transcript(...)) (draft §9.6) */
+/** sid_output = SHA-512("CPaceSidOutput" || transcript(...)) (draft, "Calculating a session identifier") */
 export function sidOutput(mode: Mode, ya: Uint8Array, ada: Uint8Array, yb: Uint8Array, adb: Uint8Array): Uint8Array {
   return sha512(concat(new TextEncoder().encode('CPaceSidOutput'), transcript(mode, ya, ada, yb, adb)));
 }

@@ -10,7 +10,7 @@
 import { SUITE } from './keys';
 import { hex, unhex, utf8 } from './bytes';
 
-/** The canonical pake-start is 196 bytes; whitespace and unknown members fit in 1024. */
+/** The canonical pake-start is 231 bytes; whitespace and unknown members fit in 1024. */
 export const MSG_MAX_LEN = 1024;
 
 export type PakeMsg =
