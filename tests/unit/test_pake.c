@@ -22,6 +22,7 @@
 #include "../../src/pake/keys.h"
 #include "../../src/pake/pake_msg.h"
 #include "../../src/pake/sas.h"
+#include "../../src/pake/session.h"
 #include "check.h"
 #include "guard.h"
 
@@ -454,6 +455,9 @@ static void test_negative(json_t *v)
                     H(json_array_get(json_object_get(v, "keySchedule"), 1), "prs"));
         CHECK_EQ_INT(cpace_share(Ybw, yb.b, S(&prs_w), (cpace_str){ci, ci_len}, S(&sid)), CPACE_OK);
         CHECK_BYTES(Ybw, 32, H(w, "Yb"));
+        uint8_t cw[64];
+        pake_commit(cw, S(&sid), Ybw);
+        CHECK_BYTES(cw, 64, H(w, "commit"));
         cpace_str sYa = S(&Ya), sYbw = {Ybw, 32};
         CHECK_EQ_INT(
             cpace_finish(isk_b, CPACE_IR, CPACE_B, yb.b, S(&sid), sYa, EMPTY, sYbw, EMPTY), CPACE_OK);
@@ -593,6 +597,134 @@ static void test_messages(json_t *v)
     CHECK(json_array_size(json_object_get(m, "invalid")) >= 15);
 }
 
+static const char *state_name(pake_state st)
+{
+    static const char *const names[] = {"wait-start", "wait-share", "wait-confirm", "done",
+                                        "failed"};
+    return (unsigned)st < 5 ? names[st] : "?";
+}
+
+static const char *result_name(int r)
+{
+    return r == PAKE_OK ? "ok" : r == PAKE_E_AUTH ? "auth" : r == PAKE_E_NOT_PAKE ? "not-pake" : "?";
+}
+
+/* Compares what the session queued with a JSON array of texts. */
+static void check_outputs(pake_session *p, json_t *want, const char *run)
+{
+    const char *text;
+    size_t len, n = 0;
+    while (pake_session_next_output(p, &text, &len)) {
+        const char *w = json_string_value(json_array_get(want, n));
+        if (!w || strlen(w) != len || memcmp(w, text, len) != 0)
+            fprintf(stderr, "run '%s': output %zu differs: %.*s\n", run, n, (int)len, text);
+        CHECK(w && strlen(w) == len && memcmp(w, text, len) == 0);
+        n++;
+    }
+    CHECK_EQ_INT(n, json_array_size(want));
+}
+
+/* Each side's run of the state machine (src/pake/session.c), step by step,
+ * exactly as the TS PakeSession went through it. */
+static void test_session_runs(json_t *v)
+{
+    json_t *s = json_object_get(v, "session"), *r;
+    const char *room = J(s, "room"), *oid = J(s, "offererId"), *aid = J(s, "answererId");
+    size_t i;
+    json_array_foreach(json_object_get(v, "sessionRuns"), i, r)
+    {
+        const char *name = J(r, "name");
+        bytes prs = H(r, "prs"), y = H(r, "y"), sid = H(r, "sid");
+        pake_session_config c = {
+            .role = strcmp(J(r, "role"), "offerer") == 0 ? PAKE_OFFERER : PAKE_ANSWERER,
+            .prs = prs.b,
+            .room = {(const uint8_t *)room, strlen(room)},
+            .offerer_id = {(const uint8_t *)oid, strlen(oid)},
+            .answerer_id = {(const uint8_t *)aid, strlen(aid)},
+            .fp_offerer = J(r, "fingerprintOfferer"),
+            .fp_answerer = J(r, "fingerprintAnswerer"),
+        };
+        pake_session p;
+        CHECK_EQ_INT(pake_session_init(&p, &c, y.b, sid.len ? sid.b : NULL), PAKE_OK);
+        check_outputs(&p, json_object_get(r, "initialOutputs"), name);
+        json_t *st;
+        size_t j;
+        json_array_foreach(json_object_get(r, "steps"), j, st)
+        {
+            const char *feed = J(st, "feed");
+            guarded g = guard_copy(feed, strlen(feed));
+            int res = pake_session_feed(&p, g.data, strlen(feed));
+            guard_free(&g);
+            if (strcmp(result_name(res), J(st, "result")) || strcmp(state_name(p.state), J(st, "state")))
+                fprintf(stderr, "run '%s' step %zu: %s/%s, want %s/%s\n", name, j, result_name(res),
+                        state_name(p.state), J(st, "result"), J(st, "state"));
+            CHECK_EQ_STR(result_name(res), J(st, "result"));
+            CHECK_EQ_STR(state_name(p.state), J(st, "state"));
+            CHECK_EQ_STR(p.reason ? p.reason : "", J(st, "reason"));
+            check_outputs(&p, json_object_get(st, "outputs"), name);
+        }
+        const char *sas = pake_session_sas(&p);
+        CHECK_EQ_STR(sas ? sas : "", J(r, "sas"));
+        if (p.state == PAKE_FAILED || p.state == PAKE_DONE) {
+            /* the end wipes the password-derived values, and the scalar */
+            CHECK(sodium_is_zero(p.prs, sizeof p.prs) && sodium_is_zero(p.y, sizeof p.y) &&
+                  sodium_is_zero(p.mac_key, sizeof p.mac_key));
+            CHECK_EQ_INT(pake_session_feed(&p, (const uint8_t *)"{}", 2), PAKE_E_ARG);
+        }
+        pake_session_cleanup(&p);
+    }
+    CHECK(json_array_size(json_object_get(v, "sessionRuns")) >= 16);
+}
+
+/* Configs the session must refuse, and two random sessions that meet. */
+static void test_session_api(json_t *v)
+{
+    json_t *s = json_object_get(v, "session");
+    bytes prs = H(s, "prs");
+    const char *fo = J(s, "fingerprintOfferer"), *fa = J(s, "fingerprintAnswerer");
+    pake_session_config c = {.role = PAKE_OFFERER,
+                             .prs = prs.b,
+                             .room = {(const uint8_t *)"room", 4},
+                             .offerer_id = {(const uint8_t *)"a", 1},
+                             .answerer_id = {(const uint8_t *)"b", 1},
+                             .fp_offerer = fo,
+                             .fp_answerer = fa};
+    pake_session a, b;
+    uint8_t y[32] = {1};
+    pake_session_config bad = c;
+    bad.fp_offerer = J(s, "fingerprintOffererSdp"); /* an SDP line, not canonical */
+    CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
+    CHECK_EQ_INT(a.state, PAKE_FAILED);
+    bad = c;
+    bad.room.len = 0;
+    CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
+    bad = c;
+    bad.role = PAKE_ANSWERER; /* an answerer needs a sid */
+    CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
+    bad = c;
+    bad.fp_answerer = "sha-256 00";
+    CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
+
+    /* two sessions with fresh randomness, messages passed across */
+    CHECK_EQ_INT(pake_session_init_random(&a, &c), PAKE_OK);
+    c.role = PAKE_ANSWERER;
+    CHECK_EQ_INT(pake_session_init_random(&b, &c), PAKE_OK);
+    const char *text;
+    size_t len;
+    for (int round = 0; round < 4; round++) { /* bounded: the run takes three */
+        while (pake_session_next_output(&b, &text, &len))
+            CHECK_EQ_INT(pake_session_feed(&a, (const uint8_t *)text, len), PAKE_OK);
+        while (pake_session_next_output(&a, &text, &len))
+            CHECK_EQ_INT(pake_session_feed(&b, (const uint8_t *)text, len), PAKE_OK);
+    }
+    CHECK_EQ_INT(a.state, PAKE_DONE);
+    CHECK_EQ_INT(b.state, PAKE_DONE);
+    CHECK(pake_session_sas(&a) && pake_session_sas(&b) &&
+          strcmp(pake_session_sas(&a), pake_session_sas(&b)) == 0);
+    pake_session_cleanup(&a);
+    pake_session_cleanup(&b);
+}
+
 static void test_shared(json_t *v)
 {
     CHECK_EQ_INT(json_integer_value(json_object_get(v, "version")), 1);
@@ -603,4 +735,6 @@ static void test_shared(json_t *v)
     test_sas(v);
     test_fingerprints(v);
     test_messages(v);
+    test_session_runs(v);
+    test_session_api(v);
 }

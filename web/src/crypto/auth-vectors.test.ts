@@ -18,6 +18,7 @@ import { argon2id } from '@noble/hashes/argon2.js';
 import { ARGON2 } from './keys';
 import { decodePakeMsg, encodePakeMsg, PakeMsgError, type PakeMsg } from './messages';
 import { sasDigits } from './sas';
+import { PakeSession, type PakeConfig } from './session';
 import { hex, unhex, utf8 } from './bytes';
 
 const FILE = new URL('./auth-vectors.json', import.meta.url);
@@ -74,6 +75,20 @@ function session(room: string, offererId: string, answererId: string, a: Side, b
   return { ci, Ya, Yb, commit, iskA, iskB, keyA, keyB, Ta, Tb };
 }
 
+/** One side's run, step by step, as PakeSession goes through it. */
+function run(name: string, config: PakeConfig, y: Uint8Array, sid: Uint8Array | undefined, feeds: string[]) {
+  const p = new PakeSession(config, y, sid);
+  const initial = p.takeOutput();
+  const steps = feeds.map((feed) => {
+    const result = p.feed(feed);
+    return { feed, result, outputs: p.takeOutput(), state: p.state, reason: p.reason };
+  });
+  return {
+    name, role: config.role, prs: hex(config.prs), fingerprintOfferer: config.fpOfferer, fingerprintAnswerer: config.fpAnswerer,
+    y: hex(y), sid: sid ? hex(sid) : '', initialOutputs: initial, steps, sas: p.sas ?? '',
+  };
+}
+
 function build() {
   const keySchedule = SCHEDULE_INPUTS.map(scheduleVector);
   const room = keySchedule[0].room;
@@ -101,6 +116,32 @@ function build() {
   const fpR1 = canonicalFingerprint(RELAY_FP_1)!;
   const fpR2 = canonicalFingerprint(RELAY_FP_2)!;
   const m = session(room, offererId, answererId, { prs, y: ya }, { prs, y: yb }, sid, [fpO, fpR1], [fpR2, fpA]);
+
+  const cfg = (role: 'offerer' | 'answerer', p: Uint8Array, views: [string, string]): PakeConfig =>
+    ({ role, prs: p, room, offererId, answererId, fpOfferer: views[0], fpAnswerer: views[1] });
+  const T = msgs.map((x) => encodePakeMsg(x.msg));
+  const share = (y: Uint8Array) => encodePakeMsg({ t: 'pake-share', y });
+  const confirm = (mac: Uint8Array) => encodePakeMsg({ t: 'pake-confirm', mac });
+  const start = (commit: Uint8Array) => encodePakeMsg({ t: 'pake-start', sid, commit });
+  const helloText = '{"t":"hello","v":1,"maxMsg":65536,"win":16777216,"caps":["resume","sha256-blocks"]}';
+  const runs = [
+    run('offerer, honest', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0], T[2], T[3]]),
+    run('answerer, honest', cfg('answerer', prs, [fpO, fpA]), yb, sid, [T[1], T[4]]),
+    run('offerer, the peer sends hello first (protocol 1)', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [helloText]),
+    run('offerer, a share before pake-start', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[2]]),
+    run('offerer, the answerer has another password', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [start(w.commit), share(w.Yb), confirm(w.Tb)]),
+    run('answerer with another password', cfg('answerer', wrongPrs, [fpO, fpA]), yb, sid, [T[1], T[4]]),
+    run('offerer, a share that breaks the commitment', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0], share(w.Yb)]),
+    run('offerer, the identity committed and revealed', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [start(commitment(sid, cp.IDENTITY)), share(cp.IDENTITY)]),
+    run('answerer, the identity as Ya', cfg('answerer', prs, [fpO, fpA]), yb, sid, [share(cp.IDENTITY)]),
+    run('answerer behind a DTLS relay', cfg('answerer', prs, [fpR2, fpA]), yb, sid, [T[1], T[4]]),
+    run('offerer behind a DTLS relay', cfg('offerer', prs, [fpO, fpR1]), ya, undefined, [T[0], T[2], T[3]]),
+    run('offerer, another suite', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0].replace('CPACE-RISTR255-SHA512', 'CPACE-X25519-SHA512')]),
+    run('answerer, a pake-start back', cfg('answerer', prs, [fpO, fpA]), yb, sid, [T[0]]),
+    run('offerer, truncated JSON', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0].slice(0, -1)]),
+    run('answerer, the peer sends an error', cfg('answerer', prs, [fpO, fpA]), yb, sid, ['{"t":"error","code":"INTERNAL","message":"no"}']),
+    run('offerer, its own tag reflected', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0], T[2], T[4]]),
+  ];
 
   // an ISK whose code starts with 0, so the zero padding is covered
   let sasZero = '';
@@ -141,6 +182,7 @@ function build() {
       brokenCommitment: { about: 'the answerer reveals another Yb than it committed to: the offerer aborts', Yb: hex(w.Yb) },
     },
     sas: sasIsks.map((isk) => ({ isk, sas: sasDigits(unhex(isk)) })),
+    sessionRuns: runs,
     fingerprints: {
       valid: [
         OFFERER_SDP_FP, ANSWERER_SDP_FP, RELAY_FP_1,
@@ -272,6 +314,20 @@ describe('shared authentication vectors', () => {
       }
       expect({ text: m.text, problem }).toEqual({ text: m.text, problem: m.problem });
     }
+  });
+
+  it('session runs: the honest ones end done with the same code, every other one fails', () => {
+    const runs = V.sessionRuns;
+    expect(runs[0].steps.at(-1).state).toBe('done');
+    expect(runs[1].steps.at(-1).state).toBe('done');
+    expect(runs[0].sas).toBe(V.session.sas);
+    expect(runs[1].sas).toBe(V.session.sas);
+    for (const r of runs.slice(2)) {
+      expect({ name: r.name, state: r.steps.at(-1).state }).toEqual({ name: r.name, state: 'failed' });
+      expect(r.sas).toBe('');
+    }
+    // nothing is sent after a failure, and no run sends file-protocol messages
+    for (const r of runs) for (const st of r.steps) if (st.state === 'failed') expect(st.outputs).toEqual([]);
   });
 
   it('commitment helper agrees with its definition', () => {

@@ -4,6 +4,7 @@
  * sid_output, scalar_mult and the invalid points that MUST abort. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { sha512 } from '@noble/hashes/sha2.js';
 import * as cp from './cpace';
 import { hex, unhex } from './bytes';
 
@@ -35,12 +36,14 @@ describe('CPACE-RISTR255-SHA512 (draft test vectors)', () => {
   const [prs, ci, sid, ya, yb, ada, adb] = [e.PRS, e.CI, e.sid, e.ya, e.yb, e.ADa, e.ADb].map(unhex);
 
   it('calculate_generator', () => {
+    expect(V.suite).toBe('CPACE-RISTR255-SHA512');
     const c = V.calculate_generator;
     expect(c.s_in_bytes).toBe(cp.S_IN_BYTES);
     expect(hex(cp.DSI)).toBe(c.DSI);
     const gs = cp.generatorString(unhex(c.PRS), unhex(c.CI), unhex(c.sid));
     expect(hex(gs)).toBe(c.generator_string);
     expect(gs[1 + cp.DSI.length + 1 + unhex(c.PRS).length]).toBe(c.zpad_len);
+    expect(hex(sha512(gs))).toBe(c.hash);
     expect(hex(cp.calculateGenerator(unhex(c.PRS), unhex(c.CI), unhex(c.sid)).toBytes())).toBe(c.g);
   });
 
