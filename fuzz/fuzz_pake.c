@@ -1,12 +1,16 @@
 /* fuzz_pake.c: the authentication cores on arbitrary bytes. Byte 0 picks
  * what the rest is:
- *   0 mod 3: a PAKE message (pake_msg_decode); whatever decodes must
+ *   0 mod 4: a PAKE message (pake_msg_decode); whatever decodes must
  *            re-encode canonically and decode back to the same message;
- *   1 mod 3: an SDP fingerprint (pake_fingerprint_canonical); an accepted
+ *   1 mod 4: an SDP fingerprint (pake_fingerprint_canonical); an accepted
  *            one is "<hash> <2n lowercase hex>" of the right length;
- *   2 mod 3: a peer's CPace share (the first 32 bytes, zero-padded) run
+ *   2 mod 4: a peer's CPace share (the first 32 bytes, zero-padded) run
  *            through both parties' cpace_finish: success or CPACE_E_POINT
- *            with a zeroed key, never anything else.
+ *            with a zeroed key, never anything else;
+ *   3 mod 4: up to four messages separated by '\n', fed in order to a
+ *            fresh offerer session and to a fresh answerer session: an
+ *            accepted message moves exactly one state on, a failed session sends nothing and takes
+ *            nothing more.
  * No state outlives one run. */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include "../src/pake/confirm.h"
 #include "../src/pake/cpace.h"
 #include "../src/pake/pake_msg.h"
+#include "../src/pake/session.h"
 
 #define FUZZ_ASSERT(c)                                                                             \
     do {                                                                                           \
@@ -78,18 +83,74 @@ static void fuzz_share(const uint8_t *in, size_t len)
     }
 }
 
+static void drain(pake_session *p)
+{
+    const char *text;
+    size_t len;
+    while (pake_session_next_output(p, &text, &len))
+        FUZZ_ASSERT(len > 0 && len < PAKE_MSG_MAX_LEN);
+}
+
+static void fuzz_session(const uint8_t *in, size_t len)
+{
+    static const uint8_t prs[PAKE_PRS_LEN] = {7};
+    static const char fp[] = "sha-256 6b8bf0655f78e2513bac6ff33f461b35dcb85f641a24c243f0a158d0a12c1908";
+    pake_session_config c = {.prs = prs,
+                             .room = {(const uint8_t *)"room", 4},
+                             .offerer_id = {(const uint8_t *)"a", 1},
+                             .answerer_id = {(const uint8_t *)"b", 1},
+                             .fp_offerer = fp,
+                             .fp_answerer = fp};
+    uint8_t y[CPACE_SCALAR_LEN] = {3}, sid[PAKE_SID_LEN] = {9};
+    for (int role = 0; role < 2; role++) {
+        pake_session p;
+        c.role = role ? PAKE_ANSWERER : PAKE_OFFERER;
+        FUZZ_ASSERT(pake_session_init(&p, &c, y, sid) == PAKE_OK);
+        drain(&p);
+        const uint8_t *at = in, *end = in + len;
+        for (int i = 0; i < 4 && at <= end; i++) {
+            const uint8_t *nl = memchr(at, '\n', (size_t)(end - at));
+            size_t n = nl ? (size_t)(nl - at) : (size_t)(end - at);
+            pake_state before = p.state;
+            int r = pake_session_feed(&p, at, n);
+            if (before == PAKE_DONE || before == PAKE_FAILED) {
+                FUZZ_ASSERT(r == PAKE_E_ARG && p.state == before);
+            } else {
+                FUZZ_ASSERT(r == PAKE_OK || r == PAKE_E_AUTH || r == PAKE_E_NOT_PAKE ||
+                            r == PAKE_E_NOMEM);
+                FUZZ_ASSERT((r == PAKE_OK) == (p.state != PAKE_FAILED));
+                /* every accepted message moves exactly one state on */
+                FUZZ_ASSERT(p.state == PAKE_FAILED || (int)p.state == (int)before + 1);
+                if (p.state == PAKE_FAILED) {
+                    const char *t;
+                    size_t tl;
+                    FUZZ_ASSERT(!pake_session_next_output(&p, &t, &tl));
+                    FUZZ_ASSERT(p.reason && !pake_session_sas(&p));
+                }
+            }
+            drain(&p);
+            if (!nl) break;
+            at = nl + 1;
+        }
+        pake_session_cleanup(&p);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 4096) return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         fuzz_msg(data + 1, size - 1);
         break;
     case 1:
         fuzz_fingerprint(data + 1, size - 1);
         break;
-    default:
+    case 2:
         fuzz_share(data + 1, size - 1);
+        break;
+    default:
+        fuzz_session(data + 1, size - 1);
     }
     return 0;
 }
