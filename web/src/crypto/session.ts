@@ -46,11 +46,11 @@ export class PakeSession {
   private readonly fpO: string;
   private readonly fpA: string;
   private y: Uint8Array;
-  private sid = new Uint8Array(SID_LEN);
-  private ya = new Uint8Array(0);
-  private yb = new Uint8Array(0);
-  private commit = new Uint8Array(0);
-  private key = new Uint8Array(0);
+  private sid: Uint8Array = new Uint8Array(SID_LEN);
+  private ya: Uint8Array = new Uint8Array(0);
+  private yb: Uint8Array = new Uint8Array(0);
+  private commit: Uint8Array = new Uint8Array(0);
+  private key: Uint8Array = new Uint8Array(0);
   private code = '';
   private out: string[] = [];
 
