@@ -25,14 +25,16 @@ static cpace_str label(const char *s)
     return (cpace_str){(const uint8_t *)s, strlen(s)};
 }
 
-void pake_keys_salt(uint8_t salt[PAKE_SALT_LEN], const char *room, size_t room_len)
+int pake_keys_salt(uint8_t salt[PAKE_SALT_LEN], const char *room, size_t room_len)
 {
+    if (!salt || !room || room_len == 0 || room_len > PAKE_ROOM_MAX) return PAKE_E_ARG;
     cpace_str parts[2] = {label(PAKE_LABEL_SALT), {(const uint8_t *)room, room_len}};
     uint8_t buf[2 + sizeof PAKE_LABEL_SALT + 2 + PAKE_ROOM_MAX], h[crypto_hash_sha512_BYTES];
     size_t n = cpace_lv_cat(buf, sizeof buf, parts, 2);
-    if (n > sizeof buf) n = 0; /* a room over PAKE_ROOM_MAX: derive refuses it first */
+    if (n > sizeof buf) return PAKE_E_ARG; /* cannot happen within PAKE_ROOM_MAX */
     crypto_hash_sha512(h, buf, n);
     memcpy(salt, h, PAKE_SALT_LEN);
+    return PAKE_OK;
 }
 
 int pake_keys_stretch(uint8_t out[PAKE_STRETCHED_LEN], const char *secret, size_t secret_len,
@@ -84,8 +86,8 @@ int pake_keys_derive(pake_keys *out, const char *secret, size_t secret_len, cons
         room_len == 0 || room_len > PAKE_ROOM_MAX)
         return PAKE_E_ARG;
     uint8_t salt[PAKE_SALT_LEN], stretched[PAKE_STRETCHED_LEN];
-    pake_keys_salt(salt, room, room_len);
-    int r = pake_keys_stretch(stretched, secret, secret_len, salt);
+    int r = pake_keys_salt(salt, room, room_len);
+    if (r == PAKE_OK) r = pake_keys_stretch(stretched, secret, secret_len, salt);
     if (r == PAKE_OK) r = pake_keys_split(out, stretched);
     sodium_memzero(stretched, sizeof stretched);
     return r;

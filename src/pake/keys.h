@@ -44,7 +44,8 @@ typedef struct pake_keys {
     uint8_t prs[PAKE_PRS_LEN];
 } pake_keys;
 
-void pake_keys_salt(uint8_t salt[PAKE_SALT_LEN], const char *room, size_t room_len);
+/* PAKE_OK, or PAKE_E_ARG for a room id of 0 or over PAKE_ROOM_MAX bytes. */
+int pake_keys_salt(uint8_t salt[PAKE_SALT_LEN], const char *room, size_t room_len);
 /* Argon2id over the secret: slow (64 MiB, ~0.1 s); PAKE_E_NOMEM when
  * libsodium cannot allocate its memory. */
 int pake_keys_stretch(uint8_t out[PAKE_STRETCHED_LEN], const char *secret, size_t secret_len,

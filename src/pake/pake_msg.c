@@ -41,7 +41,8 @@ int pake_msg_decode(const uint8_t *text, size_t len, pake_msg *out)
     memset(out, 0, sizeof *out);
     if (len > PAKE_MSG_MAX_LEN) return PAKE_E_TOO_BIG;
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)text, len, 0, &jerr);
+    /* JSON_ALLOW_NUL: "\u0000" in a string is valid JSON, and JSON.parse takes it */
+    json_t *root = json_loadb((const char *)text, len, JSON_ALLOW_NUL, &jerr);
     if (!root) {
         /* jansson says "out of memory" only then; everything else is bad input */
         return strstr(jerr.text, "out of memory") ? PAKE_E_NOMEM : PAKE_E_MSG;

@@ -313,7 +313,7 @@ static void test_key_schedule(json_t *v)
         bytes secret = H(k, "secretHex");
         CHECK_EQ_MEM(secret.b, secret.len, J(k, "secret"), strlen(J(k, "secret")));
         uint8_t salt[PAKE_SALT_LEN], stretched[PAKE_STRETCHED_LEN];
-        pake_keys_salt(salt, room, strlen(room));
+        CHECK_EQ_INT(pake_keys_salt(salt, room, strlen(room)), PAKE_OK);
         CHECK_BYTES(salt, sizeof salt, H(k, "salt"));
         CHECK_EQ_INT(pake_keys_stretch(stretched, (const char *)secret.b, secret.len, salt), PAKE_OK);
         CHECK_BYTES(stretched, sizeof stretched, H(k, "stretched"));
@@ -342,6 +342,9 @@ static void test_key_schedule(json_t *v)
     CHECK_EQ_INT(pake_keys_derive(&d, big, sizeof big, "r", 1), PAKE_E_ARG);
     CHECK_EQ_INT(pake_keys_derive(&d, big, 1, room, 0), PAKE_E_ARG);
     CHECK_EQ_INT(pake_keys_derive(&d, big, 1, room, sizeof room), PAKE_E_ARG);
+    uint8_t salt[PAKE_SALT_LEN];
+    CHECK_EQ_INT(pake_keys_salt(salt, room, sizeof room), PAKE_E_ARG);
+    CHECK_EQ_INT(pake_keys_salt(salt, room, PAKE_ROOM_MAX), PAKE_OK);
 }
 
 typedef struct session_vec {

@@ -212,6 +212,7 @@ function build() {
         ...msgs.map((x) => ({ text: encodePakeMsg(x.msg), canonical: encodePakeMsg(x.msg) })),
         { text: `{ "y" : "${hex(s.Ya)}", "t" : "pake-share", "extra": [1, {"a": null}] }`, canonical: encodePakeMsg({ t: 'pake-share', y: s.Ya }) },
         { text: `{"t":"pake-confirm","mac":"${hex(s.Tb)}","t":"pake-confirm"}`, canonical: encodePakeMsg({ t: 'pake-confirm', mac: s.Tb }) },
+        { text: `{"t":"pake-share","note":"a\\u0000b","y":"${hex(s.Yb)}"}`, canonical: encodePakeMsg({ t: 'pake-share', y: s.Yb }) },
         { text: `{"t":"pake-s\\u0074art","suite":"CPACE-RISTR255-SHA512","sid":"${hex(sid)}","commit":"${hex(s.commit)}","v":2}`, canonical: encodePakeMsg(msgs[0].msg) },
       ],
       invalid: [
