@@ -2,7 +2,11 @@
  * and the domain-separation labels of Peerdrop's authentication
  * (docs/authentication.md). cpace.h is the draft's construction alone;
  * keys.h, confirm.h, sas.h and pake_msg.h are the Peerdrop profile
- * around it. Nothing here does I/O. */
+ * around it. Nothing here does I/O.
+ *
+ * libsodium must be initialised (sodium_init() >= 0) before any call: the
+ * server's main does it, the CLI's main must when it starts using these
+ * (it does not call libsodium today). */
 #ifndef PD_PAKE_H
 #define PD_PAKE_H
 
