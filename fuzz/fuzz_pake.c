@@ -94,7 +94,8 @@ static void drain(pake_session *p)
 static void fuzz_session(const uint8_t *in, size_t len)
 {
     static const uint8_t prs[PAKE_PRS_LEN] = {7};
-    static const char fp[] = "sha-256 6b8bf0655f78e2513bac6ff33f461b35dcb85f641a24c243f0a158d0a12c1908";
+    static const char fp[] =
+        "sha-256 6b8bf0655f78e2513bac6ff33f461b35dcb85f641a24c243f0a158d0a12c1908";
     pake_session_config c = {.prs = prs,
                              .room = {(const uint8_t *)"room", 4},
                              .offerer_id = {(const uint8_t *)"a", 1},

@@ -54,7 +54,6 @@ void pake_confirm_tag(uint8_t tag[PAKE_TAG_LEN], const uint8_t key[PAKE_MAC_KEY_
                       cpace_str ad, const char *fp_offerer, const char *fp_answerer);
 /* Recomputes the peer's tag and compares in constant time. */
 bool pake_confirm_check(const uint8_t tag[PAKE_TAG_LEN], const uint8_t key[PAKE_MAC_KEY_LEN],
-                        cpace_str y, cpace_str ad, const char *fp_offerer,
-                        const char *fp_answerer);
+                        cpace_str y, cpace_str ad, const char *fp_offerer, const char *fp_answerer);
 
 #endif

@@ -148,15 +148,11 @@ static size_t zpad_len(cpace_str prs)
     return used < CPACE_S_IN_BYTES ? CPACE_S_IN_BYTES - used : 0;
 }
 
-size_t cpace_generator_string(uint8_t *out, size_t cap, cpace_str prs, cpace_str ci,
-                              cpace_str sid)
+size_t cpace_generator_string(uint8_t *out, size_t cap, cpace_str prs, cpace_str ci, cpace_str sid)
 {
     static const uint8_t zeros[CPACE_S_IN_BYTES];
-    cpace_str parts[5] = {{(const uint8_t *)CPACE_DSI, sizeof CPACE_DSI - 1},
-                          prs,
-                          {zeros, zpad_len(prs)},
-                          ci,
-                          sid};
+    cpace_str parts[5] = {
+        {(const uint8_t *)CPACE_DSI, sizeof CPACE_DSI - 1}, prs, {zeros, zpad_len(prs)}, ci, sid};
     return cpace_lv_cat(out, cap, parts, 5);
 }
 
@@ -274,7 +270,8 @@ int cpace_finish(uint8_t isk[CPACE_ISK_LEN], cpace_mode mode, cpace_party self,
                  const uint8_t y[CPACE_SCALAR_LEN], cpace_str sid, cpace_str ya, cpace_str ada,
                  cpace_str yb, cpace_str adb)
 {
-    if (!isk || !y || (mode != CPACE_IR && mode != CPACE_OC) || (self != CPACE_A && self != CPACE_B))
+    if (!isk || !y || (mode != CPACE_IR && mode != CPACE_OC) ||
+        (self != CPACE_A && self != CPACE_B))
         return CPACE_E_ARG;
     memset(isk, 0, CPACE_ISK_LEN);
     cpace_str peer = self == CPACE_A ? yb : ya;

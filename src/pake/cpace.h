@@ -65,8 +65,7 @@ size_t cpace_transcript(uint8_t *out, size_t cap, cpace_mode mode, cpace_str ya,
                         cpace_str yb, cpace_str adb);
 /* lv_cat(DSI, PRS, zero_bytes(len_zpad), CI, sid), padded to fill SHA-512's
  * first block (draft, "Common function for computing generators"). Holds PRS: wipe it after use. */
-size_t cpace_generator_string(uint8_t *out, size_t cap, cpace_str prs, cpace_str ci,
-                              cpace_str sid);
+size_t cpace_generator_string(uint8_t *out, size_t cap, cpace_str prs, cpace_str ci, cpace_str sid);
 
 /* ---- the group environment G_Ristretto255 ---- */
 
@@ -74,7 +73,8 @@ size_t cpace_generator_string(uint8_t *out, size_t cap, cpace_str prs, cpace_str
  * is derived from the password. */
 int cpace_calculate_generator(uint8_t g[CPACE_POINT_LEN], cpace_str prs, cpace_str ci,
                               cpace_str sid);
-/* 32 random bytes with the bits above 252 cleared (the draft's recommended G.sample_scalar for ristretto255). */
+/* 32 random bytes with the bits above 252 cleared (the draft's recommended G.sample_scalar for
+ * ristretto255). */
 void cpace_sample_scalar(uint8_t y[CPACE_SCALAR_LEN]);
 /* Y = encode(y * g) for our own generator. CPACE_E_POINT when the result
  * is the identity (y = 0 mod l: never for a sampled scalar in practice). */
@@ -90,7 +90,8 @@ int cpace_scalar_mult_vfy(uint8_t out[CPACE_POINT_LEN], const uint8_t y[CPACE_SC
 void cpace_isk(uint8_t isk[CPACE_ISK_LEN], cpace_mode mode, cpace_str sid,
                const uint8_t k[CPACE_POINT_LEN], cpace_str ya, cpace_str ada, cpace_str yb,
                cpace_str adb);
-/* sid_output = SHA-512("CPaceSidOutput" || transcript(...)) (draft, "Calculating a session identifier") */
+/* sid_output = SHA-512("CPaceSidOutput" || transcript(...)) (draft, "Calculating a session
+ * identifier") */
 void cpace_sid_output(uint8_t out[64], cpace_mode mode, cpace_str ya, cpace_str ada, cpace_str yb,
                       cpace_str adb);
 

@@ -19,7 +19,7 @@
     X(PAKE_E_MSG, -5, "malformed authentication message")                                          \
     X(PAKE_E_NOT_PAKE, -6, "not an authentication message")                                        \
     X(PAKE_E_SUITE, -7, "unsupported authentication suite")                                        \
-    X(PAKE_E_TOO_BIG, -8, "authentication message too long")                                      \
+    X(PAKE_E_TOO_BIG, -8, "authentication message too long")                                       \
     X(PAKE_E_AUTH, -9, "authentication failed")
 
 enum pake_err {

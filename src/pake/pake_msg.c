@@ -106,7 +106,8 @@ int pake_msg_encode(char *out, size_t cap, const pake_msg *m)
     case PAKE_MSG_START:
         put_hex(a, m->sid, sizeof m->sid);
         put_hex(b, m->commit, sizeof m->commit);
-        n = snprintf(out, cap, "{\"t\":\"pake-start\",\"suite\":\"%s\",\"sid\":\"%s\",\"commit\":\"%s\"}",
+        n = snprintf(out, cap,
+                     "{\"t\":\"pake-start\",\"suite\":\"%s\",\"sid\":\"%s\",\"commit\":\"%s\"}",
                      PAKE_SUITE, a, b);
         break;
     case PAKE_MSG_SHARE:

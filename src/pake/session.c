@@ -44,7 +44,8 @@ static bool canonical(const char *fp)
     size_t hex_len = len - 8;
     if (memcmp(fp, "sha-256 ", 8) && memcmp(fp, "sha-384 ", 8) && memcmp(fp, "sha-512 ", 8))
         return false;
-    if (hex_len != 64 && hex_len != 96 && hex_len != 128) return false; /* the normaliser pairs it with the name */
+    if (hex_len != 64 && hex_len != 96 && hex_len != 128)
+        return false; /* the normaliser pairs it with the name */
     /* rebuild "name AB:CD:…" and normalise it: the result must be fp */
     char line[8 + 3 * 64];
     memcpy(line, fp, 8);
@@ -66,9 +67,9 @@ int pake_session_init(pake_session *s, const pake_session_config *c,
     s->reason = "invalid configuration";
     if (!c || !c->prs || !y || (c->role != PAKE_OFFERER && c->role != PAKE_ANSWERER) ||
         (c->role == PAKE_ANSWERER && !sid) || c->room.len < 1 || c->room.len > PAKE_ROOM_MAX ||
-        c->offerer_id.len < 1 || c->offerer_id.len > PAKE_PEER_ID_MAX ||
-        c->answerer_id.len < 1 || c->answerer_id.len > PAKE_PEER_ID_MAX ||
-        !canonical(c->fp_offerer) || !canonical(c->fp_answerer))
+        c->offerer_id.len < 1 || c->offerer_id.len > PAKE_PEER_ID_MAX || c->answerer_id.len < 1 ||
+        c->answerer_id.len > PAKE_PEER_ID_MAX || !canonical(c->fp_offerer) ||
+        !canonical(c->fp_answerer))
         return PAKE_E_ARG;
     s->role = c->role;
     memcpy(s->prs, c->prs, PAKE_PRS_LEN);

@@ -239,15 +239,15 @@ static void test_points(json_t *v)
               Ya = H(e, "Ya");
         uint8_t isk[64];
         memset(isk, 0xaa, sizeof isk);
-        CHECK_EQ_INT(cpace_finish(isk, CPACE_IR, CPACE_A, ya.b, S(&sid), S(&Ya), S(&ada), S(&y),
-                                  S(&adb)),
-                     CPACE_E_POINT);
+        CHECK_EQ_INT(
+            cpace_finish(isk, CPACE_IR, CPACE_A, ya.b, S(&sid), S(&Ya), S(&ada), S(&y), S(&adb)),
+            CPACE_E_POINT);
         CHECK(sodium_is_zero(isk, sizeof isk));
         /* and B receives it as Ya */
         bytes yb = H(e, "yb"), Yb = H(e, "Yb");
-        CHECK_EQ_INT(cpace_finish(isk, CPACE_IR, CPACE_B, yb.b, S(&sid), S(&y), S(&ada), S(&Yb),
-                                  S(&adb)),
-                     CPACE_E_POINT);
+        CHECK_EQ_INT(
+            cpace_finish(isk, CPACE_IR, CPACE_B, yb.b, S(&sid), S(&y), S(&ada), S(&Yb), S(&adb)),
+            CPACE_E_POINT);
     }
     CHECK_EQ_INT(json_array_size(json_object_get(v, "invalid_points")), 2);
     /* a share of the wrong length is refused, never read past its end */
@@ -256,8 +256,9 @@ static void test_points(json_t *v)
     uint8_t isk[64];
     guarded g = guard_copy(Yb.b, 31);
     cpace_str short_yb = {g.data, 31}, empty = {NULL, 0};
-    CHECK_EQ_INT(cpace_finish(isk, CPACE_IR, CPACE_A, ya.b, S(&sid), S(&Ya), empty, short_yb, empty),
-                 CPACE_E_POINT);
+    CHECK_EQ_INT(
+        cpace_finish(isk, CPACE_IR, CPACE_A, ya.b, S(&sid), S(&Ya), empty, short_yb, empty),
+        CPACE_E_POINT);
     guard_free(&g);
 }
 
@@ -315,7 +316,8 @@ static void test_key_schedule(json_t *v)
         uint8_t salt[PAKE_SALT_LEN], stretched[PAKE_STRETCHED_LEN];
         CHECK_EQ_INT(pake_keys_salt(salt, room, strlen(room)), PAKE_OK);
         CHECK_BYTES(salt, sizeof salt, H(k, "salt"));
-        CHECK_EQ_INT(pake_keys_stretch(stretched, (const char *)secret.b, secret.len, salt), PAKE_OK);
+        CHECK_EQ_INT(pake_keys_stretch(stretched, (const char *)secret.b, secret.len, salt),
+                     PAKE_OK);
         CHECK_BYTES(stretched, sizeof stretched, H(k, "stretched"));
         pake_keys keys;
         CHECK_EQ_INT(pake_keys_split(&keys, stretched), PAKE_OK);
@@ -325,8 +327,9 @@ static void test_key_schedule(json_t *v)
         CHECK_EQ_STR(adm, J(k, "admission"));
         if (i == 1) { /* the one-call schedule is its steps */
             pake_keys d;
-            CHECK_EQ_INT(pake_keys_derive(&d, (const char *)secret.b, secret.len, room, strlen(room)),
-                         PAKE_OK);
+            CHECK_EQ_INT(
+                pake_keys_derive(&d, (const char *)secret.b, secret.len, room, strlen(room)),
+                PAKE_OK);
             CHECK(memcmp(&d, &keys, sizeof d) == 0);
             pake_keys_wipe(&d);
             CHECK(sodium_is_zero((const uint8_t *)&d, sizeof d));
@@ -411,9 +414,11 @@ static void test_session(json_t *v)
     CHECK_EQ_STR(sas, J(s, "sas"));
 
     /* the five messages, byte for byte, in order */
-    const pake_msg want[5] = {
-        {.t = PAKE_MSG_START}, {.t = PAKE_MSG_SHARE}, {.t = PAKE_MSG_SHARE},
-        {.t = PAKE_MSG_CONFIRM}, {.t = PAKE_MSG_CONFIRM}};
+    const pake_msg want[5] = {{.t = PAKE_MSG_START},
+                              {.t = PAKE_MSG_SHARE},
+                              {.t = PAKE_MSG_SHARE},
+                              {.t = PAKE_MSG_CONFIRM},
+                              {.t = PAKE_MSG_CONFIRM}};
     pake_msg m[5];
     memcpy(m, want, sizeof m);
     memcpy(m[0].sid, sid.b, 16), memcpy(m[0].commit, commit, 64);
@@ -462,10 +467,10 @@ static void test_negative(json_t *v)
         pake_commit(cw, S(&sid), Ybw);
         CHECK_BYTES(cw, 64, H(w, "commit"));
         cpace_str sYa = S(&Ya), sYbw = {Ybw, 32};
-        CHECK_EQ_INT(
-            cpace_finish(isk_b, CPACE_IR, CPACE_B, yb.b, S(&sid), sYa, EMPTY, sYbw, EMPTY), CPACE_OK);
-        CHECK_EQ_INT(
-            cpace_finish(isk_a, CPACE_IR, CPACE_A, ya.b, S(&sid), sYa, EMPTY, sYbw, EMPTY), CPACE_OK);
+        CHECK_EQ_INT(cpace_finish(isk_b, CPACE_IR, CPACE_B, yb.b, S(&sid), sYa, EMPTY, sYbw, EMPTY),
+                     CPACE_OK);
+        CHECK_EQ_INT(cpace_finish(isk_a, CPACE_IR, CPACE_A, ya.b, S(&sid), sYa, EMPTY, sYbw, EMPTY),
+                     CPACE_OK);
         CHECK_BYTES(isk_b, 64, H(w, "iskAnswerer"));
         CHECK_BYTES(isk_a, 64, H(w, "iskOfferer"));
         CHECK(memcmp(isk_a, isk_b, 64) != 0);
@@ -609,7 +614,10 @@ static const char *state_name(pake_state st)
 
 static const char *result_name(int r)
 {
-    return r == PAKE_OK ? "ok" : r == PAKE_E_AUTH ? "auth" : r == PAKE_E_NOT_PAKE ? "not-pake" : "?";
+    return r == PAKE_OK           ? "ok"
+           : r == PAKE_E_AUTH     ? "auth"
+           : r == PAKE_E_NOT_PAKE ? "not-pake"
+                                  : "?";
 }
 
 /* Compares what the session queued with a JSON array of texts. */
@@ -658,7 +666,8 @@ static void test_session_runs(json_t *v)
             guarded g = guard_copy(feed, strlen(feed));
             int res = pake_session_feed(&p, g.data, strlen(feed));
             guard_free(&g);
-            if (strcmp(result_name(res), J(st, "result")) || strcmp(state_name(p.state), J(st, "state")))
+            if (strcmp(result_name(res), J(st, "result")) ||
+                strcmp(state_name(p.state), J(st, "state")))
                 fprintf(stderr, "run '%s' step %zu: %s/%s, want %s/%s\n", name, j, result_name(res),
                         state_name(p.state), J(st, "result"), J(st, "state"));
             CHECK_EQ_STR(result_name(res), J(st, "result"));
