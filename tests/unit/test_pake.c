@@ -737,6 +737,64 @@ static void test_session_api(json_t *v)
     pake_session_cleanup(&b);
 }
 
+/* Every single bit flipped in any of the five messages, in transit
+ * between two honest sessions: the run never completes on both sides
+ * (at least one side fails; nobody shows a code the other does not). */
+static void test_bit_flips(json_t *v)
+{
+    json_t *s = json_object_get(v, "session");
+    bytes prs = H(s, "prs"), ya = H(s, "ya"), yb = H(s, "yb"), sid = H(s, "sid");
+    const char *room = J(s, "room"), *oid = J(s, "offererId"), *aid = J(s, "answererId");
+    pake_session_config c = {.prs = prs.b,
+                             .room = {(const uint8_t *)room, strlen(room)},
+                             .offerer_id = {(const uint8_t *)oid, strlen(oid)},
+                             .answerer_id = {(const uint8_t *)aid, strlen(aid)},
+                             .fp_offerer = J(s, "fingerprintOfferer"),
+                             .fp_answerer = J(s, "fingerprintAnswerer")};
+    int runs = 0, completed = 0;
+    for (int target = 0; target < 5; target++) {
+        for (size_t bit = 0;; bit++) {
+            pake_session a, b;
+            c.role = PAKE_OFFERER;
+            pake_session_init(&a, &c, ya.b, NULL);
+            c.role = PAKE_ANSWERER;
+            pake_session_init(&b, &c, yb.b, sid.b);
+            int index = 0;
+            bool flipped = false;
+            for (int round = 0; round < 4; round++) { /* the honest run takes three */
+                pake_session *from[2] = {&b, &a}, *to[2] = {&a, &b};
+                for (int dir = 0; dir < 2; dir++) {
+                    const char *text;
+                    size_t len;
+                    while (pake_session_next_output(from[dir], &text, &len)) {
+                        char copy[PAKE_MSG_MAX_LEN];
+                        memcpy(copy, text, len);
+                        if (index++ == target && bit < 8 * len) {
+                            copy[bit / 8] ^= (char)(1u << (bit % 8));
+                            flipped = true;
+                        }
+                        if (to[dir]->state != PAKE_DONE && to[dir]->state != PAKE_FAILED)
+                            pake_session_feed(to[dir], (const uint8_t *)copy, len);
+                    }
+                }
+            }
+            bool both_done = a.state == PAKE_DONE && b.state == PAKE_DONE;
+            pake_session_cleanup(&a);
+            pake_session_cleanup(&b);
+            if (!flipped) {
+                CHECK(both_done); /* past the message's end: the honest run */
+                break;
+            }
+            runs++;
+            completed += both_done;
+            if (both_done)
+                fprintf(stderr, "message %d bit %zu flipped: both sides done\n", target, bit);
+        }
+    }
+    CHECK(runs >= 8 * (231 + 89 + 89 + 157 + 157));
+    CHECK_EQ_INT(completed, 0);
+}
+
 static void test_shared(json_t *v)
 {
     CHECK_EQ_INT(json_integer_value(json_object_get(v, "version")), 1);
@@ -749,4 +807,5 @@ static void test_shared(json_t *v)
     test_messages(v);
     test_session_runs(v);
     test_session_api(v);
+    test_bit_flips(v);
 }
