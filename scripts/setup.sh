@@ -52,10 +52,13 @@ pd_build_web() {
     (cd web && npm run --silent build)
 }
 
+# Developers' and CI's C build: warnings are errors (PD_WERROR). The build
+# type is RelWithDebInfo (-O2 -g) unless PD_BUILD_TYPE says otherwise;
+# scripts/test builds build/ as Release, the way packagers build.
 pd_build_c() { # build-dir [cmake args...]
     local dir=$1
     shift
-    pd_log "building C ($dir)"
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    pd_log "building C ($dir, ${PD_BUILD_TYPE:-RelWithDebInfo})"
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="${PD_BUILD_TYPE:-RelWithDebInfo}" -DPD_WERROR=ON "$@" >/dev/null
     cmake --build "$dir" -j"$(nproc)"
 }

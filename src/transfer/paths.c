@@ -113,7 +113,10 @@ const char *xfer_path_component_problem(const char *c, size_t len)
     size_t base = 0, end = 0;
     while (base < len && s[base] != '.') {
         unsigned cp;
-        size_t n = utf8_next(s, len, base, &cp); /* valid: checked above */
+        size_t n = utf8_next(s, len, base, &cp);
+        /* valid (checked above), but a 0 here would loop for ever and leave
+         * cp unset: gcc 12 -O3 says so (-Wmaybe-uninitialized) */
+        if (n == 0) return "lone surrogate";
         base += n;
         if (!js_space(cp)) end = base;
     }
