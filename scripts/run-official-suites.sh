@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/run-official-suites.sh: runs the official Engine.IO v4 and
-# Socket.IO v5 protocol test suites against peerdrop-server, by hand.
+# Socket.IO v5 protocol test suites against the server, by hand.
 #
 # The suites are third-party code: they are never committed and CI does not
 # run them. Bring a snapshot of github.com/socketio/socket.io (a clone, or a
@@ -8,13 +8,14 @@
 #   MIRROR=/path/to/socket.io/.git RUNS=5 scripts/run-official-suites.sh
 # The suites are extracted to $WORK (default /tmp/peerdrop-suites), their
 # pinned devDependencies installed with npm ci, and each is run RUNS times
-# against build/peerdrop-server --conformance eio|sio on localhost:3000.
+# against build/peerdrop-conformance-server eio|sio on localhost:3000 (the
+# server with the suites' fixtures; peerdrop-server does not contain them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${MIRROR:?set MIRROR to a git directory of socketio/socket.io}"
 WORK=${WORK:-/tmp/peerdrop-suites}
 RUNS=${RUNS:-3}
-SERVER=${PEERDROP_SERVER:-build/peerdrop-server}
+SERVER=${PEERDROP_CONFORMANCE_SERVER:-build/peerdrop-conformance-server}
 
 extract() { # dir
     mkdir -p "$WORK/$1"
@@ -27,7 +28,7 @@ extract() { # dir
 run_suite() { # mode dir
     local mode=$1 dir=$2 ok=0
     for i in $(seq "$RUNS"); do
-        "$SERVER" --conformance "$mode" --host 127.0.0.1 --port 3000 --log-level warn &
+        "$SERVER" "$mode" --host 127.0.0.1 --port 3000 --log-level warn &
         local pid=$!
         sleep 0.3
         local out

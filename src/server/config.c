@@ -30,7 +30,7 @@ typedef struct option_def {
 
 static const option_def options[] = {
     {"--host", "PEERDROP_HOST", "ADDR", "listen address (default 127.0.0.1; :: or 0.0.0.0 for all)", OPT_STR, OFF(host), 0},
-    {"--port", "PEERDROP_PORT", "N", "listen port, 0 = any free port (default 8080; 3000 with --conformance)", OPT_PORT, OFF(port), 65535},
+    {"--port", "PEERDROP_PORT", "N", "listen port, 0 = any free port (default 8080)", OPT_PORT, OFF(port), 65535},
     {"--web-root", "PEERDROP_WEB_ROOT", "DIR", "static files of the web app (default ./web/dist)", OPT_STR, OFF(web_root), 0},
     {"--cert", "PEERDROP_TLS_CERT", "FILE", "TLS certificate chain (PEM): serve HTTPS/WSS", OPT_STR, OFF(tls_cert), 0},
     {"--key", "PEERDROP_TLS_KEY", "FILE", "TLS private key (PEM)", OPT_STR, OFF(tls_key), 0},
@@ -52,7 +52,6 @@ static const option_def options[] = {
     {"--turn-secret", "PEERDROP_TURN_SECRET", "SECRET", "coturn static-auth-secret: clients get short-lived TURN credentials", OPT_STR, OFF(ice.turn_secret), 0},
     {"--turn-ttl", "PEERDROP_TURN_TTL", "SECONDS", "lifetime of a room member's TURN credential (default 1200)", OPT_UINT, OFF(ice.turn_ttl_s), 7 * 24 * 3600},
     {"--metrics-allow", "PEERDROP_METRICS_ALLOW", "CIDRS", "client addresses that may read /metrics, comma-separated (default 127.0.0.0/8,::1)", OPT_STR, OFF(metrics_allow), 0},
-    {"--conformance", NULL, "eio|sio", "run the official protocol test suites' fixture instead of the app", OPT_SPECIAL, 0, 0},
     {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)", OPT_STR, OFF(log_level), 0},
     {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG, OFF(log_json), 0},
 };
@@ -115,15 +114,6 @@ static int apply(server_config *cfg, const option_def *o, const char *value)
         fprintf(stderr, "peerdrop-server: --argon2: unknown level: %s\n", value);
         return -1;
     }
-    if (strcmp(o->flag, "--conformance") == 0) {
-        if (strcmp(value, "eio") == 0) cfg->conformance = CONFORMANCE_EIO;
-        else if (strcmp(value, "sio") == 0) cfg->conformance = CONFORMANCE_SIO;
-        else {
-            fprintf(stderr, "peerdrop-server: --conformance: eio or sio, not %s\n", value);
-            return -1;
-        }
-        return 0;
-    }
     bool stun = strcmp(o->flag, "--stun") == 0;
     const char **list = stun ? cfg->ice.stun : cfg->ice.turn;
     size_t *count = stun ? &cfg->ice.stun_count : &cfg->ice.turn_count;
@@ -135,11 +125,11 @@ static int apply(server_config *cfg, const option_def *o, const char *value)
     return 0;
 }
 
-int config_parse(server_config *cfg, int argc, char **argv)
+void config_defaults(server_config *cfg)
 {
     *cfg = (server_config){
         .host = "127.0.0.1",
-        .port = -1,
+        .port = 8080,
         .web_root = "web/dist",
         .room_capacity = PD_DEFAULT_ROOM_CAPACITY,
         .max_payload = PD_DEFAULT_MAX_PAYLOAD,
@@ -157,6 +147,10 @@ int config_parse(server_config *cfg, int argc, char **argv)
         .metrics_allow = PD_DEFAULT_METRICS_ALLOW,
         .ice = {.turn_ttl_s = PD_DEFAULT_TURN_TTL_S},
     };
+}
+
+int config_parse(server_config *cfg, int argc, char **argv)
+{
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const char *v = options[i].env ? getenv(options[i].env) : NULL;
         if (v && *v && apply(cfg, &options[i], v) != 0) return -1;
@@ -193,15 +187,6 @@ int config_parse(server_config *cfg, int argc, char **argv)
         }
         if (apply(cfg, o, value) != 0) return -1;
     }
-    if (cfg->conformance != CONFORMANCE_NONE) {
-        /* what the official suites expect (notes: section 4.2) */
-        cfg->ping_interval_ms = 300;
-        cfg->ping_timeout_ms = 200;
-        cfg->connect_timeout_ms = 1000;
-        cfg->max_payload = 1000000;
-        if (cfg->port < 0) cfg->port = 3000;
-    }
-    if (cfg->port < 0) cfg->port = 8080;
     if (!cfg->tls_cert != !cfg->tls_key) {
         fprintf(stderr, "peerdrop-server: --cert and --key go together\n");
         return -1;

@@ -9,8 +9,6 @@
 #include "ice_config.h"
 #include "rooms/password.h"
 
-typedef enum conformance_mode { CONFORMANCE_NONE, CONFORMANCE_EIO, CONFORMANCE_SIO } conformance_mode;
-
 typedef struct server_config {
     const char *host;
     int port;
@@ -32,14 +30,16 @@ typedef struct server_config {
     unsigned hash_threads;
     ice_config ice;
     const char *metrics_allow; /* CIDR list */
-    conformance_mode conformance;
     const char *log_level;
     bool log_json;
 } server_config;
 
-/* Fills cfg from defaults, then the environment, then argv. Returns 0 to
- * run, 1 when --help/--version was printed, -1 on a bad option (message
- * already printed). */
+/* The defaults of --help. */
+void config_defaults(server_config *cfg);
+/* Over what cfg holds (config_defaults, then the app's own defaults:
+ * app.h), applies the environment, then argv[1..argc-1]. Returns 0 to run,
+ * 1 when --help/--version was printed, -1 on a bad option (message already
+ * printed). */
 int config_parse(server_config *cfg, int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* main.c: peerdrop-server. Wires the modules together: configuration, the
- * listener (net/), HTTP (http_conn, router), Engine.IO (engine), Socket.IO
- * (socketio) and the signaling app (signaling), or the conformance fixtures.
+ * listener (net/), HTTP (http_conn, router), Engine.IO (engine) and the app
+ * above it (app.h: Socket.IO and signaling; in the test binary
+ * peerdrop-conformance-server, the official suites' fixtures).
  * Single-threaded event loop; password hashing on libuv's worker pool. */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -12,16 +13,13 @@
 #include <sys/resource.h>
 #include <uv.h>
 
-#include "base/limits.h"
+#include "app.h"
 #include "base/log.h"
 #include "config.h"
-#include "conformance.h"
 #include "engine.h"
 #include "http_conn.h"
 #include "net/conn.h"
 #include "router.h"
-#include "signaling.h"
-#include "socketio.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 
@@ -106,7 +104,11 @@ static char **split_origins(const char *list, size_t *count)
 int main(int argc, char **argv)
 {
     server_config cfg;
-    int rc = config_parse(&cfg, argc, argv);
+    config_defaults(&cfg);
+    int taken = server_app_args(&cfg, argc, argv);
+    if (taken < 0) return 2;
+    /* argv[taken] plays argv[0]: config_parse skips it */
+    int rc = config_parse(&cfg, argc - taken, argv + taken);
     if (rc != 0) return rc > 0 ? 0 : 2;
     pd_log_level level;
     pd_log_level_parse(cfg.log_level, &level);
@@ -145,33 +147,7 @@ int main(int argc, char **argv)
                           .web_root = cfg.web_root,
                           .ice = &cfg.ice,
                           .metrics_allow = &metrics_allow};
-    if (cfg.conformance == CONFORMANCE_EIO) {
-        ecfg.cb = conformance_eio_callbacks;
-        rcfg.engine_path = "/engine.io/";
-        rcfg.web_root = NULL;
-    } else if (cfg.conformance == CONFORMANCE_SIO) {
-        ecfg.cb = sio_engine_callbacks;
-        sio_server_init(loop, conformance_sio_namespaces, conformance_sio_namespace_count,
-                        cfg.connect_timeout_ms, cfg.max_payload);
-        rcfg.web_root = NULL;
-    } else {
-        ecfg.cb = sio_engine_callbacks;
-        sio_server_init(loop, &signaling_namespace, 1, cfg.connect_timeout_ms, cfg.max_payload);
-        signaling_config scfg = {.room_capacity = cfg.room_capacity,
-                                 .rate_limit = cfg.rate_limit,
-                                 .argon2 = cfg.argon2,
-                                 .ice = &cfg.ice,
-                                 .guard = {.room_failures = cfg.room_guesses,
-                                           .address_failures = cfg.address_guesses,
-                                           .session_failures = PD_SESSION_PASSWORD_FAILURES,
-                                           .window_ms = PD_PASSWORD_WINDOW_MS,
-                                           .backoff_max_ms = PD_PASSWORD_BACKOFF_MAX_MS,
-                                           .jobs_global = cfg.hash_queue,
-                                           .jobs_per_address = cfg.hash_queue_per_address,
-                                           .jobs_per_session = PD_HASH_QUEUE_PER_SESSION,
-                                           .max_entries = PD_MAX_GUARD_ENTRIES}};
-        signaling_init(loop, &scfg);
-    }
+    if (!server_app_start(loop, &cfg, &ecfg, &rcfg)) return 1;
     engine_init(loop, &ecfg);
     router_init(&rcfg);
 
@@ -198,15 +174,12 @@ int main(int argc, char **argv)
     if (pd_log_get_level() != PD_LOG_LEVEL_OFF)
         pd_log_write(PD_LOG_LEVEL_INFO, __FILE__, __LINE__, "listening url=%s://%s%s%s:%d mode=%s",
                 tls ? "https" : "http", v6 ? "[" : "",
-                cfg.host, v6 ? "]" : "", pd_listener_port(g_listener),
-                cfg.conformance == CONFORMANCE_EIO   ? "conformance-eio"
-                : cfg.conformance == CONFORMANCE_SIO ? "conformance-sio"
-                                                     : "signaling");
+                cfg.host, v6 ? "]" : "", pd_listener_port(g_listener), server_app_mode());
 
 
     uv_run(loop, UV_RUN_DEFAULT);
 
-    if (cfg.conformance == CONFORMANCE_NONE) signaling_cleanup();
+    server_app_stop();
     if (!uv_is_closing((uv_handle_t *)&g_grace) && g_stopping) uv_close((uv_handle_t *)&g_grace, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
     uv_loop_close(loop);

@@ -1,5 +1,5 @@
 // The real socket.io-client (npm, 4.8.x) against
-// `peerdrop-server --conformance sio`, in each transport mode: polling then
+// `peerdrop-conformance-server sio`, in each transport mode: polling then
 // upgrade (the default), polling only, WebSocket only.
 
 import { test, describe, before, after } from "node:test";
@@ -16,7 +16,7 @@ let srv;
 let url;
 
 before(async () => {
-  srv = await startServer({ extraArgs: ["--conformance", "sio"] });
+  srv = await startServer({ conformance: "sio" });
   url = srv.url;
 });
 after(async () => {

@@ -1,4 +1,4 @@
-// Engine.IO v4 black-box tests against `peerdrop-server --conformance eio`
+// Engine.IO v4 black-box tests against `peerdrop-conformance-server eio`
 // (an echo server on /engine.io/, pingInterval 300, pingTimeout 200,
 // maxPayload 1e6). Derived from the protocol notes
 // (shared/notes/socketio-protocol.md section 2) and the v4 spec.
@@ -18,7 +18,7 @@ let srv;
 let base;
 
 before(async () => {
-  srv = await startServer({ extraArgs: ["--conformance", "eio"] });
+  srv = await startServer({ conformance: "eio" });
   base = srv.url;
 });
 after(async () => {

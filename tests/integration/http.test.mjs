@@ -4,11 +4,11 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServer, token } from "./lib/server.mjs";
+import { startServer, token, serverPath, conformanceServerPath } from "./lib/server.mjs";
 import { request, sleep } from "./lib/wire.mjs";
 import { MODES, connect, client, connected, call, once, closeAll } from "./lib/client.mjs";
 
@@ -419,6 +419,38 @@ describe("shutdown while clients are leaving", () => {
       closeAll(...clients); // close frames and close packets race the signal
       await srv.stop();
     }
+  });
+});
+
+// ---- the product holds no test fixture (issue 13 item 5) ----------------------------
+
+describe("test fixtures stay out of peerdrop-server", () => {
+  const native = !/\.m?js$/.test(serverPath());
+  test("--conformance is an unknown option (exit 2), --help does not list it", { ...T, skip: !native && "not the C server" }, () => {
+    for (const mode of ["eio", "sio"]) {
+      const r = spawnSync(serverPath(), ["--conformance", mode, "--port", "0"], { encoding: "utf8", timeout: 5000 });
+      assert.equal(r.status, 2, `--conformance ${mode}: ${r.stderr}`);
+      assert.match(r.stderr, /unknown option: --conformance/);
+    }
+    const help = spawnSync(serverPath(), ["--help"], { encoding: "utf8", timeout: 5000 });
+    assert.equal(help.status, 0);
+    assert.doesNotMatch(help.stdout, /conformance/);
+  });
+
+  test("the fixtures' events are in the test binary, not in the server", { ...T, skip: !native && "not the C server" }, () => {
+    // event names only the official suites' fixtures emit (docs/server-cli.md)
+    const product = fs.readFileSync(serverPath());
+    const fixtures = fs.readFileSync(conformanceServerPath());
+    for (const name of ["message-back", "server-ack-result"]) {
+      assert.ok(!product.includes(name), `peerdrop-server contains "${name}"`);
+      assert.ok(fixtures.includes(name), `peerdrop-conformance-server lacks "${name}"`);
+    }
+  });
+
+  test("the test binary wants a suite name", { ...T, skip: !native && "not the C server" }, () => {
+    const r = spawnSync(conformanceServerPath(), ["--port", "0"], { encoding: "utf8", timeout: 5000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /usage: peerdrop-conformance-server eio\|sio/);
   });
 });
 

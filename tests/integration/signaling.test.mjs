@@ -1,6 +1,7 @@
 // The signaling contract (docs/signaling.md) with the real socket.io-client
-// against the normal server (no --conformance). Passwords and SDP bodies
-// are registered as secrets: stop() fails if the debug log shows any.
+// against the normal server (peerdrop-server, not the conformance
+// fixtures). Passwords and SDP bodies are registered as secrets: stop()
+// fails if the debug log shows any.
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Socket.IO v5 black-box tests against `peerdrop-server --conformance sio`
+// Socket.IO v5 black-box tests against `peerdrop-conformance-server sio`
 // with raw WebSocket and HTTP: the fixture of docs/server-cli.md on
 // /socket.io/ (pingInterval 300, pingTimeout 200, connectTimeout 1000).
 // Derived from shared/notes/socketio-protocol.md section 3.
@@ -17,7 +17,7 @@ let srv;
 let base;
 
 before(async () => {
-  srv = await startServer({ extraArgs: ["--conformance", "sio"] });
+  srv = await startServer({ conformance: "sio" });
   base = srv.url;
 });
 after(async () => {

@@ -5,6 +5,11 @@
 // same tests run against bench/reference/server.mjs, the Node oracle. Without
 // the variable, ../../build/peerdrop-server is used.
 //
+// startServer({ conformance: "eio" | "sio" }) starts the test binary
+// peerdrop-conformance-server instead ($PEERDROP_CONFORMANCE_SERVER, else
+// next to the server binary): the same server with the official suites'
+// fixtures in place of the signaling app (docs/server-cli.md).
+//
 // Readiness is the `listening url=...` line on stderr (docs/server-cli.md).
 // stop() sends SIGTERM and asserts a clean exit (code 0) within 5 s, and that
 // the log never contained a secret the test registered with secret(): the
@@ -28,9 +33,17 @@ export function serverPath() {
   return process.env.PEERDROP_SERVER || path.resolve(HERE, "../../../build/peerdrop-server");
 }
 
+export function conformanceServerPath() {
+  return (
+    process.env.PEERDROP_CONFORMANCE_SERVER ||
+    path.join(path.dirname(serverPath()), "peerdrop-conformance-server")
+  );
+}
+
 /**
  * Start a server. `args` replaces the default arguments; `extraArgs` is
- * appended to them. Resolves once the readiness line was seen.
+ * appended to them; `conformance` ("eio" or "sio") starts the conformance
+ * fixture binary instead. Resolves once the readiness line was seen.
  */
 export async function startServer(opts = {}) {
   // With --port 0 the kernel picks the port; when another process on this
@@ -46,9 +59,9 @@ export async function startServer(opts = {}) {
   }
 }
 
-async function startOnce({ args, extraArgs = [], env = {}, secrets = [] } = {}) {
-  const bin = serverPath();
-  const argv = [...(args ?? DEFAULT_ARGS), ...extraArgs];
+async function startOnce({ args, extraArgs = [], env = {}, secrets = [], conformance } = {}) {
+  const bin = conformance ? conformanceServerPath() : serverPath();
+  const argv = [...(conformance ? [conformance] : []), ...(args ?? DEFAULT_ARGS), ...extraArgs];
   const isScript = /\.m?js$/.test(bin);
   const proc = spawn(isScript ? process.execPath : bin, isScript ? [bin, ...argv] : argv, {
     env: { ...process.env, ...env },

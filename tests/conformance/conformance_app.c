@@ -1,9 +1,20 @@
-/* conformance.c: see conformance.h. */
-#include "conformance.h"
-
+/* conformance_app.c: the app (src/server/app.h) of
+ * peerdrop-conformance-server, a test binary: the fixtures the official
+ * Engine.IO v4 and Socket.IO v5 test suites expect (docs/server-cli.md,
+ * "Conformance fixtures"), over the real server's engine and Socket.IO
+ * layer. The product, peerdrop-server, does not contain them.
+ *
+ *   peerdrop-conformance-server eio|sio [peerdrop-server flags]
+ */
+#include <stdio.h>
 #include <string.h>
 
+#include "server/app.h"
+#include "server/socketio.h"
 #include "sio/sio.h"
+
+typedef enum suite { SUITE_EIO, SUITE_SIO } suite;
+static suite g_suite;
 
 /* --- Engine.IO echo ----------------------------------------------------- */
 
@@ -23,7 +34,7 @@ static void eio_close(eio_session *s, const char *reason)
     (void)reason;
 }
 
-const engine_callbacks conformance_eio_callbacks = {
+static const engine_callbacks eio_echo_callbacks = {
     .on_open = eio_open, .on_message = eio_message, .on_close = eio_close};
 
 /* --- Socket.IO fixture -------------------------------------------------- */
@@ -71,8 +82,51 @@ static void main_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio
     }
 }
 
-const sio_namespace_def conformance_sio_namespaces[] = {
+static const sio_namespace_def sio_namespaces[] = {
     {.name = "/", .on_connect = emit_auth, .on_event = main_event},
     {.name = "/custom", .on_connect = emit_auth},
 };
-const size_t conformance_sio_namespace_count = 2;
+
+/* --- app.h ---------------------------------------------------------------- */
+
+int server_app_args(server_config *cfg, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "eio") == 0)
+        g_suite = SUITE_EIO;
+    else if (argc >= 2 && strcmp(argv[1], "sio") == 0)
+        g_suite = SUITE_SIO;
+    else {
+        fprintf(stderr, "usage: peerdrop-conformance-server eio|sio [peerdrop-server flags]\n");
+        return -1;
+    }
+    /* what the official suites expect (docs/server-cli.md); flags and the
+     * environment may still change them */
+    cfg->ping_interval_ms = 300;
+    cfg->ping_timeout_ms = 200;
+    cfg->connect_timeout_ms = 1000;
+    cfg->max_payload = 1000000;
+    cfg->port = 3000;
+    return 1;
+}
+
+bool server_app_start(uv_loop_t *loop, const server_config *cfg, engine_config *ecfg,
+                      router_config *rcfg)
+{
+    rcfg->web_root = NULL; /* no static files */
+    if (g_suite == SUITE_EIO) {
+        ecfg->cb = eio_echo_callbacks;
+        rcfg->engine_path = "/engine.io/";
+    } else {
+        ecfg->cb = sio_engine_callbacks;
+        sio_server_init(loop, sio_namespaces, sizeof sio_namespaces / sizeof sio_namespaces[0],
+                        cfg->connect_timeout_ms, cfg->max_payload);
+    }
+    return true;
+}
+
+void server_app_stop(void) {}
+
+const char *server_app_mode(void)
+{
+    return g_suite == SUITE_EIO ? "conformance-eio" : "conformance-sio";
+}
