@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/transfer/transfer.h"
+#include "transfer/codec.h"
+#include "transfer/incoming.h"
+#include "transfer/paths.h"
+#include "transfer/session.h"
 
 #define FUZZ_ASSERT(c)                                                                             \
     do {                                                                                           \

@@ -40,7 +40,11 @@
 #include "cli/outdir.h"
 #include "cli/signal_client.h"
 #include "rtc/rtc.h"
-#include "transfer/transfer.h"
+#include "transfer/codec.h"
+#include "transfer/incoming.h"
+#include "transfer/paths.h"
+#include "transfer/session.h"
+#include "transfer/sha256.h"
 
 /* Exit codes: documented in usage() and docs/peerdrop.1. */
 enum {

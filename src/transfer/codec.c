@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transfer.h"
+#include "transfer/codec.h"
 
 const char *xfer_strerror(int err)
 {

@@ -14,7 +14,8 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 
-#include "transfer.h"
+#include "transfer/digest.h"
+#include "transfer/sha256.h"
 
 struct xfer_digest {
     bool blocks;
@@ -118,7 +119,7 @@ void xfer_digest_peek_hex(const xfer_digest *d, char out[XFER_SHA_HEX_LEN + 1])
 {
     xfer_hasher_peek_hex(d->outer, out);
     if (d->broken) {
-        /* an all-zero digest never matches a real one (as in hash.c) */
+        /* an all-zero digest never matches a real one (as in sha256.c) */
         for (int i = 0; i < 64; i++)
             out[i] = '0';
         out[64] = 0;

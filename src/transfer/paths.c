@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transfer.h"
+#include "transfer/paths.h"
 
 /* Decodes one code point at s[i]; returns its length, or 0 if invalid
  * (overlong, surrogate, > U+10FFFF, truncated). */

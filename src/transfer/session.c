@@ -19,182 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transfer.h"
-
-/* ---------------- receiver state that survives a session ---------------- */
-
-typedef enum in_status {
-    IN_IDLE,
-    IN_ACCEPTED,
-    IN_RECEIVING,
-    IN_ENDED,
-    IN_CLOSING,
-    IN_VERIFIED,
-    IN_FAILED,
-} in_status;
-
-typedef struct in_file {
-    in_status status;
-    uint64_t received; /* bytes arrived in order (fed to the digest) */
-    uint64_t written;  /* bytes the storage layer confirmed */
-    uint64_t last_ack;
-    uint64_t resume_at; /* offset we asked to resume at in this session */
-    /* [0] plain, [1] block digest; NULL until the file first starts (or a
-     * prefix is fed). A session uses the one of its mode; only a prefix fed
-     * from disk, before any session chose, has both. */
-    xfer_digest *digest[2];
-} in_file;
-
-struct xfer_incoming {
-    char xfer[XFER_ID_LEN + 1];
-    xfer_file_entry *manifest;
-    in_file *files;
-    size_t n;
-    bool prefix_mode[2]; /* digests prefix_update computes: [0] plain, [1] blocks */
-};
-
-static void in_digests_drop(in_file *f)
-{
-    for (int m = 0; m < 2; m++) {
-        xfer_digest_destroy(f->digest[m]);
-        f->digest[m] = NULL;
-    }
-}
-
-static void entries_free(xfer_file_entry *f, size_t n)
-{
-    if (!f) return;
-    for (size_t i = 0; i < n; i++) {
-        free(f[i].name);
-        free(f[i].dir);
-        free(f[i].mime);
-    }
-    free(f);
-}
-
-static char *dup_len(const char *s, size_t len)
-{
-    char *d = malloc(len + 1);
-    if (!d) return NULL;
-    if (len) memcpy(d, s, len);
-    d[len] = 0;
-    return d;
-}
-
-static xfer_file_entry *entries_copy(const xfer_file_entry *src, size_t n)
-{
-    xfer_file_entry *f = calloc(n ? n : 1, sizeof *f);
-    if (!f) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        f[i] = src[i];
-        f[i].name = dup_len(src[i].name, src[i].name_len);
-        f[i].dir = dup_len(src[i].dir, src[i].dir_len);
-        f[i].mime = dup_len(src[i].mime, src[i].mime_len);
-        if (!f[i].name || !f[i].dir || !f[i].mime) {
-            entries_free(f, i + 1);
-            return NULL;
-        }
-    }
-    return f;
-}
-
-xfer_incoming *xfer_incoming_create(const char *xfer, const xfer_file_entry *files, size_t n)
-{
-    if (!xfer || strlen(xfer) != XFER_ID_LEN || !files || n == 0 || n > XFER_MAX_FILES) return NULL;
-    xfer_incoming *inc = calloc(1, sizeof *inc);
-    if (!inc) return NULL;
-    memcpy(inc->xfer, xfer, XFER_ID_LEN + 1);
-    inc->n = n;
-    inc->manifest = entries_copy(files, n);
-    inc->files = calloc(n, sizeof *inc->files);
-    if (!inc->manifest || !inc->files) goto fail;
-    inc->prefix_mode[0] = inc->prefix_mode[1] = true;
-    return inc;
-fail:
-    xfer_incoming_destroy(inc);
-    return NULL;
-}
-
-void xfer_incoming_destroy(xfer_incoming *inc)
-{
-    if (!inc) return;
-    if (inc->files)
-        for (size_t i = 0; i < inc->n; i++)
-            in_digests_drop(&inc->files[i]);
-    free(inc->files);
-    entries_free(inc->manifest, inc->manifest ? inc->n : 0);
-    free(inc);
-}
-
-static bool same_str(const char *a, size_t alen, const char *b, size_t blen)
-{
-    return alen == blen && memcmp(a, b, alen) == 0;
-}
-
-static bool same_manifest(const xfer_file_entry *a, size_t an, const xfer_file_entry *b, size_t bn)
-{
-    if (an != bn) return false;
-    for (size_t i = 0; i < an; i++)
-        if (!same_str(a[i].name, a[i].name_len, b[i].name, b[i].name_len) ||
-            !same_str(a[i].dir, a[i].dir_len, b[i].dir, b[i].dir_len) || a[i].size != b[i].size ||
-            !same_str(a[i].mime, a[i].mime_len, b[i].mime, b[i].mime_len))
-            return false;
-    return true;
-}
-
-bool xfer_incoming_same(const xfer_incoming *inc, const char *xfer, const xfer_file_entry *files,
-                        size_t n)
-{
-    return inc && xfer && strcmp(inc->xfer, xfer) == 0 &&
-           same_manifest(inc->manifest, inc->n, files, n);
-}
-const char *xfer_incoming_xfer(const xfer_incoming *inc)
-{
-    return inc->xfer;
-}
-size_t xfer_incoming_count(const xfer_incoming *inc)
-{
-    return inc->n;
-}
-const xfer_file_entry *xfer_incoming_file(const xfer_incoming *inc, size_t i)
-{
-    return i < inc->n ? &inc->manifest[i] : NULL;
-}
-uint64_t xfer_incoming_held(const xfer_incoming *inc, size_t i)
-{
-    return i < inc->n ? inc->files[i].written : 0;
-}
-bool xfer_incoming_verified(const xfer_incoming *inc, size_t i)
-{
-    return i < inc->n && inc->files[i].status == IN_VERIFIED;
-}
-void xfer_incoming_prefix_mode(xfer_incoming *inc, bool blocks)
-{
-    if (!inc) return;
-    inc->prefix_mode[0] = !blocks;
-    inc->prefix_mode[1] = blocks;
-}
-
-void xfer_incoming_prefix_update(xfer_incoming *inc, size_t i, const uint8_t *data, size_t len)
-{
-    if (!inc || i >= inc->n || inc->files[i].status != IN_IDLE) return;
-    in_file *f = &inc->files[i];
-    uint64_t size = inc->manifest[i].size;
-    if (f->received + len > size) return;
-    for (int m = 0; m < 2; m++) {
-        if (!inc->prefix_mode[m]) continue;
-        /* a digest that would miss the bytes already held is no proof:
-         * without one accept asks for nothing in that mode */
-        if (!f->digest[m] && (f->received > 0 || !(f->digest[m] = xfer_digest_create(m == 1))))
-            continue;
-        xfer_digest_update(f->digest[m], data, len);
-        /* the whole file is on disk: as the receiver does in on_data, so
-         * that a block digest can prove it (resume at size, §5.8) */
-        if (f->received + len == size) xfer_digest_finish(f->digest[m]);
-    }
-    f->received += len;
-    f->written = f->received;
-}
+#include "transfer/codec.h"
+#include "transfer/digest.h"
+#include "transfer/incoming_internal.h"
+#include "transfer/paths.h"
+#include "transfer/session.h"
 
 /* ---------------- sender state, per session ---------------- */
 
@@ -247,7 +76,7 @@ static void outgoing_free(outgoing *o)
             xfer_digest_destroy(o->files[i].d);
     free(o->files);
     free(o->carry);
-    entries_free(o->entries, o->entries ? o->n : 0);
+    xfer_entries_free(o->entries, o->entries ? o->n : 0);
     free(o);
 }
 
@@ -386,7 +215,7 @@ static ev_node *emit(xfer_session *s, xfer_event_type type, bool out, const char
 static void ev_set_message(xfer_session *s, ev_node *e, const char *msg)
 {
     if (!e) return;
-    e->message = dup_len(msg ? msg : "", msg ? strlen(msg) : 0);
+    e->message = xfer_dup_len(msg ? msg : "", msg ? strlen(msg) : 0);
     if (!e->message) s->oom = true;
     e->ev.message = e->message ? e->message : "";
 }
@@ -633,7 +462,7 @@ int xfer_session_offer(xfer_session *s, const char *xfer, const xfer_file_entry 
     o->n = n;
     o->state = O_OFFERED;
     o->cur = 0;
-    o->entries = entries_copy(files, n);
+    o->entries = xfer_entries_copy(files, n);
     o->files = calloc(n, sizeof *o->files);
     if (!o->entries || !o->files) goto nomem;
     for (size_t i = 0; i < n; i++) {
@@ -1041,7 +870,8 @@ int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids
 {
     if (!s || !inc) return XFER_E_ARG;
     if (s->inc_state != INC_OFFERED || strcmp(inc->xfer, s->pending_xfer) ||
-        !same_manifest(inc->manifest, inc->n, s->pending_offer.files, s->pending_offer.files_len))
+        !xfer_same_manifest(inc->manifest, inc->n, s->pending_offer.files,
+                            s->pending_offer.files_len))
         return XFER_E_STATE;
     size_t n = ids ? n_ids : inc->n;
     uint32_t *want = malloc((n ? n : 1) * sizeof *want);
@@ -1237,7 +1067,7 @@ static void on_end(xfer_session *s, const xfer_msg *m)
         send_error(s, XFER_CODE_HASH_MISMATCH, message, m->xfer, m->file);
         f->status = IN_FAILED;
         f->received = f->written = 0;
-        in_digests_drop(f);
+        xfer_in_digests_drop(f);
         emit_close(s, m->xfer, m->file, false);
         emit_file_done(s, false, m->xfer, m->file, false, XFER_CODE_HASH_MISMATCH, message);
         pd_buf_reset(&msg);
@@ -1282,7 +1112,7 @@ void xfer_session_closed(xfer_session *s, const char *xfer, uint32_t file, bool 
     uint64_t size = inc->manifest[file].size;
     if (ok) {
         f->status = IN_VERIFIED;
-        in_digests_drop(f); /* a verified file is never accepted or fed again */
+        xfer_in_digests_drop(f); /* a verified file is never accepted or fed again */
         if (!s->dead) {
             if (f->last_ack < size) send_file_msg(s, XFER_ACK, xfer, file, size, NULL);
             f->last_ack = size;

@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/transfer/transfer.h"
+#include "transfer/codec.h"
+#include "transfer/digest.h"
+#include "transfer/incoming.h"
+#include "transfer/paths.h"
+#include "transfer/session.h"
 #include "check.h"
 
 /* ---------------- helpers ---------------- */

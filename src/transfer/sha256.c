@@ -1,4 +1,4 @@
-/* hash.c: incremental SHA-256 over OpenSSL EVP, with a non-destructive
+/* sha256.c: incremental SHA-256 over OpenSSL EVP, with a non-destructive
  * "peek" (the context is copied and the copy finalised) because a receiver
  * must prove a resume prefix while its running hash continues
  * (docs/protocol.md §5.5, §10). Also the random transfer id. */
@@ -6,7 +6,7 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 
-#include "transfer.h"
+#include "transfer/sha256.h"
 
 struct xfer_hasher {
     EVP_MD_CTX *ctx;

@@ -1,0 +1,135 @@
+/* types.h: the Peerdrop file-transfer protocol v1 (docs/protocol.md):
+ * its constants, error codes and messages, as data. The twin of
+ * web/src/protocol/types.ts; the other headers of src/transfer each belong
+ * to one .c file and mirror the .ts file of the same name:
+ *   codec.h    codec.ts     control (JSON, §3) and data (§4) messages
+ *   paths.h    paths.ts     the path rules of §7
+ *   sha256.h   sha256.ts    incremental SHA-256 (OpenSSL), transfer ids
+ *   digest.h   digest.ts    a file's digest, plain or in blocks (§5.8)
+ *   incoming.h session.ts   IncomingTransfer: receiver state that outlives
+ *                           a channel (§5.5)
+ *   session.h  session.ts   Session: the engine, one per data channel (§5)
+ * All sans-I/O: the caller owns the channel, the files and the clock. */
+#ifndef PD_TRANSFER_TYPES_H
+#define PD_TRANSFER_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- constants (§2) ---- */
+#define XFER_VERSION 1u
+#define XFER_DATA_HEADER_LEN 16u
+#define XFER_DATA_TYPE 0x01u
+#define XFER_MIN_MAX_MSG 16384u         /* every endpoint accepts 16 KiB messages */
+#define XFER_DEFAULT_MSG_SIZE 65536u    /* RFC 8841 §6 default max-message-size */
+#define XFER_DEFAULT_WINDOW (16u << 20) /* receiver memory bound before the disk catches up */
+#define XFER_MAX_ACK_STEP (1u << 20)
+#define XFER_MAX_FILES 10000u
+#define XFER_MAX_NAME_BYTES 255u /* common file-system component limit */
+#define XFER_MAX_DIR_BYTES 4096u /* PATH_MAX */
+#define XFER_MAX_DIR_DEPTH 64u
+#define XFER_MAX_MIME 255u
+#define XFER_MAX_ERROR_MESSAGE 1024u /* UTF-16 code units, as the TS side counts */
+#define XFER_MAX_CAPS 32u
+#define XFER_MAX_SIZE 9007199254740991ull /* 2^53 - 1: exact in JS numbers and doubles */
+#define XFER_ID_LEN 32u                   /* transfer id: 32 lowercase hex digits */
+#define XFER_SHA_HEX_LEN 64u
+/* §5.8: B, one WebCrypto digest() call per block in the browser */
+#define XFER_HASH_BLOCK 4194304u
+#define XFER_CAP_RESUME "resume"
+#define XFER_CAP_BLOCKS "sha256-blocks"
+
+/* Module errors (returned by functions, never sent). */
+#define XFER_ERRORS(X)                                                                             \
+    X(XFER_OK, 0, "ok")                                                                            \
+    X(XFER_E_NOMEM, -1, "out of memory")                                                           \
+    X(XFER_E_STATE, -2, "not allowed in this state")                                               \
+    X(XFER_E_ARG, -3, "invalid argument")                                                          \
+    X(XFER_E_TOO_BIG, -4, "manifest does not fit in one message")                                  \
+    X(XFER_E_DECODE, -5, "malformed message")
+
+enum {
+#define XFER_ERR_ENUM(name, value, text) name = value,
+    XFER_ERRORS(XFER_ERR_ENUM)
+#undef XFER_ERR_ENUM
+};
+
+/* Wire error codes (§8). */
+typedef enum xfer_code {
+    XFER_CODE_PROTOCOL,
+    XFER_CODE_VERSION,
+    XFER_CODE_TOO_BIG,
+    XFER_CODE_UNSAFE_PATH,
+    XFER_CODE_HASH_MISMATCH,
+    XFER_CODE_READ_ERROR,
+    XFER_CODE_WRITE_ERROR,
+    XFER_CODE_INTERNAL,
+} xfer_code;
+
+/* ---- messages (§3, §4) ---- */
+
+typedef enum xfer_type {
+    XFER_HELLO,
+    XFER_OFFER,
+    XFER_ACCEPT,
+    XFER_DECLINE,
+    XFER_START,
+    XFER_END,
+    XFER_ACK,
+    XFER_VERIFIED,
+    XFER_CANCEL,
+    XFER_ERROR,
+} xfer_type;
+
+/* Strings carry their length: JSON may hold U+0000 (a name with one is then
+ * refused by the path rules, a message keeps it). They are NUL-terminated too. */
+typedef struct xfer_file_entry {
+    uint32_t id;
+    char *name;
+    size_t name_len;
+    char *dir;
+    size_t dir_len;
+    uint64_t size;
+    char *mime;
+    size_t mime_len;
+} xfer_file_entry;
+
+typedef struct xfer_accept_entry {
+    uint32_t id;
+    uint64_t offset;
+    bool has_sha256; /* iff offset > 0 */
+    char sha256[XFER_SHA_HEX_LEN + 1];
+} xfer_accept_entry;
+
+typedef struct xfer_msg {
+    xfer_type t;
+    char xfer[XFER_ID_LEN + 1]; /* "" when absent (hello, error without xfer) */
+    /* hello */
+    uint32_t v;
+    uint64_t max_msg, win;
+    size_t caps_len;
+    char caps[XFER_MAX_CAPS][33];
+    /* offer / accept (owned, freed by xfer_msg_cleanup) */
+    xfer_file_entry *files;
+    size_t files_len;
+    xfer_accept_entry *accepts;
+    size_t accepts_len;
+    /* start / end / ack / verified / error */
+    uint32_t file;
+    bool has_file; /* error only; always true for the others */
+    uint64_t offset, bytes;
+    char sha256[XFER_SHA_HEX_LEN + 1];
+    xfer_code code;
+    char *message; /* error: owned */
+    size_t message_len;
+} xfer_msg;
+
+typedef struct xfer_data {
+    uint32_t file;
+    uint64_t offset;
+    const uint8_t *payload; /* points into the input */
+    size_t payload_len;
+} xfer_data;
+
+#endif
