@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "base/refused.h"
 #include "engine.h"
 #include "net/conn.h"
 #include "signaling.h"
@@ -51,4 +52,10 @@ void metrics_render(pd_buf *out)
     for (int e = 0; e < SIG_ERROR_COUNT; e++)
         pd_buf_printf(out, "peerdrop_refusals_total{code=\"%s\"} %" PRIu64 "\n",
                       sig_error_code((sig_error)e), ss.refusals[e]);
+    pd_buf_printf(out, "# HELP peerdrop_refused_total Connections, sessions and packets refused or "
+                       "cut off by a resource limit, by limit (docs/security.md).\n"
+                       "# TYPE peerdrop_refused_total counter\n");
+    for (int r = 0; r < PD_REFUSAL_COUNT; r++)
+        pd_buf_printf(out, "peerdrop_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+                      pd_refusal_name((pd_refusal)r), pd_refused_count((pd_refusal)r));
 }
