@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "ip_count.h"
+#include "base/ip_count.h"
 
 typedef struct pd_conn pd_conn;
 typedef struct pd_listener pd_listener;

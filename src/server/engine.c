@@ -20,7 +20,7 @@
 #include "base/map.h"
 #include "base/refused.h"
 #include "eio/eio.h"
-#include "net/ip_count.h"
+#include "base/ip_count.h"
 
 #define SID_LEN PD_ID_LEN
 /* A polling client that stops polling cannot make us buffer without bound. */
