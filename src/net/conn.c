@@ -625,6 +625,7 @@ static void sweep_cb(uv_timer_t *t)
         if (queued == 0 || written != c->written_seen) c->stalled_since_ms = queued ? now : 0;
         else if (!c->stalled_since_ms) c->stalled_since_ms = now;
         c->written_seen = written;
+        if (c->out_soft && pd_conn_output_pending(c) <= c->out_soft) c->over_soft_since_ms = 0;
         if (c->closing && c->close_deadline_ms && now >= c->close_deadline_ms)
             conn_abort(c, PD_REFUSED_CLOSE_DRAIN);
         else if (c->stalled_since_ms && now - c->stalled_since_ms >= PD_CONN_STALL_MS)
