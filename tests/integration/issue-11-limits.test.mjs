@@ -163,6 +163,48 @@ describe("issue 11 item 1: output per connection is bounded", () => {
   });
 });
 
+/**
+ * Three members in a room; the first stops reading (its socket paused, the
+ * kernel buffers fill) while the other two send it 60 KB offers every
+ * `everyMs`. Resolves {took, peak} once the room hears it leave; throws if
+ * that takes longer than `limitMs`.
+ */
+async function nonReadingMember(srv, { everyMs, limitMs }) {
+  const peers = await Promise.all([0, 1, 2].map(() => connect(srv.url, MODES.websocket)));
+  const [victim, a, b] = peers;
+  try {
+    const roomId = token("room-");
+    const password = srv.secret(token("pw-"));
+    assert.equal((await call(victim, "create-room", { roomId, password })).ok, true);
+    for (const p of [a, b]) assert.equal((await call(p, "join-room", { roomId, password })).ok, true);
+    const recA = recorder(a);
+    const victimId = victim.id;
+    const before = rss(srv);
+    victim.io.engine.transport.ws._socket.pause();
+    const sdp = "v=0\r\n" + "a".repeat(60_000);
+    let left = false;
+    let peak = 0;
+    const t0 = Date.now();
+    recA.take("user-left", limitMs).then(
+      (args) => {
+        assert.deepEqual(args, [{ socketId: victimId }]);
+        left = true;
+      },
+      () => {},
+    );
+    while (!left && Date.now() - t0 < limitMs) {
+      for (const p of [a, b]) p.emit("offer", { sdp, targetSocketId: victimId });
+      peak = Math.max(peak, rss(srv) - before);
+      await sleep(everyMs);
+    }
+    const took = Date.now() - t0;
+    assert.ok(left, `no user-left for the non-reading member within ${limitMs} ms (server grew by ${(peak / MiB).toFixed(1)} MiB)`);
+    return { took, peak };
+  } finally {
+    closeAll(...peers);
+  }
+}
+
 describe("issue 11 item 1: a WebSocket member that stops reading is cut off", () => {
   let srv;
   before(async () => {
@@ -172,41 +214,29 @@ describe("issue 11 item 1: a WebSocket member that stops reading is cut off", ()
     await srv?.stop();
   });
 
-  test("others send it 64 KiB offers: it is disconnected, the room sees user-left, RSS bounded", T, async () => {
-    const peers = await Promise.all([0, 1, 2].map(() => connect(srv.url, MODES.websocket)));
-    const [victim, a, b] = peers;
-    const roomId = token("room-");
-    const password = srv.secret(token("pw-"));
-    assert.equal((await call(victim, "create-room", { roomId, password })).ok, true);
-    for (const p of [a, b]) assert.equal((await call(p, "join-room", { roomId, password })).ok, true);
-    const recA = recorder(a);
-    const victimId = victim.id;
-    const before = rss(srv);
-    // the victim stops reading: its socket is paused, the kernel buffers fill
-    victim.io.engine.transport.ws._socket.pause();
-    const sdp = "v=0\r\n" + "a".repeat(60_000);
-    let left = false;
-    let peak = 0;
-    const t0 = Date.now();
-    recA.take("user-left", 20_000).then(
-      (args) => {
-        assert.deepEqual(args, [{ socketId: victimId }]);
-        left = true;
-      },
-      () => {},
-    );
-    while (!left && Date.now() - t0 < 20_000) {
-      for (const p of [a, b]) p.emit("offer", { sdp, targetSocketId: victimId });
-      peak = Math.max(peak, rss(srv) - before);
-      await sleep(20);
-    }
-    const took = Date.now() - t0;
-    closeAll(...peers);
-    assert.ok(left, `no user-left for the non-reading member within 20 s (server grew by ${(peak / MiB).toFixed(1)} MiB)`);
+  test("others send it 64 KiB offers: past the hard cap it is disconnected, the room sees user-left, RSS bounded", T, async () => {
+    const { took, peak } = await nonReadingMember(srv, { everyMs: 20, limitMs: 20_000 });
     // kernel buffers on loopback take ~10 MB first, then the 4 MiB cap
     assert.ok(took < 15_000, `cut off after ${took} ms`);
     assert.ok(peak < 48 * MiB, `server grew by ${(peak / MiB).toFixed(1)} MiB`);
     assert.ok((await refused(srv, "output_limit")) >= 1);
+  });
+});
+
+describe("issue 11 item 1: the soft output cap, above 1 MiB for 10 s", () => {
+  let srv;
+  before(async () => {
+    // a hard cap out of reach: only the soft cap can act
+    srv = await startServer({ args: args("--max-output", String(256 * MiB)) });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  test("a member left with more than 1 MiB unread for 10 s is disconnected", T, async () => {
+    const { took } = await nonReadingMember(srv, { everyMs: 25, limitMs: 30_000 });
+    assert.ok(took >= 10_000, `cut off after ${took} ms, before the soft period`);
+    assert.match(srv.stderr, /dropping connection: output_limit/);
   });
 });
 
