@@ -45,7 +45,7 @@ struct eio_session {
     pd_buf pending; /* polling payload waiting for a GET */
     uv_timer_t heartbeat;
     void *user;
-    pd_ip_key ip;   /* the handshake's client address */
+    pd_ip_key ip;    /* the handshake's client address */
     bool ip_counted; /* in g.ips */
 };
 
@@ -525,7 +525,8 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
         /* the reference's answer to a handshake its allowRequest refuses:
          * Forbidden (code 4, 403) with the reason as the message */
         char json[128];
-        snprintf(json, sizeof json, "{\"code\":%d,\"message\":\"%s\"}", EIO_HTTP_FORBIDDEN, refusal);
+        snprintf(json, sizeof json, "{\"code\":%d,\"message\":\"%s\"}", EIO_HTTP_FORBIDDEN,
+                 refusal);
         PD_LOG_DEBUG("handshake refused: %s", refusal);
         if (req->upgrade_websocket) http_conn_set_keep_alive(hc, false);
         http_conn_respond_json(hc, 403, json);

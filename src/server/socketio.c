@@ -38,7 +38,7 @@ typedef struct binary_assembly {
     char nsp[PD_MAX_SIO_NSP + 1]; /* the input the packet was parsed from is gone */
     sio_attachment *att;
     unsigned received;
-    size_t bytes;     /* attachment bytes held so far */
+    size_t bytes;      /* attachment bytes held so far */
     uv_timer_t *timer; /* the attachments' deadline */
 } binary_assembly;
 
