@@ -523,12 +523,17 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
     const char *refusal = session_refusal(hc);
     if (refusal) {
         /* the reference's answer to a handshake its allowRequest refuses:
-         * Forbidden (code 4, 403) with the reason as the message */
+         * Forbidden (code 4, 403) with the reason as the message; a refused
+         * WebSocket upgrade gets its bare 400 with the message, and a close */
+        PD_LOG_DEBUG("handshake refused: %s", refusal);
+        if (req->upgrade_websocket) {
+            http_conn_set_keep_alive(hc, false);
+            http_conn_respond(hc, 400, "text/html", NULL, refusal, strlen(refusal));
+            return;
+        }
         char json[128];
         snprintf(json, sizeof json, "{\"code\":%d,\"message\":\"%s\"}", EIO_HTTP_FORBIDDEN,
                  refusal);
-        PD_LOG_DEBUG("handshake refused: %s", refusal);
-        if (req->upgrade_websocket) http_conn_set_keep_alive(hc, false);
         http_conn_respond_json(hc, 403, json);
         return;
     }

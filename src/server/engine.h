@@ -32,8 +32,10 @@ typedef struct engine_config {
     unsigned upgrade_timeout_ms;
     unsigned max_payload;
     /* Caps on open sessions (handshakes never upgraded included): per client
-     * address and in all; 0 = no cap. Beyond them a handshake gets the
-     * Engine.IO error {"code":4,"message":"Too many sessions..."} (403). */
+     * address and in all; 0 = no cap. Beyond them a polling handshake gets
+     * the Engine.IO error {"code":4,"message":"Too many sessions..."} (403),
+     * a WebSocket handshake a bare 400 with that message, as the reference
+     * answers a refused upgrade. */
     unsigned max_sessions_per_ip;
     unsigned max_sessions;
     engine_callbacks cb;

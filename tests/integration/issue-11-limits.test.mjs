@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { startServer, token } from "./lib/server.mjs";
 import { MODES, connect, call, recorder, closeAll, once } from "./lib/client.mjs";
-import { sleep, within, openWs, wsUrl, RS } from "./lib/wire.mjs";
+import { sleep, within, openWs, tryWs, wsUrl } from "./lib/wire.mjs";
 
 const T = { timeout: 60_000 };
 const MiB = 1024 * 1024;
@@ -382,6 +382,10 @@ describe("issue 11 item 5: sessions per address and in all", () => {
     const full = await handshake("127.0.0.3");
     assert.equal(full.status, 403);
     assert.deepEqual(JSON.parse(full.text), { code: 4, message: "Too many sessions" });
+    // a WebSocket handshake: the reference's refused upgrade, a bare 400
+    const ws = await tryWs(`${wsUrl(srv.url)}/socket.io/?EIO=4&transport=websocket`);
+    assert.equal(ws.status, 400);
+    assert.equal(ws.body, "Too many sessions");
     assert.ok((await refused(srv, "sessions_per_ip")) >= 1);
     assert.ok((await refused(srv, "sessions_total")) >= 1);
   });
