@@ -35,6 +35,12 @@ typedef struct server_config {
     conformance_mode conformance;
     const char *log_level;
     bool log_json;
+    /* connection and session limits (limits.h, docs/security.md) */
+    unsigned max_output;
+    unsigned head_timeout_ms;
+    unsigned max_conns_per_ip;
+    unsigned max_sessions_per_ip;
+    unsigned max_sessions;
 } server_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0 to

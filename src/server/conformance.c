@@ -72,7 +72,8 @@ static void main_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio
 }
 
 const sio_namespace_def conformance_sio_namespaces[] = {
-    {.name = "/", .on_connect = emit_auth, .on_event = main_event},
-    {.name = "/custom", .on_connect = emit_auth},
+    /* the official suites send binary events on both */
+    {.name = "/", .on_connect = emit_auth, .on_event = main_event, .binary = true},
+    {.name = "/custom", .on_connect = emit_auth, .binary = true},
 };
 const size_t conformance_sio_namespace_count = 2;

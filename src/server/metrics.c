@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "base/refused.h"
 #include "engine.h"
 #include "net/conn.h"
 #include "signaling.h"
@@ -64,4 +65,10 @@ void metrics_render(pd_buf *out)
                   "# TYPE peerdrop_hash_jobs_cancelled_total counter\n"
                   "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n",
                   ss.jobs_pending, ss.jobs_cancelled);
+    pd_buf_printf(out, "# HELP peerdrop_refused_total Connections, sessions and packets refused or "
+                       "cut off by a resource limit, by limit (docs/security.md).\n"
+                       "# TYPE peerdrop_refused_total counter\n");
+    for (int r = 0; r < PD_REFUSAL_COUNT; r++)
+        pd_buf_printf(out, "peerdrop_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+                      pd_refusal_name((pd_refusal)r), pd_refused_count((pd_refusal)r));
 }

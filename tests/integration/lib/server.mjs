@@ -30,7 +30,8 @@ export function serverPath() {
 
 /**
  * Start a server. `args` replaces the default arguments; `extraArgs` is
- * appended to them. Resolves once the readiness line was seen.
+ * appended to them; `wrap` is a command prefix that execs the server.
+ * Resolves once the readiness line was seen.
  */
 export async function startServer(opts = {}) {
   // With --port 0 the kernel picks the port; when another process on this
@@ -46,11 +47,14 @@ export async function startServer(opts = {}) {
   }
 }
 
-async function startOnce({ args, extraArgs = [], env = {}, secrets = [] } = {}) {
+async function startOnce({ args, extraArgs = [], env = {}, secrets = [], wrap = [] } = {}) {
   const bin = serverPath();
   const argv = [...(args ?? DEFAULT_ARGS), ...extraArgs];
   const isScript = /\.m?js$/.test(bin);
-  const proc = spawn(isScript ? process.execPath : bin, isScript ? [bin, ...argv] : argv, {
+  // `wrap` runs the server under a command that execs it (e.g. prlimit
+  // --nofile=N:N --), so the process and its signals stay the server's
+  const cmd = [...wrap, ...(isScript ? [process.execPath, bin] : [bin]), ...argv];
+  const proc = spawn(cmd[0], cmd.slice(1), {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
