@@ -179,7 +179,7 @@ interface Outgoing {
 
 /* Why an offer of hidden names only is refused (UNSAFE_PATH): a receiver that
  * leaves them out has nothing to accept. Same words as session.c. */
-const ALL_HIDDEN = 'every file has a hidden name (leading dot)';
+export const ALL_HIDDEN = 'every file has a hidden name (leading dot)';
 
 export class Session {
   maxMsg: number; // fixed once open() sent our hello
