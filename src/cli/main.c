@@ -161,7 +161,7 @@ struct app {
     /* receive */
     char out_dir[PATH_MAX];
     int out_root;        /* out_dir's descriptor: every received file is beneath it */
-    bool allow_dotfiles; /* --allow-dotfiles: accept hidden names (".config/...") */
+    bool allow_dotfiles; /* --allow-dotfiles: receive hidden names (".config/...") */
     bool yes, force, joined;
     bool relay_only; /* --relay: TURN relayed candidates only */
     /* output */
@@ -1785,13 +1785,13 @@ static void usage(FILE *f)
           "  -o, --output DIR receive: where to store the files (created if needed)\n"
           "  -y, --yes        receive: accept without asking\n"
           "  --force          receive: overwrite existing files (default: pick a free name)\n"
-          "  --allow-dotfiles receive: accept names starting with '.' (.config/, .bashrc);\n"
-          "                   by default such an offer is refused (exit 5)\n"
+          "  --allow-dotfiles receive: also names starting with '.' (.config/, .gitignore);\n"
+          "                   by default they are left out (and said so), the rest received\n"
           "  --relay          connect only through the server's TURN relay, so that the other\n"
           "                   peer never learns your IP addresses (slower; needs TURN)\n"
           "  --json           one JSON object per line on stdout (events: room, joined,\n"
           "                   peer-joined, connected, offer, resume, accepted, progress, file,\n"
-          "                   done, declined, cancelled, error, warning)\n"
+          "                   left-out, done, declined, cancelled, error, warning)\n"
           "  -q, --quiet      no progress output\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
@@ -1814,7 +1814,7 @@ static void usage(FILE *f)
           "  3    transfer failed: connection failed, peer error, SHA-256 mismatch\n"
           "  4    declined or cancelled\n"
           "  5    local file error: cannot read an input or write the output, or the sender\n"
-          "       offered an unsafe or hidden name\n"
+          "       offered an unsafe name, or hidden names only\n"
           "  130  interrupted (SIGINT/SIGTERM)\n",
           f);
 }
