@@ -994,7 +994,7 @@ static void on_offer(xfer_session *s, xfer_msg *m)
     size_t n_hidden = 0;
     for (size_t i = 0; !problem && !s->allow_hidden && i < m->files_len; i++)
         n_hidden += xfer_path_entry_hidden(&m->files[i]);
-    if (!problem && n_hidden == m->files_len) problem = XFER_ALL_HIDDEN;
+    if (!problem && n_hidden > 0 && n_hidden == m->files_len) problem = XFER_ALL_HIDDEN;
     if (problem) {
         char message[192];
         snprintf(message, sizeof message, "unsafe path: %s", problem);

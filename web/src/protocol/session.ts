@@ -627,7 +627,7 @@ export class Session {
     // Hidden names (a receiver's policy, §7): those files are left out of accept,
     // so an offer of nothing else has nothing to accept.
     const hidden = this.allowHidden ? [] : files.filter((f) => entryHidden(f)).map((f) => f.id);
-    const problem = manifestProblem(files) ?? (hidden.length === files.length ? ALL_HIDDEN : null);
+    const problem = manifestProblem(files) ?? (hidden.length > 0 && hidden.length === files.length ? ALL_HIDDEN : null);
     if (problem) {
       const message = `unsafe path: ${problem}`;
       this.send({ t: 'error', code: 'UNSAFE_PATH', message, xfer });
