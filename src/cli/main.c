@@ -1034,7 +1034,8 @@ static void tell_left_out(peer_conn *p, const xfer_event *ev)
         }
         out_json(a, "left-out",
                  json_pack("{s:s,s:s,s:o,s:s}", "peer", p->sid, "reason", "hidden", "files", list,
-                           "message", "hidden names (leading dot); --allow-dotfiles receives them"));
+                           "message",
+                           "hidden names (leading dot); --allow-dotfiles receives them"));
         return;
     }
     enum { NAMED = 3 }; /* a line, not the whole list: the offer listed them */
@@ -1920,9 +1921,10 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         if (xfer_path_manifest_hidden(a.entries, a.nfiles, buf, sizeof buf))
-            fprintf(stderr, "peerdrop send: note: some names start with '.' (hidden files); a "
-                            "receiver leaves them out unless it runs with --allow-dotfiles, and the "
-                            "web app leaves them out\n");
+            fprintf(stderr,
+                    "peerdrop send: note: some names start with '.' (hidden files); a "
+                    "receiver leaves them out unless it runs with --allow-dotfiles, and the "
+                    "web app leaves them out\n");
         if (!random_uuid(a.room) || !random_password(a.password, 20) || !xfer_random_id(a.xfer)) {
             free(inputs);
             return EXIT_LOCAL;
