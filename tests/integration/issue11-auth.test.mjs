@@ -149,7 +149,7 @@ describe("issue 11 item 2: wrong-password budget survives reconnecting", () => {
     const ok = await late.call("join-room", { roomId: other.roomId, password: other.password });
     assert.equal(ok.ok, true, JSON.stringify(ok));
     const m = await metrics(srv);
-    assert.equal(metric(m, 'peerdrop_limit_refusals_total{limit="room_password_failures"}'), 36);
+    assert.equal(metric(m, 'peerdrop_refused_total{reason="room_password_failures"}'), 36);
     late.close();
     await srv.stop();
   });
@@ -221,7 +221,7 @@ describe("issue 11 item 3: hashing queue", () => {
     // the flood's sockets left at once: none of their rooms was created
     assert.equal(metric(m, "peerdrop_rooms_created_total"), 2);
     const refused = ["hash_queue_session", "hash_queue_address", "hash_queue"]
-      .map((l) => metric(m, `peerdrop_limit_refusals_total{limit="${l}"}`));
+      .map((l) => metric(m, `peerdrop_refused_total{reason="${l}"}`));
     console.log(`# flood: refused ${refused.join("/")} (session/address/global), cancelled ${metric(m, "peerdrop_hash_jobs_cancelled_total")}`);
     for (const a of attackers) a.close();
     await srv.stop();
