@@ -2,10 +2,11 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // Built files are served by peerdrop-server from --web-root web/dist;
-// base './' keeps every asset path relative.
+// base './' keeps every asset path relative. No source maps: the server
+// never serves them (docs/security.md); `npm run dev` still has them.
 export default defineConfig({
   base: './',
   plugins: [react()],
-  build: { outDir: 'dist', sourcemap: true, target: 'es2022' },
+  build: { outDir: 'dist', sourcemap: false, target: 'es2022' },
   test: { include: ['src/**/*.test.ts'], environment: 'node' },
 });

@@ -5,10 +5,13 @@
 // offers in a loop, and the server's RSS and CPU are sampled from /proc. The
 // "none" case, measured in the same invocation, is the reference.
 //
-// Run it through bench/abuse/run.sh (it raises the fd limit and installs the
-// client). Every loop here is bounded by the attack window and a timeout.
+// The attacker runs in a child process of its own (this file with
+// --attacker), so its work never delays the legitimate users' event loop:
+// what they measure is the server. Run it through bench/abuse/run.sh (it
+// raises the fd limit and installs the client). Every loop here is bounded
+// by the attack window and a timeout.
 
-import { spawn } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -474,7 +477,7 @@ async function runCase(name) {
   let error = "";
   const stats = { connect: [], create: [], join: [], relay: [], failures: [], rounds: 0 };
   try {
-    attack = await ATTACK_IMPL[name](server);
+    attack = await startAttacker(name, server);
     await sleep(RAMP_S * 1000);
     const cpu0 = sample(pid)?.cpu ?? base.cpu;
     const end = Date.now() + WINDOW_S * 1000;
@@ -485,9 +488,7 @@ async function runCase(name) {
     error = err.message;
   }
   clearInterval(sampler);
-  const figures = attack?.figures() ?? "";
-  const attackCheck = attack?.check ? attack.check() : true;
-  await attack?.stop();
+  const { figures, check: attackCheck } = attack ? await attack.stop() : { figures: "", check: true };
   const alive = server.proc.exitCode === null;
   await stopServer(server);
   const peakRss = Math.max(base.rss, ...samples.map((s) => s.rss));
@@ -529,18 +530,62 @@ function judge(row, reference) {
   row.verdict = pass ? "meets" : "MISSES";
 }
 
-const rows = [];
-console.log(`# abuse bench: ${new Date().toISOString()}, server ${path.relative(ROOT, SERVER)} ${SERVER_ARGS.join(" ")}`);
-console.log(`# window ${WINDOW_S} s per attack after ${RAMP_S} s ramp; targets: create/join < 1000 ms (max), relay p99 < 50 ms, RSS growth over the reference's peak < 128 MiB, no failed round`);
-console.log("| attack | rounds | failed | create/join p50 / p99 / max ms | relay p50 / p99 ms | connect p99 ms | RSS growth MiB (over reference) | server CPU % | peak fds | verdict | attacker |");
-console.log("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|");
-for (const name of ATTACKS) {
-  if (!ATTACK_IMPL[name]) throw new Error(`unknown attack ${name}; known: ${ALL.join(",")}`);
-  const r = await runCase(name);
-  judge(r, rows.find((x) => x.attack === "none"));
-  rows.push(r);
-  console.log(
-    `| ${r.attack} | ${r.rounds} | ${r.failed} | ${ms(r.createjoin_p50)} / ${ms(r.createjoin_p99)} / ${ms(r.createjoin_max)} | ${ms(r.relay_p50)} / ${ms(r.relay_p99)} | ${ms(r.connect_p99)} | ${r.rss_growth_mib.toFixed(1)} (${r.over_reference_mib.toFixed(1)}) | ${r.cpu_pct?.toFixed(0) ?? "-"} | ${r.fds} | ${r.verdict}${r.alive ? "" : " (server died)"} | ${r.figures}${r.error ? `; legit errors: ${r.error}` : ""} |`,
-  );
+/** The attack in a child process: resolves once it runs; stop() ends it and returns its figures. */
+function startAttacker(name, server) {
+  const child = fork(fileURLToPath(import.meta.url), ["--attacker", name, server.url], { stdio: "inherit" });
+  const reply = () =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`attacker ${name} did not answer in 30 s`));
+      }, 30_000);
+      child.once("message", (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      child.once("exit", (code) => reject(new Error(`attacker ${name} exited (${code})`)));
+    });
+  return reply().then(() => ({
+    stop: async () => {
+      const done = reply();
+      child.send("stop");
+      const m = await done;
+      return { figures: m.figures, check: m.check };
+    },
+  }));
 }
-process.exit(rows.every((r) => r.verdict === "meets") ? 0 : 1);
+
+async function attackerMain(name, url) {
+  const attack = await ATTACK_IMPL[name]({ url, port: Number(new URL(url).port) });
+  process.send({ ready: true });
+  process.once("message", async () => {
+    const figures = attack.figures();
+    const check = attack.check ? attack.check() : true;
+    await attack.stop();
+    process.send({ figures, check }, () => process.exit(0));
+  });
+}
+
+if (process.argv[2] === "--attacker") {
+  await attackerMain(process.argv[3], process.argv[4]);
+} else {
+  await main();
+}
+
+async function main() {
+  const rows = [];
+  console.log(`# abuse bench: ${new Date().toISOString()}, server ${path.relative(ROOT, SERVER)} ${SERVER_ARGS.join(" ")}`);
+  console.log(`# window ${WINDOW_S} s per attack after ${RAMP_S} s ramp; targets: create/join < 1000 ms (max), relay p99 < 50 ms, RSS growth over the reference's peak < 128 MiB, no failed round`);
+  console.log("| attack | rounds | failed | create/join p50 / p99 / max ms | relay p50 / p99 ms | connect p99 ms | RSS growth MiB (over reference) | server CPU % | peak fds | verdict | attacker |");
+  console.log("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|");
+  for (const name of ATTACKS) {
+    if (!ATTACK_IMPL[name]) throw new Error(`unknown attack ${name}; known: ${ALL.join(",")}`);
+    const r = await runCase(name);
+    judge(r, rows.find((x) => x.attack === "none"));
+    rows.push(r);
+    console.log(
+      `| ${r.attack} | ${r.rounds} | ${r.failed} | ${ms(r.createjoin_p50)} / ${ms(r.createjoin_p99)} / ${ms(r.createjoin_max)} | ${ms(r.relay_p50)} / ${ms(r.relay_p99)} | ${ms(r.connect_p99)} | ${r.rss_growth_mib.toFixed(1)} (${r.over_reference_mib.toFixed(1)}) | ${r.cpu_pct?.toFixed(0) ?? "-"} | ${r.fds} | ${r.verdict}${r.alive ? "" : " (server died)"} | ${r.figures}${r.error ? `; legit errors: ${r.error}` : ""} |`,
+    );
+  }
+  process.exit(rows.every((r) => r.verdict === "meets") ? 0 : 1);
+}

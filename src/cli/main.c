@@ -165,7 +165,7 @@ struct app {
     /* receive */
     char out_dir[PATH_MAX];
     int out_root;        /* out_dir's descriptor: every received file is beneath it */
-    bool allow_dotfiles; /* --allow-dotfiles: accept hidden names (".config/...") */
+    bool allow_dotfiles; /* --allow-dotfiles: receive hidden names (".config/...") */
     bool yes, force, joined;
     bool relay_only; /* --relay: TURN relayed candidates only */
     /* output */
@@ -434,6 +434,14 @@ static const char *shown_path(const xfer_file_entry *f, const char *name, char b
     cli_display_escape(joined, strlen(joined), buf, SHOWN_CAP);
     g_free(joined);
     return buf;
+}
+
+/* A file this receiver leaves out: a hidden name without --allow-dotfiles.
+ * The same rule as the engine's, which never asks for such a file (the
+ * offer event's hidden_ids). */
+static bool left_out(const app *a, const xfer_file_entry *f)
+{
+    return !a->allow_dotfiles && xfer_path_entry_hidden(f);
 }
 
 /* ---------------- peers ---------------- */
@@ -994,6 +1002,7 @@ static void resume_kept(peer_conn *p)
     size_t n = xfer_incoming_count(p->rx.inc);
     for (size_t i = 0; i < n; i++) {
         const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, i);
+        if (left_out(a, f)) continue;
         uint64_t at = xfer_session_resume_offset(p->s, p->rx.inc, i);
         p->total_bytes += f->size;
         p->base_bytes += at;
@@ -1010,6 +1019,40 @@ static void resume_kept(peer_conn *p)
     }
     p->done_bytes = p->base_bytes;
     do_accept(p);
+}
+
+/* Says which offered files this receiver leaves out and why, before it
+ * accepts the rest: "peerdrop: left out 3 hidden files (.gitignore,
+ * .git/config, ...); --allow-dotfiles receives them" on standard error, or
+ * a left-out event with --json. */
+static void tell_left_out(peer_conn *p, const xfer_event *ev)
+{
+    app *a = p->a;
+    if (ev->hidden_len == 0) return;
+    if (a->json) {
+        json_t *list = json_array();
+        for (size_t k = 0; k < ev->hidden_len; k++) {
+            const xfer_file_entry *f = &ev->files[ev->hidden_ids[k]];
+            json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir,
+                                                  "size", (json_int_t)f->size));
+        }
+        out_json(a, "left-out",
+                 json_pack("{s:s,s:s,s:o,s:s}", "peer", p->sid, "reason", "hidden", "files", list,
+                           "message",
+                           "hidden names (leading dot); --allow-dotfiles receives them"));
+        return;
+    }
+    enum { NAMED = 3 }; /* a line, not the whole list: the offer listed them */
+    GString *names = g_string_new(NULL);
+    for (size_t k = 0; k < ev->hidden_len && k < NAMED; k++) {
+        char b[SHOWN_CAP];
+        g_string_append_printf(names, "%s%s", k ? ", " : "",
+                               shown_path(&ev->files[ev->hidden_ids[k]], NULL, b));
+    }
+    fprintf(stderr, "peerdrop: left out %zu hidden file%s (%s%s); --allow-dotfiles receives them\n",
+            ev->hidden_len, ev->hidden_len == 1 ? "" : "s", names->str,
+            ev->hidden_len > NAMED ? ", \u2026" : "");
+    g_string_free(names, TRUE);
 }
 
 static void on_offer(peer_conn *p, const xfer_event *ev)
@@ -1040,6 +1083,15 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
     for (size_t i = 0; i < n; i++) {
         const xfer_file_entry *f = &ev->files[i];
         char b[SHOWN_CAP];
+        char size[32];
+        human_bytes(f->size, size, sizeof size);
+        json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir,
+                                              "size", (json_int_t)f->size));
+        if (left_out(a, f)) {
+            /* never asked for: nothing looked up, nothing opened */
+            say(a, "  %s  %s  (hidden name: left out)", shown_path(f, NULL, b), size);
+            continue;
+        }
         total += f->size;
         char *partial = partial_of(f->name);
         struct stat st;
@@ -1070,11 +1122,7 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
             json_decref(list);
             return;
         }
-        char size[32];
-        human_bytes(f->size, size, sizeof size);
         say(a, "  %s  %s", shown_path(f, NULL, b), size);
-        json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "name", f->name, "dir", f->dir,
-                                              "size", (json_int_t)f->size));
         load_held(p, i);
     }
     p->total_bytes = total;
@@ -1082,6 +1130,7 @@ static void on_offer(peer_conn *p, const xfer_event *ev)
         p->base_bytes += xfer_session_resume_offset(p->s, p->rx.inc, i); /* not resent */
     p->done_bytes = p->base_bytes;
     out_json(a, "offer", json_pack("{s:o,s:I}", "files", list, "total", (json_int_t)total));
+    tell_left_out(p, ev);
     if (a->yes) {
         do_accept(p);
         return;
@@ -1240,9 +1289,14 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
             t += a->entries[ev->file_ids[i]].size;
         p->total_bytes = t;
         p->start_us = g_get_monotonic_time();
-        say(a, "accepted: %zu file%s", ev->file_ids_len, ev->file_ids_len == 1 ? "" : "s");
+        if (ev->file_ids_len < a->nfiles) /* the rest left out: held already, or hidden names */
+            say(a, "accepted: %zu of %zu files (the receiver left the others out)",
+                ev->file_ids_len, a->nfiles);
+        else
+            say(a, "accepted: %zu file%s", ev->file_ids_len, ev->file_ids_len == 1 ? "" : "s");
         out_json(a, "accepted",
-                 json_pack("{s:s,s:I}", "peer", p->sid, "files", (json_int_t)ev->file_ids_len));
+                 json_pack("{s:s,s:I,s:I}", "peer", p->sid, "files", (json_int_t)ev->file_ids_len,
+                           "offered", (json_int_t)a->nfiles));
         break;
     }
     case XFER_EV_DECLINED:
@@ -1268,7 +1322,8 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
                 sum += a->entries[i].size;
         } else if (p->rx.inc) {
             for (uint32_t i = 0; i < ev->file; i++)
-                sum += xfer_incoming_file(p->rx.inc, i)->size;
+                if (!left_out(a, xfer_incoming_file(p->rx.inc, i)))
+                    sum += xfer_incoming_file(p->rx.inc, i)->size;
         }
         p->done_bytes = sum + ev->bytes;
         if (p->done_bytes > p->total_bytes) p->done_bytes = p->total_bytes;
@@ -1313,9 +1368,9 @@ static void handle_event(peer_conn *p, const xfer_event *ev)
         say(a, "%s%s: %s %s", what, ev->by_peer ? " by peer" : "",
             ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code), shown(ev->message, m));
         if (!ev->by_peer && ev->code == XFER_CODE_UNSAFE_PATH && !a->allow_dotfiles &&
-            ev->message && strstr(ev->message, "hidden name"))
-            say(a, "names starting with '.' (such as .config/ or .bashrc) are refused: "
-                   "receive them with --allow-dotfiles");
+            ev->message && strstr(ev->message, "hidden name") && !a->json)
+            fprintf(stderr, "peerdrop: every offered file has a hidden name (such as .config/ or "
+                            ".bashrc): nothing else to receive; --allow-dotfiles receives them\n");
         out_json(a, what,
                  json_pack("{s:s,s:b,s:s,s:s}", "peer", p->sid, "byPeer", ev->by_peer, "code",
                            ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code), "message",
@@ -1735,13 +1790,13 @@ static void usage(FILE *f)
           "  -o, --output DIR receive: where to store the files (created if needed)\n"
           "  -y, --yes        receive: accept without asking\n"
           "  --force          receive: overwrite existing files (default: pick a free name)\n"
-          "  --allow-dotfiles receive: accept names starting with '.' (.config/, .bashrc);\n"
-          "                   by default such an offer is refused (exit 5)\n"
+          "  --allow-dotfiles receive: also names starting with '.' (.config/, .gitignore);\n"
+          "                   by default they are left out (and said so), the rest received\n"
           "  --relay          connect only through the server's TURN relay, so that the other\n"
           "                   peer never learns your IP addresses (slower; needs TURN)\n"
           "  --json           one JSON object per line on stdout (events: room, joined,\n"
           "                   peer-joined, connected, offer, resume, accepted, progress, file,\n"
-          "                   done, declined, cancelled, error, warning)\n"
+          "                   left-out, done, declined, cancelled, error, warning)\n"
           "  -q, --quiet      no progress output\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
@@ -1764,7 +1819,7 @@ static void usage(FILE *f)
           "  3    transfer failed: connection failed, peer error, SHA-256 mismatch\n"
           "  4    declined or cancelled\n"
           "  5    local file error: cannot read an input or write the output, or the sender\n"
-          "       offered an unsafe or hidden name\n"
+          "       offered an unsafe name, or hidden names only\n"
           "  130  interrupted (SIGINT/SIGTERM)\n",
           f);
 }
@@ -1870,9 +1925,10 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         if (xfer_path_manifest_hidden(a.entries, a.nfiles, buf, sizeof buf))
-            fprintf(stderr, "peerdrop send: note: some names start with '.' (hidden files); a "
-                            "receiver refuses them unless it runs with --allow-dotfiles, and the "
-                            "web app refuses them\n");
+            fprintf(stderr,
+                    "peerdrop send: note: some names start with '.' (hidden files); a "
+                    "receiver leaves them out unless it runs with --allow-dotfiles, and the "
+                    "web app leaves them out\n");
         if (!random_uuid(a.room) || !random_password(a.password, 20) || !xfer_random_id(a.xfer)) {
             free(inputs);
             return EXIT_LOCAL;

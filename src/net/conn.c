@@ -3,17 +3,25 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/refused.h"
 
 /* One read buffer for the whole loop: connections copy only what they keep. */
 #define READ_BUF_SIZE (64u * 1024u)
+/* How often output deadlines (stall, soft cap, close drain) are checked. */
+#define SWEEP_INTERVAL_MS 1000u
 
 struct pd_conn {
     uv_tcp_t tcp; /* first: the handle's address is the connection's */
@@ -28,6 +36,16 @@ struct pd_conn {
     bool closing;       /* close requested: no more reads or writes accepted */
     bool close_started; /* uv_close issued */
     bool reading;
+    bool output_paused; /* output went above PD_CONN_OUTPUT_PAUSE: on_drain owed */
+    bool ip_counted;    /* counted in g_ips */
+    pd_ip_key ip;
+    size_t out_hard, out_soft; /* output caps, 0 = none */
+    unsigned out_soft_ms;
+    uint64_t over_soft_since_ms; /* 0: not above the soft cap */
+    uint64_t out_total;          /* bytes ever queued */
+    uint64_t written_seen;       /* bytes taken by the kernel at the last sweep */
+    uint64_t stalled_since_ms;   /* 0: no output waiting, or it moved */
+    uint64_t close_deadline_ms;  /* 0: no close asked for */
 };
 
 struct pd_listener {
@@ -52,7 +70,13 @@ static pd_conn *all_head;
 static size_t conn_count;
 static uv_prepare_t flush_prepare;
 static uv_check_t flush_check;
+static uv_timer_t sweep_timer;
+static uv_loop_t *g_loop;
 static bool flush_hooks_started;
+static pd_conn_limits g_limits;
+static pd_ip_count *g_ips;
+static size_t g_fd_limit; /* RLIMIT_NOFILE when listening began; 0 = unknown */
+static size_t g_fd_base;  /* descriptors open before any connection */
 
 static void conn_start_close(pd_conn *c);
 static void flush_all(void);
@@ -69,10 +93,16 @@ static void on_flush_check(uv_check_t *h)
     flush_all();
 }
 
+static void sweep_cb(uv_timer_t *t);
+
 static void start_flush_hooks(uv_loop_t *loop)
 {
     if (flush_hooks_started) return;
     flush_hooks_started = true;
+    g_loop = loop;
+    uv_timer_init(loop, &sweep_timer);
+    uv_timer_start(&sweep_timer, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+    uv_unref((uv_handle_t *)&sweep_timer);
     uv_prepare_init(loop, &flush_prepare);
     uv_prepare_start(&flush_prepare, on_flush_prepare);
     uv_unref((uv_handle_t *)&flush_prepare);
@@ -106,6 +136,54 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void update_reading(pd_conn *c);
 
+static uint64_t now_ms(void)
+{
+    return g_loop ? uv_now(g_loop) : 0;
+}
+
+/* Drops a connection at once: queued output discarded, and a reset instead
+ * of a FIN (SO_LINGER 0), so the kernel frees its buffers too. */
+static void conn_abort(pd_conn *c, pd_refusal why)
+{
+    if (c->close_started) return;
+    pd_refused(why);
+    PD_LOG_INFO("dropping connection: %s (%zu bytes of output waiting)", pd_refusal_name(why),
+                pd_conn_output_pending(c));
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    pd_buf_reset(&c->out);
+    c->closing = true;
+    conn_start_close(c);
+}
+
+/* Output caps, checked whenever output grows (and by the sweep, for time). */
+static void check_output_caps(pd_conn *c)
+{
+    size_t pending = pd_conn_output_pending(c);
+    if (c->out_hard && pending > c->out_hard) {
+        conn_abort(c, PD_REFUSED_OUTPUT_LIMIT);
+        return;
+    }
+    if (c->out_soft && pending > c->out_soft) {
+        if (!c->over_soft_since_ms) c->over_soft_since_ms = now_ms() | 1;
+    } else {
+        c->over_soft_since_ms = 0;
+    }
+}
+
+/* Tells the upper layer it may answer again once output fell below the
+ * pause level. Only from loop callbacks (write completion, flush). */
+static void check_drained(pd_conn *c)
+{
+    if (!c->output_paused || c->closing || c->close_started) return;
+    if (pd_conn_output_pending(c) >= PD_CONN_OUTPUT_PAUSE) return;
+    c->output_paused = false;
+    if (c->handler->on_drain) c->handler->on_drain(c);
+}
+
 static void write_cb(uv_write_t *req, int status)
 {
     write_req *wr = (write_req *)req;
@@ -122,6 +200,7 @@ static void write_cb(uv_write_t *req, int status)
         return;
     }
     update_reading(c);
+    check_drained(c);
 }
 
 /* Hands the coalesced output to the kernel: try_write first (no allocation
@@ -165,7 +244,12 @@ static void conn_flush(pd_conn *c)
             return;
         }
     }
-    if (c->closing && c->in_flight == 0 && c->out.len == 0) conn_start_close(c);
+    if (c->closing && c->in_flight == 0 && c->out.len == 0) {
+        conn_start_close(c);
+        return;
+    }
+    update_reading(c);
+    check_drained(c);
 }
 
 static void (*flush_hooks[4])(void);
@@ -198,6 +282,7 @@ static void tls_pump_output(pd_conn *c)
             c->closing = true;
             break;
         }
+        c->out_total += (size_t)n;
         mark_dirty(c);
     }
 }
@@ -248,8 +333,9 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void update_reading(pd_conn *c)
 {
-    if (c->close_started) return;
-    bool want = pd_conn_output_pending(c) < PD_MAX_CONN_OUTPUT;
+    if (c->close_started || c->closing) return;
+    bool want = pd_conn_output_pending(c) < PD_CONN_OUTPUT_PAUSE;
+    if (!want) c->output_paused = true;
     if (want && !c->reading) {
         if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0) c->reading = true;
     } else if (!want && c->reading) {
@@ -265,6 +351,7 @@ static void close_cb(uv_handle_t *h)
     else all_head = c->next_all;
     if (c->next_all) c->next_all->prev_all = c->prev_all;
     conn_count--;
+    if (c->ip_counted) pd_ip_count_remove(g_ips, &c->ip);
     c->handler->on_close(c);
     if (c->ssl) SSL_free(c->ssl);
     pd_buf_reset(&c->out);
@@ -287,11 +374,54 @@ static void conn_start_close(pd_conn *c)
     uv_close((uv_handle_t *)&c->tcp, close_cb);
 }
 
+/* Whether a new connection from an address holding `held` may be taken. */
+static bool admit(unsigned held, pd_refusal *why)
+{
+    if (g_limits.max_per_ip && held >= g_limits.max_per_ip) {
+        *why = PD_REFUSED_CONNS_PER_IP;
+        return false;
+    }
+    if (g_fd_limit) {
+        size_t used = g_fd_base + conn_count + 1; /* +1: the one being admitted */
+        bool in_reserve = used + PD_FD_RESERVE > g_fd_limit;
+        bool in_hard_reserve = used + PD_FD_RESERVE_HARD > g_fd_limit;
+        if (in_hard_reserve || (in_reserve && held >= PD_FD_RESERVE_PER_IP)) {
+            *why = PD_REFUSED_FD_RESERVE;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Answers a refused connection with a plain 503 (one write the kernel takes
+ * whole) and closes it; nothing is read and nothing kept. */
+static void refuse(pd_conn *c, bool tls, pd_refusal why)
+{
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                               "Content-Length: 22\r\nRetry-After: 10\r\nConnection: close\r\n\r\n"
+                               "too many connections\r\n";
+    pd_refused(why);
+    PD_LOG_DEBUG("refused a connection: %s", pd_refusal_name(why));
+    if (!tls) {
+        uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+        (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    }
+    uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     pd_listener *l = (pd_listener *)server;
     if (status < 0) {
-        PD_LOG_WARN("accept failed: %s", uv_strerror(status));
+        /* at the descriptor limit libuv drops the pending connections itself
+         * (its EMFILE trick); say so at most once a minute */
+        static uint64_t warned_ms;
+        uint64_t now = now_ms();
+        if (!warned_ms || now - warned_ms > 60000) {
+            warned_ms = now | 1;
+            PD_LOG_WARN("accept failed: %s", uv_strerror(status));
+        }
+        if (status == UV_EMFILE || status == UV_ENFILE) pd_refused(PD_REFUSED_FD_RESERVE);
         return;
     }
     pd_conn *c = calloc(1, sizeof *c);
@@ -300,6 +430,23 @@ static void on_connection(uv_stream_t *server, int status)
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
         return;
+    }
+    struct sockaddr_storage sa;
+    int salen = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &salen);
+    pd_ip_key_from_sockaddr((struct sockaddr *)&sa, &c->ip);
+    if (!g_ips) g_ips = pd_ip_count_create();
+    pd_refusal why;
+    if (!g_ips || !admit(pd_ip_count_get(g_ips, &c->ip), &why)) {
+        refuse(c, l->tls != NULL, g_ips ? why : PD_REFUSED_FD_RESERVE);
+        return;
+    }
+    c->ip_counted = pd_ip_count_add(g_ips, &c->ip);
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+        unsigned timeout = PD_TCP_USER_TIMEOUT_MS;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof timeout);
     }
     uv_tcp_nodelay(&c->tcp, 1);
     c->handler = l->handler;
@@ -320,6 +467,25 @@ static void on_connection(uv_stream_t *server, int status)
     }
     l->on_accept(c);
     update_reading(c);
+}
+
+/* The descriptor budget: RLIMIT_NOFILE, less what is open before the first
+ * connection (std streams, epoll, the listener, libuv's spare). */
+static void measure_fds(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+    g_fd_limit = (size_t)rl.rlim_cur;
+    size_t open_fds = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        while (readdir(d)) open_fds++;
+        closedir(d);
+        open_fds = open_fds > 3 ? open_fds - 3 : 0; /* ".", ".." and the DIR's own fd */
+    } else {
+        open_fds = 16;
+    }
+    g_fd_base = open_fds;
 }
 
 pd_listener *pd_listener_create(uv_loop_t *loop, const char *host, int port, void *tls_ctx,
@@ -356,6 +522,7 @@ pd_listener *pd_listener_create(uv_loop_t *loop, const char *host, int port, voi
     l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);
     start_flush_hooks(loop);
+    measure_fds();
     *err = 0;
     return l;
 }
@@ -372,6 +539,7 @@ void pd_listener_destroy(pd_listener *l)
         flush_all();
         uv_close((uv_handle_t *)&flush_prepare, NULL);
         uv_close((uv_handle_t *)&flush_check, NULL);
+        uv_close((uv_handle_t *)&sweep_timer, NULL);
         flush_hooks_started = false;
     }
 }
@@ -393,10 +561,13 @@ int pd_conn_write(pd_conn *c, const void *data, size_t len)
     } else if (pd_buf_append(&c->out, data, len) != PD_BUF_OK) {
         pd_conn_close(c);
         return -1;
+    } else {
+        c->out_total += len;
     }
     mark_dirty(c);
     update_reading(c);
-    return 0;
+    check_output_caps(c);
+    return c->close_started ? -1 : 0;
 }
 
 void pd_conn_close(pd_conn *c)
@@ -411,8 +582,57 @@ void pd_conn_close(pd_conn *c)
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
     }
-    /* close once the queued output is gone (conn_flush / write_cb) */
+    /* close once the queued output is gone (conn_flush / write_cb), or at
+     * the drain deadline (sweep_cb) */
+    c->close_deadline_ms = now_ms() + PD_CONN_CLOSE_DRAIN_MS;
     mark_dirty(c);
+}
+
+bool pd_conn_output_paused(const pd_conn *c)
+{
+    return pd_conn_output_pending(c) >= PD_CONN_OUTPUT_PAUSE;
+}
+
+void pd_conn_set_output_limits(pd_conn *c, size_t hard, size_t soft, unsigned soft_ms)
+{
+    c->out_hard = hard;
+    c->out_soft = soft;
+    c->out_soft_ms = soft_ms;
+    c->over_soft_since_ms = 0;
+    check_output_caps(c);
+}
+
+void pd_conn_configure(const pd_conn_limits *lim)
+{
+    g_limits = *lim;
+}
+
+const pd_ip_key *pd_conn_ip(const pd_conn *c)
+{
+    return &c->ip;
+}
+
+/* Once a second: output deadlines. The kernel taking no byte of waiting
+ * output for PD_CONN_STALL_MS, output above the soft cap for its period, a
+ * close not drained by its deadline: the connection is dropped. */
+static void sweep_cb(uv_timer_t *t)
+{
+    uint64_t now = uv_now(t->loop);
+    for (pd_conn *c = all_head; c; c = c->next_all) {
+        if (c->close_started) continue;
+        size_t queued = c->out.len + uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+        uint64_t written = c->out_total - queued;
+        if (queued == 0 || written != c->written_seen) c->stalled_since_ms = queued ? now : 0;
+        else if (!c->stalled_since_ms) c->stalled_since_ms = now;
+        c->written_seen = written;
+        if (c->out_soft && pd_conn_output_pending(c) <= c->out_soft) c->over_soft_since_ms = 0;
+        if (c->closing && c->close_deadline_ms && now >= c->close_deadline_ms)
+            conn_abort(c, PD_REFUSED_CLOSE_DRAIN);
+        else if (c->stalled_since_ms && now - c->stalled_since_ms >= PD_CONN_STALL_MS)
+            conn_abort(c, PD_REFUSED_OUTPUT_STALLED);
+        else if (c->over_soft_since_ms && now - c->over_soft_since_ms >= c->out_soft_ms)
+            conn_abort(c, PD_REFUSED_OUTPUT_LIMIT);
+    }
 }
 
 size_t pd_conn_output_pending(const pd_conn *c)

@@ -52,6 +52,11 @@ static const option_def options[] = {
     {"--turn-secret", "PEERDROP_TURN_SECRET", "SECRET", "coturn static-auth-secret: clients get short-lived TURN credentials", OPT_STR, OFF(ice.turn_secret), 0},
     {"--turn-ttl", "PEERDROP_TURN_TTL", "SECONDS", "lifetime of a room member's TURN credential (default 1200)", OPT_UINT, OFF(ice.turn_ttl_s), 7 * 24 * 3600},
     {"--metrics-allow", "PEERDROP_METRICS_ALLOW", "CIDRS", "client addresses that may read /metrics, comma-separated (default 127.0.0.0/8,::1)", OPT_STR, OFF(metrics_allow), 0},
+    {"--max-output", "PEERDROP_MAX_OUTPUT", "BYTES", "unsent output a WebSocket client may leave queued before it is disconnected, 0 = no cap (default 4194304)", OPT_UINT, OFF(max_output), 1u << 30},
+    {"--head-timeout", "PEERDROP_HEAD_TIMEOUT", "MS", "a request head must arrive whole within this of its first byte, 0 = no deadline (default 10000)", OPT_UINT, OFF(head_timeout_ms), 3600000},
+    {"--max-conns-per-ip", "PEERDROP_MAX_CONNS_PER_IP", "N", "open connections per client address (IPv6: per /64), 0 = no cap (default 256)", OPT_UINT, OFF(max_conns_per_ip), 1000000},
+    {"--max-sessions-per-ip", "PEERDROP_MAX_SESSIONS_PER_IP", "N", "Engine.IO sessions per client address, 0 = no cap (default 256)", OPT_UINT, OFF(max_sessions_per_ip), 1000000},
+    {"--max-sessions", "PEERDROP_MAX_SESSIONS", "N", "Engine.IO sessions in all, 0 = no cap (default 65536)", OPT_UINT, OFF(max_sessions), 100000000},
     {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)", OPT_STR, OFF(log_level), 0},
     {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG, OFF(log_json), 0},
 };
@@ -146,6 +151,11 @@ void config_defaults(server_config *cfg)
         .log_level = "info",
         .metrics_allow = PD_DEFAULT_METRICS_ALLOW,
         .ice = {.turn_ttl_s = PD_DEFAULT_TURN_TTL_S},
+        .max_output = PD_DEFAULT_WS_OUTPUT_HARD,
+        .head_timeout_ms = PD_DEFAULT_HEAD_TIMEOUT_MS,
+        .max_conns_per_ip = PD_DEFAULT_MAX_CONNS_PER_IP,
+        .max_sessions_per_ip = PD_DEFAULT_MAX_SESSIONS_PER_IP,
+        .max_sessions = PD_DEFAULT_MAX_SESSIONS,
     };
 }
 

@@ -32,6 +32,12 @@ typedef struct server_config {
     const char *metrics_allow; /* CIDR list */
     const char *log_level;
     bool log_json;
+    /* connection and session limits (limits.h, docs/security.md) */
+    unsigned max_output;
+    unsigned head_timeout_ms;
+    unsigned max_conns_per_ip;
+    unsigned max_sessions_per_ip;
+    unsigned max_sessions;
 } server_config;
 
 /* The defaults of --help. */

@@ -18,7 +18,9 @@
 #include "base/id.h"
 #include "base/log.h"
 #include "base/map.h"
+#include "base/refused.h"
 #include "eio/eio.h"
+#include "base/ip_count.h"
 
 #define SID_LEN PD_ID_LEN
 /* A polling client that stops polling cannot make us buffer without bound. */
@@ -44,6 +46,8 @@ struct eio_session {
     char peer[64];  /* the handshake's client address, for per-client limits */
     uv_timer_t heartbeat;
     void *user;
+    pd_ip_key ip;    /* the handshake's client address */
+    bool ip_counted; /* in g.ips */
 };
 
 static struct {
@@ -53,6 +57,7 @@ static struct {
     size_t websocket_count;
     uint64_t upgrades;
     eio_session *dirty_head;
+    pd_ip_count *ips; /* open sessions per client address */
 } g;
 
 /* --- session table ----------------------------------------------------- */
@@ -73,6 +78,24 @@ static bool table_insert(eio_session *s)
 static void table_remove(eio_session *s)
 {
     pd_map_remove(&g.table, &s->entry);
+    if (s->ip_counted) pd_ip_count_remove(g.ips, &s->ip);
+    s->ip_counted = false;
+}
+
+/* The session caps: NULL if a new session from hc's address may open, else
+ * the message of the refusal. */
+static const char *session_refusal(http_conn *hc)
+{
+    if (g.cfg.max_sessions && g.table.count >= g.cfg.max_sessions) {
+        pd_refused(PD_REFUSED_SESSIONS_TOTAL);
+        return "Too many sessions";
+    }
+    if (g.cfg.max_sessions_per_ip && g.ips &&
+        pd_ip_count_get(g.ips, http_conn_ip(hc)) >= g.cfg.max_sessions_per_ip) {
+        pd_refused(PD_REFUSED_SESSIONS_PER_IP);
+        return "Too many sessions from this address";
+    }
+    return NULL;
 }
 
 /* --- helpers ------------------------------------------------------------ */
@@ -167,7 +190,14 @@ static void session_close(eio_session *s, const char *reason, const char *poll_r
         http_conn *hc = s->poll;
         s->poll = NULL;
         http_conn_release(hc);
-        if (poll_reply) {
+        eio_packet close_packet = {.type = EIO_CLOSE};
+        if (poll_reply && poll_reply[0] == '1' && s->pending.len > 0 &&
+            eio_payload_append(&s->pending, &close_packet) == 0) {
+            /* what was queued goes first, as the reference flushes its
+             * write buffer before closing (Socket.close): a CONNECT_ERROR
+             * saying why reaches the client */
+            poll_respond(hc, s->pending.data, s->pending.len);
+        } else if (poll_reply) {
             poll_respond(hc, poll_reply, strlen(poll_reply));
         } else {
             http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
@@ -491,6 +521,23 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
         respond_error(hc, req, EIO_HTTP_BAD_HANDSHAKE_METHOD);
         return;
     }
+    const char *refusal = session_refusal(hc);
+    if (refusal) {
+        /* the reference's answer to a handshake its allowRequest refuses:
+         * Forbidden (code 4, 403) with the reason as the message; a refused
+         * WebSocket upgrade gets its bare 400 with the message, and a close */
+        PD_LOG_DEBUG("handshake refused: %s", refusal);
+        if (req->upgrade_websocket) {
+            http_conn_set_keep_alive(hc, false);
+            http_conn_respond(hc, 400, "text/html", NULL, refusal, strlen(refusal));
+            return;
+        }
+        char json[128];
+        snprintf(json, sizeof json, "{\"code\":%d,\"message\":\"%s\"}", EIO_HTTP_FORBIDDEN,
+                 refusal);
+        http_conn_respond_json(hc, 403, json);
+        return;
+    }
     eio_session *s = calloc(1, sizeof *s);
     if (!s) {
         http_conn_respond(hc, 503, NULL, NULL, NULL, 0);
@@ -505,6 +552,8 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
         http_conn_respond(hc, 503, NULL, NULL, NULL, 0);
         return;
     }
+    s->ip = *http_conn_ip(hc);
+    s->ip_counted = g.ips && pd_ip_count_add(g.ips, &s->ip);
     char open[256];
     open[0] = '0';
     int n = eio_open_json(open + 1, sizeof open - 1, s->sid, transport == EIO_TRANSPORT_POLLING,
@@ -607,6 +656,7 @@ void engine_init(uv_loop_t *loop, const engine_config *cfg)
 {
     g.loop = loop;
     g.cfg = *cfg;
+    g.ips = pd_ip_count_create();
     pd_conn_add_flush_hook(engine_flush);
 }
 
@@ -621,6 +671,8 @@ void engine_shutdown(void)
     pd_map_each(&g.table, close_for_shutdown, NULL);
     engine_flush();
     pd_map_cleanup(&g.table);
+    pd_ip_count_destroy(g.ips);
+    g.ips = NULL;
 }
 
 void engine_send(eio_session *s, const uint8_t *data, size_t len, bool binary)

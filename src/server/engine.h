@@ -31,6 +31,13 @@ typedef struct engine_config {
     unsigned ping_timeout_ms;
     unsigned upgrade_timeout_ms;
     unsigned max_payload;
+    /* Caps on open sessions (handshakes never upgraded included): per client
+     * address and in all; 0 = no cap. Beyond them a polling handshake gets
+     * the Engine.IO error {"code":4,"message":"Too many sessions..."} (403),
+     * a WebSocket handshake a bare 400 with that message, as the reference
+     * answers a refused upgrade. */
+    unsigned max_sessions_per_ip;
+    unsigned max_sessions;
     engine_callbacks cb;
 } engine_config;
 

@@ -9,6 +9,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/refused.h"
 
 /* HC_DISCARD: an over-limit body is read and dropped after the 413, so the
  * client, still sending, does not get a reset instead of the answer. */
@@ -33,14 +34,16 @@ struct http_conn {
     ws_reader reader;
     http_conn *prev, *next; /* all HTTP-mode connections, for the idle sweep */
     uint64_t active_ms;     /* last time a request started or bytes arrived */
+    uint64_t head_since_ms; /* first byte of an incomplete request head; 0: none */
 };
 
-/* A keep-alive connection with no request, or a request head that does not
- * complete, is closed after these (slowloris protection). Held polls and
- * WebSockets are watched by the Engine.IO heartbeat instead. */
+/* A keep-alive connection with no request, or a request body that stops
+ * arriving, is closed after these; a request head has the absolute deadline
+ * head_timeout_ms (slowloris protection). Held polls and WebSockets are
+ * watched by the Engine.IO heartbeat instead. */
 #define IDLE_KEEPALIVE_MS 60000
 #define IDLE_PARTIAL_MS 15000
-#define SWEEP_INTERVAL_MS 5000
+#define SWEEP_INTERVAL_MS 1000
 
 /* On every response, errors and Engine.IO included (issue 11, item 8).
  * The CSP allows what the built web app needs and nothing inline: its
@@ -100,6 +103,17 @@ static void sweep_cb(uv_timer_t *t)
     for (http_conn *hc = g_conns; hc; hc = next) {
         next = hc->next;
         if (hc->mode != HC_READING && hc->mode != HC_DISCARD) continue;
+        if (hc->mode == HC_READING && hc->head_since_ms && g_cfg.head_timeout_ms &&
+            now - hc->head_since_ms >= g_cfg.head_timeout_ms) {
+            pd_refused(PD_REFUSED_HEAD_TIMEOUT);
+            PD_LOG_DEBUG("request head not complete within %u ms: closing", g_cfg.head_timeout_ms);
+            list_remove(hc);
+            hc->keep_alive = false;
+            hc->head_only = false;
+            hc->head_since_ms = 0;
+            http_conn_respond(hc, 408, "text/plain", NULL, "request timeout", 15);
+            continue;
+        }
         uint64_t limit = hc->in.len || hc->mode == HC_DISCARD ? IDLE_PARTIAL_MS : IDLE_KEEPALIVE_MS;
         if (now - hc->active_ms > limit) {
             list_remove(hc);
@@ -264,6 +278,11 @@ bool http_conn_is_websocket(const http_conn *hc)
     return hc->mode == HC_WEBSOCKET;
 }
 
+const pd_ip_key *http_conn_ip(const http_conn *hc)
+{
+    return pd_conn_ip(hc->conn);
+}
+
 bool http_conn_upgrade(http_conn *hc, const http_request *req, void *owner,
                        const http_ws_handler *handler)
 {
@@ -288,6 +307,10 @@ bool http_conn_upgrade(http_conn *hc, const http_request *req, void *owner,
     hc->owner = owner;
     hc->ws = handler;
     list_remove(hc); /* the Engine.IO heartbeat watches WebSockets */
+    hc->head_since_ms = 0;
+    if (g_cfg.max_ws_output)
+        pd_conn_set_output_limits(hc->conn, g_cfg.max_ws_output, PD_WS_OUTPUT_SOFT,
+                                  PD_WS_OUTPUT_SOFT_MS);
     ws_reader_init(&hc->reader, g_cfg.max_ws_message);
     return true;
 }
@@ -389,7 +412,12 @@ static size_t http_feed(http_conn *hc, const uint8_t *data, size_t len)
 {
     http_request req;
     int head_len = http_request_parse(data, len, PD_MAX_HTTP_HEAD, &req);
-    if (head_len == HTTP_PARTIAL) return 0;
+    if (head_len == HTTP_PARTIAL) {
+        /* the head deadline runs from its first byte, whatever trickles after */
+        if (!hc->head_since_ms && g_loop) hc->head_since_ms = uv_now(g_loop) | 1;
+        return 0;
+    }
+    hc->head_since_ms = 0;
     if (head_len < 0) {
         PD_LOG_DEBUG("bad request: %s", http_strerror(head_len));
         hc->keep_alive = false;
@@ -430,7 +458,7 @@ static void process_buffered(http_conn *hc)
     hc->processing = true;
     /* consume once at the end: one memmove per read, not one per request */
     size_t off = 0;
-    while (off < hc->in.len) {
+    while (off < hc->in.len && !pd_conn_output_paused(hc->conn)) {
         size_t used;
         if (hc->mode == HC_READING) used = http_feed(hc, hc->in.data + off, hc->in.len - off);
         else if (hc->mode == HC_WEBSOCKET) used = ws_feed(hc, hc->in.data + off, hc->in.len - off);
@@ -455,7 +483,8 @@ static void on_data(pd_conn *c, uint8_t *data, size_t len)
         /* fast path: parse straight from the read buffer, keep only the tail */
         hc->processing = true;
         size_t used = 0;
-        while (used < len) {
+        /* pipelined requests wait while the answers are not being read */
+        while (used < len && !pd_conn_output_paused(c)) {
             size_t n = 0;
             if (hc->mode == HC_READING) n = http_feed(hc, data + used, len - used);
             else if (hc->mode == HC_WEBSOCKET) n = ws_feed(hc, data + used, len - used);
@@ -475,6 +504,14 @@ static void on_data(pd_conn *c, uint8_t *data, size_t len)
     process_buffered(hc);
 }
 
+/* Output drained below the pause level: answer what was left waiting. */
+static void on_drain(pd_conn *c)
+{
+    http_conn *hc = pd_conn_user(c);
+    if (!hc || hc->in.len == 0) return;
+    if (hc->mode == HC_READING || hc->mode == HC_WEBSOCKET) process_buffered(hc);
+}
+
 static void on_close(pd_conn *c)
 {
     http_conn *hc = pd_conn_user(c);
@@ -490,4 +527,5 @@ static void on_close(pd_conn *c)
     free(hc);
 }
 
-const pd_conn_handler http_conn_handler = {.on_data = on_data, .on_close = on_close};
+const pd_conn_handler http_conn_handler = {
+    .on_data = on_data, .on_close = on_close, .on_drain = on_drain};

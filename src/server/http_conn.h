@@ -7,7 +7,10 @@
  * the ws_reader (src/ws) and whole messages to the owner's handler.
  *
  * Memory: an idle keep-alive or WebSocket connection holds no buffer; partial
- * input is copied into `in` only until it completes. */
+ * input is copied into `in` only until it completes. Pipelined requests wait
+ * unanswered while the connection's output is above PD_CONN_OUTPUT_PAUSE; a
+ * WebSocket gets the output caps of limits.h; a request head must complete
+ * within head_timeout_ms of its first byte (slowloris). */
 #ifndef PD_HTTP_CONN_H
 #define PD_HTTP_CONN_H
 
@@ -46,6 +49,8 @@ typedef struct http_server_config {
     http_request_fn on_request_start;
     size_t max_body;      /* larger bodies get 413 and the connection closes */
     size_t max_ws_message;
+    size_t max_ws_output; /* WebSocket output hard cap (0: none); soft cap in limits.h */
+    unsigned head_timeout_ms; /* a request head completes within this of its first byte */
     http_cors cors;
 } http_server_config;
 
@@ -101,5 +106,7 @@ bool http_conn_is_tls(const http_conn *hc);
 /* The client's address as text ("127.0.0.1", "::1"); "" if unknown. */
 const char *http_conn_peer(const http_conn *hc);
 bool http_conn_is_websocket(const http_conn *hc);
+/* The client address, as counted for per-address limits. */
+const pd_ip_key *http_conn_ip(const http_conn *hc);
 
 #endif

@@ -129,7 +129,9 @@ int main(int argc, char **argv)
     http_server_config http = {.on_request = router_handle,
                                .on_request_start = router_request_start,
                                .max_body = cfg.max_payload,
-                               .max_ws_message = cfg.max_payload};
+                               .max_ws_message = cfg.max_payload,
+                               .max_ws_output = cfg.max_output,
+                               .head_timeout_ms = cfg.head_timeout_ms};
     if (cfg.cors_origin) {
         if (strcmp(cfg.cors_origin, "*") == 0) http.cors.any = true;
         else http.cors.origins = (const char **)split_origins(cfg.cors_origin, &http.cors.origin_count);
@@ -140,7 +142,9 @@ int main(int argc, char **argv)
     engine_config ecfg = {.ping_interval_ms = cfg.ping_interval_ms,
                           .ping_timeout_ms = cfg.ping_timeout_ms,
                           .upgrade_timeout_ms = 10000,
-                          .max_payload = cfg.max_payload};
+                          .max_payload = cfg.max_payload,
+                          .max_sessions_per_ip = cfg.max_sessions_per_ip,
+                          .max_sessions = cfg.max_sessions};
     cidr_list metrics_allow;
     cidr_list_parse(cfg.metrics_allow, &metrics_allow); /* checked by config_parse */
     router_config rcfg = {.engine_path = "/socket.io/",
@@ -157,6 +161,7 @@ int main(int argc, char **argv)
         if (!tls) return 1;
     }
     int err;
+    pd_conn_configure(&(pd_conn_limits){.max_per_ip = cfg.max_conns_per_ip});
     g_listener = pd_listener_create(loop, cfg.host, cfg.port, tls, http_conn_accept,
                                     &http_conn_handler, &err);
     if (!g_listener) {

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "base/refused.h"
 #include "engine.h"
 #include "net/conn.h"
 #include "signaling.h"
@@ -51,11 +52,6 @@ void metrics_render(pd_buf *out)
     for (int e = 0; e < SIG_ERROR_COUNT; e++)
         pd_buf_printf(out, "peerdrop_refusals_total{code=\"%s\"} %" PRIu64 "\n",
                       sig_error_code((sig_error)e), ss.refusals[e]);
-    pd_buf_printf(out, "# HELP peerdrop_limit_refusals_total Room requests refused RATE_LIMITED, by the limit that refused.\n"
-                       "# TYPE peerdrop_limit_refusals_total counter\n");
-    for (int v = 1; v < PG_VERDICT_COUNT; v++)
-        pd_buf_printf(out, "peerdrop_limit_refusals_total{limit=\"%s\"} %" PRIu64 "\n",
-                      pg_verdict_name((pg_verdict)v), ss.guard_refusals[v]);
     pd_buf_printf(out,
                   "# HELP peerdrop_hash_jobs Password hashing jobs queued or running.\n"
                   "# TYPE peerdrop_hash_jobs gauge\n"
@@ -64,4 +60,15 @@ void metrics_render(pd_buf *out)
                   "# TYPE peerdrop_hash_jobs_cancelled_total counter\n"
                   "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n",
                   ss.jobs_pending, ss.jobs_cancelled);
+    pd_buf_printf(out, "# HELP peerdrop_refused_total Connections, sessions, packets and room requests "
+                       "refused or cut off by a limit, by limit (docs/security.md).\n"
+                       "# TYPE peerdrop_refused_total counter\n");
+    for (int r = 0; r < PD_REFUSAL_COUNT; r++)
+        pd_buf_printf(out, "peerdrop_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+                      pd_refusal_name((pd_refusal)r), pd_refused_count((pd_refusal)r));
+    /* The password guard's refusals (room requests answered RATE_LIMITED) are
+     * limits too: one family, so one alert rule sees every limit that bites. */
+    for (int v = 1; v < PG_VERDICT_COUNT; v++)
+        pd_buf_printf(out, "peerdrop_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+                      pg_verdict_name((pg_verdict)v), ss.guard_refusals[v]);
 }

@@ -9,6 +9,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/map.h"
+#include "base/refused.h"
 #include "sio/sio.h"
 
 typedef struct pending_ack {
@@ -37,6 +38,8 @@ typedef struct binary_assembly {
     char nsp[PD_MAX_SIO_NSP + 1]; /* the input the packet was parsed from is gone */
     sio_attachment *att;
     unsigned received;
+    size_t bytes;      /* attachment bytes held so far */
+    uv_timer_t *timer; /* the attachments' deadline */
 } binary_assembly;
 
 struct sio_client {
@@ -51,6 +54,7 @@ static struct {
     const sio_namespace_def *namespaces;
     size_t namespace_count;
     unsigned connect_timeout_ms;
+    size_t max_attachment_bytes;
     pd_map sockets;
     pd_buf scratch; /* encoding buffer, reused: the loop is single-threaded */
 } g;
@@ -272,6 +276,7 @@ static void dispatch(sio_client *c, const sio_packet *p, const sio_attachment *a
 static void assembly_free(binary_assembly *a)
 {
     if (!a) return;
+    if (a->timer) uv_close((uv_handle_t *)a->timer, (uv_close_cb)free);
     for (unsigned i = 0; i < a->received; i++) free((void *)a->att[i].data);
     free(a->att);
     sio_packet_cleanup(&a->packet);
@@ -311,11 +316,18 @@ static void on_binary(sio_client *c, const uint8_t *data, size_t len)
         engine_close(c->eio); /* an attachment nobody announced */
         return;
     }
+    if (len > g.max_attachment_bytes - a->bytes) {
+        pd_refused(PD_REFUSED_ATTACHMENTS);
+        PD_LOG_DEBUG("closing: binary attachments over %zu bytes", g.max_attachment_bytes);
+        engine_close(c->eio);
+        return;
+    }
     uint8_t *copy = malloc(len ? len : 1);
     if (!copy) {
         engine_close(c->eio);
         return;
     }
+    a->bytes += len;
     memcpy(copy, data, len);
     a->att[a->received].data = copy;
     a->att[a->received].len = len;
@@ -324,6 +336,39 @@ static void on_binary(sio_client *c, const uint8_t *data, size_t len)
     c->pending = NULL;
     dispatch(c, &a->packet, a->att, a->received);
     assembly_free(a);
+}
+
+static void attachment_timeout_cb(uv_timer_t *t)
+{
+    sio_client *c = t->data;
+    pd_refused(PD_REFUSED_ATTACHMENTS);
+    PD_LOG_DEBUG("closing: binary attachments not complete within %u ms",
+                 PD_SIO_ATTACHMENT_TIMEOUT_MS);
+    engine_close(c->eio);
+}
+
+/* A BINARY_EVENT/ACK for a namespace that takes no binary, or that the
+ * client has not joined, is refused at its header, before any attachment is
+ * buffered: a CONNECT_ERROR says why (socket.io-client shows it as a
+ * connect_error) and the session closes. Returns true if it refused. */
+static bool refuse_binary(sio_client *c, const char *data, size_t len)
+{
+    sio_packet h;
+    size_t off;
+    if (sio_packet_decode_header(data, len, PD_MAX_SIO_ATTACHMENTS, &h, &off) != 0 ||
+        (h.type != SIO_BINARY_EVENT && h.type != SIO_BINARY_ACK))
+        return false;
+    sio_socket *s = client_socket(c, h.nsp, h.nsp_len);
+    if (s && s->nsp->binary) return false;
+    pd_refused(PD_REFUSED_BINARY_EVENT);
+    PD_LOG_DEBUG("closing: binary packet for a namespace that takes none");
+    if (s) {
+        json_t *err = json_pack("{s:s}", "message", "binary packets are not accepted");
+        send_packet(c, SIO_CONNECT_ERROR, s->nsp->name, -1, err, NULL, 0);
+        json_decref(err);
+    }
+    engine_close(c->eio);
+    return true;
 }
 
 /* Hands a plain EVENT to its namespace's fast path, if it has one. */
@@ -351,6 +396,7 @@ static void on_message(eio_session *es, const uint8_t *data, size_t len, bool bi
         return;
     }
     if (try_fast_event(c, (const char *)data, len)) return;
+    if (refuse_binary(c, (const char *)data, len)) return;
     sio_packet p;
     int rc = sio_packet_decode((const char *)data, len, PD_MAX_SIO_ATTACHMENTS, &p);
     if (rc != 0) {
@@ -372,6 +418,12 @@ static void on_message(eio_session *es, const uint8_t *data, size_t len, bool bi
         a->packet = p;
         memcpy(a->nsp, p.nsp, p.nsp_len);
         a->packet.nsp = a->nsp;
+        a->timer = malloc(sizeof *a->timer);
+        if (a->timer) {
+            uv_timer_init(g.loop, a->timer);
+            a->timer->data = c;
+            uv_timer_start(a->timer, attachment_timeout_cb, PD_SIO_ATTACHMENT_TIMEOUT_MS, 0);
+        }
         c->pending = a;
         return;
     }
@@ -402,6 +454,7 @@ void sio_server_init(uv_loop_t *loop, const sio_namespace_def *namespaces, size_
     g.namespaces = namespaces;
     g.namespace_count = count;
     g.connect_timeout_ms = connect_timeout_ms;
+    g.max_attachment_bytes = max_payload;
     pd_map_init(&g.sockets);
     pd_buf_init(&g.scratch, (size_t)max_payload * 2);
 }

@@ -2,7 +2,11 @@
  *
  * Per Engine.IO session it keeps the namespaces joined (one sio_socket
  * each), reassembles binary packets from their attachments, enforces
- * connectTimeout, and dispatches events to the namespace's handlers. Packet
+ * connectTimeout, and dispatches events to the namespace's handlers. A
+ * namespace that takes no binary has BINARY_EVENT/BINARY_ACK refused at
+ * the packet header, before any attachment is held; where binary is taken,
+ * a packet's attachments may total one maxPayload and must arrive within
+ * PD_SIO_ATTACHMENT_TIMEOUT_MS. Packet
  * parsing and formatting is src/sio. Any decode error or a packet in an
  * invalid state closes the whole Engine.IO connection, as the reference does
  * (Client.ondecoded). */
@@ -36,6 +40,10 @@ typedef struct sio_namespace_def {
      * unparsed. Returns true if it handled the event; false sends the packet
      * down the full path (decode with jansson, then on_event). */
     bool (*on_event_raw)(sio_socket *sock, const char *json, size_t len, int64_t ack_id);
+    /* Takes BINARY_EVENT / BINARY_ACK packets. When false, such a packet
+     * gets a CONNECT_ERROR {"message":"binary packets are not accepted"} for
+     * its namespace and the Engine.IO session is closed. */
+    bool binary;
 } sio_namespace_def;
 
 /* Called when the client acknowledges an event we emitted with an ack. */

@@ -51,7 +51,6 @@ const char *static_content_type(const char *file)
         {".ico", "image/x-icon"},
         {".wasm", "application/wasm"},
         {".txt", "text/plain; charset=utf-8"},
-        {".map", "application/json"},
         {".woff2", "font/woff2"},
     };
     const char *dot = strrchr(file, '.');
@@ -90,6 +89,14 @@ void static_serve(http_conn *hc, const char *root, const char *path, size_t path
     char file[4096];
     if (!static_resolve(root, path, path_len, file, sizeof file)) {
         http_conn_respond(hc, 400, "text/plain", NULL, "bad path", 8);
+        return;
+    }
+    /* Source maps are never served (docs/security.md): they hand out the
+     * app's source, and at 1.6 MB were the largest file here, the best
+     * amplifier for a client that pipelines GETs without reading. */
+    size_t file_len = strlen(file);
+    if (file_len >= 4 && strcmp(file + file_len - 4, ".map") == 0) {
+        http_conn_respond(hc, 404, "text/plain", NULL, "not found", 9);
         return;
     }
     int fd = open_beneath(root, file + strlen(root));

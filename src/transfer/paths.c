@@ -161,11 +161,15 @@ bool xfer_path_hidden(const char *path, size_t len)
     return false;
 }
 
+bool xfer_path_entry_hidden(const xfer_file_entry *f)
+{
+    return xfer_path_hidden(f->dir, f->dir_len) || xfer_path_hidden(f->name, f->name_len);
+}
+
 const char *xfer_path_manifest_hidden(const xfer_file_entry *files, size_t n, char *buf, size_t cap)
 {
     for (size_t i = 0; i < n; i++)
-        if (xfer_path_hidden(files[i].dir, files[i].dir_len) ||
-            xfer_path_hidden(files[i].name, files[i].name_len)) {
+        if (xfer_path_entry_hidden(&files[i])) {
             snprintf(buf, cap, "file %u: hidden name (leading dot)", (unsigned)files[i].id);
             return buf;
         }

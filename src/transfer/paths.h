@@ -23,6 +23,8 @@ int xfer_path_manifest_check(const xfer_file_entry *files, size_t n, char *probl
 /* Receiver policy, not a §7 rule: true when a component of `path` (a name,
  * or a dir of '/'-joined components) starts with '.'. */
 bool xfer_path_hidden(const char *path, size_t len);
+/* Its dir or its name is hidden. */
+bool xfer_path_entry_hidden(const xfer_file_entry *f);
 /* NULL when no entry is hidden, else "file 3: hidden name (leading dot)"
  * written into buf. */
 const char *xfer_path_manifest_hidden(const xfer_file_entry *files, size_t n, char *buf,

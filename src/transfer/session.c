@@ -804,6 +804,10 @@ static void on_verified(xfer_session *s, const xfer_msg *m)
 
 /* ================= receiver ================= */
 
+/* Why an offer of hidden names only is refused (UNSAFE_PATH): a receiver
+ * that leaves them out has nothing to accept. Same words as session.ts. */
+static const char XFER_ALL_HIDDEN[] = "every file has a hidden name (leading dot)";
+
 static void on_offer(xfer_session *s, xfer_msg *m)
 {
     if (s->inc_state != INC_NONE) {
@@ -814,8 +818,12 @@ static void on_offer(xfer_session *s, xfer_msg *m)
     const char *problem;
     if (xfer_path_manifest_check(m->files, m->files_len, buf, sizeof buf, &problem) != XFER_OK)
         return fail(s, XFER_CODE_INTERNAL, "out of memory");
-    if (!problem && !s->allow_hidden)
-        problem = xfer_path_manifest_hidden(m->files, m->files_len, buf, sizeof buf);
+    /* hidden names (a receiver's policy, §7): those files are left out of
+     * accept, so an offer of nothing else has nothing to accept */
+    size_t n_hidden = 0;
+    for (size_t i = 0; !problem && !s->allow_hidden && i < m->files_len; i++)
+        n_hidden += xfer_path_entry_hidden(&m->files[i]);
+    if (!problem && n_hidden > 0 && n_hidden == m->files_len) problem = XFER_ALL_HIDDEN;
     if (problem) {
         char message[192];
         snprintf(message, sizeof message, "unsafe path: %s", problem);
@@ -840,6 +848,14 @@ static void on_offer(xfer_session *s, xfer_msg *m)
     if (e) {
         e->ev.files = s->pending_offer.files;
         e->ev.files_len = s->pending_offer.files_len;
+        if (n_hidden > 0 && !(e->ids = malloc(n_hidden * sizeof *e->ids))) {
+            s->oom = true;
+            return;
+        }
+        for (size_t i = 0; n_hidden > 0 && i < s->pending_offer.files_len; i++)
+            if (xfer_path_entry_hidden(&s->pending_offer.files[i]))
+                e->ids[e->ev.hidden_len++] = (uint32_t)i;
+        e->ev.hidden_ids = e->ids;
     }
 }
 
@@ -879,7 +895,10 @@ int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t id = ids ? ids[i] : (uint32_t)i;
-        if (id < inc->n && inc->files[id].status != IN_VERIFIED) want[w++] = id;
+        /* never a hidden name unless allowed, whatever the caller asked */
+        if (id < inc->n && inc->files[id].status != IN_VERIFIED &&
+            (s->allow_hidden || !xfer_path_entry_hidden(&inc->manifest[id])))
+            want[w++] = id;
     }
     qsort(want, w, sizeof *want, cmp_u32);
     /* duplicates would break "strictly increasing" */

@@ -27,14 +27,16 @@ typedef struct xfer_options {
     /* caps advertised: ["resume","sha256-blocks"], minus the ones turned off */
     bool no_resume_cap; /* leave out "resume" */
     bool no_blocks_cap; /* leave out "sha256-blocks": plain SHA-256 digests (§5.8) */
-    /* receiver: accept offers with hidden names (".config/...", ".bashrc");
-     * by default they are refused as UNSAFE_PATH (§7, issue 11) */
+    /* receiver: receive files with hidden names (".config/...", ".bashrc");
+     * by default they are left out of accept, and an offer of nothing
+     * else is refused as UNSAFE_PATH (§7, issue 11) */
     bool allow_hidden;
 } xfer_options;
 
 typedef enum xfer_event_type {
     XFER_EV_READY,     /* peer hello received: msg_size, peer_max_msg, peer_win */
-    XFER_EV_OFFER,     /* incoming offer: files/files_len (valid until accept/decline) */
+    XFER_EV_OFFER,     /* incoming offer: files/files_len (valid until accept/decline);
+                        * hidden_ids: the files accept leaves out (hidden names) */
     XFER_EV_ACCEPTED,  /* our offer was accepted: file_ids */
     XFER_EV_DECLINED,  /* our offer was declined */
     XFER_EV_OPEN,      /* storage: open file at offset (truncate there) */
@@ -65,6 +67,11 @@ typedef struct xfer_event {
     size_t files_len;
     const uint32_t *file_ids;
     size_t file_ids_len;
+    /* OFFER: ids, increasing, of the files with a hidden name that this
+     * receiver (no allow_hidden) never asks for; valid until the next
+     * xfer_session_next_event() */
+    const uint32_t *hidden_ids;
+    size_t hidden_len;
     uint64_t msg_size, peer_max_msg, peer_win;
 } xfer_event;
 
@@ -107,7 +114,9 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
 void xfer_session_read_failed(xfer_session *s, const xfer_read *req, const char *message);
 
 /* Receiver. Accepts the pending offer into inc (same xfer and manifest; a
- * kept one resumes its held prefixes). ids NULL = every file not verified. */
+ * kept one resumes its held prefixes). ids NULL = every file not verified.
+ * Without allow_hidden, files with a hidden name are left out whatever ids
+ * says (the offer event's hidden_ids); nothing left to ask for declines. */
 int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids, size_t n_ids);
 /* The offset accept would ask to resume file i of inc at in this session, 0
  * for none: the end of the bytes both stored and covered by a digest of the

@@ -83,8 +83,9 @@ static void main_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio
 }
 
 static const sio_namespace_def sio_namespaces[] = {
-    {.name = "/", .on_connect = emit_auth, .on_event = main_event},
-    {.name = "/custom", .on_connect = emit_auth},
+    /* the official suites send binary events on both */
+    {.name = "/", .on_connect = emit_auth, .on_event = main_event, .binary = true},
+    {.name = "/custom", .on_connect = emit_auth, .binary = true},
 };
 
 /* --- app.h ---------------------------------------------------------------- */

@@ -94,6 +94,73 @@ test('CLI -> browser: files and a folder, CLI offers', { timeout: 180_000 }, asy
   }
 });
 
+test('CLI -> browser: hidden files (.gitignore, .git/) are left out, visibly, and the rest is saved (issue 11)', { timeout: 180_000 }, async () => {
+  const src = join(tmp, 'send-hidden');
+  mkdirSync(join(src, 'proj', '.git'), { recursive: true });
+  const files = {
+    'proj/main.c': Buffer.from('int main(void) { return 0; }\n'),
+    'proj/.gitignore': Buffer.from('build\n'),
+    'proj/.git/config': Buffer.from('[core]\n'),
+    'notes.txt': Buffer.from('notes\n'),
+  };
+  for (const [p, b] of Object.entries(files)) writeFileSync(join(src, p), b);
+  const sender = cli(['send', join(src, 'proj'), join(src, 'notes.txt'), '--server', server.url, '--count', '1']);
+  const b = await launch();
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await b.page.goto(room.link);
+    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
+    // said in the offer, before accepting
+    const note = b.page.locator('[data-testid=transfer-in] [data-testid=left-out]');
+    await note.waitFor({ timeout: 30_000 });
+    const before = await note.textContent();
+    assert.match(before, /^2 hidden files \((proj\/\.gitignore|proj\/\.git\/config), (proj\/\.gitignore|proj\/\.git\/config)\) will not be saved/, before);
+    await b.page.getByTestId('accept').click({ timeout: 30_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    assert.match(await note.textContent(), /^2 hidden files .* were not saved/);
+    assert.equal(await b.page.locator('[data-testid=transfer-in] [data-file-state=skipped]').count(), 2);
+    const s = await sender.exit(30_000);
+    assert.equal(s.code, 0, sender.summary());
+    assert.equal(sender.events.find((e) => e.event === 'accepted')?.files, 2, sender.summary());
+    const got = await receivedHashes(b.page);
+    assert.deepEqual(Object.keys(got).sort(), ['notes.txt', 'proj/main.c']);
+    for (const p of Object.keys(got)) assert.equal(got[p], sha(files[p]), p);
+  } catch (e) {
+    await dump('cli-to-browser-hidden', b.page);
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+  }
+});
+
+test('CLI -> browser: an offer of hidden files only is refused, and the page says why (issue 11)', { timeout: 180_000 }, async () => {
+  const src = join(tmp, 'send-hidden-only');
+  mkdirSync(join(src, '.config', 'autostart'), { recursive: true });
+  writeFileSync(join(src, '.config', 'autostart', 'evil.desktop'), '[Desktop Entry]\nExec=evil\n');
+  const sender = cli(['send', join(src, '.config'), '--server', server.url, '--count', '1']);
+  const b = await launch();
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await b.page.goto(room.link);
+    const err = await sender.waitFor((e) => e.event === 'error', CONNECT_WAIT_MS);
+    assert.equal(err.code, 'UNSAFE_PATH');
+    assert.equal(err.message, 'unsafe path: every file has a hidden name (leading dot)');
+    const alert = b.page.getByRole('alert').filter({ hasText: 'hidden name' });
+    await alert.waitFor({ timeout: 15_000 });
+    assert.match(await alert.textContent(), /every file has a hidden name \(starting with “\.”\), and this app does not save hidden files/);
+    assert.deepEqual(await receivedHashes(b.page), {});
+  } catch (e) {
+    await dump('cli-to-browser-hidden-only', b.page);
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+  }
+});
+
 /* `peerdrop receive LINK --yes -o out` joins the room `page` created;
  * resolves once the page shows it connected (the CLI is killed if not). */
 async function cliReceiverJoins(page, out) {

@@ -2,7 +2,8 @@
 // real peerdrop-server, `peerdrop send` and `peerdrop receive` as processes
 // (WebRTC through src/rtc), and a raw socket.io-client as the misbehaving
 // room member.
-//  - hidden names (.config/autostart/…) are refused unless --allow-dotfiles;
+//  - hidden names (.config/autostart/…) are left out unless --allow-dotfiles,
+//    the other files received; an offer of nothing else is refused;
 //  - a planted `docs -> ../outside` symbolic link is not followed;
 //  - a hard link planted at NAME.partial is neither truncated nor written;
 //  - names that display as something else (a bidi override) cannot be sent;
@@ -71,31 +72,71 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test("a hidden name (.config/autostart/…) is refused by default, accepted with --allow-dotfiles", T, async () => {
+  test("hidden names (.config/autostart/…, .gitignore) are left out by default, the other files received; received with --allow-dotfiles", T, async () => {
     const home = path.join(tmp, "home1");
-    put(path.join(home, "src", ".config", "autostart", "evil.desktop"), "[Desktop Entry]\nExec=evil\n");
-    put(path.join(home, "src", "notes.txt"), "notes\n");
-    const out = path.join(home, "out");
+    const src = path.join(home, "src");
+    put(path.join(src, ".config", "autostart", "evil.desktop"), "[Desktop Entry]\nExec=evil\n");
+    put(path.join(src, "proj", ".gitignore"), "build\n");
+    put(path.join(src, "proj", "main.c"), "int main(void) { return 0; }\n");
+    put(path.join(src, "notes.txt"), "notes\n");
+    const inputs = [path.join(src, ".config"), path.join(src, "proj"), path.join(src, "notes.txt")];
 
-    // refused: the whole offer, nothing written, exit 5, the reason and the flag named
-    const { s, room } = await sender([path.join(home, "src", ".config"), path.join(home, "src", "notes.txt")]);
+    // left out, said as an event: the other files arrive, nothing hidden is written, exit 0
+    const out = path.join(home, "out");
+    const { s, room } = await sender(inputs);
+    const recv = run(["receive", room.link, "--yes", "-o", out]);
+    const r = await recv.exited; // first: a receiver that refuses leaves the sender waiting
+    assert.equal(r.code, 0, brief(recv));
+    assert.equal((await s.exited).code, 0, brief(s));
+    const left = recv.events.find((e) => e.event === "left-out");
+    assert.equal(left?.reason, "hidden", brief(recv));
+    assert.deepEqual(left.files.map((f) => `${f.dir}/${f.name}`).sort(), [".config/autostart/evil.desktop", "proj/.gitignore"]);
+    assert.equal(recv.events.find((e) => e.event === "offer")?.total, "notes\n".length + "int main(void) { return 0; }\n".length);
+    assert.equal(fs.readFileSync(path.join(out, "notes.txt"), "utf8"), "notes\n");
+    assert.equal(fs.readFileSync(path.join(out, "proj", "main.c"), "utf8"), "int main(void) { return 0; }\n");
+    assert.deepEqual(fs.readdirSync(out).sort(), ["notes.txt", "proj"]);
+    assert.deepEqual(fs.readdirSync(path.join(out, "proj")), ["main.c"]);
+    assert.equal(s.events.find((e) => e.event === "accepted")?.files, 2, brief(s));
+
+    // without --json: one line on standard error names them and the flag
+    const out2 = path.join(home, "out2");
+    const second = await sender(inputs);
+    const text = spawn(CLI, ["receive", second.room.link, "--yes", "-o", out2], { stdio: ["ignore", "pipe", "pipe"] });
+    procs.push({ proc: text });
+    let stderr = "";
+    text.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    text.stdout.resume();
+    const [code] = await Promise.all([new Promise((res) => text.on("exit", res)), second.s.exited]);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /^peerdrop: left out 2 hidden files \((\.config\/autostart\/evil\.desktop|proj\/\.gitignore), (\.config\/autostart\/evil\.desktop|proj\/\.gitignore)\); --allow-dotfiles receives them$/m);
+    assert.deepEqual(fs.readdirSync(out2).sort(), ["notes.txt", "proj"]);
+
+    // the same offer, with the flag: everything
+    const out3 = path.join(home, "out3");
+    const again = await sender(inputs);
+    const allowed = run(["receive", again.room.link, "--yes", "--allow-dotfiles", "-o", out3]);
+    const [r2, s2] = await Promise.all([allowed.exited, again.s.exited]);
+    assert.equal(r2.code, 0, brief(allowed));
+    assert.equal(s2.code, 0, brief(again.s));
+    assert.equal(allowed.events.find((e) => e.event === "left-out"), undefined);
+    assert.equal(fs.readFileSync(path.join(out3, ".config", "autostart", "evil.desktop"), "utf8"), "[Desktop Entry]\nExec=evil\n");
+    assert.equal(fs.readFileSync(path.join(out3, "proj", ".gitignore"), "utf8"), "build\n");
+    assert.equal(fs.readFileSync(path.join(out3, "notes.txt"), "utf8"), "notes\n");
+  });
+
+  test("an offer of hidden names only is refused with that reason, nothing written", T, async () => {
+    const home = path.join(tmp, "home1b");
+    put(path.join(home, "src", ".config", "autostart", "evil.desktop"), "[Desktop Entry]\nExec=evil\n");
+    const out = path.join(home, "out");
+    const { s, room } = await sender([path.join(home, "src", ".config")]);
     const refused = run(["receive", room.link, "--yes", "-o", out]);
     const r = await refused.exited;
     assert.equal(r.code, EXIT_LOCAL, brief(refused));
     const err = refused.events.find((e) => e.event === "error");
     assert.equal(err?.code, "UNSAFE_PATH", brief(refused));
-    assert.match(err.message, /hidden name/);
+    assert.equal(err.message, "unsafe path: every file has a hidden name (leading dot)");
     assert.deepEqual(fs.readdirSync(out), []);
     await stop(s);
-
-    // the same offer, with the flag
-    const again = await sender([path.join(home, "src", ".config"), path.join(home, "src", "notes.txt")]);
-    const allowed = run(["receive", again.room.link, "--yes", "--allow-dotfiles", "-o", out]);
-    const [r2, s2] = await Promise.all([allowed.exited, again.s.exited]);
-    assert.equal(r2.code, 0, brief(allowed));
-    assert.equal(s2.code, 0, brief(again.s));
-    assert.equal(fs.readFileSync(path.join(out, ".config", "autostart", "evil.desktop"), "utf8"), "[Desktop Entry]\nExec=evil\n");
-    assert.equal(fs.readFileSync(path.join(out, "notes.txt"), "utf8"), "notes\n");
   });
 
   test("a symbolic link planted at a received directory's name is not followed", T, async () => {

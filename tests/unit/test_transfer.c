@@ -316,7 +316,11 @@ typedef struct sim_peer {
     /* what happened */
     int file_done_ok, file_done_fail, transfer_done, cancelled, fatal, transfer_error, offers,
         declined, closes_failed;
+    int opens[MAX_SIM_FILES];
+    uint32_t offer_hidden[MAX_SIM_FILES]; /* the last offer's hidden_ids */
+    size_t offer_hidden_len;
     xfer_code last_code;
+    char last_message[256];
     uint64_t progress_out[MAX_SIM_FILES];
 } sim_peer;
 
@@ -351,6 +355,9 @@ static void sim_on_event(sim_peer *p, const xfer_event *e)
     switch (e->type) {
     case XFER_EV_OFFER:
         p->offers++;
+        p->offer_hidden_len = e->hidden_len;
+        for (size_t i = 0; i < e->hidden_len && i < MAX_SIM_FILES; i++)
+            p->offer_hidden[i] = e->hidden_ids[i];
         if (!p->auto_accept) return;
         if (!xfer_incoming_same(p->incoming, e->xfer, e->files, e->files_len)) {
             xfer_incoming_destroy(p->incoming);
@@ -365,6 +372,7 @@ static void sim_on_event(sim_peer *p, const xfer_event *e)
                      XFER_OK);
         return;
     case XFER_EV_OPEN:
+        p->opens[e->file]++;
         CHECK(e->offset <= p->stored_len[e->file]);
         p->stored_len[e->file] = e->offset;
         return;
@@ -422,6 +430,7 @@ static void sim_on_event(sim_peer *p, const xfer_event *e)
     case XFER_EV_TRANSFER_ERROR:
         p->transfer_error++;
         p->last_code = e->code;
+        snprintf(p->last_message, sizeof p->last_message, "%s", e->message ? e->message : "");
         return;
     default:
         return;
@@ -657,7 +666,8 @@ static void check_transcript(json_t *t)
      * with block digests after the last data of pattern.bin, before its
      * end: below 4 MiB only the whole file is a provable prefix */
     bool resume = !strcmp(name, "resume-after-drop") || !strcmp(name, "resume-blocks");
-    CHECK(resume || !strcmp(name, "three-files") || !strcmp(name, "three-files-blocks"));
+    CHECK(resume || !strcmp(name, "three-files") || !strcmp(name, "three-files-blocks") ||
+          !strcmp(name, "hidden-left-out") || !strcmp(name, "hidden-only"));
     sim_run(&a, &b, &log, resume ? (blocks ? 9 : 8) : -1);
     if (resume) {
         sim_reconnect(&a);
@@ -686,10 +696,22 @@ static void check_transcript(json_t *t)
         CHECK(ok);
         free(want);
     }
+    /* files with a hidden name (leftOut) are never opened nor stored */
+    json_t *left_out = json_object_get(t, "leftOut");
     for (size_t f = 0; f < mf.n; f++) {
+        bool out = false;
+        json_t *v;
+        size_t k;
+        json_array_foreach(left_out, k, v) out |= (size_t)json_integer_value(v) == f;
+        if (out) {
+            CHECK_EQ_INT(b.opens[f], 0);
+            CHECK_EQ_INT(b.stored_len[f], 0);
+            CHECK(!b.incoming || !xfer_incoming_verified(b.incoming, f));
+            continue;
+        }
         CHECK_EQ_MEM(b.stored[f] ? (const char *)b.stored[f] : "", b.stored_len[f],
                      (const char *)mf.content[f], mf.e[f].size);
-        CHECK(xfer_incoming_verified(b.incoming, f));
+        CHECK(b.incoming && xfer_incoming_verified(b.incoming, f));
     }
     CHECK_EQ_INT(a.fatal + b.fatal, 0);
     log_free(&log);
@@ -704,7 +726,7 @@ static void test_transcripts(json_t *vectors)
     json_t *t;
     size_t i;
     json_array_foreach(json_object_get(vectors, "transcripts"), i, t) check_transcript(t);
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "transcripts")), 4);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "transcripts")), 6);
 }
 
 /* Feeds b to a digest in chunks of `chunk` bytes (so blocks are cut inside
@@ -1161,15 +1183,17 @@ static void test_read_error_and_unsafe(void)
         CHECK_EQ_INT(fx.b.stored_len[0], 0);
         fx_cleanup(&fx);
     }
-    /* hidden names (issue 11): refused unless the receiver allows them;
-     * a bidi override (rule 8) is refused either way */
+    /* hidden names (issue 11): left out of accept unless the receiver
+     * allows them, the other files received; a bidi override (rule 8) is
+     * refused either way */
     static const struct {
         const char *dir, *name;
         bool allow, refused;
     } hid[] = {
-        {".config/autostart", "evil.desktop", false, true},
-        {"a/.ssh", "authorized_keys", false, true},
-        {"", ".bashrc", false, true},
+        {".config/autostart", "evil.desktop", false, false},
+        {"a/.ssh", "authorized_keys", false, false},
+        {"", ".bashrc", false, false},
+        {"folder/.git", "config", false, false},
         {".config/autostart", "evil.desktop", true, false},
         {"", ".bashrc", true, false},
         {"docs", "invoice\xe2\x80\xae" "fdp.exe", true, true},
@@ -1185,9 +1209,62 @@ static void test_read_error_and_unsafe(void)
         sim_run(&fx.a, &fx.b, NULL, -1);
         CHECK_EQ_INT(fx.b.offers, hid[k].refused ? 0 : 1);
         CHECK_EQ_INT(fx.a.transfer_error, hid[k].refused ? 1 : 0);
-        if (hid[k].refused) CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "UNSAFE_PATH");
+        if (hid[k].refused) {
+            CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "UNSAFE_PATH");
+        } else {
+            bool left_out = !hid[k].allow;
+            CHECK_EQ_INT(fx.b.offer_hidden_len, left_out ? 1 : 0);
+            if (left_out) CHECK_EQ_INT(fx.b.offer_hidden[0], 1);
+            /* the others received, the hidden one never opened */
+            CHECK(stored_equals(&fx, 0) && stored_equals(&fx, 2));
+            CHECK_EQ_INT(fx.b.opens[1], left_out ? 0 : 1);
+            CHECK(left_out ? fx.b.stored_len[1] == 0 : stored_equals(&fx, 1));
+            CHECK_EQ_INT(fx.a.file_done_ok, left_out ? 2 : 3);
+            CHECK_EQ_INT(fx.a.transfer_done, 1);
+            CHECK_EQ_INT(fx.b.transfer_done, 1);
+            CHECK(xfer_incoming_verified(fx.b.incoming, 0) &&
+                  xfer_incoming_verified(fx.b.incoming, 2));
+            CHECK(xfer_incoming_verified(fx.b.incoming, 1) == !left_out);
+        }
+        CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
         fx_cleanup(&fx);
     }
+    /* a caller that asks for the hidden file anyway does not get it; asked
+     * for alone, the offer is declined */
+    static const uint32_t every[] = {0, 1, 2}, only_hidden[] = {1};
+    for (int k = 0; k < 2; k++) {
+        fx_init(&fx);
+        fx.files[1].name = ".envrc";
+        fx.files[1].name_len = strlen(".envrc");
+        fx.b.accept_ids = k == 0 ? every : only_hidden;
+        fx.b.n_accept_ids = k == 0 ? 3 : 1;
+        CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+        sim_run(&fx.a, &fx.b, NULL, -1);
+        CHECK_EQ_INT(fx.b.opens[1], 0);
+        CHECK_EQ_INT(fx.b.stored_len[1], 0);
+        CHECK_EQ_INT(fx.a.declined, k == 0 ? 0 : 1);
+        CHECK_EQ_INT(fx.a.file_done_ok, k == 0 ? 2 : 0);
+        CHECK_EQ_INT(fx.a.fatal + fx.b.fatal, 0);
+        fx_cleanup(&fx);
+    }
+    /* every file hidden: nothing to accept, refused with that reason */
+    fx_init(&fx);
+    fx.files[0].dir = ".git";
+    fx.files[0].dir_len = 4;
+    fx.files[1].dir = "a/.ssh";
+    fx.files[1].dir_len = 6;
+    fx.files[2].name = ".DS_Store";
+    fx.files[2].name_len = strlen(".DS_Store");
+    CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
+    sim_run(&fx.a, &fx.b, NULL, -1);
+    CHECK_EQ_INT(fx.b.offers, 0);
+    CHECK_EQ_INT(fx.a.transfer_error, 1);
+    CHECK_EQ_INT(fx.b.transfer_error, 1);
+    CHECK_EQ_STR(xfer_code_name(fx.a.last_code), "UNSAFE_PATH");
+    CHECK_EQ_STR(fx.a.last_message, "unsafe path: every file has a hidden name (leading dot)");
+    CHECK_EQ_STR(fx.b.last_message, fx.a.last_message);
+    CHECK_EQ_INT(fx.b.opens[0] + fx.b.opens[1] + fx.b.opens[2], 0);
+    fx_cleanup(&fx);
     /* collisions: a duplicate path, and a file that is also a directory */
     xfer_file_entry f[2] = {
         {.id = 0, .name = "a", .name_len = 1, .dir = "d", .dir_len = 1, .mime = ""},

@@ -42,8 +42,9 @@ export function conformanceServerPath() {
 
 /**
  * Start a server. `args` replaces the default arguments; `extraArgs` is
- * appended to them; `conformance` ("eio" or "sio") starts the conformance
- * fixture binary instead. Resolves once the readiness line was seen.
+ * appended to them; `wrap` is a command prefix that execs the server;
+ * `conformance` ("eio" or "sio") starts the conformance fixture binary
+ * instead. Resolves once the readiness line was seen.
  */
 export async function startServer(opts = {}) {
   // With --port 0 the kernel picks the port; when another process on this
@@ -59,11 +60,14 @@ export async function startServer(opts = {}) {
   }
 }
 
-async function startOnce({ args, extraArgs = [], env = {}, secrets = [], conformance } = {}) {
+async function startOnce({ args, extraArgs = [], env = {}, secrets = [], wrap = [], conformance } = {}) {
   const bin = conformance ? conformanceServerPath() : serverPath();
   const argv = [...(conformance ? [conformance] : []), ...(args ?? DEFAULT_ARGS), ...extraArgs];
   const isScript = /\.m?js$/.test(bin);
-  const proc = spawn(isScript ? process.execPath : bin, isScript ? [bin, ...argv] : argv, {
+  // `wrap` runs the server under a command that execs it (e.g. prlimit
+  // --nofile=N:N --), so the process and its signals stay the server's
+  const cmd = [...wrap, ...(isScript ? [process.execPath, bin] : [bin]), ...argv];
+  const proc = spawn(cmd[0], cmd.slice(1), {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -43,6 +43,13 @@ export function Transfers({ transfers, ctl, storageNote }: { transfers: Transfer
                 place, without receiving verified files again.
               </p>
             )}
+            {t.leftOut.length > 0 && (
+              <p className="note small" data-testid="left-out">
+                {t.leftOut.length} hidden file{t.leftOut.length > 1 ? 's' : ''} ({t.leftOut.slice(0, 3).join(', ')}
+                {t.leftOut.length > 3 ? ', …' : ''}) {t.state === 'OFFERED' ? 'will not be saved' : t.leftOut.length > 1 ? 'were not saved' : 'was not saved'}: names starting with “.” are
+                often read by programs without you seeing them, so this app leaves them out.
+              </p>
+            )}
             {t.state === 'OFFERED' && t.dir === 'in' && (
               <div className="row">
                 <button type="button" onClick={() => void ctl.accept(t.key)} data-testid="accept">
@@ -77,7 +84,7 @@ export function Transfers({ transfers, ctl, storageNote }: { transfers: Transfer
                   <li key={f.entry.id} data-file-state={f.state}>
                     <span className="fname">{f.entry.dir ? `${f.entry.dir}/` : ''}{f.entry.name}</span>
                     <span className="small muted">
-                      {f.state === 'done' ? '✓ verified' : f.state === 'failed' ? '✗ failed' : f.state === 'skipped' ? 'skipped' : `${formatBytes(f.bytes)} / ${formatBytes(f.entry.size)}`}
+                      {f.state === 'done' ? '✓ verified' : f.state === 'failed' ? '✗ failed' : f.state === 'skipped' ? (f.hidden ? 'skipped: hidden name' : 'skipped') : `${formatBytes(f.bytes)} / ${formatBytes(f.entry.size)}`}
                     </span>
                     <Bar value={f.bytes} max={f.entry.size} label={`Progress of ${f.entry.name}`} />
                     {f.error && <span className="alert small">{f.error}</span>}

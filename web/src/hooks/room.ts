@@ -2,9 +2,9 @@
  * member, and the transfers, exposed to React as an immutable snapshot.
  * The password is kept only in memory and the URL fragment; never logged. */
 
-import { IncomingTransfer, type SessionEvent } from '../protocol/session';
+import { ALL_HIDDEN, IncomingTransfer, type SessionEvent } from '../protocol/session';
 import type { ErrorCode, FileEntry } from '../protocol/types';
-import { nameProblem, dirProblem } from '../protocol/paths';
+import { nameProblem, dirProblem, entryHidden, entryPath } from '../protocol/paths';
 import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, parseIceServers, SIGNALING_MESSAGES } from './signaling';
@@ -27,6 +27,8 @@ export interface FileView {
   bytes: number;
   state: 'waiting' | 'active' | 'done' | 'failed' | 'skipped';
   error?: string;
+  /** Its name or folder starts with '.': a receiver leaves it out (docs/protocol.md §7). */
+  hidden: boolean;
 }
 export interface TransferView {
   key: string;
@@ -48,6 +50,9 @@ export interface TransferView {
   /** Set when an earlier page of ours had begun this transfer (it can be
    *  continued): how many of its files that page verified (0 or more). */
   earlierVerified?: number;
+  /** Incoming: the paths of the offered files with hidden names, which this
+   *  app leaves out (never saved); `total` does not count them. */
+  leftOut: string[];
 }
 export interface RoomSnapshot {
   phase: Phase;
@@ -100,6 +105,9 @@ export interface PickedFile {
   file: File;
   dir: string; // relative directory, '/'-separated, '' for none
 }
+
+/* The session's message when it refuses an offer of hidden names only. */
+const HIDDEN_ONLY = `unsafe path: ${ALL_HIDDEN}`;
 
 const FILE_ERRORS: Partial<Record<ErrorCode, string>> = {
   HASH_MISMATCH: 'Integrity check failed (SHA-256 mismatch); the file was discarded.',
@@ -565,11 +573,14 @@ export class RoomController {
     return true;
   }
 
-  private newTransfer(key: string, dir: 'in' | 'out', peerId: string, xfer: string, entries: FileEntry[]): Transfer {
+  /** `hidden`: incoming, the ids the session leaves out (its offer event's). */
+  private newTransfer(key: string, dir: 'in' | 'out', peerId: string, xfer: string, entries: FileEntry[], hidden: number[] = []): Transfer {
+    const out = new Set(hidden);
     return {
       key, dir, peerId, peerLabel: label(peerId), xfer,
-      files: entries.map((entry) => ({ entry, bytes: 0, state: 'waiting' })),
-      total: entries.reduce((s, f) => s + f.size, 0),
+      files: entries.map((entry) => ({ entry, bytes: 0, state: out.has(entry.id) ? 'skipped' : 'waiting', hidden: entryHidden(entry) })),
+      total: entries.reduce((s, f) => s + (out.has(f.id) ? 0 : f.size), 0),
+      leftOut: entries.filter((f) => out.has(f.id)).map(entryPath),
       bytes: 0, state: 'OFFERED', speed: 0, eta: Infinity, saved: [], samples: [],
     };
   }
@@ -721,7 +732,7 @@ export class RoomController {
     this.changed();
   }
 
-  private async onIncomingOffer(m: Member, d: ChannelDriver, xfer: string, files: FileEntry[]): Promise<void> {
+  private async onIncomingOffer(m: Member, d: ChannelDriver, xfer: string, files: FileEntry[], hidden: number[]): Promise<void> {
     const key = `in:${xfer}`;
     const kept = this.incoming.get(xfer);
     const t = this.transfers.get(key);
@@ -731,7 +742,7 @@ export class RoomController {
         // Begun by an earlier page (closed, reloaded, crashed): asked again,
         // since the folder needs the user's permission once more.
         this.pendingOffers.set(m.id, { driver: d, files, remembered: r });
-        const nt = this.newTransfer(key, 'in', m.id, xfer, files);
+        const nt = this.newTransfer(key, 'in', m.id, xfer, files, hidden);
         nt.earlierVerified = Object.keys(r.verified).length;
         this.transfers.set(key, nt);
         this.changed();
@@ -750,14 +761,14 @@ export class RoomController {
       return;
     }
     this.pendingOffers.set(m.id, { driver: d, files });
-    const nt = this.newTransfer(key, 'in', m.id, xfer, files);
+    const nt = this.newTransfer(key, 'in', m.id, xfer, files, hidden);
     this.transfers.set(key, nt);
     this.changed();
   }
 
   private onSessionEvent(m: Member, d: ChannelDriver, e: SessionEvent): void {
     if (e.type === 'offer') {
-      void this.onIncomingOffer(m, d, e.xfer, e.files);
+      void this.onIncomingOffer(m, d, e.xfer, e.files, e.hidden);
       return;
     }
     if (e.type === 'fatal') {
@@ -780,7 +791,10 @@ export class RoomController {
     const key = e.type === 'accepted' || e.type === 'declined' ? `out:${m.id}:${e.xfer}` : 'dir' in e && e.dir === 'out' ? `out:${m.id}:${e.xfer}` : `in:${e.xfer}`;
     const t = this.transfers.get(key);
     if (!t) {
-      if (e.type === 'transfer-error') {
+      if (e.type === 'transfer-error' && e.code === 'UNSAFE_PATH' && !e.byPeer && e.message === HIDDEN_ONLY) {
+        this.error = 'Refused an offer: every file has a hidden name (starting with “.”), and this app does not save hidden files.';
+        this.changed();
+      } else if (e.type === 'transfer-error') {
         this.error = (FILE_ERRORS[e.code] ?? 'Transfer failed.') + ` (${e.message})`;
         this.changed();
       }

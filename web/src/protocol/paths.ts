@@ -58,15 +58,14 @@ export function dirProblem(dir: string): string | null {
 
 /** Receiver policy, not a §7 rule: a component of `path` (a name, or a dir of '/'-joined
  *  components) starts with '.', hidden on Unix and often read by programs without the user
- *  looking (~/.config/autostart, ~/.ssh, .git/hooks, .bashrc). Refused unless asked for. */
+ *  looking (~/.config/autostart, ~/.ssh, .git/hooks, .bashrc). Left out unless asked for. */
 export function isHidden(path: string): boolean {
   return path.startsWith('.') || path.includes('/.');
 }
 
-/** Null when no entry is hidden, else the first one's reason. */
-export function manifestHidden(files: Pick<FileEntry, 'id' | 'dir' | 'name'>[]): string | null {
-  for (const f of files) if (isHidden(f.dir) || isHidden(f.name)) return `file ${f.id}: hidden name (leading dot)`;
-  return null;
+/** Its dir or its name is hidden (isHidden). */
+export function entryHidden(f: Pick<FileEntry, 'dir' | 'name'>): boolean {
+  return isHidden(f.dir) || isHidden(f.name);
 }
 
 /** Full relative path of an entry, '/'-separated. */

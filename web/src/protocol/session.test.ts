@@ -353,28 +353,77 @@ describe('Session', () => {
     expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
   });
 
-  it('refuses hidden names unless allowHidden, and bidi overrides always (issue 11, 12)', () => {
+  it('leaves hidden names out unless allowHidden, receives the rest, and refuses bidi overrides always (issue 11, 12)', () => {
     const cases = [
-      { dir: '.config/autostart', name: 'evil.desktop', allow: false, refused: true },
-      { dir: 'a/.ssh', name: 'authorized_keys', allow: false, refused: true },
-      { dir: '', name: '.bashrc', allow: false, refused: true },
+      { dir: '.config/autostart', name: 'evil.desktop', allow: false, refused: false },
+      { dir: 'a/.ssh', name: 'authorized_keys', allow: false, refused: false },
+      { dir: '', name: '.bashrc', allow: false, refused: false },
+      { dir: 'folder/.git', name: 'config', allow: false, refused: false },
       { dir: '.config/autostart', name: 'evil.desktop', allow: true, refused: false },
+      { dir: '', name: '.bashrc', allow: true, refused: false },
       { dir: 'docs', name: 'invoice\u202efdp.exe', allow: true, refused: true },
-      { dir: 'docs', name: 'a.txt', allow: false, refused: false },
     ];
     for (const c of cases) {
+      const why = JSON.stringify(c);
       const a = new SimPeer('A', SOPTS);
       const b = new SimPeer('B', { ...ROPTS, allowHidden: c.allow });
-      const files = [{ id: 0, name: c.name, dir: c.dir, size: 1, mime: '' }];
-      a.setFiles(files, [new Uint8Array(1)]);
+      const files = FILES.map((f) => (f.id === 1 ? { ...f, name: c.name, dir: c.dir } : f));
+      a.setFiles(files, CONTENTS);
       a.session.open();
       b.session.open();
       run(a, b);
       a.session.offer(XFER, files);
       run(a, b);
-      expect(b.eventsOf('offer'), JSON.stringify(c)).toHaveLength(c.refused ? 0 : 1);
-      if (c.refused) expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
+      expect(b.eventsOf('offer'), why).toHaveLength(c.refused ? 0 : 1);
+      if (c.refused) {
+        expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
+        continue;
+      }
+      const leftOut = !c.allow;
+      expect(b.eventsOf('offer')[0].hidden, why).toEqual(leftOut ? [1] : []);
+      // the others received, the hidden one never opened nor written
+      expect(hex(b.stored[0]), why).toBe(hex(CONTENTS[0]));
+      expect(b.stored[2], why).toHaveLength(0);
+      expect(b.eventsOf('open').filter((e) => e.file === 1), why).toHaveLength(leftOut ? 0 : 1);
+      expect(b.eventsOf('write').filter((e) => e.file === 1), why).toHaveLength(leftOut ? 0 : 1);
+      expect(a.eventsOf('accepted')[0].files, why).toEqual(leftOut ? [0, 2] : [0, 1, 2]);
+      expect(a.eventsOf('file-done').filter((e) => e.ok), why).toHaveLength(leftOut ? 2 : 3);
+      expect(a.eventsOf('transfer-error'), why).toHaveLength(0);
+      expect(a.eventsOf('transfer-done'), why).toHaveLength(1);
+      expect(b.eventsOf('transfer-done'), why).toHaveLength(1);
+      expect(b.incoming!.isFinished(1), why).toBe(!leftOut);
     }
+  });
+
+  it('never asks for a hidden file, even when the caller does; asked for alone, the offer is declined (issue 11)', () => {
+    for (const ids of [[0, 1, 2], [1]]) {
+      const files = FILES.map((f) => (f.id === 1 ? { ...f, name: '.envrc' } : f));
+      const { a, b } = pair(files);
+      b.acceptIds = ids;
+      a.session.offer(XFER, files);
+      run(a, b);
+      expect(b.eventsOf('open').filter((e) => e.file === 1)).toHaveLength(0);
+      expect(b.stored[1]).toHaveLength(0);
+      expect(a.eventsOf('declined')).toHaveLength(ids.length === 1 ? 1 : 0);
+      expect(a.eventsOf('file-done').filter((e) => e.ok)).toHaveLength(ids.length === 1 ? 0 : 2);
+      expect(a.eventsOf('fatal').length + b.eventsOf('fatal').length).toBe(0);
+    }
+  });
+
+  it('refuses an offer of hidden names only, with that reason (issue 11)', () => {
+    const files = [
+      { ...FILES[0], dir: '.git' },
+      { ...FILES[1], dir: 'a/.ssh' },
+      { ...FILES[2], name: '.DS_Store' },
+    ];
+    const { a, b } = pair(files);
+    a.session.offer(XFER, files);
+    run(a, b);
+    expect(b.eventsOf('offer')).toHaveLength(0);
+    const message = 'unsafe path: every file has a hidden name (leading dot)';
+    expect(b.eventsOf('transfer-error')[0]).toMatchObject({ code: 'UNSAFE_PATH', message, byPeer: false });
+    expect(a.eventsOf('transfer-error')[0]).toMatchObject({ code: 'UNSAFE_PATH', message, byPeer: true });
+    expect(b.eventsOf('open')).toHaveLength(0);
   });
 
   it('a read error fails that file only', () => {

@@ -9,7 +9,7 @@
  * so that a new connection can resume it. */
 
 import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, utf8Length } from './codec';
-import { manifestHidden, manifestProblem } from './paths';
+import { entryHidden, manifestProblem } from './paths';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
   DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MIN_MAX_MSG, PROTOCOL_VERSION,
@@ -29,7 +29,8 @@ export interface SessionOptions {
   /** Bytes asked for per read request; reads end on multiples of it. */
   readBlock?: number;
   caps?: string[];
-  /** Receiver: accept offers with hidden names ('.config/…', '.bashrc'); refused as UNSAFE_PATH by default. */
+  /** Receiver: receive files with hidden names ('.config/…', '.bashrc'). By default they are left out of
+   *  accept (the offer event lists them) and an offer of nothing else is refused as UNSAFE_PATH. */
   allowHidden?: boolean;
 }
 
@@ -64,7 +65,8 @@ export type Output = { kind: 'text'; data: string } | DataOutput;
 export type Dir = 'in' | 'out';
 export type SessionEvent =
   | { type: 'ready'; peer: Hello; msgSize: number }
-  | { type: 'offer'; xfer: string; files: FileEntry[] }
+  /** `hidden`: ids, increasing, of the files with a hidden name that accept leaves out (no allowHidden). */
+  | { type: 'offer'; xfer: string; files: FileEntry[]; hidden: number[] }
   | { type: 'accepted'; xfer: string; files: number[] }
   | { type: 'declined'; xfer: string }
   | { type: 'open'; xfer: string; file: number; offset: number }
@@ -174,6 +176,10 @@ interface Outgoing {
   pending: ReadRequest | null;
   inflight: number; // sent but not acknowledged, all files
 }
+
+/* Why an offer of hidden names only is refused (UNSAFE_PATH): a receiver that
+ * leaves them out has nothing to accept. Same words as session.c. */
+export const ALL_HIDDEN = 'every file has a hidden name (leading dot)';
 
 export class Session {
   maxMsg: number; // fixed once open() sent our hello
@@ -618,7 +624,10 @@ export class Session {
       this.send({ t: 'decline', xfer }); // one incoming transfer at a time
       return;
     }
-    const problem = manifestProblem(files) ?? (this.allowHidden ? null : manifestHidden(files));
+    // Hidden names (a receiver's policy, §7): those files are left out of accept,
+    // so an offer of nothing else has nothing to accept.
+    const hidden = this.allowHidden ? [] : files.filter((f) => entryHidden(f)).map((f) => f.id);
+    const problem = manifestProblem(files) ?? (hidden.length > 0 && hidden.length === files.length ? ALL_HIDDEN : null);
     if (problem) {
       const message = `unsafe path: ${problem}`;
       this.send({ t: 'error', code: 'UNSAFE_PATH', message, xfer });
@@ -630,17 +639,21 @@ export class Session {
     this.incState = 'offered';
     this.pendingXfer = xfer;
     this.pendingOffer = files;
-    this.emit({ type: 'offer', xfer, files });
+    this.emit({ type: 'offer', xfer, files, hidden });
   }
 
   /** Accepts the pending offer into `inc` (new, or kept from an interrupted session with the same
    *  manifest: then its held prefixes are offered for resume). `ids` defaults to every file not
-   *  already verified. False if nothing was left to ask for: then the offer is declined. */
+   *  already verified. Without allowHidden, files with a hidden name are left out whatever `ids` says.
+   *  False if nothing was left to ask for: then the offer is declined. */
   accept(inc: IncomingTransfer, ids?: number[]): boolean {
     if (this.incState !== 'offered' || inc.xfer !== this.pendingXfer || !inc.sameManifest(this.pendingOffer!)) throw new Error('no matching offer');
     // A held file whose digest is not of this session's kind cannot be proven: left out, as it is there.
     for (const f of inc.files) if (f.heldWhole && f.status === 'idle' && f.digest!.blocks !== this.blocks) f.status = 'verified';
-    const want = (ids ?? inc.manifest.map((f) => f.id)).filter((i) => i >= 0 && i < inc.files.length && inc.files[i].status !== 'verified');
+    const want = (ids ?? inc.manifest.map((f) => f.id)).filter(
+      // never a hidden name unless allowed, whatever the caller asked
+      (i) => i >= 0 && i < inc.files.length && inc.files[i].status !== 'verified' && (this.allowHidden || !entryHidden(inc.manifest[i])),
+    );
     want.sort((a, b) => a - b);
     if (want.length === 0) {
       this.decline();

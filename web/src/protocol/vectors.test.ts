@@ -10,8 +10,10 @@ import { run, SimPeer, type LoggedMessage } from './sim';
 import { ProtocolError } from './types';
 import {
   CONTROL_VECTORS, DATA_VECTORS, DIGEST_SIZES, E2E_FILES, E2E_RECEIVER, E2E_RECEIVER_BLOCKS, E2E_SENDER, E2E_SENDER_BLOCKS,
-  INVALID_VECTORS, PATH_VECTORS, XFER, e2eContents, patternBytes,
+  HIDDEN_FILES, HIDDEN_LEFT_OUT, HIDDEN_ONLY_FILES, INVALID_VECTORS, PATH_VECTORS, XFER, e2eContents, hiddenContents,
+  hiddenOnlyContents, patternBytes,
 } from './vectors';
+import type { FileEntry } from './types';
 
 const FILE = new URL('./test-vectors.json', import.meta.url);
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -25,15 +27,15 @@ function msgJson(m: LoggedMessage, session: number) {
 
 type PeerOpts = typeof E2E_SENDER | typeof E2E_RECEIVER;
 
-function transcriptBasic(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER) {
+function transcriptBasic(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER, files: FileEntry[] = E2E_FILES, contents = e2eContents()) {
   const a = new SimPeer('sender', so);
   const b = new SimPeer('receiver', ro);
   const log: LoggedMessage[] = [];
-  a.setFiles(E2E_FILES, e2eContents());
+  a.setFiles(files, contents);
   a.session.open();
   b.session.open();
   run(a, b, { log });
-  a.session.offer(XFER, E2E_FILES);
+  a.session.offer(XFER, files);
   run(a, b, { log });
   return { a, b, messages: log.map((m) => msgJson(m, 1)) };
 }
@@ -62,6 +64,16 @@ function transcriptResume(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER
   a.session.offer(XFER, E2E_FILES);
   run(a, b, { log: log2 });
   return { a, b, messages: [...log1.map((m) => msgJson(m, 1)), ...log2.map((m) => msgJson(m, 2))] };
+}
+
+interface Transcript {
+  name: string;
+  sender: PeerOpts;
+  receiver: PeerOpts;
+  /** Ids of the files the receiver never gets (hidden names); absent: none. */
+  leftOut?: number[];
+  files: (FileEntry & { contentHex: string; sha256: string })[];
+  messages: ReturnType<typeof msgJson>[];
 }
 
 function build() {
@@ -106,7 +118,23 @@ function build() {
         files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: blockDigestHex(contents[i]) })),
         messages: transcriptResume(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS, 9).messages,
       },
-    ],
+      {
+        name: 'hidden-left-out',
+        sender: E2E_SENDER,
+        receiver: E2E_RECEIVER,
+        leftOut: HIDDEN_LEFT_OUT,
+        files: HIDDEN_FILES.map((f, i) => ({ ...f, contentHex: hex(hiddenContents()[i]), sha256: sha256Hex(hiddenContents()[i]) })),
+        messages: transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_FILES, hiddenContents()).messages,
+      },
+      {
+        name: 'hidden-only',
+        sender: E2E_SENDER,
+        receiver: E2E_RECEIVER,
+        leftOut: [0, 1],
+        files: HIDDEN_ONLY_FILES.map((f, i) => ({ ...f, contentHex: hex(hiddenOnlyContents()[i]), sha256: sha256Hex(hiddenOnlyContents()[i]) })),
+        messages: transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_ONLY_FILES, hiddenOnlyContents()).messages,
+      },
+    ] as Transcript[],
   };
 }
 
@@ -186,14 +214,20 @@ describe('test-vectors.json', () => {
         }
       }
     });
-    it(`transcript ${t.name}: the receiver gets every file intact`, () => {
+    it(`transcript ${t.name}: the receiver gets every file intact, and none it leaves out`, () => {
       const r = {
         'three-files': () => transcriptBasic(),
         'resume-after-drop': () => transcriptResume(),
         'three-files-blocks': () => transcriptBasic(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS),
         'resume-blocks': () => transcriptResume(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS, 9),
+        'hidden-left-out': () => transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_FILES, hiddenContents()),
+        'hidden-only': () => transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_ONLY_FILES, hiddenOnlyContents()),
       }[t.name]!();
-      t.files.forEach((f, i) => expect(hex(r.b.stored[i])).toBe(f.contentHex));
+      t.files.forEach((f, i) => {
+        if (t.leftOut?.includes(i)) expect(r.b.stored[i] ?? new Uint8Array(0), f.name).toHaveLength(0);
+        else expect(hex(r.b.stored[i])).toBe(f.contentHex);
+      });
+      expect(r.b.eventsOf('open').filter((e) => t.leftOut?.includes(e.file))).toHaveLength(0);
     });
   }
 });

@@ -85,6 +85,27 @@ export function e2eContents(): Uint8Array[] {
   for (let i = 0; i < pattern.length; i++) pattern[i] = i % 251;
   return [new TextEncoder().encode('hello, peerdrop\n'), new Uint8Array(0), pattern];
 }
+/* Hidden names (§7), between peers that do not allow them: the receiver
+ * accepts the one other file and leaves the hidden ones out
+ * ('hidden-left-out'); an offer of hidden names only is refused with
+ * UNSAFE_PATH and its reason ('hidden-only'). */
+export const HIDDEN_FILES: FileEntry[] = [
+  { id: 0, name: '.gitignore', dir: '', size: 6, mime: '' },
+  { id: 1, name: 'hello.txt', dir: '', size: 16, mime: 'text/plain' },
+  { id: 2, name: 'config', dir: '.git', size: 7, mime: '' },
+];
+export const HIDDEN_LEFT_OUT = [0, 2];
+export function hiddenContents(): Uint8Array[] {
+  return ['build\n', 'hello, peerdrop\n', '[core]\n'].map((t) => new TextEncoder().encode(t));
+}
+export const HIDDEN_ONLY_FILES: FileEntry[] = [
+  { ...HIDDEN_FILES[0] },
+  { ...HIDDEN_FILES[2], id: 1 },
+];
+export function hiddenOnlyContents(): Uint8Array[] {
+  const c = hiddenContents();
+  return [c[0], c[2]];
+}
 /* The sender prefers 64 KiB messages but the receiver accepts only 16 KiB:
  * data messages are 16384 bytes, payload 16368. Receiver window 65536, so
  * it acknowledges every 16384 bytes and at the end of each file. */

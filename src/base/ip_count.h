@@ -1,0 +1,33 @@
+/* ip_count.h: how many of something (connections, sessions) each client
+ * address holds, for per-address caps (nginx limit_conn).
+ *
+ * An address is an IPv4 address, or an IPv6 /64: one host or one home gets a
+ * whole /64 (RFC 7934 section 6), so counting single IPv6 addresses would let
+ * one client take 2^64 budgets. An entry exists only while its count is > 0. */
+#ifndef PD_IP_COUNT_H
+#define PD_IP_COUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct pd_ip_key {
+    uint8_t bytes[16]; /* IPv4 as ::ffff:a.b.c.d; IPv6 with the low 64 bits zero */
+} pd_ip_key;
+
+/* Fills out from a peer address; an unknown family gives the all-zero key. */
+void pd_ip_key_from_sockaddr(const struct sockaddr *sa, pd_ip_key *out);
+
+typedef struct pd_ip_count pd_ip_count;
+
+pd_ip_count *pd_ip_count_create(void);
+void pd_ip_count_destroy(pd_ip_count *t); /* NULL is fine */
+unsigned pd_ip_count_get(const pd_ip_count *t, const pd_ip_key *k);
+/* Adds one for k; false when out of memory (nothing counted). */
+bool pd_ip_count_add(pd_ip_count *t, const pd_ip_key *k);
+/* Takes one off k (which must have been added). */
+void pd_ip_count_remove(pd_ip_count *t, const pd_ip_key *k);
+/* Addresses that hold at least one. */
+unsigned long pd_ip_count_addresses(const pd_ip_count *t);
+
+#endif
