@@ -102,3 +102,21 @@ test("STUN and TURN servers from /config are used, credentials never logged", { 
     await server.stop();
   }
 });
+
+// issue 13: the link is read by src/cli/link.c with src/http's
+// percent-decoder; a value the web app cannot have written (a malformed
+// escape, a NUL, a password longer than the CLI holds) is refused at once
+// (exit 1) instead of being cut or passed on as is (the old url_decode).
+test("a link with a malformed or oversized value is refused before connecting", { skip: !CLI && "PEERDROP_CLI not set", timeout: 30_000 }, async () => {
+  const { spawnSync } = await import("node:child_process");
+  for (const key of ["%zz", "a%00b", "k".repeat(300)]) {
+    // port 9 (discard): nothing listens; the old CLI went on to connect there
+    const r = spawnSync(CLI, ["receive", `http://127.0.0.1:9/#room=abc&key=${key}`, "--yes"], { encoding: "utf8", timeout: 8000 });
+    assert.equal(r.status, 1, `key=${key.slice(0, 12)}: status ${r.status} signal ${r.signal}\n${r.stderr}`);
+    assert.match(r.stderr, /give one link/);
+  }
+  // the same link with a well-formed key gets past parsing (and then fails
+  // to reach the server: exit 2, not 1)
+  const ok = spawnSync(CLI, ["receive", "http://127.0.0.1:9/#room=abc&key=a%20b+c", "--yes", "--json"], { encoding: "utf8", timeout: 20_000 });
+  assert.notEqual(ok.status, 1, ok.stderr);
+});

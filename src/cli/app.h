@@ -1,0 +1,169 @@
+/* app.h: the state of one run of the peerdrop command, shared by its parts
+ * (the folder's internal header: nothing outside src/cli includes it):
+ *   main.c      arguments, start-up, the loop, the outcome (cli_app_finish)
+ *   room.c      signaling: the room, its events, the ICE servers
+ *   peer.c      one WebRTC connection to a room member and its transfer
+ *               session: channel callbacks, the engine loop (pump), events
+ *   sender.c    the files to send: inputs, reads, offers, retries
+ *   receiver.c  the files received: output folder, .partial files, held
+ *               files, the offer and its prompt, storage events
+ *   link.c      the share link and its QR code
+ *   output.c    text, progress, --json events
+ * Everything runs on one GMainContext: no locks. */
+#ifndef PD_CLI_APP_H
+#define PD_CLI_APP_H
+
+#include <glib.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli/ice_servers.h"
+#include "cli/signal_client.h"
+#include "rtc/rtc.h"
+#include "transfer/incoming.h"
+#include "transfer/session.h"
+
+/* Exit codes: documented in usage() and docs/peerdrop.1. */
+enum {
+    EXIT_OK = 0,
+    EXIT_USAGE = 1,
+    EXIT_SIGNALING = 2, /* server unreachable, room not found, bad password */
+    EXIT_TRANSFER = 3,  /* WebRTC failed, peer error, hash mismatch */
+    EXIT_DECLINED = 4,  /* declined or cancelled */
+    EXIT_LOCAL = 5,     /* cannot read an input or write the output */
+    EXIT_INTERRUPTED = 130,
+};
+
+/* docs/protocol.md §5.4: stop producing above 4 MiB buffered, resume at 1 MiB. */
+#define SEND_HIGH_WATER (4u << 20)
+#define SEND_LOW_WATER (1u << 20)
+#define READ_BLOCK (1u << 20)
+#define CONNECT_ATTEMPTS 6 /* failed signaling connects before giving up */
+/* A sender offers a receiver whose connection failed again, up to this many
+ * times, 1 s, 2 s, 3 s later, with the same transfer id so that the browser
+ * resumes where it stopped: as the web app's offering side does (the
+ * answering side only waits for a new offer). */
+#define PEER_RETRIES 3
+/* Receiver: a connection that failed before it ever opened waits this long
+ * for the sender's next offer (the web app gives up on an attempt after
+ * 20 s and offers again 1-3 s later), at most PEER_RETRIES times. */
+#define REOFFER_WAIT_MS 25000
+/* After the last message, the receiver closes its channel and waits for the
+ * peer's answering stream reset (RFC 8831 §6.7), which comes only after all
+ * data sent before it was delivered. Exiting at once lost the final
+ * acknowledgement: the browser showed "peer left" for a complete transfer.
+ * On loopback the reset round trip takes a few ms; the cap covers a peer
+ * that never answers. */
+#define DRAIN_TIMEOUT_MS 3000
+#define DEFAULT_SERVER "http://127.0.0.1:8080"
+/* GET /config: the same STUN/TURN URLs the web app uses, without TURN
+ * credentials; a room member gets its own credential in the create-room /
+ * join-room ack and asks for a fresh one (`ice-servers`) at half its
+ * lifetime (iceServersTtl), so a long-running sender can still relay to a
+ * receiver that comes late (docs/signaling.md). */
+#define CONFIG_TIMEOUT_MS 5000
+#define ICE_REFRESH_MIN_S 30
+
+typedef struct src_file {
+    char *path; /* on disk */
+} src_file;
+
+typedef struct cli_app cli_app;
+
+/* Receiver: one incoming transfer (what the engine holds: verified files,
+ * stored prefixes and their digests) and where its files go. A connection
+ * lost mid-way hands it to app.kept for the sender's next offer of it. */
+typedef struct cli_incoming_files {
+    xfer_incoming *inc;
+    /* names in the file's dir (the manifest's, beneath the output folder) */
+    char **final_name, **partial_name;
+    /* per file: the partial file may be reused (it passed the checks at the
+     * offer, or we created it); otherwise a new one is made with O_EXCL */
+    bool *own_partial;
+    /* per file: final_name exists already with the offered size; the
+     * receiver offered its digest as a whole-file resume, so the sender
+     * confirms it (nothing is sent) or sends it anew, into a free name */
+    bool *in_place;
+} cli_incoming_files;
+
+typedef struct cli_peer {
+    struct cli_peer *next;
+    cli_app *a;
+    char sid[64];
+    rtc_peer *pc;
+    rtc_channel *ch;
+    bool acceptor;      /* the peer opened the channel (DCEP OPEN) */
+    bool hello_pending; /* acceptor: hello goes out with the first message */
+    xfer_session *s;
+    char xfer[XFER_ID_LEN + 1];
+    bool finished;
+    /* sender */
+    int src_fd;
+    int64_t src_id;
+    uint8_t *buf;
+    /* receiver */
+    cli_incoming_files rx;
+    bool accepted; /* rx.inc was accepted (by --yes, the prompt, or a resume) */
+    int out_fd;
+    int64_t out_id;
+    GSource *prompt;
+    GSource *reaper; /* pending idle that frees this peer */
+    bool draining;   /* receiver: channel closed by us after the last message */
+    int attempt;     /* sender: 0, then 1..PEER_RETRIES for offers made again */
+    /* progress */
+    uint64_t done_bytes, total_bytes, base_bytes;
+    int64_t created_us; /* cli_peer_new(): "connected" reports the time since */
+    int64_t start_us, last_print_us;
+    int last_decile;
+} cli_peer;
+
+struct cli_app {
+    GMainContext *ctx;
+    GMainLoop *loop;
+    bool sending;
+    char server[1024];
+    char room[130];
+    char password[256];
+    cli_signal *sig;
+    cli_ice_servers ice;
+    GSource *ice_refresh; /* asks for a fresh TURN credential */
+    bool room_announced;
+    /* send */
+    src_file *files;
+    xfer_file_entry *entries;
+    size_t nfiles;
+    uint64_t total;
+    /* One transfer id for every receiver: the same files are the same
+     * transfer, so a receiver that comes back as a new member of the room
+     * (a reopened browser tab) recognises it and continues it (§5.5). */
+    char xfer[XFER_ID_LEN + 1];
+    long count; /* exit after this many receivers finished; 0 = never */
+    long completed;
+    /* receive */
+    char out_dir[PATH_MAX];
+    int out_root;        /* out_dir's descriptor: every received file is beneath it */
+    bool allow_dotfiles; /* --allow-dotfiles: receive hidden names (".config/...") */
+    bool yes, force, joined;
+    bool relay_only; /* --relay: TURN relayed candidates only */
+    /* output */
+    bool json, tty, quiet;
+    int exit_code;
+    bool quitting;  /* cli_app_finish() ran: the outcome is decided */
+    GSource *drain; /* cli_peer_finish_drained(): the cap on waiting for the peer */
+    int drain_code;
+    cli_peer *peers;
+    GHashTable *left;      /* socket ids that left the room: never offered again */
+    int recv_failures;     /* receiver: connections that failed or were lost */
+    GSource *reoffer;      /* receiver: the wait for the sender's next offer */
+    char reoffer_from[64]; /* ... from this socket id */
+    /* receiver: a transfer whose connection was lost mid-way, kept for the
+     * sender's next offer of it, which resumes */
+    cli_incoming_files kept;
+};
+
+/* The outcome of the run: the first one wins (an interrupt overrides);
+ * stops the loop. */
+void cli_app_finish(cli_app *a, int code);
+
+#endif

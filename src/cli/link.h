@@ -1,0 +1,35 @@
+/* link.h: the share link of the web app (web/src/lib/link.ts),
+ * BASE#room=<id>&key=<password>: building it, reading it back, printing it
+ * as a QR code; and the random room id and password a sender puts in it.
+ * No network, no state. */
+#ifndef PD_CLI_LINK_H
+#define PD_CLI_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* `len` characters of the web app's alphabet (no 0/O/1/l/I), uniform, from
+ * OpenSSL's CSPRNG, NUL-terminated (out has len + 1 bytes). */
+bool cli_link_random_password(char *out, size_t len);
+/* A random UUID (RFC 4122 version 4), the web app's room id. */
+bool cli_link_random_room(char out[37]);
+
+/* The page is the server's origin (ws(s):// becomes http(s)://, query and
+ * fragment dropped, a path of at least "/"); room and password are
+ * encodeURIComponent-encoded. */
+void cli_link_build(const char *server, const char *room, const char *password, char *out,
+                    size_t cap);
+
+/* LINK = http(s)://host[:port]/...#room=ID&key=PW, anything else a bare
+ * room id. The link's own server goes to `server` (NULL: keep the one the
+ * caller has); a password already set (--password) wins over the link's.
+ * Values are decoded as URLSearchParams does ('+' is a space); false for a
+ * room id that is not 1-128 of [A-Za-z0-9_-], a malformed %-escape, a
+ * decoded NUL, or a value longer than its buffer. */
+bool cli_link_parse(const char *target, char *server, size_t server_cap, char *room,
+                    size_t room_cap, char *password, size_t password_cap);
+
+/* The text as a QR code on stdout, two modules per character cell. */
+void cli_link_print_qr(const char *text);
+
+#endif

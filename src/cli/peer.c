@@ -1,0 +1,399 @@
+/* peer.c: see peer.h. */
+#include "cli/peer.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "cli/output.h"
+#include "cli/receiver.h"
+#include "cli/sender.h"
+#include "transfer/codec.h"
+
+static gboolean on_drain_timeout(gpointer data)
+{
+    cli_app *a = data;
+    PD_LOG_DEBUG("peer did not answer our channel close in %d ms", DRAIN_TIMEOUT_MS);
+    cli_app_finish(a, a->drain_code);
+    return G_SOURCE_REMOVE;
+}
+
+static void peer_destroy(cli_peer *p)
+{
+    if (!p) return;
+    if (p->prompt) {
+        g_source_destroy(p->prompt);
+        g_source_unref(p->prompt);
+    }
+    if (p->reaper) {
+        g_source_destroy(p->reaper);
+        g_source_unref(p->reaper);
+    }
+    if (p->s) xfer_session_shutdown(p->s);
+    rtc_peer_destroy(p->pc);
+    xfer_session_destroy(p->s);
+    if (p->src_fd >= 0) close(p->src_fd);
+    if (p->out_fd >= 0) close(p->out_fd);
+    cli_receiver_files_free(&p->rx);
+    free(p->buf);
+    free(p);
+}
+
+cli_peer *cli_peer_find(cli_app *a, const char *sid)
+{
+    for (cli_peer *p = a->peers; p; p = p->next)
+        if (!strcmp(p->sid, sid)) return p;
+    return NULL;
+}
+
+void cli_peer_remove(cli_app *a, cli_peer *p)
+{
+    for (cli_peer **pp = &a->peers; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    peer_destroy(p);
+}
+
+/* Freed later, never inside one of its own rtc callbacks (STYLE §4). */
+static gboolean reap_peer(gpointer data)
+{
+    cli_peer *p = data;
+    g_source_unref(p->reaper);
+    p->reaper = NULL;
+    cli_peer_remove(p->a, p);
+    return G_SOURCE_REMOVE;
+}
+
+void cli_peer_finish(cli_peer *p)
+{
+    if (p->finished) return;
+    p->finished = true;
+    p->reaper = g_idle_source_new();
+    g_source_set_callback(p->reaper, reap_peer, p, NULL);
+    g_source_attach(p->reaper, p->a->ctx);
+}
+
+static void signal_send(cli_app *a, const char *event, cli_peer *p, json_t *payload)
+{
+    json_object_set_new(payload, "targetSocketId", json_string(p->sid));
+    if (cli_signal_emit(a->sig, event, payload, NULL, NULL) < 0)
+        PD_LOG_WARN("cannot relay %s: not connected to the server", event);
+    json_decref(payload);
+}
+
+static void on_local_description(rtc_peer *pc, const char *type, const char *sdp, void *user)
+{
+    cli_peer *p = user;
+    signal_send(p->a, type, p, json_pack("{s:s}", "sdp", sdp));
+}
+
+static void on_local_candidate(rtc_peer *pc, const char *cand, const char *mid, void *user)
+{
+    cli_peer *p = user;
+    json_t *c = cand ? json_pack("{s:s,s:s,s:i}", "candidate", cand, "sdpMid", mid ? mid : "0",
+                                 "sdpMLineIndex", 0)
+                     : json_null();
+    signal_send(p->a, "ice-candidate", p, json_pack("{s:o}", "candidate", c));
+}
+
+static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
+{
+    cli_peer *p = user;
+    if (st == RTC_STATE_FAILED && p->draining) {
+        cli_app_finish(p->a, p->a->drain_code);
+        cli_peer_finish(p);
+    } else if (st == RTC_STATE_FAILED && !p->finished) {
+        cli_say(p->a, "connection to peer failed: %s", reason ? reason : "?");
+        cli_out_json(p->a, "error",
+                     json_pack("{s:s,s:s}", "peer", p->sid, "message", reason ? reason : ""));
+        if (p->s) xfer_session_shutdown(p->s);
+        if (p->a->sending)
+            cli_sender_retry_later(p);
+        else
+            cli_receiver_lost(p);
+        cli_peer_finish(p);
+    }
+}
+
+static void session_start(cli_peer *p)
+{
+    xfer_options o = {.max_msg = 262144,
+                      .send_limit = rtc_peer_remote_max_message_size(p->pc),
+                      .read_block = READ_BLOCK,
+                      .allow_hidden = p->a->allow_dotfiles};
+    p->s = xfer_session_create(&o);
+    if (!p->s) {
+        cli_app_finish(p->a, EXIT_LOCAL);
+        return;
+    }
+    rtc_channel_set_buffered_amount_low_threshold(p->ch, SEND_LOW_WATER);
+    /* The opener says hello now; the acceptor answers the opener's first
+     * message (docs/protocol.md §5.1: Chromium loses an acceptor's message
+     * sent too early). */
+    if (p->acceptor)
+        p->hello_pending = true;
+    else
+        xfer_session_open(p->s);
+    cli_peer_pump(p);
+}
+
+static void on_channel(rtc_peer *pc, rtc_channel *ch, void *user)
+{
+    cli_peer *p = user;
+    if (p->ch || strcmp(rtc_channel_label(ch), "peerdrop")) return;
+    p->ch = ch;
+    p->acceptor = true;
+    rtc_channel_set_user(ch, p);
+}
+
+static void on_channel_open(rtc_channel *ch, void *user)
+{
+    cli_peer *p = user;
+    if (ch != p->ch || p->s) return;
+    const char *path = rtc_peer_path(p->pc);
+    double ms = (double)(g_get_monotonic_time() - p->created_us) / 1000.0;
+    PD_LOG_DEBUG("data channel open after %.1f ms (%s)", ms, path ? path : "?");
+    cli_out_json(p->a, "connected",
+                 json_pack("{s:s,s:s,s:i}", "peer", p->sid, "path", path ? path : "unknown", "ms",
+                           (json_int_t)(ms + 0.5)));
+    session_start(p);
+}
+
+static void on_channel_closed(rtc_channel *ch, void *user)
+{
+    cli_peer *p = user;
+    if (ch != p->ch) return;
+    if (p->draining) {
+        cli_app_finish(p->a, p->a->drain_code);
+    } else if (p->s && !p->finished) {
+        /* mid-transfer (an ended, declined or failed one is finished): the
+         * sender offers again with the same transfer id, the receiver waits
+         * for it, and the transfer resumes */
+        xfer_session_shutdown(p->s);
+        cli_say(p->a, "peer closed the connection");
+        if (p->a->sending)
+            cli_sender_retry_later(p);
+        else
+            cli_receiver_lost(p);
+    }
+    cli_peer_finish(p);
+}
+
+static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool binary, void *user)
+{
+    cli_peer *p = user;
+    if (!p->s) return;
+    if (p->hello_pending) { /* before the message is handled: nothing may precede it */
+        p->hello_pending = false;
+        xfer_session_open(p->s);
+    }
+    if (binary)
+        xfer_session_feed_binary(p->s, data, len);
+    else
+        xfer_session_feed_text(p->s, data, len);
+    cli_peer_pump(p); /* write events point into `data`: drain them now */
+}
+
+static void on_low(rtc_channel *ch, void *user)
+{
+    cli_peer_pump(user);
+}
+
+cli_peer *cli_peer_new(cli_app *a, const char *sid)
+{
+    cli_peer *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->a = a;
+    p->created_us = g_get_monotonic_time();
+    snprintf(p->sid, sizeof p->sid, "%s", sid);
+    p->src_fd = p->out_fd = -1;
+    p->src_id = p->out_id = -1;
+    p->last_decile = -1;
+    rtc_config cfg = {.context = a->ctx,
+                      .ice_servers = a->ice.list,
+                      .ice_server_count = a->ice.count,
+                      .relay_only = a->relay_only,
+                      .user = p,
+                      .cb = {on_local_description, on_local_candidate, on_state, on_channel,
+                             on_channel_open, on_channel_closed, on_message, on_low}};
+    p->pc = rtc_peer_create(&cfg);
+    if (!p->pc) {
+        free(p);
+        return NULL;
+    }
+    p->next = a->peers;
+    a->peers = p;
+    return p;
+}
+
+static void handle_event(cli_peer *p, const xfer_event *ev)
+{
+    cli_app *a = p->a;
+    switch (ev->type) {
+    case XFER_EV_READY:
+        PD_LOG_DEBUG("transfer session ready, message size %llu, digests %s",
+                     (unsigned long long)ev->msg_size,
+                     xfer_session_block_digests(p->s) ? "sha256-blocks (4 MiB)" : "sha256");
+        if (a->sending) cli_sender_offer(p);
+        break;
+    case XFER_EV_OFFER:
+        cli_receiver_offer(p, ev);
+        break;
+    case XFER_EV_ACCEPTED:
+        cli_sender_accepted(p, ev);
+        break;
+    case XFER_EV_DECLINED:
+        cli_say(a, "the receiver declined");
+        cli_out_json(a, "declined", json_pack("{s:s}", "peer", p->sid));
+        cli_peer_finish(p);
+        break;
+    case XFER_EV_OPEN:
+        cli_receiver_open(p, ev);
+        break;
+    case XFER_EV_WRITE:
+        cli_receiver_write(p, ev);
+        break;
+    case XFER_EV_CLOSE:
+        cli_receiver_close(p, ev);
+        break;
+    case XFER_EV_PROGRESS: {
+        /* per-file bytes: turn into a running total */
+        uint64_t sum = 0;
+        if (ev->out) {
+            /* acked bytes of this file + sizes of files finished before */
+            for (uint32_t i = 0; i < ev->file; i++)
+                sum += a->entries[i].size;
+        } else if (p->rx.inc) {
+            for (uint32_t i = 0; i < ev->file; i++)
+                if (!cli_receiver_left_out(a, xfer_incoming_file(p->rx.inc, i)))
+                    sum += xfer_incoming_file(p->rx.inc, i)->size;
+        }
+        p->done_bytes = sum + ev->bytes;
+        if (p->done_bytes > p->total_bytes) p->done_bytes = p->total_bytes;
+        cli_progress(p, false);
+        break;
+    }
+    case XFER_EV_FILE_DONE: {
+        const xfer_file_entry *f =
+            ev->out ? &a->entries[ev->file] : xfer_incoming_file(p->rx.inc, ev->file);
+        char b[CLI_SHOWN_CAP], m[CLI_SHOWN_CAP];
+        if (ev->ok) {
+            cli_say(a, "%s %s", ev->out ? "sent" : "received", cli_shown_path(f, NULL, b));
+        } else {
+            cli_say(a, "FAILED %s: %s (%s)", cli_shown_path(f, NULL, b), cli_shown(ev->message, m),
+                    xfer_code_name(ev->code));
+            if (!a->sending && a->exit_code == EXIT_OK)
+                a->exit_code = ev->code == XFER_CODE_WRITE_ERROR ? EXIT_LOCAL : EXIT_TRANSFER;
+        }
+        cli_out_json(a, "file",
+                     json_pack("{s:s,s:s,s:s,s:b,s:s}", "peer", p->sid, "name", f->name, "dir",
+                               f->dir, "ok", ev->ok, "code",
+                               ev->ok ? "" : xfer_code_name(ev->code)));
+        break;
+    }
+    case XFER_EV_TRANSFER_DONE:
+        cli_progress(p, true);
+        cli_say(a, "transfer complete");
+        cli_out_json(a, "done",
+                     json_pack("{s:s,s:I}", "peer", p->sid, "bytes", (json_int_t)p->done_bytes));
+        if (a->sending) {
+            a->completed++;
+            cli_peer_finish(p);
+            if (a->count > 0 && a->completed >= a->count) cli_app_finish(a, EXIT_OK);
+        } else {
+            cli_peer_finish_drained(p, a->exit_code);
+        }
+        break;
+    case XFER_EV_CANCELLED:
+    case XFER_EV_TRANSFER_ERROR:
+    case XFER_EV_FATAL: {
+        const char *what = ev->type == XFER_EV_CANCELLED ? "cancelled" : "error";
+        char m[CLI_SHOWN_CAP];
+        cli_say(a, "%s%s: %s %s", what, ev->by_peer ? " by peer" : "",
+                ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code),
+                cli_shown(ev->message, m));
+        if (!ev->by_peer && ev->code == XFER_CODE_UNSAFE_PATH && !a->allow_dotfiles &&
+            ev->message && strstr(ev->message, "hidden name") && !a->json)
+            fprintf(stderr, "peerdrop: every offered file has a hidden name (such as .config/ or "
+                            ".bashrc): nothing else to receive; --allow-dotfiles receives them\n");
+        cli_out_json(a, what,
+                     json_pack("{s:s,s:b,s:s,s:s}", "peer", p->sid, "byPeer", ev->by_peer, "code",
+                               ev->type == XFER_EV_CANCELLED ? "" : xfer_code_name(ev->code),
+                               "message", ev->message ? ev->message : ""));
+        int code = ev->type == XFER_EV_CANCELLED       ? EXIT_DECLINED
+                   : ev->code == XFER_CODE_UNSAFE_PATH ? EXIT_LOCAL
+                                                       : EXIT_TRANSFER;
+        if (!a->sending) {
+            cli_peer_finish_drained(p, code); /* the peer should hear why */
+            break;
+        }
+        if (ev->type == XFER_EV_FATAL && p->ch) rtc_channel_close(p->ch);
+        cli_peer_finish(p);
+        break;
+    }
+    }
+}
+
+/* Hands the session's queued messages to the channel. */
+static void flush_output(cli_peer *p)
+{
+    const uint8_t *d;
+    size_t len;
+    bool bin;
+    while (p->s && xfer_session_next_output(p->s, &d, &len, &bin))
+        if (p->ch && rtc_channel_send(p->ch, d, len, bin) < 0)
+            PD_LOG_WARN("data channel refused a %zu-byte message", len);
+}
+
+/* Receiver: ends the run with `code` once our last messages reached the
+ * peer (see DRAIN_TIMEOUT_MS), not before. */
+void cli_peer_finish_drained(cli_peer *p, int code)
+{
+    cli_app *a = p->a;
+    if (a->quitting || a->drain) return;
+    flush_output(p);
+    if (!p->ch || !rtc_channel_is_open(p->ch)) {
+        cli_app_finish(a, code);
+        return;
+    }
+    a->drain_code = code;
+    p->draining = true;
+    rtc_channel_close(p->ch);
+    a->drain = g_timeout_source_new(DRAIN_TIMEOUT_MS);
+    g_source_set_callback(a->drain, on_drain_timeout, a, NULL);
+    g_source_attach(a->drain, a->ctx);
+}
+
+void cli_peer_pump(cli_peer *p)
+{
+    if (!p->s) return;
+    for (int guard = 0; guard < 100000; guard++) {
+        bool busy = false;
+        const uint8_t *d;
+        size_t len;
+        bool bin;
+        while (xfer_session_next_output(p->s, &d, &len, &bin)) {
+            busy = true;
+            if (p->ch && rtc_channel_send(p->ch, d, len, bin) < 0)
+                PD_LOG_WARN("data channel refused a %zu-byte message", len);
+        }
+        xfer_event ev;
+        while (xfer_session_next_event(p->s, &ev)) {
+            busy = true;
+            handle_event(p, &ev);
+        }
+        if (p->a->sending && p->ch && rtc_channel_buffered_amount(p->ch) < SEND_HIGH_WATER) {
+            xfer_read r;
+            if (xfer_session_next_read(p->s, &r)) {
+                busy = true;
+                cli_sender_read(p, &r);
+            }
+        }
+        if (!busy) return;
+    }
+}

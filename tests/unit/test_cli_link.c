@@ -1,0 +1,101 @@
+/* test_cli_link.c: the share link (src/cli/link.h): what the CLI builds
+ * reads back the same; values decoded as the web app's URLSearchParams
+ * does ('+' a space, %2B a '+'); malformed escapes, a decoded NUL and
+ * values longer than their buffer refused instead of cut; random room ids
+ * and passwords of the web app's shape. Links sit at the end of exact-size
+ * mallocs, so a read past them is caught by ASan. */
+#include "check.h"
+
+#include "cli/link.h"
+
+typedef struct parsed {
+    bool ok;
+    char server[256], room[130], password[64];
+} parsed;
+
+static parsed parse(const char *link, const char *password_given)
+{
+    size_t n = strlen(link) + 1;
+    char *t = malloc(n);
+    memcpy(t, link, n);
+    parsed r = {0};
+    snprintf(r.password, sizeof r.password, "%s", password_given ? password_given : "");
+    r.ok = cli_link_parse(t, r.server, sizeof r.server, r.room, sizeof r.room, r.password,
+                          sizeof r.password);
+    free(t);
+    return r;
+}
+
+static void round_trip(const char *server, const char *room, const char *password,
+                       const char *want_link, const char *want_server)
+{
+    char link[1024];
+    cli_link_build(server, room, password, link, sizeof link);
+    if (want_link) CHECK_EQ_STR(link, want_link);
+    parsed r = parse(link, NULL);
+    CHECK(r.ok);
+    CHECK_EQ_STR(r.room, room);
+    CHECK_EQ_STR(r.password, password);
+    CHECK_EQ_STR(r.server, want_server);
+}
+
+int main(void)
+{
+    /* the page is the server's origin, with a path */
+    round_trip("http://127.0.0.1:8080", "r1", "pw", "http://127.0.0.1:8080/#room=r1&key=pw",
+               "http://127.0.0.1:8080/");
+    round_trip("wss://example.org/", "r1", "pw", "https://example.org/#room=r1&key=pw",
+               "https://example.org/");
+    round_trip("https://example.org/app/?x=1#old", "r-1_2", "pw",
+               "https://example.org/app/#room=r-1_2&key=pw", "https://example.org/app/");
+    /* encodeURIComponent on the way out, URLSearchParams on the way in */
+    round_trip("http://h/", "room", "a b+c&d=e%f\xc3\xa9!~*'()",
+               "http://h/#room=room&key=a%20b%2Bc%26d%3De%25f%C3%A9!~*'()", "http://h/");
+
+    /* URLSearchParams: a raw '+' is a space, %2B a '+' */
+    parsed r = parse("http://h/#room=abc&key=x+y%2Bz", NULL);
+    CHECK(r.ok);
+    CHECK_EQ_STR(r.password, "x y+z");
+    /* order and unknown keys do not matter; a later room= wins */
+    r = parse("http://h/#key=k&v=1&room=a&room=b", NULL);
+    CHECK(r.ok);
+    CHECK_EQ_STR(r.room, "b");
+    CHECK_EQ_STR(r.password, "k");
+    /* --password wins over the link's key */
+    r = parse("http://h/#room=a&key=fromlink", "given");
+    CHECK(r.ok);
+    CHECK_EQ_STR(r.password, "given");
+    /* a bare room id */
+    r = parse("Room_1-x", NULL);
+    CHECK(r.ok);
+    CHECK_EQ_STR(r.room, "Room_1-x");
+    CHECK_EQ_STR(r.server, "");
+
+    /* refused, not cut or passed on */
+    CHECK(!parse("http://h/#room=a&key=%zz", NULL).ok);   /* malformed escape */
+    CHECK(!parse("http://h/#room=a&key=%4", NULL).ok);    /* cut escape */
+    CHECK(!parse("http://h/#room=a&key=a%00b", NULL).ok); /* decoded NUL */
+    CHECK(!parse("http://h/#room=a%2Fb&key=k", NULL).ok); /* '/' in a room id */
+    CHECK(!parse("http://h/#key=k", NULL).ok);            /* no room */
+    CHECK(!parse("room with space", NULL).ok);
+    char longkey[200] = "http://h/#room=a&key=";
+    memset(longkey + strlen(longkey), 'k', 100); /* 100 > the 63 the buffer holds */
+    CHECK(!parse(longkey, NULL).ok);
+    char longroom[300] = "http://h/#key=k&room=";
+    memset(longroom + strlen(longroom), 'r', 129); /* room ids: 1-128 */
+    CHECK(!parse(longroom, NULL).ok);
+    longroom[strlen(longroom) - 1] = 0;
+    CHECK(parse(longroom, NULL).ok);
+
+    /* the web app's shapes: UUID v4 room, 20 characters without 0/O/1/l/I */
+    char room[37], pw[21];
+    CHECK(cli_link_random_room(room));
+    CHECK_EQ_INT(strlen(room), 36);
+    CHECK(room[8] == '-' && room[13] == '-' && room[14] == '4' && room[18] == '-');
+    CHECK(strchr("89ab", room[19]) != NULL);
+    CHECK(parse(room, NULL).ok);
+    CHECK(cli_link_random_password(pw, 20));
+    CHECK_EQ_INT(strlen(pw), 20);
+    CHECK(strpbrk(pw, "0O1lI") == NULL);
+    return CHECK_DONE();
+}
