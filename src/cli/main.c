@@ -39,8 +39,6 @@
 #include "transfer/paths.h"
 #include "transfer/sha256.h"
 
-static cli_app *g_app; /* only for the SIGINT handler */
-
 /* The first outcome wins: once a receive is done, the sender closing its
  * channel or connection (seen in the same loop iteration, before the loop
  * returns) must not turn success into a failure. Only an interrupt before
@@ -124,7 +122,6 @@ static gboolean on_sigint(gpointer data)
 int main(int argc, char **argv)
 {
     cli_app a = {0};
-    g_app = &a;
     pd_log_set_level(PD_LOG_LEVEL_WARN);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
