@@ -42,8 +42,8 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         )}
       </section>
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
-      <Transfers transfers={snap.transfers} ctl={ctl} storageNote={describeStorage(snap.storage)} />
-      <p className="muted small">Receiving: {describeStorage(snap.storage)}</p>
+      <Transfers transfers={snap.transfers} ctl={ctl} storageNote={describeStorage(snap.storage, snap.storageFree)} />
+      <p className="muted small">Receiving: {describeStorage(snap.storage, snap.storageFree)}</p>
       <button type="button" className="secondary" onClick={() => ctl.leave()}>
         Leave room
       </button>
