@@ -132,3 +132,23 @@ export function hasFirefox() {
     return false;
   }
 }
+
+/** Puppeteer counterparts of lib.mjs's page helpers, for a Firefox page. */
+export async function ffCreateRoom(page, url) {
+  await page.goto(url);
+  await page.locator('button::-p-text(Create room)').click();
+  const link = await page.waitForSelector('[data-testid=share-link]');
+  for (let i = 0; i < 100; i++) {
+    const v = await link.evaluate((e) => e.value);
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no share link');
+}
+
+export const ffWaitConnected = (page, ms) => page.waitForSelector('[data-testid=peer][data-state=CONNECTED]', { timeout: ms });
+export const ffState = (page, sel, state, ms) => page.waitForSelector(`[data-testid=${sel}][data-state=${state}]`, { timeout: ms });
+export async function ffUpload(page, paths) {
+  const input = await page.waitForSelector('[data-testid=file-input]');
+  await input.uploadFile(...paths);
+}

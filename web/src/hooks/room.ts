@@ -9,7 +9,7 @@ import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, SIGNALING_MESSAGES } from './signaling';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
-import { adoptSink, createSink, detectStorage, FsSink, probeStorage, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
+import { adoptSink, createSink, detectStorage, FsSink, probeStorage, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
 export type Phase = 'IDLE' | 'CONNECTING' | 'IN_ROOM';
@@ -173,8 +173,7 @@ export class RoomController {
 
   constructor() {
     this.storage = typeof window !== 'undefined' ? detectStorage() : 'memory';
-    if (this.storage === 'sw') void registerDownloadWorker();
-    if (this.storage === 'opfs')
+    if (this.storage === 'opfs' || this.storage === 'sw')
       void probeStorage(this.storage).then((p) => {
         this.storage = p.kind;
         this.storageFree = p.free;

@@ -80,18 +80,20 @@ function hasOpfs(): boolean {
   );
 }
 
-/** OPFS as detected may still be refused (a Firefox private window rejects
- *  getDirectory): then the next path. Also says how much room OPFS has. */
+/** What detectStorage found may still be refused: a Firefox private window
+ *  has both APIs but rejects getDirectory and register. Then the next path.
+ *  Also says how much room OPFS has. */
 export async function probeStorage(k: StorageKind): Promise<{ kind: StorageKind; free?: number }> {
-  if (k !== 'opfs') return { kind: k };
-  try {
-    await opfsRoot();
-    return { kind: 'opfs', free: await opfsFree() };
-  } catch {
-    const next = swOrMemory();
-    if (next === 'sw') void registerDownloadWorker();
-    return { kind: next };
+  if (k === 'opfs') {
+    try {
+      await opfsRoot();
+      return { kind: 'opfs', free: await opfsFree() };
+    } catch {
+      k = swOrMemory();
+    }
   }
+  if (k === 'sw') return { kind: (await registerDownloadWorker())?.active ? 'sw' : 'memory' };
+  return { kind: k };
 }
 
 async function opfsFree(): Promise<number | undefined> {
