@@ -104,12 +104,14 @@ export function treeRss(pid) {
 }
 
 /** Waits until `dir` holds a finished file named `name` of `size` bytes (Firefox writes
- *  downloads to a .part file and renames it when done); returns its path. */
+ *  downloads to a .part file beside an empty placeholder and renames it when done;
+ *  size null: any size once no .part is left); returns its path. */
 export async function waitDownload(dir, name, size, ms) {
   const path = join(dir, name);
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (existsSync(path) && statSync(path).size === size && !existsSync(path + '.part')) return path;
+    const parts = readdirSync(dir).some((f) => f.endsWith('.part'));
+    if (existsSync(path) && (size === null ? !parts && statSync(path).size > 0 : statSync(path).size === size && !existsSync(path + '.part'))) return path;
     await new Promise((r) => setTimeout(r, 200));
   }
   let have = [];

@@ -9,6 +9,7 @@
 // SHA-256 with its source, read back from Firefox's download dir.
 // (A private window of Firefox 153 has no OPFS but does have service workers.)
 
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,13 +80,25 @@ test('Chromium -> Firefox: two files through OPFS into the downloads folder', { 
   assert.equal(kind, 'opfs');
 });
 
-/* A folder into Firefox: no directory picker, so its files arrive flattened
- * (dir_sub_name) in the downloads folder, each verified. A ZIP keeping the
- * structure is not written yet (docs/browsers.md). */
-test('Chromium -> Firefox: a folder arrives flattened, every file intact', { timeout: 180_000 }, async () => {
+/* A folder into Firefox: no directory picker, so it arrives as one .zip that
+ * keeps its structure (store-only, ZIP64, web/src/protocol/zip.ts), and the
+ * offer says so before it is accepted. Python's zipfile checks every CRC and
+ * reads each entry back. */
+const PY_ZIP = `
+import hashlib, json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+print(json.dumps({i.filename: hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist()}))
+`;
+test('Chromium -> Firefox: a folder arrives as a .zip whose entries match byte for byte', { timeout: 180_000 }, async () => {
   const src = join(tmp, 'album');
-  mkdirSync(join(src, 'sub'), { recursive: true });
-  const files = { 'a.txt': Buffer.from('top level\n'), 'sub/b.bin': randomBytes(2_000_000), 'sub/c.txt': Buffer.from('deep\n') };
+  mkdirSync(join(src, 'sub', 'deeper'), { recursive: true });
+  const files = {
+    'a.txt': Buffer.from('top level\n'),
+    'sub/b.bin': randomBytes(9_000_000),
+    'sub/empty.dat': Buffer.alloc(0),
+    'sub/deeper/c (copy) é.txt': Buffer.from('deep\n'),
+  };
   for (const [p, b] of Object.entries(files)) writeFileSync(join(src, p), b);
   const a = await launch();
   const f = await launchFirefox();
@@ -95,13 +108,16 @@ test('Chromium -> Firefox: a folder arrives flattened, every file intact', { tim
     await Promise.all([waitConnected([a.page]), ffWaitConnected(f.page, CONNECT_WAIT_MS)]);
     await a.page.getByTestId('folder-input').setInputFiles(src);
     await f.page.waitForSelector('[data-testid=accept]', { timeout: 30_000 });
-    assert.match(await f.page.$eval('[data-testid=transfer-in]', (e) => e.innerText), /Folders are flattened/);
+    assert.match(await f.page.$eval('[data-testid=offer-note]', (e) => e.innerText), /You will get album\.zip: a \.zip of 4 files/);
     await f.page.click('[data-testid=accept]');
-    await ffState(f.page, 'transfer-in', 'COMPLETED', 60_000);
-    for (const [p, b] of Object.entries(files)) {
-      const name = `album/${p}`.replaceAll('/', '_');
-      assert.equal(sha(readFileSync(await waitDownload(f.downloads, name, b.length, 30_000))), sha(b), name);
-    }
+    await ffState(f.page, 'transfer-in', 'COMPLETED', 60_000).catch(async (e) => {
+      await dump('firefox', f.page);
+      throw e;
+    });
+    const zip = await waitDownload(f.downloads, 'album.zip', null, 30_000);
+    const got = JSON.parse(execFileSync('python3', ['-c', PY_ZIP, zip]).toString());
+    assert.deepEqual(got, Object.fromEntries(Object.entries(files).map(([p, b]) => [`album/${p}`, sha(b)])));
+    execFileSync('unzip', ['-tq', zip]);
   } finally {
     await a.close();
     await f.close();

@@ -3,7 +3,8 @@
  *    folder (or a file for a single file) and bytes are written straight to it.
  *  - "opfs": the origin-private file system (Firefox, Safari, Chromium on
  *    Android): each file is written to a private file as it arrives, then
- *    handed to the browser as a download once verified. Its disk space is
+ *    handed to the browser as a download once verified; a folder becomes
+ *    one streamed .zip (protocol/zip.ts) that keeps its structure. Its disk space is
  *    checked first (navigator.storage.estimate, persist when short).
  *  - "sw": a service worker streams each file into the browser's downloads
  *    (needs a secure context: https or localhost). Only where OPFS is missing
@@ -13,10 +14,11 @@
  *    dom.serviceWorkers.idle_timeout (30 s) unless a functional event keeps
  *    it alive: the 512 MiB stall of issue 12.
  *  - "memory": an in-memory Blob, only for small transfers (MEMORY_LIMIT).
- * Folders are flattened by "opfs" and "sw" (dir_name). Each sink is written
+ * Folders are flattened by "sw" (dir_name). Each sink is written
  * strictly in order by the transfer driver. */
 
 import type { FileEntry } from '../protocol/types';
+import { ZipWriter, zipSize } from '../protocol/zip';
 import type { RememberedTransfer, VerifiedFile } from './remembered';
 
 export type StorageKind = 'fs' | 'opfs' | 'sw' | 'memory';
@@ -110,12 +112,19 @@ export function describeStorage(k: StorageKind, free?: number): string {
     case 'fs':
       return 'Files are written straight to a folder you choose (File System Access). No size limit beyond your disk.';
     case 'opfs':
-      return `Files are stored in this browser as they arrive, then saved to your downloads folder once verified${free !== undefined ? ` (room here: ${formatSize(free)}; a larger transfer streams straight to your downloads instead)` : ''}. Folders are flattened (a/b.txt → a_b.txt).`;
+      return `Files are stored in this browser as they arrive, then saved to your downloads folder once verified${free !== undefined ? ` (room here: ${formatSize(free)}; a larger transfer streams straight to your downloads instead)` : ''}. A folder arrives as one .zip that keeps its structure.`;
     case 'sw':
       return 'Files stream into your downloads through a service worker. No size limit beyond your disk; folders are flattened, and the browser may ask once to allow several downloads.';
     case 'memory':
       return `This browser can only keep received files in memory: at most ${MEMORY_LIMIT / 1024 / 1024} MB per transfer. Use https or a desktop Chromium for large files.`;
   }
+}
+
+/** What the receiver is told before accepting this offer: where its files go, any limit, and the .zip a folder becomes. */
+export function describeOffer(k: StorageKind, free: number | undefined, files: FileEntry[]): string {
+  const note = describeStorage(k, free);
+  if (k !== 'opfs' || !isFolder(files)) return note;
+  return `You will get ${zipName(files)}: a .zip of ${files.length} file${files.length === 1 ? '' : 's'}, folders kept. ${note}`;
 }
 
 /** Asks the user where to save (must run inside a click handler for "fs"). */
@@ -131,7 +140,7 @@ export async function createSink(kind: StorageKind, files: FileEntry[]): Promise
   }
   const total = files.reduce((s, f) => s + f.size, 0);
   if (kind === 'opfs') {
-    const sink = await OpfsSink.create(files, total).catch(() => null);
+    const sink = await (isFolder(files) ? OpfsZipSink.create(files) : OpfsSink.create(files, total)).catch(() => null);
     if (sink) return sink;
     kind = swOrMemory(); // too little room (or refused): the next path
   }
@@ -467,6 +476,123 @@ async function sweepOpfs(root: FileSystemDirectoryHandle): Promise<void> {
 const OPFS_SLACK = 16 * 1024 * 1024;
 const PERSIST_WAIT_MS = 3000;
 
+/** Room for `need` bytes in OPFS, asking to persist (bounded) when short; false if there is none. */
+async function opfsRoomFor(need: number): Promise<boolean> {
+  let free = await opfsFree();
+  if (free !== undefined && free < need + OPFS_SLACK && navigator.storage.persist) {
+    // Persisted storage gets a larger quota (Firefox: up to half the disk);
+    // Firefox may ask the user, so the answer is not awaited for ever.
+    await Promise.race([navigator.storage.persist().catch(() => false), new Promise((r) => setTimeout(r, PERSIST_WAIT_MS))]);
+    free = await opfsFree();
+  }
+  return free === undefined || free >= need + OPFS_SLACK;
+}
+
+/** A transfer with folders in it: where there is no directory picker it arrives as one .zip. */
+export function isFolder(files: FileEntry[]): boolean {
+  return files.some((f) => f.dir !== '');
+}
+
+/** The .zip's name: the folder's, when every file is under one top folder. */
+export function zipName(files: FileEntry[]): string {
+  const tops = new Set(files.map((f) => (f.dir ? f.dir.split('/')[0] : '')));
+  const [top] = tops;
+  return tops.size === 1 && top ? `${top}.zip` : 'peerdrop.zip';
+}
+
+/** Hands an OPFS file to the browser's downloads as `name`; the File is read from disk as the download copies it. */
+function handOver(file: File, name: string): string {
+  const url = URL.createObjectURL(file);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  return url;
+}
+
+/* A folder (or files with folders) into one OPFS .zip, entries in the order
+ * the files arrive, each with its path; handed to the downloads once every
+ * file is verified. A file that fails is cut out of the archive (it is the
+ * last entry); a resume rewinds the open entry to its 4 MiB block. */
+export class OpfsZipSink implements Sink {
+  readonly kind = 'opfs';
+  saved: SavedFile[] = [];
+  readonly where: string;
+  private zip = new ZipWriter();
+  private cur = -1; // the file whose entry is open
+  private done = new Set<number>();
+  private sealed = new Set<number>(); // complete entries whose digest is still being checked
+  private broken = false;
+  private constructor(
+    private files: FileEntry[],
+    private handle: FileSystemFileHandle,
+    private stream: FileSystemWritableFileStream,
+    readonly name: string,
+  ) {
+    this.where = `your downloads folder, as ${name} (a .zip of ${files.length} files, kept in this browser until every file is verified)`;
+  }
+  static async create(files: FileEntry[]): Promise<OpfsZipSink | null> {
+    const dir = await opfsPageDir();
+    if (!(await opfsRoomFor(zipSize(files.map((f) => ({ name: savedPath(f, f.name), size: f.size })))))) return null;
+    const handle = await dir.getFileHandle(`zip-${crypto.randomUUID()}`, { create: true });
+    const stream = await handle.createWritable({ keepExistingData: false });
+    return new OpfsZipSink(files, handle, stream, zipName(files));
+  }
+  async open(file: number, offset: number): Promise<void> {
+    if (this.cur === file) {
+      if (this.zip.entryWritten === offset) return;
+      const at = this.zip.rewind(offset); // a resume: back to its block
+      await this.stream.truncate(at);
+      await this.stream.seek(at);
+      return;
+    }
+    // The next file may start while the last one's digest is still being
+    // checked: its entry has all its bytes, so it is sealed now.
+    if (this.cur >= 0) {
+      if (this.zip.entryWritten !== this.files[this.cur].size) throw new Error('another file is still open');
+      await this.stream.write(this.zip.end() as Uint8Array<ArrayBuffer>);
+      this.sealed.add(this.cur);
+      this.cur = -1;
+    }
+    if (offset !== 0) throw new Error('cannot resume this file inside the .zip');
+    const f = this.files[file];
+    await this.stream.write(this.zip.begin(savedPath(f, f.name), f.size) as Uint8Array<ArrayBuffer>);
+    this.cur = file;
+  }
+  async write(file: number, bytes: Uint8Array): Promise<void> {
+    if (file !== this.cur) throw new Error('not the open file');
+    await this.stream.write(this.zip.data(bytes) as Uint8Array<ArrayBuffer>);
+  }
+  async close(file: number, ok: boolean): Promise<void> {
+    if (file === this.cur) {
+      this.cur = -1;
+      if (!ok) {
+        const at = this.zip.drop(); // the last entry: cut out
+        await this.stream.truncate(at);
+        await this.stream.seek(at);
+        return;
+      }
+      await this.stream.write(this.zip.end() as Uint8Array<ArrayBuffer>);
+    } else if (this.sealed.delete(file)) {
+      // A sealed entry that then failed its digest has others after it: the
+      // archive cannot drop it, so it is never handed over (the file shows failed).
+      if (!ok) this.broken = true;
+      if (!ok) return;
+    } else return;
+    this.done.add(file);
+    const f = this.files[file];
+    this.saved.push({ name: savedPath(f, f.name) });
+    if (this.done.size < this.files.length || this.broken) return;
+    await this.stream.write(this.zip.finish() as Uint8Array<ArrayBuffer>);
+    await this.stream.close();
+    const url = handOver(await this.handle.getFile(), this.name);
+    this.saved.push({ name: this.name, url });
+  }
+}
+
 export class OpfsSink implements Sink {
   readonly kind = 'opfs';
   saved: SavedFile[] = [];
@@ -479,15 +605,7 @@ export class OpfsSink implements Sink {
   /** Null if OPFS has too little room for `total` bytes, even after asking to persist. */
   static async create(files: FileEntry[], total: number): Promise<OpfsSink | null> {
     const dir = await opfsPageDir();
-    let free = await opfsFree();
-    if (free !== undefined && free < total + OPFS_SLACK && navigator.storage.persist) {
-      // Persisted storage gets a larger quota (Firefox: up to half the disk);
-      // Firefox may ask the user, so the answer is not awaited for ever.
-      await Promise.race([navigator.storage.persist().catch(() => false), new Promise((r) => setTimeout(r, PERSIST_WAIT_MS))]);
-      free = await opfsFree();
-    }
-    if (free !== undefined && free < total + OPFS_SLACK) return null;
-    return new OpfsSink(files, dir);
+    return (await opfsRoomFor(total)) ? new OpfsSink(files, dir) : null;
   }
   async open(file: number, offset: number): Promise<void> {
     const cur = this.w.get(file);
@@ -522,16 +640,8 @@ export class OpfsSink implements Sink {
     // A File of OPFS is read from disk when the download copies it: no copy in memory.
     const got = await (await this.dir.getFileHandle(cur.name)).getFile();
     const f = this.files[file];
-    const url = URL.createObjectURL(got);
     const name = flatName(f);
-    this.saved.push({ name, url });
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    a.hidden = true;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
+    this.saved.push({ name, url: handOver(got, name) });
   }
 }
 
