@@ -148,6 +148,34 @@ test('Chromium -> Firefox in a private window: no OPFS, streamed through the ser
   assert.equal(kind, 'sw');
 });
 
+test('Chromium -> Firefox: resume after the data channel is cut, into the same OPFS file', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmp, 'resume-'));
+  const src = join(dir, 'resume.bin');
+  const digest = generate(src, 150_000_000);
+  const a = await launch();
+  const f = await launchFirefox();
+  try {
+    const link = await createRoom(a.page, server.url);
+    await f.page.goto(link);
+    await Promise.all([waitConnected([a.page]), ffWaitConnected(f.page, CONNECT_WAIT_MS)]);
+    await a.page.getByTestId('file-input').setInputFiles(src);
+    await f.page.waitForSelector('[data-testid=accept]', { timeout: 30_000 });
+    await f.page.click('[data-testid=accept]');
+    await f.page.waitForFunction(() => (window.peerdrop.getSnapshot().transfers[0]?.bytes ?? 0) > 30_000_000, { timeout: 60_000, polling: 20 });
+    await f.page.evaluate(() => window.peerdrop.dropConnections());
+    await ffState(f.page, 'transfer-in', 'COMPLETED', 90_000).catch(async (e) => {
+      await dump('firefox', f.page);
+      throw e;
+    });
+    const t = (await snapshot(f.page)).transfers[0];
+    assert.ok(t.resumedFrom > 0, `resumed from ${t.resumedFrom}`);
+    assert.equal(sha256File(await waitDownload(f.downloads, 'resume.bin', 150_000_000, 30_000)), digest);
+  } finally {
+    await a.close();
+    await f.close();
+  }
+});
+
 test('Firefox -> Chromium: Firefox creates the room and sends', { timeout: 180_000 }, async () => {
   const dir = join(tmp, 'ff-send');
   mkdirSync(dir, { recursive: true });
