@@ -51,7 +51,16 @@ export function registerDownloadWorker(): Promise<ServiceWorkerRegistration | nu
     swReady = (async () => {
       if (!('serviceWorker' in navigator) || !window.isSecureContext) return null;
       try {
-        await navigator.serviceWorker.register('./sw.js', { scope: './' });
+        const reg = await navigator.serviceWorker.register('./sw.js', { scope: './' });
+        // register() checks for a changed sw.js: a page must not feed a worker
+        // of an older app (it would drop every chunk), so a new one being
+        // installed is waited for (it skips waiting), at most 5 s.
+        const next = reg.installing ?? reg.waiting;
+        if (next)
+          await new Promise<void>((r) => {
+            next.addEventListener('statechange', () => (next.state === 'activated' || next.state === 'redundant') && r());
+            setTimeout(r, 5000);
+          });
         return await navigator.serviceWorker.ready;
       } catch {
         return null;
