@@ -5,7 +5,6 @@
 // candidate when `lo` is the only interface, so tests/e2e/run.sh gives
 // Firefox suites a veth pair too.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,16 +85,15 @@ export function processTree(pid) {
   return out;
 }
 
-/** RSS in bytes of each process under `pid`: [{pid, kind, rss}], kind from -contentproc's type argument. */
+/** RSS in bytes of each process under `pid`: [{pid, kind, rss}]; kind: 'parent' for `pid`,
+ *  else the thread name Firefox gives the process ("Isolated Web Co", "Socket Process", ...). */
 export function treeRss(pid) {
   const out = [];
   for (const p of processTree(pid)) {
     try {
       const rss = Number(readFileSync(`/proc/${p}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0) * 1024;
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      const i = cmd.indexOf('-isForBrowser');
-      const kind = cmd.includes('-contentproc') ? cmd[cmd.length - 2] || 'content' : 'main';
-      out.push({ pid: p, kind: i >= 0 ? 'tab' : kind, rss });
+      const kind = p === pid ? 'parent' : readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      out.push({ pid: p, kind, rss });
     } catch {
       /* gone meanwhile */
     }
@@ -125,15 +123,6 @@ export async function waitDownload(dir, name, size, ms) {
 
 /** The app's snapshot (window.peerdrop) of a puppeteer page. */
 export const snapshot = (page) => page.evaluate(() => JSON.parse(JSON.stringify(window.peerdrop.getSnapshot())));
-
-export function hasFirefox() {
-  try {
-    execFileSync(FIREFOX, ['--version'], { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Puppeteer counterparts of lib.mjs's page helpers, for a Firefox page. */
 export async function ffCreateRoom(page, url) {
