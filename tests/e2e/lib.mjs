@@ -72,8 +72,9 @@ export async function waitConnected(pages) {
   await Promise.all(pages.map((p) => p.locator(sel).first().waitFor({ timeout: CONNECT_WAIT_MS })));
 }
 
-/* storage: 'fs' (default: File System Access into OPFS), 'sw' (no File
- * System Access: service-worker downloads), 'memory' (neither). */
+/* storage: 'fs' (default: File System Access into OPFS), 'opfs' (no File
+ * System Access: an OPFS file, then a download), 'sw' (nor OPFS:
+ * service-worker downloads), 'memory' (none of them). */
 export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -90,6 +91,7 @@ export async function launch({ storage = 'fs', viewport = { width: 900, height: 
   });
   await ctx.addInitScript(INIT);
   if (storage !== 'fs') await ctx.addInitScript('delete window.showDirectoryPicker; delete window.showSaveFilePicker;');
+  if (storage === 'sw' || storage === 'memory') await ctx.addInitScript('if (globalThis.StorageManager) delete StorageManager.prototype.getDirectory;');
   if (storage === 'memory') await ctx.addInitScript("Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined }); delete Navigator.prototype.serviceWorker;");
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   page.on('pageerror', (e) => console.error('[pageerror]', e.message));
