@@ -2,7 +2,9 @@
  *  - "fs": File System Access API (Chromium desktop): the user picks a
  *    folder (or a file for a single file) and bytes are written straight to it.
  *  - "opfs": the origin-private file system (Firefox, Safari, Chromium on
- *    Android): each file is written to a private file as it arrives, then
+ *    Android): each file is written to a private file as it arrives (with
+ *    createWritable, or where that is missing, as in Safari before 26,
+ *    createSyncAccessHandle in a worker: opfs-file.ts), then
  *    handed to the browser as a download once verified; a folder becomes
  *    one streamed .zip (protocol/zip.ts) that keeps its structure. Its disk space is
  *    checked first (navigator.storage.estimate, persist when short).
@@ -19,6 +21,7 @@
 
 import type { FileEntry } from '../protocol/types';
 import { ZipWriter, zipSize } from '../protocol/zip';
+import { opfsWorkerProbe, opfsWritableInPage, opfsWriter, type OpfsWriter } from './opfs-file';
 import type { RememberedTransfer, VerifiedFile } from './remembered';
 
 export type StorageKind = 'fs' | 'opfs' | 'sw' | 'memory';
@@ -82,12 +85,13 @@ function swOrMemory(): StorageKind {
   return 'memory';
 }
 
+/** OPFS, written from the page (createWritable) or else perhaps from a worker (probeStorage finds out). */
 function hasOpfs(): boolean {
   return (
     window.isSecureContext &&
     typeof navigator.storage?.getDirectory === 'function' &&
     typeof FileSystemFileHandle !== 'undefined' &&
-    'createWritable' in FileSystemFileHandle.prototype
+    (opfsWritableInPage() || typeof Worker === 'function')
   );
 }
 
@@ -98,6 +102,7 @@ export async function probeStorage(k: StorageKind): Promise<{ kind: StorageKind;
   if (k === 'opfs') {
     try {
       await opfsRoot();
+      if (!opfsWritableInPage()) await opfsWorkerProbe();
       return { kind: 'opfs', free: await opfsFree() };
     } catch {
       k = swOrMemory();
@@ -444,6 +449,12 @@ const OPFS_DIR = 'peerdrop-incoming';
 const pageId = typeof crypto !== 'undefined' && crypto.randomUUID ? crypto.randomUUID() : String(Date.now());
 let pageDir: Promise<FileSystemDirectoryHandle> | null = null;
 
+/** A new file of this page's OPFS folder, open for writing from its start. */
+async function opfsCreate(name: string): Promise<{ handle: FileSystemFileHandle; writer: OpfsWriter }> {
+  const handle = await (await opfsPageDir()).getFileHandle(name, { create: true });
+  return { handle, writer: await opfsWriter(handle, [OPFS_DIR, pageId, name]) };
+}
+
 async function opfsRoot(): Promise<FileSystemDirectoryHandle> {
   return (await navigator.storage.getDirectory()).getDirectoryHandle(OPFS_DIR, { create: true });
 }
@@ -538,53 +549,47 @@ export class OpfsZipSink implements Sink {
   private constructor(
     private files: FileEntry[],
     private handle: FileSystemFileHandle,
-    private stream: FileSystemWritableFileStream,
+    private out: OpfsWriter,
     readonly name: string,
   ) {
     this.where = `your downloads folder, as ${name} (a .zip of ${files.length} files, kept in this browser until every file is verified)`;
   }
   static async create(files: FileEntry[]): Promise<OpfsZipSink | null> {
-    const dir = await opfsPageDir();
     if (!(await opfsRoomFor(zipSize(files.map((f) => ({ name: savedPath(f, f.name), size: f.size })))))) return null;
-    const handle = await dir.getFileHandle(`zip-${crypto.randomUUID()}`, { create: true });
-    const stream = await handle.createWritable({ keepExistingData: false });
-    return new OpfsZipSink(files, handle, stream, zipName(files));
+    const { handle, writer } = await opfsCreate(`zip-${crypto.randomUUID()}`);
+    return new OpfsZipSink(files, handle, writer, zipName(files));
   }
   async open(file: number, offset: number): Promise<void> {
     if (this.cur === file) {
       if (this.zip.entryWritten === offset) return;
-      const at = this.zip.rewind(offset); // a resume: back to its block
-      await this.stream.truncate(at);
-      await this.stream.seek(at);
+      await this.out.rewind(this.zip.rewind(offset)); // a resume: back to its block
       return;
     }
     // The next file may start while the last one's digest is still being
     // checked: its entry has all its bytes, so it is sealed now.
     if (this.cur >= 0) {
       if (this.zip.entryWritten !== this.files[this.cur].size) throw new Error('another file is still open');
-      await this.stream.write(this.zip.end() as Uint8Array<ArrayBuffer>);
+      await this.out.write(this.zip.end());
       this.sealed.add(this.cur);
       this.cur = -1;
     }
     if (offset !== 0) throw new Error('cannot resume this file inside the .zip');
     const f = this.files[file];
-    await this.stream.write(this.zip.begin(savedPath(f, f.name), f.size) as Uint8Array<ArrayBuffer>);
+    await this.out.write(this.zip.begin(savedPath(f, f.name), f.size));
     this.cur = file;
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
     if (file !== this.cur) throw new Error('not the open file');
-    await this.stream.write(this.zip.data(bytes) as Uint8Array<ArrayBuffer>);
+    await this.out.write(this.zip.data(bytes));
   }
   async close(file: number, ok: boolean): Promise<void> {
     if (file === this.cur) {
       this.cur = -1;
       if (!ok) {
-        const at = this.zip.drop(); // the last entry: cut out
-        await this.stream.truncate(at);
-        await this.stream.seek(at);
+        await this.out.rewind(this.zip.drop()); // the last entry: cut out
         return;
       }
-      await this.stream.write(this.zip.end() as Uint8Array<ArrayBuffer>);
+      await this.out.write(this.zip.end());
     } else if (this.sealed.delete(file)) {
       // A sealed entry that then failed its digest has others after it: the
       // archive cannot drop it, so it is never handed over (the file shows failed).
@@ -595,8 +600,8 @@ export class OpfsZipSink implements Sink {
     const f = this.files[file];
     this.saved.push({ name: savedPath(f, f.name) });
     if (this.done.size < this.files.length || this.broken) return;
-    await this.stream.write(this.zip.finish() as Uint8Array<ArrayBuffer>);
-    await this.stream.close();
+    await this.out.write(this.zip.finish());
+    await this.out.close();
     const url = handOver(await this.handle.getFile(), this.name);
     this.saved.push({ name: this.name, url });
   }
@@ -606,7 +611,7 @@ export class OpfsSink implements Sink {
   readonly kind = 'opfs';
   saved: SavedFile[] = [];
   where = 'your downloads folder (kept in this browser until each file is verified)';
-  private w = new Map<number, { stream: FileSystemWritableFileStream; pos: number; name: string }>();
+  private w = new Map<number, { out: OpfsWriter; handle: FileSystemFileHandle; pos: number; name: string }>();
   private constructor(
     private files: FileEntry[],
     private dir: FileSystemDirectoryHandle,
@@ -620,20 +625,18 @@ export class OpfsSink implements Sink {
     const cur = this.w.get(file);
     if (cur && cur.pos === offset) return;
     if (cur) {
-      await cur.stream.truncate(offset);
-      await cur.stream.seek(offset);
+      await cur.out.rewind(offset);
       cur.pos = offset;
       return;
     }
     if (offset !== 0) throw new Error('cannot resume this file');
     const name = String(file);
-    const handle = await this.dir.getFileHandle(name, { create: true });
-    const stream = await handle.createWritable({ keepExistingData: false });
-    this.w.set(file, { stream, pos: 0, name });
+    const { handle, writer } = await opfsCreate(name);
+    this.w.set(file, { out: writer, handle, pos: 0, name });
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
     const cur = this.w.get(file)!;
-    await cur.stream.write(bytes as Uint8Array<ArrayBuffer>);
+    await cur.out.write(bytes);
     cur.pos += bytes.length;
   }
   async close(file: number, ok: boolean): Promise<void> {
@@ -641,13 +644,13 @@ export class OpfsSink implements Sink {
     this.w.delete(file);
     if (!cur) return;
     if (!ok) {
-      await cur.stream.abort().catch(() => {});
+      await cur.out.abort().catch(() => {});
       await this.dir.removeEntry(cur.name).catch(() => {});
       return;
     }
-    await cur.stream.close();
+    await cur.out.close();
     // A File of OPFS is read from disk when the download copies it: no copy in memory.
-    const got = await (await this.dir.getFileHandle(cur.name)).getFile();
+    const got = await cur.handle.getFile();
     const f = this.files[file];
     const name = flatName(f);
     this.saved.push({ name, url: handOver(got, name) });
