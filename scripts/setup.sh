@@ -8,7 +8,7 @@ PD_BUILD_PACKAGES="build-essential cmake pkg-config libuv1-dev libsodium-dev lib
 # certificates, Chromium for the browser tests, iproute2/util-linux for the
 # private network namespace the browser tests run in, coturn for the TURN
 # relay tests.
-PD_TEST_PACKAGES="clang libclang-rt-14-dev openssl curl chromium iproute2 util-linux python3 coturn"
+PD_TEST_PACKAGES="clang libclang-rt-14-dev openssl curl chromium firefox-esr iproute2 util-linux python3 coturn"
 
 pd_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

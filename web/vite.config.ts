@@ -8,5 +8,7 @@ export default defineConfig({
   base: './',
   plugins: [react()],
   build: { outDir: 'dist', sourcemap: false, target: 'es2022' },
+  // the OPFS worker (src/hooks/opfs-worker.ts) is started as a module worker
+  worker: { format: 'es' },
   test: { include: ['src/**/*.test.ts'], environment: 'node' },
 });

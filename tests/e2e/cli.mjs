@@ -109,7 +109,7 @@ export function hashTree(dir, base = dir, out = {}) {
 }
 
 /* Keeps every RTCPeerConnection the page makes in window.__pcs. */
-const TRACK_PCS = `
+export const TRACK_PCS = `
   (() => {
     const Orig = window.RTCPeerConnection;
     window.__pcs = [];

@@ -2,7 +2,7 @@
 // web/dist, and Debian's Chromium driven by playwright-core (never a
 // downloaded browser). Flags per ../../../shared/notes/chromium-loopback-webrtc.md.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -72,8 +72,15 @@ export async function waitConnected(pages) {
   await Promise.all(pages.map((p) => p.locator(sel).first().waitFor({ timeout: CONNECT_WAIT_MS })));
 }
 
-/* storage: 'fs' (default: File System Access into OPFS), 'sw' (no File
- * System Access: service-worker downloads), 'memory' (neither). */
+/** Run before the app loads: a browser whose OPFS files cannot be written from the page (Safari before 26). */
+export const HIDE_CREATE_WRITABLE = 'if (globalThis.FileSystemFileHandle) delete FileSystemFileHandle.prototype.createWritable;';
+
+/* storage: 'fs' (default: File System Access into OPFS), 'opfs' (no File
+ * System Access: an OPFS file, then a download), 'opfs-worker' (nor
+ * createWritable, as Safari before 26: the OPFS file is written by
+ * createSyncAccessHandle in a worker; init scripts do not reach workers, so
+ * the worker keeps it), 'sw' (nor OPFS:
+ * service-worker downloads), 'memory' (none of them). */
 export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -90,6 +97,8 @@ export async function launch({ storage = 'fs', viewport = { width: 900, height: 
   });
   await ctx.addInitScript(INIT);
   if (storage !== 'fs') await ctx.addInitScript('delete window.showDirectoryPicker; delete window.showSaveFilePicker;');
+  if (storage === 'opfs-worker') await ctx.addInitScript(HIDE_CREATE_WRITABLE);
+  if (storage === 'sw' || storage === 'memory') await ctx.addInitScript('if (globalThis.StorageManager) delete StorageManager.prototype.getDirectory;');
   if (storage === 'memory') await ctx.addInitScript("Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined }); delete Navigator.prototype.serviceWorker;");
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   page.on('pageerror', (e) => console.error('[pageerror]', e.message));
@@ -157,4 +166,19 @@ export async function receivedHashes(page) {
     await walk(root, '');
     return out;
   });
+}
+
+/* Python's zipfile checks every entry's CRC and reads each one back; Info-ZIP
+ * unzip tests the archive too (two readers that are not ours). */
+const PY_ZIP = `
+import hashlib, json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+print(json.dumps({i.filename: hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist()}))
+`;
+/** SHA-256 (hex) of every entry of the .zip at `path`, by its name in the archive. */
+export function zipEntryHashes(path) {
+  const got = JSON.parse(execFileSync('python3', ['-c', PY_ZIP, path]).toString());
+  execFileSync('unzip', ['-tq', path]);
+  return got;
 }

@@ -11,7 +11,6 @@
 // coturn refuses loopback peers unless told otherwise (--allow-loopback-peers,
 // for tests only); nothing here leaves the namespace.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +19,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoom, launch, receivedHashes, startServer, shot, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli, generate, roles, sha256File, trackPeerConnections } from './cli.mjs';
+import { startTurn } from './turn.mjs';
 
-const TURNSERVER = process.env.TURNSERVER ?? '/usr/bin/turnserver';
 const TURN_PORT = 3478; // a private namespace: nothing else listens here
 const SECRET = randomBytes(18).toString('base64url');
 
@@ -29,35 +28,9 @@ let tmp;
 let turn;
 let server;
 
-/* Starts coturn; resolves once it says its relay ports are ready. */
-function startTurn(dir) {
-  const proc = spawn(TURNSERVER, [
-    '-n', '--verbose', '--no-cli', '--no-tls', '--no-dtls', '--simple-log', '--log-file=stdout',
-    '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${TURN_PORT}`,
-    '--min-port=49152', '--max-port=49407',
-    '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm=peerdrop.test',
-    '--allow-loopback-peers', `--pidfile=${join(dir, 'turnserver.pid')}`, `--userdb=${join(dir, 'turndb')}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (d) => (log += d));
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d) => (log += d));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`coturn did not start:\n${log}`)), 10_000);
-    proc.on('exit', (c) => reject(new Error(`coturn exited ${c}:\n${log}`)));
-    const poll = setInterval(() => {
-      if (!/Total General servers/.test(log)) return;
-      clearInterval(poll);
-      clearTimeout(t);
-      resolve({ proc, log: () => log, stop: () => proc.kill('SIGTERM') });
-    }, 50);
-  });
-}
-
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'pd-turn-'));
-  turn = await startTurn(tmp);
+  turn = await startTurn(tmp, SECRET, TURN_PORT);
   server = await startServer(['--turn', `turn:127.0.0.1:${TURN_PORT}?transport=udp`, '--turn-secret', SECRET]);
 });
 after(() => {

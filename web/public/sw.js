@@ -1,50 +1,88 @@
-/* Peerdrop streamed downloads. The page hands this worker a MessagePort per
- * file; a navigation to ./dl/<id>/<name> is answered with a ReadableStream
- * fed from that port, so a large file goes to the browser's download manager
- * chunk by chunk instead of being held in memory. Backpressure: the page
- * waits for "ok" after each chunk, and "ok" only comes when the stream has
- * room (its queue is below 4 MiB). Holds no secrets, caches nothing. */
+/* Peerdrop streamed downloads. The page registers each file with a
+ * MessagePort for the worker's replies; a navigation to ./dl/<id>/<name> is
+ * answered with a ReadableStream, so a large file goes to the browser's
+ * download manager chunk by chunk instead of being held in the page.
+ *
+ * The page sends every chunk (and the end) as a message to this worker, not
+ * on the port: a message event is a functional event that keeps the worker
+ * alive, and each one is held open (waitUntil) until the stream has taken
+ * its chunk. Firefox stops a worker with no functional event for
+ * dom.serviceWorkers.idle_timeout (30 s); with the chunks on a port it did
+ * so mid-download, ending the file short (issue 12).
+ *
+ * Backpressure: the page waits for "ok" after each chunk, and "ok" only comes
+ * when the stream has room (its queue is below 4 MiB). Holds no secrets,
+ * caches nothing. */
 
-const pending = new Map();
+const pending = new Map(); // id -> { stream, name, size }, until its fetch
+const streams = new Map(); // id -> { id, controller, port, waiting }, until end or abort
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
-self.addEventListener('message', (e) => {
-  const d = e.data;
-  if (!d || d.type !== 'register' || typeof d.id !== 'string' || !e.ports[0]) return;
-  const port = e.ports[0];
-  let waiting = false;
+function register(d, port) {
+  const st = { id: d.id, controller: null, port, waiting: null };
   const stream = new ReadableStream(
     {
       start(controller) {
-        port.onmessage = (m) => {
-          const x = m.data;
-          if (x.type === 'chunk') {
-            controller.enqueue(new Uint8Array(x.buf));
-            if (controller.desiredSize > 0) port.postMessage({ type: 'ok' });
-            else waiting = true;
-          } else if (x.type === 'end') {
-            controller.close();
-          } else if (x.type === 'abort') {
-            controller.error(new Error('transfer failed'));
-          }
-        };
+        st.controller = controller;
       },
       pull() {
-        if (waiting) {
-          waiting = false;
-          port.postMessage({ type: 'ok' });
-        }
+        const w = st.waiting;
+        st.waiting = null;
+        if (w) w();
       },
       cancel() {
+        streams.delete(d.id);
         port.postMessage({ type: 'cancelled' });
+        const w = st.waiting;
+        st.waiting = null;
+        if (w) w();
       },
     },
     { highWaterMark: 4 * 1024 * 1024, size: (c) => c.byteLength },
   );
+  streams.set(d.id, st);
   pending.set(d.id, { stream, name: String(d.name), size: Number(d.size) });
   port.postMessage({ type: 'registered' });
+}
+
+/* Resolves once the stream has room again (then the page gets "ok"). */
+function chunk(st, buf) {
+  st.controller.enqueue(new Uint8Array(buf));
+  if (st.controller.desiredSize > 0) {
+    st.port.postMessage({ type: 'ok' });
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    st.waiting = () => {
+      if (streams.get(st.id) === st) st.port.postMessage({ type: 'ok' }); // not after a cancel
+      resolve();
+    };
+  });
+}
+
+self.addEventListener('message', (e) => {
+  const d = e.data;
+  if (!d || typeof d.id !== 'string') return;
+  if (d.type === 'register') {
+    if (e.ports[0]) register(d, e.ports[0]);
+    return;
+  }
+  const st = streams.get(d.id);
+  if (!st) return;
+  try {
+    if (d.type === 'chunk' && d.buf instanceof ArrayBuffer) e.waitUntil(chunk(st, d.buf));
+    else if (d.type === 'end') {
+      streams.delete(d.id);
+      st.controller.close();
+    } else if (d.type === 'abort') {
+      streams.delete(d.id);
+      st.controller.error(new Error('transfer failed'));
+    }
+  } catch {
+    streams.delete(d.id); // the stream was cancelled meanwhile
+  }
 });
 
 self.addEventListener('fetch', (e) => {

@@ -1,4 +1,4 @@
-import { describeStorage } from '../hooks/sinks';
+import { describeOffer, describeStorage } from '../hooks/sinks';
 import type { RoomController, RoomSnapshot } from '../hooks/room';
 import { SendPanel } from './SendPanel';
 import { Share } from './Share';
@@ -42,8 +42,8 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         )}
       </section>
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
-      <Transfers transfers={snap.transfers} ctl={ctl} storageNote={describeStorage(snap.storage)} />
-      <p className="muted small">Receiving: {describeStorage(snap.storage)}</p>
+      <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(t) => describeOffer(snap.storage, snap.storageFree, t.files.map((f) => f.entry))} />
+      <p className="muted small">Receiving: {describeStorage(snap.storage, snap.storageFree)}</p>
       <button type="button" className="secondary" onClick={() => ctl.leave()}>
         Leave room
       </button>

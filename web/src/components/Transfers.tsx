@@ -21,7 +21,7 @@ function Bar({ value, max, label }: { value: number; max: number; label: string 
   );
 }
 
-export function Transfers({ transfers, ctl, storageNote }: { transfers: TransferView[]; ctl: RoomController; storageNote: string }) {
+export function Transfers({ transfers, ctl, offerNote }: { transfers: TransferView[]; ctl: RoomController; offerNote: (t: TransferView) => string }) {
   if (transfers.length === 0) return null;
   return (
     <section className="card" aria-labelledby="xfers-h">
@@ -35,7 +35,7 @@ export function Transfers({ transfers, ctl, storageNote }: { transfers: Transfer
               </strong>
               <span className="badge">{STATE_LABEL[t.state]}</span>
             </div>
-            {t.state === 'OFFERED' && t.dir === 'in' && <p className="note small">{storageNote}</p>}
+            {t.state === 'OFFERED' && t.dir === 'in' && <p className="note small" data-testid="offer-note">{offerNote(t)}</p>}
             {t.state === 'OFFERED' && t.dir === 'in' && t.earlierVerified !== undefined && (
               <p className="note small" data-testid="continue-earlier">
                 Part of this transfer was received here before the page closed

@@ -9,7 +9,7 @@ import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, parseIceServers, SIGNALING_MESSAGES } from './signaling';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
-import { adoptSink, createSink, detectStorage, FsSink, registerDownloadWorker, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
+import { adoptSink, createSink, detectStorage, FsSink, probeStorage, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
 export type Phase = 'IDLE' | 'CONNECTING' | 'IN_ROOM';
@@ -66,6 +66,7 @@ export interface RoomSnapshot {
   error: string | null;
   notice: string | null;
   storage: StorageKind;
+  storageFree?: number;
   sending: boolean;
   /** Connect through the TURN relay only (the peers never see our addresses). */
   relayOnly: boolean;
@@ -182,12 +183,19 @@ export class RoomController {
   private error: string | null = null;
   private notice: string | null = null;
   private storage: StorageKind = 'memory';
+  /** OPFS room left (bytes), when known: told before an offer is accepted. */
+  private storageFree: number | undefined;
   private dirty = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
     this.storage = typeof window !== 'undefined' ? detectStorage() : 'memory';
-    if (this.storage === 'sw') void registerDownloadWorker();
+    if (this.storage === 'opfs' || this.storage === 'sw')
+      void probeStorage(this.storage).then((p) => {
+        this.storage = p.kind;
+        this.storageFree = p.free;
+        this.changed();
+      });
     this.snap = this.build();
   }
 
@@ -241,6 +249,7 @@ export class RoomController {
       error: this.error,
       notice: this.notice,
       storage: this.storage,
+      storageFree: this.storageFree,
       relayOnly: this.relayOnly,
       hasTurn: hasTurnServer(this.ice),
       sending: [...this.transfers.values()].some((t) => t.dir === 'out' && (t.state === 'WAITING' || t.state === 'TRANSFERRING' || t.state === 'INTERRUPTED' || t.state === 'OFFERED')),

@@ -1,15 +1,30 @@
-/* Where received files go. Three paths, best first:
+/* Where received files go. Four paths, best first (docs/browsers.md):
  *  - "fs": File System Access API (Chromium desktop): the user picks a
  *    folder (or a file for a single file) and bytes are written straight to it.
+ *  - "opfs": the origin-private file system (Firefox, Safari, Chromium on
+ *    Android): each file is written to a private file as it arrives (with
+ *    createWritable, or where that is missing, as in Safari before 26,
+ *    createSyncAccessHandle in a worker: opfs-file.ts), then
+ *    handed to the browser as a download once verified; a folder becomes
+ *    one streamed .zip (protocol/zip.ts) that keeps its structure. Its disk space is
+ *    checked first (navigator.storage.estimate, persist when short).
  *  - "sw": a service worker streams each file into the browser's downloads
- *    (needs a secure context: https or localhost). Folders are flattened.
+ *    (needs a secure context: https or localhost). Only where OPFS is missing
+ *    or too small: Firefox keeps a service-worker download's whole body in
+ *    its parent process (measured: +254 MB RSS for 256 MiB, still held after
+ *    the download ends), and stops the worker after
+ *    dom.serviceWorkers.idle_timeout (30 s) unless a functional event keeps
+ *    it alive: the 512 MiB stall of issue 12.
  *  - "memory": an in-memory Blob, only for small transfers (MEMORY_LIMIT).
- * Each sink is written strictly in order by the transfer driver. */
+ * Folders are flattened by "sw" (dir_name). Each sink is written
+ * strictly in order by the transfer driver. */
 
 import type { FileEntry } from '../protocol/types';
+import { ZipWriter, zipSize } from '../protocol/zip';
+import { opfsWorkerProbe, opfsWritableInPage, opfsWriter, type OpfsWriter } from './opfs-file';
 import type { RememberedTransfer, VerifiedFile } from './remembered';
 
-export type StorageKind = 'fs' | 'sw' | 'memory';
+export type StorageKind = 'fs' | 'opfs' | 'sw' | 'memory';
 export const MEMORY_LIMIT = 256 * 1024 * 1024;
 
 export interface SavedFile {
@@ -39,7 +54,16 @@ export function registerDownloadWorker(): Promise<ServiceWorkerRegistration | nu
     swReady = (async () => {
       if (!('serviceWorker' in navigator) || !window.isSecureContext) return null;
       try {
-        await navigator.serviceWorker.register('./sw.js', { scope: './' });
+        const reg = await navigator.serviceWorker.register('./sw.js', { scope: './' });
+        // register() checks for a changed sw.js: a page must not feed a worker
+        // of an older app (it would drop every chunk), so a new one being
+        // installed is waited for (it skips waiting), at most 5 s.
+        const next = reg.installing ?? reg.waiting;
+        if (next)
+          await new Promise<void>((r) => {
+            next.addEventListener('statechange', () => (next.state === 'activated' || next.state === 'redundant') && r());
+            setTimeout(r, 5000);
+          });
         return await navigator.serviceWorker.ready;
       } catch {
         return null;
@@ -49,21 +73,72 @@ export function registerDownloadWorker(): Promise<ServiceWorkerRegistration | nu
   return swReady;
 }
 
+/** The best storage this browser offers, by what it has (sync; probeStorage then checks OPFS really works). */
 export function detectStorage(): StorageKind {
   if (typeof (window as W).showDirectoryPicker === 'function') return 'fs';
-  if ('serviceWorker' in navigator && window.isSecureContext) return 'sw';
+  if (hasOpfs()) return 'opfs';
+  return swOrMemory();
+}
+
+function swOrMemory(): StorageKind {
+  if ('serviceWorker' in navigator && navigator.serviceWorker && window.isSecureContext) return 'sw';
   return 'memory';
 }
 
-export function describeStorage(k: StorageKind): string {
+/** OPFS, written from the page (createWritable) or else perhaps from a worker (probeStorage finds out). */
+function hasOpfs(): boolean {
+  return (
+    window.isSecureContext &&
+    typeof navigator.storage?.getDirectory === 'function' &&
+    typeof FileSystemFileHandle !== 'undefined' &&
+    (opfsWritableInPage() || typeof Worker === 'function')
+  );
+}
+
+/** What detectStorage found may still be refused: a Firefox private window
+ *  has both APIs but rejects getDirectory and register. Then the next path.
+ *  Also says how much room OPFS has. */
+export async function probeStorage(k: StorageKind): Promise<{ kind: StorageKind; free?: number }> {
+  if (k === 'opfs') {
+    try {
+      await opfsRoot();
+      if (!opfsWritableInPage()) await opfsWorkerProbe();
+      return { kind: 'opfs', free: await opfsFree() };
+    } catch {
+      k = swOrMemory();
+    }
+  }
+  if (k === 'sw') return { kind: (await registerDownloadWorker())?.active ? 'sw' : 'memory' };
+  return { kind: k };
+}
+
+async function opfsFree(): Promise<number | undefined> {
+  const e = await navigator.storage.estimate?.().catch(() => null);
+  return e && typeof e.quota === 'number' ? Math.max(0, e.quota - (e.usage ?? 0)) : undefined;
+}
+
+function formatSize(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${Math.floor(n / 1e6)} MB`;
+}
+
+export function describeStorage(k: StorageKind, free?: number): string {
   switch (k) {
     case 'fs':
       return 'Files are written straight to a folder you choose (File System Access). No size limit beyond your disk.';
+    case 'opfs':
+      return `Files are stored in this browser as they arrive, then saved to your downloads folder once verified${free !== undefined ? ` (room here: ${formatSize(free)}; a larger transfer streams straight to your downloads instead)` : ''}. A folder arrives as one .zip that keeps its structure.`;
     case 'sw':
       return 'Files stream into your downloads through a service worker. No size limit beyond your disk; folders are flattened, and the browser may ask once to allow several downloads.';
     case 'memory':
       return `This browser can only keep received files in memory: at most ${MEMORY_LIMIT / 1024 / 1024} MB per transfer. Use https or a desktop Chromium for large files.`;
   }
+}
+
+/** What the receiver is told before accepting this offer: where its files go, any limit, and the .zip a folder becomes. */
+export function describeOffer(k: StorageKind, free: number | undefined, files: FileEntry[]): string {
+  const note = describeStorage(k, free);
+  if (k !== 'opfs' || !isFolder(files)) return note;
+  return `You will get ${zipName(files)}: a .zip of ${files.length} file${files.length === 1 ? '' : 's'}, folders kept. ${note}`;
 }
 
 /** Asks the user where to save (must run inside a click handler for "fs"). */
@@ -77,11 +152,16 @@ export async function createSink(kind: StorageKind, files: FileEntry[]): Promise
     const dir = await w.showDirectoryPicker!({ mode: 'readwrite', id: 'peerdrop' });
     return new FsSink(files, dir, null);
   }
+  const total = files.reduce((s, f) => s + f.size, 0);
+  if (kind === 'opfs') {
+    const sink = await (isFolder(files) ? OpfsZipSink.create(files) : OpfsSink.create(files, total)).catch(() => null);
+    if (sink) return sink;
+    kind = swOrMemory(); // too little room (or refused): the next path
+  }
   if (kind === 'sw') {
     const reg = await registerDownloadWorker();
     if (reg?.active) return new SwSink(files, reg.active);
   }
-  const total = files.reduce((s, f) => s + f.size, 0);
   if (total > MEMORY_LIMIT) throw new Error(`Too large for this browser: ${describeStorage('memory')}`);
   return new MemorySink(files);
 }
@@ -274,30 +354,46 @@ async function freeName(dir: FileSystemDirectoryHandle, name: string): Promise<s
   return `${stem} (${Date.now()})${ext}`;
 }
 
+/* How long a service-worker download may go without taking a chunk before
+ * the write fails: a worker the browser stopped, or a download the user
+ * cancelled in a way the stream never hears of, must not leave the transfer
+ * "Transferring" for ever (issue 12). Generous: the download manager reads
+ * as fast as the disk takes it. */
+const SW_STALL_MS = 60_000;
+
+/** A display name with the folder flattened: a/b/c.txt -> a_b_c.txt. */
+function flatName(f: FileEntry): string {
+  return f.dir ? `${f.dir.replaceAll('/', '_')}_${f.name}` : f.name;
+}
+
+/* Every chunk and the end go to the worker as its own message event (an
+ * ExtendableMessageEvent, held open until the stream has taken the chunk):
+ * Firefox stops a worker that has had no functional event for
+ * dom.serviceWorkers.idle_timeout (30 s), and MessagePort messages are not
+ * functional events. With the chunks on a port, a 512 MiB download stopped
+ * ~28 s in, Firefox ending the file short and the page waiting for an "ok"
+ * that never came (issue 12). The port carries only the worker's replies. */
 class SwSink implements Sink {
   readonly kind = 'sw';
   saved: SavedFile[] = [];
   where = 'your downloads folder';
-  private cur = new Map<number, { port: MessagePort; pos: number; waiters: (() => void)[]; credit: boolean; cancelled: boolean }>();
+  private cur = new Map<number, { id: string; port: MessagePort; pos: number; waiters: (() => void)[]; credit: boolean; cancelled: boolean }>();
   constructor(
     private files: FileEntry[],
     private worker: ServiceWorker,
   ) {}
-  private displayName(f: FileEntry): string {
-    return f.dir ? `${f.dir.replaceAll('/', '_')}_${f.name}` : f.name;
-  }
   async open(file: number, offset: number): Promise<void> {
     const c = this.cur.get(file);
     if (c && c.pos === offset) return;
     if (c) {
-      c.port.postMessage({ type: 'abort' });
+      this.worker.postMessage({ type: 'abort', id: c.id });
       this.cur.delete(file);
     }
     if (offset !== 0) throw new Error('cannot resume this download');
     const f = this.files[file];
     const id = crypto.randomUUID();
     const ch = new MessageChannel();
-    const st = { port: ch.port1, pos: 0, waiters: [] as (() => void)[], credit: true, cancelled: false };
+    const st = { id, port: ch.port1, pos: 0, waiters: [] as (() => void)[], credit: true, cancelled: false };
     const registered = new Promise<void>((resolve) => {
       ch.port1.onmessage = (m) => {
         const t = (m.data as { type: string }).type;
@@ -311,30 +407,253 @@ class SwSink implements Sink {
         }
       };
     });
-    this.worker.postMessage({ type: 'register', id, name: this.displayName(f), size: f.size }, [ch.port2]);
+    this.worker.postMessage({ type: 'register', id, name: flatName(f), size: f.size }, [ch.port2]);
     await registered;
     const frame = document.createElement('iframe');
     frame.hidden = true;
-    frame.src = `./dl/${id}/${encodeURIComponent(this.displayName(f))}`;
+    frame.src = `./dl/${id}/${encodeURIComponent(flatName(f))}`;
     document.body.appendChild(frame);
     setTimeout(() => frame.remove(), 60_000);
     this.cur.set(file, st);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
     const st = this.cur.get(file)!;
-    while (!st.credit && !st.cancelled) await new Promise<void>((r) => st.waiters.push(r));
+    const deadline = Date.now() + SW_STALL_MS;
+    while (!st.credit && !st.cancelled) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('the download stopped taking data (the browser ended it)');
+      await new Promise<void>((r) => {
+        st.waiters.push(r);
+        setTimeout(r, left);
+      });
+    }
     if (st.cancelled) throw new Error('download cancelled in the browser');
     st.credit = false;
     const buf = bytes.slice().buffer;
-    st.port.postMessage({ type: 'chunk', buf }, [buf]);
+    this.worker.postMessage({ type: 'chunk', id: st.id, buf }, [buf]);
     st.pos += bytes.length;
   }
   async close(file: number, ok: boolean): Promise<void> {
     const st = this.cur.get(file);
     this.cur.delete(file);
     if (!st) return;
-    st.port.postMessage({ type: ok ? 'end' : 'abort' });
-    if (ok) this.saved.push({ name: this.displayName(this.files[file]) });
+    this.worker.postMessage({ type: ok ? 'end' : 'abort', id: st.id });
+    if (ok) this.saved.push({ name: flatName(this.files[file]) });
+  }
+}
+
+/* OPFS files of this page live in a folder of their own, held under a Web
+ * Lock for the page's life; a later page removes the folders whose lock is
+ * free (their page is gone, and with it the downloads it handed over). */
+const OPFS_DIR = 'peerdrop-incoming';
+const pageId = typeof crypto !== 'undefined' && crypto.randomUUID ? crypto.randomUUID() : String(Date.now());
+let pageDir: Promise<FileSystemDirectoryHandle> | null = null;
+
+/** A new file of this page's OPFS folder, open for writing from its start. */
+async function opfsCreate(name: string): Promise<{ handle: FileSystemFileHandle; writer: OpfsWriter }> {
+  const handle = await (await opfsPageDir()).getFileHandle(name, { create: true });
+  return { handle, writer: await opfsWriter(handle, [OPFS_DIR, pageId, name]) };
+}
+
+async function opfsRoot(): Promise<FileSystemDirectoryHandle> {
+  return (await navigator.storage.getDirectory()).getDirectoryHandle(OPFS_DIR, { create: true });
+}
+
+function opfsPageDir(): Promise<FileSystemDirectoryHandle> {
+  if (!pageDir) {
+    pageDir = (async () => {
+      const root = await opfsRoot();
+      if (navigator.locks) {
+        let held: () => void = () => {};
+        const got = new Promise<void>((r) => (held = r));
+        void navigator.locks.request(`peerdrop-opfs-${pageId}`, () => {
+          held();
+          return new Promise<void>(() => {}); // until the page goes
+        });
+        await got;
+        void sweepOpfs(root);
+      }
+      return root.getDirectoryHandle(pageId, { create: true });
+    })();
+    pageDir.catch(() => (pageDir = null));
+  }
+  return pageDir;
+}
+
+async function sweepOpfs(root: FileSystemDirectoryHandle): Promise<void> {
+  try {
+    const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
+    for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      if (name !== pageId && !held.has(`peerdrop-opfs-${name}`)) await root.removeEntry(name, { recursive: true }).catch(() => {});
+    }
+  } catch {
+    /* best effort: the next page tries again */
+  }
+}
+
+/* The space a transfer needs beyond its bytes: OPFS bookkeeping, and the
+ * quota is shared with everything else this origin stores. */
+const OPFS_SLACK = 16 * 1024 * 1024;
+const PERSIST_WAIT_MS = 3000;
+
+/** Room for `need` bytes in OPFS, asking to persist (bounded) when short; false if there is none. */
+async function opfsRoomFor(need: number): Promise<boolean> {
+  let free = await opfsFree();
+  if (free !== undefined && free < need + OPFS_SLACK && navigator.storage.persist) {
+    // Persisted storage gets a larger quota (Firefox: up to half the disk);
+    // Firefox may ask the user, so the answer is not awaited for ever.
+    await Promise.race([navigator.storage.persist().catch(() => false), new Promise((r) => setTimeout(r, PERSIST_WAIT_MS))]);
+    free = await opfsFree();
+  }
+  return free === undefined || free >= need + OPFS_SLACK;
+}
+
+/** A transfer with folders in it: where there is no directory picker it arrives as one .zip. */
+export function isFolder(files: FileEntry[]): boolean {
+  return files.some((f) => f.dir !== '');
+}
+
+/** The .zip's name: the folder's, when every file is under one top folder. */
+export function zipName(files: FileEntry[]): string {
+  const tops = new Set(files.map((f) => (f.dir ? f.dir.split('/')[0] : '')));
+  const [top] = tops;
+  return tops.size === 1 && top ? `${top}.zip` : 'peerdrop.zip';
+}
+
+/** Hands an OPFS file to the browser's downloads as `name`; the File is read from disk as the download copies it. */
+function handOver(file: File, name: string): string {
+  const url = URL.createObjectURL(file);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  return url;
+}
+
+/* A folder (or files with folders) into one OPFS .zip, entries in the order
+ * the files arrive, each with its path; handed to the downloads once every
+ * file is verified. A file that fails is cut out of the archive (it is the
+ * last entry); a resume rewinds the open entry to its 4 MiB block. */
+export class OpfsZipSink implements Sink {
+  readonly kind = 'opfs';
+  saved: SavedFile[] = [];
+  readonly where: string;
+  private zip = new ZipWriter();
+  private cur = -1; // the file whose entry is open
+  private done = new Set<number>();
+  private sealed = new Set<number>(); // complete entries whose digest is still being checked
+  private broken = false;
+  private constructor(
+    private files: FileEntry[],
+    private handle: FileSystemFileHandle,
+    private out: OpfsWriter,
+    readonly name: string,
+  ) {
+    this.where = `your downloads folder, as ${name} (a .zip of ${files.length} files, kept in this browser until every file is verified)`;
+  }
+  static async create(files: FileEntry[]): Promise<OpfsZipSink | null> {
+    if (!(await opfsRoomFor(zipSize(files.map((f) => ({ name: savedPath(f, f.name), size: f.size })))))) return null;
+    const { handle, writer } = await opfsCreate(`zip-${crypto.randomUUID()}`);
+    return new OpfsZipSink(files, handle, writer, zipName(files));
+  }
+  async open(file: number, offset: number): Promise<void> {
+    if (this.cur === file) {
+      if (this.zip.entryWritten === offset) return;
+      await this.out.rewind(this.zip.rewind(offset)); // a resume: back to its block
+      return;
+    }
+    // The next file may start while the last one's digest is still being
+    // checked: its entry has all its bytes, so it is sealed now.
+    if (this.cur >= 0) {
+      if (this.zip.entryWritten !== this.files[this.cur].size) throw new Error('another file is still open');
+      await this.out.write(this.zip.end());
+      this.sealed.add(this.cur);
+      this.cur = -1;
+    }
+    if (offset !== 0) throw new Error('cannot resume this file inside the .zip');
+    const f = this.files[file];
+    await this.out.write(this.zip.begin(savedPath(f, f.name), f.size));
+    this.cur = file;
+  }
+  async write(file: number, bytes: Uint8Array): Promise<void> {
+    if (file !== this.cur) throw new Error('not the open file');
+    await this.out.write(this.zip.data(bytes));
+  }
+  async close(file: number, ok: boolean): Promise<void> {
+    if (file === this.cur) {
+      this.cur = -1;
+      if (!ok) {
+        await this.out.rewind(this.zip.drop()); // the last entry: cut out
+        return;
+      }
+      await this.out.write(this.zip.end());
+    } else if (this.sealed.delete(file)) {
+      // A sealed entry that then failed its digest has others after it: the
+      // archive cannot drop it, so it is never handed over (the file shows failed).
+      if (!ok) this.broken = true;
+      if (!ok) return;
+    } else return;
+    this.done.add(file);
+    const f = this.files[file];
+    this.saved.push({ name: savedPath(f, f.name) });
+    if (this.done.size < this.files.length || this.broken) return;
+    await this.out.write(this.zip.finish());
+    await this.out.close();
+    const url = handOver(await this.handle.getFile(), this.name);
+    this.saved.push({ name: this.name, url });
+  }
+}
+
+export class OpfsSink implements Sink {
+  readonly kind = 'opfs';
+  saved: SavedFile[] = [];
+  where = 'your downloads folder (kept in this browser until each file is verified)';
+  private w = new Map<number, { out: OpfsWriter; handle: FileSystemFileHandle; pos: number; name: string }>();
+  private constructor(
+    private files: FileEntry[],
+    private dir: FileSystemDirectoryHandle,
+  ) {}
+  /** Null if OPFS has too little room for `total` bytes, even after asking to persist. */
+  static async create(files: FileEntry[], total: number): Promise<OpfsSink | null> {
+    const dir = await opfsPageDir();
+    return (await opfsRoomFor(total)) ? new OpfsSink(files, dir) : null;
+  }
+  async open(file: number, offset: number): Promise<void> {
+    const cur = this.w.get(file);
+    if (cur && cur.pos === offset) return;
+    if (cur) {
+      await cur.out.rewind(offset);
+      cur.pos = offset;
+      return;
+    }
+    if (offset !== 0) throw new Error('cannot resume this file');
+    const name = String(file);
+    const { handle, writer } = await opfsCreate(name);
+    this.w.set(file, { out: writer, handle, pos: 0, name });
+  }
+  async write(file: number, bytes: Uint8Array): Promise<void> {
+    const cur = this.w.get(file)!;
+    await cur.out.write(bytes);
+    cur.pos += bytes.length;
+  }
+  async close(file: number, ok: boolean): Promise<void> {
+    const cur = this.w.get(file);
+    this.w.delete(file);
+    if (!cur) return;
+    if (!ok) {
+      await cur.out.abort().catch(() => {});
+      await this.dir.removeEntry(cur.name).catch(() => {});
+      return;
+    }
+    await cur.out.close();
+    // A File of OPFS is read from disk when the download copies it: no copy in memory.
+    const got = await cur.handle.getFile();
+    const f = this.files[file];
+    const name = flatName(f);
+    this.saved.push({ name, url: handOver(got, name) });
   }
 }
 
