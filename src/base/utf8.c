@@ -44,3 +44,19 @@ bool pd_utf8_valid(const uint8_t *s, size_t len)
     return true;
 }
 
+
+size_t pd_utf8_next(const uint8_t *s, size_t len, size_t i, unsigned *cp)
+{
+    if (s[i] < 0x80) {
+        *cp = s[i];
+        return 1;
+    }
+    size_t n = pd_utf8_seq(s + i, len - i);
+    if (n == 0) return 0;
+    /* the lead byte keeps 5, 4 or 3 bits for 2-, 3- and 4-byte forms */
+    unsigned v = s[i] & (0x7Fu >> n);
+    for (size_t k = 1; k < n; k++)
+        v = v << 6 | (s[i + k] & 0x3Fu);
+    *cp = v;
+    return n;
+}

@@ -1,36 +1,10 @@
 /* display.c: escaping peer text for a terminal; see display.h. */
 #include "cli/display.h"
+#include "base/utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Length of the valid UTF-8 sequence at s[i] and its code point, or 0. */
-static size_t utf8_next(const unsigned char *s, size_t len, size_t i, unsigned *cp)
-{
-    unsigned c = s[i], v, min;
-    size_t n;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        n = 2, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (i + n > len) return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[i + k] & 0xC0) != 0x80) return 0;
-        v = v << 6 | (s[i + k] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return n;
-}
 
 /* Shown escaped: what a terminal acts on or draws as something else (the
  * set of docs/protocol.md §7 rules 3 and 8, plus the interlinear
@@ -50,7 +24,7 @@ static size_t piece_at(const char *s, size_t len, size_t i, char esc[16], const 
 {
     const unsigned char *u = (const unsigned char *)s;
     unsigned cp;
-    size_t n = utf8_next(u, len, i, &cp);
+    size_t n = pd_utf8_next(u, len, i, &cp);
     if (n == 0) {
         snprintf(esc, 16, "\\x%02X", u[i]);
         *piece = esc, *plen = strlen(esc);

@@ -13,35 +13,7 @@
 #include <string.h>
 
 #include "transfer/paths.h"
-
-/* Decodes one code point at s[i]; returns its length, or 0 if invalid
- * (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t utf8_next(const unsigned char *s, size_t len, size_t i, unsigned *cp)
-{
-    unsigned c = s[i];
-    size_t n;
-    unsigned v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        n = 2, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (i + n > len) return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[i + k] & 0xC0) != 0x80) return 0;
-        v = v << 6 | (s[i + k] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return n;
-}
+#include "base/utf8.h"
 
 /* Rule 8: characters that make a name display as something else. Bidi
  * overrides and isolates reorder what follows ("invoice\u202Efdp.exe" shows
@@ -100,7 +72,7 @@ const char *xfer_path_component_problem(const char *c, size_t len)
         return "dot component";
     for (size_t i = 0; i < len;) {
         unsigned cp;
-        size_t n = utf8_next(s, len, i, &cp);
+        size_t n = pd_utf8_next(s, len, i, &cp);
         if (n == 0) return "lone surrogate";
         if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return "control character";
         if (invisible(cp)) return "invisible or bidi control character";
@@ -113,7 +85,7 @@ const char *xfer_path_component_problem(const char *c, size_t len)
     size_t base = 0, end = 0;
     while (base < len && s[base] != '.') {
         unsigned cp;
-        size_t n = utf8_next(s, len, base, &cp);
+        size_t n = pd_utf8_next(s, len, base, &cp);
         /* valid (checked above), but a 0 here would loop for ever and leave
          * cp unset: gcc 12 -O3 says so (-Wmaybe-uninitialized) */
         if (n == 0) return "lone surrogate";

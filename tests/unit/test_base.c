@@ -5,6 +5,7 @@
 
 #include "base/base64.h"
 #include "base/buf.h"
+#include "base/utf8.h"
 
 #include <stdint.h>
 
@@ -164,6 +165,48 @@ static void test_buf_steal(void)
     CHECK(d == NULL);
 }
 
+/* RFC 3629 section 3 and the Unicode table of well-formed sequences: each
+ * valid form at its edges, and each kind of ill-formed input. */
+static void test_utf8_next(void)
+{
+    static const struct {
+        const char *bytes;
+        size_t len;
+        size_t want_len; /* 0: invalid */
+        unsigned want_cp;
+    } cases[] = {
+        {"A", 1, 1, 0x41},
+        {"\x7f", 1, 1, 0x7F},
+        {"\xc2\x80", 2, 2, 0x80},
+        {"\xdf\xbf", 2, 2, 0x7FF},
+        {"\xe0\xa0\x80", 3, 3, 0x800},
+        {"\xe2\x80\xae", 3, 3, 0x202E}, /* RIGHT-TO-LEFT OVERRIDE */
+        {"\xef\xbb\xbf", 3, 3, 0xFEFF},
+        {"\xf0\x90\x80\x80", 4, 4, 0x10000},
+        {"\xf4\x8f\xbf\xbf", 4, 4, 0x10FFFF},
+        {"\x80", 1, 0, 0},                 /* stray continuation byte */
+        {"\xc0\xaf", 2, 0, 0},             /* overlong '/' */
+        {"\xe0\x80\xaf", 3, 0, 0},         /* overlong '/' */
+        {"\xed\xa0\x80", 3, 0, 0},         /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", 4, 0, 0},     /* U+110000 */
+        {"\xe2\x80", 2, 0, 0},             /* truncated */
+        {"\xe2\x28\xae", 3, 0, 0},         /* bad continuation */
+        {"\xf8\x88\x80\x80\x80", 5, 0, 0}, /* 5-byte form */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned cp = 0xFFFFFFFFu;
+        size_t n = pd_utf8_next((const unsigned char *)cases[i].bytes, cases[i].len, 0, &cp);
+        CHECK_EQ_INT(n, cases[i].want_len);
+        if (cases[i].want_len) CHECK_EQ_INT(cp, cases[i].want_cp);
+    }
+    /* decoding starts at i and never reads past len */
+    const unsigned char two[] = {'a', 0xc3, 0xa9};
+    unsigned cp = 0;
+    CHECK_EQ_INT(pd_utf8_next(two, 3, 1, &cp), 2);
+    CHECK_EQ_INT(cp, 0xE9);
+    CHECK_EQ_INT(pd_utf8_next(two, 2, 1, &cp), 0);
+}
+
 int main(void)
 {
     test_base64_vectors();
@@ -171,5 +214,6 @@ int main(void)
     test_buf_basics();
     test_buf_ceiling();
     test_buf_steal();
+    test_utf8_next();
     return CHECK_DONE();
 }
