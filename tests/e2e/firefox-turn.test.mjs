@@ -4,32 +4,24 @@
 // succeed through coturn, and the test checks that Firefox's selected ICE
 // pair is a relayed one and that coturn allocated for it.
 // Run: tests/e2e/run.sh firefox-turn.test.mjs
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
+import { launch, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 import { generate, roles, sha256File, TRACK_PCS } from './cli.mjs';
 import { ffCreateRoom, ffState, ffWaitConnected, launchFirefox, waitDownload } from './firefox.mjs';
-import { startTurn } from './turn.mjs';
+import { startTurnAndServer, TURN_PORT } from './turn.mjs';
 
-const TURN_PORT = 3478; // a private namespace: nothing else listens here
-const SECRET = randomBytes(18).toString('base64url');
 let tmp;
 let turn;
 let server;
+let SECRET;
+let suite;
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'pd-ff-turn-'));
-  turn = await startTurn(tmp, SECRET, TURN_PORT);
-  server = await startServer(['--turn', `turn:127.0.0.1:${TURN_PORT}?transport=udp`, '--turn-secret', SECRET]);
+  suite = await startTurnAndServer('pd-ff-turn-');
+  ({ tmp, turn, server, secret: SECRET } = suite);
 });
-after(() => {
-  server?.stop();
-  turn?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => suite?.stop());
 
 const allocations = () => (turn.log().match(/ALLOCATE processed, success/g) ?? []).length;
 

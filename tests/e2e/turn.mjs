@@ -2,7 +2,13 @@
 // refuses loopback peers unless told otherwise (--allow-loopback-peers, for
 // tests only); nothing leaves the test's namespace.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServer } from './lib.mjs';
+
+export const TURN_PORT = 3478; // a private namespace: nothing else listens here
 
 const TURNSERVER = process.env.TURNSERVER ?? '/usr/bin/turnserver';
 
@@ -27,8 +33,36 @@ export function startTurn(dir, secret, port) {
       if (!/Total General servers/.test(log)) return;
       clearInterval(poll);
       clearTimeout(t);
-      resolve({ proc, log: () => log, stop: () => proc.kill('SIGTERM') });
+      // stop() resolves once coturn has exited (at most 5 s), so the next
+      // suite's coturn can take the same port.
+      const exited = new Promise((r) => proc.once('exit', r));
+      const stop = () => {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        return exited.finally(() => clearTimeout(t));
+      };
+      resolve({ proc, log: () => log, stop });
     }, 50);
   });
 }
 
+
+/* A suite's coturn and a peerdrop-server that hands out its credentials:
+ * { tmp, turn, server, secret, stop() }. */
+export async function startTurnAndServer(prefix) {
+  const secret = randomBytes(18).toString('base64url');
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const turn = await startTurn(tmp, secret, TURN_PORT);
+  const server = await startServer(['--turn', `turn:127.0.0.1:${TURN_PORT}?transport=udp`, '--turn-secret', secret]);
+  return {
+    tmp,
+    turn,
+    server,
+    secret,
+    async stop() {
+      server.stop();
+      await turn.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}

@@ -12,32 +12,24 @@
 // for tests only); nothing here leaves the namespace.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoom, launch, receivedHashes, startServer, shot, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli, generate, roles, sha256File, trackPeerConnections } from './cli.mjs';
-import { startTurn } from './turn.mjs';
-
-const TURN_PORT = 3478; // a private namespace: nothing else listens here
-const SECRET = randomBytes(18).toString('base64url');
+import { startTurnAndServer, TURN_PORT } from './turn.mjs';
 
 let tmp;
 let turn;
 let server;
-
+let SECRET;
+let suite;
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'pd-turn-'));
-  turn = await startTurn(tmp, SECRET, TURN_PORT);
-  server = await startServer(['--turn', `turn:127.0.0.1:${TURN_PORT}?transport=udp`, '--turn-secret', SECRET]);
+  suite = await startTurnAndServer('pd-turn-');
+  ({ tmp, turn, server, secret: SECRET } = suite);
 });
-after(() => {
-  server?.stop();
-  turn?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => suite?.stop());
 
 test('/config names the TURN server but hands out no credential', async () => {
   const cfg = await (await fetch(new URL('config', server.url))).json();
