@@ -14,6 +14,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "cluster.h"
 #include "config.h"
 #include "conformance.h"
 #include "engine.h"
@@ -78,6 +79,7 @@ static void on_signal(uv_signal_t *h, int signum)
     http_server_stop();
     engine_shutdown();
     pd_conn_close_all();
+    cluster_stop();
     uv_close((uv_handle_t *)&g_sigint, NULL);
     uv_close((uv_handle_t *)&g_sigterm, NULL);
     uv_timer_init(h->loop, &g_grace);
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
                                  .rate_limit = cfg.rate_limit,
                                  .argon2 = cfg.argon2,
                                  .ice = &cfg.ice,
+                                 .redis = cfg.redis_url ? &cfg.redis : NULL,
                                  .guard = {.room_failures = cfg.room_guesses,
                                            .address_failures = cfg.address_guesses,
                                            .session_failures = PD_SESSION_PASSWORD_FAILURES,

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "base/refused.h"
+#include "cluster.h"
 #include "engine.h"
 #include "net/conn.h"
 #include "signaling.h"
@@ -65,6 +66,22 @@ void metrics_render(pd_buf *out)
                   "# TYPE peerdrop_hash_jobs_cancelled_total counter\n"
                   "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n",
                   ss.jobs_pending, ss.jobs_cancelled);
+    if (cluster_enabled()) {
+        cluster_stats cs;
+        cluster_get_stats(&cs);
+        pd_buf_printf(out,
+                      "# HELP peerdrop_redis_up 1 while both links to Redis are up (--redis).\n"
+                      "# TYPE peerdrop_redis_up gauge\n"
+                      "peerdrop_redis_up %d\n"
+                      "# HELP peerdrop_redis_reconnects_total Reconnection attempts to Redis.\n"
+                      "# TYPE peerdrop_redis_reconnects_total counter\n"
+                      "peerdrop_redis_reconnects_total %" PRIu64 "\n"
+                      "# HELP peerdrop_cluster_messages_total Messages between nodes (relay, joins, leaves).\n"
+                      "# TYPE peerdrop_cluster_messages_total counter\n"
+                      "peerdrop_cluster_messages_total{direction=\"out\"} %" PRIu64 "\n"
+                      "peerdrop_cluster_messages_total{direction=\"in\"} %" PRIu64 "\n",
+                      cs.up ? 1 : 0, cs.reconnects, ss.cluster_out, ss.cluster_in);
+    }
     pd_buf_printf(out, "# HELP peerdrop_refused_total Connections, sessions and packets refused or "
                        "cut off by a resource limit, by limit (docs/security.md).\n"
                        "# TYPE peerdrop_refused_total counter\n");

@@ -12,6 +12,7 @@
 #include "ice_config.h"
 #include "rooms/password_guard.h"
 #include "rooms/password.h"
+#include "rooms/redis_url.h"
 #include "socketio.h"
 
 #define SIG_ERRORS(X)                                                                              \
@@ -25,6 +26,7 @@
     X(SIG_NOT_IN_ROOM, "NOT_IN_ROOM", "not in a room")                                            \
     X(SIG_PEER_NOT_FOUND, "PEER_NOT_FOUND", "no such peer in this room")                          \
     X(SIG_RATE_LIMITED, "RATE_LIMITED", "too many requests")                                      \
+    X(SIG_UNAVAILABLE, "UNAVAILABLE", "the room store is unreachable, try again shortly")          \
     X(SIG_INTERNAL, "INTERNAL", "internal error")
 
 typedef enum sig_error {
@@ -44,6 +46,7 @@ typedef struct signaling_config {
     password_cost argon2;
     pg_limits guard; /* password checks and hashing jobs (password_guard.h) */
     const ice_config *ice; /* a member's iceServers, with its TURN credential */
+    const redis_url *redis; /* many nodes: rooms and relay through Redis; NULL: this process only */
 } signaling_config;
 
 typedef struct signaling_stats {
@@ -55,6 +58,8 @@ typedef struct signaling_stats {
     uint64_t guard_refusals[PG_VERDICT_COUNT]; /* RATE_LIMITED, by the limit that said no */
     uint64_t jobs_cancelled; /* queued hashing jobs of clients that left */
     unsigned jobs_pending;
+    uint64_t cluster_out; /* messages published to other nodes */
+    uint64_t cluster_in;  /* messages from other nodes, for a room here */
 } signaling_stats;
 
 void signaling_init(uv_loop_t *loop, const signaling_config *cfg);

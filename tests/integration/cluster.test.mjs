@@ -1,0 +1,208 @@
+// Issue 15: two peerdrop-server nodes sharing one real redis-server behave
+// as one deployment. The signaling contract with the peers on different
+// nodes (WebSocket, and polling and upgrade through HAProxy with
+// deploy/haproxy.cfg), two nodes racing for one room id and for a room's
+// last slot, Redis killed and restarted, a node SIGKILLed. Skipped, with a
+// message, only when redis-server or haproxy is not installed.
+
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { token } from "./lib/server.mjs";
+import { connect, call, recorder, closeAll } from "./lib/client.mjs";
+import { sleep } from "./lib/wire.mjs";
+import { which, startRedis, startNode, startHaproxy } from "./lib/cluster.mjs";
+
+const MISSING = ["redis-server", "haproxy"].filter((p) => !which(p));
+const SKIP = MISSING.length ? `not installed: ${MISSING.join(", ")} (scripts/setup.sh installs them)` : false;
+const T = { timeout: 30_000 };
+const CAPACITY = ["--room-capacity", "2"];
+
+let redis, n1, n2, lb;
+const open = new Set();
+
+before(async () => {
+  if (SKIP) return;
+  redis = await startRedis();
+  [n1, n2] = await Promise.all([startNode(redis.url, CAPACITY), startNode(redis.url, CAPACITY)]);
+  lb = await startHaproxy([n1.port, n2.port]);
+});
+after(async () => {
+  closeAll(...open);
+  await lb?.stop();
+  const stops = [n1, n2].filter(Boolean).map((n) => n.stop());
+  try {
+    await Promise.all(stops);
+  } finally {
+    await redis?.close();
+  }
+});
+
+const MODE = {
+  websocket: { transports: ["websocket"] },
+  polling: { transports: ["polling"], withCredentials: true },
+  upgrade: { withCredentials: true },
+};
+
+async function peer(url, mode = "websocket") {
+  const s = await connect(url, MODE[mode]);
+  open.add(s);
+  s.rec = recorder(s);
+  return s;
+}
+
+const pw = () => n1.secret(n2.secret(token("pw-")));
+
+async function created(s, roomId, password) {
+  const ack = await call(s, "create-room", { roomId, password });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+  await s.rec.take("room-created");
+}
+
+async function metric(node, name) {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Room, join and relay in both directions between a (first) and b. */
+async function contract(a, b, { password = pw() } = {}) {
+  const roomId = token("room-");
+  await created(a, roomId, password);
+  const joined = await call(b, "join-room", { roomId, password });
+  assert.deepEqual(joined, { ok: true, roomId, peers: [a.id] });
+  assert.deepEqual((await b.rec.take("join-success"))[0], { roomId, peers: [a.id] });
+  assert.deepEqual((await a.rec.take("user-joined"))[0], { socketId: b.id });
+
+  const sdp = n1.secret(n2.secret(token("v=0 sdp-")));
+  assert.deepEqual(await call(a, "offer", { sdp, targetSocketId: b.id }), { ok: true });
+  assert.deepEqual((await b.rec.take("offer"))[0], { sdp, from: a.id });
+  const answer = n1.secret(n2.secret(token("v=0 answer-")));
+  assert.deepEqual(await call(b, "answer", { sdp: answer, targetSocketId: a.id }), { ok: true });
+  assert.deepEqual((await a.rec.take("answer"))[0], { sdp: answer, from: b.id });
+  const candidate = { candidate: "candidate:1 1 udp 2122260223 10.0.0.1 50000 typ host", sdpMid: "0", sdpMLineIndex: 0 };
+  assert.deepEqual(await call(a, "ice-candidate", { candidate, targetSocketId: b.id }), { ok: true });
+  assert.deepEqual((await b.rec.take("ice-candidate"))[0], { candidate, from: a.id });
+  // without an ack, and end-of-candidates
+  b.emit("ice-candidate", { candidate: null, targetSocketId: a.id });
+  assert.deepEqual((await a.rec.take("ice-candidate"))[0], { candidate: null, from: b.id });
+  return { roomId, password };
+}
+
+describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
+  test("the contract across nodes over WebSocket: create, join, offer/answer/ice both ways, leave", T, async () => {
+    const a = await peer(n1.url);
+    const b = await peer(n2.url);
+    const out1 = await metric(n1, 'peerdrop_cluster_messages_total\\{direction="out"\\}');
+    const { roomId, password } = await contract(a, b);
+    assert.ok((await metric(n1, 'peerdrop_cluster_messages_total\\{direction="out"\\}')) > out1, "n1 published");
+
+    // a peer of another room, and an unknown id: PEER_NOT_FOUND
+    const ack = await call(b, "offer", { sdp: "v=0", targetSocketId: "x".repeat(20) });
+    assert.equal(ack.error.code, "PEER_NOT_FOUND");
+    // the room holds 2: a third on either node is refused (before any
+    // password check, as on one node)
+    const c = await peer(n2.url);
+    assert.equal((await call(c, "join-room", { roomId, password })).error.code, "ROOM_FULL");
+    const d = await peer(n1.url);
+    assert.equal((await call(d, "join-room", { roomId, password })).error.code, "ROOM_FULL");
+    // the id is taken on the other node too
+    assert.equal((await call(d, "create-room", { roomId, password })).error.code, "ROOM_EXISTS");
+    assert.equal((await call(c, "join-room", { roomId: token("nope-"), password })).error.code, "ROOM_NOT_FOUND");
+
+    // b leaves: a hears it; its slot frees for c, on b's node, who must
+    // know the password made on the other node
+    assert.deepEqual(await call(b, "leave-room", {}), { ok: true });
+    assert.deepEqual((await a.rec.take("user-left"))[0], { socketId: b.id });
+    assert.equal((await call(c, "join-room", { roomId, password: pw() })).error.code, "BAD_PASSWORD");
+    assert.deepEqual(await call(c, "join-room", { roomId, password }), { ok: true, roomId, peers: [a.id] });
+    assert.deepEqual((await a.rec.take("user-joined"))[0], { socketId: c.id });
+    // a disconnect counts as leaving, across nodes too
+    const aId = a.id;
+    a.close();
+    assert.deepEqual((await c.rec.take("user-left"))[0], { socketId: aId });
+    assert.equal((await call(c, "offer", { sdp: "v=0", targetSocketId: aId })).error.code, "PEER_NOT_FOUND");
+    closeAll(b, c, d);
+  });
+
+  for (const mode of ["polling", "upgrade"]) {
+    test(`the contract across nodes over ${mode}, through HAProxy`, T, async () => {
+      const a = await peer(lb.url, mode);
+      const b = await peer(lb.url, mode);
+      const counts = () => Promise.all([n1, n2].map(async (n) => [await metric(n, "peerdrop_rooms_created_total"), await metric(n, "peerdrop_joins_total")]));
+      const before = await counts();
+      await contract(a, b);
+      // round robin put them on different nodes, each kept there by its
+      // cookie: the room was created on one and joined on the other
+      const after = (await counts()).map(([c, j], i) => [c - before[i][0], j - before[i][1]]);
+      assert.ok(JSON.stringify(after) === "[[1,0],[0,1]]" || JSON.stringify(after) === "[[0,1],[1,0]]", JSON.stringify(after));
+      if (mode === "upgrade") await sleep(300); // the upgrade happens meanwhile; the session survives it
+      assert.deepEqual(await call(a, "leave-room", {}), { ok: true });
+      assert.deepEqual((await b.rec.take("user-left"))[0], { socketId: a.id });
+      assert.deepEqual(await call(b, "leave-room", {}), { ok: true });
+      await contract(b, a);
+      closeAll(a, b);
+    });
+  }
+
+  test("two nodes race to create one room id and to fill its last slot: exactly one wins, 10 times", T, async () => {
+    for (let i = 0; i < 10; i++) {
+      const roomId = token("race-");
+      const password = pw();
+      const [x, y] = await Promise.all([peer(n1.url), peer(n2.url)]);
+      const acks = await Promise.all([call(x, "create-room", { roomId, password }), call(y, "create-room", { roomId, password })]);
+      assert.equal(acks.filter((k) => k.ok).length, 1, JSON.stringify(acks));
+      assert.equal(acks.find((k) => !k.ok).error.code, "ROOM_EXISTS");
+      // one slot left (capacity 2): one joiner on each node
+      const [j1, j2] = await Promise.all([peer(n1.url), peer(n2.url)]);
+      const joins = await Promise.all([call(j1, "join-room", { roomId, password }), call(j2, "join-room", { roomId, password })]);
+      assert.equal(joins.filter((k) => k.ok).length, 1, JSON.stringify(joins));
+      assert.equal(joins.find((k) => !k.ok).error.code, "ROOM_FULL");
+      closeAll(x, y, j1, j2);
+    }
+  });
+
+  test("Redis killed: create/join get UNAVAILABLE, /healthz 503; back: rooms work again", T, async () => {
+    const a = await peer(n1.url);
+    const b = await peer(n2.url);
+    await redis.stop();
+    // both nodes see the link drop at once (the socket closes)
+    for (const n of [n1, n2]) {
+      for (let i = 0; i < 100 && (await fetch(`${n.url}/healthz`)).status !== 503; i++) await sleep(50);
+      const res = await fetch(`${n.url}/healthz`);
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /redis/);
+      assert.equal(await metric(n, "peerdrop_redis_up"), 0);
+    }
+    const password = pw();
+    const refused = await call(a, "create-room", { roomId: token("down-"), password });
+    assert.equal(refused.error.code, "UNAVAILABLE");
+    assert.equal((await call(b, "join-room", { roomId: token("down-"), password })).error.code, "UNAVAILABLE");
+    await redis.start();
+    // reconnection with backoff: at most 5 s apart
+    for (const n of [n1, n2]) {
+      for (let i = 0; i < 200 && (await fetch(`${n.url}/healthz`)).status !== 200; i++) await sleep(50);
+      assert.equal((await fetch(`${n.url}/healthz`)).status, 200);
+    }
+    await contract(a, b);
+    closeAll(a, b);
+  });
+
+  test("a node SIGKILLed: its peers are announced as left within 20 s and their slots free", T, async () => {
+    const n3 = await startNode(redis.url, CAPACITY);
+    try {
+      const a = await peer(n1.url);
+      const b = await peer(n3.url);
+      const { roomId, password } = await contract(a, b);
+      const bId = b.id;
+      const t0 = Date.now();
+      n3.proc.kill("SIGKILL");
+      assert.deepEqual((await a.rec.take("user-left", 20_000))[0], { socketId: bId });
+      assert.ok(Date.now() - t0 < 20_000);
+      const c = await peer(n2.url);
+      assert.deepEqual(await call(c, "join-room", { roomId, password }), { ok: true, roomId, peers: [a.id] });
+      closeAll(a, c);
+    } finally {
+      n3.kill();
+    }
+  });
+});
