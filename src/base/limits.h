@@ -174,6 +174,10 @@
  * restarted Redis is found again within 5 s without hammering a dead one. */
 #define PD_CLUSTER_BACKOFF_MIN_MS 100u
 #define PD_CLUSTER_BACKOFF_MAX_MS 5000u
+/* Leaves kept while Redis is away, sent when it is back (~170 bytes each:
+ * at most ~700 KiB). Past it, a node's periodic refresh of its rooms drops
+ * its members that left, and a room with none expires. */
+#define PD_CLUSTER_MAX_LOST_LEAVES 4096u
 /* A message from another node: a relayed SDP escaped at worst to 6 bytes a
  * byte, plus the header; anything longer is not ours and is dropped. */
 #define PD_MAX_CLUSTER_MSG (PD_MAX_SDP * 6u + 1024u)

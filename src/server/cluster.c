@@ -61,22 +61,34 @@ static const char lua_lookup[] = "local r = redis.call('HMGET', KEYS[1], 'h', 'g
                                  "if not r[1] then return nil end\n"
                                  "return {r[1], r[2], tonumber(r[3]), redis.call('LLEN', KEYS[2])}\n";
 
-/* ARGV: ttl, hash, generation, capacity, created, members... Renews the
- * expiry; a record Redis lost (a restart without persistence) is written
- * again from the node's copy, if it has the same generation or none. */
+/* ARGV: ttl, hash, generation, capacity, created, this node, this node's
+ * members... Renews the expiry and makes the record hold exactly this
+ * node's members among its own: a leave lost while Redis was away is
+ * dropped, a member Redis lost (a restart without persistence) is added
+ * back, a record Redis lost is written again. Answers the members, or 2
+ * when it wrote the record (the other nodes have not added theirs yet), or
+ * 0 when another room has the id. */
 static const char lua_touch[] =
+    "local mine = {}\n"
+    "for i = 7, #ARGV do mine[ARGV[i]] = true end\n"
+    "local wrote = 0\n"
     "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
     "  if redis.call('HGET', KEYS[1], 'g') ~= ARGV[3] then return 0 end\n"
-    "  redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
-    "  redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
-    "  return 1\n"
+    "  local prefix = ARGV[6] .. '|'\n"
+    "  for _, m in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do\n"
+    "    if string.sub(m, 1, #prefix) == prefix then\n"
+    "      if mine[m] then mine[m] = false else redis.call('LREM', KEYS[2], 0, m) end\n"
+    "    end\n"
+    "  end\n"
+    "else\n"
+    "  redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', ARGV[5])\n"
+    "  wrote = 1\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', ARGV[5])\n"
-    "redis.call('DEL', KEYS[2])\n"
-    "for i = 6, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
+    "for i = 7, #ARGV do if mine[ARGV[i]] then redis.call('RPUSH', KEYS[2], ARGV[i]) end end\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
     "redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
-    "return 2\n";
+    "if wrote == 1 then return 2 end\n"
+    "return redis.call('LRANGE', KEYS[2], 0, -1)\n";
 
 typedef struct redis_link {
     redisAsyncContext *ac;
@@ -96,10 +108,13 @@ static struct {
     redis_link cmd, sub;
     uv_timer_t tick;
     unsigned ticks;
+    unsigned up_ticks; /* ticks since both links came up */
     cluster_stats stats;
 } g;
 
 static void link_connect(redis_link *l);
+static void resend_lost_leaves(void);
+static void lost_leaves_free(void);
 
 static void retry_cb(uv_timer_t *t)
 {
@@ -180,6 +195,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
         redisAsyncCommand(ac, NULL, NULL, "SET %s 1 PX %u", g.node_key, PD_CLUSTER_NODE_TTL_MS);
         l->ready = true;
         l->backoff_ms = 0;
+        resend_lost_leaves();
         PD_LOG_INFO("redis: connected to %s:%d node=%.6s..", g.url.host, g.url.port, g.node);
     }
 }
@@ -218,9 +234,17 @@ static void tick_cb(uv_timer_t *t)
     (void)t;
     if (!g.cmd.ready) return;
     redisAsyncCommand(g.cmd.ac, NULL, NULL, "SET %s 1 PX %u", g.node_key, PD_CLUSTER_NODE_TTL_MS);
-    if (!cluster_up()) return;
+    if (!cluster_up()) {
+        g.up_ticks = 0;
+        return;
+    }
     g.ticks++;
-    g.cb.on_tick(g.ticks % PD_CLUSTER_ROOM_REFRESH_TICKS == 0);
+    g.up_ticks++;
+    /* right after (re)connecting: write this node's members back (Redis may
+     * have restarted empty); a full refresh period later, when every node
+     * that reconnected with it has done the same, believe what Redis holds */
+    bool refresh = g.up_ticks == 1 || g.ticks % PD_CLUSTER_ROOM_REFRESH_TICKS == 0;
+    g.cb.on_tick(refresh, refresh && g.up_ticks > PD_CLUSTER_ROOM_REFRESH_TICKS);
 }
 
 bool cluster_start(uv_loop_t *loop, const redis_url *url, const cluster_callbacks *cb)
@@ -254,6 +278,7 @@ void cluster_stop(void)
         redisAsyncDisconnect(g.cmd.ac);
     }
     if (g.sub.ac) redisAsyncDisconnect(g.sub.ac);
+    lost_leaves_free();
 }
 
 bool cluster_enabled(void)
@@ -279,7 +304,7 @@ void cluster_get_stats(cluster_stats *out)
 
 /* --- requests ------------------------------------------------------------ */
 
-typedef enum req_kind { REQ_LOOKUP, REQ_CREATE, REQ_JOIN } req_kind;
+typedef enum req_kind { REQ_LOOKUP, REQ_CREATE, REQ_JOIN, REQ_TOUCH } req_kind;
 
 typedef struct request {
     req_kind kind;
@@ -328,6 +353,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
         } else if (r->type == REDIS_REPLY_INTEGER) {
             cluster_status st = CLUSTER_OK;
             if (q->kind == REQ_CREATE && r->integer == 0) st = CLUSTER_E_EXISTS;
+            else if (q->kind == REQ_TOUCH) st = CLUSTER_E_NOT_FOUND; /* another room has the id */
             else if (r->integer == -1) st = CLUSTER_E_NOT_FOUND;
             else if (r->integer == -2) st = CLUSTER_E_FULL;
             fn(q->ctx, st, NULL, 0);
@@ -413,16 +439,48 @@ bool cluster_room_join(const char *room_id, uint64_t generation, const char *soc
     return q && send_script(lua_join, room_id, args, 4, q);
 }
 
+/* Leaves that could not be sent while the link was down, sent when it is
+ * back: else the member would hold its slot until the room expires. */
+typedef struct lost_leave {
+    char room_id[PD_MAX_ROOM_ID + 1];
+    char member[CLUSTER_MEMBER_LEN + 1];
+} lost_leave;
+static lost_leave *g_lost;
+static size_t g_lost_count;
+
 void cluster_room_leave(const char *room_id, const char *node, const char *socket_id)
 {
     char member[CLUSTER_MEMBER_LEN + 1];
     snprintf(member, sizeof member, "%s|%s", node, socket_id);
     const char *args[] = {member};
-    send_script(lua_leave, room_id, args, 1, NULL);
+    if (send_script(lua_leave, room_id, args, 1, NULL) || g.stopping) return;
+    if (!g_lost) g_lost = calloc(PD_CLUSTER_MAX_LOST_LEAVES, sizeof *g_lost);
+    if (!g_lost || g_lost_count >= PD_CLUSTER_MAX_LOST_LEAVES) return; /* touch repairs the rest */
+    snprintf(g_lost[g_lost_count].room_id, sizeof g_lost->room_id, "%s", room_id);
+    memcpy(g_lost[g_lost_count].member, member, sizeof member);
+    g_lost_count++;
+}
+
+static void lost_leaves_free(void)
+{
+    free(g_lost);
+    g_lost = NULL;
+    g_lost_count = 0;
+}
+
+static void resend_lost_leaves(void)
+{
+    size_t n = g_lost_count;
+    g_lost_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *args[] = {g_lost[i].member};
+        send_script(lua_leave, g_lost[i].room_id, args, 1, NULL);
+    }
 }
 
 void cluster_room_touch(const char *room_id, const char *hash, uint64_t generation,
-                        unsigned capacity, const cluster_member *members, size_t count)
+                        unsigned capacity, const cluster_member *members, size_t count,
+                        cluster_members_fn fn, void *ctx)
 {
     if (count > PD_MAX_ROOM_CAPACITY) count = PD_MAX_ROOM_CAPACITY;
     char gen[24], cap[16], created[24], ttl[16];
@@ -431,12 +489,13 @@ void cluster_room_touch(const char *room_id, const char *hash, uint64_t generati
     snprintf(cap, sizeof cap, "%u", capacity);
     snprintf(created, sizeof created, "%" PRIu64, uv_now(g.loop));
     snprintf(ttl, sizeof ttl, "%u", PD_CLUSTER_ROOM_TTL_MS);
-    const char *args[5 + PD_MAX_ROOM_CAPACITY] = {ttl, hash, gen, cap, created};
+    const char *args[6 + PD_MAX_ROOM_CAPACITY] = {ttl, hash, gen, cap, created, g.node};
     for (size_t i = 0; i < count; i++) {
         snprintf(member[i], sizeof member[i], "%s|%s", members[i].node, members[i].socket);
-        args[5 + i] = member[i];
+        args[6 + i] = member[i];
     }
-    send_script(lua_touch, room_id, args, 5 + count, NULL);
+    request *q = new_request(REQ_TOUCH, (void *)fn, ctx);
+    if (!q || !send_script(lua_touch, room_id, args, 6 + count, q)) fn(ctx, CLUSTER_E_UNAVAILABLE, NULL, 0);
 }
 
 static void on_exists(redisAsyncContext *ac, void *reply, void *priv)

@@ -42,10 +42,12 @@ typedef struct cluster_callbacks {
     void (*on_message)(const char *msg, size_t len);
     /* a node whose heartbeat expired (asked by cluster_check_nodes) */
     void (*on_node_dead)(const char *node);
-    /* every PD_CLUSTER_TICK_MS while the link is up; refresh is true every
-     * PD_CLUSTER_ROOM_REFRESH_TICKS: the room records want their expiry
-     * renewed (cluster_room_touch) */
-    void (*on_tick)(bool refresh);
+    /* every PD_CLUSTER_TICK_MS while the link is up. refresh: the room
+     * records want their expiry renewed (cluster_room_touch), every
+     * PD_CLUSTER_ROOM_REFRESH_TICKS and right after a reconnection;
+     * reconcile: what Redis answers can be believed (not right after a
+     * reconnection, when other nodes may not have written theirs back) */
+    void (*on_tick)(bool refresh, bool reconcile);
 } cluster_callbacks;
 
 typedef struct cluster_stats {
@@ -85,9 +87,13 @@ bool cluster_room_join(const char *room_id, uint64_t generation, const char *soc
                        cluster_members_fn fn, void *ctx);
 /* Fire and forget: removes the member; the last one out deletes the room. */
 void cluster_room_leave(const char *room_id, const char *node, const char *socket_id);
-/* Renews the record's expiry, or writes it again (after Redis lost it). */
+/* Renews the record's expiry and writes this node's members (members:
+ * this node's only) back if Redis lost them; fn gets the members Redis
+ * holds now, or CLUSTER_E_NOT_FOUND when the record was written anew or
+ * belongs to another room (always called, once). */
 void cluster_room_touch(const char *room_id, const char *hash, uint64_t generation,
-                        unsigned capacity, const cluster_member *members, size_t count);
+                        unsigned capacity, const cluster_member *members, size_t count,
+                        cluster_members_fn fn, void *ctx);
 /* Asks whether each node's heartbeat is alive: on_node_dead for each not. */
 void cluster_check_nodes(const char *const *nodes, size_t count);
 /* Publishes msg on a node's channel; false if the link is down. */

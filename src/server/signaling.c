@@ -784,10 +784,46 @@ static void on_cluster_node_dead(const char *node)
     rooms_each(&g.rooms, sweep_dead_node, (void *)node);
 }
 
+/* A refresh answers with the members Redis holds: a remote member this
+ * node listed when it asked but Redis does not hold has left, and its leave
+ * message was lost (pub/sub delivers at most once; Redis was away). Only
+ * those listed when it asked: one that joined meanwhile may be announced
+ * (on the subscriber connection) before this answer is read. */
+typedef struct touch_req {
+    char room_id[PD_MAX_ROOM_ID + 1];
+    uint64_t generation;
+    bool reconcile;
+    size_t count;
+    char remote[][PD_ID_LEN + 1];
+} touch_req;
+
+static void on_cluster_touched(void *ctx, cluster_status st, const cluster_member *m, size_t n)
+{
+    touch_req *q = ctx;
+    room *r = st == CLUSTER_OK && q->reconcile && !g.closed
+                  ? rooms_find(&g.rooms, q->room_id, strlen(q->room_id))
+                  : NULL;
+    if (!r || room_generation(r) != q->generation) {
+        free(q);
+        return;
+    }
+    for (size_t i = 0; i < q->count; i++) {
+        bool held = false;
+        for (size_t k = 0; k < n && !held; k++) held = strcmp(m[k].socket, q->remote[i]) == 0;
+        peer *mp = held ? NULL : remote_member(r, q->remote[i], PD_ID_LEN);
+        if (mp) cluster_member_left(r, mp);
+    }
+    /* and one this node missed (a join message lost): as if announced now */
+    const char *me = cluster_node_id();
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(m[k].node, me) != 0) cluster_member_joined(r, m[k].node, m[k].socket);
+    free(q);
+}
+
 typedef struct node_set {
     const char *nodes[256];
     size_t count;
-    bool refresh;
+    bool refresh, reconcile;
 } node_set;
 
 static void tick_room(room *r, void *ctx)
@@ -795,27 +831,40 @@ static void tick_room(room *r, void *ctx)
     node_set *set = ctx;
     static cluster_member members[PD_MAX_ROOM_CAPACITY];
     size_t n = 0;
+    size_t remote = 0;
     for (size_t i = 0; i < room_member_count(r); i++) {
         peer *m = room_member(r, i);
-        memcpy(members[n].node, m->sock ? cluster_node_id() : m->node, PD_ID_LEN + 1);
-        memcpy(members[n].socket, peer_id(m), PD_ID_LEN + 1);
-        n++;
-        if (m->sock) continue;
+        if (m->sock) {
+            memcpy(members[n].node, cluster_node_id(), PD_ID_LEN + 1);
+            memcpy(members[n].socket, sio_socket_id(m->sock), PD_ID_LEN + 1);
+            n++;
+            continue;
+        }
+        remote++;
         bool seen = false;
         for (size_t k = 0; k < set->count && !seen; k++) seen = strcmp(set->nodes[k], m->node) == 0;
         if (!seen && set->count < sizeof set->nodes / sizeof set->nodes[0])
             set->nodes[set->count++] = m->node;
     }
-    if (set->refresh && room_password_hash(r))
-        cluster_room_touch(room_id(r), room_password_hash(r), room_generation(r), g.cfg.room_capacity,
-                           members, n);
+    if (!set->refresh || !room_password_hash(r)) return;
+    touch_req *q = calloc(1, sizeof *q + remote * sizeof q->remote[0]);
+    if (!q) return;
+    snprintf(q->room_id, sizeof q->room_id, "%s", room_id(r));
+    q->generation = room_generation(r);
+    q->reconcile = set->reconcile;
+    for (size_t i = 0; i < room_member_count(r); i++) {
+        peer *m = room_member(r, i);
+        if (!m->sock) memcpy(q->remote[q->count++], m->remote_id, PD_ID_LEN + 1);
+    }
+    cluster_room_touch(room_id(r), room_password_hash(r), room_generation(r), g.cfg.room_capacity,
+                       members, n, on_cluster_touched, q);
 }
 
 /* Every tick: ask whether the nodes of remote members live; now and then,
  * renew the records of this node's rooms. */
-static void on_cluster_tick(bool refresh)
+static void on_cluster_tick(bool refresh, bool reconcile)
 {
-    node_set set = {.count = 0, .refresh = refresh};
+    node_set set = {.count = 0, .refresh = refresh, .reconcile = reconcile};
     rooms_each(&g.rooms, tick_room, &set);
     cluster_check_nodes(set.nodes, set.count);
 }

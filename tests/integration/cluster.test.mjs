@@ -161,9 +161,10 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     }
   });
 
-  test("Redis killed: create/join get UNAVAILABLE, /healthz 503; back: rooms work again", T, async () => {
+  test("Redis killed: create/join get UNAVAILABLE, /healthz 503; back: rooms work again, and a room from before is written back with its members", { timeout: 60_000 }, async () => {
     const a = await peer(n1.url);
     const b = await peer(n2.url);
+    const old = await contract(a, b);
     await redis.stop();
     // both nodes see the link drop at once (the socket closes)
     for (const n of [n1, n2]) {
@@ -174,17 +175,30 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
       assert.equal(await metric(n, "peerdrop_redis_up"), 0);
     }
     const password = pw();
-    const refused = await call(a, "create-room", { roomId: token("down-"), password });
+    const d = await peer(n1.url);
+    const refused = await call(d, "create-room", { roomId: token("down-"), password });
     assert.equal(refused.error.code, "UNAVAILABLE");
-    assert.equal((await call(b, "join-room", { roomId: token("down-"), password })).error.code, "UNAVAILABLE");
+    const c = await peer(n2.url);
+    assert.equal((await call(c, "join-room", { roomId: token("down-"), password })).error.code, "UNAVAILABLE");
+    // relay between nodes needs Redis too: refused, not lost silently
+    assert.equal((await call(a, "offer", { sdp: "v=0", targetSocketId: b.id })).error.code, "UNAVAILABLE");
+    // b leaves while Redis is away: nobody can tell a's node now
+    assert.deepEqual(await call(b, "leave-room", {}), { ok: true });
     await redis.start();
     // reconnection with backoff: at most 5 s apart
     for (const n of [n1, n2]) {
       for (let i = 0; i < 200 && (await fetch(`${n.url}/healthz`)).status !== 200; i++) await sleep(50);
       assert.equal((await fetch(`${n.url}/healthz`)).status, 200);
     }
+    // Redis came back empty: the nodes write their rooms back, and a's node
+    // learns that b left (a refresh period after reconnecting, ~10-12 s)
+    assert.deepEqual((await a.rec.take("user-left", 25_000))[0], { socketId: b.id });
+    assert.deepEqual(await call(c, "join-room", old), { ok: true, roomId: old.roomId, peers: [a.id] });
+    assert.deepEqual((await a.rec.take("user-joined"))[0], { socketId: c.id });
+    assert.deepEqual(await call(a, "leave-room", {}), { ok: true });
+    assert.deepEqual(await call(c, "leave-room", {}), { ok: true });
     await contract(a, b);
-    closeAll(a, b);
+    closeAll(a, b, c, d);
   });
 
   test("a node SIGKILLed: its peers are announced as left within 20 s and their slots free", T, async () => {
