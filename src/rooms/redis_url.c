@@ -22,8 +22,9 @@ bool redis_url_parse(const char *url, redis_url *out, const char **err)
     memset(out, 0, sizeof *out);
     out->port = 6379;
     if (strncmp(url, "rediss://", 9) == 0) {
-        *err = "rediss:// (TLS) is not supported: this build's hiredis (Debian libhiredis-dev 0.14) "
-               "has no TLS; reach Redis over loopback or a private network, or a TLS tunnel";
+        *err =
+            "rediss:// (TLS) is not supported: this build's hiredis (Debian libhiredis-dev 0.14) "
+            "has no TLS; reach Redis over loopback or a private network, or a TLS tunnel";
         return false;
     }
     if (strncmp(url, "redis://", 8) != 0) {

@@ -16,7 +16,7 @@ typedef struct redis_url {
     int port; /* default 6379 */
     char user[64];
     char password[PD_MAX_REDIS_PASSWORD + 1]; /* empty: no AUTH */
-    unsigned db; /* default 0 */
+    unsigned db;                              /* default 0 */
 } redis_url;
 
 /* Returns true and fills out, or false with a reason in err (never the

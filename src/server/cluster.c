@@ -21,10 +21,10 @@
  * list, ARGV[1] the node key prefix. Sets `ms` to the live members. A room
  * left with none is deleted. */
 #define LUA_PURGE                                                                                  \
-    "local ms = redis.call('LRANGE', KEYS[2], 0, -1)\n"                                           \
+    "local ms = redis.call('LRANGE', KEYS[2], 0, -1)\n"                                            \
     "local live = {}\n"                                                                            \
     "for _, m in ipairs(ms) do\n"                                                                  \
-    "  local node = string.match(m, '^([^|]+)|')\n"                                              \
+    "  local node = string.match(m, '^([^|]+)|')\n"                                                \
     "  if node and redis.call('EXISTS', ARGV[1] .. node) == 1 then table.insert(live, m)\n"        \
     "  else redis.call('LREM', KEYS[2], 0, m) end\n"                                               \
     "end\n"                                                                                        \
@@ -32,13 +32,13 @@
     "if #ms == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end\n"
 
 /* ARGV: prefix, hash, generation, capacity, created, member, ttl */
-static const char lua_create[] =
-    LUA_PURGE "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-              "redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', ARGV[5])\n"
-              "redis.call('RPUSH', KEYS[2], ARGV[6])\n"
-              "redis.call('PEXPIRE', KEYS[1], ARGV[7])\n"
-              "redis.call('PEXPIRE', KEYS[2], ARGV[7])\n"
-              "return 1\n";
+static const char lua_create[] = LUA_PURGE
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', ARGV[5])\n"
+    "redis.call('RPUSH', KEYS[2], ARGV[6])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[7])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[7])\n"
+    "return 1\n";
 
 /* ARGV: prefix, generation, member, ttl. -1: no such room (or another
  * generation), -2: full, else the members before the join. */
@@ -52,14 +52,16 @@ static const char lua_join[] =
     "return ms\n";
 
 /* ARGV: member. The last one out deletes the room. */
-static const char lua_leave[] = "redis.call('LREM', KEYS[2], 0, ARGV[1])\n"
-                                "if redis.call('LLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end\n"
-                                "return 0\n";
+static const char lua_leave[] =
+    "redis.call('LREM', KEYS[2], 0, ARGV[1])\n"
+    "if redis.call('LLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";
 
 /* nil, or {hash, generation, capacity, member count} */
-static const char lua_lookup[] = "local r = redis.call('HMGET', KEYS[1], 'h', 'g', 'cap')\n"
-                                 "if not r[1] then return nil end\n"
-                                 "return {r[1], r[2], tonumber(r[3]), redis.call('LLEN', KEYS[2])}\n";
+static const char lua_lookup[] =
+    "local r = redis.call('HMGET', KEYS[1], 'h', 'g', 'cap')\n"
+    "if not r[1] then return nil end\n"
+    "return {r[1], r[2], tonumber(r[3]), redis.call('LLEN', KEYS[2])}\n";
 
 /* ARGV: ttl, hash, generation, capacity, created, this node, this node's
  * members... Renews the expiry and makes the record hold exactly this
@@ -81,7 +83,8 @@ static const char lua_touch[] =
     "    end\n"
     "  end\n"
     "else\n"
-    "  redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', ARGV[5])\n"
+    "  redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', "
+    "ARGV[5])\n"
     "  wrote = 1\n"
     "end\n"
     "for i = 7, #ARGV do if mine[ARGV[i]] then redis.call('RPUSH', KEYS[2], ARGV[i]) end end\n"
@@ -186,7 +189,8 @@ static void on_connect(const redisAsyncContext *cac, int status)
     if (g.url.password[0]) {
         if (g.url.user[0])
             redisAsyncCommand(ac, on_auth, what_auth, "AUTH %s %s", g.url.user, g.url.password);
-        else redisAsyncCommand(ac, on_auth, what_auth, "AUTH %s", g.url.password);
+        else
+            redisAsyncCommand(ac, on_auth, what_auth, "AUTH %s", g.url.password);
     }
     if (l->subscriber) {
         redisAsyncCommand(ac, on_message, NULL, "SUBSCRIBE %s", g.node_key);
@@ -204,7 +208,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     redis_link *l = link_of(ac);
     if (!g.stopping)
-        PD_LOG_WARN("redis: %s redis_link lost: %s (reconnecting)", l->subscriber ? "subscriber" : "command",
+        PD_LOG_WARN("redis: %s redis_link lost: %s (reconnecting)",
+                    l->subscriber ? "subscriber" : "command",
                     status == REDIS_OK ? "closed" : ac->errstr);
     schedule_retry(l);
 }
@@ -217,7 +222,8 @@ static void link_connect(redis_link *l)
         return;
     }
     if (ac->err) {
-        PD_LOG_WARN("redis: cannot connect to %s:%d: %s (retrying)", g.url.host, g.url.port, ac->errstr);
+        PD_LOG_WARN("redis: cannot connect to %s:%d: %s (retrying)", g.url.host, g.url.port,
+                    ac->errstr);
         redisAsyncFree(ac);
         schedule_retry(l);
         return;
@@ -338,10 +344,13 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     bool ok = r && r->type != REDIS_REPLY_ERROR;
     if (q->kind == REQ_LOOKUP) {
         cluster_lookup_fn fn = (cluster_lookup_fn)q->fn;
-        if (!ok) fn(q->ctx, CLUSTER_E_UNAVAILABLE, NULL, 0, 0, 0);
+        if (!ok)
+            fn(q->ctx, CLUSTER_E_UNAVAILABLE, NULL, 0, 0, 0);
         else if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
-                 r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING ||
-                 r->element[2]->type != REDIS_REPLY_INTEGER || r->element[3]->type != REDIS_REPLY_INTEGER)
+                 r->element[0]->type != REDIS_REPLY_STRING ||
+                 r->element[1]->type != REDIS_REPLY_STRING ||
+                 r->element[2]->type != REDIS_REPLY_INTEGER ||
+                 r->element[3]->type != REDIS_REPLY_INTEGER)
             fn(q->ctx, CLUSTER_E_NOT_FOUND, NULL, 0, 0, 0);
         else
             fn(q->ctx, CLUSTER_OK, r->element[0]->str, strtoull(r->element[1]->str, NULL, 10),
@@ -352,10 +361,14 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
             fn(q->ctx, CLUSTER_E_UNAVAILABLE, NULL, 0);
         } else if (r->type == REDIS_REPLY_INTEGER) {
             cluster_status st = CLUSTER_OK;
-            if (q->kind == REQ_CREATE && r->integer == 0) st = CLUSTER_E_EXISTS;
-            else if (q->kind == REQ_TOUCH) st = CLUSTER_E_NOT_FOUND; /* another room has the id */
-            else if (r->integer == -1) st = CLUSTER_E_NOT_FOUND;
-            else if (r->integer == -2) st = CLUSTER_E_FULL;
+            if (q->kind == REQ_CREATE && r->integer == 0)
+                st = CLUSTER_E_EXISTS;
+            else if (q->kind == REQ_TOUCH)
+                st = CLUSTER_E_NOT_FOUND; /* another room has the id */
+            else if (r->integer == -1)
+                st = CLUSTER_E_NOT_FOUND;
+            else if (r->integer == -2)
+                st = CLUSTER_E_FULL;
             fn(q->ctx, st, NULL, 0);
         } else if (r->type == REDIS_REPLY_ARRAY && r->elements <= PD_MAX_ROOM_CAPACITY) {
             cluster_member members[PD_MAX_ROOM_CAPACITY];
@@ -386,7 +399,8 @@ static bool send_script(const char *script, const char *room_id, const char **ar
     argv[argc++] = "2";
     argv[argc++] = room_key;
     argv[argc++] = members_key;
-    for (size_t i = 0; i < nargs; i++) argv[argc++] = args[i];
+    for (size_t i = 0; i < nargs; i++)
+        argv[argc++] = args[i];
     int rc = redisAsyncCommandArgv(g.cmd.ac, q ? on_reply : NULL, q, (int)argc, argv, NULL);
     if (rc != REDIS_OK) {
         free(q);
@@ -495,7 +509,8 @@ void cluster_room_touch(const char *room_id, const char *hash, uint64_t generati
         args[6 + i] = member[i];
     }
     request *q = new_request(REQ_TOUCH, (void *)fn, ctx);
-    if (!q || !send_script(lua_touch, room_id, args, 6 + count, q)) fn(ctx, CLUSTER_E_UNAVAILABLE, NULL, 0);
+    if (!q || !send_script(lua_touch, room_id, args, 6 + count, q))
+        fn(ctx, CLUSTER_E_UNAVAILABLE, NULL, 0);
 }
 
 static void on_exists(redisAsyncContext *ac, void *reply, void *priv)
@@ -503,7 +518,8 @@ static void on_exists(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
     redisReply *r = reply;
     char *node = priv;
-    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0 && !g.stopping) g.cb.on_node_dead(node);
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 0 && !g.stopping)
+        g.cb.on_node_dead(node);
     free(node);
 }
 

@@ -76,7 +76,8 @@ void metrics_render(pd_buf *out)
                       "# HELP peerdrop_redis_reconnects_total Reconnection attempts to Redis.\n"
                       "# TYPE peerdrop_redis_reconnects_total counter\n"
                       "peerdrop_redis_reconnects_total %" PRIu64 "\n"
-                      "# HELP peerdrop_cluster_messages_total Messages between nodes (relay, joins, leaves).\n"
+                      "# HELP peerdrop_cluster_messages_total Messages between nodes (relay, "
+                      "joins, leaves).\n"
                       "# TYPE peerdrop_cluster_messages_total counter\n"
                       "peerdrop_cluster_messages_total{direction=\"out\"} %" PRIu64 "\n"
                       "peerdrop_cluster_messages_total{direction=\"in\"} %" PRIu64 "\n",

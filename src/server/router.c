@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "engine.h"
-#include "eio/eio.h"
 #include "cluster.h"
+#include "eio/eio.h"
+#include "engine.h"
 #include "metrics.h"
 #include "static_files.h"
 
@@ -77,7 +77,8 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
         /* a load balancer takes a node that lost Redis out: it can create
          * and join nothing (docs/scale.md) */
         static const char lost[] = "redis unreachable";
-        http_conn_respond(hc, 503, "text/plain", "Cache-Control: no-store\r\n", lost, sizeof lost - 1);
+        http_conn_respond(hc, 503, "text/plain", "Cache-Control: no-store\r\n", lost,
+                          sizeof lost - 1);
     } else if (path_is(req, "/healthz")) {
         http_conn_respond(hc, 200, "text/plain", "Cache-Control: no-store\r\n", "ok", 2);
     } else if (path_is(req, "/metrics") &&

@@ -229,7 +229,8 @@ static void broadcast_others(const room *r, const peer *except, const char *even
 static size_t local_member_count(const room *r)
 {
     size_t n = 0;
-    for (size_t i = 0; i < room_member_count(r); i++) n += ((peer *)room_member(r, i))->sock != NULL;
+    for (size_t i = 0; i < room_member_count(r); i++)
+        n += ((peer *)room_member(r, i))->sock != NULL;
     return n;
 }
 
@@ -252,7 +253,8 @@ static void publish_to_nodes(const room *r, const char *msg, size_t len)
         peer *m = room_member(r, i);
         if (m->sock) continue;
         bool dup = false;
-        for (size_t k = 0; k < n && !dup; k++) dup = strcmp(sent[k], m->node) == 0;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = strcmp(sent[k], m->node) == 0;
         if (dup) continue;
         sent[n++] = m->node;
         if (cluster_publish(m->node, msg, len)) g.stats.cluster_out++;
@@ -500,11 +502,16 @@ static peer *cluster_req_peer(const cluster_req *q)
 static sig_error cluster_error(cluster_status st)
 {
     switch (st) {
-    case CLUSTER_E_EXISTS: return SIG_ROOM_EXISTS;
-    case CLUSTER_E_NOT_FOUND: return SIG_ROOM_NOT_FOUND;
-    case CLUSTER_E_FULL: return SIG_ROOM_FULL;
-    case CLUSTER_E_UNAVAILABLE: return SIG_UNAVAILABLE;
-    default: return SIG_INTERNAL;
+    case CLUSTER_E_EXISTS:
+        return SIG_ROOM_EXISTS;
+    case CLUSTER_E_NOT_FOUND:
+        return SIG_ROOM_NOT_FOUND;
+    case CLUSTER_E_FULL:
+        return SIG_ROOM_FULL;
+    case CLUSTER_E_UNAVAILABLE:
+        return SIG_UNAVAILABLE;
+    default:
+        return SIG_INTERNAL;
     }
 }
 
@@ -534,7 +541,8 @@ static void on_cluster_created(void *ctx, cluster_status st, const cluster_membe
         return;
     }
     room *r = NULL;
-    if (st == CLUSTER_OK && (p->room || rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK))
+    if (st == CLUSTER_OK &&
+        (p->room || rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK))
         st = CLUSTER_E_EXISTS; /* this node still holds a room of that id Redis forgot */
     if (st == CLUSTER_OK && room_activate(r, q->hash, p) != ROOM_OK) {
         rooms_destroy(&g.rooms, r);
@@ -736,7 +744,8 @@ static void on_cluster_message(const char *msg, size_t len)
     if (len < 2 || msg[1] != '\t') return;
     char kind = msg[0];
     p += 2;
-    if (!next_field(&p, end, &rid, &rid_len, PD_MAX_ROOM_ID) || !rooms_valid_id(rid, rid_len)) return;
+    if (!next_field(&p, end, &rid, &rid_len, PD_MAX_ROOM_ID) || !rooms_valid_id(rid, rid_len))
+        return;
     room *r = rooms_find(&g.rooms, rid, rid_len);
     if (!r) return;
     g.stats.cluster_in++;
@@ -756,7 +765,8 @@ static void on_cluster_message(const char *msg, size_t len)
         cluster_member_joined(r, id1, id2);
     } else if (kind == 'R') {
         if (!next_field(&p, end, &a, &a_len, PD_ID_LEN) || !id_ok(a, a_len) ||
-            !next_field(&p, end, &b, &b_len, PD_ID_LEN) || !id_ok(b, b_len) || p >= end || *p != '[')
+            !next_field(&p, end, &b, &b_len, PD_ID_LEN) || !id_ok(b, b_len) || p >= end ||
+            *p != '[')
             return;
         sio_socket *ts = sio_socket_find(a, a_len);
         peer *tp = ts ? sio_socket_user(ts) : NULL;
@@ -809,7 +819,8 @@ static void on_cluster_touched(void *ctx, cluster_status st, const cluster_membe
     }
     for (size_t i = 0; i < q->count; i++) {
         bool held = false;
-        for (size_t k = 0; k < n && !held; k++) held = strcmp(m[k].socket, q->remote[i]) == 0;
+        for (size_t k = 0; k < n && !held; k++)
+            held = strcmp(m[k].socket, q->remote[i]) == 0;
         peer *mp = held ? NULL : remote_member(r, q->remote[i], PD_ID_LEN);
         if (mp) cluster_member_left(r, mp);
     }
@@ -842,7 +853,8 @@ static void tick_room(room *r, void *ctx)
         }
         remote++;
         bool seen = false;
-        for (size_t k = 0; k < set->count && !seen; k++) seen = strcmp(set->nodes[k], m->node) == 0;
+        for (size_t k = 0; k < set->count && !seen; k++)
+            seen = strcmp(set->nodes[k], m->node) == 0;
         if (!seen && set->count < sizeof set->nodes / sizeof set->nodes[0])
             set->nodes[set->count++] = m->node;
     }
@@ -928,8 +940,10 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
         return;
     }
     if (g.cluster) {
-        if (cluster_up()) cluster_join_room(p, id, id_len, pw, pw_len, ack_id);
-        else refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
+        if (cluster_up())
+            cluster_join_room(p, id, id_len, pw, pw_len, ack_id);
+        else
+            refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
         return;
     }
     room *r = rooms_find(&g.rooms, id, id_len);
@@ -1027,7 +1041,8 @@ static void relay_begin(const char *event, sig_relay_kind kind)
 
 static pd_buf g_msg; /* a relay to another node */
 
-static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char *event, int64_t ack_id)
+static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char *event,
+                         int64_t ack_id)
 {
     pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", sio_socket_id(p->sock));
     if (target->sock) {

@@ -26,7 +26,7 @@
     X(SIG_NOT_IN_ROOM, "NOT_IN_ROOM", "not in a room")                                            \
     X(SIG_PEER_NOT_FOUND, "PEER_NOT_FOUND", "no such peer in this room")                          \
     X(SIG_RATE_LIMITED, "RATE_LIMITED", "too many requests")                                      \
-    X(SIG_UNAVAILABLE, "UNAVAILABLE", "the room store is unreachable, try again shortly")          \
+    X(SIG_UNAVAILABLE, "UNAVAILABLE", "room store unreachable, try again")                        \
     X(SIG_INTERNAL, "INTERNAL", "internal error")
 
 typedef enum sig_error {
