@@ -57,11 +57,28 @@ static const char lua_leave[] =
     "if redis.call('LLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end\n"
     "return 0\n";
 
-/* nil, or {hash, generation, capacity, member count} */
+/* ARGV: prefix, wrong-password budget (0: none), window. nil: no room; -2:
+ * full; {-1, ms}: the room's budget of password checks is used up for ms;
+ * else {hash, generation, capacity, live members}, and one check of the
+ * room's budget is reserved (released by cluster_room_guess_release unless
+ * the password was wrong), so checks in flight on every node count. */
 static const char lua_lookup[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return nil end\n" LUA_PURGE
+    "if #ms == 0 then return nil end\n"
     "local r = redis.call('HMGET', KEYS[1], 'h', 'g', 'cap')\n"
-    "if not r[1] then return nil end\n"
-    "return {r[1], r[2], tonumber(r[3]), redis.call('LLEN', KEYS[2])}\n";
+    "if #ms >= tonumber(r[3]) then return -2 end\n"
+    "local limit = tonumber(ARGV[2])\n"
+    "if limit > 0 then\n"
+    "  local gk = KEYS[1] .. ':guess'\n"
+    "  if tonumber(redis.call('GET', gk) or '0') >= limit then return {-1, redis.call('PTTL', gk)} end\n"
+    "  if redis.call('INCR', gk) == 1 then redis.call('PEXPIRE', gk, ARGV[3]) end\n"
+    "end\n"
+    "return {r[1], r[2], tonumber(r[3]), #ms}\n";
+
+static const char lua_guess_release[] =
+    "local gk = KEYS[1] .. ':guess'\n"
+    "if tonumber(redis.call('GET', gk) or '0') > 0 then redis.call('DECR', gk) end\n"
+    "return 0\n";
 
 /* ARGV: ttl, hash, generation, capacity, created, this node, this node's
  * members... Renews the expiry and makes the record hold exactly this
@@ -346,6 +363,14 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
         cluster_lookup_fn fn = (cluster_lookup_fn)q->fn;
         if (!ok)
             fn(q->ctx, CLUSTER_E_UNAVAILABLE, NULL, 0, 0, 0);
+        else if (r->type == REDIS_REPLY_INTEGER && r->integer == -2)
+            fn(q->ctx, CLUSTER_E_FULL, NULL, 0, 0, 0);
+        else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                 r->element[0]->type == REDIS_REPLY_INTEGER &&
+                 r->element[1]->type == REDIS_REPLY_INTEGER)
+            /* a used-up budget: the wait rides in the capacity field */
+            fn(q->ctx, CLUSTER_E_LIMITED, NULL, 0, 0,
+               r->element[1]->integer > 0 ? (unsigned)r->element[1]->integer : 1000);
         else if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
                  r->element[0]->type != REDIS_REPLY_STRING ||
                  r->element[1]->type != REDIS_REPLY_STRING ||
@@ -421,10 +446,20 @@ static const char *node_prefix(void)
     return "pd:node:";
 }
 
-bool cluster_room_lookup(const char *room_id, cluster_lookup_fn fn, void *ctx)
+bool cluster_room_lookup(const char *room_id, unsigned room_guesses, uint64_t window_ms,
+                         cluster_lookup_fn fn, void *ctx)
 {
+    char limit[16], window[24];
+    snprintf(limit, sizeof limit, "%u", room_guesses);
+    snprintf(window, sizeof window, "%" PRIu64, window_ms);
+    const char *args[] = {node_prefix(), limit, window};
     request *q = new_request(REQ_LOOKUP, (void *)fn, ctx);
-    return q && send_script(lua_lookup, room_id, NULL, 0, q);
+    return q && send_script(lua_lookup, room_id, args, 3, q);
+}
+
+void cluster_room_guess_release(const char *room_id)
+{
+    send_script(lua_guess_release, room_id, NULL, 0, NULL);
 }
 
 bool cluster_room_create(const char *room_id, const char *hash, uint64_t generation,

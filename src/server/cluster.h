@@ -29,6 +29,7 @@ typedef enum cluster_status {
     CLUSTER_E_EXISTS = -2,
     CLUSTER_E_NOT_FOUND = -3, /* no such room, or a newer room with its id */
     CLUSTER_E_FULL = -4,
+    CLUSTER_E_LIMITED = -5, /* the room's wrong-password budget is used up */
 } cluster_status;
 
 typedef struct cluster_member {
@@ -74,7 +75,15 @@ typedef void (*cluster_members_fn)(void *ctx, cluster_status st, const cluster_m
 
 /* Each returns false (and never calls fn) if the request could not be sent:
  * the link is down. Otherwise fn is called exactly once, with ctx. */
-bool cluster_room_lookup(const char *room_id, cluster_lookup_fn fn, void *ctx);
+/* Reads the record to check a password against (members of dead nodes are
+ * dropped first): FULL, NOT_FOUND, or LIMITED when room_guesses (0: no
+ * budget) checks are reserved or failed in the room's window on all nodes
+ * together (the wait in ms in the capacity argument); else one check is
+ * reserved, which the caller gives back with cluster_room_guess_release
+ * unless the password was wrong. */
+bool cluster_room_lookup(const char *room_id, unsigned room_guesses, uint64_t window_ms,
+                         cluster_lookup_fn fn, void *ctx);
+void cluster_room_guess_release(const char *room_id);
 /* Creates the room with the socket as its first member: EXISTS if the id is
  * taken by a room with a live member. */
 bool cluster_room_create(const char *room_id, const char *hash, uint64_t generation,

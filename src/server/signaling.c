@@ -407,8 +407,11 @@ static void job_done(uv_work_t *w, int status)
     if (status == UV_ECANCELED) g.stats.jobs_cancelled++;
     /* a check that ran and failed counts against every budget; one that
      * was cancelled before it ran does not */
-    pg_settle(&g.guard, &job->ticket, status == 0 && job->kind == JOB_JOIN && !job->ok,
-              uv_now(g.loop));
+    bool wrong = status == 0 && job->kind == JOB_JOIN && !job->ok;
+    pg_settle(&g.guard, &job->ticket, wrong, uv_now(g.loop));
+    /* many nodes: the room's check reserved in Redis stays only if wrong */
+    if (g.cluster && job->kind == JOB_JOIN && !wrong && g.cfg.guard.room_failures > 0)
+        cluster_room_guess_release(job->room_id);
     if (job->kind == JOB_CREATE) finish_create(job, p);
     else finish_join(job, p);
     job_free(job);
@@ -652,22 +655,33 @@ static void on_cluster_record(void *ctx, cluster_status st, const char *hash, ui
 {
     cluster_req *q = ctx;
     peer *p = cluster_req_peer(q);
-    if (!p) {
+    if (!p) { /* left meanwhile: give the reserved check back */
+        if (st == CLUSTER_OK && g.cfg.guard.room_failures > 0) cluster_room_guess_release(q->room_id);
         cluster_req_free(q);
         return;
     }
-    if (st == CLUSTER_OK && members >= capacity) st = CLUSTER_E_FULL;
-    if (st == CLUSTER_OK && strlen(hash) >= PD_PASSWORD_HASH_MAX) st = CLUSTER_E_UNAVAILABLE;
+    if (st == CLUSTER_E_LIMITED) { /* the room's budget, counted by all nodes */
+        g.stats.guard_refusals[PG_ROOM_FAILURES]++;
+        refuse_retry(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, capacity);
+        cluster_req_free(q);
+        return;
+    }
+    bool reserved = st == CLUSTER_OK && g.cfg.guard.room_failures > 0;
+    if (st == CLUSTER_OK && (members >= capacity || strlen(hash) >= PD_PASSWORD_HASH_MAX))
+        st = CLUSTER_E_UNAVAILABLE; /* not a record this node wrote */
     if (st != CLUSTER_OK) {
+        if (reserved) cluster_room_guess_release(q->room_id);
         refuse(p->sock, "join-room", q->ack_id, cluster_error(st));
         cluster_req_free(q);
         return;
     }
     pg_ticket ticket;
-    if (guard_admit(p, "join-room", q->room_id, q->ack_id, &ticket) &&
-        !queue_job(p, JOB_JOIN, q->room_id, strlen(q->room_id), generation, q->password,
-                   q->password_len, hash, q->ack_id, &ticket)) {
+    if (!guard_admit(p, "join-room", q->room_id, q->ack_id, &ticket)) {
+        if (reserved) cluster_room_guess_release(q->room_id);
+    } else if (!queue_job(p, JOB_JOIN, q->room_id, strlen(q->room_id), generation, q->password,
+                          q->password_len, hash, q->ack_id, &ticket)) {
         pg_settle(&g.guard, &ticket, false, uv_now(g.loop));
+        if (reserved) cluster_room_guess_release(q->room_id);
         refuse(p->sock, "join-room", q->ack_id, SIG_INTERNAL);
     }
     cluster_req_free(q);
@@ -686,7 +700,8 @@ static void cluster_join_room(peer *p, const char *id, size_t id_len, const char
     memcpy(q->password, pw, pw_len);
     q->password_len = pw_len;
     p->cluster_pending = true;
-    if (!cluster_room_lookup(q->room_id, on_cluster_record, q)) {
+    if (!cluster_room_lookup(q->room_id, g.cfg.guard.room_failures, g.cfg.guard.window_ms,
+                             on_cluster_record, q)) {
         p->cluster_pending = false;
         refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
         cluster_req_free(q);

@@ -161,6 +161,31 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     }
   });
 
+  test("the room's budget of wrong passwords is counted by all nodes together", T, async () => {
+    const a = await peer(n1.url);
+    const roomId = token("guess-");
+    const password = pw();
+    await created(a, roomId, password);
+    // 10 wrong passwords a minute per room (the default): 5 on each node,
+    // one socket each (a session may fail 5 times)
+    const g1 = await peer(n1.url);
+    const g2 = await peer(n2.url);
+    for (let i = 0; i < 5; i++) {
+      for (const g of [g1, g2]) assert.equal((await call(g, "join-room", { roomId, password: pw() })).error.code, "BAD_PASSWORD");
+    }
+    // each node saw 5, under its own budget of 10: only the shared one refuses
+    for (const node of [n1, n2]) {
+      const fresh = await peer(node.url);
+      for (const pass of [pw(), password]) {
+        const ack = await call(fresh, "join-room", { roomId, password: pass });
+        assert.equal(ack.error?.code, "RATE_LIMITED", JSON.stringify(ack));
+        assert.ok(ack.error.retryAfterMs > 0 && ack.error.retryAfterMs <= 60_000, JSON.stringify(ack));
+      }
+      closeAll(fresh);
+    }
+    closeAll(a, g1, g2);
+  });
+
   test("Redis killed: create/join get UNAVAILABLE, /healthz 503; back: rooms work again, and a room from before is written back with its members", { timeout: 60_000 }, async () => {
     const a = await peer(n1.url);
     const b = await peer(n2.url);
