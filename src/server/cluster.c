@@ -70,7 +70,8 @@ static const char lua_lookup[] =
     "local limit = tonumber(ARGV[2])\n"
     "if limit > 0 then\n"
     "  local gk = KEYS[1] .. ':guess'\n"
-    "  if tonumber(redis.call('GET', gk) or '0') >= limit then return {-1, redis.call('PTTL', gk)} end\n"
+    "  if tonumber(redis.call('GET', gk) or '0') >= limit then return {-1, redis.call('PTTL', gk)} "
+    "end\n"
     "  if redis.call('INCR', gk) == 1 then redis.call('PEXPIRE', gk, ARGV[3]) end\n"
     "end\n"
     "return {r[1], r[2], tonumber(r[3]), #ms}\n";

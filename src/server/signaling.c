@@ -656,7 +656,8 @@ static void on_cluster_record(void *ctx, cluster_status st, const char *hash, ui
     cluster_req *q = ctx;
     peer *p = cluster_req_peer(q);
     if (!p) { /* left meanwhile: give the reserved check back */
-        if (st == CLUSTER_OK && g.cfg.guard.room_failures > 0) cluster_room_guess_release(q->room_id);
+        if (st == CLUSTER_OK && g.cfg.guard.room_failures > 0)
+            cluster_room_guess_release(q->room_id);
         cluster_req_free(q);
         return;
     }
