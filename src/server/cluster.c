@@ -6,6 +6,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,8 @@ static struct {
 
 static void link_connect(redis_link *l);
 static void resend_lost_leaves(void);
+static void load_scripts(redisAsyncContext *ac);
+static bool noscript(const redisReply *r);
 static void lost_leaves_free(void);
 
 static void retry_cb(uv_timer_t *t)
@@ -214,6 +217,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
         redisAsyncCommand(ac, on_message, NULL, "SUBSCRIBE %s", g.node_key);
     } else {
         if (g.url.db) redisAsyncCommand(ac, on_auth, what_select, "SELECT %u", g.url.db);
+        load_scripts(ac);
         redisAsyncCommand(ac, NULL, NULL, "SET %s 1 PX %u", g.node_key, PD_CLUSTER_NODE_TTL_MS);
         l->ready = true;
         l->backoff_ms = 0;
@@ -358,7 +362,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
     request *q = priv;
     redisReply *r = reply;
-    if (r && r->type == REDIS_REPLY_ERROR) PD_LOG_WARN("redis: script error: %.200s", r->str);
+    if (!noscript(r) && r && r->type == REDIS_REPLY_ERROR)
+        PD_LOG_WARN("redis: script error: %.200s", r->str);
     bool ok = r && r->type != REDIS_REPLY_ERROR;
     if (q->kind == REQ_LOOKUP) {
         cluster_lookup_fn fn = (cluster_lookup_fn)q->fn;
@@ -409,6 +414,54 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     free(q);
 }
 
+/* Scripts are loaded once per connection (SCRIPT LOAD, sent before any
+ * other command) and run by their SHA-1 (EVALSHA): a create or join sends
+ * 40 bytes instead of the script's 0.3-1 KB. */
+static const char *const scripts[] = {lua_create, lua_join,          lua_leave,
+                                      lua_lookup, lua_guess_release, lua_touch};
+#define SCRIPT_COUNT (sizeof scripts / sizeof scripts[0])
+static char script_sha[SCRIPT_COUNT][SHA_DIGEST_LENGTH * 2 + 1];
+
+static const char *sha_of(const char *script)
+{
+    for (size_t i = 0; i < SCRIPT_COUNT; i++) {
+        if (scripts[i] != script) continue;
+        if (!script_sha[i][0]) {
+            unsigned char d[SHA_DIGEST_LENGTH];
+            SHA1((const unsigned char *)script, strlen(script), d);
+            for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
+                snprintf(&script_sha[i][2 * k], 3, "%02x", d[k]);
+        }
+        return script_sha[i];
+    }
+    return NULL;
+}
+
+static void load_scripts(redisAsyncContext *ac)
+{
+    for (size_t i = 0; i < SCRIPT_COUNT; i++)
+        redisAsyncCommand(ac, NULL, NULL, "SCRIPT LOAD %s", scripts[i]);
+}
+
+/* The scripts vanish if an operator runs SCRIPT FLUSH: load them again;
+ * the request that met NOSCRIPT failed (UNAVAILABLE, the client retries). */
+static bool noscript(const redisReply *r)
+{
+    if (!r || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8) != 0) return false;
+    PD_LOG_WARN("redis: the scripts were flushed: loading them again");
+    if (g.cmd.ready) load_scripts(g.cmd.ac);
+    return true;
+}
+
+static void on_noreply(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    (void)priv;
+    redisReply *r = reply;
+    if (!noscript(r) && r && r->type == REDIS_REPLY_ERROR)
+        PD_LOG_WARN("redis: script error: %.200s", r->str);
+}
+
 static bool send_script(const char *script, const char *room_id, const char **args, size_t nargs,
                         request *q)
 {
@@ -420,14 +473,14 @@ static bool send_script(const char *script, const char *room_id, const char **ar
     room_keys(room_id, room_key, members_key);
     const char *argv[16 + PD_MAX_ROOM_CAPACITY];
     size_t argc = 0;
-    argv[argc++] = "EVAL";
-    argv[argc++] = script;
+    argv[argc++] = "EVALSHA";
+    argv[argc++] = sha_of(script);
     argv[argc++] = "2";
     argv[argc++] = room_key;
     argv[argc++] = members_key;
     for (size_t i = 0; i < nargs; i++)
         argv[argc++] = args[i];
-    int rc = redisAsyncCommandArgv(g.cmd.ac, q ? on_reply : NULL, q, (int)argc, argv, NULL);
+    int rc = redisAsyncCommandArgv(g.cmd.ac, q ? on_reply : on_noreply, q, (int)argc, argv, NULL);
     if (rc != REDIS_OK) {
         free(q);
         return false;

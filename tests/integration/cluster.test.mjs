@@ -186,6 +186,16 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     closeAll(a, g1, g2);
   });
 
+  test("scripts flushed by an operator (SCRIPT FLUSH): one request gets UNAVAILABLE, the next works", T, async () => {
+    const a = await peer(n1.url);
+    assert.match(await redis.command("SCRIPT FLUSH"), /^\+OK/);
+    const password = pw();
+    assert.equal((await call(a, "create-room", { roomId: token("flushed-"), password })).error.code, "UNAVAILABLE");
+    const ack = await call(a, "create-room", { roomId: token("flushed-"), password });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    closeAll(a);
+  });
+
   test("Redis killed: create/join get UNAVAILABLE, /healthz 503; back: rooms work again, and a room from before is written back with its members", { timeout: 60_000 }, async () => {
     const a = await peer(n1.url);
     const b = await peer(n2.url);
