@@ -2,12 +2,19 @@
 // one real redis-server (--redis): a exchanges files with b as on one node.
 // The room is made on node 1 and its link opened on node 2 (the same path
 // and fragment, node 2's origin), so the join, the offer/answer and every
-// ICE candidate cross Redis. Skipped only when redis-server is missing.
+// ICE candidate cross Redis; then the CLI (WebSocket, node 1) sends to a
+// browser on node 2. Skipped only when redis-server (or, for the second
+// case, the built CLI) is missing.
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoom, launch, receivedHashes, shot, startServer, waitConnected } from './lib.mjs';
 import { startRedis, which } from '../integration/lib/cluster.mjs';
+import { cli, CLI } from './cli.mjs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const SKIP = which('redis-server') ? false : 'redis-server is not installed (scripts/setup.sh installs it)';
@@ -29,7 +36,7 @@ async function crossNodeMessages(url) {
   return Number(/^peerdrop_cluster_messages_total\{direction="in"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
-test('browser <-> browser, each on its own node: files sent both ways, hashes match', { timeout: 180_000, skip: SKIP }, async () => {
+test('browser <-> browser, each on its own node: files a -> b, hashes match', { timeout: 180_000, skip: SKIP }, async () => {
   const a = await launch();
   const b = await launch();
   try {
@@ -57,5 +64,35 @@ test('browser <-> browser, each on its own node: files sent both ways, hashes ma
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test('CLI on node 1 -> browser on node 2: files, hashes match', { timeout: 180_000, skip: SKIP || (existsSync(CLI) ? false : `no CLI at ${CLI}`) }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'pd-cluster-cli-'));
+  const files = { 'from-cli.txt': Buffer.from('terminal on node 1\n'), 'blob.bin': randomBytes(2_000_000) };
+  for (const [p, b] of Object.entries(files)) writeFileSync(join(tmp, p), b);
+  const sender = cli(['send', ...Object.keys(files).map((p) => join(tmp, p)), '--server', n1.url, '--count', '1']);
+  const b = await launch();
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    const other = new URL(room.link);
+    assert.equal(other.host, new URL(n1.url).host);
+    other.host = new URL(n2.url).host;
+    await b.page.goto(other.href);
+    await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: 60_000 });
+    await b.page.getByTestId('accept').click({ timeout: 30_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    const s = await sender.exit(30_000);
+    assert.equal(s.code, 0, sender.summary());
+    const got = await receivedHashes(b.page);
+    for (const [p, buf] of Object.entries(files)) assert.equal(got[p], sha(buf), p);
+  } catch (e) {
+    await shot(b.page, 'cluster-cli-failure').catch(() => {});
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
