@@ -82,6 +82,25 @@ void metrics_render(pd_buf *out)
                       "peerdrop_cluster_messages_total{direction=\"out\"} %" PRIu64 "\n"
                       "peerdrop_cluster_messages_total{direction=\"in\"} %" PRIu64 "\n",
                       cs.up ? 1 : 0, cs.reconnects, ss.cluster_out, ss.cluster_in);
+        pd_buf_printf(out,
+                      "# HELP peerdrop_cluster_dropped_total Messages from other nodes dropped: "
+                      "malformed, or for no member here.\n"
+                      "# TYPE peerdrop_cluster_dropped_total counter\n"
+                      "peerdrop_cluster_dropped_total %" PRIu64 "\n"
+                      "# HELP peerdrop_cluster_relay_latency_seconds Relay from another node: its "
+                      "wall clock at sending to ours at receiving (needs synchronised clocks).\n"
+                      "# TYPE peerdrop_cluster_relay_latency_seconds histogram\n",
+                      ss.cluster_dropped);
+        static const unsigned bounds[SIG_LATENCY_BUCKETS] = SIG_LATENCY_BOUNDS_US;
+        for (int i = 0; i < SIG_LATENCY_BUCKETS; i++)
+            pd_buf_printf(out, "peerdrop_cluster_relay_latency_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+                          bounds[i] / 1e6, ss.cluster_latency[i]);
+        pd_buf_printf(out,
+                      "peerdrop_cluster_relay_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+                      "peerdrop_cluster_relay_latency_seconds_sum %.6f\n"
+                      "peerdrop_cluster_relay_latency_seconds_count %" PRIu64 "\n",
+                      ss.cluster_latency_count, ss.cluster_latency_sum_us / 1e6,
+                      ss.cluster_latency_count);
     }
     pd_buf_printf(out, "# HELP peerdrop_refused_total Connections, sessions and packets refused or "
                        "cut off by a resource limit, by limit (docs/security.md).\n"

@@ -14,6 +14,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "cluster.h"
+#include "rooms/node_msg.h"
 #include "rooms/rooms.h"
 #include "sio/json_scan.h"
 #include "sio/sio.h"
@@ -63,6 +64,8 @@ static struct {
     bool closed; /* signaling_cleanup ran: late job callbacks only free */
     bool cluster; /* rooms and relay through Redis (--redis) */
 } g;
+
+static pd_buf g_msg; /* a message to another node (src/rooms/node_msg.h) */
 
 static const struct {
     const char *code;
@@ -281,10 +284,9 @@ static void leave_room(peer *p)
     p->room = NULL;
     room_remove_member(r, p);
     if (g.cluster) {
-        char msg[16 + PD_MAX_ROOM_ID + PD_ID_LEN];
-        int n = snprintf(msg, sizeof msg, "L\t%s\t%s", room_id(r), sio_socket_id(p->sock));
         cluster_room_leave(room_id(r), cluster_node_id(), sio_socket_id(p->sock));
-        publish_to_nodes(r, msg, (size_t)n);
+        if (node_msg_left(&g_msg, room_id(r), sio_socket_id(p->sock)))
+            publish_to_nodes(r, (const char *)g_msg.data, g_msg.len);
     }
     if (local_member_count(r) == 0) {
         PD_LOG_DEBUG("room destroyed (empty)");
@@ -622,9 +624,8 @@ static void on_cluster_joined(void *ctx, cluster_status st, const cluster_member
         if (strcmp(m[i].node, me) != 0 && !remote_member(r, m[i].socket, PD_ID_LEN))
             remote_peer_new(r, &m[i]);
     }
-    char msg[16 + PD_MAX_ROOM_ID + 2 * PD_ID_LEN];
-    int len = snprintf(msg, sizeof msg, "J\t%s\t%s\t%s", q->room_id, me, q->socket_id);
-    publish_to_nodes(r, msg, (size_t)len);
+    if (node_msg_joined(&g_msg, q->room_id, me, q->socket_id))
+        publish_to_nodes(r, (const char *)g_msg.data, g_msg.len);
     joined_reply(p, r, peers, q->ack_id);
     cluster_req_free(q);
 }
@@ -709,27 +710,13 @@ static void cluster_join_room(peer *p, const char *id, size_t id_len, const char
     }
 }
 
-/* --- many nodes: messages from other nodes ------------------------------
- *
- * One line of tab-separated fields (docs/scale.md):
- *   J <room> <node> <socket>          a member joined on that node
- *   L <room> <socket>                 a member left
- *   R <room> <target> <from> <args>   relay: args is the event's JSON array
- * Redis is trusted no more than a client: every field is checked. */
+/* --- many nodes: messages from other nodes (src/rooms/node_msg.h) ------- */
 
-static bool next_field(const char **p, const char *end, const char **f, size_t *len, size_t max)
+static uint64_t wall_us(void)
 {
-    const char *tab = memchr(*p, '\t', (size_t)(end - *p));
-    if (!tab) return false;
-    *f = *p;
-    *len = (size_t)(tab - *p);
-    *p = tab + 1;
-    return *len > 0 && *len <= max;
-}
-
-static bool id_ok(const char *s, size_t len)
-{
-    return len == PD_ID_LEN && rooms_valid_id(s, len); /* ids are base64url */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void cluster_member_joined(room *r, const char *node, const char *sock)
@@ -753,42 +740,43 @@ static void cluster_member_left(room *r, peer *m)
     free(m);
 }
 
+static void count_latency(uint64_t sent_us)
+{
+    uint64_t now = wall_us();
+    if (sent_us == 0 || now < sent_us) return; /* clocks apart: not counted */
+    uint64_t us = now - sent_us;
+    static const unsigned bounds[SIG_LATENCY_BUCKETS] = SIG_LATENCY_BOUNDS_US;
+    for (int i = 0; i < SIG_LATENCY_BUCKETS; i++)
+        if (us <= bounds[i]) g.stats.cluster_latency[i]++;
+    g.stats.cluster_latency_sum_us += us;
+    g.stats.cluster_latency_count++;
+}
+
 static void on_cluster_message(const char *msg, size_t len)
 {
-    const char *p = msg, *end = msg + len, *rid, *a, *b;
-    size_t rid_len, a_len, b_len;
-    if (len < 2 || msg[1] != '\t') return;
-    char kind = msg[0];
-    p += 2;
-    if (!next_field(&p, end, &rid, &rid_len, PD_MAX_ROOM_ID) || !rooms_valid_id(rid, rid_len))
+    node_msg m;
+    if (!node_msg_decode(msg, len, &m)) {
+        g.stats.cluster_dropped++;
         return;
-    room *r = rooms_find(&g.rooms, rid, rid_len);
+    }
+    room *r = rooms_find(&g.rooms, m.room, m.room_len);
     if (!r) return;
     g.stats.cluster_in++;
-    char id1[PD_ID_LEN + 1], id2[PD_ID_LEN + 1];
-    if (kind == 'L') {
-        if (!id_ok(p, (size_t)(end - p))) return;
-        peer *m = remote_member(r, p, PD_ID_LEN);
-        if (m) cluster_member_left(r, m);
-    } else if (kind == 'J') {
-        if (!next_field(&p, end, &a, &a_len, PD_ID_LEN) || !id_ok(a, a_len) ||
-            !id_ok(p, (size_t)(end - p)))
-            return;
-        memcpy(id1, a, PD_ID_LEN);
-        id1[PD_ID_LEN] = '\0';
-        memcpy(id2, p, PD_ID_LEN);
-        id2[PD_ID_LEN] = '\0';
-        cluster_member_joined(r, id1, id2);
-    } else if (kind == 'R') {
-        if (!next_field(&p, end, &a, &a_len, PD_ID_LEN) || !id_ok(a, a_len) ||
-            !next_field(&p, end, &b, &b_len, PD_ID_LEN) || !id_ok(b, b_len) || p >= end ||
-            *p != '[')
-            return;
-        sio_socket *ts = sio_socket_find(a, a_len);
+    if (m.kind == NODE_MSG_LEFT) {
+        peer *mp = remote_member(r, m.socket, PD_ID_LEN);
+        if (mp) cluster_member_left(r, mp);
+    } else if (m.kind == NODE_MSG_JOINED) {
+        cluster_member_joined(r, m.node, m.socket);
+    } else {
+        sio_socket *ts = sio_socket_find(m.socket, PD_ID_LEN);
         peer *tp = ts ? sio_socket_user(ts) : NULL;
         /* the target is here and in that room, the sender a member of it */
-        if (!tp || tp->room != r || !remote_member(r, b, b_len)) return;
-        sio_emit_json(ts, p, (size_t)(end - p));
+        if (!tp || tp->room != r || !remote_member(r, m.from, PD_ID_LEN)) {
+            g.stats.cluster_dropped++;
+            return;
+        }
+        count_latency(m.sent_us);
+        sio_emit_json(ts, m.args, m.args_len);
     }
 }
 
@@ -1055,8 +1043,6 @@ static void relay_begin(const char *event, sig_relay_kind kind)
     pd_buf_printf(&g_out, "[\"%s\",{\"%s\":", event, kind == SIG_RELAY_ICE ? "candidate" : "sdp");
 }
 
-static pd_buf g_msg; /* a relay to another node */
-
 static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char *event,
                          int64_t ack_id)
 {
@@ -1064,11 +1050,9 @@ static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char 
     if (target->sock) {
         sio_emit_json(target->sock, (const char *)g_out.data, g_out.len);
     } else {
-        g_msg.len = 0;
-        pd_buf_printf(&g_msg, "R\t%s\t%s\t%s\t", room_id(p->room), target->remote_id,
-                      sio_socket_id(p->sock));
-        pd_buf_append(&g_msg, g_out.data, g_out.len);
-        if (!cluster_publish(target->node, (const char *)g_msg.data, g_msg.len)) {
+        if (!node_msg_relay_begin(&g_msg, room_id(p->room), target->remote_id,
+                                  sio_socket_id(p->sock), wall_us()) ||
+            pd_buf_append(&g_msg, g_out.data, g_out.len) != PD_BUF_OK || !cluster_publish(target->node, (const char *)g_msg.data, g_msg.len)) {
             refuse(p->sock, event, ack_id, SIG_UNAVAILABLE);
             return;
         }

@@ -186,6 +186,39 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     closeAll(a, g1, g2);
   });
 
+  test("forged messages on a node's channel are dropped, counted, and harm nobody", T, async () => {
+    const a = await peer(n1.url);
+    const b = await peer(n2.url);
+    const { roomId } = await contract(a, b);
+    // n1's node id: its log shows the first 6 characters, Redis the rest
+    const short = /redis: connected to \S+ node=(\S{6})\.\./.exec(n1.stderr)[1];
+    const keys = (await redis.command("KEYS pd:node:*")).split("\r\n").filter((k) => k.startsWith("pd:node:"));
+    const channel = keys.find((k) => k.startsWith(`pd:node:${short}`));
+    assert.ok(channel, JSON.stringify(keys));
+    const dropped = () => metric(n1, "peerdrop_cluster_dropped_total");
+    const before = await dropped();
+    const stranger = "z".repeat(20);
+    const forged = [
+      "R\tgarbage",
+      `L\t${roomId}\tshort`,
+      `R\t${roomId}\t${a.id}\t${b.id}\t1\t{"not":"an array"}`,
+      // a relay "from" someone who is no member of the room
+      `R\t${roomId}\t${a.id}\t${stranger}\t1\t["offer",{"sdp":"forged","from":"${stranger}"}]`,
+    ];
+    for (const f of forged) assert.match(await redis.command(["PUBLISH", channel, f]), /^:1/);
+    for (let i = 0; i < 40 && (await dropped()) < before + forged.length; i++) await sleep(25);
+    assert.equal(await dropped(), before + forged.length);
+    await sleep(100);
+    assert.deepEqual(a.rec.events.filter((e) => e.event === "offer"), []);
+    // the room works on
+    const sdp = n1.secret(n2.secret(token("v=0 after-")));
+    assert.deepEqual(await call(b, "offer", { sdp, targetSocketId: a.id }), { ok: true });
+    assert.deepEqual((await a.rec.take("offer"))[0], { sdp, from: b.id });
+    // and the relay latency between nodes is measured
+    assert.ok((await metric(n1, "peerdrop_cluster_relay_latency_seconds_count")) > 0);
+    closeAll(a, b);
+  });
+
   test("scripts flushed by an operator (SCRIPT FLUSH): one request gets UNAVAILABLE, the next works", T, async () => {
     const a = await peer(n1.url);
     assert.match(await redis.command("SCRIPT FLUSH"), /^\+OK/);

@@ -34,8 +34,12 @@ export async function freePort() {
   });
 }
 
-/** Sends one inline command to Redis; resolves its first reply line. */
+/** Sends one command to Redis (a string: inline; an array: its arguments,
+ *  binary-safe); resolves the reply's text once a line has come. */
 export function redisCommand(port, line, timeout = 2000) {
+  const wire = Array.isArray(line)
+    ? `*${line.length}\r\n` + line.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")
+    : line + "\r\n";
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, "127.0.0.1");
     let buf = "";
@@ -49,13 +53,14 @@ export function redisCommand(port, line, timeout = 2000) {
     });
     sock.on("data", (d) => {
       buf += d;
-      if (buf.includes("\r\n")) {
+      // an array reply (KEYS) has one line per element: wait a moment for all
+      if (buf.includes("\r\n") && (!buf.startsWith("*") || buf.split("\r\n").length > 2 * Number(buf.slice(1, buf.indexOf("\r"))))) {
         clearTimeout(timer);
         sock.destroy();
         resolve(buf);
       }
     });
-    sock.write(line + "\r\n");
+    sock.write(wire);
   });
 }
 
