@@ -25,8 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pd_buf b;
     pd_buf_init(&b, size + 64);
     bool ok = false;
-    if (m.kind == NODE_MSG_JOINED) ok = node_msg_joined(&b, room, m.node, m.socket);
-    else if (m.kind == NODE_MSG_LEFT) ok = node_msg_left(&b, room, m.socket);
+    if (m.kind == NODE_MSG_JOINED)
+        ok = node_msg_joined(&b, room, m.node, m.socket);
+    else if (m.kind == NODE_MSG_LEFT)
+        ok = node_msg_left(&b, room, m.socket);
     else
         ok = node_msg_relay_begin(&b, room, m.socket, m.from, m.sent_us) &&
              pd_buf_append(&b, m.args, m.args_len) == PD_BUF_OK;
@@ -36,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 memcmp(back.room, m.room, m.room_len) == 0);
     FUZZ_ASSERT(strcmp(back.node, m.node) == 0 && strcmp(back.socket, m.socket) == 0 &&
                 strcmp(back.from, m.from) == 0 && back.sent_us == m.sent_us);
-    FUZZ_ASSERT(back.args_len == m.args_len && (m.args_len == 0 || memcmp(back.args, m.args, m.args_len) == 0));
+    FUZZ_ASSERT(back.args_len == m.args_len &&
+                (m.args_len == 0 || memcmp(back.args, m.args, m.args_len) == 0));
     pd_buf_reset(&b);
     return 0;
 }

@@ -93,7 +93,8 @@ void metrics_render(pd_buf *out)
                       ss.cluster_dropped);
         static const unsigned bounds[SIG_LATENCY_BUCKETS] = SIG_LATENCY_BOUNDS_US;
         for (int i = 0; i < SIG_LATENCY_BUCKETS; i++)
-            pd_buf_printf(out, "peerdrop_cluster_relay_latency_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+            pd_buf_printf(out,
+                          "peerdrop_cluster_relay_latency_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
                           bounds[i] / 1e6, ss.cluster_latency[i]);
         pd_buf_printf(out,
                       "peerdrop_cluster_relay_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"

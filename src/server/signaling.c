@@ -1052,7 +1052,8 @@ static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char 
     } else {
         if (!node_msg_relay_begin(&g_msg, room_id(p->room), target->remote_id,
                                   sio_socket_id(p->sock), wall_us()) ||
-            pd_buf_append(&g_msg, g_out.data, g_out.len) != PD_BUF_OK || !cluster_publish(target->node, (const char *)g_msg.data, g_msg.len)) {
+            pd_buf_append(&g_msg, g_out.data, g_out.len) != PD_BUF_OK ||
+            !cluster_publish(target->node, (const char *)g_msg.data, g_msg.len)) {
             refuse(p->sock, event, ack_id, SIG_UNAVAILABLE);
             return;
         }

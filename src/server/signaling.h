@@ -53,7 +53,10 @@ typedef struct signaling_config {
  * node to another on one machine took 60-200 us in the cluster test; a
  * LAN adds 100-500 us. */
 #define SIG_LATENCY_BUCKETS 10
-#define SIG_LATENCY_BOUNDS_US {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000}
+#define SIG_LATENCY_BOUNDS_US                                                                      \
+    {                                                                                              \
+        100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000                             \
+    }
 
 typedef struct signaling_stats {
     size_t rooms;

@@ -35,7 +35,8 @@ static void test_round_trips(void)
 
     CHECK(node_msg_joined(&b, ROOM, N1, S1));
     CHECK(node_msg_decode((const char *)b.data, b.len, &m));
-    CHECK(m.kind == NODE_MSG_JOINED && m.room_len == strlen(ROOM) && memcmp(m.room, ROOM, m.room_len) == 0);
+    CHECK(m.kind == NODE_MSG_JOINED && m.room_len == strlen(ROOM) &&
+          memcmp(m.room, ROOM, m.room_len) == 0);
     CHECK(strcmp(m.node, N1) == 0 && strcmp(m.socket, S1) == 0);
 
     CHECK(node_msg_left(&b, ROOM, S2));
@@ -67,10 +68,21 @@ static void test_refused(void)
     long_room[sizeof long_room - 1] = '\0';
     char text[8192];
     const char *bad[] = {
-        "", "J", "J\t", "X\troom\tsssssssssssssssssss1", "L\troom", "L\troom\t",
-        "L\troom\tsssssssssssssssssss", "L\troom\tsssssssssssssssssss12", "L\troom\tsssssssssssssssssss!",
-        "L\tro om\tsssssssssssssssssss1", "L\t\tsssssssssssssssssss1", "Lxroom\tsssssssssssssssssss1",
-        "J\troom\tnnnnnnnnnnnnnnnnnnn1", "J\troom\tnnnnnnnnnnnnnnnnnnn1\t", "J\troom\tnnnn\tsssssssssssssssssss1",
+        "",
+        "J",
+        "J\t",
+        "X\troom\tsssssssssssssssssss1",
+        "L\troom",
+        "L\troom\t",
+        "L\troom\tsssssssssssssssssss",
+        "L\troom\tsssssssssssssssssss12",
+        "L\troom\tsssssssssssssssssss!",
+        "L\tro om\tsssssssssssssssssss1",
+        "L\t\tsssssssssssssssssss1",
+        "Lxroom\tsssssssssssssssssss1",
+        "J\troom\tnnnnnnnnnnnnnnnnnnn1",
+        "J\troom\tnnnnnnnnnnnnnnnnnnn1\t",
+        "J\troom\tnnnn\tsssssssssssssssssss1",
         "R\troom\tsssssssssssssssssss1\tsssssssssssssssssss2\t5\t",
         "R\troom\tsssssssssssssssssss1\tsssssssssssssssssss2\t5\t{}",
         "R\troom\tsssssssssssssssssss1\tsssssssssssssssssss2\t\t[1]",
