@@ -546,6 +546,7 @@ static void on_cluster_created(void *ctx, cluster_status st, const cluster_membe
         return;
     }
     room *r = NULL;
+    bool in_redis = st == CLUSTER_OK; /* undone below if this node cannot follow */
     if (st == CLUSTER_OK &&
         (p->room || rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK))
         st = CLUSTER_E_EXISTS; /* this node still holds a room of that id Redis forgot */
@@ -554,6 +555,7 @@ static void on_cluster_created(void *ctx, cluster_status st, const cluster_membe
         st = CLUSTER_E_UNAVAILABLE;
     }
     if (st != CLUSTER_OK) {
+        if (in_redis) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
         refuse(p->sock, "create-room", q->ack_id, cluster_error(st));
         cluster_req_free(q);
         return;
@@ -595,6 +597,7 @@ static void on_cluster_joined(void *ctx, cluster_status st, const cluster_member
         cluster_req_free(q);
         return;
     }
+    bool in_redis = st == CLUSTER_OK; /* undone below if this node cannot follow */
     room *r = st == CLUSTER_OK ? rooms_find(&g.rooms, q->room_id, strlen(q->room_id)) : NULL;
     if (r && room_generation(r) != q->generation) st = CLUSTER_E_NOT_FOUND;
     if (st == CLUSTER_OK && !r) {
@@ -610,8 +613,7 @@ static void on_cluster_joined(void *ctx, cluster_status st, const cluster_member
         st = CLUSTER_E_FULL;
     }
     if (st != CLUSTER_OK) {
-        if (st == CLUSTER_E_NOT_FOUND || st == CLUSTER_E_FULL || r)
-            cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
+        if (in_redis) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
         refuse(p->sock, "join-room", q->ack_id, cluster_error(st));
         cluster_req_free(q);
         return;
