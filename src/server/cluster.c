@@ -230,7 +230,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     redis_link *l = link_of(ac);
     if (!g.stopping)
-        PD_LOG_WARN("redis: %s redis_link lost: %s (reconnecting)",
+        PD_LOG_WARN("redis: %s link lost: %s (reconnecting)",
                     l->subscriber ? "subscriber" : "command",
                     status == REDIS_OK ? "closed" : ac->errstr);
     schedule_retry(l);
