@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { token } from "./lib/server.mjs";
 import { connect, call, recorder, closeAll } from "./lib/client.mjs";
 import { sleep } from "./lib/wire.mjs";
+import { spawnSync } from "node:child_process";
+import { serverPath } from "./lib/server.mjs";
 import { which, startRedis, startNode, startHaproxy } from "./lib/cluster.mjs";
 
 const MISSING = ["redis-server", "haproxy"].filter((p) => !which(p));
@@ -87,6 +89,22 @@ async function contract(a, b, { password = pw() } = {}) {
   assert.deepEqual((await a.rec.take("ice-candidate"))[0], { candidate: null, from: b.id });
   return { roomId, password };
 }
+
+test("--redis: a bad URL, or rediss:// (no TLS in this hiredis), stops the start with a reason that never shows the password", () => {
+  for (const [url, reason] of [
+    ["rediss://:tls-pw-secret-1@127.0.0.1:6380", /--redis: rediss:\/\/ \(TLS\) is not supported/],
+    ["http://127.0.0.1:6379", /--redis: the URL must start with redis:\/\//],
+    ["redis://:pw-secret-22@127.0.0.1:99999", /--redis: bad port/],
+  ]) {
+    const r = spawnSync(serverPath(), ["--port", "0", "--redis", url], { encoding: "utf8", timeout: 5000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, reason);
+    assert.ok(!/secret/.test(r.stderr), r.stderr);
+  }
+  const env = spawnSync(serverPath(), ["--port", "0"], { encoding: "utf8", timeout: 5000, env: { ...process.env, PEERDROP_REDIS: "rediss://h" } });
+  assert.equal(env.status, 2, env.stderr);
+  assert.match(env.stderr, /TLS/);
+});
 
 describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
   test("the contract across nodes over WebSocket: create, join, offer/answer/ice both ways, leave", T, async () => {
