@@ -34,6 +34,8 @@
 
 /* Default peers per room. */
 #define PD_DEFAULT_ROOM_CAPACITY 8u
+/* --room-capacity at most: a room is a list scanned per relay and per join. */
+#define PD_MAX_ROOM_CAPACITY 1024u
 
 /* --- Connection and session limits (issue 11; docs/security.md) --------- */
 
@@ -156,5 +158,32 @@
 /* /metrics tells who is busy and what is refused: loopback only unless the
  * operator opens it to a scraper's address. */
 #define PD_DEFAULT_METRICS_ALLOW "127.0.0.0/8,::1"
+
+/* Many nodes through Redis (docs/scale.md). A node refreshes its heartbeat
+ * key every 2 s with a 6 s expiry, so two lost refreshes are tolerated and a
+ * SIGKILLed node is seen dead within 6 s; live nodes sweep every 2 s, so its
+ * peers are announced as left within ~8 s (issue 15 asks for 20 s). */
+#define PD_CLUSTER_TICK_MS 2000u
+#define PD_CLUSTER_NODE_TTL_MS 6000u
+/* A room record outlives its last live node by at most this: nodes refresh
+ * the records of their rooms every 5 ticks (10 s), so 3 refreshes may be
+ * lost before a live room expires. */
+#define PD_CLUSTER_ROOM_TTL_MS 30000u
+#define PD_CLUSTER_ROOM_REFRESH_TICKS 5u
+/* Reconnection to Redis: from 100 ms, doubling, at most 5 s apart, so a
+ * restarted Redis is found again within 5 s without hammering a dead one. */
+#define PD_CLUSTER_BACKOFF_MIN_MS 100u
+#define PD_CLUSTER_BACKOFF_MAX_MS 5000u
+/* Leaves kept while Redis is away, sent when it is back (~170 bytes each:
+ * at most ~700 KiB). Past it, a node's periodic refresh of its rooms drops
+ * its members that left, and a room with none expires. */
+#define PD_CLUSTER_MAX_LOST_LEAVES 4096u
+/* A message from another node: a relayed SDP escaped at worst to 6 bytes a
+ * byte, plus the header; anything longer is not ours and is dropped. */
+#define PD_MAX_CLUSTER_MSG (PD_MAX_SDP * 6u + 1024u)
+/* Redis URL parts: a host name (RFC 1035: 253), a password (Redis has no
+ * limit; 512 is far above a generated one). */
+#define PD_MAX_REDIS_HOST 253u
+#define PD_MAX_REDIS_PASSWORD 512u
 
 #endif

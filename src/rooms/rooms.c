@@ -109,6 +109,11 @@ uint64_t room_generation(const room *r)
     return r->generation;
 }
 
+void room_set_generation(room *r, uint64_t generation)
+{
+    r->generation = generation;
+}
+
 int room_add_member(room *r, void *member)
 {
     if (r->member_count >= r->capacity) return ROOM_E_FULL;
@@ -147,6 +152,23 @@ void *room_member(const room *r, size_t i)
 bool room_is_full(const room *r)
 {
     return r->member_count >= r->capacity;
+}
+
+typedef struct each_ctx {
+    void (*fn)(room *r, void *ctx);
+    void *ctx;
+} each_ctx;
+
+static void each_room(pd_map_entry *e, void *ctx)
+{
+    each_ctx *c = ctx;
+    c->fn(PD_CONTAINER_OF(e, room, entry), c->ctx);
+}
+
+void rooms_each(room_registry *reg, void (*fn)(room *r, void *ctx), void *ctx)
+{
+    each_ctx c = {fn, ctx};
+    pd_map_each(&reg->map, each_room, &c);
 }
 
 size_t rooms_count(const room_registry *reg)

@@ -43,6 +43,9 @@ const char *room_id(const room *r);
 const char *room_password_hash(const room *r);
 /* Distinguishes a room from a later one with the same id (async checks). */
 uint64_t room_generation(const room *r);
+/* Many nodes: the generation is the cluster-wide one from the room's Redis
+ * record (docs/scale.md), so every node names one room the same way. */
+void room_set_generation(room *r, uint64_t generation);
 
 int room_add_member(room *r, void *member);
 /* Removes member; returns true if it was a member. */
@@ -53,5 +56,7 @@ void *room_member(const room *r, size_t i);
 bool room_is_full(const room *r);
 
 size_t rooms_count(const room_registry *reg);
+/* Calls fn for every room; fn may change members, not add or destroy rooms. */
+void rooms_each(room_registry *reg, void (*fn)(room *r, void *ctx), void *ctx);
 
 #endif

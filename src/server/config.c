@@ -34,7 +34,7 @@ static const option_def options[] = {
     {"--web-root", "PEERDROP_WEB_ROOT", "DIR", "static files of the web app (default ./web/dist)", OPT_STR, OFF(web_root), 0},
     {"--cert", "PEERDROP_TLS_CERT", "FILE", "TLS certificate chain (PEM): serve HTTPS/WSS", OPT_STR, OFF(tls_cert), 0},
     {"--key", "PEERDROP_TLS_KEY", "FILE", "TLS private key (PEM)", OPT_STR, OFF(tls_key), 0},
-    {"--room-capacity", "PEERDROP_ROOM_CAPACITY", "N", "peers per room (default 8)", OPT_UINT, OFF(room_capacity), 1024},
+    {"--room-capacity", "PEERDROP_ROOM_CAPACITY", "N", "peers per room (default 8)", OPT_UINT, OFF(room_capacity), PD_MAX_ROOM_CAPACITY},
     {"--max-payload", "PEERDROP_MAX_PAYLOAD", "N", "Engine.IO maxPayload in bytes (default 1000000)", OPT_UINT, OFF(max_payload), 64u << 20},
     {"--ping-interval", "PEERDROP_PING_INTERVAL", "MS", "heartbeat interval (default 25000)", OPT_UINT, OFF(ping_interval_ms), 3600000},
     {"--ping-timeout", "PEERDROP_PING_TIMEOUT", "MS", "pong deadline (default 20000)", OPT_UINT, OFF(ping_timeout_ms), 3600000},
@@ -57,6 +57,7 @@ static const option_def options[] = {
     {"--max-conns-per-ip", "PEERDROP_MAX_CONNS_PER_IP", "N", "open connections per client address (IPv6: per /64), 0 = no cap (default 256)", OPT_UINT, OFF(max_conns_per_ip), 1000000},
     {"--max-sessions-per-ip", "PEERDROP_MAX_SESSIONS_PER_IP", "N", "Engine.IO sessions per client address, 0 = no cap (default 256)", OPT_UINT, OFF(max_sessions_per_ip), 1000000},
     {"--max-sessions", "PEERDROP_MAX_SESSIONS", "N", "Engine.IO sessions in all, 0 = no cap (default 65536)", OPT_UINT, OFF(max_sessions), 100000000},
+    {"--redis", "PEERDROP_REDIS", "URL", "run as one of many nodes: rooms and relay through Redis, redis://[[user]:password@]host[:port][/db] (default: none, this process only)", OPT_STR, OFF(redis_url), 0},
     {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)", OPT_STR, OFF(log_level), 0},
     {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG, OFF(log_json), 0},
 };
@@ -209,6 +210,14 @@ int config_parse(server_config *cfg, int argc, char **argv)
     if (cfg->ice.turn_ttl_s < 60) {
         fprintf(stderr, "peerdrop-server: --turn-ttl must be at least 60 seconds\n");
         return -1;
+    }
+    if (cfg->redis_url) {
+        const char *why;
+        /* the URL may hold a password: the message never repeats it */
+        if (!redis_url_parse(cfg->redis_url, &cfg->redis, &why)) {
+            fprintf(stderr, "peerdrop-server: --redis: %s\n", why);
+            return -1;
+        }
     }
     cidr_list allow;
     if (!cidr_list_parse(cfg->metrics_allow, &allow)) {

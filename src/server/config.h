@@ -8,6 +8,7 @@
 
 #include "ice_config.h"
 #include "rooms/password.h"
+#include "rooms/redis_url.h"
 
 typedef struct server_config {
     const char *host;
@@ -38,6 +39,8 @@ typedef struct server_config {
     unsigned max_conns_per_ip;
     unsigned max_sessions_per_ip;
     unsigned max_sessions;
+    const char *redis_url; /* --redis: many nodes (docs/scale.md); NULL: one process */
+    redis_url redis;       /* parsed from it */
 } server_config;
 
 /* The defaults of --help. */

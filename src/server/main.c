@@ -15,6 +15,7 @@
 
 #include "app.h"
 #include "base/log.h"
+#include "cluster.h"
 #include "config.h"
 #include "engine.h"
 #include "http_conn.h"
@@ -76,6 +77,7 @@ static void on_signal(uv_signal_t *h, int signum)
     http_server_stop();
     engine_shutdown();
     pd_conn_close_all();
+    cluster_stop();
     uv_close((uv_handle_t *)&g_sigint, NULL);
     uv_close((uv_handle_t *)&g_sigterm, NULL);
     uv_timer_init(h->loop, &g_grace);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "base/refused.h"
+#include "cluster.h"
 #include "engine.h"
 #include "net/conn.h"
 #include "signaling.h"
@@ -60,6 +61,43 @@ void metrics_render(pd_buf *out)
                   "# TYPE peerdrop_hash_jobs_cancelled_total counter\n"
                   "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n",
                   ss.jobs_pending, ss.jobs_cancelled);
+    if (cluster_enabled()) {
+        cluster_stats cs;
+        cluster_get_stats(&cs);
+        pd_buf_printf(out,
+                      "# HELP peerdrop_redis_up 1 while both links to Redis are up (--redis).\n"
+                      "# TYPE peerdrop_redis_up gauge\n"
+                      "peerdrop_redis_up %d\n"
+                      "# HELP peerdrop_redis_reconnects_total Reconnection attempts to Redis.\n"
+                      "# TYPE peerdrop_redis_reconnects_total counter\n"
+                      "peerdrop_redis_reconnects_total %" PRIu64 "\n"
+                      "# HELP peerdrop_cluster_messages_total Messages between nodes (relay, "
+                      "joins, leaves).\n"
+                      "# TYPE peerdrop_cluster_messages_total counter\n"
+                      "peerdrop_cluster_messages_total{direction=\"out\"} %" PRIu64 "\n"
+                      "peerdrop_cluster_messages_total{direction=\"in\"} %" PRIu64 "\n",
+                      cs.up ? 1 : 0, cs.reconnects, ss.cluster_out, ss.cluster_in);
+        pd_buf_printf(out,
+                      "# HELP peerdrop_cluster_dropped_total Messages from other nodes dropped: "
+                      "malformed, or for no member here.\n"
+                      "# TYPE peerdrop_cluster_dropped_total counter\n"
+                      "peerdrop_cluster_dropped_total %" PRIu64 "\n"
+                      "# HELP peerdrop_cluster_relay_latency_seconds Relay from another node: its "
+                      "wall clock at sending to ours at receiving (needs synchronised clocks).\n"
+                      "# TYPE peerdrop_cluster_relay_latency_seconds histogram\n",
+                      ss.cluster_dropped);
+        static const unsigned bounds[SIG_LATENCY_BUCKETS] = SIG_LATENCY_BOUNDS_US;
+        for (int i = 0; i < SIG_LATENCY_BUCKETS; i++)
+            pd_buf_printf(out,
+                          "peerdrop_cluster_relay_latency_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+                          bounds[i] / 1e6, ss.cluster_latency[i]);
+        pd_buf_printf(out,
+                      "peerdrop_cluster_relay_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+                      "peerdrop_cluster_relay_latency_seconds_sum %.6f\n"
+                      "peerdrop_cluster_relay_latency_seconds_count %" PRIu64 "\n",
+                      ss.cluster_latency_count, ss.cluster_latency_sum_us / 1e6,
+                      ss.cluster_latency_count);
+    }
     pd_buf_printf(out, "# HELP peerdrop_refused_total Connections, sessions, packets and room requests "
                        "refused or cut off by a limit, by limit (docs/security.md).\n"
                        "# TYPE peerdrop_refused_total counter\n");

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "engine.h"
+#include "cluster.h"
 #include "eio/eio.h"
+#include "engine.h"
 #include "metrics.h"
 #include "static_files.h"
 
@@ -72,6 +73,12 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
         http_conn_respond(hc, 404, "text/plain", NULL, "not found", 9);
     } else if (!get) {
         http_conn_respond(hc, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed", 18);
+    } else if (path_is(req, "/healthz") && cluster_enabled() && !cluster_up()) {
+        /* a load balancer takes a node that lost Redis out: it can create
+         * and join nothing (docs/scale.md) */
+        static const char lost[] = "redis unreachable";
+        http_conn_respond(hc, 503, "text/plain", "Cache-Control: no-store\r\n", lost,
+                          sizeof lost - 1);
     } else if (path_is(req, "/healthz")) {
         http_conn_respond(hc, 200, "text/plain", "Cache-Control: no-store\r\n", "ok", 2);
     } else if (path_is(req, "/metrics") &&

@@ -13,6 +13,8 @@
 #include "base/id.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "cluster.h"
+#include "rooms/node_msg.h"
 #include "rooms/rooms.h"
 #include "sio/json_scan.h"
 #include "sio/sio.h"
@@ -22,12 +24,17 @@
 
 typedef struct hash_job hash_job;
 
+/* A member of a room: a local socket, or (many nodes, sock NULL) a socket
+ * on another node, known by its id and node (docs/scale.md). */
 typedef struct peer {
     sio_socket *sock;
     room *room;
     hash_job *job; /* a create/join waiting for the hashing pool */
+    bool cluster_pending; /* a create/join waiting for Redis */
     double tokens;
     uint64_t tokens_at_ms;
+    char remote_id[PD_ID_LEN + 1];
+    char node[PD_ID_LEN + 1];
 } peer;
 
 typedef enum job_kind { JOB_CREATE, JOB_JOIN } job_kind;
@@ -55,7 +62,10 @@ static struct {
     password_guard guard;
     uv_timer_t sweep;
     bool closed; /* signaling_cleanup ran: late job callbacks only free */
+    bool cluster; /* rooms and relay through Redis (--redis) */
 } g;
+
+static pd_buf g_msg; /* a message to another node (src/rooms/node_msg.h) */
 
 static const struct {
     const char *code;
@@ -195,22 +205,76 @@ static bool room_request_valid(const json_t *payload, const char **id, size_t *i
 
 /* --- room membership ---------------------------------------------------- */
 
+static const char *peer_id(const peer *m)
+{
+    return m->sock ? sio_socket_id(m->sock) : m->remote_id;
+}
+
 static json_t *member_ids(const room *r, const peer *except)
 {
     json_t *ids = json_array();
     for (size_t i = 0; i < room_member_count(r); i++) {
         peer *m = room_member(r, i);
-        if (m != except) json_array_append_new(ids, json_string(sio_socket_id(m->sock)));
+        if (m != except) json_array_append_new(ids, json_string(peer_id(m)));
     }
     return ids;
 }
 
+/* To this node's members only: the others' nodes tell theirs. */
 static void broadcast_others(const room *r, const peer *except, const char *event, const json_t *payload)
 {
     for (size_t i = 0; i < room_member_count(r); i++) {
         peer *m = room_member(r, i);
-        if (m != except) sio_emit_simple(m->sock, event, payload);
+        if (m != except && m->sock) sio_emit_simple(m->sock, event, payload);
     }
+}
+
+static size_t local_member_count(const room *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < room_member_count(r); i++)
+        n += ((peer *)room_member(r, i))->sock != NULL;
+    return n;
+}
+
+static peer *remote_member(const room *r, const char *id, size_t len)
+{
+    if (len != PD_ID_LEN) return NULL;
+    for (size_t i = 0; i < room_member_count(r); i++) {
+        peer *m = room_member(r, i);
+        if (!m->sock && memcmp(m->remote_id, id, PD_ID_LEN) == 0) return m;
+    }
+    return NULL;
+}
+
+/* Sends one message to each other node that holds a member of the room. */
+static void publish_to_nodes(const room *r, const char *msg, size_t len)
+{
+    const char *sent[PD_MAX_ROOM_CAPACITY];
+    size_t n = 0;
+    for (size_t i = 0; i < room_member_count(r); i++) {
+        peer *m = room_member(r, i);
+        if (m->sock) continue;
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = strcmp(sent[k], m->node) == 0;
+        if (dup) continue;
+        sent[n++] = m->node;
+        if (cluster_publish(m->node, msg, len)) g.stats.cluster_out++;
+    }
+}
+
+/* The room leaves this node's memory with its last local member; its
+ * remote members are only this node's copy of them. */
+static void destroy_local_room(room *r)
+{
+    for (size_t i = room_member_count(r); i-- > 0;) {
+        peer *m = room_member(r, i);
+        if (m->sock) continue;
+        room_remove_member(r, m);
+        free(m);
+    }
+    rooms_destroy(&g.rooms, r);
 }
 
 static void leave_room(peer *p)
@@ -219,9 +283,14 @@ static void leave_room(peer *p)
     if (!r) return;
     p->room = NULL;
     room_remove_member(r, p);
-    if (room_member_count(r) == 0) {
+    if (g.cluster) {
+        cluster_room_leave(room_id(r), cluster_node_id(), sio_socket_id(p->sock));
+        if (node_msg_left(&g_msg, room_id(r), sio_socket_id(p->sock)))
+            publish_to_nodes(r, (const char *)g_msg.data, g_msg.len);
+    }
+    if (local_member_count(r) == 0) {
         PD_LOG_DEBUG("room destroyed (empty)");
-        rooms_destroy(&g.rooms, r);
+        destroy_local_room(r);
         return;
     }
     json_t *ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
@@ -254,8 +323,41 @@ static room *job_room(const hash_job *job)
     return r && room_generation(r) == job->generation ? r : NULL;
 }
 
+static void cluster_finish_create(hash_job *job, peer *p);
+static void cluster_finish_join(hash_job *job, peer *p);
+
+static void created_reply(peer *p, room *r, int64_t ack_id)
+{
+    p->room = r;
+    g.stats.rooms_created++;
+    PD_LOG_DEBUG("room created socket=%.6s..", sio_socket_id(p->sock));
+    reply_ok(p->sock, ack_id, with_ice(json_pack("{s:s}", "roomId", room_id(r)), p));
+    json_t *ev = json_pack("{s:s}", "roomId", room_id(r));
+    sio_emit_simple(p->sock, "room-created", ev);
+    json_decref(ev);
+}
+
+/* peers: the other members, oldest first (taken) */
+static void joined_reply(peer *p, room *r, json_t *peers, int64_t ack_id)
+{
+    p->room = r;
+    g.stats.joins++;
+    reply_ok(p->sock, ack_id,
+             with_ice(json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers), p));
+    json_t *ev = json_pack("{s:s,s:o}", "roomId", room_id(r), "peers", peers);
+    sio_emit_simple(p->sock, "join-success", ev);
+    json_decref(ev);
+    ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
+    broadcast_others(r, p, "user-joined", ev);
+    json_decref(ev);
+}
+
 static void finish_create(hash_job *job, peer *p)
 {
+    if (g.cluster) {
+        cluster_finish_create(job, p);
+        return;
+    }
     room *r = job_room(job);
     if (!p) { /* the creator left while we hashed */
         if (r) rooms_destroy(&g.rooms, r);
@@ -266,18 +368,16 @@ static void finish_create(hash_job *job, peer *p)
         refuse(p->sock, "create-room", job->ack_id, SIG_INTERNAL);
         return;
     }
-    p->room = r;
-    g.stats.rooms_created++;
-    PD_LOG_DEBUG("room created socket=%.6s..", sio_socket_id(p->sock));
-    reply_ok(p->sock, job->ack_id, with_ice(json_pack("{s:s}", "roomId", room_id(r)), p));
-    json_t *ev = json_pack("{s:s}", "roomId", room_id(r));
-    sio_emit_simple(p->sock, "room-created", ev);
-    json_decref(ev);
+    created_reply(p, r, job->ack_id);
 }
 
 static void finish_join(hash_job *job, peer *p)
 {
     if (!p) return;
+    if (g.cluster) {
+        cluster_finish_join(job, p);
+        return;
+    }
     room *r = job_room(job);
     if (!r) {
         refuse(p->sock, "join-room", job->ack_id, SIG_ROOM_NOT_FOUND);
@@ -291,17 +391,7 @@ static void finish_join(hash_job *job, peer *p)
         refuse(p->sock, "join-room", job->ack_id, SIG_ROOM_FULL);
         return;
     }
-    p->room = r;
-    g.stats.joins++;
-    json_t *peers = member_ids(r, p);
-    reply_ok(p->sock, job->ack_id,
-             with_ice(json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers), p));
-    json_t *ev = json_pack("{s:s,s:o}", "roomId", room_id(r), "peers", peers);
-    sio_emit_simple(p->sock, "join-success", ev);
-    json_decref(ev);
-    ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
-    broadcast_others(r, p, "user-joined", ev);
-    json_decref(ev);
+    joined_reply(p, r, member_ids(r, p), job->ack_id);
 }
 
 static void job_done(uv_work_t *w, int status)
@@ -319,8 +409,11 @@ static void job_done(uv_work_t *w, int status)
     if (status == UV_ECANCELED) g.stats.jobs_cancelled++;
     /* a check that ran and failed counts against every budget; one that
      * was cancelled before it ran does not */
-    pg_settle(&g.guard, &job->ticket, status == 0 && job->kind == JOB_JOIN && !job->ok,
-              uv_now(g.loop));
+    bool wrong = status == 0 && job->kind == JOB_JOIN && !job->ok;
+    pg_settle(&g.guard, &job->ticket, wrong, uv_now(g.loop));
+    /* many nodes: the room's check reserved in Redis stays only if wrong */
+    if (g.cluster && job->kind == JOB_JOIN && !wrong && g.cfg.guard.room_failures > 0)
+        cluster_room_guess_release(job->room_id);
     if (job->kind == JOB_CREATE) finish_create(job, p);
     else finish_join(job, p);
     job_free(job);
@@ -359,6 +452,441 @@ static bool queue_job(peer *p, job_kind kind, const char *rid, size_t rid_len, u
     return true;
 }
 
+/* --- many nodes: rooms in Redis (docs/scale.md) --------------------------
+ *
+ * Redis holds the authoritative record of every room; this node's registry
+ * holds the rooms that have a member here, with every member (the remote
+ * ones as peers without a socket), so relay and PEER_NOT_FOUND need no
+ * Redis round trip. A create hashes first, then creates atomically (the
+ * Lua script refuses a taken id); a join reads the record, verifies on the
+ * pool, then joins atomically (the script refuses a full room or a newer
+ * room with the same id). */
+
+typedef struct cluster_req {
+    char socket_id[PD_ID_LEN + 1];
+    char room_id[PD_MAX_ROOM_ID + 1];
+    int64_t ack_id;
+    uint64_t generation;
+    char hash[PD_PASSWORD_HASH_MAX];
+    char *password; /* a join waiting for the room's record */
+    size_t password_len;
+} cluster_req;
+
+static cluster_req *cluster_req_new(const peer *p, const char *rid, size_t rid_len, int64_t ack_id)
+{
+    cluster_req *q = calloc(1, sizeof *q);
+    if (!q) return NULL;
+    memcpy(q->socket_id, sio_socket_id(p->sock), PD_ID_LEN + 1);
+    memcpy(q->room_id, rid, rid_len);
+    q->room_id[rid_len] = '\0';
+    q->ack_id = ack_id;
+    return q;
+}
+
+static void cluster_req_free(cluster_req *q)
+{
+    if (q->password) {
+        sodium_memzero(q->password, q->password_len);
+        free(q->password);
+    }
+    sodium_memzero(q->hash, sizeof q->hash);
+    free(q);
+}
+
+/* The peer that asked, if it is still here and still waiting for Redis. */
+static peer *cluster_req_peer(const cluster_req *q)
+{
+    if (g.closed) return NULL;
+    sio_socket *sock = sio_socket_find(q->socket_id, PD_ID_LEN);
+    peer *p = sock ? sio_socket_user(sock) : NULL;
+    if (!p || !p->cluster_pending) return NULL;
+    p->cluster_pending = false;
+    return p;
+}
+
+static sig_error cluster_error(cluster_status st)
+{
+    switch (st) {
+    case CLUSTER_E_EXISTS:
+        return SIG_ROOM_EXISTS;
+    case CLUSTER_E_NOT_FOUND:
+        return SIG_ROOM_NOT_FOUND;
+    case CLUSTER_E_FULL:
+        return SIG_ROOM_FULL;
+    case CLUSTER_E_UNAVAILABLE:
+        return SIG_UNAVAILABLE;
+    default:
+        return SIG_INTERNAL;
+    }
+}
+
+static peer *remote_peer_new(room *r, const cluster_member *m)
+{
+    peer *rp = calloc(1, sizeof *rp);
+    if (!rp) return NULL;
+    memcpy(rp->remote_id, m->socket, PD_ID_LEN + 1);
+    memcpy(rp->node, m->node, PD_ID_LEN + 1);
+    rp->room = r;
+    if (room_add_member(r, rp) != ROOM_OK) {
+        free(rp);
+        return NULL;
+    }
+    return rp;
+}
+
+static void on_cluster_created(void *ctx, cluster_status st, const cluster_member *m, size_t n)
+{
+    (void)m;
+    (void)n;
+    cluster_req *q = ctx;
+    peer *p = cluster_req_peer(q);
+    if (!p) { /* the creator left meanwhile: take it out again */
+        if (st == CLUSTER_OK) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
+        cluster_req_free(q);
+        return;
+    }
+    room *r = NULL;
+    bool in_redis = st == CLUSTER_OK; /* undone below if this node cannot follow */
+    if (st == CLUSTER_OK &&
+        (p->room || rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK))
+        st = CLUSTER_E_EXISTS; /* this node still holds a room of that id Redis forgot */
+    if (st == CLUSTER_OK && room_activate(r, q->hash, p) != ROOM_OK) {
+        rooms_destroy(&g.rooms, r);
+        st = CLUSTER_E_UNAVAILABLE;
+    }
+    if (st != CLUSTER_OK) {
+        if (in_redis) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
+        refuse(p->sock, "create-room", q->ack_id, cluster_error(st));
+        cluster_req_free(q);
+        return;
+    }
+    room_set_generation(r, q->generation);
+    created_reply(p, r, q->ack_id);
+    cluster_req_free(q);
+}
+
+static void cluster_finish_create(hash_job *job, peer *p)
+{
+    if (!p) return;
+    if (!job->ok) {
+        refuse(p->sock, "create-room", job->ack_id, SIG_INTERNAL);
+        return;
+    }
+    cluster_req *q = cluster_req_new(p, job->room_id, strlen(job->room_id), job->ack_id);
+    if (!q) {
+        refuse(p->sock, "create-room", job->ack_id, SIG_INTERNAL);
+        return;
+    }
+    memcpy(q->hash, job->hash, sizeof q->hash);
+    randombytes_buf(&q->generation, sizeof q->generation);
+    p->cluster_pending = true;
+    if (!cluster_room_create(q->room_id, q->hash, q->generation, g.cfg.room_capacity, q->socket_id,
+                             on_cluster_created, q)) {
+        p->cluster_pending = false;
+        refuse(p->sock, "create-room", job->ack_id, SIG_UNAVAILABLE);
+        cluster_req_free(q);
+    }
+}
+
+static void on_cluster_joined(void *ctx, cluster_status st, const cluster_member *m, size_t n)
+{
+    cluster_req *q = ctx;
+    peer *p = cluster_req_peer(q);
+    if (!p) {
+        if (st == CLUSTER_OK) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
+        cluster_req_free(q);
+        return;
+    }
+    bool in_redis = st == CLUSTER_OK; /* undone below if this node cannot follow */
+    room *r = st == CLUSTER_OK ? rooms_find(&g.rooms, q->room_id, strlen(q->room_id)) : NULL;
+    if (r && room_generation(r) != q->generation) st = CLUSTER_E_NOT_FOUND;
+    if (st == CLUSTER_OK && !r) {
+        if (rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK) {
+            st = CLUSTER_E_UNAVAILABLE;
+        } else if (room_activate(r, q->hash, p) != ROOM_OK) {
+            rooms_destroy(&g.rooms, r);
+            st = CLUSTER_E_UNAVAILABLE;
+        } else {
+            room_set_generation(r, q->generation);
+        }
+    } else if (st == CLUSTER_OK && room_add_member(r, p) != ROOM_OK) {
+        st = CLUSTER_E_FULL;
+    }
+    if (st != CLUSTER_OK) {
+        if (in_redis) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
+        refuse(p->sock, "join-room", q->ack_id, cluster_error(st));
+        cluster_req_free(q);
+        return;
+    }
+    /* this node learns of the members elsewhere that it did not know yet */
+    json_t *peers = json_array();
+    const char *me = cluster_node_id();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(peers, json_string(m[i].socket));
+        if (strcmp(m[i].node, me) != 0 && !remote_member(r, m[i].socket, PD_ID_LEN))
+            remote_peer_new(r, &m[i]);
+    }
+    if (node_msg_joined(&g_msg, q->room_id, me, q->socket_id))
+        publish_to_nodes(r, (const char *)g_msg.data, g_msg.len);
+    joined_reply(p, r, peers, q->ack_id);
+    cluster_req_free(q);
+}
+
+static void cluster_finish_join(hash_job *job, peer *p)
+{
+    if (!job->ok) {
+        refuse(p->sock, "join-room", job->ack_id, SIG_BAD_PASSWORD);
+        return;
+    }
+    cluster_req *q = cluster_req_new(p, job->room_id, strlen(job->room_id), job->ack_id);
+    if (!q) {
+        refuse(p->sock, "join-room", job->ack_id, SIG_INTERNAL);
+        return;
+    }
+    memcpy(q->hash, job->hash, sizeof q->hash);
+    q->generation = job->generation;
+    p->cluster_pending = true;
+    if (!cluster_room_join(q->room_id, q->generation, q->socket_id, on_cluster_joined, q)) {
+        p->cluster_pending = false;
+        refuse(p->sock, "join-room", job->ack_id, SIG_UNAVAILABLE);
+        cluster_req_free(q);
+    }
+}
+
+static void on_cluster_record(void *ctx, cluster_status st, const char *hash, uint64_t generation,
+                              unsigned members, unsigned capacity)
+{
+    cluster_req *q = ctx;
+    peer *p = cluster_req_peer(q);
+    if (!p) { /* left meanwhile: give the reserved check back */
+        if (st == CLUSTER_OK && g.cfg.guard.room_failures > 0)
+            cluster_room_guess_release(q->room_id);
+        cluster_req_free(q);
+        return;
+    }
+    if (st == CLUSTER_E_LIMITED) { /* the room's budget, counted by all nodes */
+        g.stats.guard_refusals[PG_ROOM_FAILURES]++;
+        refuse_retry(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, capacity);
+        cluster_req_free(q);
+        return;
+    }
+    bool reserved = st == CLUSTER_OK && g.cfg.guard.room_failures > 0;
+    if (st == CLUSTER_OK && (members >= capacity || strlen(hash) >= PD_PASSWORD_HASH_MAX))
+        st = CLUSTER_E_UNAVAILABLE; /* not a record this node wrote */
+    if (st != CLUSTER_OK) {
+        if (reserved) cluster_room_guess_release(q->room_id);
+        refuse(p->sock, "join-room", q->ack_id, cluster_error(st));
+        cluster_req_free(q);
+        return;
+    }
+    pg_ticket ticket;
+    if (!guard_admit(p, "join-room", q->room_id, q->ack_id, &ticket)) {
+        if (reserved) cluster_room_guess_release(q->room_id);
+    } else if (!queue_job(p, JOB_JOIN, q->room_id, strlen(q->room_id), generation, q->password,
+                          q->password_len, hash, q->ack_id, &ticket)) {
+        pg_settle(&g.guard, &ticket, false, uv_now(g.loop));
+        if (reserved) cluster_room_guess_release(q->room_id);
+        refuse(p->sock, "join-room", q->ack_id, SIG_INTERNAL);
+    }
+    cluster_req_free(q);
+}
+
+static void cluster_join_room(peer *p, const char *id, size_t id_len, const char *pw, size_t pw_len,
+                              int64_t ack_id)
+{
+    cluster_req *q = cluster_req_new(p, id, id_len, ack_id);
+    if (q) q->password = malloc(pw_len);
+    if (!q || !q->password) {
+        if (q) cluster_req_free(q);
+        refuse(p->sock, "join-room", ack_id, SIG_INTERNAL);
+        return;
+    }
+    memcpy(q->password, pw, pw_len);
+    q->password_len = pw_len;
+    p->cluster_pending = true;
+    if (!cluster_room_lookup(q->room_id, g.cfg.guard.room_failures, g.cfg.guard.window_ms,
+                             on_cluster_record, q)) {
+        p->cluster_pending = false;
+        refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
+        cluster_req_free(q);
+    }
+}
+
+/* --- many nodes: messages from other nodes (src/rooms/node_msg.h) ------- */
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void cluster_member_joined(room *r, const char *node, const char *sock)
+{
+    if (remote_member(r, sock, PD_ID_LEN)) return;
+    cluster_member m;
+    memcpy(m.node, node, PD_ID_LEN + 1);
+    memcpy(m.socket, sock, PD_ID_LEN + 1);
+    if (!remote_peer_new(r, &m)) return;
+    json_t *ev = json_pack("{s:s}", "socketId", sock);
+    broadcast_others(r, NULL, "user-joined", ev);
+    json_decref(ev);
+}
+
+static void cluster_member_left(room *r, peer *m)
+{
+    room_remove_member(r, m);
+    json_t *ev = json_pack("{s:s}", "socketId", m->remote_id);
+    broadcast_others(r, NULL, "user-left", ev);
+    json_decref(ev);
+    free(m);
+}
+
+static void count_latency(uint64_t sent_us)
+{
+    uint64_t now = wall_us();
+    if (sent_us == 0 || now < sent_us) return; /* clocks apart: not counted */
+    uint64_t us = now - sent_us;
+    static const unsigned bounds[SIG_LATENCY_BUCKETS] = SIG_LATENCY_BOUNDS_US;
+    for (int i = 0; i < SIG_LATENCY_BUCKETS; i++)
+        if (us <= bounds[i]) g.stats.cluster_latency[i]++;
+    g.stats.cluster_latency_sum_us += us;
+    g.stats.cluster_latency_count++;
+}
+
+static void on_cluster_message(const char *msg, size_t len)
+{
+    node_msg m;
+    if (!node_msg_decode(msg, len, &m)) {
+        g.stats.cluster_dropped++;
+        return;
+    }
+    room *r = rooms_find(&g.rooms, m.room, m.room_len);
+    if (!r) return;
+    g.stats.cluster_in++;
+    if (m.kind == NODE_MSG_LEFT) {
+        peer *mp = remote_member(r, m.socket, PD_ID_LEN);
+        if (mp) cluster_member_left(r, mp);
+    } else if (m.kind == NODE_MSG_JOINED) {
+        cluster_member_joined(r, m.node, m.socket);
+    } else {
+        sio_socket *ts = sio_socket_find(m.socket, PD_ID_LEN);
+        peer *tp = ts ? sio_socket_user(ts) : NULL;
+        /* the target is here and in that room, the sender a member of it */
+        if (!tp || tp->room != r || !remote_member(r, m.from, PD_ID_LEN)) {
+            g.stats.cluster_dropped++;
+            return;
+        }
+        count_latency(m.sent_us);
+        sio_emit_json(ts, m.args, m.args_len);
+    }
+}
+
+static void sweep_dead_node(room *r, void *ctx)
+{
+    const char *node = ctx;
+    for (size_t i = room_member_count(r); i-- > 0;) {
+        peer *m = room_member(r, i);
+        if (m->sock || strcmp(m->node, node) != 0) continue;
+        PD_LOG_DEBUG("member of a dead node left socket=%.6s..", m->remote_id);
+        cluster_room_leave(room_id(r), m->node, m->remote_id);
+        cluster_member_left(r, m);
+    }
+}
+
+static void on_cluster_node_dead(const char *node)
+{
+    PD_LOG_INFO("redis: node %.6s.. is gone: its members leave their rooms", node);
+    rooms_each(&g.rooms, sweep_dead_node, (void *)node);
+}
+
+/* A refresh answers with the members Redis holds: a remote member this
+ * node listed when it asked but Redis does not hold has left, and its leave
+ * message was lost (pub/sub delivers at most once; Redis was away). Only
+ * those listed when it asked: one that joined meanwhile may be announced
+ * (on the subscriber connection) before this answer is read. */
+typedef struct touch_req {
+    char room_id[PD_MAX_ROOM_ID + 1];
+    uint64_t generation;
+    bool reconcile;
+    size_t count;
+    char remote[][PD_ID_LEN + 1];
+} touch_req;
+
+static void on_cluster_touched(void *ctx, cluster_status st, const cluster_member *m, size_t n)
+{
+    touch_req *q = ctx;
+    room *r = st == CLUSTER_OK && q->reconcile && !g.closed
+                  ? rooms_find(&g.rooms, q->room_id, strlen(q->room_id))
+                  : NULL;
+    if (!r || room_generation(r) != q->generation) {
+        free(q);
+        return;
+    }
+    for (size_t i = 0; i < q->count; i++) {
+        bool held = false;
+        for (size_t k = 0; k < n && !held; k++)
+            held = strcmp(m[k].socket, q->remote[i]) == 0;
+        peer *mp = held ? NULL : remote_member(r, q->remote[i], PD_ID_LEN);
+        if (mp) cluster_member_left(r, mp);
+    }
+    /* and one this node missed (a join message lost): as if announced now */
+    const char *me = cluster_node_id();
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(m[k].node, me) != 0) cluster_member_joined(r, m[k].node, m[k].socket);
+    free(q);
+}
+
+typedef struct node_set {
+    const char *nodes[256];
+    size_t count;
+    bool refresh, reconcile;
+} node_set;
+
+static void tick_room(room *r, void *ctx)
+{
+    node_set *set = ctx;
+    static cluster_member members[PD_MAX_ROOM_CAPACITY];
+    size_t n = 0;
+    size_t remote = 0;
+    for (size_t i = 0; i < room_member_count(r); i++) {
+        peer *m = room_member(r, i);
+        if (m->sock) {
+            memcpy(members[n].node, cluster_node_id(), PD_ID_LEN + 1);
+            memcpy(members[n].socket, sio_socket_id(m->sock), PD_ID_LEN + 1);
+            n++;
+            continue;
+        }
+        remote++;
+        bool seen = false;
+        for (size_t k = 0; k < set->count && !seen; k++)
+            seen = strcmp(set->nodes[k], m->node) == 0;
+        if (!seen && set->count < sizeof set->nodes / sizeof set->nodes[0])
+            set->nodes[set->count++] = m->node;
+    }
+    if (!set->refresh || !room_password_hash(r)) return;
+    touch_req *q = calloc(1, sizeof *q + remote * sizeof q->remote[0]);
+    if (!q) return;
+    snprintf(q->room_id, sizeof q->room_id, "%s", room_id(r));
+    q->generation = room_generation(r);
+    q->reconcile = set->reconcile;
+    for (size_t i = 0; i < room_member_count(r); i++) {
+        peer *m = room_member(r, i);
+        if (!m->sock) memcpy(q->remote[q->count++], m->remote_id, PD_ID_LEN + 1);
+    }
+    cluster_room_touch(room_id(r), room_password_hash(r), room_generation(r), g.cfg.room_capacity,
+                       members, n, on_cluster_touched, q);
+}
+
+/* Every tick: ask whether the nodes of remote members live; now and then,
+ * renew the records of this node's rooms. */
+static void on_cluster_tick(bool refresh, bool reconcile)
+{
+    node_set set = {.count = 0, .refresh = refresh, .reconcile = reconcile};
+    rooms_each(&g.rooms, tick_room, &set);
+    cluster_check_nodes(set.nodes, set.count);
+}
+
 /* --- event handlers ----------------------------------------------------- */
 
 static void on_create_room(peer *p, const json_t *payload, int64_t ack_id)
@@ -377,8 +905,19 @@ static void on_create_room(peer *p, const json_t *payload, int64_t ack_id)
         refuse(p->sock, "create-room", ack_id, SIG_ROOM_EXISTS);
         return;
     }
+    if (g.cluster && !cluster_up()) {
+        refuse(p->sock, "create-room", ack_id, SIG_UNAVAILABLE);
+        return;
+    }
     pg_ticket ticket;
     if (!guard_admit(p, "create-room", NULL, ack_id, &ticket)) return;
+    if (g.cluster) { /* hashed first, then created atomically in Redis */
+        if (!queue_job(p, JOB_CREATE, id, id_len, 0, pw, pw_len, NULL, ack_id, &ticket)) {
+            pg_settle(&g.guard, &ticket, false, uv_now(g.loop));
+            refuse(p->sock, "create-room", ack_id, SIG_INTERNAL);
+        }
+        return;
+    }
     room *r;
     int rc = rooms_reserve(&g.rooms, id, id_len, &r);
     if (rc != ROOM_OK) {
@@ -404,6 +943,13 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
     }
     if (p->room) {
         refuse(p->sock, "join-room", ack_id, SIG_ALREADY_IN_ROOM);
+        return;
+    }
+    if (g.cluster) {
+        if (cluster_up())
+            cluster_join_room(p, id, id_len, pw, pw_len, ack_id);
+        else
+            refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
         return;
     }
     room *r = rooms_find(&g.rooms, id, id_len);
@@ -499,10 +1045,22 @@ static void relay_begin(const char *event, sig_relay_kind kind)
     pd_buf_printf(&g_out, "[\"%s\",{\"%s\":", event, kind == SIG_RELAY_ICE ? "candidate" : "sdp");
 }
 
-static void relay_finish(peer *p, sio_socket *target, sig_relay_kind kind, int64_t ack_id)
+static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char *event,
+                         int64_t ack_id)
 {
     pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", sio_socket_id(p->sock));
-    sio_emit_json(target, (const char *)g_out.data, g_out.len);
+    if (target->sock) {
+        sio_emit_json(target->sock, (const char *)g_out.data, g_out.len);
+    } else {
+        if (!node_msg_relay_begin(&g_msg, room_id(p->room), target->remote_id,
+                                  sio_socket_id(p->sock), wall_us()) ||
+            pd_buf_append(&g_msg, g_out.data, g_out.len) != PD_BUF_OK ||
+            !cluster_publish(target->node, (const char *)g_msg.data, g_msg.len)) {
+            refuse(p->sock, event, ack_id, SIG_UNAVAILABLE);
+            return;
+        }
+        g.stats.cluster_out++;
+    }
     g.stats.relayed[kind]++;
     reply_ok(p->sock, ack_id, NULL);
 }
@@ -534,6 +1092,7 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
     }
     sio_socket *target = sio_socket_find(target_id, target_len);
     peer *tp = target ? sio_socket_user(target) : NULL;
+    if (!tp && g.cluster) tp = remote_member(p->room, target_id, target_len);
     if (!tp || tp == p || tp->room != p->room) {
         refuse(p->sock, event, ack_id, SIG_PEER_NOT_FOUND);
         return;
@@ -541,7 +1100,7 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
     relay_begin(event, kind);
     if (kind == SIG_RELAY_ICE) out_candidate(value);
     else out_json_value(value);
-    relay_finish(p, target, kind, ack_id);
+    relay_finish(p, tp, kind, event, ack_id);
 }
 
 /* --- the relay fast path: scanned JSON text, no tree -------------------- */
@@ -646,7 +1205,7 @@ static bool on_event_raw(sio_socket *sock, const char *json, size_t len, int64_t
         pd_buf_append(&g_out, value.raw, value.raw_len);
     }
     if (!take_token(p)) return false; /* the full path answers RATE_LIMITED */
-    relay_finish(p, ts, kind, ack_id);
+    relay_finish(p, tp, kind, event, ack_id);
     return true;
 }
 
@@ -710,7 +1269,8 @@ static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_a
         on_relay(p, SIG_RELAY_ANSWER, "answer", payload, ack_id);
     } else if (strcmp(name, "ice-candidate") == 0) {
         on_relay(p, SIG_RELAY_ICE, "ice-candidate", payload, ack_id);
-    } else if (p->job && (strcmp(name, "create-room") == 0 || strcmp(name, "join-room") == 0)) {
+    } else if ((p->job || p->cluster_pending) &&
+               (strcmp(name, "create-room") == 0 || strcmp(name, "join-room") == 0)) {
         refuse(sock, name, ack_id, SIG_RATE_LIMITED); /* one room request at a time */
     } else if (strcmp(name, "create-room") == 0) {
         on_create_room(p, payload, ack_id);
@@ -769,12 +1329,31 @@ void signaling_init(uv_loop_t *loop, const signaling_config *cfg)
     g.loop = loop;
     g.cfg = *cfg;
     rooms_init(&g.rooms, cfg->room_capacity);
+    if (cfg->redis) {
+        g.cluster = true;
+        cluster_start(loop, cfg->redis,
+                      &(cluster_callbacks){.on_message = on_cluster_message,
+                                           .on_node_dead = on_cluster_node_dead,
+                                           .on_tick = on_cluster_tick});
+    }
     pg_init(&g.guard, &cfg->guard);
     uv_timer_init(loop, &g.sweep);
     uv_timer_start(&g.sweep, sweep_cb, GUARD_SWEEP_MS, GUARD_SWEEP_MS);
     uv_unref((uv_handle_t *)&g.sweep);
     /* worst case: an SDP of control characters, each escaped to 6 bytes */
     pd_buf_init(&g_out, PD_MAX_SDP * 6 + 1024);
+    pd_buf_init(&g_msg, PD_MAX_CLUSTER_MSG);
+}
+
+static void free_remote_members(room *r, void *ctx)
+{
+    (void)ctx;
+    for (size_t i = room_member_count(r); i-- > 0;) {
+        peer *m = room_member(r, i);
+        if (m->sock) continue;
+        room_remove_member(r, m);
+        free(m);
+    }
 }
 
 void signaling_cleanup(void)
@@ -782,8 +1361,10 @@ void signaling_cleanup(void)
     g.closed = true;
     uv_close((uv_handle_t *)&g.sweep, NULL);
     pg_cleanup(&g.guard);
+    rooms_each(&g.rooms, free_remote_members, NULL);
     rooms_cleanup(&g.rooms);
     pd_buf_reset(&g_out);
+    pd_buf_reset(&g_msg);
 }
 
 void signaling_get_stats(signaling_stats *out)

@@ -24,6 +24,7 @@ bool server_app_start(uv_loop_t *loop, const server_config *cfg, engine_config *
                              .rate_limit = cfg->rate_limit,
                              .argon2 = cfg->argon2,
                              .ice = &cfg->ice,
+                             .redis = cfg->redis_url ? &cfg->redis : NULL,
                              .guard = {.room_failures = cfg->room_guesses,
                                        .address_failures = cfg->address_guesses,
                                        .session_failures = PD_SESSION_PASSWORD_FAILURES,

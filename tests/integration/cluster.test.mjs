@@ -1,0 +1,308 @@
+// Issue 15: two peerdrop-server nodes sharing one real redis-server behave
+// as one deployment. The signaling contract with the peers on different
+// nodes (WebSocket, and polling and upgrade through HAProxy with
+// deploy/haproxy.cfg), two nodes racing for one room id and for a room's
+// last slot, Redis killed and restarted, a node SIGKILLed. Skipped, with a
+// message, only when redis-server or haproxy is not installed.
+
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { token } from "./lib/server.mjs";
+import { connect, call, recorder, closeAll } from "./lib/client.mjs";
+import { sleep } from "./lib/wire.mjs";
+import { spawnSync } from "node:child_process";
+import { serverPath } from "./lib/server.mjs";
+import { which, startRedis, startNode, startHaproxy } from "./lib/cluster.mjs";
+
+const MISSING = ["redis-server", "haproxy"].filter((p) => !which(p));
+const SKIP = MISSING.length ? `not installed: ${MISSING.join(", ")} (scripts/setup.sh installs them)` : false;
+const T = { timeout: 30_000 };
+const CAPACITY = ["--room-capacity", "2"];
+
+let redis, n1, n2, lb;
+const open = new Set();
+
+before(async () => {
+  if (SKIP) return;
+  redis = await startRedis();
+  [n1, n2] = await Promise.all([startNode(redis.url, CAPACITY), startNode(redis.url, CAPACITY)]);
+  lb = await startHaproxy([n1.port, n2.port]);
+});
+after(async () => {
+  closeAll(...open);
+  await lb?.stop();
+  const stops = [n1, n2].filter(Boolean).map((n) => n.stop());
+  try {
+    await Promise.all(stops);
+  } finally {
+    await redis?.close();
+  }
+});
+
+const MODE = {
+  websocket: { transports: ["websocket"] },
+  polling: { transports: ["polling"], withCredentials: true },
+  upgrade: { withCredentials: true },
+};
+
+async function peer(url, mode = "websocket") {
+  const s = await connect(url, MODE[mode]);
+  open.add(s);
+  s.rec = recorder(s);
+  return s;
+}
+
+const pw = () => n1.secret(n2.secret(token("pw-")));
+
+async function created(s, roomId, password) {
+  const ack = await call(s, "create-room", { roomId, password });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+  await s.rec.take("room-created");
+}
+
+async function metric(node, name) {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Room, join and relay in both directions between a (first) and b. */
+async function contract(a, b, { password = pw() } = {}) {
+  const roomId = token("room-");
+  await created(a, roomId, password);
+  const joined = await call(b, "join-room", { roomId, password });
+  assert.deepEqual(joined, { ok: true, roomId, peers: [a.id] });
+  assert.deepEqual((await b.rec.take("join-success"))[0], { roomId, peers: [a.id] });
+  assert.deepEqual((await a.rec.take("user-joined"))[0], { socketId: b.id });
+
+  const sdp = n1.secret(n2.secret(token("v=0 sdp-")));
+  assert.deepEqual(await call(a, "offer", { sdp, targetSocketId: b.id }), { ok: true });
+  assert.deepEqual((await b.rec.take("offer"))[0], { sdp, from: a.id });
+  const answer = n1.secret(n2.secret(token("v=0 answer-")));
+  assert.deepEqual(await call(b, "answer", { sdp: answer, targetSocketId: a.id }), { ok: true });
+  assert.deepEqual((await a.rec.take("answer"))[0], { sdp: answer, from: b.id });
+  const candidate = { candidate: "candidate:1 1 udp 2122260223 10.0.0.1 50000 typ host", sdpMid: "0", sdpMLineIndex: 0 };
+  assert.deepEqual(await call(a, "ice-candidate", { candidate, targetSocketId: b.id }), { ok: true });
+  assert.deepEqual((await b.rec.take("ice-candidate"))[0], { candidate, from: a.id });
+  // without an ack, and end-of-candidates
+  b.emit("ice-candidate", { candidate: null, targetSocketId: a.id });
+  assert.deepEqual((await a.rec.take("ice-candidate"))[0], { candidate: null, from: b.id });
+  return { roomId, password };
+}
+
+test("--redis: a bad URL, or rediss:// (no TLS in this hiredis), stops the start with a reason that never shows the password", () => {
+  for (const [url, reason] of [
+    ["rediss://:tls-pw-secret-1@127.0.0.1:6380", /--redis: rediss:\/\/ \(TLS\) is not supported/],
+    ["http://127.0.0.1:6379", /--redis: the URL must start with redis:\/\//],
+    ["redis://:pw-secret-22@127.0.0.1:99999", /--redis: bad port/],
+  ]) {
+    const r = spawnSync(serverPath(), ["--port", "0", "--redis", url], { encoding: "utf8", timeout: 5000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, reason);
+    assert.ok(!/secret/.test(r.stderr), r.stderr);
+  }
+  const env = spawnSync(serverPath(), ["--port", "0"], { encoding: "utf8", timeout: 5000, env: { ...process.env, PEERDROP_REDIS: "rediss://h" } });
+  assert.equal(env.status, 2, env.stderr);
+  assert.match(env.stderr, /TLS/);
+});
+
+describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
+  test("the contract across nodes over WebSocket: create, join, offer/answer/ice both ways, leave", T, async () => {
+    const a = await peer(n1.url);
+    const b = await peer(n2.url);
+    const out1 = await metric(n1, 'peerdrop_cluster_messages_total\\{direction="out"\\}');
+    const { roomId, password } = await contract(a, b);
+    assert.ok((await metric(n1, 'peerdrop_cluster_messages_total\\{direction="out"\\}')) > out1, "n1 published");
+
+    // a peer of another room, and an unknown id: PEER_NOT_FOUND
+    const ack = await call(b, "offer", { sdp: "v=0", targetSocketId: "x".repeat(20) });
+    assert.equal(ack.error.code, "PEER_NOT_FOUND");
+    // the room holds 2: a third on either node is refused (before any
+    // password check, as on one node)
+    const c = await peer(n2.url);
+    assert.equal((await call(c, "join-room", { roomId, password })).error.code, "ROOM_FULL");
+    const d = await peer(n1.url);
+    assert.equal((await call(d, "join-room", { roomId, password })).error.code, "ROOM_FULL");
+    // the id is taken on the other node too
+    assert.equal((await call(d, "create-room", { roomId, password })).error.code, "ROOM_EXISTS");
+    assert.equal((await call(c, "join-room", { roomId: token("nope-"), password })).error.code, "ROOM_NOT_FOUND");
+
+    // b leaves: a hears it; its slot frees for c, on b's node, who must
+    // know the password made on the other node
+    assert.deepEqual(await call(b, "leave-room", {}), { ok: true });
+    assert.deepEqual((await a.rec.take("user-left"))[0], { socketId: b.id });
+    assert.equal((await call(c, "join-room", { roomId, password: pw() })).error.code, "BAD_PASSWORD");
+    assert.deepEqual(await call(c, "join-room", { roomId, password }), { ok: true, roomId, peers: [a.id] });
+    assert.deepEqual((await a.rec.take("user-joined"))[0], { socketId: c.id });
+    // a disconnect counts as leaving, across nodes too
+    const aId = a.id;
+    a.close();
+    assert.deepEqual((await c.rec.take("user-left"))[0], { socketId: aId });
+    assert.equal((await call(c, "offer", { sdp: "v=0", targetSocketId: aId })).error.code, "PEER_NOT_FOUND");
+    closeAll(b, c, d);
+  });
+
+  for (const mode of ["polling", "upgrade"]) {
+    test(`the contract across nodes over ${mode}, through HAProxy`, T, async () => {
+      const a = await peer(lb.url, mode);
+      const b = await peer(lb.url, mode);
+      const counts = () => Promise.all([n1, n2].map(async (n) => [await metric(n, "peerdrop_rooms_created_total"), await metric(n, "peerdrop_joins_total")]));
+      const before = await counts();
+      await contract(a, b);
+      // round robin put them on different nodes, each kept there by its
+      // cookie: the room was created on one and joined on the other
+      const after = (await counts()).map(([c, j], i) => [c - before[i][0], j - before[i][1]]);
+      assert.ok(JSON.stringify(after) === "[[1,0],[0,1]]" || JSON.stringify(after) === "[[0,1],[1,0]]", JSON.stringify(after));
+      if (mode === "upgrade") await sleep(300); // the upgrade happens meanwhile; the session survives it
+      assert.deepEqual(await call(a, "leave-room", {}), { ok: true });
+      assert.deepEqual((await b.rec.take("user-left"))[0], { socketId: a.id });
+      assert.deepEqual(await call(b, "leave-room", {}), { ok: true });
+      await contract(b, a);
+      closeAll(a, b);
+    });
+  }
+
+  test("two nodes race to create one room id and to fill its last slot: exactly one wins, 10 times", T, async () => {
+    for (let i = 0; i < 10; i++) {
+      const roomId = token("race-");
+      const password = pw();
+      const [x, y] = await Promise.all([peer(n1.url), peer(n2.url)]);
+      const acks = await Promise.all([call(x, "create-room", { roomId, password }), call(y, "create-room", { roomId, password })]);
+      assert.equal(acks.filter((k) => k.ok).length, 1, JSON.stringify(acks));
+      assert.equal(acks.find((k) => !k.ok).error.code, "ROOM_EXISTS");
+      // one slot left (capacity 2): one joiner on each node
+      const [j1, j2] = await Promise.all([peer(n1.url), peer(n2.url)]);
+      const joins = await Promise.all([call(j1, "join-room", { roomId, password }), call(j2, "join-room", { roomId, password })]);
+      assert.equal(joins.filter((k) => k.ok).length, 1, JSON.stringify(joins));
+      assert.equal(joins.find((k) => !k.ok).error.code, "ROOM_FULL");
+      closeAll(x, y, j1, j2);
+    }
+  });
+
+  test("the room's budget of wrong passwords is counted by all nodes together", T, async () => {
+    const a = await peer(n1.url);
+    const roomId = token("guess-");
+    const password = pw();
+    await created(a, roomId, password);
+    // 10 wrong passwords a minute per room (the default): 5 on each node,
+    // one socket each (a session may fail 5 times)
+    const g1 = await peer(n1.url);
+    const g2 = await peer(n2.url);
+    for (let i = 0; i < 5; i++) {
+      for (const g of [g1, g2]) assert.equal((await call(g, "join-room", { roomId, password: pw() })).error.code, "BAD_PASSWORD");
+    }
+    // each node saw 5, under its own budget of 10: only the shared one refuses
+    for (const node of [n1, n2]) {
+      const fresh = await peer(node.url);
+      for (const pass of [pw(), password]) {
+        const ack = await call(fresh, "join-room", { roomId, password: pass });
+        assert.equal(ack.error?.code, "RATE_LIMITED", JSON.stringify(ack));
+        assert.ok(ack.error.retryAfterMs > 0 && ack.error.retryAfterMs <= 60_000, JSON.stringify(ack));
+      }
+      closeAll(fresh);
+    }
+    closeAll(a, g1, g2);
+  });
+
+  test("forged messages on a node's channel are dropped, counted, and harm nobody", T, async () => {
+    const a = await peer(n1.url);
+    const b = await peer(n2.url);
+    const { roomId } = await contract(a, b);
+    // n1's node id: its log shows the first 6 characters, Redis the rest
+    const short = /redis: connected to \S+ node=(\S{6})\.\./.exec(n1.stderr)[1];
+    const keys = (await redis.command("KEYS pd:node:*")).split("\r\n").filter((k) => k.startsWith("pd:node:"));
+    const channel = keys.find((k) => k.startsWith(`pd:node:${short}`));
+    assert.ok(channel, JSON.stringify(keys));
+    const dropped = () => metric(n1, "peerdrop_cluster_dropped_total");
+    const before = await dropped();
+    const stranger = "z".repeat(20);
+    const forged = [
+      "R\tgarbage",
+      `L\t${roomId}\tshort`,
+      `R\t${roomId}\t${a.id}\t${b.id}\t1\t{"not":"an array"}`,
+      // a relay "from" someone who is no member of the room
+      `R\t${roomId}\t${a.id}\t${stranger}\t1\t["offer",{"sdp":"forged","from":"${stranger}"}]`,
+    ];
+    for (const f of forged) assert.match(await redis.command(["PUBLISH", channel, f]), /^:1/);
+    for (let i = 0; i < 40 && (await dropped()) < before + forged.length; i++) await sleep(25);
+    assert.equal(await dropped(), before + forged.length);
+    await sleep(100);
+    assert.deepEqual(a.rec.events.filter((e) => e.event === "offer"), []);
+    // the room works on
+    const sdp = n1.secret(n2.secret(token("v=0 after-")));
+    assert.deepEqual(await call(b, "offer", { sdp, targetSocketId: a.id }), { ok: true });
+    assert.deepEqual((await a.rec.take("offer"))[0], { sdp, from: b.id });
+    // and the relay latency between nodes is measured
+    assert.ok((await metric(n1, "peerdrop_cluster_relay_latency_seconds_count")) > 0);
+    closeAll(a, b);
+  });
+
+  test("scripts flushed by an operator (SCRIPT FLUSH): one request gets UNAVAILABLE, the next works", T, async () => {
+    const a = await peer(n1.url);
+    assert.match(await redis.command("SCRIPT FLUSH"), /^\+OK/);
+    const password = pw();
+    assert.equal((await call(a, "create-room", { roomId: token("flushed-"), password })).error.code, "UNAVAILABLE");
+    const ack = await call(a, "create-room", { roomId: token("flushed-"), password });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    closeAll(a);
+  });
+
+  test("Redis killed: create/join get UNAVAILABLE, /healthz 503; back: rooms work again, and a room from before is written back with its members", { timeout: 60_000 }, async () => {
+    const a = await peer(n1.url);
+    const b = await peer(n2.url);
+    const old = await contract(a, b);
+    await redis.stop();
+    // both nodes see the link drop at once (the socket closes)
+    for (const n of [n1, n2]) {
+      for (let i = 0; i < 100 && (await fetch(`${n.url}/healthz`)).status !== 503; i++) await sleep(50);
+      const res = await fetch(`${n.url}/healthz`);
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /redis/);
+      assert.equal(await metric(n, "peerdrop_redis_up"), 0);
+    }
+    const password = pw();
+    const d = await peer(n1.url);
+    const refused = await call(d, "create-room", { roomId: token("down-"), password });
+    assert.equal(refused.error.code, "UNAVAILABLE");
+    const c = await peer(n2.url);
+    assert.equal((await call(c, "join-room", { roomId: token("down-"), password })).error.code, "UNAVAILABLE");
+    // relay between nodes needs Redis too: refused, not lost silently
+    assert.equal((await call(a, "offer", { sdp: "v=0", targetSocketId: b.id })).error.code, "UNAVAILABLE");
+    // b leaves while Redis is away: nobody can tell a's node now
+    assert.deepEqual(await call(b, "leave-room", {}), { ok: true });
+    await redis.start();
+    // reconnection with backoff: at most 5 s apart
+    for (const n of [n1, n2]) {
+      for (let i = 0; i < 200 && (await fetch(`${n.url}/healthz`)).status !== 200; i++) await sleep(50);
+      assert.equal((await fetch(`${n.url}/healthz`)).status, 200);
+    }
+    // Redis came back empty: the nodes write their rooms back, and a's node
+    // learns that b left (a refresh period after reconnecting, ~10-12 s)
+    assert.deepEqual((await a.rec.take("user-left", 25_000))[0], { socketId: b.id });
+    assert.deepEqual(await call(c, "join-room", old), { ok: true, roomId: old.roomId, peers: [a.id] });
+    assert.deepEqual((await a.rec.take("user-joined"))[0], { socketId: c.id });
+    assert.deepEqual(await call(a, "leave-room", {}), { ok: true });
+    assert.deepEqual(await call(c, "leave-room", {}), { ok: true });
+    await contract(a, b);
+    closeAll(a, b, c, d);
+  });
+
+  test("a node SIGKILLed: its peers are announced as left within 20 s and their slots free", T, async () => {
+    const n3 = await startNode(redis.url, CAPACITY);
+    try {
+      const a = await peer(n1.url);
+      const b = await peer(n3.url);
+      const { roomId, password } = await contract(a, b);
+      const bId = b.id;
+      const t0 = Date.now();
+      n3.proc.kill("SIGKILL");
+      assert.deepEqual((await a.rec.take("user-left", 20_000))[0], { socketId: bId });
+      assert.ok(Date.now() - t0 < 20_000);
+      const c = await peer(n2.url);
+      assert.deepEqual(await call(c, "join-room", { roomId, password }), { ok: true, roomId, peers: [a.id] });
+      closeAll(a, c);
+    } finally {
+      n3.kill();
+    }
+  });
+});
