@@ -29,7 +29,8 @@ uint8_t *pd_buf_reserve(pd_buf *b, size_t len)
     size_t need = b->len + len;
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        while (cap < need)
+            cap = cap > SIZE_MAX / 2 ? need : cap * 2;
         if (cap > b->max + 1 && need <= b->max + 1) cap = b->max + 1; /* +1 leaves room for a NUL */
         uint8_t *d = realloc(b->data, cap);
         if (!d) return NULL;

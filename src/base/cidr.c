@@ -14,9 +14,12 @@ static bool parse_one(const char *s, size_t len, cidr *out)
     char *slash = strchr(text, '/');
     if (slash) *slash = '\0';
     memset(out, 0, sizeof *out);
-    if (inet_pton(AF_INET, text, out->addr) == 1) out->family = AF_INET, out->bits = 32;
-    else if (inet_pton(AF_INET6, text, out->addr) == 1) out->family = AF_INET6, out->bits = 128;
-    else return false;
+    if (inet_pton(AF_INET, text, out->addr) == 1)
+        out->family = AF_INET, out->bits = 32;
+    else if (inet_pton(AF_INET6, text, out->addr) == 1)
+        out->family = AF_INET6, out->bits = 128;
+    else
+        return false;
     if (slash) {
         char *end;
         const char *num = slash + 1;
@@ -33,7 +36,8 @@ bool cidr_list_parse(const char *text, cidr_list *out)
     out->count = 0;
     const char *p = text;
     while (*p) {
-        while (*p == ' ' || *p == ',') p++;
+        while (*p == ' ' || *p == ',')
+            p++;
         if (!*p) break;
         size_t len = strcspn(p, ", ");
         if (out->count >= CIDR_MAX || !parse_one(p, len, &out->items[out->count])) return false;

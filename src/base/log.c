@@ -107,14 +107,14 @@ void pd_log_write(pd_log_level level, const char *file, int line, const char *fm
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     char ts[64];
-    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(tv.tv_usec / 1000));
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
 
     size_t o;
     if (g_json) {
-        o = (size_t)snprintf(lineb, sizeof lineb, "{\"ts\":\"%s\",\"level\":\"%s\",\"src\":\"%s:%d\",\"msg\":\"",
-                             ts, level_names[level], base, line);
+        o = (size_t)snprintf(lineb, sizeof lineb,
+                             "{\"ts\":\"%s\",\"level\":\"%s\",\"src\":\"%s:%d\",\"msg\":\"", ts,
+                             level_names[level], base, line);
         json_escape_into(lineb, sizeof lineb, &o, msg);
         if (o + 3 < sizeof lineb) lineb[o++] = '"', lineb[o++] = '}';
     } else {

@@ -10,8 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { PD_LOG_LEVEL_DEBUG, PD_LOG_LEVEL_INFO, PD_LOG_LEVEL_WARN, PD_LOG_LEVEL_ERROR,
-               PD_LOG_LEVEL_OFF } pd_log_level;
+typedef enum {
+    PD_LOG_LEVEL_DEBUG,
+    PD_LOG_LEVEL_INFO,
+    PD_LOG_LEVEL_WARN,
+    PD_LOG_LEVEL_ERROR,
+    PD_LOG_LEVEL_OFF
+} pd_log_level;
 
 void pd_log_set_level(pd_log_level level);
 pd_log_level pd_log_get_level(void);

@@ -7,7 +7,8 @@
 static uint32_t hash_key(const char *key, size_t len)
 {
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)key[i]) * 16777619u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)key[i]) * 16777619u;
     return h;
 }
 
@@ -68,7 +69,8 @@ void pd_map_remove(pd_map *m, pd_map_entry *e)
 {
     if (m->cap == 0) return;
     pd_map_entry **pp = &m->buckets[e->hash & (m->cap - 1)];
-    while (*pp && *pp != e) pp = &(*pp)->next;
+    while (*pp && *pp != e)
+        pp = &(*pp)->next;
     if (*pp) {
         *pp = e->next;
         m->count--;

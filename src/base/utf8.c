@@ -44,7 +44,6 @@ bool pd_utf8_valid(const uint8_t *s, size_t len)
     return true;
 }
 
-
 size_t pd_utf8_next(const uint8_t *s, size_t len, size_t i, unsigned *cp)
 {
     if (s[i] < 0x80) {

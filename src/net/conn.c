@@ -215,7 +215,8 @@ static void conn_flush(pd_conn *c)
     if (c->in_flight == 0) {
         uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
         int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (n > 0) pd_buf_consume(&c->out, (size_t)n);
+        if (n > 0)
+            pd_buf_consume(&c->out, (size_t)n);
         else if (n < 0 && n != UV_EAGAIN) {
             pd_buf_reset(&c->out);
             c->closing = true;
@@ -263,7 +264,8 @@ void pd_conn_add_flush_hook(void (*fn)(void))
 
 static void flush_all(void)
 {
-    for (size_t i = 0; i < flush_hook_count; i++) flush_hooks[i]();
+    for (size_t i = 0; i < flush_hook_count; i++)
+        flush_hooks[i]();
     while (dirty_head) {
         pd_conn *c = dirty_head;
         dirty_head = c->next_dirty;
@@ -347,8 +349,10 @@ static void update_reading(pd_conn *c)
 static void close_cb(uv_handle_t *h)
 {
     pd_conn *c = (pd_conn *)h;
-    if (c->prev_all) c->prev_all->next_all = c->next_all;
-    else all_head = c->next_all;
+    if (c->prev_all)
+        c->prev_all->next_all = c->next_all;
+    else
+        all_head = c->next_all;
     if (c->next_all) c->next_all->prev_all = c->prev_all;
     conn_count--;
     if (c->ip_counted) pd_ip_count_remove(g_ips, &c->ip);
@@ -367,7 +371,8 @@ static void conn_start_close(pd_conn *c)
      * the memory must outlive the list, so drop it from the list now */
     if (c->dirty) {
         pd_conn **pp = &dirty_head;
-        while (*pp && *pp != c) pp = &(*pp)->next_dirty;
+        while (*pp && *pp != c)
+            pp = &(*pp)->next_dirty;
         if (*pp) *pp = c->next_dirty;
         c->dirty = false;
     }
@@ -479,7 +484,8 @@ static void measure_fds(void)
     size_t open_fds = 0;
     DIR *d = opendir("/proc/self/fd");
     if (d) {
-        while (readdir(d)) open_fds++;
+        while (readdir(d))
+            open_fds++;
         closedir(d);
         open_fds = open_fds > 3 ? open_fds - 3 : 0; /* ".", ".." and the DIR's own fd */
     } else {
@@ -494,8 +500,10 @@ pd_listener *pd_listener_create(uv_loop_t *loop, const char *host, int port, voi
 {
     struct sockaddr_storage addr;
     int rc;
-    if (strchr(host, ':')) rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
-    else rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (strchr(host, ':'))
+        rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
+    else
+        rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
     if (rc < 0) {
         *err = rc;
         return NULL;
@@ -622,8 +630,10 @@ static void sweep_cb(uv_timer_t *t)
         if (c->close_started) continue;
         size_t queued = c->out.len + uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
         uint64_t written = c->out_total - queued;
-        if (queued == 0 || written != c->written_seen) c->stalled_since_ms = queued ? now : 0;
-        else if (!c->stalled_since_ms) c->stalled_since_ms = now;
+        if (queued == 0 || written != c->written_seen)
+            c->stalled_since_ms = queued ? now : 0;
+        else if (!c->stalled_since_ms)
+            c->stalled_since_ms = now;
         c->written_seen = written;
         if (c->out_soft && pd_conn_output_pending(c) <= c->out_soft) c->over_soft_since_ms = 0;
         if (c->closing && c->close_deadline_ms && now >= c->close_deadline_ms)
@@ -677,7 +687,8 @@ const char *pd_conn_peer(const pd_conn *c)
 
 void pd_conn_close_all(void)
 {
-    for (pd_conn *c = all_head; c; c = c->next_all) pd_conn_close(c);
+    for (pd_conn *c = all_head; c; c = c->next_all)
+        pd_conn_close(c);
 }
 
 size_t pd_conn_count(void)

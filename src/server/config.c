@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/limits.h"
 #include "base/cidr.h"
+#include "base/limits.h"
 #include "base/log.h"
 
 #ifndef PEERDROP_VERSION
@@ -29,37 +29,85 @@ typedef struct option_def {
 #define OFF(field) offsetof(server_config, field)
 
 static const option_def options[] = {
-    {"--host", "PEERDROP_HOST", "ADDR", "listen address (default 127.0.0.1; :: or 0.0.0.0 for all)", OPT_STR, OFF(host), 0},
-    {"--port", "PEERDROP_PORT", "N", "listen port, 0 = any free port (default 8080)", OPT_PORT, OFF(port), 65535},
-    {"--web-root", "PEERDROP_WEB_ROOT", "DIR", "static files of the web app (default ./web/dist)", OPT_STR, OFF(web_root), 0},
-    {"--cert", "PEERDROP_TLS_CERT", "FILE", "TLS certificate chain (PEM): serve HTTPS/WSS", OPT_STR, OFF(tls_cert), 0},
+    {"--host", "PEERDROP_HOST", "ADDR", "listen address (default 127.0.0.1; :: or 0.0.0.0 for all)",
+     OPT_STR, OFF(host), 0},
+    {"--port", "PEERDROP_PORT", "N", "listen port, 0 = any free port (default 8080)", OPT_PORT,
+     OFF(port), 65535},
+    {"--web-root", "PEERDROP_WEB_ROOT", "DIR", "static files of the web app (default ./web/dist)",
+     OPT_STR, OFF(web_root), 0},
+    {"--cert", "PEERDROP_TLS_CERT", "FILE", "TLS certificate chain (PEM): serve HTTPS/WSS", OPT_STR,
+     OFF(tls_cert), 0},
     {"--key", "PEERDROP_TLS_KEY", "FILE", "TLS private key (PEM)", OPT_STR, OFF(tls_key), 0},
-    {"--room-capacity", "PEERDROP_ROOM_CAPACITY", "N", "peers per room (default 8)", OPT_UINT, OFF(room_capacity), PD_MAX_ROOM_CAPACITY},
-    {"--max-payload", "PEERDROP_MAX_PAYLOAD", "N", "Engine.IO maxPayload in bytes (default 1000000)", OPT_UINT, OFF(max_payload), 64u << 20},
-    {"--ping-interval", "PEERDROP_PING_INTERVAL", "MS", "heartbeat interval (default 25000)", OPT_UINT, OFF(ping_interval_ms), 3600000},
-    {"--ping-timeout", "PEERDROP_PING_TIMEOUT", "MS", "pong deadline (default 20000)", OPT_UINT, OFF(ping_timeout_ms), 3600000},
-    {"--connect-timeout", "PEERDROP_CONNECT_TIMEOUT", "MS", "time to join a namespace (default 45000)", OPT_UINT, OFF(connect_timeout_ms), 3600000},
-    {"--rate-limit", "PEERDROP_RATE_LIMIT", "N", "signaling events per second per socket, 0 = off (default 100)", OPT_UINT, OFF(rate_limit), 1000000},
-    {"--room-guesses", "PEERDROP_ROOM_GUESSES", "N", "wrong passwords per room per minute before it backs off, 0 = no limit (default 10)", OPT_UINT, OFF(room_guesses), 1000000},
-    {"--address-guesses", "PEERDROP_ADDRESS_GUESSES", "N", "wrong passwords per client address per minute, 0 = no limit (default 30)", OPT_UINT, OFF(address_guesses), 1000000},
-    {"--hash-queue", "PEERDROP_HASH_QUEUE", "N", "pending password hashes, all clients, 0 = no limit (default 32)", OPT_UINT, OFF(hash_queue), 1000000},
-    {"--hash-queue-per-address", "PEERDROP_HASH_QUEUE_PER_ADDRESS", "N", "pending password hashes per client address, 0 = no limit (default 4)", OPT_UINT, OFF(hash_queue_per_address), 1000000},
-    {"--cors-origin", "PEERDROP_CORS_ORIGIN", "LIST", "\"*\" or comma-separated allowed origins (default: none)", OPT_STR, OFF(cors_origin), 0},
-    {"--argon2", "PEERDROP_ARGON2", "LEVEL", "interactive | moderate | sensitive | min (tests only) (default interactive)", OPT_SPECIAL, 0, 0},
-    {"--hash-threads", "PEERDROP_HASH_THREADS", "N", "password hashing workers (default 2)", OPT_UINT, OFF(hash_threads), 64},
-    {"--stun", "PEERDROP_STUN", "URL", "STUN server for clients, e.g. stun:stun.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
-    {"--turn", "PEERDROP_TURN", "URL", "TURN server for clients, e.g. turn:turn.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
-    {"--turn-secret", "PEERDROP_TURN_SECRET", "SECRET", "coturn static-auth-secret: clients get short-lived TURN credentials", OPT_STR, OFF(ice.turn_secret), 0},
-    {"--turn-ttl", "PEERDROP_TURN_TTL", "SECONDS", "lifetime of a room member's TURN credential (default 1200)", OPT_UINT, OFF(ice.turn_ttl_s), 7 * 24 * 3600},
-    {"--metrics-allow", "PEERDROP_METRICS_ALLOW", "CIDRS", "client addresses that may read /metrics, comma-separated (default 127.0.0.0/8,::1)", OPT_STR, OFF(metrics_allow), 0},
-    {"--max-output", "PEERDROP_MAX_OUTPUT", "BYTES", "unsent output a WebSocket client may leave queued before it is disconnected, 0 = no cap (default 4194304)", OPT_UINT, OFF(max_output), 1u << 30},
-    {"--head-timeout", "PEERDROP_HEAD_TIMEOUT", "MS", "a request head must arrive whole within this of its first byte, 0 = no deadline (default 10000)", OPT_UINT, OFF(head_timeout_ms), 3600000},
-    {"--max-conns-per-ip", "PEERDROP_MAX_CONNS_PER_IP", "N", "open connections per client address (IPv6: per /64), 0 = no cap (default 256)", OPT_UINT, OFF(max_conns_per_ip), 1000000},
-    {"--max-sessions-per-ip", "PEERDROP_MAX_SESSIONS_PER_IP", "N", "Engine.IO sessions per client address, 0 = no cap (default 256)", OPT_UINT, OFF(max_sessions_per_ip), 1000000},
-    {"--max-sessions", "PEERDROP_MAX_SESSIONS", "N", "Engine.IO sessions in all, 0 = no cap (default 65536)", OPT_UINT, OFF(max_sessions), 100000000},
-    {"--redis", "PEERDROP_REDIS", "URL", "run as one of many nodes: rooms and relay through Redis, redis://[[user]:password@]host[:port][/db] (default: none, this process only)", OPT_STR, OFF(redis_url), 0},
-    {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)", OPT_STR, OFF(log_level), 0},
-    {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG, OFF(log_json), 0},
+    {"--room-capacity", "PEERDROP_ROOM_CAPACITY", "N", "peers per room (default 8)", OPT_UINT,
+     OFF(room_capacity), PD_MAX_ROOM_CAPACITY},
+    {"--max-payload", "PEERDROP_MAX_PAYLOAD", "N",
+     "Engine.IO maxPayload in bytes (default 1000000)", OPT_UINT, OFF(max_payload), 64u << 20},
+    {"--ping-interval", "PEERDROP_PING_INTERVAL", "MS", "heartbeat interval (default 25000)",
+     OPT_UINT, OFF(ping_interval_ms), 3600000},
+    {"--ping-timeout", "PEERDROP_PING_TIMEOUT", "MS", "pong deadline (default 20000)", OPT_UINT,
+     OFF(ping_timeout_ms), 3600000},
+    {"--connect-timeout", "PEERDROP_CONNECT_TIMEOUT", "MS",
+     "time to join a namespace (default 45000)", OPT_UINT, OFF(connect_timeout_ms), 3600000},
+    {"--rate-limit", "PEERDROP_RATE_LIMIT", "N",
+     "signaling events per second per socket, 0 = off (default 100)", OPT_UINT, OFF(rate_limit),
+     1000000},
+    {"--room-guesses", "PEERDROP_ROOM_GUESSES", "N",
+     "wrong passwords per room per minute before it backs off, 0 = no limit (default 10)", OPT_UINT,
+     OFF(room_guesses), 1000000},
+    {"--address-guesses", "PEERDROP_ADDRESS_GUESSES", "N",
+     "wrong passwords per client address per minute, 0 = no limit (default 30)", OPT_UINT,
+     OFF(address_guesses), 1000000},
+    {"--hash-queue", "PEERDROP_HASH_QUEUE", "N",
+     "pending password hashes, all clients, 0 = no limit (default 32)", OPT_UINT, OFF(hash_queue),
+     1000000},
+    {"--hash-queue-per-address", "PEERDROP_HASH_QUEUE_PER_ADDRESS", "N",
+     "pending password hashes per client address, 0 = no limit (default 4)", OPT_UINT,
+     OFF(hash_queue_per_address), 1000000},
+    {"--cors-origin", "PEERDROP_CORS_ORIGIN", "LIST",
+     "\"*\" or comma-separated allowed origins (default: none)", OPT_STR, OFF(cors_origin), 0},
+    {"--argon2", "PEERDROP_ARGON2", "LEVEL",
+     "interactive | moderate | sensitive | min (tests only) (default interactive)", OPT_SPECIAL, 0,
+     0},
+    {"--hash-threads", "PEERDROP_HASH_THREADS", "N", "password hashing workers (default 2)",
+     OPT_UINT, OFF(hash_threads), 64},
+    {"--stun", "PEERDROP_STUN", "URL",
+     "STUN server for clients, e.g. stun:stun.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
+    {"--turn", "PEERDROP_TURN", "URL",
+     "TURN server for clients, e.g. turn:turn.example.org:3478 (repeatable)", OPT_SPECIAL, 0, 0},
+    {"--turn-secret", "PEERDROP_TURN_SECRET", "SECRET",
+     "coturn static-auth-secret: clients get short-lived TURN credentials", OPT_STR,
+     OFF(ice.turn_secret), 0},
+    {"--turn-ttl", "PEERDROP_TURN_TTL", "SECONDS",
+     "lifetime of a room member's TURN credential (default 1200)", OPT_UINT, OFF(ice.turn_ttl_s),
+     7 * 24 * 3600},
+    {"--metrics-allow", "PEERDROP_METRICS_ALLOW", "CIDRS",
+     "client addresses that may read /metrics, comma-separated (default 127.0.0.0/8,::1)", OPT_STR,
+     OFF(metrics_allow), 0},
+    {"--max-output", "PEERDROP_MAX_OUTPUT", "BYTES",
+     "unsent output a WebSocket client may leave queued before it is disconnected, 0 = no cap "
+     "(default 4194304)",
+     OPT_UINT, OFF(max_output), 1u << 30},
+    {"--head-timeout", "PEERDROP_HEAD_TIMEOUT", "MS",
+     "a request head must arrive whole within this of its first byte, 0 = no deadline (default "
+     "10000)",
+     OPT_UINT, OFF(head_timeout_ms), 3600000},
+    {"--max-conns-per-ip", "PEERDROP_MAX_CONNS_PER_IP", "N",
+     "open connections per client address (IPv6: per /64), 0 = no cap (default 256)", OPT_UINT,
+     OFF(max_conns_per_ip), 1000000},
+    {"--max-sessions-per-ip", "PEERDROP_MAX_SESSIONS_PER_IP", "N",
+     "Engine.IO sessions per client address, 0 = no cap (default 256)", OPT_UINT,
+     OFF(max_sessions_per_ip), 1000000},
+    {"--max-sessions", "PEERDROP_MAX_SESSIONS", "N",
+     "Engine.IO sessions in all, 0 = no cap (default 65536)", OPT_UINT, OFF(max_sessions),
+     100000000},
+    {"--redis", "PEERDROP_REDIS", "URL",
+     "run as one of many nodes: rooms and relay through Redis, "
+     "redis://[[user]:password@]host[:port][/db] (default: none, this process only)",
+     OPT_STR, OFF(redis_url), 0},
+    {"--log-level", "PEERDROP_LOG_LEVEL", "LEVEL", "debug | info | warn | error (default info)",
+     OPT_STR, OFF(log_level), 0},
+    {"--log-json", "PEERDROP_LOG_JSON", NULL, "log one JSON object per line", OPT_FLAG,
+     OFF(log_json), 0},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
@@ -76,10 +124,12 @@ static void print_help(void)
         if (o->env) printf(" [%s]", o->env);
         printf("\n");
     }
-    printf("  %-24s %s\n  %-24s %s\n\n", "--help", "show this help", "--version", "show the version");
-    printf("HTTP endpoints: /socket.io/ (signaling), /config (ICE server URLs), /healthz, /metrics,\n"
-           "everything else: the web app. Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up\n"
-           "error, 2 on a bad option.\n");
+    printf("  %-24s %s\n  %-24s %s\n\n", "--help", "show this help", "--version",
+           "show the version");
+    printf(
+        "HTTP endpoints: /socket.io/ (signaling), /config (ICE server URLs), /healthz, /metrics,\n"
+        "everything else: the web app. Exit status: 0 after SIGINT/SIGTERM, 1 on a start-up\n"
+        "error, 2 on a bad option.\n");
 }
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
@@ -103,11 +153,14 @@ static int apply(server_config *cfg, const option_def *o, const char *value)
     case OPT_UINT:
     case OPT_PORT:
         if (!parse_uint(value, o->max, &u)) {
-            fprintf(stderr, "peerdrop-server: %s: not a number in 0..%u: %s\n", o->flag, o->max, value);
+            fprintf(stderr, "peerdrop-server: %s: not a number in 0..%u: %s\n", o->flag, o->max,
+                    value);
             return -1;
         }
-        if (o->kind == OPT_PORT) *(int *)(base + o->offset) = (int)u;
-        else *(unsigned *)(base + o->offset) = u;
+        if (o->kind == OPT_PORT)
+            *(int *)(base + o->offset) = (int)u;
+        else
+            *(unsigned *)(base + o->offset) = u;
         return 0;
     case OPT_FLAG:
         *(bool *)(base + o->offset) = value == NULL || strcmp(value, "0") != 0;

@@ -16,11 +16,11 @@
 #include "base/base64.h"
 #include "base/buf.h"
 #include "base/id.h"
+#include "base/ip_count.h"
 #include "base/log.h"
 #include "base/map.h"
 #include "base/refused.h"
 #include "eio/eio.h"
-#include "base/ip_count.h"
 
 #define SID_LEN PD_ID_LEN
 /* A polling client that stops polling cannot make us buffer without bound. */
@@ -33,8 +33,8 @@ struct eio_session {
     uint8_t transport;
     bool closed;
     bool awaiting_pong;
-    bool upgrading; /* probe answered, waiting for "5" */
-    bool dirty;     /* pending output to flush to a held poll */
+    bool upgrading;     /* probe answered, waiting for "5" */
+    bool dirty;         /* pending output to flush to a held poll */
     pd_map_entry entry; /* in g.table, keyed by sid */
     eio_session *dirty_next;
     http_conn *poll;  /* held GET */
@@ -153,7 +153,9 @@ static void send_packet(eio_session *s, const eio_packet *p)
 
 static void send_simple(eio_session *s, eio_type type, const char *data)
 {
-    eio_packet p = {.type = type, .binary = false, .data = (const uint8_t *)data,
+    eio_packet p = {.type = type,
+                    .binary = false,
+                    .data = (const uint8_t *)data,
                     .len = data ? strlen(data) : 0};
     send_packet(s, &p);
 }
@@ -358,9 +360,12 @@ static void handle_poll_post(eio_session *s, http_conn *hc, const http_request *
     bool ok = len > 0;
     while (ok && eio_payload_next(body, len, &pos, &rec, &rec_len)) {
         eio_packet p;
-        if (rec_len == 0) ok = false;
-        else if (rec[0] == 'b') ok = true; /* base64 checked below */
-        else ok = eio_packet_parse_text(rec, rec_len, &p) == 0;
+        if (rec_len == 0)
+            ok = false;
+        else if (rec[0] == 'b')
+            ok = true; /* base64 checked below */
+        else
+            ok = eio_packet_parse_text(rec, rec_len, &p) == 0;
     }
     if (!ok) {
         http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
@@ -415,7 +420,8 @@ static void finish_upgrade(eio_session *s)
         size_t rec_len;
         while (eio_payload_next(payload, len, &pos, &rec, &rec_len)) {
             eio_packet p;
-            uint8_t *scratch = rec_len && rec[0] == 'b' ? malloc(PD_BASE64_DECODED_MAX(rec_len)) : NULL;
+            uint8_t *scratch =
+                rec_len && rec[0] == 'b' ? malloc(PD_BASE64_DECODED_MAX(rec_len)) : NULL;
             if (eio_record_parse(rec, rec_len, scratch, &p) == 0) send_packet(s, &p);
             free(scratch);
         }
@@ -543,7 +549,8 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
         http_conn_respond(hc, 503, NULL, NULL, NULL, 0);
         return;
     }
-    do pd_random_id(s->sid);
+    do
+        pd_random_id(s->sid);
     while (table_find(s->sid, SID_LEN));
     snprintf(s->peer, sizeof s->peer, "%s", http_conn_peer(hc));
     pd_buf_init(&s->pending, (size_t)g.cfg.max_payload * MAX_PENDING_FACTOR);

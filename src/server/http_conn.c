@@ -23,11 +23,11 @@ struct http_conn {
     pd_buf in;    /* bytes received but not yet consumed; empty when idle */
     uint8_t mode; /* enum hc_mode */
     bool keep_alive;
-    bool head_only;  /* HEAD request: headers without body */
-    bool processing; /* inside process_buffered(): no re-entry */
-    bool started;    /* on_request_start was called for the current request */
+    bool head_only;        /* HEAD request: headers without body */
+    bool processing;       /* inside process_buffered(): no re-entry */
+    bool started;          /* on_request_start was called for the current request */
     uint64_t discard_left; /* HC_DISCARD: body bytes still to drop */
-    int cors;        /* -1: no CORS headers; 0: "*"; k > 0: echo origins[k-1] */
+    int cors;              /* -1: no CORS headers; 0: "*"; k > 0: echo origins[k-1] */
     void *owner;
     void (*on_abort)(void *owner, http_conn *hc);
     const http_ws_handler *ws;
@@ -56,7 +56,7 @@ struct http_conn {
  * never sent, but nothing else about the page is either. */
 #define HTTP_CSP                                                                                   \
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "                 \
-    "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; "      \
+    "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; "       \
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 #define HTTP_SECURITY_HEADERS                                                                      \
     "Content-Security-Policy: " HTTP_CSP "\r\n"                                                    \
@@ -90,8 +90,10 @@ void http_server_stop(void)
 
 static void list_remove(http_conn *hc)
 {
-    if (hc->prev) hc->prev->next = hc->next;
-    else if (g_conns == hc) g_conns = hc->next;
+    if (hc->prev)
+        hc->prev->next = hc->next;
+    else if (g_conns == hc)
+        g_conns = hc->next;
     if (hc->next) hc->next->prev = hc->prev;
     hc->prev = hc->next = NULL;
 }
@@ -460,9 +462,12 @@ static void process_buffered(http_conn *hc)
     size_t off = 0;
     while (off < hc->in.len && !pd_conn_output_paused(hc->conn)) {
         size_t used;
-        if (hc->mode == HC_READING) used = http_feed(hc, hc->in.data + off, hc->in.len - off);
-        else if (hc->mode == HC_WEBSOCKET) used = ws_feed(hc, hc->in.data + off, hc->in.len - off);
-        else break; /* held or closed: keep the bytes for later */
+        if (hc->mode == HC_READING)
+            used = http_feed(hc, hc->in.data + off, hc->in.len - off);
+        else if (hc->mode == HC_WEBSOCKET)
+            used = ws_feed(hc, hc->in.data + off, hc->in.len - off);
+        else
+            break; /* held or closed: keep the bytes for later */
         if (used == 0) break;
         off += used;
     }
@@ -486,8 +491,10 @@ static void on_data(pd_conn *c, uint8_t *data, size_t len)
         /* pipelined requests wait while the answers are not being read */
         while (used < len && !pd_conn_output_paused(c)) {
             size_t n = 0;
-            if (hc->mode == HC_READING) n = http_feed(hc, data + used, len - used);
-            else if (hc->mode == HC_WEBSOCKET) n = ws_feed(hc, data + used, len - used);
+            if (hc->mode == HC_READING)
+                n = http_feed(hc, data + used, len - used);
+            else if (hc->mode == HC_WEBSOCKET)
+                n = ws_feed(hc, data + used, len - used);
             if (n == 0) break;
             used += n;
         }
@@ -519,8 +526,10 @@ static void on_close(pd_conn *c)
     hc->mode = HC_CLOSED;
     list_remove(hc);
     if (hc->owner) {
-        if (hc->on_abort) hc->on_abort(hc->owner, hc);
-        else if (hc->ws) hc->ws->on_close(hc->owner, hc);
+        if (hc->on_abort)
+            hc->on_abort(hc->owner, hc);
+        else if (hc->ws)
+            hc->ws->on_close(hc->owner, hc);
     }
     ws_reader_cleanup(&hc->reader);
     pd_buf_reset(&hc->in);

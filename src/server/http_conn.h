@@ -47,9 +47,9 @@ typedef struct http_server_config {
     /* Optional: a request head arrived whose body is still on its way
      * (called once per request, body NULL). */
     http_request_fn on_request_start;
-    size_t max_body;      /* larger bodies get 413 and the connection closes */
+    size_t max_body; /* larger bodies get 413 and the connection closes */
     size_t max_ws_message;
-    size_t max_ws_output; /* WebSocket output hard cap (0: none); soft cap in limits.h */
+    size_t max_ws_output;     /* WebSocket output hard cap (0: none); soft cap in limits.h */
     unsigned head_timeout_ms; /* a request head completes within this of its first byte */
     http_cors cors;
 } http_server_config;

@@ -11,7 +11,8 @@
 static json_t *url_list(const char *const *urls, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(urls[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(urls[i]));
     return a;
 }
 
@@ -20,7 +21,8 @@ static json_t *servers(const ice_config *cfg, int64_t now, const char *socket_id
 {
     json_t *list = json_array();
     if (cfg->stun_count)
-        json_array_append_new(list, json_pack("{s:o}", "urls", url_list(cfg->stun, cfg->stun_count)));
+        json_array_append_new(list,
+                              json_pack("{s:o}", "urls", url_list(cfg->stun, cfg->stun_count)));
     if (cfg->turn_count) {
         json_t *turn = json_pack("{s:o}", "urls", url_list(cfg->turn, cfg->turn_count));
         if (cfg->turn_secret && socket_id) {

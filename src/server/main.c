@@ -91,13 +91,15 @@ static char *g_origins_copy;
 static char **split_origins(const char *list, size_t *count)
 {
     size_t n = 1;
-    for (const char *p = list; *p; p++) n += *p == ',';
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
     char **out = calloc(n, sizeof *out);
     char *copy = g_origins_copy = strdup(list);
     if (!out || !copy) exit(1);
     *count = 0;
     for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ') tok++;
+        while (*tok == ' ')
+            tok++;
         if (*tok) out[(*count)++] = tok;
     }
     return out;
@@ -135,8 +137,11 @@ int main(int argc, char **argv)
                                .max_ws_output = cfg.max_output,
                                .head_timeout_ms = cfg.head_timeout_ms};
     if (cfg.cors_origin) {
-        if (strcmp(cfg.cors_origin, "*") == 0) http.cors.any = true;
-        else http.cors.origins = (const char **)split_origins(cfg.cors_origin, &http.cors.origin_count);
+        if (strcmp(cfg.cors_origin, "*") == 0)
+            http.cors.any = true;
+        else
+            http.cors.origins =
+                (const char **)split_origins(cfg.cors_origin, &http.cors.origin_count);
     }
     http_server_configure(&http);
     http_server_start(loop);
@@ -180,14 +185,14 @@ int main(int argc, char **argv)
      * log level but "off", so supervisors and tests can wait for it */
     if (pd_log_get_level() != PD_LOG_LEVEL_OFF)
         pd_log_write(PD_LOG_LEVEL_INFO, __FILE__, __LINE__, "listening url=%s://%s%s%s:%d mode=%s",
-                tls ? "https" : "http", v6 ? "[" : "",
-                cfg.host, v6 ? "]" : "", pd_listener_port(g_listener), server_app_mode());
-
+                     tls ? "https" : "http", v6 ? "[" : "", cfg.host, v6 ? "]" : "",
+                     pd_listener_port(g_listener), server_app_mode());
 
     uv_run(loop, UV_RUN_DEFAULT);
 
     server_app_stop();
-    if (!uv_is_closing((uv_handle_t *)&g_grace) && g_stopping) uv_close((uv_handle_t *)&g_grace, NULL);
+    if (!uv_is_closing((uv_handle_t *)&g_grace) && g_stopping)
+        uv_close((uv_handle_t *)&g_grace, NULL);
     uv_run(loop, UV_RUN_NOWAIT);
     uv_loop_close(loop);
     SSL_CTX_free(tls);

@@ -57,7 +57,8 @@ void metrics_render(pd_buf *out)
                   "# HELP peerdrop_hash_jobs Password hashing jobs queued or running.\n"
                   "# TYPE peerdrop_hash_jobs gauge\n"
                   "peerdrop_hash_jobs %u\n"
-                  "# HELP peerdrop_hash_jobs_cancelled_total Queued hashing jobs dropped because their client left.\n"
+                  "# HELP peerdrop_hash_jobs_cancelled_total Queued hashing jobs dropped because "
+                  "their client left.\n"
                   "# TYPE peerdrop_hash_jobs_cancelled_total counter\n"
                   "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n",
                   ss.jobs_pending, ss.jobs_cancelled);
@@ -98,9 +99,10 @@ void metrics_render(pd_buf *out)
                       ss.cluster_latency_count, ss.cluster_latency_sum_us / 1e6,
                       ss.cluster_latency_count);
     }
-    pd_buf_printf(out, "# HELP peerdrop_refused_total Connections, sessions, packets and room requests "
-                       "refused or cut off by a limit, by limit (docs/security.md).\n"
-                       "# TYPE peerdrop_refused_total counter\n");
+    pd_buf_printf(out,
+                  "# HELP peerdrop_refused_total Connections, sessions, packets and room requests "
+                  "refused or cut off by a limit, by limit (docs/security.md).\n"
+                  "# TYPE peerdrop_refused_total counter\n");
     for (int r = 0; r < PD_REFUSAL_COUNT; r++)
         pd_buf_printf(out, "peerdrop_refused_total{reason=\"%s\"} %" PRIu64 "\n",
                       pd_refusal_name((pd_refusal)r), pd_refused_count((pd_refusal)r));

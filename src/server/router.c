@@ -60,7 +60,8 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
             eio_http_error_json(json, sizeof json, EIO_HTTP_BAD_HANDSHAKE_METHOD);
             http_conn_respond_json(hc, 400, json);
         } else {
-            http_conn_respond(hc, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed", 18);
+            http_conn_respond(hc, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed",
+                              18);
         }
         return;
     }
@@ -89,12 +90,16 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
         pd_buf out;
         pd_buf_init(&out, 1u << 20);
         metrics_render(&out);
-        http_conn_respond(hc, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, out.data, out.len);
+        http_conn_respond(hc, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, out.data,
+                          out.len);
         pd_buf_reset(&out);
     } else if (path_is(req, "/config")) {
         char *json = ice_config_json(g_cfg.ice);
-        if (json) http_conn_respond(hc, 200, "application/json", "Cache-Control: no-store\r\n", json, strlen(json));
-        else http_conn_respond(hc, 500, "text/plain", NULL, "out of memory", 13);
+        if (json)
+            http_conn_respond(hc, 200, "application/json", "Cache-Control: no-store\r\n", json,
+                              strlen(json));
+        else
+            http_conn_respond(hc, 500, "text/plain", NULL, "out of memory", 13);
         free(json);
     } else {
         static_serve(hc, g_cfg.web_root, req->path, req->path_len);

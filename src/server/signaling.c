@@ -29,7 +29,7 @@ typedef struct hash_job hash_job;
 typedef struct peer {
     sio_socket *sock;
     room *room;
-    hash_job *job; /* a create/join waiting for the hashing pool */
+    hash_job *job;        /* a create/join waiting for the hashing pool */
     bool cluster_pending; /* a create/join waiting for Redis */
     double tokens;
     uint64_t tokens_at_ms;
@@ -61,7 +61,7 @@ static struct {
     signaling_stats stats;
     password_guard guard;
     uv_timer_t sweep;
-    bool closed; /* signaling_cleanup ran: late job callbacks only free */
+    bool closed;  /* signaling_cleanup ran: late job callbacks only free */
     bool cluster; /* rooms and relay through Redis (--redis) */
 } g;
 
@@ -182,8 +182,8 @@ static bool guard_admit(peer *p, const char *event, const char *room_id, int64_t
 
 /* --- payload validation ------------------------------------------------- */
 
-static bool get_string(const json_t *obj, const char *key, size_t min, size_t max,
-                       const char **out, size_t *out_len)
+static bool get_string(const json_t *obj, const char *key, size_t min, size_t max, const char **out,
+                       size_t *out_len)
 {
     const json_t *v = json_object_get(obj, key);
     if (!json_is_string(v)) return false;
@@ -221,7 +221,8 @@ static json_t *member_ids(const room *r, const peer *except)
 }
 
 /* To this node's members only: the others' nodes tell theirs. */
-static void broadcast_others(const room *r, const peer *except, const char *event, const json_t *payload)
+static void broadcast_others(const room *r, const peer *except, const char *event,
+                             const json_t *payload)
 {
     for (size_t i = 0; i < room_member_count(r); i++) {
         peer *m = room_member(r, i);
@@ -403,8 +404,10 @@ static void job_done(uv_work_t *w, int status)
     }
     sio_socket *sock = sio_socket_find(job->socket_id, PD_ID_LEN);
     peer *p = sock ? sio_socket_user(sock) : NULL;
-    if (p && p->job == job) p->job = NULL;
-    else p = NULL; /* the socket that asked is gone (a new one may have its id) */
+    if (p && p->job == job)
+        p->job = NULL;
+    else
+        p = NULL; /* the socket that asked is gone (a new one may have its id) */
     if (status != 0) job->ok = false;
     if (status == UV_ECANCELED) g.stats.jobs_cancelled++;
     /* a check that ran and failed counts against every budget; one that
@@ -414,8 +417,10 @@ static void job_done(uv_work_t *w, int status)
     /* many nodes: the room's check reserved in Redis stays only if wrong */
     if (g.cluster && job->kind == JOB_JOIN && !wrong && g.cfg.guard.room_failures > 0)
         cluster_room_guess_release(job->room_id);
-    if (job->kind == JOB_CREATE) finish_create(job, p);
-    else finish_join(job, p);
+    if (job->kind == JOB_CREATE)
+        finish_create(job, p);
+    else
+        finish_join(job, p);
     job_free(job);
 }
 
@@ -922,7 +927,8 @@ static void on_create_room(peer *p, const json_t *payload, int64_t ack_id)
     int rc = rooms_reserve(&g.rooms, id, id_len, &r);
     if (rc != ROOM_OK) {
         pg_settle(&g.guard, &ticket, false, uv_now(g.loop));
-        refuse(p->sock, "create-room", ack_id, rc == ROOM_E_EXISTS ? SIG_ROOM_EXISTS : SIG_INTERNAL);
+        refuse(p->sock, "create-room", ack_id,
+               rc == ROOM_E_EXISTS ? SIG_ROOM_EXISTS : SIG_INTERNAL);
         return;
     }
     if (!queue_job(p, JOB_CREATE, id, id_len, room_generation(r), pw, pw_len, NULL, ack_id,
@@ -1023,7 +1029,8 @@ static void out_candidate(const json_t *c)
         out_str("null");
         return;
     }
-    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"};
+    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex",
+                                         "usernameFragment"};
     out_str("{");
     bool first = true;
     for (int i = 0; i < 4; i++) {
@@ -1098,8 +1105,10 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
         return;
     }
     relay_begin(event, kind);
-    if (kind == SIG_RELAY_ICE) out_candidate(value);
-    else out_json_value(value);
+    if (kind == SIG_RELAY_ICE)
+        out_candidate(value);
+    else
+        out_json_value(value);
     relay_finish(p, tp, kind, event, ack_id);
 }
 
@@ -1120,7 +1129,8 @@ static bool raw_index_ok(const js_value *v)
     if (v->kind == JS_NULL) return true;
     if (v->kind != JS_INTEGER || v->raw[0] == '-' || v->raw_len > 5) return false;
     unsigned n = 0;
-    for (size_t i = 0; i < v->raw_len; i++) n = n * 10 + (unsigned)(v->raw[i] - '0');
+    for (size_t i = 0; i < v->raw_len; i++)
+        n = n * 10 + (unsigned)(v->raw[i] - '0');
     return n <= 65535;
 }
 
@@ -1128,7 +1138,8 @@ static bool raw_index_ok(const js_value *v)
  * false (nothing written) if it is not a valid RTCIceCandidateInit. */
 static bool out_raw_candidate(const js_value *c)
 {
-    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"};
+    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex",
+                                         "usernameFragment"};
     js_value found[4];
     bool have[4] = {false, false, false, false};
     if (c->kind != JS_OBJECT) return false;
@@ -1144,7 +1155,8 @@ static bool out_raw_candidate(const js_value *c)
         }
     }
     if (!have[0] || !raw_string_ok(&found[0], 0, PD_MAX_CANDIDATE)) return false;
-    if ((have[1] && !raw_optional_string_ok(&found[1], 256)) || (have[2] && !raw_index_ok(&found[2])) ||
+    if ((have[1] && !raw_optional_string_ok(&found[1], 256)) ||
+        (have[2] && !raw_index_ok(&found[2])) ||
         (have[3] && !raw_optional_string_ok(&found[3], 256)))
         return false;
     out_str("{");
@@ -1165,17 +1177,22 @@ static bool on_event_raw(sio_socket *sock, const char *json, size_t len, int64_t
     peer *p = sio_socket_user(sock);
     js_value args, name, payload, k, v, target = {0}, value = {0};
     js_iter it;
-    if (!p || !p->room || js_scan_value(json, len, &args) != len || args.kind != JS_ARRAY) return false;
+    if (!p || !p->room || js_scan_value(json, len, &args) != len || args.kind != JS_ARRAY)
+        return false;
     js_iter_init(&it, &args);
     if (!js_iter_next(&it, NULL, &name) || !js_iter_next(&it, NULL, &payload) ||
         payload.kind != JS_OBJECT)
         return false;
     sig_relay_kind kind;
     const char *event;
-    if (js_string_equals(&name, "offer")) kind = SIG_RELAY_OFFER, event = "offer";
-    else if (js_string_equals(&name, "answer")) kind = SIG_RELAY_ANSWER, event = "answer";
-    else if (js_string_equals(&name, "ice-candidate")) kind = SIG_RELAY_ICE, event = "ice-candidate";
-    else return false;
+    if (js_string_equals(&name, "offer"))
+        kind = SIG_RELAY_OFFER, event = "offer";
+    else if (js_string_equals(&name, "answer"))
+        kind = SIG_RELAY_ANSWER, event = "answer";
+    else if (js_string_equals(&name, "ice-candidate"))
+        kind = SIG_RELAY_ICE, event = "ice-candidate";
+    else
+        return false;
     const char *field = kind == SIG_RELAY_ICE ? "candidate" : "sdp";
     bool have_target = false, have_value = false;
     js_iter_init(&it, &payload);

@@ -10,23 +10,23 @@
 #include <uv.h>
 
 #include "ice_config.h"
-#include "rooms/password_guard.h"
 #include "rooms/password.h"
+#include "rooms/password_guard.h"
 #include "rooms/redis_url.h"
 #include "socketio.h"
 
 #define SIG_ERRORS(X)                                                                              \
-    X(SIG_INVALID_PAYLOAD, "INVALID_PAYLOAD", "invalid payload")                                  \
-    X(SIG_UNKNOWN_EVENT, "UNKNOWN_EVENT", "unknown event")                                        \
-    X(SIG_ROOM_EXISTS, "ROOM_EXISTS", "a room with this id exists")                               \
-    X(SIG_ROOM_NOT_FOUND, "ROOM_NOT_FOUND", "no such room")                                       \
-    X(SIG_BAD_PASSWORD, "BAD_PASSWORD", "wrong password")                                         \
-    X(SIG_ROOM_FULL, "ROOM_FULL", "the room is full")                                             \
-    X(SIG_ALREADY_IN_ROOM, "ALREADY_IN_ROOM", "already in a room")                                \
-    X(SIG_NOT_IN_ROOM, "NOT_IN_ROOM", "not in a room")                                            \
-    X(SIG_PEER_NOT_FOUND, "PEER_NOT_FOUND", "no such peer in this room")                          \
-    X(SIG_RATE_LIMITED, "RATE_LIMITED", "too many requests")                                      \
-    X(SIG_UNAVAILABLE, "UNAVAILABLE", "room store unreachable, try again")                        \
+    X(SIG_INVALID_PAYLOAD, "INVALID_PAYLOAD", "invalid payload")                                   \
+    X(SIG_UNKNOWN_EVENT, "UNKNOWN_EVENT", "unknown event")                                         \
+    X(SIG_ROOM_EXISTS, "ROOM_EXISTS", "a room with this id exists")                                \
+    X(SIG_ROOM_NOT_FOUND, "ROOM_NOT_FOUND", "no such room")                                        \
+    X(SIG_BAD_PASSWORD, "BAD_PASSWORD", "wrong password")                                          \
+    X(SIG_ROOM_FULL, "ROOM_FULL", "the room is full")                                              \
+    X(SIG_ALREADY_IN_ROOM, "ALREADY_IN_ROOM", "already in a room")                                 \
+    X(SIG_NOT_IN_ROOM, "NOT_IN_ROOM", "not in a room")                                             \
+    X(SIG_PEER_NOT_FOUND, "PEER_NOT_FOUND", "no such peer in this room")                           \
+    X(SIG_RATE_LIMITED, "RATE_LIMITED", "too many requests")                                       \
+    X(SIG_UNAVAILABLE, "UNAVAILABLE", "room store unreachable, try again")                         \
     X(SIG_INTERNAL, "INTERNAL", "internal error")
 
 typedef enum sig_error {
@@ -38,14 +38,19 @@ typedef enum sig_error {
 
 const char *sig_error_code(sig_error e);
 
-typedef enum sig_relay_kind { SIG_RELAY_OFFER, SIG_RELAY_ANSWER, SIG_RELAY_ICE, SIG_RELAY_COUNT } sig_relay_kind;
+typedef enum sig_relay_kind {
+    SIG_RELAY_OFFER,
+    SIG_RELAY_ANSWER,
+    SIG_RELAY_ICE,
+    SIG_RELAY_COUNT
+} sig_relay_kind;
 
 typedef struct signaling_config {
     unsigned room_capacity;
     unsigned rate_limit; /* events per second per socket; 0 = unlimited */
     password_cost argon2;
-    pg_limits guard; /* password checks and hashing jobs (password_guard.h) */
-    const ice_config *ice; /* a member's iceServers, with its TURN credential */
+    pg_limits guard;        /* password checks and hashing jobs (password_guard.h) */
+    const ice_config *ice;  /* a member's iceServers, with its TURN credential */
     const redis_url *redis; /* many nodes: rooms and relay through Redis; NULL: this process only */
 } signaling_config;
 
@@ -65,10 +70,10 @@ typedef struct signaling_stats {
     uint64_t relayed[SIG_RELAY_COUNT];
     uint64_t refusals[SIG_ERROR_COUNT];
     uint64_t guard_refusals[PG_VERDICT_COUNT]; /* RATE_LIMITED, by the limit that said no */
-    uint64_t jobs_cancelled; /* queued hashing jobs of clients that left */
+    uint64_t jobs_cancelled;                   /* queued hashing jobs of clients that left */
     unsigned jobs_pending;
-    uint64_t cluster_out; /* messages published to other nodes */
-    uint64_t cluster_in;  /* messages from other nodes, for a room here */
+    uint64_t cluster_out;     /* messages published to other nodes */
+    uint64_t cluster_in;      /* messages from other nodes, for a room here */
     uint64_t cluster_dropped; /* malformed, or a relay to no member here */
     /* relay latency between nodes (the sender's wall clock to ours),
      * cumulative buckets as Prometheus counts them */

@@ -71,10 +71,12 @@ static int send_packet(sio_client *c, sio_type type, const char *nsp, int64_t ac
 {
     g.scratch.len = 0;
     size_t nsp_len = strlen(nsp);
-    if (att_count > 0) type = type == SIO_EVENT ? SIO_BINARY_EVENT : type == SIO_ACK ? SIO_BINARY_ACK : type;
+    if (att_count > 0)
+        type = type == SIO_EVENT ? SIO_BINARY_EVENT : type == SIO_ACK ? SIO_BINARY_ACK : type;
     if (sio_packet_encode(&g.scratch, type, nsp, nsp_len, ack_id, att_count, data) != 0) return -1;
     engine_send(c->eio, g.scratch.data, g.scratch.len, false);
-    for (unsigned i = 0; i < att_count; i++) engine_send(c->eio, att[i].data, att[i].len, true);
+    for (unsigned i = 0; i < att_count; i++)
+        engine_send(c->eio, att[i].data, att[i].len, true);
     return 0;
 }
 
@@ -159,7 +161,8 @@ static void socket_remove(sio_socket *s, const char *reason)
 {
     sio_client *c = s->client;
     sio_socket **pp = &c->sockets;
-    while (*pp && *pp != s) pp = &(*pp)->next_in_client;
+    while (*pp && *pp != s)
+        pp = &(*pp)->next_in_client;
     if (*pp) *pp = s->next_in_client;
     pd_map_remove(&g.sockets, &s->entry);
     if (s->nsp->on_disconnect) s->nsp->on_disconnect(s, reason);
@@ -195,7 +198,8 @@ static void handle_connect(sio_client *c, const sio_packet *p)
         return;
     }
     size_t joined = 0;
-    for (sio_socket *s = c->sockets; s; s = s->next_in_client) joined++;
+    for (sio_socket *s = c->sockets; s; s = s->next_in_client)
+        joined++;
     if (client_socket(c, p->nsp, p->nsp_len) || joined >= PD_MAX_SIO_NAMESPACES) {
         engine_close(c->eio); /* a second CONNECT to a joined namespace */
         return;
@@ -205,7 +209,8 @@ static void handle_connect(sio_client *c, const sio_packet *p)
         engine_close(c->eio);
         return;
     }
-    do pd_random_id(s->id);
+    do
+        pd_random_id(s->id);
     while (pd_map_find(&g.sockets, s->id, PD_ID_LEN));
     s->entry.key = s->id;
     s->entry.key_len = PD_ID_LEN;
@@ -231,7 +236,8 @@ static void handle_connect(sio_client *c, const sio_packet *p)
 static void handle_ack(sio_socket *s, const sio_packet *p, const sio_attachment *att, unsigned n)
 {
     pending_ack **pp = &s->acks;
-    while (*pp && (*pp)->id != p->ack_id) pp = &(*pp)->next;
+    while (*pp && (*pp)->id != p->ack_id)
+        pp = &(*pp)->next;
     if (!*pp) return; /* unknown or already answered: ignored, as the reference does */
     pending_ack *pa = *pp;
     *pp = pa->next;
@@ -277,7 +283,8 @@ static void assembly_free(binary_assembly *a)
 {
     if (!a) return;
     if (a->timer) uv_close((uv_handle_t *)a->timer, (uv_close_cb)free);
-    for (unsigned i = 0; i < a->received; i++) free((void *)a->att[i].data);
+    for (unsigned i = 0; i < a->received; i++)
+        free((void *)a->att[i].data);
     free(a->att);
     sio_packet_cleanup(&a->packet);
     free(a);
@@ -436,7 +443,8 @@ static void on_close(eio_session *es, const char *reason)
     sio_client *c = engine_session_user(es);
     if (!c) return;
     engine_session_set_user(es, NULL);
-    while (c->sockets) socket_remove(c->sockets, reason);
+    while (c->sockets)
+        socket_remove(c->sockets, reason);
     assembly_free(c->pending);
     stop_connect_timer(c);
     free(c);
@@ -463,8 +471,10 @@ void sio_socket_disconnect(sio_socket *sock, bool close_connection)
 {
     sio_client *c = sock->client;
     send_packet(c, SIO_DISCONNECT, sock->nsp->name, -1, NULL, NULL, 0);
-    if (close_connection) engine_close(c->eio);
-    else socket_remove(sock, "server namespace disconnect");
+    if (close_connection)
+        engine_close(c->eio);
+    else
+        socket_remove(sock, "server namespace disconnect");
 }
 
 const char *sio_socket_id(const sio_socket *sock)

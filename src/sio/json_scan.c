@@ -39,7 +39,8 @@ static size_t scan_integer(const char *in, size_t len, js_value *out)
 {
     size_t i = in[0] == '-' ? 1 : 0;
     size_t digits_start = i;
-    while (i < len && in[i] >= '0' && in[i] <= '9') i++;
+    while (i < len && in[i] >= '0' && in[i] <= '9')
+        i++;
     size_t digits = i - digits_start;
     /* 15 digits stay exact in a double and in json_int_t alike */
     if (digits == 0 || digits > 15 || (digits > 1 && in[digits_start] == '0')) return 0;

@@ -16,7 +16,15 @@
 
 #define JS_MAX_DEPTH 4
 
-typedef enum js_kind { JS_STRING, JS_INTEGER, JS_TRUE, JS_FALSE, JS_NULL, JS_OBJECT, JS_ARRAY } js_kind;
+typedef enum js_kind {
+    JS_STRING,
+    JS_INTEGER,
+    JS_TRUE,
+    JS_FALSE,
+    JS_NULL,
+    JS_OBJECT,
+    JS_ARRAY
+} js_kind;
 
 typedef struct js_value {
     js_kind kind;

@@ -197,8 +197,8 @@ static int decode_fields(const char *in, size_t len, unsigned max_attachments, s
     return is_payload_valid(out->type, out->data) ? 0 : SIO_E_PAYLOAD;
 }
 
-int sio_packet_decode_header(const char *in, size_t len, unsigned max_attachments,
-                             sio_packet *out, size_t *payload_offset)
+int sio_packet_decode_header(const char *in, size_t len, unsigned max_attachments, sio_packet *out,
+                             size_t *payload_offset)
 {
     if (!in || !out || !payload_offset) return SIO_E_SYNTAX;
     packet_reset(out);

@@ -75,8 +75,8 @@ void sio_packet_cleanup(sio_packet *p);
  * *payload_offset to where the payload starts (== len when there is none).
  * The JSON is not checked: the caller either scans it itself (the relay
  * fast path) or falls back to sio_packet_decode. */
-int sio_packet_decode_header(const char *in, size_t len, unsigned max_attachments,
-                             sio_packet *out, size_t *payload_offset);
+int sio_packet_decode_header(const char *in, size_t len, unsigned max_attachments, sio_packet *out,
+                             size_t *payload_offset);
 
 /* Appends the encoded packet (without the Engine.IO '4') to out. `data` may
  * be NULL. ack_id < 0 means none. JSON is compact, UTF-8 kept as is. */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transfer/paths.h"
 #include "base/utf8.h"
+#include "transfer/paths.h"
 
 /* Rule 8: characters that make a name display as something else. Bidi
  * overrides and isolates reorder what follows ("invoice\u202Efdp.exe" shows

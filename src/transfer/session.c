@@ -102,7 +102,7 @@ struct xfer_session {
     uint64_t max_msg, win, pref_msg, send_limit, read_block;
     bool resume_cap, blocks_cap;
     bool allow_hidden; /* xfer_options.allow_hidden */
-    bool blocks; /* both hellos list XFER_CAP_BLOCKS: block digests (§5.8) */
+    bool blocks;       /* both hellos list XFER_CAP_BLOCKS: block digests (§5.8) */
     bool have_peer;
     uint64_t peer_max_msg, peer_win;
     uint64_t msg_size;

@@ -39,7 +39,7 @@ static int check_passed, check_failed;
             check_passed++;                                                                        \
         } else {                                                                                   \
             check_failed++;                                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%.*s\" vs \"%.*s\")\n", __FILE__,   \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%.*s\" vs \"%.*s\")\n", __FILE__,    \
                     __LINE__, #a, #b, (int)check_al, (const char *)(a), (int)check_bl,             \
                     (const char *)(b));                                                            \
         }                                                                                          \

@@ -13,7 +13,6 @@
 
 /* ---- guard-page copies (picohttpparser test.c idea) ---- */
 
-
 #define S(lit) (const uint8_t *)(lit), sizeof(lit) - 1
 
 /* ---- packets ---- */

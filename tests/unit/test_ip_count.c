@@ -53,13 +53,15 @@ static void test_counts(void)
     CHECK(t != NULL);
     pd_ip_key a = v4("10.0.0.1"), b = v6("2001:db8::1"), b2 = v6("2001:db8::2");
     CHECK_EQ_INT(pd_ip_count_get(t, &a), 0);
-    for (int i = 0; i < 300; i++) CHECK(pd_ip_count_add(t, &a));
+    for (int i = 0; i < 300; i++)
+        CHECK(pd_ip_count_add(t, &a));
     CHECK(pd_ip_count_add(t, &b));
     CHECK(pd_ip_count_add(t, &b2));
     CHECK_EQ_INT(pd_ip_count_get(t, &a), 300);
     CHECK_EQ_INT(pd_ip_count_get(t, &b), 2);
     CHECK_EQ_INT(pd_ip_count_addresses(t), 2);
-    for (int i = 0; i < 300; i++) pd_ip_count_remove(t, &a);
+    for (int i = 0; i < 300; i++)
+        pd_ip_count_remove(t, &a);
     CHECK_EQ_INT(pd_ip_count_get(t, &a), 0);
     CHECK_EQ_INT(pd_ip_count_addresses(t), 1); /* gone at zero */
     /* many addresses: the map grows, every count stays right */

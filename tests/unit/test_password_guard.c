@@ -87,8 +87,9 @@ static void test_room_budget_and_backoff(void)
 static void test_checks_in_flight_count(void)
 {
     password_guard g;
-    pg_init(&g, &(pg_limits){.room_failures = 2, .window_ms = MIN, .backoff_max_ms = MIN,
-                             .max_entries = 16});
+    pg_init(&g,
+            &(pg_limits){
+                .room_failures = 2, .window_ms = MIN, .backoff_max_ms = MIN, .max_entries = 16});
     pg_ticket t[3];
     uint64_t retry;
     CHECK_EQ_INT(pg_admit(&g, "a", "1", "room", 0, &t[0], &retry), PG_OK);
@@ -108,8 +109,11 @@ static void test_checks_in_flight_count(void)
 static void test_address_and_session_budgets(void)
 {
     password_guard g;
-    pg_init(&g, &(pg_limits){.address_failures = 2, .session_failures = 1, .window_ms = MIN,
-                             .backoff_max_ms = MIN, .max_entries = 16});
+    pg_init(&g, &(pg_limits){.address_failures = 2,
+                             .session_failures = 1,
+                             .window_ms = MIN,
+                             .backoff_max_ms = MIN,
+                             .max_entries = 16});
     uint64_t retry;
     CHECK_EQ_INT(guess(&g, "a", "s1", 0, &retry), PG_OK);
     CHECK_EQ_INT(guess(&g, "a", "s1", 0, &retry), PG_SESSION_FAILURES);
@@ -134,7 +138,8 @@ static void test_job_caps(void)
     CHECK_EQ_INT(pg_admit(&g, "c", "s5", NULL, 0, &t[3], &retry), PG_JOBS_GLOBAL);
     CHECK_EQ_INT(g.jobs, 3);
     /* create-room jobs never count as wrong passwords */
-    for (int i = 0; i < 3; i++) pg_settle(&g, &t[i], true, 0);
+    for (int i = 0; i < 3; i++)
+        pg_settle(&g, &t[i], true, 0);
     CHECK_EQ_INT(g.jobs, 0);
     CHECK_EQ_INT(pg_admit(&g, "c", "s5", "room", 0, &t[3], &retry), PG_OK);
     pg_settle(&g, &t[3], false, 0);
@@ -208,9 +213,10 @@ static void test_cidr(void)
     CHECK(!cidr_list_parse("127.0.0.1/-1", &l));
     CHECK(!cidr_list_parse("::1/129", &l));
     CHECK(!cidr_list_parse("example.com", &l));
-    CHECK(!cidr_list_parse("1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,"
-                           "1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4",
-                           &l));
+    CHECK(
+        !cidr_list_parse("1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,"
+                         "1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4,1.2.3.4",
+                         &l));
 }
 
 int main(void)

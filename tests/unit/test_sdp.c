@@ -11,7 +11,6 @@
 #include "check.h"
 #include "guard.h"
 
-
 static int parse_guarded(const char *s, size_t len, sdp_desc *d)
 {
     guarded g = guard_copy(s, len);

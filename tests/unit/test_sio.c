@@ -11,7 +11,6 @@
 #include "check.h"
 #include "guard.h"
 
-
 /* Decodes `s` (of length len) from a guarded copy. The packet's nsp points
  * into the copy, so it is copied to a static buffer first. */
 static int decode_n(const char *s, size_t len, sio_packet *p)

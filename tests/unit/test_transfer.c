@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "transfer/codec.h"
 #include "transfer/digest.h"
 #include "transfer/incoming.h"
 #include "transfer/paths.h"
 #include "transfer/session.h"
-#include "check.h"
 
 /* ---------------- helpers ---------------- */
 
@@ -1196,11 +1196,16 @@ static void test_read_error_and_unsafe(void)
         {"folder/.git", "config", false, false},
         {".config/autostart", "evil.desktop", true, false},
         {"", ".bashrc", true, false},
-        {"docs", "invoice\xe2\x80\xae" "fdp.exe", true, true},
+        {"docs",
+         "invoice\xe2\x80\xae"
+         "fdp.exe",
+         true, true},
     };
     for (size_t k = 0; k < sizeof hid / sizeof hid[0]; k++) {
-        fx_init_receiver(&fx, (xfer_options){.max_msg = 32768, .win = 65536,
-                                             .no_blocks_cap = true, .allow_hidden = hid[k].allow});
+        fx_init_receiver(&fx, (xfer_options){.max_msg = 32768,
+                                             .win = 65536,
+                                             .no_blocks_cap = true,
+                                             .allow_hidden = hid[k].allow});
         fx.files[1].name = (char *)hid[k].name;
         fx.files[1].name_len = strlen(hid[k].name);
         fx.files[1].dir = (char *)hid[k].dir;
