@@ -82,7 +82,7 @@ static void usage(FILE *f)
         "  --relay          connect only through the server's TURN relay, so that the other\n"
         "                   peer never learns your IP addresses (slower; needs TURN)\n"
         "  --json           one JSON object per line on stdout (events: room, joined,\n"
-        "                   peer-joined, connected, offer, resume, accepted, cli_progress, file,\n"
+        "                   peer-joined, connected, offer, resume, accepted, progress, file,\n"
         "                   left-out, done, declined, cancelled, error, warning)\n"
         "  -q, --quiet      no progress output\n"
         "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
