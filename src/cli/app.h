@@ -113,7 +113,8 @@ typedef struct cli_peer {
     int attempt;     /* sender: 0, then 1..PEER_RETRIES for offers made again */
     /* progress */
     uint64_t done_bytes, total_bytes, base_bytes;
-    int64_t created_us; /* cli_peer_new(): "connected" reports the time since */
+    uint64_t sent_files_bytes; /* sender: sizes of the accepted files finished so far */
+    int64_t created_us;        /* cli_peer_new(): "connected" reports the time since */
     int64_t start_us, last_print_us;
     int last_decile;
 } cli_peer;

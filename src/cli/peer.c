@@ -265,9 +265,10 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
         /* per-file bytes: turn into a running total */
         uint64_t sum = 0;
         if (ev->out) {
-            /* acked bytes of this file + sizes of files finished before */
-            for (uint32_t i = 0; i < ev->file; i++)
-                sum += a->entries[i].size;
+            /* acked bytes of this file + sizes of the accepted files finished
+             * before it: not of every earlier file, since files the receiver
+             * left out (held, hidden) are not in total_bytes either */
+            sum = p->sent_files_bytes;
         } else if (p->rx.inc) {
             for (uint32_t i = 0; i < ev->file; i++)
                 if (!cli_receiver_left_out(a, xfer_incoming_file(p->rx.inc, i)))
@@ -281,6 +282,7 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
     case XFER_EV_FILE_DONE: {
         const xfer_file_entry *f =
             ev->out ? &a->entries[ev->file] : xfer_incoming_file(p->rx.inc, ev->file);
+        if (ev->out) p->sent_files_bytes += f->size; /* a failed file is done too */
         char b[CLI_SHOWN_CAP], m[CLI_SHOWN_CAP];
         if (ev->ok) {
             cli_say(a, "%s %s", ev->out ? "sent" : "received", cli_shown_path(f, NULL, b));

@@ -97,6 +97,12 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
     assert.deepEqual(fs.readdirSync(out).sort(), ["notes.txt", "proj"]);
     assert.deepEqual(fs.readdirSync(path.join(out, "proj")), ["main.c"]);
     assert.equal(s.events.find((e) => e.event === "accepted")?.files, 2, brief(s));
+    // the sender's progress counts the accepted files only: main.c's ack is
+    // 29 of 35 bytes, not every earlier file's size (which overshot to 100 %
+    // before notes.txt was sent)
+    const sent = s.events.filter((e) => e.event === "progress").map((e) => e.bytes);
+    assert.ok(sent.length > 0 && sent[0] < sent.at(-1), `sender progress ${JSON.stringify(sent)}`);
+    assert.equal(sent.at(-1), "notes\n".length + "int main(void) { return 0; }\n".length);
 
     // without --json: one line on standard error names them and the flag
     const out2 = path.join(home, "out2");
