@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createRoom, launch, ROOT, startServer } from '../../tests/e2e/lib.mjs';
+import { admission } from '../../tests/integration/lib/admission.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const MIB = 1 << 20;
@@ -547,7 +548,9 @@ cases['cli-raw'] = async () => {
     const room = await waitLine(s, (e) => e.j?.event === 'room', 20_000, 'room event');
     b = await protoPage();
     mem = memWatch(b.all, true);
-    await within(b.page.evaluate(([u, id, pw]) => proto.join(u, id, pw), [server.url, room.j.roomId, room.j.password]), 20_000, 'join-room');
+    // the server takes the admission value, never the link's key (issue 14)
+    const pw = await admission(room.j.password, room.j.roomId);
+    await within(b.page.evaluate(([u, id, p]) => proto.join(u, id, p), [server.url, room.j.roomId, pw]), 20_000, 'join-room');
     step('joined');
     await within(b.page.evaluate(() => proto.waitOpen()), 60_000, 'open channel');
     step('open');

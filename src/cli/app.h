@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "cli/ice_servers.h"
+#include "cli/secret.h"
 #include "cli/signal_client.h"
 #include "rtc/rtc.h"
 #include "transfer/incoming.h"
@@ -125,7 +126,12 @@ struct cli_app {
     bool sending;
     char server[1024];
     char room[130];
-    char password[256];
+    /* The room secret: shown to the user in the link, never sent. The
+     * server gets its admission value instead (issue 14): a new room's
+     * password is ASCII, a link's key or --password is NFC-normalised. */
+    char password[PAKE_SECRET_MAX + 1];
+    char admission[CLI_ADMISSION_HEX_LEN + 1]; /* create-room / join-room's `password` */
+    uint8_t prs[PAKE_PRS_LEN];                 /* CPace's, for the PAKE (not run yet) */
     cli_signal *sig;
     cli_ice_servers ice;
     GSource *ice_refresh; /* asks for a fresh TURN credential */

@@ -22,6 +22,7 @@
  * chosen instead). */
 #include <glib-unix.h>
 #include <glib.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,11 @@ int main(int argc, char **argv)
 {
     cli_app a = {0};
     pd_log_set_level(PD_LOG_LEVEL_WARN);
+    /* libsodium: Argon2id for the room's keys, and the PAKE */
+    if (sodium_init() < 0) {
+        fprintf(stderr, "peerdrop: libsodium cannot start\n");
+        return EXIT_LOCAL;
+    }
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
@@ -148,9 +154,14 @@ int main(int argc, char **argv)
         if (!strcmp(o, "--server") && more) {
             snprintf(a.server, sizeof a.server, "%s", argv[++i]);
             have_server = true;
-        } else if (!strcmp(o, "--password") && more)
-            snprintf(a.password, sizeof a.password, "%s", argv[++i]);
-        else if ((!strcmp(o, "-o") || !strcmp(o, "--output")) && more)
+        } else if (!strcmp(o, "--password") && more) {
+            if (snprintf(a.password, sizeof a.password, "%s", argv[++i]) >=
+                (int)sizeof a.password) {
+                fprintf(stderr, "peerdrop: the password is over %d bytes\n", PAKE_SECRET_MAX);
+                free(inputs);
+                return EXIT_USAGE;
+            }
+        } else if ((!strcmp(o, "-o") || !strcmp(o, "--output")) && more)
             snprintf(a.out_dir, sizeof a.out_dir, "%s", argv[++i]);
         else if (!strcmp(o, "--count") && more)
             a.count = strtol(argv[++i], NULL, 10);
@@ -241,6 +252,21 @@ int main(int argc, char **argv)
             return EXIT_LOCAL;
         }
     }
+    /* The server gets the admission value, never the secret (issue 14,
+     * docs/authentication.md §3); once, before the loop: Argon2id takes
+     * 0.1 s and 64 MiB, and every reconnection sends the same value. */
+    int derived = cli_secret_derive(a.password, a.room, a.admission, a.prs);
+    if (derived != PAKE_OK) {
+        if (derived == PAKE_E_ARG)
+            fprintf(stderr, "peerdrop: the password must be 1 to %d bytes of UTF-8 text\n",
+                    PAKE_SECRET_MAX);
+        else
+            fprintf(stderr, "peerdrop: cannot derive the room's keys: %s\n",
+                    pake_strerror(derived));
+        free(inputs);
+        if (a.out_root >= 0) close(a.out_root);
+        return derived == PAKE_E_ARG ? EXIT_USAGE : EXIT_LOCAL;
+    }
     free(inputs);
     a.left = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     a.ctx = g_main_context_new();
@@ -298,5 +324,8 @@ int main(int argc, char **argv)
     free(a.entries);
     cli_ice_servers_cleanup(&a.ice);
     if (a.out_root >= 0) close(a.out_root);
+    sodium_memzero(a.password, sizeof a.password);
+    sodium_memzero(a.admission, sizeof a.admission);
+    sodium_memzero(a.prs, sizeof a.prs);
     return rc;
 }

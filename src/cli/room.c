@@ -100,7 +100,7 @@ static void take_ice(cli_app *a, json_t *ack)
 
 static void join_room(cli_app *a)
 {
-    json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->password);
+    json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->admission);
     cli_signal_emit(a->sig, "join-room", j, on_join_ack, a);
     json_decref(j);
 }
@@ -178,7 +178,7 @@ static void on_connected(cli_signal *c, const char *sid, void *user)
     cli_app *a = user;
     PD_LOG_DEBUG("signaling connected");
     if (a->sending) {
-        json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->password);
+        json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->admission);
         cli_signal_emit(c, "create-room", j, on_create_ack, a);
         json_decref(j);
     } else {

@@ -105,11 +105,12 @@ test("STUN and TURN servers from /config are used, credentials never logged", { 
 
 // issue 13: the link is read by src/cli/link.c with src/http's
 // percent-decoder; a value the web app cannot have written (a malformed
-// escape, a NUL, a password longer than the CLI holds) is refused at once
-// (exit 1) instead of being cut or passed on as is (the old url_decode).
+// escape, a NUL, a password longer than the CLI holds: over the 1024 bytes
+// of the signaling contract) is refused at once (exit 1) instead of being
+// cut or passed on as is (the old url_decode).
 test("a link with a malformed or oversized value is refused before connecting", { skip: !CLI && "PEERDROP_CLI not set", timeout: 30_000 }, async () => {
   const { spawnSync } = await import("node:child_process");
-  for (const key of ["%zz", "a%00b", "k".repeat(300)]) {
+  for (const key of ["%zz", "a%00b", "k".repeat(1025)]) {
     // port 9 (discard): nothing listens; the old CLI went on to connect there
     const r = spawnSync(CLI, ["receive", `http://127.0.0.1:9/#room=abc&key=${key}`, "--yes"], { encoding: "utf8", timeout: 8000 });
     assert.equal(r.status, 1, `key=${key.slice(0, 12)}: status ${r.status} signal ${r.signal}\n${r.stderr}`);

@@ -25,6 +25,7 @@ import path from "node:path";
 import { startServer } from "./lib/server.mjs";
 import { runCli } from "./lib/cli.mjs";
 import { call, connect, once } from "./lib/client.mjs";
+import { admission } from "./lib/admission.mjs";
 
 const CLI = process.env.PEERDROP_CLI;
 const T = { timeout: 90_000 };
@@ -205,11 +206,12 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
     const out = path.join(base, "out");
     const { s, room } = await sender([path.join(base, "src", "hello.txt")]);
 
-    // a member of the room (it has the link) that sends garbage offers to whoever joins
+    // a member of the room (it has the link, so it derives the admission
+    // value as the clients do) that sends garbage offers to whoever joins
     const evil = await connect(server.url);
     sockets.push(evil);
     try {
-      assert.equal((await call(evil, "join-room", { roomId: room.roomId, password: room.password })).ok, true);
+      assert.equal((await call(evil, "join-room", { roomId: room.roomId, password: await admission(room.password, room.roomId) })).ok, true);
       const joined = once(evil, "user-joined", 15_000);
       const recv = run(["receive", room.link, "--yes", "-o", out]);
       const [{ socketId }] = await joined;
@@ -241,7 +243,7 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
     // the member joins first, so that it sees the receiver join
     const evil = await connect(server.url);
     sockets.push(evil);
-    assert.equal((await call(evil, "join-room", { roomId: room.roomId, password: room.password })).ok, true);
+    assert.equal((await call(evil, "join-room", { roomId: room.roomId, password: await admission(room.password, room.roomId) })).ok, true);
     const joined = once(evil, "user-joined", 15_000);
     const cmd = [CLI, "receive", room.link, "-o", out, "--json"].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
     const recv = spawn("script", ["-qfec", cmd, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });

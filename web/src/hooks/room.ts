@@ -1,13 +1,14 @@
 /* The room controller: signaling, one PeerLink + ChannelDriver per other
  * member, and the transfers, exposed to React as an immutable snapshot.
- * The password is kept only in memory and the URL fragment; never logged. */
+ * The password is kept only in memory and the URL fragment; never logged,
+ * never sent: the server gets its admission value (issue 14). */
 
 import { ALL_HIDDEN, IncomingTransfer, type SessionEvent } from '../protocol/session';
 import type { ErrorCode, FileEntry } from '../protocol/types';
 import { nameProblem, dirProblem, entryHidden, entryPath } from '../protocol/paths';
 import { ChannelDriver } from './channel';
 import { PeerLink } from './peer';
-import { Signaling, SignalingError, fetchIceServers, parseIceServers, SIGNALING_MESSAGES } from './signaling';
+import { Signaling, SignalingError, fetchIceServers, parseIceServers, roomRequest, SIGNALING_MESSAGES } from './signaling';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
 import { adoptSink, createSink, detectStorage, FsSink, probeStorage, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
@@ -179,6 +180,9 @@ export class RoomController {
   private phase: Phase = 'IDLE';
   private roomId = '';
   private password = '';
+  /** CPace's PRS for this room (docs/authentication.md §3), kept for the
+   *  PAKE step; wiped when the room is left. */
+  private prs: Uint8Array | null = null;
   private creator = false;
   private error: string | null = null;
   private notice: string | null = null;
@@ -283,12 +287,20 @@ export class RoomController {
       onDisconnect: () => this.onSignalingLost(),
     });
     this.sig = sig;
+    // Argon2id (~0.75 s, yielding) runs while the socket connects; the
+    // button says "Creating…"/"Joining…" meanwhile. Awaited below: a
+    // failure is reported there, once.
+    const request = roomRequest(roomId, password);
+    request.catch(() => {});
     try {
       this.ice = await fetchIceServers();
       await sig.connect();
-      if (create) this.takeIce(sig, await sig.request<IceAck>('create-room', { roomId, password }));
+      const { payload, prs } = await request;
+      this.wipePrs();
+      this.prs = prs;
+      if (create) this.takeIce(sig, await sig.request<IceAck>('create-room', payload));
       else {
-        const r = await sig.request<IceAck & { peers?: unknown }>('join-room', { roomId, password });
+        const r = await sig.request<IceAck & { peers?: unknown }>('join-room', payload);
         this.takeIce(sig, r);
         if (Array.isArray(r.peers)) for (const p of r.peers) if (typeof p === 'string') this.addMember(p, false);
       }
@@ -297,11 +309,17 @@ export class RoomController {
     } catch (e) {
       sig.close();
       this.sig = null;
+      this.wipePrs();
       this.phase = 'IDLE';
       this.error = e instanceof SignalingError ? e.message : 'Could not enter the room.';
       this.changed();
       throw e;
     }
+  }
+
+  private wipePrs(): void {
+    this.prs?.fill(0);
+    this.prs = null;
   }
 
   /** A room member's ICE servers, with its own short-lived TURN credential
@@ -336,6 +354,7 @@ export class RoomController {
     this.outgoing = null;
     this.phase = 'IDLE';
     this.roomId = this.password = '';
+    this.wipePrs();
     this.error = this.notice = null;
     this.changed();
   }

@@ -2,6 +2,7 @@
  * timeout; every payload from the server is checked before use. */
 
 import { io, type Socket } from 'socket.io-client';
+import { admissionHex, deriveKeysAsync, secretBytes } from '../crypto/keys';
 
 export class SignalingError extends Error {
   constructor(
@@ -42,6 +43,35 @@ export interface SignalHandlers {
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** What create-room / join-room carry (docs/signaling.md), and the PRS. */
+export interface RoomRequest {
+  payload: { roomId: string; password: string };
+  /** CPace's password-related string (docs/authentication.md §3): never leaves the page. */
+  prs: Uint8Array;
+}
+
+/** The create-room / join-room payload for a room secret (the link's key or
+ * a typed password): its `password` is the admission value of
+ * docs/authentication.md §3 (64 hex digits), never the secret (issue 14).
+ * Argon2id takes ~0.75 s here; the async form yields to the event loop, so
+ * the page stays responsive and the socket connects meanwhile. A secret or
+ * room id out of range (1-1024 / 1-128 bytes) is INVALID_PAYLOAD, as the
+ * server would say. */
+export async function roomRequest(roomId: string, secret: string): Promise<RoomRequest> {
+  const bytes = secretBytes(secret);
+  try {
+    const k = await deriveKeysAsync(bytes, roomId);
+    const password = admissionHex(k);
+    k.admission.fill(0);
+    return { payload: { roomId, password }, prs: k.prs };
+  } catch (e) {
+    if (e instanceof RangeError) throw new SignalingError('INVALID_PAYLOAD', SIGNALING_MESSAGES.INVALID_PAYLOAD);
+    throw e;
+  } finally {
+    bytes.fill(0);
+  }
+}
 
 export class Signaling {
   readonly socket: Socket;

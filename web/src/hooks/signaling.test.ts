@@ -1,0 +1,35 @@
+/* What the web app sends the server for a room secret (issue 14): the
+ * create-room / join-room payload carries the admission value of the
+ * shared key-schedule vectors (auth-vectors.json, which the C CLI replays
+ * too, so both clients send the same value for the same room), never the
+ * secret; a password typed decomposed (NFD) gives the NFC value. */
+import { describe, expect, it } from 'vitest';
+import vectors from '../crypto/auth-vectors.json';
+import { roomRequest, SignalingError } from './signaling';
+
+const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const schedule = vectors.keySchedule;
+const link = schedule[0]; // the generated link key
+const nonAscii = schedule[3]; // "Pässwörd 🔑" in NFC
+
+describe('roomRequest: the admission value, never the secret', () => {
+  it('a link key gives the vector admission value and PRS', { timeout: 30_000 }, async () => {
+    const r = await roomRequest(link.room, link.secret);
+    expect(r.payload).toEqual({ roomId: link.room, password: link.admission });
+    expect(bytesHex(r.prs)).toBe(link.prs);
+    expect(JSON.stringify(r.payload)).not.toContain(link.secret);
+  });
+
+  it('a decomposed password opens the room of its NFC form', { timeout: 30_000 }, async () => {
+    const nfd = nonAscii.secret.normalize('NFD');
+    expect(nfd).not.toBe(nonAscii.secret);
+    const r = await roomRequest(nonAscii.room, nfd);
+    expect(r.payload).toEqual({ roomId: nonAscii.room, password: nonAscii.admission });
+  });
+
+  it('a secret over 1024 bytes is INVALID_PAYLOAD, as the server says', async () => {
+    const e = await roomRequest('room-42', 'x'.repeat(1025)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SignalingError);
+    expect((e as SignalingError).code).toBe('INVALID_PAYLOAD');
+  });
+});
