@@ -135,15 +135,17 @@ bool cli_link_parse(const char *target, char *server, size_t server_cap, char *r
     }
     if (server) snprintf(server, server_cap, "%.*s", (int)(hash - target), target);
     const char *p = hash + 1;
+    bool have_room = false; /* the first room= counts, as URLSearchParams.get */
     while (*p) {
         const char *amp = strchr(p, '&');
         size_t len = amp ? (size_t)(amp - p) : strlen(p);
         const char *eq = memchr(p, '=', len);
         if (eq) {
             size_t kl = (size_t)(eq - p);
-            if (kl == 4 && !strncmp(p, "room", 4) &&
-                !form_decode(eq + 1, len - kl - 1, room, room_cap))
-                return false;
+            if (kl == 4 && !strncmp(p, "room", 4) && !have_room) {
+                if (!form_decode(eq + 1, len - kl - 1, room, room_cap)) return false;
+                have_room = true;
+            }
             if (kl == 3 && !strncmp(p, "key", 3) && !password[0] &&
                 !form_decode(eq + 1, len - kl - 1, password, password_cap))
                 return false;

@@ -56,10 +56,11 @@ int main(void)
     parsed r = parse("http://h/#room=abc&key=x+y%2Bz", NULL);
     CHECK(r.ok);
     CHECK_EQ_STR(r.password, "x y+z");
-    /* order and unknown keys do not matter; a later room= wins */
-    r = parse("http://h/#key=k&v=1&room=a&room=b", NULL);
+    /* order and unknown keys do not matter; the first room= and key= count,
+     * as URLSearchParams.get in the web app (web/src/lib/link.ts) */
+    r = parse("http://h/#key=k&v=1&room=a&room=b&key=later", NULL);
     CHECK(r.ok);
-    CHECK_EQ_STR(r.room, "b");
+    CHECK_EQ_STR(r.room, "a");
     CHECK_EQ_STR(r.password, "k");
     /* --password wins over the link's key */
     r = parse("http://h/#room=a&key=fromlink", "given");
