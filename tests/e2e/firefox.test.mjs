@@ -93,6 +93,9 @@ async function folderToFirefox(name, init) {
     'sub/deeper/c (copy) é.txt': Buffer.from('deep\n'),
   };
   for (const [p, b] of Object.entries(files)) writeFileSync(join(src, p), b);
+  // hidden names are left out (docs/protocol.md §7): the .zip still comes, without them
+  writeFileSync(join(src, '.DS_Store'), 'finder\n');
+  writeFileSync(join(src, 'sub', '.hidden'), 'dot\n');
   const a = await launch();
   const f = await launchFirefox();
   try {

@@ -19,6 +19,7 @@
  * Folders are flattened by "sw" (dir_name). Each sink is written
  * strictly in order by the transfer driver. */
 
+import { entryHidden } from '../protocol/paths';
 import type { FileEntry } from '../protocol/types';
 import { ZipWriter, zipSize } from '../protocol/zip';
 import { opfsWorkerProbe, opfsWritableInPage, opfsWriter, type OpfsWriter } from './opfs-file';
@@ -134,11 +135,17 @@ export function describeStorage(k: StorageKind, free?: number): string {
   }
 }
 
+/** The offered files that will come: the web app leaves hidden names out (docs/protocol.md §7). */
+function coming(files: FileEntry[]): FileEntry[] {
+  return files.filter((f) => !entryHidden(f));
+}
+
 /** What the receiver is told before accepting this offer: where its files go, any limit, and the .zip a folder becomes. */
 export function describeOffer(k: StorageKind, free: number | undefined, files: FileEntry[]): string {
   const note = describeStorage(k, free);
   if (k !== 'opfs' || !isFolder(files)) return note;
-  return `You will get ${zipName(files)}: a .zip of ${files.length} file${files.length === 1 ? '' : 's'}, folders kept. ${note}`;
+  const n = coming(files).length;
+  return `You will get ${zipName(files)}: a .zip of ${n} file${n === 1 ? '' : 's'}, folders kept. ${note}`;
 }
 
 /** Asks the user where to save (must run inside a click handler for "fs"). */
@@ -546,16 +553,19 @@ export class OpfsZipSink implements Sink {
   private done = new Set<number>();
   private sealed = new Set<number>(); // complete entries whose digest is still being checked
   private broken = false;
+  private ended = 0; // files verified, or failed and cut out
+  private readonly coming: number; // files that will come (coming())
   private constructor(
     private files: FileEntry[],
     private handle: FileSystemFileHandle,
     private out: OpfsWriter,
     readonly name: string,
   ) {
-    this.where = `your downloads folder, as ${name} (a .zip of ${files.length} files, kept in this browser until every file is verified)`;
+    this.coming = coming(files).length;
+    this.where = `your downloads folder, as ${name} (a .zip of ${this.coming} files, kept in this browser until every file is verified)`;
   }
   static async create(files: FileEntry[]): Promise<OpfsZipSink | null> {
-    if (!(await opfsRoomFor(zipSize(files.map((f) => ({ name: savedPath(f, f.name), size: f.size })))))) return null;
+    if (!(await opfsRoomFor(zipSize(coming(files).map((f) => ({ name: savedPath(f, f.name), size: f.size })))))) return null;
     const { handle, writer } = await opfsCreate(`zip-${crypto.randomUUID()}`);
     return new OpfsZipSink(files, handle, writer, zipName(files));
   }
@@ -587,7 +597,8 @@ export class OpfsZipSink implements Sink {
       this.cur = -1;
       if (!ok) {
         await this.out.rewind(this.zip.drop()); // the last entry: cut out
-        return;
+        this.ended++;
+        return this.handOverIfEnded();
       }
       await this.out.write(this.zip.end());
     } else if (this.sealed.delete(file)) {
@@ -597,9 +608,14 @@ export class OpfsZipSink implements Sink {
       if (!ok) return;
     } else return;
     this.done.add(file);
+    this.ended++;
     const f = this.files[file];
     this.saved.push({ name: savedPath(f, f.name) });
-    if (this.done.size < this.files.length || this.broken) return;
+    return this.handOverIfEnded();
+  }
+  /** The archive is handed over once every file that will come has ended. */
+  private async handOverIfEnded(): Promise<void> {
+    if (this.ended < this.coming || this.broken) return;
     await this.out.write(this.zip.finish());
     await this.out.close();
     const url = handOver(await this.handle.getFile(), this.name);
@@ -630,7 +646,7 @@ export class OpfsSink implements Sink {
       return;
     }
     if (offset !== 0) throw new Error('cannot resume this file');
-    const name = String(file);
+    const name = `${crypto.randomUUID()}-${file}`; // another transfer of this page has its own "0", "1"…
     const { handle, writer } = await opfsCreate(name);
     this.w.set(file, { out: writer, handle, pos: 0, name });
   }
