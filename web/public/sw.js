@@ -20,6 +20,15 @@ const streams = new Map(); // id -> { id, controller, port, waiting }, until end
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
+/* Ends the wait of a chunk parked for room (its message event's waitUntil):
+ * on room, and when the stream ends any other way, or the worker would keep
+ * that event open until the browser kills it, mid-download of the next file. */
+function release(st) {
+  const w = st.waiting;
+  st.waiting = null;
+  if (w) w();
+}
+
 function register(d, port) {
   const st = { id: d.id, controller: null, port, waiting: null };
   const stream = new ReadableStream(
@@ -28,16 +37,12 @@ function register(d, port) {
         st.controller = controller;
       },
       pull() {
-        const w = st.waiting;
-        st.waiting = null;
-        if (w) w();
+        release(st);
       },
       cancel() {
         streams.delete(d.id);
         port.postMessage({ type: 'cancelled' });
-        const w = st.waiting;
-        st.waiting = null;
-        if (w) w();
+        release(st);
       },
     },
     { highWaterMark: 4 * 1024 * 1024, size: (c) => c.byteLength },
@@ -76,9 +81,11 @@ self.addEventListener('message', (e) => {
     else if (d.type === 'end') {
       streams.delete(d.id);
       st.controller.close();
+      release(st);
     } else if (d.type === 'abort') {
       streams.delete(d.id);
       st.controller.error(new Error('transfer failed'));
+      release(st);
     }
   } catch {
     streams.delete(d.id); // the stream was cancelled meanwhile

@@ -334,7 +334,7 @@ export class RoomController {
     this.iceRefresh = setTimeout(() => {
       if (this.sig !== sig) return;
       sig.request<IceAck>('ice-servers', {}).then((a) => this.takeIce(sig, a), () => this.takeIce(sig, { iceServersTtl: 120 }));
-    }, Math.max(30, ttl / 2) * 1000);
+    }, Math.min(Math.max(30, ttl / 2), 86_400) * 1000); // setTimeout takes at most 2^31-1 ms
   }
 
   leave(): void {
