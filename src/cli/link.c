@@ -135,7 +135,8 @@ bool cli_link_parse(const char *target, char *server, size_t server_cap, char *r
     }
     if (server) snprintf(server, server_cap, "%.*s", (int)(hash - target), target);
     const char *p = hash + 1;
-    bool have_room = false; /* the first room= counts, as URLSearchParams.get */
+    bool have_room = false,
+         have_key = false; /* the first room= and key= count, as URLSearchParams.get */
     while (*p) {
         const char *amp = strchr(p, '&');
         size_t len = amp ? (size_t)(amp - p) : strlen(p);
@@ -146,9 +147,11 @@ bool cli_link_parse(const char *target, char *server, size_t server_cap, char *r
                 if (!form_decode(eq + 1, len - kl - 1, room, room_cap)) return false;
                 have_room = true;
             }
-            if (kl == 3 && !strncmp(p, "key", 3) && !password[0] &&
-                !form_decode(eq + 1, len - kl - 1, password, password_cap))
-                return false;
+            if (kl == 3 && !strncmp(p, "key", 3) && !have_key) {
+                have_key = true;
+                if (!password[0] && !form_decode(eq + 1, len - kl - 1, password, password_cap))
+                    return false; /* a --password given wins over the link's key */
+            }
         }
         p += len + (amp ? 1 : 0);
     }

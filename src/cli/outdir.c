@@ -191,9 +191,11 @@ static int open_regular(int d, const char *name, int flags, bool single_link)
     if (single_link && before.st_nlink != 1) return -EMLINK;
     int fd = openat(d, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return neg_errno();
-    if (fstat(fd, &after) < 0 || !S_ISREG(after.st_mode) || after.st_ino != before.st_ino ||
+    bool stat_ok = fstat(fd, &after) == 0;
+    if (!stat_ok || !S_ISREG(after.st_mode) || after.st_ino != before.st_ino ||
         after.st_dev != before.st_dev || (single_link && after.st_nlink != 1)) {
-        int err = single_link && S_ISREG(after.st_mode) && after.st_nlink != 1 ? -EMLINK : -EINVAL;
+        int err = stat_ok && single_link && S_ISREG(after.st_mode) && after.st_nlink != 1 ? -EMLINK
+                                                                                          : -EINVAL;
         close(fd);
         return err;
     }
@@ -217,8 +219,12 @@ int cli_outdir_partial_open(int root, const char *dir, const char *name, bool re
     if (bad) return bad;
     int d = cli_outdir_dir_open(root, dir, true);
     if (d < 0) return d;
-    int fd = reuse ? open_regular(d, name, O_WRONLY, true) : -ENOENT;
-    if (fd == -ENOENT) {
+    int fd;
+    if (reuse) {
+        /* only the earlier file: one created now would hold zeros where the
+         * digest already counted the earlier bytes (outdir.h) */
+        fd = open_regular(d, name, O_WRONLY, true);
+    } else {
         /* O_EXCL: never a file (or link) that is there already */
         fd = openat(d, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) fd = neg_errno();

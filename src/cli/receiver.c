@@ -410,6 +410,8 @@ void cli_receiver_open(cli_peer *p, const xfer_event *ev)
      * file with O_EXCL, an earlier one only if still ours (outdir.h) */
     int fd = cli_outdir_partial_open(p->a->out_root, f->dir, p->rx.partial_name[ev->file],
                                      p->rx.own_partial[ev->file]);
+    if (fd == -ENOENT && p->rx.own_partial[ev->file] && ev->offset == 0) /* gone: start anew */
+        fd = cli_outdir_partial_open(p->a->out_root, f->dir, p->rx.partial_name[ev->file], false);
     p->out_id = ev->file;
     if (fd >= 0) {
         p->rx.own_partial[ev->file] = true;

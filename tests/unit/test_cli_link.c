@@ -62,6 +62,8 @@ int main(void)
     CHECK(r.ok);
     CHECK_EQ_STR(r.room, "a");
     CHECK_EQ_STR(r.password, "k");
+    r = parse("http://h/#room=a&key=&key=later", NULL);
+    CHECK_EQ_STR(r.password, ""); /* an empty first key= is the key, as in the web app */
     /* --password wins over the link's key */
     r = parse("http://h/#room=a&key=fromlink", "given");
     CHECK(r.ok);

@@ -147,8 +147,10 @@ static void test_partial(void)
     if (fd >= 0) close(fd);
     snprintf(p, sizeof p, "%s/d/e/f.bin.partial", out_path);
     CHECK(same_text(p, "abc"));
-    /* reuse of a missing one creates it */
-    fd = cli_outdir_partial_open(root, "d", "new.partial", true);
+    /* reuse of a missing one creates none: its earlier bytes are gone, and
+     * zeros in their place would pass the digest already fed with them */
+    CHECK_EQ_INT(cli_outdir_partial_open(root, "d", "new.partial", true), -ENOENT);
+    fd = cli_outdir_partial_open(root, "d", "new.partial", false);
     CHECK(fd >= 0);
     if (fd >= 0) close(fd);
     /* commit: never over an existing file unless asked */
