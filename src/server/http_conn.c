@@ -2,6 +2,7 @@
 #include "http_conn.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,19 @@ static void cors_for_request(http_conn *hc, const http_request *req)
     }
 }
 
+/* Appends to a response head at *n, never past cap: snprintf returns what it
+ * would have written, so adding it unclamped could point past the buffer. */
+static void head_add(char *head, size_t cap, size_t *n, const char *fmt, ...)
+{
+    if (*n >= cap - 1) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(head + *n, cap - *n, fmt, ap);
+    va_end(ap);
+    if (w > 0) *n += (size_t)w;
+    if (*n >= cap) *n = cap - 1;
+}
+
 static int cors_headers(const http_conn *hc, char *out, size_t cap)
 {
     if (hc->cors < 0) return 0;
@@ -184,17 +198,17 @@ void http_conn_respond(http_conn *hc, int status, const char *content_type,
     if (hc->mode == HC_CLOSED) return;
     bool was_held = hc->mode == HC_HELD;
     char head[2048];
-    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-    if (content_type)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", content_type);
-    n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\nConnection: %s\r\n",
-                  body_len, hc->keep_alive ? "keep-alive" : "close");
-    n += cors_headers(hc, head + n, sizeof head - (size_t)n);
-    n += snprintf(head + n, sizeof head - (size_t)n, "%s", HTTP_SECURITY_HEADERS);
-    if (extra_headers) n += snprintf(head + n, sizeof head - (size_t)n, "%s", extra_headers);
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    if ((size_t)n >= sizeof head) n = (int)sizeof head - 1; /* cannot happen with our headers */
-    pd_conn_write(hc->conn, head, (size_t)n);
+    size_t n = 0;
+    head_add(head, sizeof head, &n, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+    if (content_type) head_add(head, sizeof head, &n, "Content-Type: %s\r\n", content_type);
+    head_add(head, sizeof head, &n, "Content-Length: %zu\r\nConnection: %s\r\n", body_len,
+             hc->keep_alive ? "keep-alive" : "close");
+    char cors[1024];
+    if (cors_headers(hc, cors, sizeof cors) > 0) head_add(head, sizeof head, &n, "%s", cors);
+    head_add(head, sizeof head, &n, "%s", HTTP_SECURITY_HEADERS);
+    if (extra_headers) head_add(head, sizeof head, &n, "%s", extra_headers);
+    head_add(head, sizeof head, &n, "\r\n");
+    pd_conn_write(hc->conn, head, n);
     if (body_len && !hc->head_only) pd_conn_write(hc->conn, body, body_len);
 
     hc->mode = HC_READING;
@@ -297,14 +311,16 @@ bool http_conn_upgrade(http_conn *hc, const http_request *req, void *owner,
         http_conn_respond(hc, 400, "text/html", NULL, "Bad Request", 11);
         return false;
     }
-    char head[1024];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
-                     accept);
-    n += cors_headers(hc, head + n, sizeof head - (size_t)n);
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    pd_conn_write(hc->conn, head, (size_t)n);
+    char head[2048];
+    size_t n = 0;
+    head_add(head, sizeof head, &n,
+             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
+             accept);
+    char cors[1024];
+    if (cors_headers(hc, cors, sizeof cors) > 0) head_add(head, sizeof head, &n, "%s", cors);
+    head_add(head, sizeof head, &n, "\r\n");
+    pd_conn_write(hc->conn, head, n);
     hc->mode = HC_WEBSOCKET;
     hc->owner = owner;
     hc->ws = handler;
