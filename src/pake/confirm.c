@@ -61,6 +61,32 @@ int pake_fingerprint_canonical(char out[PAKE_FP_MAX], const char *in, size_t len
     return PAKE_E_FINGERPRINT;
 }
 
+int pake_fingerprint_from_sdp(char out[PAKE_FP_MAX], const char *sdp, size_t len)
+{
+    static const char attr[] = "a=fingerprint:";
+    if (!out || !sdp) return PAKE_E_ARG;
+    out[0] = 0;
+    char one[PAKE_FP_MAX];
+    int found = 0;
+    size_t off = 0;
+    while (off < len) {
+        const char *nl = memchr(sdp + off, '\n', len - off);
+        size_t line_len = nl ? (size_t)(nl - (sdp + off)) : len - off;
+        const char *line = sdp + off;
+        off += line_len + (nl ? 1 : 0);
+        if (line_len && line[line_len - 1] == '\r') line_len--;
+        if (line_len < sizeof attr - 1 || memcmp(line, attr, sizeof attr - 1)) continue;
+        int n = pake_fingerprint_canonical(one, line, line_len);
+        if (n < 0 || (found && strcmp(one, out))) {
+            out[0] = 0;
+            return PAKE_E_FINGERPRINT;
+        }
+        if (!found) memcpy(out, one, (size_t)n + 1);
+        found = n;
+    }
+    return found ? found : PAKE_E_FINGERPRINT;
+}
+
 static void hash_lv(crypto_hash_sha512_state *st, cpace_str s)
 {
     uint8_t hdr[10];

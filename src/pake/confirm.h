@@ -41,6 +41,16 @@ enum {
  * the canonical length (> 0) or the error; out is NUL-terminated. */
 int pake_fingerprint_canonical(char out[PAKE_FP_MAX], const char *in, size_t len);
 
+/* The one DTLS fingerprint of a whole SDP (docs/authentication.md §6; the
+ * integration spec: exactly one distinct a=fingerprint, session- or
+ * media-level), canonical. Each side takes its own from the SDP it set
+ * locally and the peer's from the SDP it applied. The same fingerprint
+ * repeated (at both levels) counts once; none, two distinct ones, or one
+ * the normaliser refuses (sha-1, a bad digest) is PAKE_E_FINGERPRINT: there
+ * must never be a choice of which one to MAC. Lines end in LF or CRLF.
+ * Returns the canonical length (> 0) or the error; out is NUL-terminated. */
+int pake_fingerprint_from_sdp(char out[PAKE_FP_MAX], const char *sdp, size_t len);
+
 /* SHA-512(lv_cat(PAKE_LABEL_COMMIT, sid, Yb)) */
 void pake_commit(uint8_t out[PAKE_COMMIT_LEN], cpace_str sid, const uint8_t yb[CPACE_POINT_LEN]);
 /* Constant-time: does the revealed Yb match the commitment? */

@@ -1,4 +1,4 @@
-/* types.h: the Peerdrop file-transfer protocol v1 (docs/protocol.md):
+/* types.h: the Peerdrop file-transfer protocol v2 (docs/protocol.md):
  * its constants, error codes and messages, as data. The twin of
  * web/src/protocol/types.ts; the other headers of src/transfer each belong
  * to one .c file and mirror the .ts file of the same name:
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 /* ---- constants (§2) ---- */
+/* the protocol version in hello; a peer hello below it is VERSION */
 #define XFER_VERSION 1u
 #define XFER_DATA_HEADER_LEN 16u
 #define XFER_DATA_TYPE 0x01u
@@ -65,6 +66,7 @@ typedef enum xfer_code {
     XFER_CODE_READ_ERROR,
     XFER_CODE_WRITE_ERROR,
     XFER_CODE_INTERNAL,
+    XFER_CODE_AUTH_FAILED, /* v2: the PAKE that opens the channel failed (§5.0) */
 } xfer_code;
 
 /* ---- messages (§3, §4) ---- */
