@@ -60,3 +60,20 @@ export function confirmTagMatches(
 ): boolean {
   return equalCT(confirmTag(key, y, ad, fpOfferer, fpAnswerer), tag);
 }
+
+/** The DTLS fingerprint an SDP commits to, canonical: every
+ * `a=fingerprint` line (session- or media-level) must parse and name the
+ * same certificate, and there must be one; otherwise null (refused: with
+ * two there would be a choice of which one to MAC, docs/authentication.md
+ * §6). Browsers repeat the one certificate in each m-section. */
+export function sdpFingerprint(sdp: string): string | null {
+  let fp: string | null = null;
+  for (const line of sdp.split('\n')) {
+    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (!l.startsWith('a=fingerprint:')) continue;
+    const c = canonicalFingerprint(l);
+    if (!c || (fp !== null && fp !== c)) return null;
+    fp = c;
+  }
+  return fp;
+}
