@@ -106,21 +106,21 @@ static cpace_str str(const char *s)
     return (cpace_str){(const uint8_t *)s, s ? strlen(s) : 0};
 }
 
-void pake_commit(uint8_t out[PAKE_COMMIT_LEN], cpace_str sid, const uint8_t yb[CPACE_POINT_LEN])
+void pake_commit(uint8_t out[PAKE_COMMIT_LEN], cpace_str sid, const uint8_t ya[CPACE_POINT_LEN])
 {
     crypto_hash_sha512_state st;
     crypto_hash_sha512_init(&st);
     hash_lv(&st, str(PAKE_LABEL_COMMIT));
     hash_lv(&st, sid);
-    hash_lv(&st, (cpace_str){yb, CPACE_POINT_LEN});
+    hash_lv(&st, (cpace_str){ya, CPACE_POINT_LEN});
     crypto_hash_sha512_final(&st, out);
 }
 
 bool pake_commit_check(const uint8_t commit[PAKE_COMMIT_LEN], cpace_str sid,
-                       const uint8_t yb[CPACE_POINT_LEN])
+                       const uint8_t ya[CPACE_POINT_LEN])
 {
     uint8_t want[PAKE_COMMIT_LEN];
-    pake_commit(want, sid, yb);
+    pake_commit(want, sid, ya);
     return crypto_verify_64(want, commit) == 0;
 }
 

@@ -18,8 +18,10 @@
 #include <stdint.h>
 
 /* ---- constants (§2) ---- */
-/* the protocol version in hello; a peer hello below it is VERSION */
-#define XFER_VERSION 1u
+/* 2: every channel opens with the PAKE of docs/authentication.md §7 before
+ * hello (src/pake/gate.h, docs/protocol.md §5.0); a peer hello below 2 is
+ * VERSION (1 had no authentication, which is not optional) */
+#define XFER_VERSION 2u
 #define XFER_DATA_HEADER_LEN 16u
 #define XFER_DATA_TYPE 0x01u
 #define XFER_MIN_MAX_MSG 16384u         /* every endpoint accepts 16 KiB messages */
