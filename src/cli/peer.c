@@ -150,7 +150,11 @@ static void auth_done(cli_peer *p)
     const char *sas = pake_gate_sas(&p->gate);
     char b[CLI_SHOWN_CAP];
     p->authenticated = true;
-    cli_say(a, "verification code with %s: %.3s %.3s", cli_shown(p->sid, b), sas, sas + 3);
+    if (!a->json) { /* also with --quiet: it is what a user compares, not progress */
+        if (a->tty) fputs("\r\033[K", stdout);
+        printf("verification code with %s: %.3s %.3s\n", cli_shown(p->sid, b), sas, sas + 3);
+        fflush(stdout);
+    }
     cli_out_json(a, "authenticated", json_pack("{s:s,s:s}", "peer", p->sid, "sas", sas));
     pake_gate_cleanup(&p->gate); /* the code is shown: nothing of the run is kept */
     /* The opener says hello now; the acceptor answers the opener's first
