@@ -254,8 +254,8 @@ int main(int argc, char **argv)
                     "peerdrop send: note: some names start with '.' (hidden files); a "
                     "receiver leaves them out unless it runs with --allow-dotfiles, and the "
                     "web app leaves them out\n");
-        if (!cli_link_random_room(a.room) || !cli_link_random_password(a.password, CLI_LINK_KEY_LEN) ||
-            !xfer_random_id(a.xfer)) {
+        if (!cli_link_random_room(a.room) ||
+            !cli_link_random_password(a.password, CLI_LINK_KEY_LEN) || !xfer_random_id(a.xfer)) {
             free(inputs);
             return EXIT_LOCAL;
         }

@@ -179,9 +179,9 @@ static void auth_failed(cli_peer *p)
     p->auth_failed = true;
     a->auth_failures++;
     if (p->gate.state == PAKE_GATE_PEER_ERROR) {
-        char c[CLI_SHOWN_CAP];
+        char c[CLI_SHOWN_CAP], m[CLI_SHOWN_CAP]; /* one buffer per shown text */
         PD_LOG_INFO("peer %s ended the authentication: %s %s", cli_shown(p->sid, b),
-                    cli_shown(p->gate.peer_code, c), cli_shown(p->gate.peer_message, b));
+                    cli_shown(p->gate.peer_code, c), cli_shown(p->gate.peer_message, m));
     } else {
         PD_LOG_INFO("authentication with %s failed: %s", cli_shown(p->sid, b), p->gate.reason);
     }
