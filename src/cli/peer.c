@@ -22,6 +22,8 @@ static gboolean on_drain_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static bool auth_cut(cli_peer *p, const char *why);
+
 static void auth_timer_stop(cli_peer *p)
 {
     if (!p->auth_timer) return;
@@ -125,6 +127,8 @@ static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
     if (st == RTC_STATE_FAILED && p->draining) {
         cli_app_finish(p->a, p->a->drain_code);
         cli_peer_finish(p);
+    } else if (st == RTC_STATE_FAILED && auth_cut(p, "the connection failed")) {
+        return;
     } else if (st == RTC_STATE_FAILED && !p->finished) {
         cli_say(p->a, "connection to peer failed: %s", reason ? reason : "?");
         cli_out_json(p->a, "error",
@@ -287,6 +291,18 @@ static void session_start(cli_peer *p)
     auth_start(p); /* hello only after it (docs/protocol.md §5.0) */
 }
 
+/* The channel closed or the connection failed while authenticating: a
+ * failed run (gate.h, pake_gate_abort), not a lost connection to retry.
+ * True when that was the case. */
+static bool auth_cut(cli_peer *p, const char *why)
+{
+    if (!p->gate_started || p->authenticated || p->auth_failed || p->finished) return false;
+    pake_gate_abort(&p->gate, why);
+    auth_timer_stop(p);
+    auth_failed(p);
+    return true;
+}
+
 static void on_channel(rtc_peer *pc, rtc_channel *ch, void *user)
 {
     cli_peer *p = user;
@@ -315,6 +331,8 @@ static void on_channel_closed(rtc_channel *ch, void *user)
     if (ch != p->ch) return;
     if (p->draining) {
         cli_app_finish(p->a, p->a->drain_code);
+    } else if (auth_cut(p, "the channel closed before authentication was done")) {
+        return; /* auth_failed() finished the peer */
     } else if (p->s && !p->finished) {
         /* mid-transfer (an ended, declined or failed one is finished): the
          * sender offers again with the same transfer id, the receiver waits

@@ -102,6 +102,15 @@ pake_gate_state pake_gate_tick(pake_gate *g, int64_t now_ms)
     return g->state;
 }
 
+pake_gate_state pake_gate_abort(pake_gate *g, const char *reason)
+{
+    if (!g) return PAKE_GATE_FAILED;
+    if (g->state != PAKE_GATE_RUNNING) return g->state;
+    gate_fail(g, reason ? reason : "the connection ended before authentication");
+    g->error_pending = false; /* no channel to say it on */
+    return g->state;
+}
+
 bool pake_gate_next_output(pake_gate *g, const char **text, size_t *len)
 {
     if (!g || !text || !len) return false;

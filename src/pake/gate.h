@@ -66,6 +66,12 @@ pake_gate_state pake_gate_start_with(pake_gate *g, const pake_session_config *c,
 pake_gate_state pake_gate_feed(pake_gate *g, const uint8_t *data, size_t len, bool binary);
 /* The clock: at or past the deadline a RUNNING gate fails. */
 pake_gate_state pake_gate_tick(pake_gate *g, int64_t now_ms);
+/* The channel closed, or the connection failed, before the run was done:
+ * a RUNNING gate fails with `reason`, with nothing to send. A run cut short
+ * counts as a failed one, like the web app's: each run lets whoever holds
+ * a guess of the password test it once (it sees the opener's tag), so one
+ * dropped on purpose must not buy a fresh attempt. */
+pake_gate_state pake_gate_abort(pake_gate *g, const char *reason);
 /* The next text to send (PAKE messages, or the AUTH_FAILED error), valid
  * until the next call on g. */
 bool pake_gate_next_output(pake_gate *g, const char **text, size_t *len);

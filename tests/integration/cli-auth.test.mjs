@@ -10,7 +10,9 @@
 //    to a CLI sender (it opened the channel) is refused: `error`
 //    AUTH_FAILED and a close, an auth-failed event, exit 6 with --count 1;
 //  - the same towards a CLI receiver (the member opened the channel): the
-//    receiver refuses, says so on stderr ("nothing was received"), exit 6.
+//    receiver refuses, says so on stderr ("nothing was received"), exit 6;
+//  - a channel closed by the member before the run is done is a failed
+//    run too (exit 6 at once), not a lost connection to wait for.
 // The end-to-end wrong-secret and man-in-the-middle cases are the MITM
 // harness's (branch mitm); the gate's other refusals and the 30 s deadline
 // are unit-tested (tests/unit/test_pake_gate.c).
@@ -188,6 +190,44 @@ describe("peerdrop: authentication before hello (issue 14)", { skip: !CLI && "PE
     // the channel was closed, and nothing of the transfer happened
     await echo.wait((m) => m.type === "closed", "channel close", 10_000);
     for (const ev of ["authenticated", "accepted", "file", "done"]) assert.ok(!sender.events.some((e) => e.event === ev), brief(sender));
+    member.close();
+  });
+
+  /** A member that made its own room and opens a channel to a CLI receiver
+   * (its only peer); resolves the member, its rtc-echo, the receiver. */
+  async function memberOffersToReceiver(name) {
+    const roomId = `auth-${name}-${Date.now()}`;
+    const password = "correct horse battery staple";
+    const member = await connect(server.url);
+    sockets.push(member);
+    assert.equal((await call(member, "create-room", { roomId, password: await admission(password, roomId) })).ok, true);
+    const joined = once(member, "user-joined", 20_000);
+    const out = path.join(tmp, `out-${name}`);
+    const recv = spawn(CLI, ["receive", roomId, "--password", password, "--server", server.url, "--yes", "-o", out], { stdio: ["ignore", "pipe", "pipe"] });
+    procs.push({ proc: recv });
+    const io = { text: "", stderr: "" };
+    recv.stdout.setEncoding("utf8").on("data", (d) => (io.text += d));
+    recv.stderr.setEncoding("utf8").on("data", (d) => (io.stderr += d));
+    const exited = new Promise((r) => recv.on("exit", r));
+    const [{ socketId }] = await joined;
+    const echo = startEcho();
+    echo.send({ type: "sink" });
+    bridge(member, echo, socketId);
+    echo.send({ type: "create-offer", label: "peerdrop" }); // the member opens the channel
+    await echo.wait((m) => m.type === "open", "open channel");
+    const exit = () => Promise.race([exited, new Promise((r) => setTimeout(() => r("no exit in 20 s"), 20_000))]);
+    return { member, echo, out, io, exit };
+  }
+
+  test("a member that opens the channel and closes it before authenticating counts as a failure: the receiver exits 6 at once", { ...T, skip: !ECHO && "PEERDROP_RTC_ECHO not set" }, async () => {
+    // a run cut short is a failed run (src/pake/gate.h, pake_gate_abort):
+    // it is not a lost connection to wait 25 s for and try again, since each
+    // run lets a member with a guess of the password test it once
+    const { member, echo, io, exit } = await memberOffersToReceiver("cut");
+    echo.send({ type: "close-channels" });
+    assert.equal(await exit(), EXIT_AUTH, io.text + io.stderr);
+    assert.match(io.stderr, /^authentication failed: the connection to \S+ may be intercepted, or the other side used a different password; nothing was received$/m);
+    assert.ok(!/waiting for the sender to try again/.test(io.text), io.text);
     member.close();
   });
 

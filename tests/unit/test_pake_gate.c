@@ -9,6 +9,7 @@
  *   - the peer's `error` ends the run with its code and message, unanswered;
  *   - a wrong password: one side fails with AUTH_FAILED, the other hears it;
  *   - the deadline: running until PD_AUTH_DEADLINE_MS, failed at it;
+ *   - the channel closed mid-run: failed (a cut run counts), nothing sent;
  *   - no usable fingerprint: failed at the start;
  * and the fingerprint of a whole SDP (pake_fingerprint_from_sdp): exactly
  * one distinct a=fingerprint, session- or media-level. */
@@ -260,6 +261,30 @@ static void test_deadline(void)
     CHECK_EQ_INT(PD_AUTH_DEADLINE_MS, 30000); /* auth-spec §B; the web app's AUTH_DEADLINE_MS */
 }
 
+/* The channel closed mid-run: failed (a cut run counts), nothing to send;
+ * a gate already done or failed stays as it is. */
+static void test_abort(void)
+{
+    pair p;
+    pair_start(&p, true, 0);
+    deliver(&p.a, &p.b);
+    const char *text;
+    size_t len;
+    CHECK_EQ_INT(pake_gate_abort(&p.b, "the channel closed"), PAKE_GATE_FAILED);
+    CHECK_EQ_STR(p.b.reason, "the channel closed");
+    CHECK(!pake_gate_next_output(&p.b, &text, &len));
+    CHECK(sodium_is_zero(p.b.s.prs, PAKE_PRS_LEN) && sodium_is_zero(p.b.s.y, sizeof p.b.s.y));
+    CHECK(pake_gate_sas(&p.b) == NULL);
+    pake_gate_cleanup(&p.a);
+    pake_gate_cleanup(&p.b);
+    pair_start(&p, true, 0);
+    run(&p);
+    CHECK_EQ_INT(pake_gate_abort(&p.a, "late"), PAKE_GATE_OPEN);
+    CHECK(pake_gate_sas(&p.a) != NULL);
+    pake_gate_cleanup(&p.a);
+    pake_gate_cleanup(&p.b);
+}
+
 static void test_no_fingerprint(void)
 {
     uint8_t prs[PAKE_PRS_LEN] = {7};
@@ -337,6 +362,7 @@ int main(void)
     test_peer_error();
     test_wrong_password();
     test_deadline();
+    test_abort();
     test_no_fingerprint();
     test_fingerprint_from_sdp();
     return CHECK_DONE();
