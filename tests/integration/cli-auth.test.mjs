@@ -12,7 +12,9 @@
 //  - the same towards a CLI receiver (the member opened the channel): the
 //    receiver refuses, says so on stderr ("nothing was received"), exit 6;
 //  - a channel closed by the member before the run is done is a failed
-//    run too (exit 6 at once), not a lost connection to wait for.
+//    run too (exit 6 at once), not a lost connection to wait for;
+//  - a member that opens the channel and says nothing is refused at the
+//    30 s deadline (exit 6).
 // The end-to-end wrong-secret and man-in-the-middle cases are the MITM
 // harness's (branch mitm); the gate's other refusals and the 30 s deadline
 // are unit-tested (tests/unit/test_pake_gate.c).
@@ -215,7 +217,7 @@ describe("peerdrop: authentication before hello (issue 14)", { skip: !CLI && "PE
     bridge(member, echo, socketId);
     echo.send({ type: "create-offer", label: "peerdrop" }); // the member opens the channel
     await echo.wait((m) => m.type === "open", "open channel");
-    const exit = () => Promise.race([exited, new Promise((r) => setTimeout(() => r("no exit in 20 s"), 20_000))]);
+    const exit = (ms = 20_000) => Promise.race([exited, new Promise((r) => setTimeout(() => r(`no exit in ${ms} ms`), ms))]);
     return { member, echo, out, io, exit };
   }
 
@@ -228,6 +230,20 @@ describe("peerdrop: authentication before hello (issue 14)", { skip: !CLI && "PE
     assert.equal(await exit(), EXIT_AUTH, io.text + io.stderr);
     assert.match(io.stderr, /^authentication failed: the connection to \S+ may be intercepted, or the other side used a different password; nothing was received$/m);
     assert.ok(!/waiting for the sender to try again/.test(io.text), io.text);
+    member.close();
+  });
+
+  test("a member that opens the channel and never authenticates is refused at the 30 s deadline: exit 6", { timeout: 120_000, skip: !ECHO && "PEERDROP_RTC_ECHO not set" }, async () => {
+    // the GLib timer of src/cli/peer.c (PD_AUTH_DEADLINE_MS); the gate's own
+    // clock rule is unit-tested (test_pake_gate.c)
+    const { member, echo, io, exit } = await memberOffersToReceiver("silent");
+    const opened = Date.now();
+    const code = await exit(60_000);
+    const waited = Date.now() - opened;
+    assert.equal(code, EXIT_AUTH, io.text + io.stderr);
+    assert.ok(waited >= 29_000 && waited < 45_000, `exited after ${waited} ms`);
+    assert.match(io.stderr, /^authentication failed: the connection to \S+ may be intercepted/m);
+    await echo.wait((m) => m.type === "closed", "channel close", 10_000);
     member.close();
   });
 
