@@ -2,7 +2,8 @@
  * what the rest is:
  *   0 mod 4: a PAKE message (pake_msg_decode); whatever decodes must
  *            re-encode canonically and decode back to the same message;
- *   1 mod 4: an SDP fingerprint (pake_fingerprint_canonical); an accepted
+ *   1 mod 4: an SDP fingerprint (pake_fingerprint_canonical), and the same
+ *            bytes as a whole SDP (pake_fingerprint_from_sdp); an accepted
  *            one is "<hash> <2n lowercase hex>" of the right length;
  *   2 mod 4: a peer's CPace share (the first 32 bytes, zero-padded) run
  *            through both parties' cpace_finish: success or CPACE_E_POINT
@@ -46,10 +47,9 @@ static void fuzz_msg(const uint8_t *in, size_t len)
     FUZZ_ASSERT(a == b && memcmp(once, twice, (size_t)a) == 0);
 }
 
-static void fuzz_fingerprint(const uint8_t *in, size_t len)
+/* An accepted fingerprint is canonical: "<hash> <2n lowercase hex>". */
+static void check_canonical(int n, const char *out)
 {
-    char out[PAKE_FP_MAX];
-    int n = pake_fingerprint_canonical(out, (const char *)in, len);
     if (n == PAKE_E_FINGERPRINT) {
         FUZZ_ASSERT(out[0] == 0);
         return;
@@ -60,6 +60,14 @@ static void fuzz_fingerprint(const uint8_t *in, size_t len)
                 !memcmp(out, "sha-512 ", 8));
     for (int i = 8; i < n; i++)
         FUZZ_ASSERT((out[i] >= '0' && out[i] <= '9') || (out[i] >= 'a' && out[i] <= 'f'));
+}
+
+static void fuzz_fingerprint(const uint8_t *in, size_t len)
+{
+    char out[PAKE_FP_MAX];
+    check_canonical(pake_fingerprint_canonical(out, (const char *)in, len), out);
+    /* the same bytes as a whole SDP: one distinct fingerprint or none */
+    check_canonical(pake_fingerprint_from_sdp(out, (const char *)in, len), out);
 }
 
 static void fuzz_share(const uint8_t *in, size_t len)

@@ -186,4 +186,14 @@
 #define PD_MAX_REDIS_HOST 253u
 #define PD_MAX_REDIS_PASSWORD 512u
 
+/* --- End-to-end authentication (issue 14; docs/authentication.md §7) ---- */
+
+/* A data channel must finish its PAKE within this long of opening, or it is
+ * closed with AUTH_FAILED (docs/protocol.md §5.0): the run is two round
+ * trips (milliseconds, even relayed), so a peer still silent after 30 s is
+ * not going to authenticate, and nothing of ours waits on it longer. The
+ * same value as the connection set-up limit (peerdrop(1), NETWORK) and the
+ * web app's AUTH_DEADLINE_MS. */
+#define PD_AUTH_DEADLINE_MS 30000u
+
 #endif

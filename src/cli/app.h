@@ -21,6 +21,7 @@
 #include "cli/ice_servers.h"
 #include "cli/secret.h"
 #include "cli/signal_client.h"
+#include "pake/gate.h"
 #include "rtc/rtc.h"
 #include "transfer/incoming.h"
 #include "transfer/session.h"
@@ -33,6 +34,7 @@ enum {
     EXIT_TRANSFER = 3,  /* WebRTC failed, peer error, hash mismatch */
     EXIT_DECLINED = 4,  /* declined or cancelled */
     EXIT_LOCAL = 5,     /* cannot read an input or write the output */
+    EXIT_AUTH = 6,      /* a peer failed authentication (issue 14): nothing sent to it */
     EXIT_INTERRUPTED = 130,
 };
 
@@ -92,10 +94,19 @@ typedef struct cli_peer {
     struct cli_peer *next;
     cli_app *a;
     char sid[64];
+    char self_id[64]; /* our socket id when this connection began: the peer's `from` */
     rtc_peer *pc;
     rtc_channel *ch;
     bool acceptor;      /* the peer opened the channel (DCEP OPEN) */
     bool hello_pending; /* acceptor: hello goes out with the first message */
+    /* Authentication (docs/authentication.md §7): the gate runs from the
+     * channel's opening; the transfer session says hello only once it is
+     * open. The fingerprints are canonical, "" when the SDP had not exactly
+     * one (the gate then fails). */
+    char fp_local[PAKE_FP_MAX], fp_remote[PAKE_FP_MAX];
+    pake_gate gate;
+    bool gate_started, authenticated, auth_failed;
+    GSource *auth_timer; /* PD_AUTH_DEADLINE_MS after the opening */
     xfer_session *s;
     char xfer[XFER_ID_LEN + 1];
     bool finished;
@@ -131,8 +142,10 @@ struct cli_app {
      * password is ASCII, a link's key or --password is NFC-normalised. */
     char password[PAKE_SECRET_MAX + 1];
     char admission[CLI_ADMISSION_HEX_LEN + 1]; /* create-room / join-room's `password` */
-    uint8_t prs[PAKE_PRS_LEN];                 /* CPace's, for the PAKE (not run yet) */
+    uint8_t prs[PAKE_PRS_LEN];                 /* CPace's PRS: never leaves this process */
     cli_signal *sig;
+    char self_id[64];  /* our socket id, as the server shows it to peers (`from`) */
+    int auth_failures; /* peers that failed authentication: the exit code says so */
     cli_ice_servers ice;
     GSource *ice_refresh; /* asks for a fresh TURN credential */
     bool room_announced;

@@ -13,6 +13,7 @@ bool cli_link_random_password(char *out, size_t len)
 {
     /* the web app's alphabet (web/src/lib/link.ts): no 0/O/1/l/I */
     static const char alpha[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    _Static_assert(sizeof alpha - 1 == CLI_LINK_ALPHABET_LEN, "the alphabet's size");
     size_t n = 0;
     while (n < len) {
         unsigned char b[32];

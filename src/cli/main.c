@@ -52,6 +52,26 @@ void cli_app_finish(cli_app *a, int code)
     g_main_loop_quit(a->loop);
 }
 
+/* The exit status of a run in which `auth_failures` peers failed
+ * authentication: 6 (EXIT_AUTH) unless the run itself could not work or
+ * was stopped, which says more: an interrupt (130), a usage error (1),
+ * signaling (2) or a local file error (5). A possible interception is not
+ * hidden behind a transfer that failed (3) or was declined (4) elsewhere,
+ * nor behind the success of the other receivers (0). docs/peerdrop.1. */
+static int run_outcome(int code, int auth_failures)
+{
+    if (auth_failures == 0) return code;
+    switch (code) {
+    case EXIT_INTERRUPTED:
+    case EXIT_USAGE:
+    case EXIT_SIGNALING:
+    case EXIT_LOCAL:
+        return code;
+    default:
+        return EXIT_AUTH;
+    }
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: peerdrop send FILE|DIR... [--server URL] [--count N] [--json] [--quiet]\n"
@@ -82,11 +102,17 @@ static void usage(FILE *f)
           "  --relay          connect only through the server's TURN relay, so that the other\n"
           "                   peer never learns your IP addresses (slower; needs TURN)\n"
           "  --json           one JSON object per line on stdout (events: room, joined,\n"
-          "                   peer-joined, connected, offer, resume, accepted, progress, file,\n"
-          "                   left-out, done, declined, cancelled, error, warning)\n"
+          "                   peer-joined, connected, authenticated, auth-failed, offer,\n"
+          "                   resume, accepted, progress, file, left-out, done, declined,\n"
+          "                   cancelled, error, warning)\n"
           "  -q, --quiet      no progress output\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
+          "\n"
+          "Every connection starts with a password-authenticated key exchange (CPace) that also\n"
+          "binds both DTLS certificates: nothing is sent or received before it succeeded.\n"
+          "Both sides then print the same verification code; compare it with the other side\n"
+          "to rule out someone who knows the password too.\n"
           "\n"
           "Received files are written to NAME.partial and renamed only after their SHA-256\n"
           "digest matched. A connection lost mid-transfer is offered again by the sender and\n"
@@ -107,6 +133,9 @@ static void usage(FILE *f)
           "  4    declined or cancelled\n"
           "  5    local file error: cannot read an input or write the output, or the sender\n"
           "       offered an unsafe name, or hidden names only\n"
+          "  6    authentication with a peer failed: the connection may be intercepted, or\n"
+          "       the other side used another password; nothing was sent to that peer\n"
+          "       (also when other peers succeeded; 1, 2, 5 and 130 take precedence)\n"
           "  130  interrupted (SIGINT/SIGTERM)\n",
           f);
 }
@@ -225,8 +254,8 @@ int main(int argc, char **argv)
                     "peerdrop send: note: some names start with '.' (hidden files); a "
                     "receiver leaves them out unless it runs with --allow-dotfiles, and the "
                     "web app leaves them out\n");
-        if (!cli_link_random_room(a.room) || !cli_link_random_password(a.password, 20) ||
-            !xfer_random_id(a.xfer)) {
+        if (!cli_link_random_room(a.room) ||
+            !cli_link_random_password(a.password, CLI_LINK_KEY_LEN) || !xfer_random_id(a.xfer)) {
             free(inputs);
             return EXIT_LOCAL;
         }
@@ -289,7 +318,7 @@ int main(int argc, char **argv)
     } else {
         if (!a.sending) cli_say(&a, "connecting to %s ...", a.server);
         g_main_loop_run(a.loop);
-        rc = a.exit_code;
+        rc = run_outcome(a.exit_code, a.auth_failures);
     }
     if (a.tty && !a.quiet) fputc('\n', stdout);
     if (a.drain) {

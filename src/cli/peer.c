@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "cli/output.h"
 #include "cli/receiver.h"
@@ -21,9 +22,21 @@ static gboolean on_drain_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static bool auth_cut(cli_peer *p, const char *why);
+
+static void auth_timer_stop(cli_peer *p)
+{
+    if (!p->auth_timer) return;
+    g_source_destroy(p->auth_timer);
+    g_source_unref(p->auth_timer);
+    p->auth_timer = NULL;
+}
+
 static void peer_destroy(cli_peer *p)
 {
     if (!p) return;
+    auth_timer_stop(p);
+    pake_gate_cleanup(&p->gate);
     if (p->prompt) {
         g_source_destroy(p->prompt);
         g_source_unref(p->prompt);
@@ -86,9 +99,16 @@ static void signal_send(cli_app *a, const char *event, cli_peer *p, json_t *payl
     json_decref(payload);
 }
 
+/* The one fingerprint of an SDP, canonical, or "" (the gate then fails). */
+static void take_fingerprint(char out[PAKE_FP_MAX], const char *sdp)
+{
+    if (pake_fingerprint_from_sdp(out, sdp, strlen(sdp)) < 0) out[0] = 0;
+}
+
 static void on_local_description(rtc_peer *pc, const char *type, const char *sdp, void *user)
 {
     cli_peer *p = user;
+    take_fingerprint(p->fp_local, sdp); /* ours: the description set locally */
     signal_send(p->a, type, p, json_pack("{s:s}", "sdp", sdp));
 }
 
@@ -107,6 +127,8 @@ static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
     if (st == RTC_STATE_FAILED && p->draining) {
         cli_app_finish(p->a, p->a->drain_code);
         cli_peer_finish(p);
+    } else if (st == RTC_STATE_FAILED && auth_cut(p, "the connection failed")) {
+        return;
     } else if (st == RTC_STATE_FAILED && !p->finished) {
         cli_say(p->a, "connection to peer failed: %s", reason ? reason : "?");
         cli_out_json(p->a, "error",
@@ -118,6 +140,140 @@ static void on_state(rtc_peer *pc, rtc_state st, const char *reason, void *user)
             cli_receiver_lost(p);
         cli_peer_finish(p);
     }
+}
+
+static int64_t now_ms(void)
+{
+    return g_get_monotonic_time() / 1000;
+}
+
+/* Authenticated: the code both sides show, then the transfer protocol. */
+static void auth_done(cli_peer *p)
+{
+    cli_app *a = p->a;
+    const char *sas = pake_gate_sas(&p->gate);
+    char b[CLI_SHOWN_CAP];
+    p->authenticated = true;
+    if (!a->json) { /* also with --quiet: it is what a user compares, not progress */
+        if (a->tty) fputs("\r\033[K", stdout);
+        printf("verification code with %s: %.3s %.3s\n", cli_shown(p->sid, b), sas, sas + 3);
+        fflush(stdout);
+    }
+    cli_out_json(a, "authenticated", json_pack("{s:s,s:s}", "peer", p->sid, "sas", sas));
+    pake_gate_cleanup(&p->gate); /* the code is shown: nothing of the run is kept */
+    /* The opener says hello now; the acceptor answers the opener's first
+     * message (docs/protocol.md §5.1: Chromium loses an acceptor's message
+     * sent too early). */
+    if (p->acceptor)
+        p->hello_pending = true;
+    else
+        xfer_session_open(p->s);
+    cli_peer_pump(p);
+}
+
+/* Authentication failed (a wrong tag, a peer that did not authenticate,
+ * the deadline, or the peer's error): nothing was sent to this peer nor
+ * received from it. The `error` AUTH_FAILED went out (gate output); the
+ * connection ends without a retry, since another attempt would meet the
+ * same password or the same man in the middle; other peers go on. */
+static void auth_failed(cli_peer *p)
+{
+    cli_app *a = p->a;
+    char b[CLI_SHOWN_CAP];
+    p->auth_failed = true;
+    a->auth_failures++;
+    if (p->gate.state == PAKE_GATE_PEER_ERROR) {
+        char c[CLI_SHOWN_CAP], m[CLI_SHOWN_CAP]; /* one buffer per shown text */
+        PD_LOG_INFO("peer %s ended the authentication: %s %s", cli_shown(p->sid, b),
+                    cli_shown(p->gate.peer_code, c), cli_shown(p->gate.peer_message, m));
+    } else {
+        PD_LOG_INFO("authentication with %s failed: %s", cli_shown(p->sid, b), p->gate.reason);
+    }
+    if (a->json)
+        cli_out_json(a, "auth-failed", json_pack("{s:s}", "peer", p->sid));
+    else
+        fprintf(stderr,
+                "authentication failed: the connection to %s may be intercepted, or the other "
+                "side used a different password; nothing was %s\n",
+                cli_shown(p->sid, b), a->sending ? "sent" : "received");
+    if (p->s) xfer_session_shutdown(p->s);
+    if (!a->sending && !a->quitting) {
+        bool others = false;
+        for (const cli_peer *q = a->peers; q; q = q->next)
+            others |= q != p && !q->finished && !q->auth_failed;
+        if (!others) {
+            cli_peer_finish_drained(p, EXIT_AUTH); /* the peer hears why, then we exit */
+            return;
+        }
+    }
+    if (p->ch) rtc_channel_close(p->ch);
+    cli_peer_finish(p);
+    /* a sender with --count: a receiver that failed authentication is done
+     * too (it gets no retry); the exit code reports it (main.c) */
+    if (a->sending && a->count > 0 && a->completed + a->auth_failures >= a->count)
+        cli_app_finish(a, EXIT_OK);
+}
+
+/* Sends what the gate queued, then acts on its state. */
+static void auth_pump(cli_peer *p)
+{
+    const char *text;
+    size_t len;
+    while (pake_gate_next_output(&p->gate, &text, &len))
+        if (p->ch && rtc_channel_send(p->ch, (const uint8_t *)text, len, false) < 0)
+            PD_LOG_WARN("data channel refused a %zu-byte message", len);
+    switch (p->gate.state) {
+    case PAKE_GATE_RUNNING:
+        return;
+    case PAKE_GATE_OPEN:
+        auth_timer_stop(p);
+        auth_done(p);
+        return;
+    case PAKE_GATE_FAILED:
+    case PAKE_GATE_PEER_ERROR:
+        auth_timer_stop(p);
+        auth_failed(p);
+        return;
+    }
+}
+
+static gboolean on_auth_deadline(gpointer data)
+{
+    cli_peer *p = data;
+    g_source_unref(p->auth_timer);
+    p->auth_timer = NULL;
+    /* the timer fires at the deadline, so the gate always fails here */
+    pake_gate_tick(&p->gate, now_ms() + 1);
+    auth_pump(p);
+    return G_SOURCE_REMOVE;
+}
+
+/* The channel is open: one CPace run before anything else. The opener (the
+ * WebRTC offerer) is A; CI names the offerer's socket id first, each as
+ * this side knows it; the fingerprints are each side's own view. */
+static void auth_start(cli_peer *p)
+{
+    cli_app *a = p->a;
+    bool offerer = !p->acceptor;
+    const char *me = p->self_id, *peer = p->sid;
+    const char *oid = offerer ? me : peer, *aid = offerer ? peer : me;
+    const char *fl = p->fp_local[0] ? p->fp_local : NULL;
+    const char *fr = p->fp_remote[0] ? p->fp_remote : NULL;
+    pake_session_config c = {
+        .role = offerer ? PAKE_OFFERER : PAKE_ANSWERER,
+        .prs = a->prs,
+        .room = {(const uint8_t *)a->room, strlen(a->room)},
+        .offerer_id = {(const uint8_t *)oid, strlen(oid)},
+        .answerer_id = {(const uint8_t *)aid, strlen(aid)},
+        .fp_offerer = offerer ? fl : fr,
+        .fp_answerer = offerer ? fr : fl,
+    };
+    p->gate_started = true;
+    pake_gate_start(&p->gate, &c, now_ms());
+    p->auth_timer = g_timeout_source_new(PD_AUTH_DEADLINE_MS);
+    g_source_set_callback(p->auth_timer, on_auth_deadline, p, NULL);
+    g_source_attach(p->auth_timer, a->ctx);
+    auth_pump(p);
 }
 
 static void session_start(cli_peer *p)
@@ -132,14 +288,19 @@ static void session_start(cli_peer *p)
         return;
     }
     rtc_channel_set_buffered_amount_low_threshold(p->ch, SEND_LOW_WATER);
-    /* The opener says hello now; the acceptor answers the opener's first
-     * message (docs/protocol.md §5.1: Chromium loses an acceptor's message
-     * sent too early). */
-    if (p->acceptor)
-        p->hello_pending = true;
-    else
-        xfer_session_open(p->s);
-    cli_peer_pump(p);
+    auth_start(p); /* hello only after it (docs/protocol.md §5.0) */
+}
+
+/* The channel closed or the connection failed while authenticating: a
+ * failed run (gate.h, pake_gate_abort), not a lost connection to retry.
+ * True when that was the case. */
+static bool auth_cut(cli_peer *p, const char *why)
+{
+    if (!p->gate_started || p->authenticated || p->auth_failed || p->finished) return false;
+    pake_gate_abort(&p->gate, why);
+    auth_timer_stop(p);
+    auth_failed(p);
+    return true;
 }
 
 static void on_channel(rtc_peer *pc, rtc_channel *ch, void *user)
@@ -170,6 +331,8 @@ static void on_channel_closed(rtc_channel *ch, void *user)
     if (ch != p->ch) return;
     if (p->draining) {
         cli_app_finish(p->a, p->a->drain_code);
+    } else if (auth_cut(p, "the channel closed before authentication was done")) {
+        return; /* auth_failed() finished the peer */
     } else if (p->s && !p->finished) {
         /* mid-transfer (an ended, declined or failed one is finished): the
          * sender offers again with the same transfer id, the receiver waits
@@ -187,7 +350,13 @@ static void on_channel_closed(rtc_channel *ch, void *user)
 static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool binary, void *user)
 {
     cli_peer *p = user;
-    if (!p->s) return;
+    if (!p->s || p->auth_failed) return;
+    if (!p->authenticated) { /* only the PAKE before it is done (gate.h) */
+        if (!p->gate_started) return;
+        pake_gate_feed(&p->gate, data, len, binary);
+        auth_pump(p);
+        return;
+    }
     if (p->hello_pending) { /* before the message is handled: nothing may precede it */
         p->hello_pending = false;
         xfer_session_open(p->s);
@@ -214,6 +383,7 @@ cli_peer *cli_peer_new(cli_app *a, const char *sid)
     p->src_fd = p->out_fd = -1;
     p->src_id = p->out_id = -1;
     p->last_decile = -1;
+    snprintf(p->self_id, sizeof p->self_id, "%s", a->self_id);
     rtc_config cfg = {.context = a->ctx,
                       .ice_servers = a->ice.list,
                       .ice_server_count = a->ice.count,
@@ -229,6 +399,13 @@ cli_peer *cli_peer_new(cli_app *a, const char *sid)
     p->next = a->peers;
     a->peers = p;
     return p;
+}
+
+int cli_peer_set_remote(cli_peer *p, const char *type, const char *sdp)
+{
+    if (rtc_peer_set_remote_description(p->pc, type, sdp) < 0) return -1;
+    take_fingerprint(p->fp_remote, sdp); /* the peer's: the description applied */
+    return 0;
 }
 
 static void handle_event(cli_peer *p, const xfer_event *ev)

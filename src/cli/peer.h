@@ -12,6 +12,9 @@
 /* A new connection to room member `sid` (its ICE servers: the run's). */
 cli_peer *cli_peer_new(cli_app *a, const char *sid);
 cli_peer *cli_peer_find(cli_app *a, const char *sid);
+/* Applies the peer's "offer" or "answer" (rtc_peer_set_remote_description)
+ * and keeps its DTLS fingerprint for the authentication. 0 or -1. */
+int cli_peer_set_remote(cli_peer *p, const char *type, const char *sdp);
 /* Unlinks and frees p now (not from its own callbacks). */
 void cli_peer_remove(cli_app *a, cli_peer *p);
 /* Done with p: freed from an idle source. */

@@ -177,6 +177,8 @@ static void on_connected(cli_signal *c, const char *sid, void *user)
 {
     cli_app *a = user;
     PD_LOG_DEBUG("signaling connected");
+    /* peers see this id in `from`: the authentication's CI names it */
+    snprintf(a->self_id, sizeof a->self_id, "%s", sid ? sid : "");
     if (a->sending) {
         json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->admission);
         cli_signal_emit(c, "create-room", j, on_create_ack, a);
@@ -238,7 +240,7 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
             cli_app_finish(a, EXIT_LOCAL);
             return;
         }
-        if (rtc_peer_set_remote_description(p->pc, "offer", str_of(arg, "sdp")) < 0) {
+        if (cli_peer_set_remote(p, "offer", str_of(arg, "sdp")) < 0) {
             /* any member of the room can send an offer: a malformed one is
              * ignored (issue 11), and the wait for a good one goes on */
             char b[CLI_SHOWN_CAP];
@@ -252,8 +254,7 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
         cli_receiver_stop_wait(a);
     } else if (!strcmp(name, "answer")) {
         cli_peer *p = cli_peer_find(a, str_of(arg, "from"));
-        if (p && rtc_peer_set_remote_description(p->pc, "answer", str_of(arg, "sdp")) < 0)
-            cli_peer_finish(p);
+        if (p && cli_peer_set_remote(p, "answer", str_of(arg, "sdp")) < 0) cli_peer_finish(p);
     } else if (!strcmp(name, "ice-candidate")) {
         cli_peer *p = cli_peer_find(a, str_of(arg, "from"));
         if (!p) return;

@@ -61,6 +61,32 @@ int pake_fingerprint_canonical(char out[PAKE_FP_MAX], const char *in, size_t len
     return PAKE_E_FINGERPRINT;
 }
 
+int pake_fingerprint_from_sdp(char out[PAKE_FP_MAX], const char *sdp, size_t len)
+{
+    static const char attr[] = "a=fingerprint:";
+    if (!out || !sdp) return PAKE_E_ARG;
+    out[0] = 0;
+    char one[PAKE_FP_MAX];
+    int found = 0;
+    size_t off = 0;
+    while (off < len) {
+        const char *nl = memchr(sdp + off, '\n', len - off);
+        size_t line_len = nl ? (size_t)(nl - (sdp + off)) : len - off;
+        const char *line = sdp + off;
+        off += line_len + (nl ? 1 : 0);
+        if (line_len && line[line_len - 1] == '\r') line_len--;
+        if (line_len < sizeof attr - 1 || memcmp(line, attr, sizeof attr - 1)) continue;
+        int n = pake_fingerprint_canonical(one, line, line_len);
+        if (n < 0 || (found && strcmp(one, out))) {
+            out[0] = 0;
+            return PAKE_E_FINGERPRINT;
+        }
+        if (!found) memcpy(out, one, (size_t)n + 1);
+        found = n;
+    }
+    return found ? found : PAKE_E_FINGERPRINT;
+}
+
 static void hash_lv(crypto_hash_sha512_state *st, cpace_str s)
 {
     uint8_t hdr[10];
@@ -80,21 +106,21 @@ static cpace_str str(const char *s)
     return (cpace_str){(const uint8_t *)s, s ? strlen(s) : 0};
 }
 
-void pake_commit(uint8_t out[PAKE_COMMIT_LEN], cpace_str sid, const uint8_t yb[CPACE_POINT_LEN])
+void pake_commit(uint8_t out[PAKE_COMMIT_LEN], cpace_str sid, const uint8_t ya[CPACE_POINT_LEN])
 {
     crypto_hash_sha512_state st;
     crypto_hash_sha512_init(&st);
     hash_lv(&st, str(PAKE_LABEL_COMMIT));
     hash_lv(&st, sid);
-    hash_lv(&st, (cpace_str){yb, CPACE_POINT_LEN});
+    hash_lv(&st, (cpace_str){ya, CPACE_POINT_LEN});
     crypto_hash_sha512_final(&st, out);
 }
 
 bool pake_commit_check(const uint8_t commit[PAKE_COMMIT_LEN], cpace_str sid,
-                       const uint8_t yb[CPACE_POINT_LEN])
+                       const uint8_t ya[CPACE_POINT_LEN])
 {
     uint8_t want[PAKE_COMMIT_LEN];
-    pake_commit(want, sid, yb);
+    pake_commit(want, sid, ya);
     return crypto_verify_64(want, commit) == 0;
 }
 

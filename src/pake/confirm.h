@@ -4,8 +4,8 @@
  *  - the canonical form of a DTLS fingerprint (an SDP a=fingerprint line),
  *    so both implementations MAC the same bytes whatever case and colons
  *    the SDP used;
- *  - the answerer's commitment to its share, sent before it sees the
- *    offerer's, so that nobody can grind the short verification code;
+ *  - the offerer's commitment to its share, sent before it sees the
+ *    answerer's, so that nobody can grind the short verification code;
  *  - the key confirmation of draft's "Key confirmation" section, extended with both fingerprints:
  *      mac_key = SHA-512("CPaceMac" || sid || ISK)
  *      Ta = HMAC-SHA-512(mac_key, lv_cat(Ya, ADa, fp_offerer, fp_answerer))
@@ -41,11 +41,21 @@ enum {
  * the canonical length (> 0) or the error; out is NUL-terminated. */
 int pake_fingerprint_canonical(char out[PAKE_FP_MAX], const char *in, size_t len);
 
-/* SHA-512(lv_cat(PAKE_LABEL_COMMIT, sid, Yb)) */
-void pake_commit(uint8_t out[PAKE_COMMIT_LEN], cpace_str sid, const uint8_t yb[CPACE_POINT_LEN]);
-/* Constant-time: does the revealed Yb match the commitment? */
+/* The one DTLS fingerprint of a whole SDP (docs/authentication.md §6; the
+ * integration spec: exactly one distinct a=fingerprint, session- or
+ * media-level), canonical. Each side takes its own from the SDP it set
+ * locally and the peer's from the SDP it applied. The same fingerprint
+ * repeated (at both levels) counts once; none, two distinct ones, or one
+ * the normaliser refuses (sha-1, a bad digest) is PAKE_E_FINGERPRINT: there
+ * must never be a choice of which one to MAC. Lines end in LF or CRLF.
+ * Returns the canonical length (> 0) or the error; out is NUL-terminated. */
+int pake_fingerprint_from_sdp(char out[PAKE_FP_MAX], const char *sdp, size_t len);
+
+/* SHA-512(lv_cat(PAKE_LABEL_COMMIT, sid, Ya)) */
+void pake_commit(uint8_t out[PAKE_COMMIT_LEN], cpace_str sid, const uint8_t ya[CPACE_POINT_LEN]);
+/* Constant-time: does the revealed Ya match the commitment? */
 bool pake_commit_check(const uint8_t commit[PAKE_COMMIT_LEN], cpace_str sid,
-                       const uint8_t yb[CPACE_POINT_LEN]);
+                       const uint8_t ya[CPACE_POINT_LEN]);
 
 void pake_mac_key(uint8_t key[PAKE_MAC_KEY_LEN], cpace_str sid, const uint8_t isk[CPACE_ISK_LEN]);
 /* The tag of the party whose share is y (Ya for the offerer, Yb for the

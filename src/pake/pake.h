@@ -33,7 +33,7 @@ const char *pake_strerror(int err);
  * refused, so there is nothing to downgrade to. */
 #define PAKE_SUITE "CPACE-RISTR255-SHA512"
 
-/* sid: 16 random bytes from the answerer, in its pake-start message
+/* sid: 16 random bytes from the offerer, in its pake-start message
  * (128 bits: unique without coordination; the draft's vectors use 16). */
 enum { PAKE_SID_LEN = 16 };
 

@@ -27,9 +27,9 @@
 #define PAKE_MSG_MAX_LEN 1024
 
 typedef enum pake_msg_type {
-    PAKE_MSG_START = 1, /* answerer -> offerer: suite, sid, commitment to Yb */
-    PAKE_MSG_SHARE,     /* Ya (offerer), then Yb (answerer) */
-    PAKE_MSG_CONFIRM,   /* Tb (answerer), then Ta (offerer) */
+    PAKE_MSG_START = 1, /* offerer -> answerer: suite, sid, commitment to Ya */
+    PAKE_MSG_SHARE,     /* Yb (answerer), then Ya (offerer) */
+    PAKE_MSG_CONFIRM,   /* Ta (offerer), then Tb (answerer) */
 } pake_msg_type;
 
 typedef struct pake_msg {

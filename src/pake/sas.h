@@ -6,8 +6,8 @@
  *
  * 64 bits reduced mod 10^6 are uniform to within 10^6 / 2^64 (5e-14). Equal
  * ISKs give equal codes; a man in the middle who knows the password holds
- * two different ISKs and, because the answerer commits to its share before
- * seeing the offerer's (confirm.h), cannot pick one to make the codes
+ * two different ISKs and, because the offerer commits to its share before
+ * seeing the answerer's (confirm.h), cannot pick one to make the codes
  * match: 1 chance in 10^6 per attempt. */
 #ifndef PD_PAKE_SAS_H
 #define PD_PAKE_SAS_H

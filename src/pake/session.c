@@ -66,7 +66,7 @@ int pake_session_init(pake_session *s, const pake_session_config *c,
     s->state = PAKE_FAILED;
     s->reason = "invalid configuration";
     if (!c || !c->prs || !y || (c->role != PAKE_OFFERER && c->role != PAKE_ANSWERER) ||
-        (c->role == PAKE_ANSWERER && !sid) || c->room.len < 1 || c->room.len > PAKE_ROOM_MAX ||
+        (c->role == PAKE_OFFERER && !sid) || c->room.len < 1 || c->room.len > PAKE_ROOM_MAX ||
         c->offerer_id.len < 1 || c->offerer_id.len > PAKE_PEER_ID_MAX || c->answerer_id.len < 1 ||
         c->answerer_id.len > PAKE_PEER_ID_MAX || !canonical(c->fp_offerer) ||
         !canonical(c->fp_answerer))
@@ -79,15 +79,17 @@ int pake_session_init(pake_session *s, const pake_session_config *c,
     strcpy(s->fp_answerer, c->fp_answerer);
     memcpy(s->y, y, CPACE_SCALAR_LEN);
     s->reason = NULL;
-    if (s->role == PAKE_OFFERER) {
-        s->state = PAKE_WAIT_START;
+    if (s->role == PAKE_ANSWERER) {
+        s->state = PAKE_WAIT_START; /* it only answers (docs/protocol.md §5.1) */
         return PAKE_OK;
     }
+    /* the opener speaks first: pake-start with its commitment to Ya, bound
+     * before it sees Yb (docs/authentication.md §5) */
     memcpy(s->sid, sid, PAKE_SID_LEN);
     cpace_str ssid = {s->sid, PAKE_SID_LEN}, ci = {s->ci, s->ci_len}, prs = {s->prs, PAKE_PRS_LEN};
-    if (cpace_share(s->yb, s->y, prs, ci, ssid) != CPACE_OK)
+    if (cpace_share(s->ya, s->y, prs, ci, ssid) != CPACE_OK)
         return fail(s, PAKE_E_ARG, "could not compute a share");
-    pake_commit(s->commit, ssid, s->yb);
+    pake_commit(s->commit, ssid, s->ya);
     pake_msg m = {.t = PAKE_MSG_START};
     memcpy(m.sid, s->sid, PAKE_SID_LEN);
     memcpy(m.commit, s->commit, PAKE_COMMIT_LEN);
@@ -118,7 +120,8 @@ static int derive(pake_session *s)
               yb = {s->yb, CPACE_POINT_LEN};
     int r = cpace_finish(isk, CPACE_IR, s->role == PAKE_OFFERER ? CPACE_A : CPACE_B, s->y, sid, ya,
                          NO_AD, yb, NO_AD);
-    sodium_memzero(s->y, sizeof s->y); /* a scalar serves one run */
+    sodium_memzero(s->y, sizeof s->y);     /* a scalar serves one run */
+    sodium_memzero(s->prs, sizeof s->prs); /* and the PRS is not needed after K */
     if (r != CPACE_OK) return fail(s, PAKE_E_AUTH, "the peer's share is invalid");
     pake_mac_key(s->mac_key, sid, isk);
     r = pake_sas_digits(s->sas, isk);
@@ -155,30 +158,30 @@ int pake_session_feed(pake_session *s, const uint8_t *text, size_t len)
         return fail(s, PAKE_E_AUTH, "malformed authentication message");
     }
     cpace_str ci = {s->ci, s->ci_len}, prs = {s->prs, PAKE_PRS_LEN};
-    if (s->role == PAKE_OFFERER && s->state == PAKE_WAIT_START && m.t == PAKE_MSG_START) {
+    if (s->role == PAKE_ANSWERER && s->state == PAKE_WAIT_START && m.t == PAKE_MSG_START) {
         memcpy(s->sid, m.sid, PAKE_SID_LEN);
         memcpy(s->commit, m.commit, PAKE_COMMIT_LEN);
-        if (cpace_share(s->ya, s->y, prs, ci, (cpace_str){s->sid, PAKE_SID_LEN}) != CPACE_OK)
+        if (cpace_share(s->yb, s->y, prs, ci, (cpace_str){s->sid, PAKE_SID_LEN}) != CPACE_OK)
             return fail(s, PAKE_E_AUTH, "could not compute a share");
         pake_msg out = {.t = PAKE_MSG_SHARE};
-        memcpy(out.y, s->ya, CPACE_POINT_LEN);
+        memcpy(out.y, s->yb, CPACE_POINT_LEN);
         s->state = PAKE_WAIT_SHARE;
         return queue(s, &out);
     }
     if (s->role == PAKE_OFFERER && s->state == PAKE_WAIT_SHARE && m.t == PAKE_MSG_SHARE) {
         memcpy(s->yb, m.y, CPACE_POINT_LEN);
-        if (!pake_commit_check(s->commit, (cpace_str){s->sid, PAKE_SID_LEN}, s->yb))
-            return fail(s, PAKE_E_AUTH, "the peer's share does not match its commitment");
         if ((r = derive(s)) != PAKE_OK) return r;
+        pake_msg out = {.t = PAKE_MSG_SHARE};
+        memcpy(out.y, s->ya, CPACE_POINT_LEN);
+        if ((r = queue(s, &out)) != PAKE_OK || (r = own_tag(s)) != PAKE_OK) return r;
         s->state = PAKE_WAIT_CONFIRM;
         return PAKE_OK;
     }
     if (s->role == PAKE_ANSWERER && s->state == PAKE_WAIT_SHARE && m.t == PAKE_MSG_SHARE) {
         memcpy(s->ya, m.y, CPACE_POINT_LEN);
+        if (!pake_commit_check(s->commit, (cpace_str){s->sid, PAKE_SID_LEN}, s->ya))
+            return fail(s, PAKE_E_AUTH, "the peer's share does not match its commitment");
         if ((r = derive(s)) != PAKE_OK) return r;
-        pake_msg out = {.t = PAKE_MSG_SHARE};
-        memcpy(out.y, s->yb, CPACE_POINT_LEN);
-        if ((r = queue(s, &out)) != PAKE_OK || (r = own_tag(s)) != PAKE_OK) return r;
         s->state = PAKE_WAIT_CONFIRM;
         return PAKE_OK;
     }
@@ -189,7 +192,7 @@ int pake_session_feed(pake_session *s, const uint8_t *text, size_t len)
             return fail(s, PAKE_E_AUTH,
                         "key confirmation failed: the connection may be intercepted, or the "
                         "other side used a different password");
-        if (s->role == PAKE_OFFERER && (r = own_tag(s)) != PAKE_OK) return r;
+        if (s->role == PAKE_ANSWERER && (r = own_tag(s)) != PAKE_OK) return r;
         s->state = PAKE_DONE;
         sodium_memzero(s->mac_key, sizeof s->mac_key);
         sodium_memzero(s->prs, sizeof s->prs);

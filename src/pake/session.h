@@ -5,8 +5,12 @@
  * pake_session_init_random. The wire's `hello` may follow only once the
  * state is PAKE_DONE.
  *
- *   offerer (CPace A):  WAIT_START -> WAIT_SHARE -> WAIT_CONFIRM -> DONE
- *   answerer (CPace B): (sends pake-start) WAIT_SHARE -> WAIT_CONFIRM -> DONE
+ *   offerer (CPace A):  (sends pake-start) WAIT_SHARE -> WAIT_CONFIRM -> DONE
+ *   answerer (CPace B): WAIT_START -> WAIT_SHARE -> WAIT_CONFIRM -> DONE
+ *
+ * The offerer opened the channel and speaks first; the answerer only ever
+ * answers (docs/protocol.md §5.1: Chromium loses about one message in ten
+ * that the accepting side sends first; auth-spec §A).
  *
  * Anything unexpected moves to PAKE_FAILED for good, with a reason, and
  * wipes the secrets; the caller then sends `error` AUTH_FAILED and closes.
@@ -31,7 +35,7 @@
 typedef enum pake_role { PAKE_OFFERER, PAKE_ANSWERER } pake_role;
 
 typedef enum pake_state {
-    PAKE_WAIT_START,   /* offerer: for pake-start */
+    PAKE_WAIT_START,   /* answerer: for pake-start */
     PAKE_WAIT_SHARE,   /* for the peer's pake-share */
     PAKE_WAIT_CONFIRM, /* for the peer's pake-confirm */
     PAKE_DONE,         /* authenticated: the SAS is ready, hello may follow */
@@ -67,9 +71,10 @@ typedef struct pake_session {
 } pake_session;
 
 /* Checks the config (PAKE_E_ARG: lengths over their limits, a
- * non-canonical fingerprint) and starts: the answerer computes its share
- * and queues pake-start. y is our scalar (cpace_sample_scalar); sid the
- * answerer's 16 random bytes (ignored for the offerer). */
+ * non-canonical fingerprint) and starts: the offerer computes its share
+ * and queues pake-start with its commitment to it. y is our scalar
+ * (cpace_sample_scalar); sid the offerer's 16 random bytes (ignored for
+ * the answerer, which learns it from pake-start). */
 int pake_session_init(pake_session *s, const pake_session_config *c,
                       const uint8_t y[CPACE_SCALAR_LEN], const uint8_t sid[PAKE_SID_LEN]);
 /* The same with a fresh scalar and sid from libsodium's CSPRNG. */

@@ -30,7 +30,7 @@ const char *xfer_strerror(int err)
 
 static const char *const code_names[] = {"PROTOCOL",    "VERSION",       "TOO_BIG",
                                          "UNSAFE_PATH", "HASH_MISMATCH", "READ_ERROR",
-                                         "WRITE_ERROR", "INTERNAL"};
+                                         "WRITE_ERROR", "INTERNAL",      "AUTH_FAILED"};
 
 const char *xfer_code_name(xfer_code c)
 {

@@ -1293,7 +1293,9 @@ static void handle(xfer_session *s, xfer_msg *m)
     if (!s->have_peer) {
         if (m->t == XFER_ERROR) return peer_fatal(s, m->code, m->message ? m->message : "");
         if (m->t != XFER_HELLO) return fail(s, XFER_CODE_PROTOCOL, "first message must be hello");
-        if (m->v < 1) return fail(s, XFER_CODE_VERSION, "no common version");
+        /* v2 peers authenticate first (src/pake/gate.h), so a v1 hello
+         * never gets this far; the rule stays (auth-spec §B) */
+        if (m->v < XFER_VERSION) return fail(s, XFER_CODE_VERSION, "no common version");
         if (m->max_msg < XFER_MIN_MAX_MSG) return fail(s, XFER_CODE_PROTOCOL, "maxMsg below 16384");
         if (m->win < m->max_msg) return fail(s, XFER_CODE_PROTOCOL, "win below maxMsg");
         s->have_peer = true;

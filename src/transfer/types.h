@@ -1,4 +1,4 @@
-/* types.h: the Peerdrop file-transfer protocol v1 (docs/protocol.md):
+/* types.h: the Peerdrop file-transfer protocol v2 (docs/protocol.md):
  * its constants, error codes and messages, as data. The twin of
  * web/src/protocol/types.ts; the other headers of src/transfer each belong
  * to one .c file and mirror the .ts file of the same name:
@@ -18,7 +18,10 @@
 #include <stdint.h>
 
 /* ---- constants (§2) ---- */
-#define XFER_VERSION 1u
+/* 2: every channel opens with the PAKE of docs/authentication.md §7 before
+ * hello (src/pake/gate.h, docs/protocol.md §5.0); a peer hello below 2 is
+ * VERSION (1 had no authentication, which is not optional) */
+#define XFER_VERSION 2u
 #define XFER_DATA_HEADER_LEN 16u
 #define XFER_DATA_TYPE 0x01u
 #define XFER_MIN_MAX_MSG 16384u         /* every endpoint accepts 16 KiB messages */
@@ -65,6 +68,7 @@ typedef enum xfer_code {
     XFER_CODE_READ_ERROR,
     XFER_CODE_WRITE_ERROR,
     XFER_CODE_INTERNAL,
+    XFER_CODE_AUTH_FAILED, /* v2: the PAKE that opens the channel failed (§5.0) */
 } xfer_code;
 
 /* ---- messages (§3, §4) ---- */

@@ -72,6 +72,11 @@ test('CLI -> browser: files and a folder, CLI offers', { timeout: 180_000 }, asy
     await b.page.goto(room.link);
     await b.page.locator('[data-testid=peer][data-state=CONNECTED]').waitFor({ timeout: CONNECT_WAIT_MS });
     const r = await roles(b.page); // before the CLI (--count 1) exits and closes
+    // protocol 2 (issue 14): both sides show the same verification code
+    const auth = await sender.waitFor((e) => e.event === 'authenticated', 15_000);
+    const shown = await b.page.getByTestId('sas').textContent({ timeout: 15_000 });
+    assert.match(shown, /^[0-9]{3} [0-9]{3}$/);
+    assert.equal(shown.replace(' ', ''), auth.sas, `page ${shown}, CLI ${auth.sas}`);
     await b.page.getByTestId('accept').click({ timeout: 30_000 });
     await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
     const s = await sender.exit(30_000);
@@ -186,6 +191,10 @@ async function browserToCli(name, pick, files) {
   try {
     ({ receiver } = await cliReceiverJoins(a.page, out));
     const rl = await roles(a.page);
+    // protocol 2 (issue 14): the CLI (it accepted the channel) and the page show the same code
+    const auth = await receiver.waitFor((e) => e.event === 'authenticated', 15_000);
+    const shown = await a.page.getByTestId('sas').textContent({ timeout: 15_000 });
+    assert.equal(shown, `${auth.sas.slice(0, 3)} ${auth.sas.slice(3)}`);
     await pick(a.page);
     const r = await receiver.exit(60_000);
     assert.equal(r.code, 0, receiver.summary());

@@ -4,6 +4,8 @@
  * values longer than their buffer refused instead of cut; random room ids
  * and passwords of the web app's shape. Links sit at the end of exact-size
  * mallocs, so a read past them is caught by ASan. */
+#include <math.h>
+
 #include "check.h"
 
 #include "cli/link.h"
@@ -90,15 +92,18 @@ int main(void)
     longroom[strlen(longroom) - 1] = 0;
     CHECK(parse(longroom, NULL).ok);
 
-    /* the web app's shapes: UUID v4 room, 20 characters without 0/O/1/l/I */
-    char room[37], pw[21];
+    /* the web app's shapes: UUID v4 room, 23 characters without 0/O/1/l/I:
+     * a generated key has at least 128 bits (issue 14, auth-spec §B) */
+    char room[37], pw[CLI_LINK_KEY_LEN + 1];
+    CHECK(CLI_LINK_KEY_LEN * log2(CLI_LINK_ALPHABET_LEN) >= 128.0);
+    CHECK_EQ_INT(CLI_LINK_KEY_LEN, 23); /* as web/src/lib/link.ts GENERATED_KEY_LEN */
     CHECK(cli_link_random_room(room));
     CHECK_EQ_INT(strlen(room), 36);
     CHECK(room[8] == '-' && room[13] == '-' && room[14] == '4' && room[18] == '-');
     CHECK(strchr("89ab", room[19]) != NULL);
     CHECK(parse(room, NULL).ok);
-    CHECK(cli_link_random_password(pw, 20));
-    CHECK_EQ_INT(strlen(pw), 20);
+    CHECK(cli_link_random_password(pw, CLI_LINK_KEY_LEN));
+    CHECK_EQ_INT(strlen(pw), 23);
     CHECK(strpbrk(pw, "0O1lI") == NULL);
     return CHECK_DONE();
 }

@@ -371,15 +371,15 @@ static void test_session(json_t *v)
     CHECK_BYTES(ci, ci_len, H(s, "ci"));
     cpace_str CI = {ci, ci_len};
 
-    /* the answerer: share and commitment first */
+    /* the offerer (it opened the channel): share and commitment first */
     uint8_t Yb[32], Ya[32], commit[64];
-    CHECK_EQ_INT(cpace_share(Yb, yb.b, S(&prs), CI, S(&sid)), CPACE_OK);
-    CHECK_BYTES(Yb, 32, H(s, "Yb"));
-    pake_commit(commit, S(&sid), Yb);
-    CHECK_BYTES(commit, 64, H(s, "commit"));
-    /* the offerer */
     CHECK_EQ_INT(cpace_share(Ya, ya.b, S(&prs), CI, S(&sid)), CPACE_OK);
     CHECK_BYTES(Ya, 32, H(s, "Ya"));
+    pake_commit(commit, S(&sid), Ya);
+    CHECK_BYTES(commit, 64, H(s, "commit"));
+    /* the answerer */
+    CHECK_EQ_INT(cpace_share(Yb, yb.b, S(&prs), CI, S(&sid)), CPACE_OK);
+    CHECK_BYTES(Yb, 32, H(s, "Yb"));
     cpace_str sYa = {Ya, 32}, sYb = {Yb, 32};
     uint8_t isk_a[64], isk_b[64];
     CHECK_EQ_INT(cpace_finish(isk_b, CPACE_IR, CPACE_B, yb.b, S(&sid), sYa, EMPTY, sYb, EMPTY),
@@ -388,7 +388,8 @@ static void test_session(json_t *v)
                  CPACE_OK);
     CHECK_BYTES(isk_a, 64, H(s, "isk"));
     CHECK_BYTES(isk_b, 64, H(s, "isk"));
-    CHECK(pake_commit_check(commit, S(&sid), Yb));
+    CHECK(pake_commit_check(commit, S(&sid), Ya));
+    CHECK(!pake_commit_check(commit, S(&sid), Yb)); /* it binds the offerer's share */
 
     /* fingerprints as each side took them from its SDPs */
     char fo[PAKE_FP_MAX], fa[PAKE_FP_MAX];
@@ -422,9 +423,10 @@ static void test_session(json_t *v)
     pake_msg m[5];
     memcpy(m, want, sizeof m);
     memcpy(m[0].sid, sid.b, 16), memcpy(m[0].commit, commit, 64);
-    memcpy(m[1].y, Ya, 32), memcpy(m[2].y, Yb, 32);
-    memcpy(m[3].mac, tb, 64), memcpy(m[4].mac, ta, 64);
-    const char *from[5] = {"answerer", "offerer", "answerer", "answerer", "offerer"};
+    memcpy(m[1].y, Yb, 32), memcpy(m[2].y, Ya, 32);
+    memcpy(m[3].mac, ta, 64), memcpy(m[4].mac, tb, 64);
+    /* the opener speaks first (docs/protocol.md §5.1, auth-spec §A) */
+    const char *from[5] = {"offerer", "answerer", "offerer", "offerer", "answerer"};
     json_t *msgs = json_object_get(s, "messages"), *e;
     size_t i;
     CHECK_EQ_INT(json_array_size(msgs), 5);
@@ -454,7 +456,7 @@ static void test_negative(json_t *v)
     json_t *w = json_object_get(n, "wrongPassword");
     {
         const char *room = J(s, "room"), *oid = J(s, "offererId"), *aid = J(s, "answererId");
-        uint8_t ci[512], Ybw[32], isk_a[64], isk_b[64], kw[64], tb[64];
+        uint8_t ci[512], Ybw[32], isk_a[64], isk_b[64], kw[64], tb[64], ta_w[64];
         size_t ci_len = pake_ci(ci, sizeof ci, (cpace_str){(const uint8_t *)room, strlen(room)},
                                 (cpace_str){(const uint8_t *)oid, strlen(oid)},
                                 (cpace_str){(const uint8_t *)aid, strlen(aid)});
@@ -463,9 +465,6 @@ static void test_negative(json_t *v)
                     H(json_array_get(json_object_get(v, "keySchedule"), 1), "prs"));
         CHECK_EQ_INT(cpace_share(Ybw, yb.b, S(&prs_w), (cpace_str){ci, ci_len}, S(&sid)), CPACE_OK);
         CHECK_BYTES(Ybw, 32, H(w, "Yb"));
-        uint8_t cw[64];
-        pake_commit(cw, S(&sid), Ybw);
-        CHECK_BYTES(cw, 64, H(w, "commit"));
         cpace_str sYa = S(&Ya), sYbw = {Ybw, 32};
         CHECK_EQ_INT(cpace_finish(isk_b, CPACE_IR, CPACE_B, yb.b, S(&sid), sYa, EMPTY, sYbw, EMPTY),
                      CPACE_OK);
@@ -479,6 +478,10 @@ static void test_negative(json_t *v)
         CHECK_BYTES(tb, 64, H(w, "Tb"));
         pake_mac_key(kw, S(&sid), isk_a); /* the offerer checks with its own key: refused */
         CHECK(!pake_confirm_check(tb, kw, sYbw, EMPTY, fo, fa));
+        pake_confirm_tag(ta_w, kw, sYa, EMPTY, fo, fa); /* and the answerer refuses Ta */
+        CHECK_BYTES(ta_w, 64, H(w, "Ta"));
+        pake_mac_key(kw, S(&sid), isk_b);
+        CHECK(!pake_confirm_check(ta_w, kw, sYa, EMPTY, fo, fa));
         char sa[7], sb[7];
         pake_sas_digits(sa, isk_a), pake_sas_digits(sb, isk_b);
         CHECK_EQ_STR(sa, J(w, "sasOfferer"));
@@ -518,9 +521,9 @@ static void test_negative(json_t *v)
     }
 
     /* a revealed share that is not the committed one */
-    bytes other = H(json_object_get(n, "brokenCommitment"), "Yb");
+    bytes other = H(json_object_get(n, "brokenCommitment"), "Ya");
     CHECK(!pake_commit_check(commit.b, S(&sid), other.b));
-    CHECK(pake_commit_check(commit.b, S(&sid), Yb.b));
+    CHECK(pake_commit_check(commit.b, S(&sid), Ya.b));
 }
 
 static void test_sas(json_t *v)
@@ -705,17 +708,18 @@ static void test_session_api(json_t *v)
     uint8_t y[32] = {1};
     pake_session_config bad = c;
     bad.fp_offerer = J(s, "fingerprintOffererSdp"); /* an SDP line, not canonical */
-    CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
+    uint8_t sid16[PAKE_SID_LEN] = {2};
+    CHECK_EQ_INT(pake_session_init(&a, &bad, y, sid16), PAKE_E_ARG);
     CHECK_EQ_INT(a.state, PAKE_FAILED);
     bad = c;
     bad.room.len = 0;
+    CHECK_EQ_INT(pake_session_init(&a, &bad, y, sid16), PAKE_E_ARG);
+    bad = c; /* an offerer needs a sid: it chooses it */
     CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
-    bad = c;
-    bad.role = PAKE_ANSWERER; /* an answerer needs a sid */
-    CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
+    CHECK_EQ_INT(a.state, PAKE_FAILED);
     bad = c;
     bad.fp_answerer = "sha-256 00";
-    CHECK_EQ_INT(pake_session_init(&a, &bad, y, NULL), PAKE_E_ARG);
+    CHECK_EQ_INT(pake_session_init(&a, &bad, y, sid16), PAKE_E_ARG);
 
     /* two sessions with fresh randomness, messages passed across */
     CHECK_EQ_INT(pake_session_init_random(&a, &c), PAKE_OK);
@@ -756,13 +760,14 @@ static void test_bit_flips(json_t *v)
         for (size_t bit = 0;; bit++) {
             pake_session a, b;
             c.role = PAKE_OFFERER;
-            pake_session_init(&a, &c, ya.b, NULL);
+            pake_session_init(&a, &c, ya.b, sid.b);
             c.role = PAKE_ANSWERER;
-            pake_session_init(&b, &c, yb.b, sid.b);
+            pake_session_init(&b, &c, yb.b, NULL);
             int index = 0;
             bool flipped = false;
             for (int round = 0; round < 4; round++) { /* the honest run takes three */
-                pake_session *from[2] = {&b, &a}, *to[2] = {&a, &b};
+                /* the opener speaks first */
+                pake_session *from[2] = {&a, &b}, *to[2] = {&b, &a};
                 for (int dir = 0; dir < 2; dir++) {
                     const char *text;
                     size_t len;
@@ -797,7 +802,8 @@ static void test_bit_flips(json_t *v)
 
 static void test_shared(json_t *v)
 {
-    CHECK_EQ_INT(json_integer_value(json_object_get(v, "version")), 1);
+    /* 2: the offerer commits and speaks first (auth-spec §A) */
+    CHECK_EQ_INT(json_integer_value(json_object_get(v, "version")), 2);
     CHECK_EQ_STR(J(v, "suite"), PAKE_SUITE);
     test_key_schedule(v);
     test_session(v);

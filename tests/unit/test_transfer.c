@@ -167,7 +167,7 @@ static void test_data(json_t *vectors)
 static void invalid_in_session(const uint8_t *b, size_t len, bool binary, const char *want)
 {
     xfer_session *s = xfer_session_create(NULL);
-    const char *hello = "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}";
+    const char *hello = "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}";
     xfer_session_feed_text(s, (const uint8_t *)hello, strlen(hello));
     if (binary)
         xfer_session_feed_binary(s, b, len);
@@ -1299,7 +1299,7 @@ static void feed_str(xfer_session *s, const char *t)
 static void test_protocol_violations(void)
 {
     static const char *hello =
-        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}";
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}";
     /* first message not hello */
     xfer_session *s = xfer_session_create(NULL);
     feed_str(s, "{\"t\":\"cancel\",\"xfer\":\"0123456789abcdef0123456789abcdef\"}");
@@ -1314,15 +1314,18 @@ static void test_protocol_violations(void)
         strlen(
             "{\"t\":\"error\",\"code\":\"PROTOCOL\",\"message\":\"first message must be hello\"}"));
     xfer_session_destroy(s);
-    /* second hello, version 0, maxMsg too small, win below maxMsg, too big */
+    /* second hello, version 0, version 1 (protocol 2 has no common version
+     * with a peer that does not authenticate, issue 14), maxMsg too small,
+     * win below maxMsg, too big */
     static const char *bad[] = {
         NULL,
         "{\"t\":\"hello\",\"v\":0,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}",
-        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":100,\"win\":65536,\"caps\":[]}",
-        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":100,\"caps\":[]}",
+        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}",
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":100,\"win\":65536,\"caps\":[]}",
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":100,\"caps\":[]}",
     };
-    static const char *codes[] = {"PROTOCOL", "VERSION", "PROTOCOL", "PROTOCOL"};
-    for (int k = 0; k < 4; k++) {
+    static const char *codes[] = {"PROTOCOL", "VERSION", "VERSION", "PROTOCOL", "PROTOCOL"};
+    for (int k = 0; k < 5; k++) {
         s = xfer_session_create(NULL);
         feed_str(s, hello);
         if (bad[k]) {
@@ -1377,7 +1380,7 @@ static void test_protocol_violations(void)
     xfer_session_destroy(s);
     /* offers that do not fit the peer's maxMsg are refused locally */
     s = xfer_session_create(NULL);
-    feed_str(s, "{\"t\":\"hello\",\"v\":1,\"maxMsg\":16384,\"win\":16384,\"caps\":[]}");
+    feed_str(s, "{\"t\":\"hello\",\"v\":2,\"maxMsg\":16384,\"win\":16384,\"caps\":[]}");
     xfer_file_entry *many = calloc(1000, sizeof *many);
     for (uint32_t i = 0; i < 1000; i++)
         many[i] = (xfer_file_entry){
@@ -1491,12 +1494,12 @@ static size_t data_bytes(const sim_log *log, const char *from)
 static void test_blocks_negotiation(void)
 {
     static const char *both =
-        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"resume\","
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"resume\","
         "\"sha256-blocks\"]}";
     static const char *blocks_only =
-        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"sha256-blocks\"]}";
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"sha256-blocks\"]}";
     static const char *none =
-        "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[]}";
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[]}";
     struct {
         xfer_options so, ro;
         bool blocks;
@@ -1633,7 +1636,7 @@ static uint64_t start_for_request(bool blocks, uint64_t offset, const char *sha)
     bfx_init(&fx, o, BR);
     xfer_session *s = fx.a.s;
     xfer_session_open(s);
-    feed_str(s, "{\"t\":\"hello\",\"v\":1,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"resume\","
+    feed_str(s, "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"resume\","
                 "\"sha256-blocks\"]}");
     CHECK(xfer_session_block_digests(s) == blocks);
     CHECK_EQ_INT(xfer_session_offer(s, XF, fx.files, 2), XFER_OK);

@@ -26,7 +26,16 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
             {snap.peers.map((p) => (
               <li key={p.id} data-testid="peer" data-state={p.state}>
                 <span>{p.label}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{p.state === 'CONNECTED' ? 'Connected' : p.state === 'CONNECTING' ? 'Connecting…' : 'Not connected'}</span>
-                {p.error && <span className="small muted"> {p.error}</span>}
+                {p.sas && (
+                  <span className="small sas">
+                    {' '}Verification code <span data-testid="sas" className="sas-digits">{`${p.sas.slice(0, 3)} ${p.sas.slice(3)}`}</span>
+                  </span>
+                )}
+                {p.authFailed ? (
+                  <span className="alert small" data-testid="auth-error" role="alert">{p.error}</span>
+                ) : (
+                  p.error && <span className="small muted"> {p.error}</span>
+                )}
               </li>
             ))}
           </ul>

@@ -1,7 +1,8 @@
 /* The shared authentication vectors (auth-vectors.json): key schedule, CI,
  * a whole Peerdrop authentication between an offerer and an answerer
- * (commitment, CPace, key confirmation over both DTLS fingerprints, SAS,
- * the five messages byte for byte), fingerprint normalisation, the message
+ * in the order of docs/authentication.md §7 (the offerer commits to Ya in
+ * pake-start; CPace, key confirmation over both DTLS fingerprints, SAS, the
+ * five messages byte for byte), fingerprint normalisation, the message
  * codec, and the negative cases (wrong password, swapped or intercepted
  * fingerprints, the identity point, a broken commitment).
  *
@@ -63,15 +64,15 @@ interface Side {
 /** A whole authentication, as docs/authentication.md §7 runs it. */
 function session(room: string, offererId: string, answererId: string, a: Side, b: Side, sid: Uint8Array, fpA: [string, string], fpB: [string, string]) {
   const ci = channelId(room, offererId, answererId);
-  const Yb = cp.share(b.y, b.prs, ci, sid);
-  const commit = commitment(sid, Yb);
   const Ya = cp.share(a.y, a.prs, ci, sid);
-  const iskB = cp.finish('ir', 'B', b.y, sid, Ya, EMPTY, Yb, EMPTY);
+  const commit = commitment(sid, Ya);
+  const Yb = cp.share(b.y, b.prs, ci, sid);
   const iskA = cp.finish('ir', 'A', a.y, sid, Ya, EMPTY, Yb, EMPTY);
+  const iskB = cp.finish('ir', 'B', b.y, sid, Ya, EMPTY, Yb, EMPTY);
   const keyA = macKey(sid, iskA);
   const keyB = macKey(sid, iskB);
-  const Tb = confirmTag(keyB, Yb, EMPTY, fpB[0], fpB[1]);
   const Ta = confirmTag(keyA, Ya, EMPTY, fpA[0], fpA[1]);
+  const Tb = confirmTag(keyB, Yb, EMPTY, fpB[0], fpB[1]);
   return { ci, Ya, Yb, commit, iskA, iskB, keyA, keyB, Ta, Tb };
 }
 
@@ -102,11 +103,11 @@ function build() {
   const fpA = canonicalFingerprint(ANSWERER_SDP_FP)!;
   const s = session(room, offererId, answererId, { prs, y: ya }, { prs, y: yb }, sid, [fpO, fpA], [fpO, fpA]);
   const msgs: { from: string; msg: PakeMsg }[] = [
-    { from: 'answerer', msg: { t: 'pake-start', sid, commit: s.commit } },
-    { from: 'offerer', msg: { t: 'pake-share', y: s.Ya } },
+    { from: 'offerer', msg: { t: 'pake-start', sid, commit: s.commit } },
     { from: 'answerer', msg: { t: 'pake-share', y: s.Yb } },
-    { from: 'answerer', msg: { t: 'pake-confirm', mac: s.Tb } },
+    { from: 'offerer', msg: { t: 'pake-share', y: s.Ya } },
     { from: 'offerer', msg: { t: 'pake-confirm', mac: s.Ta } },
+    { from: 'answerer', msg: { t: 'pake-confirm', mac: s.Tb } },
   ];
 
   // wrong password: the answerer holds another room secret's PRS
@@ -116,6 +117,8 @@ function build() {
   const fpR1 = canonicalFingerprint(RELAY_FP_1)!;
   const fpR2 = canonicalFingerprint(RELAY_FP_2)!;
   const m = session(room, offererId, answererId, { prs, y: ya }, { prs, y: yb }, sid, [fpO, fpR1], [fpR2, fpA]);
+  // a valid point other than the committed Ya: the offerer's scalar under another PRS
+  const otherYa = cp.share(ya, wrongPrs, channelId(room, offererId, answererId), sid);
 
   const cfg = (role: 'offerer' | 'answerer', p: Uint8Array, views: [string, string]): PakeConfig =>
     ({ role, prs: p, room, offererId, answererId, fpOfferer: views[0], fpAnswerer: views[1] });
@@ -125,22 +128,24 @@ function build() {
   const start = (commit: Uint8Array) => encodePakeMsg({ t: 'pake-start', sid, commit });
   const helloText = '{"t":"hello","v":1,"maxMsg":65536,"win":16777216,"caps":["resume","sha256-blocks"]}';
   const runs = [
-    run('offerer, honest', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0], T[2], T[3]]),
-    run('answerer, honest', cfg('answerer', prs, [fpO, fpA]), yb, sid, [T[1], T[4]]),
-    run('offerer, the peer sends hello first (protocol 1)', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [helloText]),
-    run('offerer, a share before pake-start', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[2]]),
-    run('offerer, the answerer has another password', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [start(w.commit), share(w.Yb), confirm(w.Tb)]),
-    run('answerer with another password', cfg('answerer', wrongPrs, [fpO, fpA]), yb, sid, [T[1], T[4]]),
-    run('offerer, a share that breaks the commitment', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0], share(w.Yb)]),
-    run('offerer, the identity committed and revealed', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [start(commitment(sid, cp.IDENTITY)), share(cp.IDENTITY)]),
-    run('answerer, the identity as Ya', cfg('answerer', prs, [fpO, fpA]), yb, sid, [share(cp.IDENTITY)]),
-    run('answerer behind a DTLS relay', cfg('answerer', prs, [fpR2, fpA]), yb, sid, [T[1], T[4]]),
-    run('offerer behind a DTLS relay', cfg('offerer', prs, [fpO, fpR1]), ya, undefined, [T[0], T[2], T[3]]),
-    run('offerer, another suite', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0].replace('CPACE-RISTR255-SHA512', 'CPACE-X25519-SHA512')]),
-    run('answerer, a pake-start back', cfg('answerer', prs, [fpO, fpA]), yb, sid, [T[0]]),
-    run('offerer, truncated JSON', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0].slice(0, -1)]),
-    run('answerer, the peer sends an error', cfg('answerer', prs, [fpO, fpA]), yb, sid, ['{"t":"error","code":"INTERNAL","message":"no"}']),
-    run('offerer, its own tag reflected', cfg('offerer', prs, [fpO, fpA]), ya, undefined, [T[0], T[2], T[4]]),
+    run('offerer, honest', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T[1], T[4]]),
+    run('answerer, honest', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0], T[2], T[3]]),
+    run('answerer, the peer sends hello first (protocol 1)', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [helloText]),
+    run('answerer, a share before pake-start', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[2]]),
+    run('offerer, the answerer has another password', cfg('offerer', prs, [fpO, fpA]), ya, sid, [share(w.Yb), confirm(w.Tb)]),
+    run('answerer with another password', cfg('answerer', wrongPrs, [fpO, fpA]), yb, undefined, [T[0], T[2], T[3]]),
+    run('answerer, a share that breaks the commitment', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0], share(otherYa)]),
+    run('answerer, the identity committed and revealed', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [start(commitment(sid, cp.IDENTITY)), share(cp.IDENTITY)]),
+    run('offerer, the identity as Yb', cfg('offerer', prs, [fpO, fpA]), ya, sid, [share(cp.IDENTITY)]),
+    run('answerer behind a DTLS relay', cfg('answerer', prs, [fpR2, fpA]), yb, undefined, [T[0], T[2], T[3]]),
+    run('offerer behind a DTLS relay', cfg('offerer', prs, [fpO, fpR1]), ya, sid, [T[1], T[4]]),
+    run('answerer, another suite', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0].replace('CPACE-RISTR255-SHA512', 'CPACE-X25519-SHA512')]),
+    run('offerer, a pake-start back', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T[0]]),
+    run('answerer, truncated JSON', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0].slice(0, -1)]),
+    run('offerer, the peer sends an error', cfg('offerer', prs, [fpO, fpA]), ya, sid, ['{"t":"error","code":"INTERNAL","message":"no"}']),
+    run('offerer, its own tag reflected', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T[1], T[3]]),
+    run('offerer, hello instead of a share', cfg('offerer', prs, [fpO, fpA]), ya, sid, [helloText]),
+    run('answerer, a tag before the share', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0], T[3]]),
   ];
 
   // an ISK whose code starts with 0, so the zero padding is covered
@@ -150,7 +155,7 @@ function build() {
 
   return {
     _about: 'Peerdrop authentication vectors (docs/authentication.md), generated by web/src/crypto/auth-vectors.test.ts (npm run auth-vectors) and replayed by it and by tests/unit/test_pake.c. Hex is lowercase; strings are UTF-8.',
-    version: 1,
+    version: 2,
     suite: 'CPACE-RISTR255-SHA512',
     argon2id: { t: ARGON2.t, mKiB: ARGON2.m, p: ARGON2.p, len: ARGON2.dkLen },
     keySchedule,
@@ -165,9 +170,9 @@ function build() {
     },
     negative: {
       wrongPassword: {
-        about: "the answerer derived its PRS from another secret (keySchedule[1]): other Yb and ISK; the offerer refuses Tb, and the codes differ",
-        answererPrs: hex(wrongPrs), Yb: hex(w.Yb), commit: hex(w.commit), iskAnswerer: hex(w.iskB), iskOfferer: hex(w.iskA),
-        Tb: hex(w.Tb), sasAnswerer: sasDigits(w.iskB), sasOfferer: sasDigits(w.iskA),
+        about: "the answerer derived its PRS from another secret (keySchedule[1]): other Yb and ISK; the offerer refuses Tb, the answerer refuses Ta, and the codes differ",
+        answererPrs: hex(wrongPrs), Yb: hex(w.Yb), iskAnswerer: hex(w.iskB), iskOfferer: hex(w.iskA),
+        Ta: hex(w.Ta), Tb: hex(w.Tb), sasAnswerer: sasDigits(w.iskB), sasOfferer: sasDigits(w.iskA),
       },
       swappedFingerprints: {
         about: 'Ta over (answerer, offerer) instead of (offerer, answerer): the answerer refuses it',
@@ -179,7 +184,7 @@ function build() {
       },
       identity: { about: 'G.I as the peer share: both sides abort', Y: hex(cp.IDENTITY) },
       badEncoding: { about: 'a non-canonical encoding (the draft\'s Invalid Y1) as the peer share: abort', Y: '2b3c6b8c4f3800e7aef6864025b4ed79bd599117e427c41bd47d93d654b4a51c' },
-      brokenCommitment: { about: 'the answerer reveals another Yb than it committed to: the offerer aborts', Yb: hex(w.Yb) },
+      brokenCommitment: { about: 'the offerer reveals another (valid) Ya than it committed to in pake-start: the answerer aborts', Ya: hex(otherYa) },
     },
     sas: sasIsks.map((isk) => ({ isk, sas: sasDigits(unhex(isk)) })),
     sessionRuns: runs,
@@ -270,7 +275,8 @@ describe('shared authentication vectors', () => {
     const iskA = cp.finish('ir', 'A', unhex(s.ya), sid, Ya, EMPTY, Yb, EMPTY);
     const iskB = cp.finish('ir', 'B', unhex(s.yb), sid, Ya, EMPTY, Yb, EMPTY);
     expect(hex(iskA)).toBe(hex(iskB));
-    expect(commitmentMatches(unhex(s.commit), sid, Yb)).toBe(true);
+    expect(commitmentMatches(unhex(s.commit), sid, Ya)).toBe(true);
+    expect(commitmentMatches(unhex(s.commit), sid, Yb)).toBe(false);
     const key = macKey(sid, iskA);
     expect(confirmTagMatches(unhex(s.Tb), key, Yb, EMPTY, s.fingerprintOfferer, s.fingerprintAnswerer)).toBe(true);
     expect(confirmTagMatches(unhex(s.Ta), key, Ya, EMPTY, s.fingerprintOfferer, s.fingerprintAnswerer)).toBe(true);
@@ -288,6 +294,7 @@ describe('shared authentication vectors', () => {
     // wrong password: the offerer's key does not accept the answerer's tag
     expect(n.wrongPassword.iskAnswerer).not.toBe(n.wrongPassword.iskOfferer);
     expect(confirmTagMatches(unhex(n.wrongPassword.Tb), macKey(sid, unhex(n.wrongPassword.iskOfferer)), unhex(n.wrongPassword.Yb), EMPTY, fo, fa)).toBe(false);
+    expect(confirmTagMatches(unhex(n.wrongPassword.Ta), macKey(sid, unhex(n.wrongPassword.iskAnswerer)), Ya, EMPTY, fo, fa)).toBe(false);
     expect(n.wrongPassword.sasAnswerer).not.toBe(n.wrongPassword.sasOfferer);
     // swapped fingerprints
     expect(confirmTagMatches(unhex(n.swappedFingerprints.Ta), key, Ya, EMPTY, fo, fa)).toBe(false);
@@ -299,7 +306,7 @@ describe('shared authentication vectors', () => {
       expect(() => cp.finish('ir', 'A', unhex(s.ya), sid, Ya, EMPTY, unhex(bad), EMPTY)).toThrow(cp.CPaceAbort);
       expect(() => cp.finish('ir', 'B', unhex(s.yb), sid, unhex(bad), EMPTY, unhex(s.Yb), EMPTY)).toThrow(cp.CPaceAbort);
     }
-    expect(commitmentMatches(unhex(s.commit), sid, unhex(n.brokenCommitment.Yb))).toBe(false);
+    expect(commitmentMatches(unhex(s.commit), sid, unhex(n.brokenCommitment.Ya))).toBe(false);
   });
 
   it('fingerprints and messages', () => {
@@ -323,6 +330,15 @@ describe('shared authentication vectors', () => {
     expect(runs[1].steps.at(-1).state).toBe('done');
     expect(runs[0].sas).toBe(V.session.sas);
     expect(runs[1].sas).toBe(V.session.sas);
+    // the opener speaks first, the acceptor only answers (docs/protocol.md §5.1)
+    const T = V.session.messages.map((m: { text: string }) => m.text);
+    expect(runs[0].initialOutputs).toEqual([T[0]]);
+    expect(runs[0].steps.map((st: { outputs: string[] }) => st.outputs)).toEqual([[T[2], T[3]], []]);
+    expect(runs[1].steps.map((st: { outputs: string[] }) => st.outputs)).toEqual([[T[1]], [], [T[4]]]);
+    for (const r of runs) {
+      if (r.role === 'answerer') expect({ name: r.name, initial: r.initialOutputs }).toEqual({ name: r.name, initial: [] });
+      else expect({ name: r.name, sid: r.sid }).toEqual({ name: r.name, sid: V.session.sid });
+    }
     for (const r of runs.slice(2)) {
       expect({ name: r.name, state: r.steps.at(-1).state }).toEqual({ name: r.name, state: 'failed' });
       expect(r.sas).toBe('');
@@ -333,6 +349,6 @@ describe('shared authentication vectors', () => {
 
   it('commitment helper agrees with its definition', () => {
     const s = V.session;
-    expect(hex(commitment(unhex(s.sid), unhex(s.Yb)))).toBe(s.commit);
+    expect(hex(commitment(unhex(s.sid), unhex(s.Ya)))).toBe(s.commit);
   });
 });

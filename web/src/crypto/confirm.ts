@@ -1,6 +1,7 @@
 /* What binds a CPace run to the WebRTC connection it protects
  * (docs/authentication.md §4-5), the twin of src/pake/confirm.c:
- * canonical DTLS fingerprints, the answerer's commitment to its share,
+ * canonical DTLS fingerprints, the offerer's commitment to its share
+ * (it sends pake-start first: docs/protocol.md §5.1),
  * and the key confirmation of the draft's "Key confirmation" section over both fingerprints:
  *   mac_key = SHA-512("CPaceMac" || sid || ISK)
  *   Ta = HMAC-SHA-512(mac_key, lv_cat(Ya, ADa, fp_offerer, fp_answerer))
@@ -32,13 +33,15 @@ export function canonicalFingerprint(line: string): string | null {
   return `${lower} ${fp.replace(/:/g, '').replace(/[A-F]/g, (c) => c.toLowerCase())}`;
 }
 
-/** SHA-512(lv_cat(LABEL_COMMIT, sid, Yb)) */
-export function commitment(sid: Uint8Array, yb: Uint8Array): Uint8Array {
-  return sha512(lvCat(utf8(LABEL_COMMIT), sid, yb));
+/** SHA-512(lv_cat(LABEL_COMMIT, sid, Ya)): the offerer's share, bound
+ * before it sees Yb. */
+export function commitment(sid: Uint8Array, ya: Uint8Array): Uint8Array {
+  return sha512(lvCat(utf8(LABEL_COMMIT), sid, ya));
 }
 
-export function commitmentMatches(commit: Uint8Array, sid: Uint8Array, yb: Uint8Array): boolean {
-  return yb.length === POINT_LEN && equalCT(commitment(sid, yb), commit);
+/** The revealed Ya against the commitment, in constant time. */
+export function commitmentMatches(commit: Uint8Array, sid: Uint8Array, ya: Uint8Array): boolean {
+  return ya.length === POINT_LEN && equalCT(commitment(sid, ya), commit);
 }
 
 /** the draft's "Key confirmation", verbatim: "CPaceMac" || sid || ISK, no length prefixes */
@@ -56,4 +59,21 @@ export function confirmTagMatches(
   tag: Uint8Array, key: Uint8Array, y: Uint8Array, ad: Uint8Array, fpOfferer: string, fpAnswerer: string,
 ): boolean {
   return equalCT(confirmTag(key, y, ad, fpOfferer, fpAnswerer), tag);
+}
+
+/** The DTLS fingerprint an SDP commits to, canonical: every
+ * `a=fingerprint` line (session- or media-level) must parse and name the
+ * same certificate, and there must be one; otherwise null (refused: with
+ * two there would be a choice of which one to MAC, docs/authentication.md
+ * §6). Browsers repeat the one certificate in each m-section. */
+export function sdpFingerprint(sdp: string): string | null {
+  let fp: string | null = null;
+  for (const line of sdp.split('\n')) {
+    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (!l.startsWith('a=fingerprint:')) continue;
+    const c = canonicalFingerprint(l);
+    if (!c || (fp !== null && fp !== c)) return null;
+    fp = c;
+  }
+  return fp;
 }

@@ -1,6 +1,8 @@
 /* One peer's side of the authentication that opens a data channel
  * (docs/authentication.md §7), the twin of src/pake/session.c: sans-I/O,
- * fed the peer's text messages, returning the texts to send. `hello` may
+ * fed the peer's text messages, returning the texts to send. The offerer
+ * (it opened the channel) speaks first: pake-start with its commitment to
+ * Ya; the answerer only ever answers (docs/protocol.md §5.1). `hello` may
  * follow only once the state is 'done'. Anything unexpected moves to
  * 'failed' for good, with a reason; the caller then sends `error`
  * AUTH_FAILED and closes. */
@@ -54,12 +56,12 @@ export class PakeSession {
   private code = '';
   private out: string[] = [];
 
-  /** y: our scalar (cp.sampleScalar()); sid: the answerer's 16 random
-   * bytes. Use PakeSession.create for fresh ones. Throws RangeError on a
-   * bad config. */
+  /** y: our scalar (cp.sampleScalar()); sid: the offerer's 16 random
+   * bytes (the answerer learns it from pake-start). Use PakeSession.create
+   * for fresh ones. Throws RangeError on a bad config. */
   constructor(c: PakeConfig, y: Uint8Array, sid?: Uint8Array) {
     const len = (s: string) => utf8(s).length;
-    if (c.prs.length !== 32 || y.length !== cp.SCALAR_LEN || (c.role === 'answerer' && sid?.length !== SID_LEN) ||
+    if (c.prs.length !== 32 || y.length !== cp.SCALAR_LEN || (c.role === 'offerer' && sid?.length !== SID_LEN) ||
         len(c.room) < 1 || len(c.room) > ROOM_MAX || len(c.offererId) < 1 || len(c.offererId) > PEER_ID_MAX ||
         len(c.answererId) < 1 || len(c.answererId) > PEER_ID_MAX || !isCanonical(c.fpOfferer) || !isCanonical(c.fpAnswerer)) {
       throw new RangeError('invalid authentication config');
@@ -70,13 +72,14 @@ export class PakeSession {
     this.fpO = c.fpOfferer;
     this.fpA = c.fpAnswerer;
     this.y = y.slice();
-    if (c.role === 'offerer') {
+    if (c.role === 'answerer') {
       this.state = 'wait-start';
       return;
     }
+    // the opener speaks first (docs/protocol.md §5.1) and commits to Ya
     this.sid = sid!.slice();
-    this.yb = cp.share(this.y, this.prs, this.ci, this.sid);
-    this.commit = commitment(this.sid, this.yb);
+    this.ya = cp.share(this.y, this.prs, this.ci, this.sid);
+    this.commit = commitment(this.sid, this.ya);
     this.state = 'wait-share';
     this.out.push(encodePakeMsg({ t: 'pake-start', sid: this.sid, commit: this.commit }));
   }
@@ -95,6 +98,12 @@ export class PakeSession {
   /** The 6-digit code once 'done'. */
   get sas(): string | null {
     return this.state === 'done' ? this.code : null;
+  }
+
+  /** Ends the run from outside (deadline, channel closed): wipes the
+   * secrets; a no-op once done or failed. */
+  abort(reason: string): void {
+    if (this.state !== 'done' && this.state !== 'failed') this.fail('auth', reason);
   }
 
   private wipe(): void {
@@ -121,6 +130,7 @@ export class PakeSession {
       return this.fail('auth', "the peer's share is invalid");
     }
     this.y.fill(0);
+    this.prs.fill(0);
     this.key = macKey(this.sid, isk);
     this.code = sasDigits(isk);
     isk.fill(0);
@@ -143,27 +153,27 @@ export class PakeSession {
       if (p === 'SUITE') return this.fail('auth', 'the peer uses another authentication suite');
       return this.fail('auth', 'malformed authentication message');
     }
-    if (this.role === 'offerer' && this.state === 'wait-start' && m.t === 'pake-start') {
+    if (this.role === 'answerer' && this.state === 'wait-start' && m.t === 'pake-start') {
       this.sid = m.sid;
       this.commit = m.commit;
-      this.ya = cp.share(this.y, this.prs, this.ci, this.sid);
+      this.yb = cp.share(this.y, this.prs, this.ci, this.sid);
       this.state = 'wait-share';
-      this.out.push(encodePakeMsg({ t: 'pake-share', y: this.ya }));
+      this.out.push(encodePakeMsg({ t: 'pake-share', y: this.yb }));
       return 'ok';
     }
     if (this.role === 'offerer' && this.state === 'wait-share' && m.t === 'pake-share') {
       this.yb = m.y;
-      if (!commitmentMatches(this.commit, this.sid, this.yb)) return this.fail('auth', "the peer's share does not match its commitment");
       const r = this.derive();
       if (r) return r;
+      this.out.push(encodePakeMsg({ t: 'pake-share', y: this.ya }), this.ownTag());
       this.state = 'wait-confirm';
       return 'ok';
     }
     if (this.role === 'answerer' && this.state === 'wait-share' && m.t === 'pake-share') {
       this.ya = m.y;
+      if (!commitmentMatches(this.commit, this.sid, this.ya)) return this.fail('auth', "the peer's share does not match its commitment");
       const r = this.derive();
       if (r) return r;
-      this.out.push(encodePakeMsg({ t: 'pake-share', y: this.yb }), this.ownTag());
       this.state = 'wait-confirm';
       return 'ok';
     }
@@ -172,7 +182,7 @@ export class PakeSession {
       if (!confirmTagMatches(m.mac, this.key, theirs, NO_AD, this.fpO, this.fpA)) {
         return this.fail('auth', 'key confirmation failed: the connection may be intercepted, or the other side used a different password');
       }
-      if (this.role === 'offerer') this.out.push(this.ownTag());
+      if (this.role === 'answerer') this.out.push(this.ownTag());
       this.state = 'done';
       this.key.fill(0);
       this.prs.fill(0);

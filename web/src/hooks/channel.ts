@@ -1,11 +1,16 @@
-/* Drives one protocol Session over one RTCDataChannel: sends what the
- * session outputs, feeds it what arrives, performs the reads and writes it
- * asks for, and applies the bufferedAmount watermarks (docs/protocol.md §6). */
+/* Drives one protocol Session over one RTCDataChannel: first the
+ * authentication gate (docs/authentication.md §7), then the transfer
+ * session: sends what they output, feeds them what arrives, performs the
+ * reads and writes the session asks for, and applies the bufferedAmount
+ * watermarks (docs/protocol.md §6). Nothing reaches the transfer session
+ * before authentication is done. */
 
 import { joinBytes } from '../protocol/codec';
 import { sha256Bytes, type HashJob } from '../protocol/digest';
 import { IncomingTransfer, Session, type ReadRequest, type SessionEvent } from '../protocol/session';
-import type { FileEntry } from '../protocol/types';
+import { AUTH_DEADLINE_MS, type FileEntry } from '../protocol/types';
+import { AuthGate } from '../crypto/gate';
+import type { PakeConfig } from '../crypto/session';
 import type { Sink } from './sinks';
 
 /* Chromium closes a channel whose send queue passes 16 MiB; stay well under
@@ -19,6 +24,11 @@ export interface ChannelHost {
   /** A session event for the UI (progress, offers, results...). */
   onEvent(d: ChannelDriver, e: SessionEvent): void;
   onReady(d: ChannelDriver): void;
+  /** Authentication done: `sas` is the six-digit verification code. */
+  onAuth(d: ChannelDriver, sas: string): void;
+  /** Authentication failed (or the peer did not authenticate): the channel
+   *  is being closed; nothing from it reached the transfer session. */
+  onAuthFailed(d: ChannelDriver, reason: string): void;
   onClosed(d: ChannelDriver): void;
   /** Source files of an outgoing transfer. */
   source(xfer: string): File[] | null;
@@ -28,6 +38,9 @@ export interface ChannelHost {
 
 export class ChannelDriver {
   readonly session: Session;
+  /** Null until the channel opens; then the gate every message passes until it is done. */
+  private gate: AuthGate | null = null;
+  private gateTimer: ReturnType<typeof setTimeout> | undefined;
   private pumping = false;
   private lowWaiter: (() => void) | null = null;
 
@@ -37,8 +50,13 @@ export class ChannelDriver {
     /** RTCSctpTransport.maxMessageSize, read when the channel opens (0 = unknown). */
     transportLimit: () => number,
     private host: ChannelHost,
-    /** We created the channel: we say hello first (docs/protocol.md §5.1). */
-    opener = true,
+    /** We created the channel: we start the authentication and say hello
+     *  first; the acceptor only answers (docs/protocol.md §5.1). */
+    opener: boolean,
+    /** This side's authentication config, read when the channel opens (the
+     *  SDP of both sides is applied by then); it may throw (no usable
+     *  fingerprint, no PRS): the gate fails. */
+    authConfig: () => PakeConfig,
   ) {
     // The preferred data message size is the protocol default (64 KiB);
     // bench/transfer sets this global to measure larger ones (up to 256 KiB).
@@ -62,12 +80,31 @@ export class ChannelDriver {
       const limit = transportLimit();
       this.session.open({ maxMsg: Math.max(16384, Math.min(262144, limit || 65536)), sendLimit: limit || 65536 });
     };
-    dc.onopen = () => {
+    // The gate starts when the channel opens (the offerer sends pake-start
+    // then), exactly once for the same reason as hello.
+    const startGate = () => {
+      if (this.gate) return;
+      this.gate = new AuthGate(authConfig, Date.now());
+      this.gateTimer = setTimeout(() => {
+        this.gate?.expire(Date.now());
+        this.flushGate();
+      }, AUTH_DEADLINE_MS);
+      this.flushGate();
+    };
+    this.onAuthDone = () => {
       if (!opener) return;
       hello();
       this.flush();
     };
+    dc.onopen = () => startGate();
     dc.onmessage = (e) => {
+      startGate();
+      if (this.gate!.state !== 'done') {
+        if (typeof e.data === 'string') this.gate!.onText(e.data);
+        else this.gate!.onBinary();
+        this.flushGate();
+        return;
+      }
       hello(); // before the message is handled: nothing may precede it
       if (typeof e.data === 'string') this.session.onText(e.data);
       else this.session.onBinary(new Uint8Array(e.data as ArrayBuffer));
@@ -79,12 +116,54 @@ export class ChannelDriver {
       w?.();
     };
     dc.onclose = () => {
+      clearTimeout(this.gateTimer);
+      if (this.gate?.state === 'running') {
+        this.gate.close();
+        this.authEnded = true;
+        host.onAuthFailed(this, this.gate.reason);
+      }
       this.session.shutdown();
       if (!this.storing && this.batch) void this.runStorage(true); // keep what arrived, for a resume
       this.lowWaiter?.();
       host.onClosed(this);
     };
-    if (opener && dc.readyState === 'open') dc.onopen(new Event('open'));
+    // not from inside the constructor: the host learns of a failure only once it holds this driver
+    if (dc.readyState === 'open') queueMicrotask(startGate);
+  }
+
+  private onAuthDone: () => void;
+  /** onAuth or onAuthFailed was called. */
+  private authEnded = false;
+
+  /** Authenticated: the transfer session may run (offers are shown and sent only then). */
+  get authenticated(): boolean {
+    return this.gate?.state === 'done';
+  }
+
+  /** Sends what the gate outputs; on its end tells the host, once. */
+  private flushGate(): void {
+    const g = this.gate;
+    if (!g) return;
+    for (const text of g.takeOutput()) {
+      if (this.dc.readyState !== 'open') break;
+      try {
+        this.dc.send(text);
+      } catch {
+        break;
+      }
+    }
+    if (g.state === 'running' || this.authEnded) return;
+    this.authEnded = true;
+    clearTimeout(this.gateTimer);
+    if (g.state === 'done') {
+      this.host.onAuth(this, g.sas!);
+      this.onAuthDone();
+      return;
+    }
+    this.session.shutdown(); // nothing more goes to or comes from the transfer session
+    this.host.onAuthFailed(this, g.reason);
+    // the error goes out before the channel closes (as after a fatal session error, flush())
+    setTimeout(() => this.dc.close(), 100);
   }
 
   offer(xfer: string, files: FileEntry[]): void {

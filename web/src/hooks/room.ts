@@ -7,6 +7,8 @@ import { ALL_HIDDEN, IncomingTransfer, type SessionEvent } from '../protocol/ses
 import type { ErrorCode, FileEntry } from '../protocol/types';
 import { nameProblem, dirProblem, entryHidden, entryPath } from '../protocol/paths';
 import { ChannelDriver } from './channel';
+import { sdpFingerprint } from '../crypto/confirm';
+import type { PakeConfig } from '../crypto/session';
 import { PeerLink } from './peer';
 import { Signaling, SignalingError, fetchIceServers, parseIceServers, roomRequest, SIGNALING_MESSAGES } from './signaling';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
@@ -22,6 +24,10 @@ export interface PeerView {
   label: string;
   state: PeerState;
   error?: string;
+  /** The verification code of the current connection (six digits), once authenticated. */
+  sas?: string;
+  /** Authentication with this peer failed: nothing is sent to or accepted from it. */
+  authFailed?: boolean;
 }
 export interface FileView {
   entry: FileEntry;
@@ -84,6 +90,12 @@ const NO_OFFER = 'This peer has not started a connection. It may have “Relay o
 const OFFER_WAIT_MS = 15_000;
 const FATAL_RETRIES = 2;
 const NOT_RECONNECTED = 'The connection to this peer dropped and it has not connected again.';
+/* docs/authentication.md §7: a wrong secret and an interception look the
+ * same (a MAC that does not verify), so the message names both. */
+export const AUTH_FAILED_MESSAGE = 'This connection may be intercepted, or the other side used a different password. Nothing was sent.';
+/* The failed peer's connection is closed this long after the error was
+ * queued, so that the error reaches it (the channel closes after 100 ms). */
+const AUTH_CLOSE_MS = 250;
 
 /** What create-room, join-room and ice-servers acks carry besides ok. */
 interface IceAck {
@@ -149,6 +161,12 @@ interface Member {
    *  every time is not reconnected without end (FATAL_RETRIES). */
   fatal?: string;
   fatals?: number;
+  /** The verification code of the current channel, once authenticated. */
+  sas?: string;
+  /** Authentication failed: no reconnection, no offer taken from this peer
+   *  (a wrong secret would fail again, and each attempt is a guess at the
+   *  secret), until either side reloads (a new socket id, a new member). */
+  authFailed?: boolean;
 }
 
 interface PendingOffer {
@@ -233,7 +251,7 @@ export class RoomController {
 
   private build(): RoomSnapshot {
     const transfers = [...this.transfers.values()].map((t) => ({ ...t, files: t.files.map((f) => ({ ...f })), saved: [...t.saved] }));
-    const peers = [...this.members.values()].map((m) => ({ id: m.id, label: label(m.id), state: m.state, error: m.error }));
+    const peers = [...this.members.values()].map((m) => ({ id: m.id, label: label(m.id), state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed }));
     let status: Status = 'IDLE';
     const active = transfers.some((t) => t.state === 'TRANSFERRING' || t.state === 'WAITING' || t.state === 'INTERRUPTED');
     if (this.error || transfers.some((t) => t.state === 'ERROR')) status = 'ERROR';
@@ -415,6 +433,7 @@ export class RoomController {
       /* not remembered */
     }
     for (const m of this.members.values()) {
+      if (m.authFailed) continue;
       m.retries = 0;
       this.interrupt(m.id);
       // the offering side connects again; the other waits for its new offer
@@ -432,8 +451,10 @@ export class RoomController {
   }
 
   private connect(m: Member): void {
+    if (m.authFailed) return;
     clearTimeout(m.offerWait);
     m.fatal = undefined;
+    m.sas = undefined;
     m.link?.close();
     m.driver = null;
     m.state = 'CONNECTING';
@@ -449,7 +470,7 @@ export class RoomController {
       sendSignal: (kind, payload) => this.sig?.relay(kind, payload),
       onChannel: (dc, opened) => {
         if (m.link !== link) return;
-        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.host(m), opened);
+        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.host(m), opened, () => this.authConfig(m, link, opened));
       },
       onState: (s) => {
         if (m.link !== link) return;
@@ -461,7 +482,25 @@ export class RoomController {
     if (m.initiator) link.start().catch(() => this.linkFailed(m, 'Could not start the connection.'));
   }
 
+  /** This side's view of the connection to m for the PAKE
+   *  (docs/authentication.md §4, §6): the side that created the channel is
+   *  the offerer; socket ids as signaling gave them, the offerer's first;
+   *  each fingerprint from the SDP that carried it (ours set locally, the
+   *  peer's applied remotely). Throws when something is missing. */
+  private authConfig(m: Member, link: PeerLink, opened: boolean): PakeConfig {
+    const self = this.sig?.id;
+    if (!self || !this.prs) throw new Error('not in a room');
+    const local = sdpFingerprint(link.pc.localDescription?.sdp ?? '');
+    const remote = sdpFingerprint(link.pc.remoteDescription?.sdp ?? '');
+    if (!local || !remote) throw new Error('not exactly one DTLS fingerprint in an SDP');
+    const common = { prs: this.prs, room: this.roomId };
+    return opened
+      ? { ...common, role: 'offerer', offererId: self, answererId: m.id, fpOfferer: local, fpAnswerer: remote }
+      : { ...common, role: 'answerer', offererId: m.id, answererId: self, fpOfferer: remote, fpAnswerer: local };
+  }
+
   private async onOffer(from: string, sdp: string): Promise<void> {
+    if (this.members.get(from)?.authFailed) return; // refused until a reload: no new guess
     const m = this.addMember(from, false);
     m.initiator = false;
     this.connect(m);
@@ -475,7 +514,7 @@ export class RoomController {
   }
 
   private linkFailed(m: Member, why: string): void {
-    if (!this.members.has(m.id)) return;
+    if (!this.members.has(m.id) || m.authFailed) return;
     m.state = 'FAILED';
     m.error = why;
     this.interrupt(m.id);
@@ -515,6 +554,25 @@ export class RoomController {
 
   private host(m: Member) {
     return {
+      onAuth: (d: ChannelDriver, sas: string) => {
+        if (m.driver !== d || !this.members.has(m.id)) return;
+        m.sas = sas;
+        this.changed();
+      },
+      onAuthFailed: (d: ChannelDriver) => {
+        if (m.driver !== d || !this.members.has(m.id)) return;
+        m.authFailed = true;
+        m.sas = undefined;
+        m.state = 'FAILED';
+        m.error = AUTH_FAILED_MESSAGE;
+        clearTimeout(m.offerWait);
+        m.driver = null;
+        this.interrupt(m.id);
+        const link = m.link;
+        m.link = null;
+        setTimeout(() => link?.close(), AUTH_CLOSE_MS);
+        this.changed();
+      },
       onReady: (d: ChannelDriver) => {
         m.state = 'CONNECTED';
         m.error = undefined;

@@ -455,13 +455,19 @@ describe('Session', () => {
     expect(decodeControl((s.takeOutput()[0] as { data: string }).data)).toMatchObject({ t: 'error', code: 'PROTOCOL' });
 
     const r = new Session({ maxMsg: 16384, win: 65536 });
-    r.onText(encodeControl({ t: 'hello', v: 1, maxMsg: 65536, win: 65536, caps: [] }));
+    r.onText(encodeControl({ t: 'hello', v: 2, maxMsg: 65536, win: 65536, caps: [] }));
     r.onBinary(new Uint8Array(20000));
     expect(r.takeEvents().at(-1)).toMatchObject({ type: 'fatal', code: 'TOO_BIG' });
 
     const q = new Session();
-    q.onText(encodeControl({ t: 'hello', v: 1, maxMsg: 1000, win: 65536, caps: [] }));
+    q.onText(encodeControl({ t: 'hello', v: 2, maxMsg: 1000, win: 65536, caps: [] }));
     expect(q.isClosed).toBe(true);
+
+    // protocol 1 had no authentication (issue 14): no common version
+    const old = new Session();
+    old.onText(encodeControl({ t: 'hello', v: 1, maxMsg: 65536, win: 65536, caps: [] }));
+    expect(old.takeEvents().at(-1)).toMatchObject({ type: 'fatal', code: 'VERSION' });
+    expect(decodeControl((old.takeOutput()[0] as { data: string }).data)).toMatchObject({ t: 'error', code: 'VERSION' });
   });
 
   it('data at the wrong offset is fatal', () => {
@@ -650,7 +656,7 @@ describe('Session with block digests', () => {
     fresh.setFiles(BIG, BIG_CONTENTS);
     const s = fresh.session;
     s.open();
-    s.onText(encodeControl({ t: 'hello', v: 1, maxMsg: 262144, win: 16 << 20, caps: ['resume', CAP_BLOCKS] }));
+    s.onText(encodeControl({ t: 'hello', v: 2, maxMsg: 262144, win: 16 << 20, caps: ['resume', CAP_BLOCKS] }));
     s.offer(XFER, BIG);
     s.takeOutput();
     s.onText(encodeControl({ t: 'accept', xfer: XFER, files: [{ id: 0, offset: 1000, sha256: nodeBlocks(BIG_CONTENTS[0].subarray(0, 1000)) }] }));

@@ -306,7 +306,9 @@ export class Session {
     if (!this.peer) {
       if (m.t === 'error') return this.peerFatal(m.code, m.message);
       if (m.t !== 'hello') throw new ProtocolError('PROTOCOL', 'first message must be hello');
-      if (m.v < 1) throw new ProtocolError('VERSION', 'no common version');
+      // Version 2 (issue 14) is the first with authentication, which this app
+      // never goes without: an older peer has no common version.
+      if (m.v < PROTOCOL_VERSION) throw new ProtocolError('VERSION', 'no common version');
       if (m.maxMsg < MIN_MAX_MSG) throw new ProtocolError('PROTOCOL', 'maxMsg below 16384');
       if (m.win < m.maxMsg) throw new ProtocolError('PROTOCOL', 'win below maxMsg');
       this.peer = m;

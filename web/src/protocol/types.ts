@@ -1,8 +1,17 @@
-/* Peerdrop transfer protocol v1: message types and limits.
+/* Peerdrop transfer protocol v2: message types and limits.
  * The normative description is docs/protocol.md; every constant here is
  * quoted there with its reason. Pure data, no DOM, no I/O. */
 
-export const PROTOCOL_VERSION = 1;
+/* 2: every data channel opens with the authentication of
+ * docs/authentication.md §7 (issue 14); 1 had none and is refused. */
+export const PROTOCOL_VERSION = 2;
+
+/* Authentication must be done this long after the channel opens, or the
+ * channel is refused (AUTH_FAILED). The run is two round trips and a few
+ * ms of CPU; 30 s is the coordinator's value (PD_AUTH_DEADLINE_MS in
+ * src/base/limits.h), long enough for a loaded 2-core machine or a slow
+ * TURN path, short enough that a peer that never speaks is dropped. */
+export const AUTH_DEADLINE_MS = 30_000;
 
 /* Binary data message: type u8, flags u8, reserved u16, file u32, offset u64. */
 export const DATA_HEADER_LEN = 16;
@@ -36,6 +45,7 @@ export const ERROR_CODES = [
   'READ_ERROR', // sender could not read the file
   'WRITE_ERROR', // receiver could not store the file
   'INTERNAL', // anything else
+  'AUTH_FAILED', // authentication failed or did not happen (docs/authentication.md §7)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

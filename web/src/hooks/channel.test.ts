@@ -1,0 +1,199 @@
+/* ChannelDriver with its authentication gate, over a pair of in-memory
+ * data channels: the transfer session sees nothing before the PAKE is
+ * done, and a peer that skips it (protocol 1's hello first, an offer, file
+ * data, silence) is refused with AUTH_FAILED and the channel closed. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import V from '../crypto/auth-vectors.json';
+import { unhex } from '../crypto/bytes';
+import { AUTH_FAILED_TEXT } from '../crypto/gate';
+import type { PakeConfig } from '../crypto/session';
+import { encodeControl, encodeData } from '../protocol/codec';
+import { AUTH_DEADLINE_MS } from '../protocol/types';
+import { ChannelDriver, type ChannelHost } from './channel';
+
+/** Just enough of RTCDataChannel: send() delivers to the other end in a later task, in order. */
+class FakeChannel {
+  readyState: RTCDataChannelState = 'connecting';
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  binaryType = 'blob';
+  other: FakeChannel | null = null;
+  sent: (string | Uint8Array)[] = [];
+  onopen: ((e: Event) => void) | null = null;
+  onmessage: ((e: MessageEvent) => void) | null = null;
+  onclose: ((e: Event) => void) | null = null;
+  onbufferedamountlow: ((e: Event) => void) | null = null;
+
+  send(data: string | Uint8Array): void {
+    if (this.readyState !== 'open') throw new Error('InvalidStateError');
+    const copy = typeof data === 'string' ? data : data.slice();
+    this.sent.push(copy);
+    const to = this.other;
+    setTimeout(() => {
+      if (to?.readyState !== 'open') return;
+      const payload = typeof copy === 'string' ? copy : copy.buffer;
+      to.onmessage?.({ data: payload } as MessageEvent);
+    }, 0);
+  }
+  open(): void {
+    this.readyState = 'open';
+    this.onopen?.(new Event('open'));
+  }
+  close(): void {
+    if (this.readyState === 'closed') return;
+    this.readyState = 'closed';
+    setTimeout(() => this.onclose?.(new Event('close')), 0);
+    this.other?.close();
+  }
+}
+
+function pair(): [FakeChannel, FakeChannel] {
+  const a = new FakeChannel();
+  const b = new FakeChannel();
+  a.other = b;
+  b.other = a;
+  return [a, b];
+}
+
+const S = V.session;
+const base = {
+  prs: unhex(S.prs), room: S.room, offererId: S.offererId, answererId: S.answererId,
+  fpOfferer: S.fingerprintOfferer, fpAnswerer: S.fingerprintAnswerer,
+};
+const OFFERER: PakeConfig = { ...base, role: 'offerer' };
+const ANSWERER: PakeConfig = { ...base, role: 'answerer' };
+const HELLO_V1 = encodeControl({ t: 'hello', v: 1, maxMsg: 65536, win: 16777216, caps: ['resume'] });
+
+function recorder() {
+  const log: string[] = [];
+  const host: ChannelHost = {
+    onEvent: (_d, e) => log.push(`event ${e.type}`),
+    onReady: () => log.push('ready'),
+    onClosed: () => log.push('closed'),
+    onAuth: (_d, sas) => log.push(`auth ${sas}`),
+    onAuthFailed: () => log.push('auth-failed'),
+    source: () => null,
+    sink: () => null,
+  };
+  return { log, host };
+}
+
+const settle = async (ms = 50) => {
+  for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(ms / 20);
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ChannelDriver authentication', () => {
+  it('two drivers authenticate, show the same code, then say hello (opener first)', async () => {
+    vi.useFakeTimers();
+    const [ca, cb] = pair();
+    const A = recorder(), B = recorder();
+    const da = new ChannelDriver('b', ca as unknown as RTCDataChannel, () => 65536, A.host, true, () => OFFERER);
+    const db = new ChannelDriver('a', cb as unknown as RTCDataChannel, () => 65536, B.host, false, () => ANSWERER);
+    ca.open();
+    cb.open();
+    await settle();
+    expect(A.log).toEqual([expect.stringMatching(/^auth \d{6}$/), 'ready']);
+    expect(B.log).toEqual([A.log[0], 'ready']); // the same code
+    const types = (c: FakeChannel) => c.sent.map((m) => (typeof m === 'string' ? JSON.parse(m).t : 'binary'));
+    expect(types(ca)).toEqual(['pake-start', 'pake-share', 'pake-confirm', 'hello']);
+    expect(types(cb)).toEqual(['pake-share', 'pake-confirm', 'hello']);
+    expect(JSON.parse(ca.sent[3] as string).v).toBe(2);
+    expect(da.authenticated && db.authenticated).toBe(true);
+    expect(da.session.ready && db.session.ready).toBe(true);
+  });
+
+  it('an acceptor refuses a protocol-1 hello: AUTH_FAILED, closed, the session never saw it', async () => {
+    vi.useFakeTimers();
+    const [raw, cb] = pair();
+    const B = recorder();
+    const db = new ChannelDriver('a', cb as unknown as RTCDataChannel, () => 65536, B.host, false, () => ANSWERER);
+    raw.open();
+    cb.open();
+    raw.send(HELLO_V1);
+    await settle(200);
+    expect(B.log).toEqual(['auth-failed', 'closed']);
+    expect(cb.sent).toEqual([AUTH_FAILED_TEXT]);
+    expect(cb.readyState).toBe('closed');
+    expect(db.session.ready).toBe(false);
+    expect(db.authenticated).toBe(false);
+  });
+
+  for (const [name, first] of [
+    ['an offer', encodeControl({ t: 'offer', xfer: '0123456789abcdef0123456789abcdef', files: [{ id: 0, name: 'a', dir: '', size: 1, mime: '' }] })],
+    ['file data', encodeData(0, 0, new Uint8Array(8))],
+  ] as const) {
+    it(`an acceptor refuses ${name} before authentication`, async () => {
+      vi.useFakeTimers();
+      const [raw, cb] = pair();
+      const B = recorder();
+      new ChannelDriver('a', cb as unknown as RTCDataChannel, () => 65536, B.host, false, () => ANSWERER);
+      raw.open();
+      cb.open();
+      raw.send(first);
+      await settle(200);
+      expect(B.log).toEqual(['auth-failed', 'closed']);
+      expect(cb.sent).toEqual([AUTH_FAILED_TEXT]);
+      expect(cb.readyState).toBe('closed');
+    });
+  }
+
+  it('an opener whose peer answers pake-start with an error (a protocol-1 acceptor) fails', async () => {
+    vi.useFakeTimers();
+    const [ca, raw] = pair();
+    const A = recorder();
+    raw.onmessage = () => raw.send(encodeControl({ t: 'error', code: 'PROTOCOL', message: 'first message must be hello' }));
+    new ChannelDriver('b', ca as unknown as RTCDataChannel, () => 65536, A.host, true, () => OFFERER);
+    raw.open();
+    ca.open();
+    await settle(200);
+    expect(A.log).toEqual(['auth-failed', 'closed']);
+    expect(ca.sent.map((m) => JSON.parse(m as string).t)).toEqual(['pake-start', 'error']);
+    expect(ca.sent[1]).toBe(AUTH_FAILED_TEXT);
+  });
+
+  it('a silent peer is refused at the deadline, not before', async () => {
+    vi.useFakeTimers();
+    const [ca, raw] = pair();
+    const A = recorder();
+    new ChannelDriver('b', ca as unknown as RTCDataChannel, () => 65536, A.host, true, () => OFFERER);
+    raw.open();
+    ca.open();
+    await vi.advanceTimersByTimeAsync(AUTH_DEADLINE_MS - 10);
+    expect(A.log).toEqual([]);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(A.log).toEqual(['auth-failed', 'closed']);
+    expect(ca.sent.at(-1)).toBe(AUTH_FAILED_TEXT);
+    expect(ca.readyState).toBe('closed');
+  });
+
+  it('a config that cannot be built (no usable fingerprint) refuses the channel', async () => {
+    vi.useFakeTimers();
+    const [raw, cb] = pair();
+    const B = recorder();
+    raw.open();
+    cb.open(); // already open when the driver takes it, as from ondatachannel
+    new ChannelDriver('a', cb as unknown as RTCDataChannel, () => 65536, B.host, false, () => {
+      throw new Error('not exactly one DTLS fingerprint in an SDP');
+    });
+    await settle(200);
+    expect(B.log).toEqual(['auth-failed', 'closed']);
+    expect(cb.sent).toEqual([AUTH_FAILED_TEXT]);
+  });
+
+  it('a channel that closes during authentication is a failure, reported once', async () => {
+    vi.useFakeTimers();
+    const [ca, raw] = pair();
+    const A = recorder();
+    new ChannelDriver('b', ca as unknown as RTCDataChannel, () => 65536, A.host, true, () => OFFERER);
+    raw.open();
+    ca.open();
+    await settle();
+    raw.close();
+    await settle();
+    expect(A.log).toEqual(['auth-failed', 'closed']);
+  });
+});
