@@ -1,10 +1,11 @@
 /* engine.h: Engine.IO v4 sessions over long-polling and WebSocket.
  *
- * Owns the session table, the heartbeat (the server pings every
- * pingInterval and drops a session whose pong is later than pingTimeout),
- * and the polling -> WebSocket upgrade (2probe/3probe, a noop to every poll
- * while upgrading, then 5). Packet parsing and formatting is src/eio; HTTP
- * and WebSocket framing is http_conn. The layer above (Socket.IO, or the
+ * Owns the session table and the libuv side of each session: its requests,
+ * WebSockets and timer. The protocol (the heartbeat: the server pings every
+ * pingInterval and drops a session whose pong is later than pingTimeout;
+ * the polling -> WebSocket upgrade: 2probe/3probe, a noop to every poll
+ * while upgrading, then 5) is src/eio/session.h; packet parsing and
+ * formatting is src/eio/eio.h; HTTP and WebSocket framing is http_conn. The layer above (Socket.IO, or the
  * echo fixture) sees sessions that open, carry messages and close. */
 #ifndef PD_ENGINE_H
 #define PD_ENGINE_H
