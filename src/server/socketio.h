@@ -1,8 +1,9 @@
 /* socketio.h: the Socket.IO v5 layer on top of Engine.IO sessions.
  *
- * Per Engine.IO session it keeps the namespaces joined (one sio_socket
- * each), reassembles binary packets from their attachments, enforces
- * connectTimeout, and dispatches events to the namespace's handlers. A
+ * The protocol of each Engine.IO session (the namespaces joined, one
+ * sio_socket each; acks; binary packets and their attachments;
+ * connectTimeout) is src/sio/session.h; this layer gives it a timer, a
+ * table of socket ids, and dispatches events to the namespace's handlers. A
  * namespace that takes no binary has BINARY_EVENT/BINARY_ACK refused at
  * the packet header, before any attachment is held; where binary is taken,
  * a packet's attachments may total one maxPayload and must arrive within
@@ -20,13 +21,9 @@
 #include <uv.h>
 
 #include "engine.h"
+#include "sio/session.h" /* sio_attachment */
 
 typedef struct sio_socket sio_socket;
-
-typedef struct sio_attachment {
-    const uint8_t *data;
-    size_t len;
-} sio_attachment;
 
 typedef struct sio_namespace_def {
     const char *name; /* "/", "/custom" */
