@@ -133,16 +133,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             w->poll_held = false; /* the glue forgets it first */
             eio_sess_poll_aborted(&w->s, now);
             break;
-        case 2: eio_sess_post_begin(&w->s); break;
-        case 3: eio_sess_post_aborted(&w->s); break;
+        case 2:
+            eio_sess_post_begin(&w->s);
+            break;
+        case 3:
+            eio_sess_post_aborted(&w->s);
+            break;
         case 4:
             w->in_request = true;
             eio_sess_post(&w->s, d, n, n & 1, n % 7 == 3, now);
             FUZZ_ASSERT(!w->in_request || was_closed);
             w->in_request = false;
             break;
-        case 5: eio_sess_ws_frame(&w->s, false, d, n, now); break;
-        case 6: eio_sess_ws_frame(&w->s, true, d, n, now); break;
+        case 5:
+            eio_sess_ws_frame(&w->s, false, d, n, now);
+            break;
+        case 6:
+            eio_sess_ws_frame(&w->s, true, d, n, now);
+            break;
         case 7:
             if (w->websocket) eio_sess_ws_closed(&w->s);
             break;
@@ -152,17 +160,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 w->probe_open = true;
             }
             break;
-        case 9: eio_sess_probe_frame(&w->s, false, d, n); break;
-        case 10: eio_sess_probe_frame(&w->s, true, d, n); break;
+        case 9:
+            eio_sess_probe_frame(&w->s, false, d, n);
+            break;
+        case 10:
+            eio_sess_probe_frame(&w->s, true, d, n);
+            break;
         case 11:
             if (w->probe_open) {
                 w->probe_open = false;
                 eio_sess_probe_closed(&w->s);
             }
             break;
-        case 12: eio_sess_send(&w->s, d, n, n & 1); break;
-        case 13: eio_sess_close(&w->s, NULL); break;
-        case 14: eio_sess_flush(&w->s); break;
+        case 12:
+            eio_sess_send(&w->s, d, n, n & 1);
+            break;
+        case 13:
+            eio_sess_close(&w->s, NULL);
+            break;
+        case 14:
+            eio_sess_flush(&w->s);
+            break;
         default: {
             /* time goes on: up to ~16 s per step */
             int64_t step = n ? (int64_t)d[0] * 64 : 1;

@@ -131,8 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *d = data + pos;
         pos += n;
         switch (op) {
-        case 0: sio_sess_feed(&w->s, d, n, false, now); break;
-        case 1: sio_sess_feed(&w->s, d, n, true, now); break;
+        case 0:
+            sio_sess_feed(&w->s, d, n, false, now);
+            break;
+        case 1:
+            sio_sess_feed(&w->s, d, n, true, now);
+            break;
         case 2:
             now += n ? (int64_t)d[0] * 64 : 1;
             sio_sess_tick(&w->s, now);

@@ -68,8 +68,8 @@ static void session_close(eio_sess *s, const char *reason, poll_answer answer)
             /* what was queued goes first, as the reference flushes its
              * write buffer before closing (Socket.close): a CONNECT_ERROR
              * saying why reaches the client */
-            s->io.reply(s->io.ctx, EIO_SESS_REQ_HELD_POLL, EIO_SESS_REPLY_PAYLOAD,
-                        s->pending.data, s->pending.len);
+            s->io.reply(s->io.ctx, EIO_SESS_REQ_HELD_POLL, EIO_SESS_REPLY_PAYLOAD, s->pending.data,
+                        s->pending.len);
         } else if (answer == ANSWER_BAD) {
             s->io.reply(s->io.ctx, EIO_SESS_REQ_HELD_POLL, EIO_SESS_REPLY_BAD, NULL, 0);
         } else {
@@ -238,8 +238,8 @@ static bool payload_valid(const uint8_t *body, size_t len)
     return ok;
 }
 
-void eio_sess_post(eio_sess *s, const uint8_t *body, size_t len, bool announced,
-                   bool octet_stream, int64_t now_ms)
+void eio_sess_post(eio_sess *s, const uint8_t *body, size_t len, bool announced, bool octet_stream,
+                   int64_t now_ms)
 {
     if (!s || s->closed) return;
     if (announced) {

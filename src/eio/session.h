@@ -83,7 +83,7 @@ typedef struct eio_sess_config {
 typedef struct eio_sess {
     eio_sess_config cfg;
     eio_sess_io io;
-    bool websocket;     /* the transport: WebSocket, else polling */
+    bool websocket; /* the transport: WebSocket, else polling */
     bool closed;
     bool awaiting_pong;
     bool probing;       /* a probing WebSocket is open */
@@ -125,12 +125,11 @@ void eio_sess_post_aborted(eio_sess *s);
  * to eio_sess_post_begin, `octet_stream` if its Content-Type says binary
  * (Engine.IO v4 polling is text only). The whole payload is checked before
  * any packet acts; the request is answered before the packets act. */
-void eio_sess_post(eio_sess *s, const uint8_t *body, size_t len, bool announced,
-                   bool octet_stream, int64_t now_ms);
+void eio_sess_post(eio_sess *s, const uint8_t *body, size_t len, bool announced, bool octet_stream,
+                   int64_t now_ms);
 
 /* A frame on the session's WebSocket. */
-void eio_sess_ws_frame(eio_sess *s, bool binary, const uint8_t *data, size_t len,
-                       int64_t now_ms);
+void eio_sess_ws_frame(eio_sess *s, bool binary, const uint8_t *data, size_t len, int64_t now_ms);
 /* The session's WebSocket closed. */
 void eio_sess_ws_closed(eio_sess *s);
 

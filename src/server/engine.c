@@ -25,11 +25,11 @@
 
 #define SID_LEN PD_ID_LEN
 
-struct eio_session {
+struct srv_eio_session {
     char sid[SID_LEN + 1];
     eio_sess core;      /* the protocol: heartbeat, upgrade, buffering */
     pd_map_entry entry; /* in g.table, keyed by sid */
-    eio_session *dirty_next;
+    srv_eio_session *dirty_next;
     http_conn *current; /* the request being handed to the core */
     http_conn *poll;    /* held GET */
     http_conn *post;    /* POST whose body is still arriving */
@@ -49,26 +49,26 @@ static struct {
     pd_map table;
     size_t websocket_count;
     uint64_t upgrades;
-    eio_session *dirty_head;
+    srv_eio_session *dirty_head;
     pd_ip_count *ips; /* open sessions per client address */
 } g;
 
 /* --- session table ----------------------------------------------------- */
 
-static eio_session *table_find(const char *sid, size_t len)
+static srv_eio_session *table_find(const char *sid, size_t len)
 {
     pd_map_entry *e = pd_map_find(&g.table, sid, len);
-    return e ? PD_CONTAINER_OF(e, eio_session, entry) : NULL;
+    return e ? PD_CONTAINER_OF(e, srv_eio_session, entry) : NULL;
 }
 
-static bool table_insert(eio_session *s)
+static bool table_insert(srv_eio_session *s)
 {
     s->entry.key = s->sid;
     s->entry.key_len = SID_LEN;
     return pd_map_insert(&g.table, &s->entry);
 }
 
-static void table_remove(eio_session *s)
+static void table_remove(srv_eio_session *s)
 {
     pd_map_remove(&g.table, &s->entry);
     if (s->ip_counted) pd_ip_count_remove(g.ips, &s->ip);
@@ -117,7 +117,7 @@ static uint64_t now_ms(void)
 
 /* Arms the session's timer for the core's next deadline. */
 static void timer_cb(uv_timer_t *t);
-static void rearm(eio_session *s)
+static void rearm(srv_eio_session *s)
 {
     if (!s->timer_open || eio_sess_is_closed(&s->core)) return;
     int64_t due = eio_sess_deadline(&s->core);
@@ -131,7 +131,7 @@ static void rearm(eio_session *s)
 
 static void timer_cb(uv_timer_t *t)
 {
-    eio_session *s = t->data;
+    srv_eio_session *s = t->data;
     eio_sess_tick(&s->core, (int64_t)now_ms());
     rearm(s);
 }
@@ -141,7 +141,7 @@ static void timer_cb(uv_timer_t *t)
 static void io_reply(void *ctx, eio_sess_req to, eio_sess_reply kind, const uint8_t *body,
                      size_t len)
 {
-    eio_session *s = ctx;
+    srv_eio_session *s = ctx;
     http_conn *hc;
     if (to == EIO_SESS_REQ_HELD_POLL) {
         hc = s->poll;
@@ -168,7 +168,7 @@ static void io_reply(void *ctx, eio_sess_req to, eio_sess_reply kind, const uint
 static void io_ws_send(void *ctx, eio_sess_ws to, bool binary, char type, const uint8_t *data,
                        size_t len)
 {
-    eio_session *s = ctx;
+    srv_eio_session *s = ctx;
     http_conn *hc = to == EIO_SESS_WS_PROBE ? s->probe : s->ws;
     if (!hc) return;
     if (binary)
@@ -179,7 +179,7 @@ static void io_ws_send(void *ctx, eio_sess_ws to, bool binary, char type, const 
 
 static void io_probe_close(void *ctx)
 {
-    eio_session *s = ctx;
+    srv_eio_session *s = ctx;
     http_conn *hc = s->probe;
     s->probe = NULL;
     if (hc) http_conn_ws_close(hc, 0);
@@ -187,7 +187,7 @@ static void io_probe_close(void *ctx)
 
 static void io_upgraded(void *ctx)
 {
-    eio_session *s = ctx;
+    srv_eio_session *s = ctx;
     s->ws = s->probe;
     s->probe = NULL;
     g.websocket_count++;
@@ -196,7 +196,7 @@ static void io_upgraded(void *ctx)
 
 static void io_want_flush(void *ctx)
 {
-    eio_session *s = ctx;
+    srv_eio_session *s = ctx;
     s->dirty_next = g.dirty_head;
     g.dirty_head = s;
 }
@@ -208,14 +208,14 @@ static void io_on_message(void *ctx, const uint8_t *data, size_t len, bool binar
 
 static void free_session(uv_handle_t *h)
 {
-    eio_session *s = h->data;
+    srv_eio_session *s = h->data;
     eio_sess_cleanup(&s->core);
     free(s);
 }
 
 static void io_on_close(void *ctx, const char *reason)
 {
-    eio_session *s = ctx;
+    srv_eio_session *s = ctx;
     table_remove(s);
     if (eio_sess_is_websocket(&s->core)) g.websocket_count--;
     if (s->post) {
@@ -246,7 +246,7 @@ static const eio_sess_io session_io = {
     .on_close = io_on_close,
 };
 
-void engine_close(eio_session *s)
+void engine_close(srv_eio_session *s)
 {
     eio_sess_close(&s->core, "forced close");
 }
@@ -256,7 +256,7 @@ void engine_close(eio_session *s)
 static void engine_flush(void)
 {
     while (g.dirty_head) {
-        eio_session *s = g.dirty_head;
+        srv_eio_session *s = g.dirty_head;
         g.dirty_head = s->dirty_next;
         eio_sess_flush(&s->core);
     }
@@ -266,13 +266,13 @@ static void engine_flush(void)
 
 static void on_poll_abort(void *owner, http_conn *hc)
 {
-    eio_session *s = owner;
+    srv_eio_session *s = owner;
     if (s->poll != hc) return;
     s->poll = NULL;
     eio_sess_poll_aborted(&s->core, (int64_t)now_ms());
 }
 
-static void handle_poll_get(eio_session *s, http_conn *hc)
+static void handle_poll_get(srv_eio_session *s, http_conn *hc)
 {
     s->current = hc;
     bool hold = eio_sess_poll_get(&s->core);
@@ -284,13 +284,13 @@ static void handle_poll_get(eio_session *s, http_conn *hc)
 
 static void on_post_abort(void *owner, http_conn *hc)
 {
-    eio_session *s = owner;
+    srv_eio_session *s = owner;
     if (s->post != hc) return;
     s->post = NULL;
     eio_sess_post_aborted(&s->core);
 }
 
-static void handle_poll_post(eio_session *s, http_conn *hc, const http_request *req,
+static void handle_poll_post(srv_eio_session *s, http_conn *hc, const http_request *req,
                              const uint8_t *body, size_t len)
 {
     bool announced = s->post == hc;
@@ -299,8 +299,8 @@ static void handle_poll_post(eio_session *s, http_conn *hc, const http_request *
         s->post = NULL;
     }
     const http_header *ct = http_request_header(req, "content-type");
-    bool octet_stream = ct && ct->value_len >= 24 &&
-                        strncasecmp(ct->value, "application/octet-stream", 24) == 0;
+    bool octet_stream =
+        ct && ct->value_len >= 24 && strncasecmp(ct->value, "application/octet-stream", 24) == 0;
     s->current = hc;
     eio_sess_post(&s->core, body, len, announced, octet_stream, (int64_t)now_ms());
     s->current = NULL;
@@ -311,7 +311,7 @@ static void handle_poll_post(eio_session *s, http_conn *hc, const http_request *
 
 static void ws_on_message(void *owner, http_conn *hc, ws_opcode op, const uint8_t *data, size_t len)
 {
-    eio_session *s = owner;
+    srv_eio_session *s = owner;
     if (eio_sess_is_closed(&s->core)) return;
     if (hc == s->probe)
         eio_sess_probe_frame(&s->core, op != WS_OP_TEXT, data, len);
@@ -324,7 +324,7 @@ static void ws_on_message(void *owner, http_conn *hc, ws_opcode op, const uint8_
 
 static void ws_on_close(void *owner, http_conn *hc)
 {
-    eio_session *s = owner;
+    srv_eio_session *s = owner;
     if (hc == s->probe) {
         s->probe = NULL;
         eio_sess_probe_closed(&s->core);
@@ -339,7 +339,7 @@ static void ws_on_close(void *owner, http_conn *hc)
 
 static const http_ws_handler ws_handler = {.on_message = ws_on_message, .on_close = ws_on_close};
 
-static void handle_ws_upgrade(eio_session *s, http_conn *hc, const http_request *req)
+static void handle_ws_upgrade(srv_eio_session *s, http_conn *hc, const http_request *req)
 {
     if (!eio_sess_probe_open(&s->core, (int64_t)now_ms())) {
         /* one WebSocket per session: accept the handshake, then close */
@@ -380,7 +380,7 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
         http_conn_respond_json(hc, 403, json);
         return;
     }
-    eio_session *s = calloc(1, sizeof *s);
+    srv_eio_session *s = calloc(1, sizeof *s);
     if (!s) {
         http_conn_respond(hc, 503, NULL, NULL, NULL, 0);
         return;
@@ -461,7 +461,7 @@ void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t
             handshake(hc, req, q.transport);
         return;
     }
-    eio_session *s = table_find(q.sid, q.sid_len);
+    srv_eio_session *s = table_find(q.sid, q.sid_len);
     if (!s) {
         respond_error(hc, req, EIO_HTTP_UNKNOWN_SID);
         return;
@@ -489,7 +489,7 @@ void engine_request_start(http_conn *hc, const http_request *req)
     if (eio_query_parse(req->query, req->query_len, &q) != EIO_HTTP_OK || !q.sid ||
         q.transport != EIO_TRANSPORT_POLLING)
         return;
-    eio_session *s = table_find(q.sid, q.sid_len);
+    srv_eio_session *s = table_find(q.sid, q.sid_len);
     if (!s || eio_sess_is_websocket(&s->core)) return;
     if (s->post == hc) return;
     /* a second POST at once closes the session; the body's owner gets 400
@@ -512,7 +512,7 @@ void engine_init(uv_loop_t *loop, const engine_config *cfg)
 static void close_for_shutdown(pd_map_entry *e, void *ctx)
 {
     (void)ctx;
-    eio_sess_close(&PD_CONTAINER_OF(e, eio_session, entry)->core, "server shutting down");
+    eio_sess_close(&PD_CONTAINER_OF(e, srv_eio_session, entry)->core, "server shutting down");
 }
 
 void engine_shutdown(void)
@@ -524,32 +524,32 @@ void engine_shutdown(void)
     g.ips = NULL;
 }
 
-void engine_send(eio_session *s, const uint8_t *data, size_t len, bool binary)
+void engine_send(srv_eio_session *s, const uint8_t *data, size_t len, bool binary)
 {
     eio_sess_send(&s->core, data, len, binary);
 }
 
-void engine_session_set_user(eio_session *s, void *user)
+void engine_session_set_user(srv_eio_session *s, void *user)
 {
     s->user = user;
 }
 
-void *engine_session_user(const eio_session *s)
+void *engine_session_user(const srv_eio_session *s)
 {
     return s->user;
 }
 
-const char *engine_session_id(const eio_session *s)
+const char *engine_session_id(const srv_eio_session *s)
 {
     return s->sid;
 }
 
-const char *engine_session_peer(const eio_session *s)
+const char *engine_session_peer(const srv_eio_session *s)
 {
     return s->peer;
 }
 
-bool engine_session_is_websocket(const eio_session *s)
+bool engine_session_is_websocket(const srv_eio_session *s)
 {
     return eio_sess_is_websocket(&s->core);
 }

@@ -27,7 +27,7 @@ typedef struct hash_job hash_job;
 /* A member of a room: a local socket, or (many nodes, sock NULL) a socket
  * on another node, known by its id and node (docs/scale.md). */
 typedef struct peer {
-    sio_socket *sock;
+    srv_sio_socket *sock;
     room *room;
     hash_job *job;        /* a create/join waiting for the hashing pool */
     bool cluster_pending; /* a create/join waiting for Redis */
@@ -83,15 +83,15 @@ const char *sig_error_code(sig_error e)
 
 /* --- replies ------------------------------------------------------------ */
 
-static void ack_json(sio_socket *sock, int64_t ack_id, json_t *obj)
+static void ack_json(srv_sio_socket *sock, int64_t ack_id, json_t *obj)
 {
     json_t *args = json_array();
     json_array_append_new(args, obj);
-    sio_ack(sock, ack_id, args, NULL, 0);
+    srv_sio_ack(sock, ack_id, args, NULL, 0);
     json_decref(args);
 }
 
-static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
+static void reply_ok(srv_sio_socket *sock, int64_t ack_id, json_t *extra)
 {
     static const char plain_ok[] = "[{\"ok\":true}]";
     if (ack_id < 0) {
@@ -99,7 +99,7 @@ static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
         return;
     }
     if (!extra) {
-        sio_ack_json(sock, ack_id, plain_ok, sizeof plain_ok - 1);
+        srv_sio_ack_json(sock, ack_id, plain_ok, sizeof plain_ok - 1);
         return;
     }
     json_t *obj = extra ? extra : json_object();
@@ -108,7 +108,7 @@ static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
 }
 
 /* retry_ms > 0 adds the hint `retryAfterMs` (RATE_LIMITED by a budget). */
-static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
+static void refuse_retry(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
                          uint64_t retry_ms)
 {
     g.stats.refusals[e]++;
@@ -116,7 +116,7 @@ static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, si
     char shown[80];
     pd_log_escape(event, strlen(event), shown, sizeof shown);
     PD_LOG_DEBUG("refused event=\"%s\" code=%s socket=%.6s..", shown, errors[e].code,
-                 sio_socket_id(sock));
+                 srv_sio_socket_id(sock));
     json_t *err = json_pack("{s:s,s:s}", "code", errors[e].code, "message", errors[e].message);
     if (retry_ms > 0) json_object_set_new(err, "retryAfterMs", json_integer((json_int_t)retry_ms));
     if (ack_id >= 0) {
@@ -124,11 +124,11 @@ static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, si
         return;
     }
     json_object_set_new(err, "event", json_string(event));
-    sio_emit_simple(sock, "signaling-error", err);
+    srv_sio_emit_simple(sock, "signaling-error", err);
     json_decref(err);
 }
 
-static void refuse(sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
+static void refuse(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
 {
     refuse_retry(sock, event, ack_id, e, 0);
 }
@@ -142,7 +142,7 @@ static json_t *with_ice(json_t *obj, const peer *p)
     const ice_config *ice = g.cfg.ice;
     if (!ice || ice->stun_count + ice->turn_count == 0) return obj;
     json_object_set_new(obj, "iceServers",
-                        ice_servers_for(ice, (int64_t)time(NULL), sio_socket_id(p->sock)));
+                        ice_servers_for(ice, (int64_t)time(NULL), srv_sio_socket_id(p->sock)));
     json_object_set_new(obj, "iceServersTtl", json_integer(ice->turn_ttl_s));
     return obj;
 }
@@ -168,14 +168,14 @@ static bool guard_admit(peer *p, const char *event, const char *room_id, int64_t
                         pg_ticket *t)
 {
     char address[PG_ADDRESS_KEY_LEN];
-    pg_address_key(sio_socket_peer(p->sock), address);
+    pg_address_key(srv_sio_socket_peer(p->sock), address);
     uint64_t retry_ms;
-    pg_verdict v = pg_admit(&g.guard, address, sio_socket_session_id(p->sock), room_id,
+    pg_verdict v = pg_admit(&g.guard, address, srv_sio_socket_session_id(p->sock), room_id,
                             uv_now(g.loop), t, &retry_ms);
     if (v == PG_OK) return true;
     g.stats.guard_refusals[v]++;
     PD_LOG_DEBUG("%s refused by %s socket=%.6s.. retry=%llums", event, pg_verdict_name(v),
-                 sio_socket_id(p->sock), (unsigned long long)retry_ms);
+                 srv_sio_socket_id(p->sock), (unsigned long long)retry_ms);
     refuse_retry(p->sock, event, ack_id, SIG_RATE_LIMITED, retry_ms);
     return false;
 }
@@ -207,7 +207,7 @@ static bool room_request_valid(const json_t *payload, const char **id, size_t *i
 
 static const char *peer_id(const peer *m)
 {
-    return m->sock ? sio_socket_id(m->sock) : m->remote_id;
+    return m->sock ? srv_sio_socket_id(m->sock) : m->remote_id;
 }
 
 static json_t *member_ids(const room *r, const peer *except)
@@ -226,7 +226,7 @@ static void broadcast_others(const room *r, const peer *except, const char *even
 {
     for (size_t i = 0; i < room_member_count(r); i++) {
         peer *m = room_member(r, i);
-        if (m != except && m->sock) sio_emit_simple(m->sock, event, payload);
+        if (m != except && m->sock) srv_sio_emit_simple(m->sock, event, payload);
     }
 }
 
@@ -285,8 +285,8 @@ static void leave_room(peer *p)
     p->room = NULL;
     room_remove_member(r, p);
     if (g.cluster) {
-        cluster_room_leave(room_id(r), cluster_node_id(), sio_socket_id(p->sock));
-        if (node_msg_left(&g_msg, room_id(r), sio_socket_id(p->sock)))
+        cluster_room_leave(room_id(r), cluster_node_id(), srv_sio_socket_id(p->sock));
+        if (node_msg_left(&g_msg, room_id(r), srv_sio_socket_id(p->sock)))
             publish_to_nodes(r, (const char *)g_msg.data, g_msg.len);
     }
     if (local_member_count(r) == 0) {
@@ -294,7 +294,7 @@ static void leave_room(peer *p)
         destroy_local_room(r);
         return;
     }
-    json_t *ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
+    json_t *ev = json_pack("{s:s}", "socketId", srv_sio_socket_id(p->sock));
     broadcast_others(r, p, "user-left", ev);
     json_decref(ev);
 }
@@ -331,10 +331,10 @@ static void created_reply(peer *p, room *r, int64_t ack_id)
 {
     p->room = r;
     g.stats.rooms_created++;
-    PD_LOG_DEBUG("room created socket=%.6s..", sio_socket_id(p->sock));
+    PD_LOG_DEBUG("room created socket=%.6s..", srv_sio_socket_id(p->sock));
     reply_ok(p->sock, ack_id, with_ice(json_pack("{s:s}", "roomId", room_id(r)), p));
     json_t *ev = json_pack("{s:s}", "roomId", room_id(r));
-    sio_emit_simple(p->sock, "room-created", ev);
+    srv_sio_emit_simple(p->sock, "room-created", ev);
     json_decref(ev);
 }
 
@@ -346,9 +346,9 @@ static void joined_reply(peer *p, room *r, json_t *peers, int64_t ack_id)
     reply_ok(p->sock, ack_id,
              with_ice(json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers), p));
     json_t *ev = json_pack("{s:s,s:o}", "roomId", room_id(r), "peers", peers);
-    sio_emit_simple(p->sock, "join-success", ev);
+    srv_sio_emit_simple(p->sock, "join-success", ev);
     json_decref(ev);
-    ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
+    ev = json_pack("{s:s}", "socketId", srv_sio_socket_id(p->sock));
     broadcast_others(r, p, "user-joined", ev);
     json_decref(ev);
 }
@@ -402,8 +402,8 @@ static void job_done(uv_work_t *w, int status)
         job_free(job);
         return;
     }
-    sio_socket *sock = sio_socket_find(job->socket_id, PD_ID_LEN);
-    peer *p = sock ? sio_socket_user(sock) : NULL;
+    srv_sio_socket *sock = srv_sio_socket_find(job->socket_id, PD_ID_LEN);
+    peer *p = sock ? srv_sio_socket_user(sock) : NULL;
     if (p && p->job == job)
         p->job = NULL;
     else
@@ -440,7 +440,7 @@ static bool queue_job(peer *p, job_kind kind, const char *rid, size_t rid_len, u
     job->password[pw_len] = '\0';
     job->password_len = pw_len;
     job->kind = kind;
-    memcpy(job->socket_id, sio_socket_id(p->sock), PD_ID_LEN + 1);
+    memcpy(job->socket_id, srv_sio_socket_id(p->sock), PD_ID_LEN + 1);
     memcpy(job->room_id, rid, rid_len);
     job->room_id[rid_len] = '\0';
     job->generation = generation;
@@ -481,7 +481,7 @@ static cluster_req *cluster_req_new(const peer *p, const char *rid, size_t rid_l
 {
     cluster_req *q = calloc(1, sizeof *q);
     if (!q) return NULL;
-    memcpy(q->socket_id, sio_socket_id(p->sock), PD_ID_LEN + 1);
+    memcpy(q->socket_id, srv_sio_socket_id(p->sock), PD_ID_LEN + 1);
     memcpy(q->room_id, rid, rid_len);
     q->room_id[rid_len] = '\0';
     q->ack_id = ack_id;
@@ -502,8 +502,8 @@ static void cluster_req_free(cluster_req *q)
 static peer *cluster_req_peer(const cluster_req *q)
 {
     if (g.closed) return NULL;
-    sio_socket *sock = sio_socket_find(q->socket_id, PD_ID_LEN);
-    peer *p = sock ? sio_socket_user(sock) : NULL;
+    srv_sio_socket *sock = srv_sio_socket_find(q->socket_id, PD_ID_LEN);
+    peer *p = sock ? srv_sio_socket_user(sock) : NULL;
     if (!p || !p->cluster_pending) return NULL;
     p->cluster_pending = false;
     return p;
@@ -775,15 +775,15 @@ static void on_cluster_message(const char *msg, size_t len)
     } else if (m.kind == NODE_MSG_JOINED) {
         cluster_member_joined(r, m.node, m.socket);
     } else {
-        sio_socket *ts = sio_socket_find(m.socket, PD_ID_LEN);
-        peer *tp = ts ? sio_socket_user(ts) : NULL;
+        srv_sio_socket *ts = srv_sio_socket_find(m.socket, PD_ID_LEN);
+        peer *tp = ts ? srv_sio_socket_user(ts) : NULL;
         /* the target is here and in that room, the sender a member of it */
         if (!tp || tp->room != r || !remote_member(r, m.from, PD_ID_LEN)) {
             g.stats.cluster_dropped++;
             return;
         }
         count_latency(m.sent_us);
-        sio_emit_json(ts, m.args, m.args_len);
+        srv_sio_emit_json(ts, m.args, m.args_len);
     }
 }
 
@@ -858,7 +858,7 @@ static void tick_room(room *r, void *ctx)
         peer *m = room_member(r, i);
         if (m->sock) {
             memcpy(members[n].node, cluster_node_id(), PD_ID_LEN + 1);
-            memcpy(members[n].socket, sio_socket_id(m->sock), PD_ID_LEN + 1);
+            memcpy(members[n].socket, srv_sio_socket_id(m->sock), PD_ID_LEN + 1);
             n++;
             continue;
         }
@@ -1055,12 +1055,12 @@ static void relay_begin(const char *event, sig_relay_kind kind)
 static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char *event,
                          int64_t ack_id)
 {
-    pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", sio_socket_id(p->sock));
+    pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", srv_sio_socket_id(p->sock));
     if (target->sock) {
-        sio_emit_json(target->sock, (const char *)g_out.data, g_out.len);
+        srv_sio_emit_json(target->sock, (const char *)g_out.data, g_out.len);
     } else {
         if (!node_msg_relay_begin(&g_msg, room_id(p->room), target->remote_id,
-                                  sio_socket_id(p->sock), wall_us()) ||
+                                  srv_sio_socket_id(p->sock), wall_us()) ||
             pd_buf_append(&g_msg, g_out.data, g_out.len) != PD_BUF_OK ||
             !cluster_publish(target->node, (const char *)g_msg.data, g_msg.len)) {
             refuse(p->sock, event, ack_id, SIG_UNAVAILABLE);
@@ -1097,8 +1097,8 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
         refuse(p->sock, event, ack_id, SIG_NOT_IN_ROOM);
         return;
     }
-    sio_socket *target = sio_socket_find(target_id, target_len);
-    peer *tp = target ? sio_socket_user(target) : NULL;
+    srv_sio_socket *target = srv_sio_socket_find(target_id, target_len);
+    peer *tp = target ? srv_sio_socket_user(target) : NULL;
     if (!tp && g.cluster) tp = remote_member(p->room, target_id, target_len);
     if (!tp || tp == p || tp->room != p->room) {
         refuse(p->sock, event, ack_id, SIG_PEER_NOT_FOUND);
@@ -1172,9 +1172,9 @@ static bool out_raw_candidate(const js_value *c)
 /* offer / answer / ice-candidate in the exact shape clients send, relayed
  * from the JSON text. Anything else, valid or not, returns false and takes
  * the full path, which gives every refusal its precise code. */
-static bool on_event_raw(sio_socket *sock, const char *json, size_t len, int64_t ack_id)
+static bool on_event_raw(srv_sio_socket *sock, const char *json, size_t len, int64_t ack_id)
 {
-    peer *p = sio_socket_user(sock);
+    peer *p = srv_sio_socket_user(sock);
     js_value args, name, payload, k, v, target = {0}, value = {0};
     js_iter it;
     if (!p || !p->room || js_scan_value(json, len, &args) != len || args.kind != JS_ARRAY)
@@ -1212,8 +1212,8 @@ static bool on_event_raw(sio_socket *sock, const char *json, size_t len, int64_t
         target.raw_len != target.str_len + 2)
         return false;
     if (kind != SIG_RELAY_ICE && !raw_string_ok(&value, 1, PD_MAX_SDP)) return false;
-    sio_socket *ts = sio_socket_find(target.raw + 1, target.str_len);
-    peer *tp = ts ? sio_socket_user(ts) : NULL;
+    srv_sio_socket *ts = srv_sio_socket_find(target.raw + 1, target.str_len);
+    peer *tp = ts ? srv_sio_socket_user(ts) : NULL;
     if (!tp || tp == p || tp->room != p->room) return false;
     relay_begin(event, kind);
     if (kind == SIG_RELAY_ICE) {
@@ -1256,10 +1256,10 @@ static void on_ice_servers(peer *p, const json_t *payload, int64_t ack_id)
     reply_ok(p->sock, ack_id, obj);
 }
 
-static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
+static void on_event(srv_sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
                      unsigned att_count)
 {
-    peer *p = sio_socket_user(sock);
+    peer *p = srv_sio_socket_user(sock);
     const char *name = sio_event_name(args);
     char shown[65];
     if (name) {
@@ -1303,38 +1303,38 @@ static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_a
     if (!known) refuse(sock, shown, ack_id, SIG_UNKNOWN_EVENT);
 }
 
-static void on_connect(sio_socket *sock, json_t *auth)
+static void on_connect(srv_sio_socket *sock, json_t *auth)
 {
     (void)auth;
     peer *p = calloc(1, sizeof *p);
     if (!p) {
-        sio_socket_disconnect(sock, true);
+        srv_sio_socket_disconnect(sock, true);
         return;
     }
     p->sock = sock;
     p->tokens = 2.0 * g.cfg.rate_limit;
     p->tokens_at_ms = uv_now(g.loop);
-    sio_socket_set_user(sock, p);
+    srv_sio_socket_set_user(sock, p);
 }
 
-static void on_disconnect(sio_socket *sock, const char *reason)
+static void on_disconnect(srv_sio_socket *sock, const char *reason)
 {
-    peer *p = sio_socket_user(sock);
+    peer *p = srv_sio_socket_user(sock);
     if (!p) return;
     (void)reason;
     /* a job not started yet is dropped (its done callback still runs, with
      * UV_ECANCELED): a client that leaves frees its place in the queue */
     if (p->job) uv_cancel((uv_req_t *)&p->job->work);
     leave_room(p);
-    sio_socket_set_user(sock, NULL);
+    srv_sio_socket_set_user(sock, NULL);
     free(p);
 }
 
-const sio_namespace_def signaling_namespace = {.name = "/",
-                                               .on_connect = on_connect,
-                                               .on_event = on_event,
-                                               .on_event_raw = on_event_raw,
-                                               .on_disconnect = on_disconnect};
+const srv_sio_namespace_def signaling_namespace = {.name = "/",
+                                                   .on_connect = on_connect,
+                                                   .on_event = on_event,
+                                                   .on_event_raw = on_event_raw,
+                                                   .on_disconnect = on_disconnect};
 
 static void sweep_cb(uv_timer_t *t)
 {

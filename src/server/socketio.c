@@ -16,32 +16,32 @@
 #include "base/map.h"
 #include "sio/sio.h"
 
-typedef struct sio_client sio_client;
+typedef struct srv_sio_client srv_sio_client;
 
-struct sio_socket {
+struct srv_sio_socket {
     pd_map_entry entry; /* in g.sockets, keyed by the core's ns->id */
-    sio_client *client;
+    srv_sio_client *client;
     sio_sess_ns *ns;
-    const sio_namespace_def *def;
+    const srv_sio_namespace_def *def;
     void *user;
 };
 
-struct sio_client {
-    eio_session *eio;
+struct srv_sio_client {
+    srv_eio_session *eio;
     sio_sess core;
     uv_timer_t timer; /* the core's next deadline; the client is freed with it */
     bool ended;
 };
 
-/* What sio_emit asked to be called with the client's ack. */
+/* What srv_sio_emit asked to be called with the client's ack. */
 typedef struct ack_closure {
-    sio_ack_fn fn;
+    srv_sio_ack_fn fn;
     void *ctx;
 } ack_closure;
 
 static struct {
     uv_loop_t *loop;
-    const sio_namespace_def *namespaces;
+    const srv_sio_namespace_def *namespaces;
     sio_sess_namespace *sess_namespaces; /* the same, as the core sees them */
     size_t namespace_count;
     unsigned connect_timeout_ms;
@@ -59,7 +59,7 @@ static int64_t now_ms(void)
 
 static void timer_cb(uv_timer_t *t);
 
-static void rearm(sio_client *c)
+static void rearm(srv_sio_client *c)
 {
     if (c->ended) return;
     int64_t due = sio_sess_deadline(&c->core);
@@ -73,7 +73,7 @@ static void rearm(sio_client *c)
 
 static void timer_cb(uv_timer_t *t)
 {
-    sio_client *c = t->data;
+    srv_sio_client *c = t->data;
     sio_sess_tick(&c->core, now_ms());
     rearm(c);
 }
@@ -82,20 +82,20 @@ static void timer_cb(uv_timer_t *t)
 
 static void io_send(void *ctx, const uint8_t *data, size_t len, bool binary)
 {
-    sio_client *c = ctx;
+    srv_sio_client *c = ctx;
     engine_send(c->eio, data, len, binary);
 }
 
 static void io_close(void *ctx)
 {
-    sio_client *c = ctx;
+    srv_sio_client *c = ctx;
     engine_close(c->eio);
 }
 
 static bool io_join(void *ctx, sio_sess_ns *ns)
 {
-    sio_client *c = ctx;
-    sio_socket *sock = calloc(1, sizeof *sock);
+    srv_sio_client *c = ctx;
+    srv_sio_socket *sock = calloc(1, sizeof *sock);
     if (!sock) return false;
     do
         pd_random_id(ns->id);
@@ -116,7 +116,7 @@ static bool io_join(void *ctx, sio_sess_ns *ns)
 static void io_on_connect(void *ctx, sio_sess_ns *ns, json_t *auth)
 {
     (void)ctx;
-    sio_socket *sock = ns->user;
+    srv_sio_socket *sock = ns->user;
     if (sock->def->on_connect) sock->def->on_connect(sock, auth);
 }
 
@@ -124,7 +124,7 @@ static bool io_on_event_raw(void *ctx, sio_sess_ns *ns, const char *json, size_t
                             int64_t ack_id)
 {
     (void)ctx;
-    sio_socket *sock = ns->user;
+    srv_sio_socket *sock = ns->user;
     return sock->def->on_event_raw && sock->def->on_event_raw(sock, json, len, ack_id);
 }
 
@@ -132,7 +132,7 @@ static void io_on_event(void *ctx, sio_sess_ns *ns, json_t *args, int64_t ack_id
                         const sio_attachment *att, unsigned att_count)
 {
     (void)ctx;
-    sio_socket *sock = ns->user;
+    srv_sio_socket *sock = ns->user;
     if (sock->def->on_event) sock->def->on_event(sock, args, ack_id, att, att_count);
 }
 
@@ -154,7 +154,7 @@ static void io_ack_dropped(void *ctx, void *token)
 static void io_on_disconnect(void *ctx, sio_sess_ns *ns, const char *reason)
 {
     (void)ctx;
-    sio_socket *sock = ns->user;
+    srv_sio_socket *sock = ns->user;
     pd_map_remove(&g.sockets, &sock->entry);
     if (sock->def->on_disconnect) sock->def->on_disconnect(sock, reason);
     free(sock);
@@ -174,8 +174,8 @@ static const sio_sess_io client_io = {
 
 /* --- output ------------------------------------------------------------- */
 
-int sio_emit(sio_socket *sock, const json_t *args, const sio_attachment *att, unsigned att_count,
-             sio_ack_fn ack, void *ack_ctx)
+int srv_sio_emit(srv_sio_socket *sock, const json_t *args, const sio_attachment *att,
+                 unsigned att_count, srv_sio_ack_fn ack, void *ack_ctx)
 {
     ack_closure *closure = NULL;
     if (ack) {
@@ -189,38 +189,38 @@ int sio_emit(sio_socket *sock, const json_t *args, const sio_attachment *att, un
     return rc;
 }
 
-int sio_emit_json(sio_socket *sock, const char *args_json, size_t len)
+int srv_sio_emit_json(srv_sio_socket *sock, const char *args_json, size_t len)
 {
     return sio_sess_emit_json(&sock->client->core, sock->ns, args_json, len);
 }
 
-int sio_ack_json(sio_socket *sock, int64_t ack_id, const char *args_json, size_t len)
+int srv_sio_ack_json(srv_sio_socket *sock, int64_t ack_id, const char *args_json, size_t len)
 {
     return sio_sess_ack_json(&sock->client->core, sock->ns, ack_id, args_json, len);
 }
 
-int sio_emit_simple(sio_socket *sock, const char *event, const json_t *payload)
+int srv_sio_emit_simple(srv_sio_socket *sock, const char *event, const json_t *payload)
 {
     json_t *args = json_array();
     if (!args) return -1;
     json_array_append_new(args, json_string(event));
     if (payload) json_array_append(args, (json_t *)payload);
-    int rc = sio_emit(sock, args, NULL, 0, NULL, NULL);
+    int rc = srv_sio_emit(sock, args, NULL, 0, NULL, NULL);
     json_decref(args);
     return rc;
 }
 
-int sio_ack(sio_socket *sock, int64_t ack_id, const json_t *args, const sio_attachment *att,
-            unsigned att_count)
+int srv_sio_ack(srv_sio_socket *sock, int64_t ack_id, const json_t *args, const sio_attachment *att,
+                unsigned att_count)
 {
     return sio_sess_ack(&sock->client->core, sock->ns, ack_id, args, att, att_count);
 }
 
 /* --- Engine.IO callbacks ------------------------------------------------ */
 
-static void on_open(eio_session *es)
+static void on_open(srv_eio_session *es)
 {
-    sio_client *c = calloc(1, sizeof *c);
+    srv_sio_client *c = calloc(1, sizeof *c);
     if (!c) {
         engine_close(es);
         return;
@@ -240,9 +240,9 @@ static void on_open(eio_session *es)
     rearm(c);
 }
 
-static void on_message(eio_session *es, const uint8_t *data, size_t len, bool binary)
+static void on_message(srv_eio_session *es, const uint8_t *data, size_t len, bool binary)
 {
-    sio_client *c = engine_session_user(es);
+    srv_sio_client *c = engine_session_user(es);
     if (!c) return;
     sio_sess_feed(&c->core, data, len, binary, now_ms());
     rearm(c); /* c lives until its timer is closed, even if the feed closed it */
@@ -253,9 +253,9 @@ static void free_client(uv_handle_t *h)
     free(h->data);
 }
 
-static void on_close(eio_session *es, const char *reason)
+static void on_close(srv_eio_session *es, const char *reason)
 {
-    sio_client *c = engine_session_user(es);
+    srv_sio_client *c = engine_session_user(es);
     if (!c) return;
     engine_session_set_user(es, NULL);
     c->ended = true;
@@ -263,13 +263,13 @@ static void on_close(eio_session *es, const char *reason)
     uv_close((uv_handle_t *)&c->timer, free_client);
 }
 
-const engine_callbacks sio_engine_callbacks = {
+const engine_callbacks srv_sio_engine_callbacks = {
     .on_open = on_open, .on_message = on_message, .on_close = on_close};
 
 /* --- public ------------------------------------------------------------- */
 
-void sio_server_init(uv_loop_t *loop, const sio_namespace_def *namespaces, size_t count,
-                     unsigned connect_timeout_ms, unsigned max_payload)
+void srv_sio_init(uv_loop_t *loop, const srv_sio_namespace_def *namespaces, size_t count,
+                  unsigned connect_timeout_ms, unsigned max_payload)
 {
     g.loop = loop;
     g.namespaces = namespaces;
@@ -289,48 +289,48 @@ void sio_server_init(uv_loop_t *loop, const sio_namespace_def *namespaces, size_
     pd_buf_init(&g.scratch, (size_t)max_payload * 2);
 }
 
-void sio_socket_disconnect(sio_socket *sock, bool close_connection)
+void srv_sio_socket_disconnect(srv_sio_socket *sock, bool close_connection)
 {
     sio_sess_disconnect(&sock->client->core, sock->ns, close_connection);
 }
 
-const char *sio_socket_id(const sio_socket *sock)
+const char *srv_sio_socket_id(const srv_sio_socket *sock)
 {
     return sock->ns->id;
 }
 
-sio_socket *sio_socket_find(const char *id, size_t id_len)
+srv_sio_socket *srv_sio_socket_find(const char *id, size_t id_len)
 {
     pd_map_entry *e = pd_map_find(&g.sockets, id, id_len);
-    return e ? PD_CONTAINER_OF(e, sio_socket, entry) : NULL;
+    return e ? PD_CONTAINER_OF(e, srv_sio_socket, entry) : NULL;
 }
 
-void sio_socket_set_user(sio_socket *sock, void *user)
+void srv_sio_socket_set_user(srv_sio_socket *sock, void *user)
 {
     sock->user = user;
 }
 
-void *sio_socket_user(const sio_socket *sock)
+void *srv_sio_socket_user(const srv_sio_socket *sock)
 {
     return sock->user;
 }
 
-bool sio_socket_is_websocket(const sio_socket *sock)
+bool srv_sio_socket_is_websocket(const srv_sio_socket *sock)
 {
     return engine_session_is_websocket(sock->client->eio);
 }
 
-const char *sio_socket_session_id(const sio_socket *sock)
+const char *srv_sio_socket_session_id(const srv_sio_socket *sock)
 {
     return engine_session_id(sock->client->eio);
 }
 
-const char *sio_socket_peer(const sio_socket *sock)
+const char *srv_sio_socket_peer(const srv_sio_socket *sock)
 {
     return engine_session_peer(sock->client->eio);
 }
 
-size_t sio_socket_count(void)
+size_t srv_sio_socket_count(void)
 {
     return g.sockets.count;
 }

@@ -14,8 +14,7 @@ struct sio_sess_pending_ack {
     void *token;
 };
 
-void sio_sess_init(sio_sess *s, const sio_sess_config *cfg, const sio_sess_io *io,
-                   int64_t now_ms)
+void sio_sess_init(sio_sess *s, const sio_sess_config *cfg, const sio_sess_io *io, int64_t now_ms)
 {
     assert(s && cfg && io && cfg->scratch);
     memset(s, 0, sizeof *s);
@@ -200,8 +199,8 @@ static void handle_connect(sio_sess *s, const sio_packet *p)
     json_decref(auth);
 }
 
-static void handle_ack(sio_sess *s, sio_sess_ns *ns, const sio_packet *p,
-                       const sio_attachment *att, unsigned n)
+static void handle_ack(sio_sess *s, sio_sess_ns *ns, const sio_packet *p, const sio_attachment *att,
+                       unsigned n)
 {
     sio_sess_pending_ack **pp = &ns->acks;
     while (*pp && (*pp)->id != p->ack_id)

@@ -50,11 +50,11 @@ typedef struct sio_sess_pending_ack sio_sess_pending_ack;
 /* One namespace the client joined (the reference's server-side Socket). */
 typedef struct sio_sess_ns {
     struct sio_sess_ns *next;
-    size_t nsp;               /* index in the config's namespaces */
-    char id[PD_ID_LEN + 1];   /* given by the caller's join callback */
-    sio_sess_pending_ack *acks;       /* asked of the client, not yet answered */
+    size_t nsp;                 /* index in the config's namespaces */
+    char id[PD_ID_LEN + 1];     /* given by the caller's join callback */
+    sio_sess_pending_ack *acks; /* asked of the client, not yet answered */
     int64_t next_ack_id;
-    void *user;               /* the caller's */
+    void *user; /* the caller's */
 } sio_sess_ns;
 
 typedef struct sio_sess_io {
@@ -73,14 +73,13 @@ typedef struct sio_sess_io {
     void (*on_connect)(void *ctx, sio_sess_ns *ns, json_t *auth);
     /* A plain EVENT's JSON text, unparsed: true if the caller took it; false
      * sends the packet down the full path (jansson, then on_event). */
-    bool (*on_event_raw)(void *ctx, sio_sess_ns *ns, const char *json, size_t len,
-                         int64_t ack_id);
+    bool (*on_event_raw)(void *ctx, sio_sess_ns *ns, const char *json, size_t len, int64_t ack_id);
     /* An EVENT (args: the array, event name first); ack_id < 0: none asked. */
     void (*on_event)(void *ctx, sio_sess_ns *ns, json_t *args, int64_t ack_id,
                      const sio_attachment *att, unsigned att_count);
     /* The client answered the ack asked with `token` (sio_sess_emit). */
-    void (*on_ack)(void *ctx, sio_sess_ns *ns, void *token, json_t *args,
-                   const sio_attachment *att, unsigned att_count);
+    void (*on_ack)(void *ctx, sio_sess_ns *ns, void *token, json_t *args, const sio_attachment *att,
+                   unsigned att_count);
     /* An ack asked with `token` will never come (its namespace closed). */
     void (*ack_dropped)(void *ctx, void *token);
     /* The namespace socket is gone; ns is freed after this returns. */
@@ -92,7 +91,7 @@ typedef struct sio_sess_config {
     size_t namespace_count;
     unsigned connect_timeout_ms;
     size_t max_attachment_bytes; /* all attachments of one packet */
-    pd_buf *scratch; /* the caller's encoding buffer, shared by its sessions */
+    pd_buf *scratch;             /* the caller's encoding buffer, shared by its sessions */
 } sio_sess_config;
 
 /* A binary packet waiting for its attachments. */
@@ -117,8 +116,7 @@ typedef struct sio_sess {
 
 /* The Engine.IO session opened at now_ms: a namespace must be joined
  * within connectTimeout. */
-void sio_sess_init(sio_sess *s, const sio_sess_config *cfg, const sio_sess_io *io,
-                   int64_t now_ms);
+void sio_sess_init(sio_sess *s, const sio_sess_config *cfg, const sio_sess_io *io, int64_t now_ms);
 /* The Engine.IO session closed: every namespace socket gets on_disconnect
  * with `reason`; everything held is freed. */
 void sio_sess_end(sio_sess *s, const char *reason);

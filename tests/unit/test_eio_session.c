@@ -109,10 +109,13 @@ static const eio_sess_io io = {.reply = io_reply,
                                .on_close = io_on_close};
 
 /* The official suites' timings: pingInterval 300, pingTimeout 200. */
-static const eio_sess_config cfg = {
-    .ping_interval_ms = 300, .ping_timeout_ms = 200, .upgrade_timeout_ms = 1000, .max_payload = 100};
+static const eio_sess_config cfg = {.ping_interval_ms = 300,
+                                    .ping_timeout_ms = 200,
+                                    .upgrade_timeout_ms = 1000,
+                                    .max_payload = 100};
 
 #define T0 1000000 /* a fake clock far from 0 */
+#define RS "\x1e"  /* the polling payload's record separator */
 
 static void post(eio_sess *s, const char *body, int64_t now)
 {
@@ -298,7 +301,7 @@ static void test_close(void)
     /* the client closes: the held poll gets a noop */
     eio_sess_init(&s, &cfg, &io, false, T0);
     CHECK(eio_sess_poll_get(&s));
-    post(&s, "4x\x1e" "1\x1e" "4y", T0);
+    post(&s, "4x" RS "1" RS "4y", T0);
     CHECK_TAKE("current ok\nmessage x\nheld 200 6\nclose transport close\n");
     eio_sess_cleanup(&s);
 
@@ -313,7 +316,7 @@ static void test_close(void)
     /* a bad record anywhere: nothing of the payload acts */
     eio_sess_init(&s, &cfg, &io, false, T0);
     CHECK(eio_sess_poll_get(&s));
-    post(&s, "4x\x1e" "abc", T0);
+    post(&s, "4x" RS "abc", T0);
     CHECK_TAKE("current 400\nheld 200 1\nclose parse error\n");
     eio_sess_cleanup(&s);
 
@@ -395,7 +398,7 @@ static void test_reentrant_close(void)
     rio.on_message = closing_on_message;
     reentrant = &s;
     eio_sess_init(&s, &cfg, &rio, false, T0);
-    post(&s, "4a\x1e" "4b", T0);
+    post(&s, "4a" RS "4b", T0);
     CHECK_TAKE("current ok\nmessage a\nclose forced close\n");
     eio_sess_cleanup(&s);
 }

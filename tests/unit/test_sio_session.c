@@ -90,8 +90,7 @@ static void io_on_event(void *ctx, sio_sess_ns *ns, json_t *args, int64_t ack_id
     (void)ctx;
     char *a = json_dumps(args, JSON_COMPACT);
     char head[64];
-    snprintf(head, sizeof head, "event %s ack=%lld att=%u ", ns->id, (long long)ack_id,
-             att_count);
+    snprintf(head, sizeof head, "event %s ack=%lld att=%u ", ns->id, (long long)ack_id, att_count);
     line(head, a ? a : "?", NULL, 0);
     free(a);
     for (unsigned i = 0; i < att_count; i++)
@@ -172,7 +171,8 @@ static void test_connect(void)
     feed(&s, "0"); /* joined already */
     CHECK_TAKE("close\n");
     sio_sess_end(&s, "transport close");
-    CHECK_TAKE("disconnect ID1\n  reason transport close\ndisconnect ID0\n  reason transport close\n");
+    CHECK_TAKE(
+        "disconnect ID1\n  reason transport close\ndisconnect ID0\n  reason transport close\n");
     feed(&s, "0");
     sio_sess_end(&s, "again");
     CHECK_TAKE("");
@@ -230,12 +230,9 @@ static void test_events_and_disconnect(void)
 
     /* malformed, reserved event names, and a client CONNECT_ERROR close */
     /* (an EVENT is offered to the fast path first, which declines it here) */
-    const char *bad[][2] = {{"9", "close\n"},
-                            {"2[\"connect\"]", "raw ID0\nclose\n"},
-                            {"2{}", "raw ID0\nclose\n"},
-                            {"4/,{}", "close\n"},
-                            {"2[\"x\"", "raw ID0\nclose\n"},
-                            {"1/bin,", "close\n"}};
+    const char *bad[][2] = {
+        {"9", "close\n"},     {"2[\"connect\"]", "raw ID0\nclose\n"}, {"2{}", "raw ID0\nclose\n"},
+        {"4/,{}", "close\n"}, {"2[\"x\"", "raw ID0\nclose\n"},        {"1/bin,", "close\n"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         start(&s);
         feed(&s, "0");
@@ -292,7 +289,8 @@ static void test_binary(void)
     start(&s);
     feed(&s, "0/bin,");
     take();
-    feed(&s, "52-/bin,3[\"up\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
+    feed(&s,
+         "52-/bin,3[\"up\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]");
     CHECK_EQ_INT(sio_sess_deadline(&s), T0 + PD_SIO_ATTACHMENT_TIMEOUT_MS);
     sio_sess_feed(&s, (const uint8_t *)"ab", 2, true, T0);
     CHECK_TAKE("");
