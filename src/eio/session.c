@@ -171,6 +171,12 @@ static void on_packet(eio_sess *s, const eio_packet *p, int64_t now_ms)
 bool eio_sess_poll_get(eio_sess *s)
 {
     if (!s || s->closed) return false;
+    if (s->websocket) {
+        /* the caller answers a transport mismatch itself (code 3); this
+         * only keeps the session from holding a poll it will never answer */
+        s->io.reply(s->io.ctx, EIO_SESS_REQ_CURRENT, EIO_SESS_REPLY_BAD, NULL, 0);
+        return false;
+    }
     if (s->poll_held) {
         /* overlapping GETs: the reference closes the session; the first GET
          * gets a close packet, this one a 400 */
@@ -242,6 +248,10 @@ void eio_sess_post(eio_sess *s, const uint8_t *body, size_t len, bool announced,
                    int64_t now_ms)
 {
     if (!s || s->closed) return;
+    if (s->websocket) { /* as in eio_sess_poll_get */
+        s->io.reply(s->io.ctx, EIO_SESS_REQ_CURRENT, EIO_SESS_REPLY_BAD, NULL, 0);
+        return;
+    }
     if (announced) {
         s->post_active = false;
     } else if (s->post_active) {

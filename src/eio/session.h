@@ -111,7 +111,8 @@ int eio_sess_open_packet(const eio_sess *s, const char *sid, char *out, size_t c
 /* A polling GET (the current request). Returns true if the session holds
  * it (nothing to send yet); otherwise it was answered (buffered output, a
  * noop during an upgrade, or a 400 for a second GET, which also closes the
- * session). */
+ * session). Polling requests on a WebSocket session get a bare 400: the
+ * caller should have answered the transport mismatch (code 3) itself. */
 bool eio_sess_poll_get(eio_sess *s);
 /* The held GET's client went away: the session closes (the reference
  * closes a session whose pending poll was cancelled). */

@@ -247,6 +247,11 @@ static void test_upgrade(void)
     CHECK(eio_sess_is_websocket(&s));
     CHECK(!eio_sess_probe_open(&s, T0 + 20)); /* a second WebSocket is refused */
     CHECK(!eio_sess_post_begin(&s));
+    /* polling requests on a WebSocket session are not held, nor acted on
+     * (the glue answers them first; fuzz_eio_session) */
+    CHECK(!eio_sess_poll_get(&s));
+    post(&s, "4x", T0 + 20);
+    CHECK_TAKE("current 400\ncurrent 400\n");
     eio_sess_send(&s, (const uint8_t *)"b", 1, false);
     CHECK_TAKE("ws text 4b\n");
     eio_sess_ws_frame(&s, false, (const uint8_t *)"1", 1, T0 + 30);
