@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "cluster.h"
 #include "rooms/node_msg.h"
+#include "rooms/relay.h"
 #include "rooms/rooms.h"
 #include "sio/json_scan.h"
 #include "sio/sio.h"
@@ -978,70 +979,22 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
     }
 }
 
-static bool optional_string(const json_t *obj, const char *key, size_t max)
-{
-    const json_t *v = json_object_get(obj, key);
-    return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) <= max);
-}
-
-static bool optional_index(const json_t *obj, const char *key)
-{
-    const json_t *v = json_object_get(obj, key);
-    return !v || json_is_null(v) ||
-           (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 65535);
-}
-
-/* An RTCIceCandidateInit, or null for end-of-candidates. */
-static bool candidate_valid(const json_t *c)
-{
-    if (json_is_null(c)) return true;
-    const char *text;
-    size_t len;
-    return json_is_object(c) && get_string(c, "candidate", 0, PD_MAX_CANDIDATE, &text, &len) &&
-           optional_string(c, "sdpMid", 256) && optional_string(c, "usernameFragment", 256) &&
-           optional_index(c, "sdpMLineIndex");
-}
+/* --- relay: offer / answer / ice-candidate ------------------------------ *
+ * One set of rules, src/rooms/relay.h, read from JSON text by the scanner.
+ * The fast path hands it the payload as it came; the full path (jansson,
+ * for a packet the fast path left alone) hands it the members the rules
+ * read, written back compactly. Both relay the same bytes, and a refusal
+ * says which rule. */
 
 /* Relayed messages are written straight to JSON text, without building a
  * tree: the relay is the server's hot path (bench/RESULTS.md). */
 static pd_buf g_out;
 
-static void out_str(const char *s)
+static relay_kind relay_kind_of(sig_relay_kind kind)
 {
-    pd_buf_append(&g_out, s, strlen(s));
-}
-
-static void out_json_value(const json_t *v)
-{
-    if (json_is_string(v)) {
-        sio_json_string_append(&g_out, json_string_value(v), json_string_length(v));
-    } else if (json_is_integer(v)) {
-        pd_buf_printf(&g_out, "%lld", (long long)json_integer_value(v));
-    } else {
-        out_str("null");
-    }
-}
-
-/* Writes a validated candidate with only its known fields. */
-static void out_candidate(const json_t *c)
-{
-    if (json_is_null(c)) {
-        out_str("null");
-        return;
-    }
-    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex",
-                                         "usernameFragment"};
-    out_str("{");
-    bool first = true;
-    for (int i = 0; i < 4; i++) {
-        const json_t *v = json_object_get(c, fields[i]);
-        if (!v) continue;
-        if (!first) out_str(",");
-        first = false;
-        pd_buf_printf(&g_out, "\"%s\":", fields[i]);
-        out_json_value(v);
-    }
-    out_str("}");
+    return kind == SIG_RELAY_ICE      ? RELAY_ICE
+           : kind == SIG_RELAY_ANSWER ? RELAY_ANSWER
+                                      : RELAY_OFFER;
 }
 
 /* ["offer",{"sdp":<value>,"from":"<sender>"}]: the caller writes <value>
@@ -1075,114 +1028,49 @@ static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char 
 static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json_t *payload,
                      int64_t ack_id)
 {
-    const char *target_id;
-    size_t target_len;
-    const json_t *value = NULL;
-    bool ok = json_is_object(payload) &&
-              get_string(payload, "targetSocketId", 1, PD_ID_LEN * 2, &target_id, &target_len);
-    if (ok && kind == SIG_RELAY_ICE) {
-        value = json_object_get(payload, "candidate");
-        ok = value && candidate_valid(value);
-    } else if (ok) {
-        const char *sdp;
-        size_t sdp_len;
-        value = json_object_get(payload, "sdp");
-        ok = get_string(payload, "sdp", 1, PD_MAX_SDP, &sdp, &sdp_len);
-    }
-    if (!ok) {
+    char *text = relay_projection(relay_kind_of(kind), payload);
+    relay_msg m;
+    int rule = text ? relay_check(relay_kind_of(kind), text, strlen(text), &m)
+                    : relay_check(relay_kind_of(kind), "null", 4, &m);
+    if (rule != RELAY_OK) {
+        PD_LOG_DEBUG("%s refused: %s", event, relay_strerror(rule));
         refuse(p->sock, event, ack_id, SIG_INVALID_PAYLOAD);
+        free(text);
         return;
     }
     if (!p->room) {
         refuse(p->sock, event, ack_id, SIG_NOT_IN_ROOM);
+        free(text);
         return;
     }
-    srv_sio_socket *target = srv_sio_socket_find(target_id, target_len);
+    /* an id written with escapes is no socket id (ids are base64url) */
+    srv_sio_socket *target = m.target_plain ? srv_sio_socket_find(m.target, m.target_len) : NULL;
     peer *tp = target ? srv_sio_socket_user(target) : NULL;
-    if (!tp && g.cluster) tp = remote_member(p->room, target_id, target_len);
+    if (!tp && g.cluster && m.target_plain) tp = remote_member(p->room, m.target, m.target_len);
     if (!tp || tp == p || tp->room != p->room) {
         refuse(p->sock, event, ack_id, SIG_PEER_NOT_FOUND);
+        free(text);
         return;
     }
     relay_begin(event, kind);
-    if (kind == SIG_RELAY_ICE)
-        out_candidate(value);
-    else
-        out_json_value(value);
+    relay_write_value(&m, &g_out);
+    free(text);
     relay_finish(p, tp, kind, event, ack_id);
 }
 
-/* --- the relay fast path: scanned JSON text, no tree -------------------- */
-
-static bool raw_string_ok(const js_value *v, size_t min, size_t max)
-{
-    return v->kind == JS_STRING && v->str_len >= min && v->str_len <= max;
-}
-
-static bool raw_optional_string_ok(const js_value *v, size_t max)
-{
-    return v->kind == JS_NULL || raw_string_ok(v, 0, max);
-}
-
-static bool raw_index_ok(const js_value *v)
-{
-    if (v->kind == JS_NULL) return true;
-    if (v->kind != JS_INTEGER || v->raw[0] == '-' || v->raw_len > 5) return false;
-    unsigned n = 0;
-    for (size_t i = 0; i < v->raw_len; i++)
-        n = n * 10 + (unsigned)(v->raw[i] - '0');
-    return n <= 65535;
-}
-
-/* Writes a candidate object with only its known fields, from raw JSON text;
- * false (nothing written) if it is not a valid RTCIceCandidateInit. */
-static bool out_raw_candidate(const js_value *c)
-{
-    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex",
-                                         "usernameFragment"};
-    js_value found[4];
-    bool have[4] = {false, false, false, false};
-    if (c->kind != JS_OBJECT) return false;
-    js_iter it;
-    js_value k, v;
-    js_iter_init(&it, c);
-    while (js_iter_next(&it, &k, &v)) {
-        for (int i = 0; i < 4; i++) {
-            if (!js_string_equals(&k, fields[i])) continue;
-            if (have[i]) return false; /* duplicate: let the full parser decide */
-            have[i] = true;
-            found[i] = v;
-        }
-    }
-    if (!have[0] || !raw_string_ok(&found[0], 0, PD_MAX_CANDIDATE)) return false;
-    if ((have[1] && !raw_optional_string_ok(&found[1], 256)) ||
-        (have[2] && !raw_index_ok(&found[2])) ||
-        (have[3] && !raw_optional_string_ok(&found[3], 256)))
-        return false;
-    out_str("{");
-    for (int i = 0; i < 4; i++) {
-        if (!have[i]) continue;
-        pd_buf_printf(&g_out, "%s\"%s\":", i ? "," : "", fields[i]);
-        pd_buf_append(&g_out, found[i].raw, found[i].raw_len);
-    }
-    out_str("}");
-    return true;
-}
-
-/* offer / answer / ice-candidate in the exact shape clients send, relayed
- * from the JSON text. Anything else, valid or not, returns false and takes
- * the full path, which gives every refusal its precise code. */
+/* The fast path: offer / answer / ice-candidate relayed from the JSON text
+ * as it came. Anything else, and any payload the rules refuse or are
+ * unsure of, returns false and takes the full path, which answers every
+ * refusal with its code in the contract's order (RATE_LIMITED first). */
 static bool on_event_raw(srv_sio_socket *sock, const char *json, size_t len, int64_t ack_id)
 {
     peer *p = srv_sio_socket_user(sock);
-    js_value args, name, payload, k, v, target = {0}, value = {0};
+    js_value args, name, payload;
     js_iter it;
     if (!p || !p->room || js_scan_value(json, len, &args) != len || args.kind != JS_ARRAY)
         return false;
     js_iter_init(&it, &args);
-    if (!js_iter_next(&it, NULL, &name) || !js_iter_next(&it, NULL, &payload) ||
-        payload.kind != JS_OBJECT)
-        return false;
+    if (!js_iter_next(&it, NULL, &name) || !js_iter_next(&it, NULL, &payload)) return false;
     sig_relay_kind kind;
     const char *event;
     if (js_string_equals(&name, "offer"))
@@ -1193,35 +1081,16 @@ static bool on_event_raw(srv_sio_socket *sock, const char *json, size_t len, int
         kind = SIG_RELAY_ICE, event = "ice-candidate";
     else
         return false;
-    const char *field = kind == SIG_RELAY_ICE ? "candidate" : "sdp";
-    bool have_target = false, have_value = false;
-    js_iter_init(&it, &payload);
-    while (js_iter_next(&it, &k, &v)) {
-        if (js_string_equals(&k, "targetSocketId")) {
-            if (have_target) return false;
-            have_target = true;
-            target = v;
-        } else if (js_string_equals(&k, field)) {
-            if (have_value) return false;
-            have_value = true;
-            value = v;
-        }
-    }
-    /* the id is compared as raw text, so it must hold no escapes */
-    if (!have_target || !have_value || !raw_string_ok(&target, 1, PD_ID_LEN * 2) ||
-        target.raw_len != target.str_len + 2)
+    relay_msg m;
+    if (relay_check(relay_kind_of(kind), payload.raw, payload.raw_len, &m) != RELAY_OK ||
+        !m.target_plain)
         return false;
-    if (kind != SIG_RELAY_ICE && !raw_string_ok(&value, 1, PD_MAX_SDP)) return false;
-    srv_sio_socket *ts = srv_sio_socket_find(target.raw + 1, target.str_len);
+    srv_sio_socket *ts = srv_sio_socket_find(m.target, m.target_len);
     peer *tp = ts ? srv_sio_socket_user(ts) : NULL;
     if (!tp || tp == p || tp->room != p->room) return false;
-    relay_begin(event, kind);
-    if (kind == SIG_RELAY_ICE) {
-        if (!out_raw_candidate(&value)) return false;
-    } else {
-        pd_buf_append(&g_out, value.raw, value.raw_len);
-    }
     if (!take_token(p)) return false; /* the full path answers RATE_LIMITED */
+    relay_begin(event, kind);
+    relay_write_value(&m, &g_out);
     relay_finish(p, tp, kind, event, ack_id);
     return true;
 }
