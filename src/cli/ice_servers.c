@@ -3,18 +3,16 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/net_connect.h"
 #include "cli/signal_client.h"
 
 /* The server's answer is a few hundred bytes (src/server/ice_config.c);
@@ -94,35 +92,13 @@ static void conn_close(conn *c)
     if (c->fd >= 0) close(c->fd);
 }
 
-/* Connects to the first address that answers; SO_SNDTIMEO bounds connect()
- * on Linux, SO_RCVTIMEO every read. */
-static int tcp_connect(const char *host, const char *port, unsigned timeout_ms)
-{
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-    if (getaddrinfo(host, port, &hints, &res) != 0) return -1;
-    int fd = -1;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) continue;
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
 static bool conn_write(conn *c, const char *d, size_t n)
 {
     while (n) {
-        long w = c->ssl ? SSL_write(c->ssl, d, (int)n) : send(c->fd, d, n, MSG_NOSIGNAL);
+        long w = cli_net_write(c->ssl, c->fd, d, n);
         if (w <= 0) {
-            if (!c->ssl && w < 0 && errno == EINTR) continue;
-            return false;
+            if (!c->ssl && w == CLI_NET_AGAIN && errno == EINTR) continue;
+            return false; /* an error, or SO_SNDTIMEO passed */
         }
         d += w, n -= (size_t)w;
     }
@@ -134,15 +110,13 @@ static long conn_read_all(conn *c, char *buf, size_t cap)
 {
     size_t len = 0;
     while (len < cap) {
-        long r = c->ssl ? SSL_read(c->ssl, buf + len, (int)(cap - len))
-                        : recv(c->fd, buf + len, cap - len, 0);
+        long r = cli_net_read(c->ssl, c->fd, buf + len, cap - len);
         if (r == 0) break;
         if (r < 0) {
-            if (c->ssl && SSL_get_error(c->ssl, (int)r) == SSL_ERROR_ZERO_RETURN) break;
-            if (!c->ssl && errno == EINTR) continue;
+            if (!c->ssl && r == CLI_NET_AGAIN && errno == EINTR) continue;
             /* a TLS server may close without close_notify after the body */
             if (c->ssl && len) break;
-            return -1;
+            return -1; /* an error, or SO_RCVTIMEO passed */
         }
         len += (size_t)r;
     }
@@ -184,22 +158,14 @@ int cli_ice_servers_fetch(const char *server_url, unsigned timeout_ms, cli_ice_s
     const char *why = "cannot connect";
     char *resp = NULL;
     int rc = -1;
-    c.fd = tcp_connect(host, port, timeout_ms);
+    const char *unused;
+    c.fd = cli_net_connect(host, port, false, timeout_ms, &unused);
     if (c.fd < 0) goto done;
     if (tls) {
         why = "TLS handshake failed";
-        c.ctx = SSL_CTX_new(TLS_client_method());
-        if (!c.ctx) goto done;
-        SSL_CTX_set_min_proto_version(c.ctx, TLS1_2_VERSION);
-        SSL_CTX_set_verify(c.ctx, SSL_VERIFY_PEER, NULL);
-        SSL_CTX_set_default_verify_paths(c.ctx);
-        const char *ca = getenv("PEERDROP_CA_FILE");
-        if (ca && *ca) SSL_CTX_load_verify_locations(c.ctx, ca, NULL);
-        c.ssl = SSL_new(c.ctx);
+        c.ctx = cli_net_tls_context();
+        c.ssl = cli_net_tls_attach(c.ctx, c.fd, host);
         if (!c.ssl) goto done;
-        SSL_set_fd(c.ssl, c.fd);
-        SSL_set_tlsext_host_name(c.ssl, host);
-        SSL_set1_host(c.ssl, host);
         if (SSL_connect(c.ssl) != 1) {
             ERR_clear_error();
             goto done;

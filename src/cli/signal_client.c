@@ -1,15 +1,12 @@
 /* signal_client.c: Socket.IO over a client WebSocket on a GMainContext.
  * See signal_client.h for what it does; this file is the I/O around the
- * project's codecs: TCP + optional TLS, the HTTP upgrade, frames, the
- * Engine.IO heartbeat, Socket.IO packets and acks, and reconnection. */
+ * project's codecs and client cores: TCP + optional TLS (net_connect), the
+ * HTTP upgrade, frames, a timer for the Engine.IO core's deadline, and
+ * reconnection. */
 #include "signal_client.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib-unix.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -25,8 +22,9 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
-#include "eio/eio.h"
-#include "sio/sio.h"
+#include "cli/net_connect.h"
+#include "eio/client.h"
+#include "sio/client.h"
 #include "ws/ws.h"
 
 /* The server's Engine.IO maxPayload is 1e6 (src/base/limits.h); nothing it
@@ -47,12 +45,11 @@ typedef enum sig_state {
     ST_CONNECTED, /* Socket.IO connected */
 } sig_state;
 
-typedef struct pending_ack {
-    struct pending_ack *next;
-    int64_t id;
+/* What cli_signal_emit asked to be called with the server's ack. */
+typedef struct ack_closure {
     cli_signal_ack_fn fn;
     void *user;
-} pending_ack;
+} ack_closure;
 
 struct cli_signal {
     GMainContext *ctx;
@@ -67,15 +64,13 @@ struct cli_signal {
     GSource *io;
     GIOCondition io_cond;
     GSource *timer; /* reconnect backoff, or connect timeout */
-    GSource *hb;    /* heartbeat deadline */
-    unsigned hb_ms; /* pingInterval + pingTimeout */
+    GSource *hb;    /* the Engine.IO core's deadline: a silent server */
     unsigned failures;
     char ws_key[25];
     pd_buf in, out, frag;
     ws_opcode frag_op;
-    int64_t next_ack;
-    pending_ack *acks;
-    char sid[64];
+    eio_client eio;             /* the protocol: heartbeat (src/eio/client.h) */
+    sio_client sio;             /* CONNECT, events, acks (src/sio/client.h) */
     bool in_callback_destroyed; /* destroy() called from inside a callback */
     int depth;
 };
@@ -163,45 +158,14 @@ static void watch(cli_signal *c, GIOCondition cond)
     c->io_cond = cond;
 }
 
-/* ---------------- raw I/O (TCP or TLS) ---------------- */
-
-enum { IO_AGAIN = -2, IO_ERR = -1 };
-
-static long io_read(cli_signal *c, uint8_t *buf, size_t n)
-{
-    if (c->ssl) {
-        int r = SSL_read(c->ssl, buf, (int)(n > INT32_MAX ? INT32_MAX : n));
-        if (r > 0) return r;
-        int e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return IO_AGAIN;
-        if (e == SSL_ERROR_ZERO_RETURN) return 0;
-        return IO_ERR;
-    }
-    ssize_t r = recv(c->fd, buf, n, 0);
-    if (r >= 0) return (long)r;
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? IO_AGAIN : IO_ERR;
-}
-
-static long io_write(cli_signal *c, const uint8_t *buf, size_t n)
-{
-    if (c->ssl) {
-        int r = SSL_write(c->ssl, buf, (int)(n > INT32_MAX ? INT32_MAX : n));
-        if (r > 0) return r;
-        int e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return IO_AGAIN;
-        return IO_ERR;
-    }
-    ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
-    if (r >= 0) return (long)r;
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? IO_AGAIN : IO_ERR;
-}
+/* ---------------- raw I/O (TCP or TLS): src/cli/net_connect ---------------- */
 
 /* Writes what it can of c->out; returns false on a broken connection. */
 static bool flush_out(cli_signal *c)
 {
     while (c->out.len) {
-        long n = io_write(c, c->out.data, c->out.len);
-        if (n == IO_AGAIN) break;
+        long n = cli_net_write(c->ssl, c->fd, c->out.data, c->out.len);
+        if (n == CLI_NET_AGAIN) break;
         if (n <= 0) return false;
         pd_buf_consume(&c->out, (size_t)n);
     }
@@ -217,23 +181,28 @@ static void update_watch(cli_signal *c)
 
 /* ---------------- frames out ---------------- */
 
-static bool queue_frame(cli_signal *c, ws_opcode op, const uint8_t *data, size_t len)
+/* Queues one masked frame whose payload is `prefix` (when not 0) then data. */
+static bool queue_frame_prefixed(cli_signal *c, ws_opcode op, char prefix, const uint8_t *data,
+                                 size_t len)
 {
     uint8_t key[4], hdr[14];
     if (RAND_bytes(key, sizeof key) != 1) return false; /* §5.3: unpredictable key */
-    size_t h = ws_frame_header_encode_masked(hdr, true, op, len, key);
+    size_t payload_len = len + (prefix ? 1 : 0);
+    size_t h = ws_frame_header_encode_masked(hdr, true, op, payload_len, key);
     size_t start = c->out.len;
-    if (pd_buf_append(&c->out, hdr, h) || pd_buf_append(&c->out, data, len)) {
+    if (pd_buf_append(&c->out, hdr, h) ||
+        (prefix && pd_buf_append_byte(&c->out, (uint8_t)prefix)) ||
+        (len && pd_buf_append(&c->out, data, len))) {
         c->out.len = start;
         return false;
     }
-    ws_mask(c->out.data + start + h, len, key, 0);
+    ws_mask(c->out.data + start + h, payload_len, key, 0);
     return true;
 }
 
-static bool queue_text(cli_signal *c, const char *s, size_t len)
+static bool queue_frame(cli_signal *c, ws_opcode op, const uint8_t *data, size_t len)
 {
-    return queue_frame(c, WS_OP_TEXT, (const uint8_t *)s, len);
+    return queue_frame_prefixed(c, op, 0, data, len);
 }
 
 /* ---------------- teardown and reconnect ---------------- */
@@ -253,18 +222,6 @@ static void close_transport(cli_signal *c)
     pd_buf_reset(&c->out);
     pd_buf_reset(&c->frag);
     c->state = ST_IDLE;
-}
-
-static void fail_acks(cli_signal *c)
-{
-    pending_ack *a = c->acks;
-    c->acks = NULL;
-    while (a) {
-        pending_ack *n = a->next;
-        if (a->fn) a->fn(c, NULL, a->user);
-        free(a);
-        a = n;
-    }
 }
 
 static gboolean on_reconnect_timer(gpointer data)
@@ -291,111 +248,109 @@ static void connection_lost(cli_signal *c, const char *reason)
         PD_LOG_INFO("signaling connection failed: %s; retrying in %u ms", reason, ms);
     c->timer = timeout_add(c, ms, on_reconnect_timer);
     c->depth++;
-    fail_acks(c);
+    sio_client_reset(&c->sio); /* every ack still waited for gets NULL */
     if (c->cb.on_disconnected) c->cb.on_disconnected(c, reason, c->user);
     c->depth--;
 }
 
-/* ---------------- Engine.IO / Socket.IO ---------------- */
+/* ---------------- Engine.IO / Socket.IO: the client cores ---------------- */
+
+static int64_t now_ms(void)
+{
+    return g_get_monotonic_time() / 1000;
+}
 
 static gboolean on_heartbeat_timeout(gpointer data)
 {
     cli_signal *c = data;
     g_source_unref(c->hb);
     c->hb = NULL;
-    connection_lost(c, "no ping from the server");
+    eio_client_tick(&c->eio, now_ms()); /* a silent server: connection_lost */
     return G_SOURCE_REMOVE;
 }
 
+/* Arms the heartbeat timer for the Engine.IO core's next deadline. */
 static void heartbeat_arm(cli_signal *c)
 {
     source_drop(&c->hb);
-    if (c->hb_ms) c->hb = timeout_add(c, c->hb_ms, on_heartbeat_timeout);
+    int64_t due = eio_client_deadline(&c->eio);
+    if (c->state < ST_WS || due == EIO_CLIENT_NEVER) return;
+    int64_t ms = due - now_ms();
+    c->hb = timeout_add(c, ms > 0 ? (unsigned)ms : 0, on_heartbeat_timeout);
 }
 
-static void on_sio_packet(cli_signal *c, const sio_packet *p)
+static bool eio_send_text(void *ctx, char type, const uint8_t *data, size_t len)
 {
-    if (p->nsp_len != 1 || p->nsp[0] != '/') return; /* only the main namespace */
-    switch (p->type) {
-    case SIO_CONNECT: {
-        const char *sid = json_string_value(json_object_get(p->data, "sid"));
-        snprintf(c->sid, sizeof c->sid, "%s", sid ? sid : "");
-        c->state = ST_CONNECTED;
-        c->failures = 0;
-        source_drop(&c->timer); /* the connect timeout */
-        if (c->cb.on_connected) c->cb.on_connected(c, c->sid, c->user);
-        break;
-    }
-    case SIO_CONNECT_ERROR:
-        connection_lost(c, "namespace connect refused");
-        break;
-    case SIO_DISCONNECT:
-        connection_lost(c, "disconnected by the server");
-        break;
-    case SIO_EVENT: {
-        const char *name = sio_event_name(p->data);
-        if (name && c->cb.on_event) c->cb.on_event(c, name, json_array_get(p->data, 1), c->user);
-        break;
-    }
-    case SIO_ACK: {
-        pending_ack **pp = &c->acks;
-        while (*pp && (*pp)->id != p->ack_id)
-            pp = &(*pp)->next;
-        pending_ack *a = *pp;
-        if (!a) break;
-        *pp = a->next;
-        if (a->fn) a->fn(c, json_array_get(p->data, 0), a->user);
-        free(a);
-        break;
-    }
-    default:
-        break; /* binary packets: the signaling contract has none */
-    }
+    return queue_frame_prefixed(ctx, WS_OP_TEXT, type, data, len);
 }
+
+static void eio_on_open(void *ctx)
+{
+    cli_signal *c = ctx;
+    c->state = ST_EIO;
+    sio_client_open(&c->sio); /* Socket.IO CONNECT to "/" */
+}
+
+static void eio_on_message(void *ctx, const uint8_t *data, size_t len)
+{
+    cli_signal *c = ctx;
+    sio_client_feed(&c->sio, data, len);
+}
+
+static void eio_on_close(void *ctx, const char *reason)
+{
+    connection_lost(ctx, reason);
+}
+
+static const eio_client_io eio_io = {.send_text = eio_send_text,
+                                     .on_open = eio_on_open,
+                                     .on_message = eio_on_message,
+                                     .on_close = eio_on_close};
+
+static bool sio_send(void *ctx, const uint8_t *data, size_t len)
+{
+    cli_signal *c = ctx;
+    return eio_client_send(&c->eio, data, len);
+}
+
+static void sio_on_connected(void *ctx, const char *sid)
+{
+    cli_signal *c = ctx;
+    c->state = ST_CONNECTED;
+    c->failures = 0;
+    source_drop(&c->timer); /* the connect timeout */
+    if (c->cb.on_connected) c->cb.on_connected(c, sid, c->user);
+}
+
+static void sio_on_event(void *ctx, const char *name, json_t *arg)
+{
+    cli_signal *c = ctx;
+    if (c->cb.on_event) c->cb.on_event(c, name, arg, c->user);
+}
+
+static void sio_on_ack(void *ctx, void *token, json_t *arg)
+{
+    cli_signal *c = ctx;
+    ack_closure closure = *(ack_closure *)token;
+    free(token);
+    if (closure.fn) closure.fn(c, arg, closure.user);
+}
+
+static void sio_on_lost(void *ctx, const char *reason)
+{
+    connection_lost(ctx, reason);
+}
+
+static const sio_client_io sio_io = {.send = sio_send,
+                                     .on_connected = sio_on_connected,
+                                     .on_event = sio_on_event,
+                                     .on_ack = sio_on_ack,
+                                     .on_lost = sio_on_lost};
 
 static void on_text_message(cli_signal *c, const uint8_t *data, size_t len)
 {
-    eio_packet ep;
-    if (eio_packet_parse_text(data, len, &ep) < 0) {
-        connection_lost(c, "malformed Engine.IO packet");
-        return;
-    }
-    switch (ep.type) {
-    case EIO_OPEN: {
-        json_t *o = json_loadb((const char *)ep.data, ep.len, 0, NULL);
-        json_int_t pi = json_integer_value(json_object_get(o, "pingInterval"));
-        json_int_t pt = json_integer_value(json_object_get(o, "pingTimeout"));
-        json_decref(o);
-        if (pi <= 0 || pt <= 0 || pi > 3600000 || pt > 3600000) {
-            connection_lost(c, "bad Engine.IO open packet");
-            return;
-        }
-        c->hb_ms = (unsigned)(pi + pt);
-        heartbeat_arm(c);
-        c->state = ST_EIO;
-        queue_text(c, "40", 2); /* Socket.IO CONNECT to "/" */
-        break;
-    }
-    case EIO_PING:
-        heartbeat_arm(c);
-        queue_text(c, "3", 1);
-        break;
-    case EIO_CLOSE:
-        connection_lost(c, "closed by the server");
-        break;
-    case EIO_MESSAGE: {
-        sio_packet p;
-        if (sio_packet_decode((const char *)ep.data, ep.len, PD_MAX_SIO_ATTACHMENTS, &p) < 0) {
-            connection_lost(c, "malformed Socket.IO packet");
-            return;
-        }
-        on_sio_packet(c, &p);
-        sio_packet_cleanup(&p);
-        break;
-    }
-    default:
-        break;
-    }
+    eio_client_feed_text(&c->eio, data, len, now_ms());
+    if (c->state != ST_IDLE) heartbeat_arm(c);
 }
 
 /* ---------------- incoming bytes ---------------- */
@@ -493,8 +448,8 @@ static bool read_some(cli_signal *c)
             connection_lost(c, "input over limit");
             return false;
         }
-        long n = io_read(c, p, 16384);
-        if (n == IO_AGAIN) return true;
+        long n = cli_net_read(c->ssl, c->fd, p, 16384);
+        if (n == CLI_NET_AGAIN) return true;
         if (n == 0) {
             connection_lost(c, "connection closed");
             return false;
@@ -570,14 +525,11 @@ static gboolean on_io(gint fd, GIOCondition cond, gpointer data)
         }
         if (!(cond & (G_IO_OUT | G_IO_IN))) goto out;
         if (c->tls) {
-            c->ssl = SSL_new(c->ssl_ctx);
+            c->ssl = cli_net_tls_attach(c->ssl_ctx, fd, c->host);
             if (!c->ssl) {
                 connection_lost(c, "out of memory");
                 goto out;
             }
-            SSL_set_fd(c->ssl, fd);
-            SSL_set_tlsext_host_name(c->ssl, c->host); /* SNI */
-            SSL_set1_host(c->ssl, c->host);            /* verify the name */
             c->state = ST_TLS;
         } else {
             send_upgrade(c);
@@ -619,27 +571,10 @@ static gboolean on_connect_timeout(gpointer data)
 
 static void start_connect(cli_signal *c)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC}, *res = NULL;
-    int r = getaddrinfo(c->host, c->port, &hints, &res);
-    if (r != 0 || !res) {
-        connection_lost(c, gai_strerror(r));
-        return;
-    }
-    /* first address only; a retry goes round again */
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const char *why = NULL;
+    int fd = cli_net_connect(c->host, c->port, true, 0, &why);
     if (fd < 0) {
-        freeaddrinfo(res);
-        connection_lost(c, strerror(errno));
-        return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    r = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (r < 0 && errno != EINPROGRESS) {
-        int e = errno;
-        close(fd);
-        connection_lost(c, strerror(e));
+        connection_lost(c, why);
         return;
     }
     c->fd = fd;
@@ -647,6 +582,10 @@ static void start_connect(cli_signal *c)
     pd_buf_init(&c->in, SIG_MAX_IN);
     pd_buf_init(&c->out, SIG_MAX_OUT);
     pd_buf_init(&c->frag, SIG_MAX_IN);
+    /* a fresh Engine.IO session for every connection; the Socket.IO side
+     * keeps its ack counter and waits for the open */
+    eio_client_init(&c->eio, &eio_io);
+    c->eio.io.ctx = c;
     update_watch(c);
     source_drop(&c->timer);
     c->timer = timeout_add(c, SIG_CONNECT_TIMEOUT_MS, on_connect_timeout);
@@ -667,16 +606,11 @@ cli_signal *cli_signal_create(GMainContext *ctx, const char *url, const cli_sign
     if (!cli_signal_parse_url(url, c->host, sizeof c->host, c->port, sizeof c->port, &c->tls))
         goto fail;
     if (c->tls) {
-        c->ssl_ctx = SSL_CTX_new(TLS_client_method());
+        c->ssl_ctx = cli_net_tls_context();
         if (!c->ssl_ctx) goto fail;
-        SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
-        SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
-        SSL_CTX_set_default_verify_paths(c->ssl_ctx);
-        /* tests with a self-signed server name their CA here */
-        const char *ca = getenv("PEERDROP_CA_FILE");
-        if (ca && *ca) SSL_CTX_load_verify_locations(c->ssl_ctx, ca, NULL);
     }
-    c->next_ack = 0;
+    sio_client_init(&c->sio, &sio_io, SIG_MAX_OUT);
+    c->sio.io.ctx = c;
     start_connect(c);
     return c;
 fail:
@@ -694,12 +628,7 @@ void cli_signal_destroy(cli_signal *c)
         return;
     }
     close_transport(c);
-    pending_ack *a = c->acks;
-    while (a) {
-        pending_ack *n = a->next;
-        free(a);
-        a = n;
-    }
+    sio_client_cleanup(&c->sio, free); /* acks still waited for: unreported */
     if (c->ssl_ctx) SSL_CTX_free(c->ssl_ctx);
     free(c);
 }
@@ -718,36 +647,15 @@ int cli_signal_emit(cli_signal *c, const char *name, json_t *arg, cli_signal_ack
                     void *ack_user)
 {
     if (!c || !name || c->state != ST_CONNECTED) return -1;
-    json_t *data = json_array();
-    json_array_append_new(data, json_string(name));
-    if (arg) json_array_append(data, arg);
-    int64_t id = -1;
-    pending_ack *a = NULL;
+    ack_closure *closure = NULL;
     if (ack) {
-        a = calloc(1, sizeof *a);
-        if (!a) {
-            json_decref(data);
-            return -1;
-        }
-        id = c->next_ack++;
-        a->id = id;
-        a->fn = ack;
-        a->user = ack_user;
+        closure = malloc(sizeof *closure);
+        if (!closure) return -1;
+        *closure = (ack_closure){.fn = ack, .user = ack_user};
     }
-    pd_buf pkt;
-    pd_buf_init(&pkt, SIG_MAX_OUT);
-    int r = pd_buf_append_byte(&pkt, '4') ? -1
-                                          : sio_packet_encode(&pkt, SIO_EVENT, "/", 1, id, 0, data);
-    json_decref(data);
-    if (r < 0 || !queue_text(c, (const char *)pkt.data, pkt.len)) {
-        pd_buf_reset(&pkt);
-        free(a);
+    if (sio_client_emit(&c->sio, name, arg, closure) < 0) {
+        free(closure);
         return -1;
-    }
-    pd_buf_reset(&pkt);
-    if (a) {
-        a->next = c->acks;
-        c->acks = a;
     }
     if (!flush_out(c)) {
         connection_lost(c, "write error");

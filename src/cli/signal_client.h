@@ -1,11 +1,13 @@
 /* signal_client.h: a Socket.IO v5 client for the CLI (docs/signaling.md).
  *
  * WebSocket transport only (GET /socket.io/?EIO=4&transport=websocket, no
- * long-polling), over ws:// or wss:// (OpenSSL, peer and host name
- * verified). It reuses the project's sans-I/O codecs (src/ws with masked
- * client frames, src/eio, src/sio) and adds the I/O: a non-blocking TCP
- * socket watched with g_unix_fd_add on the caller's GMainContext, the same
- * single-threaded model as src/rtc. It answers Engine.IO pings, notices a
+ * long-polling), over ws:// or wss:// (src/cli/net_connect: OpenSSL, peer
+ * and host name verified). The protocol is the project's sans-I/O client
+ * cores (src/eio/client: the heartbeat; src/sio/client: CONNECT, events,
+ * acks) over src/ws's masked client frames; this module adds the I/O: a
+ * non-blocking TCP socket watched with g_unix_fd_add on the caller's
+ * GMainContext, the same single-threaded model as src/rtc, and a timer for
+ * the Engine.IO core's deadline. It answers Engine.IO pings, notices a
  * silent server (no ping for pingInterval + pingTimeout), and reconnects
  * with exponential backoff (0.5 s doubling to 10 s, with jitter) after any
  * loss; the caller re-creates or re-joins its room in on_connected, since

@@ -7,7 +7,8 @@
  * Over long-polling a payload is packets joined by 0x1e (record separator);
  * a binary message travels as "b" + base64(data).
  *
- * This module only parses and formats. Sessions, timers and transports live in
+ * This module only parses and formats. A session (heartbeat, upgrade) is
+ * src/eio/session.h; timers and transports live in
  * src/server/engine.c. */
 #ifndef PD_EIO_H
 #define PD_EIO_H

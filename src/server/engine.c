@@ -1,11 +1,11 @@
 /* engine.c: see engine.h.
  *
- * A session is in one of two transports: POLLING (held GET + POSTs) or
- * WEBSOCKET (one connection). A polling session may carry a second, probing
- * WebSocket during an upgrade. Output for a polling session is kept encoded
- * as a polling payload and sent when a GET is (or becomes) available; the
- * flush happens once per loop iteration so that everything produced in one
- * tick leaves in one response, as the reference does. */
+ * The libuv glue around src/eio/session (the protocol: heartbeat, upgrade,
+ * output buffering, close reasons). This file keeps what the core does not
+ * own: the session table and its caps, the HTTP requests and WebSockets a
+ * session is using (the held GET, a POST whose body is arriving, the
+ * WebSocket, a probe), one timer per session armed for the core's next
+ * deadline, and the flush of held polls once per loop iteration. */
 #include "engine.h"
 
 #include <assert.h>
@@ -21,33 +21,26 @@
 #include "base/map.h"
 #include "base/refused.h"
 #include "eio/eio.h"
+#include "eio/session.h"
 
 #define SID_LEN PD_ID_LEN
-/* A polling client that stops polling cannot make us buffer without bound. */
-#define MAX_PENDING_FACTOR 4u
 
-enum transport { T_POLLING, T_WEBSOCKET };
-
-struct eio_session {
+struct srv_eio_session {
     char sid[SID_LEN + 1];
-    uint8_t transport;
-    bool closed;
-    bool awaiting_pong;
-    bool upgrading;     /* probe answered, waiting for "5" */
-    bool dirty;         /* pending output to flush to a held poll */
+    eio_sess core;      /* the protocol: heartbeat, upgrade, buffering */
     pd_map_entry entry; /* in g.table, keyed by sid */
-    eio_session *dirty_next;
-    http_conn *poll;  /* held GET */
-    http_conn *post;  /* POST whose body is still arriving */
-    http_conn *ws;    /* the WebSocket transport */
-    http_conn *probe; /* a WebSocket being probed for upgrade */
-    uv_timer_t *upgrade_timer;
-    pd_buf pending; /* polling payload waiting for a GET */
-    char peer[64];  /* the handshake's client address, for per-client limits */
-    uv_timer_t heartbeat;
+    srv_eio_session *dirty_next;
+    http_conn *current; /* the request being handed to the core */
+    http_conn *poll;    /* held GET */
+    http_conn *post;    /* POST whose body is still arriving */
+    http_conn *ws;      /* the WebSocket transport */
+    http_conn *probe;   /* a WebSocket being probed for upgrade */
+    char peer[64];      /* the handshake's client address, for per-client limits */
+    uv_timer_t timer;   /* the core's next deadline */
     void *user;
     pd_ip_key ip;    /* the handshake's client address */
     bool ip_counted; /* in g.ips */
+    bool timer_open; /* uv_timer_init done: freed through uv_close */
 };
 
 static struct {
@@ -56,26 +49,26 @@ static struct {
     pd_map table;
     size_t websocket_count;
     uint64_t upgrades;
-    eio_session *dirty_head;
+    srv_eio_session *dirty_head;
     pd_ip_count *ips; /* open sessions per client address */
 } g;
 
 /* --- session table ----------------------------------------------------- */
 
-static eio_session *table_find(const char *sid, size_t len)
+static srv_eio_session *table_find(const char *sid, size_t len)
 {
     pd_map_entry *e = pd_map_find(&g.table, sid, len);
-    return e ? PD_CONTAINER_OF(e, eio_session, entry) : NULL;
+    return e ? PD_CONTAINER_OF(e, srv_eio_session, entry) : NULL;
 }
 
-static bool table_insert(eio_session *s)
+static bool table_insert(srv_eio_session *s)
 {
     s->entry.key = s->sid;
     s->entry.key_len = SID_LEN;
     return pd_map_insert(&g.table, &s->entry);
 }
 
-static void table_remove(eio_session *s)
+static void table_remove(srv_eio_session *s)
 {
     pd_map_remove(&g.table, &s->entry);
     if (s->ip_counted) pd_ip_count_remove(g.ips, &s->ip);
@@ -117,94 +110,114 @@ static void respond_error(http_conn *hc, const http_request *req, eio_http_error
 static const char poll_content_type[] = "text/plain; charset=UTF-8";
 static const char no_store[] = "cache-control: no-store\r\n";
 
-static void poll_respond(http_conn *hc, const void *body, size_t len)
+static uint64_t now_ms(void)
 {
-    http_conn_respond(hc, 200, poll_content_type, no_store, body, len);
+    return uv_now(g.loop);
 }
 
-static void mark_dirty(eio_session *s)
+/* Arms the session's timer for the core's next deadline. */
+static void timer_cb(uv_timer_t *t);
+static void rearm(srv_eio_session *s)
 {
-    if (s->dirty) return;
-    s->dirty = true;
+    if (!s->timer_open || eio_sess_is_closed(&s->core)) return;
+    int64_t due = eio_sess_deadline(&s->core);
+    if (due == EIO_SESS_NEVER) {
+        uv_timer_stop(&s->timer);
+        return;
+    }
+    int64_t now = (int64_t)now_ms();
+    uv_timer_start(&s->timer, timer_cb, due > now ? (uint64_t)(due - now) : 0, 0);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    srv_eio_session *s = t->data;
+    eio_sess_tick(&s->core, (int64_t)now_ms());
+    rearm(s);
+}
+
+/* --- the core's I/O ----------------------------------------------------- */
+
+static void io_reply(void *ctx, eio_sess_req to, eio_sess_reply kind, const uint8_t *body,
+                     size_t len)
+{
+    srv_eio_session *s = ctx;
+    http_conn *hc;
+    if (to == EIO_SESS_REQ_HELD_POLL) {
+        hc = s->poll;
+        s->poll = NULL;
+        if (!hc) return;
+        http_conn_release(hc);
+    } else {
+        hc = s->current;
+        if (!hc) return;
+    }
+    switch (kind) {
+    case EIO_SESS_REPLY_PAYLOAD:
+        http_conn_respond(hc, 200, poll_content_type, no_store, body, len);
+        break;
+    case EIO_SESS_REPLY_OK:
+        http_conn_respond(hc, 200, "text/html", NULL, "ok", 2);
+        break;
+    case EIO_SESS_REPLY_BAD:
+        http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
+        break;
+    }
+}
+
+static void io_ws_send(void *ctx, eio_sess_ws to, bool binary, char type, const uint8_t *data,
+                       size_t len)
+{
+    srv_eio_session *s = ctx;
+    http_conn *hc = to == EIO_SESS_WS_PROBE ? s->probe : s->ws;
+    if (!hc) return;
+    if (binary)
+        http_conn_ws_send(hc, WS_OP_BINARY, NULL, data, len);
+    else
+        http_conn_ws_send(hc, WS_OP_TEXT, type ? &type : NULL, data, len);
+}
+
+static void io_probe_close(void *ctx)
+{
+    srv_eio_session *s = ctx;
+    http_conn *hc = s->probe;
+    s->probe = NULL;
+    if (hc) http_conn_ws_close(hc, 0);
+}
+
+static void io_upgraded(void *ctx)
+{
+    srv_eio_session *s = ctx;
+    s->ws = s->probe;
+    s->probe = NULL;
+    g.websocket_count++;
+    g.upgrades++;
+}
+
+static void io_want_flush(void *ctx)
+{
+    srv_eio_session *s = ctx;
     s->dirty_next = g.dirty_head;
     g.dirty_head = s;
 }
 
-/* Queues one packet on the session's current transport. */
-static void send_packet(eio_session *s, const eio_packet *p)
+static void io_on_message(void *ctx, const uint8_t *data, size_t len, bool binary)
 {
-    if (s->closed) return;
-    if (s->transport == T_WEBSOCKET) {
-        if (p->binary) {
-            http_conn_ws_send(s->ws, WS_OP_BINARY, NULL, p->data, p->len);
-        } else {
-            char type = (char)('0' + p->type);
-            http_conn_ws_send(s->ws, WS_OP_TEXT, &type, p->data, p->len);
-        }
-        return;
-    }
-    if (eio_payload_append(&s->pending, p) != 0) {
-        PD_LOG_WARN("session sid=%.6s.. output over limit: client is not polling", s->sid);
-        engine_close(s);
-        return;
-    }
-    mark_dirty(s);
+    g.cfg.cb.on_message(ctx, data, len, binary);
 }
-
-static void send_simple(eio_session *s, eio_type type, const char *data)
-{
-    eio_packet p = {.type = type,
-                    .binary = false,
-                    .data = (const uint8_t *)data,
-                    .len = data ? strlen(data) : 0};
-    send_packet(s, &p);
-}
-
-/* --- closing ------------------------------------------------------------ */
 
 static void free_session(uv_handle_t *h)
 {
-    eio_session *s = h->data;
-    pd_buf_reset(&s->pending);
+    srv_eio_session *s = h->data;
+    eio_sess_cleanup(&s->core);
     free(s);
 }
 
-static void free_timer(uv_handle_t *h)
+static void io_on_close(void *ctx, const char *reason)
 {
-    free(h);
-}
-
-static void stop_upgrade_timer(eio_session *s)
-{
-    if (!s->upgrade_timer) return;
-    uv_close((uv_handle_t *)s->upgrade_timer, free_timer);
-    s->upgrade_timer = NULL;
-}
-
-/* poll_reply: what a held GET receives ("1" close, "6" noop, NULL: 400). */
-static void session_close(eio_session *s, const char *reason, const char *poll_reply)
-{
-    if (s->closed) return;
-    s->closed = true;
+    srv_eio_session *s = ctx;
     table_remove(s);
-    if (s->transport == T_WEBSOCKET) g.websocket_count--;
-    if (s->poll) {
-        http_conn *hc = s->poll;
-        s->poll = NULL;
-        http_conn_release(hc);
-        eio_packet close_packet = {.type = EIO_CLOSE};
-        if (poll_reply && poll_reply[0] == '1' && s->pending.len > 0 &&
-            eio_payload_append(&s->pending, &close_packet) == 0) {
-            /* what was queued goes first, as the reference flushes its
-             * write buffer before closing (Socket.close): a CONNECT_ERROR
-             * saying why reaches the client */
-            poll_respond(hc, s->pending.data, s->pending.len);
-        } else if (poll_reply) {
-            poll_respond(hc, poll_reply, strlen(poll_reply));
-        } else {
-            http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
-        }
-    }
+    if (eio_sess_is_websocket(&s->core)) g.websocket_count--;
     if (s->post) {
         http_conn_release(s->post);
         s->post = NULL;
@@ -214,65 +227,28 @@ static void session_close(eio_session *s, const char *reason, const char *poll_r
         s->ws = NULL;
         http_conn_ws_close(hc, 0);
     }
-    if (s->probe) {
-        http_conn *hc = s->probe;
-        s->probe = NULL;
-        http_conn_ws_close(hc, 0);
-    }
-    stop_upgrade_timer(s);
+    io_probe_close(s);
     PD_LOG_DEBUG("session closed sid=%.6s.. reason=%s", s->sid, reason);
     g.cfg.cb.on_close(s, reason);
-    uv_timer_stop(&s->heartbeat);
-    uv_close((uv_handle_t *)&s->heartbeat, free_session);
+    uv_timer_stop(&s->timer);
+    /* freed once libuv lets go of the timer; until then the session stays
+     * readable for the callers up the stack */
+    uv_close((uv_handle_t *)&s->timer, free_session);
 }
 
-void engine_close(eio_session *s)
+static const eio_sess_io session_io = {
+    .reply = io_reply,
+    .ws_send = io_ws_send,
+    .probe_close = io_probe_close,
+    .upgraded = io_upgraded,
+    .want_flush = io_want_flush,
+    .on_message = io_on_message,
+    .on_close = io_on_close,
+};
+
+void engine_close(srv_eio_session *s)
 {
-    /* a held poll carries the close packet; without one the client learns
-     * of it from the 400 of its next request */
-    session_close(s, "forced close", "1");
-}
-
-/* --- heartbeat ---------------------------------------------------------- */
-
-static void heartbeat_cb(uv_timer_t *t)
-{
-    eio_session *s = t->data;
-    if (s->awaiting_pong) {
-        session_close(s, "ping timeout", NULL);
-        return;
-    }
-    s->awaiting_pong = true;
-    send_simple(s, EIO_PING, NULL);
-    uv_timer_start(&s->heartbeat, heartbeat_cb, g.cfg.ping_timeout_ms, 0);
-}
-
-/* --- incoming packets --------------------------------------------------- */
-
-/* Handles one packet from the client on the session's current transport.
- * Returns false when the session closed. */
-static bool session_on_packet(eio_session *s, const eio_packet *p)
-{
-    switch (p->type) {
-    case EIO_MESSAGE:
-        g.cfg.cb.on_message(s, p->data, p->len, p->binary);
-        break;
-    case EIO_PONG:
-        if (s->awaiting_pong) {
-            s->awaiting_pong = false;
-            uv_timer_start(&s->heartbeat, heartbeat_cb, g.cfg.ping_interval_ms, 0);
-        }
-        break;
-    case EIO_CLOSE:
-        session_close(s, "transport close", "6");
-        return false;
-    default:
-        /* v4: the server pings, so a client ping is a protocol error; so are
-         * open, upgrade and noop from a client on an established transport */
-        session_close(s, "parse error", "1");
-        return false;
-    }
-    return !s->closed;
+    eio_sess_close(&s->core, "forced close");
 }
 
 /* --- flush (end of every loop iteration) -------------------------------- */
@@ -280,15 +256,9 @@ static bool session_on_packet(eio_session *s, const eio_packet *p)
 static void engine_flush(void)
 {
     while (g.dirty_head) {
-        eio_session *s = g.dirty_head;
+        srv_eio_session *s = g.dirty_head;
         g.dirty_head = s->dirty_next;
-        s->dirty = false;
-        if (s->closed || !s->poll || s->pending.len == 0 || s->upgrading) continue;
-        http_conn *hc = s->poll;
-        s->poll = NULL;
-        http_conn_release(hc);
-        poll_respond(hc, s->pending.data, s->pending.len);
-        pd_buf_reset(&s->pending);
+        eio_sess_flush(&s->core);
     }
 }
 
@@ -296,227 +266,93 @@ static void engine_flush(void)
 
 static void on_poll_abort(void *owner, http_conn *hc)
 {
-    eio_session *s = owner;
+    srv_eio_session *s = owner;
     if (s->poll != hc) return;
     s->poll = NULL;
-    /* the reference closes a session whose pending poll was cancelled */
-    session_close(s, "transport close", NULL);
+    eio_sess_poll_aborted(&s->core, (int64_t)now_ms());
 }
 
-static void handle_poll_get(eio_session *s, http_conn *hc)
+static void handle_poll_get(srv_eio_session *s, http_conn *hc)
 {
-    if (s->poll) {
-        /* overlapping GETs: the reference closes the session; the first GET
-         * gets a close packet, this one a 400 */
-        session_close(s, "transport error", "1");
-        http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
-        return;
-    }
-    if (s->upgrading) {
-        /* every poll during an upgrade gets a noop so the client can finish
-         * it (socketioxide #479/#497, python-engineio #160) */
-        poll_respond(hc, "6", 1);
-        return;
-    }
-    if (s->pending.len > 0) {
-        poll_respond(hc, s->pending.data, s->pending.len);
-        pd_buf_reset(&s->pending);
-        return;
-    }
+    s->current = hc;
+    bool hold = eio_sess_poll_get(&s->core);
+    s->current = NULL;
+    if (!hold) return;
     s->poll = hc;
     http_conn_hold(hc, s, on_poll_abort);
 }
 
 static void on_post_abort(void *owner, http_conn *hc)
 {
-    eio_session *s = owner;
-    if (s->post == hc) s->post = NULL;
+    srv_eio_session *s = owner;
+    if (s->post != hc) return;
+    s->post = NULL;
+    eio_sess_post_aborted(&s->core);
 }
 
-static void handle_poll_post(eio_session *s, http_conn *hc, const http_request *req,
+static void handle_poll_post(srv_eio_session *s, http_conn *hc, const http_request *req,
                              const uint8_t *body, size_t len)
 {
-    if (s->post == hc) {
+    bool announced = s->post == hc;
+    if (announced) {
         http_conn_release(hc);
         s->post = NULL;
-    } else if (s->post) {
-        /* overlapping POSTs: the reference closes the session */
-        http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
-        session_close(s, "transport error", "1");
-        return;
     }
     const http_header *ct = http_request_header(req, "content-type");
-    if (ct && ct->value_len >= 24 && strncasecmp(ct->value, "application/octet-stream", 24) == 0) {
-        /* Engine.IO v4 polling is text only */
-        http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
-        session_close(s, "parse error", "1");
-        return;
-    }
-    /* validate the whole payload before acting on any packet, so a bad
-     * record does not leave half a payload applied */
-    size_t pos = 0;
-    const uint8_t *rec;
-    size_t rec_len;
-    bool ok = len > 0;
-    while (ok && eio_payload_next(body, len, &pos, &rec, &rec_len)) {
-        eio_packet p;
-        if (rec_len == 0)
-            ok = false;
-        else if (rec[0] == 'b')
-            ok = true; /* base64 checked below */
-        else
-            ok = eio_packet_parse_text(rec, rec_len, &p) == 0;
-    }
-    if (!ok) {
-        http_conn_respond(hc, 400, NULL, NULL, NULL, 0);
-        session_close(s, "parse error", "1");
-        return;
-    }
-    /* answer first: packets may make the upper layer write to this session */
-    http_conn_respond(hc, 200, "text/html", NULL, "ok", 2);
-    pos = 0;
-    while (!s->closed && eio_payload_next(body, len, &pos, &rec, &rec_len)) {
-        eio_packet p;
-        uint8_t *scratch = NULL;
-        if (rec[0] == 'b') {
-            scratch = malloc(PD_BASE64_DECODED_MAX(rec_len));
-            if (!scratch || eio_record_parse(rec, rec_len, scratch, &p) != 0) {
-                free(scratch);
-                session_close(s, "parse error", "1");
-                break;
-            }
-        } else {
-            eio_packet_parse_text(rec, rec_len, &p);
-        }
-        session_on_packet(s, &p);
-        free(scratch);
-    }
+    bool octet_stream =
+        ct && ct->value_len >= 24 && strncasecmp(ct->value, "application/octet-stream", 24) == 0;
+    s->current = hc;
+    eio_sess_post(&s->core, body, len, announced, octet_stream, (int64_t)now_ms());
+    s->current = NULL;
+    rearm(s);
 }
 
 /* --- WebSocket ---------------------------------------------------------- */
 
-static void finish_upgrade(eio_session *s)
-{
-    http_conn *hc = s->probe;
-    s->probe = NULL;
-    s->ws = hc;
-    s->upgrading = false;
-    s->transport = T_WEBSOCKET;
-    g.websocket_count++;
-    g.upgrades++;
-    stop_upgrade_timer(s);
-    if (s->poll) {
-        http_conn *poll = s->poll;
-        s->poll = NULL;
-        http_conn_release(poll);
-        poll_respond(poll, "6", 1);
-    }
-    /* packets buffered for polling now go over the WebSocket, in order */
-    if (s->pending.len > 0) {
-        size_t len;
-        uint8_t *payload = pd_buf_steal(&s->pending, &len);
-        size_t pos = 0;
-        const uint8_t *rec;
-        size_t rec_len;
-        while (eio_payload_next(payload, len, &pos, &rec, &rec_len)) {
-            eio_packet p;
-            uint8_t *scratch =
-                rec_len && rec[0] == 'b' ? malloc(PD_BASE64_DECODED_MAX(rec_len)) : NULL;
-            if (eio_record_parse(rec, rec_len, scratch, &p) == 0) send_packet(s, &p);
-            free(scratch);
-        }
-        free(payload);
-    }
-}
-
-static void abort_probe(eio_session *s)
-{
-    http_conn *hc = s->probe;
-    s->probe = NULL;
-    s->upgrading = false;
-    stop_upgrade_timer(s);
-    if (hc) http_conn_ws_close(hc, 0);
-    mark_dirty(s); /* output held back during the probe can go to polling again */
-}
-
-static void upgrade_timeout_cb(uv_timer_t *t)
-{
-    eio_session *s = t->data;
-    PD_LOG_DEBUG("upgrade timeout sid=%.6s..", s->sid);
-    abort_probe(s);
-}
-
 static void ws_on_message(void *owner, http_conn *hc, ws_opcode op, const uint8_t *data, size_t len)
 {
-    eio_session *s = owner;
-    if (s->closed) return;
-    if (hc == s->probe) {
-        eio_packet p;
-        bool text = op == WS_OP_TEXT && eio_packet_parse_text(data, len, &p) == 0;
-        if (text && p.type == EIO_PING && p.len == 5 && memcmp(p.data, "probe", 5) == 0 &&
-            !s->upgrading) {
-            http_conn_ws_send(hc, WS_OP_TEXT, "3", "probe", 5);
-            s->upgrading = true;
-            if (s->poll) { /* release the paused poller with a noop */
-                http_conn *poll = s->poll;
-                s->poll = NULL;
-                http_conn_release(poll);
-                poll_respond(poll, "6", 1);
-            }
-        } else if (text && p.type == EIO_UPGRADE && p.len == 0 && s->upgrading) {
-            finish_upgrade(s);
-        } else {
-            abort_probe(s);
-        }
+    srv_eio_session *s = owner;
+    if (eio_sess_is_closed(&s->core)) return;
+    if (hc == s->probe)
+        eio_sess_probe_frame(&s->core, op != WS_OP_TEXT, data, len);
+    else if (hc == s->ws)
+        eio_sess_ws_frame(&s->core, op == WS_OP_BINARY, data, len, (int64_t)now_ms());
+    else
         return;
-    }
-    if (hc != s->ws) return;
-    if (op == WS_OP_BINARY) {
-        eio_packet p = {.type = EIO_MESSAGE, .binary = true, .data = data, .len = len};
-        session_on_packet(s, &p);
-        return;
-    }
-    eio_packet p;
-    if (eio_packet_parse_text(data, len, &p) != 0) {
-        session_close(s, "parse error", NULL);
-        return;
-    }
-    session_on_packet(s, &p);
+    rearm(s);
 }
 
 static void ws_on_close(void *owner, http_conn *hc)
 {
-    eio_session *s = owner;
+    srv_eio_session *s = owner;
     if (hc == s->probe) {
         s->probe = NULL;
-        s->upgrading = false;
-        stop_upgrade_timer(s);
-        mark_dirty(s);
+        eio_sess_probe_closed(&s->core);
+        rearm(s);
         return;
     }
     if (hc == s->ws) {
         s->ws = NULL;
-        session_close(s, "transport close", NULL);
+        eio_sess_ws_closed(&s->core);
     }
 }
 
 static const http_ws_handler ws_handler = {.on_message = ws_on_message, .on_close = ws_on_close};
 
-static void handle_ws_upgrade(eio_session *s, http_conn *hc, const http_request *req)
+static void handle_ws_upgrade(srv_eio_session *s, http_conn *hc, const http_request *req)
 {
-    if (s->transport == T_WEBSOCKET || s->probe) {
+    if (!eio_sess_probe_open(&s->core, (int64_t)now_ms())) {
         /* one WebSocket per session: accept the handshake, then close */
         if (http_conn_upgrade(hc, req, NULL, &ws_handler)) http_conn_ws_close(hc, 0);
         return;
     }
-    if (!http_conn_upgrade(hc, req, s, &ws_handler)) return;
-    s->probe = hc;
-    s->upgrade_timer = malloc(sizeof *s->upgrade_timer);
-    if (s->upgrade_timer) {
-        uv_timer_init(g.loop, s->upgrade_timer);
-        s->upgrade_timer->data = s;
-        uv_timer_start(s->upgrade_timer, upgrade_timeout_cb, g.cfg.upgrade_timeout_ms, 0);
+    if (!http_conn_upgrade(hc, req, s, &ws_handler)) {
+        eio_sess_probe_closed(&s->core);
+        rearm(s);
+        return;
     }
+    s->probe = hc;
+    rearm(s);
 }
 
 /* --- handshake ---------------------------------------------------------- */
@@ -544,7 +380,7 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
         http_conn_respond_json(hc, 403, json);
         return;
     }
-    eio_session *s = calloc(1, sizeof *s);
+    srv_eio_session *s = calloc(1, sizeof *s);
     if (!s) {
         http_conn_respond(hc, 503, NULL, NULL, NULL, 0);
         return;
@@ -553,8 +389,16 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
         pd_random_id(s->sid);
     while (table_find(s->sid, SID_LEN));
     snprintf(s->peer, sizeof s->peer, "%s", http_conn_peer(hc));
-    pd_buf_init(&s->pending, (size_t)g.cfg.max_payload * MAX_PENDING_FACTOR);
+    bool websocket = transport == EIO_TRANSPORT_WEBSOCKET;
+    eio_sess_config scfg = {.ping_interval_ms = g.cfg.ping_interval_ms,
+                            .ping_timeout_ms = g.cfg.ping_timeout_ms,
+                            .upgrade_timeout_ms = g.cfg.upgrade_timeout_ms,
+                            .max_payload = g.cfg.max_payload};
+    eio_sess_io io = session_io;
+    io.ctx = s;
+    eio_sess_init(&s->core, &scfg, &io, websocket, (int64_t)now_ms());
     if (!table_insert(s)) {
+        eio_sess_cleanup(&s->core);
         free(s);
         http_conn_respond(hc, 503, NULL, NULL, NULL, 0);
         return;
@@ -562,26 +406,24 @@ static void handshake(http_conn *hc, const http_request *req, eio_transport tran
     s->ip = *http_conn_ip(hc);
     s->ip_counted = g.ips && pd_ip_count_add(g.ips, &s->ip);
     char open[256];
-    open[0] = '0';
-    int n = eio_open_json(open + 1, sizeof open - 1, s->sid, transport == EIO_TRANSPORT_POLLING,
-                          g.cfg.ping_interval_ms, g.cfg.ping_timeout_ms, g.cfg.max_payload);
-    if (transport == EIO_TRANSPORT_WEBSOCKET) {
+    int n = eio_sess_open_packet(&s->core, s->sid, open, sizeof open);
+    if (websocket) {
         if (!http_conn_upgrade(hc, req, s, &ws_handler)) {
             table_remove(s);
+            eio_sess_cleanup(&s->core);
             free(s);
             return;
         }
-        s->transport = T_WEBSOCKET;
         s->ws = hc;
         g.websocket_count++;
-        http_conn_ws_send(hc, WS_OP_TEXT, NULL, open, (size_t)n + 1);
+        http_conn_ws_send(hc, WS_OP_TEXT, NULL, open, (size_t)n);
     } else {
-        s->transport = T_POLLING;
-        poll_respond(hc, open, (size_t)n + 1);
+        http_conn_respond(hc, 200, poll_content_type, no_store, open, (size_t)n);
     }
-    uv_timer_init(g.loop, &s->heartbeat);
-    s->heartbeat.data = s;
-    uv_timer_start(&s->heartbeat, heartbeat_cb, g.cfg.ping_interval_ms, 0);
+    uv_timer_init(g.loop, &s->timer);
+    s->timer.data = s;
+    s->timer_open = true;
+    rearm(s);
     g.cfg.cb.on_open(s);
 }
 
@@ -619,7 +461,7 @@ void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t
             handshake(hc, req, q.transport);
         return;
     }
-    eio_session *s = table_find(q.sid, q.sid_len);
+    srv_eio_session *s = table_find(q.sid, q.sid_len);
     if (!s) {
         respond_error(hc, req, EIO_HTTP_UNKNOWN_SID);
         return;
@@ -628,7 +470,7 @@ void engine_handle_request(http_conn *hc, const http_request *req, const uint8_t
         handle_ws_upgrade(s, hc, req);
         return;
     }
-    if (s->transport != T_POLLING) {
+    if (eio_sess_is_websocket(&s->core)) {
         respond_error(hc, req, EIO_HTTP_BAD_REQUEST); /* transport mismatch */
         return;
     }
@@ -647,12 +489,12 @@ void engine_request_start(http_conn *hc, const http_request *req)
     if (eio_query_parse(req->query, req->query_len, &q) != EIO_HTTP_OK || !q.sid ||
         q.transport != EIO_TRANSPORT_POLLING)
         return;
-    eio_session *s = table_find(q.sid, q.sid_len);
-    if (!s || s->transport != T_POLLING) return;
-    if (s->post && s->post != hc) {
-        session_close(s, "transport error", "1"); /* the body's owner gets 400 (code 1) later */
-        return;
-    }
+    srv_eio_session *s = table_find(q.sid, q.sid_len);
+    if (!s || eio_sess_is_websocket(&s->core)) return;
+    if (s->post == hc) return;
+    /* a second POST at once closes the session; the body's owner gets 400
+     * (code 1) later */
+    if (!eio_sess_post_begin(&s->core)) return;
     s->post = hc;
     http_conn_watch(hc, s, on_post_abort);
 }
@@ -670,7 +512,7 @@ void engine_init(uv_loop_t *loop, const engine_config *cfg)
 static void close_for_shutdown(pd_map_entry *e, void *ctx)
 {
     (void)ctx;
-    session_close(PD_CONTAINER_OF(e, eio_session, entry), "server shutting down", "1");
+    eio_sess_close(&PD_CONTAINER_OF(e, srv_eio_session, entry)->core, "server shutting down");
 }
 
 void engine_shutdown(void)
@@ -682,35 +524,34 @@ void engine_shutdown(void)
     g.ips = NULL;
 }
 
-void engine_send(eio_session *s, const uint8_t *data, size_t len, bool binary)
+void engine_send(srv_eio_session *s, const uint8_t *data, size_t len, bool binary)
 {
-    eio_packet p = {.type = EIO_MESSAGE, .binary = binary, .data = data, .len = len};
-    send_packet(s, &p);
+    eio_sess_send(&s->core, data, len, binary);
 }
 
-void engine_session_set_user(eio_session *s, void *user)
+void engine_session_set_user(srv_eio_session *s, void *user)
 {
     s->user = user;
 }
 
-void *engine_session_user(const eio_session *s)
+void *engine_session_user(const srv_eio_session *s)
 {
     return s->user;
 }
 
-const char *engine_session_id(const eio_session *s)
+const char *engine_session_id(const srv_eio_session *s)
 {
     return s->sid;
 }
 
-const char *engine_session_peer(const eio_session *s)
+const char *engine_session_peer(const srv_eio_session *s)
 {
     return s->peer;
 }
 
-bool engine_session_is_websocket(const eio_session *s)
+bool engine_session_is_websocket(const srv_eio_session *s)
 {
-    return s->transport == T_WEBSOCKET;
+    return eio_sess_is_websocket(&s->core);
 }
 
 void engine_get_stats(engine_stats *out)

@@ -47,7 +47,7 @@ void metrics_render(pd_buf *out)
                   "# HELP peerdrop_refusals_total Refused client requests by error code.\n"
                   "# TYPE peerdrop_refusals_total counter\n",
                   pd_conn_count(), es.sessions_polling, es.sessions_websocket, es.upgrades,
-                  sio_socket_count(), ss.rooms, ss.rooms_created, ss.joins,
+                  srv_sio_socket_count(), ss.rooms, ss.rooms_created, ss.joins,
                   ss.relayed[SIG_RELAY_OFFER], ss.relayed[SIG_RELAY_ANSWER],
                   ss.relayed[SIG_RELAY_ICE]);
     for (int e = 0; e < SIG_ERROR_COUNT; e++)

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "cluster.h"
 #include "rooms/node_msg.h"
+#include "rooms/relay.h"
 #include "rooms/rooms.h"
 #include "sio/json_scan.h"
 #include "sio/sio.h"
@@ -27,7 +28,7 @@ typedef struct hash_job hash_job;
 /* A member of a room: a local socket, or (many nodes, sock NULL) a socket
  * on another node, known by its id and node (docs/scale.md). */
 typedef struct peer {
-    sio_socket *sock;
+    srv_sio_socket *sock;
     room *room;
     hash_job *job;        /* a create/join waiting for the hashing pool */
     bool cluster_pending; /* a create/join waiting for Redis */
@@ -83,15 +84,15 @@ const char *sig_error_code(sig_error e)
 
 /* --- replies ------------------------------------------------------------ */
 
-static void ack_json(sio_socket *sock, int64_t ack_id, json_t *obj)
+static void ack_json(srv_sio_socket *sock, int64_t ack_id, json_t *obj)
 {
     json_t *args = json_array();
     json_array_append_new(args, obj);
-    sio_ack(sock, ack_id, args, NULL, 0);
+    srv_sio_ack(sock, ack_id, args, NULL, 0);
     json_decref(args);
 }
 
-static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
+static void reply_ok(srv_sio_socket *sock, int64_t ack_id, json_t *extra)
 {
     static const char plain_ok[] = "[{\"ok\":true}]";
     if (ack_id < 0) {
@@ -99,7 +100,7 @@ static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
         return;
     }
     if (!extra) {
-        sio_ack_json(sock, ack_id, plain_ok, sizeof plain_ok - 1);
+        srv_sio_ack_json(sock, ack_id, plain_ok, sizeof plain_ok - 1);
         return;
     }
     json_t *obj = extra ? extra : json_object();
@@ -108,7 +109,7 @@ static void reply_ok(sio_socket *sock, int64_t ack_id, json_t *extra)
 }
 
 /* retry_ms > 0 adds the hint `retryAfterMs` (RATE_LIMITED by a budget). */
-static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
+static void refuse_retry(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
                          uint64_t retry_ms)
 {
     g.stats.refusals[e]++;
@@ -116,7 +117,7 @@ static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, si
     char shown[80];
     pd_log_escape(event, strlen(event), shown, sizeof shown);
     PD_LOG_DEBUG("refused event=\"%s\" code=%s socket=%.6s..", shown, errors[e].code,
-                 sio_socket_id(sock));
+                 srv_sio_socket_id(sock));
     json_t *err = json_pack("{s:s,s:s}", "code", errors[e].code, "message", errors[e].message);
     if (retry_ms > 0) json_object_set_new(err, "retryAfterMs", json_integer((json_int_t)retry_ms));
     if (ack_id >= 0) {
@@ -124,11 +125,11 @@ static void refuse_retry(sio_socket *sock, const char *event, int64_t ack_id, si
         return;
     }
     json_object_set_new(err, "event", json_string(event));
-    sio_emit_simple(sock, "signaling-error", err);
+    srv_sio_emit_simple(sock, "signaling-error", err);
     json_decref(err);
 }
 
-static void refuse(sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
+static void refuse(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
 {
     refuse_retry(sock, event, ack_id, e, 0);
 }
@@ -142,7 +143,7 @@ static json_t *with_ice(json_t *obj, const peer *p)
     const ice_config *ice = g.cfg.ice;
     if (!ice || ice->stun_count + ice->turn_count == 0) return obj;
     json_object_set_new(obj, "iceServers",
-                        ice_servers_for(ice, (int64_t)time(NULL), sio_socket_id(p->sock)));
+                        ice_servers_for(ice, (int64_t)time(NULL), srv_sio_socket_id(p->sock)));
     json_object_set_new(obj, "iceServersTtl", json_integer(ice->turn_ttl_s));
     return obj;
 }
@@ -168,14 +169,14 @@ static bool guard_admit(peer *p, const char *event, const char *room_id, int64_t
                         pg_ticket *t)
 {
     char address[PG_ADDRESS_KEY_LEN];
-    pg_address_key(sio_socket_peer(p->sock), address);
+    pg_address_key(srv_sio_socket_peer(p->sock), address);
     uint64_t retry_ms;
-    pg_verdict v = pg_admit(&g.guard, address, sio_socket_session_id(p->sock), room_id,
+    pg_verdict v = pg_admit(&g.guard, address, srv_sio_socket_session_id(p->sock), room_id,
                             uv_now(g.loop), t, &retry_ms);
     if (v == PG_OK) return true;
     g.stats.guard_refusals[v]++;
     PD_LOG_DEBUG("%s refused by %s socket=%.6s.. retry=%llums", event, pg_verdict_name(v),
-                 sio_socket_id(p->sock), (unsigned long long)retry_ms);
+                 srv_sio_socket_id(p->sock), (unsigned long long)retry_ms);
     refuse_retry(p->sock, event, ack_id, SIG_RATE_LIMITED, retry_ms);
     return false;
 }
@@ -207,7 +208,7 @@ static bool room_request_valid(const json_t *payload, const char **id, size_t *i
 
 static const char *peer_id(const peer *m)
 {
-    return m->sock ? sio_socket_id(m->sock) : m->remote_id;
+    return m->sock ? srv_sio_socket_id(m->sock) : m->remote_id;
 }
 
 static json_t *member_ids(const room *r, const peer *except)
@@ -226,7 +227,7 @@ static void broadcast_others(const room *r, const peer *except, const char *even
 {
     for (size_t i = 0; i < room_member_count(r); i++) {
         peer *m = room_member(r, i);
-        if (m != except && m->sock) sio_emit_simple(m->sock, event, payload);
+        if (m != except && m->sock) srv_sio_emit_simple(m->sock, event, payload);
     }
 }
 
@@ -285,8 +286,8 @@ static void leave_room(peer *p)
     p->room = NULL;
     room_remove_member(r, p);
     if (g.cluster) {
-        cluster_room_leave(room_id(r), cluster_node_id(), sio_socket_id(p->sock));
-        if (node_msg_left(&g_msg, room_id(r), sio_socket_id(p->sock)))
+        cluster_room_leave(room_id(r), cluster_node_id(), srv_sio_socket_id(p->sock));
+        if (node_msg_left(&g_msg, room_id(r), srv_sio_socket_id(p->sock)))
             publish_to_nodes(r, (const char *)g_msg.data, g_msg.len);
     }
     if (local_member_count(r) == 0) {
@@ -294,7 +295,7 @@ static void leave_room(peer *p)
         destroy_local_room(r);
         return;
     }
-    json_t *ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
+    json_t *ev = json_pack("{s:s}", "socketId", srv_sio_socket_id(p->sock));
     broadcast_others(r, p, "user-left", ev);
     json_decref(ev);
 }
@@ -331,10 +332,10 @@ static void created_reply(peer *p, room *r, int64_t ack_id)
 {
     p->room = r;
     g.stats.rooms_created++;
-    PD_LOG_DEBUG("room created socket=%.6s..", sio_socket_id(p->sock));
+    PD_LOG_DEBUG("room created socket=%.6s..", srv_sio_socket_id(p->sock));
     reply_ok(p->sock, ack_id, with_ice(json_pack("{s:s}", "roomId", room_id(r)), p));
     json_t *ev = json_pack("{s:s}", "roomId", room_id(r));
-    sio_emit_simple(p->sock, "room-created", ev);
+    srv_sio_emit_simple(p->sock, "room-created", ev);
     json_decref(ev);
 }
 
@@ -346,9 +347,9 @@ static void joined_reply(peer *p, room *r, json_t *peers, int64_t ack_id)
     reply_ok(p->sock, ack_id,
              with_ice(json_pack("{s:s,s:O}", "roomId", room_id(r), "peers", peers), p));
     json_t *ev = json_pack("{s:s,s:o}", "roomId", room_id(r), "peers", peers);
-    sio_emit_simple(p->sock, "join-success", ev);
+    srv_sio_emit_simple(p->sock, "join-success", ev);
     json_decref(ev);
-    ev = json_pack("{s:s}", "socketId", sio_socket_id(p->sock));
+    ev = json_pack("{s:s}", "socketId", srv_sio_socket_id(p->sock));
     broadcast_others(r, p, "user-joined", ev);
     json_decref(ev);
 }
@@ -402,8 +403,8 @@ static void job_done(uv_work_t *w, int status)
         job_free(job);
         return;
     }
-    sio_socket *sock = sio_socket_find(job->socket_id, PD_ID_LEN);
-    peer *p = sock ? sio_socket_user(sock) : NULL;
+    srv_sio_socket *sock = srv_sio_socket_find(job->socket_id, PD_ID_LEN);
+    peer *p = sock ? srv_sio_socket_user(sock) : NULL;
     if (p && p->job == job)
         p->job = NULL;
     else
@@ -440,7 +441,7 @@ static bool queue_job(peer *p, job_kind kind, const char *rid, size_t rid_len, u
     job->password[pw_len] = '\0';
     job->password_len = pw_len;
     job->kind = kind;
-    memcpy(job->socket_id, sio_socket_id(p->sock), PD_ID_LEN + 1);
+    memcpy(job->socket_id, srv_sio_socket_id(p->sock), PD_ID_LEN + 1);
     memcpy(job->room_id, rid, rid_len);
     job->room_id[rid_len] = '\0';
     job->generation = generation;
@@ -481,7 +482,7 @@ static cluster_req *cluster_req_new(const peer *p, const char *rid, size_t rid_l
 {
     cluster_req *q = calloc(1, sizeof *q);
     if (!q) return NULL;
-    memcpy(q->socket_id, sio_socket_id(p->sock), PD_ID_LEN + 1);
+    memcpy(q->socket_id, srv_sio_socket_id(p->sock), PD_ID_LEN + 1);
     memcpy(q->room_id, rid, rid_len);
     q->room_id[rid_len] = '\0';
     q->ack_id = ack_id;
@@ -502,8 +503,8 @@ static void cluster_req_free(cluster_req *q)
 static peer *cluster_req_peer(const cluster_req *q)
 {
     if (g.closed) return NULL;
-    sio_socket *sock = sio_socket_find(q->socket_id, PD_ID_LEN);
-    peer *p = sock ? sio_socket_user(sock) : NULL;
+    srv_sio_socket *sock = srv_sio_socket_find(q->socket_id, PD_ID_LEN);
+    peer *p = sock ? srv_sio_socket_user(sock) : NULL;
     if (!p || !p->cluster_pending) return NULL;
     p->cluster_pending = false;
     return p;
@@ -775,15 +776,15 @@ static void on_cluster_message(const char *msg, size_t len)
     } else if (m.kind == NODE_MSG_JOINED) {
         cluster_member_joined(r, m.node, m.socket);
     } else {
-        sio_socket *ts = sio_socket_find(m.socket, PD_ID_LEN);
-        peer *tp = ts ? sio_socket_user(ts) : NULL;
+        srv_sio_socket *ts = srv_sio_socket_find(m.socket, PD_ID_LEN);
+        peer *tp = ts ? srv_sio_socket_user(ts) : NULL;
         /* the target is here and in that room, the sender a member of it */
         if (!tp || tp->room != r || !remote_member(r, m.from, PD_ID_LEN)) {
             g.stats.cluster_dropped++;
             return;
         }
         count_latency(m.sent_us);
-        sio_emit_json(ts, m.args, m.args_len);
+        srv_sio_emit_json(ts, m.args, m.args_len);
     }
 }
 
@@ -858,7 +859,7 @@ static void tick_room(room *r, void *ctx)
         peer *m = room_member(r, i);
         if (m->sock) {
             memcpy(members[n].node, cluster_node_id(), PD_ID_LEN + 1);
-            memcpy(members[n].socket, sio_socket_id(m->sock), PD_ID_LEN + 1);
+            memcpy(members[n].socket, srv_sio_socket_id(m->sock), PD_ID_LEN + 1);
             n++;
             continue;
         }
@@ -978,70 +979,22 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
     }
 }
 
-static bool optional_string(const json_t *obj, const char *key, size_t max)
-{
-    const json_t *v = json_object_get(obj, key);
-    return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) <= max);
-}
-
-static bool optional_index(const json_t *obj, const char *key)
-{
-    const json_t *v = json_object_get(obj, key);
-    return !v || json_is_null(v) ||
-           (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 65535);
-}
-
-/* An RTCIceCandidateInit, or null for end-of-candidates. */
-static bool candidate_valid(const json_t *c)
-{
-    if (json_is_null(c)) return true;
-    const char *text;
-    size_t len;
-    return json_is_object(c) && get_string(c, "candidate", 0, PD_MAX_CANDIDATE, &text, &len) &&
-           optional_string(c, "sdpMid", 256) && optional_string(c, "usernameFragment", 256) &&
-           optional_index(c, "sdpMLineIndex");
-}
+/* --- relay: offer / answer / ice-candidate ------------------------------ *
+ * One set of rules, src/rooms/relay.h, read from JSON text by the scanner.
+ * The fast path hands it the payload as it came; the full path (jansson,
+ * for a packet the fast path left alone) hands it the members the rules
+ * read, written back compactly. Both relay the same bytes, and a refusal
+ * says which rule. */
 
 /* Relayed messages are written straight to JSON text, without building a
  * tree: the relay is the server's hot path (bench/RESULTS.md). */
 static pd_buf g_out;
 
-static void out_str(const char *s)
+static relay_kind relay_kind_of(sig_relay_kind kind)
 {
-    pd_buf_append(&g_out, s, strlen(s));
-}
-
-static void out_json_value(const json_t *v)
-{
-    if (json_is_string(v)) {
-        sio_json_string_append(&g_out, json_string_value(v), json_string_length(v));
-    } else if (json_is_integer(v)) {
-        pd_buf_printf(&g_out, "%lld", (long long)json_integer_value(v));
-    } else {
-        out_str("null");
-    }
-}
-
-/* Writes a validated candidate with only its known fields. */
-static void out_candidate(const json_t *c)
-{
-    if (json_is_null(c)) {
-        out_str("null");
-        return;
-    }
-    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex",
-                                         "usernameFragment"};
-    out_str("{");
-    bool first = true;
-    for (int i = 0; i < 4; i++) {
-        const json_t *v = json_object_get(c, fields[i]);
-        if (!v) continue;
-        if (!first) out_str(",");
-        first = false;
-        pd_buf_printf(&g_out, "\"%s\":", fields[i]);
-        out_json_value(v);
-    }
-    out_str("}");
+    return kind == SIG_RELAY_ICE      ? RELAY_ICE
+           : kind == SIG_RELAY_ANSWER ? RELAY_ANSWER
+                                      : RELAY_OFFER;
 }
 
 /* ["offer",{"sdp":<value>,"from":"<sender>"}]: the caller writes <value>
@@ -1055,12 +1008,12 @@ static void relay_begin(const char *event, sig_relay_kind kind)
 static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char *event,
                          int64_t ack_id)
 {
-    pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", sio_socket_id(p->sock));
+    pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", srv_sio_socket_id(p->sock));
     if (target->sock) {
-        sio_emit_json(target->sock, (const char *)g_out.data, g_out.len);
+        srv_sio_emit_json(target->sock, (const char *)g_out.data, g_out.len);
     } else {
         if (!node_msg_relay_begin(&g_msg, room_id(p->room), target->remote_id,
-                                  sio_socket_id(p->sock), wall_us()) ||
+                                  srv_sio_socket_id(p->sock), wall_us()) ||
             pd_buf_append(&g_msg, g_out.data, g_out.len) != PD_BUF_OK ||
             !cluster_publish(target->node, (const char *)g_msg.data, g_msg.len)) {
             refuse(p->sock, event, ack_id, SIG_UNAVAILABLE);
@@ -1075,114 +1028,49 @@ static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char 
 static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json_t *payload,
                      int64_t ack_id)
 {
-    const char *target_id;
-    size_t target_len;
-    const json_t *value = NULL;
-    bool ok = json_is_object(payload) &&
-              get_string(payload, "targetSocketId", 1, PD_ID_LEN * 2, &target_id, &target_len);
-    if (ok && kind == SIG_RELAY_ICE) {
-        value = json_object_get(payload, "candidate");
-        ok = value && candidate_valid(value);
-    } else if (ok) {
-        const char *sdp;
-        size_t sdp_len;
-        value = json_object_get(payload, "sdp");
-        ok = get_string(payload, "sdp", 1, PD_MAX_SDP, &sdp, &sdp_len);
-    }
-    if (!ok) {
+    char *text = relay_projection(relay_kind_of(kind), payload);
+    relay_msg m;
+    int rule = text ? relay_check(relay_kind_of(kind), text, strlen(text), &m)
+                    : relay_check(relay_kind_of(kind), "null", 4, &m);
+    if (rule != RELAY_OK) {
+        PD_LOG_DEBUG("%s refused: %s", event, relay_strerror(rule));
         refuse(p->sock, event, ack_id, SIG_INVALID_PAYLOAD);
+        free(text);
         return;
     }
     if (!p->room) {
         refuse(p->sock, event, ack_id, SIG_NOT_IN_ROOM);
+        free(text);
         return;
     }
-    sio_socket *target = sio_socket_find(target_id, target_len);
-    peer *tp = target ? sio_socket_user(target) : NULL;
-    if (!tp && g.cluster) tp = remote_member(p->room, target_id, target_len);
+    /* an id written with escapes is no socket id (ids are base64url) */
+    srv_sio_socket *target = m.target_plain ? srv_sio_socket_find(m.target, m.target_len) : NULL;
+    peer *tp = target ? srv_sio_socket_user(target) : NULL;
+    if (!tp && g.cluster && m.target_plain) tp = remote_member(p->room, m.target, m.target_len);
     if (!tp || tp == p || tp->room != p->room) {
         refuse(p->sock, event, ack_id, SIG_PEER_NOT_FOUND);
+        free(text);
         return;
     }
     relay_begin(event, kind);
-    if (kind == SIG_RELAY_ICE)
-        out_candidate(value);
-    else
-        out_json_value(value);
+    relay_write_value(&m, &g_out);
+    free(text);
     relay_finish(p, tp, kind, event, ack_id);
 }
 
-/* --- the relay fast path: scanned JSON text, no tree -------------------- */
-
-static bool raw_string_ok(const js_value *v, size_t min, size_t max)
+/* The fast path: offer / answer / ice-candidate relayed from the JSON text
+ * as it came. Anything else, and any payload the rules refuse or are
+ * unsure of, returns false and takes the full path, which answers every
+ * refusal with its code in the contract's order (RATE_LIMITED first). */
+static bool on_event_raw(srv_sio_socket *sock, const char *json, size_t len, int64_t ack_id)
 {
-    return v->kind == JS_STRING && v->str_len >= min && v->str_len <= max;
-}
-
-static bool raw_optional_string_ok(const js_value *v, size_t max)
-{
-    return v->kind == JS_NULL || raw_string_ok(v, 0, max);
-}
-
-static bool raw_index_ok(const js_value *v)
-{
-    if (v->kind == JS_NULL) return true;
-    if (v->kind != JS_INTEGER || v->raw[0] == '-' || v->raw_len > 5) return false;
-    unsigned n = 0;
-    for (size_t i = 0; i < v->raw_len; i++)
-        n = n * 10 + (unsigned)(v->raw[i] - '0');
-    return n <= 65535;
-}
-
-/* Writes a candidate object with only its known fields, from raw JSON text;
- * false (nothing written) if it is not a valid RTCIceCandidateInit. */
-static bool out_raw_candidate(const js_value *c)
-{
-    static const char *const fields[] = {"candidate", "sdpMid", "sdpMLineIndex",
-                                         "usernameFragment"};
-    js_value found[4];
-    bool have[4] = {false, false, false, false};
-    if (c->kind != JS_OBJECT) return false;
-    js_iter it;
-    js_value k, v;
-    js_iter_init(&it, c);
-    while (js_iter_next(&it, &k, &v)) {
-        for (int i = 0; i < 4; i++) {
-            if (!js_string_equals(&k, fields[i])) continue;
-            if (have[i]) return false; /* duplicate: let the full parser decide */
-            have[i] = true;
-            found[i] = v;
-        }
-    }
-    if (!have[0] || !raw_string_ok(&found[0], 0, PD_MAX_CANDIDATE)) return false;
-    if ((have[1] && !raw_optional_string_ok(&found[1], 256)) ||
-        (have[2] && !raw_index_ok(&found[2])) ||
-        (have[3] && !raw_optional_string_ok(&found[3], 256)))
-        return false;
-    out_str("{");
-    for (int i = 0; i < 4; i++) {
-        if (!have[i]) continue;
-        pd_buf_printf(&g_out, "%s\"%s\":", i ? "," : "", fields[i]);
-        pd_buf_append(&g_out, found[i].raw, found[i].raw_len);
-    }
-    out_str("}");
-    return true;
-}
-
-/* offer / answer / ice-candidate in the exact shape clients send, relayed
- * from the JSON text. Anything else, valid or not, returns false and takes
- * the full path, which gives every refusal its precise code. */
-static bool on_event_raw(sio_socket *sock, const char *json, size_t len, int64_t ack_id)
-{
-    peer *p = sio_socket_user(sock);
-    js_value args, name, payload, k, v, target = {0}, value = {0};
+    peer *p = srv_sio_socket_user(sock);
+    js_value args, name, payload;
     js_iter it;
     if (!p || !p->room || js_scan_value(json, len, &args) != len || args.kind != JS_ARRAY)
         return false;
     js_iter_init(&it, &args);
-    if (!js_iter_next(&it, NULL, &name) || !js_iter_next(&it, NULL, &payload) ||
-        payload.kind != JS_OBJECT)
-        return false;
+    if (!js_iter_next(&it, NULL, &name) || !js_iter_next(&it, NULL, &payload)) return false;
     sig_relay_kind kind;
     const char *event;
     if (js_string_equals(&name, "offer"))
@@ -1193,35 +1081,16 @@ static bool on_event_raw(sio_socket *sock, const char *json, size_t len, int64_t
         kind = SIG_RELAY_ICE, event = "ice-candidate";
     else
         return false;
-    const char *field = kind == SIG_RELAY_ICE ? "candidate" : "sdp";
-    bool have_target = false, have_value = false;
-    js_iter_init(&it, &payload);
-    while (js_iter_next(&it, &k, &v)) {
-        if (js_string_equals(&k, "targetSocketId")) {
-            if (have_target) return false;
-            have_target = true;
-            target = v;
-        } else if (js_string_equals(&k, field)) {
-            if (have_value) return false;
-            have_value = true;
-            value = v;
-        }
-    }
-    /* the id is compared as raw text, so it must hold no escapes */
-    if (!have_target || !have_value || !raw_string_ok(&target, 1, PD_ID_LEN * 2) ||
-        target.raw_len != target.str_len + 2)
+    relay_msg m;
+    if (relay_check(relay_kind_of(kind), payload.raw, payload.raw_len, &m) != RELAY_OK ||
+        !m.target_plain)
         return false;
-    if (kind != SIG_RELAY_ICE && !raw_string_ok(&value, 1, PD_MAX_SDP)) return false;
-    sio_socket *ts = sio_socket_find(target.raw + 1, target.str_len);
-    peer *tp = ts ? sio_socket_user(ts) : NULL;
+    srv_sio_socket *ts = srv_sio_socket_find(m.target, m.target_len);
+    peer *tp = ts ? srv_sio_socket_user(ts) : NULL;
     if (!tp || tp == p || tp->room != p->room) return false;
-    relay_begin(event, kind);
-    if (kind == SIG_RELAY_ICE) {
-        if (!out_raw_candidate(&value)) return false;
-    } else {
-        pd_buf_append(&g_out, value.raw, value.raw_len);
-    }
     if (!take_token(p)) return false; /* the full path answers RATE_LIMITED */
+    relay_begin(event, kind);
+    relay_write_value(&m, &g_out);
     relay_finish(p, tp, kind, event, ack_id);
     return true;
 }
@@ -1256,10 +1125,10 @@ static void on_ice_servers(peer *p, const json_t *payload, int64_t ack_id)
     reply_ok(p->sock, ack_id, obj);
 }
 
-static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
+static void on_event(srv_sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
                      unsigned att_count)
 {
-    peer *p = sio_socket_user(sock);
+    peer *p = srv_sio_socket_user(sock);
     const char *name = sio_event_name(args);
     char shown[65];
     if (name) {
@@ -1303,38 +1172,38 @@ static void on_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_a
     if (!known) refuse(sock, shown, ack_id, SIG_UNKNOWN_EVENT);
 }
 
-static void on_connect(sio_socket *sock, json_t *auth)
+static void on_connect(srv_sio_socket *sock, json_t *auth)
 {
     (void)auth;
     peer *p = calloc(1, sizeof *p);
     if (!p) {
-        sio_socket_disconnect(sock, true);
+        srv_sio_socket_disconnect(sock, true);
         return;
     }
     p->sock = sock;
     p->tokens = 2.0 * g.cfg.rate_limit;
     p->tokens_at_ms = uv_now(g.loop);
-    sio_socket_set_user(sock, p);
+    srv_sio_socket_set_user(sock, p);
 }
 
-static void on_disconnect(sio_socket *sock, const char *reason)
+static void on_disconnect(srv_sio_socket *sock, const char *reason)
 {
-    peer *p = sio_socket_user(sock);
+    peer *p = srv_sio_socket_user(sock);
     if (!p) return;
     (void)reason;
     /* a job not started yet is dropped (its done callback still runs, with
      * UV_ECANCELED): a client that leaves frees its place in the queue */
     if (p->job) uv_cancel((uv_req_t *)&p->job->work);
     leave_room(p);
-    sio_socket_set_user(sock, NULL);
+    srv_sio_socket_set_user(sock, NULL);
     free(p);
 }
 
-const sio_namespace_def signaling_namespace = {.name = "/",
-                                               .on_connect = on_connect,
-                                               .on_event = on_event,
-                                               .on_event_raw = on_event_raw,
-                                               .on_disconnect = on_disconnect};
+const srv_sio_namespace_def signaling_namespace = {.name = "/",
+                                                   .on_connect = on_connect,
+                                                   .on_event = on_event,
+                                                   .on_event_raw = on_event_raw,
+                                                   .on_disconnect = on_disconnect};
 
 static void sweep_cb(uv_timer_t *t)
 {

@@ -84,7 +84,7 @@ typedef struct signaling_stats {
 
 void signaling_init(uv_loop_t *loop, const signaling_config *cfg);
 void signaling_cleanup(void);
-extern const sio_namespace_def signaling_namespace;
+extern const srv_sio_namespace_def signaling_namespace;
 void signaling_get_stats(signaling_stats *out);
 
 #endif

@@ -18,8 +18,8 @@ bool server_app_start(uv_loop_t *loop, const server_config *cfg, engine_config *
                       router_config *rcfg)
 {
     (void)rcfg; /* /socket.io/ and the web app: the router's defaults */
-    ecfg->cb = sio_engine_callbacks;
-    sio_server_init(loop, &signaling_namespace, 1, cfg->connect_timeout_ms, cfg->max_payload);
+    ecfg->cb = srv_sio_engine_callbacks;
+    srv_sio_init(loop, &signaling_namespace, 1, cfg->connect_timeout_ms, cfg->max_payload);
     signaling_config scfg = {.room_capacity = cfg->room_capacity,
                              .rate_limit = cfg->rate_limit,
                              .argon2 = cfg->argon2,

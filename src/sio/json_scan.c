@@ -1,6 +1,7 @@
 /* json_scan.c: see json_scan.h. */
 #include "json_scan.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -8,7 +9,52 @@
 
 static size_t scan(const char *in, size_t len, int depth, js_value *out);
 
-static size_t scan_string(const char *in, size_t len, js_value *out)
+/* Four hex digits at in[0..4) into *cp. */
+static bool hex4(const char *in, size_t len, unsigned *cp)
+{
+    if (len < 4) return false;
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char h = in[k];
+        unsigned d;
+        if (h >= '0' && h <= '9')
+            d = (unsigned)(h - '0');
+        else if (h >= 'a' && h <= 'f')
+            d = (unsigned)(h - 'a' + 10);
+        else if (h >= 'A' && h <= 'F')
+            d = (unsigned)(h - 'A' + 10);
+        else
+            return false;
+        v = v << 4 | d;
+    }
+    *cp = v;
+    return true;
+}
+
+/* A \u escape at in[0] (the backslash): returns its length (6, or 12 for a
+ * surrogate pair) and adds its UTF-8 length to *decoded; 0 if jansson would
+ * refuse it (a bad digit, a lone surrogate). \u0000 is read, as jansson
+ * reads it with JSON_ALLOW_NUL (the codec's flag), except in a member name. */
+static size_t scan_u_escape(const char *in, size_t len, bool key, size_t *decoded)
+{
+    unsigned cp, lo;
+    if (!hex4(in + 2, len - 2, &cp)) return 0;
+    if (cp == 0 && key) return 0; /* jansson refuses NUL in a member name */
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return 0;
+    if (cp < 0xD800 || cp > 0xDBFF) {
+        *decoded += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+        return 6;
+    }
+    if (len < 12 || in[6] != '\\' || in[7] != 'u' || !hex4(in + 8, len - 8, &lo) || lo < 0xDC00 ||
+        lo > 0xDFFF)
+        return 0;
+    *decoded += 4;
+    return 12;
+}
+
+/* key: a member name, where jansson refuses \u0000 even with
+ * JSON_ALLOW_NUL */
+static size_t scan_string(const char *in, size_t len, bool key, js_value *out)
 {
     size_t i = 1, decoded = 0;
     while (i < len) {
@@ -19,9 +65,15 @@ static size_t scan_string(const char *in, size_t len, js_value *out)
             return i + 1;
         }
         if (c < 0x20) return 0; /* control characters must be escaped */
+        if (c == '\\' && i + 1 < len && in[i + 1] == 'u') {
+            size_t n = scan_u_escape(in + i, len - i, key, &decoded);
+            if (n == 0) return 0;
+            i += n;
+            continue;
+        }
         if (c == '\\') {
             if (i + 1 >= len || !strchr("\"\\/bfnrt", in[i + 1]) || in[i + 1] == '\0') return 0;
-            i += 2; /* \u is outside the subset */
+            i += 2;
         } else if (c >= 0x80) {
             size_t n = pd_utf8_seq((const uint8_t *)in + i, len - i);
             if (n == 0) return 0;
@@ -74,7 +126,7 @@ static size_t scan_container(const char *in, size_t len, int depth, js_value *ou
         js_value v;
         if (object) {
             if (i >= len || in[i] != '"') return 0;
-            size_t k = scan_string(in + i, len - i, &v);
+            size_t k = scan_string(in + i, len - i, true, &v);
             if (k == 0) return 0;
             i += k;
             if (i >= len || in[i] != ':') return 0;
@@ -99,7 +151,7 @@ static size_t scan(const char *in, size_t len, int depth, js_value *out)
     size_t n;
     switch (in[0]) {
     case '"':
-        n = scan_string(in, len, out);
+        n = scan_string(in, len, false, out);
         break;
     case '{':
     case '[':

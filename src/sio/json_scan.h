@@ -3,11 +3,11 @@
  *
  * It accepts only a strict subset of JSON, the shape JSON.stringify gives
  * signaling payloads: no whitespace outside strings, integers of at most 15
- * digits (no fraction, no exponent), strings without \u escapes, nesting at
- * most JS_MAX_DEPTH. For anything else it answers "not sure" (0), and the
- * caller uses the full parser (jansson). It never accepts input that jansson
- * rejects: fuzz/fuzz_json_scan.c checks that, and that both agree on what
- * they read. */
+ * digits (no fraction, no exponent), nesting at most JS_MAX_DEPTH. Strings
+ * may hold any escape; \u escapes are read for the string's length, and a
+ * lone surrogate is refused, as jansson refuses it. For anything else it answers "not sure" (0),
+ * and the caller uses the full parser (jansson). It never accepts input that jansson rejects:
+ * fuzz/fuzz_json_scan.c checks that, and that both agree on what they read. */
 #ifndef PD_JSON_SCAN_H
 #define PD_JSON_SCAN_H
 
@@ -49,9 +49,11 @@ void js_iter_init(js_iter *it, const js_value *container);
  * arrays key may be NULL. Returns false after the last one. */
 bool js_iter_next(js_iter *it, js_value *key, js_value *val);
 
-/* True if a JS_STRING value is exactly `s` (compared on the raw text, so a
- * string holding escapes never equals a plain `s`, which is exact because
- * the subset has no \u escapes). */
+/* True if a JS_STRING value is written exactly `s`: compared on the raw
+ * text, so a string holding escapes never equals a plain `s`, even when it
+ * decodes to it ("\u0073dp" is not "sdp" here). A caller that must not be
+ * fooled by such a member name treats any name with escapes (raw_len !=
+ * str_len + 2) as unsure. */
 bool js_string_equals(const js_value *v, const char *s);
 
 #endif

@@ -18,17 +18,17 @@ static suite g_suite;
 
 /* --- Engine.IO echo ----------------------------------------------------- */
 
-static void eio_open(eio_session *s)
+static void eio_open(srv_eio_session *s)
 {
     (void)s;
 }
 
-static void eio_message(eio_session *s, const uint8_t *data, size_t len, bool binary)
+static void eio_message(srv_eio_session *s, const uint8_t *data, size_t len, bool binary)
 {
     engine_send(s, data, len, binary);
 }
 
-static void eio_close(eio_session *s, const char *reason)
+static void eio_close(srv_eio_session *s, const char *reason)
 {
     (void)s;
     (void)reason;
@@ -39,9 +39,9 @@ static const engine_callbacks eio_echo_callbacks = {
 
 /* --- Socket.IO fixture -------------------------------------------------- */
 
-static void emit_auth(sio_socket *sock, json_t *auth)
+static void emit_auth(srv_sio_socket *sock, json_t *auth)
 {
-    sio_emit_simple(sock, "auth", auth);
+    srv_sio_emit_simple(sock, "auth", auth);
 }
 
 /* Replaces args[0] with `name` in a copy of args. */
@@ -52,37 +52,37 @@ static json_t *renamed(const json_t *args, const char *name)
     return copy;
 }
 
-static void on_ack_result(sio_socket *sock, void *ctx, json_t *args, const sio_attachment *att,
+static void on_ack_result(srv_sio_socket *sock, void *ctx, json_t *args, const sio_attachment *att,
                           unsigned att_count)
 {
     (void)ctx;
     json_t *out = json_array();
     json_array_append_new(out, json_string("server-ack-result"));
     json_array_extend(out, args);
-    sio_emit(sock, out, att, att_count, NULL, NULL);
+    srv_sio_emit(sock, out, att, att_count, NULL, NULL);
     json_decref(out);
 }
 
-static void main_event(sio_socket *sock, json_t *args, int64_t ack_id, const sio_attachment *att,
-                       unsigned att_count)
+static void main_event(srv_sio_socket *sock, json_t *args, int64_t ack_id,
+                       const sio_attachment *att, unsigned att_count)
 {
     const char *name = sio_event_name(args);
     if (!name) return;
     if (strcmp(name, "message") == 0) {
         json_t *out = renamed(args, "message-back");
-        sio_emit(sock, out, att, att_count, NULL, NULL);
+        srv_sio_emit(sock, out, att, att_count, NULL, NULL);
         json_decref(out);
     } else if (strcmp(name, "message-with-ack") == 0 && ack_id >= 0) {
         json_t *out = json_deep_copy(args);
         json_array_remove(out, 0);
-        sio_ack(sock, ack_id, out, att, att_count);
+        srv_sio_ack(sock, ack_id, out, att, att_count);
         json_decref(out);
     } else if (strcmp(name, "server-ack-request") == 0) {
-        sio_emit(sock, args, att, att_count, on_ack_result, NULL);
+        srv_sio_emit(sock, args, att, att_count, on_ack_result, NULL);
     }
 }
 
-static const sio_namespace_def sio_namespaces[] = {
+static const srv_sio_namespace_def sio_namespaces[] = {
     /* the official suites send binary events on both */
     {.name = "/", .on_connect = emit_auth, .on_event = main_event, .binary = true},
     {.name = "/custom", .on_connect = emit_auth, .binary = true},
@@ -118,9 +118,9 @@ bool server_app_start(uv_loop_t *loop, const server_config *cfg, engine_config *
         ecfg->cb = eio_echo_callbacks;
         rcfg->engine_path = "/engine.io/";
     } else {
-        ecfg->cb = sio_engine_callbacks;
-        sio_server_init(loop, sio_namespaces, sizeof sio_namespaces / sizeof sio_namespaces[0],
-                        cfg->connect_timeout_ms, cfg->max_payload);
+        ecfg->cb = srv_sio_engine_callbacks;
+        srv_sio_init(loop, sio_namespaces, sizeof sio_namespaces / sizeof sio_namespaces[0],
+                     cfg->connect_timeout_ms, cfg->max_payload);
     }
     return true;
 }

@@ -28,6 +28,8 @@ static void accepts(const char *text, js_kind kind)
     json_error_t err;
     json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     CHECK(j != NULL);
+    /* and reads a string to the same length, escapes decoded */
+    if (j && json_is_string(j)) CHECK_EQ_INT(v.str_len, json_string_length(j));
     json_decref(j);
 }
 
@@ -43,6 +45,11 @@ static void test_subset(void)
     accepts("\"\"", JS_STRING);
     accepts("\"v=0\\r\\na=x\"", JS_STRING);
     accepts("\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", JS_STRING);
+    /* \u escapes: what JSON.stringify writes for control characters and
+     * lone surrogates, and what other encoders write for non-ASCII */
+    accepts("\"\\u0041\\u0001\\u0000\"", JS_STRING);
+    accepts("{\"a\":\"\\u0000\"}", JS_OBJECT); /* but not in a value, with JSON_ALLOW_NUL */
+    accepts("\"\\u00e9\\u20AC\\ud83d\\ude00\"", JS_STRING);
     accepts("0", JS_INTEGER);
     accepts("-12", JS_INTEGER);
     accepts("123456789012345", JS_INTEGER);
@@ -65,8 +72,13 @@ static void test_outside_subset(void)
     unsure("1e3");
     unsure("01");
     unsure("-");
-    unsure("1234567890123456"); /* 16 digits */
-    unsure("\"\\u0041\"");
+    unsure("1234567890123456");   /* 16 digits */
+    unsure("{\"\\u0000\":1}");    /* jansson refuses NUL in a member name (fuzz_json_scan) */
+    unsure("\"\\u00\"");          /* short */
+    unsure("\"\\u00g1\"");        /* not hex */
+    unsure("\"\\ud800\"");        /* a lone high surrogate */
+    unsure("\"\\udc00\"");        /* a lone low surrogate */
+    unsure("\"\\ud83d\\u0041\""); /* a high surrogate, then no low one */
     unsure("\"\\x\"");
     unsure("\"a\x01\"");
     unsure("\"\xc3\"");         /* truncated UTF-8 */
