@@ -144,8 +144,10 @@
 #define PD_HASH_QUEUE_PER_SESSION 1u
 
 /* Entries per password-guard table (rooms, addresses, sessions): ~100 bytes
- * each, so at most ~6.5 MiB per table. Past it, checks are refused
- * (RATE_LIMITED) rather than forgotten. */
+ * each, so at most ~6.5 MiB per table. Entries exist only for jobs in
+ * flight and recent failures; past this, the least recently used idle
+ * entry is forgotten (refusing would let an attacker with an IPv6 /48, 65,536
+ * /64s, lock everyone out; docs/security.md). */
 #define PD_MAX_GUARD_ENTRIES 65536u
 
 /* A room member's TURN credential (issue 11, item 9). coturn checks its

@@ -10,8 +10,13 @@
  * - pending Argon2 jobs, globally, per client address and per session
  *   (issue 11, item 3: 300 queued jobs made a stranger's create-room wait
  *   9.5 s).
- * Entries are keyed by text (room id, address key, session id) and forgotten
- * once idle; signaling.c owns the state and decides what to refuse. */
+ * Entries are keyed by text (room id, address key, session id). One is made
+ * only for an admitted job and freed as soon as it holds nothing (no job in
+ * flight, no failure, no lockout), so a table holds the clients that have
+ * failed lately plus the jobs in flight. A full table forgets the entry that
+ * was used longest ago and holds no job (docs/security.md, "Password guard
+ * tables"), so filling it never refuses anyone. signaling.c owns the state
+ * and decides what to refuse. */
 #ifndef PD_PASSWORD_GUARD_H
 #define PD_PASSWORD_GUARD_H
 
@@ -42,7 +47,7 @@ typedef struct pg_limits {
     X(PG_JOBS_GLOBAL, "hash_queue")                                                                \
     X(PG_JOBS_ADDRESS, "hash_queue_address")                                                       \
     X(PG_JOBS_SESSION, "hash_queue_session")                                                       \
-    X(PG_TABLE_FULL, "guard_table_full")
+    X(PG_TABLE_FULL, "guard_table_full") /* out of memory, or every entry busy */
 
 typedef enum pg_verdict {
 #define PG_ENUM(name, label) name,
@@ -56,9 +61,17 @@ const char *pg_verdict_name(pg_verdict v);
 
 typedef struct pg_entry pg_entry;
 
+/* One budget table: a map for lookups and a list from least to most
+ * recently used, for forgetting the oldest entry when it is full. */
+typedef struct pg_table {
+    pd_map map;
+    pg_entry *oldest, *newest;
+    unsigned long evicted; /* entries forgotten because the table was full */
+} pg_table;
+
 typedef struct password_guard {
     pg_limits lim;
-    pd_map rooms, addresses, sessions;
+    pg_table rooms, addresses, sessions;
     unsigned jobs; /* pending, all clients */
 } password_guard;
 
