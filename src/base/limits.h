@@ -128,6 +128,14 @@
  * behind one NAT mistypes far less than this. */
 #define PD_DEFAULT_ADDRESS_PASSWORD_FAILURES 30u
 #define PD_SESSION_PASSWORD_FAILURES 5u
+/* Password checks in flight per room. Only checks that ran and failed spend
+ * a budget (a right password is never refused because others are being
+ * checked), so checks in flight can overshoot a room's budget: by at most
+ * this many, once per window. Past it, RATE_LIMITED "room_checks_in_flight"
+ * with retryAfterMs 1000 (a check takes 0.1-0.5 s). Four lets a few people
+ * open one link at once; the per-address overshoot is bounded the same way
+ * by --hash-queue-per-address. */
+#define PD_ROOM_CHECKS_IN_FLIGHT 4u
 #define PD_PASSWORD_WINDOW_MS 60000u
 #define PD_PASSWORD_BACKOFF_MAX_MS (5u * 60000u)
 

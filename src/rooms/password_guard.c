@@ -1,8 +1,11 @@
 /* password_guard.c: see password_guard.h.
  *
- * A failure budget works in fixed windows: at most `max` wrong passwords per
- * window, counting checks still in flight, so a burst of queued checks
- * cannot overshoot it. The check that uses a budget up locks the entry until
+ * A failure budget works in fixed windows: a check is admitted while fewer
+ * than `max` wrong passwords were counted in the window. Checks in flight
+ * do not count (a right password must not be refused because others are
+ * being checked), so a burst can overshoot by the checks in flight: at most
+ * room_checks per room, jobs_per_address per address, jobs_per_session per
+ * session. The check that uses a budget up locks the entry until
  * its window ends; each further window that is used up doubles the lockout
  * (up to backoff_max_ms), and a whole quiet window forgets the doubling.
  * With the defaults (10 per room per minute, 5 min at most) a room sees at
@@ -169,7 +172,7 @@ static uint64_t failure_wait(pg_entry *e, unsigned max, const pg_limits *lim, ui
 {
     if (max == 0) return 0; /* no limit */
     roll_window(e, max, lim, now);
-    if (e->failures + e->checks < max) return 0;
+    if (e->failures < max) return 0;
     uint64_t end = window_end(e, lim);
     return end > now ? end - now : 1;
 }
@@ -219,6 +222,8 @@ pg_verdict pg_admit(password_guard *g, const char *address, const char *session,
             return w == wr ? PG_ROOM_FAILURES : w == wa ? PG_ADDRESS_FAILURES : PG_SESSION_FAILURES;
         }
     }
+    /* concurrency caps: busy now, not used up; retry in a moment */
+    if (r && lim->room_checks && r->checks >= lim->room_checks) return PG_ROOM_CHECKS;
     if (lim->jobs_global && g->jobs >= lim->jobs_global) return PG_JOBS_GLOBAL;
     if (lim->jobs_per_address && a && a->jobs >= lim->jobs_per_address) return PG_JOBS_ADDRESS;
     if (lim->jobs_per_session && s && s->jobs >= lim->jobs_per_session) return PG_JOBS_SESSION;

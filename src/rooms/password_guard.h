@@ -5,8 +5,12 @@
  *   Engine.IO session in fixed windows, with a lockout that doubles each
  *   time a budget is used up again (issue 11, item 2: one client checked 227
  *   wrong passwords against one room in 8 s by renewing its namespace, since
- *   the old budget lived on the Socket.IO socket). A check is reserved when
- *   it is queued, so checks in flight count too;
+ *   the old budget lived on the Socket.IO socket). Only checks that ran and
+ *   failed spend a budget: a right password never does, even while other
+ *   checks are in flight (31 simultaneous right joins from one address were
+ *   refused when checks in flight counted). What checks in flight can
+ *   overshoot is bounded by concurrency caps instead: per room
+ *   (room_checks), per address and session (the job caps below);
  * - pending Argon2 jobs, globally, per client address and per session
  *   (issue 11, item 3: 300 queued jobs made a stranger's create-room wait
  *   9.5 s).
@@ -28,6 +32,7 @@
 
 typedef struct pg_limits {
     unsigned room_failures;    /* wrong passwords per room per window */
+    unsigned room_checks;      /* checks in flight per room (0: no cap) */
     unsigned address_failures; /* ... per client address */
     unsigned session_failures; /* ... per Engine.IO session */
     uint64_t window_ms;
@@ -47,6 +52,7 @@ typedef struct pg_limits {
     X(PG_JOBS_GLOBAL, "hash_queue")                                                                \
     X(PG_JOBS_ADDRESS, "hash_queue_address")                                                       \
     X(PG_JOBS_SESSION, "hash_queue_session")                                                       \
+    X(PG_ROOM_CHECKS, "room_checks_in_flight")                                                     \
     X(PG_TABLE_FULL, "guard_table_full") /* out of memory, or every entry busy */
 
 typedef enum pg_verdict {

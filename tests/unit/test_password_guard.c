@@ -94,25 +94,44 @@ static void test_room_budget_and_backoff(void)
     pg_cleanup(&g);
 }
 
-static void test_checks_in_flight_count(void)
+/* Only checks that ran and failed spend a budget: right passwords in flight
+ * are never refused by a budget (before: the third of three simultaneous
+ * checks against a budget of two was refused, the right password too).
+ * Checks in flight are capped per room instead, with their own verdict. */
+static void test_checks_in_flight_do_not_spend(void)
 {
     password_guard g;
-    pg_init(&g,
-            &(pg_limits){
-                .room_failures = 2, .window_ms = MIN, .backoff_max_ms = MIN, .max_entries = 16});
-    pg_ticket t[3];
+    pg_init(&g, &(pg_limits){.room_failures = 2,
+                             .room_checks = 3,
+                             .address_failures = 2,
+                             .window_ms = MIN,
+                             .backoff_max_ms = MIN,
+                             .max_entries = 16});
+    pg_ticket t[4];
     uint64_t retry;
     CHECK_EQ_INT(pg_admit(&g, "a", "1", "room", 0, &t[0], &retry), PG_OK);
     CHECK_EQ_INT(pg_admit(&g, "b", "2", "room", 0, &t[1], &retry), PG_OK);
-    /* two checks queued fill the budget before either ran */
-    CHECK_EQ_INT(pg_admit(&g, "c", "3", "room", 0, &t[2], &retry), PG_ROOM_FAILURES);
-    /* a right password frees its place */
-    pg_settle(&g, &t[0], false, 10);
-    CHECK_EQ_INT(pg_admit(&g, "c", "3", "room", 10, &t[2], &retry), PG_OK);
-    pg_settle(&g, &t[1], true, 20);
-    pg_settle(&g, &t[2], true, 20);
-    CHECK_EQ_INT(pg_admit(&g, "d", "4", "room", 30, &t[0], &retry), PG_ROOM_FAILURES);
-    CHECK_EQ_INT(retry, MIN - 30);
+    CHECK_EQ_INT(pg_admit(&g, "c", "3", "room", 0, &t[2], &retry), PG_OK);
+    /* the concurrency cap: busy, retry in a moment, nothing spent */
+    CHECK_EQ_INT(pg_admit(&g, "d", "4", "room", 0, &t[3], &retry), PG_ROOM_CHECKS);
+    CHECK(retry > 0 && retry <= 1000);
+    for (int i = 0; i < 3; i++)
+        pg_settle(&g, &t[i], false, 10);
+    CHECK_EQ_INT(pg_admit(&g, "d", "4", "room", 10, &t[3], &retry), PG_OK);
+    pg_settle(&g, &t[3], false, 10);
+    /* one address, three checks at once (the budget is two): all admitted */
+    CHECK_EQ_INT(pg_admit(&g, "e", "5", "r1", 20, &t[0], &retry), PG_OK);
+    CHECK_EQ_INT(pg_admit(&g, "e", "6", "r2", 20, &t[1], &retry), PG_OK);
+    CHECK_EQ_INT(pg_admit(&g, "e", "7", "r3", 20, &t[2], &retry), PG_OK);
+    for (int i = 0; i < 3; i++)
+        pg_settle(&g, &t[i], false, 30);
+    /* failures spend: two wrong ones used the room's budget up */
+    CHECK_EQ_INT(pg_admit(&g, "f", "8", "room", 40, &t[0], &retry), PG_OK);
+    CHECK_EQ_INT(pg_admit(&g, "g", "9", "room", 40, &t[1], &retry), PG_OK);
+    pg_settle(&g, &t[0], true, 50);
+    pg_settle(&g, &t[1], true, 50);
+    CHECK_EQ_INT(pg_admit(&g, "h", "10", "room", 60, &t[0], &retry), PG_ROOM_FAILURES);
+    CHECK(retry > 1000);
     pg_cleanup(&g);
 }
 
@@ -331,7 +350,7 @@ static void test_cidr(void)
 int main(void)
 {
     test_room_budget_and_backoff();
-    test_checks_in_flight_count();
+    test_checks_in_flight_do_not_spend();
     test_address_and_session_budgets();
     test_job_caps();
     test_sweep();
