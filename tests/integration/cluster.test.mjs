@@ -13,6 +13,10 @@ import { sleep } from "./lib/wire.mjs";
 import { spawnSync } from "node:child_process";
 import { serverPath } from "./lib/server.mjs";
 import { which, startRedis, startNode, startHaproxy } from "./lib/cluster.mjs";
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const MISSING = ["redis-server", "haproxy"].filter((p) => !which(p));
 const SKIP = MISSING.length ? `not installed: ${MISSING.join(", ")} (scripts/setup.sh installs them)` : false;
@@ -305,4 +309,53 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
       n3.kill();
     }
   });
+
+  // The node resolves the Redis host name off the loop and hands hiredis the
+  // address; a name with several addresses (localhost may be ::1 and
+  // 127.0.0.1, Redis listens on 127.0.0.1 only) is tried address by address.
+  test("--redis with a host name (localhost) works", T, async () => {
+    const n3 = await startNode(`redis://localhost:${redis.port}`, CAPACITY);
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await fetch(`${n3.url}/healthz`)).status !== 200 && Date.now() < deadline) await sleep(50);
+      assert.equal((await fetch(`${n3.url}/healthz`)).status, 200, n3.stderr);
+      assert.match(n3.stderr, /redis: connected to localhost:\d+ node=\S+ address=(127\.0\.0\.1|::1)/);
+      const a = await peer(n3.url);
+      const b = await peer(n1.url);
+      await contract(a, b);
+      closeAll(a, b);
+    } finally {
+      await n3.stop();
+    }
+  });
+});
+
+// The loop stays responsive while the Redis host name is looked up: in a
+// namespace of its own whose DNS server never answers (each lookup takes the
+// resolver's 2 s timeout), /healthz is probed while the node resolves. Before,
+// hiredis called getaddrinfo on the loop at every (re)connect: /healthz
+// stalled ~2 s at a time.
+const UNSHARE = which("unshare") && spawnSync("unshare", ["-rnm", "true"]).status === 0;
+test("a slow DNS lookup of the Redis host does not stall the loop", { ...T, skip: UNSHARE ? false : "unshare -rnm (user namespaces) not available" }, () => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const dir = mkdtempSync(path.join(os.tmpdir(), "pd-dns-"));
+  try {
+    const resolv = path.join(dir, "resolv.conf");
+    writeFileSync(resolv, "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n");
+    const probe = path.join(here, "lib/slow-dns-probe.mjs");
+    const script = `mount --bind "$1" /etc/resolv.conf && ip link set lo up && exec "$2" "$3"`;
+    const r = spawnSync("unshare", ["-rnm", "sh", "-c", script, "sh", resolv, process.execPath, probe], {
+      encoding: "utf8",
+      timeout: 25_000,
+      env: { ...process.env, PEERDROP_SERVER: serverPath() },
+    });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop());
+    console.log(`# slow DNS: ${JSON.stringify(out)}`);
+    assert.ok(out.queries > 0, "the name was not looked up through DNS");
+    assert.ok(out.maxMs < 1000, `/healthz stalled ${out.maxMs} ms while resolving: ${JSON.stringify(out)}`);
+    assert.ok(out.probes > 10, JSON.stringify(out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
