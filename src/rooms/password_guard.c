@@ -12,7 +12,6 @@
  * most 10 guesses in the first minute and then at most 10 per 5 minutes. */
 #include "password_guard.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,27 +291,4 @@ void pg_sweep(password_guard *g, uint64_t now)
             if (entry_idle(e, &g->lim, now)) free_entry(tables[i], e);
         }
     }
-}
-
-void pg_address_key(const char *ip, char *out)
-{
-    unsigned char a[16];
-    out[0] = '\0';
-    if (inet_pton(AF_INET, ip, a) == 1) {
-        inet_ntop(AF_INET, a, out, PG_ADDRESS_KEY_LEN);
-        return;
-    }
-    if (inet_pton(AF_INET6, ip, a) != 1) {
-        strncpy(out, ip, PG_ADDRESS_KEY_LEN - 1);
-        out[PG_ADDRESS_KEY_LEN - 1] = '\0';
-        return;
-    }
-    static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(a, v4_mapped, 12) == 0) {
-        inet_ntop(AF_INET, a + 12, out, PG_ADDRESS_KEY_LEN);
-        return;
-    }
-    memset(a + 8, 0, 8);
-    inet_ntop(AF_INET6, a, out, PG_ADDRESS_KEY_LEN - 4);
-    strcat(out, "/64");
 }

@@ -14,7 +14,8 @@
  * - pending Argon2 jobs, globally, per client address and per session
  *   (issue 11, item 3: 300 queued jobs made a stranger's create-room wait
  *   9.5 s).
- * Entries are keyed by text (room id, address key, session id). One is made
+ * Entries are keyed by text (room id, address key as pd_ip_key_text_of
+ * gives it, session id). One is made
  * only for an admitted job and freed as soon as it holds nothing (no job in
  * flight, no failure, no lockout), so a table holds the clients that have
  * failed lately plus the jobs in flight. A full table forgets the entry that
@@ -103,11 +104,5 @@ void pg_settle(password_guard *g, pg_ticket *t, bool wrong_password, uint64_t no
 
 /* Forgets idle entries; call every few seconds. */
 void pg_sweep(password_guard *g, uint64_t now_ms);
-
-/* The budget key of a client address: an IPv4 address as is (also when
- * IPv4-mapped), an IPv6 address by its /64, since one host or home gets a
- * whole /64 (RFC 6177). out needs PG_ADDRESS_KEY_LEN bytes. */
-#define PG_ADDRESS_KEY_LEN 48
-void pg_address_key(const char *ip_text, char *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/id.h"
+#include "base/ip_key.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "cluster.h"
@@ -184,8 +185,8 @@ static bool take_token(peer *p)
 static bool guard_admit(peer *p, const char *event, const char *room_id, int64_t ack_id,
                         pg_ticket *t)
 {
-    char address[PG_ADDRESS_KEY_LEN];
-    pg_address_key(sio_socket_peer(p->sock), address);
+    char address[PD_IP_TEXT_LEN];
+    pd_ip_key_text_of(sio_socket_peer(p->sock), address);
     uint64_t retry_ms;
     pg_verdict v = pg_admit(&g.guard, address, sio_socket_session_id(p->sock), room_id,
                             uv_now(g.loop), t, &retry_ms);
