@@ -151,6 +151,16 @@
 #define PD_DEFAULT_HASH_QUEUE_PER_ADDRESS 4u
 #define PD_HASH_QUEUE_PER_SESSION 1u
 
+/* --trust-proxy (PROXY protocol v2): a trusted balancer sends the header
+ * first, at once (HAProxy writes it with the connect); one that has not
+ * come whole within this is refused (proxy_header), so a stuck peer holds
+ * no descriptor for long. The header is 16 bytes plus 12 (IPv4) or 36
+ * (IPv6) of addresses plus the TLVs the balancer adds (ALPN, authority,
+ * unique id: tens of bytes; TLS details: a few hundred); longer ones are
+ * refused rather than buffered. */
+#define PD_PROXY_HEADER_TIMEOUT_MS 5000u
+#define PD_PROXY_HEADER_MAX 1024u
+
 /* Entries per password-guard table (rooms, addresses, sessions): ~100 bytes
  * each, so at most ~6.5 MiB per table. Entries exist only for jobs in
  * flight and recent failures; past this, the least recently used idle
