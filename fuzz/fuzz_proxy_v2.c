@@ -27,8 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         proxy_v2_header again;
         FUZZ_ASSERT(proxy_v2_parse(data, h.len, caps[i], &again, &why) == PROXY_V2_OK);
         FUZZ_ASSERT(memcmp(&again, &h, sizeof h) == 0);
-        FUZZ_ASSERT(proxy_v2_parse(data, h.len - 1, caps[i], &again, &why) ==
-                    PROXY_V2_NEED_MORE);
+        FUZZ_ASSERT(proxy_v2_parse(data, h.len - 1, caps[i], &again, &why) == PROXY_V2_NEED_MORE);
     }
     return 0;
 }

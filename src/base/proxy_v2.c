@@ -46,11 +46,20 @@ proxy_v2_status proxy_v2_parse(const uint8_t *data, size_t len, size_t max_len,
     if (total > max_len) return invalid(why, "header longer than allowed");
     size_t addr_len = 0;
     switch (fam) {
-    case FAM_UNSPEC: addr_len = 0; break;
-    case FAM_INET: addr_len = 12; break;
-    case FAM_INET6: addr_len = 36; break;
-    case FAM_UNIX: addr_len = 216; break;
-    default: return invalid(why, "unknown address family");
+    case FAM_UNSPEC:
+        addr_len = 0;
+        break;
+    case FAM_INET:
+        addr_len = 12;
+        break;
+    case FAM_INET6:
+        addr_len = 36;
+        break;
+    case FAM_UNIX:
+        addr_len = 216;
+        break;
+    default:
+        return invalid(why, "unknown address family");
     }
     if (proto > 2) return invalid(why, "unknown transport");
     if (body < addr_len) return invalid(why, "length too short for the addresses");

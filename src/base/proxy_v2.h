@@ -35,10 +35,10 @@ typedef enum proxy_v2_status {
 } proxy_v2_status;
 
 typedef struct proxy_v2_header {
-    size_t len;  /* bytes of the header: what follows belongs to the client */
-    bool local;  /* LOCAL command: no addresses; use the connection's own */
-    pd_ip src;   /* the client (PROXY only) */
-    pd_ip dst;   /* the address the client connected to */
+    size_t len; /* bytes of the header: what follows belongs to the client */
+    bool local; /* LOCAL command: no addresses; use the connection's own */
+    pd_ip src;  /* the client (PROXY only) */
+    pd_ip dst;  /* the address the client connected to */
     uint16_t src_port, dst_port;
 } proxy_v2_header;
 

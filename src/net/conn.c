@@ -514,7 +514,8 @@ static void proxy_feed(pd_conn *c, uint8_t *data, size_t len)
         PD_LOG_INFO("refused a connection from proxy %s: %s", c->peer, why);
         conn_abort(c, PD_REFUSED_PROXY_HEADER);
         return;
-    case PROXY_V2_OK: break;
+    case PROXY_V2_OK:
+        break;
     }
     c->proxy_deadline_ms = 0;
     if (!h.local) { /* LOCAL: the balancer's own check, its own address */
@@ -523,9 +524,10 @@ static void proxy_feed(pd_conn *c, uint8_t *data, size_t len)
     }
     pd_refusal refusal;
     if (!admit(pd_ip_count_get(g_ips, &c->ip), &refusal)) {
-        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-                                   "Content-Length: 22\r\nRetry-After: 10\r\n"
-                                   "Connection: close\r\n\r\ntoo many connections\r\n";
+        static const char busy[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 22\r\nRetry-After: 10\r\n"
+            "Connection: close\r\n\r\ntoo many connections\r\n";
         pd_refused(refusal);
         PD_LOG_DEBUG("refused a connection from %s: %s", c->peer, pd_refusal_name(refusal));
         if (!c->listener->tls) {

@@ -293,11 +293,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     struct addrinfo *ai = res;
     for (unsigned i = l->attempt % n; i > 0; i--)
         ai = ai->ai_next;
-    int rc = ai->ai_family == AF_INET6
-                 ? uv_ip6_name((const struct sockaddr_in6 *)ai->ai_addr, l->address,
-                               sizeof l->address)
-                 : uv_ip4_name((const struct sockaddr_in *)ai->ai_addr, l->address,
-                               sizeof l->address);
+    int rc =
+        ai->ai_family == AF_INET6
+            ? uv_ip6_name((const struct sockaddr_in6 *)ai->ai_addr, l->address, sizeof l->address)
+            : uv_ip4_name((const struct sockaddr_in *)ai->ai_addr, l->address, sizeof l->address);
     uv_freeaddrinfo(res);
     if (rc != 0) {
         schedule_retry(l);

@@ -42,7 +42,7 @@ static void test_key_text(void)
  * sockaddr, the password guard by text, PROXY headers carry bytes). */
 static void test_one_key_from_every_form(void)
 {
-    static const char *const addrs[] = {"127.0.0.1", "::ffff:127.0.0.1", "192.0.2.200",
+    static const char *const addrs[] = {"127.0.0.1",       "::ffff:127.0.0.1",     "192.0.2.200",
                                         "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "::1"};
     for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
         pd_ip a;
