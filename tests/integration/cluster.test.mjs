@@ -13,6 +13,7 @@ import { sleep } from "./lib/wire.mjs";
 import { spawnSync } from "node:child_process";
 import { serverPath } from "./lib/server.mjs";
 import { which, startRedis, startNode, startHaproxy } from "./lib/cluster.mjs";
+import { proxiedGet } from "./lib/proxy.mjs";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,19 +24,30 @@ const SKIP = MISSING.length ? `not installed: ${MISSING.join(", ")} (scripts/set
 const T = { timeout: 30_000 };
 const CAPACITY = ["--room-capacity", "2"];
 
-let redis, n1, n2, lb;
+// n1, n2: clients connect to them directly. p1, p2: behind HAProxy
+// (deploy/haproxy.cfg, send-proxy-v2), started with --trust-proxy so that
+// their per-address limits see each client's address, not HAProxy's
+// (--address-guesses 1 makes that visible).
+let redis, n1, n2, p1, p2, lb;
+const BEHIND_LB = [...CAPACITY, "--trust-proxy", "127.0.0.1", "--address-guesses", "1"];
 const open = new Set();
 
 before(async () => {
   if (SKIP) return;
   redis = await startRedis();
-  [n1, n2] = await Promise.all([startNode(redis.url, CAPACITY), startNode(redis.url, CAPACITY)]);
-  lb = await startHaproxy([n1.port, n2.port]);
+  [n1, n2, p1, p2] = await Promise.all([
+    startNode(redis.url, CAPACITY),
+    startNode(redis.url, CAPACITY),
+    startNode(redis.url, BEHIND_LB),
+    startNode(redis.url, BEHIND_LB),
+  ]);
+  p1.proxied = p2.proxied = true;
+  lb = await startHaproxy([p1.port, p2.port]);
 });
 after(async () => {
   closeAll(...open);
   await lb?.stop();
-  const stops = [n1, n2].filter(Boolean).map((n) => n.stop());
+  const stops = [n1, n2, p1, p2].filter(Boolean).map((n) => n.stop());
   try {
     await Promise.all(stops);
   } finally {
@@ -65,7 +77,8 @@ async function created(s, roomId, password) {
 }
 
 async function metric(node, name) {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
+  // a node behind HAProxy takes only connections with a PROXY header
+  const text = node.proxied ? (await proxiedGet(node.port, "/metrics")).body : await (await fetch(`${node.url}/metrics`)).text();
   const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
   return m ? Number(m[1]) : NaN;
 }
@@ -150,7 +163,7 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     test(`the contract across nodes over ${mode}, through HAProxy`, T, async () => {
       const a = await peer(lb.url, mode);
       const b = await peer(lb.url, mode);
-      const counts = () => Promise.all([n1, n2].map(async (n) => [await metric(n, "peerdrop_rooms_created_total"), await metric(n, "peerdrop_joins_total")]));
+      const counts = () => Promise.all([p1, p2].map(async (n) => [await metric(n, "peerdrop_rooms_created_total"), await metric(n, "peerdrop_joins_total")]));
       const before = await counts();
       await contract(a, b);
       // round robin put them on different nodes, each kept there by its
@@ -165,6 +178,34 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
       closeAll(a, b);
     });
   }
+
+  // Before (no PROXY header), every client behind HAProxy had its address:
+  // one client's wrong passwords used up the budget of every client.
+  test("behind HAProxy (send-proxy-v2), per-address limits count each client, not HAProxy", T, async () => {
+    const owner = await peer(n1.url);
+    const roomId = token("room-");
+    await created(owner, roomId, pw());
+    const guess = async (localAddress) => {
+      // WebSocket: the transport that binds localAddress; one connection,
+      // placed by round robin
+      const s = await connect(lb.url, { ...MODE.websocket, localAddress });
+      open.add(s);
+      const ack = await call(s, "join-room", { roomId, password: pw() });
+      s.close();
+      return ack.error.reason ? `${ack.error.code}:${ack.error.reason}` : ack.error.code;
+    };
+    // 127.0.0.5 guesses four times: round robin takes it to each node
+    // twice; with --address-guesses 1 each node checks one guess
+    const first = [];
+    for (let i = 0; i < 4; i++) first.push(await guess("127.0.0.5"));
+    assert.deepEqual(first.slice().sort(), ["BAD_PASSWORD", "BAD_PASSWORD", "RATE_LIMITED:address_password_failures", "RATE_LIMITED:address_password_failures"], JSON.stringify(first));
+    // another client, on either node, still gets its checks
+    assert.equal(await guess("127.0.0.6"), "BAD_PASSWORD");
+    assert.equal(await guess("127.0.0.6"), "BAD_PASSWORD");
+    // and the nodes never saw HAProxy as the client: no connection refused
+    for (const n of [p1, p2]) assert.equal(await metric(n, 'peerdrop_refused_total\\{reason="proxy_header"\\}'), 0);
+    closeAll(owner);
+  });
 
   test("two nodes race to create one room id and to fill its last slot: exactly one wins, 10 times", T, async () => {
     for (let i = 0; i < 10; i++) {
