@@ -482,31 +482,32 @@ static const pd_conn_handler proxy_wait_handler = {.on_data = proxy_wait_data,
 /* Bytes from a trusted balancer before its PROXY header has come whole. */
 static void proxy_feed(pd_conn *c, uint8_t *data, size_t len)
 {
+    uint8_t *head = data, *extra = NULL;
+    size_t head_len = len, extra_len = 0;
     if (c->proxy_in) { /* the header came in pieces: gather it */
         size_t room = PD_PROXY_HEADER_MAX - c->proxy_in_len;
         size_t take = len < room ? len : room;
         memcpy(c->proxy_in + c->proxy_in_len, data, take);
         c->proxy_in_len += take;
-        /* bytes past the cap stay unread here: the parser refuses a header
-         * that long, and the rest is the client's */
-        if (take < len) {
-            conn_abort(c, PD_REFUSED_PROXY_HEADER);
-            return;
-        }
-        data = c->proxy_in;
-        len = c->proxy_in_len;
+        head = c->proxy_in;
+        head_len = c->proxy_in_len;
+        /* past the cap: the client's bytes (the parser refuses a header
+         * that does not fit) */
+        extra = data + take;
+        extra_len = len - take;
     }
     proxy_v2_header h;
     const char *why;
-    switch (proxy_v2_parse(data, len, PD_PROXY_HEADER_MAX, &h, &why)) {
+    switch (proxy_v2_parse(head, head_len, PD_PROXY_HEADER_MAX, &h, &why)) {
     case PROXY_V2_NEED_MORE:
+        /* head_len < the header's length <= PD_PROXY_HEADER_MAX here */
         if (!c->proxy_in) {
             c->proxy_in = malloc(PD_PROXY_HEADER_MAX);
             if (!c->proxy_in) {
                 conn_abort(c, PD_REFUSED_PROXY_HEADER);
                 return;
             }
-            memcpy(c->proxy_in, data, len); /* len < PD_PROXY_HEADER_MAX here */
+            memcpy(c->proxy_in, data, len);
             c->proxy_in_len = len;
         }
         return;
@@ -544,7 +545,8 @@ static void proxy_feed(pd_conn *c, uint8_t *data, size_t len)
     c->proxy_in_len = 0;
     conn_begin(c, c->listener);
     /* what followed the header is the client's first bytes */
-    if (len > h.len && !c->closing) deliver(c, data + h.len, len - h.len);
+    if (head_len > h.len && !c->closing) deliver(c, head + h.len, head_len - h.len);
+    if (extra_len && !c->closing) deliver(c, extra, extra_len);
     free(held);
 }
 

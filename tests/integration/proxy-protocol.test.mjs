@@ -41,6 +41,13 @@ describe("--trust-proxy (PROXY protocol v2)", () => {
     const pieces = [...h].map((b) => Buffer.from([b]));
     const slow = await exchange(srv.port, [...pieces, GET()], { gapMs: 2 });
     assert.match(slow.text, /^HTTP\/1\.1 200 /);
+    // the header's first bytes alone, then its rest with a request longer
+    // than the header cap (1024 bytes) in one write: the request is the
+    // client's, not part of the header
+    const big = Buffer.from(`GET /healthz?${"x".repeat(3000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const h4 = proxyHeader();
+    const split = await exchange(srv.port, [h4.subarray(0, 10), Buffer.concat([h4.subarray(10), big])], { gapMs: 50 });
+    assert.match(split.text, /^HTTP\/1\.1 200 /);
     // LOCAL (the balancer's own health check)
     const local = await exchange(srv.port, [Buffer.concat([proxyHeader({ local: true }), GET()])]);
     assert.match(local.text, /^HTTP\/1\.1 200 /);
