@@ -73,7 +73,7 @@ typedef struct pg_entry pg_entry;
 typedef struct pg_table {
     pd_map map;
     pg_entry *oldest, *newest;
-    unsigned long evicted; /* entries forgotten because the table was full */
+    uint64_t evicted; /* entries forgotten because the table was full */
 } pg_table;
 
 typedef struct password_guard {

@@ -1408,4 +1408,6 @@ void signaling_get_stats(signaling_stats *out)
     *out = g.stats;
     out->rooms = rooms_count(&g.rooms);
     out->jobs_pending = g.guard.jobs;
+    out->guard_evicted =
+        g.guard.rooms.evicted + g.guard.addresses.evicted + g.guard.sessions.evicted;
 }
