@@ -12,6 +12,12 @@ import assert from "node:assert/strict";
 import { startServer, DEFAULT_ARGS } from "./lib/server.mjs";
 import { proxyHeader, exchange, proxiedGet } from "./lib/proxy.mjs";
 import { sleep } from "./lib/wire.mjs";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import tls from "node:tls";
 
 const T = { timeout: 30_000 };
 const servers = [];
@@ -107,6 +113,41 @@ describe("--trust-proxy (PROXY protocol v2)", () => {
     assert.equal((await proxiedGet(srv.port, "/metrics", { src: "203.0.113.9" })).status, 403);
     assert.equal((await proxiedGet(srv.port, "/metrics", { src: "127.0.0.1" })).status, 200);
     await srv.stop();
+  });
+
+  test("with TLS (--cert): the header comes first, then the TLS handshake", T, async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pd-proxy-tls-"));
+    try {
+      const key = path.join(tmp, "key.pem");
+      const cert = path.join(tmp, "cert.pem");
+      const gen = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost"], { encoding: "utf8", timeout: 10_000 });
+      assert.equal(gen.status, 0, gen.stderr);
+      const srv = await server(["--trust-proxy", "127.0.0.1", "--cert", cert, "--key", key, "--max-sessions-per-ip", "1"]);
+      const handshake = (src) =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error("no answer within 5 s")), 5000);
+          const raw = net.connect({ port: srv.port, host: "127.0.0.1" }, () => {
+            raw.write(proxyHeader({ src }));
+            const t = tls.connect({ socket: raw, rejectUnauthorized: false }, () => t.write(GET("/socket.io/?EIO=4&transport=polling")));
+            let got = "";
+            t.on("data", (d) => (got += d));
+            t.on("end", () => {
+              clearTimeout(timer);
+              resolve(got);
+            });
+            t.on("error", reject);
+          });
+          raw.on("error", reject);
+        });
+      assert.match(await handshake("198.51.100.77"), /^HTTP\/1\.1 200 /);
+      // the session counts for the header's client: its second is refused,
+      // another client's is not
+      assert.match(await handshake("198.51.100.77"), /^HTTP\/1\.1 403 /);
+      assert.match(await handshake("198.51.100.78"), /^HTTP\/1\.1 200 /);
+      await srv.stop();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   test("--trust-proxy / PEERDROP_TRUST_PROXY: a bad list stops the start", T, async () => {
