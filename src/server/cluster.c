@@ -307,6 +307,19 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 static void link_connect(redis_link *l)
 {
+    /* a numeric address needs no lookup: connect at once, without waiting
+     * for a worker of the pool the password hashing shares */
+    unsigned char numeric[16];
+    if (inet_pton(AF_INET, g.url.host, numeric) == 1) {
+        inet_ntop(AF_INET, numeric, l->address, sizeof l->address);
+        link_connect_address(l);
+        return;
+    }
+    if (inet_pton(AF_INET6, g.url.host, numeric) == 1) {
+        inet_ntop(AF_INET6, numeric, l->address, sizeof l->address);
+        link_connect_address(l);
+        return;
+    }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     l->resolve.data = l;
     int rc = uv_getaddrinfo(g.loop, &l->resolve, on_resolved, g.url.host, NULL, &hints);

@@ -319,7 +319,7 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     // reconnection with backoff: at most 5 s apart
     for (const n of [n1, n2]) {
       for (let i = 0; i < 200 && (await fetch(`${n.url}/healthz`)).status !== 200; i++) await sleep(50);
-      assert.equal((await fetch(`${n.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${n.url}/healthz`)).status, 200, n.stderr.slice(-3000));
     }
     // Redis came back empty: the nodes write their rooms back, and a's node
     // learns that b left (a refresh period after reconnecting, ~10-12 s)
