@@ -14,19 +14,22 @@ static bool parse_one(const char *s, size_t len, cidr *out)
     char *slash = strchr(text, '/');
     if (slash) *slash = '\0';
     memset(out, 0, sizeof *out);
-    if (inet_pton(AF_INET, text, out->addr) == 1)
-        out->family = AF_INET, out->bits = 32;
-    else if (inet_pton(AF_INET6, text, out->addr) == 1)
-        out->family = AF_INET6, out->bits = 128;
-    else
-        return false;
+    if (!pd_ip_from_text(text, &out->prefix)) return false;
+    /* an IPv4-mapped IPv6 range is read as the IPv4 range (as addresses are) */
+    unsigned max = pd_ip_is_v4(&out->prefix) && !strchr(text, ':') ? 32 : 128;
+    out->bits = max;
     if (slash) {
         char *end;
         const char *num = slash + 1;
         if (*num < '0' || *num > '9') return false;
         unsigned long b = strtoul(num, &end, 10);
-        if (*end || b > out->bits) return false;
+        if (*end || b > max) return false;
         out->bits = (unsigned)b;
+    }
+    if (max == 128 && pd_ip_is_v4(&out->prefix)) {
+        /* ::ffff:a.b.c.d/N: N counts the 96 mapping bits */
+        if (out->bits < 96) return false;
+        out->bits -= 96;
     }
     return true;
 }
@@ -47,33 +50,15 @@ bool cidr_list_parse(const char *text, cidr_list *out)
     return true;
 }
 
-static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
+bool cidr_list_match_ip(const cidr_list *l, const pd_ip *ip)
 {
-    unsigned bytes = bits / 8, rest = bits % 8;
-    if (memcmp(a, b, bytes) != 0) return false;
-    if (!rest) return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return (a[bytes] & mask) == (b[bytes] & mask);
+    for (size_t i = 0; i < l->count; i++)
+        if (pd_ip_in_prefix(ip, &l->items[i].prefix, l->items[i].bits)) return true;
+    return false;
 }
 
 bool cidr_list_match(const cidr_list *l, const char *ip)
 {
-    uint8_t a[16];
-    int family;
-    if (inet_pton(AF_INET, ip, a) == 1) {
-        family = AF_INET;
-    } else if (inet_pton(AF_INET6, ip, a) == 1) {
-        static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        family = AF_INET6;
-        if (memcmp(a, v4_mapped, 12) == 0) {
-            memmove(a, a + 12, 4);
-            family = AF_INET;
-        }
-    } else {
-        return false;
-    }
-    for (size_t i = 0; i < l->count; i++)
-        if (l->items[i].family == family && prefix_equal(a, l->items[i].addr, l->items[i].bits))
-            return true;
-    return false;
+    pd_ip a;
+    return pd_ip_from_text(ip, &a) && cidr_list_match_ip(l, &a);
 }

@@ -18,23 +18,6 @@ struct pd_ip_count {
     pd_map map;
 };
 
-void pd_ip_key_from_sockaddr(const struct sockaddr *sa, pd_ip_key *out)
-{
-    memset(out, 0, sizeof *out);
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        out->bytes[10] = 0xff;
-        out->bytes[11] = 0xff;
-        memcpy(out->bytes + 12, &in->sin_addr, 4);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        memcpy(out->bytes, &in6->sin6_addr, 16);
-        /* an IPv4-mapped address is that IPv4 address: keep all of it */
-        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(out->bytes, mapped, 12) != 0) memset(out->bytes + 8, 0, 8);
-    }
-}
-
 pd_ip_count *pd_ip_count_create(void)
 {
     pd_ip_count *t = calloc(1, sizeof *t);

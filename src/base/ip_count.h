@@ -1,22 +1,15 @@
 /* ip_count.h: how many of something (connections, sessions) each client
  * address holds, for per-address caps (nginx limit_conn).
  *
- * An address is an IPv4 address, or an IPv6 /64: one host or one home gets a
- * whole /64 (RFC 7934 section 6), so counting single IPv6 addresses would let
- * one client take 2^64 budgets. An entry exists only while its count is > 0. */
+ * Counted by pd_ip_key (base/ip_key.h: an IPv4 address, or an IPv6 /64). An
+ * entry exists only while its count is > 0. */
 #ifndef PD_IP_COUNT_H
 #define PD_IP_COUNT_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
-typedef struct pd_ip_key {
-    uint8_t bytes[16]; /* IPv4 as ::ffff:a.b.c.d; IPv6 with the low 64 bits zero */
-} pd_ip_key;
-
-/* Fills out from a peer address; an unknown family gives the all-zero key. */
-void pd_ip_key_from_sockaddr(const struct sockaddr *sa, pd_ip_key *out);
+#include "ip_key.h"
 
 typedef struct pd_ip_count pd_ip_count;
 

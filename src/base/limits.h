@@ -128,6 +128,14 @@
  * behind one NAT mistypes far less than this. */
 #define PD_DEFAULT_ADDRESS_PASSWORD_FAILURES 30u
 #define PD_SESSION_PASSWORD_FAILURES 5u
+/* Password checks in flight per room. Only checks that ran and failed spend
+ * a budget (a right password is never refused because others are being
+ * checked), so checks in flight can overshoot a room's budget: by at most
+ * this many, once per window. Past it, RATE_LIMITED "room_checks_in_flight"
+ * with retryAfterMs 1000 (a check takes 0.1-0.5 s). Four lets a few people
+ * open one link at once; the per-address overshoot is bounded the same way
+ * by --hash-queue-per-address. */
+#define PD_ROOM_CHECKS_IN_FLIGHT 4u
 #define PD_PASSWORD_WINDOW_MS 60000u
 #define PD_PASSWORD_BACKOFF_MAX_MS (5u * 60000u)
 
@@ -143,9 +151,21 @@
 #define PD_DEFAULT_HASH_QUEUE_PER_ADDRESS 4u
 #define PD_HASH_QUEUE_PER_SESSION 1u
 
+/* --trust-proxy (PROXY protocol v2): a trusted balancer sends the header
+ * first, at once (HAProxy writes it with the connect); one that has not
+ * come whole within this is refused (proxy_header), so a stuck peer holds
+ * no descriptor for long. The header is 16 bytes plus 12 (IPv4) or 36
+ * (IPv6) of addresses plus the TLVs the balancer adds (ALPN, authority,
+ * unique id: tens of bytes; TLS details: a few hundred); longer ones are
+ * refused rather than buffered. */
+#define PD_PROXY_HEADER_TIMEOUT_MS 5000u
+#define PD_PROXY_HEADER_MAX 1024u
+
 /* Entries per password-guard table (rooms, addresses, sessions): ~100 bytes
- * each, so at most ~6.5 MiB per table. Past it, checks are refused
- * (RATE_LIMITED) rather than forgotten. */
+ * each, so at most ~6.5 MiB per table. Entries exist only for jobs in
+ * flight and recent failures; past this, the least recently used idle
+ * entry is forgotten (refusing would let an attacker with an IPv6 /48, 65,536
+ * /64s, lock everyone out; docs/security.md). */
 #define PD_MAX_GUARD_ENTRIES 65536u
 
 /* A room member's TURN credential (issue 11, item 9). coturn checks its

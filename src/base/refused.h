@@ -21,7 +21,9 @@
     X(PD_REFUSED_SESSIONS_PER_IP, "sessions_per_ip")                                               \
     X(PD_REFUSED_SESSIONS_TOTAL, "sessions_total")                                                 \
     X(PD_REFUSED_BINARY_EVENT, "binary_event")                                                     \
-    X(PD_REFUSED_ATTACHMENTS, "attachments")
+    X(PD_REFUSED_ATTACHMENTS, "attachments")                                                       \
+    X(PD_REFUSED_PROXY_UNTRUSTED, "proxy_untrusted")                                               \
+    X(PD_REFUSED_PROXY_HEADER, "proxy_header")
 
 typedef enum pd_refusal {
 #define PD_REFUSAL_ENUM(name, text) name,

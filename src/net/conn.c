@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/proxy_v2.h"
 #include "base/refused.h"
 
 /* One read buffer for the whole loop: connections copy only what they keep. */
@@ -39,6 +40,14 @@ struct pd_conn {
     bool output_paused; /* output went above PD_CONN_OUTPUT_PAUSE: on_drain owed */
     bool ip_counted;    /* counted in g_ips */
     pd_ip_key ip;
+    char peer[PD_IP_TEXT_LEN]; /* the client's address as text */
+    /* --trust-proxy: waiting for the PROXY header (deadline not 0); the
+     * listener to hand the connection to once it came, and its first bytes
+     * when they came in pieces (at most PD_PROXY_HEADER_MAX) */
+    uint64_t proxy_deadline_ms;
+    pd_listener *listener;
+    uint8_t *proxy_in;
+    size_t proxy_in_len;
     size_t out_hard, out_soft; /* output caps, 0 = none */
     unsigned out_soft_ms;
     uint64_t over_soft_since_ms; /* 0: not above the soft cap */
@@ -319,12 +328,17 @@ static void deliver(pd_conn *c, uint8_t *data, size_t len)
     if (c->closing) mark_dirty(c);
 }
 
+static void proxy_feed(pd_conn *c, uint8_t *data, size_t len);
+
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     pd_conn *c = (pd_conn *)s;
     if (buf->base == (char *)read_buf) read_buf_busy = false;
     if (nread > 0 && !c->closing) {
-        deliver(c, (uint8_t *)buf->base, (size_t)nread);
+        if (c->proxy_deadline_ms)
+            proxy_feed(c, (uint8_t *)buf->base, (size_t)nread);
+        else
+            deliver(c, (uint8_t *)buf->base, (size_t)nread);
     } else if (nread < 0) {
         /* EOF or error: the peer is gone, nothing more can be delivered */
         pd_buf_reset(&c->out);
@@ -357,6 +371,7 @@ static void close_cb(uv_handle_t *h)
     conn_count--;
     if (c->ip_counted) pd_ip_count_remove(g_ips, &c->ip);
     c->handler->on_close(c);
+    free(c->proxy_in);
     if (c->ssl) SSL_free(c->ssl);
     pd_buf_reset(&c->out);
     free(c);
@@ -414,6 +429,127 @@ static void refuse(pd_conn *c, bool tls, pd_refusal why)
     uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
 }
 
+/* Socket options, output buffer, the list of connections. */
+static void conn_link(pd_conn *c)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+        unsigned timeout = PD_TCP_USER_TIMEOUT_MS;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof timeout);
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    pd_buf_init(&c->out, SIZE_MAX / 2);
+    c->next_all = all_head;
+    if (all_head) all_head->prev_all = c;
+    all_head = c;
+    conn_count++;
+}
+
+/* Hands an admitted connection to its listener's upper layer. */
+static void conn_begin(pd_conn *c, pd_listener *l)
+{
+    c->handler = l->handler;
+    if (l->tls) {
+        c->ssl = SSL_new(l->tls);
+        if (!c->ssl) {
+            conn_start_close(c);
+            return;
+        }
+        SSL_set_bio(c->ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+        SSL_set_accept_state(c->ssl);
+    }
+    l->on_accept(c);
+    update_reading(c);
+}
+
+/* What a connection waiting for its PROXY header has as handler: nothing
+ * above it knows it yet. */
+static void proxy_wait_data(pd_conn *c, uint8_t *data, size_t len)
+{
+    (void)c;
+    (void)data;
+    (void)len;
+}
+
+static void proxy_wait_close(pd_conn *c)
+{
+    (void)c;
+}
+
+static const pd_conn_handler proxy_wait_handler = {.on_data = proxy_wait_data,
+                                                   .on_close = proxy_wait_close};
+
+/* Bytes from a trusted balancer before its PROXY header has come whole. */
+static void proxy_feed(pd_conn *c, uint8_t *data, size_t len)
+{
+    uint8_t *head = data, *extra = NULL;
+    size_t head_len = len, extra_len = 0;
+    if (c->proxy_in) { /* the header came in pieces: gather it */
+        size_t room = PD_PROXY_HEADER_MAX - c->proxy_in_len;
+        size_t take = len < room ? len : room;
+        memcpy(c->proxy_in + c->proxy_in_len, data, take);
+        c->proxy_in_len += take;
+        head = c->proxy_in;
+        head_len = c->proxy_in_len;
+        /* past the cap: the client's bytes (the parser refuses a header
+         * that does not fit) */
+        extra = data + take;
+        extra_len = len - take;
+    }
+    proxy_v2_header h;
+    const char *why;
+    switch (proxy_v2_parse(head, head_len, PD_PROXY_HEADER_MAX, &h, &why)) {
+    case PROXY_V2_NEED_MORE:
+        /* head_len < the header's length <= PD_PROXY_HEADER_MAX here */
+        if (!c->proxy_in) {
+            c->proxy_in = malloc(PD_PROXY_HEADER_MAX);
+            if (!c->proxy_in) {
+                conn_abort(c, PD_REFUSED_PROXY_HEADER);
+                return;
+            }
+            memcpy(c->proxy_in, data, len);
+            c->proxy_in_len = len;
+        }
+        return;
+    case PROXY_V2_INVALID:
+        PD_LOG_INFO("refused a connection from proxy %s: %s", c->peer, why);
+        conn_abort(c, PD_REFUSED_PROXY_HEADER);
+        return;
+    case PROXY_V2_OK:
+        break;
+    }
+    c->proxy_deadline_ms = 0;
+    if (!h.local) { /* LOCAL: the balancer's own check, its own address */
+        pd_ip_key_of(&h.src, &c->ip);
+        pd_ip_to_text(&h.src, c->peer);
+    }
+    pd_refusal refusal;
+    if (!admit(pd_ip_count_get(g_ips, &c->ip), &refusal)) {
+        static const char busy[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 22\r\nRetry-After: 10\r\n"
+            "Connection: close\r\n\r\ntoo many connections\r\n";
+        pd_refused(refusal);
+        PD_LOG_DEBUG("refused a connection from %s: %s", c->peer, pd_refusal_name(refusal));
+        if (!c->listener->tls) {
+            uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+            (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        }
+        c->closing = true;
+        conn_start_close(c);
+        return;
+    }
+    c->ip_counted = pd_ip_count_add(g_ips, &c->ip);
+    uint8_t *held = c->proxy_in;
+    c->proxy_in = NULL;
+    c->proxy_in_len = 0;
+    conn_begin(c, c->listener);
+    /* what followed the header is the client's first bytes */
+    if (head_len > h.len && !c->closing) deliver(c, head + h.len, head_len - h.len);
+    if (extra_len && !c->closing) deliver(c, extra, extra_len);
+    free(held);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     pd_listener *l = (pd_listener *)server;
@@ -441,37 +577,41 @@ static void on_connection(uv_stream_t *server, int status)
     memset(&sa, 0, sizeof sa);
     uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &salen);
     pd_ip_key_from_sockaddr((struct sockaddr *)&sa, &c->ip);
+    if (sa.ss_family == AF_INET6)
+        uv_ip6_name((struct sockaddr_in6 *)&sa, c->peer, sizeof c->peer);
+    else if (sa.ss_family == AF_INET)
+        uv_ip4_name((struct sockaddr_in *)&sa, c->peer, sizeof c->peer);
     if (!g_ips) g_ips = pd_ip_count_create();
     pd_refusal why;
+    if (g_limits.trust_proxy && g_limits.trust_proxy->count) {
+        /* behind a balancer: only it may connect, and who the client is
+         * comes first, in the PROXY header; admitted per address then */
+        pd_ip peer;
+        if (!pd_ip_from_sockaddr((struct sockaddr *)&sa, &peer) ||
+            !cidr_list_match_ip(g_limits.trust_proxy, &peer)) {
+            pd_refused(PD_REFUSED_PROXY_UNTRUSTED);
+            PD_LOG_DEBUG("refused a connection from %s: not a --trust-proxy address", c->peer);
+            uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+            return;
+        }
+        if (!g_ips || !admit(0, &why)) {
+            refuse(c, l->tls != NULL, g_ips ? why : PD_REFUSED_FD_RESERVE);
+            return;
+        }
+        conn_link(c);
+        c->handler = &proxy_wait_handler;
+        c->listener = l;
+        c->proxy_deadline_ms = now_ms() + PD_PROXY_HEADER_TIMEOUT_MS;
+        update_reading(c);
+        return;
+    }
     if (!g_ips || !admit(pd_ip_count_get(g_ips, &c->ip), &why)) {
         refuse(c, l->tls != NULL, g_ips ? why : PD_REFUSED_FD_RESERVE);
         return;
     }
     c->ip_counted = pd_ip_count_add(g_ips, &c->ip);
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
-        unsigned timeout = PD_TCP_USER_TIMEOUT_MS;
-        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof timeout);
-    }
-    uv_tcp_nodelay(&c->tcp, 1);
-    c->handler = l->handler;
-    pd_buf_init(&c->out, SIZE_MAX / 2);
-    c->next_all = all_head;
-    if (all_head) all_head->prev_all = c;
-    all_head = c;
-    conn_count++;
-    if (l->tls) {
-        c->ssl = SSL_new(l->tls);
-        if (!c->ssl) {
-            c->handler = l->handler;
-            conn_start_close(c);
-            return;
-        }
-        SSL_set_bio(c->ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
-        SSL_set_accept_state(c->ssl);
-    }
-    l->on_accept(c);
-    update_reading(c);
+    conn_link(c);
+    conn_begin(c, l);
 }
 
 /* The descriptor budget: RLIMIT_NOFILE, less what is open before the first
@@ -638,6 +778,8 @@ static void sweep_cb(uv_timer_t *t)
         if (c->out_soft && pd_conn_output_pending(c) <= c->out_soft) c->over_soft_since_ms = 0;
         if (c->closing && c->close_deadline_ms && now >= c->close_deadline_ms)
             conn_abort(c, PD_REFUSED_CLOSE_DRAIN);
+        else if (c->proxy_deadline_ms && now >= c->proxy_deadline_ms)
+            conn_abort(c, PD_REFUSED_PROXY_HEADER);
         else if (c->stalled_since_ms && now - c->stalled_since_ms >= PD_CONN_STALL_MS)
             conn_abort(c, PD_REFUSED_OUTPUT_STALLED);
         else if (c->over_soft_since_ms && now - c->over_soft_since_ms >= c->out_soft_ms)
@@ -672,17 +814,7 @@ bool pd_conn_is_closing(const pd_conn *c)
 
 const char *pd_conn_peer(const pd_conn *c)
 {
-    static char text[INET6_ADDRSTRLEN];
-    struct sockaddr_storage sa;
-    int len = sizeof sa;
-    text[0] = '\0';
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0) {
-        if (sa.ss_family == AF_INET6)
-            uv_ip6_name((struct sockaddr_in6 *)&sa, text, sizeof text);
-        else
-            uv_ip4_name((struct sockaddr_in *)&sa, text, sizeof text);
-    }
-    return text;
+    return c->peer;
 }
 
 void pd_conn_close_all(void)

@@ -14,6 +14,11 @@
  * get output caps (pd_conn_set_output_limits); output that the kernel takes
  * nothing of for PD_CONN_STALL_MS ends any connection (limits.h).
  *
+ * Behind a load balancer (--trust-proxy) the client's address comes from
+ * the PROXY protocol v2 header the balancer sends first; the connection is
+ * admitted (per address) and handed to the upper layer only once that
+ * header has come whole.
+ *
  * Admission: connections per client address are capped (pd_conn_configure),
  * and the last PD_FD_RESERVE descriptors below RLIMIT_NOFILE go only to
  * addresses that hold few, so one client cannot take every descriptor.
@@ -31,6 +36,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/cidr.h"
 #include "base/ip_count.h"
 
 typedef struct pd_conn pd_conn;
@@ -50,6 +56,11 @@ typedef struct pd_conn_handler {
 
 typedef struct pd_conn_limits {
     unsigned max_per_ip; /* open connections per client address; 0 = no cap */
+    /* --trust-proxy: when not NULL (and not empty), every connection must come
+     * from one of these addresses and start with a PROXY protocol v2 header
+     * (base/proxy_v2.h), whose source address is then the client's, for
+     * per-address limits and logs; others are refused. Kept by the caller. */
+    const cidr_list *trust_proxy;
 } pd_conn_limits;
 
 /* Sets the admission limits for connections accepted from now on. */
@@ -85,7 +96,8 @@ void pd_conn_set_user(pd_conn *c, void *user);
 void *pd_conn_user(const pd_conn *c);
 bool pd_conn_is_tls(const pd_conn *c);
 bool pd_conn_is_closing(const pd_conn *c);
-/* Peer address as text ("127.0.0.1"), for logs and rate limits. */
+/* Client address as text ("127.0.0.1"), for logs and rate limits: the TCP
+ * peer's, or behind a trusted proxy the one its PROXY header gave. */
 const char *pd_conn_peer(const pd_conn *c);
 /* The client address as counted for per-address limits. */
 const pd_ip_key *pd_conn_ip(const pd_conn *c);

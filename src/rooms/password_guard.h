@@ -5,13 +5,23 @@
  *   Engine.IO session in fixed windows, with a lockout that doubles each
  *   time a budget is used up again (issue 11, item 2: one client checked 227
  *   wrong passwords against one room in 8 s by renewing its namespace, since
- *   the old budget lived on the Socket.IO socket). A check is reserved when
- *   it is queued, so checks in flight count too;
+ *   the old budget lived on the Socket.IO socket). Only checks that ran and
+ *   failed spend a budget: a right password never does, even while other
+ *   checks are in flight (31 simultaneous right joins from one address were
+ *   refused when checks in flight counted). What checks in flight can
+ *   overshoot is bounded by concurrency caps instead: per room
+ *   (room_checks), per address and session (the job caps below);
  * - pending Argon2 jobs, globally, per client address and per session
  *   (issue 11, item 3: 300 queued jobs made a stranger's create-room wait
  *   9.5 s).
- * Entries are keyed by text (room id, address key, session id) and forgotten
- * once idle; signaling.c owns the state and decides what to refuse. */
+ * Entries are keyed by text (room id, address key as pd_ip_key_text_of
+ * gives it, session id). One is made
+ * only for an admitted job and freed as soon as it holds nothing (no job in
+ * flight, no failure, no lockout), so a table holds the clients that have
+ * failed lately plus the jobs in flight. A full table forgets the entry that
+ * was used longest ago and holds no job (docs/security.md, "Password guard
+ * tables"), so filling it never refuses anyone. signaling.c owns the state
+ * and decides what to refuse. */
 #ifndef PD_PASSWORD_GUARD_H
 #define PD_PASSWORD_GUARD_H
 
@@ -23,6 +33,7 @@
 
 typedef struct pg_limits {
     unsigned room_failures;    /* wrong passwords per room per window */
+    unsigned room_checks;      /* checks in flight per room (0: no cap) */
     unsigned address_failures; /* ... per client address */
     unsigned session_failures; /* ... per Engine.IO session */
     uint64_t window_ms;
@@ -42,7 +53,8 @@ typedef struct pg_limits {
     X(PG_JOBS_GLOBAL, "hash_queue")                                                                \
     X(PG_JOBS_ADDRESS, "hash_queue_address")                                                       \
     X(PG_JOBS_SESSION, "hash_queue_session")                                                       \
-    X(PG_TABLE_FULL, "guard_table_full")
+    X(PG_ROOM_CHECKS, "room_checks_in_flight")                                                     \
+    X(PG_TABLE_FULL, "guard_table_full") /* out of memory, or every entry busy */
 
 typedef enum pg_verdict {
 #define PG_ENUM(name, label) name,
@@ -56,9 +68,17 @@ const char *pg_verdict_name(pg_verdict v);
 
 typedef struct pg_entry pg_entry;
 
+/* One budget table: a map for lookups and a list from least to most
+ * recently used, for forgetting the oldest entry when it is full. */
+typedef struct pg_table {
+    pd_map map;
+    pg_entry *oldest, *newest;
+    uint64_t evicted; /* entries forgotten because the table was full */
+} pg_table;
+
 typedef struct password_guard {
     pg_limits lim;
-    pd_map rooms, addresses, sessions;
+    pg_table rooms, addresses, sessions;
     unsigned jobs; /* pending, all clients */
 } password_guard;
 
@@ -84,11 +104,5 @@ void pg_settle(password_guard *g, pg_ticket *t, bool wrong_password, uint64_t no
 
 /* Forgets idle entries; call every few seconds. */
 void pg_sweep(password_guard *g, uint64_t now_ms);
-
-/* The budget key of a client address: an IPv4 address as is (also when
- * IPv4-mapped), an IPv6 address by its /64, since one host or home gets a
- * whole /64 (RFC 6177). out needs PG_ADDRESS_KEY_LEN bytes. */
-#define PG_ADDRESS_KEY_LEN 48
-void pg_address_key(const char *ip_text, char *out);
 
 #endif

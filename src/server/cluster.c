@@ -2,10 +2,12 @@
  * format). */
 #include "cluster.h"
 
+#include <arpa/inet.h>
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +120,14 @@ typedef struct redis_link {
     uv_timer_t retry;
     unsigned backoff_ms;
     bool subscriber;
+    /* The host name is resolved off the loop (uv_getaddrinfo on the thread
+     * pool) at each (re)connect, and hiredis is given the numeric address:
+     * given a name, hiredis 0.14 calls getaddrinfo itself, on the loop, and
+     * a slow or dead DNS server froze every client for its timeout. */
+    uv_getaddrinfo_t resolve;
+    bool resolving;
+    unsigned attempt; /* failed connects in a row: which resolved address next */
+    char address[INET6_ADDRSTRLEN];
 } redis_link;
 
 static struct {
@@ -201,12 +211,14 @@ static void on_connect(const redisAsyncContext *cac, int status)
 {
     redis_link *l = link_of(cac);
     if (status != REDIS_OK) {
-        PD_LOG_WARN("redis: cannot connect to %s:%d: %s (retrying)", g.url.host, g.url.port,
-                    cac->errstr);
+        PD_LOG_WARN("redis: cannot connect to %s:%d (%s): %s (retrying)", g.url.host, g.url.port,
+                    l->address, cac->errstr);
+        l->attempt++;
         schedule_retry(l); /* hiredis frees the context */
         return;
     }
     redisAsyncContext *ac = (redisAsyncContext *)cac;
+    l->attempt = 0;
     if (g.url.password[0]) {
         if (g.url.user[0])
             redisAsyncCommand(ac, on_auth, what_auth, "AUTH %s %s", g.url.user, g.url.password);
@@ -222,7 +234,8 @@ static void on_connect(const redisAsyncContext *cac, int status)
         l->ready = true;
         l->backoff_ms = 0;
         resend_lost_leaves();
-        PD_LOG_INFO("redis: connected to %s:%d node=%.6s..", g.url.host, g.url.port, g.node);
+        PD_LOG_INFO("redis: connected to %s:%d node=%.6s.. address=%s", g.url.host, g.url.port,
+                    g.node, l->address);
     }
 }
 
@@ -236,16 +249,17 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     schedule_retry(l);
 }
 
-static void link_connect(redis_link *l)
+/* Connects hiredis to l->address, a numeric address (no lookup on the loop). */
+static void link_connect_address(redis_link *l)
 {
-    redisAsyncContext *ac = redisAsyncConnect(g.url.host, g.url.port);
+    redisAsyncContext *ac = redisAsyncConnect(l->address, g.url.port);
     if (!ac) {
         schedule_retry(l);
         return;
     }
     if (ac->err) {
-        PD_LOG_WARN("redis: cannot connect to %s:%d: %s (retrying)", g.url.host, g.url.port,
-                    ac->errstr);
+        PD_LOG_WARN("redis: cannot connect to %s:%d (%s): %s (retrying)", g.url.host, g.url.port,
+                    l->address, ac->errstr);
         redisAsyncFree(ac);
         schedule_retry(l);
         return;
@@ -255,6 +269,66 @@ static void link_connect(redis_link *l)
     redisLibuvAttach(ac, g.loop);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    redis_link *l = req->data;
+    l->resolving = false;
+    if (g.stopping) {
+        uv_freeaddrinfo(res);
+        return;
+    }
+    if (status != 0 || !res) {
+        PD_LOG_WARN("redis: cannot resolve %s: %s (retrying)", g.url.host, uv_strerror(status));
+        uv_freeaddrinfo(res);
+        schedule_retry(l);
+        return;
+    }
+    /* a name with several addresses (localhost: ::1 and 127.0.0.1): each
+     * failed connect moves on to the next one */
+    unsigned n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        n++;
+    struct addrinfo *ai = res;
+    for (unsigned i = l->attempt % n; i > 0; i--)
+        ai = ai->ai_next;
+    int rc =
+        ai->ai_family == AF_INET6
+            ? uv_ip6_name((const struct sockaddr_in6 *)ai->ai_addr, l->address, sizeof l->address)
+            : uv_ip4_name((const struct sockaddr_in *)ai->ai_addr, l->address, sizeof l->address);
+    uv_freeaddrinfo(res);
+    if (rc != 0) {
+        schedule_retry(l);
+        return;
+    }
+    link_connect_address(l);
+}
+
+static void link_connect(redis_link *l)
+{
+    /* a numeric address needs no lookup: connect at once, without waiting
+     * for a worker of the pool the password hashing shares */
+    unsigned char numeric[16];
+    if (inet_pton(AF_INET, g.url.host, numeric) == 1) {
+        inet_ntop(AF_INET, numeric, l->address, sizeof l->address);
+        link_connect_address(l);
+        return;
+    }
+    if (inet_pton(AF_INET6, g.url.host, numeric) == 1) {
+        inet_ntop(AF_INET6, numeric, l->address, sizeof l->address);
+        link_connect_address(l);
+        return;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    l->resolve.data = l;
+    int rc = uv_getaddrinfo(g.loop, &l->resolve, on_resolved, g.url.host, NULL, &hints);
+    if (rc != 0) {
+        PD_LOG_WARN("redis: cannot resolve %s: %s (retrying)", g.url.host, uv_strerror(rc));
+        schedule_retry(l);
+        return;
+    }
+    l->resolving = true;
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -300,6 +374,9 @@ void cluster_stop(void)
     uv_close((uv_handle_t *)&g.tick, NULL);
     uv_close((uv_handle_t *)&g.cmd.retry, NULL);
     uv_close((uv_handle_t *)&g.sub.retry, NULL);
+    /* a lookup still queued is dropped; one running ends in on_resolved */
+    if (g.cmd.resolving) uv_cancel((uv_req_t *)&g.cmd.resolve);
+    if (g.sub.resolving) uv_cancel((uv_req_t *)&g.sub.resolve);
     if (g.cmd.ac) {
         /* this node is gone now, not in 6 s: others announce its peers */
         redisAsyncCommand(g.cmd.ac, NULL, NULL, "DEL %s", g.node_key);

@@ -83,6 +83,11 @@ static const option_def options[] = {
     {"--metrics-allow", "PEERDROP_METRICS_ALLOW", "CIDRS",
      "client addresses that may read /metrics, comma-separated (default 127.0.0.0/8,::1)", OPT_STR,
      OFF(metrics_allow), 0},
+    {"--trust-proxy", "PEERDROP_TRUST_PROXY", "CIDRS",
+     "load balancers sending the PROXY protocol v2 header (HAProxy send-proxy-v2), "
+     "comma-separated: only they may connect, and the header's source address is the client's "
+     "(default none: clients connect directly)",
+     OPT_STR, OFF(trust_proxy), 0},
     {"--max-output", "PEERDROP_MAX_OUTPUT", "BYTES",
      "unsent output a WebSocket client may leave queued before it is disconnected, 0 = no cap "
      "(default 4194304)",
@@ -204,6 +209,7 @@ void config_defaults(server_config *cfg)
         .hash_threads = 2,
         .log_level = "info",
         .metrics_allow = PD_DEFAULT_METRICS_ALLOW,
+        .trust_proxy = "",
         .ice = {.turn_ttl_s = PD_DEFAULT_TURN_TTL_S},
         .max_output = PD_DEFAULT_WS_OUTPUT_HARD,
         .head_timeout_ms = PD_DEFAULT_HEAD_TIMEOUT_MS,
@@ -276,6 +282,12 @@ int config_parse(server_config *cfg, int argc, char **argv)
     if (!cidr_list_parse(cfg->metrics_allow, &allow)) {
         fprintf(stderr, "peerdrop-server: --metrics-allow: not a list of addresses/prefixes: %s\n",
                 cfg->metrics_allow);
+        return -1;
+    }
+    cidr_list proxies;
+    if (!cidr_list_parse(cfg->trust_proxy, &proxies)) {
+        fprintf(stderr, "peerdrop-server: --trust-proxy: not a list of addresses/prefixes: %s\n",
+                cfg->trust_proxy);
         return -1;
     }
     pd_log_level level;

@@ -31,6 +31,7 @@ typedef struct server_config {
     unsigned hash_threads;
     ice_config ice;
     const char *metrics_allow; /* CIDR list */
+    const char *trust_proxy;   /* CIDR list of PROXY v2 balancers; "" = none */
     const char *log_level;
     bool log_json;
     /* connection and session limits (limits.h, docs/security.md) */

@@ -168,7 +168,10 @@ int main(int argc, char **argv)
         if (!tls) return 1;
     }
     int err;
-    pd_conn_configure(&(pd_conn_limits){.max_per_ip = cfg.max_conns_per_ip});
+    static cidr_list trust_proxy;                   /* read by every accept */
+    cidr_list_parse(cfg.trust_proxy, &trust_proxy); /* checked by config_parse */
+    pd_conn_configure(&(pd_conn_limits){.max_per_ip = cfg.max_conns_per_ip,
+                                        .trust_proxy = trust_proxy.count ? &trust_proxy : NULL});
     g_listener = pd_listener_create(loop, cfg.host, cfg.port, tls, http_conn_accept,
                                     &http_conn_handler, &err);
     if (!g_listener) {

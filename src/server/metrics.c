@@ -60,8 +60,12 @@ void metrics_render(pd_buf *out)
                   "# HELP peerdrop_hash_jobs_cancelled_total Queued hashing jobs dropped because "
                   "their client left.\n"
                   "# TYPE peerdrop_hash_jobs_cancelled_total counter\n"
-                  "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n",
-                  ss.jobs_pending, ss.jobs_cancelled);
+                  "peerdrop_hash_jobs_cancelled_total %" PRIu64 "\n"
+                  "# HELP peerdrop_guard_evicted_total Password-guard entries (failure budgets) "
+                  "forgotten because their table was full (docs/security.md).\n"
+                  "# TYPE peerdrop_guard_evicted_total counter\n"
+                  "peerdrop_guard_evicted_total %" PRIu64 "\n",
+                  ss.jobs_pending, ss.jobs_cancelled, ss.guard_evicted);
     if (cluster_enabled()) {
         cluster_stats cs;
         cluster_get_stats(&cs);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/id.h"
+#include "base/ip_key.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "cluster.h"
@@ -108,9 +109,24 @@ static void reply_ok(srv_sio_socket *sock, int64_t ack_id, json_t *extra)
     ack_json(sock, ack_id, obj);
 }
 
-/* retry_ms > 0 adds the hint `retryAfterMs` (RATE_LIMITED by a budget). */
-static void refuse_retry(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
-                         uint64_t retry_ms)
+/* What a client is told when the password guard refuses (docs/signaling.md):
+ * a budget used up (wait retryAfterMs) or a concurrency cap (busy now). */
+static const char *const guard_messages[PG_VERDICT_COUNT] = {
+    [PG_OK] = "ok",
+    [PG_ROOM_FAILURES] = "too many wrong passwords for this room",
+    [PG_ADDRESS_FAILURES] = "too many wrong passwords from this address",
+    [PG_SESSION_FAILURES] = "too many wrong passwords in this session",
+    [PG_JOBS_GLOBAL] = "too many password checks in progress, retry shortly",
+    [PG_JOBS_ADDRESS] = "too many password checks in progress from this address, retry shortly",
+    [PG_JOBS_SESSION] = "a room request of this session is in progress",
+    [PG_ROOM_CHECKS] = "too many password checks in progress for this room, retry shortly",
+    [PG_TABLE_FULL] = "too many requests",
+};
+
+/* retry_ms > 0 adds the hint `retryAfterMs` (RATE_LIMITED by a budget);
+ * v, when not PG_OK, says which limit refused (`reason`, and its message). */
+static void refuse_guarded(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
+                           uint64_t retry_ms, pg_verdict v)
 {
     g.stats.refusals[e]++;
     /* the event name is the client's: escaped, so it cannot forge a log line */
@@ -118,7 +134,9 @@ static void refuse_retry(srv_sio_socket *sock, const char *event, int64_t ack_id
     pd_log_escape(event, strlen(event), shown, sizeof shown);
     PD_LOG_DEBUG("refused event=\"%s\" code=%s socket=%.6s..", shown, errors[e].code,
                  srv_sio_socket_id(sock));
-    json_t *err = json_pack("{s:s,s:s}", "code", errors[e].code, "message", errors[e].message);
+    json_t *err = json_pack("{s:s,s:s}", "code", errors[e].code, "message",
+                            v != PG_OK ? guard_messages[v] : errors[e].message);
+    if (v != PG_OK) json_object_set_new(err, "reason", json_string(pg_verdict_name(v)));
     if (retry_ms > 0) json_object_set_new(err, "retryAfterMs", json_integer((json_int_t)retry_ms));
     if (ack_id >= 0) {
         ack_json(sock, ack_id, json_pack("{s:b,s:o}", "ok", 0, "error", err));
@@ -131,7 +149,7 @@ static void refuse_retry(srv_sio_socket *sock, const char *event, int64_t ack_id
 
 static void refuse(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e)
 {
-    refuse_retry(sock, event, ack_id, e, 0);
+    refuse_guarded(sock, event, ack_id, e, 0, PG_OK);
 }
 
 /* --- ICE servers --------------------------------------------------------- */
@@ -168,8 +186,8 @@ static bool take_token(peer *p)
 static bool guard_admit(peer *p, const char *event, const char *room_id, int64_t ack_id,
                         pg_ticket *t)
 {
-    char address[PG_ADDRESS_KEY_LEN];
-    pg_address_key(srv_sio_socket_peer(p->sock), address);
+    char address[PD_IP_TEXT_LEN];
+    pd_ip_key_text_of(srv_sio_socket_peer(p->sock), address);
     uint64_t retry_ms;
     pg_verdict v = pg_admit(&g.guard, address, srv_sio_socket_session_id(p->sock), room_id,
                             uv_now(g.loop), t, &retry_ms);
@@ -177,7 +195,7 @@ static bool guard_admit(peer *p, const char *event, const char *room_id, int64_t
     g.stats.guard_refusals[v]++;
     PD_LOG_DEBUG("%s refused by %s socket=%.6s.. retry=%llums", event, pg_verdict_name(v),
                  srv_sio_socket_id(p->sock), (unsigned long long)retry_ms);
-    refuse_retry(p->sock, event, ack_id, SIG_RATE_LIMITED, retry_ms);
+    refuse_guarded(p->sock, event, ack_id, SIG_RATE_LIMITED, retry_ms, v);
     return false;
 }
 
@@ -672,7 +690,8 @@ static void on_cluster_record(void *ctx, cluster_status st, const char *hash, ui
     }
     if (st == CLUSTER_E_LIMITED) { /* the room's budget, counted by all nodes */
         g.stats.guard_refusals[PG_ROOM_FAILURES]++;
-        refuse_retry(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, capacity);
+        refuse_guarded(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, capacity,
+                       PG_ROOM_FAILURES);
         cluster_req_free(q);
         return;
     }
@@ -1258,4 +1277,6 @@ void signaling_get_stats(signaling_stats *out)
     *out = g.stats;
     out->rooms = rooms_count(&g.rooms);
     out->jobs_pending = g.guard.jobs;
+    out->guard_evicted =
+        g.guard.rooms.evicted + g.guard.addresses.evicted + g.guard.sessions.evicted;
 }

@@ -72,6 +72,7 @@ typedef struct signaling_stats {
     uint64_t guard_refusals[PG_VERDICT_COUNT]; /* RATE_LIMITED, by the limit that said no */
     uint64_t jobs_cancelled;                   /* queued hashing jobs of clients that left */
     unsigned jobs_pending;
+    uint64_t guard_evicted;   /* password-guard entries forgotten because a table was full */
     uint64_t cluster_out;     /* messages published to other nodes */
     uint64_t cluster_in;      /* messages from other nodes, for a room here */
     uint64_t cluster_dropped; /* malformed, or a relay to no member here */

@@ -26,6 +26,7 @@ bool server_app_start(uv_loop_t *loop, const server_config *cfg, engine_config *
                              .ice = &cfg->ice,
                              .redis = cfg->redis_url ? &cfg->redis : NULL,
                              .guard = {.room_failures = cfg->room_guesses,
+                                       .room_checks = PD_ROOM_CHECKS_IN_FLIGHT,
                                        .address_failures = cfg->address_guesses,
                                        .session_failures = PD_SESSION_PASSWORD_FAILURES,
                                        .window_ms = PD_PASSWORD_WINDOW_MS,

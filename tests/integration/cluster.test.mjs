@@ -13,25 +13,41 @@ import { sleep } from "./lib/wire.mjs";
 import { spawnSync } from "node:child_process";
 import { serverPath } from "./lib/server.mjs";
 import { which, startRedis, startNode, startHaproxy } from "./lib/cluster.mjs";
+import { proxiedGet } from "./lib/proxy.mjs";
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const MISSING = ["redis-server", "haproxy"].filter((p) => !which(p));
 const SKIP = MISSING.length ? `not installed: ${MISSING.join(", ")} (scripts/setup.sh installs them)` : false;
 const T = { timeout: 30_000 };
 const CAPACITY = ["--room-capacity", "2"];
 
-let redis, n1, n2, lb;
+// n1, n2: clients connect to them directly. p1, p2: behind HAProxy
+// (deploy/haproxy.cfg, send-proxy-v2), started with --trust-proxy so that
+// their per-address limits see each client's address, not HAProxy's
+// (--address-guesses 1 makes that visible).
+let redis, n1, n2, p1, p2, lb;
+const BEHIND_LB = [...CAPACITY, "--trust-proxy", "127.0.0.1", "--address-guesses", "1"];
 const open = new Set();
 
 before(async () => {
   if (SKIP) return;
   redis = await startRedis();
-  [n1, n2] = await Promise.all([startNode(redis.url, CAPACITY), startNode(redis.url, CAPACITY)]);
-  lb = await startHaproxy([n1.port, n2.port]);
+  [n1, n2, p1, p2] = await Promise.all([
+    startNode(redis.url, CAPACITY),
+    startNode(redis.url, CAPACITY),
+    startNode(redis.url, BEHIND_LB),
+    startNode(redis.url, BEHIND_LB),
+  ]);
+  p1.proxied = p2.proxied = true;
+  lb = await startHaproxy([p1.port, p2.port]);
 });
 after(async () => {
   closeAll(...open);
   await lb?.stop();
-  const stops = [n1, n2].filter(Boolean).map((n) => n.stop());
+  const stops = [n1, n2, p1, p2].filter(Boolean).map((n) => n.stop());
   try {
     await Promise.all(stops);
   } finally {
@@ -61,7 +77,8 @@ async function created(s, roomId, password) {
 }
 
 async function metric(node, name) {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
+  // a node behind HAProxy takes only connections with a PROXY header
+  const text = node.proxied ? (await proxiedGet(node.port, "/metrics")).body : await (await fetch(`${node.url}/metrics`)).text();
   const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
   return m ? Number(m[1]) : NaN;
 }
@@ -146,7 +163,7 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     test(`the contract across nodes over ${mode}, through HAProxy`, T, async () => {
       const a = await peer(lb.url, mode);
       const b = await peer(lb.url, mode);
-      const counts = () => Promise.all([n1, n2].map(async (n) => [await metric(n, "peerdrop_rooms_created_total"), await metric(n, "peerdrop_joins_total")]));
+      const counts = () => Promise.all([p1, p2].map(async (n) => [await metric(n, "peerdrop_rooms_created_total"), await metric(n, "peerdrop_joins_total")]));
       const before = await counts();
       await contract(a, b);
       // round robin put them on different nodes, each kept there by its
@@ -161,6 +178,34 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
       closeAll(a, b);
     });
   }
+
+  // Before (no PROXY header), every client behind HAProxy had its address:
+  // one client's wrong passwords used up the budget of every client.
+  test("behind HAProxy (send-proxy-v2), per-address limits count each client, not HAProxy", T, async () => {
+    const owner = await peer(n1.url);
+    const roomId = token("room-");
+    await created(owner, roomId, pw());
+    const guess = async (localAddress) => {
+      // WebSocket: the transport that binds localAddress; one connection,
+      // placed by round robin
+      const s = await connect(lb.url, { ...MODE.websocket, localAddress });
+      open.add(s);
+      const ack = await call(s, "join-room", { roomId, password: pw() });
+      s.close();
+      return ack.error.reason ? `${ack.error.code}:${ack.error.reason}` : ack.error.code;
+    };
+    // 127.0.0.5 guesses four times: round robin takes it to each node
+    // twice; with --address-guesses 1 each node checks one guess
+    const first = [];
+    for (let i = 0; i < 4; i++) first.push(await guess("127.0.0.5"));
+    assert.deepEqual(first.slice().sort(), ["BAD_PASSWORD", "BAD_PASSWORD", "RATE_LIMITED:address_password_failures", "RATE_LIMITED:address_password_failures"], JSON.stringify(first));
+    // another client, on either node, still gets its checks
+    assert.equal(await guess("127.0.0.6"), "BAD_PASSWORD");
+    assert.equal(await guess("127.0.0.6"), "BAD_PASSWORD");
+    // and the nodes never saw HAProxy as the client: no connection refused
+    for (const n of [p1, p2]) assert.equal(await metric(n, 'peerdrop_refused_total\\{reason="proxy_header"\\}'), 0);
+    closeAll(owner);
+  });
 
   test("two nodes race to create one room id and to fill its last slot: exactly one wins, 10 times", T, async () => {
     for (let i = 0; i < 10; i++) {
@@ -274,7 +319,7 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
     // reconnection with backoff: at most 5 s apart
     for (const n of [n1, n2]) {
       for (let i = 0; i < 200 && (await fetch(`${n.url}/healthz`)).status !== 200; i++) await sleep(50);
-      assert.equal((await fetch(`${n.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${n.url}/healthz`)).status, 200, n.stderr.slice(-3000));
     }
     // Redis came back empty: the nodes write their rooms back, and a's node
     // learns that b left (a refresh period after reconnecting, ~10-12 s)
@@ -305,4 +350,53 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
       n3.kill();
     }
   });
+
+  // The node resolves the Redis host name off the loop and hands hiredis the
+  // address; a name with several addresses (localhost may be ::1 and
+  // 127.0.0.1, Redis listens on 127.0.0.1 only) is tried address by address.
+  test("--redis with a host name (localhost) works", T, async () => {
+    const n3 = await startNode(`redis://localhost:${redis.port}`, CAPACITY);
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await fetch(`${n3.url}/healthz`)).status !== 200 && Date.now() < deadline) await sleep(50);
+      assert.equal((await fetch(`${n3.url}/healthz`)).status, 200, n3.stderr);
+      assert.match(n3.stderr, /redis: connected to localhost:\d+ node=\S+ address=(127\.0\.0\.1|::1)/);
+      const a = await peer(n3.url);
+      const b = await peer(n1.url);
+      await contract(a, b);
+      closeAll(a, b);
+    } finally {
+      await n3.stop();
+    }
+  });
+});
+
+// The loop stays responsive while the Redis host name is looked up: in a
+// namespace of its own whose DNS server never answers (each lookup takes the
+// resolver's 2 s timeout), /healthz is probed while the node resolves. Before,
+// hiredis called getaddrinfo on the loop at every (re)connect: /healthz
+// stalled ~2 s at a time.
+const UNSHARE = which("unshare") && spawnSync("unshare", ["-rnm", "true"]).status === 0;
+test("a slow DNS lookup of the Redis host does not stall the loop", { ...T, skip: UNSHARE ? false : "unshare -rnm (user namespaces) not available" }, () => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const dir = mkdtempSync(path.join(os.tmpdir(), "pd-dns-"));
+  try {
+    const resolv = path.join(dir, "resolv.conf");
+    writeFileSync(resolv, "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n");
+    const probe = path.join(here, "lib/slow-dns-probe.mjs");
+    const script = `mount --bind "$1" /etc/resolv.conf && ip link set lo up && exec "$2" "$3"`;
+    const r = spawnSync("unshare", ["-rnm", "sh", "-c", script, "sh", resolv, process.execPath, probe], {
+      encoding: "utf8",
+      timeout: 25_000,
+      env: { ...process.env, PEERDROP_SERVER: serverPath() },
+    });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop());
+    console.log(`# slow DNS: ${JSON.stringify(out)}`);
+    assert.ok(out.queries > 0, "the name was not looked up through DNS");
+    assert.ok(out.maxMs < 1000, `/healthz stalled ${out.maxMs} ms while resolving: ${JSON.stringify(out)}`);
+    assert.ok(out.probes > 10, JSON.stringify(out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

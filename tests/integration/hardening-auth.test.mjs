@@ -175,6 +175,64 @@ describe("issue 11 item 2: wrong-password budget survives reconnecting", () => {
   });
 });
 
+describe("issue 11 follow-up: only checks that failed spend a budget", () => {
+  // One hashing thread at the default Argon2 cost: each check takes
+  // 100-400 ms, so joins sent at once are all in flight together.
+  const SLOW = [...DEFAULT_ARGS.map((a) => (a === "min" ? "interactive" : a)), "--hash-threads", "1"];
+
+  /** n real socket.io clients from `address`, connected. */
+  async function clients(srv, n, address) {
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const c = await connect(srv.url, { transports: ["websocket"], localAddress: address });
+      open.add(c);
+      out.push(c);
+    }
+    return out;
+  }
+
+  // Before: a check in flight counted as a failure, so with the default
+  // --address-guesses 30 the 31st simultaneous right join from one address
+  // (an office behind a NAT) was refused for a minute. Scaled down here:
+  // --address-guesses 3 and 4 joins.
+  test("simultaneous joins with the right password from one address are all admitted", T, async () => {
+    const srv = await server(["--address-guesses", "3", "--hash-queue-per-address", "8"], SLOW);
+    const rooms = [];
+    for (let i = 0; i < 4; i++) rooms.push(await createRoom(srv));
+    const joiners = await clients(srv, 4, "127.0.0.9");
+    const acks = await Promise.all(joiners.map((c, i) =>
+      call(c, "join-room", { roomId: rooms[i].roomId, password: rooms[i].password }, 15_000)));
+    for (const ack of acks) assert.equal(ack.ok, true, JSON.stringify(acks));
+    await srv.stop();
+  });
+
+  // Before: the third of several simultaneous right joins against a room
+  // budget of 2 was refused with room_password_failures (wait a minute).
+  // Now the budget holds failures only and a room has at most 4 checks in
+  // flight; the fifth is told to retry in a second, with its own reason.
+  test("a room's checks in flight are capped by a concurrency limit, not its budget", T, async () => {
+    const srv = await server(["--room-guesses", "2", "--room-capacity", "16"], SLOW);
+    const { roomId, password } = await createRoom(srv);
+    const joiners = [];
+    for (let i = 0; i < 5; i++) joiners.push(...(await clients(srv, 1, `127.0.2.${i + 1}`)));
+    const acks = await Promise.all(joiners.map((c) => call(c, "join-room", { roomId, password }, 15_000)));
+    const ok = acks.filter((a) => a.ok).length;
+    const busy = acks.filter((a) => !a.ok);
+    assert.equal(ok, 4, JSON.stringify(acks));
+    assert.equal(busy.length, 1, JSON.stringify(acks));
+    assertRetryHint(busy[0]);
+    assert.equal(busy[0].error.reason, "room_checks_in_flight", JSON.stringify(busy[0]));
+    assert.ok(busy[0].error.retryAfterMs <= 1000, JSON.stringify(busy[0]));
+    // retried: admitted, the budget untouched by the right passwords
+    const late = joiners[acks.findIndex((a) => !a.ok)];
+    assert.equal((await call(late, "join-room", { roomId, password }, 15_000)).ok, true);
+    const m = await metrics(srv);
+    assert.equal(metric(m, 'peerdrop_refused_total{reason="room_checks_in_flight"}'), 1);
+    assert.equal(metric(m, 'peerdrop_refused_total{reason="room_password_failures"}'), 0);
+    await srv.stop();
+  });
+});
+
 describe("issue 11 item 3: hashing queue", () => {
   // The default Argon2 level (interactive, 64 MiB): the flood costs what it
   // costs in production.

@@ -56,11 +56,13 @@ function assertOk(ack, extra = {}) {
 function assertError(ack, code) {
   assert.equal(ack?.ok, false, `expected error ${code}, got ${JSON.stringify(ack)?.slice(0, 300)}`);
   assert.deepEqual(Object.keys(ack).sort(), ["error", "ok"]);
-  // RATE_LIMITED from a password or hashing budget carries a retry hint
-  const { retryAfterMs, ...rest } = ack.error;
-  if (retryAfterMs !== undefined) {
+  // RATE_LIMITED from a password or hashing budget carries a retry hint and
+  // the limit that refused
+  const { retryAfterMs, reason, ...rest } = ack.error;
+  if (retryAfterMs !== undefined || reason !== undefined) {
     assert.equal(code, "RATE_LIMITED");
     assert.ok(Number.isInteger(retryAfterMs) && retryAfterMs > 0, `retryAfterMs ${retryAfterMs}`);
+    assert.match(reason, /^[a-z_]+$/);
   }
   assert.deepEqual(Object.keys(rest).sort(), ["code", "message"]);
   assert.equal(ack.error.code, code, `error ${JSON.stringify(ack.error)}`);
