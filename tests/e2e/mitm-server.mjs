@@ -34,7 +34,8 @@
 // The record: `signaling` (every Engine.IO packet a client sent, as text, and
 // every HTTP request head: what "the server received"), `data` (every
 // data-channel message the bridge forwarded: { bridge, dir, binary, data }),
-// `bridges` (one entry per bridged pair, with its state).
+// `bridges` (one entry per bridged pair, with its state), `members` (the
+// socket ids that entered a room, in order: the creator first).
 
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -64,10 +65,12 @@ const MIME = {
 const RTC_CONFIG = { iceServers: [], bindAddress: '127.0.0.1', maxMessageSize: 262144 };
 
 const isStr = (v) => typeof v === 'string';
+/** The a=fingerprint values of an SDP (each once). */
+const fingerprints = (sdp) => [...new Set([...sdp.matchAll(/^a=fingerprint:(.+?)\r?$/gm)].map((m) => m[1].trim()))];
 
 export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDROP_WEB_ROOT ?? join(ROOT, 'web', 'dist') } = {}) {
   if (mode !== 'honest' && mode !== 'bridge') throw new Error(`unknown mode ${mode}`);
-  const record = { signaling: [], data: [], bridges: [], problems: [] };
+  const record = { signaling: [], data: [], bridges: [], members: [], problems: [] };
   const rooms = new Map(); // roomId -> { password, members: [socket id, oldest first] }
   const roomOf = new Map(); // socket id -> roomId
   const bridges = new Map(); // "offerer answerer" -> bridge
@@ -135,6 +138,7 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
       if (rooms.has(p.roomId)) return fail(ack, socket, 'create-room', 'ROOM_EXISTS', 'room exists');
       rooms.set(p.roomId, { password: p.password, members: [socket.id] });
       roomOf.set(socket.id, p.roomId);
+      record.members.push(socket.id);
       if (typeof ack === 'function') ack({ ok: true, roomId: p.roomId });
       socket.emit('room-created', { roomId: p.roomId });
     });
@@ -147,6 +151,7 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
       const peers = [...room.members];
       room.members.push(socket.id);
       roomOf.set(socket.id, p.roomId);
+      record.members.push(socket.id);
       if (typeof ack === 'function') ack({ ok: true, roomId: p.roomId, peers });
       socket.emit('join-success', { roomId: p.roomId, peers });
       for (const m of peers) emitTo(m, 'user-joined', { socketId: socket.id });
@@ -188,6 +193,7 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
     if (event === 'answer') {
       if (side !== b.y || !isStr(p.sdp)) return;
       try {
+        b.info.fingerprints.answerer = fingerprints(p.sdp);
         b.y.pc.setRemoteDescription(p.sdp, 'answer');
         b.y.remoteSet = true;
         for (const c of b.y.early.splice(0)) addCandidate(b.y, c);
@@ -212,14 +218,20 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
 
   function openBridge(offerer, answerer, offerSdp) {
     const id = ++bridgeCount;
-    const info = { id, offerer, answerer, xOpen: false, yOpen: false, forwarded: { xy: 0, yx: 0 }, closed: null };
+    // What each side sent and what it got instead, as the attacker substituted them.
+    const fp = { offerer: fingerprints(offerSdp), toOfferer: [], answerer: [], toAnswerer: [] };
+    const info = { id, offerer, answerer, xOpen: false, yOpen: false, forwarded: { xy: 0, yx: 0 }, fingerprints: fp, closed: null };
     record.bridges.push(info);
     const mk = (name) => ({ pc: new ndc.PeerConnection(`mitm-${id}-${name}`, RTC_CONFIG), dc: null, remoteSet: false, early: [], queue: [] });
     const b = { id, offerer, answerer, info, x: mk('x'), y: mk('y') };
     const cand = (to, from) => (candidate, mid) =>
       emitTo(to, 'ice-candidate', { candidate: { candidate: candidate.replace(/^a=/, ''), sdpMid: mid || '0', sdpMLineIndex: 0 }, from });
     // Facing X (the offerer): answer its offer, in Y's name.
-    b.x.pc.onLocalDescription((sdp, type) => type === 'answer' && emitTo(offerer, 'answer', { sdp, from: answerer }));
+    b.x.pc.onLocalDescription((sdp, type) => {
+      if (type !== 'answer') return;
+      fp.toOfferer = fingerprints(sdp);
+      emitTo(offerer, 'answer', { sdp, from: answerer });
+    });
     b.x.pc.onLocalCandidate(cand(offerer, answerer));
     b.x.pc.onDataChannel((dc) => {
       b.x.dc = dc;
@@ -227,7 +239,11 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
       info.xOpen = true;
     });
     // Facing Y (the answerer): an offer of the attacker's own, in X's name.
-    b.y.pc.onLocalDescription((sdp, type) => type === 'offer' && emitTo(answerer, 'offer', { sdp, from: offerer }));
+    b.y.pc.onLocalDescription((sdp, type) => {
+      if (type !== 'offer') return;
+      fp.toAnswerer = fingerprints(sdp);
+      emitTo(answerer, 'offer', { sdp, from: offerer });
+    });
     b.y.pc.onLocalCandidate(cand(answerer, offerer));
     b.y.dc = b.y.pc.createDataChannel('peerdrop'); // ordered, reliable: docs/protocol.md §1
     wire(b, b.y, b.x, 'yx');
