@@ -85,12 +85,14 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
     if (req.url.startsWith('/socket.io/')) return; // socket.io's own listener answers
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (path === '/config') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      return res.end('{"iceServers":[]}');
+      // with a length: the CLI reads no chunked body (src/cli/ice_servers.c)
+      const body = '{"iceServers":[]}';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'cache-control': 'no-store' });
+      return res.end(body);
     }
     let file = normalize(join(webRoot, path));
     if (!file.startsWith(webRoot + sep) && file !== webRoot) {
-      res.writeHead(403);
+      res.writeHead(403, { 'content-length': 0 });
       return res.end();
     }
     let body = await readFile(file).catch(() => null);
@@ -99,10 +101,10 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
       body = await readFile(file).catch(() => null);
     }
     if (!body) {
-      res.writeHead(404);
+      res.writeHead(404, { 'content-length': 0 });
       return res.end();
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store' });
     res.end(body);
   });
 

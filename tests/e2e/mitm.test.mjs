@@ -15,7 +15,9 @@
 //   "authenticated" event).
 // Every test also greps everything the server received (each Engine.IO
 // packet and HTTP request head) for the room secret, raw and in every
-// encoding (recorder.mjs secretForms: JSON-escaped, URL-encoded).
+// encoding (recorder.mjs secretForms: JSON-escaped, NFC/NFD, URL-encoded):
+// a link's generated key, or a typed password (honest browser <-> browser
+// and browser -> CLI, where the CLI types it decomposed).
 //
 // PD_MITM_SHOW_ATTACK=1 runs, in addition, the attack itself with nothing
 // asserted about authentication (CLI -> CLI, browser -> browser through the
@@ -61,6 +63,18 @@ function makeFile(name, size = 200_000) {
   const path = join(tmp, name);
   writeFileSync(path, buffer);
   return { name, path, buffer, marker, sha: createHash('sha256').update(buffer).digest('hex') };
+}
+
+/* A typed room password (not generated), with characters that NFC/NFD and
+ * URL encoding spell differently, for the pairings that use one. */
+const TYPED = 'Mitm-Pässwort 🔑 geheim';
+
+/** Creates a room in `page` with the typed password; returns the share link. */
+async function createRoomTyped(page, url, password) {
+  await page.goto(url);
+  await page.getByLabel('Room password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create room' }).click();
+  return page.getByTestId('share-link').inputValue({ timeout: 30_000 });
 }
 
 const keyOf = (link) => new URLSearchParams(new URL(link).hash.slice(1)).get('key');
@@ -324,7 +338,8 @@ test('honest, browser <-> browser: the file arrives and both pages show the same
   const b = await launch();
   const file = makeFile('b2b-honest.bin');
   try {
-    const link = await createRoom(a.page, m.url);
+    const link = await createRoomTyped(a.page, m.url, TYPED);
+    assert.equal(keyOf(link), TYPED);
     await b.page.goto(link);
     await Promise.all([a.page.locator(connectedSel).first().waitFor({ timeout: CONNECT_WAIT_MS }), b.page.locator(connectedSel).first().waitFor({ timeout: CONNECT_WAIT_MS })]);
     await a.page.getByTestId('file-input').setInputFiles([{ name: file.name, mimeType: 'application/octet-stream', buffer: file.buffer }]);
@@ -415,8 +430,9 @@ test('honest, browser -> CLI: the file arrives and both show the same verificati
   const out = join(tmp, 'out-b2c-honest');
   let receiver;
   try {
-    const link = await createRoom(a.page, m.url);
-    receiver = cli(['receive', link, '--yes', '-o', out]);
+    const link = await createRoomTyped(a.page, m.url, TYPED);
+    const roomId = new URLSearchParams(new URL(link).hash.slice(1)).get('room');
+    receiver = cli(['receive', roomId, '--password', TYPED.normalize('NFD'), '--server', m.url, '--yes', '-o', out]);
     await receiver.waitFor((e) => e.event === 'joined', 15_000);
     await a.page.locator(connectedSel).first().waitFor({ timeout: CONNECT_WAIT_MS });
     await a.page.getByTestId('file-input').setInputFiles([{ name: file.name, mimeType: 'application/octet-stream', buffer: file.buffer }]);
