@@ -70,7 +70,7 @@ const fingerprints = (sdp) => [...new Set([...sdp.matchAll(/^a=fingerprint:(.+?)
 
 export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDROP_WEB_ROOT ?? join(ROOT, 'web', 'dist') } = {}) {
   if (mode !== 'honest' && mode !== 'bridge') throw new Error(`unknown mode ${mode}`);
-  const record = { signaling: [], data: [], bridges: [], members: [], problems: [] };
+  const record = { signaling: [], data: [], bridges: [], members: [], stray: [], problems: [] };
   const rooms = new Map(); // roomId -> { password, members: [socket id, oldest first] }
   const roomOf = new Map(); // socket id -> roomId
   const bridges = new Map(); // "offerer answerer" -> bridge
@@ -190,7 +190,7 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
       return;
     }
     const b = bridges.get(`${from} ${to}`) ?? bridges.get(`${to} ${from}`);
-    if (!b) return record.problems.push(`${event} from ${from} to ${to} with no bridge`);
+    if (!b) return record.stray.push(`${event} from ${from} to ${to}`); // late, for a bridge already closed
     const side = from === b.offerer ? b.x : b.y; // the attacker's endpoint that peer talks to
     if (event === 'answer') {
       if (side !== b.y || !isStr(p.sdp)) return;
