@@ -5,10 +5,13 @@
 // bridge: the server answers each offer with its own WebRTC endpoint and
 //   forwards the two data channels verbatim. The transfer must fail closed:
 //   the CLI exits 6 (EXIT_AUTH) with the authentication message, the page
-//   shows data-testid="auth-error" on that peer's row, and the attacker's
+//   shows data-testid="auth-error" on that peer's row (and still does once a
+//   refusing CLI has left the room), no file is saved, and the attacker's
 //   record holds nothing of the file (neither a random 64-byte marker at its
 //   start, nor its SHA-256; no binary message at all): only PAKE messages
-//   and the AUTH_FAILED error may cross the bridge.
+//   and the AUTH_FAILED error may cross the bridge. Each test also checks
+//   that the attack took place: a bridge per pair, four distinct DTLS
+//   fingerprints (each peer saw the attacker's, never the other peer's).
 // honest: the same pairing transfers through a server that relays verbatim,
 //   and both sides show the same verification code (data-testid="sas", the
 //   CLI's "verification code with PEER: ddd ddd" line or its --json
