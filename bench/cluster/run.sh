@@ -2,7 +2,8 @@
 # bench/cluster/run.sh: relay between two nodes on one Redis (issue 15),
 # peerdrop-server against the Node + socket.io + @socket.io/redis-adapter
 # reference, both measured in this one invocation on this machine by the
-# same load generator. Not part of CI. See bench/cluster/README.md.
+# same load generator. Not part of CI. bench/README.md ("Many nodes") says
+# what each figure means; bench/RESULTS.md has the figures.
 #
 #   bench/cluster/run.sh            full run (about 8 minutes on 2 cores)
 #   bench/cluster/run.sh --quick    smoke run (about 2 minutes)
