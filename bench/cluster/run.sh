@@ -15,6 +15,9 @@
 #   RATE             latency cases: offers per second in total (5000)
 #   WARMUP DURATION  seconds before measuring, seconds measured (2, 5)
 #   QUIET_WAIT       seconds to wait for an idle machine before each case (20)
+#   MODES            which measurements: "relay latency" (both)
+#   CONFIGS          which configurations, kind:layout, e.g. "peerdrop:1 peerdrop:2"
+#                    (default: peerdrop:1 peerdrop:1r peerdrop:2 reference:1 reference:2)
 #   KEEP_LOGS=1      keep the work directory (logs, raw lines)
 set -euo pipefail
 
@@ -27,7 +30,7 @@ QUICK=0
 for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -221,15 +224,15 @@ summary() {
   echo "$1" | tr ' ' '\n' | grep -E '^(msgs_per_s|server_cpu_us_per_msg|lat_p50_us|lat_p99_us|skipped|server_cpu_pct_each|loadgen_cpu_pct|other_cpu_pct|errors)=' | tr '\n' ' '
 }
 
-CONFIGS=("peerdrop 1" "peerdrop 1r" "peerdrop 2" "reference 1" "reference 2")
+read -r -a CONFIGS <<< "${CONFIGS:-peerdrop:1 peerdrop:1r peerdrop:2 reference:1 reference:2}"
+read -r -a MODES <<< "${MODES:-relay latency}"
 echo "bench/cluster: $REPEAT repeat(s), $PAIRS pairs, window $WINDOW, latency at $RATE msg/s, ${WARMUP}+${DURATION} s per case" >&2
 echo "   peerdrop: $SERVER; reference: node $(node --version), socket.io + @socket.io/redis-adapter; $(redis-server --version | grep -o 'v=[^ ]*')" >&2
 for r in $(seq "$REPEAT"); do
   echo "== round $r/$REPEAT" >&2
-  for mode in relay latency; do
+  for mode in "${MODES[@]}"; do
     for c in "${CONFIGS[@]}"; do
-      # shellcheck disable=SC2086
-      run_case $c "$mode"
+      run_case "${c%%:*}" "${c#*:}" "$mode"
     done
   done
 done
