@@ -18,6 +18,10 @@
 #   MODES            which measurements: "relay latency" (both)
 #   CONFIGS          which configurations, kind:layout, e.g. "peerdrop:1 peerdrop:2"
 #                    (default: peerdrop:1 peerdrop:1r peerdrop:2 reference:1 reference:2)
+#   RT=1             latency cases only: the nodes, Redis and the load generator
+#                    run SCHED_FIFO (chrt -f 10, root), so that other work on a
+#                    shared machine delays them less; they use ~20% of a core
+#                    there. The report says when it was on.
 #   KEEP_LOGS=1      keep the work directory (logs, raw lines)
 set -euo pipefail
 
@@ -30,7 +34,7 @@ QUICK=0
 for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -86,7 +90,7 @@ start_redis() {
   local port log=$WORK/redis.$((++N)).log
   for _ in 1 2 3; do
     port=$(free_port)
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
+    "${PFX[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
       --logfile "$log" &
     RPID=$!
     PIDS+=("$RPID")
@@ -110,8 +114,8 @@ start_node() {
   [ -n "$redis" ] && extra=(--redis "$redis")
   NLOG=$WORK/$kind.$((++N)).log
   case $kind in
-    peerdrop) "$SERVER" "${SERVER_ARGS[@]}" "${PEERDROP_ONLY_ARGS[@]}" "${extra[@]}" 2> "$NLOG" > /dev/null & ;;
-    reference) node "$BENCH/reference/server.mjs" "${SERVER_ARGS[@]}" "${extra[@]}" 2> "$NLOG" > /dev/null & ;;
+    peerdrop) "${PFX[@]}" "$SERVER" "${SERVER_ARGS[@]}" "${PEERDROP_ONLY_ARGS[@]}" "${extra[@]}" 2> "$NLOG" > /dev/null & ;;
+    reference) "${PFX[@]}" node "$BENCH/reference/server.mjs" "${SERVER_ARGS[@]}" "${extra[@]}" 2> "$NLOG" > /dev/null & ;;
   esac
   NPID=$!
   PIDS+=("$NPID")
@@ -173,8 +177,11 @@ wait_quiet() {
 # Server CPU is the sum of every process of the configuration (nodes and
 # Redis): what the deployment spends per message.
 
+PFX=()
 run_case() { # kind layout mode
   local kind=$1 layout=$2 mode=$3 rurl="" ports=() pids=() line rc status errs
+  PFX=()
+  [ "${RT:-0}" = 1 ] && [ "$mode" = latency ] && PFX=(chrt -f 10)
   if [ "$layout" != 1 ]; then
     start_redis
     rurl=$RURL
@@ -199,7 +206,7 @@ run_case() { # kind layout mode
   esac
   wait_quiet
   set +e
-  line=$(timeout 300 "$LOADGEN" "$mode" "${args[@]}" --warmup "$WARMUP" --duration "$DURATION" 2>> "$WORK/loadgen.err")
+  line=$(timeout 300 "${PFX[@]}" "$LOADGEN" "$mode" "${args[@]}" --warmup "$WARMUP" --duration "$DURATION" 2>> "$WORK/loadgen.err")
   rc=$?
   set -e
   status=ok
@@ -226,7 +233,7 @@ summary() {
 
 read -r -a CONFIGS <<< "${CONFIGS:-peerdrop:1 peerdrop:1r peerdrop:2 reference:1 reference:2}"
 read -r -a MODES <<< "${MODES:-relay latency}"
-echo "bench/cluster: $REPEAT repeat(s), $PAIRS pairs, window $WINDOW, latency at $RATE msg/s, ${WARMUP}+${DURATION} s per case" >&2
+echo "bench/cluster: $REPEAT repeat(s), $PAIRS pairs, window $WINDOW, latency at $RATE msg/s, ${WARMUP}+${DURATION} s per case$([ "${RT:-0}" = 1 ] && echo ", latency cases SCHED_FIFO (RT=1)")" >&2
 echo "   peerdrop: $SERVER; reference: node $(node --version), socket.io + @socket.io/redis-adapter; $(redis-server --version | grep -o 'v=[^ ]*')" >&2
 for r in $(seq "$REPEAT"); do
   echo "== round $r/$REPEAT" >&2
@@ -239,69 +246,7 @@ done
 
 # ---- report --------------------------------------------------------------------
 
-python3 - "$RESULTS" "$RATE" << 'EOF'
-import sys, statistics
-path, rate = sys.argv[1], int(sys.argv[2])
-rows = []
-for line in open(path):
-    f = line.split()
-    kv = dict(x.split("=", 1) for x in f[3:] if "=" in x)
-    kv.update(kind=f[0], layout=f[1], mode=f[2])
-    rows.append(kv)
-
-def vals(kind, layout, mode, key):
-    out = []
-    for r in rows:
-        if (r["kind"], r["layout"], r["mode"]) == (kind, layout, mode) and r.get("rc") == "0" and key in r:
-            out.append(float(r[key]))
-    return out
-
-def best(kind, layout, mode, key, higher):
-    v = vals(kind, layout, mode, key)
-    return (max(v) if higher else min(v)) if v else None
-
-def med(kind, layout, mode, key):
-    v = vals(kind, layout, mode, key)
-    return statistics.median(v) if v else None
-
-COLS = [("peerdrop", "1"), ("peerdrop", "1r"), ("peerdrop", "2"), ("reference", "1"), ("reference", "2")]
-METRICS = [
-    ("relay with acks (msg/s) [best]", "relay", "msgs_per_s", True, "best"),
-    ("relay: CPU per msg, nodes + Redis (µs) [median]", "relay", "server_cpu_us_per_msg", False, "med"),
-    ("relay: p99 at saturation (µs) [best]", "relay", "lat_p99_us", False, "best"),
-    (f"latency p50 @{rate} msg/s (µs) [best]", "latency", "lat_p50_us", False, "best"),
-    (f"latency p99 @{rate} msg/s (µs) [best]", "latency", "lat_p99_us", False, "best"),
-    (f"latency: CPU per msg @{rate} msg/s (µs) [median]", "latency", "server_cpu_us_per_msg", False, "med"),
-    ("other processes' CPU during relay (% of a core) [median]", "relay", "other_cpu_pct", False, "med"),
-]
-def fmt(v):
-    if v is None: return "-"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
-print()
-print("| metric | peerdrop 1 node | peerdrop 1 node, --redis | peerdrop 2 nodes | reference 1 node | reference 2 nodes | 2 nodes: peerdrop vs reference |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-table = {}
-for name, mode, key, higher, how in METRICS:
-    cells = []
-    for kind, layout in COLS:
-        v = best(kind, layout, mode, key, higher) if how == "best" else med(kind, layout, mode, key)
-        table[(name, kind, layout)] = v
-        cells.append(fmt(v))
-    a, b = table[(name, "peerdrop", "2")], table[(name, "reference", "2")]
-    ratio = "-"
-    if a and b and "other" not in name:
-        ratio = f"{(a / b if higher else b / a):.1f}×"
-    print(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
-print()
-a = table[(METRICS[0][0], "peerdrop", "2")]; b = table[(METRICS[0][0], "reference", "2")]
-if a and b:
-    r = a / b
-    print(f"target: cross-node relay >= 5x the Node + redis-adapter reference: {r:.1f}x: {'PASS' if r >= 5 else 'FAIL'}")
-p2 = table[(METRICS[4][0], "peerdrop", "2")]; p1 = table[(METRICS[4][0], "peerdrop", "1")]
-if p2 is not None and p1 is not None:
-    d = p2 - p1
-    print(f"target: cross-node p99 @{rate} msg/s within 1 ms of one node's: {p2:.0f} - {p1:.0f} = {d:.0f} us: {'PASS' if d <= 1000 else 'FAIL'}")
-EOF
+python3 "$HERE/report.py" "$RESULTS" "$RATE"
 
 problems=$(grep -v ' rc=0 server=ok server_log_errors=0 ' "$RESULTS" || true)
 problems+=$(grep -E ' errors=[1-9]| undelivered=[1-9]' "$RESULTS" || true)
