@@ -166,6 +166,7 @@ test("cpack -G DEB makes peerdrop-server and peerdrop, named <name>_<version>_<a
   for (const lib of ["libnice10", "libusrsctp2", "libqrencode4", "libssl3"])
     assert.ok(cliDeps.includes(lib), `peerdrop Depends lacks ${lib}: ${cliDeps}`);
   assert.doesNotMatch(cliDeps, /hiredis|libuv/);
+  assert.equal(field(debs["peerdrop-server"], "Suggests"), "redis-server, haproxy, coturn");
   // the settings file is a conffile: an upgrade keeps the operator's edits
   const conffiles = ok("dpkg-deb", ["--info", debs["peerdrop-server"], "conffiles"]).stdout;
   assert.equal(conffiles.trim(), "/etc/default/peerdrop-server");
