@@ -17,6 +17,13 @@
  *   latency       the same relay at a fixed total rate: one-way A->server->B
  *                 latency percentiles from timestamps in the SDP
  *
+ * Many nodes (bench/cluster): with --port-b, each pair's B connects to that
+ * port (another node), so A's room is made on one node and joined from the
+ * other and every offer crosses between nodes. --pid may be given several
+ * times (the nodes and Redis): server CPU is their sum. A pair starts
+ * sending once B's join is acknowledged and A has heard user-joined, as a
+ * real client offers to a peer it heard join.
+ *
  * Output: one `key=value ...` line on stdout per run; diagnostics on stderr.
  * Exit status is non-zero if any connection failed or a phase timed out.
  * This is a benchmark tool, not product code: it exits on fatal errors.
@@ -45,6 +52,7 @@
 #define WBUF_MAX (8u * 1024 * 1024) /* per-connection output ceiling */
 #define MAX_ERRORS_SHOWN 10
 #define SID_CAP 64
+#define MAX_PIDS 4
 
 enum { ST_FREE, ST_TCP, ST_HTTP, ST_EIO_OPEN, ST_SIO_CONNECT, ST_READY, ST_CLOSED };
 enum { P_IDLE, P_CREATING, P_JOINING, P_READY, P_FAILED };
@@ -74,13 +82,15 @@ struct pair {
     uint32_t create_ack, join_ack;
     uint64_t sent, recv, acked;
     uint64_t next_seq_expected;
+    bool joined, heard_join; /* B's join acked; A got user-joined */
 };
 
 static struct {
     int epfd;
-    struct sockaddr_in addr;
-    char host_hdr[64];
-    int server_pid;
+    struct sockaddr_in addr, addr_b; /* B connects to addr_b (--port-b) */
+    char host_hdr[64], host_hdr_b[64];
+    int server_pid; /* the first --pid: RSS in idle mode */
+    int pids[MAX_PIDS], npids; /* every --pid: their CPU is summed */
     const char *mode;
     int conns, inflight, pairs, window, ack, rate, sdp_bytes;
     double duration_s, warmup_s, timeout_s, settle_s;
@@ -149,13 +159,13 @@ static double cpu_self_s(void)
     return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-/* utime+stime of the server process (all threads), in seconds */
-static double cpu_server_s(void)
+/* utime+stime of one server process (all threads), in seconds */
+static double cpu_pid_s(int pid)
 {
-    if (g.server_pid <= 0)
+    if (pid <= 0)
         return 0;
     char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", g.server_pid);
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -178,6 +188,19 @@ static double cpu_server_s(void)
         p++;
     }
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* the sum over every --pid (the nodes and Redis) */
+static double cpu_server_s(void)
+{
+    double sum = 0;
+    for (int i = 0; i < g.npids; i++) {
+        double s = cpu_pid_s(g.pids[i]);
+        if (s < 0)
+            return -1;
+        sum += s;
+    }
+    return sum;
 }
 
 /* busy CPU seconds of the whole machine (all cores), from /proc/stat: with
@@ -404,7 +427,7 @@ static void send_upgrade(conn *c)
                      "Sec-WebSocket-Key: %s\r\n"
                      "Sec-WebSocket-Version: 13\r\n"
                      "\r\n",
-                     g.host_hdr, k64);
+                     c->role == 1 && g.addr_b.sin_port ? g.host_hdr_b : g.host_hdr, k64);
     c->state = ST_HTTP;
     send_raw(c, req, (size_t)n);
 }
@@ -452,7 +475,8 @@ static void conn_start(conn *c)
     if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
         die("epoll_ctl add: %s", strerror(errno));
     c->epollout = true;
-    int r = connect(c->fd, (struct sockaddr *)&g.addr, sizeof g.addr);
+    const struct sockaddr_in *to = c->role == 1 && g.addr_b.sin_port ? &g.addr_b : &g.addr;
+    int r = connect(c->fd, (const struct sockaddr *)to, sizeof *to);
     if (r < 0 && errno != EINPROGRESS) {
         conn_fail(c, "connect: %s", strerror(errno));
         return;
@@ -947,6 +971,14 @@ static void on_ready(conn *c)
     }
 }
 
+static void pair_maybe_ready(pair *p)
+{
+    if (p->state == P_JOINING && p->joined && p->heard_join) {
+        p->state = P_READY;
+        pairs_ready++;
+    }
+}
+
 static void on_ack(conn *c, uint32_t id, const char *js, size_t n)
 {
     pair *p = c->pair;
@@ -967,8 +999,8 @@ static void on_ack(conn *c, uint32_t id, const char *js, size_t n)
             conn_fail(c, "join-room refused: %.*s", (int)(n > 160 ? 160 : n), js);
             return;
         }
-        p->state = P_READY;
-        pairs_ready++;
+        p->joined = true;
+        pair_maybe_ready(p);
         return;
     }
     if (c == p->a && p->state == P_READY) {
@@ -1016,6 +1048,11 @@ static void on_event(conn *c, const char *js, size_t n)
                 g.lat[g.nlat++] = (uint64_t)(g.now - (int64_t)ts);
         }
         relay_top_up(p);
+        return;
+    }
+    if (p && c == p->a && n > 14 && memcmp(js, "[\"user-joined\"", 14) == 0) {
+        p->heard_join = true;
+        pair_maybe_ready(p);
         return;
     }
     if (n > 19 && memcmp(js, "[\"signaling-error\"", 18) == 0) {
@@ -1073,7 +1110,7 @@ static int run_relay(bool fixed_rate)
     int64_t t0 = now_ns();
     int64_t t_measure = t0 + (int64_t)(g.warmup_s * 1e9);
     int64_t t_end = t_measure + (int64_t)(g.duration_s * 1e9);
-    double srv0 = 0, self0 = 0, mach0 = 0;
+    double srv0 = 0, self0 = 0, mach0 = 0, each0[MAX_PIDS] = {0};
     int64_t tm0 = 0;
     uint64_t total_sent = 0;
     int rr = 0;
@@ -1082,6 +1119,8 @@ static int run_relay(bool fixed_rate)
         if (!g.measuring && now >= t_measure) {
             g.measuring = true;
             srv0 = cpu_server_s();
+            for (int i = 0; i < g.npids; i++)
+                each0[i] = cpu_pid_s(g.pids[i]);
             self0 = cpu_self_s();
             mach0 = cpu_machine_s();
             tm0 = now;
@@ -1106,7 +1145,9 @@ static int run_relay(bool fixed_rate)
         loop_once(fixed_rate ? 1 : 100);
     }
     int64_t tm1 = now_ns();
-    double srv1 = cpu_server_s(), self1 = cpu_self_s(), mach1 = cpu_machine_s();
+    double srv1 = cpu_server_s(), self1 = cpu_self_s(), mach1 = cpu_machine_s(), each1[MAX_PIDS] = {0};
+    for (int i = 0; i < g.npids; i++)
+        each1[i] = cpu_pid_s(g.pids[i]);
     uint64_t m_recv = g.m_recv, m_acked = g.m_acked, m_sent = g.m_sent;
     g.measuring = false;
     g.sending = false;
@@ -1137,6 +1178,11 @@ static int run_relay(bool fixed_rate)
            pct(0.90), pct(0.99), pct(0.999), pct(1.0));
     if (fixed_rate)
         printf(" skipped=%llu", (unsigned long long)g.stale);
+    if (g.npids > 1) { /* each process's share, in --pid order */
+        printf(" server_cpu_pct_each=");
+        for (int i = 0; i < g.npids; i++)
+            printf("%s%.1f", i ? "," : "", 100.0 * (each1[i] - each0[i]) / secs);
+    }
     printf(" undelivered=%llu errors=%llu\n", (unsigned long long)missing, (unsigned long long)g.errors);
     fflush(stdout);
     conns_close_all();
@@ -1205,11 +1251,13 @@ static int run_connect_rate(void)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: loadgen MODE --port P [--pid SERVER_PID] [options]\n"
+            "usage: loadgen MODE --port P [--pid SERVER_PID]... [options]\n"
             "modes: idle | connect-rate | relay | latency\n"
             "  --conns N       idle/connect-rate: connections (default 10000 / 5000)\n"
             "  --inflight K    handshakes in flight (default 128)\n"
             "  --pairs P       relay/latency: client pairs (default 32)\n"
+            "  --port-b P      relay/latency: B of each pair connects to this port (another node)\n"
+            "  --pid PID       a server process whose CPU counts (up to 4: nodes, Redis)\n"
             "  --window W      relay: unreceived offers per pair (default 32);\n"
             "                  latency: backlog cap per pair (default 64)\n"
             "  --ack 0|1       request an ack for each offer (default 1)\n"
@@ -1227,7 +1275,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         usage();
     g.mode = argv[1];
-    int port = 0;
+    int port = 0, port_b = 0;
     g.inflight = 128;
     g.pairs = 32;
     g.window = -1;
@@ -1246,8 +1294,14 @@ int main(int argc, char **argv)
         const char *v = argv[++i];
         if (!strcmp(k, "--port"))
             port = atoi(v);
-        else if (!strcmp(k, "--pid"))
-            g.server_pid = atoi(v);
+        else if (!strcmp(k, "--pid")) {
+            if (g.npids == MAX_PIDS)
+                usage();
+            g.pids[g.npids++] = atoi(v);
+            if (g.npids == 1)
+                g.server_pid = atoi(v);
+        } else if (!strcmp(k, "--port-b"))
+            port_b = atoi(v);
         else if (!strcmp(k, "--conns"))
             g.conns = atoi(v);
         else if (!strcmp(k, "--inflight"))
@@ -1291,6 +1345,11 @@ int main(int argc, char **argv)
     g.addr.sin_port = htons((uint16_t)port);
     g.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     snprintf(g.host_hdr, sizeof g.host_hdr, "127.0.0.1:%d", port);
+    if (port_b > 0 && port_b <= 65535) {
+        g.addr_b = g.addr;
+        g.addr_b.sin_port = htons((uint16_t)port_b);
+        snprintf(g.host_hdr_b, sizeof g.host_hdr_b, "127.0.0.1:%d", port_b);
+    }
     g.port_lo = 32768;
     g.port_hi = 60999;
     FILE *pr = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");

@@ -8,11 +8,22 @@
 // Prints `listening url=http://HOST:PORT` to stderr when ready, like
 // peerdrop-server (docs/server-cli.md). Options it does not need (TLS, web
 // root, TURN) are accepted where harmless and otherwise refused.
+//
+// With --redis URL (bench/cluster), it is one node of many, the way the
+// Socket.IO documentation scales: @socket.io/redis-adapter carries every
+// emit to a socket on another node (a PUBLISH that every node receives),
+// and the rooms live in Redis (create and join atomic, a Lua script for
+// the capacity). Each node keeps a copy of the members of every room,
+// kept current by the nodes' own messages (serverSideEmit), so a relay
+// checks its target without a Redis round trip; a target not in the copy
+// yet is looked up in Redis before PEER_NOT_FOUND.
 
 import http from "node:http";
 import { parseArgs } from "node:util";
 import { Server } from "socket.io";
 import { hash, verify, Algorithm } from "@node-rs/argon2";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
 
 // ---- command line (subset of docs/server-cli.md) --------------------------
 
@@ -31,6 +42,7 @@ const { values: opt } = parseArgs({
     "hash-threads": { type: "string", default: env.PEERDROP_HASH_THREADS ?? "2" },
     "log-level": { type: "string", default: env.PEERDROP_LOG_LEVEL ?? "info" },
     "web-root": { type: "string" }, // accepted for CLI compatibility; not served
+    redis: { type: "string", default: env.PEERDROP_REDIS },
     help: { type: "boolean", default: false },
   },
   strict: true,
@@ -40,7 +52,8 @@ if (opt.help) {
   process.stdout.write(
     "usage: node server.mjs [--host ADDR] [--port N] [--room-capacity N] [--max-payload N]\n" +
       "  [--ping-interval MS] [--ping-timeout MS] [--rate-limit N] [--cors-origin LIST]\n" +
-      "  [--argon2 interactive|moderate|sensitive|min] [--log-level debug|info|warn|error]\n",
+      "  [--argon2 interactive|moderate|sensitive|min] [--log-level debug|info|warn|error]\n" +
+      "  [--redis redis://HOST:PORT]\n",
   );
   process.exit(0);
 }
@@ -120,8 +133,55 @@ class SignalingError extends Error {
 
 // ---- state -------------------------------------------------------------------
 
-/** roomId -> { hash: string, members: string[] (socket ids, oldest first) } */
+/** roomId -> { hash: string, members: string[] (socket ids, oldest first) }.
+ *  With --redis: the hash is in Redis; members is this node's copy. */
 const rooms = new Map();
+
+// ---- many nodes (--redis) ------------------------------------------------------
+
+const cluster = opt.redis ? await connectCluster(opt.redis) : null;
+
+async function connectCluster(url) {
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on("error", (err) => log("error", `redis: ${err.message}`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  // KEYS room, members; ARGV member, capacity: -1 no room, -2 full, else
+  // the members before the joiner
+  const JOIN = `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local peers = redis.call('LRANGE', KEYS[2], 0, -1)
+if #peers >= tonumber(ARGV[2]) then return -2 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return peers`;
+  // KEYS room, members; ARGV member: the members left
+  const LEAVE = `redis.call('LREM', KEYS[2], 0, ARGV[1])
+local left = redis.call('LRANGE', KEYS[2], 0, -1)
+if #left == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end
+return left`;
+  const key = (roomId) => [`ref:room:${roomId}`, `ref:room:${roomId}:m`];
+  return {
+    pub,
+    sub,
+    /** true if created (the hash stored, the creator its first member) */
+    async create(roomId, passwordHash, member) {
+      const [k, m] = key(roomId);
+      if (!(await pub.hSetNX(k, "h", passwordHash))) return false;
+      await pub.rPush(m, member);
+      return true;
+    },
+    hash: (roomId) => pub.hGet(key(roomId)[0], "h"),
+    join: (roomId, member) => pub.eval(JOIN, { keys: key(roomId), arguments: [member, String(ROOM_CAPACITY)] }),
+    leave: (roomId, member) => pub.eval(LEAVE, { keys: key(roomId), arguments: [member] }),
+    isMember: async (roomId, member) => (await pub.lPos(key(roomId)[1], member)) !== null,
+  };
+}
+
+/** This node's copy of a room's members (with --redis). */
+function copyOf(roomId) {
+  let room = rooms.get(roomId);
+  if (!room) rooms.set(roomId, (room = { members: [] }));
+  return room;
+}
 
 const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 const isOptStringOrNull = (v) => v === undefined || v === null || typeof v === "string";
@@ -141,7 +201,16 @@ function checkTarget(socket, targetSocketId) {
   const roomId = socket.data.roomId;
   if (roomId === undefined) throw new SignalingError("NOT_IN_ROOM");
   const room = rooms.get(roomId);
-  if (targetSocketId === socket.id || !room.members.includes(targetSocketId)) throw new SignalingError("PEER_NOT_FOUND");
+  if (targetSocketId !== socket.id && room?.members.includes(targetSocketId)) return targetSocketId;
+  if (cluster && targetSocketId !== socket.id) return lookUpTarget(roomId, targetSocketId);
+  throw new SignalingError("PEER_NOT_FOUND");
+}
+
+// A member this node has not heard of yet (its node's message is on its way)
+async function lookUpTarget(roomId, targetSocketId) {
+  if (!(await cluster.isMember(roomId, targetSocketId))) throw new SignalingError("PEER_NOT_FOUND");
+  const room = copyOf(roomId);
+  if (!room.members.includes(targetSocketId)) room.members.push(targetSocketId);
   return targetSocketId;
 }
 
@@ -149,6 +218,17 @@ function leaveRoom(socket) {
   const roomId = socket.data.roomId;
   if (roomId === undefined) return false;
   socket.data.roomId = undefined;
+  if (cluster) {
+    forget(roomId, socket.id);
+    io.serverSideEmit("ref-left", roomId, socket.id);
+    cluster
+      .leave(roomId, socket.id)
+      .then((left) => {
+        for (const id of left) io.to(id).emit("user-left", { socketId: socket.id });
+      })
+      .catch((err) => log("error", `leave: ${err.message}`));
+    return true;
+  }
   const room = rooms.get(roomId);
   room.members = room.members.filter((id) => id !== socket.id);
   if (room.members.length === 0) {
@@ -159,12 +239,20 @@ function leaveRoom(socket) {
   return true;
 }
 
+function forget(roomId, socketId) {
+  const room = rooms.get(roomId);
+  if (!room) return;
+  room.members = room.members.filter((id) => id !== socketId);
+  if (room.members.length === 0) rooms.delete(roomId);
+}
+
 // ---- event handlers: each returns the extra ack fields or throws -------------
 
 const handlers = {
   async "create-room"(socket, payload) {
     const { roomId, password } = checkRoomRequest(payload);
     if (socket.data.roomId !== undefined) throw new SignalingError("ALREADY_IN_ROOM");
+    if (cluster) return createInRedis(socket, roomId, password);
     if (rooms.has(roomId)) throw new SignalingError("ROOM_EXISTS");
     const passwordHash = await hash(password, HASH_OPTIONS);
     if (!socket.connected) return null;
@@ -182,6 +270,7 @@ const handlers = {
     socket.data.failures = socket.data.failures.filter((t) => now - t < 60_000);
     if (socket.data.failures.length >= PASSWORD_FAILURES_PER_MINUTE)
       throw new SignalingError("RATE_LIMITED", "too many password attempts");
+    if (cluster) return joinInRedis(socket, roomId, password);
     let room = rooms.get(roomId);
     if (!room) throw new SignalingError("ROOM_NOT_FOUND");
     if (room.members.length >= ROOM_CAPACITY) throw new SignalingError("ROOM_FULL");
@@ -228,8 +317,11 @@ const handlers = {
       for (const k of ["sdpMid", "sdpMLineIndex", "usernameFragment"]) if (c[k] !== undefined) candidate[k] = c[k];
     }
     const target = checkTarget(socket, payload.targetSocketId);
-    io.to(target).emit("ice-candidate", { candidate, from: socket.id });
-    return { reply: {} };
+    const relay = (t) => {
+      io.to(t).emit("ice-candidate", { candidate, from: socket.id });
+      return { reply: {} };
+    };
+    return typeof target === "string" ? relay(target) : target.then(relay);
   },
 
   "leave-room"(socket, payload) {
@@ -239,12 +331,48 @@ const handlers = {
   },
 };
 
+async function createInRedis(socket, roomId, password) {
+  const passwordHash = await hash(password, HASH_OPTIONS);
+  if (!socket.connected) return null;
+  if (!(await cluster.create(roomId, passwordHash, socket.id))) throw new SignalingError("ROOM_EXISTS");
+  copyOf(roomId).members = [socket.id];
+  socket.data.roomId = roomId;
+  return { reply: { roomId }, after: () => socket.emit("room-created", { roomId }) };
+}
+
+async function joinInRedis(socket, roomId, password) {
+  const passwordHash = await cluster.hash(roomId);
+  if (!passwordHash) throw new SignalingError("ROOM_NOT_FOUND");
+  const ok = await verify(passwordHash, password);
+  if (!socket.connected) return null;
+  if (!ok) {
+    socket.data.failures.push(Date.now());
+    throw new SignalingError("BAD_PASSWORD");
+  }
+  const peers = await cluster.join(roomId, socket.id);
+  if (peers === -1) throw new SignalingError("ROOM_NOT_FOUND");
+  if (peers === -2) throw new SignalingError("ROOM_FULL");
+  copyOf(roomId).members = [...peers, socket.id];
+  socket.data.roomId = roomId;
+  io.serverSideEmit("ref-joined", roomId, socket.id);
+  return {
+    reply: { roomId, peers },
+    after: () => {
+      socket.emit("join-success", { roomId, peers });
+      for (const id of peers) io.to(id).emit("user-joined", { socketId: socket.id });
+    },
+  };
+}
+
 function relaySdp(socket, event, payload) {
   if (!isObject(payload) || typeof payload.sdp !== "string" || Buffer.byteLength(payload.sdp) > MAX_SDP_BYTES)
     throw new SignalingError("INVALID_PAYLOAD", "sdp must be a string of at most 65536 bytes");
   const target = checkTarget(socket, payload.targetSocketId);
-  io.to(target).emit(event, { sdp: payload.sdp, from: socket.id });
-  return { reply: {} };
+  const relay = (t) => {
+    io.to(t).emit(event, { sdp: payload.sdp, from: socket.id });
+    return { reply: {} };
+  };
+  return typeof target === "string" ? relay(target) : target.then(relay);
 }
 
 // ---- server ------------------------------------------------------------------
@@ -275,6 +403,16 @@ const io = new Server(httpServer, {
     ? { origin: corsOrigin === "*" ? "*" : corsOrigin.split(","), credentials: corsOrigin !== "*" }
     : undefined,
 });
+
+if (cluster) {
+  io.adapter(createAdapter(cluster.pub, cluster.sub));
+  // other nodes' joins and leaves, for this node's copy of the rooms
+  io.on("ref-joined", (roomId, socketId) => {
+    const room = copyOf(roomId);
+    if (!room.members.includes(socketId)) room.members.push(socketId);
+  });
+  io.on("ref-left", (roomId, socketId) => forget(roomId, socketId));
+}
 
 io.on("connection", (socket) => {
   socket.data.roomId = undefined;
