@@ -48,7 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_BUF_CAP (256u * 1024) /* shared read buffer; frames must fit */
+#define READ_BUF_CAP (256u * 1024)  /* shared read buffer; frames must fit */
 #define WBUF_MAX (8u * 1024 * 1024) /* per-connection output ceiling */
 #define MAX_ERRORS_SHOWN 10
 #define SID_CAP 64
@@ -89,7 +89,7 @@ static struct {
     int epfd;
     struct sockaddr_in addr, addr_b; /* B connects to addr_b (--port-b) */
     char host_hdr[64], host_hdr_b[64];
-    int server_pid; /* the first --pid: RSS in idle mode */
+    int server_pid;            /* the first --pid: RSS in idle mode */
     int pids[MAX_PIDS], npids; /* every --pid: their CPU is summed */
     const char *mode;
     int conns, inflight, pairs, window, ack, rate, sdp_bytes;
@@ -111,7 +111,7 @@ static struct {
     uint64_t m_recv, m_acked, m_sent;
     uint64_t *lat; /* latencies in ns, measured window only */
     size_t nlat, lat_cap;
-    uint64_t stale; /* latency mode: sends skipped because a pair was backed up */
+    uint64_t stale;                  /* latency mode: sends skipped because a pair was backed up */
     int port_lo, port_hi, next_port; /* source ports, see bind_source_port */
 } g;
 
@@ -147,8 +147,7 @@ static uint32_t rnd32(void)
 static void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n);
-    if (!q)
-        die("out of memory");
+    if (!q) die("out of memory");
     return q;
 }
 
@@ -156,35 +155,30 @@ static double cpu_self_s(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
 }
 
 /* utime+stime of one server process (all threads), in seconds */
 static double cpu_pid_s(int pid)
 {
-    if (pid <= 0)
-        return 0;
+    if (pid <= 0) return 0;
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
     char *p = strrchr(buf, ')'); /* comm may contain spaces */
-    if (!p)
-        return -1;
+    if (!p) return -1;
     p += 2; /* field 3 (state) */
     unsigned long long ut = 0, st = 0;
     for (int field = 3; field <= 15 && *p; field++) {
-        if (field == 14)
-            ut = strtoull(p, NULL, 10);
-        if (field == 15)
-            st = strtoull(p, NULL, 10);
+        if (field == 14) ut = strtoull(p, NULL, 10);
+        if (field == 15) st = strtoull(p, NULL, 10);
         p = strchr(p, ' ');
-        if (!p)
-            break;
+        if (!p) break;
         p++;
     }
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
@@ -196,8 +190,7 @@ static double cpu_server_s(void)
     double sum = 0;
     for (int i = 0; i < g.npids; i++) {
         double s = cpu_pid_s(g.pids[i]);
-        if (s < 0)
-            return -1;
+        if (s < 0) return -1;
         sum += s;
     }
     return sum;
@@ -208,27 +201,23 @@ static double cpu_server_s(void)
 static double cpu_machine_s(void)
 {
     FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return 0;
+    if (!f) return 0;
     unsigned long long v[8] = {0};
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                   &v[6], &v[7]);
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]);
     fclose(f);
-    if (n < 5)
-        return 0;
+    if (n < 5) return 0;
     unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* all but idle, iowait */
     return (double)busy / (double)sysconf(_SC_CLK_TCK);
 }
 
 static long rss_server_kb(void)
 {
-    if (g.server_pid <= 0)
-        return -1;
+    if (g.server_pid <= 0) return -1;
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", g.server_pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     long kb = -1;
     while (fgets(line, sizeof line, f))
         if (strncmp(line, "VmRSS:", 6) == 0) {
@@ -246,15 +235,13 @@ static void conn_fail(conn *c, const char *fmt, ...);
 static void ep_set(conn *c, bool out)
 {
     struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c};
-    if (epoll_ctl(g.epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-        die("epoll_ctl: %s", strerror(errno));
+    if (epoll_ctl(g.epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
     c->epollout = out;
 }
 
 static void conn_close(conn *c)
 {
-    if (c->state == ST_CLOSED || c->state == ST_FREE)
-        return;
+    if (c->state == ST_CLOSED || c->state == ST_FREE) return;
     close(c->fd); /* also removes it from the epoll set */
     c->fd = -1;
     c->state = ST_CLOSED;
@@ -267,8 +254,7 @@ static void conn_close(conn *c)
 
 static void conn_fail(conn *c, const char *fmt, ...)
 {
-    if (c->state == ST_CLOSED)
-        return;
+    if (c->state == ST_CLOSED) return;
     g.errors++;
     g.failed++;
     if (g.errors <= MAX_ERRORS_SHOWN) {
@@ -279,8 +265,7 @@ static void conn_fail(conn *c, const char *fmt, ...)
         fprintf(stderr, "\n");
         va_end(ap);
     }
-    if (c->pair)
-        c->pair->state = P_FAILED;
+    if (c->pair) c->pair->state = P_FAILED;
     conn_close(c);
 }
 
@@ -290,8 +275,7 @@ static uint8_t *wbuf_reserve(conn *c, size_t n)
         size_t cap = c->wcap ? c->wcap : 512;
         while (cap < c->wlen + n)
             cap *= 2;
-        if (cap > WBUF_MAX)
-            return NULL;
+        if (cap > WBUF_MAX) return NULL;
         c->wbuf = xrealloc(c->wbuf, cap);
         c->wcap = (uint32_t)cap;
     }
@@ -316,8 +300,7 @@ static void send_raw(conn *c, const void *p, size_t n)
 /* RFC 6455 5.2/5.3: client frames are masked with a 4-byte key */
 static void send_frame(conn *c, int opcode, const void *payload, size_t n)
 {
-    if (c->state == ST_CLOSED)
-        return;
+    if (c->state == ST_CLOSED) return;
     uint8_t *w = wbuf_reserve(c, n + 14);
     if (!w) {
         conn_fail(c, "output over %u bytes (server not reading)", WBUF_MAX);
@@ -358,7 +341,10 @@ static void send_frame(conn *c, int opcode, const void *payload, size_t n)
     c->wlen += (uint32_t)(h + n);
 }
 
-static void send_text(conn *c, const char *s, size_t n) { send_frame(c, 1, s, n); }
+static void send_text(conn *c, const char *s, size_t n)
+{
+    send_frame(c, 1, s, n);
+}
 
 static void conn_flush(conn *c)
 {
@@ -369,10 +355,8 @@ static void conn_flush(conn *c)
             off += (size_t)w;
             continue;
         }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         conn_fail(c, "write: %s", w < 0 ? strerror(errno) : "0");
         return;
     }
@@ -381,8 +365,7 @@ static void conn_flush(conn *c)
         c->wlen -= (uint32_t)off;
     }
     bool want = c->wlen > 0;
-    if (want != c->epollout && c->state != ST_TCP)
-        ep_set(c, want);
+    if (want != c->epollout && c->state != ST_TCP) ep_set(c, want);
 }
 
 static void flush_dirty(void)
@@ -390,8 +373,7 @@ static void flush_dirty(void)
     for (int i = 0; i < g.ndirty; i++) {
         conn *c = g.dirty[i];
         c->dirty = false;
-        if (c->state != ST_CLOSED && c->state != ST_TCP && c->wlen)
-            conn_flush(c);
+        if (c->state != ST_CLOSED && c->state != ST_TCP && c->wlen) conn_flush(c);
     }
     g.ndirty = 0;
 }
@@ -448,14 +430,12 @@ static void bind_source_port(int fd)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     for (int tries = 0; tries < 4000; tries++) {
-        if (g.next_port < g.port_lo || g.next_port > g.port_hi)
-            g.next_port = g.port_lo;
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g.next_port++),
+        if (g.next_port < g.port_lo || g.next_port > g.port_hi) g.next_port = g.port_lo;
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)g.next_port++),
                                 .sin_addr.s_addr = htonl(SOURCE_ADDR)};
-        if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0)
-            return;
-        if (errno != EADDRINUSE)
-            break;
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0) return;
+        if (errno != EADDRINUSE) break;
     }
     /* fall back to the kernel's choice at connect() */
 }
@@ -464,16 +444,14 @@ static void conn_start(conn *c)
 {
     c->t_start_ns = now_ns();
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0)
-        die("socket: %s (raise ulimit -n?)", strerror(errno));
+    if (c->fd < 0) die("socket: %s (raise ulimit -n?)", strerror(errno));
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     bind_source_port(c->fd);
     g.started++;
     c->state = ST_TCP;
     struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.ptr = c};
-    if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-        die("epoll_ctl add: %s", strerror(errno));
+    if (epoll_ctl(g.epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl add: %s", strerror(errno));
     c->epollout = true;
     const struct sockaddr_in *to = c->role == 1 && g.addr_b.sin_port ? &g.addr_b : &g.addr;
     int r = connect(c->fd, (const struct sockaddr *)to, sizeof *to);
@@ -501,8 +479,7 @@ static const char *find(const char *p, size_t n, const char *needle)
 static bool json_ok_true(const char *p, size_t n)
 {
     const char *q = find(p, n, "\"ok\"");
-    if (!q)
-        return false;
+    if (!q) return false;
     const char *e = p + n;
     q += 4;
     while (q < e && (*q == ' ' || *q == ':'))
@@ -551,8 +528,7 @@ static void on_sio(conn *c, const char *p, size_t n)
         return;
     }
     case '2': /* EVENT */
-        if (c->state == ST_READY)
-            on_event(c, p + 1, n - 1);
+        if (c->state == ST_READY) on_event(c, p + 1, n - 1);
         return;
     case '3': { /* ACK: 3<id>[...] */
         size_t i = 1;
@@ -631,13 +607,11 @@ static long parse_frames(conn *c, const uint8_t *buf, size_t len)
         uint64_t plen = f[1] & 0x7f;
         size_t h = 2;
         if (plen == 126) {
-            if (avail < 4)
-                break;
+            if (avail < 4) break;
             plen = (uint64_t)f[2] << 8 | f[3];
             h = 4;
         } else if (plen == 127) {
-            if (avail < 10)
-                break;
+            if (avail < 10) break;
             plen = 0;
             for (int i = 0; i < 8; i++)
                 plen = plen << 8 | f[2 + i];
@@ -648,11 +622,11 @@ static long parse_frames(conn *c, const uint8_t *buf, size_t len)
             return -1;
         }
         if (plen > READ_BUF_CAP / 2) {
-            conn_fail(c, "frame of %llu bytes is over the loadgen's limit", (unsigned long long)plen);
+            conn_fail(c, "frame of %llu bytes is over the loadgen's limit",
+                      (unsigned long long)plen);
             return -1;
         }
-        if (avail - h < plen)
-            break;
+        if (avail - h < plen) break;
         const char *pl = (const char *)f + h;
         if (!fin || opcode == 0) {
             conn_fail(c, "fragmented frame (not expected for small messages)");
@@ -678,8 +652,7 @@ static long parse_frames(conn *c, const uint8_t *buf, size_t len)
             conn_fail(c, "bad opcode %d", opcode);
             break;
         }
-        if (c->state == ST_CLOSED)
-            return -1;
+        if (c->state == ST_CLOSED) return -1;
         off += h + (size_t)plen;
     }
     return (long)off;
@@ -689,12 +662,10 @@ static void on_readable(conn *c)
 {
     uint8_t *buf = g.rbuf;
     size_t len = c->rest_len;
-    if (len)
-        memcpy(buf, c->rest, len);
+    if (len) memcpy(buf, c->rest, len);
     ssize_t r = read(c->fd, buf + len, READ_BUF_CAP - len);
     if (r < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return;
+        if (errno == EAGAIN || errno == EINTR) return;
         conn_fail(c, "read: %s", strerror(errno));
         return;
     }
@@ -725,8 +696,7 @@ static void on_readable(conn *c)
     }
     {
         long used = parse_frames(c, buf + off, len - off);
-        if (used < 0)
-            return;
+        if (used < 0) return;
         off += (size_t)used;
     }
 keep:
@@ -755,23 +725,18 @@ static void loop_once(int timeout_ms)
 {
     struct epoll_event evs[1024];
     int n = epoll_wait(g.epfd, evs, 1024, timeout_ms);
-    if (n < 0 && errno != EINTR)
-        die("epoll_wait: %s", strerror(errno));
+    if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
     g.now = now_ns();
     for (int i = 0; i < n; i++) {
         conn *c = evs[i].data.ptr;
         uint32_t e = evs[i].events;
-        if (c->state == ST_CLOSED)
-            continue;
+        if (c->state == ST_CLOSED) continue;
         if (c->state == ST_TCP) {
-            if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-                on_connected(c);
+            if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(c);
             continue;
         }
-        if (e & EPOLLOUT)
-            conn_flush(c);
-        if (c->state != ST_CLOSED && (e & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-            on_readable(c);
+        if (e & EPOLLOUT) conn_flush(c);
+        if (c->state != ST_CLOSED && (e & (EPOLLIN | EPOLLERR | EPOLLHUP))) on_readable(c);
     }
     flush_dirty();
 }
@@ -782,8 +747,7 @@ static void conns_alloc(int n)
 {
     g.cs = calloc((size_t)n, sizeof *g.cs);
     g.dirty = calloc((size_t)n, sizeof *g.dirty);
-    if (!g.cs || !g.dirty)
-        die("out of memory");
+    if (!g.cs || !g.dirty) die("out of memory");
     g.ncs = n;
     for (int i = 0; i < n; i++) {
         g.cs[i].idx = (uint32_t)i;
@@ -803,8 +767,8 @@ static double conns_open_all(double timeout_s)
         flush_dirty();
         loop_once(10);
         if (g.now > deadline) {
-            fprintf(stderr, "loadgen: timeout opening connections: %d ready, %d failed of %d\n", g.ready,
-                    g.failed, g.ncs);
+            fprintf(stderr, "loadgen: timeout opening connections: %d ready, %d failed of %d\n",
+                    g.ready, g.failed, g.ncs);
             return -1;
         }
     }
@@ -845,16 +809,16 @@ static uint32_t emit(conn *c, bool want_ack, const char *json_args, size_t n)
     memcpy(buf, head, h);
     memcpy(buf + h, json_args, n);
     send_text(c, buf, h + n);
-    if (buf != stackbuf)
-        free(buf);
+    if (buf != stackbuf) free(buf);
     return id;
 }
 
 static void room_request(conn *c, const char *event, uint32_t *ack_out)
 {
     char js[256];
-    int n = snprintf(js, sizeof js, "[\"%s\",{\"roomId\":\"bench-%d-%u\",\"password\":\"bench-pw\"}]", event,
-                     (int)getpid(), (unsigned)(c->pair - g.ps));
+    int n =
+        snprintf(js, sizeof js, "[\"%s\",{\"roomId\":\"bench-%d-%u\",\"password\":\"bench-pw\"}]",
+                 event, (int)getpid(), (unsigned)(c->pair - g.ps));
     *ack_out = emit(c, true, js, (size_t)n);
 }
 
@@ -873,7 +837,8 @@ static void sdp_template_init(void)
         "c=IN IP4 0.0.0.0\r\n",
         "a=ice-ufrag:Xk3q\r\n",
         "a=ice-pwd:5Wq9yL0mH2vR8tB4nC6dF1gJ\r\n",
-        "a=fingerprint:sha-256 3C:4A:7E:90:12:AB:CD:EF:01:23:45:67:89:AB:CD:EF:10:32:54:76:98:BA:DC:FE:"
+        "a=fingerprint:sha-256 "
+        "3C:4A:7E:90:12:AB:CD:EF:01:23:45:67:89:AB:CD:EF:10:32:54:76:98:BA:DC:FE:"
         "0F:1E:2D:3C:4B:5A:69:78\r\n",
         "a=setup:actpass\r\n",
         "a=mid:0\r\n",
@@ -885,15 +850,13 @@ static void sdp_template_init(void)
     size_t len = 0;
     for (size_t i = 0; i < sizeof lines / sizeof *lines && len < want; i++) {
         size_t l = strlen(lines[i]);
-        if (l > want - len)
-            l = want - len;
+        if (l > want - len) l = want - len;
         memcpy(raw + len, lines[i], l);
         len += l;
     }
     while (len < want)
         raw[len++] = 'a';
-    if (want < 60)
-        die("--sdp-bytes must be at least 60");
+    if (want < 60) die("--sdp-bytes must be at least 60");
     raw[len] = 0;
     /* JSON-escape: only \r and \n occur */
     g.sdp_tmpl = xrealloc(NULL, 2 * len + 1);
@@ -946,14 +909,12 @@ static void send_offer(pair *p)
     n += 3;
     emit(a, g.ack != 0, buf, n);
     p->sent++;
-    if (g.measuring)
-        g.m_sent++;
+    if (g.measuring) g.m_sent++;
 }
 
 static void relay_top_up(pair *p)
 {
-    if (!g.sending || p->state != P_READY || g.rate > 0)
-        return;
+    if (!g.sending || p->state != P_READY || g.rate > 0) return;
     while (p->sent - p->recv < (uint64_t)g.window)
         send_offer(p);
 }
@@ -963,8 +924,7 @@ static int pairs_ready;
 static void on_ready(conn *c)
 {
     pair *p = c->pair;
-    if (!p)
-        return;
+    if (!p) return;
     if (p->a->state == ST_READY && p->b->state == ST_READY && p->state == P_IDLE) {
         p->state = P_CREATING;
         room_request(p->a, "create-room", &p->create_ack);
@@ -982,8 +942,7 @@ static void pair_maybe_ready(pair *p)
 static void on_ack(conn *c, uint32_t id, const char *js, size_t n)
 {
     pair *p = c->pair;
-    if (!p)
-        return;
+    if (!p) return;
     bool ok = json_ok_true(js, n);
     if (p->state == P_CREATING && c == p->a && id == p->create_ack) {
         if (!ok) {
@@ -1009,8 +968,7 @@ static void on_ack(conn *c, uint32_t id, const char *js, size_t n)
             return;
         }
         p->acked++;
-        if (g.measuring)
-            g.m_acked++;
+        if (g.measuring) g.m_acked++;
         return;
     }
     conn_fail(c, "unexpected ack %u: %.*s", id, (int)(n > 160 ? 160 : n), js);
@@ -1044,8 +1002,7 @@ static void on_event(conn *c, const char *js, size_t n)
         p->recv++;
         if (g.measuring) {
             g.m_recv++;
-            if (g.nlat < g.lat_cap)
-                g.lat[g.nlat++] = (uint64_t)(g.now - (int64_t)ts);
+            if (g.nlat < g.lat_cap) g.lat[g.nlat++] = (uint64_t)(g.now - (int64_t)ts);
         }
         relay_top_up(p);
         return;
@@ -1070,8 +1027,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static double pct(double q)
 {
-    if (g.nlat == 0)
-        return 0;
+    if (g.nlat == 0) return 0;
     size_t i = (size_t)(q * (double)(g.nlat - 1) + 0.5);
     return (double)g.lat[i] / 1000.0;
 }
@@ -1081,8 +1037,7 @@ static int run_relay(bool fixed_rate)
     int np = g.pairs;
     conns_alloc(2 * np);
     g.ps = calloc((size_t)np, sizeof *g.ps);
-    if (!g.ps)
-        die("out of memory");
+    if (!g.ps) die("out of memory");
     for (int i = 0; i < np; i++) {
         g.ps[i].a = &g.cs[2 * i];
         g.ps[i].b = &g.cs[2 * i + 1];
@@ -1090,8 +1045,7 @@ static int run_relay(bool fixed_rate)
         g.cs[2 * i + 1].role = 1;
     }
     sdp_template_init();
-    if (conns_open_all(g.timeout_s) < 0 || g.failed)
-        return 1;
+    if (conns_open_all(g.timeout_s) < 0 || g.failed) return 1;
     int64_t deadline = now_ns() + (int64_t)(g.timeout_s * 1e9);
     while (pairs_ready < np && g.failed == 0 && now_ns() < deadline)
         loop_once(10);
@@ -1125,8 +1079,7 @@ static int run_relay(bool fixed_rate)
             mach0 = cpu_machine_s();
             tm0 = now;
         }
-        if (now >= t_end)
-            break;
+        if (now >= t_end) break;
         if (fixed_rate) {
             uint64_t due = (uint64_t)((double)(now - t0) * g.rate / 1e9);
             /* per-pair backlog cap: a server that can't keep up shows as
@@ -1145,7 +1098,8 @@ static int run_relay(bool fixed_rate)
         loop_once(fixed_rate ? 1 : 100);
     }
     int64_t tm1 = now_ns();
-    double srv1 = cpu_server_s(), self1 = cpu_self_s(), mach1 = cpu_machine_s(), each1[MAX_PIDS] = {0};
+    double srv1 = cpu_server_s(), self1 = cpu_self_s(), mach1 = cpu_machine_s(),
+           each1[MAX_PIDS] = {0};
     for (int i = 0; i < g.npids; i++)
         each1[i] = cpu_pid_s(g.pids[i]);
     uint64_t m_recv = g.m_recv, m_acked = g.m_acked, m_sent = g.m_sent;
@@ -1159,31 +1113,32 @@ static int run_relay(bool fixed_rate)
         missing = 0;
         for (int i = 0; i < np; i++)
             missing += g.ps[i].sent - g.ps[i].recv + (g.ack ? g.ps[i].sent - g.ps[i].acked : 0);
-        if (missing == 0 || g.failed || now_ns() > drain_end)
-            break;
+        if (missing == 0 || g.failed || now_ns() > drain_end) break;
         loop_once(10);
     }
     double secs = (double)(tm1 - tm0) / 1e9;
     double srv_cpu = srv1 - srv0;
     qsort(g.lat, g.nlat, sizeof *g.lat, cmp_u64);
-    printf("mode=%s pairs=%d window=%d ack=%d sdp_bytes=%d", g.mode, np, g.window, g.ack, g.sdp_bytes);
-    if (fixed_rate)
-        printf(" rate_target=%d", g.rate);
-    printf(" secs=%.3f sent=%llu relayed=%llu acked=%llu msgs_per_s=%.0f server_cpu_s=%.3f"
-           " server_cpu_pct=%.1f server_cpu_us_per_msg=%.2f loadgen_cpu_pct=%.1f other_cpu_pct=%.1f",
-           secs, (unsigned long long)m_sent, (unsigned long long)m_recv, (unsigned long long)m_acked,
-           (double)m_recv / secs, srv_cpu, 100.0 * srv_cpu / secs, m_recv ? srv_cpu * 1e6 / (double)m_recv : 0,
-           100.0 * (self1 - self0) / secs, 100.0 * ((mach1 - mach0) - srv_cpu - (self1 - self0)) / secs);
-    printf(" lat_p50_us=%.0f lat_p90_us=%.0f lat_p99_us=%.0f lat_p999_us=%.0f lat_max_us=%.0f", pct(0.50),
-           pct(0.90), pct(0.99), pct(0.999), pct(1.0));
-    if (fixed_rate)
-        printf(" skipped=%llu", (unsigned long long)g.stale);
+    printf("mode=%s pairs=%d window=%d ack=%d sdp_bytes=%d", g.mode, np, g.window, g.ack,
+           g.sdp_bytes);
+    if (fixed_rate) printf(" rate_target=%d", g.rate);
+    printf(
+        " secs=%.3f sent=%llu relayed=%llu acked=%llu msgs_per_s=%.0f server_cpu_s=%.3f"
+        " server_cpu_pct=%.1f server_cpu_us_per_msg=%.2f loadgen_cpu_pct=%.1f other_cpu_pct=%.1f",
+        secs, (unsigned long long)m_sent, (unsigned long long)m_recv, (unsigned long long)m_acked,
+        (double)m_recv / secs, srv_cpu, 100.0 * srv_cpu / secs,
+        m_recv ? srv_cpu * 1e6 / (double)m_recv : 0, 100.0 * (self1 - self0) / secs,
+        100.0 * ((mach1 - mach0) - srv_cpu - (self1 - self0)) / secs);
+    printf(" lat_p50_us=%.0f lat_p90_us=%.0f lat_p99_us=%.0f lat_p999_us=%.0f lat_max_us=%.0f",
+           pct(0.50), pct(0.90), pct(0.99), pct(0.999), pct(1.0));
+    if (fixed_rate) printf(" skipped=%llu", (unsigned long long)g.stale);
     if (g.npids > 1) { /* each process's share, in --pid order */
         printf(" server_cpu_pct_each=");
         for (int i = 0; i < g.npids; i++)
             printf("%s%.1f", i ? "," : "", 100.0 * (each1[i] - each0[i]) / secs);
     }
-    printf(" undelivered=%llu errors=%llu\n", (unsigned long long)missing, (unsigned long long)g.errors);
+    printf(" undelivered=%llu errors=%llu\n", (unsigned long long)missing,
+           (unsigned long long)g.errors);
     fflush(stdout);
     conns_close_all();
     return g.errors || missing ? 1 : 0;
@@ -1194,12 +1149,10 @@ static int run_relay(bool fixed_rate)
 static int run_idle(void)
 {
     long before = rss_server_kb();
-    if (before < 0)
-        die("cannot read /proc/%d/status (need --pid)", g.server_pid);
+    if (before < 0) die("cannot read /proc/%d/status (need --pid)", g.server_pid);
     conns_alloc(g.conns);
     double t = conns_open_all(g.timeout_s);
-    if (t < 0)
-        return 1;
+    if (t < 0) return 1;
     /* quiet: no handshakes left; let the server settle (GC, lazy frees),
      * then take the largest of a few samples so a sample taken mid-free
      * does not flatter anyone */
@@ -1207,8 +1160,7 @@ static int run_idle(void)
     long after = 0;
     for (int i = 0; i < 3; i++) {
         long r = rss_server_kb();
-        if (r > after)
-            after = r;
+        if (r > after) after = r;
         serve_for(0.5);
     }
     int n = g.ready;
@@ -1227,8 +1179,7 @@ static int run_connect_rate(void)
     double cpu0 = cpu_server_s(), self0 = cpu_self_s(), mach0 = cpu_machine_s();
     double t = conns_open_all(g.timeout_s);
     double cpu1 = cpu_server_s(), self1 = cpu_self_s(), mach1 = cpu_machine_s();
-    if (t < 0)
-        return 1;
+    if (t < 0) return 1;
     g.lat_cap = (size_t)g.ncs;
     g.lat = xrealloc(NULL, g.lat_cap * sizeof *g.lat);
     for (int i = 0; i < g.ncs; i++)
@@ -1236,11 +1187,14 @@ static int run_connect_rate(void)
             g.lat[g.nlat++] = (uint64_t)(g.cs[i].t_ready_ns - g.cs[i].t_start_ns);
     qsort(g.lat, g.nlat, sizeof *g.lat, cmp_u64);
     printf("mode=connect-rate conns=%d inflight=%d ready=%d failed=%d secs=%.3f conns_per_s=%.0f"
-           " handshake_p50_us=%.0f handshake_p99_us=%.0f server_cpu_us_per_conn=%.1f server_cpu_pct=%.1f"
+           " handshake_p50_us=%.0f handshake_p99_us=%.0f server_cpu_us_per_conn=%.1f "
+           "server_cpu_pct=%.1f"
            " loadgen_cpu_pct=%.1f other_cpu_pct=%.1f errors=%llu\n",
            g.conns, g.inflight, g.ready, g.failed, t, g.ready / t, pct(0.5), pct(0.99),
-           g.ready ? (cpu1 - cpu0) * 1e6 / g.ready : 0, 100.0 * (cpu1 - cpu0) / t, 100.0 * (self1 - self0) / t,
-           100.0 * ((mach1 - mach0) - (cpu1 - cpu0) - (self1 - self0)) / t, (unsigned long long)g.errors);
+           g.ready ? (cpu1 - cpu0) * 1e6 / g.ready : 0, 100.0 * (cpu1 - cpu0) / t,
+           100.0 * (self1 - self0) / t,
+           100.0 * ((mach1 - mach0) - (cpu1 - cpu0) - (self1 - self0)) / t,
+           (unsigned long long)g.errors);
     fflush(stdout);
     conns_close_all();
     return g.failed ? 1 : 0;
@@ -1272,8 +1226,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        usage();
+    if (argc < 2) usage();
     g.mode = argv[1];
     int port = 0, port_b = 0;
     g.inflight = 128;
@@ -1289,17 +1242,14 @@ int main(int argc, char **argv)
     g.conns = -1;
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
-        if (i + 1 >= argc)
-            usage();
+        if (i + 1 >= argc) usage();
         const char *v = argv[++i];
         if (!strcmp(k, "--port"))
             port = atoi(v);
         else if (!strcmp(k, "--pid")) {
-            if (g.npids == MAX_PIDS)
-                usage();
+            if (g.npids == MAX_PIDS) usage();
             g.pids[g.npids++] = atoi(v);
-            if (g.npids == 1)
-                g.server_pid = atoi(v);
+            if (g.npids == 1) g.server_pid = atoi(v);
         } else if (!strcmp(k, "--port-b"))
             port_b = atoi(v);
         else if (!strcmp(k, "--conns"))
@@ -1327,8 +1277,8 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (port <= 0 || port > 65535 || g.inflight < 1 || g.pairs < 1 || g.sdp_bytes > 4000 || g.duration_s <= 0 ||
-        g.duration_s > 600 || g.timeout_s <= 0 || g.timeout_s > 900)
+    if (port <= 0 || port > 65535 || g.inflight < 1 || g.pairs < 1 || g.sdp_bytes > 4000 ||
+        g.duration_s <= 0 || g.duration_s > 600 || g.timeout_s <= 0 || g.timeout_s > 900)
         usage();
 
     struct rlimit rl;
@@ -1339,8 +1289,7 @@ int main(int argc, char **argv)
     g.rng = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
     g.epfd = epoll_create1(EPOLL_CLOEXEC);
     g.rbuf = malloc(READ_BUF_CAP);
-    if (g.epfd < 0 || !g.rbuf)
-        die("setup failed");
+    if (g.epfd < 0 || !g.rbuf) die("setup failed");
     g.addr.sin_family = AF_INET;
     g.addr.sin_port = htons((uint16_t)port);
     g.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -1354,7 +1303,8 @@ int main(int argc, char **argv)
     g.port_hi = 60999;
     FILE *pr = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
     if (pr) {
-        if (fscanf(pr, "%d %d", &g.port_lo, &g.port_hi) != 2 || g.port_lo < 1024 || g.port_hi <= g.port_lo) {
+        if (fscanf(pr, "%d %d", &g.port_lo, &g.port_hi) != 2 || g.port_lo < 1024 ||
+            g.port_hi <= g.port_lo) {
             g.port_lo = 32768;
             g.port_hi = 60999;
         }
@@ -1363,29 +1313,25 @@ int main(int argc, char **argv)
     g.next_port = g.port_lo + (int)(rnd32() % (uint32_t)(g.port_hi - g.port_lo + 1));
 
     if (!strcmp(g.mode, "idle")) {
-        if (g.conns < 0)
-            g.conns = 10000;
+        if (g.conns < 0) g.conns = 10000;
         if (g.conns < 1 || (rlim_t)g.conns + 16 > rl.rlim_max)
-            die("--conns %d does not fit RLIMIT_NOFILE %llu", g.conns, (unsigned long long)rl.rlim_max);
+            die("--conns %d does not fit RLIMIT_NOFILE %llu", g.conns,
+                (unsigned long long)rl.rlim_max);
         return run_idle();
     }
     if (!strcmp(g.mode, "connect-rate")) {
-        if (g.conns < 0)
-            g.conns = 5000;
+        if (g.conns < 0) g.conns = 5000;
         if (g.conns < 1 || (rlim_t)g.conns + 16 > rl.rlim_max)
             die("--conns %d does not fit RLIMIT_NOFILE", g.conns);
         return run_connect_rate();
     }
     if (!strcmp(g.mode, "relay")) {
-        if (g.window < 0)
-            g.window = 32;
+        if (g.window < 0) g.window = 32;
         return run_relay(false);
     }
     if (!strcmp(g.mode, "latency")) {
-        if (g.window < 0)
-            g.window = 64;
-        if (g.rate <= 0)
-            g.rate = 5000;
+        if (g.window < 0) g.window = 64;
+        if (g.rate <= 0) g.rate = 5000;
         return run_relay(true);
     }
     usage();

@@ -13,6 +13,9 @@
 #ifndef PEERDROP_VERSION
 #define PEERDROP_VERSION "0.1.0"
 #endif
+#ifndef PEERDROP_DEFAULT_WEB_ROOT /* CMakeLists.txt: PD_INSTALLED_WEB_ROOT */
+#define PEERDROP_DEFAULT_WEB_ROOT "web/dist"
+#endif
 
 typedef enum opt_kind { OPT_STR, OPT_UINT, OPT_PORT, OPT_FLAG, OPT_SPECIAL } opt_kind;
 
@@ -33,8 +36,9 @@ static const option_def options[] = {
      OPT_STR, OFF(host), 0},
     {"--port", "PEERDROP_PORT", "N", "listen port, 0 = any free port (default 8080)", OPT_PORT,
      OFF(port), 65535},
-    {"--web-root", "PEERDROP_WEB_ROOT", "DIR", "static files of the web app (default ./web/dist)",
-     OPT_STR, OFF(web_root), 0},
+    {"--web-root", "PEERDROP_WEB_ROOT", "DIR",
+     "static files of the web app (default " PEERDROP_DEFAULT_WEB_ROOT ")", OPT_STR, OFF(web_root),
+     0},
     {"--cert", "PEERDROP_TLS_CERT", "FILE", "TLS certificate chain (PEM): serve HTTPS/WSS", OPT_STR,
      OFF(tls_cert), 0},
     {"--key", "PEERDROP_TLS_KEY", "FILE", "TLS private key (PEM)", OPT_STR, OFF(tls_key), 0},
@@ -194,7 +198,7 @@ void config_defaults(server_config *cfg)
     *cfg = (server_config){
         .host = "127.0.0.1",
         .port = 8080,
-        .web_root = "web/dist",
+        .web_root = PEERDROP_DEFAULT_WEB_ROOT,
         .room_capacity = PD_DEFAULT_ROOM_CAPACITY,
         .max_payload = PD_DEFAULT_MAX_PAYLOAD,
         .ping_interval_ms = 25000,

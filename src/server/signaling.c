@@ -1106,6 +1106,9 @@ static bool on_event_raw(srv_sio_socket *sock, const char *json, size_t len, int
         return false;
     srv_sio_socket *ts = srv_sio_socket_find(m.target, m.target_len);
     peer *tp = ts ? srv_sio_socket_user(ts) : NULL;
+    /* a member on another node takes the fast path too (bench/cluster: the
+     * jansson fallback was 43% of the sending node's CPU) */
+    if (!tp && g.cluster) tp = remote_member(p->room, m.target, m.target_len);
     if (!tp || tp == p || tp->room != p->room) return false;
     if (!take_token(p)) return false; /* the full path answers RATE_LIMITED */
     relay_begin(event, kind);

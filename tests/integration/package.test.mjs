@@ -319,11 +319,8 @@ test("the server starts as the unit starts it and serves /healthz, the installed
 });
 
 test("the installed server finds the installed web app without --web-root or PEERDROP_WEB_ROOT", { skip: SKIP, ...T }, async (t) => {
-  // CMakeLists.txt hands config.c the installed path (PEERDROP_DEFAULT_WEB_ROOT);
-  // until config.c uses it the path is not in the binary and this is a TODO
-  // (reported, not failing); from then on it is a plain test.
-  if (!readFileSync(path.join(work, "build/peerdrop-server")).includes("/usr/share/peerdrop/web"))
-    t.todo("src/server/config.c does not take PEERDROP_DEFAULT_WEB_ROOT yet (one line)");
+  // CMakeLists.txt hands config.c the installed path (PEERDROP_DEFAULT_WEB_ROOT)
+  assert.ok(readFileSync(path.join(work, "build/peerdrop-server")).includes("/usr/share/peerdrop/web"));
   const server = await startInRoot({ argv: ["/usr/bin/peerdrop-server", "--port", "0", "--log-level", "info"], env: { PATH: SYS_PATH } });
   try {
     const index = await request(`${server.url}/`);
