@@ -136,3 +136,50 @@ for (const role of ['opener', 'acceptor']) {
     }
   });
 }
+
+/* The page's key-confirmation tag has one hex digit changed, as when the
+ * two sides derived different keys or saw different DTLS certificates (a
+ * wrong secret, an interception): the peer's check fails. */
+const BAD_TAG = `
+  (() => {
+    const send = RTCDataChannel.prototype.send;
+    RTCDataChannel.prototype.send = function (d) {
+      if (typeof d === 'string' && d.startsWith('{"t":"pake-confirm"')) {
+        const i = d.indexOf('"mac":"') + 7;
+        d = d.slice(0, i) + (d[i] === '0' ? '1' : '0') + d.slice(i + 1);
+      }
+      return send.call(this, d);
+    };
+  })();
+`;
+
+for (const role of ['opener', 'acceptor']) {
+  test(`a key confirmation that does not verify (the ${role}'s tag) fails closed on both sides`, { timeout: 180_000 }, async () => {
+    const app = await launch();
+    const bad = await launch();
+    await bad.ctx.addInitScript(BAD_TAG);
+    try {
+      const [first, second] = role === 'opener' ? [bad, app] : [app, bad];
+      const link = await createRoom(first.page, server.url);
+      await second.page.goto(link);
+      const failed = '[data-testid=peer][data-state=FAILED] [data-testid=auth-error]';
+      // the acceptor's tag is checked last: the opener refuses it after the
+      // acceptor is done, and the acceptor learns it from AUTH_FAILED
+      for (const p of [app.page, bad.page]) {
+        await p.locator(failed).waitFor({ timeout: 60_000 });
+        assert.equal((await p.locator(failed).textContent()).trim(), AUTH_ERROR);
+      }
+      await new Promise((r) => setTimeout(r, 3000));
+      for (const p of [app.page, bad.page]) {
+        assert.equal(await p.locator('[data-testid=peer][data-state=FAILED]').count(), 1, 'still failed: no reconnection');
+        assert.equal(await p.locator(SAS).count(), 0, 'no verification code');
+      }
+    } catch (e) {
+      await dump([['app', app.page], ['bad', bad.page]]);
+      throw e;
+    } finally {
+      await app.close();
+      await bad.close();
+    }
+  });
+}
