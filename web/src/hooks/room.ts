@@ -592,6 +592,7 @@ export class RoomController {
         // waits for its offer (and says so if none comes), so neither shows a
         // failure for what is a reconnection.
         m.driver = null;
+        m.sas = undefined; // the code belongs to that channel; the next one gets its own
         this.interrupt(m.id);
         if (m.fatal) {
           m.state = 'FAILED';
