@@ -45,6 +45,11 @@ async function chromiumToFirefox(files, ffOpts = {}, { note, fileWait = 60_000 }
     const link = await createRoom(a.page, server.url);
     await f.page.goto(link);
     await Promise.all([waitConnected([a.page]), ffWaitConnected(f.page, CONNECT_WAIT_MS)]);
+    // one verification code on both sides (issue 14): each parsed the
+    // other browser's SDP fingerprint as the other sees it
+    const sasA = (await a.page.getByTestId('sas').textContent()).trim();
+    assert.match(sasA, /^\d{3} \d{3}$/);
+    assert.equal(await f.page.$eval('[data-testid=sas]', (e) => e.textContent.trim()), sasA);
     const dir = mkdtempSync(join(tmp, 'src-'));
     for (const x of files) writeFileSync(join(dir, x.name), x.buffer);
     await a.page.getByTestId('file-input').setInputFiles(files.map((x) => join(dir, x.name)));

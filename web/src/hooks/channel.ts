@@ -85,8 +85,10 @@ export class ChannelDriver {
     const startGate = () => {
       if (this.gate) return;
       this.gate = new AuthGate(authConfig, Date.now());
+      // the timer is the clock here: when it fires, the deadline has passed
+      // (Date.now() may lag a timer by a millisecond, or jump)
       this.gateTimer = setTimeout(() => {
-        this.gate?.expire(Date.now());
+        this.gate?.expire(this.gate.deadline);
         this.flushGate();
       }, AUTH_DEADLINE_MS);
       this.flushGate();

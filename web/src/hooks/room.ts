@@ -552,6 +552,25 @@ export class RoomController {
     }
   }
 
+  /** Authentication with m failed on d (ours, or the peer refused our tag
+   *  after we were done): the failure on its row, its connection closed,
+   *  no reconnection, nothing offered to or taken from it. */
+  private authFailed(m: Member, d: ChannelDriver): void {
+    if (m.driver !== d || !this.members.has(m.id)) return;
+    m.authFailed = true;
+    m.sas = undefined;
+    m.state = 'FAILED';
+    m.error = AUTH_FAILED_MESSAGE;
+    clearTimeout(m.offerWait);
+    m.driver = null;
+    this.interrupt(m.id);
+    this.pendingOffers.delete(m.id);
+    const link = m.link;
+    m.link = null;
+    setTimeout(() => link?.close(), AUTH_CLOSE_MS);
+    this.changed();
+  }
+
   private host(m: Member) {
     return {
       onAuth: (d: ChannelDriver, sas: string) => {
@@ -559,20 +578,7 @@ export class RoomController {
         m.sas = sas;
         this.changed();
       },
-      onAuthFailed: (d: ChannelDriver) => {
-        if (m.driver !== d || !this.members.has(m.id)) return;
-        m.authFailed = true;
-        m.sas = undefined;
-        m.state = 'FAILED';
-        m.error = AUTH_FAILED_MESSAGE;
-        clearTimeout(m.offerWait);
-        m.driver = null;
-        this.interrupt(m.id);
-        const link = m.link;
-        m.link = null;
-        setTimeout(() => link?.close(), AUTH_CLOSE_MS);
-        this.changed();
-      },
+      onAuthFailed: (d: ChannelDriver) => this.authFailed(m, d),
       onReady: (d: ChannelDriver) => {
         m.state = 'CONNECTED';
         m.error = undefined;
@@ -586,6 +592,7 @@ export class RoomController {
         // waits for its offer (and says so if none comes), so neither shows a
         // failure for what is a reconnection.
         m.driver = null;
+        m.sas = undefined; // the code belongs to that channel; the next one gets its own
         this.interrupt(m.id);
         if (m.fatal) {
           m.state = 'FAILED';
@@ -857,6 +864,10 @@ export class RoomController {
       void this.onIncomingOffer(m, d, e.xfer, e.files, e.hidden);
       return;
     }
+    // The answerer is done once it has checked Ta and sent Tb; the offerer
+    // may still refuse Tb, and says so with AUTH_FAILED as the first
+    // transfer-protocol message: the same failure as our own.
+    if (e.type === 'fatal' && e.byPeer && e.code === 'AUTH_FAILED') return this.authFailed(m, d);
     if (e.type === 'fatal') {
       const why = `${e.byPeer ? 'The other app reported' : 'Protocol error'}: ${e.message} (${e.code})`;
       for (const t of this.transfers.values()) {
