@@ -28,6 +28,8 @@ export interface PeerView {
   sas?: string;
   /** Authentication with this peer failed: nothing is sent to or accepted from it. */
   authFailed?: boolean;
+  /** It left the room since (its row stays, to show the failure). */
+  left?: boolean;
 }
 export interface FileView {
   entry: FileEntry;
@@ -167,6 +169,8 @@ interface Member {
    *  (a wrong secret would fail again, and each attempt is a guess at the
    *  secret), until either side reloads (a new socket id, a new member). */
   authFailed?: boolean;
+  /** Left the room after its authentication failed: kept to show the failure. */
+  left?: boolean;
 }
 
 interface PendingOffer {
@@ -251,7 +255,7 @@ export class RoomController {
 
   private build(): RoomSnapshot {
     const transfers = [...this.transfers.values()].map((t) => ({ ...t, files: t.files.map((f) => ({ ...f })), saved: [...t.saved] }));
-    const peers = [...this.members.values()].map((m) => ({ id: m.id, label: label(m.id), state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed }));
+    const peers = [...this.members.values()].map((m) => ({ id: m.id, label: label(m.id), state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed, left: m.left }));
     let status: Status = 'IDLE';
     const active = transfers.some((t) => t.state === 'TRANSFERRING' || t.state === 'WAITING' || t.state === 'INTERRUPTED');
     if (this.error || transfers.some((t) => t.state === 'ERROR')) status = 'ERROR';
@@ -529,6 +533,13 @@ export class RoomController {
   private onUserLeft(id: string): void {
     const m = this.members.get(id);
     if (!m) return;
+    if (m.authFailed) {
+      // The warning stays: a refusing peer (a CLI exits 6) leaves at once,
+      // and a row that vanished would tell the user under attack nothing.
+      m.left = true;
+      this.changed();
+      return;
+    }
     this.members.delete(id);
     clearTimeout(m.offerWait);
     m.driver?.close();
