@@ -3,6 +3,7 @@
 
 import { io, type Socket } from 'socket.io-client';
 import { admissionHex, deriveKeysAsync, secretBytes } from '../crypto/keys';
+import type { Code } from '../lib/code';
 
 export class SignalingError extends Error {
   constructor(
@@ -10,6 +11,8 @@ export class SignalingError extends Error {
     message: string,
     /** RATE_LIMITED by a password or hashing budget: when asking again may work. */
     readonly retryAfterMs?: number,
+    /** The limit that refused (error.reason, docs/signaling.md). */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -33,6 +36,21 @@ export const SIGNALING_MESSAGES: Record<string, string> = {
   UNREACHABLE: 'Cannot reach the signaling server.',
 };
 
+/* A code room's refusals say what they mean for the person typing a code. */
+const CODE_MESSAGES: Record<string, string> = {
+  ROOM_NOT_FOUND: 'Nobody is sending with this code: check its number, or ask the sender for a new code.',
+  ROOM_FULL: 'Someone else is receiving with this code right now.',
+  BAD_PASSWORD: 'This number is not a short code’s room: check the code.',
+  INVALID_PAYLOAD: 'This server does not take short codes.',
+};
+const CODE_ROOM_JOINS = 'This code was tried too many times: ask the sender for a new one.';
+
+/** The message for a refused code-room join. */
+export function codeErrorMessage(e: SignalingError): string {
+  if (e.code === 'RATE_LIMITED' && e.reason === 'code_room_joins') return CODE_ROOM_JOINS;
+  return CODE_MESSAGES[e.code] ?? e.message;
+}
+
 export interface SignalHandlers {
   onUserJoined(id: string): void;
   onUserLeft(id: string): void;
@@ -46,7 +64,7 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 
 /** What create-room / join-room carry (docs/signaling.md), and the PRS. */
 export interface RoomRequest {
-  payload: { roomId: string; password: string };
+  payload: { roomId: string; password: string } | { roomId: string; code: true };
   /** CPace's password-related string (docs/authentication.md §3): never leaves the page. */
   prs: Uint8Array;
 }
@@ -68,6 +86,21 @@ export async function roomRequest(roomId: string, secret: string): Promise<RoomR
   } catch (e) {
     if (e instanceof RangeError) throw new SignalingError('INVALID_PAYLOAD', SIGNALING_MESSAGES.INVALID_PAYLOAD);
     throw e;
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** The join-room payload for a short code (docs/signaling.md, code rooms):
+ * the room of its nameplate and `code: true`, nothing derived from the code
+ * (the admission value is not computed, let alone sent); the PRS comes from
+ * the canonical code by the same key schedule, salted by the room id. */
+export async function codeRequest(code: Code): Promise<RoomRequest> {
+  const bytes = secretBytes(code.code);
+  try {
+    const k = await deriveKeysAsync(bytes, code.roomId);
+    k.admission.fill(0);
+    return { payload: { roomId: code.roomId, code: true }, prs: k.prs };
   } finally {
     bytes.fill(0);
   }
@@ -133,7 +166,9 @@ export class Signaling {
         const code = isStr(r?.error?.code) ? r.error.code : 'INTERNAL';
         const retry = (r?.error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
         const retryAfterMs = typeof retry === 'number' && Number.isFinite(retry) && retry > 0 ? retry : undefined;
-        if (code === 'RATE_LIMITED') return reject(new SignalingError(code, rateLimitedMessage(retryAfterMs), retryAfterMs));
+        const why = (r?.error as { reason?: unknown } | undefined)?.reason;
+        const reason = isStr(why) ? why : undefined;
+        if (code === 'RATE_LIMITED') return reject(new SignalingError(code, rateLimitedMessage(retryAfterMs), retryAfterMs, reason));
         reject(new SignalingError(code, SIGNALING_MESSAGES[code] ?? (isStr(r?.error?.message) ? r.error.message : 'The server refused the request.')));
       });
     });
