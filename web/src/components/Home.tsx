@@ -1,14 +1,20 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { generatePassword, newRoomId, parseFragment, parseRoomInput } from '../lib/link';
+import { parseReceiveInput } from '../lib/code';
 import type { RoomController, RoomSnapshot } from '../hooks/room';
 
 export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
-  const ids = { cpw: useId(), room: useId(), jpw: useId() };
+  const ids = { cpw: useId(), room: useId(), jpw: useId(), recv: useId(), recvHint: useId(), recvErr: useId() };
   const [password, setPassword] = useState(() => generatePassword());
   const [showPw, setShowPw] = useState(false);
   const [room, setRoom] = useState('');
   const [joinPw, setJoinPw] = useState('');
   const [localError, setLocalError] = useState<string | null>(null);
+  const [recv, setRecv] = useState('');
+  /* The Receive box's own error (a malformed code or link), and whether the
+   * server's refusal (snap.error) answers the box: both are shown under it. */
+  const [recvError, setRecvError] = useState<string | null>(null);
+  const [viaBox, setViaBox] = useState(false);
   const tried = useRef(false);
   const busy = snap.phase === 'CONNECTING';
 
@@ -28,12 +34,25 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
   const create = (e: React.FormEvent) => {
     e.preventDefault();
     setLocalError(null);
+    setViaBox(false);
     if (password.length < 8) return setLocalError('Use a password of at least 8 characters.');
     ctl.create(newRoomId(), password).catch(() => {});
+  };
+  const receive = (e: React.FormEvent) => {
+    e.preventDefault();
+    setLocalError(null);
+    setViaBox(true);
+    const r = parseReceiveInput(recv);
+    if (r.kind === 'error') return setRecvError(r.error);
+    setRecvError(null);
+    if (r.kind === 'link') ctl.join(r.roomId, r.password).catch(() => {});
+    else ctl.joinCode(r.code).catch(() => {});
   };
   const join = (e: React.FormEvent) => {
     e.preventDefault();
     setLocalError(null);
+    setRecvError(null);
+    setViaBox(false);
     const r = parseRoomInput(room);
     if (!r) return setLocalError('Paste a room link, or a room id.');
     const pw = r.password ?? joinPw;
@@ -41,7 +60,8 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
     ctl.join(r.roomId, pw).catch(() => {});
   };
 
-  const error = localError ?? snap.error;
+  const boxError = recvError ?? (viaBox && !localError ? snap.error : null);
+  const error = localError ?? (viaBox ? null : snap.error);
   return (
     <div className="home">
       {error && (
@@ -81,13 +101,45 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
       </section>
       <section className="card" aria-labelledby="join-h">
         <h2 id="join-h">Receive files</h2>
+        <form onSubmit={receive} noValidate data-testid="receive-box">
+          <label htmlFor={ids.recv}>Receive with a link or code</label>
+          <div className="row">
+            <input
+              id={ids.recv}
+              value={recv}
+              onChange={(e) => {
+                setRecv(e.target.value);
+                setRecvError(null);
+                if (viaBox && snap.error) ctl.dismissError();
+              }}
+              autoComplete="off"
+              autoCapitalize="none"
+              spellCheck={false}
+              maxLength={4096}
+              aria-invalid={boxError ? true : undefined}
+              aria-describedby={boxError ? `${ids.recvErr} ${ids.recvHint}` : ids.recvHint}
+            />
+            <button type="submit" disabled={busy}>
+              {busy && viaBox ? 'Joining…' : 'Receive'}
+            </button>
+          </div>
+          <p className="hint" id={ids.recvHint}>
+            Paste the link you were sent, or type the short code a <code>peerdrop send --code</code> shows (a number and two words).
+          </p>
+          {boxError && (
+            <p className="alert small" id={ids.recvErr} role="alert" data-testid="receive-error">
+              {boxError}
+            </p>
+          )}
+        </form>
+        <h3 className="small">Or join a room by its id and password</h3>
         <form onSubmit={join}>
           <label htmlFor={ids.room}>Room link or id</label>
           <input id={ids.room} value={room} onChange={(e) => setRoom(e.target.value)} autoComplete="off" spellCheck={false} required />
           <label htmlFor={ids.jpw}>Password (not needed with a full link)</label>
           <input id={ids.jpw} type="password" value={joinPw} onChange={(e) => setJoinPw(e.target.value)} autoComplete="off" />
           <button type="submit" disabled={busy}>
-            {busy && !snap.creator ? 'Joining…' : 'Join room'}
+            {busy && !snap.creator && !viaBox ? 'Joining…' : 'Join room'}
           </button>
         </form>
       </section>

@@ -16,11 +16,17 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         </p>
       )}
       {snap.notice && <p className="note">{snap.notice}</p>}
-      <Share roomId={snap.roomId} password={snap.password} />
+      {snap.code ? (
+        <p className="muted" data-testid="code-room">
+          Joined with a short code: this room holds you and its sender only.
+        </p>
+      ) : (
+        <Share roomId={snap.roomId} password={snap.password} />
+      )}
       <section className="card" aria-labelledby="peers-h">
         <h2 id="peers-h">People in this room</h2>
         {snap.peers.length === 0 ? (
-          <p className="muted" data-testid="no-peers">Nobody else yet. Share the link.</p>
+          <p className="muted" data-testid="no-peers">{snap.code ? 'Nobody else is here: the sender has left.' : 'Nobody else yet. Share the link.'}</p>
         ) : (
           <ul className="peers">
             {snap.peers.map((p) => (

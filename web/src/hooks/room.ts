@@ -10,7 +10,8 @@ import { ChannelDriver } from './channel';
 import { sdpFingerprint } from '../crypto/confirm';
 import type { PakeConfig } from '../crypto/session';
 import { PeerLink } from './peer';
-import { Signaling, SignalingError, fetchIceServers, parseIceServers, roomRequest, SIGNALING_MESSAGES } from './signaling';
+import { Signaling, SignalingError, codeRequest, fetchIceServers, parseIceServers, roomRequest, SIGNALING_MESSAGES, codeErrorMessage, type RoomRequest } from './signaling';
+import type { Code } from '../lib/code';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
 import { adoptSink, createSink, detectStorage, FsSink, probeStorage, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
 
@@ -68,6 +69,8 @@ export interface RoomSnapshot {
   status: Status;
   roomId: string;
   password: string;
+  /** Joined with a short code (a code room: two members, no link to share). */
+  code: boolean;
   creator: boolean;
   selfId: string;
   peers: PeerView[];
@@ -95,6 +98,8 @@ const NOT_RECONNECTED = 'The connection to this peer dropped and it has not conn
 /* docs/authentication.md §7: a wrong secret and an interception look the
  * same (a MAC that does not verify), so the message names both. */
 export const AUTH_FAILED_MESSAGE = 'This connection may be intercepted, or the other side used a different password. Nothing was sent.';
+/** The same in a room joined with a short code (the CLI says "code" too). */
+export const AUTH_FAILED_CODE_MESSAGE = 'This connection may be intercepted, or the other side used a different code. Nothing was sent.';
 /* The failed peer's connection is closed this long after the error was
  * queued, so that the error reaches it (the channel closes after 100 ms). */
 const AUTH_CLOSE_MS = 250;
@@ -202,6 +207,8 @@ export class RoomController {
   private phase: Phase = 'IDLE';
   private roomId = '';
   private password = '';
+  /** Joined with a short code: its room has another request and PRS, no link. */
+  private code = false;
   /** CPace's PRS for this room (docs/authentication.md §3), kept for the
    *  PAKE step; wiped when the room is left. */
   private prs: Uint8Array | null = null;
@@ -268,6 +275,7 @@ export class RoomController {
       status,
       roomId: this.roomId,
       password: this.password,
+      code: this.code,
       creator: this.creator,
       selfId: this.sig?.id ?? '',
       peers,
@@ -285,19 +293,26 @@ export class RoomController {
   /* ---- room lifecycle ---- */
 
   async create(roomId: string, password: string): Promise<void> {
-    await this.enter(roomId, password, true);
+    await this.enter(roomId, password, true, () => roomRequest(roomId, password));
   }
   async join(roomId: string, password: string): Promise<void> {
-    await this.enter(roomId, password, false);
+    await this.enter(roomId, password, false, () => roomRequest(roomId, password));
+  }
+  /** Joins the room of a short code (`code-N`, docs/signaling.md code
+   *  rooms): as a joined password room, with another request (`code: true`,
+   *  nothing derived from the code) and the PRS derived from the code. */
+  async joinCode(code: Code): Promise<void> {
+    await this.enter(code.roomId, '', false, () => codeRequest(code), true);
   }
 
-  private async enter(roomId: string, password: string, create: boolean): Promise<void> {
+  private async enter(roomId: string, password: string, create: boolean, makeRequest: () => Promise<RoomRequest>, code = false): Promise<void> {
     if (this.phase !== 'IDLE') return;
     this.phase = 'CONNECTING';
     this.error = null;
     this.notice = null;
     this.roomId = roomId;
     this.password = password;
+    this.code = code;
     this.creator = create;
     this.changed();
     const sig = new Signaling({
@@ -312,7 +327,7 @@ export class RoomController {
     // Argon2id (~0.75 s, yielding) runs while the socket connects; the
     // button says "Creating…"/"Joining…" meanwhile. Awaited below: a
     // failure is reported there, once.
-    const request = roomRequest(roomId, password);
+    const request = makeRequest();
     request.catch(() => {});
     try {
       this.ice = await fetchIceServers();
@@ -333,7 +348,7 @@ export class RoomController {
       this.sig = null;
       this.wipePrs();
       this.phase = 'IDLE';
-      this.error = e instanceof SignalingError ? e.message : 'Could not enter the room.';
+      this.error = e instanceof SignalingError ? (code ? codeErrorMessage(e) : e.message) : 'Could not enter the room.';
       this.changed();
       throw e;
     }
@@ -376,6 +391,7 @@ export class RoomController {
     this.outgoing = null;
     this.phase = 'IDLE';
     this.roomId = this.password = '';
+    this.code = false;
     this.wipePrs();
     this.error = this.notice = null;
     this.changed();
@@ -571,7 +587,7 @@ export class RoomController {
     m.authFailed = true;
     m.sas = undefined;
     m.state = 'FAILED';
-    m.error = AUTH_FAILED_MESSAGE;
+    m.error = this.code ? AUTH_FAILED_CODE_MESSAGE : AUTH_FAILED_MESSAGE;
     clearTimeout(m.offerWait);
     m.driver = null;
     this.interrupt(m.id);
@@ -580,6 +596,18 @@ export class RoomController {
     m.link = null;
     setTimeout(() => link?.close(), AUTH_CLOSE_MS);
     this.changed();
+    // A code room holds its sender and one receiver: staying would keep the
+    // sender from the right receiver, and there is nobody else to talk to.
+    // Leave once the connection is closed, as the CLI exits 6, and say why.
+    if (this.code) {
+      const sig = this.sig;
+      setTimeout(() => {
+        if (this.sig !== sig) return;
+        this.leave();
+        this.error = AUTH_FAILED_CODE_MESSAGE;
+        this.changed();
+      }, AUTH_CLOSE_MS + 50);
+    }
   }
 
   private host(m: Member) {
