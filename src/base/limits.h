@@ -37,6 +37,16 @@
 /* --room-capacity at most: a room is a list scanned per relay and per join. */
 #define PD_MAX_ROOM_CAPACITY 1024u
 
+/* Short-code rooms (issue 14, docs/authentication.md "Short codes"): a
+ * code has 16 bits of secret and the server checks nothing, so guesses are
+ * bounded online. Two members: the sender and one receiver at a time, so
+ * a guesser cannot run PAKEs in parallel. At most this many joins over a
+ * room's life (then RATE_LIMITED, reason code_room_joins): the sender
+ * burns the code after 3 failed PAKE runs anyway; this bounds a sender
+ * that does not, to 10 guesses of 65,536 (1 in 6,554). */
+#define PD_CODE_ROOM_CAPACITY 2u
+#define PD_CODE_ROOM_JOINS 10u
+
 /* --- Connection and session limits (issue 11; docs/security.md) --------- */
 
 /* Output queued for one connection above which we stop reading from it and

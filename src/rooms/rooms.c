@@ -14,7 +14,9 @@ struct room {
     uint64_t generation;
     unsigned capacity;
     unsigned member_count;
-    void *members[]; /* capacity slots, oldest first */
+    bool code;           /* a short-code room: no password, two members */
+    unsigned code_joins; /* joins over a code room's life */
+    void *members[];     /* capacity slots, oldest first */
 };
 
 void rooms_init(room_registry *reg, unsigned capacity)
@@ -87,6 +89,31 @@ void rooms_destroy(room_registry *reg, room *r)
         free(r->password_hash);
     }
     free(r);
+}
+
+int room_activate_code(room *r, void *creator)
+{
+    /* not pending, and no hash: nothing password-derived reaches the server */
+    r->password_hash = strdup("");
+    if (!r->password_hash) return ROOM_E_NOMEM;
+    r->code = true;
+    if (r->capacity > PD_CODE_ROOM_CAPACITY) r->capacity = PD_CODE_ROOM_CAPACITY;
+    return room_add_member(r, creator);
+}
+
+bool room_is_code(const room *r)
+{
+    return r->code;
+}
+
+unsigned room_code_join(room *r)
+{
+    return ++r->code_joins;
+}
+
+unsigned room_code_joins(const room *r)
+{
+    return r->code_joins;
 }
 
 bool room_is_pending(const room *r)

@@ -5,7 +5,8 @@
  * A room is PENDING from the moment its id is reserved until its password
  * hash is ready, so two creators cannot race for one id and nobody can join
  * a room whose hash does not exist yet. The registry forgets a room the
- * moment its last member leaves. */
+ * moment its last member leaves. A short-code room has no password at all
+ * (issue 14): its secret never reaches the server. */
 #ifndef PD_ROOMS_H
 #define PD_ROOMS_H
 
@@ -36,11 +37,19 @@ room *rooms_find(const room_registry *reg, const char *id, size_t len);
 int rooms_reserve(room_registry *reg, const char *id, size_t len, room **out);
 /* Makes a pending room usable: stores the hash (copied) and adds the creator. */
 int room_activate(room *r, const char *password_hash, void *creator);
+/* Makes a pending room a short-code room (docs/signaling.md, "Code
+ * rooms"): no password hash, at most PD_CODE_ROOM_CAPACITY members (the
+ * sender and one receiver), and a count of joins over its life. */
+int room_activate_code(room *r, void *creator);
 void rooms_destroy(room_registry *reg, room *r);
 
 bool room_is_pending(const room *r);
 const char *room_id(const room *r);
-const char *room_password_hash(const room *r);
+const char *room_password_hash(const room *r); /* "" for a code room */
+bool room_is_code(const room *r);
+/* Counts one more join of a code room; returns the count. */
+unsigned room_code_join(room *r);
+unsigned room_code_joins(const room *r);
 /* Distinguishes a room from a later one with the same id (async checks). */
 uint64_t room_generation(const room *r);
 /* Many nodes: the generation is the cluster-wide one from the room's Redis

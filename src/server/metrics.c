@@ -115,4 +115,6 @@ void metrics_render(pd_buf *out)
     for (int v = 1; v < PG_VERDICT_COUNT; v++)
         pd_buf_printf(out, "peerdrop_refused_total{reason=\"%s\"} %" PRIu64 "\n",
                       pg_verdict_name((pg_verdict)v), ss.guard_refusals[v]);
+    pd_buf_printf(out, "peerdrop_refused_total{reason=\"code_room_joins\"} %" PRIu64 "\n",
+                  ss.code_room_join_refusals);
 }

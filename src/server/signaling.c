@@ -125,8 +125,19 @@ static const char *const guard_messages[PG_VERDICT_COUNT] = {
 
 /* retry_ms > 0 adds the hint `retryAfterMs` (RATE_LIMITED by a budget);
  * v, when not PG_OK, says which limit refused (`reason`, and its message). */
+static void refuse_why(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
+                       uint64_t retry_ms, const char *message, const char *reason);
+
 static void refuse_guarded(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
                            uint64_t retry_ms, pg_verdict v)
+{
+    refuse_why(sock, event, ack_id, e, retry_ms, v != PG_OK ? guard_messages[v] : NULL,
+               v != PG_OK ? pg_verdict_name(v) : NULL);
+}
+
+/* message NULL: the code's own; reason: which limit refused, or NULL */
+static void refuse_why(srv_sio_socket *sock, const char *event, int64_t ack_id, sig_error e,
+                       uint64_t retry_ms, const char *message, const char *reason)
 {
     g.stats.refusals[e]++;
     /* the event name is the client's: escaped, so it cannot forge a log line */
@@ -135,8 +146,8 @@ static void refuse_guarded(srv_sio_socket *sock, const char *event, int64_t ack_
     PD_LOG_DEBUG("refused event=\"%s\" code=%s socket=%.6s..", shown, errors[e].code,
                  srv_sio_socket_id(sock));
     json_t *err = json_pack("{s:s,s:s}", "code", errors[e].code, "message",
-                            v != PG_OK ? guard_messages[v] : errors[e].message);
-    if (v != PG_OK) json_object_set_new(err, "reason", json_string(pg_verdict_name(v)));
+                            message ? message : errors[e].message);
+    if (reason) json_object_set_new(err, "reason", json_string(reason));
     if (retry_ms > 0) json_object_set_new(err, "retryAfterMs", json_integer((json_int_t)retry_ms));
     if (ack_id >= 0) {
         ack_json(sock, ack_id, json_pack("{s:b,s:o}", "ok", 0, "error", err));
@@ -213,13 +224,25 @@ static bool get_string(const json_t *obj, const char *key, size_t min, size_t ma
     return true;
 }
 
+/* { roomId, password } asks for a password room, { roomId, code: true }
+ * for a short-code room (docs/signaling.md), which has no password: one
+ * sent with it is refused, so a client that leaks a code-derived value
+ * here learns it at once. `code: false` is a password room. */
 static bool room_request_valid(const json_t *payload, const char **id, size_t *id_len,
-                               const char **pw, size_t *pw_len)
+                               const char **pw, size_t *pw_len, bool *code)
 {
-    return json_is_object(payload) &&
-           get_string(payload, "roomId", 1, PD_MAX_ROOM_ID, id, id_len) &&
-           rooms_valid_id(*id, *id_len) &&
-           get_string(payload, "password", 1, PD_MAX_PASSWORD, pw, pw_len);
+    if (!json_is_object(payload) || !get_string(payload, "roomId", 1, PD_MAX_ROOM_ID, id, id_len) ||
+        !rooms_valid_id(*id, *id_len))
+        return false;
+    const json_t *c = json_object_get(payload, "code");
+    if (c && !json_is_boolean(c)) return false;
+    *code = json_is_true(c);
+    if (*code) {
+        *pw = NULL;
+        *pw_len = 0;
+        return json_object_get(payload, "password") == NULL;
+    }
+    return get_string(payload, "password", 1, PD_MAX_PASSWORD, pw, pw_len);
 }
 
 /* --- room membership ---------------------------------------------------- */
@@ -914,11 +937,65 @@ static void on_cluster_tick(bool refresh, bool reconcile)
 
 /* --- event handlers ----------------------------------------------------- */
 
+/* A code room is made at once: nothing to hash. Not with --redis: the
+ * room records in Redis (cluster.c) know password rooms only, so a code
+ * room is refused there (UNAVAILABLE, docs/scale.md) rather than made
+ * without its limits. */
+static void create_code_room(peer *p, const char *id, size_t id_len, int64_t ack_id)
+{
+    if (g.cluster) {
+        refuse(p->sock, "create-room", ack_id, SIG_UNAVAILABLE);
+        return;
+    }
+    room *r;
+    int rc = rooms_reserve(&g.rooms, id, id_len, &r);
+    if (rc == ROOM_OK && room_activate_code(r, p) != ROOM_OK) {
+        rooms_destroy(&g.rooms, r);
+        rc = ROOM_E_NOMEM;
+    }
+    if (rc != ROOM_OK) {
+        refuse(p->sock, "create-room", ack_id,
+               rc == ROOM_E_EXISTS ? SIG_ROOM_EXISTS : SIG_INTERNAL);
+        return;
+    }
+    created_reply(p, r, ack_id);
+}
+
+/* A join of a code room: the server cannot tell a right code from a wrong
+ * one (the PAKE between the peers does), so every join counts as a guess:
+ * against the room's life (PD_CODE_ROOM_JOINS) and, as a failed password
+ * check, against the password guard's budgets of the room, the address
+ * and the session, which reconnecting does not reset. */
+static void join_code_room(peer *p, room *r, int64_t ack_id)
+{
+    if (room_code_joins(r) >= PD_CODE_ROOM_JOINS) {
+        g.stats.code_room_join_refusals++;
+        refuse_why(p->sock, "join-room", ack_id, SIG_RATE_LIMITED, 0,
+                   "too many joins of this code room: start again with a new code",
+                   "code_room_joins");
+        return;
+    }
+    if (room_is_full(r)) {
+        refuse(p->sock, "join-room", ack_id, SIG_ROOM_FULL);
+        return;
+    }
+    pg_ticket ticket;
+    if (!guard_admit(p, "join-room", room_id(r), ack_id, &ticket)) return;
+    pg_settle(&g.guard, &ticket, true, uv_now(g.loop));
+    room_code_join(r);
+    if (room_add_member(r, p) != ROOM_OK) {
+        refuse(p->sock, "join-room", ack_id, SIG_ROOM_FULL);
+        return;
+    }
+    joined_reply(p, r, member_ids(r, p), ack_id);
+}
+
 static void on_create_room(peer *p, const json_t *payload, int64_t ack_id)
 {
     const char *id, *pw;
     size_t id_len, pw_len;
-    if (!room_request_valid(payload, &id, &id_len, &pw, &pw_len)) {
+    bool code;
+    if (!room_request_valid(payload, &id, &id_len, &pw, &pw_len, &code)) {
         refuse(p->sock, "create-room", ack_id, SIG_INVALID_PAYLOAD);
         return;
     }
@@ -928,6 +1005,10 @@ static void on_create_room(peer *p, const json_t *payload, int64_t ack_id)
     }
     if (rooms_find(&g.rooms, id, id_len)) {
         refuse(p->sock, "create-room", ack_id, SIG_ROOM_EXISTS);
+        return;
+    }
+    if (code) {
+        create_code_room(p, id, id_len, ack_id);
         return;
     }
     if (g.cluster && !cluster_up()) {
@@ -963,12 +1044,17 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
 {
     const char *id, *pw;
     size_t id_len, pw_len;
-    if (!room_request_valid(payload, &id, &id_len, &pw, &pw_len)) {
+    bool code;
+    if (!room_request_valid(payload, &id, &id_len, &pw, &pw_len, &code)) {
         refuse(p->sock, "join-room", ack_id, SIG_INVALID_PAYLOAD);
         return;
     }
     if (p->room) {
         refuse(p->sock, "join-room", ack_id, SIG_ALREADY_IN_ROOM);
+        return;
+    }
+    if (code && g.cluster) { /* no code rooms with --redis (create_code_room) */
+        refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
         return;
     }
     if (g.cluster) {
@@ -981,6 +1067,14 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
     room *r = rooms_find(&g.rooms, id, id_len);
     if (!r || room_is_pending(r)) {
         refuse(p->sock, "join-room", ack_id, SIG_ROOM_NOT_FOUND);
+        return;
+    }
+    if (code != room_is_code(r)) { /* the other kind: as a wrong secret */
+        refuse(p->sock, "join-room", ack_id, SIG_BAD_PASSWORD);
+        return;
+    }
+    if (code) {
+        join_code_room(p, r, ack_id);
         return;
     }
     if (room_is_full(r)) { /* checked again after hashing: it may fill meanwhile */

@@ -70,6 +70,7 @@ typedef struct signaling_stats {
     uint64_t relayed[SIG_RELAY_COUNT];
     uint64_t refusals[SIG_ERROR_COUNT];
     uint64_t guard_refusals[PG_VERDICT_COUNT]; /* RATE_LIMITED, by the limit that said no */
+    uint64_t code_room_join_refusals;          /* RATE_LIMITED: a code room's joins used up */
     uint64_t jobs_cancelled;                   /* queued hashing jobs of clients that left */
     unsigned jobs_pending;
     uint64_t guard_evicted;   /* password-guard entries forgotten because a table was full */
