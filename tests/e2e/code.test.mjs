@@ -5,7 +5,8 @@
 // - A malformed code is refused in the box, with the problem named, the
 //   error tied to the field (aria-describedby, aria-invalid), nothing sent
 //   to the server; a link in the same box opens its room as before.
-// - A code nobody sends with gets the code room's own message.
+// - A code nobody sends with, or whose room already holds a receiver, gets
+//   the code room's own message, in the box.
 // - CLI -> web: `peerdrop send --code` prints a code; the page takes it as a
 //   person types it (capitals, spaces), both sides show the same
 //   verification code, the file arrives; through a recording proxy, the
@@ -141,11 +142,56 @@ test('a code nobody sends with: the code room\'s own message, in the box', { tim
     await b.page.getByLabel(BOX).fill(`9876-${WORDS[3]}-${WORDS[200]}`);
     await b.page.getByRole('button', { name: 'Receive', exact: true }).click();
     assert.equal(await boxError(b.page), 'Nobody is sending with this code: check its number, or ask the sender for a new code.');
-    assert.equal(await b.page.getByTestId('status').getAttribute('data-status'), 'IDLE');
+    assert.equal(await b.page.evaluate(() => window.peerdrop.getSnapshot().phase), 'IDLE', 'still on the home page');
   } catch (e) {
     await dump('code-not-found', b.page);
     throw e;
   } finally {
+    await b.close();
+  }
+});
+
+/** A bare Socket.IO member speaking the wire protocol from `page` (a page
+ * of the server's origin): sends `event` {roomId, code: true} and resolves
+ * its ack; the socket stays open (answering pings) until the page closes. */
+function rawCodeRequest(page, event, roomId) {
+  return page.evaluate(
+    ({ event, roomId }) =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+        const t = setTimeout(() => reject(new Error(`no ack to ${event}`)), 10_000);
+        ws.onmessage = (m) => {
+          const d = String(m.data);
+          if (d === '2') ws.send('3'); // Engine.IO ping
+          else if (d.startsWith('0')) ws.send('40');
+          else if (d.startsWith('40')) ws.send(`420${JSON.stringify([event, { roomId, code: true }])}`);
+          else if (d.startsWith('430')) {
+            clearTimeout(t);
+            resolve(JSON.parse(d.slice(3))[0]);
+          }
+        };
+        ws.onerror = () => reject(new Error('websocket error'));
+      }),
+    { event, roomId },
+  );
+}
+
+test('a code whose room already holds a receiver: said in the box', { timeout: 120_000 }, async () => {
+  const members = await launch();
+  const b = await launch();
+  try {
+    await members.page.goto(server.url);
+    assert.equal((await rawCodeRequest(members.page, 'create-room', 'code-4321')).ok, true);
+    assert.equal((await rawCodeRequest(members.page, 'join-room', 'code-4321')).ok, true);
+    await b.page.goto(server.url);
+    await b.page.getByLabel(BOX).fill(`4321 ${WORDS[10]} ${WORDS[20]}`);
+    await b.page.getByRole('button', { name: 'Receive', exact: true }).click();
+    assert.equal(await boxError(b.page), 'Someone else is receiving with this code right now.');
+  } catch (e) {
+    await dump('code-room-full', b.page);
+    throw e;
+  } finally {
+    await members.close();
     await b.close();
   }
 });
