@@ -67,6 +67,15 @@ enum {
  * receiver that comes late (docs/signaling.md). */
 #define CONFIG_TIMEOUT_MS 5000
 #define ICE_REFRESH_MIN_S 30
+/* send --code: a code is burnt after this many failed PAKE runs in its
+ * room (each is one online guess of its 16 bits; magic-wormhole burns a
+ * code after one); docs/authentication.md "Short codes". */
+#define CODE_FAILED_RUNS_MAX 3
+/* send --code: the nameplate is drawn from 1-99 (short to type), then
+ * 1-999, then 1-9999, each after this many taken ones (ROOM_EXISTS); after
+ * CODE_NAMEPLATE_TRIES in all the sender gives up. */
+#define CODE_NAMEPLATE_TRIES_PER_RANGE 3
+#define CODE_NAMEPLATE_TRIES 12
 
 typedef struct src_file {
     char *path; /* on disk */
@@ -143,6 +152,12 @@ struct cli_app {
     char password[PAKE_SECRET_MAX + 1];
     char admission[CLI_ADMISSION_HEX_LEN + 1]; /* create-room / join-room's `password` */
     uint8_t prs[PAKE_PRS_LEN];                 /* CPace's PRS: never leaves this process */
+    /* A short code (issue 14, docs/authentication.md "Short codes"): `send
+     * --code` or `receive CODE`. The room is a code room (no password sent),
+     * `password` holds the canonical code, `prs` comes from it alone. */
+    bool code_mode;
+    unsigned code_tries;  /* send: nameplates tried (ROOM_EXISTS draws another) */
+    unsigned code_failed; /* send: PAKE runs that failed in the code's room */
     cli_signal *sig;
     char self_id[64];  /* our socket id, as the server shows it to peers (`from`) */
     int auth_failures; /* peers that failed authentication: the exit code says so */

@@ -1,7 +1,8 @@
 /* main.c: the `peerdrop` command line peer (issue 4).
  *
  *   peerdrop send FILE|DIR... [--server URL]       create a room, send to each receiver
- *   peerdrop receive LINK|ROOM [--password P] [-o DIR] [--yes] [--force]
+ *   peerdrop send --code FILE|DIR...               the same with a short code, one receiver
+ *   peerdrop receive LINK|CODE|ROOM [--password P] [-o DIR] [--yes] [--force]
  *
  * This file: the arguments, start-up, the loop and the outcome; the parts
  * are listed in app.h (room, peer, sender, receiver, link, output).
@@ -37,6 +38,7 @@
 #include "cli/receiver.h"
 #include "cli/room.h"
 #include "cli/sender.h"
+#include "pake/code.h"
 #include "transfer/paths.h"
 #include "transfer/sha256.h"
 
@@ -74,8 +76,9 @@ static int run_outcome(int code, int auth_failures)
 
 static void usage(FILE *f)
 {
-    fputs("usage: peerdrop send FILE|DIR... [--server URL] [--count N] [--json] [--quiet]\n"
-          "       peerdrop receive LINK|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
+    fputs("usage: peerdrop send FILE|DIR... [--code] [--server URL] [--count N] [--json]\n"
+          "                     [--quiet]\n"
+          "       peerdrop receive LINK|CODE|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
           "                       [--force] [--allow-dotfiles] [--json] [--quiet]\n"
           "       (both take --relay)\n"
           "\n"
@@ -85,14 +88,19 @@ static void usage(FILE *f)
           "send      creates a room with a random id and password, prints a link for the web app\n"
           "          (and a QR code on a terminal), and sends the files to every receiver that\n"
           "          joins. Directories are sent with their relative paths.\n"
-          "receive   joins the room of LINK (or ROOM with --password), shows the files and asks\n"
-          "          before accepting, then stores them in DIR (default: current directory).\n"
+          "send --code  prints a short code instead (7-guitar-lemon) for one receiver; after\n"
+          "          3 failed attempts with a wrong code it is burnt (exit 6)\n"
+          "receive   joins the room of LINK or CODE (or ROOM with --password), shows the files\n"
+          "          and asks before accepting, then stores them in DIR (default: the\n"
+          "          current directory).\n"
           "\n"
           "options:\n"
           "  --server URL     signaling server, http(s):// or ws(s):// (default $PEERDROP_URL or\n"
           "                   " DEFAULT_SERVER "; for receive, the link's own server)\n"
           "  --count N        send: exit after N receivers got everything (default: run until "
           "Ctrl-C)\n"
+          "  --code           send: a short code (NUMBER-WORD-WORD) instead of a link; single\n"
+          "                   use, one receiver\n"
           "  --password P     receive: the room password (when ROOM is a bare id)\n"
           "  -o, --output DIR receive: where to store the files (created if needed)\n"
           "  -y, --yes        receive: accept without asking\n"
@@ -101,7 +109,7 @@ static void usage(FILE *f)
           "                   by default they are left out (and said so), the rest received\n"
           "  --relay          connect only through the server's TURN relay, so that the other\n"
           "                   peer never learns your IP addresses (slower; needs TURN)\n"
-          "  --json           one JSON object per line on stdout (events: room, joined,\n"
+          "  --json           one JSON object per line on stdout (events: room, code, joined,\n"
           "                   peer-joined, connected, authenticated, auth-failed, offer,\n"
           "                   resume, accepted, progress, file, left-out, done, declined,\n"
           "                   cancelled, error, warning)\n"
@@ -134,8 +142,9 @@ static void usage(FILE *f)
           "  5    local file error: cannot read an input or write the output, or the sender\n"
           "       offered an unsafe name, or hidden names only\n"
           "  6    authentication with a peer failed: the connection may be intercepted, or\n"
-          "       the other side used another password; nothing was sent to that peer\n"
-          "       (also when other peers succeeded; 1, 2, 5 and 130 take precedence)\n"
+          "       the other side used another password or code; nothing was sent to that peer\n"
+          "       (also when other peers succeeded; 1, 2, 5 and 130 take precedence);\n"
+          "       send --code: the code was burnt after 3 failed attempts\n"
           "  130  interrupted (SIGINT/SIGTERM)\n",
           f);
 }
@@ -199,6 +208,8 @@ int main(int argc, char **argv)
             a.force = true;
         else if (!strcmp(o, "--allow-dotfiles"))
             a.allow_dotfiles = true;
+        else if (!strcmp(o, "--code") && a.sending)
+            a.code_mode = true;
         else if (!strcmp(o, "--relay"))
             a.relay_only = true;
         else if (!strcmp(o, "--json"))
@@ -254,8 +265,39 @@ int main(int argc, char **argv)
                     "peerdrop send: note: some names start with '.' (hidden files); a "
                     "receiver leaves them out unless it runs with --allow-dotfiles, and the "
                     "web app leaves them out\n");
-        if (!cli_link_random_room(a.room) ||
-            !cli_link_random_password(a.password, CLI_LINK_KEY_LEN) || !xfer_random_id(a.xfer)) {
+        if (a.code_mode) {
+            /* one receiver, once: a code is single use (as magic-wormhole's) */
+            a.count = 1;
+            if (!cli_room_code_draw(&a) || !xfer_random_id(a.xfer)) {
+                free(inputs);
+                return EXIT_LOCAL;
+            }
+        } else if (!cli_link_random_room(a.room) ||
+                   !cli_link_random_password(a.password, CLI_LINK_KEY_LEN) ||
+                   !xfer_random_id(a.xfer)) {
+            free(inputs);
+            return EXIT_LOCAL;
+        }
+    } else if (ninputs == 1 && !strstr(inputs[0], "#room=") && code_looks_like(inputs[0])) {
+        /* a short code: NUMBER-WORD-WORD, its room code-NUMBER (issue 14) */
+        short_code c;
+        char err[CODE_ERROR_CAP];
+        if (!code_parse(inputs[0], &c, err, sizeof err)) {
+            fprintf(stderr, "peerdrop receive: %s\n", err);
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        if (a.password[0]) {
+            fprintf(stderr, "peerdrop receive: --password does not go with a code\n");
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        a.code_mode = true;
+        code_format(&c, a.password);
+        code_room(&c, a.room);
+        a.out_root = cli_outdir_open_root(a.out_dir);
+        if (a.out_root < 0) {
+            fprintf(stderr, "peerdrop: %s: %s\n", a.out_dir, strerror(-a.out_root));
             free(inputs);
             return EXIT_LOCAL;
         }
@@ -263,8 +305,8 @@ int main(int argc, char **argv)
         if (ninputs != 1 || !(target = inputs[0]) ||
             !cli_link_parse(target, have_server ? NULL : a.server, sizeof a.server, a.room,
                             sizeof a.room, a.password, sizeof a.password)) {
-            fprintf(stderr,
-                    "peerdrop receive: give one link (…#room=ID&key=PASSWORD) or a room id\n");
+            fprintf(stderr, "peerdrop receive: give one link (…#room=ID&key=PASSWORD), a code "
+                            "(7-guitar-lemon) or a room id\n");
             free(inputs);
             return EXIT_USAGE;
         }
@@ -283,7 +325,9 @@ int main(int argc, char **argv)
     /* The server gets the admission value, never the secret (issue 14,
      * docs/authentication.md §3); once, before the loop: Argon2id takes
      * 0.1 s and 64 MiB, and every reconnection sends the same value. */
-    int derived = cli_secret_derive(a.password, a.room, a.admission, a.prs);
+    int derived = !a.code_mode ? cli_secret_derive(a.password, a.room, a.admission, a.prs)
+                  : a.sending  ? PAKE_OK /* cli_room_code_draw derived it */
+                               : cli_secret_derive_prs(a.password, a.room, a.prs);
     if (derived != PAKE_OK) {
         if (derived == PAKE_E_ARG)
             fprintf(stderr, "peerdrop: the password must be 1 to %d bytes of UTF-8 text\n",

@@ -171,6 +171,29 @@ static void auth_done(cli_peer *p)
     cli_peer_pump(p);
 }
 
+/* send --code: one more failed PAKE run in the code's room, i.e. one
+ * online guess of the code (or a receiver that mistyped it). The third
+ * burns the code: the sender leaves the room, and the server forgets the
+ * room once its last member is gone, so nobody can guess on. */
+static void code_run_failed(cli_app *a)
+{
+    a->code_failed++;
+    if (a->code_failed < CODE_FAILED_RUNS_MAX || a->quitting) return;
+    json_t *j = json_object();
+    cli_signal_emit(a->sig, "leave-room", j, NULL, NULL);
+    json_decref(j);
+    char msg[192];
+    snprintf(msg, sizeof msg,
+             "the code was used with a wrong secret %u times: someone may be guessing it; "
+             "nothing was sent. Start again for a new code",
+             a->code_failed);
+    if (a->json)
+        cli_out_json(a, "error", json_pack("{s:s,s:s}", "code", "CODE_BURNT", "message", msg));
+    else
+        fprintf(stderr, "%s\n", msg);
+    cli_app_finish(a, EXIT_AUTH);
+}
+
 /* Authentication failed (a wrong tag, a peer that did not authenticate,
  * the deadline, or the peer's error): nothing was sent to this peer nor
  * received from it. The `error` AUTH_FAILED went out (gate output); the
@@ -194,8 +217,9 @@ static void auth_failed(cli_peer *p)
     else
         fprintf(stderr,
                 "authentication failed: the connection to %s may be intercepted, or the other "
-                "side used a different password; nothing was %s\n",
-                cli_shown(p->sid, b), a->sending ? "sent" : "received");
+                "side used a different %s; nothing was %s\n",
+                cli_shown(p->sid, b), a->code_mode ? "code" : "password",
+                a->sending ? "sent" : "received");
     if (p->s) xfer_session_shutdown(p->s);
     if (!a->sending && !a->quitting) {
         bool others = false;
@@ -208,6 +232,10 @@ static void auth_failed(cli_peer *p)
     }
     if (p->ch) rtc_channel_close(p->ch);
     cli_peer_finish(p);
+    if (a->sending && a->code_mode) {
+        code_run_failed(a);
+        return;
+    }
     /* a sender with --count: a receiver that failed authentication is done
      * too (it gets no retry); the exit code reports it (main.c) */
     if (a->sending && a->count > 0 && a->completed + a->auth_failures >= a->count)

@@ -12,6 +12,7 @@
 #include "cli/peer.h"
 #include "cli/receiver.h"
 #include "cli/sender.h"
+#include "pake/code.h"
 
 static void take_ice(cli_app *a, json_t *ack);
 static void on_join_ack(cli_signal *c, json_t *arg, void *user);
@@ -98,17 +99,68 @@ static void take_ice(cli_app *a, json_t *ack)
     g_source_attach(a->ice_refresh, a->ctx);
 }
 
+/* create-room / join-room's payload: a code room gets nothing of its
+ * code (docs/signaling.md "Code rooms"), a password room the admission
+ * value, never the secret. */
+static json_t *room_request(const cli_app *a)
+{
+    if (a->code_mode) return json_pack("{s:s,s:b}", "roomId", a->room, "code", 1);
+    return json_pack("{s:s,s:s}", "roomId", a->room, "password", a->admission);
+}
+
 static void join_room(cli_app *a)
 {
-    json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->admission);
+    json_t *j = room_request(a);
     cli_signal_emit(a->sig, "join-room", j, on_join_ack, a);
     json_decref(j);
+}
+
+bool cli_room_code_draw(cli_app *a)
+{
+    /* 1-99 for the first tries, then 1-999, then 1-9999 */
+    unsigned range = a->code_tries / CODE_NAMEPLATE_TRIES_PER_RANGE;
+    unsigned max = range == 0 ? 99 : range == 1 ? 999 : CODE_NAMEPLATE_MAX;
+    short_code c;
+    code_random(&c, max);
+    a->code_tries++;
+    code_format(&c, a->password);
+    code_room(&c, a->room);
+    int r = cli_secret_derive_prs(a->password, a->room, a->prs);
+    if (r != PAKE_OK) {
+        cli_say(a, "cannot derive the code's keys: %s", pake_strerror(r));
+        return false;
+    }
+    return true;
+}
+
+static void announce_code(cli_app *a)
+{
+    if (a->json) {
+        cli_out_json(a, "code", json_pack("{s:s,s:s}", "code", a->password, "roomId", a->room));
+        return;
+    }
+    if (a->quiet) {
+        /* the code is what the user must pass on: printed even with --quiet */
+        printf("%s\n", a->password);
+        fflush(stdout);
+        return;
+    }
+    printf("\nOn the receiving device, run `peerdrop receive %s`\n"
+           "or type the code in the web app's \"Receive\" box:\n\n  %s\n\n"
+           "The code works once; after %d wrong attempts it is burnt.\n"
+           "\nwaiting for the receiver (Ctrl-C to stop)...\n",
+           a->password, a->password, CODE_FAILED_RUNS_MAX);
+    fflush(stdout);
 }
 
 static void announce_room(cli_app *a)
 {
     if (a->room_announced) return;
     a->room_announced = true;
+    if (a->code_mode) {
+        announce_code(a);
+        return;
+    }
     char link[2048];
     cli_link_build(a->server, a->room, a->password, link, sizeof link);
     if (a->json) {
@@ -148,7 +200,25 @@ static void on_join_ack(cli_signal *c, json_t *arg, void *user)
     }
     if (!strcmp(err, "CONNECTION_LOST")) return; /* on_connected joins again */
     if (a->sending && !strcmp(err, "ALREADY_IN_ROOM")) return;
-    cli_say(a, "cannot join the room: %s", err);
+    if (a->code_mode && !a->sending) {
+        /* what a user who typed a code can act on */
+        const char *why = !strcmp(err, "ROOM_NOT_FOUND")
+                              ? "no sender is waiting with this code: check its number (the "
+                                "code may also be used up or burnt)"
+                          : !strcmp(err, "BAD_PASSWORD") ? "that number is not a code's room"
+                          : !strcmp(err, "ROOM_FULL")
+                              ? "someone else is using this code right now; try again shortly"
+                          : !strcmp(err, "RATE_LIMITED")
+                              ? "too many attempts with this code or from this address; ask "
+                                "the sender for a new code"
+                              : NULL;
+        if (why)
+            cli_say(a, "cannot use the code: %s (%s)", why, err);
+        else
+            cli_say(a, "cannot join the room: %s", err);
+    } else {
+        cli_say(a, "cannot join the room: %s", err);
+    }
     cli_out_json(a, "error", json_pack("{s:s}", "code", err));
     cli_app_finish(a, EXIT_SIGNALING);
 }
@@ -168,6 +238,27 @@ static void on_create_ack(cli_signal *c, json_t *arg, void *user)
         join_room(a);
         return;
     }
+    /* a code's number in use: another, from a wider range after a few */
+    if (!strcmp(err, "ROOM_EXISTS") && a->code_mode) {
+        if (a->code_tries >= CODE_NAMEPLATE_TRIES) {
+            cli_say(a,
+                    "cannot create a code room: %d code numbers tried were all in use; try "
+                    "again later, or send without --code",
+                    CODE_NAMEPLATE_TRIES);
+            cli_out_json(a, "error", json_pack("{s:s}", "code", err));
+            cli_app_finish(a, EXIT_SIGNALING);
+            return;
+        }
+        PD_LOG_DEBUG("code room %s exists: drawing another number", a->room);
+        if (!cli_room_code_draw(a)) {
+            cli_app_finish(a, EXIT_LOCAL);
+            return;
+        }
+        json_t *j = room_request(a);
+        cli_signal_emit(c, "create-room", j, on_create_ack, a);
+        json_decref(j);
+        return;
+    }
     cli_say(a, "cannot create the room: %s", err);
     cli_out_json(a, "error", json_pack("{s:s}", "code", err));
     cli_app_finish(a, EXIT_SIGNALING);
@@ -180,7 +271,7 @@ static void on_connected(cli_signal *c, const char *sid, void *user)
     /* peers see this id in `from`: the authentication's CI names it */
     snprintf(a->self_id, sizeof a->self_id, "%s", sid ? sid : "");
     if (a->sending) {
-        json_t *j = json_pack("{s:s,s:s}", "roomId", a->room, "password", a->admission);
+        json_t *j = room_request(a);
         cli_signal_emit(c, "create-room", j, on_create_ack, a);
         json_decref(j);
     } else {

@@ -15,5 +15,9 @@ extern const cli_signal_callbacks cli_room_signal_callbacks;
 void cli_room_ice_load(cli_app *a);
 void cli_room_ice_stop(cli_app *a);
 size_t cli_room_turn_count(const cli_ice_servers *ice);
+/* send --code: a new random code into a->password, its room into a->room,
+ * its PRS into a->prs; the nameplate's range grows with a->code_tries
+ * (app.h). False (said why) when the keys cannot be derived. */
+bool cli_room_code_draw(cli_app *a);
 
 #endif

@@ -24,3 +24,17 @@ int cli_secret_derive(const char *secret, const char *room,
     pake_keys_wipe(&keys);
     return PAKE_OK;
 }
+
+int cli_secret_derive_prs(const char *code, const char *room, uint8_t prs[PAKE_PRS_LEN])
+{
+    if (!code || !room || !prs) return PAKE_E_ARG;
+    size_t code_len = strlen(code);
+    if (code_len == 0 || code_len > PAKE_SECRET_MAX) return PAKE_E_ARG;
+    uint8_t salt[PAKE_SALT_LEN], stretched[PAKE_STRETCHED_LEN];
+    int r = pake_keys_salt(salt, room, strlen(room));
+    if (r == PAKE_OK) r = pake_keys_stretch(stretched, code, code_len, salt);
+    if (r == PAKE_OK)
+        r = pake_hkdf_sha512(prs, PAKE_PRS_LEN, stretched, sizeof stretched, PAKE_LABEL_PRS);
+    sodium_memzero(stretched, sizeof stretched);
+    return r;
+}

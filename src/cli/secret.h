@@ -23,4 +23,10 @@ enum { CLI_ADMISSION_HEX_LEN = 2 * PAKE_ADMISSION_LEN };
 int cli_secret_derive(const char *secret, const char *room,
                       char admission_hex[CLI_ADMISSION_HEX_LEN + 1], uint8_t prs[PAKE_PRS_LEN]);
 
+/* A short code's keys (issue 14, docs/authentication.md "Short codes"):
+ * only the PRS, from the canonical code (ASCII: NFC changes nothing) and
+ * its room "code-N"; no admission value is derived, since nothing of a
+ * code goes to the server. Same errors as cli_secret_derive. */
+int cli_secret_derive_prs(const char *code, const char *room, uint8_t prs[PAKE_PRS_LEN]);
+
 #endif

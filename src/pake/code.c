@@ -61,7 +61,7 @@ static bool fail(char *err, size_t err_cap, const char *why)
     return false;
 }
 
-bool code_parse(const char *text, code *out, char *err, size_t err_cap)
+bool code_parse(const char *text, short_code *out, char *err, size_t err_cap)
 {
     static const char shape[] = "expected a number and two words, like 7-guitar-lemon";
     if (!text || !out) return fail(err, err_cap, shape);
@@ -133,18 +133,18 @@ bool code_parse(const char *text, code *out, char *err, size_t err_cap)
     return true;
 }
 
-void code_format(const code *c, char out[CODE_MAX_LEN + 1])
+void code_format(const short_code *c, char out[CODE_MAX_LEN + 1])
 {
     snprintf(out, CODE_MAX_LEN + 1, "%u-%s-%s", c->nameplate,
              code_words[c->word1 % CODE_WORD_COUNT], code_words[c->word2 % CODE_WORD_COUNT]);
 }
 
-void code_room(const code *c, char out[CODE_ROOM_MAX_LEN + 1])
+void code_room(const short_code *c, char out[CODE_ROOM_MAX_LEN + 1])
 {
     snprintf(out, CODE_ROOM_MAX_LEN + 1, "code-%u", c->nameplate % (CODE_NAMEPLATE_MAX + 1));
 }
 
-void code_random(code *out, unsigned nameplate_max)
+void code_random(short_code *out, unsigned nameplate_max)
 {
     if (nameplate_max < 1) nameplate_max = 1;
     if (nameplate_max > CODE_NAMEPLATE_MAX) nameplate_max = CODE_NAMEPLATE_MAX;

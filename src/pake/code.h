@@ -34,10 +34,10 @@ enum {
  * docs/vectors/code-words.txt (CMakeLists.txt). */
 extern const char *const code_words[CODE_WORD_COUNT];
 
-typedef struct code {
+typedef struct short_code {
     unsigned nameplate;    /* 1..CODE_NAMEPLATE_MAX */
     unsigned word1, word2; /* indexes into code_words */
-} code;
+} short_code;
 
 /* The word's index, or -1 when it is not in the list. */
 int code_word_index(const char *word, size_t len);
@@ -54,16 +54,16 @@ bool code_looks_like(const char *text);
  * both words in the list. On success true and *out filled; else false and
  * err (err_cap bytes, NUL-terminated) says why, "not a valid code: ...",
  * naming an unknown word. */
-bool code_parse(const char *text, code *out, char *err, size_t err_cap);
+bool code_parse(const char *text, short_code *out, char *err, size_t err_cap);
 
 /* The canonical form, "7-guitar-lemon" (CODE_MAX_LEN + 1 bytes). */
-void code_format(const code *c, char out[CODE_MAX_LEN + 1]);
+void code_format(const short_code *c, char out[CODE_MAX_LEN + 1]);
 /* The signaling room of the code: "code-7" (CODE_ROOM_MAX_LEN + 1 bytes). */
-void code_room(const code *c, char out[CODE_ROOM_MAX_LEN + 1]);
+void code_room(const short_code *c, char out[CODE_ROOM_MAX_LEN + 1]);
 
 /* A new code from libsodium's CSPRNG (sodium_init() first): a nameplate
  * uniform in 1..nameplate_max (clamped to 1..CODE_NAMEPLATE_MAX), two
  * uniform words. */
-void code_random(code *out, unsigned nameplate_max);
+void code_random(short_code *out, unsigned nameplate_max);
 
 #endif

@@ -181,6 +181,18 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
 
   // Before (no PROXY header), every client behind HAProxy had its address:
   // one client's wrong passwords used up the budget of every client.
+  test("short-code rooms are refused with --redis: UNAVAILABLE for create and join (docs/scale.md)", T, async () => {
+    const a = await peer(n1.url);
+    const id = token("code-");
+    const create = await call(a, "create-room", { roomId: id, code: true });
+    assert.equal(create.error?.code, "UNAVAILABLE", JSON.stringify(create));
+    const join = await call(a, "join-room", { roomId: id, code: true });
+    assert.equal(join.error?.code, "UNAVAILABLE", JSON.stringify(join));
+    // password rooms on the same node are not affected
+    assert.equal((await call(a, "create-room", { roomId: token("room-"), password: pw() })).ok, true);
+    a.close();
+  });
+
   test("behind HAProxy (send-proxy-v2), per-address limits count each client, not HAProxy", T, async () => {
     const owner = await peer(n1.url);
     const roomId = token("room-");

@@ -93,6 +93,34 @@ static void test_refused(void)
     CHECK(strspn(adm, "0123456789abcdef") == CLI_ADMISSION_HEX_LEN);
 }
 
+/* A short code's PRS (issue 14): only the PRS, the same as the full
+ * schedule's, from the shared vectors docs/vectors/short-codes.json. */
+static void test_code_prs(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", __FILE__);
+    char *slash = strrchr(path, '/');
+    if (slash) *slash = 0;
+    strncat(path, "/../../docs/vectors/short-codes.json", sizeof path - strlen(path) - 1);
+    json_t *v = load(path);
+    CHECK(v != NULL);
+    if (!v) return;
+    json_t *k;
+    size_t i, n = 0;
+    json_array_foreach(json_object_get(v, "keySchedule"), i, k)
+    {
+        uint8_t prs[PAKE_PRS_LEN];
+        CHECK_EQ_INT(cli_secret_derive_prs(J(k, "code"), J(k, "room"), prs), PAKE_OK);
+        CHECK(hex_eq(prs, sizeof prs, J(k, "prs")));
+        n++;
+    }
+    CHECK_EQ_INT(n, 2);
+    uint8_t prs[PAKE_PRS_LEN];
+    CHECK_EQ_INT(cli_secret_derive_prs("", "code-7", prs), PAKE_E_ARG);
+    CHECK_EQ_INT(cli_secret_derive_prs("7-guitar-lemon", "", prs), PAKE_E_ARG);
+    json_decref(v);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0) return 1;
@@ -101,6 +129,7 @@ int main(int argc, char **argv)
     test_vectors(v);
     test_nfc(v);
     test_refused();
+    test_code_prs();
     json_decref(v);
     return CHECK_DONE();
 }

@@ -108,7 +108,7 @@ static void test_vectors(json_t *v)
     json_array_foreach(json_object_get(v, "normalise"), i, k)
     {
         const char *in = J(k, "input"), *want = J(k, "code"), *want_err = J(k, "error");
-        code c;
+        short_code c;
         char err[CODE_ERROR_CAP];
         bool ok = code_parse(in, &c, err, sizeof err);
         if (want) {
@@ -157,13 +157,13 @@ static void test_random(void)
 {
     unsigned max_seen = 0, min_seen = 99999;
     for (int i = 0; i < 2000; i++) {
-        code c;
+        short_code c;
         code_random(&c, 99);
         if (c.nameplate > max_seen) max_seen = c.nameplate;
         if (c.nameplate < min_seen) min_seen = c.nameplate;
         char canon[CODE_MAX_LEN + 1];
         code_format(&c, canon);
-        code back;
+        short_code back;
         char err[CODE_ERROR_CAP];
         if (!code_parse(canon, &back, err, sizeof err) || back.nameplate != c.nameplate ||
             back.word1 != c.word1 || back.word2 != c.word2) {
@@ -173,13 +173,13 @@ static void test_random(void)
     }
     CHECK(min_seen >= 1);
     CHECK(max_seen <= 99);
-    code c;
+    short_code c;
     code_random(&c, 100000); /* clamped */
     CHECK(c.nameplate >= 1 && c.nameplate <= CODE_NAMEPLATE_MAX);
     code_random(&c, 0);
     CHECK_EQ_INT(c.nameplate, 1);
     /* a code of the longest words fits CODE_MAX_LEN */
-    code longest = {CODE_NAMEPLATE_MAX, 0, 0};
+    short_code longest = {CODE_NAMEPLATE_MAX, 0, 0};
     size_t lmax = 0;
     for (unsigned i = 0; i < CODE_WORD_COUNT; i++)
         if (strlen(code_words[i]) > lmax)
