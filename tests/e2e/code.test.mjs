@@ -5,8 +5,8 @@
 // - A malformed code is refused in the box, with the problem named, the
 //   error tied to the field (aria-describedby, aria-invalid), nothing sent
 //   to the server; a link in the same box opens its room as before.
-// - A code nobody sends with, or whose room already holds a receiver, gets
-//   the code room's own message, in the box.
+// - A code nobody sends with, whose room already holds a receiver, or
+//   that was tried too often, gets the code room's own message, in the box.
 // - CLI -> web: `peerdrop send --code` prints a code; the page takes it as a
 //   person types it (capitals, spaces), both sides show the same
 //   verification code, the file arrives; through a recording proxy, the
@@ -153,10 +153,11 @@ test('a code nobody sends with: the code room\'s own message, in the box', { tim
 
 /** A bare Socket.IO member speaking the wire protocol from `page` (a page
  * of the server's origin): sends `event` {roomId, code: true} and resolves
- * its ack; the socket stays open (answering pings) until the page closes. */
-function rawCodeRequest(page, event, roomId) {
+ * its ack; the socket stays open (answering pings) until the page closes,
+ * or is closed after the ack with `leave`. */
+function rawCodeRequest(page, event, roomId, leave = false) {
   return page.evaluate(
-    ({ event, roomId }) =>
+    ({ event, roomId, leave }) =>
       new Promise((resolve, reject) => {
         const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
         const t = setTimeout(() => reject(new Error(`no ack to ${event}`)), 10_000);
@@ -167,12 +168,13 @@ function rawCodeRequest(page, event, roomId) {
           else if (d.startsWith('40')) ws.send(`420${JSON.stringify([event, { roomId, code: true }])}`);
           else if (d.startsWith('430')) {
             clearTimeout(t);
+            if (leave) ws.close();
             resolve(JSON.parse(d.slice(3))[0]);
           }
         };
         ws.onerror = () => reject(new Error('websocket error'));
       }),
-    { event, roomId },
+    { event, roomId, leave },
   );
 }
 
@@ -193,6 +195,30 @@ test('a code whose room already holds a receiver: said in the box', { timeout: 1
   } finally {
     await members.close();
     await b.close();
+  }
+});
+
+test('a code room joined too often (PD_CODE_ROOM_JOINS): "tried too many times", in the box', { timeout: 120_000 }, async () => {
+  // its own server: the guess budgets of the address and the room would
+  // refuse these joins first (each code join counts as a guess)
+  const own = await startServer(['--room-guesses', '1000', '--address-guesses', '1000']);
+  const members = await launch();
+  const b = await launch();
+  try {
+    await members.page.goto(own.url);
+    assert.equal((await rawCodeRequest(members.page, 'create-room', 'code-77')).ok, true);
+    for (let i = 0; i < 10; i++) assert.equal((await rawCodeRequest(members.page, 'join-room', 'code-77', true)).ok, true, `join ${i + 1}`);
+    await b.page.goto(own.url);
+    await b.page.getByLabel(BOX).fill(`77-${WORDS[30]}-${WORDS[40]}`);
+    await b.page.getByRole('button', { name: 'Receive', exact: true }).click();
+    assert.equal(await boxError(b.page), 'This code was tried too many times: ask the sender for a new one.');
+  } catch (e) {
+    await dump('code-room-joins', b.page);
+    throw e;
+  } finally {
+    await members.close();
+    await b.close();
+    own.stop();
   }
 });
 
