@@ -12,6 +12,7 @@
 //  - three wrong receivers, each a new process with a new socket: the
 //    sender burns the code (exit 6, CODE_BURNT, the message of the spec)
 //    and the room is gone: a fourth join is ROOM_NOT_FOUND;
+//  - the numbers 1-99 all taken: three tries there, then one from 1-999;
 //  - a code that is not valid is refused before any network (exit 1,
 //    naming the unknown word).
 //
@@ -177,6 +178,26 @@ describe("peerdrop send --code / receive CODE (issue 14)", { skip: !CLI && "PEER
     const l = await late.exited;
     assert.equal(l.code, 2, brief(late));
     assert.match(late.stderr() + JSON.stringify(late.events), /ROOM_NOT_FOUND/);
+  });
+
+  test("the numbers 1-99 all taken: after 3 of them the sender draws from 1-999", T, async () => {
+    const taken = [];
+    for (let n = 1; n <= 99; n++) {
+      const so = await connect(server.url);
+      sockets.push(so);
+      taken.push(so);
+      const ack = await call(so, "create-room", { roomId: `code-${n}`, code: true });
+      assert.ok(ack.ok || ack.error?.code === "ROOM_EXISTS", JSON.stringify(ack)); // a code room of another test
+    }
+    const sender = run(["send", "--code", path.join(tmp, "hello.txt"), "--server", server.url, "--log-level", "debug"]);
+    const { code } = await sender.waitFor((e) => e.event === "code", 15_000);
+    const n = Number(code.split("-")[0]);
+    assert.ok(n >= 100 && n <= 999, `nameplate ${n}`);
+    // three numbers of 1-99 were tried first
+    assert.equal((sender.stderr().match(/drawing another number/g) ?? []).length, 3, sender.stderr());
+    sender.proc.kill("SIGINT");
+    await sender.exited;
+    for (const so of taken) so.close();
   });
 
   test("a code that is not valid is refused at once, naming the word", T, async () => {
