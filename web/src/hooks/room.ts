@@ -344,8 +344,8 @@ export class RoomController {
       this.phase = 'IN_ROOM';
       this.changed();
     } catch (e) {
+      this.sig = null; // first: the close below is ours, not a lost server
       sig.close();
-      this.sig = null;
       this.wipePrs();
       this.phase = 'IDLE';
       this.error = e instanceof SignalingError ? (code ? codeErrorMessage(e) : e.message) : 'Could not enter the room.';
