@@ -11,8 +11,8 @@ PD_BUILD_PACKAGES="build-essential cmake pkg-config libuv1-dev libsodium-dev lib
 # namespace the browser tests run in, coturn for the TURN relay tests,
 # redis-server and haproxy for the many-nodes tests, file for cpack's
 # dpkg-shlibdeps step (the package test; dpkg-dev comes with
-# build-essential).
-PD_TEST_PACKAGES="clang clang-format libclang-rt-14-dev openssl curl unzip chromium firefox-esr iproute2 util-linux python3 coturn redis-server haproxy file"
+# build-essential), zsh to check the zsh completion (19 MB installed).
+PD_TEST_PACKAGES="clang clang-format libclang-rt-14-dev openssl curl unzip chromium firefox-esr iproute2 util-linux python3 coturn redis-server haproxy file zsh"
 
 pd_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -14,6 +14,7 @@
 #define PD_CLI_APP_H
 
 #include <glib.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -138,6 +139,12 @@ typedef struct cli_peer {
     int64_t created_us;        /* cli_peer_new(): "connected" reports the time since */
     int64_t start_us, last_print_us;
     int last_decile;
+    /* the outcome, for the done and summary events (issue 17) */
+    uint32_t ok_files;   /* verified by the receiver (sender: over this receiver's connections) */
+    uint64_t ok_bytes;   /* their sizes */
+    uint64_t wire_bytes; /* file bytes sent or written in this connection: the rate */
+    json_t *failed;      /* this connection's failed files: [{name, dir, code}] */
+    bool read_failed;    /* sender: one of them could not be read here (exit 5, not 3) */
 } cli_peer;
 
 struct cli_app {

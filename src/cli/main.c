@@ -23,6 +23,7 @@
  * chosen instead). */
 #include <glib-unix.h>
 #include <glib.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +113,8 @@ static void usage(FILE *f)
           "  --json           one JSON object per line on stdout (events: room, code, joined,\n"
           "                   peer-joined, connected, authenticated, auth-failed, offer,\n"
           "                   resume, accepted, progress, file, left-out, done, declined,\n"
-          "                   cancelled, error, warning)\n"
-          "  -q, --quiet      no progress output\n"
+          "                   cancelled, error, warning, summary)\n"
+          "  -q, --quiet      no progress output, no summary line\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
           "\n"
@@ -137,7 +138,8 @@ static void usage(FILE *f)
           "  0    success\n"
           "  1    usage error\n"
           "  2    signaling failed: server unreachable, room not found, wrong password\n"
-          "  3    transfer failed: connection failed, peer error, SHA-256 mismatch\n"
+          "  3    transfer failed: connection failed, peer error, SHA-256 mismatch;\n"
+          "       send --count: a receiver could not store a file (5: we could not read one)\n"
           "  4    declined or cancelled\n"
           "  5    local file error: cannot read an input or write the output, or the sender\n"
           "       offered an unsafe name, or hidden names only\n"
@@ -351,6 +353,10 @@ int main(int argc, char **argv)
         g_source_set_callback(sigs[i], on_sigint, &a, NULL);
         g_source_attach(sigs[i], a.ctx);
     }
+    /* Over a file-size limit (ulimit -f, prlimit --fsize) a write fails
+     * with EFBIG and fails that file (WRITE_ERROR, exit 5), the others go
+     * on; by default SIGXFSZ killed the receiver mid-transfer instead. */
+    signal(SIGXFSZ, SIG_IGN);
     cli_room_ice_load(&a);
     if (a.relay_only && cli_room_turn_count(&a.ice) == 0) {
         fprintf(stderr, "peerdrop: --relay needs a TURN server, and %s/config lists none\n",

@@ -94,6 +94,48 @@ void cli_progress(cli_peer *p, bool force)
     }
 }
 
+void cli_summary(cli_peer *p)
+{
+    cli_app *a = p->a;
+    double secs = p->start_us ? (double)(g_get_monotonic_time() - p->start_us) / 1e6 : 0;
+    double rate = secs > 0.001 ? (double)p->wire_bytes / secs : 0;
+    size_t nfailed = json_array_size(p->failed);
+    /* docs/protocol.md §5.8: both are SHA-256, of the file or of its
+     * 4 MiB blocks' digests */
+    bool blocks = p->s && xfer_session_block_digests(p->s);
+    cli_out_json(a, "summary",
+                 json_pack("{s:s,s:I,s:I,s:f,s:f,s:s,s:I}", "peer", p->sid, "files",
+                           (json_int_t)p->ok_files, "bytes", (json_int_t)p->ok_bytes, "seconds",
+                           secs, "bytesPerSecond", rate, "digest",
+                           blocks ? "sha256-blocks" : "sha256", "failed", (json_int_t)nfailed));
+    if (a->json || a->quiet) return;
+    char bytes[32], speed[32], b[CLI_SHOWN_CAP];
+    cli_human_bytes(p->ok_bytes, bytes, sizeof bytes);
+    cli_human_bytes((uint64_t)rate, speed, sizeof speed);
+    GString *line = g_string_new(NULL);
+    g_string_append_printf(line, "%s %u file%s", a->sending ? "sent" : "received", p->ok_files,
+                           p->ok_files == 1 ? "" : "s");
+    if (a->sending) g_string_append_printf(line, " to %.8s", cli_shown(p->sid, b));
+    g_string_append_printf(line, ", %s in %.1f s (%s/s)", bytes, secs, speed);
+    if (p->ok_files > 0) g_string_append(line, ", verified (SHA-256)");
+    if (nfailed > 0) {
+        enum { NAMED = 3 }; /* each failed file had its own line already */
+        g_string_append_printf(line, "; %zu file%s failed: ", nfailed, nfailed == 1 ? "" : "s");
+        for (size_t i = 0; i < nfailed && i < NAMED; i++) {
+            json_t *f = json_array_get(p->failed, i);
+            const char *dir = json_string_value(json_object_get(f, "dir"));
+            char *path = g_strdup_printf("%s%s%s", dir, *dir ? "/" : "",
+                                         json_string_value(json_object_get(f, "name")));
+            g_string_append_printf(line, "%s%s (%s)", i ? ", " : "", cli_shown(path, b),
+                                   json_string_value(json_object_get(f, "code")));
+            g_free(path);
+        }
+        if (nfailed > NAMED) g_string_append(line, ", \u2026");
+    }
+    cli_say(a, "%s", line->str);
+    g_string_free(line, TRUE);
+}
+
 const char *cli_shown(const char *text, char buf[CLI_SHOWN_CAP])
 {
     return cli_display_escape(text, text ? strlen(text) : 0, buf, CLI_SHOWN_CAP);

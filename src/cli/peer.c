@@ -51,6 +51,7 @@ static void peer_destroy(cli_peer *p)
     if (p->src_fd >= 0) close(p->src_fd);
     if (p->out_fd >= 0) close(p->out_fd);
     cli_receiver_files_free(&p->rx);
+    json_decref(p->failed);
     free(p->buf);
     free(p);
 }
@@ -411,6 +412,10 @@ cli_peer *cli_peer_new(cli_app *a, const char *sid)
     p->src_fd = p->out_fd = -1;
     p->src_id = p->out_id = -1;
     p->last_decile = -1;
+    if (!(p->failed = json_array())) {
+        free(p);
+        return NULL;
+    }
     snprintf(p->self_id, sizeof p->self_id, "%s", a->self_id);
     rtc_config cfg = {.context = a->ctx,
                       .ice_servers = a->ice.list,
@@ -421,6 +426,7 @@ cli_peer *cli_peer_new(cli_app *a, const char *sid)
                              on_channel_open, on_channel_closed, on_message, on_low}};
     p->pc = rtc_peer_create(&cfg);
     if (!p->pc) {
+        json_decref(p->failed);
         free(p);
         return NULL;
     }
@@ -491,7 +497,14 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
         char b[CLI_SHOWN_CAP], m[CLI_SHOWN_CAP];
         if (ev->ok) {
             cli_say(a, "%s %s", ev->out ? "sent" : "received", cli_shown_path(f, NULL, b));
+            if (ev->out) { /* the receiver counts what its transfer holds (receiver.c) */
+                p->ok_files++;
+                p->ok_bytes += f->size;
+            }
         } else {
+            json_array_append_new(p->failed, json_pack("{s:s,s:s,s:s}", "name", f->name, "dir",
+                                                       f->dir, "code", xfer_code_name(ev->code)));
+            if (ev->out && ev->code == XFER_CODE_READ_ERROR) p->read_failed = true;
             cli_say(a, "FAILED %s: %s (%s)", cli_shown_path(f, NULL, b), cli_shown(ev->message, m),
                     xfer_code_name(ev->code));
             if (!a->sending && a->exit_code == EXIT_OK)
@@ -505,10 +518,19 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
     }
     case XFER_EV_TRANSFER_DONE:
         cli_progress(p, true);
-        cli_say(a, "transfer complete");
+        if (!a->sending) cli_receiver_tally(p);
+        /* only verified bytes count; a failed file is named, not counted */
         cli_out_json(a, "done",
-                     json_pack("{s:s,s:I}", "peer", p->sid, "bytes", (json_int_t)p->done_bytes));
+                     json_pack("{s:s,s:I,s:I,s:O}", "peer", p->sid, "files",
+                               (json_int_t)p->ok_files, "bytes", (json_int_t)p->ok_bytes, "failed",
+                               p->failed));
+        cli_summary(p);
         if (a->sending) {
+            /* this receiver did not get everything: with --count the run
+             * fails (docs/peerdrop.1); the first outcome wins, 6 still
+             * overrides it (main.c) */
+            if (json_array_size(p->failed) > 0 && a->exit_code == EXIT_OK)
+                a->exit_code = p->read_failed ? EXIT_LOCAL : EXIT_TRANSFER;
             a->completed++;
             cli_peer_finish(p);
             if (a->count > 0 && a->completed >= a->count) cli_app_finish(a, EXIT_OK);

@@ -442,6 +442,7 @@ void cli_receiver_write(cli_peer *p, const xfer_event *ev)
         p->a->exit_code = EXIT_LOCAL;
         return;
     }
+    p->wire_bytes += ev->len;
     xfer_session_written(p->s, ev->xfer, ev->file, ev->offset + ev->len);
 }
 
@@ -474,4 +475,20 @@ void cli_receiver_close(cli_peer *p, const xfer_event *ev)
         ok = false;
     if (ok) p->rx.own_partial[ev->file] = false;
     xfer_session_closed(p->s, ev->xfer, ev->file, ok, ok ? NULL : "could not commit the file");
+}
+
+/* What the transfer holds verified, including files verified over an
+ * earlier connection of it (app.kept) or confirmed in place: those are
+ * received too; files left out are not counted. */
+void cli_receiver_tally(cli_peer *p)
+{
+    p->ok_files = 0;
+    p->ok_bytes = 0;
+    size_t n = p->rx.inc ? xfer_incoming_count(p->rx.inc) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, i);
+        if (cli_receiver_left_out(p->a, f) || !xfer_incoming_verified(p->rx.inc, i)) continue;
+        p->ok_files++;
+        p->ok_bytes += f->size;
+    }
 }

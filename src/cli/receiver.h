@@ -25,6 +25,9 @@ bool cli_receiver_left_out(const cli_app *a, const xfer_file_entry *f);
  * and wait for the sender's next offer, unless it left (or retries ran
  * out), or another connection goes on. */
 void cli_receiver_lost(cli_peer *p);
+/* The transfer ended: p->ok_files and ok_bytes from what it holds verified
+ * (also over an earlier connection of it), for the done and summary events. */
+void cli_receiver_tally(cli_peer *p);
 /* Stops waiting for the sender's next offer. */
 void cli_receiver_stop_wait(cli_app *a);
 void cli_receiver_files_free(cli_incoming_files *f);

@@ -22,6 +22,10 @@ typedef struct peer_retry {
     char sid[64];
     char xfer[XFER_ID_LEN + 1];
     int attempt;
+    /* files the receiver verified over the earlier connections: the next
+     * one leaves them out, the summary still counts them */
+    uint32_t ok_files;
+    uint64_t ok_bytes;
 } peer_retry;
 
 void cli_sender_read(cli_peer *p, const xfer_read *r)
@@ -46,6 +50,7 @@ void cli_sender_read(cli_peer *p, const xfer_read *r)
         xfer_session_read_failed(p->s, r, msg);
         return;
     }
+    p->wire_bytes += r->len;
     xfer_session_read_done(p->s, r, p->buf, r->len);
 }
 
@@ -60,6 +65,8 @@ static gboolean on_retry(gpointer data)
     if (p) {
         p->attempt = r->attempt;
         memcpy(p->xfer, r->xfer, sizeof p->xfer);
+        p->ok_files = r->ok_files;
+        p->ok_bytes = r->ok_bytes;
     }
     return G_SOURCE_REMOVE;
 }
@@ -73,6 +80,8 @@ void cli_sender_retry_later(cli_peer *p)
     peer_retry *r = g_new0(peer_retry, 1);
     r->a = a;
     r->attempt = p->attempt + 1;
+    r->ok_files = p->ok_files;
+    r->ok_bytes = p->ok_bytes;
     snprintf(r->sid, sizeof r->sid, "%s", p->sid);
     memcpy(r->xfer, p->xfer, sizeof r->xfer);
     GSource *t = g_timeout_source_new((guint)(1000 * r->attempt));

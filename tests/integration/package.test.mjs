@@ -7,7 +7,8 @@
 // There it checks the unit with systemd-analyze, starts the server as the
 // unit would (its Environment=, EnvironmentFile= and ExecStart= lines, as an
 // unprivileged user: systemd is not running in CI containers), talks to it
-// over HTTP and Socket.IO, then removes and purges the packages and checks
+// over HTTP and Socket.IO, checks the shell completions are where bash and
+// zsh look, then removes and purges the packages and checks
 // that nothing is left.
 //
 // Needs root (dpkg, mounts), cmake/cpack, dpkg-shlibdeps (dpkg-dev), file,
@@ -204,6 +205,20 @@ test("man pages: peerdrop(1) and peerdrop-server(8)", { skip: SKIP }, () => {
   }
 });
 
+test("shell completions: bash's and zsh's, in the peerdrop package, where the shells look (issue 17)", { skip: SKIP }, () => {
+  const bash = "/usr/share/bash-completion/completions/peerdrop";
+  const zsh = "/usr/share/zsh/vendor-completions/_peerdrop";
+  const listed = okInRoot(["dpkg-query", "-L", "peerdrop"]).stdout.split("\n");
+  for (const p of [bash, zsh]) {
+    assert.ok(listed.includes(p), `${p} not in the peerdrop package`);
+    assert.ok(existsInRoot(p), `${p} not installed`);
+  }
+  // the installed file works: peerdrop se<TAB> is send
+  const r = okInRoot(["bash", "--norc", "--noprofile", "-c",
+    `source ${bash} && COMP_WORDS=(peerdrop se) COMP_CWORD=1 && _peerdrop && printf '%s\\n' "\${COMPREPLY[@]}"`]);
+  assert.equal(r.stdout, "send\n");
+});
+
 test("the unit passes systemd-analyze verify, and its exposure is low", { skip: SKIP || (!which("systemd-analyze") && "no systemd-analyze"), ...T }, () => {
   const unit = "/usr/lib/systemd/system/peerdrop-server.service";
   // verify prints a warning, with status 0, for an unknown key or a bad
@@ -342,7 +357,8 @@ test("dpkg -r keeps the settings, dpkg --purge leaves nothing", { skip: SKIP, ..
   okInRoot(["dpkg", "-r", "peerdrop-server", "peerdrop"]);
   for (const p of ["/usr/bin/peerdrop-server", "/usr/bin/peerdrop", "/usr/share/peerdrop",
     "/usr/lib/systemd/system/peerdrop-server.service", "/usr/share/man/man1/peerdrop.1.gz",
-    "/usr/share/doc/peerdrop-server"])
+    "/usr/share/doc/peerdrop-server", "/usr/share/bash-completion/completions/peerdrop",
+    "/usr/share/zsh/vendor-completions/_peerdrop"])
     assert.ok(!existsInRoot(p), `${p} left after dpkg -r`);
   assert.ok(existsInRoot("/etc/default/peerdrop-server"), "dpkg -r removed a conffile");
   okInRoot(["dpkg", "--purge", "peerdrop-server"]);
