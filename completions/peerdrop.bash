@@ -36,14 +36,14 @@ _peerdrop()
     case ${COMP_WORDS[1]} in
     send)
         if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "--count $common" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "--count --code $common" -- "$cur")
         else # files and folders to send
             compopt -o filenames 2>/dev/null # not outside a completion (tests)
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         fi
         ;;
     receive | recv)
-        # the argument is a link or a room id: nothing to complete
+        # the argument is a link, a short code or a room id: nothing to complete
         if [[ $cur == -* ]]; then
             mapfile -t COMPREPLY < <(compgen -W "--password -o --output -y --yes --force \
                 --allow-dotfiles $common" -- "$cur")

@@ -73,7 +73,7 @@ test("bash: peerdrop se<TAB> completes send; the commands", T, () => {
 });
 
 test("bash: each command's options, and option values", T, () => {
-  assert.deepEqual(complete("peerdrop send --co"), ["--count"]);
+  assert.deepEqual(complete("peerdrop send --co"), ["--code", "--count"]);
   assert.deepEqual(complete("peerdrop send report.pdf --re"), ["--relay"]);
   assert.deepEqual(complete("peerdrop receive --a"), ["--allow-dotfiles"]);
   assert.deepEqual(complete("peerdrop recv LINK --output"), ["--output"]);
