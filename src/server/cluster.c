@@ -34,10 +34,14 @@
     "ms = live\n"                                                                                  \
     "if #ms == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end\n"
 
-/* ARGV: prefix, hash, generation, capacity, created, member, ttl */
+/* ARGV: prefix, hash, generation, capacity, created, member, ttl, kind
+ * ("p" a password room, "c" a short-code room: hash ""). The join count
+ * `j` (code rooms, PD_CODE_ROOM_JOINS) lives in the record, so it lives as
+ * long as the room. */
 static const char lua_create[] = LUA_PURGE
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', ARGV[5])\n"
+    "redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', ARGV[5], "
+    "'k', ARGV[8], 'j', 0)\n"
     "redis.call('RPUSH', KEYS[2], ARGV[6])\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[7])\n"
     "redis.call('PEXPIRE', KEYS[2], ARGV[7])\n"
@@ -60,15 +64,16 @@ static const char lua_leave[] =
     "if redis.call('LLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[1]) end\n"
     "return 0\n";
 
-/* ARGV: prefix, wrong-password budget (0: none), window. nil: no room; -2:
- * full; {-1, ms}: the room's budget of password checks is used up for ms;
+/* ARGV: prefix, wrong-password budget (0: none), window. nil: no room; -3:
+ * a code room (the other kind: BAD_PASSWORD, before any check); -2: full; {-1, ms}: the room's budget of password checks is used up for ms;
  * else {hash, generation, capacity, live members}, and one check of the
  * room's budget is reserved (released by cluster_room_guess_release unless
  * the password was wrong), so checks in flight on every node count. */
 static const char lua_lookup[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return nil end\n" LUA_PURGE
     "if #ms == 0 then return nil end\n"
-    "local r = redis.call('HMGET', KEYS[1], 'h', 'g', 'cap')\n"
+    "local r = redis.call('HMGET', KEYS[1], 'h', 'g', 'cap', 'k')\n"
+    "if r[4] == 'c' then return -3 end\n"
     "if #ms >= tonumber(r[3]) then return -2 end\n"
     "local limit = tonumber(ARGV[2])\n"
     "if limit > 0 then\n"
@@ -79,13 +84,44 @@ static const char lua_lookup[] =
     "end\n"
     "return {r[1], r[2], tonumber(r[3]), #ms}\n";
 
+/* A join of a short-code room, decided whole here: the server cannot tell
+ * a right code from a wrong one, so every join counts, against the room's
+ * life (ARGV max joins) and as a wrong password against the room's shared
+ * budget. ARGV: prefix, member, ttl, max joins, wrong-password budget (0:
+ * none), window. -1: no room; -3: a password room (the other kind); -4:
+ * the joins are used up; -2: full; {-1, ms}: the budget is used up; else
+ * {generation, joins now, the members before the join...}. The checks run
+ * in the single-node order (signaling.c join_code_room). */
+static const char lua_code_join[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n" LUA_PURGE
+    "if #ms == 0 then return -1 end\n"
+    "local r = redis.call('HMGET', KEYS[1], 'g', 'cap', 'k', 'j')\n"
+    "if r[3] ~= 'c' then return -3 end\n"
+    "if tonumber(r[4] or '0') >= tonumber(ARGV[4]) then return -4 end\n"
+    "if #ms >= tonumber(r[2]) then return -2 end\n"
+    "local limit = tonumber(ARGV[5])\n"
+    "if limit > 0 then\n"
+    "  local gk = KEYS[1] .. ':guess'\n"
+    "  if tonumber(redis.call('GET', gk) or '0') >= limit then return {-1, redis.call('PTTL', gk)} "
+    "end\n"
+    "  if redis.call('INCR', gk) == 1 then redis.call('PEXPIRE', gk, ARGV[6]) end\n"
+    "end\n"
+    "local j = redis.call('HINCRBY', KEYS[1], 'j', 1)\n"
+    "redis.call('RPUSH', KEYS[2], ARGV[2])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
+    "local out = {r[1], j}\n"
+    "for _, m in ipairs(ms) do table.insert(out, m) end\n"
+    "return out\n";
+
 static const char lua_guess_release[] =
     "local gk = KEYS[1] .. ':guess'\n"
     "if tonumber(redis.call('GET', gk) or '0') > 0 then redis.call('DECR', gk) end\n"
     "return 0\n";
 
-/* ARGV: ttl, hash, generation, capacity, created, this node, this node's
- * members... Renews the expiry and makes the record hold exactly this
+/* ARGV: ttl, hash, generation, capacity, created, this node, kind, join
+ * count (this node's knowledge: a lower bound), this node's members...
+ * Renews the expiry and makes the record hold exactly this
  * node's members among its own: a leave lost while Redis was away is
  * dropped, a member Redis lost (a restart without persistence) is added
  * back, a record Redis lost is written again. Answers the members, or 2
@@ -93,7 +129,7 @@ static const char lua_guess_release[] =
  * 0 when another room has the id. */
 static const char lua_touch[] =
     "local mine = {}\n"
-    "for i = 7, #ARGV do mine[ARGV[i]] = true end\n"
+    "for i = 9, #ARGV do mine[ARGV[i]] = true end\n"
     "local wrote = 0\n"
     "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
     "  if redis.call('HGET', KEYS[1], 'g') ~= ARGV[3] then return 0 end\n"
@@ -105,10 +141,10 @@ static const char lua_touch[] =
     "  end\n"
     "else\n"
     "  redis.call('HSET', KEYS[1], 'h', ARGV[2], 'g', ARGV[3], 'cap', ARGV[4], 'created', "
-    "ARGV[5])\n"
+    "ARGV[5], 'k', ARGV[7], 'j', ARGV[8])\n"
     "  wrote = 1\n"
     "end\n"
-    "for i = 7, #ARGV do if mine[ARGV[i]] then redis.call('RPUSH', KEYS[2], ARGV[i]) end end\n"
+    "for i = 9, #ARGV do if mine[ARGV[i]] then redis.call('RPUSH', KEYS[2], ARGV[i]) end end\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
     "redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
     "if wrote == 1 then return 2 end\n"
@@ -409,7 +445,7 @@ void cluster_get_stats(cluster_stats *out)
 
 /* --- requests ------------------------------------------------------------ */
 
-typedef enum req_kind { REQ_LOOKUP, REQ_CREATE, REQ_JOIN, REQ_TOUCH } req_kind;
+typedef enum req_kind { REQ_LOOKUP, REQ_CREATE, REQ_JOIN, REQ_TOUCH, REQ_CODE_JOIN } req_kind;
 
 typedef struct request {
     req_kind kind;
@@ -434,6 +470,42 @@ static bool parse_member(const redisReply *r, cluster_member *m)
     return true;
 }
 
+static bool is_int(const redisReply *r, long long v)
+{
+    return r->type == REDIS_REPLY_INTEGER && r->integer == v;
+}
+
+static void code_join_reply(const request *q, const redisReply *r, bool ok)
+{
+    cluster_code_join_fn fn = (cluster_code_join_fn)q->fn;
+    if (!ok) {
+        fn(q->ctx, CLUSTER_E_UNAVAILABLE, 0, 0, NULL, 0);
+    } else if (r->type == REDIS_REPLY_INTEGER) {
+        cluster_status st = r->integer == -2   ? CLUSTER_E_FULL
+                            : r->integer == -3 ? CLUSTER_E_KIND
+                            : r->integer == -4 ? CLUSTER_E_JOINS
+                                               : CLUSTER_E_NOT_FOUND;
+        fn(q->ctx, st, 0, 0, NULL, 0);
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && is_int(r->element[0], -1) &&
+               r->element[1]->type == REDIS_REPLY_INTEGER) {
+        /* a used-up budget of wrong passwords: the wait in ms */
+        fn(q->ctx, CLUSTER_E_LIMITED, 0,
+           r->element[1]->integer > 0 ? (unsigned)r->element[1]->integer : 1000, NULL, 0);
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+               r->elements <= 2 + PD_MAX_ROOM_CAPACITY &&
+               r->element[0]->type == REDIS_REPLY_STRING &&
+               r->element[1]->type == REDIS_REPLY_INTEGER && r->element[1]->integer >= 0) {
+        cluster_member members[PD_MAX_ROOM_CAPACITY];
+        size_t n = 0;
+        for (size_t i = 2; i < r->elements && n < sizeof members / sizeof members[0]; i++)
+            if (parse_member(r->element[i], &members[n])) n++;
+        fn(q->ctx, CLUSTER_OK, strtoull(r->element[0]->str, NULL, 10),
+           (unsigned)r->element[1]->integer, members, n);
+    } else {
+        fn(q->ctx, CLUSTER_E_UNAVAILABLE, 0, 0, NULL, 0);
+    }
+}
+
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
@@ -442,12 +514,16 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
     if (!noscript(r) && r && r->type == REDIS_REPLY_ERROR)
         PD_LOG_WARN("redis: script error: %.200s", r->str);
     bool ok = r && r->type != REDIS_REPLY_ERROR;
-    if (q->kind == REQ_LOOKUP) {
+    if (q->kind == REQ_CODE_JOIN) {
+        code_join_reply(q, r, ok);
+    } else if (q->kind == REQ_LOOKUP) {
         cluster_lookup_fn fn = (cluster_lookup_fn)q->fn;
         if (!ok)
             fn(q->ctx, CLUSTER_E_UNAVAILABLE, NULL, 0, 0, 0);
         else if (r->type == REDIS_REPLY_INTEGER && r->integer == -2)
             fn(q->ctx, CLUSTER_E_FULL, NULL, 0, 0, 0);
+        else if (r->type == REDIS_REPLY_INTEGER && r->integer == -3)
+            fn(q->ctx, CLUSTER_E_KIND, NULL, 0, 0, 0);
         else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
                  r->element[0]->type == REDIS_REPLY_INTEGER &&
                  r->element[1]->type == REDIS_REPLY_INTEGER)
@@ -494,8 +570,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 /* Scripts are loaded once per connection (SCRIPT LOAD, sent before any
  * other command) and run by their SHA-1 (EVALSHA): a create or join sends
  * 40 bytes instead of the script's 0.3-1 KB. */
-static const char *const scripts[] = {lua_create, lua_join,          lua_leave,
-                                      lua_lookup, lua_guess_release, lua_touch};
+static const char *const scripts[] = {lua_create,        lua_join,  lua_leave,    lua_lookup,
+                                      lua_guess_release, lua_touch, lua_code_join};
 #define SCRIPT_COUNT (sizeof scripts / sizeof scripts[0])
 static char script_sha[SCRIPT_COUNT][SHA_DIGEST_LENGTH * 2 + 1];
 
@@ -594,7 +670,8 @@ void cluster_room_guess_release(const char *room_id)
 }
 
 bool cluster_room_create(const char *room_id, const char *hash, uint64_t generation,
-                         unsigned capacity, const char *socket_id, cluster_members_fn fn, void *ctx)
+                         unsigned capacity, bool code, const char *socket_id,
+                         cluster_members_fn fn, void *ctx)
 {
     char gen[24], cap[16], created[24], ttl[16], member[CLUSTER_MEMBER_LEN + 1];
     snprintf(gen, sizeof gen, "%" PRIu64, generation);
@@ -602,9 +679,24 @@ bool cluster_room_create(const char *room_id, const char *hash, uint64_t generat
     snprintf(created, sizeof created, "%" PRIu64, uv_now(g.loop));
     snprintf(ttl, sizeof ttl, "%u", PD_CLUSTER_ROOM_TTL_MS);
     snprintf(member, sizeof member, "%s|%s", g.node, socket_id);
-    const char *args[] = {node_prefix(), hash, gen, cap, created, member, ttl};
+    const char *args[] = {node_prefix(), hash, gen, cap, created, member, ttl, code ? "c" : "p"};
     request *q = new_request(REQ_CREATE, (void *)fn, ctx);
-    return q && send_script(lua_create, room_id, args, 7, q);
+    return q && send_script(lua_create, room_id, args, 8, q);
+}
+
+bool cluster_room_code_join(const char *room_id, const char *socket_id, unsigned max_joins,
+                            unsigned room_guesses, uint64_t window_ms, cluster_code_join_fn fn,
+                            void *ctx)
+{
+    char ttl[16], joins[16], limit[16], window[24], member[CLUSTER_MEMBER_LEN + 1];
+    snprintf(ttl, sizeof ttl, "%u", PD_CLUSTER_ROOM_TTL_MS);
+    snprintf(joins, sizeof joins, "%u", max_joins);
+    snprintf(limit, sizeof limit, "%u", room_guesses);
+    snprintf(window, sizeof window, "%" PRIu64, window_ms);
+    snprintf(member, sizeof member, "%s|%s", g.node, socket_id);
+    const char *args[] = {node_prefix(), member, ttl, joins, limit, window};
+    request *q = new_request(REQ_CODE_JOIN, (void *)fn, ctx);
+    return q && send_script(lua_code_join, room_id, args, 6, q);
 }
 
 bool cluster_room_join(const char *room_id, uint64_t generation, const char *socket_id,
@@ -659,23 +751,26 @@ static void resend_lost_leaves(void)
 }
 
 void cluster_room_touch(const char *room_id, const char *hash, uint64_t generation,
-                        unsigned capacity, const cluster_member *members, size_t count,
-                        cluster_members_fn fn, void *ctx)
+                        unsigned capacity, bool code, unsigned joins,
+                        const cluster_member *members, size_t count, cluster_members_fn fn,
+                        void *ctx)
 {
     if (count > PD_MAX_ROOM_CAPACITY) count = PD_MAX_ROOM_CAPACITY;
-    char gen[24], cap[16], created[24], ttl[16];
+    char gen[24], cap[16], created[24], ttl[16], joined[16];
+    snprintf(joined, sizeof joined, "%u", joins);
     static char member[PD_MAX_ROOM_CAPACITY][CLUSTER_MEMBER_LEN + 1];
     snprintf(gen, sizeof gen, "%" PRIu64, generation);
     snprintf(cap, sizeof cap, "%u", capacity);
     snprintf(created, sizeof created, "%" PRIu64, uv_now(g.loop));
     snprintf(ttl, sizeof ttl, "%u", PD_CLUSTER_ROOM_TTL_MS);
-    const char *args[6 + PD_MAX_ROOM_CAPACITY] = {ttl, hash, gen, cap, created, g.node};
+    const char *args[8 + PD_MAX_ROOM_CAPACITY] = {ttl,    hash,           gen,   cap,
+                                                  created, g.node, code ? "c" : "p", joined};
     for (size_t i = 0; i < count; i++) {
         snprintf(member[i], sizeof member[i], "%s|%s", members[i].node, members[i].socket);
-        args[6 + i] = member[i];
+        args[8 + i] = member[i];
     }
     request *q = new_request(REQ_TOUCH, (void *)fn, ctx);
-    if (!q || !send_script(lua_touch, room_id, args, 6 + count, q))
+    if (!q || !send_script(lua_touch, room_id, args, 8 + count, q))
         fn(ctx, CLUSTER_E_UNAVAILABLE, NULL, 0);
 }
 

@@ -30,6 +30,8 @@ typedef enum cluster_status {
     CLUSTER_E_NOT_FOUND = -3, /* no such room, or a newer room with its id */
     CLUSTER_E_FULL = -4,
     CLUSTER_E_LIMITED = -5, /* the room's wrong-password budget is used up */
+    CLUSTER_E_KIND = -6,    /* a room of the other kind (password / short code) */
+    CLUSTER_E_JOINS = -7,   /* a code room's joins are used up (PD_CODE_ROOM_JOINS) */
 } cluster_status;
 
 typedef struct cluster_member {
@@ -73,6 +75,11 @@ typedef void (*cluster_lookup_fn)(void *ctx, cluster_status st, const char *hash
 typedef void (*cluster_members_fn)(void *ctx, cluster_status st, const cluster_member *m,
                                    size_t count);
 
+/* A code room's join: generation of the room, joins counted so far (with
+ * this one), or for LIMITED the wait in ms; m: the members before it. */
+typedef void (*cluster_code_join_fn)(void *ctx, cluster_status st, uint64_t generation,
+                                     unsigned joins, const cluster_member *m, size_t count);
+
 /* Each returns false (and never calls fn) if the request could not be sent:
  * the link is down. Otherwise fn is called exactly once, with ctx. */
 /* Reads the record to check a password against (members of dead nodes are
@@ -80,15 +87,23 @@ typedef void (*cluster_members_fn)(void *ctx, cluster_status st, const cluster_m
  * budget) checks are reserved or failed in the room's window on all nodes
  * together (the wait in ms in the capacity argument); else one check is
  * reserved, which the caller gives back with cluster_room_guess_release
- * unless the password was wrong. */
+ * unless the password was wrong. A code room answers KIND. */
 bool cluster_room_lookup(const char *room_id, unsigned room_guesses, uint64_t window_ms,
                          cluster_lookup_fn fn, void *ctx);
 void cluster_room_guess_release(const char *room_id);
 /* Creates the room with the socket as its first member: EXISTS if the id is
- * taken by a room with a live member. */
+ * taken by a room with a live member. code: a short-code room (hash "",
+ * its joins counted in the record). */
 bool cluster_room_create(const char *room_id, const char *hash, uint64_t generation,
-                         unsigned capacity, const char *socket_id, cluster_members_fn fn,
-                         void *ctx);
+                         unsigned capacity, bool code, const char *socket_id,
+                         cluster_members_fn fn, void *ctx);
+/* Joins a short-code room in one atomic step: NOT_FOUND, KIND (a password
+ * room), JOINS (max_joins used up), FULL, LIMITED (room_guesses of the
+ * room's window used up, on all nodes; 0: no budget); else the join is
+ * counted, as a join and as a wrong password of the room, and made. */
+bool cluster_room_code_join(const char *room_id, const char *socket_id, unsigned max_joins,
+                            unsigned room_guesses, uint64_t window_ms, cluster_code_join_fn fn,
+                            void *ctx);
 /* Adds the socket if the room still has this generation and a free slot
  * (members of dead nodes are dropped first); fn gets the members before the
  * join, oldest first. */
@@ -101,8 +116,9 @@ void cluster_room_leave(const char *room_id, const char *node, const char *socke
  * holds now, or CLUSTER_E_NOT_FOUND when the record was written anew or
  * belongs to another room (always called, once). */
 void cluster_room_touch(const char *room_id, const char *hash, uint64_t generation,
-                        unsigned capacity, const cluster_member *members, size_t count,
-                        cluster_members_fn fn, void *ctx);
+                        unsigned capacity, bool code, unsigned joins,
+                        const cluster_member *members, size_t count, cluster_members_fn fn,
+                        void *ctx);
 /* Asks whether each node's heartbeat is alive: on_node_dead for each not. */
 void cluster_check_nodes(const char *const *nodes, size_t count);
 /* Publishes msg on a node's channel; false if the link is down. */

@@ -517,6 +517,8 @@ typedef struct cluster_req {
     char hash[PD_PASSWORD_HASH_MAX];
     char *password; /* a join waiting for the room's record */
     size_t password_len;
+    bool code;        /* a short-code room */
+    pg_ticket ticket; /* a code join: its guess, settled when Redis answers */
 } cluster_req;
 
 static cluster_req *cluster_req_new(const peer *p, const char *rid, size_t rid_len, int64_t ack_id)
@@ -562,6 +564,8 @@ static sig_error cluster_error(cluster_status st)
         return SIG_ROOM_FULL;
     case CLUSTER_E_UNAVAILABLE:
         return SIG_UNAVAILABLE;
+    case CLUSTER_E_KIND: /* the other kind: as a wrong secret, as on one node */
+        return SIG_BAD_PASSWORD;
     default:
         return SIG_INTERNAL;
     }
@@ -597,7 +601,8 @@ static void on_cluster_created(void *ctx, cluster_status st, const cluster_membe
     if (st == CLUSTER_OK &&
         (p->room || rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK))
         st = CLUSTER_E_EXISTS; /* this node still holds a room of that id Redis forgot */
-    if (st == CLUSTER_OK && room_activate(r, q->hash, p) != ROOM_OK) {
+    if (st == CLUSTER_OK &&
+        (q->code ? room_activate_code(r, p) : room_activate(r, q->hash, p)) != ROOM_OK) {
         rooms_destroy(&g.rooms, r);
         st = CLUSTER_E_UNAVAILABLE;
     }
@@ -627,30 +632,27 @@ static void cluster_finish_create(hash_job *job, peer *p)
     memcpy(q->hash, job->hash, sizeof q->hash);
     randombytes_buf(&q->generation, sizeof q->generation);
     p->cluster_pending = true;
-    if (!cluster_room_create(q->room_id, q->hash, q->generation, g.cfg.room_capacity, q->socket_id,
-                             on_cluster_created, q)) {
+    if (!cluster_room_create(q->room_id, q->hash, q->generation, g.cfg.room_capacity, false,
+                             q->socket_id, on_cluster_created, q)) {
         p->cluster_pending = false;
         refuse(p->sock, "create-room", job->ack_id, SIG_UNAVAILABLE);
         cluster_req_free(q);
     }
 }
 
-static void on_cluster_joined(void *ctx, cluster_status st, const cluster_member *m, size_t n)
+/* Redis answered a join (st, m: the members before it) for p; q->code: a
+ * code room, joins: its joins counted in Redis so far. */
+static void cluster_joined(cluster_req *q, peer *p, cluster_status st, unsigned joins,
+                           const cluster_member *m, size_t n)
 {
-    cluster_req *q = ctx;
-    peer *p = cluster_req_peer(q);
-    if (!p) {
-        if (st == CLUSTER_OK) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
-        cluster_req_free(q);
-        return;
-    }
     bool in_redis = st == CLUSTER_OK; /* undone below if this node cannot follow */
     room *r = st == CLUSTER_OK ? rooms_find(&g.rooms, q->room_id, strlen(q->room_id)) : NULL;
     if (r && room_generation(r) != q->generation) st = CLUSTER_E_NOT_FOUND;
     if (st == CLUSTER_OK && !r) {
         if (rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK) {
             st = CLUSTER_E_UNAVAILABLE;
-        } else if (room_activate(r, q->hash, p) != ROOM_OK) {
+        } else if ((q->code ? room_activate_code(r, p) : room_activate(r, q->hash, p)) !=
+                   ROOM_OK) {
             rooms_destroy(&g.rooms, r);
             st = CLUSTER_E_UNAVAILABLE;
         } else {
@@ -675,8 +677,24 @@ static void on_cluster_joined(void *ctx, cluster_status st, const cluster_member
     }
     if (node_msg_joined(&g_msg, q->room_id, me, q->socket_id))
         publish_to_nodes(r, (const char *)g_msg.data, g_msg.len);
+    /* this node's copy follows Redis' count (written back if Redis loses
+     * the record); bounded by PD_CODE_ROOM_JOINS */
+    while (q->code && room_code_joins(r) < joins && room_code_joins(r) < PD_CODE_ROOM_JOINS)
+        room_code_join(r);
     joined_reply(p, r, peers, q->ack_id);
     cluster_req_free(q);
+}
+
+static void on_cluster_joined(void *ctx, cluster_status st, const cluster_member *m, size_t n)
+{
+    cluster_req *q = ctx;
+    peer *p = cluster_req_peer(q);
+    if (!p) {
+        if (st == CLUSTER_OK) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
+        cluster_req_free(q);
+        return;
+    }
+    cluster_joined(q, p, st, 0, m, n);
 }
 
 static void cluster_finish_join(hash_job *job, peer *p)
@@ -755,6 +773,82 @@ static void cluster_join_room(peer *p, const char *id, size_t id_len, const char
     if (!cluster_room_lookup(q->room_id, g.cfg.guard.room_failures, g.cfg.guard.window_ms,
                              on_cluster_record, q)) {
         p->cluster_pending = false;
+        refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
+        cluster_req_free(q);
+    }
+}
+
+/* Many nodes: a code room is created at once (nothing to hash), its kind,
+ * capacity and join count in its Redis record. */
+static void cluster_create_code_room(peer *p, const char *id, size_t id_len, int64_t ack_id)
+{
+    cluster_req *q = cluster_up() ? cluster_req_new(p, id, id_len, ack_id) : NULL;
+    if (!q) {
+        refuse(p->sock, "create-room", ack_id, cluster_up() ? SIG_INTERNAL : SIG_UNAVAILABLE);
+        return;
+    }
+    q->code = true;
+    randombytes_buf(&q->generation, sizeof q->generation);
+    p->cluster_pending = true;
+    if (!cluster_room_create(q->room_id, "", q->generation, PD_CODE_ROOM_CAPACITY, true,
+                             q->socket_id, on_cluster_created, q)) {
+        p->cluster_pending = false;
+        refuse(p->sock, "create-room", ack_id, SIG_UNAVAILABLE);
+        cluster_req_free(q);
+    }
+}
+
+static void on_cluster_code_joined(void *ctx, cluster_status st, uint64_t generation,
+                                   unsigned joins, const cluster_member *m, size_t n)
+{
+    cluster_req *q = ctx;
+    /* a join Redis made counts as a guess, as on one node (join_code_room) */
+    if (!g.closed) pg_settle(&g.guard, &q->ticket, st == CLUSTER_OK, uv_now(g.loop));
+    peer *p = cluster_req_peer(q);
+    if (!p) {
+        if (st == CLUSTER_OK) cluster_room_leave(q->room_id, cluster_node_id(), q->socket_id);
+        cluster_req_free(q);
+        return;
+    }
+    if (st == CLUSTER_E_LIMITED) { /* the room's budget, counted by all nodes */
+        g.stats.guard_refusals[PG_ROOM_FAILURES]++;
+        refuse_guarded(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, joins,
+                       PG_ROOM_FAILURES);
+    } else if (st == CLUSTER_E_JOINS) {
+        g.stats.code_room_join_refusals++;
+        refuse_why(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, 0,
+                   "too many joins of this code room: start again with a new code",
+                   "code_room_joins");
+    } else {
+        q->generation = generation;
+        cluster_joined(q, p, st, joins, m, n);
+        return; /* it frees q */
+    }
+    cluster_req_free(q);
+}
+
+/* Many nodes: a code join is decided whole by one script (cluster.h), the
+ * join counted against the room's life and its shared wrong-password
+ * budget; this node's guard (address, session, its own room budget) admits
+ * it first and counts it once Redis has made it. */
+static void cluster_join_code_room(peer *p, const char *id, size_t id_len, int64_t ack_id)
+{
+    cluster_req *q = cluster_req_new(p, id, id_len, ack_id);
+    if (!q) {
+        refuse(p->sock, "join-room", ack_id, SIG_INTERNAL);
+        return;
+    }
+    if (!guard_admit(p, "join-room", q->room_id, ack_id, &q->ticket)) {
+        cluster_req_free(q);
+        return;
+    }
+    q->code = true;
+    p->cluster_pending = true;
+    if (!cluster_room_code_join(q->room_id, q->socket_id, PD_CODE_ROOM_JOINS,
+                                g.cfg.guard.room_failures, g.cfg.guard.window_ms,
+                                on_cluster_code_joined, q)) {
+        p->cluster_pending = false;
+        pg_settle(&g.guard, &q->ticket, false, uv_now(g.loop));
         refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
         cluster_req_free(q);
     }
@@ -912,7 +1006,7 @@ static void tick_room(room *r, void *ctx)
         if (!seen && set->count < sizeof set->nodes / sizeof set->nodes[0])
             set->nodes[set->count++] = m->node;
     }
-    if (!set->refresh || !room_password_hash(r)) return;
+    if (!set->refresh || room_is_pending(r)) return;
     touch_req *q = calloc(1, sizeof *q + remote * sizeof q->remote[0]);
     if (!q) return;
     snprintf(q->room_id, sizeof q->room_id, "%s", room_id(r));
@@ -922,8 +1016,10 @@ static void tick_room(room *r, void *ctx)
         peer *m = room_member(r, i);
         if (!m->sock) memcpy(q->remote[q->count++], m->remote_id, PD_ID_LEN + 1);
     }
-    cluster_room_touch(room_id(r), room_password_hash(r), room_generation(r), g.cfg.room_capacity,
-                       members, n, on_cluster_touched, q);
+    bool code = room_is_code(r);
+    cluster_room_touch(room_id(r), room_password_hash(r), room_generation(r),
+                       code ? PD_CODE_ROOM_CAPACITY : g.cfg.room_capacity, code,
+                       room_code_joins(r), members, n, on_cluster_touched, q);
 }
 
 /* Every tick: ask whether the nodes of remote members live; now and then,
@@ -937,14 +1033,12 @@ static void on_cluster_tick(bool refresh, bool reconcile)
 
 /* --- event handlers ----------------------------------------------------- */
 
-/* A code room is made at once: nothing to hash. Not with --redis: the
- * room records in Redis (cluster.c) know password rooms only, so a code
- * room is refused there (UNAVAILABLE, docs/scale.md) rather than made
- * without its limits. */
+/* A code room is made at once: nothing to hash. With --redis, in Redis
+ * (cluster_create_code_room). */
 static void create_code_room(peer *p, const char *id, size_t id_len, int64_t ack_id)
 {
     if (g.cluster) {
-        refuse(p->sock, "create-room", ack_id, SIG_UNAVAILABLE);
+        cluster_create_code_room(p, id, id_len, ack_id);
         return;
     }
     room *r;
@@ -1053,12 +1147,10 @@ static void on_join_room(peer *p, const json_t *payload, int64_t ack_id)
         refuse(p->sock, "join-room", ack_id, SIG_ALREADY_IN_ROOM);
         return;
     }
-    if (code && g.cluster) { /* no code rooms with --redis (create_code_room) */
-        refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
-        return;
-    }
     if (g.cluster) {
-        if (cluster_up())
+        if (cluster_up() && code)
+            cluster_join_code_room(p, id, id_len, ack_id);
+        else if (cluster_up())
             cluster_join_room(p, id, id_len, pw, pw_len, ack_id);
         else
             refuse(p->sock, "join-room", ack_id, SIG_UNAVAILABLE);
