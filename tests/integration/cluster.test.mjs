@@ -181,16 +181,120 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
 
   // Before (no PROXY header), every client behind HAProxy had its address:
   // one client's wrong passwords used up the budget of every client.
-  test("short-code rooms are refused with --redis: UNAVAILABLE for create and join (docs/scale.md)", T, async () => {
-    const a = await peer(n1.url);
-    const id = token("code-");
-    const create = await call(a, "create-room", { roomId: id, code: true });
-    assert.equal(create.error?.code, "UNAVAILABLE", JSON.stringify(create));
-    const join = await call(a, "join-room", { roomId: id, code: true });
-    assert.equal(join.error?.code, "UNAVAILABLE", JSON.stringify(join));
-    // password rooms on the same node are not affected
-    assert.equal((await call(a, "create-room", { roomId: token("room-"), password: pw() })).ok, true);
-    a.close();
+  // Short-code rooms (docs/signaling.md "Code rooms"): the same rules as on
+  // one node, decided in Redis. Own nodes: every code join counts as a wrong
+  // password of 127.0.0.1 and of the room, which must not meet the other
+  // tests' budgets (as in code-rooms.test.mjs).
+  describe("short-code rooms across nodes", () => {
+    const CODE_ROOM_JOINS = 10; // PD_CODE_ROOM_JOINS, src/base/limits.h
+    const LOOSE = ["--address-guesses", "1000", "--room-guesses", "1000"];
+    let c1, c2;
+    before(async () => {
+      [c1, c2] = await Promise.all([startNode(redis.url, LOOSE), startNode(redis.url, LOOSE)]);
+    });
+    after(() => Promise.all([c1, c2].filter(Boolean).map((n) => n.stop())));
+    const codeRoom = () => token("code-");
+    const refusal = (ack) => (ack.error ? `${ack.error.code}${ack.error.reason ? ":" + ack.error.reason : ""}` : "ok");
+
+    test("created on node 1, joined on node 2, relayed; a third is ROOM_FULL on either node; the slot frees", T, async () => {
+      const a = await peer(c1.url);
+      const b = await peer(c2.url);
+      const roomId = codeRoom();
+      assert.deepEqual(await call(a, "create-room", { roomId, code: true }), { ok: true, roomId });
+      await a.rec.take("room-created");
+      assert.deepEqual(await call(b, "join-room", { roomId, code: true }), { ok: true, roomId, peers: [a.id] });
+      assert.deepEqual((await a.rec.take("user-joined"))[0], { socketId: b.id });
+      assert.deepEqual(await call(a, "offer", { sdp: "v=0 code", targetSocketId: b.id }), { ok: true });
+      assert.deepEqual((await b.rec.take("offer"))[0], { sdp: "v=0 code", from: a.id });
+      // capacity 2 (PD_CODE_ROOM_CAPACITY), not the nodes' --room-capacity
+      for (const url of [c1.url, c2.url]) {
+        const c = await peer(url);
+        assert.equal(refusal(await call(c, "join-room", { roomId, code: true })), "ROOM_FULL");
+        closeAll(c);
+      }
+      // the id is taken on both nodes, for either kind
+      const d = await peer(c2.url);
+      assert.equal(refusal(await call(d, "create-room", { roomId, code: true })), "ROOM_EXISTS");
+      assert.equal(refusal(await call(d, "create-room", { roomId, password: pw() })), "ROOM_EXISTS");
+      // b leaves: its slot frees for d, on b's node
+      assert.deepEqual(await call(b, "leave-room", {}), { ok: true });
+      assert.deepEqual((await a.rec.take("user-left"))[0], { socketId: b.id });
+      assert.deepEqual(await call(d, "join-room", { roomId, code: true }), { ok: true, roomId, peers: [a.id] });
+      assert.equal(refusal(await call(b, "join-room", { roomId: codeRoom(), code: true })), "ROOM_NOT_FOUND");
+      closeAll(a, b, d);
+    });
+
+    test("the other kind is BAD_PASSWORD across nodes, both ways", T, async () => {
+      const a = await peer(c1.url);
+      const codeId = codeRoom();
+      assert.equal((await call(a, "create-room", { roomId: codeId, code: true })).ok, true);
+      const b = await peer(c2.url);
+      const roomId = token("room-");
+      const password = pw();
+      assert.equal((await call(b, "create-room", { roomId, password })).ok, true);
+      const x = await peer(c2.url);
+      assert.equal(refusal(await call(x, "join-room", { roomId: codeId, password: pw() })), "BAD_PASSWORD");
+      const y = await peer(c1.url);
+      assert.equal(refusal(await call(y, "join-room", { roomId, code: true })), "BAD_PASSWORD");
+      // the refusals took no place: the right kind still gets in
+      assert.deepEqual(await call(x, "join-room", { roomId: codeId, code: true }), { ok: true, roomId: codeId, peers: [a.id] });
+      assert.deepEqual(await call(y, "join-room", { roomId, password }), { ok: true, roomId, peers: [b.id] });
+      closeAll(a, b, x, y);
+    });
+
+    test(`at most ${CODE_ROOM_JOINS} joins over a code room's life, counted on both nodes together`, T, async () => {
+      const a = await peer(c1.url);
+      const roomId = codeRoom();
+      assert.equal((await call(a, "create-room", { roomId, code: true })).ok, true);
+      // alternate nodes: each node alone sees 5, under the limit
+      for (let i = 0; i < CODE_ROOM_JOINS; i++) {
+        const g = await peer(i % 2 ? c1.url : c2.url);
+        assert.equal(refusal(await call(g, "join-room", { roomId, code: true })), "ok", `join ${i + 1}`);
+        g.close();
+        await a.rec.take("user-left");
+      }
+      for (const url of [c1.url, c2.url]) {
+        const g = await peer(url);
+        assert.equal(refusal(await call(g, "join-room", { roomId, code: true })), "RATE_LIMITED:code_room_joins");
+        closeAll(g);
+      }
+      // the sender heard each of the 10 joins, on either node, and no more
+      await sleep(200);
+      assert.equal(a.rec.events.filter((e) => e.event === "user-joined").length, CODE_ROOM_JOINS);
+      closeAll(a);
+    });
+
+    test("two joiners on two nodes race for the one free place, and for the last join: exactly one wins, 10 times", T, async () => {
+      for (let i = 0; i < 10; i++) {
+        const a = await peer(i % 2 ? c1.url : c2.url);
+        const roomId = codeRoom();
+        assert.equal((await call(a, "create-room", { roomId, code: true })).ok, true);
+        const [j1, j2] = await Promise.all([peer(c1.url), peer(c2.url)]);
+        const joins = await Promise.all([j1, j2].map((j) => call(j, "join-room", { roomId, code: true })));
+        assert.deepEqual(joins.map(refusal).sort(), ["ROOM_FULL", "ok"], JSON.stringify(joins));
+        closeAll(j1, j2);
+        await a.rec.take("user-left");
+        closeAll(a);
+      }
+      // the 10th join: 9 made, then two nodes race for the last one
+      const a = await peer(c1.url);
+      const roomId = codeRoom();
+      assert.equal((await call(a, "create-room", { roomId, code: true })).ok, true);
+      for (let i = 0; i < CODE_ROOM_JOINS - 1; i++) {
+        const g = await peer(i % 2 ? c1.url : c2.url);
+        assert.equal(refusal(await call(g, "join-room", { roomId, code: true })), "ok");
+        g.close();
+        await a.rec.take("user-left");
+      }
+      const [j1, j2] = await Promise.all([peer(c1.url), peer(c2.url)]);
+      const last = await Promise.all([j1, j2].map((j) => call(j, "join-room", { roomId, code: true })));
+      const got = last.map(refusal);
+      assert.equal(got.filter((r) => r === "ok").length, 1, JSON.stringify(last));
+      // the winner made the 10th join: the loser is refused by the count,
+      // checked before the capacity (as on one node)
+      assert.equal(got.find((r) => r !== "ok"), "RATE_LIMITED:code_room_joins", JSON.stringify(last));
+      closeAll(a, j1, j2);
+    });
   });
 
   test("behind HAProxy (send-proxy-v2), per-address limits count each client, not HAProxy", T, async () => {
