@@ -120,8 +120,8 @@ static const char lua_guess_release[] =
     "return 0\n";
 
 /* ARGV: ttl, hash, generation, capacity, created, this node, kind, join
- * count (this node's knowledge: a lower bound), this node's members...
- * Renews the expiry and makes the record hold exactly this
+ * count (the joins this node made or heard of: the record's count only
+ * grows), this node's members... Renews the expiry and makes the record hold exactly this
  * node's members among its own: a leave lost while Redis was away is
  * dropped, a member Redis lost (a restart without persistence) is added
  * back, a record Redis lost is written again. Answers the members, or 2
@@ -133,6 +133,8 @@ static const char lua_touch[] =
     "local wrote = 0\n"
     "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
     "  if redis.call('HGET', KEYS[1], 'g') ~= ARGV[3] then return 0 end\n"
+    "  if tonumber(redis.call('HGET', KEYS[1], 'j') or '0') < tonumber(ARGV[8]) then\n"
+    "    redis.call('HSET', KEYS[1], 'j', ARGV[8]) end\n"
     "  local prefix = ARGV[6] .. '|'\n"
     "  for _, m in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do\n"
     "    if string.sub(m, 1, #prefix) == prefix then\n"

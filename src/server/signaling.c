@@ -870,6 +870,9 @@ static void cluster_member_joined(room *r, const char *node, const char *sock)
     memcpy(m.node, node, PD_ID_LEN + 1);
     memcpy(m.socket, sock, PD_ID_LEN + 1);
     if (!remote_peer_new(r, &m)) return;
+    /* counted here too, so that a record Redis lost is written back by any
+     * node with every join (cluster_room_touch) */
+    if (room_is_code(r) && room_code_joins(r) < PD_CODE_ROOM_JOINS) room_code_join(r);
     json_t *ev = json_pack("{s:s}", "socketId", sock);
     broadcast_others(r, NULL, "user-joined", ev);
     json_decref(ev);

@@ -224,6 +224,39 @@ describe("cluster: two nodes and Redis", { skip: SKIP }, () => {
       closeAll(a, b, d);
     });
 
+    // the record's fields as Redis holds them (docs/scale.md key layout)
+    const record = async (roomId) => {
+      // HGETALL: an absent record is an empty array (the helper waits for
+      // one line per element, and a nil is one line, not two)
+      const reply = await redis.command(["HGETALL", `pd:room:${roomId}`]);
+      const lines = reply.split("\r\n").slice(1).filter((l, i) => i % 2 === 1);
+      const f = {};
+      for (let i = 0; i + 1 < lines.length; i += 2) f[lines[i]] = lines[i + 1];
+      return `${f.k},${f.cap},${f.j}`;
+    };
+
+    test("the record holds the kind, capacity 2 and the join count; renewed, and written back whole if Redis loses it", { timeout: 40_000 }, async () => {
+      const a = await peer(c1.url);
+      const b = await peer(c2.url);
+      const roomId = codeRoom();
+      assert.equal((await call(a, "create-room", { roomId, code: true })).ok, true);
+      assert.equal(await record(roomId), "c,2,0");
+      assert.equal((await call(b, "join-room", { roomId, code: true })).ok, true);
+      assert.equal(await record(roomId), "c,2,1");
+      // Redis loses it (a restart without persistence): the nodes' next
+      // refresh (every 10 s) writes it back with its kind and count
+      await redis.command(["DEL", `pd:room:${roomId}`, `pd:room:${roomId}:m`]);
+      const deadline = Date.now() + 15_000;
+      while ((await record(roomId)) !== "c,2,1" && Date.now() < deadline) await sleep(200);
+      assert.equal(await record(roomId), "c,2,1");
+      assert.ok(Number((await redis.command(["PTTL", `pd:room:${roomId}`])).slice(1)) > 20_000);
+      // and it is still a code room of 2 for every node
+      const c = await peer(c1.url);
+      assert.equal(refusal(await call(c, "join-room", { roomId, code: true })), "ROOM_FULL");
+      assert.equal(refusal(await call(c, "join-room", { roomId, password: pw() })), "BAD_PASSWORD");
+      closeAll(a, b, c);
+    });
+
     test("the other kind is BAD_PASSWORD across nodes, both ways", T, async () => {
       const a = await peer(c1.url);
       const codeId = codeRoom();
