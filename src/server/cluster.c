@@ -65,10 +65,10 @@ static const char lua_leave[] =
     "return 0\n";
 
 /* ARGV: prefix, wrong-password budget (0: none), window. nil: no room; -3:
- * a code room (the other kind: BAD_PASSWORD, before any check); -2: full; {-1, ms}: the room's budget of password checks is used up for ms;
- * else {hash, generation, capacity, live members}, and one check of the
- * room's budget is reserved (released by cluster_room_guess_release unless
- * the password was wrong), so checks in flight on every node count. */
+ * a code room (the other kind: BAD_PASSWORD, before any check); -2: full; {-1, ms}: the room's
+ * budget of password checks is used up for ms; else {hash, generation, capacity, live members}, and
+ * one check of the room's budget is reserved (released by cluster_room_guess_release unless the
+ * password was wrong), so checks in flight on every node count. */
 static const char lua_lookup[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return nil end\n" LUA_PURGE
     "if #ms == 0 then return nil end\n"
@@ -672,8 +672,8 @@ void cluster_room_guess_release(const char *room_id)
 }
 
 bool cluster_room_create(const char *room_id, const char *hash, uint64_t generation,
-                         unsigned capacity, bool code, const char *socket_id,
-                         cluster_members_fn fn, void *ctx)
+                         unsigned capacity, bool code, const char *socket_id, cluster_members_fn fn,
+                         void *ctx)
 {
     char gen[24], cap[16], created[24], ttl[16], member[CLUSTER_MEMBER_LEN + 1];
     snprintf(gen, sizeof gen, "%" PRIu64, generation);
@@ -753,9 +753,8 @@ static void resend_lost_leaves(void)
 }
 
 void cluster_room_touch(const char *room_id, const char *hash, uint64_t generation,
-                        unsigned capacity, bool code, unsigned joins,
-                        const cluster_member *members, size_t count, cluster_members_fn fn,
-                        void *ctx)
+                        unsigned capacity, bool code, unsigned joins, const cluster_member *members,
+                        size_t count, cluster_members_fn fn, void *ctx)
 {
     if (count > PD_MAX_ROOM_CAPACITY) count = PD_MAX_ROOM_CAPACITY;
     char gen[24], cap[16], created[24], ttl[16], joined[16];
@@ -765,8 +764,8 @@ void cluster_room_touch(const char *room_id, const char *hash, uint64_t generati
     snprintf(cap, sizeof cap, "%u", capacity);
     snprintf(created, sizeof created, "%" PRIu64, uv_now(g.loop));
     snprintf(ttl, sizeof ttl, "%u", PD_CLUSTER_ROOM_TTL_MS);
-    const char *args[8 + PD_MAX_ROOM_CAPACITY] = {ttl,    hash,           gen,   cap,
-                                                  created, g.node, code ? "c" : "p", joined};
+    const char *args[8 + PD_MAX_ROOM_CAPACITY] = {
+        ttl, hash, gen, cap, created, g.node, code ? "c" : "p", joined};
     for (size_t i = 0; i < count; i++) {
         snprintf(member[i], sizeof member[i], "%s|%s", members[i].node, members[i].socket);
         args[8 + i] = member[i];

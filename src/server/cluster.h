@@ -95,8 +95,8 @@ void cluster_room_guess_release(const char *room_id);
  * taken by a room with a live member. code: a short-code room (hash "",
  * its joins counted in the record). */
 bool cluster_room_create(const char *room_id, const char *hash, uint64_t generation,
-                         unsigned capacity, bool code, const char *socket_id,
-                         cluster_members_fn fn, void *ctx);
+                         unsigned capacity, bool code, const char *socket_id, cluster_members_fn fn,
+                         void *ctx);
 /* Joins a short-code room in one atomic step: NOT_FOUND, KIND (a password
  * room), JOINS (max_joins used up), FULL, LIMITED (room_guesses of the
  * room's window used up, on all nodes; 0: no budget); else the join is
@@ -116,9 +116,8 @@ void cluster_room_leave(const char *room_id, const char *node, const char *socke
  * holds now, or CLUSTER_E_NOT_FOUND when the record was written anew or
  * belongs to another room (always called, once). */
 void cluster_room_touch(const char *room_id, const char *hash, uint64_t generation,
-                        unsigned capacity, bool code, unsigned joins,
-                        const cluster_member *members, size_t count, cluster_members_fn fn,
-                        void *ctx);
+                        unsigned capacity, bool code, unsigned joins, const cluster_member *members,
+                        size_t count, cluster_members_fn fn, void *ctx);
 /* Asks whether each node's heartbeat is alive: on_node_dead for each not. */
 void cluster_check_nodes(const char *const *nodes, size_t count);
 /* Publishes msg on a node's channel; false if the link is down. */

@@ -651,8 +651,7 @@ static void cluster_joined(cluster_req *q, peer *p, cluster_status st, unsigned 
     if (st == CLUSTER_OK && !r) {
         if (rooms_reserve(&g.rooms, q->room_id, strlen(q->room_id), &r) != ROOM_OK) {
             st = CLUSTER_E_UNAVAILABLE;
-        } else if ((q->code ? room_activate_code(r, p) : room_activate(r, q->hash, p)) !=
-                   ROOM_OK) {
+        } else if ((q->code ? room_activate_code(r, p) : room_activate(r, q->hash, p)) != ROOM_OK) {
             rooms_destroy(&g.rooms, r);
             st = CLUSTER_E_UNAVAILABLE;
         } else {
@@ -812,8 +811,7 @@ static void on_cluster_code_joined(void *ctx, cluster_status st, uint64_t genera
     }
     if (st == CLUSTER_E_LIMITED) { /* the room's budget, counted by all nodes */
         g.stats.guard_refusals[PG_ROOM_FAILURES]++;
-        refuse_guarded(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, joins,
-                       PG_ROOM_FAILURES);
+        refuse_guarded(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, joins, PG_ROOM_FAILURES);
     } else if (st == CLUSTER_E_JOINS) {
         g.stats.code_room_join_refusals++;
         refuse_why(p->sock, "join-room", q->ack_id, SIG_RATE_LIMITED, 0,
@@ -1021,8 +1019,8 @@ static void tick_room(room *r, void *ctx)
     }
     bool code = room_is_code(r);
     cluster_room_touch(room_id(r), room_password_hash(r), room_generation(r),
-                       code ? PD_CODE_ROOM_CAPACITY : g.cfg.room_capacity, code,
-                       room_code_joins(r), members, n, on_cluster_touched, q);
+                       code ? PD_CODE_ROOM_CAPACITY : g.cfg.room_capacity, code, room_code_joins(r),
+                       members, n, on_cluster_touched, q);
 }
 
 /* Every tick: ask whether the nodes of remote members live; now and then,
