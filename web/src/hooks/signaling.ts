@@ -42,8 +42,8 @@ const CODE_MESSAGES: Record<string, string> = {
   ROOM_FULL: 'Someone else is receiving with this code right now.',
   BAD_PASSWORD: 'This number is not a short code’s room: check the code.',
   INVALID_PAYLOAD: 'This server does not take short codes.',
-  // with --redis, code rooms are refused (docs/signaling.md, code rooms)
-  UNAVAILABLE: 'This server cannot take short codes: ask the sender for a link.',
+  // the nodes lost their room store (docs/signaling.md, UNAVAILABLE)
+  UNAVAILABLE: 'The server cannot take new rooms right now: try again in a moment.',
 };
 const CODE_ROOM_JOINS = 'This code was tried too many times: ask the sender for a new one.';
 
