@@ -77,6 +77,12 @@ enum {
  * CODE_NAMEPLATE_TRIES in all the sender gives up. */
 #define CODE_NAMEPLATE_TRIES_PER_RANGE 3
 #define CODE_NAMEPLATE_TRIES 12
+/* send, after a signaling reconnection: create-room answered ROOM_EXISTS
+ * (receivers still hold the room), then join-room ROOM_NOT_FOUND (they all
+ * left in between), and so on. Each round needs members leaving at exactly
+ * that moment; a few rounds mean something is wrong, and the sender stops
+ * (exit 2) rather than loop. */
+#define ROOM_RETAKE_TRIES 4
 
 typedef struct src_file {
     char *path; /* on disk */
@@ -171,6 +177,7 @@ struct cli_app {
     cli_ice_servers ice;
     GSource *ice_refresh; /* asks for a fresh TURN credential */
     bool room_announced;
+    unsigned room_retakes; /* send: create/join rounds since the last success */
     /* send */
     src_file *files;
     xfer_file_entry *entries;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "http/http.h"
 
 bool cli_link_random_password(char *out, size_t len)
@@ -111,23 +112,30 @@ void cli_link_print_qr(const char *text)
 }
 
 /* URLSearchParams-style value: a raw '+' is a space, then %XX decoded by
- * src/http's decoder (a '+' written as %2B stays a '+'). False when an
- * escape is malformed, a NUL is decoded, or the value does not fit: a link
- * the web app made has none of these. */
-static bool form_decode(const char *in, size_t len, char *out, size_t cap)
+ * src/http's decoder (a '+' written as %2B stays a '+'). False when the
+ * value does not fit, or (*damaged set) when an escape is malformed, a NUL
+ * is decoded or the bytes are not UTF-8: a link the web app or the CLI
+ * made has none of these, and a key mangled on its way would derive
+ * another PRS and fail authentication with a confusing message. */
+static bool form_decode(const char *in, size_t len, char *out, size_t cap, bool *damaged)
 {
     if (len >= cap) return false; /* decoding never makes it longer */
     for (size_t i = 0; i < len; i++)
         out[i] = in[i] == '+' ? ' ' : in[i];
     long n = http_percent_decode(out, len, out);
-    if (n < 0) return false;
+    if (n < 0 || !pd_utf8_valid((const uint8_t *)out, (size_t)n)) {
+        out[0] = 0;
+        if (damaged) *damaged = true;
+        return false;
+    }
     out[n] = 0;
     return true;
 }
 
 bool cli_link_parse(const char *target, char *server, size_t server_cap, char *room,
-                    size_t room_cap, char *password, size_t password_cap)
+                    size_t room_cap, char *password, size_t password_cap, bool *damaged)
 {
+    if (damaged) *damaged = false;
     const char *hash = strchr(target, '#');
     if (!hash) {
         if (!room_id_ok(target)) return false;
@@ -145,12 +153,13 @@ bool cli_link_parse(const char *target, char *server, size_t server_cap, char *r
         if (eq) {
             size_t kl = (size_t)(eq - p);
             if (kl == 4 && !strncmp(p, "room", 4) && !have_room) {
-                if (!form_decode(eq + 1, len - kl - 1, room, room_cap)) return false;
+                if (!form_decode(eq + 1, len - kl - 1, room, room_cap, damaged)) return false;
                 have_room = true;
             }
             if (kl == 3 && !strncmp(p, "key", 3) && !have_key) {
                 have_key = true;
-                if (!password[0] && !form_decode(eq + 1, len - kl - 1, password, password_cap))
+                if (!password[0] &&
+                    !form_decode(eq + 1, len - kl - 1, password, password_cap, damaged))
                     return false; /* a --password given wins over the link's key */
             }
         }

@@ -28,14 +28,23 @@ bool cli_link_random_room(char out[37]);
 void cli_link_build(const char *server, const char *room, const char *password, char *out,
                     size_t cap);
 
+/* What the CLI says of a link whose room= or key= value is damaged
+ * (docs/signaling.md "The room link"). */
+#define CLI_LINK_DAMAGED                                                                       \
+    "the link is damaged (a '%' not followed by two hex digits, a %00, or bytes that are not " \
+    "UTF-8 text): copy the whole link again"
+
 /* LINK = http(s)://host[:port]/...#room=ID&key=PW, anything else a bare
  * room id. The link's own server goes to `server` (NULL: keep the one the
  * caller has); a password already set (--password) wins over the link's.
  * Values are decoded as URLSearchParams does ('+' is a space); false for a
- * room id that is not 1-128 of [A-Za-z0-9_-], a malformed %-escape, a
- * decoded NUL, or a value longer than its buffer. */
+ * room id that is not 1-128 of [A-Za-z0-9_-], a value longer than its
+ * buffer, or a damaged value: a malformed %-escape, a decoded NUL, or
+ * decoded bytes that are not UTF-8 (the web app refuses the same links,
+ * web/src/lib/link.ts, rather than derive a wrong key from them). For a
+ * damaged value *damaged (when not NULL) is set true. */
 bool cli_link_parse(const char *target, char *server, size_t server_cap, char *room,
-                    size_t room_cap, char *password, size_t password_cap);
+                    size_t room_cap, char *password, size_t password_cap, bool *damaged);
 
 /* The text as a QR code on stdout, two modules per character cell. */
 void cli_link_print_qr(const char *text);

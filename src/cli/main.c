@@ -304,11 +304,15 @@ int main(int argc, char **argv)
             return EXIT_LOCAL;
         }
     } else {
+        bool damaged = false;
         if (ninputs != 1 || !(target = inputs[0]) ||
             !cli_link_parse(target, have_server ? NULL : a.server, sizeof a.server, a.room,
-                            sizeof a.room, a.password, sizeof a.password)) {
-            fprintf(stderr, "peerdrop receive: give one link (…#room=ID&key=PASSWORD), a code "
-                            "(7-guitar-lemon) or a room id\n");
+                            sizeof a.room, a.password, sizeof a.password, &damaged)) {
+            if (damaged)
+                fprintf(stderr, "peerdrop receive: %s\n", CLI_LINK_DAMAGED);
+            else
+                fprintf(stderr, "peerdrop receive: give one link (…#room=ID&key=PASSWORD), a "
+                                "code (7-guitar-lemon) or a room id\n");
             free(inputs);
             return EXIT_USAGE;
         }

@@ -16,6 +16,7 @@
 
 static void take_ice(cli_app *a, json_t *ack);
 static void on_join_ack(cli_signal *c, json_t *arg, void *user);
+static void on_create_ack(cli_signal *c, json_t *arg, void *user);
 
 size_t cli_room_turn_count(const cli_ice_servers *ice)
 {
@@ -187,10 +188,43 @@ static const char *ack_error(json_t *arg)
     return code ? code : "INTERNAL";
 }
 
+static void create_room(cli_app *a)
+{
+    json_t *j = room_request(a);
+    cli_signal_emit(a->sig, "create-room", j, on_create_ack, a);
+    json_decref(j);
+}
+
+/* The sender took its room back by joining it (a reconnection while
+ * receivers held it, docs/signaling.md "A sender that reconnects"): it is
+ * the newest member now, but still the one that offers. Its receivers are
+ * older: a CLI receiver never offers, and the web app answers our offer and
+ * drops its own (the sender ignores offers), so the sender offers to each
+ * member it has no connection with, as to a newcomer. */
+static void offer_to_members(cli_app *a, json_t *peers)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(peers, i, v) {
+        const char *sid = json_string_value(v);
+        if (!sid || !*sid || !strcmp(sid, a->self_id) || cli_peer_find(a, sid)) continue;
+        cli_say(a, "receiver %.8s is in the room", sid);
+        cli_out_json(a, "peer-joined", json_pack("{s:s}", "peer", sid));
+        cli_sender_offer_to(a, sid);
+    }
+}
+
 static void on_join_ack(cli_signal *c, json_t *arg, void *user)
 {
     cli_app *a = user;
     const char *err = ack_error(arg);
+    if (!err && a->sending) {
+        take_ice(a, arg);
+        a->room_retakes = 0;
+        PD_LOG_INFO("signaling reconnected: back in the room");
+        offer_to_members(a, json_object_get(arg, "peers"));
+        return;
+    }
     if (!err) {
         take_ice(a, arg);
         if (!a->joined) cli_say(a, "joined room, waiting for the sender...");
@@ -200,6 +234,11 @@ static void on_join_ack(cli_signal *c, json_t *arg, void *user)
     }
     if (!strcmp(err, "CONNECTION_LOST")) return; /* on_connected joins again */
     if (a->sending && !strcmp(err, "ALREADY_IN_ROOM")) return;
+    /* the receivers that held our room left before we joined: create it again */
+    if (a->sending && !strcmp(err, "ROOM_NOT_FOUND") && ++a->room_retakes < ROOM_RETAKE_TRIES) {
+        create_room(a);
+        return;
+    }
     if (a->code_mode && !a->sending) {
         /* what a user who typed a code can act on */
         const char *why = !strcmp(err, "ROOM_NOT_FOUND")
@@ -229,6 +268,8 @@ static void on_create_ack(cli_signal *c, json_t *arg, void *user)
     const char *err = ack_error(arg);
     if (!err) {
         take_ice(a, arg);
+        if (a->room_announced) PD_LOG_INFO("signaling reconnected: room created again");
+        a->room_retakes = 0;
         announce_room(a);
         return;
     }
@@ -271,9 +312,7 @@ static void on_connected(cli_signal *c, const char *sid, void *user)
     /* peers see this id in `from`: the authentication's CI names it */
     snprintf(a->self_id, sizeof a->self_id, "%s", sid ? sid : "");
     if (a->sending) {
-        json_t *j = room_request(a);
-        cli_signal_emit(c, "create-room", j, on_create_ack, a);
-        json_decref(j);
+        create_room(a);
     } else {
         join_room(a);
     }

@@ -99,6 +99,56 @@ test('CLI -> browser: files and a folder, CLI offers', { timeout: 180_000 }, asy
   }
 });
 
+/* The web app's wait for a peer's offer (web/src/hooks/room.ts OFFER_WAIT_MS):
+ * a closed channel whose peer does not connect again is called dropped after it. */
+const OFFER_WAIT_MS = 15_000;
+
+test('CLI -> browser: a sender that finished (and stays for other receivers, then exits) is not a dropped connection: the transfer stays done, no error', { timeout: 180_000 }, async () => {
+  const src = join(tmp, 'send-finished');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(src, 'note.txt'), 'done and gone\n');
+  // no --count: the sender closes this receiver's channel when done (docs/protocol.md §5.2)
+  // and stays in the room for others; it never offers to this page again
+  const sender = cli(['send', join(src, 'note.txt'), '--server', server.url]);
+  const b = await launch();
+  const check = async (when) => {
+    const snap = await b.page.evaluate(() => window.peerdrop.getSnapshot());
+    const bad = snap.peers.filter((p) => p.error || p.state === 'FAILED');
+    assert.deepEqual(bad, [], `no peer shows an error ${when}`);
+    const ins = snap.transfers.filter((t) => t.dir === 'in');
+    assert.equal(ins.length, 1);
+    assert.equal(ins[0].state, 'COMPLETED', when);
+    assert.equal(ins[0].error, undefined, when);
+    assert.equal(ins[0].files[0].state, 'done', when);
+    assert.equal(snap.error, null, when);
+    assert.equal(await b.page.getByText(/dropped/i).count(), 0, `no "dropped" text on the page ${when}`);
+    return snap;
+  };
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await b.page.goto(room.link);
+    await b.page.getByTestId('accept').click({ timeout: 60_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    await sender.waitFor((e) => e.event === 'done', 15_000);
+    // Past the page's wait for a new offer (counted from the channel's close, which
+    // follows 'done'), with a margin for a loaded machine: nothing may read as a failure.
+    await b.page.waitForTimeout(OFFER_WAIT_MS + 2_000);
+    const snap = await check('while the finished sender stays in the room');
+    assert.equal(snap.peers[0]?.state, 'FINISHED');
+    sender.proc.kill('SIGINT');
+    await sender.exit(15_000);
+    await b.page.waitForTimeout(1_000); // its user-left
+    await check('after the sender exited');
+  } catch (e) {
+    await dump('cli-finished-left', b.page);
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+  }
+});
+
 test('CLI -> browser: hidden files (.gitignore, .git/) are left out, visibly, and the rest is saved (issue 11)', { timeout: 180_000 }, async () => {
   const src = join(tmp, 'send-hidden');
   mkdirSync(join(src, 'proj', '.git'), { recursive: true });

@@ -11,7 +11,7 @@
 #include "cli/link.h"
 
 typedef struct parsed {
-    bool ok;
+    bool ok, damaged;
     char server[256], room[130], password[64];
 } parsed;
 
@@ -23,7 +23,7 @@ static parsed parse(const char *link, const char *password_given)
     parsed r = {0};
     snprintf(r.password, sizeof r.password, "%s", password_given ? password_given : "");
     r.ok = cli_link_parse(t, r.server, sizeof r.server, r.room, sizeof r.room, r.password,
-                          sizeof r.password);
+                          sizeof r.password, &r.damaged);
     free(t);
     return r;
 }
@@ -80,6 +80,31 @@ int main(void)
     CHECK(!parse("http://h/#room=a&key=%zz", NULL).ok);   /* malformed escape */
     CHECK(!parse("http://h/#room=a&key=%4", NULL).ok);    /* cut escape */
     CHECK(!parse("http://h/#room=a&key=a%00b", NULL).ok); /* decoded NUL */
+    /* one rule with the web app (web/src/lib/link.test.ts, the same cases):
+     * a damaged room or key is refused as damaged, never kept as text or
+     * decoded to other bytes (another key, another PRS) */
+    static const char *const damaged[] = {
+        "http://h/#room=a&key=%zz",     "http://h/#room=a&key=ab%",     "http://h/#room=a&key=%4",
+        "http://h/#room=a&key=x%g1y",   "http://h/#room=a&key=a%00b",   "http://h/#room=a&key=%FF",
+        "http://h/#room=a&key=%C3%28",  "http://h/#room=a&key=%ED%A0%80", "http://h/#room=%zz&key=k",
+        "http://h/#key=%E9t%E9&room=a",
+    };
+    for (size_t i = 0; i < sizeof damaged / sizeof *damaged; i++) {
+        r = parse(damaged[i], NULL);
+        CHECK(!r.ok);
+        CHECK(r.damaged);
+        CHECK_EQ_STR(r.password, ""); /* nothing of a damaged key is kept */
+    }
+    /* well-formed escapes of UTF-8 text are a key like any other */
+    r = parse("http://h/#room=a&key=%C3%A9t%C3%A9", NULL);
+    CHECK(r.ok && !r.damaged);
+    CHECK_EQ_STR(r.password, "\xc3\xa9t\xc3\xa9");
+    /* not a link at all is not "damaged": the usage message */
+    r = parse("room with space", NULL);
+    CHECK(!r.ok && !r.damaged);
+    /* a later key= is never read: damage there does not matter, as in the web app */
+    r = parse("http://h/#room=a&key=k&key=%zz", NULL);
+    CHECK(r.ok && !r.damaged);
     CHECK(!parse("http://h/#room=a%2Fb&key=k", NULL).ok); /* '/' in a room id */
     CHECK(!parse("http://h/#key=k", NULL).ok);            /* no room */
     CHECK(!parse("room with space", NULL).ok);

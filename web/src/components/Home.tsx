@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { generatePassword, newRoomId, parseFragment, parseRoomInput } from '../lib/link';
+import { generatePassword, newRoomId, parseRoomInput, readFragment } from '../lib/link';
 import { parseReceiveInput } from '../lib/code';
 import type { RoomController, RoomSnapshot } from '../hooks/room';
 
@@ -23,9 +23,10 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
   useEffect(() => {
     if (tried.current) return;
     tried.current = true;
-    const f = parseFragment(window.location.hash);
+    const f = readFragment(window.location.hash);
     if (!f) return;
     history.replaceState(null, '', window.location.pathname + window.location.search);
+    if ('error' in f) return setLocalError(f.error); // never joined with a mangled key
     setRoom(f.roomId);
     setJoinPw(f.password);
     ctl.join(f.roomId, f.password).catch(() => {});
@@ -55,6 +56,7 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
     setViaBox(false);
     const r = parseRoomInput(room);
     if (!r) return setLocalError('Paste a room link, or a room id.');
+    if ('error' in r) return setLocalError(r.error);
     const pw = r.password ?? joinPw;
     if (!pw) return setLocalError('Enter the room password.');
     ctl.join(r.roomId, pw).catch(() => {});

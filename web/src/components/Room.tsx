@@ -31,7 +31,7 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           <ul className="peers">
             {snap.peers.map((p) => (
               <li key={p.id} data-testid="peer" data-state={p.state}>
-                <span>{p.label}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{p.left ? 'Left the room' : p.state === 'CONNECTED' ? 'Connected' : p.state === 'CONNECTING' ? 'Connecting…' : 'Not connected'}</span>
+                <span>{p.label}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{p.left ? 'Left the room' : p.state === 'CONNECTED' ? 'Connected' : p.state === 'CONNECTING' ? 'Connecting…' : p.state === 'FINISHED' ? 'Finished' : 'Not connected'}</span>
                 {p.sas && (
                   <span className="small sas">
                     {' '}Verification code <span data-testid="sas" className="sas-digits">{`${p.sas.slice(0, 3)} ${p.sas.slice(3)}`}</span>

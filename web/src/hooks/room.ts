@@ -17,7 +17,9 @@ import { adoptSink, createSink, detectStorage, FsSink, probeStorage, reopenSink,
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
 export type Phase = 'IDLE' | 'CONNECTING' | 'IN_ROOM';
-export type PeerState = 'CONNECTING' | 'CONNECTED' | 'FAILED';
+/* FINISHED: the peer closed the channel once every transfer on it had ended
+ * (the CLI does, docs/protocol.md §5.2): done with us, not a dropped connection. */
+export type PeerState = 'CONNECTING' | 'CONNECTED' | 'FAILED' | 'FINISHED';
 export type TransferState = 'OFFERED' | 'WAITING' | 'TRANSFERRING' | 'INTERRUPTED' | 'COMPLETED' | 'ERROR' | 'CANCELLED' | 'DECLINED';
 
 export interface PeerView {
@@ -570,6 +572,13 @@ export class RoomController {
     this.changed();
   }
 
+  /** Every transfer with the peer has ended, at least one: nothing is left to resume with it. */
+  private finishedWith(peerId: string): boolean {
+    const mine = [...this.transfers.values()].filter((t) => t.peerId === peerId);
+    const open = (t: Transfer) => t.state === 'OFFERED' || t.state === 'WAITING' || t.state === 'TRANSFERRING' || t.state === 'INTERRUPTED';
+    return mine.length > 0 && !mine.some(open) && !this.pendingOffers.has(peerId);
+  }
+
   private interrupt(peerId: string): void {
     for (const t of this.transfers.values()) {
       if (t.peerId === peerId && (t.state === 'TRANSFERRING' || t.state === 'WAITING')) {
@@ -632,6 +641,7 @@ export class RoomController {
         // failure for what is a reconnection.
         m.driver = null;
         m.sas = undefined; // the code belongs to that channel; the next one gets its own
+        const finished = this.finishedWith(m.id);
         this.interrupt(m.id);
         if (m.fatal) {
           m.state = 'FAILED';
@@ -647,7 +657,12 @@ export class RoomController {
         else {
           m.link?.close();
           m.link = null;
-          this.awaitOffer(m, NOT_RECONNECTED);
+          // A peer that closes once it is done (a CLI sender that stays for other
+          // receivers) will not offer again: not a drop, no error. A later offer still connects.
+          if (finished) {
+            clearTimeout(m.offerWait);
+            m.state = 'FINISHED';
+          } else this.awaitOffer(m, NOT_RECONNECTED);
         }
         this.changed();
       },

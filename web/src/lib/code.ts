@@ -10,7 +10,7 @@
  * (docs/vectors/short-codes.json replays both). */
 
 import wordsText from '../../../docs/vectors/code-words.txt?raw';
-import { parseFragment } from './link';
+import { readFragment } from './link';
 
 /** The list's size: 2^8, so two words carry 16 bits. */
 export const CODE_WORD_COUNT = 256;
@@ -93,7 +93,8 @@ export function parseReceiveInput(input: string): ReceiveInput {
   const t = trimAscii(input);
   if (!looksLikeCode(t) && (t.includes('#') || /^[a-z][a-z0-9+.-]*:\/\//i.test(t))) {
     const hash = t.indexOf('#');
-    const f = hash >= 0 ? parseFragment(t.slice(hash)) : null;
+    const f = hash >= 0 ? readFragment(t.slice(hash)) : null;
+    if (f && 'error' in f) return { kind: 'error', error: f.error };
     return f ? { kind: 'link', ...f } : { kind: 'error', error: 'This link has no room and key after “#”: copy the whole link.' };
   }
   const r = parseCode(t);

@@ -33,22 +33,64 @@ export function buildLink(base: string, roomId: string, password: string): strin
   return u.toString();
 }
 
-export function parseFragment(hash: string): { roomId: string; password: string } | null {
+/** What the app says of a damaged link (the CLI says the same, src/cli/link.h CLI_LINK_DAMAGED). */
+export const LINK_DAMAGED = 'This link is damaged (a “%” not followed by two hex digits, a %00, or bytes that are not text): copy the whole link again.';
+
+class DamagedLink extends Error {}
+
+/* A value as URLSearchParams decodes it ('+' a space, %XX a byte, the bytes
+ * UTF-8), but strict: a malformed escape, a decoded NUL or bytes that are
+ * not UTF-8 throw instead of being kept as text or replaced by U+FFFD.
+ * A key mangled so would derive another PRS and fail authentication with a
+ * confusing message; the CLI refuses the same links (docs/signaling.md
+ * "The room link"). */
+function formDecode(v: string): string {
+  let out: string;
+  try {
+    out = decodeURIComponent(v.replace(/\+/g, ' '));
+  } catch {
+    throw new DamagedLink();
+  }
+  if (out.includes('\0')) throw new DamagedLink();
+  return out;
+}
+
+/** The fragment's room and key (the first `room=` and `key=`, names as
+ *  written, as the CLI reads them); `{ error }` for a damaged value; null when
+ *  it names no valid room id or no key. */
+export function readFragment(hash: string): { roomId: string; password: string } | { error: string } | null {
   const h = hash.startsWith('#') ? hash.slice(1) : hash;
   if (!h) return null;
-  const p = new URLSearchParams(h);
-  const roomId = p.get('room') ?? '';
-  const password = p.get('key') ?? '';
-  if (!ROOM_ID_RE.test(roomId) || password.length === 0) return null;
+  let roomId: string | null = null;
+  let password: string | null = null;
+  try {
+    for (const part of h.split('&')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) continue;
+      const name = part.slice(0, eq);
+      if (name === 'room' && roomId === null) roomId = formDecode(part.slice(eq + 1));
+      else if (name === 'key' && password === null) password = formDecode(part.slice(eq + 1));
+    }
+  } catch (e) {
+    if (e instanceof DamagedLink) return { error: LINK_DAMAGED };
+    throw e;
+  }
+  if (roomId === null || !ROOM_ID_RE.test(roomId) || !password) return null;
   return { roomId, password };
 }
 
+/** readFragment's room and key, or null (none, or a damaged link). */
+export function parseFragment(hash: string): { roomId: string; password: string } | null {
+  const f = readFragment(hash);
+  return f && !('error' in f) ? f : null;
+}
+
 /** Accepts either a full link or a bare id pasted into the "room" field. */
-export function parseRoomInput(s: string): { roomId: string; password?: string } | null {
+export function parseRoomInput(s: string): { roomId: string; password?: string } | { error: string } | null {
   const t = s.trim();
   const i = t.indexOf('#');
   if (i >= 0) {
-    const f = parseFragment(t.slice(i));
+    const f = readFragment(t.slice(i));
     if (f) return f;
   }
   return ROOM_ID_RE.test(t) ? { roomId: t } : null;

@@ -195,7 +195,7 @@ describe('Session', () => {
     expect(b.eventsOf('file-done').every((e) => e.ok)).toBe(true);
   });
 
-  it('a held file the sender cannot read any more stays verified on the receiver', () => {
+  it('a held file the sender cannot confirm (read error answering the whole-file proof) fails on the receiver, its copy untouched', () => {
     const { a, b } = pair();
     b.incoming = new IncomingTransfer(XFER, FILES);
     b.stored = [CONTENTS[0].slice(), new Uint8Array(0), new Uint8Array(0)];
@@ -204,7 +204,11 @@ describe('Session', () => {
     a.session.offer(XFER, FILES);
     run(a, b);
     expect(a.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
-    expect(b.eventsOf('file-done').map((e) => [e.file, e.ok])).toEqual([[0, true], [1, true], [2, true]]);
+    // not counted verified: failed with the sender's code, as the CLI fails it (§5.5)
+    expect(b.eventsOf('file-done').map((e) => [e.file, e.ok])).toEqual([[0, false], [1, true], [2, true]]);
+    expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
+    expect(b.incoming!.isFinished(0)).toBe(false);
+    expect(b.eventsOf('close').filter((e) => e.file === 0)).toHaveLength(0); // nothing opened, nothing discarded
     expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
     expect(b.eventsOf('transfer-done')).toHaveLength(1);
   });

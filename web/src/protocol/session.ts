@@ -925,14 +925,10 @@ export class Session {
         const f = inc.files[file];
         if (f?.status === 'failed') return; // both sides failed it at once (§5.7)
         if (!f || (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'accepted')) throw new ProtocolError('PROTOCOL', 'error for a file not being received');
-        if (f.heldWhole && f.status === 'accepted') {
-          // The sender could not confirm a file we hold verified (e.g. it cannot read its own
-          // any more): ours stays as it is, verified as before, not a failure of ours.
-          f.status = 'verified';
-          this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: true });
-          this.checkInDone(inc);
-          return;
-        }
+        // A held file asked for with a whole-file proof (heldWhole, still 'accepted': no start
+        // came) is failed like any other: the sender did not confirm it, so it is not verified
+        // in this transfer (§5.5, as the CLI does). Nothing was opened for it, so no close:
+        // the copy held stays untouched, and a later session may prove it again.
         if (f.status === 'receiving' || f.status === 'checking') this.emit({ type: 'close', xfer, file, ok: false });
         f.status = 'failed';
         this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code, message });
