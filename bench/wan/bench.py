@@ -169,18 +169,38 @@ def lines_until(proc, pred, deadline):
             return j, t, seen
 
 
-def case_cli(net, cfg, work, size, limit_s):
+def variant(cfg, case):
+    """'cli-cli@name': WAN_VARIANTS 'name:/path/to/peerdrop' (another binary)
+    or 'name:VAR=value,VAR=value' (extra environment for both CLIs)."""
+    cli, env = cfg['cli'], dict(os.environ)
+    if '@' in case:
+        name = case.split('@', 1)[1]
+        spec = dict(v.split(':', 1) for v in os.environ.get('WAN_VARIANTS', '').split(';') if ':' in v)
+        if name not in spec:
+            raise RuntimeError(f'no WAN_VARIANTS entry for {name}')
+        if spec[name].startswith('/'):
+            cli = spec[name]
+        else:
+            env.update(kv.split('=', 1) for kv in spec[name].split(',') if '=' in kv)
+    return cli, env
+
+
+def case_cli(net, cfg, work, size, limit_s, case='cli-cli'):
+    cli, env = variant(cfg, case)
     out = tempfile.mkdtemp(dir=work)
     s = r = None
-    errlog = open(os.path.join(work, 'cli.log'), 'w')
+    # WAN_CLI_LOG=path: both CLIs' debug logs, appended there
+    logpath = os.environ.get('WAN_CLI_LOG')
+    errlog = open(logpath or os.devnull, 'a')
+    dbg = ['--log-level', 'debug'] if logpath else []
     try:
-        s = subprocess.Popen(net.cmd('A', [cfg['cli'], 'send', cfg['file'], '--server', f'http://{A_IP}:{PORT}/',
-                                           '--count', '1', '--json']),
-                             stdout=subprocess.PIPE, stderr=errlog, text=True)
+        s = subprocess.Popen(net.cmd('A', [cli, 'send', cfg['file'], '--server', f'http://{A_IP}:{PORT}/',
+                                           '--count', '1', '--json'] + dbg),
+                             stdout=subprocess.PIPE, stderr=errlog, text=True, env=env)
         room, _, _ = lines_until(s, lambda j: j.get('event') == 'room', time.monotonic() + 30)
         t_spawn = time.monotonic()
-        r = subprocess.Popen(net.cmd('B', [cfg['cli'], 'receive', room['link'], '--yes', '-o', out, '--json']),
-                             stdout=subprocess.PIPE, stderr=errlog, text=True)
+        r = subprocess.Popen(net.cmd('B', [cli, 'receive', room['link'], '--yes', '-o', out, '--json'] + dbg),
+                             stdout=subprocess.PIPE, stderr=errlog, text=True, env=env)
         deadline = time.monotonic() + limit_s
         _, t_offer, _ = lines_until(r, lambda j: j.get('event') == 'offer', deadline)
         _, t_first, _ = lines_until(r, lambda j: j.get('event') == 'progress' or j.get('event') == 'done', deadline)
@@ -296,8 +316,8 @@ def main():
                     busy = quiet_wait(cfg['quiet_wait'])
                     d0 = net.tun_drops()
                     try:
-                        if c == 'cli-cli':
-                            res = case_cli(net, cfg, work, size, limit)
+                        if c.startswith('cli-cli'):
+                            res = case_cli(net, cfg, work, size, limit, c)
                         else:
                             res = case_tcp(net, c.split('-')[1], size, limit)
                     except Exception as e:  # noqa: BLE001
@@ -322,20 +342,20 @@ def main():
         subprocess.run(['rm', '-rf', work])
     # the table
     print()
-    print('| RTT | rate | loss | CLI -> CLI MB/s | TCP BBR | TCP cubic | CLI / TCP ceiling | TTFB CLI / BBR / cubic (ms) | CLI runs (MB/s) | fails | TUN drops |')
-    print('|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|')
+    print('| RTT | rate | loss | case | MB/s (median) | share of TCP ceiling | TTFB ms | runs (MB/s) | fails | TUN drops |')
+    print('|---:|---:|---:|---|---:|---:|---:|---|---:|---:|')
     for (rtt, rate, loss), per in results:
         def med(c, k='mbps'):
             v = [r[k] for r in per.get(c, []) if 'error' not in r]
             return statistics.median(v) if v else float('nan')
-        cli, bbr, cub = med('cli-cli'), med('tcp-bbr'), med('tcp-cubic')
-        ceiling = max(x for x in (bbr, cub, 0) if x == x)
-        fails = sum(1 for c in per for r in per[c] if 'error' in r)
-        drops = sum(r['tun_drops'] for c in per for r in per[c])
-        runs = ' '.join(f"{r['mbps']:.1f}" for r in per.get('cli-cli', []))
-        share = f'{cli / ceiling:.0%}' if ceiling else '-'
-        print(f'| {rtt} ms | {rate} Mbit/s | {loss} % | {cli:.1f} | {bbr:.1f} | {cub:.1f} | {share} | '
-              f"{med('cli-cli', 'ttfb_ms'):.0f} / {med('tcp-bbr', 'ttfb_ms'):.0f} / {med('tcp-cubic', 'ttfb_ms'):.0f} | {runs} | {fails} | {drops} |")
+        ceiling = max([x for x in (med('tcp-bbr'), med('tcp-cubic')) if x == x] or [0])
+        for c in per:
+            fails = sum(1 for r in per[c] if 'error' in r)
+            drops = sum(r['tun_drops'] for r in per[c])
+            runs = ' '.join(f"{r['mbps']:.1f}" for r in per[c])
+            share = f'{med(c) / ceiling:.0%}' if ceiling else '-'
+            print(f'| {rtt} ms | {rate} Mbit/s | {loss} % | {c} | {med(c):.1f} | {share} | '
+                  f"{med(c, 'ttfb_ms'):.0f} | {runs} | {fails} | {drops} |")
 
 
 if __name__ == '__main__':

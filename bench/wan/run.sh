@@ -16,6 +16,10 @@
 #   PEERDROP_CLI, PEERDROP_SERVER   binaries (build/peerdrop, build/peerdrop-server)
 #   QUIET_WAIT     seconds to wait for an idle machine before each case (10)
 #   WAN_TIMEOUT    hard bound of the whole run, seconds (3600)
+#   WAN_CASE_LIMIT bound of one transfer, seconds (300)
+#   WAN_VARIANTS   "name:/path/to/peerdrop;name:VAR=v,VAR=v": cases cli-cli@name
+#                  run another CLI binary, or both CLIs with extra environment
+#   WAN_CLI_LOG    append both CLIs' debug logs to this file
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -23,7 +27,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 
 mode=full
 case ${1:-} in
-  -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --quick) mode=quick ;;
   --verify) mode=verify ;;
   '') ;;
@@ -32,7 +36,11 @@ esac
 CLI=${PEERDROP_CLI:-$ROOT/build/peerdrop}
 SERVER=${PEERDROP_SERVER:-$ROOT/build/peerdrop-server}
 [ -x "$CLI" ] && [ -x "$SERVER" ] || die "build first (cmake --build build), or set PEERDROP_CLI/PEERDROP_SERVER"
-for c in unshare nsenter ip ping iperf3 python3 timeout make cc; do
+verify=1
+[ "${WAN_NO_VERIFY:-0}" = 1 ] && verify=0
+tools="unshare nsenter ip python3 timeout make cc"
+[ $verify = 1 ] && tools="$tools ping iperf3"
+for c in $tools; do
   command -v $c > /dev/null || die "$c is needed (iperf3, iputils-ping: Debian packages)"
 done
 [ -c /dev/net/tun ] || die "no /dev/net/tun"
@@ -49,8 +57,6 @@ else
 fi
 [ $mode = verify ] && links="" && rounds=0
 cases=${WAN_CASES:-cli-cli,tcp-bbr,tcp-cubic}
-verify=1
-[ "${WAN_NO_VERIFY:-0}" = 1 ] && verify=0
 TMPBASE=/dev/shm
 [ -w $TMPBASE ] || TMPBASE=${TMPDIR:-/tmp}
 
@@ -60,8 +66,8 @@ a = sys.argv
 links = [[float(x) if "." in x else int(x) for x in l.split(",")] for l in a[1].split(";") if l]
 print(json.dumps({"links": links, "size_mb": int(a[2]), "rounds": int(a[3]), "cases": a[4].split(","),
                   "cli": a[5], "server": a[6], "tmp": a[7], "verify": a[8] == "1",
-                  "quiet_wait": int(a[9]), "limit_s": 300}))' \
-  "$links" "$size" "$rounds" "$cases" "$CLI" "$SERVER" "$TMPBASE" "$verify" "${QUIET_WAIT:-10}")
+                  "quiet_wait": int(a[9]), "limit_s": int(a[10])}))' \
+  "$links" "$size" "$rounds" "$cases" "$CLI" "$SERVER" "$TMPBASE" "$verify" "${QUIET_WAIT:-10}" "${WAN_CASE_LIMIT:-300}")
 export WAN_CFG
 
 echo "# $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -68,7 +68,11 @@ typedef struct {
 } direction;
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -191,14 +195,22 @@ int main(int argc, char **argv)
     double delay_ms = 0, rate_mbit = 0, loss_pct = 0, queue_ms = 100;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(f, "--ns-a") && v) ns_a = v;
-        else if (!strcmp(f, "--ns-b") && v) ns_b = v;
-        else if (!strcmp(f, "--dev") && v) dev = v;
-        else if (!strcmp(f, "--delay-ms")) delay_ms = num_arg(f, v, 0, 10000);
-        else if (!strcmp(f, "--rate-mbit")) rate_mbit = num_arg(f, v, 0, 100000);
-        else if (!strcmp(f, "--loss-pct")) loss_pct = num_arg(f, v, 0, 100);
-        else if (!strcmp(f, "--queue-ms")) queue_ms = num_arg(f, v, 0, 10000);
-        else if (!strcmp(f, "--seed")) rng_state = (uint64_t)num_arg(f, v, 1, 1e15);
+        if (!strcmp(f, "--ns-a") && v)
+            ns_a = v;
+        else if (!strcmp(f, "--ns-b") && v)
+            ns_b = v;
+        else if (!strcmp(f, "--dev") && v)
+            dev = v;
+        else if (!strcmp(f, "--delay-ms"))
+            delay_ms = num_arg(f, v, 0, 10000);
+        else if (!strcmp(f, "--rate-mbit"))
+            rate_mbit = num_arg(f, v, 0, 100000);
+        else if (!strcmp(f, "--loss-pct"))
+            loss_pct = num_arg(f, v, 0, 100);
+        else if (!strcmp(f, "--queue-ms"))
+            queue_ms = num_arg(f, v, 0, 10000);
+        else if (!strcmp(f, "--seed"))
+            rng_state = (uint64_t)num_arg(f, v, 1, 1e15);
         else {
             fprintf(stderr, "usage: wanlink --ns-a /proc/PA/ns/net --ns-b /proc/PB/ns/net [--dev "
                             "wan0] [--delay-ms D] [--rate-mbit R] [--loss-pct P] [--queue-ms Q] "
@@ -238,7 +250,8 @@ int main(int argc, char **argv)
         uint64_t t = now_ns(), next = UINT64_MAX;
         for (int i = 0; i < 2; i++) {
             deliver(&d[i], t);
-            if (d[i].count && d[i].ring[d[i].head].due_ns < next) next = d[i].ring[d[i].head].due_ns;
+            if (d[i].count && d[i].ring[d[i].head].due_ns < next)
+                next = d[i].ring[d[i].head].due_ns;
         }
         struct timespec ts, *tsp = NULL;
         if (next != UINT64_MAX) {
