@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/wan/run.sh: peerdrop CLI -> CLI and TCP (BBR, cubic; 32 MiB buffers)
 # over an emulated WAN link (wanlink.c: loss, bottleneck, delay), in one
-# invocation, cases round robin, medians. Not part of CI. See bench/README.md.
+# invocation, cases round robin, medians. CI runs one short case of it
+# (tests/integration/wan-link.test.mjs). See bench/README.md.
 #
 #   bench/wan/run.sh            full matrix: RTT 0/20/50/100/150 ms x loss 0, 0.5 % x 100, 500 Mbit/s
 #   bench/wan/run.sh --quick    RTT 0/50/100 ms at 500 Mbit/s, 50 ms + 0.5 % loss at 100 Mbit/s
@@ -27,7 +28,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 
 mode=full
 case ${1:-} in
-  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --quick) mode=quick ;;
   --verify) mode=verify ;;
   '') ;;
