@@ -28,7 +28,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 
 mode=full
 case ${1:-} in
-  -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --quick) mode=quick ;;
   --verify) mode=verify ;;
   '') ;;
