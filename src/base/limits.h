@@ -226,4 +226,12 @@
  * web app's AUTH_DEADLINE_MS. */
 #define PD_AUTH_DEADLINE_MS 30000u
 
+/* An SCTP association's receive buffer (our advertised window), and the
+ * most its send buffer grows to from the bandwidth-delay product
+ * (src/rtc/sctp.c, tune_send_buffer): the memory a peer can make us hold
+ * per association, as data received but not yet read by the transfer, or
+ * sent and not yet acknowledged. 32 MiB is what the TCP reference of
+ * bench/wan uses, and 1.5 BDP at 150 ms on a 1 Gbit/s path (28 MB). */
+#define PD_SCTP_BUFFER_MAX (32 * 1024 * 1024)
+
 #endif

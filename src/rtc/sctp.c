@@ -11,14 +11,19 @@
 #include <string.h>
 #include <usrsctp.h>
 
+#include "../base/limits.h"
 #include "../base/log.h"
 
 /* usrsctp timers have 10 ms granularity in practice; a faster tick only
  * burns CPU, a slower one delays SACKs and retransmissions. */
 #define SCTP_TICK_MS 10
-/* Per-socket buffers. SO_SNDBUF must exceed the largest message or its
- * send never succeeds (libdatachannel); 1 MiB was ldc's choice against
- * Mozilla bug 1051685; we measured 4 MiB faster on loopback at 0 RTT. */
+/* Per-socket buffers at the start. SO_SNDBUF must exceed the largest
+ * message or its send never succeeds (libdatachannel); 1 MiB was ldc's
+ * choice against Mozilla bug 1051685; we measured 4 MiB faster on loopback
+ * at 0 RTT. It caps the flight at ~3.6 MB per round trip, which fills a
+ * 500 Mbit/s link up to ~50 ms RTT; beyond, the send buffer grows with the
+ * measured bandwidth-delay product and the receive buffer is larger from
+ * the start (tune_send_buffer). */
 #define SCTP_BUFFER (4 * 1024 * 1024)
 /* RFC 8261 §5 / notes §3: 1280 - 12 (SCTP) - 48 (DTLS) - 8 (UDP) - 40 (IPv6),
  * no PMTU discovery (usrsctp#205). */
@@ -51,6 +56,13 @@ struct rtc_sctp {
     size_t msg_len, msg_cap;
     bool msg_drop; /* current message exceeded max_message: skip to EOR */
     uint8_t *rbuf;
+    /* send buffer sized from the bandwidth-delay product (tune_send_buffer) */
+    int snd_buf;
+    uint32_t min_rtt_ms;
+    gint64 tune_at_us;   /* start of the current interval */
+    uint64_t sent_total; /* payload bytes given to usrsctp */
+    uint64_t acked_at;   /* bytes acknowledged at tune_at_us */
+    double max_ack_rate; /* bytes per second, best interval */
 };
 
 /* ---- process-wide usrsctp state (one thread by contract) ---- */
@@ -64,6 +76,7 @@ static struct {
 } g;
 
 static void process(rtc_sctp *s);
+static void tune_send_buffer(rtc_sctp *s);
 
 /* CRC32c (RFC 4960 App. B). usrsctp's table version cost 5% of the
  * loopback profile; the SSE4.2 instruction computes the same polynomial
@@ -126,6 +139,7 @@ static gboolean on_tick(gpointer data)
     /* timers may have queued upcalls (retransmissions freed buffer space) */
     for (GList *l = g.live; l;) {
         GList *next = l->next; /* process() may not free, but be safe */
+        tune_send_buffer(l->data);
         process(l->data);
         l = next;
     }
@@ -148,7 +162,7 @@ static bool global_ref(GMainContext *ctx)
     usrsctp_sysctl_set_sctp_ecn_enable(0);
     usrsctp_sysctl_set_sctp_pr_enable(1);
     usrsctp_sysctl_set_sctp_sendspace(SCTP_BUFFER);
-    usrsctp_sysctl_set_sctp_recvspace(SCTP_BUFFER);
+    usrsctp_sysctl_set_sctp_recvspace(PD_SCTP_BUFFER_MAX);
     usrsctp_sysctl_set_sctp_max_chunks_on_queue(10 * 1024);
     usrsctp_sysctl_set_sctp_initial_cwnd(10);
     usrsctp_sysctl_set_sctp_max_burst_default(10);
@@ -318,6 +332,70 @@ static void recv_all(rtc_sctp *s)
     }
 }
 
+/* ---- buffer sizing ---- */
+
+/* Measured over bench/wan (bench/RESULTS.md, "WAN"; the note
+ * ../../../shared/notes/wan-emulation.md) at 100 ms RTT, 500 Mbit/s:
+ *  - the receive buffer is our advertised window, and the peer takes its
+ *    initial ssthresh from the window in our INIT (RFC 9260 §7.2.1): with
+ *    4 MiB the sender's slow start ends at 4 MiB and congestion avoidance
+ *    adds one packet per round trip from there (27.8 MB/s where TCP reaches
+ *    42). A full window also halved the sender's cwnd with no loss on the
+ *    link (the "collapse"). So the window is PD_SCTP_BUFFER_MAX from the
+ *    start; it costs memory only while data sits unread.
+ *  - the send buffer bounds the data in flight. 16 MiB from the start let
+ *    slow start overshoot the bottleneck's queue (thousands of drops,
+ *    21 MB/s), so it starts at SCTP_BUFFER and grows with the measured
+ *    bandwidth-delay product, as Linux TCP grows its send buffer with cwnd
+ *    (tcp_sndbuf_expand): SCTP_SNDBUF_BDP_FACTOR x (best delivery rate over
+ *    an interval x smallest smoothed RTT). While the path is not full the
+ *    delivery rate is flight / RTT, so the buffer grows by that factor per
+ *    interval; once the bottleneck is full the rate stops rising and so does
+ *    the buffer, at 1.5 BDP: half a BDP more than the path holds, which a
+ *    bottleneck queue of half a round trip absorbs.
+ * The interval is at least two smoothed RTTs and 50 ms: over one RTT the
+ * SACK bursts made the rate read twice the link's. It only grows, up to
+ * PD_SCTP_BUFFER_MAX. At loopback RTTs the product stays far below
+ * SCTP_BUFFER, so nothing changes there. */
+#define SCTP_SNDBUF_BDP_FACTOR 1.5
+#define SCTP_TUNE_MIN_INTERVAL_MS 50
+
+static void tune_send_buffer(rtc_sctp *s)
+{
+    if (!s->connected || s->closed || !s->sock || s->snd_buf >= PD_SCTP_BUFFER_MAX) return;
+    struct sctp_status st;
+    socklen_t len = sizeof st;
+    memset(&st, 0, sizeof st);
+    if (usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) != 0) return;
+    uint32_t srtt = st.sstat_primary.spinfo_srtt;
+    if (srtt > 0 && (s->min_rtt_ms == 0 || srtt < s->min_rtt_ms)) s->min_rtt_ms = srtt;
+    /* bytes the peer has acknowledged: given to usrsctp minus what it still
+     * holds (sent and unacknowledged, or not yet sent), counted in chunks */
+    uint32_t chunk = st.sstat_fragmentation_point ? st.sstat_fragmentation_point : SCTP_PATH_MTU;
+    uint64_t held = ((uint64_t)st.sstat_unackdata + st.sstat_penddata) * chunk;
+    uint64_t acked = s->sent_total > held ? s->sent_total - held : 0;
+    gint64 now = g_get_monotonic_time();
+    if (s->tune_at_us == 0) {
+        s->tune_at_us = now;
+        s->acked_at = acked;
+        return;
+    }
+    gint64 interval_ms = (now - s->tune_at_us) / 1000;
+    if (interval_ms < SCTP_TUNE_MIN_INTERVAL_MS || interval_ms < 2 * (gint64)srtt) return;
+    double rate = acked > s->acked_at ? (double)(acked - s->acked_at) * 1000 / interval_ms : 0;
+    if (rate > s->max_ack_rate) s->max_ack_rate = rate;
+    s->tune_at_us = now;
+    s->acked_at = acked;
+    double target = s->max_ack_rate * s->min_rtt_ms / 1000.0 * SCTP_SNDBUF_BDP_FACTOR;
+    int snd = target > PD_SCTP_BUFFER_MAX ? PD_SCTP_BUFFER_MAX : (int)target;
+    if (snd > s->snd_buf &&
+        usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) == 0) {
+        PD_LOG_DEBUG("sctp: send buffer %d KiB (rtt %u ms, %.1f MB/s)", snd / 1024, s->min_rtt_ms,
+                     s->max_ack_rate / 1e6);
+        s->snd_buf = snd;
+    }
+}
+
 /* ---- send ---- */
 
 /* Returns the byte count, or -1 with errno (EWOULDBLOCK: no room yet). */
@@ -360,7 +438,10 @@ static void flush(rtc_sctp *s)
         } else {
             ssize_t n = send_now(s, m->sid, m->ppid, m->unordered, m->data, m->len);
             if (n < 0 && (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS)) return;
-            if (n < 0) PD_LOG_WARN("sctp: send failed: %s", strerror(errno));
+            if (n < 0)
+                PD_LOG_WARN("sctp: send failed: %s", strerror(errno));
+            else
+                s->sent_total += (uint64_t)n;
         }
         g_queue_pop_head(&s->out);
         if (!m->reset) s->cb.on_sent(s->user, m->sid, m->ppid, m->len);
@@ -413,13 +494,14 @@ rtc_sctp *rtc_sctp_create(GMainContext *ctx, uint16_t local_port, uint16_t remot
     struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* close = ABORT, no lingering socket */
     struct sctp_assoc_value av = {.assoc_id = SCTP_ALL_ASSOC,
                                   .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ};
-    int on = 1, off = 0, buf = SCTP_BUFFER;
+    int on = 1, off = 0, buf = SCTP_BUFFER, rbuf = PD_SCTP_BUFFER_MAX;
     struct sctp_initmsg init = {.sinit_num_ostreams = SCTP_STREAMS,
                                 .sinit_max_instreams = SCTP_STREAMS};
     struct sctp_paddrparams pp;
     memset(&pp, 0, sizeof pp);
     pp.spp_flags = SPP_PMTUD_DISABLE;
     pp.spp_pathmtu = SCTP_PATH_MTU;
+    s->snd_buf = buf;
     if (usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) ||
         usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &av, sizeof av) ||
         usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on) ||
@@ -429,7 +511,7 @@ rtc_sctp *rtc_sctp_create(GMainContext *ctx, uint16_t local_port, uint16_t remot
         usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init) ||
         usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp) ||
         usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf) ||
-        usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf))
+        usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_RCVBUF, &rbuf, sizeof rbuf))
         goto fail;
     static const uint16_t events[] = {SCTP_ASSOC_CHANGE, SCTP_SENDER_DRY_EVENT,
                                       SCTP_STREAM_RESET_EVENT};
@@ -483,6 +565,7 @@ int rtc_sctp_send(rtc_sctp *s, uint16_t sid, uint32_t ppid, bool unordered, cons
          * fits the send buffer: peer.c caps message sizes) */
         assert(n < 0 || (size_t)n == len);
         if (n >= 0) {
+            s->sent_total += (uint64_t)n;
             process(s); /* the send may have raised upcalls */
             return 1;
         }

@@ -1,0 +1,55 @@
+// A transfer over an emulated lossy WAN link must finish (issue 16).
+//
+// bench/wan/run.sh builds bench/wan/wanlink (a user-space link between two
+// network namespaces: random loss, a bottleneck, a one-way delay) and moves
+// a file peerdrop send -> peerdrop receive across it, inside a private
+// user+mount+PID namespace bounded by `timeout -s KILL`. The test also checks
+// that the link did what it claims (packets were dropped; a TCP connection
+// over it waits a round trip), so a broken emulator fails it rather than
+// passing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = process.env.PEERDROP_CLI;
+const RTT_MS = 20;
+
+test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { skip: !CLI && 'PEERDROP_CLI not set', timeout: 70_000 }, () => {
+  assert.ok(existsSync('/dev/net/tun'), 'no /dev/net/tun');
+  const r = spawnSync(join(ROOT, 'bench', 'wan', 'run.sh'), ['--quick'], {
+    encoding: 'utf8',
+    timeout: 65_000,
+    killSignal: 'SIGKILL',
+    env: {
+      ...process.env,
+      PEERDROP_CLI: CLI,
+      WAN_LINKS: `${RTT_MS},100,1`,
+      WAN_CASES: 'cli-cli,tcp-bbr',
+      WAN_ROUNDS: '1',
+      WAN_SIZE_MB: '4',
+      WAN_NO_VERIFY: '1',
+      QUIET_WAIT: '0',
+      WAN_CASE_LIMIT: '45',
+      WAN_TIMEOUT: '60',
+    },
+  });
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.status, 0, out);
+  const results = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.equal(results.length, 2, out);
+  const [res, tcp] = results;
+  assert.equal(res.case, 'cli-cli', out);
+  assert.equal(res.error, undefined, out);
+  assert.ok(res.mbps > 0, out);
+  // the delay is real: a TCP connect and its first data take >= 1 RTT
+  assert.equal(tcp.error, undefined, out);
+  assert.ok(tcp.ttfb_ms >= RTT_MS, `TCP's first byte after ${tcp.ttfb_ms} ms over a ${RTT_MS} ms link\n${out}`);
+  // the emulator's own counters: it dropped at random, and delivered the rest
+  const m = r.stdout.match(/wanlink a2b .*?lost=(\d+) .*?delivered=(\d+)/);
+  assert.ok(m, out);
+  assert.ok(Number(m[1]) > 0, `no packet lost at 1 %: ${m[0]}`);
+  assert.ok(Number(m[2]) > 3000, `only ${m[2]} packets delivered: ${m[0]}`);
+});
