@@ -30,8 +30,8 @@ void cli_link_build(const char *server, const char *room, const char *password, 
 
 /* What the CLI says of a link whose room= or key= value is damaged
  * (docs/signaling.md "The room link"). */
-#define CLI_LINK_DAMAGED                                                                       \
-    "the link is damaged (a '%' not followed by two hex digits, a %00, or bytes that are not " \
+#define CLI_LINK_DAMAGED                                                                           \
+    "the link is damaged (a '%' not followed by two hex digits, a %00, or bytes that are not "     \
     "UTF-8 text): copy the whole link again"
 
 /* LINK = http(s)://host[:port]/...#room=ID&key=PW, anything else a bare

@@ -205,7 +205,8 @@ static void offer_to_members(cli_app *a, json_t *peers)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(peers, i, v) {
+    json_array_foreach(peers, i, v)
+    {
         const char *sid = json_string_value(v);
         if (!sid || !*sid || !strcmp(sid, a->self_id) || cli_peer_find(a, sid)) continue;
         cli_say(a, "receiver %.8s is in the room", sid);

@@ -84,10 +84,11 @@ int main(void)
      * a damaged room or key is refused as damaged, never kept as text or
      * decoded to other bytes (another key, another PRS) */
     static const char *const damaged[] = {
-        "http://h/#room=a&key=%zz",     "http://h/#room=a&key=ab%",     "http://h/#room=a&key=%4",
-        "http://h/#room=a&key=x%g1y",   "http://h/#room=a&key=a%00b",   "http://h/#room=a&key=%FF",
-        "http://h/#room=a&key=%C3%28",  "http://h/#room=a&key=%ED%A0%80", "http://h/#room=%zz&key=k",
-        "http://h/#key=%E9t%E9&room=a",
+        "http://h/#room=a&key=%zz",    "http://h/#room=a&key=ab%",
+        "http://h/#room=a&key=%4",     "http://h/#room=a&key=x%g1y",
+        "http://h/#room=a&key=a%00b",  "http://h/#room=a&key=%FF",
+        "http://h/#room=a&key=%C3%28", "http://h/#room=a&key=%ED%A0%80",
+        "http://h/#room=%zz&key=k",    "http://h/#key=%E9t%E9&room=a",
     };
     for (size_t i = 0; i < sizeof damaged / sizeof *damaged; i++) {
         r = parse(damaged[i], NULL);
