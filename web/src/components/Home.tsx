@@ -2,18 +2,20 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { generatePassword, newRoomId, parseRoomInput, readFragment } from '../lib/link';
 import { parseReceiveInput } from '../lib/code';
 import type { RoomController, RoomSnapshot } from '../hooks/room';
+import { msg, useI18n, type Msg } from '../i18n';
 
 export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
+  const { t, rich } = useI18n();
   const ids = { cpw: useId(), room: useId(), jpw: useId(), recv: useId(), recvHint: useId(), recvErr: useId() };
   const [password, setPassword] = useState(() => generatePassword());
   const [showPw, setShowPw] = useState(false);
   const [room, setRoom] = useState('');
   const [joinPw, setJoinPw] = useState('');
-  const [localError, setLocalError] = useState<string | null>(null);
+  const [localError, setLocalError] = useState<Msg | null>(null);
   const [recv, setRecv] = useState('');
   /* The Receive box's own error (a malformed code or link), and whether the
    * server's refusal (snap.error) answers the box: both are shown under it. */
-  const [recvError, setRecvError] = useState<string | null>(null);
+  const [recvError, setRecvError] = useState<Msg | null>(null);
   const [viaBox, setViaBox] = useState(false);
   const tried = useRef(false);
   const busy = snap.phase === 'CONNECTING';
@@ -36,7 +38,7 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
     e.preventDefault();
     setLocalError(null);
     setViaBox(false);
-    if (password.length < 8) return setLocalError('Use a password of at least 8 characters.');
+    if (password.length < 8) return setLocalError(msg('home.passwordShort', { min: 8 }));
     ctl.create(newRoomId(), password).catch(() => {});
   };
   const receive = (e: React.FormEvent) => {
@@ -55,10 +57,10 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
     setRecvError(null);
     setViaBox(false);
     const r = parseRoomInput(room);
-    if (!r) return setLocalError('Paste a room link, or a room id.');
+    if (!r) return setLocalError(msg('home.needRoom'));
     if ('error' in r) return setLocalError(r.error);
     const pw = r.password ?? joinPw;
-    if (!pw) return setLocalError('Enter the room password.');
+    if (!pw) return setLocalError(msg('home.needPassword'));
     ctl.join(r.roomId, pw).catch(() => {});
   };
 
@@ -68,14 +70,14 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
     <div className="home">
       {error && (
         <p className="alert" role="alert">
-          {error}
+          {t(error)}
         </p>
       )}
       <section className="card" aria-labelledby="create-h">
-        <h2 id="create-h">Send files</h2>
-        <p className="muted">Create a private room, then share its link. Files go directly between browsers, encrypted; the server never sees them.</p>
+        <h2 id="create-h">{t('home.send.title')}</h2>
+        <p className="muted">{t('home.send.intro')}</p>
         <form onSubmit={create}>
-          <label htmlFor={ids.cpw}>Room password</label>
+          <label htmlFor={ids.cpw}>{t('home.send.password')}</label>
           <div className="row">
             <input
               id={ids.cpw}
@@ -89,22 +91,22 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
               required
             />
             <button type="button" className="secondary" onClick={() => setShowPw((s) => !s)} aria-pressed={showPw}>
-              {showPw ? 'Hide' : 'Show'}
+              {showPw ? t('home.send.hide') : t('home.send.show')}
             </button>
             <button type="button" className="secondary" onClick={() => setPassword(generatePassword())}>
-              New
+              {t('home.send.new')}
             </button>
           </div>
-          <p className="hint">A strong password is generated for you; you may replace it.</p>
+          <p className="hint">{t('home.send.hint')}</p>
           <button type="submit" disabled={busy}>
-            {busy && snap.creator ? 'Creating…' : 'Create room'}
+            {busy && snap.creator ? t('home.send.creating') : t('home.send.create')}
           </button>
         </form>
       </section>
       <section className="card" aria-labelledby="join-h">
-        <h2 id="join-h">Receive files</h2>
+        <h2 id="join-h">{t('home.recv.title')}</h2>
         <form onSubmit={receive} noValidate data-testid="receive-box">
-          <label htmlFor={ids.recv}>Receive with a link or code</label>
+          <label htmlFor={ids.recv}>{t('home.recv.label')}</label>
           <div className="row">
             <input
               id={ids.recv}
@@ -122,26 +124,26 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
               aria-describedby={boxError ? `${ids.recvErr} ${ids.recvHint}` : ids.recvHint}
             />
             <button type="submit" disabled={busy}>
-              {busy && viaBox ? 'Joining…' : 'Receive'}
+              {busy && viaBox ? t('home.joining') : t('home.recv.submit')}
             </button>
           </div>
           <p className="hint" id={ids.recvHint}>
-            Paste the link you were sent, or type the short code a <code>peerdrop send --code</code> shows (a number and two words).
+            {rich('home.recv.hint', { command: <code>peerdrop send --code</code> })}
           </p>
           {boxError && (
             <p className="alert small" id={ids.recvErr} role="alert" data-testid="receive-error">
-              {boxError}
+              {t(boxError)}
             </p>
           )}
         </form>
-        <h3 className="small">Or join a room by its id and password</h3>
+        <h3 className="small">{t('home.join.title')}</h3>
         <form onSubmit={join}>
-          <label htmlFor={ids.room}>Room link or id</label>
+          <label htmlFor={ids.room}>{t('home.join.room')}</label>
           <input id={ids.room} value={room} onChange={(e) => setRoom(e.target.value)} autoComplete="off" spellCheck={false} required />
-          <label htmlFor={ids.jpw}>Password (not needed with a full link)</label>
+          <label htmlFor={ids.jpw}>{t('home.join.password')}</label>
           <input id={ids.jpw} type="password" value={joinPw} onChange={(e) => setJoinPw(e.target.value)} autoComplete="off" />
           <button type="submit" disabled={busy}>
-            {busy && !snap.creator && !viaBox ? 'Joining…' : 'Join room'}
+            {busy && !snap.creator && !viaBox ? t('home.joining') : t('home.join.submit')}
           </button>
         </form>
       </section>

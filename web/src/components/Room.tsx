@@ -1,46 +1,57 @@
 import { describeOffer, describeStorage } from '../hooks/sinks';
-import type { RoomController, RoomSnapshot } from '../hooks/room';
+import type { PeerView, RoomController, RoomSnapshot } from '../hooks/room';
+import { useI18n, type MessageKey } from '../i18n';
 import { SendPanel } from './SendPanel';
 import { Share } from './Share';
 import { Transfers } from './Transfers';
 
+function peerBadge(p: PeerView): MessageKey {
+  if (p.left) return 'peer.left';
+  if (p.state === 'CONNECTED') return 'peer.connected';
+  if (p.state === 'CONNECTING') return 'peer.connecting';
+  if (p.state === 'FINISHED') return 'peer.finished';
+  return 'peer.notConnected';
+}
+
 export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
+  const { t, rich } = useI18n();
   return (
     <div className="room">
       {snap.error && (
         <p className="alert" role="alert">
-          {snap.error}{' '}
+          {t(snap.error)}{' '}
           <button type="button" className="link" onClick={() => ctl.dismissError()}>
-            Dismiss
+            {t('room.dismiss')}
           </button>
         </p>
       )}
-      {snap.notice && <p className="note">{snap.notice}</p>}
+      {snap.notice && <p className="note">{t(snap.notice)}</p>}
       {snap.code ? (
         <p className="muted" data-testid="code-room">
-          Joined with a short code: this room holds you and its sender only.
+          {t('room.codeRoom')}
         </p>
       ) : (
         <Share roomId={snap.roomId} password={snap.password} />
       )}
       <section className="card" aria-labelledby="peers-h">
-        <h2 id="peers-h">People in this room</h2>
+        <h2 id="peers-h">{t('room.peers')}</h2>
         {snap.peers.length === 0 ? (
-          <p className="muted" data-testid="no-peers">{snap.code ? 'Nobody else is here: the sender has left.' : 'Nobody else yet. Share the link.'}</p>
+          <p className="muted" data-testid="no-peers">{snap.code ? t('room.senderLeft') : t('room.nobodyYet')}</p>
         ) : (
           <ul className="peers">
             {snap.peers.map((p) => (
               <li key={p.id} data-testid="peer" data-state={p.state}>
-                <span>{p.label}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{p.left ? 'Left the room' : p.state === 'CONNECTED' ? 'Connected' : p.state === 'CONNECTING' ? 'Connecting…' : p.state === 'FINISHED' ? 'Finished' : 'Not connected'}</span>
+                <span>{t(p.label)}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{t(peerBadge(p))}</span>
                 {p.sas && (
                   <span className="small sas">
-                    {' '}Verification code <span data-testid="sas" className="sas-digits">{`${p.sas.slice(0, 3)} ${p.sas.slice(3)}`}</span>
+                    {' '}
+                    {rich('peer.sas', { code: <span data-testid="sas" className="sas-digits">{`${p.sas.slice(0, 3)} ${p.sas.slice(3)}`}</span> })}
                   </span>
                 )}
                 {p.authFailed ? (
-                  <span className="alert small" data-testid="auth-error" role="alert">{p.error}</span>
+                  <span className="alert small" data-testid="auth-error" role="alert">{p.error && t(p.error)}</span>
                 ) : (
-                  p.error && <span className="small muted"> {p.error}</span>
+                  p.error && <span className="small muted"> {t(p.error)}</span>
                 )}
               </li>
             ))}
@@ -48,19 +59,19 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         )}
         <label className="check small">
           <input type="checkbox" checked={snap.relayOnly} onChange={(e) => ctl.setRelayOnly(e.currentTarget.checked)} data-testid="relay-only" />
-          Relay only: connect through the server's TURN relay, so that peers never see my IP address (slower; remembered in this browser)
+          {t('room.relayOnly')}
         </label>
         {snap.relayOnly && !snap.hasTurn && (
           <p className="alert small" role="status">
-            This server offers no TURN relay, so nobody can connect while this is on.
+            {t('room.noTurn')}
           </p>
         )}
       </section>
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
-      <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(t) => describeOffer(snap.storage, snap.storageFree, t.files.map((f) => f.entry))} />
-      <p className="muted small">Receiving: {describeStorage(snap.storage, snap.storageFree)}</p>
+      <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(x) => describeOffer(snap.storage, snap.storageFree, x.files.map((f) => f.entry))} />
+      <p className="muted small">{t('room.receiving', { how: describeStorage(snap.storage, snap.storageFree) })}</p>
       <button type="button" className="secondary" onClick={() => ctl.leave()}>
-        Leave room
+        {t('room.leave')}
       </button>
     </div>
   );

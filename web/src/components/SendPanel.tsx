@@ -1,8 +1,10 @@
 import { useRef, useState } from 'react';
 import { fromDrop, fromInput } from '../hooks/pickers';
 import type { PickedFile } from '../hooks/room';
+import { useI18n } from '../i18n';
 
 export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f: PickedFile[]): void }) {
+  const { t } = useI18n();
   const files = useRef<HTMLInputElement>(null);
   const folder = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
@@ -16,7 +18,7 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
 
   return (
     <section className="card" aria-labelledby="send-h">
-      <h2 id="send-h">Send</h2>
+      <h2 id="send-h">{t('send.title')}</h2>
       <div
         className={`drop${over ? ' over' : ''}${disabled ? ' disabled' : ''}`}
         onDragOver={(e) => {
@@ -27,13 +29,13 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
         onDrop={drop}
         data-testid="drop-zone"
       >
-        <p>{disabled ? 'A transfer is in progress.' : 'Drop files or folders here, or choose them:'}</p>
+        <p>{disabled ? t('send.busy') : t('send.drop')}</p>
         <div className="row center">
           <button type="button" disabled={disabled} onClick={() => files.current?.click()}>
-            Choose files
+            {t('send.chooseFiles')}
           </button>
           <button type="button" className="secondary" disabled={disabled} onClick={() => folder.current?.click()}>
-            Choose a folder
+            {t('send.chooseFolder')}
           </button>
         </div>
       </div>

@@ -1,8 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import QRCode from 'qrcode';
 import { buildLink } from '../lib/link';
+import { useI18n } from '../i18n';
 
 export function Share({ roomId, password }: { roomId: string; password: string }) {
+  const { t } = useI18n();
   const link = useMemo(() => buildLink(window.location.href, roomId, password), [roomId, password]);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [copied, setCopied] = useState(false);
@@ -24,21 +26,21 @@ export function Share({ roomId, password }: { roomId: string; password: string }
 
   return (
     <section className="card share" aria-labelledby="share-h">
-      <h2 id="share-h">Invite</h2>
-      <p className="muted">Anyone with this link can join. The password is in the part after “#”, which browsers never send to the server.</p>
+      <h2 id="share-h">{t('share.title')}</h2>
+      <p className="muted">{t('share.intro')}</p>
       <div className="row">
-        <input aria-label="Room link" readOnly value={link} onFocus={(e) => e.currentTarget.select()} data-testid="share-link" />
+        <input aria-label={t('share.link')} readOnly value={link} onFocus={(e) => e.currentTarget.select()} data-testid="share-link" />
         <button type="button" onClick={copy}>
-          {copied ? 'Copied' : 'Copy link'}
+          {copied ? t('share.copied') : t('share.copy')}
         </button>
       </div>
       <span className="sr-only" role="status">
-        {copied ? 'Link copied' : ''}
+        {copied ? t('share.linkCopied') : ''}
       </span>
       <button type="button" className="link" onClick={() => setShowQr((s) => !s)} aria-expanded={showQr}>
-        {showQr ? 'Hide QR code' : 'Show QR code'}
+        {showQr ? t('share.hideQr') : t('share.showQr')}
       </button>
-      {showQr && <canvas ref={canvas} className="qr" role="img" aria-label="QR code of the room link" />}
+      {showQr && <canvas ref={canvas} className="qr" role="img" aria-label={t('share.qr')} />}
     </section>
   );
 }

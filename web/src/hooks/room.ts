@@ -10,10 +10,11 @@ import { ChannelDriver } from './channel';
 import { sdpFingerprint } from '../crypto/confirm';
 import type { PakeConfig } from '../crypto/session';
 import { PeerLink } from './peer';
-import { Signaling, SignalingError, codeRequest, fetchIceServers, parseIceServers, roomRequest, SIGNALING_MESSAGES, codeErrorMessage, type RoomRequest } from './signaling';
+import { Signaling, SignalingError, codeRequest, fetchIceServers, parseIceServers, roomRequest, signalingMsg, codeErrorMsg, type RoomRequest } from './signaling';
+import { msg, type MessageKey, type Msg } from '../i18n/catalog';
 import type { Code } from '../lib/code';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
-import { adoptSink, createSink, detectStorage, FsSink, probeStorage, reopenSink, type SavedFile, type Sink, type StorageKind } from './sinks';
+import { adoptSink, createSink, detectStorage, FsSink, probeStorage, reopenSink, SinkError, type SavedFile, type Sink, type StorageKind } from './sinks';
 
 export type Status = 'IDLE' | 'CONNECTING' | 'TRANSFERRING' | 'COMPLETED' | 'ERROR';
 export type Phase = 'IDLE' | 'CONNECTING' | 'IN_ROOM';
@@ -24,9 +25,9 @@ export type TransferState = 'OFFERED' | 'WAITING' | 'TRANSFERRING' | 'INTERRUPTE
 
 export interface PeerView {
   id: string;
-  label: string;
+  label: Msg;
   state: PeerState;
-  error?: string;
+  error?: Msg;
   /** The verification code of the current connection (six digits), once authenticated. */
   sas?: string;
   /** Authentication with this peer failed: nothing is sent to or accepted from it. */
@@ -38,7 +39,7 @@ export interface FileView {
   entry: FileEntry;
   bytes: number;
   state: 'waiting' | 'active' | 'done' | 'failed' | 'skipped';
-  error?: string;
+  error?: Msg;
   /** Its name or folder starts with '.': a receiver leaves it out (docs/protocol.md §7). */
   hidden: boolean;
 }
@@ -46,16 +47,16 @@ export interface TransferView {
   key: string;
   dir: 'in' | 'out';
   peerId: string;
-  peerLabel: string;
+  peerLabel: Msg;
   xfer: string;
   files: FileView[];
   total: number;
   bytes: number;
   state: TransferState;
-  error?: string;
+  error?: Msg;
   speed: number; // bytes/s
   eta: number; // s
-  where?: string;
+  where?: Msg;
   saved: SavedFile[];
   /** Bytes already held when this transfer last resumed after a drop. */
   resumedFrom?: number;
@@ -77,8 +78,9 @@ export interface RoomSnapshot {
   selfId: string;
   peers: PeerView[];
   transfers: TransferView[];
-  error: string | null;
-  notice: string | null;
+  /** Messages, rendered in the page's language when shown (i18n). */
+  error: Msg | null;
+  notice: Msg | null;
   storage: StorageKind;
   storageFree?: number;
   sending: boolean;
@@ -89,19 +91,19 @@ export interface RoomSnapshot {
 }
 
 const RELAY_KEY = 'peerdrop.relayOnly';
-const NO_TURN = 'Relay only is on, but this server offers no TURN relay: turn it off to connect.';
-const NO_OFFER = 'This peer has not started a connection. It may have “Relay only” on while this server offers no TURN relay.';
+const NO_TURN = msg('peer.noTurn');
+const NO_OFFER = msg('peer.noOffer');
 /* The older member sends its offer as soon as it hears of us (well under a
  * second); a newer member that hears nothing for this long says so rather
  * than showing "Connecting…" for ever. A late offer still connects. */
 const OFFER_WAIT_MS = 15_000;
 const FATAL_RETRIES = 2;
-const NOT_RECONNECTED = 'The connection to this peer dropped and it has not connected again.';
+const NOT_RECONNECTED = msg('peer.notReconnected');
 /* docs/authentication.md §7: a wrong secret and an interception look the
  * same (a MAC that does not verify), so the message names both. */
-export const AUTH_FAILED_MESSAGE = 'This connection may be intercepted, or the other side used a different password. Nothing was sent.';
+export const AUTH_FAILED_MESSAGE = msg('peer.authFailed');
 /** The same in a room joined with a short code (the CLI says "code" too). */
-export const AUTH_FAILED_CODE_MESSAGE = 'This connection may be intercepted, or the other side used a different code. Nothing was sent.';
+export const AUTH_FAILED_CODE_MESSAGE = msg('peer.authFailedCode');
 /* The failed peer's connection is closed this long after the error was
  * queued, so that the error reaches it (the channel closes after 100 ms). */
 const AUTH_CLOSE_MS = 250;
@@ -132,13 +134,21 @@ export interface PickedFile {
 /* The session's message when it refuses an offer of hidden names only. */
 const HIDDEN_ONLY = `unsafe path: ${ALL_HIDDEN}`;
 
-const FILE_ERRORS: Partial<Record<ErrorCode, string>> = {
-  HASH_MISMATCH: 'Integrity check failed (SHA-256 mismatch); the file was discarded.',
-  READ_ERROR: 'The sender could not read this file.',
-  WRITE_ERROR: 'The file could not be saved.',
-  UNSAFE_PATH: 'Refused: a file name or folder is unsafe.',
-  PROTOCOL: 'Protocol error between the two apps.',
+const FILE_ERRORS: Partial<Record<ErrorCode, MessageKey>> = {
+  HASH_MISMATCH: 'file.error.HASH_MISMATCH',
+  READ_ERROR: 'file.error.READ_ERROR',
+  WRITE_ERROR: 'file.error.WRITE_ERROR',
+  UNSAFE_PATH: 'file.error.UNSAFE_PATH',
+  PROTOCOL: 'file.error.PROTOCOL',
 };
+
+/** A failed transfer's message: what its code means, then the peer's or
+ *  session's own words (technical, in English, as on the wire) in brackets. */
+function transferError(code: ErrorCode, detail: string): Msg {
+  const key = FILE_ERRORS[code];
+  const what = key ? msg(key) : msg('xfer.failed');
+  return detail ? msg('xfer.withDetail', { what, detail }) : what;
+}
 
 function randomHex(bytes: number): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
@@ -160,7 +170,7 @@ interface Member {
   link: PeerLink | null;
   driver: ChannelDriver | null;
   state: PeerState;
-  error?: string;
+  error?: Msg;
   retries: number;
   initiator: boolean;
   /** Not the initiator: gives up waiting for the peer's offer (OFFER_WAIT_MS). */
@@ -168,7 +178,7 @@ interface Member {
   /** The session ended on a protocol error (§5.7): shown on the peer until a
    *  new connection forms; transfers may resume on it, but a peer that fails
    *  every time is not reconnected without end (FATAL_RETRIES). */
-  fatal?: string;
+  fatal?: Msg;
   fatals?: number;
   /** The verification code of the current channel, once authenticated. */
   sas?: string;
@@ -215,8 +225,8 @@ export class RoomController {
    *  PAKE step; wiped when the room is left. */
   private prs: Uint8Array | null = null;
   private creator = false;
-  private error: string | null = null;
-  private notice: string | null = null;
+  private error: Msg | null = null;
+  private notice: Msg | null = null;
   private storage: StorageKind = 'memory';
   /** OPFS room left (bytes), when known: told before an offer is accepted. */
   private storageFree: number | undefined;
@@ -350,7 +360,7 @@ export class RoomController {
       sig.close();
       this.wipePrs();
       this.phase = 'IDLE';
-      this.error = e instanceof SignalingError ? (code ? codeErrorMessage(e) : e.message) : 'Could not enter the room.';
+      this.error = e instanceof SignalingError ? (code ? codeErrorMsg(e) : signalingMsg(e)) : msg('room.enterFailed');
       this.changed();
       throw e;
     }
@@ -411,7 +421,7 @@ export class RoomController {
 
   private onSignalingLost(): void {
     if (!this.sig) return; // we left
-    this.notice = `${SIGNALING_MESSAGES.UNREACHABLE} Transfers already connected continue; new peers cannot join.`;
+    this.notice = msg('sig.lost', { why: msg('sig.UNREACHABLE') });
     this.changed();
   }
 
@@ -497,11 +507,11 @@ export class RoomController {
       onState: (s) => {
         if (m.link !== link) return;
         if (s === 'failed')
-          this.linkFailed(m, this.relayOnly ? 'No connection through the TURN relay (relay only is on).' : 'No network path to this peer (ICE failed). A TURN server may be needed.');
+          this.linkFailed(m, msg(this.relayOnly ? 'peer.noRelayPath' : 'peer.noPath'));
       },
     }, this.relayOnly ? 'relay' : 'all');
     m.link = link;
-    if (m.initiator) link.start().catch(() => this.linkFailed(m, 'Could not start the connection.'));
+    if (m.initiator) link.start().catch(() => this.linkFailed(m, msg('peer.startFailed')));
   }
 
   /** This side's view of the connection to m for the PAKE
@@ -531,11 +541,11 @@ export class RoomController {
     try {
       await m.link!.onOffer(sdp);
     } catch {
-      this.linkFailed(m, 'Could not answer the connection offer.');
+      this.linkFailed(m, msg('peer.answerFailed'));
     }
   }
 
-  private linkFailed(m: Member, why: string): void {
+  private linkFailed(m: Member, why: Msg): void {
     if (!this.members.has(m.id) || m.authFailed) return;
     m.state = 'FAILED';
     m.error = why;
@@ -565,7 +575,7 @@ export class RoomController {
     for (const t of this.transfers.values()) {
       if (t.peerId === id && (t.state === 'TRANSFERRING' || t.state === 'WAITING' || t.state === 'INTERRUPTED' || t.state === 'OFFERED')) {
         t.state = 'ERROR';
-        t.error = 'The other peer left the room before the transfer finished.';
+        t.error = msg('xfer.peerLeft');
       }
     }
     this.pendingOffers.delete(id);
@@ -583,7 +593,7 @@ export class RoomController {
     for (const t of this.transfers.values()) {
       if (t.peerId === peerId && (t.state === 'TRANSFERRING' || t.state === 'WAITING')) {
         t.state = 'INTERRUPTED';
-        t.error = 'Connection lost; it resumes where it stopped when the peer reconnects.';
+        t.error = msg('xfer.interrupted');
       }
     }
   }
@@ -677,7 +687,7 @@ export class RoomController {
   sendFiles(picked: PickedFile[]): void {
     if (picked.length === 0) return;
     if (this.snap.sending) {
-      this.error = 'Wait for the current transfer to finish (or cancel it) before sending more.';
+      this.error = msg('room.busy');
       this.changed();
       return;
     }
@@ -697,7 +707,7 @@ export class RoomController {
     this.error = null;
     let offered = 0;
     for (const m of this.members.values()) if (m.driver?.session.ready) offered += this.offerTo(m.driver) ? 1 : 0;
-    if (offered === 0) this.notice = 'Files are ready: they will be offered to each peer as it connects.';
+    if (offered === 0) this.notice = msg('room.filesReady');
     this.changed();
   }
 
@@ -709,7 +719,7 @@ export class RoomController {
     try {
       d.offer(o.xfer, o.entries);
     } catch (e) {
-      this.error = e instanceof RangeError ? 'Too many files for one transfer; send them in smaller groups.' : 'Could not offer the files.';
+      this.error = msg(e instanceof RangeError ? 'room.tooManyFiles' : 'room.offerFailed');
       this.changed();
       return false;
     }
@@ -759,7 +769,7 @@ export class RoomController {
         p.refused = p.remembered;
         p.remembered = undefined;
         t.earlierVerified = undefined;
-        t.error = 'The earlier folder is not available as it was (access refused, moved or changed): choose where to save.';
+        t.error = msg('xfer.earlierGone');
         this.changed();
         return;
       }
@@ -776,7 +786,7 @@ export class RoomController {
       if (e instanceof DOMException && e.name === 'AbortError') return; // picker dismissed: still offered
       this.pendingOffers.delete(t.peerId);
       t.state = 'ERROR';
-      t.error = e instanceof Error ? e.message : 'No place to save the files.';
+      t.error = e instanceof SinkError ? e.why : e instanceof Error && e.message ? msg('xfer.noPlaceWhy', { detail: e.message }) : msg('xfer.noPlace');
       try {
         p.driver.decline();
       } catch { /* offer gone */ }
@@ -808,7 +818,7 @@ export class RoomController {
       }
     } catch {
       t.state = 'ERROR';
-      t.error = 'The offer was withdrawn.';
+      t.error = msg('xfer.withdrawn');
       this.incoming.delete(t.xfer);
       this.forgetIncoming(t.xfer, sink);
     }
@@ -874,7 +884,7 @@ export class RoomController {
     }
     if (t.state !== 'CANCELLED') {
       t.state = 'CANCELLED';
-      t.error = 'You cancelled this transfer.';
+      t.error = msg('xfer.youCancelled');
     }
     this.changed();
   }
@@ -923,7 +933,7 @@ export class RoomController {
     // transfer-protocol message: the same failure as our own.
     if (e.type === 'fatal' && e.byPeer && e.code === 'AUTH_FAILED') return this.authFailed(m, d);
     if (e.type === 'fatal') {
-      const why = `${e.byPeer ? 'The other app reported' : 'Protocol error'}: ${e.message} (${e.code})`;
+      const why = msg(e.byPeer ? 'peer.fatalByPeer' : 'peer.fatal', { message: e.message, code: e.code });
       for (const t of this.transfers.values()) {
         if (t.peerId === m.id && (t.state === 'TRANSFERRING' || t.state === 'WAITING')) {
           t.state = 'ERROR';
@@ -943,10 +953,10 @@ export class RoomController {
     const t = this.transfers.get(key);
     if (!t) {
       if (e.type === 'transfer-error' && e.code === 'UNSAFE_PATH' && !e.byPeer && e.message === HIDDEN_ONLY) {
-        this.error = 'Refused an offer: every file has a hidden name (starting with “.”), and this app does not save hidden files.';
+        this.error = msg('room.hiddenOnly');
         this.changed();
       } else if (e.type === 'transfer-error') {
-        this.error = (FILE_ERRORS[e.code] ?? 'Transfer failed.') + ` (${e.message})`;
+        this.error = transferError(e.code, e.message);
         this.changed();
       }
       return;
@@ -961,7 +971,7 @@ export class RoomController {
         break;
       case 'declined':
         t.state = 'DECLINED';
-        t.error = 'The receiver declined the files.';
+        t.error = msg('xfer.declined');
         break;
       case 'open':
         t.files[e.file].state = 'active';
@@ -988,14 +998,14 @@ export class RoomController {
         const f = t.files[e.file];
         f.state = e.ok ? 'done' : 'failed';
         if (e.ok) f.bytes = f.entry.size;
-        else f.error = (e.code && FILE_ERRORS[e.code]) ?? e.message ?? 'failed';
+        else f.error = e.code && FILE_ERRORS[e.code] ? msg(FILE_ERRORS[e.code]!) : e.message ? msg('xfer.withDetail', { what: msg('file.error.other'), detail: e.message }) : msg('file.error.other');
         if (t.dir === 'in') t.saved = [...(this.incoming.get(t.xfer)?.sink.saved ?? [])];
         break;
       }
       case 'transfer-done': {
         const failed = t.files.filter((f) => f.state === 'failed').length;
         t.state = failed ? 'ERROR' : 'COMPLETED';
-        t.error = failed ? `${failed} file${failed > 1 ? 's' : ''} failed.` : undefined;
+        t.error = failed ? msg('xfer.failedFiles', { count: failed }) : undefined;
         t.speed = 0;
         if (t.dir === 'in') {
           t.saved = [...(this.incoming.get(t.xfer)?.sink.saved ?? [])];
@@ -1006,7 +1016,7 @@ export class RoomController {
       }
       case 'cancelled':
         t.state = 'CANCELLED';
-        t.error = e.byPeer ? 'The other side cancelled this transfer.' : 'You cancelled this transfer.';
+        t.error = msg(e.byPeer ? 'xfer.peerCancelled' : 'xfer.youCancelled');
         if (t.dir === 'in') {
           this.forgetIncoming(t.xfer, this.incoming.get(t.xfer)?.sink);
           this.incoming.delete(t.xfer);
@@ -1016,7 +1026,7 @@ export class RoomController {
       case 'transfer-error':
         if (t.dir === 'in') this.forgetIncoming(t.xfer, this.incoming.get(t.xfer)?.sink);
         t.state = 'ERROR';
-        t.error = (FILE_ERRORS[e.code] ?? 'Transfer failed.') + (e.message ? ` (${e.message})` : '');
+        t.error = transferError(e.code, e.message);
         break;
     }
     this.changed();
@@ -1028,6 +1038,6 @@ function rememberedProof(v: VerifiedFile): { sha256: string; blocks: boolean } |
   return typeof v.sha256 === 'string' && typeof v.blocks === 'boolean' ? { sha256: v.sha256, blocks: v.blocks } : undefined;
 }
 
-function label(id: string): string {
-  return `Peer ${id.slice(0, 6)}`;
+function label(id: string): Msg {
+  return msg('peer.label', { id: id.slice(0, 6) });
 }

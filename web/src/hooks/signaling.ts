@@ -4,6 +4,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { admissionHex, deriveKeysAsync, secretBytes } from '../crypto/keys';
 import type { Code } from '../lib/code';
+import { msg, type MessageKey, type Msg } from '../i18n/catalog';
 
 export class SignalingError extends Error {
   constructor(
@@ -18,39 +19,48 @@ export class SignalingError extends Error {
   }
 }
 
+/* What the user is told of each refusal: a catalogue message by error code
+ * (docs/signaling.md), shown in the page's language. The server's own
+ * message text is never shown: it is English, and a hostile server's words. */
+const MESSAGES: Record<string, MessageKey> = {
+  BAD_PASSWORD: 'sig.BAD_PASSWORD',
+  ROOM_FULL: 'sig.ROOM_FULL',
+  ROOM_NOT_FOUND: 'sig.ROOM_NOT_FOUND',
+  ROOM_EXISTS: 'sig.ROOM_EXISTS',
+  RATE_LIMITED: 'sig.RATE_LIMITED',
+  INVALID_PAYLOAD: 'sig.INVALID_PAYLOAD',
+  TIMEOUT: 'sig.TIMEOUT',
+  UNREACHABLE: 'sig.UNREACHABLE',
+  // many nodes: the node lost its room store (docs/signaling.md, UNAVAILABLE)
+  UNAVAILABLE: 'sig.UNAVAILABLE',
+};
+
 /** "Too many attempts; wait 42 s ...": a room under attack refuses even the right password for a while. */
-export function rateLimitedMessage(retryAfterMs: number | undefined): string {
-  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return SIGNALING_MESSAGES.RATE_LIMITED;
+export function rateLimitedMsg(retryAfterMs: number | undefined): Msg {
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs <= 0) return msg('sig.RATE_LIMITED');
   const s = Math.ceil(retryAfterMs / 1000);
-  return `Too many attempts for this room; wait ${s < 120 ? `${s} s` : `${Math.ceil(s / 60)} min`} and try again.`;
+  return s < 120 ? msg('sig.rateLimitedSeconds', { n: s }) : msg('sig.rateLimitedMinutes', { n: Math.ceil(s / 60) });
 }
 
-export const SIGNALING_MESSAGES: Record<string, string> = {
-  BAD_PASSWORD: 'Wrong password for this room.',
-  ROOM_FULL: 'This room is full.',
-  ROOM_NOT_FOUND: 'No such room: it may have closed when everyone left.',
-  ROOM_EXISTS: 'A room with this id already exists.',
-  RATE_LIMITED: 'Too many attempts; wait a minute and try again.',
-  INVALID_PAYLOAD: 'The room id or password is not valid.',
-  TIMEOUT: 'The server did not answer.',
-  UNREACHABLE: 'Cannot reach the signaling server.',
-};
+/** The message for a refused request (create-room, join-room), by its code. */
+export function signalingMsg(e: SignalingError): Msg {
+  if (e.code === 'RATE_LIMITED') return rateLimitedMsg(e.retryAfterMs);
+  const key = Object.hasOwn(MESSAGES, e.code) ? MESSAGES[e.code] : undefined;
+  return key ? msg(key) : msg('sig.refused', { code: e.code.replace(/[^A-Z0-9_]/g, '').slice(0, 40) });
+}
 
 /* A code room's refusals say what they mean for the person typing a code. */
-const CODE_MESSAGES: Record<string, string> = {
-  ROOM_NOT_FOUND: 'Nobody is sending with this code: check its number, or ask the sender for a new code.',
-  ROOM_FULL: 'Someone else is receiving with this code right now.',
-  BAD_PASSWORD: 'This number is not a short code’s room: check the code.',
-  INVALID_PAYLOAD: 'This server does not take short codes.',
-  // the nodes lost their room store (docs/signaling.md, UNAVAILABLE)
-  UNAVAILABLE: 'The server cannot take new rooms right now: try again in a moment.',
+const CODE_MESSAGES: Record<string, MessageKey> = {
+  ROOM_NOT_FOUND: 'sig.code.ROOM_NOT_FOUND',
+  ROOM_FULL: 'sig.code.ROOM_FULL',
+  BAD_PASSWORD: 'sig.code.BAD_PASSWORD',
+  INVALID_PAYLOAD: 'sig.code.INVALID_PAYLOAD',
 };
-const CODE_ROOM_JOINS = 'This code was tried too many times: ask the sender for a new one.';
 
 /** The message for a refused code-room join. */
-export function codeErrorMessage(e: SignalingError): string {
-  if (e.code === 'RATE_LIMITED' && e.reason === 'code_room_joins') return CODE_ROOM_JOINS;
-  return CODE_MESSAGES[e.code] ?? e.message;
+export function codeErrorMsg(e: SignalingError): Msg {
+  if (e.code === 'RATE_LIMITED' && e.reason === 'code_room_joins') return msg('sig.code.joins');
+  return Object.hasOwn(CODE_MESSAGES, e.code) ? msg(CODE_MESSAGES[e.code]) : signalingMsg(e);
 }
 
 export interface SignalHandlers {
@@ -86,7 +96,7 @@ export async function roomRequest(roomId: string, secret: string): Promise<RoomR
     k.admission.fill(0);
     return { payload: { roomId, password }, prs: k.prs };
   } catch (e) {
-    if (e instanceof RangeError) throw new SignalingError('INVALID_PAYLOAD', SIGNALING_MESSAGES.INVALID_PAYLOAD);
+    if (e instanceof RangeError) throw new SignalingError('INVALID_PAYLOAD', 'room id or secret out of range');
     throw e;
   } finally {
     bytes.fill(0);
@@ -137,7 +147,7 @@ export class Signaling {
       const t = setTimeout(() => {
         cleanup();
         this.socket.disconnect();
-        reject(new SignalingError('UNREACHABLE', SIGNALING_MESSAGES.UNREACHABLE));
+        reject(new SignalingError('UNREACHABLE', 'cannot reach the signaling server'));
       }, timeoutMs);
       const ok = () => {
         cleanup();
@@ -145,7 +155,7 @@ export class Signaling {
       };
       const bad = () => {
         cleanup();
-        reject(new SignalingError('UNREACHABLE', SIGNALING_MESSAGES.UNREACHABLE));
+        reject(new SignalingError('UNREACHABLE', 'cannot reach the signaling server'));
       };
       const cleanup = () => {
         clearTimeout(t);
@@ -162,7 +172,7 @@ export class Signaling {
   request<T extends object>(event: string, payload: unknown, timeoutMs = 15000): Promise<T> {
     return new Promise((resolve, reject) => {
       this.socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, res: unknown) => {
-        if (err) return reject(new SignalingError('TIMEOUT', SIGNALING_MESSAGES.TIMEOUT));
+        if (err) return reject(new SignalingError('TIMEOUT', 'no answer from the server'));
         const r = res as { ok?: unknown; error?: { code?: unknown; message?: unknown } };
         if (r && r.ok === true) return resolve(r as T);
         const code = isStr(r?.error?.code) ? r.error.code : 'INTERNAL';
@@ -170,8 +180,7 @@ export class Signaling {
         const retryAfterMs = typeof retry === 'number' && Number.isFinite(retry) && retry > 0 ? retry : undefined;
         const why = (r?.error as { reason?: unknown } | undefined)?.reason;
         const reason = isStr(why) ? why : undefined;
-        if (code === 'RATE_LIMITED') return reject(new SignalingError(code, rateLimitedMessage(retryAfterMs), retryAfterMs, reason));
-        reject(new SignalingError(code, SIGNALING_MESSAGES[code] ?? (isStr(r?.error?.message) ? r.error.message : 'The server refused the request.')));
+        reject(new SignalingError(code, `refused: ${code}`, retryAfterMs, reason));
       });
     });
   }

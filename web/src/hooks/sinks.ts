@@ -24,6 +24,7 @@ import type { FileEntry } from '../protocol/types';
 import { ZipWriter, zipSize } from '../protocol/zip';
 import { opfsWorkerProbe, opfsWritableInPage, opfsWriter, type OpfsWriter } from './opfs-file';
 import type { RememberedTransfer, VerifiedFile } from './remembered';
+import { msg, size, type Msg } from '../i18n/catalog';
 
 export type StorageKind = 'fs' | 'opfs' | 'sw' | 'memory';
 export const MEMORY_LIMIT = 256 * 1024 * 1024;
@@ -40,7 +41,7 @@ export interface Sink {
   close(file: number, ok: boolean): Promise<void>;
   saved: SavedFile[];
   /** Where the files went, for the user. */
-  where: string;
+  where: Msg;
 }
 
 type W = Window & {
@@ -118,20 +119,23 @@ async function opfsFree(): Promise<number | undefined> {
   return e && typeof e.quota === 'number' ? Math.max(0, e.quota - (e.usage ?? 0)) : undefined;
 }
 
-function formatSize(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${Math.floor(n / 1e6)} MB`;
-}
-
-export function describeStorage(k: StorageKind, free?: number): string {
+export function describeStorage(k: StorageKind, free?: number): Msg {
   switch (k) {
     case 'fs':
-      return 'Files are written straight to a folder you choose (File System Access). No size limit beyond your disk.';
+      return msg('store.fs');
     case 'opfs':
-      return `Files are stored in this browser as they arrive, then saved to your downloads folder once verified${free !== undefined ? ` (room here: ${formatSize(free)}; a larger transfer streams straight to your downloads instead)` : ''}. A folder arrives as one .zip that keeps its structure.`;
+      return free !== undefined ? msg('store.opfsRoom', { free: size(free) }) : msg('store.opfs');
     case 'sw':
-      return 'Files stream into your downloads through a service worker. No size limit beyond your disk; folders are flattened, and the browser may ask once to allow several downloads.';
+      return msg('store.sw');
     case 'memory':
-      return `This browser can only keep received files in memory: at most ${MEMORY_LIMIT / 1024 / 1024} MB per transfer. Use https or a desktop Chromium for large files.`;
+      return msg('store.memory', { max: size(MEMORY_LIMIT) });
+  }
+}
+
+/** An error the user is shown as it is (a catalogue message). */
+export class SinkError extends Error {
+  constructor(readonly why: Msg) {
+    super(why.key);
   }
 }
 
@@ -141,11 +145,11 @@ function coming(files: FileEntry[]): FileEntry[] {
 }
 
 /** What the receiver is told before accepting this offer: where its files go, any limit, and the .zip a folder becomes. */
-export function describeOffer(k: StorageKind, free: number | undefined, files: FileEntry[]): string {
+export function describeOffer(k: StorageKind, free: number | undefined, files: FileEntry[]): Msg {
   const note = describeStorage(k, free);
   if (k !== 'opfs' || !isFolder(files)) return note;
   const n = coming(files).length;
-  return `You will get ${zipName(files)}: a .zip of ${n} file${n === 1 ? '' : 's'}, folders kept. ${note}`;
+  return msg('store.zip', { zip: zipName(files), count: n, note });
 }
 
 /** Asks the user where to save (must run inside a click handler for "fs"). */
@@ -169,7 +173,7 @@ export async function createSink(kind: StorageKind, files: FileEntry[]): Promise
     const reg = await registerDownloadWorker();
     if (reg?.active) return new SwSink(files, reg.active);
   }
-  if (total > MEMORY_LIMIT) throw new Error(`Too large for this browser: ${describeStorage('memory')}`);
+  if (total > MEMORY_LIMIT) throw new SinkError(msg('store.tooLarge', { why: describeStorage('memory') }));
   return new MemorySink(files);
 }
 
@@ -227,7 +231,7 @@ async function continueIn(r: RememberedTransfer, sink: FsSink): Promise<{ sink: 
 export class FsSink implements Sink {
   readonly kind = 'fs';
   saved: SavedFile[] = [];
-  where: string;
+  where: Msg;
   hooks: FsSinkHooks | null = null;
   /* stream null: a held file being confirmed where it is (never written, never removed) */
   private w = new Map<number, { stream: FileSystemWritableFileStream | null; pos: number; handle: FileSystemFileHandle | null; parent: FileSystemDirectoryHandle | null; name: string; keep?: boolean }>();
@@ -236,7 +240,7 @@ export class FsSink implements Sink {
     readonly root: FileSystemDirectoryHandle | null,
     readonly single: FileSystemFileHandle | null,
   ) {
-    this.where = root ? `folder “${root.name}”` : `file “${single!.name}”`;
+    this.where = root ? msg('where.folder', { name: root.name }) : msg('where.file', { name: single!.name });
   }
   /** File id -> the name it is saved under; set ahead by reopenSink for a remembered transfer. */
   readonly names: Record<number, string> = {};
@@ -383,7 +387,7 @@ function flatName(f: FileEntry): string {
 class SwSink implements Sink {
   readonly kind = 'sw';
   saved: SavedFile[] = [];
-  where = 'your downloads folder';
+  where = msg('where.downloads');
   private cur = new Map<number, { id: string; port: MessagePort; pos: number; waiters: (() => void)[]; credit: boolean; cancelled: boolean }>();
   constructor(
     private files: FileEntry[],
@@ -547,7 +551,7 @@ function handOver(file: File, name: string): string {
 export class OpfsZipSink implements Sink {
   readonly kind = 'opfs';
   saved: SavedFile[] = [];
-  readonly where: string;
+  readonly where: Msg;
   private zip = new ZipWriter();
   private cur = -1; // the file whose entry is open
   private done = new Set<number>();
@@ -562,7 +566,7 @@ export class OpfsZipSink implements Sink {
     readonly name: string,
   ) {
     this.coming = coming(files).length;
-    this.where = `your downloads folder, as ${name} (a .zip of ${this.coming} files, kept in this browser until every file is verified)`;
+    this.where = msg('where.zip', { zip: name, count: this.coming });
   }
   static async create(files: FileEntry[]): Promise<OpfsZipSink | null> {
     if (!(await opfsRoomFor(zipSize(coming(files).map((f) => ({ name: savedPath(f, f.name), size: f.size })))))) return null;
@@ -626,7 +630,7 @@ export class OpfsZipSink implements Sink {
 export class OpfsSink implements Sink {
   readonly kind = 'opfs';
   saved: SavedFile[] = [];
-  where = 'your downloads folder (kept in this browser until each file is verified)';
+  where = msg('where.opfs');
   private w = new Map<number, { out: OpfsWriter; handle: FileSystemFileHandle; pos: number; name: string }>();
   private constructor(
     private files: FileEntry[],
@@ -676,7 +680,7 @@ export class OpfsSink implements Sink {
 class MemorySink implements Sink {
   readonly kind = 'memory';
   saved: SavedFile[] = [];
-  where = 'memory (click each file to save it)';
+  where = msg('where.memory');
   private parts = new Map<number, Uint8Array[]>();
   constructor(private files: FileEntry[]) {}
   async open(file: number, offset: number): Promise<void> {

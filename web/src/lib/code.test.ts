@@ -6,6 +6,12 @@ import { describe, expect, it } from 'vitest';
 import vectors from '../../../docs/vectors/short-codes.json';
 import { CODE_WORD_COUNT, CODE_WORDS, looksLikeCode, parseCode, parseReceiveInput } from './code';
 import { codeRequest } from '../hooks/signaling';
+import { translate } from '../i18n';
+import type { Msg } from '../i18n/catalog';
+
+/* A refusal in English: the CLI's words, which the vectors hold. */
+const english = (m: Msg) => translate('en', m.key, m.params);
+const shown = (r: ReturnType<typeof parseReceiveInput>) => (r.kind === 'error' ? { kind: r.kind, error: english(r.error) } : r);
 
 const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -50,7 +56,7 @@ describe('normalisation: the shared vectors', () => {
     it(`${JSON.stringify(v.input).slice(0, 60)} -> ${v.code ?? v.error}`, () => {
       const r = parseCode(v.input);
       if (v.code !== undefined) expect(r).toEqual({ ok: true, value: { code: v.code, nameplate: Number(v.code.split('-')[0]), roomId: v.room } });
-      else expect(r).toEqual({ ok: false, error: v.error });
+      else expect(r.ok ? r : { ok: false, error: english(r.error) }).toEqual({ ok: false, error: v.error });
     });
   }
   for (const v of vectors.looksLike)
@@ -61,7 +67,7 @@ describe('the PRS of a code: the key schedule, salted by code-N; nothing for the
   for (const v of vectors.keySchedule)
     it(`${v.code} in ${v.room}`, { timeout: 30_000 }, async () => {
       const parsed = parseCode(v.code);
-      if (!parsed.ok) throw new Error(parsed.error);
+      if (!parsed.ok) throw new Error(english(parsed.error));
       const r = await codeRequest(parsed.value);
       expect(r.payload).toEqual({ roomId: v.room, code: true });
       expect(bytesHex(r.prs)).toBe(v.prs);
@@ -79,16 +85,16 @@ describe('the Receive box', () => {
   });
 
   it('names the unknown word of a mistyped code', () => {
-    expect(parseReceiveInput('7-guitar-lemn')).toEqual({ kind: 'error', error: 'not a valid code: "lemn" is not in the word list' });
+    expect(shown(parseReceiveInput('7-guitar-lemn'))).toEqual({ kind: 'error', error: 'not a valid code: "lemn" is not in the word list' });
   });
 
   it('says what a code is when the text is neither', () => {
     for (const s of ['', '7', 'guitar lemon', 'room-42'])
-      expect(parseReceiveInput(s)).toEqual({ kind: 'error', error: expect.stringMatching(/^not a valid code: /) as unknown as string });
+      expect(shown(parseReceiveInput(s))).toEqual({ kind: 'error', error: expect.stringMatching(/^not a valid code: /) as unknown as string });
   });
 
   it('a link without its room and key is refused, not read as a code', () => {
-    expect(parseReceiveInput('https://peerdrop.example/')).toEqual({ kind: 'error', error: expect.stringContaining('copy the whole link') as unknown as string });
-    expect(parseReceiveInput('https://peerdrop.example/#room=r1')).toEqual({ kind: 'error', error: expect.stringContaining('copy the whole link') as unknown as string });
+    expect(shown(parseReceiveInput('https://peerdrop.example/'))).toEqual({ kind: 'error', error: expect.stringContaining('copy the whole link') as unknown as string });
+    expect(shown(parseReceiveInput('https://peerdrop.example/#room=r1'))).toEqual({ kind: 'error', error: expect.stringContaining('copy the whole link') as unknown as string });
   });
 });

@@ -11,6 +11,7 @@
 
 import wordsText from '../../../docs/vectors/code-words.txt?raw';
 import { readFragment } from './link';
+import { msg, type Msg } from '../i18n/catalog';
 
 /** The list's size: 2^8, so two words carry 16 bits. */
 export const CODE_WORD_COUNT = 256;
@@ -22,7 +23,6 @@ export const CODE_INPUT_MAX = 256;
 /* An unknown word longer than this is not echoed (code.c CODE_ERR_WORD_MAX):
  * the message stays one line. */
 const SHOWN_MAX = 32;
-const SHAPE = 'expected a number and two words, like 7-guitar-lemon';
 
 /** The words in their file's order (one a line). */
 export const CODE_WORDS: readonly string[] = wordsText.split('\n').filter((w) => w !== '');
@@ -36,7 +36,9 @@ export interface Code {
   roomId: string;
 }
 
-export type CodeResult = { ok: true; value: Code } | { ok: false; error: string };
+/** A refusal is a message whose English text is the CLI's, byte for byte
+ *  (docs/vectors/short-codes.json checks it); other locales translate it. */
+export type CodeResult = { ok: true; value: Code } | { ok: false; error: Msg };
 
 export function codeRoomId(nameplate: number): string {
   return `code-${nameplate}`;
@@ -47,7 +49,8 @@ export function codeRoomId(nameplate: number): string {
 const SPACE = '[ \\t\\n\\v\\f\\r]';
 const trimAscii = (s: string) => s.replace(new RegExp(`^${SPACE}+|${SPACE}+$`, 'g'), '');
 const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
-const fail = (why: string): CodeResult => ({ ok: false, error: `not a valid code: ${why}` });
+const fail = (why: Msg): CodeResult => ({ ok: false, error: why });
+const SHAPE = msg('code.shape', { example: '7-guitar-lemon' });
 
 /** Does the text look like a code rather than a link or a room id: after
  * leading white space, digits, then a space, '_' or '-', then a letter?
@@ -63,18 +66,18 @@ export function looksLikeCode(text: string): boolean {
  * so that both clients give the same error (docs/vectors/short-codes.json). */
 export function parseCode(input: string): CodeResult {
   const t = trimAscii(input);
-  if (t === '') return fail('it is empty');
-  if (new TextEncoder().encode(t).length > CODE_INPUT_MAX) return fail('it is too long');
+  if (t === '') return fail(msg('code.empty'));
+  if (new TextEncoder().encode(t).length > CODE_INPUT_MAX) return fail(msg('code.tooLong'));
   const parts = asciiLower(t).replace(/[ _-]+/g, '-').split('-');
   if (parts.length !== 3 || parts.some((p) => p === '')) return fail(SHAPE);
   const [plate, ...words] = parts;
   if (!/^[0-9]+$/.test(plate)) return fail(SHAPE);
-  if (plate[0] === '0' || plate.length > 4) return fail(`its number must be 1 to ${NAMEPLATE_MAX}, without leading zeros`);
+  if (plate[0] === '0' || plate.length > 4) return fail(msg('code.number', { max: String(NAMEPLATE_MAX) }));
   for (const w of words) {
     if (WORD_SET.has(w)) continue;
     // only a short word of printable ASCII is shown back (no quote: it would end the quoted word)
     if (w.length > SHOWN_MAX || !/^[!#-~]+$/.test(w)) return fail(SHAPE);
-    return fail(`"${w}" is not in the word list`);
+    return fail(msg('code.unknownWord', { word: w }));
   }
   const nameplate = Number(plate);
   return { ok: true, value: { code: `${nameplate}-${words[0]}-${words[1]}`, nameplate, roomId: codeRoomId(nameplate) } };
@@ -83,7 +86,7 @@ export function parseCode(input: string): CodeResult {
 export type ReceiveInput =
   | { kind: 'link'; roomId: string; password: string }
   | { kind: 'code'; code: Code }
-  | { kind: 'error'; error: string };
+  | { kind: 'error'; error: Msg };
 
 /** What the home page's "Receive" box holds: a short code (it looks like
  * one: digits, a separator, a letter) or a room link (its fragment names
@@ -95,7 +98,7 @@ export function parseReceiveInput(input: string): ReceiveInput {
     const hash = t.indexOf('#');
     const f = hash >= 0 ? readFragment(t.slice(hash)) : null;
     if (f && 'error' in f) return { kind: 'error', error: f.error };
-    return f ? { kind: 'link', ...f } : { kind: 'error', error: 'This link has no room and key after “#”: copy the whole link.' };
+    return f ? { kind: 'link', ...f } : { kind: 'error', error: msg('link.noKey') };
   }
   const r = parseCode(t);
   return r.ok ? { kind: 'code', code: r.value } : { kind: 'error', error: r.error };

@@ -2,6 +2,8 @@
  * browser never sends to a server; the room id is there too so that one
  * link is enough. Format: #room=<id>&key=<password> (URL-encoded). */
 
+import { msg, type Msg } from '../i18n/catalog';
+
 const ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O/1/l/I
 
 /** 23 symbols of 56: 23 * log2(56) = 133.6 bits, at least the 128 that
@@ -33,8 +35,8 @@ export function buildLink(base: string, roomId: string, password: string): strin
   return u.toString();
 }
 
-/** What the app says of a damaged link (the CLI says the same, src/cli/link.h CLI_LINK_DAMAGED). */
-export const LINK_DAMAGED = 'This link is damaged (a “%” not followed by two hex digits, a %00, or bytes that are not text): copy the whole link again.';
+/** What the app says of a damaged link (in English, the words of the CLI, src/cli/link.h CLI_LINK_DAMAGED). */
+export const LINK_DAMAGED: Msg = msg('link.damaged');
 
 class DamagedLink extends Error {}
 
@@ -58,7 +60,7 @@ function formDecode(v: string): string {
 /** The fragment's room and key (the first `room=` and `key=`, names as
  *  written, as the CLI reads them); `{ error }` for a damaged value; null when
  *  it names no valid room id or no key. */
-export function readFragment(hash: string): { roomId: string; password: string } | { error: string } | null {
+export function readFragment(hash: string): { roomId: string; password: string } | { error: Msg } | null {
   const h = hash.startsWith('#') ? hash.slice(1) : hash;
   if (!h) return null;
   let roomId: string | null = null;
@@ -86,7 +88,7 @@ export function parseFragment(hash: string): { roomId: string; password: string 
 }
 
 /** Accepts either a full link or a bare id pasted into the "room" field. */
-export function parseRoomInput(s: string): { roomId: string; password?: string } | { error: string } | null {
+export function parseRoomInput(s: string): { roomId: string; password?: string } | { error: Msg } | null {
   const t = s.trim();
   const i = t.indexOf('#');
   if (i >= 0) {
@@ -94,22 +96,4 @@ export function parseRoomInput(s: string): { roomId: string; password?: string }
     if (f) return f;
   }
   return ROOM_ID_RE.test(t) ? { roomId: t } : null;
-}
-
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return '–';
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < u.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : n < 10 ? 2 : n < 100 ? 1 : 0)} ${u[i]}`;
-}
-
-export function formatDuration(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '–';
-  if (s < 60) return `${Math.ceil(s)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
