@@ -24,6 +24,8 @@ export async function launchFirefox({ private: priv = false, prefs = {} } = {}) 
     userDataDir: profile,
     protocolTimeout: 120_000,
     extraPrefsFirefox: {
+      // English, whatever the machine's language: the suites match the app's English text
+      'intl.accept_languages': 'en-US, en',
       'media.peerconnection.ice.loopback': true,
       'media.peerconnection.ice.obfuscate_host_addresses': false, // no mDNS names for host candidates
       'media.navigator.permission.disabled': true,

@@ -81,12 +81,16 @@ export const HIDE_CREATE_WRITABLE = 'if (globalThis.FileSystemFileHandle) delete
  * createSyncAccessHandle in a worker; init scripts do not reach workers, so
  * the worker keeps it), 'sw' (nor OPFS:
  * service-worker downloads), 'memory' (none of them). */
-export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 } } = {}) {
+/* locale: the browser's language (navigator.languages, Accept-Language, Intl);
+ * English by default, whatever the machine's, since the suites match the
+ * app's English text (i18n.test.mjs runs the other languages). */
+export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 }, locale = 'en-US' } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    locale,
     acceptDownloads: true,
     args: [
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
