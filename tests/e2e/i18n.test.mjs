@@ -62,7 +62,9 @@ before(async () => {
 });
 after(() => server?.stop());
 
-test('German from the browser, a switch to French, sizes and errors per locale, no English left', { timeout: 90_000 }, async () => {
+test('German from the browser, a switch to French, sizes and errors per locale, no English left', { timeout: 150_000 }, async () => {
+  const t0 = Date.now();
+  const step = (what) => console.error(`[i18n] ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
   const browser = await launch({ locale: 'de-DE' });
   const a = browser.page;
   let b;
@@ -73,6 +75,7 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
     assert.equal(await a.getByTestId('status').textContent(), 'Bereit');
     await assertTranslated(a, 'de', 'the home page');
     await shot(a, 'i18n-de-home');
+    step('home (de)');
 
     // the switch: visible text and <html lang> change at once
     await a.getByTestId('lang').selectOption('fr');
@@ -89,6 +92,7 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
     assert.match(await refused.innerText(), /Ce salon n’existe pas/);
     await assertTranslated(a, 'fr', 'a refused join');
     await shot(a, 'i18n-fr-refused');
+    step('refused (fr)');
 
     // the choice is remembered: a reload stays French
     await a.reload();
@@ -103,6 +107,7 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
     b = await browser.ctx.newPage();
     await b.goto(link);
     await waitConnected([a, b]);
+    step('connected');
     await assertTranslated(a, 'fr', 'a room with a connected peer');
 
     // 1.5 MB: "1,5 Mo" in French, "1,5 MB" in German
@@ -112,6 +117,7 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
     assert.match(await offer.innerText(), /1 fichier, 1,5\s?Mo/u);
     await assertTranslated(b, 'fr', 'an offer');
     await shot(b, 'i18n-fr-offer');
+    step('offer');
     await b.getByTestId('lang').selectOption('de');
     assert.match(await offer.innerText(), /1 Datei, 1,5\s?MB/u);
     await assertTranslated(b, 'de', 'an offer after a switch');
@@ -124,11 +130,14 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
     await assertTranslated(a, 'fr', 'a completed transfer');
     await shot(b, 'i18n-de-completed');
     await shot(a, 'i18n-fr-completed');
+    step('completed');
   } catch (e) {
     await shot(a, 'i18n-failure-a').catch(() => {});
     if (b) await shot(b, 'i18n-failure-b').catch(() => {});
     throw e;
   } finally {
+    step('closing');
     await browser.close();
+    step('closed');
   }
 });
