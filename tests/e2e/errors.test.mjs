@@ -101,18 +101,19 @@ test('a protocol error from the other app is shown on the peer, and the peers co
   writeFileSync(path, data);
   const { a, b } = await twoConnected(server.url);
   try {
-    // every peer error b shows from here on (every snapshot, none missed)
+    // every peer error b shows from here on (every snapshot, none missed);
+    // an error is a catalogue message (web/src/i18n): its key and parameters
     await b.page.evaluate(() => {
       window.seenPeerErrors = new Set();
-      window.peerdrop.subscribe(() => window.peerdrop.getSnapshot().peers.forEach((p) => p.error && window.seenPeerErrors.add(p.error)));
+      window.peerdrop.subscribe(() => window.peerdrop.getSnapshot().peers.forEach((p) => p.error && window.seenPeerErrors.add(JSON.stringify(p.error))));
     });
     // a misbehaving app: a message of no known type, straight onto the data channel
     await a.page.evaluate(() => [...window.peerdrop.members.values()][0].driver.dc.send('{"t":"no-such-type"}'));
-    await b.page.waitForFunction(() => [...window.seenPeerErrors].some((e) => e.startsWith('Protocol error:')), null, { timeout: 10_000, polling: 50 });
+    await b.page.waitForFunction(() => [...window.seenPeerErrors].some((e) => JSON.parse(e).key === 'peer.fatal'), null, { timeout: 10_000, polling: 50 });
     await waitConnected([a.page, b.page]);
-    const errors = await b.page.evaluate(() => [...window.seenPeerErrors]);
-    assert.equal(errors.length, 1, `only the protocol error was shown, not a closed channel: ${errors}`);
-    assert.match(errors[0], /\(PROTOCOL\)$/);
+    const errors = await b.page.evaluate(() => [...window.seenPeerErrors].map((e) => JSON.parse(e)));
+    assert.equal(errors.length, 1, `only the protocol error was shown, not a closed channel: ${JSON.stringify(errors)}`);
+    assert.equal(errors[0].params.code, 'PROTOCOL');
     await a.page.getByTestId('file-input').setInputFiles(path);
     await b.page.getByTestId('accept').click({ timeout: 15_000 });
     await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });

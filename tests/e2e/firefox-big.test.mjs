@@ -64,7 +64,7 @@ test(`Chromium -> Firefox: ${SIZE} bytes arrive in the downloads folder, Firefox
       const top = Math.max(...treeRss(f.pid).map((p) => p.rss));
       if ((t?.bytes ?? 0) < SIZE / 2) firstHalfPeak = Math.max(firstHalfPeak, top);
       else secondHalfPeak = Math.max(secondHalfPeak, top);
-      assert.ok(state === 'TRANSFERRING' || state === 'COMPLETED', `transfer ${state}: ${t?.error ?? ''}`);
+      assert.ok(state === 'TRANSFERRING' || state === 'COMPLETED', `transfer ${state}: ${JSON.stringify(t?.error ?? '')}`);
     }
     await ffState(f.page, 'transfer-in', 'COMPLETED', 1000);
     const secs = (Date.now() - t0) / 1000;
