@@ -243,6 +243,28 @@ static void auth_failed(cli_peer *p)
         cli_app_finish(a, EXIT_OK);
 }
 
+/* The run ended before our tag went out (gate.h, PAKE_GATE_LOST): nothing
+ * was learnt on either side, so it is a dropped connection, not a failed
+ * authentication: no warning, no guess counted; the sender offers again,
+ * the receiver waits for that offer, as after any drop. */
+static void auth_lost(cli_peer *p)
+{
+    cli_app *a = p->a;
+    char b[CLI_SHOWN_CAP];
+    PD_LOG_INFO("connection to %s ended before authentication: %s; connecting again",
+                cli_shown(p->sid, b), p->gate.reason);
+    cli_out_json(a, "error",
+                 json_pack("{s:s,s:s}", "peer", p->sid, "message",
+                           "the connection ended before authentication"));
+    if (p->s) xfer_session_shutdown(p->s);
+    if (p->ch) rtc_channel_close(p->ch);
+    if (a->sending)
+        cli_sender_retry_later(p);
+    else
+        cli_receiver_lost(p);
+    cli_peer_finish(p);
+}
+
 /* Sends what the gate queued, then acts on its state. */
 static void auth_pump(cli_peer *p)
 {
@@ -262,6 +284,10 @@ static void auth_pump(cli_peer *p)
     case PAKE_GATE_PEER_ERROR:
         auth_timer_stop(p);
         auth_failed(p);
+        return;
+    case PAKE_GATE_LOST:
+        auth_timer_stop(p);
+        auth_lost(p);
         return;
     }
 }
@@ -321,14 +347,18 @@ static void session_start(cli_peer *p)
 }
 
 /* The channel closed or the connection failed while authenticating: a
- * failed run (gate.h, pake_gate_abort), not a lost connection to retry.
- * True when that was the case. */
+ * failed run once our tag is out, else a lost connection to retry (gate.h,
+ * pake_gate_abort). Either way the peer is finished here. True when that
+ * was the case. */
 static bool auth_cut(cli_peer *p, const char *why)
 {
     if (!p->gate_started || p->authenticated || p->auth_failed || p->finished) return false;
-    pake_gate_abort(&p->gate, why);
+    pake_gate_state st = pake_gate_abort(&p->gate, why);
     auth_timer_stop(p);
-    auth_failed(p);
+    if (st == PAKE_GATE_LOST)
+        auth_lost(p);
+    else
+        auth_failed(p);
     return true;
 }
 

@@ -136,6 +136,7 @@ static int own_tag(pake_session *s)
     const uint8_t *mine = s->role == PAKE_OFFERER ? s->ya : s->yb;
     pake_confirm_tag(m.mac, s->mac_key, (cpace_str){mine, CPACE_POINT_LEN}, NO_AD, s->fp_offerer,
                      s->fp_answerer);
+    s->tag_sent = true;
     return queue(s, &m);
 }
 

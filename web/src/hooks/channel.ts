@@ -120,9 +120,9 @@ export class ChannelDriver {
     dc.onclose = () => {
       clearTimeout(this.gateTimer);
       if (this.gate?.state === 'running') {
-        this.gate.close();
         this.authEnded = true;
-        host.onAuthFailed(this, this.gate.reason);
+        // 'lost' (our tag was not out): a drop like any other, onClosed below
+        if (this.gate.close() === 'failed') host.onAuthFailed(this, this.gate.reason);
       }
       this.session.shutdown();
       if (!this.storing && this.batch) void this.runStorage(true); // keep what arrived, for a resume
@@ -163,6 +163,12 @@ export class ChannelDriver {
       return;
     }
     this.session.shutdown(); // nothing more goes to or comes from the transfer session
+    if (g.state === 'lost') {
+      // the deadline before our tag went out: a drop, not a failure (gate.ts);
+      // onclose then reports it as one, and the peers connect again
+      this.dc.close();
+      return;
+    }
     this.host.onAuthFailed(this, g.reason);
     // the error goes out before the channel closes (as after a fatal session error, flush())
     setTimeout(() => this.dc.close(), 100);
