@@ -186,6 +186,7 @@ int main(int argc, char **argv)
     bool have_server = false;
     const char *target = NULL;
     char **inputs = calloc((size_t)argc, sizeof *inputs);
+    if (!inputs) return EXIT_LOCAL;
     int ninputs = 0;
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
@@ -222,14 +223,17 @@ int main(int argc, char **argv)
             pd_log_level l;
             if (!pd_log_level_parse(argv[++i], &l)) {
                 fprintf(stderr, "peerdrop: bad log level\n");
+                free(inputs);
                 return EXIT_USAGE;
             }
             pd_log_set_level(l);
         } else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
             usage(stdout);
+            free(inputs);
             return EXIT_OK;
         } else if (o[0] == '-' && o[1]) {
             fprintf(stderr, "peerdrop: unknown option '%s'\n", o);
+            free(inputs);
             return EXIT_USAGE;
         } else
             inputs[ninputs++] = argv[i];

@@ -984,7 +984,7 @@ static void on_start(xfer_session *s, const xfer_msg *m)
     if (m->offset == 0) {
         if (d)
             xfer_digest_reset(d);
-        else if (!(d = f->digest[s->blocks] = xfer_digest_create(s->blocks)))
+        else if (!(f->digest[s->blocks] = xfer_digest_create(s->blocks)))
             return fail(s, XFER_CODE_INTERNAL, "out of memory");
         f->received = f->written = 0;
     } else {

@@ -53,7 +53,7 @@
     X(XFER_E_DECODE, -5, "malformed message")
 
 enum {
-#define XFER_ERR_ENUM(name, value, text) name = value,
+#define XFER_ERR_ENUM(name, value, text) name = (value),
     XFER_ERRORS(XFER_ERR_ENUM)
 #undef XFER_ERR_ENUM
 };
