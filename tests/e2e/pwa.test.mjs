@@ -51,11 +51,21 @@ async function until(page, what, ms, check, arg) {
 
 /* The page's worker has installed and controls it, with the shell cached. */
 async function workerReady(page) {
-  await until(page, 'the service worker controls the page, shell cached', 15_000, async () => {
-    const reg = await navigator.serviceWorker?.getRegistration();
-    const names = await caches.keys();
-    return !!(reg?.active && navigator.serviceWorker.controller && names.some((n) => /^peerdrop-shell-[0-9a-f]{16}$/.test(n)));
-  });
+  const state = () =>
+    page.evaluate(async () => {
+      const reg = await navigator.serviceWorker?.getRegistration();
+      return { active: reg?.active?.state ?? null, controlled: !!navigator.serviceWorker?.controller, caches: await caches.keys() };
+    });
+  try {
+    await until(page, 'the service worker controls the page, shell cached', 15_000, async () => {
+      const reg = await navigator.serviceWorker?.getRegistration();
+      const names = await caches.keys();
+      return !!(reg?.active && navigator.serviceWorker.controller && names.some((n) => /^peerdrop-shell-[0-9a-f]{16}$/.test(n)));
+    });
+  } catch (e) {
+    e.message += ` (${JSON.stringify(await state().catch((x) => x.message))})`;
+    throw e;
+  }
 }
 
 /* axe and a screenshot of the page as it is, light and dark, phone and desktop. */
@@ -197,6 +207,30 @@ test('share target: a shared file is listed, then offered in the room the user c
   } finally {
     await sharer.close();
     await peer.close();
+  }
+});
+
+test('share target without the worker: the server sends the browser to the app, which says nothing arrived', { timeout: 60_000 }, async () => {
+  const { ctx } = browser;
+  const page = await ctx.newPage();
+  try {
+    await page.goto(server.url);
+    await workerReady(page);
+    await page.evaluate(async () => {
+      for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
+    });
+    await share(page, Buffer.from('lost\n'), '');
+    await page.getByTestId('share-lost').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('shared').count(), 0);
+    assert.equal(new URL(page.url()).search, '');
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    assert.equal(await page.getByTestId('share-lost').count(), 0);
+    // and the app registered its worker again (it controls the next page
+    // load: the old registration, still held by the suite's first tab, is
+    // taken up again, so no new worker claims this one, as the spec says)
+    await until(page, 'a worker registered again', 15_000, async () => !!(await navigator.serviceWorker.getRegistration())?.active);
+  } finally {
+    await page.close();
   }
 });
 
