@@ -11,7 +11,7 @@ import react from '@vitejs/plugin-react';
  * names and bytes. A new deploy changes the version, so this script
  * changes, and the browser's update check (which compares imported scripts
  * too) installs the new worker, which fills a new cache and drops the old
- * one (docs/architecture.md, "The service worker"). */
+ * one (docs/architecture.md, "The web app's service worker"). */
 function precacheList(): Plugin {
   const publicDir = fileURLToPath(new URL('./public', import.meta.url));
   const walk = (dir: string): string[] =>

@@ -16,7 +16,7 @@
  * Backpressure: the page waits for "ok" after each chunk, and "ok" only comes
  * when the stream has room (its queue is below 4 MiB). Holds no secrets.
  *
- * The app shell (docs/architecture.md, "The service worker"): the build
+ * The app shell (docs/architecture.md, "The web app's service worker"): the build
  * writes precache.js, the list of the shell's files and a version that
  * changes with any of them; install caches them all in peerdrop-shell-
  * <version>, activate drops the other versions once that one is whole.
@@ -28,7 +28,8 @@
  * taken here, its files and text are kept in the peerdrop-share cache
  * (one share at a time: a new one replaces the last), and the browser is
  * sent to ./?share-target=1, where the page takes them
- * (web/src/pwa/share.ts) and asks the user before sending anything. */
+ * (web/src/pwa/share.ts) and lists them; they are offered only in a room
+ * the user then creates or joins. */
 
 let PRECACHE = { version: 'none', files: [] };
 try {
