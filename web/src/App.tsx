@@ -1,6 +1,10 @@
+import { useEffect } from 'react';
 import { useRoom } from './hooks/useRoom';
 import { Home } from './components/Home';
 import { Room } from './components/Room';
+import { SharedFiles, useShared } from './pwa/SharedFiles';
+import { ThemeSwitch } from './pwa/theme';
+import { useWakeLock } from './pwa/wakelock';
 
 const STATUS_TEXT = {
   IDLE: 'Idle',
@@ -12,15 +16,30 @@ const STATUS_TEXT = {
 
 export function App() {
   const [snap, ctl] = useRoom();
+  const { files: sharedFiles, lost: shareLost, clear: clearShared } = useShared();
+  const inRoom = snap.phase === 'IN_ROOM';
+  // files shared into the app are offered in the first room the user enters
+  useEffect(() => {
+    if (!inRoom || sharedFiles.length === 0) return;
+    ctl.sendFiles(sharedFiles.map((file) => ({ file, dir: '' })));
+    clearShared();
+  }, [inRoom, sharedFiles, clearShared, ctl]);
+  useWakeLock(snap.transfers.some((t) => t.state === 'TRANSFERRING'));
   return (
     <>
       <header className="top">
         <h1>Peerdrop</h1>
-        <span className={`status status-${snap.status.toLowerCase()}`} role="status" data-testid="status" data-status={snap.status}>
-          {STATUS_TEXT[snap.status]}
-        </span>
+        <div className="top-actions">
+          <ThemeSwitch />
+          <span className={`status status-${snap.status.toLowerCase()}`} role="status" data-testid="status" data-status={snap.status}>
+            {STATUS_TEXT[snap.status]}
+          </span>
+        </div>
       </header>
-      <main>{snap.phase === 'IN_ROOM' ? <Room snap={snap} ctl={ctl} /> : <Home snap={snap} ctl={ctl} />}</main>
+      <main>
+        {!inRoom && <SharedFiles files={sharedFiles} lost={shareLost} onDiscard={clearShared} />}
+        {inRoom ? <Room snap={snap} ctl={ctl} /> : <Home snap={snap} ctl={ctl} />}
+      </main>
     </>
   );
 }
