@@ -60,7 +60,7 @@ const INIT = `
 `;
 
 /* How long a test waits for two peers to connect. The app gives up on an
- * attempt after 20 s and the offerer retries (web/src/hooks/peer.ts), so a
+ * attempt after 20 s and the offerer retries (web/src/app/peer.ts), so a
  * wait covers one retry on a loaded machine. */
 export const CONNECT_WAIT_MS = 60_000;
 

@@ -1,4 +1,4 @@
-import { useRoom } from './hooks/useRoom';
+import { useRoom } from './app/useRoom';
 import { Home } from './components/Home';
 import { Room } from './components/Room';
 

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { generatePassword, newRoomId, parseRoomInput, readFragment } from '../lib/link';
 import { parseReceiveInput } from '../lib/code';
-import type { RoomController, RoomSnapshot } from '../hooks/room';
+import type { RoomController, RoomSnapshot } from '../app/room';
 
 export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
   const ids = { cpw: useId(), room: useId(), jpw: useId(), recv: useId(), recvHint: useId(), recvErr: useId() };

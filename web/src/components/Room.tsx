@@ -1,5 +1,5 @@
-import { describeOffer, describeStorage } from '../hooks/sinks';
-import type { RoomController, RoomSnapshot } from '../hooks/room';
+import { describeOffer, describeStorage } from '../app/sinks';
+import type { RoomController, RoomSnapshot } from '../app/room';
 import { SendPanel } from './SendPanel';
 import { Share } from './Share';
 import { Transfers } from './Transfers';

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
-import { fromDrop, fromInput } from '../hooks/pickers';
-import type { PickedFile } from '../hooks/room';
+import { fromDrop, fromInput } from '../app/pickers';
+import type { PickedFile } from '../app/room';
 
 export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f: PickedFile[]): void }) {
   const files = useRef<HTMLInputElement>(null);

@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration } from '../lib/link';
-import type { RoomController, TransferView } from '../hooks/room';
+import type { RoomController, TransferView } from '../app/room';
 
 const STATE_LABEL: Record<TransferView['state'], string> = {
   OFFERED: 'Offered',
