@@ -6,6 +6,7 @@
  * and offers are the host's. */
 
 import type { SessionEvent } from '../protocol/session';
+import type { Hello } from '../protocol/types';
 import { sdpFingerprint } from '../crypto/confirm';
 import type { PakeConfig } from '../crypto/session';
 import { ChannelDriver } from './channel';
@@ -58,6 +59,9 @@ export interface Member {
   authFailed?: boolean;
   /** Left the room after its authentication failed: kept to show the failure. */
   left?: boolean;
+  /** What its last hello said it is (§5.1; cleaned, shown as text). */
+  name?: string;
+  device?: string;
 }
 
 /** What the members need from the room. */
@@ -65,6 +69,8 @@ export interface MemberHost {
   relay(kind: 'offer' | 'answer' | 'ice-candidate', payload: unknown): void;
   ice(): RTCIceServer[];
   relayOnly(): boolean;
+  /** Who we are for peers: sent in each new channel's hello. */
+  who(): { name: string; device: string };
   /** Our socket id, the room id and its PRS; null once out of the room. */
   authBase(): { self: string; room: string; prs: Uint8Array } | null;
   /** Joined with a short code (its words, and a failure leaves the room). */
@@ -94,6 +100,11 @@ export class Members {
 
   constructor(private readonly host: MemberHost) {}
 
+  /** What to call the peer: its name, else a short form of its socket id. */
+  label(id: string): string {
+    return this.map.get(id)?.name ?? peerLabel(id);
+  }
+
   get(id: string): Member | undefined {
     return this.map.get(id);
   }
@@ -101,7 +112,7 @@ export class Members {
     return this.map.values();
   }
   views(): PeerView[] {
-    return [...this.map.values()].map((m) => ({ id: m.id, label: peerLabel(m.id), state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed, left: m.left }));
+    return [...this.map.values()].map((m) => ({ id: m.id, label: m.name ?? peerLabel(m.id), name: m.name, device: m.device, state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed, left: m.left }));
   }
 
   /** Closes every connection and forgets every member. */
@@ -189,7 +200,7 @@ export class Members {
       sendSignal: (kind, payload) => this.host.relay(kind, payload),
       onChannel: (dc, opened) => {
         if (m.link !== link) return;
-        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.channelHost(m), opened, () => this.authConfig(m, link, opened));
+        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.channelHost(m), opened, () => this.authConfig(m, link, opened), this.host.who());
       },
       onState: (s) => {
         if (m.link !== link) return;
@@ -310,7 +321,9 @@ export class Members {
         this.host.changed();
       },
       onAuthFailed: (d: ChannelDriver) => this.authFailed(m, d),
-      onReady: (d: ChannelDriver) => {
+      onReady: (d: ChannelDriver, peer: Hello) => {
+        m.name = peer.name;
+        m.device = peer.device;
         m.state = 'CONNECTED';
         m.error = undefined;
         m.retries = 0;

@@ -17,6 +17,8 @@ import { AUTH_FAILED_CODE_MESSAGE, hasTurnServer, Members, type Member } from '.
 import { OutgoingFiles } from './outgoing';
 import { FILE_ERRORS, TransferBook } from './transfers';
 import type { Phase, PickedFile, RoomSnapshot, Status } from './types';
+import { deviceKind, loadName, saveName } from '../lib/identity';
+import { generatePassword, newRoomId } from '../lib/link';
 
 export type * from './types';
 export { AUTH_FAILED_MESSAGE, AUTH_FAILED_CODE_MESSAGE } from './members';
@@ -49,7 +51,7 @@ export class RoomController {
   /** Asks for a fresh TURN credential before the current one expires. */
   private iceRefresh: ReturnType<typeof setTimeout> | undefined;
   private relayOnly = storedRelayOnly();
-  private readonly transfers = new TransferBook();
+  private readonly transfers = new TransferBook((id) => this.people.label(id));
   private readonly offers = new IncomingOffers(this.transfers, () => this.storage, () => this.changed());
   private readonly outgoing = new OutgoingFiles(this.transfers, (why) => {
     this.error = why;
@@ -59,6 +61,7 @@ export class RoomController {
     relay: (kind, payload) => this.sig?.relay(kind, payload),
     ice: () => this.ice,
     relayOnly: () => this.relayOnly,
+    who: () => ({ name: this.selfName, device: this.selfDevice }),
     authBase: () => (this.sig?.id && this.prs ? { self: this.sig.id, room: this.roomId, prs: this.prs } : null),
     codeRoom: () => this.code,
     leaveAfterAuthFailure: (ms) => {
@@ -79,7 +82,8 @@ export class RoomController {
     finishedWith: (id) => this.transfers.finishedWith(id, this.offers.hasPending(id)),
     dropOffer: (id) => this.offers.dropPending(id),
     onReady: (_m, d) => {
-      if (this.outgoing.pending) this.outgoing.offerTo(d);
+      // shown at once ("waiting for the receiver"), not at the receiver's answer
+      if (this.outgoing.pending && this.outgoing.offerTo(d)) this.changed();
     },
     onEvent: (m, d, e) => this.onSessionEvent(m, d, e),
     source: (xfer) => this.outgoing.source(xfer),
@@ -99,6 +103,9 @@ export class RoomController {
   private storage: StorageKind = 'memory';
   /** OPFS room left (bytes), when known: told before an offer is accepted. */
   private storageFree: number | undefined;
+  /** Our friendly name (lib/identity.ts): sent to peers in the hello, never to the server. */
+  private selfName = typeof window !== 'undefined' ? loadName() : '';
+  private readonly selfDevice = typeof navigator !== 'undefined' ? deviceKind(navigator.userAgent) : '';
   private dirty = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -172,6 +179,9 @@ export class RoomController {
       storageFree: this.storageFree,
       relayOnly: this.relayOnly,
       hasTurn: hasTurnServer(this.ice),
+      selfName: this.selfName,
+      selfDevice: this.selfDevice,
+      outgoing: this.outgoing.entries,
       sending: transfers.some((t) => t.dir === 'out' && (t.state === 'WAITING' || t.state === 'TRANSFERRING' || t.state === 'INTERRUPTED' || t.state === 'OFFERED')),
     };
   }
@@ -307,7 +317,31 @@ export class RoomController {
     this.changed();
   }
 
+  /** Renames this browser (remembered); peers see the new name from their next connection. */
+  setName(typed: string): void {
+    const name = saveName(typed);
+    if (!name || name === this.selfName) return;
+    this.selfName = name;
+    this.changed();
+  }
+
   /* ---- sending ---- */
+
+  /** Drop first: files chosen on the home page create a room at once (a
+   *  random id and password, as "Create room"); they wait there and are
+   *  offered to each member as it connects. */
+  async sendFirst(picked: PickedFile[]): Promise<void> {
+    if (this.phase !== 'IDLE' || picked.length === 0) return;
+    this.outgoing.prepare(picked);
+    try {
+      await this.create(newRoomId(), generatePassword());
+    } catch (e) {
+      this.outgoing.clear();
+      this.changed();
+      throw e;
+    }
+    if ((this.phase as Phase) === 'IN_ROOM' && this.outgoing.pending) this.sendPrepared();
+  }
 
   sendFiles(picked: PickedFile[]): void {
     if (picked.length === 0) return;
@@ -317,6 +351,10 @@ export class RoomController {
       return;
     }
     this.outgoing.prepare(picked);
+    this.sendPrepared();
+  }
+
+  private sendPrepared(): void {
     this.error = null;
     let offered = 0;
     for (const m of this.people.values()) if (m.driver?.session.ready) offered += this.outgoing.offerTo(m.driver) ? 1 : 0;

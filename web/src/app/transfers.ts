@@ -41,6 +41,9 @@ const OPEN: ReadonlySet<TransferView['state']> = new Set(['OFFERED', 'WAITING', 
 export class TransferBook {
   private readonly map = new Map<string, Transfer>();
 
+  /** `labelOf`: what to call a peer now (its name once its hello came). */
+  constructor(private readonly labelOf: (peerId: string) => string = peerLabel) {}
+
   get(key: string): Transfer | undefined {
     return this.map.get(key);
   }
@@ -56,14 +59,14 @@ export class TransferBook {
 
   /** Copies for the snapshot. */
   views(): TransferView[] {
-    return [...this.map.values()].map((t) => ({ ...t, files: t.files.map((f) => ({ ...f })), saved: [...t.saved] }));
+    return [...this.map.values()].map((t) => ({ ...t, peerLabel: this.labelOf(t.peerId), files: t.files.map((f) => ({ ...f })), saved: [...t.saved] }));
   }
 
   /** `hidden`: incoming, the ids the session leaves out (its offer event's). */
   create(key: string, dir: 'in' | 'out', peerId: string, xfer: string, entries: FileEntry[], hidden: number[] = []): Transfer {
     const out = new Set(hidden);
     return {
-      key, dir, peerId, peerLabel: peerLabel(peerId), xfer,
+      key, dir, peerId, peerLabel: this.labelOf(peerId), xfer,
       files: entries.map((entry) => ({ entry, bytes: 0, state: out.has(entry.id) ? 'skipped' : 'waiting', hidden: entryHidden(entry) })),
       total: entries.reduce((s, f) => s + (out.has(f.id) ? 0 : f.size), 0),
       leftOut: entries.filter((f) => out.has(f.id)).map(entryPath),

@@ -14,7 +14,11 @@ export type TransferState = 'OFFERED' | 'WAITING' | 'TRANSFERRING' | 'INTERRUPTE
 
 export interface PeerView {
   id: string;
+  /** Its name (from its hello), else "Peer" and the start of its socket id. */
   label: string;
+  /** What it said it is (docs/protocol.md §5.1): untrusted text, shown as text. */
+  name?: string;
+  device?: string;
   state: PeerState;
   error?: string;
   /** The verification code of the current connection (six digits), once authenticated. */
@@ -76,6 +80,11 @@ export interface RoomSnapshot {
   relayOnly: boolean;
   /** The server's /config lists a TURN server (relayOnly can work). */
   hasTurn: boolean;
+  /** Who we are for peers: our friendly name (editable) and our kind. */
+  selfName: string;
+  selfDevice: string;
+  /** The files dropped to send, waiting for (or offered to) the members. */
+  outgoing: FileEntry[];
 }
 
 export interface PickedFile {
