@@ -46,7 +46,7 @@ export default defineConfig({
   // build reads it like any import; the dev server serves only what
   // fs.allow lists: the app and that folder, nothing else of the repository.
   server: { fs: { allow: [searchForWorkspaceRoot(process.cwd()), '../docs/vectors'] } },
-  // the OPFS worker (src/hooks/opfs-worker.ts) is started as a module worker
+  // the OPFS worker (src/app/opfs-worker.ts) is started as a module worker
   worker: { format: 'es' },
   test: { include: ['src/**/*.test.ts'], environment: 'node' },
 });

@@ -1,18 +1,12 @@
 import { useEffect } from 'react';
-import { useRoom } from './hooks/useRoom';
+import { useRoom } from './app/useRoom';
+import { statusLine } from './app/status';
+import { useFinishedNotifications } from './app/notify';
 import { Home } from './components/Home';
 import { Room } from './components/Room';
 import { SharedFiles, useShared } from './pwa/SharedFiles';
 import { ThemeSwitch } from './pwa/theme';
 import { useWakeLock } from './pwa/wakelock';
-
-const STATUS_TEXT = {
-  IDLE: 'Idle',
-  CONNECTING: 'Connecting',
-  TRANSFERRING: 'Transferring',
-  COMPLETED: 'Completed',
-  ERROR: 'Error',
-} as const;
 
 export function App() {
   const [snap, ctl] = useRoom();
@@ -25,6 +19,11 @@ export function App() {
     clearShared();
   }, [inRoom, sharedFiles, clearShared, ctl]);
   useWakeLock(snap.transfers.some((t) => t.state === 'TRANSFERRING'));
+  const status = statusLine(snap);
+  useEffect(() => {
+    document.title = status.title;
+  }, [status.title]);
+  useFinishedNotifications(snap.transfers);
   return (
     <>
       <header className="top">
@@ -32,7 +31,7 @@ export function App() {
         <div className="top-actions">
           <ThemeSwitch />
           <span className={`status status-${snap.status.toLowerCase()}`} role="status" data-testid="status" data-status={snap.status}>
-            {STATUS_TEXT[snap.status]}
+            {status.text}
           </span>
         </div>
       </header>

@@ -1,9 +1,18 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { generatePassword, newRoomId, parseRoomInput, readFragment } from '../lib/link';
 import { parseReceiveInput } from '../lib/code';
-import type { RoomController, RoomSnapshot } from '../hooks/room';
+import { fromClipboard } from '../app/pickers';
+import { askNotifications } from '../app/notify';
+import type { PickedFile, RoomController, RoomSnapshot } from '../app/room';
+import { Identity } from './Identity';
+import { SendPanel } from './SendPanel';
 
-export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
+/** The home page: drop first (dropping or choosing files creates a room at
+ *  once and shows its link), the Receive box, and behind "Options" a room
+ *  with a password of one's own or joined by id and password.
+ *  `textSlot` and `onPasteText`: where the text-snippet feature plugs in (a
+ *  text box under the drop zone; text pasted anywhere on the page). */
+export function Home({ snap, ctl, textSlot, onPasteText }: { snap: RoomSnapshot; ctl: RoomController; textSlot?: ReactNode; onPasteText?: (text: string) => void }) {
   const ids = { cpw: useId(), room: useId(), jpw: useId(), recv: useId(), recvHint: useId(), recvErr: useId() };
   const [password, setPassword] = useState(() => generatePassword());
   const [showPw, setShowPw] = useState(false);
@@ -31,6 +40,35 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
     setJoinPw(f.password);
     ctl.join(f.roomId, f.password).catch(() => {});
   }, [ctl]);
+
+  const sendFirst = (picked: PickedFile[]) => {
+    if (picked.length === 0) return;
+    setLocalError(null);
+    setViaBox(false);
+    askNotifications(); // a user gesture: the only time a browser lets us ask
+    ctl.sendFirst(picked).catch(() => {});
+  };
+
+  // Pasted files (or text, for the text feature) anywhere but in a field.
+  useEffect(() => {
+    const paste = (e: ClipboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+      const picked = fromClipboard(e.clipboardData);
+      if (picked.length > 0) {
+        e.preventDefault();
+        sendFirst(picked);
+        return;
+      }
+      const text = e.clipboardData?.getData('text/plain') ?? '';
+      if (text && onPasteText) {
+        e.preventDefault();
+        onPasteText(text);
+      }
+    };
+    document.addEventListener('paste', paste);
+    return () => document.removeEventListener('paste', paste);
+  });
 
   const create = (e: React.FormEvent) => {
     e.preventDefault();
@@ -71,38 +109,12 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           {error}
         </p>
       )}
-      <section className="card" aria-labelledby="create-h">
-        <h2 id="create-h">Send files</h2>
-        <p className="muted">Create a private room, then share its link. Files go directly between browsers, encrypted; the server never sees them.</p>
-        <form onSubmit={create}>
-          <label htmlFor={ids.cpw}>Room password</label>
-          <div className="row">
-            <input
-              id={ids.cpw}
-              type={showPw ? 'text' : 'password'}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              autoComplete="new-password"
-              spellCheck={false}
-              minLength={8}
-              maxLength={1024}
-              required
-            />
-            <button type="button" className="secondary" onClick={() => setShowPw((s) => !s)} aria-pressed={showPw}>
-              {showPw ? 'Hide' : 'Show'}
-            </button>
-            <button type="button" className="secondary" onClick={() => setPassword(generatePassword())}>
-              New
-            </button>
-          </div>
-          <p className="hint">A strong password is generated for you; you may replace it.</p>
-          <button type="submit" disabled={busy}>
-            {busy && snap.creator ? 'Creating…' : 'Create room'}
-          </button>
-        </form>
-      </section>
+      <SendPanel disabled={busy} onFiles={sendFirst} prompt="Drop files or a folder to send, or paste text" large>
+        <p className="muted small">A private room is created at once, with a link to share. Files go directly between browsers, encrypted; the server never sees them.</p>
+        {textSlot}
+      </SendPanel>
       <section className="card" aria-labelledby="join-h">
-        <h2 id="join-h">Receive files</h2>
+        <h2 id="join-h">Receive</h2>
         <form onSubmit={receive} noValidate data-testid="receive-box">
           <label htmlFor={ids.recv}>Receive with a link or code</label>
           <div className="row">
@@ -134,7 +146,40 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
             </p>
           )}
         </form>
-        <h3 className="small">Or join a room by its id and password</h3>
+      </section>
+      <section className="card">
+        <Identity name={snap.selfName} device={snap.selfDevice} onRename={(n) => ctl.setName(n)} />
+      </section>
+      <details className="card options" data-testid="options">
+        <summary>Options</summary>
+        <h3 className="small" id="create-h">Create a room with your own password</h3>
+        <form onSubmit={create}>
+          <label htmlFor={ids.cpw}>Room password</label>
+          <div className="row">
+            <input
+              id={ids.cpw}
+              type={showPw ? 'text' : 'password'}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              autoComplete="new-password"
+              spellCheck={false}
+              minLength={8}
+              maxLength={1024}
+              required
+            />
+            <button type="button" className="secondary" onClick={() => setShowPw((s) => !s)} aria-pressed={showPw}>
+              {showPw ? 'Hide' : 'Show'}
+            </button>
+            <button type="button" className="secondary" onClick={() => setPassword(generatePassword())}>
+              New
+            </button>
+          </div>
+          <p className="hint">A strong password is generated for you; you may replace it. Dropping files above creates a room with a generated password too.</p>
+          <button type="submit" disabled={busy}>
+            {busy && snap.creator ? 'Creating…' : 'Create room'}
+          </button>
+        </form>
+        <h3 className="small">Join a room by its id and password</h3>
         <form onSubmit={join}>
           <label htmlFor={ids.room}>Room link or id</label>
           <input id={ids.room} value={room} onChange={(e) => setRoom(e.target.value)} autoComplete="off" spellCheck={false} required />
@@ -144,7 +189,7 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
             {busy && !snap.creator && !viaBox ? 'Joining…' : 'Join room'}
           </button>
         </form>
-      </section>
+      </details>
     </div>
   );
 }

@@ -1,8 +1,10 @@
-import { describeOffer, describeStorage } from '../hooks/sinks';
-import type { RoomController, RoomSnapshot } from '../hooks/room';
+import { describeOffer, describeStorage } from '../app/sinks';
+import type { RoomController, RoomSnapshot } from '../app/room';
 import { SendPanel } from './SendPanel';
 import { Share } from './Share';
 import { Transfers } from './Transfers';
+import { Identity } from './Identity';
+import { formatBytes } from '../lib/link';
 
 export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
   return (
@@ -31,7 +33,13 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           <ul className="peers">
             {snap.peers.map((p) => (
               <li key={p.id} data-testid="peer" data-state={p.state}>
-                <span>{p.label}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{p.left ? 'Left the room' : p.state === 'CONNECTED' ? 'Connected' : p.state === 'CONNECTING' ? 'Connecting…' : p.state === 'FINISHED' ? 'Finished' : 'Not connected'}</span>
+                <span data-testid="peer-name">{p.label}</span>
+                {p.device && (
+                  <>
+                    {' '}
+                    <span className="small muted" data-testid="peer-device">{p.device}</span>
+                  </>
+                )} <span className={`badge peer-${p.state.toLowerCase()}`}>{p.left ? 'Left the room' : p.state === 'CONNECTED' ? 'Connected' : p.state === 'CONNECTING' ? 'Connecting…' : p.state === 'FINISHED' ? 'Finished' : 'Not connected'}</span>
                 {p.sas && (
                   <span className="small sas">
                     {' '}Verification code <span data-testid="sas" className="sas-digits">{`${p.sas.slice(0, 3)} ${p.sas.slice(3)}`}</span>
@@ -56,9 +64,28 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           </p>
         )}
       </section>
+      {snap.outgoing.length > 0 && (
+        <section className="card" aria-labelledby="outgoing-h" data-testid="outgoing">
+          <h2 id="outgoing-h">Your files</h2>
+          <p className="muted small">
+            {snap.peers.some((p) => p.state === 'CONNECTED') ? 'Offered to everyone here, and to each person who joins.' : 'Waiting for someone to join: they are offered to each person as soon as they connect.'}
+          </p>
+          <ul className="files">
+            {snap.outgoing.slice(0, 20).map((f) => (
+              <li key={f.id}>
+                <span className="fname">{f.dir ? `${f.dir}/` : ''}{f.name}</span> <span className="small muted">{formatBytes(f.size)}</span>
+              </li>
+            ))}
+          </ul>
+          {snap.outgoing.length > 20 && <p className="muted small">and {snap.outgoing.length - 20} more</p>}
+        </section>
+      )}
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
       <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(t) => describeOffer(snap.storage, snap.storageFree, t.files.map((f) => f.entry))} />
       <p className="muted small">Receiving: {describeStorage(snap.storage, snap.storageFree)}</p>
+      <section className="card">
+        <Identity name={snap.selfName} device={snap.selfDevice} onRename={(n) => ctl.setName(n)} />
+      </section>
       <button type="button" className="secondary" onClick={() => ctl.leave()}>
         Leave room
       </button>

@@ -1,8 +1,11 @@
-import { useRef, useState } from 'react';
-import { fromDrop, fromInput } from '../hooks/pickers';
-import type { PickedFile } from '../hooks/room';
+import { useRef, useState, type ReactNode } from 'react';
+import { fromDrop, fromInput } from '../app/pickers';
+import type { PickedFile } from '../app/room';
 
-export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f: PickedFile[]): void }) {
+/** The drop zone and its pickers. On the home page it is the first thing
+ *  (`prompt` says what dropping does); `children` go below the buttons (the
+ *  home page's text box slot). */
+export function SendPanel({ disabled, onFiles, prompt, large, children }: { disabled: boolean; onFiles(f: PickedFile[]): void; prompt?: string; large?: boolean; children?: ReactNode }) {
   const files = useRef<HTMLInputElement>(null);
   const folder = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
@@ -18,7 +21,7 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
     <section className="card" aria-labelledby="send-h">
       <h2 id="send-h">Send</h2>
       <div
-        className={`drop${over ? ' over' : ''}${disabled ? ' disabled' : ''}`}
+        className={`drop${large ? ' large' : ''}${over ? ' over' : ''}${disabled ? ' disabled' : ''}`}
         onDragOver={(e) => {
           e.preventDefault();
           setOver(true);
@@ -27,7 +30,7 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
         onDrop={drop}
         data-testid="drop-zone"
       >
-        <p>{disabled ? 'A transfer is in progress.' : 'Drop files or folders here, or choose them:'}</p>
+        <p>{disabled ? 'A transfer is in progress.' : (prompt ?? 'Drop files or folders here, or choose them:')}</p>
         <div className="row center">
           <button type="button" disabled={disabled} onClick={() => files.current?.click()}>
             Choose files
@@ -37,6 +40,7 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
           </button>
         </div>
       </div>
+      {children}
       <input
         ref={files}
         type="file"

@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from '../lib/link';
-import type { RoomController, TransferView } from '../hooks/room';
+import type { RoomController, TransferView } from '../app/room';
+import { askNotifications } from '../app/notify';
 
 const STATE_LABEL: Record<TransferView['state'], string> = {
   OFFERED: 'Offered',
@@ -52,7 +53,14 @@ export function Transfers({ transfers, ctl, offerNote }: { transfers: TransferVi
             )}
             {t.state === 'OFFERED' && t.dir === 'in' && (
               <div className="row">
-                <button type="button" onClick={() => void ctl.accept(t.key)} data-testid="accept">
+                <button
+                  type="button"
+                  onClick={() => {
+                    askNotifications();
+                    void ctl.accept(t.key);
+                  }}
+                  data-testid="accept"
+                >
                   {t.earlierVerified !== undefined ? 'Continue' : 'Accept and save'}
                 </button>
                 <button type="button" className="secondary" onClick={() => ctl.decline(t.key)}>

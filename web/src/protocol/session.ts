@@ -32,6 +32,9 @@ export interface SessionOptions {
   /** Receiver: receive files with hidden names ('.config/…', '.bashrc'). By default they are left out of
    *  accept (the offer event lists them) and an offer of nothing else is refused as UNSAFE_PATH. */
   allowHidden?: boolean;
+  /** Sent in our hello (§5.1): who we are for the peer's user ("Blue Fox"), and our kind ("Firefox on Android"). */
+  name?: string;
+  device?: string;
 }
 
 /* A data message, kept as its parts until it is sent: a driver encodes it
@@ -189,6 +192,7 @@ export class Session {
   private readonly readBlock: number;
   private readonly caps: string[];
   private readonly allowHidden: boolean;
+  private readonly who: { name?: string; device?: string };
   private peer: Hello | null = null;
   private msgSize = 0;
   private blocks = false; // both sides listed CAP_BLOCKS: block digests (§5.8)
@@ -217,6 +221,7 @@ export class Session {
     this.readBlock = opts.readBlock ?? HASH_BLOCK;
     this.caps = opts.caps ?? ['resume', CAP_BLOCKS];
     this.allowHidden = opts.allowHidden ?? false;
+    this.who = { name: opts.name || undefined, device: opts.device || undefined };
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
   }
@@ -267,7 +272,10 @@ export class Session {
       this.maxMsg = limits.maxMsg;
       this.sendLimit = limits.sendLimit;
     }
-    this.send({ t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps });
+    const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps };
+    if (this.who.name) hello.name = this.who.name;
+    if (this.who.device) hello.device = this.who.device;
+    this.send(hello);
   }
 
   /** The channel closed: nothing more can be sent. Incoming state stays resumable. */

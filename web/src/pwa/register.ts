@@ -1,8 +1,8 @@
 /* The service worker from the first visit (issue 17): the app shell offline,
  * the share target, installability. It is the same worker as the streamed
- * downloads' (hooks/sinks.ts), registered once. */
+ * downloads' (app/sinks.ts), registered once. */
 
-import { registerDownloadWorker } from '../hooks/sinks';
+import { registerDownloadWorker } from '../app/sinks';
 
 export function registerServiceWorker(): void {
   void registerDownloadWorker();

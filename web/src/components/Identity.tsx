@@ -1,0 +1,29 @@
+import { useEffect, useId, useState } from 'react';
+
+/** Who this browser is for the people it sends to: its name (editable,
+ *  remembered in this browser) and its kind. Never sent to the server. */
+export function Identity({ name, device, onRename }: { name: string; device: string; onRename(name: string): void }) {
+  const id = useId();
+  const hint = useId();
+  const [draft, setDraft] = useState(name);
+  useEffect(() => setDraft(name), [name]);
+  const save = (e?: React.FormEvent) => {
+    e?.preventDefault();
+    if (draft.trim() === '') return setDraft(name);
+    onRename(draft);
+  };
+  return (
+    <form className="identity" onSubmit={save} data-testid="identity">
+      <label htmlFor={id}>Your name</label>
+      <div className="row">
+        <input id={id} value={draft} onChange={(e) => setDraft(e.target.value)} onBlur={() => save()} maxLength={64} autoComplete="off" spellCheck={false} aria-describedby={hint} data-testid="self-name" />
+        <button type="submit" className="secondary" disabled={draft === name}>
+          Save name
+        </button>
+      </div>
+      <p className="hint" id={hint}>
+        The people you connect to see this name and your device, <span data-testid="self-device">{device}</span>; the server never does.
+      </p>
+    </form>
+  );
+}
