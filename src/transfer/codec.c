@@ -118,12 +118,13 @@ static int put_str(pd_buf *out, const char *s)
         if (try_r) return try_r;                                                                   \
     } while (0)
 
-static const char *const type_names[] = {"hello", "offer", "accept",   "decline", "start",
-                                         "end",   "ack",   "verified", "cancel",  "error"};
+static const char *const type_names[] = {"hello",  "offer", "accept", "decline",
+                                         "start",  "end",   "ack",    "verified",
+                                         "cancel", "error", "text",   "text-ack"};
 
 int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
 {
-    if (!out || !m || (unsigned)m->t > XFER_ERROR) return XFER_E_ARG;
+    if (!out || !m || (unsigned)m->t > XFER_TEXT_ACK) return XFER_E_ARG;
     TRY(put(out, "{\"t\":\""));
     TRY(put(out, type_names[m->t]));
     TRY(put(out, "\""));
@@ -141,6 +142,19 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
             TRY(put_str(out, m->caps[i]));
         }
         TRY(put(out, "]"));
+        if (m->has_name) {
+            TRY(put(out, ",\"name\":"));
+            TRY(xfer_json_string(out, m->name, m->name_len));
+        }
+        break;
+    case XFER_TEXT:
+    case XFER_TEXT_ACK:
+        TRY(put(out, ",\"id\":"));
+        TRY(put_str(out, m->text_id));
+        if (m->t == XFER_TEXT) {
+            TRY(put(out, ",\"text\":"));
+            TRY(xfer_json_string(out, m->text ? m->text : "", m->text ? m->text_len : 0));
+        }
         break;
     case XFER_OFFER:
         TRY(put(out, ",\"xfer\":"));
@@ -335,6 +349,8 @@ void xfer_msg_cleanup(xfer_msg *m)
     }
     free(m->accepts);
     free(m->message);
+    free(m->text);
+    m->text = NULL;
     m->files = NULL;
     m->accepts = NULL;
     m->message = NULL;
@@ -349,7 +365,7 @@ static int decode_obj(json_t *o, xfer_msg *m)
     size_t tlen;
     if (!get_str(o, "t", 16, &t, &tlen)) return XFER_E_DECODE;
     int type = -1;
-    for (int i = 0; i <= XFER_ERROR; i++)
+    for (int i = 0; i <= XFER_TEXT_ACK; i++)
         if (strlen(type_names[i]) == tlen && memcmp(type_names[i], t, tlen) == 0) type = i;
     if (type < 0) return XFER_E_DECODE;
     m->t = (xfer_type)type;
@@ -376,6 +392,17 @@ static int decode_obj(json_t *o, xfer_msg *m)
         m->v = (uint32_t)u;
         if (!get_uint(o, "maxMsg", 0xFFFFFFFFull, &m->max_msg)) return XFER_E_DECODE;
         if (!get_uint(o, "win", XFER_MAX_SIZE, &m->win)) return XFER_E_DECODE;
+        /* optional (§5.9); any text, shown by the peer sanitized */
+        json_t *name = json_object_get(o, "name");
+        if (name) {
+            if (!json_is_string(name)) return XFER_E_DECODE;
+            size_t len = json_string_length(name);
+            if (len < 1 || len > XFER_MAX_PEER_NAME) return XFER_E_DECODE;
+            memcpy(m->name, json_string_value(name), len);
+            m->name[len] = 0;
+            m->name_len = len;
+            m->has_name = true;
+        }
         return XFER_OK;
     }
     case XFER_OFFER: {
@@ -454,6 +481,21 @@ static int decode_obj(json_t *o, xfer_msg *m)
         if (m->t == XFER_ACK && !get_uint(o, "bytes", XFER_MAX_SIZE, &m->bytes))
             return XFER_E_DECODE;
         return XFER_OK;
+    case XFER_TEXT:
+    case XFER_TEXT_ACK: {
+        if (!get_hex(o, "id", XFER_ID_LEN, m->text_id)) return XFER_E_DECODE;
+        if (m->t == XFER_TEXT_ACK) return XFER_OK;
+        /* jansson has checked the UTF-8 and refused lone surrogates; the
+         * bound is in UTF-8 bytes, as the TS side counts it (§5.9) */
+        json_t *v = json_object_get(o, "text");
+        if (!json_is_string(v)) return XFER_E_DECODE;
+        size_t len = json_string_length(v);
+        if (len < 1 || len > XFER_MAX_TEXT) return XFER_E_DECODE;
+        m->text = dup_len(json_string_value(v), len);
+        if (!m->text) return XFER_E_NOMEM;
+        m->text_len = len;
+        return XFER_OK;
+    }
     case XFER_ERROR: {
         const char *code, *msg;
         size_t code_len, msg_len;
