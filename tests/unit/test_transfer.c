@@ -133,7 +133,7 @@ static void test_control(json_t *vectors)
         pd_buf_reset(&out);
         free(bytes);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 16);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 19);
 }
 
 static void test_data(json_t *vectors)
@@ -219,13 +219,13 @@ static void test_invalid(json_t *vectors)
             if (r != XFER_E_DECODE) fprintf(stderr, "invalid vector %s decoded\n", S(v, "name"));
             CHECK_EQ_INT(r, XFER_E_DECODE);
             CHECK_EQ_STR(xfer_code_name(code), S(v, "code"));
-            CHECK(m.files == NULL && m.accepts == NULL && m.message == NULL);
+            CHECK(m.files == NULL && m.accepts == NULL && m.message == NULL && m.text == NULL);
         }
         invalid_in_session(exact, len, binary, S(v, "code"));
         free(exact);
         free(b);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 18);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 26);
 }
 
 static void test_paths(json_t *vectors)
@@ -1476,6 +1476,68 @@ static bool text_last_output(xfer_session *s, char *out, size_t cap)
     return any;
 }
 
+/* The `texts` vectors (§5.9): two sessions with the caps and names of the
+ * vector, opened, then each snippet sent in turn; every message, in order,
+ * byte for byte, and each snippet arrives whole and is acknowledged. */
+static void test_text_vectors(json_t *vectors)
+{
+    json_t *t;
+    size_t i;
+    json_array_foreach(json_object_get(vectors, "texts"), i, t)
+    {
+        xfer_options o[2];
+        for (int k = 0; k < 2; k++) {
+            json_t *p = json_object_get(t, k ? "b" : "a");
+            o[k] = opts_from_json(p);
+            o[k].name = S(p, "name");
+        }
+        xfer_session *a = xfer_session_create(&o[0]), *b = xfer_session_create(&o[1]);
+        CHECK(a && b);
+        if (!a || !b) return;
+        text_seen wa = {0}, wb = {0};
+        sim_log log = {.session = 1};
+        xfer_session_open(a);
+        xfer_session_open(b);
+        text_pump(a, b, &wa, &wb, &log);
+        CHECK_EQ_STR(wa.peer_name, S(json_object_get(t, "b"), "name"));
+        CHECK_EQ_STR(wb.peer_name, S(json_object_get(t, "a"), "name"));
+        json_t *send;
+        size_t k;
+        json_array_foreach(json_object_get(t, "sends"), k, send)
+        {
+            bool from_a = !strcmp(S(send, "from"), "a");
+            json_t *text = json_object_get(send, "text");
+            int acked_before = from_a ? wa.acked : wb.acked;
+            CHECK_EQ_INT(xfer_session_send_text(from_a ? a : b, S(send, "id"),
+                                                json_string_value(text), json_string_length(text)),
+                         XFER_OK);
+            text_pump(a, b, &wa, &wb, &log);
+            text_seen *to = from_a ? &wb : &wa;
+            CHECK_EQ_MEM(to->text, to->text_len, json_string_value(text), json_string_length(text));
+            CHECK_EQ_STR(to->id, S(send, "id"));
+            CHECK_EQ_INT(from_a ? wa.acked : wb.acked, acked_before + 1);
+        }
+        json_t *msgs = json_object_get(t, "messages"), *m;
+        CHECK_EQ_INT(log.n, json_array_size(msgs));
+        json_array_foreach(msgs, k, m)
+        {
+            if (k >= log.n) break;
+            size_t len;
+            uint8_t *want = unhex(S(m, "hex"), &len);
+            bool ok = !strcmp(log.m[k].from, S(m, "from")) && !log.m[k].binary &&
+                      log.m[k].len == len && memcmp(log.m[k].data, want, len) == 0;
+            if (!ok) fprintf(stderr, "texts %s: message %zu differs\n", S(t, "name"), k);
+            CHECK(ok);
+            free(want);
+        }
+        CHECK_EQ_INT(wa.fatal + wb.fatal, 0);
+        log_free(&log);
+        xfer_session_destroy(a);
+        xfer_session_destroy(b);
+    }
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "texts")), 1);
+}
+
 static void test_text(void)
 {
     /* names both ways, a snippet each way, each acknowledged */
@@ -2085,6 +2147,7 @@ int main(int argc, char **argv)
     test_invalid(vectors);
     test_paths(vectors);
     test_transcripts(vectors);
+    test_text_vectors(vectors);
     test_digests(vectors);
     json_decref(vectors);
     test_all_files_and_window();

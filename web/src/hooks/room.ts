@@ -4,6 +4,7 @@
  * never sent: the server gets its admission value (issue 14). */
 
 import { ALL_HIDDEN, IncomingTransfer, type SessionEvent } from '../protocol/session';
+import { TextStore } from './texts';
 import type { ErrorCode, FileEntry } from '../protocol/types';
 import { nameProblem, dirProblem, entryHidden, entryPath } from '../protocol/paths';
 import { ChannelDriver } from './channel';
@@ -194,6 +195,8 @@ interface Transfer extends TransferView {
 }
 
 export class RoomController {
+  /** Text snippets (issue 17): their own store, read by TextPanel. */
+  readonly texts = new TextStore();
   private listeners = new Set<() => void>();
   private snap: RoomSnapshot;
   private sig: Signaling | null = null;
@@ -388,6 +391,7 @@ export class RoomController {
     }
     this.members.clear();
     this.transfers.clear();
+    this.texts.reset();
     this.incoming.clear();
     this.pendingOffers.clear();
     this.outgoing = null;
@@ -674,6 +678,11 @@ export class RoomController {
 
   /* ---- sending ---- */
 
+  /** Sends the text box's snippet to every connected peer (texts.ts). */
+  sendText(): number {
+    return this.texts.send([...this.members.values()].flatMap((m) => (m.driver ? [{ id: m.id, label: label(m.id), session: m.driver.session, flush: () => m.driver?.flush() }] : [])));
+  }
+
   sendFiles(picked: PickedFile[]): void {
     if (picked.length === 0) return;
     if (this.snap.sending) {
@@ -914,6 +923,7 @@ export class RoomController {
   }
 
   private onSessionEvent(m: Member, d: ChannelDriver, e: SessionEvent): void {
+    if (e.type === 'text' || e.type === 'text-acked') return this.texts.onEvent(m.id, label(m.id), d.session.peerName, e);
     if (e.type === 'offer') {
       void this.onIncomingOffer(m, d, e.xfer, e.files, e.hidden);
       return;

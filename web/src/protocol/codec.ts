@@ -5,7 +5,7 @@
 
 import {
   DATA_HEADER_LEN, DATA_TYPE, ERROR_CODES, MAX_CAPS, MAX_ERROR_MESSAGE, MAX_FILES,
-  MAX_FILE_SIZE, MAX_MIME_LEN, ProtocolError,
+  MAX_FILE_SIZE, MAX_MIME_LEN, MAX_PEER_NAME_BYTES, MAX_TEXT_BYTES, ProtocolError,
   type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry,
 } from './types';
 
@@ -30,7 +30,12 @@ function acceptOut(a: AcceptEntry) {
 export function encodeControl(m: Control): string {
   let o: Record<string, unknown>;
   switch (m.t) {
-    case 'hello': o = { t: m.t, v: m.v, maxMsg: m.maxMsg, win: m.win, caps: [...m.caps] }; break;
+    case 'hello':
+      o = { t: m.t, v: m.v, maxMsg: m.maxMsg, win: m.win, caps: [...m.caps] };
+      if (m.name !== undefined) o.name = m.name;
+      break;
+    case 'text': o = { t: m.t, id: m.id, text: m.text }; break;
+    case 'text-ack': o = { t: m.t, id: m.id }; break;
     case 'offer': o = { t: m.t, xfer: m.xfer, files: m.files.map(fileOut) }; break;
     case 'accept': o = { t: m.t, xfer: m.xfer, files: m.files.map(acceptOut) }; break;
     case 'decline': o = { t: m.t, xfer: m.xfer }; break;
@@ -121,6 +126,21 @@ function arr(o: Record<string, unknown>, k: string, min: number, max: number): u
 }
 const FILE_ID_MAX = MAX_FILES - 1;
 
+/* An unpaired UTF-16 surrogate: JSON.parse makes one of "\ud800", but it is
+ * no Unicode text (and the C side's JSON parser refuses it). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True for valid Unicode of 1 … maxBytes UTF-8 bytes (§5.9: texts, names). */
+export function textFits(v: string, maxBytes: number): boolean {
+  // a UTF-16 unit is at most 3 UTF-8 bytes: most strings skip the encoding
+  return v.length > 0 && !LONE_SURROGATE.test(v) && (v.length * 3 <= maxBytes || utf8Length(v) <= maxBytes);
+}
+function textMember(o: Record<string, unknown>, k: string, maxBytes: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || !textFits(v, maxBytes)) bad(`${k}: bad text`);
+  return v;
+}
+
 /** Parses and validates one control message. Throws ProtocolError. */
 export function decodeControl(text: string): Control {
   let raw: unknown;
@@ -137,8 +157,14 @@ export function decodeControl(text: string): Control {
         if (typeof c !== 'string' || !CAP_RE.test(c)) bad('caps: bad entry');
         return c;
       });
-      return { t, v: u(o, 'v', 65535), maxMsg: u(o, 'maxMsg', 2 ** 32 - 1), win: u(o, 'win'), caps };
+      const h: Control = { t, v: u(o, 'v', 65535), maxMsg: u(o, 'maxMsg', 2 ** 32 - 1), win: u(o, 'win'), caps };
+      if (o.name !== undefined) h.name = textMember(o, 'name', MAX_PEER_NAME_BYTES);
+      return h;
     }
+    case 'text':
+      return { t, id: s(o, 'id', XFER_RE), text: textMember(o, 'text', MAX_TEXT_BYTES) };
+    case 'text-ack':
+      return { t, id: s(o, 'id', XFER_RE) };
     case 'offer': {
       const files = arr(o, 'files', 1, MAX_FILES).map((e, i): FileEntry => {
         const f = obj(e, 'file');
