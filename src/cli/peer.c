@@ -458,8 +458,7 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
                      xfer_session_block_digests(p->s) ? "sha256-blocks (4 MiB)" : "sha256");
         if (ev->peer_name) {
             /* a hostile peer's name: no control or format characters */
-            cli_display_strip(ev->peer_name, ev->peer_name_len, p->peer_name,
-                              sizeof p->peer_name);
+            cli_display_strip(ev->peer_name, ev->peer_name_len, p->peer_name, sizeof p->peer_name);
             if (p->peer_name[0]) {
                 cli_say(a, "%s %s", a->sending ? "to" : "from", p->peer_name);
                 cli_out_json(a, "peer-name",

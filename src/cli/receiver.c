@@ -500,8 +500,9 @@ void cli_receiver_text(cli_peer *p, const xfer_event *ev)
     const char *text = (const char *)ev->data;
     if (a->json) {
         /* jansson escapes every control character: one line, as it came */
-        cli_out_json(a, "text", json_pack("{s:s,s:s,s:s%}", "peer", p->sid, "from", p->peer_name,
-                                          "text", text, ev->len));
+        cli_out_json(a, "text",
+                     json_pack("{s:s,s:s,s:s%}", "peer", p->sid, "from", p->peer_name, "text", text,
+                               ev->len));
     } else {
         if (a->tty) {
             /* a hostile peer must not drive the terminal (display.h) */

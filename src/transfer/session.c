@@ -102,7 +102,7 @@ typedef enum inc_state { INC_NONE, INC_OFFERED, INC_ACTIVE } inc_state;
 struct xfer_session {
     uint64_t max_msg, win, pref_msg, send_limit, read_block;
     bool resume_cap, blocks_cap, text_cap;
-    bool text; /* both hellos list XFER_CAP_TEXT (§5.9) */
+    bool text;                         /* both hellos list XFER_CAP_TEXT (§5.9) */
     char name[XFER_MAX_PEER_NAME + 1]; /* ours, "" for none */
     bool has_peer_name;
     char peer_name[XFER_MAX_PEER_NAME + 1];

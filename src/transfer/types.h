@@ -47,9 +47,9 @@
 /* §5.9: this endpoint takes text snippets (text / text-ack); a text is
  * sent only when both hellos list it */
 #define XFER_CAP_TEXT "text"
-#define XFER_MAX_TEXT PD_MAX_TEXT_BYTES             /* UTF-8 bytes of one snippet */
-#define XFER_MAX_TEXT_PENDING PD_MAX_TEXT_PENDING   /* sent, not yet acknowledged */
-#define XFER_MAX_PEER_NAME PD_MAX_PEER_NAME_BYTES   /* hello.name, UTF-8 bytes */
+#define XFER_MAX_TEXT PD_MAX_TEXT_BYTES           /* UTF-8 bytes of one snippet */
+#define XFER_MAX_TEXT_PENDING PD_MAX_TEXT_PENDING /* sent, not yet acknowledged */
+#define XFER_MAX_PEER_NAME PD_MAX_PEER_NAME_BYTES /* hello.name, UTF-8 bytes */
 
 /* Module errors (returned by functions, never sent). */
 #define XFER_ERRORS(X)                                                                             \
@@ -57,7 +57,7 @@
     X(XFER_E_NOMEM, -1, "out of memory")                                                           \
     X(XFER_E_STATE, -2, "not allowed in this state")                                               \
     X(XFER_E_ARG, -3, "invalid argument")                                                          \
-    X(XFER_E_TOO_BIG, -4, "does not fit in one message (peer maxMsg)")                                  \
+    X(XFER_E_TOO_BIG, -4, "does not fit in one message (peer maxMsg)")                             \
     X(XFER_E_DECODE, -5, "malformed message")                                                      \
     X(XFER_E_UNSUPPORTED, -6, "the peer does not take text (no \"text\" in its hello)")
 

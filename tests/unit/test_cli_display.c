@@ -55,11 +55,15 @@ static void test_snippets_and_names(void)
     TEXT("\x1b[2J\x1b]0;owned\x07", "\\u{001B}[2J\\u{001B}]0;owned\\u{0007}");
     TEXT("over\rwrite", "over\\rwrite");
     TEXT("a\0b", "a\\u{0000}b");
-    TEXT("\xe2\x80\xae" "fdp.exe \xff", "\\u{202E}fdp.exe \\xFF");
+    TEXT("\xe2\x80\xae"
+         "fdp.exe \xff",
+         "\\u{202E}fdp.exe \\xFF");
     /* the worst case, 8 bytes out per byte in, fits the cap it asks for */
     TEXT("\x01\x01\x01", "\\u{0001}\\u{0001}\\u{0001}");
     STRIP("Blue Fox", 65, "Blue Fox");
-    STRIP("Bob\x1b[2J\xe2\x80\xae" "evil\n\xff", 65, "Bob[2Jevil");
+    STRIP("Bob\x1b[2J\xe2\x80\xae"
+          "evil\n\xff",
+          65, "Bob[2Jevil");
     STRIP("\xf0\x9f\xa6\x8a fox", 65, "\xf0\x9f\xa6\x8a fox");
     STRIP("\xf0\x9f\xa6\x8a fox", 4, ""); /* cut at a character, never inside */
     STRIP("ab\xf0\x9f\xa6\x8a", 5, "ab");

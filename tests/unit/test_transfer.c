@@ -1391,7 +1391,6 @@ static void test_protocol_violations(void)
     xfer_session_destroy(s);
 }
 
-
 /* ---------------- text snippets and names (§5.9, issue 17) ---------------- */
 
 static const char *TID = "fedcba9876543210fedcba9876543210";
@@ -1435,8 +1434,7 @@ static void text_drain_events(xfer_session *s, text_seen *w)
 
 /* Moves every queued message between a and b until both are quiet; logs
  * the text messages (as sim_run does) when log is given. */
-static void text_pump(xfer_session *a, xfer_session *b, text_seen *wa, text_seen *wb,
-                      sim_log *log)
+static void text_pump(xfer_session *a, xfer_session *b, text_seen *wa, text_seen *wb, sim_log *log)
 {
     for (int round = 0; round < 100; round++) {
         bool moved = false;
@@ -1650,10 +1648,12 @@ static void test_text(void)
         bool before_hello;
         const char *message;
     } bad[] = {
-        {(const uint8_t *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":\"hi\"}",
+        {(const uint8_t
+              *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":\"hi\"}",
          0, true, "first message must be hello"},
         {(const uint8_t *)over, over_len, false, "malformed control message"},
-        {(const uint8_t *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":\"\"}",
+        {(const uint8_t
+              *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":\"\"}",
          0, false, "malformed control message"},
         {(const uint8_t *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\","
                           "\"text\":\"\xff\xfe\"}",
@@ -1678,7 +1678,8 @@ static void test_text(void)
         xfer_session_open(s);
         CHECK(text_last_output(s, out, sizeof out));
         if (!bad[k].before_hello) feed_str(s, hello);
-        xfer_session_feed_text(s, bad[k].msg, bad[k].len ? bad[k].len : strlen((const char *)bad[k].msg));
+        xfer_session_feed_text(s, bad[k].msg,
+                               bad[k].len ? bad[k].len : strlen((const char *)bad[k].msg));
         CHECK(xfer_session_closed_state(s));
         char want[160];
         snprintf(want, sizeof want, "{\"t\":\"error\",\"code\":\"PROTOCOL\",\"message\":\"%s\"}",
@@ -1702,8 +1703,9 @@ static void test_text(void)
     free(max);
 
     /* our name: 1 to 64 bytes of UTF-8, else no session */
-    xfer_options long_name = {.name = "0123456789012345678901234567890123456789012345678901234567890123"
-                                      "4"};
+    xfer_options long_name = {.name =
+                                  "0123456789012345678901234567890123456789012345678901234567890123"
+                                  "4"};
     CHECK(xfer_session_create(&long_name) == NULL);
     xfer_options bad_name = {.name = "\xff"};
     CHECK(xfer_session_create(&bad_name) == NULL);
