@@ -523,6 +523,7 @@ void cli_receiver_text(cli_peer *p, const xfer_event *ev)
         if (!a->quiet && text[ev->len - 1] != '\n') fputc('\n', stdout);
         fflush(stdout);
     }
-    /* a snippet is the whole exchange unless files are under way */
-    if (!p->rx.inc && !p->prompt) cli_peer_finish_drained(p, a->exit_code);
+    /* for a receiver a snippet is the whole exchange unless files are
+     * under way; a sender (a browser may answer it with a text) goes on */
+    if (!a->sending && !p->rx.inc && !p->prompt) cli_peer_finish_drained(p, a->exit_code);
 }

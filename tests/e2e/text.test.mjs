@@ -9,8 +9,13 @@
 //     text (markup in a snippet stays text), with a Copy button;
 //   - web -> CLI: `peerdrop receive --json` gets the exact text and exits;
 //   - CLI -> web: `peerdrop send --text T --name N` is shown "from N", and
-//     the CLI exits once the page acknowledged it.
+//     the CLI exits once the page acknowledged it;
+//   - a text from the web to a CLI that sends files is printed, and the
+//     transfer goes on.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoom, launch, shot, startServer, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
@@ -133,5 +138,31 @@ test('CLI -> web: peerdrop send --text is shown from its name, and exits once de
     throw e;
   } finally {
     sender.kill();
+  }
+});
+
+test('web -> CLI sender: a text is printed, and the file transfer goes on', T, async () => {
+  const a = browser.page;
+  const dir = mkdtempSync(join(tmpdir(), 'pd-text-e2e-'));
+  writeFileSync(join(dir, 'note.txt'), 'a file beside the text\n');
+  const sender = cli(['send', join(dir, 'note.txt'), '--server', server.url, '--count', '1']);
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await a.goto('about:blank');
+    await a.goto(room.link);
+    await a.getByTestId('accept').waitFor({ timeout: CONNECT_WAIT_MS });
+    await a.getByTestId('text-box').fill('thanks, taking it');
+    await a.getByTestId('text-send').click();
+    assert.equal((await sender.waitFor((e) => e.event === 'text', 20_000)).text, 'thanks, taking it');
+    await a.getByTestId('accept').click();
+    await sender.waitFor((e) => e.event === 'done', 30_000);
+    assert.equal((await sender.exit(20_000)).code, 0, sender.summary());
+  } catch (e) {
+    await dump('cli-sender', a);
+    console.error(sender.summary());
+    throw e;
+  } finally {
+    sender.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
