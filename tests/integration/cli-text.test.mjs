@@ -4,7 +4,7 @@
 // arrives byte for byte (as a --json text event, and on stdout in plain
 // mode, also from standard input with `--text -`); the sender exits once the
 // receiver acknowledged it; each side prints the other's name, stripped of
-// control characters; a text over 65536 bytes, an empty one or one that is
+// control characters (on a terminal, escaped: run under script(1)); a text over 65536 bytes, an empty one or one that is
 // not UTF-8 is refused before anything is sent.
 //
 // $PEERDROP_CLI names the binary (ctest sets it when the target exists);
@@ -25,8 +25,8 @@ const track = (r) => (procs.push(r), r);
 
 /** The CLI with stdin from `input` (a Buffer, or null: none); its stdout as
  * bytes, its stderr, its exit. `waitOut(re)` waits (bounded) for stdout. */
-function runRaw(args, input = null) {
-  const proc = spawn(CLI, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
+function runRaw(args, input = null, bin = CLI) {
+  const proc = spawn(bin, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
   track({ proc });
   const out = [];
   let err = "";
@@ -102,6 +102,23 @@ describe("peerdrop send --text", { skip: !CLI && "PEERDROP_CLI not set" }, () =>
     assert.match(out, /^from Carol$/m);
     assert.match(out, /^hi$/m);
     assert.ok(!out.includes("\u0007"), out);
+  });
+
+  test("on a terminal, a hostile snippet cannot drive it: controls escaped, lines kept", T, async (t) => {
+    const which = spawn("sh", ["-c", "command -v script"]);
+    if ((await new Promise((r) => which.on("exit", r))) !== 0) return t.skip("no script(1) for a pseudo-terminal");
+    const text = "title\u001b]0;owned\u0007 red\u001b[31mX\r\nline 2\ttab \u202eevil";
+    const sender = runRaw(["send", "--text", text, "--server", server.url]);
+    const [, link] = await sender.waitOut(/(http\S+#room=\S+)/);
+    // script(1) runs the receiver on a pseudo-terminal and copies what it writes
+    const receiver = runRaw(["-qefc", `${CLI} receive '${link}'`, "/dev/null"], null, "script");
+    const [r, s] = await Promise.all([receiver.exited, sender.exited]);
+    assert.equal(s.code, 0, sender.stderr());
+    assert.equal(r.code, 0, receiver.stderr());
+    const out = receiver.stdout().toString("utf8");
+    assert.ok(out.includes("title\\u{001B}]0;owned\\u{0007} red\\u{001B}[31mX\\r"), out);
+    assert.ok(out.includes("line 2\ttab \\u{202E}evil"), out);
+    assert.ok(!out.includes("\u001b]0;") && !out.includes("\u001b[31m") && !out.includes("\u202e"), JSON.stringify(out));
   });
 
   test("the largest snippet (65536 bytes from stdin) arrives whole", T, async () => {
