@@ -4,8 +4,10 @@
 // arrives byte for byte (as a --json text event, and on stdout in plain
 // mode, also from standard input with `--text -`); the sender exits once the
 // receiver acknowledged it; each side prints the other's name, stripped of
-// control characters (on a terminal, escaped: run under script(1)); a text over 65536 bytes, an empty one or one that is
-// not UTF-8 is refused before anything is sent.
+// control characters; on a terminal (a pseudo-terminal from script(1)) a
+// hostile snippet's controls are escaped and its lines kept; a text over
+// 65536 bytes, an empty one or one that is not UTF-8 is refused before
+// anything is sent.
 //
 // $PEERDROP_CLI names the binary (ctest sets it when the target exists);
 // without it the tests are skipped.
