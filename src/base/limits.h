@@ -247,9 +247,10 @@
 /* Texts sent and not yet acknowledged, per data channel: the sender keeps
  * their ids to match each text-ack; more waiting is refused locally. */
 #define PD_MAX_TEXT_PENDING 16u
-/* A peer's name in its hello ("Blue Fox", a host name): one short line
- * in a list of peers; a host name's first label fits (at most 63 bytes,
- * RFC 1035 §2.3.4). */
+/* A peer's name or device in its hello ("Blue Fox", a host name): one
+ * short line in a list of peers, cleaned and cut to this on receipt;
+ * "Adjective Animal" or a host name fits (HOST_NAME_MAX is 64 on Linux;
+ * the web app's MAX_PEER_TEXT). */
 #define PD_MAX_PEER_NAME_BYTES 64u
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "transfer/codec.h"
 
 const char *xfer_strerror(int err)
@@ -99,6 +100,49 @@ int xfer_json_string(pd_buf *out, const char *s, size_t len)
     return XFER_OK;
 }
 
+/* peerText's removal set (codec.ts) */
+static bool peer_text_dropped(unsigned cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
+           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+}
+
+/* ECMAScript's \s, less what peer_text_dropped removes first */
+static bool peer_text_space(unsigned cp)
+{
+    return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+size_t xfer_peer_text_clean(const char *in, size_t len, char out[XFER_MAX_PEER_NAME + 1])
+{
+    const uint8_t *u = (const uint8_t *)in;
+    size_t o = 0;
+    bool space = false; /* a run of white space is pending */
+    for (size_t i = 0; in && i < len;) {
+        unsigned cp;
+        size_t n = pd_utf8_next(u, len, i, &cp);
+        if (n == 0) { /* not UTF-8 (only from our own options): dropped */
+            i++;
+            continue;
+        }
+        if (peer_text_space(cp)) {
+            space = o > 0; /* leading white space is trimmed */
+        } else if (!peer_text_dropped(cp)) {
+            /* cut on a character boundary, the pending space included */
+            if (o + (space ? 1 : 0) + n > XFER_MAX_PEER_NAME) break;
+            if (space) out[o++] = ' ';
+            space = false;
+            memcpy(out + o, in + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    out[o] = 0; /* trailing white space was never written */
+    return o;
+}
+
 static int put(pd_buf *out, const char *s)
 {
     return pd_buf_append_str(out, s) ? XFER_E_NOMEM : XFER_OK;
@@ -142,9 +186,13 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
             TRY(put_str(out, m->caps[i]));
         }
         TRY(put(out, "]"));
-        if (m->has_name) {
-            TRY(put(out, ",\"name\":"));
-            TRY(xfer_json_string(out, m->name, m->name_len));
+        for (int k = 0; k < 2; k++) {
+            if (!(k ? m->has_device : m->has_name)) continue;
+            char clean[XFER_MAX_PEER_NAME + 1];
+            size_t n = k ? xfer_peer_text_clean(m->device, m->device_len, clean)
+                         : xfer_peer_text_clean(m->name, m->name_len, clean);
+            TRY(put(out, k ? ",\"device\":" : ",\"name\":"));
+            TRY(xfer_json_string(out, clean, n));
         }
         break;
     case XFER_TEXT:
@@ -392,17 +440,16 @@ static int decode_obj(json_t *o, xfer_msg *m)
         m->v = (uint32_t)u;
         if (!get_uint(o, "maxMsg", 0xFFFFFFFFull, &m->max_msg)) return XFER_E_DECODE;
         if (!get_uint(o, "win", XFER_MAX_SIZE, &m->win)) return XFER_E_DECODE;
-        /* optional (§5.9); any text, shown by the peer sanitized */
-        json_t *name = json_object_get(o, "name");
-        if (name) {
-            if (!json_is_string(name)) return XFER_E_DECODE;
-            size_t len = json_string_length(name);
-            if (len < 1 || len > XFER_MAX_PEER_NAME) return XFER_E_DECODE;
-            memcpy(m->name, json_string_value(name), len);
-            m->name[len] = 0;
-            m->name_len = len;
-            m->has_name = true;
-        }
+        /* optional and only shown (§5.1): a value that is not a string, or
+         * nothing once cleaned, is left out, as codec.ts does */
+        json_t *name = json_object_get(o, "name"), *device = json_object_get(o, "device");
+        if (json_is_string(name))
+            m->has_name = (m->name_len = xfer_peer_text_clean(
+                               json_string_value(name), json_string_length(name), m->name)) > 0;
+        if (json_is_string(device))
+            m->has_device =
+                (m->device_len = xfer_peer_text_clean(json_string_value(device),
+                                                      json_string_length(device), m->device)) > 0;
         return XFER_OK;
     }
     case XFER_OFFER: {

@@ -324,14 +324,7 @@ xfer_session *xfer_session_create(const xfer_options *opt)
     s->blocks_cap = !o.no_blocks_cap;
     s->allow_hidden = o.allow_hidden;
     s->text_cap = !o.no_text_cap;
-    if (o.name) {
-        size_t len = strlen(o.name);
-        if (len < 1 || len > XFER_MAX_PEER_NAME || !pd_utf8_valid((const uint8_t *)o.name, len)) {
-            free(s);
-            return NULL;
-        }
-        memcpy(s->name, o.name, len + 1);
-    }
+    if (o.name) xfer_peer_text_clean(o.name, strlen(o.name), s->name); /* "" for none */
     s->in_cur = -1;
     s->drop_file = -1;
     /* a control message is at most the peer's maxMsg (<= 2^32-1); ours are

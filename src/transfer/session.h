@@ -32,9 +32,9 @@ typedef struct xfer_options {
      * else is refused as UNSAFE_PATH (§7, issue 11) */
     bool allow_hidden;
     bool no_text_cap; /* leave out "text": this endpoint takes no text snippets (§5.9) */
-    /* our name for the peer to show ("from NAME"), sent in hello: 1 to
-     * XFER_MAX_PEER_NAME bytes of UTF-8, NUL-terminated; NULL = none. A
-     * longer or invalid one makes xfer_session_create fail. */
+    /* our name for the peer to show ("from NAME"), sent in hello (§5.1),
+     * NUL-terminated; NULL = none. Cleaned as xfer_peer_text_clean does
+     * (cut to XFER_MAX_PEER_NAME bytes); nothing left = none. */
     const char *name;
 } xfer_options;
 
@@ -83,7 +83,8 @@ typedef struct xfer_event {
     const uint32_t *hidden_ids;
     size_t hidden_len;
     uint64_t msg_size, peer_max_msg, peer_win;
-    /* READY: the peer's hello.name, raw (unsanitized), valid while the
+    /* READY: the peer's hello.name, cleaned by the codec (no controls,
+     * bidi or format characters, at most 64 bytes), valid while the
      * session lives; NULL when absent */
     const char *peer_name;
     size_t peer_name_len;

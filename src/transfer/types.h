@@ -125,9 +125,14 @@ typedef struct xfer_msg {
     uint64_t max_msg, win;
     size_t caps_len;
     char caps[XFER_MAX_CAPS][33];
-    bool has_name; /* hello.name, optional: the peer's name as its user knows it */
+    /* hello.name and hello.device (§5.1), optional: who the peer is for
+     * its user ("Blue Fox", "Firefox on Android"); cleaned as
+     * xfer_peer_text_clean does, on decode and on encode */
+    bool has_name, has_device;
     char name[XFER_MAX_PEER_NAME + 1];
     size_t name_len;
+    char device[XFER_MAX_PEER_NAME + 1];
+    size_t device_len;
     /* offer / accept (owned, freed by xfer_msg_cleanup) */
     xfer_file_entry *files;
     size_t files_len;

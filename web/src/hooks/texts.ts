@@ -6,8 +6,8 @@
  * text is untrusted: it is kept as a string and rendered as text only. */
 
 import type { SessionEvent } from '../protocol/session';
-import { MAX_TEXT_BYTES, MAX_PEER_NAME_BYTES } from '../protocol/types';
-import { textFits, utf8Length } from '../protocol/codec';
+import { MAX_TEXT_BYTES } from '../protocol/types';
+import { peerText, textFits, utf8Length } from '../protocol/codec';
 
 /** Received snippets kept on the page; older ones are dropped first. */
 export const MAX_TEXTS_SHOWN = 50;
@@ -47,19 +47,10 @@ export interface TextPeer {
   flush(): void;
 }
 
-/* Characters that are not shown in a name: controls (C0, DEL, C1), bidi
- * controls, zero-width and format characters, line separators (the set the
- * CLI leaves out, src/cli/display.c), so that a name cannot pose as another
- * or run into the next line. */
-const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/g;
-
-/** A peer's name for one line: hidden characters left out, at most 64 bytes. */
+/** A peer's name for one line: the codec's cleaning (controls, bidi and
+ *  zero-width characters out, 64 bytes), "" for none. */
 export function cleanName(name: string | undefined): string {
-  if (name === undefined) return '';
-  // the codec took at most MAX_PEER_NAME_BYTES; a name of ours is cut to it too
-  let out = name.replace(HIDDEN, '').trim();
-  while (utf8Length(out) > MAX_PEER_NAME_BYTES) out = Array.from(out).slice(0, -1).join('');
-  return out;
+  return name === undefined ? '' : peerText(name);
 }
 
 /** The text is an http(s) URL and nothing else: the panel offers to open it. */

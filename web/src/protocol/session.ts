@@ -12,7 +12,7 @@ import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, textFi
 import { entryHidden, manifestProblem } from './paths';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
-  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_PEER_NAME_BYTES, MAX_TEXT_BYTES,
+  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_TEXT_BYTES,
   MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
   type AcceptEntry, type Control, type ErrorCode, type FileEntry, type Hello,
 } from './types';
@@ -32,8 +32,9 @@ export interface SessionOptions {
   /** Receiver: receive files with hidden names ('.config/…', '.bashrc'). By default they are left out of
    *  accept (the offer event lists them) and an offer of nothing else is refused as UNSAFE_PATH. */
   allowHidden?: boolean;
-  /** Our name for the peer to show ("from Blue Fox"), sent in hello (§5.9): 1 … 64 UTF-8 bytes. */
+  /** Sent in our hello (§5.1): who we are for the peer's user ("Blue Fox"), and our kind ("Firefox on Android"). */
   name?: string;
+  device?: string;
 }
 
 /* A data message, kept as its parts until it is sent: a driver encodes it
@@ -195,11 +196,11 @@ export class Session {
   private readonly readBlock: number;
   private readonly caps: string[];
   private readonly allowHidden: boolean;
+  private readonly who: { name?: string; device?: string };
   private peer: Hello | null = null;
   private msgSize = 0;
   private blocks = false; // both sides listed CAP_BLOCKS: block digests (§5.8)
   private text = false; // both sides listed CAP_TEXT (§5.9)
-  private readonly name: string | undefined;
   private textPending = new Set<string>(); // our texts not yet acknowledged
   private inDigests = new WeakMap<FileDigest, number>(); // incoming file of a digest
   private out: Outgoing | null = null;
@@ -226,8 +227,7 @@ export class Session {
     this.readBlock = opts.readBlock ?? HASH_BLOCK;
     this.caps = opts.caps ?? ['resume', CAP_BLOCKS, CAP_TEXT];
     this.allowHidden = opts.allowHidden ?? false;
-    this.name = opts.name;
-    if (this.name !== undefined && !textFits(this.name, MAX_PEER_NAME_BYTES)) throw new RangeError('name: 1 to 64 bytes of Unicode text');
+    this.who = { name: opts.name || undefined, device: opts.device || undefined };
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
   }
@@ -279,7 +279,8 @@ export class Session {
       this.sendLimit = limits.sendLimit;
     }
     const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps };
-    if (this.name !== undefined) hello.name = this.name;
+    if (this.who.name) hello.name = this.who.name;
+    if (this.who.device) hello.device = this.who.device;
     this.send(hello);
   }
 
@@ -361,7 +362,7 @@ export class Session {
 
   /* ================= text snippets (§5.9) ================= */
 
-  /** The peer's hello.name (§5.9), as sent: untrusted text, render it as text only. */
+  /** The peer's hello.name (§5.1), cleaned by the codec (peerText): render it as text only. */
   get peerName(): string | undefined {
     return this.peer?.name;
   }

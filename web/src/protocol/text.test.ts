@@ -99,9 +99,15 @@ describe('text snippets (§5.9)', () => {
     expect(lastError(c)).toEqual({ t: 'error', code: 'PROTOCOL', message: 'first message must be hello' });
   });
 
-  it('our name: 1 to 64 bytes of Unicode text', () => {
-    expect(() => new Session({ name: '' })).toThrow(RangeError);
-    expect(() => new Session({ name: 'ü'.repeat(32) + 'a' })).toThrow(RangeError);
-    expect(() => new Session({ name: 'ü'.repeat(32) })).not.toThrow();
+  it('a name is cleaned and cut to 64 bytes; one that is not a string is left out (§5.1)', () => {
+    const a = new Session({ name: 'ü'.repeat(40) + '\u202e' });
+    const b = new Session();
+    pair(a, b);
+    expect(b.peerName).toBe('ü'.repeat(32));
+    const c = new Session();
+    c.open();
+    c.onText('{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":["text"],"name":7}');
+    expect(c.ready).toBe(true);
+    expect(c.peerName).toBeUndefined();
   });
 });

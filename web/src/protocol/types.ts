@@ -45,8 +45,6 @@ export const CAP_TEXT = 'text';
 export const MAX_TEXT_BYTES = 65536;
 /* Texts sent and not yet acknowledged, per channel (PD_MAX_TEXT_PENDING). */
 export const MAX_TEXT_PENDING = 16;
-/* hello.name, UTF-8 bytes (PD_MAX_PEER_NAME_BYTES): one short line. */
-export const MAX_PEER_NAME_BYTES = 64;
 
 export const ERROR_CODES = [
   'PROTOCOL', // malformed message or message not allowed in this state
@@ -75,7 +73,14 @@ export interface AcceptEntry {
   sha256?: string; // hex SHA-256 of the first `offset` bytes; present iff offset > 0
 }
 
-export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[]; name?: string }
+/** `name`, `device`: optional, who the peer is for its user ("Blue Fox",
+ *  "Firefox on Android"; docs/protocol.md §5.1): at most MAX_PEER_TEXT UTF-8
+ *  bytes, cleaned on receipt (peerText), shown as text only. */
+export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[]; name?: string; device?: string }
+/* A name a person reads in a list, not a document: 64 bytes hold
+ * "Adjective Animal" or a host name (HOST_NAME_MAX is 64 on Linux). */
+export const MAX_PEER_TEXT = 64;
+
 export interface Offer { t: 'offer'; xfer: string; files: FileEntry[] }
 export interface Accept { t: 'accept'; xfer: string; files: AcceptEntry[] }
 export interface Decline { t: 'decline'; xfer: string }
