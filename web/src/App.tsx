@@ -37,7 +37,7 @@ export function App() {
       </header>
       <main>
         {!inRoom && <SharedFiles files={sharedFiles} lost={shareLost} onDiscard={clearShared} />}
-        {inRoom ? <Room snap={snap} ctl={ctl} /> : <Home snap={snap} ctl={ctl} />}
+        {inRoom ? <Room snap={snap} ctl={ctl} /> : <Home snap={snap} ctl={ctl} onPasteText={(text) => void ctl.textFirst(text).catch(() => {})} />}
       </main>
     </>
   );

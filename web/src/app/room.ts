@@ -7,6 +7,7 @@
  * The password is kept only in memory and the URL fragment; never logged,
  * never sent: the server gets its admission value (issue 14). */
 
+import { TextStore } from './texts';
 import { ALL_HIDDEN, type SessionEvent } from '../protocol/session';
 import type { ChannelDriver } from './channel';
 import { Signaling, SignalingError, codeRequest, fetchIceServers, parseIceServers, roomRequest, SIGNALING_MESSAGES, codeErrorMessage, type RoomRequest } from './signaling';
@@ -44,6 +45,8 @@ function storedRelayOnly(): boolean {
 const HIDDEN_ONLY = `unsafe path: ${ALL_HIDDEN}`;
 
 export class RoomController {
+  /** Text snippets (issue 17): their own store, read by TextPanel. */
+  readonly texts = new TextStore();
   private listeners = new Set<() => void>();
   private snap: RoomSnapshot;
   private sig: Signaling | null = null;
@@ -277,6 +280,7 @@ export class RoomController {
     sig?.close();
     this.people.clear();
     this.transfers.clear();
+    this.texts.reset();
     this.offers.clear();
     this.outgoing.clear();
     this.phase = 'IDLE';
@@ -343,6 +347,20 @@ export class RoomController {
     if ((this.phase as Phase) === 'IN_ROOM' && this.outgoing.pending) this.sendPrepared();
   }
 
+  /** Text pasted on the home page: a room at once (generated secret, as a
+   *  drop), the text waiting in the room's text box; the user sends it once
+   *  someone joined (a text goes to the peers connected when it is sent). */
+  async textFirst(text: string): Promise<void> {
+    if (this.phase !== 'IDLE' || !text) return;
+    this.texts.setDraft(text);
+    await this.create(newRoomId(), generatePassword());
+  }
+
+  /** Sends the text box's snippet to every connected peer (texts.ts). */
+  sendText(): number {
+    return this.texts.send([...this.people.values()].flatMap((m) => (m.driver ? [{ id: m.id, label: this.people.label(m.id), session: m.driver.session, flush: () => m.driver?.flush() }] : [])));
+  }
+
   sendFiles(picked: PickedFile[]): void {
     if (picked.length === 0) return;
     if (this.snap.sending) {
@@ -387,6 +405,7 @@ export class RoomController {
   }
 
   private onSessionEvent(m: Member, d: ChannelDriver, e: SessionEvent): void {
+    if (e.type === 'text' || e.type === 'text-acked') return this.texts.onEvent(m.id, this.people.label(m.id), d.session.peerName, e);
     if (e.type === 'offer') {
       void this.offers.onOffer(m.id, d, e.xfer, e.files, e.hidden);
       return;

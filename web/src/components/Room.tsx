@@ -1,6 +1,7 @@
 import { describeOffer, describeStorage } from '../app/sinks';
 import type { RoomController, RoomSnapshot } from '../app/room';
 import { SendPanel } from './SendPanel';
+import { TextPanel } from './TextPanel';
 import { Share } from './Share';
 import { Transfers } from './Transfers';
 import { Identity } from './Identity';
@@ -81,6 +82,7 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         </section>
       )}
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
+      <TextPanel store={ctl.texts} onSend={() => ctl.sendText()} />
       <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(t) => describeOffer(snap.storage, snap.storageFree, t.files.map((f) => f.entry))} />
       <p className="muted small">Receiving: {describeStorage(snap.storage, snap.storageFree)}</p>
       <section className="card">

@@ -4,8 +4,8 @@
  * Decoders validate every field; unknown keys are dropped. Pure functions. */
 
 import {
-  DATA_HEADER_LEN, DATA_TYPE, ERROR_CODES, MAX_CAPS, MAX_PEER_TEXT, MAX_ERROR_MESSAGE, MAX_FILES,
-  MAX_FILE_SIZE, MAX_MIME_LEN, ProtocolError,
+  DATA_HEADER_LEN, DATA_TYPE, ERROR_CODES, MAX_CAPS, MAX_ERROR_MESSAGE, MAX_FILES,
+  MAX_FILE_SIZE, MAX_MIME_LEN, MAX_PEER_TEXT, MAX_TEXT_BYTES, ProtocolError,
   type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
 
@@ -47,6 +47,8 @@ export function encodeControl(m: Control): string {
       if (m.name !== undefined) o.name = peerText(m.name);
       if (m.device !== undefined) o.device = peerText(m.device);
       break;
+    case 'text': o = { t: m.t, id: m.id, text: m.text }; break;
+    case 'text-ack': o = { t: m.t, id: m.id }; break;
     case 'offer': o = { t: m.t, xfer: m.xfer, files: m.files.map(fileOut) }; break;
     case 'accept': o = { t: m.t, xfer: m.xfer, files: m.files.map(acceptOut) }; break;
     case 'decline': o = { t: m.t, xfer: m.xfer }; break;
@@ -137,6 +139,21 @@ function arr(o: Record<string, unknown>, k: string, min: number, max: number): u
 }
 const FILE_ID_MAX = MAX_FILES - 1;
 
+/* An unpaired UTF-16 surrogate: JSON.parse makes one of "\ud800", but it is
+ * no Unicode text (and the C side's JSON parser refuses it). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True for valid Unicode of 1 … maxBytes UTF-8 bytes (§5.9: texts). */
+export function textFits(v: string, maxBytes: number): boolean {
+  // a UTF-16 unit is at most 3 UTF-8 bytes: most strings skip the encoding
+  return v.length > 0 && !LONE_SURROGATE.test(v) && (v.length * 3 <= maxBytes || utf8Length(v) <= maxBytes);
+}
+function textMember(o: Record<string, unknown>, k: string, maxBytes: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || !textFits(v, maxBytes)) bad(`${k}: bad text`);
+  return v;
+}
+
 /** Parses and validates one control message. Throws ProtocolError. */
 export function decodeControl(text: string): Control {
   let raw: unknown;
@@ -161,6 +178,10 @@ export function decodeControl(text: string): Control {
       if (device) h.device = device;
       return h;
     }
+    case 'text':
+      return { t, id: s(o, 'id', XFER_RE), text: textMember(o, 'text', MAX_TEXT_BYTES) };
+    case 'text-ack':
+      return { t, id: s(o, 'id', XFER_RE) };
     case 'offer': {
       const files = arr(o, 'files', 1, MAX_FILES).map((e, i): FileEntry => {
         const f = obj(e, 'file');

@@ -36,6 +36,16 @@ export const MAX_CAPS = 32;
 /* JS numbers are exact up to 2^53-1; the C side uses the same bound. */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
+/* Text snippets (docs/protocol.md §5.9): sent only when both hellos list
+ * CAP_TEXT. The longest, in UTF-8 bytes (PD_MAX_TEXT_BYTES in
+ * src/base/limits.h): a few words, a URL or a short paste, held in memory
+ * and shown in full; as JSON it fits the 262144-byte maxMsg both apps
+ * advertise, and the sender checks it against the peer's all the same. */
+export const CAP_TEXT = 'text';
+export const MAX_TEXT_BYTES = 65536;
+/* Texts sent and not yet acknowledged, per channel (PD_MAX_TEXT_PENDING). */
+export const MAX_TEXT_PENDING = 16;
+
 export const ERROR_CODES = [
   'PROTOCOL', // malformed message or message not allowed in this state
   'VERSION', // no common protocol version
@@ -81,7 +91,12 @@ export interface Verified { t: 'verified'; xfer: string; file: number }
 export interface Cancel { t: 'cancel'; xfer: string }
 export interface ErrorMsg { t: 'error'; code: ErrorCode; message: string; xfer?: string; file?: number }
 
-export type Control = Hello | Offer | Accept | Decline | Start | End | Ack | Verified | Cancel | ErrorMsg;
+/* §5.9: a snippet (id: 32 lowercase hex, unique among the sender's
+ * unacknowledged texts) and its acknowledgement. */
+export interface TextMsg { t: 'text'; id: string; text: string }
+export interface TextAck { t: 'text-ack'; id: string }
+
+export type Control = Hello | Offer | Accept | Decline | Start | End | Ack | Verified | Cancel | ErrorMsg | TextMsg | TextAck;
 
 export interface DataMsg {
   file: number;
