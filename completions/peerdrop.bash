@@ -9,7 +9,7 @@ _peerdrop()
 {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local common="--server --relay --json -q --quiet --log-level -h --help"
+    local common="--server --relay --name --json -q --quiet --log-level -h --help"
     COMPREPLY=()
 
     if ((COMP_CWORD == 1)); then
@@ -19,8 +19,12 @@ _peerdrop()
 
     # an option's value
     case $prev in
-    --server | --count | --password)
-        return # a URL, a number, a secret: nothing to offer
+    --server | --count | --password | --name)
+        return # a URL, a number, a secret, a name: nothing to offer
+        ;;
+    --text)
+        mapfile -t COMPREPLY < <(compgen -W "-" -- "$cur") # - : standard input
+        return
         ;;
     -o | --output)
         compopt -o filenames 2>/dev/null # not outside a completion (tests)
@@ -36,7 +40,7 @@ _peerdrop()
     case ${COMP_WORDS[1]} in
     send)
         if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "--count --code $common" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "--count --code --text $common" -- "$cur")
         else # files and folders to send
             compopt -o filenames 2>/dev/null # not outside a completion (tests)
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -51,8 +51,9 @@ static void feed(const uint8_t *msg, size_t len, bool binary, bool hello)
     xfer_session *s = xfer_session_create(NULL);
     FUZZ_ASSERT(s);
     if (hello) {
+        /* "text": a snippet reaches the session's text path (§5.9) */
         static const char h[] =
-            "{\"t\":\"hello\",\"v\":1,\"maxMsg\":65536,\"win\":65536,\"caps\":[]}";
+            "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":65536,\"caps\":[\"text\"]}";
         xfer_session_feed_text(s, (const uint8_t *)h, sizeof h - 1);
         drain(s);
     }

@@ -5,14 +5,15 @@
 # Libraries and tools the C build needs. Why each library: docs/architecture.md.
 PD_BUILD_PACKAGES="build-essential cmake pkg-config libuv1-dev libsodium-dev libjansson-dev libssl-dev libnice-dev libusrsctp-dev libqrencode-dev libhiredis-dev"
 # What the tests add: clang for libFuzzer and sanitizers, clang-format for
-# the formatting check, openssl for test certificates, unzip (a second
+# the formatting check, clang-tidy for the C lint (.clang-tidy), openssl
+# for test certificates, unzip (a second
 # reader of the .zip the web app writes), Chromium and Firefox
 # ESR for the browser tests, iproute2/util-linux for the private network
 # namespace the browser tests run in, coturn for the TURN relay tests,
 # redis-server and haproxy for the many-nodes tests, file for cpack's
 # dpkg-shlibdeps step (the package test; dpkg-dev comes with
 # build-essential), zsh to check the zsh completion (19 MB installed).
-PD_TEST_PACKAGES="clang clang-format libclang-rt-14-dev openssl curl unzip chromium firefox-esr iproute2 util-linux python3 coturn redis-server haproxy file zsh"
+PD_TEST_PACKAGES="clang clang-format clang-tidy libclang-rt-14-dev openssl curl unzip chromium firefox-esr iproute2 util-linux python3 coturn redis-server haproxy file zsh"
 
 pd_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

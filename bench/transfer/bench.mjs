@@ -317,7 +317,7 @@ async function appPage(chunk) {
   return b;
 }
 /* Above the app's default of 64 KiB, the sender is asked to prefer larger
- * messages instead (window.__peerdropMsgSize, read by web/src/hooks/channel.ts);
+ * messages instead (window.__peerdropMsgSize, read by web/src/app/channel.ts);
  * the receiving app advertises 262144. */
 async function appSender(chunk) {
   const b = await browser();

@@ -143,7 +143,7 @@ window.proto = (() => {
   async function addCandidate(c) {
     try {
       await pc.addIceCandidate(c ?? undefined);
-    } catch {} // one we cannot use is not fatal (as web/src/hooks/peer.ts)
+    } catch {} // one we cannot use is not fatal (as web/src/app/peer.ts)
   }
 
   /* The sender's offer (a retry after a failed connection replaces the peer). */

@@ -234,4 +234,23 @@
  * bench/wan uses, and 1.5 BDP at 150 ms on a 1 Gbit/s path (28 MB). */
 #define PD_SCTP_BUFFER_MAX (32 * 1024 * 1024)
 
+/* --- Text snippets and peer names (issue 17; docs/protocol.md §5.9) ---- */
+
+/* The longest text snippet, in UTF-8 bytes, that either app sends or
+ * accepts (web/src/protocol/types.ts MAX_TEXT_BYTES). A snippet is a few
+ * words, a URL or a short paste, shown in full and held in memory by the
+ * receiver; 64 KiB is far more than that, and as JSON (most text is
+ * copied unescaped) fits one control message of the maxMsg both apps
+ * advertise (262144). The sender checks the encoded message against the
+ * peer's maxMsg all the same (control characters grow 6x escaped). */
+#define PD_MAX_TEXT_BYTES 65536u
+/* Texts sent and not yet acknowledged, per data channel: the sender keeps
+ * their ids to match each text-ack; more waiting is refused locally. */
+#define PD_MAX_TEXT_PENDING 16u
+/* A peer's name or device in its hello ("Blue Fox", a host name): one
+ * short line in a list of peers, cleaned and cut to this on receipt;
+ * "Adjective Animal" or a host name fits (HOST_NAME_MAX is 64 on Linux;
+ * the web app's MAX_PEER_TEXT). */
+#define PD_MAX_PEER_NAME_BYTES 64u
+
 #endif

@@ -28,6 +28,7 @@ void pd_map_cleanup(pd_map *m)
 static bool grow(pd_map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): the buckets hold pointers
     pd_map_entry **b = calloc(cap, sizeof *b);
     if (!b) return false;
     for (size_t i = 0; i < m->cap; i++) {

@@ -151,6 +151,9 @@ typedef struct cli_peer {
     uint64_t wire_bytes; /* file bytes sent or written in this connection: the rate */
     json_t *failed;      /* this connection's failed files: [{name, dir, code}] */
     bool read_failed;    /* sender: one of them could not be read here (exit 5, not 3) */
+    /* the peer's hello.name with control and format characters left out
+     * (display.h), "" when it sent none */
+    char peer_name[XFER_MAX_PEER_NAME + 1];
 } cli_peer;
 
 struct cli_app {
@@ -188,6 +191,15 @@ struct cli_app {
      * (a reopened browser tab) recognises it and continues it (§5.5). */
     char xfer[XFER_ID_LEN + 1];
     long count; /* exit after this many receivers finished; 0 = never */
+    bool count_given;
+    /* send --text (issue 17, docs/protocol.md §5.9): a snippet instead of
+     * files, 1 to XFER_MAX_TEXT bytes of UTF-8, sent to each receiver
+     * under text_id; a receiver is done when it acknowledged it */
+    char *text;
+    size_t text_len;
+    char text_id[XFER_ID_LEN + 1];
+    /* our name in hello (--name, or the host name), "" for none */
+    char name[XFER_MAX_PEER_NAME + 1];
     long completed;
     /* receive */
     char out_dir[PATH_MAX];

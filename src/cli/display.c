@@ -19,8 +19,8 @@ static bool hidden_cp(unsigned cp)
 
 /* The piece of output for the character at s[i]: sets *piece and *plen
  * (esc holds an escape), returns the input bytes it stands for. */
-static size_t piece_at(const char *s, size_t len, size_t i, char esc[16], const char **piece,
-                       size_t *plen)
+static size_t piece_at(const char *s, size_t len, size_t i, bool keep_lines, char esc[16],
+                       const char **piece, size_t *plen)
 {
     const unsigned char *u = (const unsigned char *)s;
     unsigned cp;
@@ -30,7 +30,10 @@ static size_t piece_at(const char *s, size_t len, size_t i, char esc[16], const 
         *piece = esc, *plen = strlen(esc);
         return 1;
     }
-    if (cp == '\\')
+    /* a snippet stays as written but for what a terminal acts on */
+    if (keep_lines && (cp == '\n' || cp == '\t' || cp == '\\'))
+        *piece = s + i, *plen = 1;
+    else if (cp == '\\')
         *piece = "\\\\", *plen = 2;
     else if (cp == '\t' || cp == '\n' || cp == '\r')
         *piece = cp == '\t' ? "\\t" : cp == '\n' ? "\\n" : "\\r", *plen = 2;
@@ -42,7 +45,7 @@ static size_t piece_at(const char *s, size_t len, size_t i, char esc[16], const 
     return n;
 }
 
-char *cli_display_escape(const char *s, size_t len, char *out, size_t cap)
+static char *escape(const char *s, size_t len, bool keep_lines, char *out, size_t cap)
 {
     char esc[16];
     const char *piece;
@@ -53,12 +56,12 @@ char *cli_display_escape(const char *s, size_t len, char *out, size_t cap)
     }
     if (!s) len = 0;
     for (size_t i = 0; i < len && total < cap;) { /* does it all fit? */
-        i += piece_at(s, len, i, esc, &piece, &plen);
+        i += piece_at(s, len, i, keep_lines, esc, &piece, &plen);
         total += plen;
     }
     bool cut = total >= cap;
     for (size_t i = 0; i < len;) {
-        size_t n = piece_at(s, len, i, esc, &piece, &plen);
+        size_t n = piece_at(s, len, i, keep_lines, esc, &piece, &plen);
         /* cut: leave room for "..." (o + 3 < cap holds before each piece) */
         if (cut && o + plen + 3 >= cap) {
             memcpy(out + o, "...", 3);
@@ -67,6 +70,39 @@ char *cli_display_escape(const char *s, size_t len, char *out, size_t cap)
         }
         memcpy(out + o, piece, plen);
         o += plen;
+        i += n;
+    }
+    out[o] = 0;
+    return out;
+}
+
+char *cli_display_escape(const char *s, size_t len, char *out, size_t cap)
+{
+    return escape(s, len, false, out, cap);
+}
+
+char *cli_display_escape_text(const char *s, size_t len, char *out, size_t cap)
+{
+    return escape(s, len, true, out, cap);
+}
+
+char *cli_display_strip(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (!cap) return out;
+    if (!s) len = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        size_t n = pd_utf8_next((const unsigned char *)s, len, i, &cp);
+        if (n == 0) { /* invalid: dropped */
+            i++;
+            continue;
+        }
+        if (!hidden_cp(cp)) {
+            if (o + n >= cap) break;
+            memcpy(out + o, s + i, n);
+            o += n;
+        }
         i += n;
     }
     out[o] = 0;

@@ -17,5 +17,14 @@
  * Always NUL-terminated; when out is short, cut at a character and ended
  * with "...". cap >= 4. Returns out. */
 char *cli_display_escape(const char *s, size_t len, char *out, size_t cap);
+/* The same for a text snippet shown in full (issue 17): \n and \t stay
+ * real line breaks and tabs and a backslash stays one, everything else as
+ * above (\r escaped: it would overwrite the line). Needs cap >= 8 * len + 4 not to cut. */
+char *cli_display_escape_text(const char *s, size_t len, char *out, size_t cap);
+/* A peer's name for one line (issue 17): printable UTF-8 as it is, every
+ * character cli_display_escape would escape (controls, bidi, format
+ * characters, line breaks) and invalid bytes left out. Always
+ * NUL-terminated, cut at a character to fit cap (>= 1). Returns out. */
+char *cli_display_strip(const char *s, size_t len, char *out, size_t cap);
 
 #endif

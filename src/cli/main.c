@@ -21,6 +21,7 @@
  * docs/protocol.md §5.8); an existing partial file is resumed; an existing
  * file is never overwritten without --force (a free name "a (1).txt" is
  * chosen instead). */
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <signal.h>
@@ -31,7 +32,9 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/utf8.h"
 #include "cli/app.h"
+#include "cli/display.h"
 #include "cli/link.h"
 #include "cli/outdir.h"
 #include "cli/output.h"
@@ -79,9 +82,10 @@ static void usage(FILE *f)
 {
     fputs("usage: peerdrop send FILE|DIR... [--code] [--server URL] [--count N] [--json]\n"
           "                     [--quiet]\n"
+          "       peerdrop send --text TEXT|- [--code] [--server URL] [--count N] [--json]\n"
           "       peerdrop receive LINK|CODE|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
           "                       [--force] [--allow-dotfiles] [--json] [--quiet]\n"
-          "       (both take --relay)\n"
+          "       (both take --relay and --name NAME)\n"
           "\n"
           "Sends files peer to peer (WebRTC data channel) to the Peerdrop web app or another\n"
           "peerdrop. The server only relays the connection set-up; files never pass through it.\n"
@@ -100,6 +104,11 @@ static void usage(FILE *f)
           "                   " DEFAULT_SERVER "; for receive, the link's own server)\n"
           "  --count N        send: exit after N receivers got everything (default: run until "
           "Ctrl-C)\n"
+          "  --text TEXT      send: a text snippet instead of files (- reads standard input;\n"
+          "                   at most 65536 bytes of UTF-8); exits once the receiver has it\n"
+          "                   (--count N: N receivers); receive prints it on stdout\n"
+          "  --name NAME      the name the other side shows for you (default: the host name;\n"
+          "                   at most 64 bytes); the peer's name is printed (\"from NAME\")\n"
           "  --code           send: a short code (NUMBER-WORD-WORD) instead of a link; single\n"
           "                   use, one receiver\n"
           "  --password P     receive: the room password (when ROOM is a bare id)\n"
@@ -113,7 +122,8 @@ static void usage(FILE *f)
           "  --json           one JSON object per line on stdout (events: room, code, joined,\n"
           "                   peer-joined, connected, authenticated, auth-failed, offer,\n"
           "                   resume, accepted, progress, file, left-out, done, declined,\n"
-          "                   cancelled, error, warning, summary)\n"
+          "                   cancelled, error, warning, summary, peer-name, text,\n"
+          "                   text-delivered)\n"
           "  -q, --quiet      no progress output, no summary line\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
@@ -151,6 +161,85 @@ static void usage(FILE *f)
           f);
 }
 
+/* send --text -: standard input, at most XFER_MAX_TEXT bytes: one byte
+ * more is read only to tell that it was over. Returns the length, or -1
+ * after saying why on stderr. */
+static long read_text_stdin(char *buf)
+{
+    size_t n = 0;
+    while (n <= XFER_MAX_TEXT) {
+        ssize_t r = read(0, buf + n, XFER_MAX_TEXT + 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            fprintf(stderr, "peerdrop send: standard input: %s\n", strerror(errno));
+            return -1;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    if (n > XFER_MAX_TEXT) {
+        fprintf(stderr, "peerdrop send: the text is over %u bytes (the limit of one snippet)\n",
+                XFER_MAX_TEXT);
+        return -1;
+    }
+    return (long)n;
+}
+
+/* The text of --text: 1 to XFER_MAX_TEXT bytes of UTF-8. 0 or -1. */
+static int take_text(cli_app *a, const char *arg)
+{
+    char *buf = malloc(XFER_MAX_TEXT + 1);
+    if (!buf) return -1;
+    long n = strcmp(arg, "-") ? (long)strlen(arg) : read_text_stdin(buf);
+    if (n < 0) goto fail;
+    if (strcmp(arg, "-")) {
+        if ((size_t)n > XFER_MAX_TEXT) {
+            fprintf(stderr, "peerdrop send: the text is over %u bytes (the limit of one snippet)\n",
+                    XFER_MAX_TEXT);
+            goto fail;
+        }
+        memcpy(buf, arg, (size_t)n);
+    }
+    if (n == 0) {
+        fprintf(stderr, "peerdrop send: the text is empty\n");
+        goto fail;
+    }
+    if (!pd_utf8_valid((const uint8_t *)buf, (size_t)n)) {
+        fprintf(stderr, "peerdrop send: the text is not UTF-8\n");
+        goto fail;
+    }
+    a->text = buf;
+    a->text_len = (size_t)n;
+    return 0;
+fail:
+    free(buf);
+    return -1;
+}
+
+/* --name NAME, or the host name cut to XFER_MAX_PEER_NAME bytes (at a
+ * character); a host name that is not UTF-8 is left out. 0, or -1 for a
+ * --name that does not fit. */
+static int take_name(cli_app *a, const char *given)
+{
+    char host[256] = "";
+    const char *n = given;
+    if (!n) {
+        if (gethostname(host, sizeof host - 1) < 0) return 0;
+        n = host;
+    }
+    size_t len = strlen(n);
+    if (given && (len < 1 || len > XFER_MAX_PEER_NAME || !pd_utf8_valid((const uint8_t *)n, len))) {
+        fprintf(stderr, "peerdrop: --name takes 1 to %u bytes of UTF-8\n", XFER_MAX_PEER_NAME);
+        return -1;
+    }
+    if (len > XFER_MAX_PEER_NAME) len = XFER_MAX_PEER_NAME;
+    while (len > 0 && !pd_utf8_valid((const uint8_t *)n, len))
+        len--; /* cut inside a character: back to its start */
+    memcpy(a->name, n, len);
+    a->name[len] = 0;
+    return 0;
+}
+
 static gboolean on_sigint(gpointer data)
 {
     cli_app *a = data;
@@ -186,7 +275,9 @@ int main(int argc, char **argv)
     bool have_server = false;
     const char *target = NULL;
     char **inputs = calloc((size_t)argc, sizeof *inputs);
+    if (!inputs) return EXIT_LOCAL;
     int ninputs = 0;
+    const char *text_arg = NULL, *name_arg = NULL;
     for (int i = 2; i < argc; i++) {
         const char *o = argv[i];
         bool more = i + 1 < argc;
@@ -202,8 +293,13 @@ int main(int argc, char **argv)
             }
         } else if ((!strcmp(o, "-o") || !strcmp(o, "--output")) && more)
             snprintf(a.out_dir, sizeof a.out_dir, "%s", argv[++i]);
-        else if (!strcmp(o, "--count") && more)
+        else if (!strcmp(o, "--count") && more) {
             a.count = strtol(argv[++i], NULL, 10);
+            a.count_given = true;
+        } else if (!strcmp(o, "--text") && more && a.sending)
+            text_arg = argv[++i];
+        else if (!strcmp(o, "--name") && more)
+            name_arg = argv[++i];
         else if (!strcmp(o, "-y") || !strcmp(o, "--yes"))
             a.yes = true;
         else if (!strcmp(o, "--force"))
@@ -222,22 +318,50 @@ int main(int argc, char **argv)
             pd_log_level l;
             if (!pd_log_level_parse(argv[++i], &l)) {
                 fprintf(stderr, "peerdrop: bad log level\n");
+                free(inputs);
                 return EXIT_USAGE;
             }
             pd_log_set_level(l);
         } else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
             usage(stdout);
+            free(inputs);
             return EXIT_OK;
         } else if (o[0] == '-' && o[1]) {
             fprintf(stderr, "peerdrop: unknown option '%s'\n", o);
+            free(inputs);
             return EXIT_USAGE;
         } else
             inputs[ninputs++] = argv[i];
     }
     a.tty = isatty(1) && !a.json;
     if (a.json) pd_log_set_json(true);
+    if (take_name(&a, name_arg) < 0) {
+        free(inputs);
+        return EXIT_USAGE;
+    }
     int rc = EXIT_OK;
-    if (a.sending) {
+    if (a.sending && text_arg) {
+        /* a snippet instead of files (issue 17): to one receiver unless
+         * --count says more, as a snippet is usually meant for one */
+        if (ninputs > 0) {
+            fprintf(stderr, "peerdrop send: --text does not go with files\n");
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        if (take_text(&a, text_arg) < 0) {
+            free(inputs);
+            return EXIT_USAGE;
+        }
+        if (!a.count_given || a.code_mode) a.count = 1;
+        if (!xfer_random_id(a.text_id) ||
+            (a.code_mode ? !cli_room_code_draw(&a)
+                         : (!cli_link_random_room(a.room) ||
+                            !cli_link_random_password(a.password, CLI_LINK_KEY_LEN)))) {
+            free(a.text);
+            free(inputs);
+            return EXIT_LOCAL;
+        }
+    } else if (a.sending) {
         if (ninputs == 0) {
             fprintf(stderr, "peerdrop send: no files given\n");
             free(inputs);
@@ -404,6 +528,8 @@ int main(int argc, char **argv)
     }
     free(a.files);
     free(a.entries);
+    if (a.text) sodium_memzero(a.text, a.text_len);
+    free(a.text);
     cli_ice_servers_cleanup(&a.ice);
     if (a.out_root >= 0) close(a.out_root);
     sodium_memzero(a.password, sizeof a.password);

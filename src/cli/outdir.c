@@ -167,9 +167,10 @@ char *cli_outdir_free_name(int root, const char *dir, const char *name)
     const char *dot = strrchr(name, '.');
     if (dot == name) dot = NULL; /* ".bashrc" has no extension */
     size_t stem = dot ? (size_t)(dot - name) : strlen(name);
-    char *c = malloc(strlen(name) + 16);
+    size_t cap = strlen(name) + 16; /* " (N)" with N < FREE_NAME_TRIES */
+    char *c = malloc(cap);
     for (int i = 1; c && i < FREE_NAME_TRIES; i++) {
-        sprintf(c, "%.*s (%d)%s", (int)stem, name, i, dot ? dot : "");
+        snprintf(c, cap, "%.*s (%d)%s", (int)stem, name, i, dot ? dot : "");
         if (!taken(d, c)) {
             close(d);
             return c;

@@ -9,6 +9,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "cli/display.h"
 #include "cli/output.h"
 #include "cli/receiver.h"
 #include "cli/sender.h"
@@ -155,10 +156,14 @@ static void auth_done(cli_peer *p)
     const char *sas = pake_gate_sas(&p->gate);
     char b[CLI_SHOWN_CAP];
     p->authenticated = true;
-    if (!a->json) { /* also with --quiet: it is what a user compares, not progress */
-        if (a->tty) fputs("\r\033[K", stdout);
-        printf("verification code with %s: %.3s %.3s\n", cli_shown(p->sid, b), sas, sas + 3);
-        fflush(stdout);
+    if (!a->json) {
+        /* also with --quiet: it is what a user compares, not progress; on
+         * stderr then, so that stdout holds only a received text
+         * (peerdrop receive -q LINK > file, issue 17) */
+        FILE *f = a->quiet ? stderr : stdout;
+        if (a->tty && !a->quiet) fputs("\r\033[K", f);
+        fprintf(f, "verification code with %s: %.3s %.3s\n", cli_shown(p->sid, b), sas, sas + 3);
+        fflush(f);
     }
     cli_out_json(a, "authenticated", json_pack("{s:s,s:s}", "peer", p->sid, "sas", sas));
     pake_gate_cleanup(&p->gate); /* the code is shown: nothing of the run is kept */
@@ -243,6 +248,28 @@ static void auth_failed(cli_peer *p)
         cli_app_finish(a, EXIT_OK);
 }
 
+/* The run ended before our tag went out (gate.h, PAKE_GATE_LOST): nothing
+ * was learnt on either side, so it is a dropped connection, not a failed
+ * authentication: no warning, no guess counted; the sender offers again,
+ * the receiver waits for that offer, as after any drop. */
+static void auth_lost(cli_peer *p)
+{
+    cli_app *a = p->a;
+    char b[CLI_SHOWN_CAP];
+    PD_LOG_INFO("connection to %s ended before authentication: %s; connecting again",
+                cli_shown(p->sid, b), p->gate.reason);
+    cli_out_json(a, "error",
+                 json_pack("{s:s,s:s}", "peer", p->sid, "message",
+                           "the connection ended before authentication"));
+    if (p->s) xfer_session_shutdown(p->s);
+    if (p->ch) rtc_channel_close(p->ch);
+    if (a->sending)
+        cli_sender_retry_later(p);
+    else
+        cli_receiver_lost(p);
+    cli_peer_finish(p);
+}
+
 /* Sends what the gate queued, then acts on its state. */
 static void auth_pump(cli_peer *p)
 {
@@ -262,6 +289,10 @@ static void auth_pump(cli_peer *p)
     case PAKE_GATE_PEER_ERROR:
         auth_timer_stop(p);
         auth_failed(p);
+        return;
+    case PAKE_GATE_LOST:
+        auth_timer_stop(p);
+        auth_lost(p);
         return;
     }
 }
@@ -310,7 +341,8 @@ static void session_start(cli_peer *p)
     xfer_options o = {.max_msg = 262144,
                       .send_limit = rtc_peer_remote_max_message_size(p->pc),
                       .read_block = READ_BLOCK,
-                      .allow_hidden = p->a->allow_dotfiles};
+                      .allow_hidden = p->a->allow_dotfiles,
+                      .name = p->a->name[0] ? p->a->name : NULL};
     p->s = xfer_session_create(&o);
     if (!p->s) {
         cli_app_finish(p->a, EXIT_LOCAL);
@@ -321,14 +353,18 @@ static void session_start(cli_peer *p)
 }
 
 /* The channel closed or the connection failed while authenticating: a
- * failed run (gate.h, pake_gate_abort), not a lost connection to retry.
- * True when that was the case. */
+ * failed run once our tag is out, else a lost connection to retry (gate.h,
+ * pake_gate_abort). Either way the peer is finished here. True when that
+ * was the case. */
 static bool auth_cut(cli_peer *p, const char *why)
 {
     if (!p->gate_started || p->authenticated || p->auth_failed || p->finished) return false;
-    pake_gate_abort(&p->gate, why);
+    pake_gate_state st = pake_gate_abort(&p->gate, why);
     auth_timer_stop(p);
-    auth_failed(p);
+    if (st == PAKE_GATE_LOST)
+        auth_lost(p);
+    else
+        auth_failed(p);
     return true;
 }
 
@@ -450,7 +486,25 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
         PD_LOG_DEBUG("transfer session ready, message size %llu, digests %s",
                      (unsigned long long)ev->msg_size,
                      xfer_session_block_digests(p->s) ? "sha256-blocks (4 MiB)" : "sha256");
-        if (a->sending) cli_sender_offer(p);
+        if (ev->peer_name) {
+            /* a hostile peer's name: no control or format characters */
+            cli_display_strip(ev->peer_name, ev->peer_name_len, p->peer_name, sizeof p->peer_name);
+            if (p->peer_name[0]) {
+                cli_say(a, "%s %s", a->sending ? "to" : "from", p->peer_name);
+                cli_out_json(a, "peer-name",
+                             json_pack("{s:s,s:s}", "peer", p->sid, "name", p->peer_name));
+            }
+        }
+        if (a->sending && a->text)
+            cli_sender_text(p);
+        else if (a->sending)
+            cli_sender_offer(p);
+        break;
+    case XFER_EV_TEXT:
+        cli_receiver_text(p, ev);
+        break;
+    case XFER_EV_TEXT_ACKED:
+        cli_sender_text_delivered(p);
         break;
     case XFER_EV_OFFER:
         cli_receiver_offer(p, ev);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/display.h"
 #include "cli/outdir.h"
 #include "cli/output.h"
 #include "cli/peer.h"
@@ -491,4 +492,38 @@ void cli_receiver_tally(cli_peer *p)
         p->ok_files++;
         p->ok_bytes += f->size;
     }
+}
+
+void cli_receiver_text(cli_peer *p, const xfer_event *ev)
+{
+    cli_app *a = p->a;
+    const char *text = (const char *)ev->data;
+    if (a->json) {
+        /* jansson escapes every control character: one line, as it came */
+        cli_out_json(a, "text",
+                     json_pack("{s:s,s:s,s:s%}", "peer", p->sid, "from", p->peer_name, "text", text,
+                               ev->len));
+    } else {
+        if (a->tty) {
+            /* a hostile peer must not drive the terminal (display.h) */
+            char *shown = malloc(8 * ev->len + 4);
+            if (!shown) {
+                cli_app_finish(a, EXIT_LOCAL);
+                return;
+            }
+            cli_display_escape_text(text, ev->len, shown, 8 * ev->len + 4);
+            fputs("\r\033[K", stdout);
+            fputs(shown, stdout);
+            free(shown);
+        } else {
+            fwrite(text, 1, ev->len, stdout); /* exactly the bytes, U+0000 too */
+        }
+        /* the next line on its own, except for -q, whose output is the
+         * text alone (peerdrop receive -q LINK > file) */
+        if (!a->quiet && text[ev->len - 1] != '\n') fputc('\n', stdout);
+        fflush(stdout);
+    }
+    /* for a receiver a snippet is the whole exchange unless files are
+     * under way; a sender (a browser may answer it with a text) goes on */
+    if (!a->sending && !p->rx.inc && !p->prompt) cli_peer_finish_drained(p, a->exit_code);
 }

@@ -15,6 +15,11 @@
 
 /* The sender's offer (XFER_EV_OFFER). */
 void cli_receiver_offer(cli_peer *p, const xfer_event *ev);
+/* A text snippet (XFER_EV_TEXT, already acknowledged): printed on stdout,
+ * as it is (escaped for a terminal, display.h), or a text event with
+ * --json. A receiver's run ends there unless a transfer with this peer is
+ * under way; a sender (to which a browser may send one) goes on. */
+void cli_receiver_text(cli_peer *p, const xfer_event *ev);
 /* Storage events: XFER_EV_OPEN, XFER_EV_WRITE, XFER_EV_CLOSE. */
 void cli_receiver_open(cli_peer *p, const xfer_event *ev);
 void cli_receiver_write(cli_peer *p, const xfer_event *ev);

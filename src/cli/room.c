@@ -336,6 +336,20 @@ static const char *str_of(json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* An offer's or answer's sdp: a string, or an RTCSessionDescriptionInit
+ * {type, sdp} of the event's own type (docs/signaling.md; the server
+ * relays either shape as it came); "" for anything else. */
+static const char *sdp_of(json_t *o, const char *type)
+{
+    json_t *v = json_object_get(o, "sdp");
+    if (json_is_object(v)) {
+        const char *t = json_string_value(json_object_get(v, "type"));
+        if (!t || strcmp(t, type) != 0) return "";
+        return str_of(v, "sdp");
+    }
+    return str_of(o, "sdp");
+}
+
 static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
 {
     cli_app *a = user;
@@ -371,7 +385,7 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
             cli_app_finish(a, EXIT_LOCAL);
             return;
         }
-        if (cli_peer_set_remote(p, "offer", str_of(arg, "sdp")) < 0) {
+        if (cli_peer_set_remote(p, "offer", sdp_of(arg, "offer")) < 0) {
             /* any member of the room can send an offer: a malformed one is
              * ignored (issue 11), and the wait for a good one goes on */
             char b[CLI_SHOWN_CAP];
@@ -385,7 +399,7 @@ static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
         cli_receiver_stop_wait(a);
     } else if (!strcmp(name, "answer")) {
         cli_peer *p = cli_peer_find(a, str_of(arg, "from"));
-        if (p && cli_peer_set_remote(p, "answer", str_of(arg, "sdp")) < 0) cli_peer_finish(p);
+        if (p && cli_peer_set_remote(p, "answer", sdp_of(arg, "answer")) < 0) cli_peer_finish(p);
     } else if (!strcmp(name, "ice-candidate")) {
         cli_peer *p = cli_peer_find(a, str_of(arg, "from"));
         if (!p) return;

@@ -236,3 +236,35 @@ void cli_sender_accepted(cli_peer *p, const xfer_event *ev)
                  json_pack("{s:s,s:I,s:I}", "peer", p->sid, "files", (json_int_t)ev->file_ids_len,
                            "offered", (json_int_t)a->nfiles));
 }
+
+void cli_sender_text(cli_peer *p)
+{
+    cli_app *a = p->a;
+    int r = xfer_session_send_text(p->s, a->text_id, a->text, a->text_len);
+    if (r == XFER_OK) {
+        cli_say(a, "sent %zu bytes of text to %.8s", a->text_len, p->sid);
+        return;
+    }
+    const char *why = r == XFER_E_UNSUPPORTED
+                          ? "the receiver takes no text (an older peerdrop or web app)"
+                          : xfer_strerror(r);
+    cli_say(a, "cannot send the text to %.8s: %s", p->sid, why);
+    cli_out_json(a, "error",
+                 json_pack("{s:s,s:b,s:s,s:s}", "peer", p->sid, "byPeer", false, "code",
+                           r == XFER_E_UNSUPPORTED ? "UNSUPPORTED" : "INTERNAL", "message", why));
+    if (a->exit_code == EXIT_OK) a->exit_code = EXIT_TRANSFER;
+    a->completed++;
+    cli_peer_finish(p);
+    if (a->count > 0 && a->completed >= a->count) cli_app_finish(a, EXIT_TRANSFER);
+}
+
+void cli_sender_text_delivered(cli_peer *p)
+{
+    cli_app *a = p->a;
+    cli_say(a, "text delivered to %.8s", p->sid);
+    cli_out_json(a, "text-delivered",
+                 json_pack("{s:s,s:I}", "peer", p->sid, "bytes", (json_int_t)a->text_len));
+    a->completed++;
+    cli_peer_finish(p);
+    if (a->count > 0 && a->completed >= a->count) cli_app_finish(a, EXIT_OK);
+}

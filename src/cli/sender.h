@@ -17,6 +17,13 @@ int cli_sender_add_path(cli_app *a, const char *path, const char *dir, int depth
 cli_peer *cli_sender_offer_to(cli_app *a, const char *sid);
 /* The session is ready: offers the files. */
 void cli_sender_offer(cli_peer *p);
+/* send --text: the session is ready: sends the snippet, or, to a peer
+ * whose hello has no "text" (an older peerdrop or web app), nothing: that
+ * receiver failed (exit 3), and counts for --count. */
+void cli_sender_text(cli_peer *p);
+/* The receiver acknowledged the snippet: it is delivered; with --count,
+ * the run ends after that many. */
+void cli_sender_text_delivered(cli_peer *p);
 /* The receiver accepted (some of) the files. */
 void cli_sender_accepted(cli_peer *p, const xfer_event *ev);
 /* Does the read the session asked for and hands it the bytes. */

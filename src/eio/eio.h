@@ -25,7 +25,7 @@
     X(EIO_E_NOMEM, -3, "out of memory")
 
 enum {
-#define EIO_ERR_ENUM(name, value, text) name = value,
+#define EIO_ERR_ENUM(name, value, text) name = (value),
     EIO_ERRORS(EIO_ERR_ENUM)
 #undef EIO_ERR_ENUM
 };

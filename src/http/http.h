@@ -27,7 +27,7 @@
     X(HTTP_E_LENGTH, -7, "bad Content-Length")
 
 enum {
-#define HTTP_ERR_ENUM(name, value, text) name = value,
+#define HTTP_ERR_ENUM(name, value, text) name = (value),
     HTTP_ERRORS(HTTP_ERR_ENUM)
 #undef HTTP_ERR_ENUM
 };

@@ -33,7 +33,7 @@ enum {
     X(CPACE_E_POINT, -2, "invalid point or the identity element")
 
 enum cpace_err {
-#define CPACE_ERR_ENUM(name, value, text) name = value,
+#define CPACE_ERR_ENUM(name, value, text) name = (value),
     CPACE_ERRORS(CPACE_ERR_ENUM)
 #undef CPACE_ERR_ENUM
 };

@@ -94,11 +94,22 @@ pake_gate_state pake_gate_feed(pake_gate *g, const uint8_t *data, size_t len, bo
     return g->state;
 }
 
+/* The run ended without a result before our tag went out (gate.h). */
+static pake_gate_state gate_lost(pake_gate *g, const char *reason)
+{
+    gate_fail(g, reason);
+    g->state = PAKE_GATE_LOST;
+    g->error_pending = false; /* a drop: nothing to say, the next connection runs anew */
+    return g->state;
+}
+
 pake_gate_state pake_gate_tick(pake_gate *g, int64_t now_ms)
 {
     if (!g) return PAKE_GATE_FAILED;
-    if (g->state == PAKE_GATE_RUNNING && now_ms >= g->deadline_ms)
+    if (g->state == PAKE_GATE_RUNNING && now_ms >= g->deadline_ms) {
+        if (!g->s.tag_sent) return gate_lost(g, "the peer's messages did not arrive in time");
         return gate_fail(g, "no authentication within the deadline");
+    }
     return g->state;
 }
 
@@ -106,9 +117,16 @@ pake_gate_state pake_gate_abort(pake_gate *g, const char *reason)
 {
     if (!g) return PAKE_GATE_FAILED;
     if (g->state != PAKE_GATE_RUNNING) return g->state;
-    gate_fail(g, reason ? reason : "the connection ended before authentication");
+    reason = reason ? reason : "the connection ended before authentication";
+    if (!g->s.tag_sent) return gate_lost(g, reason);
+    gate_fail(g, reason);
     g->error_pending = false; /* no channel to say it on */
     return g->state;
+}
+
+bool pake_gate_tag_sent(const pake_gate *g)
+{
+    return g && g->s.tag_sent;
 }
 
 bool pake_gate_next_output(pake_gate *g, const char **text, size_t *len)

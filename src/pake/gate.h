@@ -10,9 +10,19 @@
  *   - anything else before the run is done (a `hello` of any version, an
  *     `offer`, a binary message, malformed text), a failed run, a
  *     fingerprint that is not exactly one (gate start), or the deadline
- *     (PD_AUTH_DEADLINE_MS from the opening) fails the gate: it queues
- *     `error` AUTH_FAILED (and nothing else of the run) for the caller to
- *     send before it closes the channel.
+ *     (PD_AUTH_DEADLINE_MS from the opening) after this side sent its
+ *     pake-confirm fails the gate: it queues `error` AUTH_FAILED (and
+ *     nothing else of the run) for the caller to send before it closes the
+ *     channel;
+ *   - the deadline, a closed channel or a failed connection *before* this
+ *     side sent its pake-confirm is PAKE_GATE_LOST: a connection that did
+ *     not carry the run, not a failed authentication. Until our tag is out,
+ *     the peer holds nothing that tests a guess of the secret (the shares
+ *     are uniformly random points, the offerer's commitment hides Ya), so
+ *     nobody learnt anything and nothing counts as a guess; the caller
+ *     closes without a word and connects again as after any drop. Seen in
+ *     CI: a first message lost at a channel's opening left both sides
+ *     waiting out the deadline and then warning of an interception.
  *
  * Once PAKE_GATE_OPEN, the SAS is ready and the transfer session may say
  * hello; the gate takes no more input. No sockets, no clock of its own,
@@ -31,6 +41,7 @@ typedef enum pake_gate_state {
     PAKE_GATE_OPEN,       /* authenticated: the SAS is ready, hello may follow */
     PAKE_GATE_FAILED,     /* send the queued `error` AUTH_FAILED, then close */
     PAKE_GATE_PEER_ERROR, /* the peer sent `error` first: close */
+    PAKE_GATE_LOST,       /* ended before our tag went out: a drop, connect again */
 } pake_gate_state;
 
 /* {"t":"error","code":"AUTH_FAILED","message":"authentication failed"}:
@@ -64,19 +75,23 @@ pake_gate_state pake_gate_start_with(pake_gate *g, const pake_session_config *c,
 /* One message from the channel. Returns the state after it; once the gate
  * is not RUNNING, further input is ignored (the state is returned as is). */
 pake_gate_state pake_gate_feed(pake_gate *g, const uint8_t *data, size_t len, bool binary);
-/* The clock: at or past the deadline a RUNNING gate fails. */
+/* The clock: at or past the deadline a RUNNING gate fails (LOST when our
+ * tag is not out yet). */
 pake_gate_state pake_gate_tick(pake_gate *g, int64_t now_ms);
 /* The channel closed, or the connection failed, before the run was done:
- * a RUNNING gate fails with `reason`, with nothing to send. A run cut short
- * counts as a failed one, like the web app's: each run lets whoever holds
- * a guess of the password test it once (it sees the opener's tag), so one
- * dropped on purpose must not buy a fresh attempt. */
+ * a RUNNING gate ends with `reason`, with nothing to send. Once our tag is
+ * out, a run cut short counts as a failed one (FAILED), like the web app's:
+ * whoever holds a guess of the password has tested it against our tag, so
+ * a run dropped on purpose must not buy a fresh attempt. Before that it is
+ * LOST (see above). */
 pake_gate_state pake_gate_abort(pake_gate *g, const char *reason);
 /* The next text to send (PAKE messages, or the AUTH_FAILED error), valid
  * until the next call on g. */
 bool pake_gate_next_output(pake_gate *g, const char **text, size_t *len);
 /* The 6-digit code once OPEN, else NULL. */
 const char *pake_gate_sas(const pake_gate *g);
+/* This side has sent its pake-confirm (the run could have tested a guess). */
+bool pake_gate_tag_sent(const pake_gate *g);
 /* Wipes everything (the session's secrets went at its end already). */
 void pake_gate_cleanup(pake_gate *g);
 

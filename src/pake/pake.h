@@ -23,7 +23,7 @@
     X(PAKE_E_AUTH, -9, "authentication failed")
 
 enum pake_err {
-#define PAKE_ERR_ENUM(name, value, text) name = value,
+#define PAKE_ERR_ENUM(name, value, text) name = (value),
     PAKE_ERRORS(PAKE_ERR_ENUM)
 #undef PAKE_ERR_ENUM
 };

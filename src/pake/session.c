@@ -75,8 +75,9 @@ int pake_session_init(pake_session *s, const pake_session_config *c,
     memcpy(s->prs, c->prs, PAKE_PRS_LEN);
     s->ci_len = pake_ci(s->ci, sizeof s->ci, c->room, c->offerer_id, c->answerer_id);
     if (s->ci_len > sizeof s->ci) return fail(s, PAKE_E_ARG, "invalid configuration");
-    strcpy(s->fp_offerer, c->fp_offerer);
-    strcpy(s->fp_answerer, c->fp_answerer);
+    /* canonical() measured both: shorter than PAKE_FP_MAX, the fields' size */
+    memcpy(s->fp_offerer, c->fp_offerer, strlen(c->fp_offerer) + 1);
+    memcpy(s->fp_answerer, c->fp_answerer, strlen(c->fp_answerer) + 1);
     memcpy(s->y, y, CPACE_SCALAR_LEN);
     s->reason = NULL;
     if (s->role == PAKE_ANSWERER) {
@@ -136,6 +137,7 @@ static int own_tag(pake_session *s)
     const uint8_t *mine = s->role == PAKE_OFFERER ? s->ya : s->yb;
     pake_confirm_tag(m.mac, s->mac_key, (cpace_str){mine, CPACE_POINT_LEN}, NO_AD, s->fp_offerer,
                      s->fp_answerer);
+    s->tag_sent = true;
     return queue(s, &m);
 }
 

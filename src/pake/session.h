@@ -68,6 +68,9 @@ typedef struct pake_session {
     char out[2][PAKE_MSG_MAX_LEN];
     size_t out_len[2];
     unsigned out_head, out_count;
+    /* our pake-confirm was queued: from then on the peer holds something
+     * that tests a guess of the secret (docs/authentication.md §7) */
+    bool tag_sent;
 } pake_session;
 
 /* Checks the config (PAKE_E_ARG: lengths over their limits, a

@@ -82,6 +82,35 @@ static int check_candidate(relay_msg *m)
     return RELAY_OK;
 }
 
+/* sdp as an RTCSessionDescriptionInit: {"type": the event, "sdp": ...} */
+static int check_description(relay_msg *m)
+{
+    js_iter it;
+    js_value k, v, type = {0}, sdp = {0};
+    bool have_type = false, have_sdp = false;
+    js_iter_init(&it, &m->value);
+    while (js_iter_next(&it, &k, &v)) {
+        if (escaped(&k)) return RELAY_E_UNSURE;
+        if (js_string_equals(&k, "type")) {
+            if (have_type) return RELAY_E_UNSURE;
+            have_type = true;
+            type = v;
+        } else if (js_string_equals(&k, "sdp")) {
+            if (have_sdp) return RELAY_E_UNSURE;
+            have_sdp = true;
+            sdp = v;
+        }
+    }
+    /* "\u006ffer" is "offer" to jansson, not to js_string_equals */
+    if (have_type && type.kind == JS_STRING && escaped(&type)) return RELAY_E_UNSURE;
+    if (!have_type || !js_string_equals(&type, m->kind == RELAY_ANSWER ? "answer" : "offer"))
+        return RELAY_E_SDP_TYPE;
+    if (!have_sdp || !string_ok(&sdp, 1, PD_MAX_SDP)) return RELAY_E_SDP;
+    m->described = true;
+    m->value = sdp;
+    return RELAY_OK;
+}
+
 int relay_check(relay_kind kind, const char *payload, size_t len, relay_msg *out)
 {
     if (!payload || !out) return RELAY_E_NOT_OBJECT;
@@ -111,14 +140,22 @@ int relay_check(relay_kind kind, const char *payload, size_t len, relay_msg *out
     out->target = target.raw + 1;
     out->target_len = target.raw_len - 2;
     out->target_plain = target.raw_len == target.str_len + 2;
-    if (kind != RELAY_ICE)
+    if (kind != RELAY_ICE) {
+        if (have_value && out->value.kind == JS_OBJECT) return check_description(out);
         return have_value && string_ok(&out->value, 1, PD_MAX_SDP) ? RELAY_OK : RELAY_E_SDP;
+    }
     if (!have_value) return RELAY_E_CANDIDATE;
     return check_candidate(out);
 }
 
 int relay_write_value(const relay_msg *m, pd_buf *out)
 {
+    if (m->described) {
+        int rc = pd_buf_printf(
+            out, "{\"type\":\"%s\",\"sdp\":", m->kind == RELAY_ANSWER ? "answer" : "offer");
+        if (rc == PD_BUF_OK) rc = pd_buf_append(out, m->value.raw, m->value.raw_len);
+        return rc == PD_BUF_OK ? pd_buf_append_byte(out, '}') : rc;
+    }
     if (m->kind != RELAY_ICE || m->value.kind == JS_NULL)
         return pd_buf_append(out, m->value.raw, m->value.raw_len);
     int rc = pd_buf_append_byte(out, '{');
@@ -148,6 +185,12 @@ char *relay_projection(relay_kind kind, const json_t *payload)
             if (f) json_object_set(c, relay_candidate_fields[i], f);
         }
         if (c) json_object_set_new(o, field, c);
+    } else if (v && json_is_object(v)) { /* offer / answer: {type, sdp} */
+        json_t *d = json_object();
+        json_t *type = json_object_get(v, "type"), *sdp = json_object_get(v, "sdp");
+        if (d && type) json_object_set(d, "type", type);
+        if (d && sdp) json_object_set(d, "sdp", sdp);
+        if (d) json_object_set_new(o, field, d);
     } else if (v) {
         json_object_set(o, field, v);
     }

@@ -6,14 +6,20 @@
  * compactly. Both get the same verdict and the same relayed bytes. The
  * payload is scanned with src/sio/json_scan (no allocation, no tree):
  *   offer / answer   {"targetSocketId": string 1..2*PD_ID_LEN bytes,
- *                     "sdp": string 1..PD_MAX_SDP bytes, ...}
+ *                     "sdp": string 1..PD_MAX_SDP bytes, or
+ *                            {"type": "offer" / "answer" (the event's),
+ *                             "sdp": string 1..PD_MAX_SDP bytes, ...},
+ *                     ...}
  *   ice-candidate    {"targetSocketId": ..., "candidate": null or
  *                     {"candidate": string 0..PD_MAX_CANDIDATE bytes,
  *                      "sdpMid"?: null or string <= 256,
  *                      "sdpMLineIndex"?: null or integer 0..65535,
  *                      "usernameFragment"?: null or string <= 256, ...}}
  * Other members are ignored and not relayed. Lengths are of the decoded
- * string, in bytes. The RTCIceCandidateInit fields are those of W3C
+ * string, in bytes. The object form of sdp is W3C WebRTC 1.0 §4.7.2's
+ * RTCSessionDescriptionInit, what JSON.stringify(pc.localDescription)
+ * gives; it is relayed as an object ({"type", "sdp"}), a string as a
+ * string (issue 13). The RTCIceCandidateInit fields are those of W3C
  * WebRTC 1.0 §4.8.1; 256 bounds an a=mid (RFC 8843) and an ICE ufrag
  * (RFC 8839 allows 4..256 characters). */
 #ifndef PD_RELAY_H
@@ -35,11 +41,12 @@
     X(RELAY_E_CANDIDATE_TEXT, -6, "candidate.candidate missing, not a string, or too long")        \
     X(RELAY_E_SDP_MID, -7, "candidate.sdpMid neither null nor a string of <= 256 bytes")           \
     X(RELAY_E_MLINE_INDEX, -8, "candidate.sdpMLineIndex neither null nor an integer 0..65535")     \
-    X(RELAY_E_UFRAG, -9, "candidate.usernameFragment neither null nor a string of <= 256 bytes")
+    X(RELAY_E_UFRAG, -9, "candidate.usernameFragment neither null nor a string of <= 256 bytes")   \
+    X(RELAY_E_SDP_TYPE, -10, "sdp.type missing or not the event's (offer / answer)")
 
 enum {
     RELAY_OK = 0,
-#define RELAY_ERR_ENUM(name, value, text) name = value,
+#define RELAY_ERR_ENUM(name, value, text) name = (value),
     RELAY_ERRORS(RELAY_ERR_ENUM)
 #undef RELAY_ERR_ENUM
 };
@@ -58,6 +65,7 @@ typedef struct relay_msg {
     size_t target_len;
     bool target_plain; /* no escapes: comparable with a socket id as is */
     js_value value;    /* sdp: the string; ice: null or the candidate object */
+    bool described;    /* sdp came as {type, sdp}; value is its sdp string */
     js_value fields[RELAY_CANDIDATE_FIELDS]; /* ice: as relay_candidate_fields */
     bool have[RELAY_CANDIDATE_FIELDS];
 } relay_msg;
@@ -77,8 +85,9 @@ int relay_check(relay_kind kind, const char *payload, size_t len, relay_msg *out
  * do not read is not relayed, so it is left out. The caller frees it. */
 char *relay_projection(relay_kind kind, const json_t *payload);
 
-/* Appends the value relayed: the sdp string as received, or null, or the
- * candidate with only the fields above, in that order. */
+/* Appends the value relayed: the sdp string as received (in an object
+ * {"type","sdp"} when it came in one), or null, or the candidate with
+ * only the fields above, in that order. */
 int relay_write_value(const relay_msg *m, pd_buf *out);
 
 #endif

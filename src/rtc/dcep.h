@@ -19,7 +19,7 @@
     X(DCEP_E_TOO_BIG, -5, "label or protocol too long")
 
 enum {
-#define DCEP_ERR_ENUM(name, value, text) name = value,
+#define DCEP_ERR_ENUM(name, value, text) name = (value),
     DCEP_ERRORS(DCEP_ERR_ENUM)
 #undef DCEP_ERR_ENUM
 };

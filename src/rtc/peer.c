@@ -559,6 +559,8 @@ int rtc_peer_add_remote_candidate(rtc_peer *p, const char *candidate, const char
 
 /* ---- peer lifetime ---- */
 
+static void peer_free(rtc_peer *p);
+
 rtc_peer *rtc_peer_create(const rtc_config *cfg)
 {
     if (!cfg || !cfg->context) return NULL;
@@ -580,7 +582,7 @@ rtc_peer *rtc_peer_create(const rtc_config *cfg)
     p->channels = g_ptr_array_new();
     p->id = rtc_dtls_identity_create();
     if (!p->id) {
-        rtc_peer_destroy(p);
+        peer_free(p); /* nothing of it is on the stack yet: no reaper needed */
         return NULL;
     }
     p->connect_timer = g_timeout_source_new(

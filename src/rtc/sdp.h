@@ -30,7 +30,7 @@
     X(SDP_E_CANDIDATE, -9, "malformed candidate")
 
 enum {
-#define SDP_ERR_ENUM(name, value, text) name = value,
+#define SDP_ERR_ENUM(name, value, text) name = (value),
     SDP_ERRORS(SDP_ERR_ENUM)
 #undef SDP_ERR_ENUM
 };

@@ -12,8 +12,9 @@
 #include "base/log.h"
 #include "base/refused.h"
 
-/* HC_DISCARD: an over-limit body is read and dropped after the 413, so the
- * client, still sending, does not get a reset instead of the answer. */
+/* HC_DISCARD: an over-limit body (or one answered from the head alone) is
+ * read and dropped after the answer, so the client, still sending, does not
+ * get a reset instead of it. */
 enum hc_mode { HC_READING, HC_HELD, HC_WEBSOCKET, HC_DISCARD, HC_CLOSED };
 
 /* Past this, an over-limit body is not worth reading: close at once. */
@@ -448,6 +449,15 @@ static size_t http_feed(http_conn *hc, const uint8_t *data, size_t len)
     hc->keep_alive = req.keep_alive;
     hc->head_only = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
     cors_for_request(hc, &req);
+    if (g_cfg.answers_from_head && g_cfg.answers_from_head(&req)) {
+        /* the body is not wanted: dropped as it comes, never buffered, so a
+         * shared video gets its answer, not a 413 */
+        hc->keep_alive = false;
+        if (req.content_length <= MAX_DISCARD) hc->discard_left = req.content_length;
+        hc->started = false;
+        g_cfg.on_request(hc, &req, NULL, 0);
+        return (size_t)head_len + discard(hc, data + head_len, len - (size_t)head_len);
+    }
     if (req.content_length > g_cfg.max_body) {
         /* the reference answers 413 and keeps the session; the body is not
          * read, so this connection cannot carry another request */

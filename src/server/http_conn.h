@@ -47,6 +47,11 @@ typedef struct http_server_config {
     /* Optional: a request head arrived whose body is still on its way
      * (called once per request, body NULL). */
     http_request_fn on_request_start;
+    /* Optional: true for a request the app answers from its head alone, as
+     * the web app's share target (router.c): on_request gets no body, the
+     * body is read and dropped whatever its size (up to a bound), and the
+     * connection closes after it. */
+    bool (*answers_from_head)(const http_request *req);
     size_t max_body; /* larger bodies get 413 and the connection closes */
     size_t max_ws_message;
     size_t max_ws_output;     /* WebSocket output hard cap (0: none); soft cap in limits.h */

@@ -27,7 +27,7 @@ static json_t *servers(const ice_config *cfg, int64_t now, const char *socket_id
         json_t *turn = json_pack("{s:o}", "urls", url_list(cfg->turn, cfg->turn_count));
         if (cfg->turn_secret && socket_id) {
             char user[128];
-            snprintf(user, sizeof user, "%lld:%s", (long long)(now + cfg->turn_ttl_s), socket_id);
+            snprintf(user, sizeof user, "%lld:%s", (long long)now + cfg->turn_ttl_s, socket_id);
             unsigned char mac[EVP_MAX_MD_SIZE];
             unsigned mac_len = 0;
             HMAC(EVP_sha1(), cfg->turn_secret, (int)strlen(cfg->turn_secret),

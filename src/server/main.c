@@ -132,6 +132,7 @@ int main(int argc, char **argv)
     uv_loop_t *loop = uv_default_loop();
     http_server_config http = {.on_request = router_handle,
                                .on_request_start = router_request_start,
+                               .answers_from_head = router_answers_from_head,
                                .max_body = cfg.max_payload,
                                .max_ws_message = cfg.max_payload,
                                .max_ws_output = cfg.max_output,

@@ -50,6 +50,18 @@ static void preflight(http_conn *hc, const http_request *req)
     http_conn_respond(hc, 204, NULL, headers, NULL, 0);
 }
 
+/* The web app's share target (web/public/manifest.webmanifest): a phone's
+ * share sheet POSTs the shared files here, and the app's service worker
+ * takes them. Should the worker not be running (evicted, or the app's data
+ * cleared), this answer sends the browser to the app, which says that
+ * nothing arrived; the body is dropped unread (docs/security.md). */
+#define SHARE_TARGET_PATH "/share-target"
+
+bool router_answers_from_head(const http_request *req)
+{
+    return g_cfg.web_root && method_is(req, "POST") && path_is(req, SHARE_TARGET_PATH);
+}
+
 void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, size_t body_len)
 {
     if (method_is(req, "OPTIONS")) {
@@ -70,7 +82,11 @@ void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, 
         return;
     }
     bool get = method_is(req, "GET") || method_is(req, "HEAD");
-    if (!g_cfg.web_root) {
+    if (router_answers_from_head(req)) {
+        http_conn_respond(hc, 303, "text/plain",
+                          "Location: ./?share-target=1\r\nCache-Control: no-store\r\n", "see other",
+                          9);
+    } else if (!g_cfg.web_root) {
         http_conn_respond(hc, 404, "text/plain", NULL, "not found", 9);
     } else if (!get) {
         http_conn_respond(hc, 405, "text/plain", "Allow: GET, HEAD\r\n", "method not allowed", 18);

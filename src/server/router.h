@@ -15,6 +15,9 @@ typedef struct router_config {
 
 void router_init(const router_config *cfg);
 void router_handle(http_conn *hc, const http_request *req, const uint8_t *body, size_t body_len);
+/* True for the web app's share target, POST /share-target, which is
+ * answered from its head (see http_server_config.answers_from_head). */
+bool router_answers_from_head(const http_request *req);
 /* A request whose body is still arriving (see http_server_config). */
 void router_request_start(http_conn *hc, const http_request *req, const uint8_t *body,
                           size_t body_len);

@@ -760,13 +760,13 @@ static void cluster_join_room(peer *p, const char *id, size_t id_len, const char
                               int64_t ack_id)
 {
     cluster_req *q = cluster_req_new(p, id, id_len, ack_id);
-    if (q) q->password = malloc(pw_len);
+    if (q) q->password = malloc(pw_len ? pw_len : 1); /* malloc(0) may return NULL */
     if (!q || !q->password) {
         if (q) cluster_req_free(q);
         refuse(p->sock, "join-room", ack_id, SIG_INTERNAL);
         return;
     }
-    memcpy(q->password, pw, pw_len);
+    if (pw_len) memcpy(q->password, pw, pw_len); /* a code room has none: pw is NULL */
     q->password_len = pw_len;
     p->cluster_pending = true;
     if (!cluster_room_lookup(q->room_id, g.cfg.guard.room_failures, g.cfg.guard.window_ms,

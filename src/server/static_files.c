@@ -67,8 +67,9 @@ const char *static_content_type(const char *file)
 static int open_beneath(const char *root, const char *rel)
 {
     char path[1024];
-    if (strlen(rel) >= sizeof path) return -1;
-    strcpy(path, rel);
+    size_t rel_len = strlen(rel);
+    if (rel_len >= sizeof path) return -1;
+    memcpy(path, rel, rel_len + 1);
     int dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char *save = NULL;
     for (char *name = strtok_r(path, "/", &save); name && dir >= 0;) {

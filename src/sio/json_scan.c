@@ -198,7 +198,7 @@ bool js_iter_next(js_iter *it, js_value *key, js_value *val)
     js_value k;
     if (it->object) {
         /* the container was validated: these cannot fail */
-        size_t n = js_scan_value(it->p, len, &k);
+        size_t n = scan(it->p, len, 0, &k);
         if (key) *key = k;
         it->p += n + 1; /* the ':' */
         len = (size_t)(it->end - it->p);

@@ -330,10 +330,11 @@ static int shortest_digits(double d, char digits[20], int *k)
     int n = 0;
     for (; *s && *s != 'e'; s++)
         if (is_digit(*s)) digits[n++] = *s;
+    if (n == 0) digits[n++] = '0'; /* "%e" always writes one; digits[0] stays defined */
     while (n > 1 && digits[n - 1] == '0')
         n--;
     *k = n;
-    return atoi(s + 1) + 1;
+    return (int)strtol(s + 1, NULL, 10) + 1;
 }
 
 /* Number::toString (ECMA-262 6.1.6.1.20) for a finite double. */
@@ -435,8 +436,12 @@ static void put_object(enc *e, const json_t *obj, int depth)
 {
     json_t *o = (json_t *)obj; /* jansson's iterator API is not const */
     size_t n_index = 0, size = json_object_size(o);
-    key_entry *idx = size ? malloc(size * sizeof *idx) : NULL;
-    if (size && !idx) {
+    if (size == 0) {
+        put(e, "{}", 2);
+        return;
+    }
+    key_entry *idx = malloc(size * sizeof *idx);
+    if (!idx) {
         e->err = SIO_E_NOMEM;
         return;
     }

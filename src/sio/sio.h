@@ -31,7 +31,7 @@
     X(SIO_E_TOO_BIG, -8, "packet over the output buffer's limit")
 
 enum {
-#define SIO_ERR_ENUM(name, value, text) name = value,
+#define SIO_ERR_ENUM(name, value, text) name = (value),
     SIO_ERRORS(SIO_ERR_ENUM)
 #undef SIO_ERR_ENUM
 };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "transfer/codec.h"
 
 const char *xfer_strerror(int err)
@@ -99,6 +100,49 @@ int xfer_json_string(pd_buf *out, const char *s, size_t len)
     return XFER_OK;
 }
 
+/* peerText's removal set (codec.ts) */
+static bool peer_text_dropped(unsigned cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
+           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+}
+
+/* ECMAScript's \s, less what peer_text_dropped removes first */
+static bool peer_text_space(unsigned cp)
+{
+    return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+size_t xfer_peer_text_clean(const char *in, size_t len, char out[XFER_MAX_PEER_NAME + 1])
+{
+    const uint8_t *u = (const uint8_t *)in;
+    size_t o = 0;
+    bool space = false; /* a run of white space is pending */
+    for (size_t i = 0; in && i < len;) {
+        unsigned cp;
+        size_t n = pd_utf8_next(u, len, i, &cp);
+        if (n == 0) { /* not UTF-8 (only from our own options): dropped */
+            i++;
+            continue;
+        }
+        if (peer_text_space(cp)) {
+            space = o > 0; /* leading white space is trimmed */
+        } else if (!peer_text_dropped(cp)) {
+            /* cut on a character boundary, the pending space included */
+            if (o + (space ? 1 : 0) + n > XFER_MAX_PEER_NAME) break;
+            if (space) out[o++] = ' ';
+            space = false;
+            memcpy(out + o, in + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    out[o] = 0; /* trailing white space was never written */
+    return o;
+}
+
 static int put(pd_buf *out, const char *s)
 {
     return pd_buf_append_str(out, s) ? XFER_E_NOMEM : XFER_OK;
@@ -118,12 +162,13 @@ static int put_str(pd_buf *out, const char *s)
         if (try_r) return try_r;                                                                   \
     } while (0)
 
-static const char *const type_names[] = {"hello", "offer", "accept",   "decline", "start",
-                                         "end",   "ack",   "verified", "cancel",  "error"};
+static const char *const type_names[] = {"hello",  "offer", "accept", "decline",
+                                         "start",  "end",   "ack",    "verified",
+                                         "cancel", "error", "text",   "text-ack"};
 
 int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
 {
-    if (!out || !m || (unsigned)m->t > XFER_ERROR) return XFER_E_ARG;
+    if (!out || !m || (unsigned)m->t > XFER_TEXT_ACK) return XFER_E_ARG;
     TRY(put(out, "{\"t\":\""));
     TRY(put(out, type_names[m->t]));
     TRY(put(out, "\""));
@@ -141,6 +186,23 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
             TRY(put_str(out, m->caps[i]));
         }
         TRY(put(out, "]"));
+        for (int k = 0; k < 2; k++) {
+            if (!(k ? m->has_device : m->has_name)) continue;
+            char clean[XFER_MAX_PEER_NAME + 1];
+            size_t n = k ? xfer_peer_text_clean(m->device, m->device_len, clean)
+                         : xfer_peer_text_clean(m->name, m->name_len, clean);
+            TRY(put(out, k ? ",\"device\":" : ",\"name\":"));
+            TRY(xfer_json_string(out, clean, n));
+        }
+        break;
+    case XFER_TEXT:
+    case XFER_TEXT_ACK:
+        TRY(put(out, ",\"id\":"));
+        TRY(put_str(out, m->text_id));
+        if (m->t == XFER_TEXT) {
+            TRY(put(out, ",\"text\":"));
+            TRY(xfer_json_string(out, m->text ? m->text : "", m->text ? m->text_len : 0));
+        }
         break;
     case XFER_OFFER:
         TRY(put(out, ",\"xfer\":"));
@@ -335,6 +397,8 @@ void xfer_msg_cleanup(xfer_msg *m)
     }
     free(m->accepts);
     free(m->message);
+    free(m->text);
+    m->text = NULL;
     m->files = NULL;
     m->accepts = NULL;
     m->message = NULL;
@@ -349,7 +413,7 @@ static int decode_obj(json_t *o, xfer_msg *m)
     size_t tlen;
     if (!get_str(o, "t", 16, &t, &tlen)) return XFER_E_DECODE;
     int type = -1;
-    for (int i = 0; i <= XFER_ERROR; i++)
+    for (int i = 0; i <= XFER_TEXT_ACK; i++)
         if (strlen(type_names[i]) == tlen && memcmp(type_names[i], t, tlen) == 0) type = i;
     if (type < 0) return XFER_E_DECODE;
     m->t = (xfer_type)type;
@@ -376,6 +440,16 @@ static int decode_obj(json_t *o, xfer_msg *m)
         m->v = (uint32_t)u;
         if (!get_uint(o, "maxMsg", 0xFFFFFFFFull, &m->max_msg)) return XFER_E_DECODE;
         if (!get_uint(o, "win", XFER_MAX_SIZE, &m->win)) return XFER_E_DECODE;
+        /* optional and only shown (§5.1): a value that is not a string, or
+         * nothing once cleaned, is left out, as codec.ts does */
+        json_t *name = json_object_get(o, "name"), *device = json_object_get(o, "device");
+        if (json_is_string(name))
+            m->has_name = (m->name_len = xfer_peer_text_clean(
+                               json_string_value(name), json_string_length(name), m->name)) > 0;
+        if (json_is_string(device))
+            m->has_device =
+                (m->device_len = xfer_peer_text_clean(json_string_value(device),
+                                                      json_string_length(device), m->device)) > 0;
         return XFER_OK;
     }
     case XFER_OFFER: {
@@ -454,6 +528,21 @@ static int decode_obj(json_t *o, xfer_msg *m)
         if (m->t == XFER_ACK && !get_uint(o, "bytes", XFER_MAX_SIZE, &m->bytes))
             return XFER_E_DECODE;
         return XFER_OK;
+    case XFER_TEXT:
+    case XFER_TEXT_ACK: {
+        if (!get_hex(o, "id", XFER_ID_LEN, m->text_id)) return XFER_E_DECODE;
+        if (m->t == XFER_TEXT_ACK) return XFER_OK;
+        /* jansson has checked the UTF-8 and refused lone surrogates; the
+         * bound is in UTF-8 bytes, as the TS side counts it (§5.9) */
+        json_t *v = json_object_get(o, "text");
+        if (!json_is_string(v)) return XFER_E_DECODE;
+        size_t len = json_string_length(v);
+        if (len < 1 || len > XFER_MAX_TEXT) return XFER_E_DECODE;
+        m->text = dup_len(json_string_value(v), len);
+        if (!m->text) return XFER_E_NOMEM;
+        m->text_len = len;
+        return XFER_OK;
+    }
     case XFER_ERROR: {
         const char *code, *msg;
         size_t code_len, msg_len;

@@ -30,6 +30,14 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m);
 int xfer_data_decode(const uint8_t *msg, size_t len, xfer_data *out);
 void xfer_data_header_encode(uint8_t out[XFER_DATA_HEADER_LEN], uint32_t file, uint64_t offset);
 
+/* A peer's name or device made safe to show (§5.1), as peerText in
+ * codec.ts: invalid UTF-8, control characters (C0, DEL, C1), bidi
+ * controls, zero-width, format and line-separator characters removed,
+ * white space (as JS \s) collapsed to one space and trimmed, cut to
+ * XFER_MAX_PEER_NAME bytes on a character boundary. Writes out (NUL-
+ * terminated) and returns its length, 0 for nothing left. */
+size_t xfer_peer_text_clean(const char *in, size_t len, char out[XFER_MAX_PEER_NAME + 1]);
+
 /* Appends s to out escaped exactly as ECMAScript JSON.stringify does. */
 int xfer_json_string(pd_buf *out, const char *s, size_t len);
 

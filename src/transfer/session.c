@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "transfer/codec.h"
 #include "transfer/digest.h"
 #include "transfer/incoming_internal.h"
@@ -100,7 +101,15 @@ typedef enum inc_state { INC_NONE, INC_OFFERED, INC_ACTIVE } inc_state;
 
 struct xfer_session {
     uint64_t max_msg, win, pref_msg, send_limit, read_block;
-    bool resume_cap, blocks_cap;
+    bool resume_cap, blocks_cap, text_cap;
+    bool text;                         /* both hellos list XFER_CAP_TEXT (§5.9) */
+    char name[XFER_MAX_PEER_NAME + 1]; /* ours, "" for none */
+    bool has_peer_name;
+    char peer_name[XFER_MAX_PEER_NAME + 1];
+    size_t peer_name_len;
+    /* ids of our texts not yet acknowledged (§5.9) */
+    char text_pending[XFER_MAX_TEXT_PENDING][XFER_ID_LEN + 1];
+    size_t text_pending_len;
     bool allow_hidden; /* xfer_options.allow_hidden */
     bool blocks;       /* both hellos list XFER_CAP_BLOCKS: block digests (§5.8) */
     bool have_peer;
@@ -314,6 +323,8 @@ xfer_session *xfer_session_create(const xfer_options *opt)
     s->resume_cap = !o.no_resume_cap;
     s->blocks_cap = !o.no_blocks_cap;
     s->allow_hidden = o.allow_hidden;
+    s->text_cap = !o.no_text_cap;
+    if (o.name) xfer_peer_text_clean(o.name, strlen(o.name), s->name); /* "" for none */
     s->in_cur = -1;
     s->drop_file = -1;
     /* a control message is at most the peer's maxMsg (<= 2^32-1); ours are
@@ -407,6 +418,12 @@ void xfer_session_open(xfer_session *s)
     /* this order, as session.ts: the hello is compared byte for byte */
     if (s->resume_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_RESUME);
     if (s->blocks_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_BLOCKS);
+    if (s->text_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_TEXT);
+    if (s->name[0]) {
+        m.has_name = true;
+        m.name_len = strlen(s->name);
+        memcpy(m.name, s->name, m.name_len + 1);
+    }
     send_msg(s, &m);
     check_oom(s);
 }
@@ -984,7 +1001,7 @@ static void on_start(xfer_session *s, const xfer_msg *m)
     if (m->offset == 0) {
         if (d)
             xfer_digest_reset(d);
-        else if (!(d = f->digest[s->blocks] = xfer_digest_create(s->blocks)))
+        else if (!(f->digest[s->blocks] = xfer_digest_create(s->blocks)))
             return fail(s, XFER_CODE_INTERNAL, "out of memory");
         f->received = f->written = 0;
     } else {
@@ -1288,6 +1305,77 @@ static void on_error(xfer_session *s, const xfer_msg *m)
     if (!stale_has(s, m->xfer)) fail(s, XFER_CODE_PROTOCOL, "error for unknown transfer");
 }
 
+/* ================= text snippets (§5.9) ================= */
+
+bool xfer_session_text_supported(const xfer_session *s)
+{
+    return s && s->have_peer && s->text;
+}
+
+static bool is_id(const char *id)
+{
+    if (strlen(id) != XFER_ID_LEN) return false;
+    for (size_t i = 0; i < XFER_ID_LEN; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return false;
+    return true;
+}
+
+int xfer_session_send_text(xfer_session *s, const char *id, const char *text, size_t len)
+{
+    if (!s || !id || !text || !is_id(id) || len < 1 || len > XFER_MAX_TEXT ||
+        !pd_utf8_valid((const uint8_t *)text, len))
+        return XFER_E_ARG;
+    if (!xfer_session_ready(s)) return XFER_E_STATE;
+    if (!s->text) return XFER_E_UNSUPPORTED;
+    for (size_t i = 0; i < s->text_pending_len; i++)
+        if (!strcmp(s->text_pending[i], id)) return XFER_E_ARG;
+    if (s->text_pending_len == XFER_MAX_TEXT_PENDING) return XFER_E_STATE;
+    xfer_msg m = {.t = XFER_TEXT, .text = (char *)text, .text_len = len};
+    memcpy(m.text_id, id, XFER_ID_LEN + 1);
+    s->scratch.len = 0;
+    if (xfer_msg_encode(&s->scratch, &m) != XFER_OK) return XFER_E_NOMEM;
+    if (s->scratch.len > s->peer_max_msg) return XFER_E_TOO_BIG;
+    push_out(s, false, NULL, 0, s->scratch.data, s->scratch.len);
+    if (s->oom) {
+        s->oom = false;
+        return XFER_E_NOMEM;
+    }
+    memcpy(s->text_pending[s->text_pending_len++], id, XFER_ID_LEN + 1);
+    return XFER_OK;
+}
+
+static void on_text(xfer_session *s, const xfer_msg *m)
+{
+    /* a peer that never got "text" from us has no business sending one */
+    if (!s->text) return fail(s, XFER_CODE_PROTOCOL, "text without the text capability");
+    ev_node *e = emit(s, XFER_EV_TEXT, false, m->text_id);
+    if (!e) return;
+    /* the event owns a copy: the text may hold U+0000, so not a C string */
+    e->message = xfer_dup_len(m->text, m->text_len);
+    if (!e->message) {
+        s->oom = true;
+        return;
+    }
+    e->ev.data = (const uint8_t *)e->message;
+    e->ev.len = m->text_len;
+    xfer_msg ack = {.t = XFER_TEXT_ACK};
+    memcpy(ack.text_id, m->text_id, XFER_ID_LEN + 1);
+    send_msg(s, &ack);
+}
+
+static void on_text_ack(xfer_session *s, const xfer_msg *m)
+{
+    for (size_t i = 0; i < s->text_pending_len; i++)
+        if (!strcmp(s->text_pending[i], m->text_id)) {
+            memmove(s->text_pending[i], s->text_pending[i + 1],
+                    (s->text_pending_len - i - 1) * sizeof s->text_pending[0]);
+            s->text_pending_len--;
+            emit(s, XFER_EV_TEXT_ACKED, true, m->text_id);
+            return;
+        }
+    fail(s, XFER_CODE_PROTOCOL, "text-ack for no text sent");
+}
+
 static void handle(xfer_session *s, xfer_msg *m)
 {
     if (!s->have_peer) {
@@ -1302,6 +1390,14 @@ static void handle(xfer_session *s, xfer_msg *m)
         s->blocks = false;
         for (size_t i = 0; i < m->caps_len; i++)
             if (!strcmp(m->caps[i], XFER_CAP_BLOCKS)) s->blocks = s->blocks_cap;
+        s->text = false;
+        for (size_t i = 0; i < m->caps_len; i++)
+            if (!strcmp(m->caps[i], XFER_CAP_TEXT)) s->text = s->text_cap;
+        s->has_peer_name = m->has_name;
+        if (m->has_name) {
+            memcpy(s->peer_name, m->name, m->name_len + 1);
+            s->peer_name_len = m->name_len;
+        }
         s->peer_max_msg = m->max_msg;
         s->peer_win = m->win;
         uint64_t size = s->pref_msg;
@@ -1313,6 +1409,8 @@ static void handle(xfer_session *s, xfer_msg *m)
             e->ev.msg_size = s->msg_size;
             e->ev.peer_max_msg = m->max_msg;
             e->ev.peer_win = m->win;
+            e->ev.peer_name = s->has_peer_name ? s->peer_name : NULL;
+            e->ev.peer_name_len = s->has_peer_name ? s->peer_name_len : 0;
         }
         return;
     }
@@ -1337,6 +1435,10 @@ static void handle(xfer_session *s, xfer_msg *m)
         return on_cancel(s, m);
     case XFER_ERROR:
         return on_error(s, m);
+    case XFER_TEXT:
+        return on_text(s, m);
+    case XFER_TEXT_ACK:
+        return on_text_ack(s, m);
     }
 }
 

@@ -31,10 +31,16 @@ typedef struct xfer_options {
      * by default they are left out of accept, and an offer of nothing
      * else is refused as UNSAFE_PATH (§7, issue 11) */
     bool allow_hidden;
+    bool no_text_cap; /* leave out "text": this endpoint takes no text snippets (§5.9) */
+    /* our name for the peer to show ("from NAME"), sent in hello (§5.1),
+     * NUL-terminated; NULL = none. Cleaned as xfer_peer_text_clean does
+     * (cut to XFER_MAX_PEER_NAME bytes); nothing left = none. */
+    const char *name;
 } xfer_options;
 
 typedef enum xfer_event_type {
-    XFER_EV_READY,     /* peer hello received: msg_size, peer_max_msg, peer_win */
+    XFER_EV_READY,     /* peer hello received: msg_size, peer_max_msg, peer_win,
+                        * peer_name (NULL when the hello had none) */
     XFER_EV_OFFER,     /* incoming offer: files/files_len (valid until accept/decline);
                         * hidden_ids: the files accept leaves out (hidden names) */
     XFER_EV_ACCEPTED,  /* our offer was accepted: file_ids */
@@ -48,6 +54,10 @@ typedef enum xfer_event_type {
     XFER_EV_CANCELLED,      /* by_peer */
     XFER_EV_TRANSFER_ERROR, /* code, message, by_peer */
     XFER_EV_FATAL,          /* session over: code, message, by_peer; close the channel */
+    XFER_EV_TEXT,           /* a text snippet arrived (already acknowledged, §5.9): xfer
+                             * holds its id, data/len its UTF-8 bytes (may hold U+0000 and
+                             * control characters: escape before showing) */
+    XFER_EV_TEXT_ACKED,     /* the peer acknowledged our text: xfer holds its id */
 } xfer_event_type;
 
 typedef struct xfer_event {
@@ -73,6 +83,11 @@ typedef struct xfer_event {
     const uint32_t *hidden_ids;
     size_t hidden_len;
     uint64_t msg_size, peer_max_msg, peer_win;
+    /* READY: the peer's hello.name, cleaned by the codec (no controls,
+     * bidi or format characters, at most 64 bytes), valid while the
+     * session lives; NULL when absent */
+    const char *peer_name;
+    size_t peer_name_len;
 } xfer_event;
 
 typedef struct xfer_read {
@@ -129,6 +144,17 @@ void xfer_session_closed(xfer_session *s, const char *xfer, uint32_t file, bool 
                          const char *message);
 void xfer_session_write_failed(xfer_session *s, const char *xfer, uint32_t file,
                                const char *message);
+
+/* Both hellos list "text" (§5.9). Known once XFER_EV_READY came. */
+bool xfer_session_text_supported(const xfer_session *s);
+/* Sends a text snippet with id (32 lowercase hex, unique among our texts
+ * waiting for their ack): len 1 to XFER_MAX_TEXT bytes of valid UTF-8.
+ * XFER_E_ARG for a bad id or text, XFER_E_STATE if not ready or
+ * XFER_MAX_TEXT_PENDING texts are waiting, XFER_E_UNSUPPORTED if the peer's
+ * hello has no "text" (nothing is sent: a peer that did not ask for texts
+ * never gets one), XFER_E_TOO_BIG if the message exceeds the peer's maxMsg.
+ * XFER_EV_TEXT_ACKED with this id follows once the peer has it. */
+int xfer_session_send_text(xfer_session *s, const char *id, const char *text, size_t len);
 
 /* Both: cancels our outgoing or incoming transfer (or declines an offer). */
 void xfer_session_cancel(xfer_session *s, const char *xfer);

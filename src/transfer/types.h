@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
+
 /* ---- constants (§2) ---- */
 /* 2: every channel opens with the PAKE of docs/authentication.md §7 before
  * hello (src/pake/gate.h, docs/protocol.md §5.0); a peer hello below 2 is
@@ -42,6 +44,12 @@
 #define XFER_HASH_BLOCK 4194304u
 #define XFER_CAP_RESUME "resume"
 #define XFER_CAP_BLOCKS "sha256-blocks"
+/* §5.9: this endpoint takes text snippets (text / text-ack); a text is
+ * sent only when both hellos list it */
+#define XFER_CAP_TEXT "text"
+#define XFER_MAX_TEXT PD_MAX_TEXT_BYTES           /* UTF-8 bytes of one snippet */
+#define XFER_MAX_TEXT_PENDING PD_MAX_TEXT_PENDING /* sent, not yet acknowledged */
+#define XFER_MAX_PEER_NAME PD_MAX_PEER_NAME_BYTES /* hello.name, UTF-8 bytes */
 
 /* Module errors (returned by functions, never sent). */
 #define XFER_ERRORS(X)                                                                             \
@@ -49,11 +57,12 @@
     X(XFER_E_NOMEM, -1, "out of memory")                                                           \
     X(XFER_E_STATE, -2, "not allowed in this state")                                               \
     X(XFER_E_ARG, -3, "invalid argument")                                                          \
-    X(XFER_E_TOO_BIG, -4, "manifest does not fit in one message")                                  \
-    X(XFER_E_DECODE, -5, "malformed message")
+    X(XFER_E_TOO_BIG, -4, "does not fit in one message (peer maxMsg)")                             \
+    X(XFER_E_DECODE, -5, "malformed message")                                                      \
+    X(XFER_E_UNSUPPORTED, -6, "the peer does not take text (no \"text\" in its hello)")
 
 enum {
-#define XFER_ERR_ENUM(name, value, text) name = value,
+#define XFER_ERR_ENUM(name, value, text) name = (value),
     XFER_ERRORS(XFER_ERR_ENUM)
 #undef XFER_ERR_ENUM
 };
@@ -84,6 +93,8 @@ typedef enum xfer_type {
     XFER_VERIFIED,
     XFER_CANCEL,
     XFER_ERROR,
+    XFER_TEXT,     /* §5.9: a text snippet, either direction */
+    XFER_TEXT_ACK, /* §5.9: the snippet of that id arrived */
 } xfer_type;
 
 /* Strings carry their length: JSON may hold U+0000 (a name with one is then
@@ -114,6 +125,14 @@ typedef struct xfer_msg {
     uint64_t max_msg, win;
     size_t caps_len;
     char caps[XFER_MAX_CAPS][33];
+    /* hello.name and hello.device (§5.1), optional: who the peer is for
+     * its user ("Blue Fox", "Firefox on Android"); cleaned as
+     * xfer_peer_text_clean does, on decode and on encode */
+    bool has_name, has_device;
+    char name[XFER_MAX_PEER_NAME + 1];
+    size_t name_len;
+    char device[XFER_MAX_PEER_NAME + 1];
+    size_t device_len;
     /* offer / accept (owned, freed by xfer_msg_cleanup) */
     xfer_file_entry *files;
     size_t files_len;
@@ -127,6 +146,10 @@ typedef struct xfer_msg {
     xfer_code code;
     char *message; /* error: owned */
     size_t message_len;
+    /* text / text-ack: id (32 lowercase hex); text: its UTF-8 bytes, owned */
+    char text_id[XFER_ID_LEN + 1];
+    char *text;
+    size_t text_len;
 } xfer_msg;
 
 typedef struct xfer_data {

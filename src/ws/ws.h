@@ -25,7 +25,7 @@
     X(WS_E_NOMEM, -5, "out of memory")
 
 enum {
-#define WS_ERR_ENUM(name, value, text) name = value,
+#define WS_ERR_ENUM(name, value, text) name = (value),
     WS_ERRORS(WS_ERR_ENUM)
 #undef WS_ERR_ENUM
 };

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, receivedHashes, startServer, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
+import { launch, openOptions, receivedHashes, startServer, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli, sha256File } from './cli.mjs';
 import { secretForms, startRecorder } from './recorder.mjs';
 
@@ -72,11 +72,13 @@ test('browser <-> browser, a typed password: the server never sees it (issue 14)
   const b = await launch();
   try {
     await a.page.goto(rec.url);
+    await openOptions(a.page);
     await a.page.getByLabel('Room password', { exact: true }).fill(TYPED);
     await a.page.getByRole('button', { name: 'Create room' }).click();
     const link = await a.page.getByTestId('share-link').inputValue({ timeout: 30_000 });
     assert.equal(keyOf(link), TYPED);
     await b.page.goto(rec.url);
+    await openOptions(b.page);
     await b.page.getByLabel('Room link or id').fill(roomOf(link));
     await b.page.getByLabel('Password (not needed with a full link)').fill(TYPED.normalize('NFD'));
     await b.page.getByRole('button', { name: 'Join room' }).click();
@@ -149,6 +151,7 @@ test('browser -> CLI, a typed password given decomposed; a wrong one is BAD_PASS
   let right;
   try {
     await a.page.goto(rec.url);
+    await openOptions(a.page);
     await a.page.getByLabel('Room password', { exact: true }).fill(TYPED);
     await a.page.getByRole('button', { name: 'Create room' }).click();
     const roomId = roomOf(await a.page.getByTestId('share-link').inputValue({ timeout: 30_000 }));

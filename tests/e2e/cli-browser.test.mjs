@@ -99,7 +99,7 @@ test('CLI -> browser: files and a folder, CLI offers', { timeout: 180_000 }, asy
   }
 });
 
-/* The web app's wait for a peer's offer (web/src/hooks/room.ts OFFER_WAIT_MS):
+/* The web app's wait for a peer's offer (web/src/app/room.ts OFFER_WAIT_MS):
  * a closed channel whose peer does not connect again is called dropped after it. */
 const OFFER_WAIT_MS = 15_000;
 

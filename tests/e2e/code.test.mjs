@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, receivedHashes, shot, startServer, ROOT, CONNECT_WAIT_MS } from './lib.mjs';
+import { launch, openOptions, receivedHashes, shot, startServer, ROOT, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli } from './cli.mjs';
 import { secretForms, startRecorder } from './recorder.mjs';
 
@@ -117,6 +117,7 @@ test('a link in the Receive box opens its room as before', { timeout: 120_000 },
   const b = await launch();
   try {
     await a.page.goto(server.url);
+    await openOptions(a.page);
     await a.page.getByRole('button', { name: 'Create room' }).click();
     const link = await a.page.getByTestId('share-link').inputValue({ timeout: 30_000 });
     await b.page.goto(server.url);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, shot, startServer, twoConnected, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
+import { createRoom, launch, openOptions, receivedHashes, shot, startServer, twoConnected, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 let server;
 let tmp;
@@ -48,6 +48,7 @@ test('an unreachable signaling server is reported', { timeout: 180_000 }, async 
     await a.page.goto(own.url);
     own.stop();
     await new Promise((r) => setTimeout(r, 300));
+    await openOptions(a.page);
     await a.page.getByRole('button', { name: 'Create room' }).click();
     const alert = a.page.getByRole('alert');
     await alert.waitFor({ timeout: 20_000 });

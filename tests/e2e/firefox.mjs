@@ -127,8 +127,14 @@ export async function waitDownload(dir, name, size, ms) {
 export const snapshot = (page) => page.evaluate(() => JSON.parse(JSON.stringify(window.peerdrop.getSnapshot())));
 
 /** Puppeteer counterparts of lib.mjs's page helpers, for a Firefox page. */
+export async function ffOpenOptions(page) {
+  const d = await page.waitForSelector('[data-testid=options]');
+  if (!(await d.evaluate((e) => e.open))) await page.locator('[data-testid=options] > summary').click();
+}
+
 export async function ffCreateRoom(page, url) {
   await page.goto(url);
+  await ffOpenOptions(page);
   await page.locator('button::-p-text(Create room)').click();
   const link = await page.waitForSelector('[data-testid=share-link]');
   for (let i = 0; i < 100; i++) {

@@ -269,3 +269,48 @@ test('Firefox -> CLI: Firefox creates the room, the CLI receives', { timeout: 18
     await f.close();
   }
 });
+
+/* Drop first from Firefox (issue 17): files chosen on the home page make the
+ * room; a Chromium that opens the link is offered them at once; each side
+ * lists the other by its friendly name and kind, sent in the hello. */
+test('Firefox drops first -> Chromium: offered on joining, names and kinds both ways', { timeout: 180_000 }, async () => {
+  const f = await launchFirefox();
+  const a = await launch();
+  try {
+    await f.page.goto(server.url);
+    const ffName = await f.page.$eval('[data-testid=self-name]', (e) => e.value);
+    assert.match(ffName, /^[A-Z][a-z]+ [A-Z][a-z]+$/);
+    const dir = mkdtempSync(join(tmp, 'drop-'));
+    const body = randomBytes(300_000);
+    writeFileSync(join(dir, 'first.bin'), body);
+    await ffUpload(f.page, [join(dir, 'first.bin')]);
+    const input = await f.page.waitForSelector('[data-testid=share-link]', { timeout: 30_000 });
+    let link = '';
+    for (let i = 0; i < 100 && !link; i++) {
+      link = await input.evaluate((e) => e.value);
+      if (!link) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(link, /#room=/);
+    await a.page.goto(link);
+    const offer = a.page.locator('[data-testid=transfer-in][data-state=OFFERED]');
+    await offer.waitFor({ timeout: CONNECT_WAIT_MS });
+    assert.match(await offer.innerText(), new RegExp(`From ${ffName}`));
+    assert.equal(await a.page.getByTestId('peer-device').innerText(), 'Firefox on Linux');
+    const chName = await a.page.getByTestId('self-name').inputValue();
+    await f.page.waitForSelector('[data-testid=peer][data-state=CONNECTED]', { timeout: CONNECT_WAIT_MS });
+    assert.equal(await f.page.$eval('[data-testid=peer-name]', (e) => e.textContent), chName);
+    assert.equal(await f.page.$eval('[data-testid=peer-device]', (e) => e.textContent), 'Chrome on Linux');
+    await a.page.getByTestId('accept').click();
+    await a.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    assert.equal((await receivedHashes(a.page))['first.bin'], sha(body));
+    await ffState(f.page, 'transfer-out', 'COMPLETED', 30_000);
+    assert.equal(await f.page.$eval('[data-testid=status]', (e) => e.textContent), 'Sent ✓');
+    assert.equal(await f.page.title(), 'Sent ✓ · Peerdrop');
+  } catch (e) {
+    await dump('firefox', f.page);
+    throw e;
+  } finally {
+    await a.close();
+    await f.close();
+  }
+});

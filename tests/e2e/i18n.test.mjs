@@ -1,15 +1,15 @@
 // Every language (issue 17): a browser whose language is German gets the app
 // in German; the switch to French changes the visible text and <html lang>
 // (and is remembered); sizes use the locale's decimal separator; and the
-// main states (home, a server's refusal by error code, the room, a peer
-// connected, an offer, a completed transfer) show no English message of
-// the catalogue and no untranslated key. One browser (two tabs for the two
-// peers), about 20 s.
+// main states (home, a server's refusal by error code, a room with files
+// waiting, a peer connected, an offer, a completed transfer) show no
+// English message of the catalogue and no untranslated key. One browser,
+// a context for each peer (each its own language), about 20 s.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, ROOT, shot, startServer, waitConnected } from './lib.mjs';
+import { launchShared, openOptions, ROOT, shot, startServer, waitConnected } from './lib.mjs';
 
 const LOCALES = join(ROOT, 'web', 'src', 'i18n', 'locales');
 
@@ -65,13 +65,13 @@ after(() => server?.stop());
 test('German from the browser, a switch to French, sizes and errors per locale, no English left', { timeout: 150_000 }, async () => {
   const t0 = Date.now();
   const step = (what) => console.error(`[i18n] ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  const browser = await launch({ locale: 'de-DE' });
-  const a = browser.page;
-  let b;
+  const shared = await launchShared();
+  let a, b;
   try {
+    ({ page: a } = await shared.party('A', { locale: 'de-DE' }));
     await a.goto(server.url);
     assert.equal(await a.evaluate(() => navigator.languages[0]), 'de-DE');
-    await a.getByRole('button', { name: 'Raum erstellen' }).waitFor({ timeout: 10_000 });
+    await a.getByText('Dateien oder einen Ordner zum Senden ablegen oder Text einfügen').waitFor({ timeout: 10_000 });
     assert.equal(await a.getByTestId('status').textContent(), 'Bereit');
     await assertTranslated(a, 'de', 'the home page');
     await shot(a, 'i18n-de-home');
@@ -79,11 +79,12 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
 
     // the switch: visible text and <html lang> change at once
     await a.getByTestId('lang').selectOption('fr');
-    await a.getByRole('button', { name: 'Créer le salon' }).waitFor({ timeout: 5_000 });
-    assert.equal(await a.getByRole('button', { name: 'Raum erstellen' }).count(), 0);
+    await a.getByText('Déposez des fichiers ou un dossier à envoyer, ou collez du texte').waitFor({ timeout: 5_000 });
+    assert.equal(await a.getByText('Dateien oder einen Ordner zum Senden ablegen oder Text einfügen').count(), 0);
     await assertTranslated(a, 'fr', 'the home page after the switch');
 
     // a server's refusal by its error code (ROOM_NOT_FOUND), in French
+    await openOptions(a);
     await a.getByLabel('Lien ou identifiant du salon').fill('no-such-room');
     await a.getByLabel('Mot de passe (inutile avec un lien complet)').fill('not the password');
     await a.getByRole('button', { name: 'Rejoindre le salon' }).click();
@@ -96,48 +97,47 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
 
     // the choice is remembered: a reload stays French
     await a.reload();
-    await a.getByRole('button', { name: 'Créer le salon' }).waitFor({ timeout: 10_000 });
+    await a.getByText('Déposez des fichiers ou un dossier à envoyer, ou collez du texte').waitFor({ timeout: 10_000 });
     assert.equal(await a.evaluate(() => document.documentElement.lang), 'fr');
 
-    await a.getByRole('button', { name: 'Créer le salon' }).click();
+    // drop first: 1.5 MB, "1,5 Mo" in French, "1,5 MB" in German
+    await a.getByTestId('file-input').setInputFiles([{ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(1_500_000, 7) }]);
     const link = await a.getByTestId('share-link').inputValue({ timeout: 15_000 });
-    await assertTranslated(a, 'fr', 'an empty room');
+    assert.match(await a.getByTestId('outgoing').innerText(), /photo\.jpg\s+1,5\s?Mo/u);
+    await assertTranslated(a, 'fr', 'a room with files waiting');
 
-    // the second peer: another tab of the same browser (the same remembered choice)
-    b = await browser.ctx.newPage();
+    // the other peer: a German browser of its own
+    ({ page: b } = await shared.party('B', { locale: 'de-DE' }));
     await b.goto(link);
     await waitConnected([a, b]);
-    step('connected');
     await assertTranslated(a, 'fr', 'a room with a connected peer');
-
-    // 1.5 MB: "1,5 Mo" in French, "1,5 MB" in German
-    await a.getByTestId('file-input').setInputFiles([{ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(1_500_000, 7) }]);
+    step('connected');
     await b.getByTestId('accept').waitFor({ timeout: 15_000 });
     const offer = b.getByTestId('transfer-in');
-    assert.match(await offer.innerText(), /1 fichier, 1,5\s?Mo/u);
-    await assertTranslated(b, 'fr', 'an offer');
-    await shot(b, 'i18n-fr-offer');
-    step('offer');
-    await b.getByTestId('lang').selectOption('de');
     assert.match(await offer.innerText(), /1 Datei, 1,5\s?MB/u);
-    await assertTranslated(b, 'de', 'an offer after a switch');
+    await assertTranslated(b, 'de', 'an offer');
+    await shot(b, 'i18n-de-offer');
+    await b.getByTestId('lang').selectOption('fr');
+    assert.match(await offer.innerText(), /1 fichier, 1,5\s?Mo/u);
+    await assertTranslated(b, 'fr', 'an offer after a switch');
+    step('offer');
 
     await b.getByTestId('accept').click();
     await b.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 30_000 });
     await a.locator('[data-testid=transfer-out][data-state=COMPLETED]').waitFor({ timeout: 30_000 });
-    assert.match(await offer.innerText(), /1,5\s?MB von 1,5\s?MB \(100\s?%\)/u);
-    await assertTranslated(b, 'de', 'a completed transfer');
+    assert.match(await offer.innerText(), /1,5\s?Mo sur 1,5\s?Mo \(100\s?%\)/u);
+    assert.equal(await b.getByTestId('status').textContent(), 'Reçu ✓');
+    await assertTranslated(b, 'fr', 'a completed transfer');
     await assertTranslated(a, 'fr', 'a completed transfer');
-    await shot(b, 'i18n-de-completed');
-    await shot(a, 'i18n-fr-completed');
+    await shot(b, 'i18n-fr-completed-receiver');
+    await shot(a, 'i18n-fr-completed-sender');
     step('completed');
   } catch (e) {
-    await shot(a, 'i18n-failure-a').catch(() => {});
+    if (a) await shot(a, 'i18n-failure-a').catch(() => {});
     if (b) await shot(b, 'i18n-failure-b').catch(() => {});
     throw e;
   } finally {
-    step('closing');
-    await browser.close();
+    await shared.close();
     step('closed');
   }
 });

@@ -37,7 +37,7 @@ export async function startServer(extra = []) {
  * Chromium cannot show a picker, so the pickers return a folder in the
  * origin-private file system, which the test then reads back. The fake
  * microphone grant makes Chromium gather 127.0.0.1 host candidates. */
-const INIT = `
+export const INIT = `
   (() => {
     // every Content-Security-Policy violation the page meets (issue 11 item 8)
     window.__cspViolations = [];
@@ -60,7 +60,7 @@ const INIT = `
 `;
 
 /* How long a test waits for two peers to connect. The app gives up on an
- * attempt after 20 s and the offerer retries (web/src/hooks/peer.ts), so a
+ * attempt after 20 s and the offerer retries (web/src/app/peer.ts), so a
  * wait covers one retry on a loaded machine. */
 export const CONNECT_WAIT_MS = 60_000;
 
@@ -74,6 +74,33 @@ export async function waitConnected(pages) {
 
 /** Run before the app loads: a browser whose OPFS files cannot be written from the page (Safari before 26). */
 export const HIDE_CREATE_WRITABLE = 'if (globalThis.FileSystemFileHandle) delete FileSystemFileHandle.prototype.createWritable;';
+
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+];
+
+/** One Chromium for a whole file, each party in a context of its own (its own
+ *  storage, OPFS and localStorage): cheaper than a browser per party.
+ *  `party()` returns { ctx, page }; close() ends the browser. A party's
+ *  `locale` is its browser's language (English unless given, see launch). */
+export async function launchShared({ viewport = { width: 900, height: 1000 } } = {}) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return {
+    browser,
+    party: async (name, { locale = 'en-US' } = {}) => {
+      const ctx = await browser.newContext({ viewport, locale, acceptDownloads: true });
+      await ctx.addInitScript(INIT);
+      const page = await ctx.newPage();
+      page.on('pageerror', (e) => console.error(`[${name} pageerror]`, e.message));
+      page.on('console', (m) => m.type() === 'error' && console.error(`[${name} console]`, m.text()));
+      return { ctx, page };
+    },
+    close: () => browser.close(),
+  };
+}
 
 /* storage: 'fs' (default: File System Access into OPFS), 'opfs' (no File
  * System Access: an OPFS file, then a download), 'opfs-worker' (nor
@@ -92,12 +119,7 @@ export async function launch({ storage = 'fs', viewport = { width: 900, height: 
     viewport,
     locale,
     acceptDownloads: true,
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-    ],
+    args: CHROMIUM_ARGS,
   });
   await ctx.addInitScript(INIT);
   if (storage !== 'fs') await ctx.addInitScript('delete window.showDirectoryPicker; delete window.showSaveFilePicker;');
@@ -123,10 +145,18 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Creates a room in `page`; returns the share link. */
+/** Opens the home page's "Options" (a room with a password of one's own,
+ *  joining by id and password), unless it is open already. */
+export async function openOptions(page) {
+  const d = page.getByTestId('options');
+  if (!(await d.evaluate((e) => e.open))) await d.locator('summary').click();
+}
+
+/** Creates an empty room in `page` (Options, Create room); returns the share link. */
 export async function createRoom(page, url, screenshot) {
   await page.goto(url);
   if (screenshot) await shot(page, screenshot);
+  await openOptions(page);
   await page.getByRole('button', { name: 'Create room' }).click();
   const link = page.getByTestId('share-link');
   await link.waitFor();

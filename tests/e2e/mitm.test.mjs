@@ -36,7 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, openOptions, receivedHashes, CONNECT_WAIT_MS } from './lib.mjs';
 import { CLI, cli, hashTree } from './cli.mjs';
 import { secretForms } from './recorder.mjs';
 import { mitmCleanup, startMitm } from './mitm-server.mjs';
@@ -75,6 +75,7 @@ const TYPED = 'Mitm-Pässwort 🔑 geheim';
 /** Creates a room in `page` with the typed password; returns the share link. */
 async function createRoomTyped(page, url, password) {
   await page.goto(url);
+  await openOptions(page);
   await page.getByLabel('Room password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Create room' }).click();
   return page.getByTestId('share-link').inputValue({ timeout: 30_000 });

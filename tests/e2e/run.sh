@@ -6,6 +6,7 @@
 #   tests/e2e/run.sh big.test.mjs         # the 1 GiB transfer (slow)
 #   tests/e2e/run.sh firefox.test.mjs     # Firefox (also firefox-big.test.mjs)
 #   tests/e2e/run.sh mitm.test.mjs        # a malicious signaling server (issue 14)
+#   tests/e2e/run.sh pwa.test.mjs         # the installable app, axe-core (issue 17)
 # The namespace has only lo, except for Firefox suites: Firefox gathers no
 # host candidate when lo is the only interface (even with
 # media.peerconnection.ice.loopback), so they get a veth pair with private

@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoom, launch, receivedHashes, startServer, shot, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
+import { createRoom, launch, openOptions, receivedHashes, startServer, shot, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli, generate, roles, sha256File, trackPeerConnections } from './cli.mjs';
 import { startTurnAndServer, TURN_PORT } from './turn.mjs';
 
@@ -74,6 +74,7 @@ test('browser -> CLI through coturn: "Relay only" ticked in the page', { timeout
   let receiver;
   try {
     await a.page.goto(server.url);
+    await openOptions(a.page);
     await a.page.getByRole('button', { name: 'Create room' }).click();
     const link = await a.page.getByTestId('share-link').inputValue({ timeout: 15_000 });
     // before anyone joins: the first connection already relays

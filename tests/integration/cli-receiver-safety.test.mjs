@@ -10,7 +10,10 @@
 //  - a malformed SDP offer from a room member is ignored with a warning, and
 //    the receiver still gets the real transfer afterwards;
 //  - a well-formed offer from a room member that never connects does not
-//    end the receive from the sender when it fails (30 s later).
+//    end the receive from the sender when it fails (30 s later);
+//  - (issue 13) an offer whose sdp is an RTCSessionDescriptionInit
+//    ({ type, sdp }, what pc.localDescription gives) is answered like one
+//    whose sdp is a string.
 //
 // $PEERDROP_CLI names the binary (ctest sets it when the target exists);
 // without it the tests are skipped.
@@ -227,6 +230,41 @@ describe("peerdrop receive: file safety (issue 11)", { skip: !CLI && "PEERDROP_C
       assert.ok(!recv.stderr().includes("garbage"), "the SDP is not logged");
     } finally {
       evil.close();
+    }
+  });
+
+  // The server relays either shape as it came (docs/signaling.md); the
+  // receiver answers both. Before issue 13 it took the object for a
+  // malformed offer (BAD_OFFER) and never answered.
+  test("an offer whose sdp is an RTCSessionDescriptionInit is answered", T, async () => {
+    const base = path.join(tmp, "sdp-init");
+    put(path.join(base, "src", "hello.txt"), "hello\n");
+    const { s, room } = await sender([path.join(base, "src", "hello.txt")]);
+    const member = await connect(server.url);
+    sockets.push(member);
+    try {
+      assert.equal((await call(member, "join-room", { roomId: room.roomId, password: await admission(room.password, room.roomId) })).ok, true);
+      const joined = once(member, "user-joined", 15_000);
+      const recv = run(["receive", room.link, "--yes", "-o", path.join(base, "out")]);
+      const [{ socketId }] = await joined;
+      const fp = Array.from({ length: 32 }, () => "AB").join(":");
+      const sdp = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0",
+        "a=ice-ufrag:memb", "a=ice-pwd:membermembermembermember", `a=fingerprint:sha-256 ${fp}`,
+        "a=setup:actpass", "a=mid:0", "a=sctp-port:5000", "a=max-message-size:262144", ""].join("\r\n");
+      const answered = once(member, "answer", 15_000);
+      member.emit("offer", { sdp: { type: "offer", sdp }, targetSocketId: socketId });
+      const [answer] = await answered.catch((e) => {
+        throw new Error(`${e.message}; receiver: ${brief(recv)}`);
+      });
+      assert.equal(answer.from, socketId);
+      assert.match(answer.sdp, /^v=0\r\n/);
+      assert.match(answer.sdp, /a=setup:active/);
+      assert.ok(!recv.events.some((e) => e.code === "BAD_OFFER"), brief(recv));
+      await stop(recv);
+      await stop(s);
+    } finally {
+      member.close();
     }
   });
 

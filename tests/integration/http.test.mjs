@@ -117,6 +117,28 @@ describe("basic endpoints", () => {
     assert.equal((await request(`${srv.url}/healthz`)).status, 200);
   });
 
+  // issue 17: the web app's share target. The app's service worker takes
+  // the POST; when it is not running the server sends the browser to the
+  // app (303, never 404/405/413), drops the body unread, and stays up.
+  test("POST /share-target answers 303 to the app, whatever the body's size (issue 17)", T, async () => {
+    for (const size of [0, 10, 3 * 1024 * 1024]) {
+      const boundary = "----pd" + token();
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="files"; filename="a.bin"\r\ncontent-type: application/octet-stream\r\n\r\n`),
+        Buffer.alloc(size, 0x61),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const res = await request(`${srv.url}/share-target`, { method: "POST", body, headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": body.length } });
+      assert.equal(res.status, 303, `${size} bytes`);
+      assert.equal(res.headers.location, "./?share-target=1");
+      assert.equal(res.headers.connection, "close");
+    }
+    // other paths still refuse a POST, and GET /share-target is no page
+    assert.equal((await request(`${srv.url}/share`, { method: "POST", body: "x" })).status, 405);
+    assert.equal((await request(`${srv.url}/share-target`)).status, 404);
+    assert.equal((await request(`${srv.url}/healthz`)).status, 200);
+  });
+
   test("no CORS headers without --cors-origin (and another origin is forbidden, issue 11 item 7)", T, async () => {
     const res = await request(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: "http://example.com" } });
     assert.equal(res.status, 403);

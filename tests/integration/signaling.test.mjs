@@ -326,6 +326,31 @@ describe("relay", () => {
     closeAll(a, b);
   });
 
+  // Issue 13: what a client gets from pc.localDescription (an
+  // RTCSessionDescriptionInit, { type, sdp }) and sends as is is relayed in
+  // that shape, with only type and sdp; a string stays a string. Both of the
+  // server's paths: a plain body (the fast path) and one with a control
+  // character, which JSON.stringify writes as \u0001 (the jansson path).
+  test("offer / answer: an RTCSessionDescriptionInit is relayed as one", T, async () => {
+    const [a, b] = await Promise.all([peer(), peer()]);
+    await room(a, b);
+    for (const body of [sdp(), sdp(srv, "a=x-ctl:\u0001\r\n")]) {
+      assertOk(await call(a, "offer", { sdp: { type: "offer", sdp: body }, targetSocketId: b.id }));
+      assert.deepEqual(await b.rec.take("offer"), [{ sdp: { type: "offer", sdp: body }, from: a.id }]);
+      // members in another order, and others, which are not relayed
+      assertOk(await call(b, "answer", { targetSocketId: a.id, sdp: { extra: [1], sdp: body, type: "answer" } }));
+      const [got] = await a.rec.take("answer");
+      assert.deepEqual(got, { sdp: { type: "answer", sdp: body }, from: b.id });
+      assert.deepEqual(Object.keys(got.sdp), ["type", "sdp"]);
+    }
+    // the string form is unchanged
+    const body = sdp();
+    assertOk(await call(a, "offer", { sdp: body, targetSocketId: b.id }));
+    assert.deepEqual(await b.rec.take("offer"), [{ sdp: body, from: a.id }]);
+    await assertQuiet(a, b);
+    closeAll(a, b);
+  });
+
   test("target in another room, unknown or self is PEER_NOT_FOUND", T, async () => {
     const [a, b, c, d] = await Promise.all([peer(), peer(), peer(), peer()]);
     await room(a, b);
@@ -499,6 +524,18 @@ describe("invalid input", () => {
       ["offer", { sdp: "v=0", targetSocketId: [t] }],
       ["answer", { sdp: null, targetSocketId: t }],
       ["answer", { sdp: long(65537), targetSocketId: t }],
+      // an RTCSessionDescriptionInit: type is the event's, sdp a string of 1..65536 bytes
+      ["offer", { sdp: { type: "answer", sdp: "v=0" }, targetSocketId: t }],
+      ["answer", { sdp: { type: "offer", sdp: "v=0" }, targetSocketId: t }],
+      ["answer", { sdp: { type: "pranswer", sdp: "v=0" }, targetSocketId: t }],
+      ["offer", { sdp: { sdp: "v=0" }, targetSocketId: t }],
+      ["offer", { sdp: { type: null, sdp: "v=0" }, targetSocketId: t }],
+      ["offer", { sdp: { type: "offer" }, targetSocketId: t }],
+      ["offer", { sdp: { type: "offer", sdp: "" }, targetSocketId: t }],
+      ["offer", { sdp: { type: "offer", sdp: 5 }, targetSocketId: t }],
+      ["offer", { sdp: { type: "offer", sdp: { type: "offer", sdp: "v=0" } }, targetSocketId: t }],
+      ["offer", { sdp: { type: "offer", sdp: long(65537) }, targetSocketId: t }],
+      ["offer", { sdp: { type: "offer", sdp: long(32769, "é") }, targetSocketId: t }], // 65538 bytes
       ["ice-candidate", undefined],
       ["ice-candidate", { targetSocketId: t }],
       ["ice-candidate", { candidate: "candidate:1", targetSocketId: t }],

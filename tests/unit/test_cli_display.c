@@ -21,8 +21,57 @@ static void check_esc(const char *in, size_t len, size_t cap, const char *want)
 
 #define ESC(in, want) check_esc(in, sizeof in - 1, 256, want)
 
+/* issue 17: a text snippet keeps its lines, tabs and backslashes; a
+ * name loses every character that would be escaped */
+static void check_text(const char *in, size_t len, const char *want)
+{
+    char *p = malloc(len ? len : 1);
+    memcpy(p, in, len);
+    size_t cap = 8 * len + 4;
+    char *out = malloc(cap);
+    cli_display_escape_text(p, len, out, cap);
+    CHECK_EQ_STR(out, want);
+    free(out);
+    free(p);
+}
+#define TEXT(in, want) check_text(in, sizeof(in) - 1, want)
+
+static void check_strip(const char *in, size_t len, size_t cap, const char *want)
+{
+    char *p = malloc(len ? len : 1);
+    memcpy(p, in, len);
+    char *out = malloc(cap);
+    cli_display_strip(p, len, out, cap);
+    CHECK_EQ_STR(out, want);
+    free(out);
+    free(p);
+}
+#define STRIP(in, cap, want) check_strip(in, sizeof(in) - 1, cap, want)
+
+static void test_snippets_and_names(void)
+{
+    TEXT("line 1\nline\t2\n", "line 1\nline\t2\n");
+    TEXT("C:\\path https://a.example/?q=1&r=2", "C:\\path https://a.example/?q=1&r=2");
+    TEXT("\x1b[2J\x1b]0;owned\x07", "\\u{001B}[2J\\u{001B}]0;owned\\u{0007}");
+    TEXT("over\rwrite", "over\\rwrite");
+    TEXT("a\0b", "a\\u{0000}b");
+    TEXT("\xe2\x80\xae"
+         "fdp.exe \xff",
+         "\\u{202E}fdp.exe \\xFF");
+    /* the worst case, 8 bytes out per byte in, fits the cap it asks for */
+    TEXT("\x01\x01\x01", "\\u{0001}\\u{0001}\\u{0001}");
+    STRIP("Blue Fox", 65, "Blue Fox");
+    STRIP("Bob\x1b[2J\xe2\x80\xae"
+          "evil\n\xff",
+          65, "Bob[2Jevil");
+    STRIP("\xf0\x9f\xa6\x8a fox", 65, "\xf0\x9f\xa6\x8a fox");
+    STRIP("\xf0\x9f\xa6\x8a fox", 4, ""); /* cut at a character, never inside */
+    STRIP("ab\xf0\x9f\xa6\x8a", 5, "ab");
+}
+
 int main(void)
 {
+    test_snippets_and_names();
     ESC("a.txt", "a.txt");
     ESC("r\xc3\xa9sum\xc3\xa9.pdf", "r\xc3\xa9sum\xc3\xa9.pdf"); /* é stays */
     ESC("\xf0\x9f\x98\x80.png", "\xf0\x9f\x98\x80.png");         /* emoji stays */

@@ -8,8 +8,9 @@
  *     with exactly one `error` AUTH_FAILED and nothing of the run;
  *   - the peer's `error` ends the run with its code and message, unanswered;
  *   - a wrong password: one side fails with AUTH_FAILED, the other hears it;
- *   - the deadline: running until PD_AUTH_DEADLINE_MS, failed at it;
- *   - the channel closed mid-run: failed (a cut run counts), nothing sent;
+ *   - the deadline: running until PD_AUTH_DEADLINE_MS; at it LOST while
+ *     this side's tag is not out (a drop), failed once it is;
+ *   - the channel closed mid-run: the same split, nothing sent either way;
  *   - no usable fingerprint: failed at the start;
  * and the fingerprint of a whole SDP (pake_fingerprint_from_sdp): exactly
  * one distinct a=fingerprint, session- or media-level. */
@@ -240,6 +241,27 @@ static void test_wrong_password(void)
     pake_gate_cleanup(&p.b);
 }
 
+/* Ended before our tag went out: LOST, nothing to send, secrets wiped. */
+static void check_lost(pake_gate *g, const char *why)
+{
+    const char *text;
+    size_t len;
+    if (g->state != PAKE_GATE_LOST) fprintf(stderr, "not lost: %s\n", why);
+    CHECK_EQ_INT(g->state, PAKE_GATE_LOST);
+    CHECK(g->reason != NULL);
+    CHECK(!pake_gate_next_output(g, &text, &len));
+    CHECK(pake_gate_sas(g) == NULL);
+    CHECK(sodium_is_zero(g->s.prs, PAKE_PRS_LEN) && sodium_is_zero(g->s.y, sizeof g->s.y));
+    const char *late = "{\"t\":\"pake-share\",\"y\":\"00\"}";
+    CHECK_EQ_INT(pake_gate_feed(g, (const uint8_t *)late, strlen(late), false), PAKE_GATE_LOST);
+    CHECK(!pake_gate_next_output(g, &text, &len));
+}
+
+/* The deadline: running until PD_AUTH_DEADLINE_MS. At it, a gate whose tag
+ * is not out yet (either role with nothing from the peer, the answerer
+ * after its share) is LOST, a drop to connect again after; the offerer
+ * whose tag is out (it had the answerer's share) fails with AUTH_FAILED:
+ * the peer could have tested a guess against that tag. */
 static void test_deadline(void)
 {
     for (int role = 0; role < 2; role++) {
@@ -254,29 +276,53 @@ static void test_deadline(void)
         }
         CHECK_EQ_INT(pake_gate_tick(&g, t0 + PD_AUTH_DEADLINE_MS - 1), PAKE_GATE_RUNNING);
         CHECK(!pake_gate_next_output(&g, &text, &len));
-        CHECK_EQ_INT(pake_gate_tick(&g, t0 + PD_AUTH_DEADLINE_MS), PAKE_GATE_FAILED);
-        check_refused(&g, "the deadline");
+        CHECK(!pake_gate_tag_sent(&g));
+        CHECK_EQ_INT(pake_gate_tick(&g, t0 + PD_AUTH_DEADLINE_MS), PAKE_GATE_LOST);
+        check_lost(&g, "the deadline, nothing from the peer");
         pake_gate_cleanup(&g);
     }
+    pair p;
+    pair_start(&p, true, 0); /* the answerer answered, then heard nothing */
+    deliver(&p.a, &p.b);
+    deliver(&p.b, &p.a); /* the offerer now sends its share and tag: they get lost */
+    CHECK(pake_gate_tag_sent(&p.a) && !pake_gate_tag_sent(&p.b));
+    CHECK_EQ_INT(pake_gate_tick(&p.b, PD_AUTH_DEADLINE_MS), PAKE_GATE_LOST);
+    check_lost(&p.b, "the deadline, the answerer after its share");
+    CHECK_EQ_INT(pake_gate_tick(&p.a, PD_AUTH_DEADLINE_MS), PAKE_GATE_FAILED);
+    check_refused(&p.a, "the deadline, the offerer after its tag");
+    pake_gate_cleanup(&p.a);
+    pake_gate_cleanup(&p.b);
     CHECK_EQ_INT(PD_AUTH_DEADLINE_MS, 30000); /* auth-spec §B; the web app's AUTH_DEADLINE_MS */
 }
 
-/* The channel closed mid-run: failed (a cut run counts), nothing to send;
- * a gate already done or failed stays as it is. */
+/* The channel closed mid-run: LOST before our tag went out, FAILED after
+ * (a cut run counts once it could have tested a guess), nothing to send
+ * either way; a gate already done or failed stays as it is. */
 static void test_abort(void)
 {
     pair p;
     pair_start(&p, true, 0);
-    deliver(&p.a, &p.b);
-    const char *text;
-    size_t len;
-    CHECK_EQ_INT(pake_gate_abort(&p.b, "the channel closed"), PAKE_GATE_FAILED);
+    deliver(&p.a, &p.b); /* pake-start; the answerer's share is queued */
+    CHECK_EQ_INT(pake_gate_abort(&p.b, "the channel closed"), PAKE_GATE_LOST);
     CHECK_EQ_STR(p.b.reason, "the channel closed");
-    CHECK(!pake_gate_next_output(&p.b, &text, &len));
-    CHECK(sodium_is_zero(p.b.s.prs, PAKE_PRS_LEN) && sodium_is_zero(p.b.s.y, sizeof p.b.s.y));
-    CHECK(pake_gate_sas(&p.b) == NULL);
+    check_lost(&p.b, "closed before the answerer's tag");
+    CHECK_EQ_INT(pake_gate_abort(&p.a, "the channel closed"), PAKE_GATE_LOST);
+    check_lost(&p.a, "closed before the offerer's tag");
     pake_gate_cleanup(&p.a);
     pake_gate_cleanup(&p.b);
+
+    pair_start(&p, true, 0);
+    deliver(&p.a, &p.b);
+    deliver(&p.b, &p.a); /* the offerer's share and tag are queued: out */
+    const char *text;
+    size_t len;
+    CHECK_EQ_INT(pake_gate_abort(&p.a, "the channel closed"), PAKE_GATE_FAILED);
+    CHECK(!pake_gate_next_output(&p.a, &text, &len)); /* no channel to say it on */
+    CHECK(sodium_is_zero(p.a.s.prs, PAKE_PRS_LEN) && sodium_is_zero(p.a.s.y, sizeof p.a.s.y));
+    CHECK(pake_gate_sas(&p.a) == NULL);
+    pake_gate_cleanup(&p.a);
+    pake_gate_cleanup(&p.b);
+
     pair_start(&p, true, 0);
     run(&p);
     CHECK_EQ_INT(pake_gate_abort(&p.a, "late"), PAKE_GATE_OPEN);

@@ -32,6 +32,57 @@ static const char *relayed(relay_kind kind, const char *payload)
     return out;
 }
 
+/* sdp as an RTCSessionDescriptionInit, what JSON.stringify(pc.localDescription)
+ * gives (issue 13): relayed as an object with only type and sdp */
+static void test_description(void)
+{
+    relay_msg m;
+    const char *d = "{" T ",\"sdp\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}}";
+    CHECK_EQ_INT(relay_check(RELAY_OFFER, d, strlen(d), &m), RELAY_OK);
+    CHECK(m.described);
+    CHECK_EQ_INT(m.value.str_len, 5);
+    CHECK_EQ_STR(relayed(RELAY_OFFER, d), "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}");
+    /* members in any order; others are not relayed */
+    CHECK_EQ_STR(
+        relayed(RELAY_ANSWER, "{" T ",\"sdp\":{\"x\":[1],\"sdp\":\"s\",\"type\":\"answer\"}}"),
+        "{\"type\":\"answer\",\"sdp\":\"s\"}");
+    /* a string stays a string */
+    const char *plain = "{" T ",\"sdp\":\"s\"}";
+    CHECK_EQ_INT(relay_check(RELAY_OFFER, plain, strlen(plain), &m), RELAY_OK);
+    CHECK(!m.described);
+    /* type: the event's own */
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"type\":\"answer\",\"sdp\":\"s\"}}"),
+                 RELAY_E_SDP_TYPE);
+    CHECK_EQ_INT(check(RELAY_ANSWER, "{" T ",\"sdp\":{\"type\":\"pranswer\",\"sdp\":\"s\"}}"),
+                 RELAY_E_SDP_TYPE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"sdp\":\"s\"}}"), RELAY_E_SDP_TYPE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"type\":null,\"sdp\":\"s\"}}"),
+                 RELAY_E_SDP_TYPE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{}}"), RELAY_E_SDP_TYPE);
+    /* its sdp: a string of 1..PD_MAX_SDP bytes */
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"type\":\"offer\"}}"), RELAY_E_SDP);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"type\":\"offer\",\"sdp\":\"\"}}"),
+                 RELAY_E_SDP);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"type\":\"offer\",\"sdp\":{}}}"),
+                 RELAY_E_SDP);
+    static char big[PD_MAX_SDP + 128];
+    int n = snprintf(big, sizeof big, "{" T ",\"sdp\":{\"type\":\"offer\",\"sdp\":\"");
+    memset(big + n, 'a', PD_MAX_SDP);
+    strcpy(big + n + PD_MAX_SDP, "\"}}");
+    CHECK_EQ_INT(check(RELAY_OFFER, big), RELAY_OK);
+    big[n + PD_MAX_SDP] = 'a';
+    strcpy(big + n + PD_MAX_SDP + 1, "\"}}");
+    CHECK_EQ_INT(check(RELAY_OFFER, big), RELAY_E_SDP);
+    /* an escaped type or member name, a member twice: the full path decides */
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"type\":\"\\u006ffer\",\"sdp\":\"s\"}}"),
+                 RELAY_E_UNSURE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":{\"\\u0074ype\":\"offer\",\"sdp\":\"s\"}}"),
+                 RELAY_E_UNSURE);
+    CHECK_EQ_INT(
+        check(RELAY_OFFER, "{" T ",\"sdp\":{\"type\":\"offer\",\"sdp\":\"s\",\"sdp\":\"t\"}}"),
+        RELAY_E_UNSURE);
+}
+
 static void test_offer_answer(void)
 {
     relay_msg m;
@@ -67,7 +118,7 @@ static void test_offer_answer(void)
     /* sdp: a string of 1..PD_MAX_SDP bytes */
     CHECK_EQ_INT(check(RELAY_OFFER, "{" T "}"), RELAY_E_SDP);
     CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"\"}"), RELAY_E_SDP);
-    CHECK_EQ_INT(check(RELAY_ANSWER, "{" T ",\"sdp\":{\"type\":\"offer\"}}"), RELAY_E_SDP);
+    CHECK_EQ_INT(check(RELAY_ANSWER, "{" T ",\"sdp\":{\"type\":\"offer\"}}"), RELAY_E_SDP_TYPE);
     CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":null}"), RELAY_E_SDP);
     static char big[PD_MAX_SDP + 128];
     int n = snprintf(big, sizeof big, "{" T ",\"sdp\":\"");
@@ -150,6 +201,7 @@ static void test_candidate(void)
 int main(void)
 {
     test_offer_answer();
+    test_description();
     test_candidate();
     return CHECK_DONE();
 }

@@ -133,7 +133,7 @@ static void test_control(json_t *vectors)
         pd_buf_reset(&out);
         free(bytes);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 16);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 19);
 }
 
 static void test_data(json_t *vectors)
@@ -219,13 +219,13 @@ static void test_invalid(json_t *vectors)
             if (r != XFER_E_DECODE) fprintf(stderr, "invalid vector %s decoded\n", S(v, "name"));
             CHECK_EQ_INT(r, XFER_E_DECODE);
             CHECK_EQ_STR(xfer_code_name(code), S(v, "code"));
-            CHECK(m.files == NULL && m.accepts == NULL && m.message == NULL);
+            CHECK(m.files == NULL && m.accepts == NULL && m.message == NULL && m.text == NULL);
         }
         invalid_in_session(exact, len, binary, S(v, "code"));
         free(exact);
         free(b);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 18);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 24);
 }
 
 static void test_paths(json_t *vectors)
@@ -634,7 +634,8 @@ static xfer_options opts_from_json(json_t *o)
     if (caps) {
         x.no_resume_cap = !json_has_string(caps, XFER_CAP_RESUME);
         x.no_blocks_cap = !json_has_string(caps, XFER_CAP_BLOCKS);
-        CHECK_EQ_INT(json_array_size(caps), !x.no_resume_cap + !x.no_blocks_cap);
+        x.no_text_cap = !json_has_string(caps, XFER_CAP_TEXT);
+        CHECK_EQ_INT(json_array_size(caps), !x.no_resume_cap + !x.no_blocks_cap + !x.no_text_cap);
     }
     return x;
 }
@@ -1390,6 +1391,356 @@ static void test_protocol_violations(void)
     xfer_session_destroy(s);
 }
 
+/* ---------------- text snippets and names (§5.9, issue 17) ---------------- */
+
+static const char *TID = "fedcba9876543210fedcba9876543210";
+
+/* Events of one side that the text tests look at. */
+typedef struct text_seen {
+    int ready, texts, acked, fatal;
+    xfer_code fatal_code;
+    char peer_name[XFER_MAX_PEER_NAME + 1];
+    bool has_peer_name;
+    uint8_t text[XFER_MAX_TEXT];
+    size_t text_len;
+    char id[XFER_ID_LEN + 1];
+} text_seen;
+
+static void text_drain_events(xfer_session *s, text_seen *w)
+{
+    xfer_event ev;
+    while (xfer_session_next_event(s, &ev)) {
+        if (ev.type == XFER_EV_READY) {
+            w->ready++;
+            w->has_peer_name = ev.peer_name != NULL;
+            if (ev.peer_name) {
+                memcpy(w->peer_name, ev.peer_name, ev.peer_name_len);
+                w->peer_name[ev.peer_name_len] = 0;
+            }
+        } else if (ev.type == XFER_EV_TEXT) {
+            w->texts++;
+            memcpy(w->text, ev.data, ev.len);
+            w->text_len = ev.len;
+            memcpy(w->id, ev.xfer, sizeof w->id);
+        } else if (ev.type == XFER_EV_TEXT_ACKED) {
+            w->acked++;
+            memcpy(w->id, ev.xfer, sizeof w->id);
+        } else if (ev.type == XFER_EV_FATAL) {
+            w->fatal++;
+            w->fatal_code = ev.code;
+        }
+    }
+}
+
+/* Moves every queued message between a and b until both are quiet; logs
+ * the text messages (as sim_run does) when log is given. */
+static void text_pump(xfer_session *a, xfer_session *b, text_seen *wa, text_seen *wb, sim_log *log)
+{
+    for (int round = 0; round < 100; round++) {
+        bool moved = false;
+        for (int side = 0; side < 2; side++) {
+            xfer_session *from = side ? b : a, *to = side ? a : b;
+            const uint8_t *d;
+            size_t len;
+            bool bin;
+            while (xfer_session_next_output(from, &d, &len, &bin)) {
+                moved = true;
+                log_push(log, side ? "b" : "a", bin, d, len);
+                if (bin)
+                    xfer_session_feed_binary(to, d, len);
+                else
+                    xfer_session_feed_text(to, d, len);
+            }
+        }
+        text_drain_events(a, wa);
+        text_drain_events(b, wb);
+        if (!moved) return;
+    }
+    CHECK(!"text_pump did not settle");
+}
+
+/* The last output of s, as a string (error messages: ASCII). */
+static bool text_last_output(xfer_session *s, char *out, size_t cap)
+{
+    const uint8_t *d;
+    size_t len;
+    bool bin, any = false;
+    while (xfer_session_next_output(s, &d, &len, &bin)) {
+        size_t n = len < cap - 1 ? len : cap - 1;
+        memcpy(out, d, n);
+        out[n] = 0;
+        any = true;
+    }
+    return any;
+}
+
+/* The `texts` vectors (§5.9): two sessions with the caps and names of the
+ * vector, opened, then each snippet sent in turn; every message, in order,
+ * byte for byte, and each snippet arrives whole and is acknowledged. */
+static void test_text_vectors(json_t *vectors)
+{
+    json_t *t;
+    size_t i;
+    json_array_foreach(json_object_get(vectors, "texts"), i, t)
+    {
+        xfer_options o[2];
+        for (int k = 0; k < 2; k++) {
+            json_t *p = json_object_get(t, k ? "b" : "a");
+            o[k] = opts_from_json(p);
+            o[k].name = S(p, "name");
+        }
+        xfer_session *a = xfer_session_create(&o[0]), *b = xfer_session_create(&o[1]);
+        CHECK(a && b);
+        if (!a || !b) return;
+        text_seen wa = {0}, wb = {0};
+        sim_log log = {.session = 1};
+        xfer_session_open(a);
+        xfer_session_open(b);
+        text_pump(a, b, &wa, &wb, &log);
+        CHECK_EQ_STR(wa.peer_name, S(json_object_get(t, "b"), "name"));
+        CHECK_EQ_STR(wb.peer_name, S(json_object_get(t, "a"), "name"));
+        json_t *send;
+        size_t k;
+        json_array_foreach(json_object_get(t, "sends"), k, send)
+        {
+            bool from_a = !strcmp(S(send, "from"), "a");
+            json_t *text = json_object_get(send, "text");
+            int acked_before = from_a ? wa.acked : wb.acked;
+            CHECK_EQ_INT(xfer_session_send_text(from_a ? a : b, S(send, "id"),
+                                                json_string_value(text), json_string_length(text)),
+                         XFER_OK);
+            text_pump(a, b, &wa, &wb, &log);
+            text_seen *to = from_a ? &wb : &wa;
+            CHECK_EQ_MEM(to->text, to->text_len, json_string_value(text), json_string_length(text));
+            CHECK_EQ_STR(to->id, S(send, "id"));
+            CHECK_EQ_INT(from_a ? wa.acked : wb.acked, acked_before + 1);
+        }
+        json_t *msgs = json_object_get(t, "messages"), *m;
+        CHECK_EQ_INT(log.n, json_array_size(msgs));
+        json_array_foreach(msgs, k, m)
+        {
+            if (k >= log.n) break;
+            size_t len;
+            uint8_t *want = unhex(S(m, "hex"), &len);
+            bool ok = !strcmp(log.m[k].from, S(m, "from")) && !log.m[k].binary &&
+                      log.m[k].len == len && memcmp(log.m[k].data, want, len) == 0;
+            if (!ok) fprintf(stderr, "texts %s: message %zu differs\n", S(t, "name"), k);
+            CHECK(ok);
+            free(want);
+        }
+        CHECK_EQ_INT(wa.fatal + wb.fatal, 0);
+        log_free(&log);
+        xfer_session_destroy(a);
+        xfer_session_destroy(b);
+    }
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "texts")), 1);
+}
+
+static void test_text(void)
+{
+    /* names both ways, a snippet each way, each acknowledged */
+    xfer_options oa = {.name = "Blue Fox 🦊"}, ob = {.name = "laptop"};
+    xfer_session *a = xfer_session_create(&oa), *b = xfer_session_create(&ob);
+    text_seen wa = {0}, wb = {0};
+    xfer_session_open(a);
+    xfer_session_open(b);
+    sim_log log = {.session = 1};
+    text_pump(a, b, &wa, &wb, &log);
+    CHECK(wa.ready == 1 && wb.ready == 1);
+    CHECK(wb.has_peer_name && !strcmp(wb.peer_name, "Blue Fox 🦊"));
+    CHECK(wa.has_peer_name && !strcmp(wa.peer_name, "laptop"));
+    CHECK(xfer_session_text_supported(a) && xfer_session_text_supported(b));
+    CHECK(log.n == 2);
+    static const char hello_a[] = "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,"
+                                  "\"caps\":[\"resume\",\"sha256-blocks\",\"text\"],"
+                                  "\"name\":\"Blue Fox 🦊\"}";
+    if (log.n) CHECK_EQ_MEM(log.m[0].data, log.m[0].len, hello_a, strlen(hello_a));
+    /* every byte arrives as it was, U+0000 and escape sequences included:
+     * escaping for a terminal is the display's business */
+    static const char odd[] = "a\0b\x1b[2J\r\n\"\\ é 😀";
+    CHECK_EQ_INT(xfer_session_send_text(a, TID, odd, sizeof odd - 1), XFER_OK);
+    text_pump(a, b, &wa, &wb, &log);
+    CHECK_EQ_INT(wb.texts, 1);
+    CHECK_EQ_MEM(wb.text, wb.text_len, odd, sizeof odd - 1);
+    CHECK_EQ_STR(wb.id, TID);
+    CHECK_EQ_INT(wa.acked, 1);
+    CHECK_EQ_STR(wa.id, TID);
+    static const char text_msg[] = "{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\","
+                                   "\"text\":\"a\\u0000b\\u001b[2J\\r\\n\\\"\\\\ é 😀\"}";
+    static const char ack_msg[] =
+        "{\"t\":\"text-ack\",\"id\":\"fedcba9876543210fedcba9876543210\"}";
+    CHECK(log.n == 4);
+    if (log.n == 4) {
+        CHECK_EQ_MEM(log.m[2].data, log.m[2].len, text_msg, strlen(text_msg));
+        CHECK_EQ_MEM(log.m[3].data, log.m[3].len, ack_msg, strlen(ack_msg));
+    }
+    /* the other way, the largest one */
+    char *max = malloc(XFER_MAX_TEXT);
+    memset(max, 'x', XFER_MAX_TEXT);
+    CHECK_EQ_INT(xfer_session_send_text(b, TID, max, XFER_MAX_TEXT), XFER_OK);
+    text_pump(a, b, &wa, &wb, NULL);
+    CHECK_EQ_INT(wa.texts, 1);
+    CHECK_EQ_INT(wa.text_len, XFER_MAX_TEXT);
+    CHECK_EQ_INT(wb.acked, 1);
+    /* refused locally: empty, over the limit, not UTF-8, a bad id */
+    CHECK_EQ_INT(xfer_session_send_text(a, TID, "", 0), XFER_E_ARG);
+    CHECK_EQ_INT(xfer_session_send_text(a, TID, max, XFER_MAX_TEXT + 1), XFER_E_ARG);
+    CHECK_EQ_INT(xfer_session_send_text(a, TID, "\xff", 1), XFER_E_ARG);
+    CHECK_EQ_INT(xfer_session_send_text(a, "FEDCBA9876543210FEDCBA9876543210", "x", 1), XFER_E_ARG);
+    /* at most XFER_MAX_TEXT_PENDING waiting for their ack, ids unique */
+    char id[XFER_ID_LEN + 1];
+    for (unsigned k = 0; k <= XFER_MAX_TEXT_PENDING; k++) {
+        snprintf(id, sizeof id, "%032x", k);
+        int r = xfer_session_send_text(a, id, "x", 1);
+        CHECK_EQ_INT(r, k < XFER_MAX_TEXT_PENDING ? XFER_OK : XFER_E_STATE);
+    }
+    CHECK_EQ_INT(xfer_session_send_text(a, "00000000000000000000000000000000", "y", 1), XFER_E_ARG);
+    text_pump(a, b, &wa, &wb, NULL);
+    CHECK_EQ_INT(wa.acked, 1 + XFER_MAX_TEXT_PENDING);
+    CHECK_EQ_INT(xfer_session_send_text(a, id, "x", 1), XFER_OK); /* room again */
+    text_pump(a, b, &wa, &wb, NULL);
+    CHECK_EQ_INT(wa.fatal + wb.fatal, 0);
+    /* a text-ack for no text of ours is PROTOCOL */
+    feed_str(a, "{\"t\":\"text-ack\",\"id\":\"11111111111111111111111111111111\"}");
+    char out[256];
+    CHECK(text_last_output(a, out, sizeof out));
+    CHECK_EQ_STR(out, "{\"t\":\"error\",\"code\":\"PROTOCOL\",\"message\":\"text-ack for no text "
+                      "sent\"}");
+    CHECK(xfer_session_closed_state(a));
+    xfer_session_destroy(a);
+    xfer_session_destroy(b);
+    log_free(&log);
+
+    /* a peer without "text": nothing is sent to it, and a text from it is
+     * PROTOCOL; no name: none in the event */
+    xfer_options old = {.no_text_cap = true};
+    a = xfer_session_create(NULL);
+    b = xfer_session_create(&old);
+    memset(&wa, 0, sizeof wa);
+    memset(&wb, 0, sizeof wb);
+    xfer_session_open(a);
+    xfer_session_open(b);
+    text_pump(a, b, &wa, &wb, NULL);
+    CHECK(!wa.has_peer_name && !wb.has_peer_name);
+    CHECK(!xfer_session_text_supported(a) && !xfer_session_text_supported(b));
+    CHECK_EQ_INT(xfer_session_send_text(a, TID, "hi", 2), XFER_E_UNSUPPORTED);
+    CHECK_EQ_INT(xfer_session_send_text(b, TID, "hi", 2), XFER_E_UNSUPPORTED);
+    CHECK(!text_last_output(a, out, sizeof out));
+    feed_str(b, "{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":\"hi\"}");
+    text_drain_events(b, &wb);
+    CHECK(wb.fatal == 1 && wb.fatal_code == XFER_CODE_PROTOCOL && wb.texts == 0);
+    CHECK(text_last_output(b, out, sizeof out));
+    CHECK(strstr(out, "text without the text capability") != NULL);
+    xfer_session_destroy(a);
+    xfer_session_destroy(b);
+
+    /* malformed or early texts from a peer: a clear PROTOCOL error */
+    static const char hello[] =
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"text\"]}";
+    char *over = malloc(XFER_MAX_TEXT + 64);
+    int n = snprintf(over, 64, "{\"t\":\"text\",\"id\":\"%s\",\"text\":\"", TID);
+    memset(over + n, 'x', XFER_MAX_TEXT + 1);
+    memcpy(over + n + XFER_MAX_TEXT + 1, "\"}", 2);
+    size_t over_len = (size_t)n + XFER_MAX_TEXT + 3;
+    struct {
+        const uint8_t *msg;
+        size_t len;
+        bool before_hello;
+        const char *message;
+    } bad[] = {
+        {(const uint8_t
+              *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":\"hi\"}",
+         0, true, "first message must be hello"},
+        {(const uint8_t *)over, over_len, false, "malformed control message"},
+        {(const uint8_t
+              *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":\"\"}",
+         0, false, "malformed control message"},
+        {(const uint8_t *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\","
+                          "\"text\":\"\xff\xfe\"}",
+         0, false, "malformed control message"},
+        {(const uint8_t *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\","
+                          "\"text\":\"\\ud800\"}",
+         0, false, "malformed control message"},
+        {(const uint8_t *)"{\"t\":\"text\",\"id\":\"x\",\"text\":\"hi\"}", 0, false,
+         "malformed control message"},
+        {(const uint8_t *)"{\"t\":\"text\",\"id\":\"fedcba9876543210fedcba9876543210\",\"text\":5}",
+         0, false, "malformed control message"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        xfer_session *s = xfer_session_create(NULL);
+        xfer_session_open(s);
+        CHECK(text_last_output(s, out, sizeof out));
+        if (!bad[k].before_hello) feed_str(s, hello);
+        xfer_session_feed_text(s, bad[k].msg,
+                               bad[k].len ? bad[k].len : strlen((const char *)bad[k].msg));
+        CHECK(xfer_session_closed_state(s));
+        char want[160];
+        snprintf(want, sizeof want, "{\"t\":\"error\",\"code\":\"PROTOCOL\",\"message\":\"%s\"}",
+                 bad[k].message);
+        CHECK(text_last_output(s, out, sizeof out));
+        if (strcmp(out, want)) fprintf(stderr, "text case %zu: %s\n", k, out);
+        CHECK_EQ_STR(out, want);
+        xfer_session_destroy(s);
+    }
+    free(over);
+
+    /* a text that does not fit the peer's maxMsg once encoded */
+    xfer_session *s = xfer_session_create(NULL);
+    xfer_session_open(s);
+    feed_str(s, "{\"t\":\"hello\",\"v\":2,\"maxMsg\":16384,\"win\":16384,\"caps\":[\"text\"]}");
+    CHECK_EQ_INT(xfer_session_send_text(s, TID, max, 20000), XFER_E_TOO_BIG);
+    memset(max, 1, 4000); /* 4000 bytes, 24000 escaped as \u0001 */
+    CHECK_EQ_INT(xfer_session_send_text(s, TID, max, 4000), XFER_E_TOO_BIG);
+    CHECK_EQ_INT(xfer_session_send_text(s, TID, max, 2000), XFER_OK);
+    xfer_session_destroy(s);
+    free(max);
+
+    /* names (§5.1) as codec.ts's peerText: cleaned, cut to 64 bytes on a
+     * character boundary; junk, or nothing left, is no name; never fatal */
+    static const struct {
+        const char *in, *want;
+    } names[] = {
+        {"  Blue \t\u00a0 Fox\u202e\x1b[2J  ", "Blue Fox[2J"},
+        {"\xe2\x80\x8b\n", ""},
+        {"a\xff"
+         "b",
+         "ab"},
+        {"\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+         "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+         "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+         "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc abc",
+         "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+         "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+         "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+         "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc a"},
+    };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char clean[XFER_MAX_PEER_NAME + 1];
+        xfer_peer_text_clean(names[k].in, strlen(names[k].in), clean);
+        CHECK_EQ_STR(clean, names[k].want);
+        xfer_options on = {.name = names[k].in};
+        a = xfer_session_create(&on);
+        b = xfer_session_create(NULL);
+        memset(&wa, 0, sizeof wa);
+        memset(&wb, 0, sizeof wb);
+        xfer_session_open(a);
+        xfer_session_open(b);
+        text_pump(a, b, &wa, &wb, NULL);
+        CHECK(wb.ready == 1 && wb.has_peer_name == (names[k].want[0] != 0));
+        if (wb.has_peer_name) CHECK_EQ_STR(wb.peer_name, names[k].want);
+        xfer_session_destroy(a);
+        xfer_session_destroy(b);
+    }
+    /* from the wire: not a string, or junk, is left out, the session goes on */
+    s = xfer_session_create(NULL);
+    memset(&wa, 0, sizeof wa);
+    feed_str(s, "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":65536,\"caps\":[],\"name\":7,"
+                "\"device\":\"\\u200b\"}");
+    text_drain_events(s, &wa);
+    CHECK(wa.ready == 1 && !wa.has_peer_name && !xfer_session_closed_state(s));
+    xfer_session_destroy(s);
+}
+
 /* ---------------- writes confirmed after a drop (session.test.ts) ---------------- */
 
 static void test_late_writes(void)
@@ -1493,13 +1844,14 @@ static size_t data_bytes(const sim_log *log, const char *from)
 
 static void test_blocks_negotiation(void)
 {
+    /* "text" (§5.9) is on in all of them: it changes nothing here */
     static const char *both =
         "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"resume\","
-        "\"sha256-blocks\"]}";
-    static const char *blocks_only =
-        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"sha256-blocks\"]}";
+        "\"sha256-blocks\",\"text\"]}";
+    static const char *blocks_only = "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,"
+                                     "\"caps\":[\"sha256-blocks\",\"text\"]}";
     static const char *none =
-        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[]}";
+        "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,\"caps\":[\"text\"]}";
     struct {
         xfer_options so, ro;
         bool blocks;
@@ -1825,6 +2177,7 @@ int main(int argc, char **argv)
     test_invalid(vectors);
     test_paths(vectors);
     test_transcripts(vectors);
+    test_text_vectors(vectors);
     test_digests(vectors);
     json_decref(vectors);
     test_all_files_and_window();
@@ -1843,5 +2196,6 @@ int main(int argc, char **argv)
     test_blocks_corrupt();
     test_blocks_prefix();
     test_json_escapes();
+    test_text();
     return CHECK_DONE();
 }

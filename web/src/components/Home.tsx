@@ -1,10 +1,19 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { generatePassword, newRoomId, parseRoomInput, readFragment } from '../lib/link';
 import { parseReceiveInput } from '../lib/code';
-import type { RoomController, RoomSnapshot } from '../hooks/room';
+import { fromClipboard } from '../app/pickers';
+import { askNotifications } from '../app/notify';
+import type { PickedFile, RoomController, RoomSnapshot } from '../app/room';
+import { Identity } from './Identity';
 import { msg, useI18n, type Msg } from '../i18n';
+import { SendPanel } from './SendPanel';
 
-export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
+/** The home page: drop first (dropping or choosing files creates a room at
+ *  once and shows its link), the Receive box, and behind "Options" a room
+ *  with a password of one's own or joined by id and password.
+ *  `textSlot` and `onPasteText`: where the text-snippet feature plugs in (a
+ *  text box under the drop zone; text pasted anywhere on the page). */
+export function Home({ snap, ctl, textSlot, onPasteText }: { snap: RoomSnapshot; ctl: RoomController; textSlot?: ReactNode; onPasteText?: (text: string) => void }) {
   const { t, rich } = useI18n();
   const ids = { cpw: useId(), room: useId(), jpw: useId(), recv: useId(), recvHint: useId(), recvErr: useId() };
   const [password, setPassword] = useState(() => generatePassword());
@@ -33,6 +42,35 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
     setJoinPw(f.password);
     ctl.join(f.roomId, f.password).catch(() => {});
   }, [ctl]);
+
+  const sendFirst = (picked: PickedFile[]) => {
+    if (picked.length === 0) return;
+    setLocalError(null);
+    setViaBox(false);
+    askNotifications(); // a user gesture: the only time a browser lets us ask
+    ctl.sendFirst(picked).catch(() => {});
+  };
+
+  // Pasted files (or text, for the text feature) anywhere but in a field.
+  useEffect(() => {
+    const paste = (e: ClipboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+      const picked = fromClipboard(e.clipboardData);
+      if (picked.length > 0) {
+        e.preventDefault();
+        sendFirst(picked);
+        return;
+      }
+      const text = e.clipboardData?.getData('text/plain') ?? '';
+      if (text && onPasteText) {
+        e.preventDefault();
+        onPasteText(text);
+      }
+    };
+    document.addEventListener('paste', paste);
+    return () => document.removeEventListener('paste', paste);
+  });
 
   const create = (e: React.FormEvent) => {
     e.preventDefault();
@@ -73,36 +111,10 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           {t(error)}
         </p>
       )}
-      <section className="card" aria-labelledby="create-h">
-        <h2 id="create-h">{t('home.send.title')}</h2>
-        <p className="muted">{t('home.send.intro')}</p>
-        <form onSubmit={create}>
-          <label htmlFor={ids.cpw}>{t('home.send.password')}</label>
-          <div className="row">
-            <input
-              id={ids.cpw}
-              type={showPw ? 'text' : 'password'}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              autoComplete="new-password"
-              spellCheck={false}
-              minLength={8}
-              maxLength={1024}
-              required
-            />
-            <button type="button" className="secondary" onClick={() => setShowPw((s) => !s)} aria-pressed={showPw}>
-              {showPw ? t('home.send.hide') : t('home.send.show')}
-            </button>
-            <button type="button" className="secondary" onClick={() => setPassword(generatePassword())}>
-              {t('home.send.new')}
-            </button>
-          </div>
-          <p className="hint">{t('home.send.hint')}</p>
-          <button type="submit" disabled={busy}>
-            {busy && snap.creator ? t('home.send.creating') : t('home.send.create')}
-          </button>
-        </form>
-      </section>
+      <SendPanel disabled={busy} onFiles={sendFirst} prompt={t('home.drop.prompt')} large>
+        <p className="muted small">{t('home.drop.intro')}</p>
+        {textSlot}
+      </SendPanel>
       <section className="card" aria-labelledby="join-h">
         <h2 id="join-h">{t('home.recv.title')}</h2>
         <form onSubmit={receive} noValidate data-testid="receive-box">
@@ -136,6 +148,39 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
             </p>
           )}
         </form>
+      </section>
+      <section className="card">
+        <Identity name={snap.selfName} device={snap.selfDevice} onRename={(n) => ctl.setName(n)} />
+      </section>
+      <details className="card options" data-testid="options">
+        <summary>{t('home.options')}</summary>
+        <h3 className="small" id="create-h">{t('home.create.title')}</h3>
+        <form onSubmit={create}>
+          <label htmlFor={ids.cpw}>{t('home.send.password')}</label>
+          <div className="row">
+            <input
+              id={ids.cpw}
+              type={showPw ? 'text' : 'password'}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              autoComplete="new-password"
+              spellCheck={false}
+              minLength={8}
+              maxLength={1024}
+              required
+            />
+            <button type="button" className="secondary" onClick={() => setShowPw((s) => !s)} aria-pressed={showPw}>
+              {showPw ? t('home.send.hide') : t('home.send.show')}
+            </button>
+            <button type="button" className="secondary" onClick={() => setPassword(generatePassword())}>
+              {t('home.send.new')}
+            </button>
+          </div>
+          <p className="hint">{t('home.send.hint')}</p>
+          <button type="submit" disabled={busy}>
+            {busy && snap.creator ? t('home.send.creating') : t('home.send.create')}
+          </button>
+        </form>
         <h3 className="small">{t('home.join.title')}</h3>
         <form onSubmit={join}>
           <label htmlFor={ids.room}>{t('home.join.room')}</label>
@@ -146,7 +191,7 @@ export function Home({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
             {busy && !snap.creator && !viaBox ? t('home.joining') : t('home.join.submit')}
           </button>
         </form>
-      </section>
+      </details>
     </div>
   );
 }

@@ -1,9 +1,12 @@
-import { describeOffer, describeStorage } from '../hooks/sinks';
-import type { PeerView, RoomController, RoomSnapshot } from '../hooks/room';
-import { useI18n, type MessageKey } from '../i18n';
+import { describeOffer, describeStorage } from '../app/sinks';
+import type { RoomController, RoomSnapshot } from '../app/room';
 import { SendPanel } from './SendPanel';
+import { TextPanel } from './TextPanel';
 import { Share } from './Share';
 import { Transfers } from './Transfers';
+import { Identity } from './Identity';
+import { useI18n, type MessageKey } from '../i18n';
+import type { PeerView } from '../app/types';
 
 function peerBadge(p: PeerView): MessageKey {
   if (p.left) return 'peer.left';
@@ -14,7 +17,7 @@ function peerBadge(p: PeerView): MessageKey {
 }
 
 export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController }) {
-  const { t, rich } = useI18n();
+  const { t, rich, bytes } = useI18n();
   return (
     <div className="room">
       {snap.error && (
@@ -41,7 +44,13 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           <ul className="peers">
             {snap.peers.map((p) => (
               <li key={p.id} data-testid="peer" data-state={p.state}>
-                <span>{t(p.label)}</span> <span className={`badge peer-${p.state.toLowerCase()}`}>{t(peerBadge(p))}</span>
+                <span data-testid="peer-name">{t(p.label)}</span>
+                {p.device && (
+                  <>
+                    {' '}
+                    <span className="small muted" data-testid="peer-device">{p.device}</span>
+                  </>
+                )} <span className={`badge peer-${p.state.toLowerCase()}`}>{t(peerBadge(p))}</span>
                 {p.sas && (
                   <span className="small sas">
                     {' '}
@@ -67,9 +76,29 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           </p>
         )}
       </section>
+      {snap.outgoing.length > 0 && (
+        <section className="card" aria-labelledby="outgoing-h" data-testid="outgoing">
+          <h2 id="outgoing-h">{t('room.yourFiles')}</h2>
+          <p className="muted small">
+            {snap.peers.some((p) => p.state === 'CONNECTED') ? t('room.offeredToAll') : t('room.offeredWhenJoined')}
+          </p>
+          <ul className="files">
+            {snap.outgoing.slice(0, 20).map((f) => (
+              <li key={f.id}>
+                <span className="fname">{f.dir ? `${f.dir}/` : ''}{f.name}</span> <span className="small muted">{bytes(f.size)}</span>
+              </li>
+            ))}
+          </ul>
+          {snap.outgoing.length > 20 && <p className="muted small">{t('room.andMore', { count: snap.outgoing.length - 20 })}</p>}
+        </section>
+      )}
       <SendPanel disabled={snap.sending} onFiles={(f) => ctl.sendFiles(f)} />
+      <TextPanel store={ctl.texts} onSend={() => ctl.sendText()} />
       <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(x) => describeOffer(snap.storage, snap.storageFree, x.files.map((f) => f.entry))} />
       <p className="muted small">{t('room.receiving', { how: describeStorage(snap.storage, snap.storageFree) })}</p>
+      <section className="card">
+        <Identity name={snap.selfName} device={snap.selfDevice} onRename={(n) => ctl.setName(n)} />
+      </section>
       <button type="button" className="secondary" onClick={() => ctl.leave()}>
         {t('room.leave')}
       </button>

@@ -1,9 +1,12 @@
-import { useRef, useState } from 'react';
-import { fromDrop, fromInput } from '../hooks/pickers';
-import type { PickedFile } from '../hooks/room';
+import { useRef, useState, type ReactNode } from 'react';
+import { fromDrop, fromInput } from '../app/pickers';
+import type { PickedFile } from '../app/room';
 import { useI18n } from '../i18n';
 
-export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f: PickedFile[]): void }) {
+/** The drop zone and its pickers. On the home page it is the first thing
+ *  (`prompt` says what dropping does); `children` go below the buttons (the
+ *  home page's text box slot). */
+export function SendPanel({ disabled, onFiles, prompt, large, children }: { disabled: boolean; onFiles(f: PickedFile[]): void; prompt?: string; large?: boolean; children?: ReactNode }) {
   const { t } = useI18n();
   const files = useRef<HTMLInputElement>(null);
   const folder = useRef<HTMLInputElement>(null);
@@ -20,7 +23,7 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
     <section className="card" aria-labelledby="send-h">
       <h2 id="send-h">{t('send.title')}</h2>
       <div
-        className={`drop${over ? ' over' : ''}${disabled ? ' disabled' : ''}`}
+        className={`drop${large ? ' large' : ''}${over ? ' over' : ''}${disabled ? ' disabled' : ''}`}
         onDragOver={(e) => {
           e.preventDefault();
           setOver(true);
@@ -29,7 +32,7 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
         onDrop={drop}
         data-testid="drop-zone"
       >
-        <p>{disabled ? t('send.busy') : t('send.drop')}</p>
+        <p>{disabled ? t('send.busy') : (prompt ?? t('send.drop'))}</p>
         <div className="row center">
           <button type="button" disabled={disabled} onClick={() => files.current?.click()}>
             {t('send.chooseFiles')}
@@ -39,6 +42,7 @@ export function SendPanel({ disabled, onFiles }: { disabled: boolean; onFiles(f:
           </button>
         </div>
       </div>
+      {children}
       <input
         ref={files}
         type="file"

@@ -1,4 +1,5 @@
-import type { FileView, RoomController, TransferView } from '../hooks/room';
+import type { FileView, RoomController, TransferView } from '../app/room';
+import { askNotifications } from '../app/notify';
 import { useI18n, type I18n, type MessageKey, type Msg } from '../i18n';
 
 const STATE_LABEL: Record<TransferView['state'], MessageKey> = {
@@ -67,7 +68,14 @@ export function Transfers({ transfers, ctl, offerNote }: { transfers: TransferVi
             )}
             {x.state === 'OFFERED' && x.dir === 'in' && (
               <div className="row">
-                <button type="button" onClick={() => void ctl.accept(x.key)} data-testid="accept">
+                <button
+                  type="button"
+                  onClick={() => {
+                    askNotifications();
+                    void ctl.accept(x.key);
+                  }}
+                  data-testid="accept"
+                >
                   {x.earlierVerified !== undefined ? t('xfer.continue') : t('xfer.accept')}
                 </button>
                 <button type="button" className="secondary" onClick={() => ctl.decline(x.key)}>

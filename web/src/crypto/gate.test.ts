@@ -1,7 +1,8 @@
 /* The gate every data channel passes before the transfer protocol
  * (docs/authentication.md §7, protocol version 2): nothing but the PAKE is
  * accepted before it is done, and every way of failing answers with one
- * `error` AUTH_FAILED. */
+ * `error` AUTH_FAILED; the deadline or a closed channel before this side's
+ * tag went out is a drop ('lost'), with nothing to send. */
 import { describe, expect, it } from 'vitest';
 import V from './auth-vectors.json';
 import { unhex } from './bytes';
@@ -68,7 +69,6 @@ describe('AuthGate', () => {
     ['file data to the opener', offerer, (g) => g.onBinary()],
     ["the peer's error", offerer, (g) => g.onText(encodeControl({ t: 'error', code: 'PROTOCOL', message: 'first message must be hello' }))],
     ['an over-long text', answerer, (g) => g.onText(`{"t":"pake-share","pad":"${'x'.repeat(2000)}"}`)],
-    ['the deadline', answerer, (g) => g.expire(AUTH_DEADLINE_MS)],
   ];
   for (const [name, cfg, act] of refusals) {
     it(`refuses ${name} with one AUTH_FAILED, and then ignores everything`, () => {
@@ -89,12 +89,32 @@ describe('AuthGate', () => {
     expect(AUTH_FAILED_TEXT).toBe('{"t":"error","code":"AUTH_FAILED","message":"authentication failed"}');
   });
 
-  it('the deadline is not reached one millisecond early', () => {
-    const g = new AuthGate(() => answerer, 1000);
-    g.expire(1000 + AUTH_DEADLINE_MS - 1);
-    expect(g.state).toBe('running');
-    g.expire(1000 + AUTH_DEADLINE_MS);
-    expect(g.state).toBe('failed');
+  it('the deadline is not reached one millisecond early; with nothing from the peer it is a drop, not a failure', () => {
+    for (const cfg of [answerer, offerer]) {
+      const g = new AuthGate(() => cfg, 1000);
+      g.takeOutput();
+      g.expire(1000 + AUTH_DEADLINE_MS - 1);
+      expect(g.state).toBe('running');
+      g.expire(1000 + AUTH_DEADLINE_MS);
+      expect(g.state).toBe('lost');
+      expect(g.takeOutput()).toEqual([]);
+      g.onText(S.messages[0].text);
+      expect([g.state, g.sas, g.takeOutput()]).toEqual(['lost', null, []]);
+    }
+  });
+
+  it("the deadline after our tag went out is a failure (the peer could test a guess against it); before, it is a drop", () => {
+    const a = new AuthGate(() => offerer, 0);
+    const b = new AuthGate(() => answerer, 0);
+    a.takeOutput().forEach((t) => b.onText(t)); // pake-start
+    b.takeOutput().forEach((t) => a.onText(t)); // pake-share: the offerer sends its share and tag, which get lost
+    expect(a.takeOutput().map((t) => JSON.parse(t).t)).toEqual(['pake-share', 'pake-confirm']);
+    expect([a.tagSent, b.tagSent]).toEqual([true, false]);
+    a.expire(AUTH_DEADLINE_MS);
+    b.expire(AUTH_DEADLINE_MS);
+    expect([a.state, b.state]).toEqual(['failed', 'lost']);
+    expect(a.takeOutput()).toEqual([AUTH_FAILED_TEXT]);
+    expect(b.takeOutput()).toEqual([]);
   });
 
   it('a config that cannot be built (no fingerprint, no PRS) fails at once', () => {
@@ -107,12 +127,20 @@ describe('AuthGate', () => {
     expect(h.state).toBe('failed');
   });
 
-  it('a closed channel ends the run with nothing to send', () => {
+  it('a closed channel ends the run with nothing to send: a drop before our tag went out, a failure after', () => {
     const g = new AuthGate(() => offerer, 0);
     g.takeOutput();
     g.close();
-    expect(g.state).toBe('failed');
+    expect(g.state).toBe('lost');
     expect(g.takeOutput()).toEqual([]);
+    const a = new AuthGate(() => offerer, 0);
+    const b = new AuthGate(() => answerer, 0);
+    a.takeOutput().forEach((t) => b.onText(t));
+    b.takeOutput().forEach((t) => a.onText(t));
+    b.close();
+    a.close();
+    expect([a.state, b.state]).toEqual(['failed', 'lost']);
+    expect([a.takeOutput(), b.takeOutput()]).toEqual([[], []]);
   });
 });
 

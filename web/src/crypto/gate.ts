@@ -7,12 +7,21 @@
  * failure or the deadline all end the gate in 'failed' with one `error`
  * AUTH_FAILED to send; the caller then closes the channel and never hands
  * the transfer session anything from it. Once 'done', everything that
- * arrives goes to the transfer session (the offerer sends `hello` first). */
+ * arrives goes to the transfer session (the offerer sends `hello` first).
+ *
+ * The deadline or a closed channel *before this side sent its
+ * pake-confirm* ends in 'lost' instead, with nothing to send: until our tag
+ * is out the peer holds nothing that tests a guess of the secret (the
+ * shares are uniformly random points, the offerer's commitment hides Ya),
+ * so it is a dropped connection, not a failed authentication: no warning,
+ * and the peers connect again as after any drop (src/pake/gate.h says the
+ * same for the CLI). Seen in CI: a message lost at a channel's opening left
+ * both sides waiting out the deadline and then warning of an interception. */
 import { encodeControl } from '../protocol/codec';
 import { AUTH_DEADLINE_MS } from '../protocol/types';
 import { PakeSession, type PakeConfig } from './session';
 
-export type GateState = 'running' | 'done' | 'failed';
+export type GateState = 'running' | 'done' | 'failed' | 'lost';
 
 /** What the peer is sent when the gate fails (docs/protocol.md §8). */
 export const AUTH_FAILED_TEXT = encodeControl({ t: 'error', code: 'AUTH_FAILED', message: 'authentication failed' });
@@ -69,20 +78,42 @@ export class AuthGate {
 
   /** Call when the deadline timer fires (or any time: a no-op before it). */
   expire(now: number): void {
-    if (this.state === 'running' && now >= this.deadline) this.fail('authentication deadline passed');
+    if (this.state !== 'running' || now < this.deadline) return;
+    if (!this.tagSent) this.lose("the peer's messages did not arrive in time");
+    else this.fail('authentication deadline passed');
   }
 
-  /** The channel closed: the run ends without a result, its secrets wiped. */
-  close(): void {
-    if (this.state !== 'running') return;
+  /** The channel closed: the run ends without a result, its secrets wiped;
+   *  'failed' once our tag was out, else 'lost'. Returns the state. */
+  close(): GateState {
+    if (this.state !== 'running') return this.state;
+    const counted = this.tagSent;
     this.pake?.abort('channel closed');
-    this.state = 'failed';
+    this.pake = null;
+    this.state = counted ? 'failed' : 'lost';
     this.reason = 'channel closed before authentication';
+    this.out = [];
+    return this.state;
+  }
+
+  /** This side has sent its pake-confirm (the run could have tested a guess). */
+  get tagSent(): boolean {
+    return this.sentTag || (this.pake?.tagSent ?? false);
+  }
+
+  private sentTag = false;
+
+  private lose(reason: string): void {
+    this.pake?.abort(reason);
+    this.pake = null;
+    this.state = 'lost';
+    this.reason = reason;
     this.out = [];
   }
 
   private drain(): void {
     const p = this.pake!;
+    this.sentTag ||= p.tagSent;
     this.out.push(...p.takeOutput());
     if (p.state === 'done') {
       this.state = 'done';
@@ -92,6 +123,7 @@ export class AuthGate {
   }
 
   private fail(reason: string): void {
+    this.sentTag = this.tagSent;
     this.pake?.abort(reason);
     this.pake = null;
     this.state = 'failed';

@@ -42,6 +42,9 @@ function isCanonical(fp: string): boolean {
 export class PakeSession {
   state: PakeState;
   reason = '';
+  /** Our pake-confirm was queued: from then on the peer holds something that
+   *  tests a guess of the secret (docs/authentication.md §7). */
+  tagSent = false;
   private readonly role: Role;
   private prs: Uint8Array;
   private readonly ci: Uint8Array;
@@ -139,6 +142,7 @@ export class PakeSession {
 
   private ownTag(): string {
     const mine = this.role === 'offerer' ? this.ya : this.yb;
+    this.tagSent = true;
     return encodePakeMsg({ t: 'pake-confirm', mac: confirmTag(this.key, mine, NO_AD, this.fpO, this.fpA) });
   }
 

@@ -25,11 +25,19 @@ export interface Msg {
 export interface Size {
   bytes: number;
 }
-/** Numbers and sizes are formatted per locale; a Msg is translated in place. */
-export type Params = Record<string, string | number | Size | Msg>;
+/** A fraction 0..1, shown as the locale writes a percentage ("43 %", "43%"). */
+export interface Percent {
+  fraction: number;
+}
+/** Numbers, sizes and percentages are formatted per locale; a Msg is translated in place. */
+export type Params = Record<string, string | number | Size | Percent | Msg>;
 
 export function size(bytes: number): Size {
   return { bytes };
+}
+
+export function pct(fraction: number): Percent {
+  return { fraction };
 }
 
 export function msg(key: MessageKey, params?: Params): Msg {

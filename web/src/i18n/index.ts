@@ -4,7 +4,7 @@
  * units). React reads it through useI18n(); a switch re-renders the page. */
 
 import { createElement, Fragment, useMemo, useSyncExternalStore, type ReactNode } from 'react';
-import { isMsg, type Catalogue, type Entry, type MessageKey, type Msg, type Params, type Size } from './catalog';
+import { isMsg, type Catalogue, type Entry, type MessageKey, type Msg, type Params, type Percent, type Size } from './catalog';
 import en from './locales/en';
 import de from './locales/de';
 import fr from './locales/fr';
@@ -12,7 +12,7 @@ import es from './locales/es';
 import ptBR from './locales/pt-BR';
 import zhCN from './locales/zh-CN';
 
-export { msg, isMsg, size, type Msg, type MessageKey, type Params, type Size } from './catalog';
+export { msg, isMsg, size, pct, type Msg, type MessageKey, type Params, type Percent, type Size } from './catalog';
 
 export const LOCALES = ['en', 'de', 'fr', 'es', 'pt-BR', 'zh-CN'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -79,12 +79,14 @@ export const PLACEHOLDER = /\{(\w+)\}/g;
 
 type Param = Params[string];
 const isSize = (v: unknown): v is Size => typeof v === 'object' && v !== null && typeof (v as Size).bytes === 'number';
+const isPercent = (v: unknown): v is Percent => typeof v === 'object' && v !== null && typeof (v as Percent).fraction === 'number';
 
 function value(locale: Locale, v: Param | undefined, name: string): string {
   if (v === undefined) return `{${name}}`;
   if (typeof v === 'number') return formatNumber(locale, v);
   if (isMsg(v)) return translate(locale, v.key, v.params);
   if (isSize(v)) return formatBytes(locale, v.bytes);
+  if (isPercent(v)) return formatPercent(locale, v.fraction);
   return v;
 }
 
@@ -106,7 +108,7 @@ export function translateRich(locale: Locale, key: MessageKey, params: Record<st
     ...parts.map((p, i) => {
       if (i % 2 === 0) return p;
       const v = params[p];
-      const plain = typeof v === 'string' || typeof v === 'number' || isMsg(v) || isSize(v) || v === undefined;
+      const plain = typeof v === 'string' || typeof v === 'number' || isMsg(v) || isSize(v) || isPercent(v) || v === undefined;
       return createElement(Fragment, { key: i }, plain ? value(locale, v as Param | undefined, p) : (v as ReactNode));
     }),
   );

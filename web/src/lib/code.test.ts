@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import vectors from '../../../docs/vectors/short-codes.json';
 import { CODE_WORD_COUNT, CODE_WORDS, looksLikeCode, parseCode, parseReceiveInput } from './code';
-import { codeRequest } from '../hooks/signaling';
+import { codeRequest } from '../app/signaling';
 import { translate } from '../i18n';
 import type { Msg } from '../i18n/catalog';
 

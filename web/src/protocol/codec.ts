@@ -5,8 +5,8 @@
 
 import {
   DATA_HEADER_LEN, DATA_TYPE, ERROR_CODES, MAX_CAPS, MAX_ERROR_MESSAGE, MAX_FILES,
-  MAX_FILE_SIZE, MAX_MIME_LEN, ProtocolError,
-  type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry,
+  MAX_FILE_SIZE, MAX_MIME_LEN, MAX_PEER_TEXT, MAX_TEXT_BYTES, ProtocolError,
+  type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
 
 const XFER_RE = /^[0-9a-f]{32}$/;
@@ -16,6 +16,18 @@ const MIME_RE = /^[\x20-\x7e]*$/;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
+
+/** A peer's `name` or `device` made safe to show (§5.1): control characters
+ *  (C0, DEL, C1), bidi controls, zero-width and line-separator characters
+ *  removed, spaces collapsed, cut to MAX_PEER_TEXT UTF-8 bytes on a
+ *  character boundary. Shown as text, never as HTML. */
+export function peerText(v: string): string {
+  let t = v.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, '').replace(/\s+/g, ' ').trim();
+  // a lone surrogate (not UTF-8) would end as U+FFFD; drop it instead
+  t = t.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
+  while (enc.encode(t).length > MAX_PEER_TEXT) t = Array.from(t).slice(0, -1).join('');
+  return t.trim();
+}
 
 /* ---- encoding ---- */
 
@@ -30,7 +42,13 @@ function acceptOut(a: AcceptEntry) {
 export function encodeControl(m: Control): string {
   let o: Record<string, unknown>;
   switch (m.t) {
-    case 'hello': o = { t: m.t, v: m.v, maxMsg: m.maxMsg, win: m.win, caps: [...m.caps] }; break;
+    case 'hello':
+      o = { t: m.t, v: m.v, maxMsg: m.maxMsg, win: m.win, caps: [...m.caps] };
+      if (m.name !== undefined) o.name = peerText(m.name);
+      if (m.device !== undefined) o.device = peerText(m.device);
+      break;
+    case 'text': o = { t: m.t, id: m.id, text: m.text }; break;
+    case 'text-ack': o = { t: m.t, id: m.id }; break;
     case 'offer': o = { t: m.t, xfer: m.xfer, files: m.files.map(fileOut) }; break;
     case 'accept': o = { t: m.t, xfer: m.xfer, files: m.files.map(acceptOut) }; break;
     case 'decline': o = { t: m.t, xfer: m.xfer }; break;
@@ -121,6 +139,21 @@ function arr(o: Record<string, unknown>, k: string, min: number, max: number): u
 }
 const FILE_ID_MAX = MAX_FILES - 1;
 
+/* An unpaired UTF-16 surrogate: JSON.parse makes one of "\ud800", but it is
+ * no Unicode text (and the C side's JSON parser refuses it). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True for valid Unicode of 1 … maxBytes UTF-8 bytes (§5.9: texts). */
+export function textFits(v: string, maxBytes: number): boolean {
+  // a UTF-16 unit is at most 3 UTF-8 bytes: most strings skip the encoding
+  return v.length > 0 && !LONE_SURROGATE.test(v) && (v.length * 3 <= maxBytes || utf8Length(v) <= maxBytes);
+}
+function textMember(o: Record<string, unknown>, k: string, maxBytes: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || !textFits(v, maxBytes)) bad(`${k}: bad text`);
+  return v;
+}
+
 /** Parses and validates one control message. Throws ProtocolError. */
 export function decodeControl(text: string): Control {
   let raw: unknown;
@@ -137,8 +170,18 @@ export function decodeControl(text: string): Control {
         if (typeof c !== 'string' || !CAP_RE.test(c)) bad('caps: bad entry');
         return c;
       });
-      return { t, v: u(o, 'v', 65535), maxMsg: u(o, 'maxMsg', 2 ** 32 - 1), win: u(o, 'win'), caps };
+      const h: Hello = { t, v: u(o, 'v', 65535), maxMsg: u(o, 'maxMsg', 2 ** 32 - 1), win: u(o, 'win'), caps };
+      // Optional and only shown: a value that is not a string, or nothing once cleaned, is left out.
+      const name = typeof o.name === 'string' ? peerText(o.name) : '';
+      const device = typeof o.device === 'string' ? peerText(o.device) : '';
+      if (name) h.name = name;
+      if (device) h.device = device;
+      return h;
     }
+    case 'text':
+      return { t, id: s(o, 'id', XFER_RE), text: textMember(o, 'text', MAX_TEXT_BYTES) };
+    case 'text-ack':
+      return { t, id: s(o, 'id', XFER_RE) };
     case 'offer': {
       const files = arr(o, 'files', 1, MAX_FILES).map((e, i): FileEntry => {
         const f = obj(e, 'file');

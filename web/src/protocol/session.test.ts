@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeControl, decodeData, encodeControl, encodeData } from './codec';
+import { decodeControl, decodeData, encodeControl, encodeData, peerText } from './codec';
 import { blockDigestHex, CAP_BLOCKS, HASH_BLOCK, sha256Bytes } from './digest';
 import { IncomingTransfer, Session } from './session';
 import { sha256Hex } from './sha256';
@@ -690,5 +690,49 @@ describe('Session with block digests', () => {
       for (const j of jobs) b.session.hashed(j, j.length === BIG[1].size ? new Uint8Array(32) : sha256Bytes(j.parts));
     }
     expect(b.eventsOf('file-done').map((e) => [e.file, e.ok, e.code]).sort()).toEqual([[0, true, undefined], [1, false, 'HASH_MISMATCH']]);
+  });
+});
+
+describe('hello name and device (§5.1)', () => {
+  const base = { t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume'] };
+
+  it('are optional: absent, the encoding is unchanged', () => {
+    expect(encodeControl({ t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume'] })).toBe('{"t":"hello","v":2,"maxMsg":262144,"win":16777216,"caps":["resume"]}');
+    const m = decodeControl(JSON.stringify(base));
+    expect(m).toEqual(base);
+  });
+
+  it('come after caps, name first, and round-trip', () => {
+    const text = encodeControl({ t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: [], name: 'Blue Fox', device: 'Firefox on Android' });
+    expect(text).toBe('{"t":"hello","v":2,"maxMsg":262144,"win":16777216,"caps":[],"name":"Blue Fox","device":"Firefox on Android"}');
+    expect(decodeControl(text)).toMatchObject({ name: 'Blue Fox', device: 'Firefox on Android' });
+  });
+
+  it('are cleaned on receipt: controls, bidi and zero-width gone, at most 64 UTF-8 bytes on a character boundary', () => {
+    const m = decodeControl(JSON.stringify({ ...base, name: 'Evil\u202e\u0000\u001b[31m Fox\u200b\n', device: '🦊'.repeat(20) }));
+    expect(m).toMatchObject({ name: 'Evil[31m Fox' });
+    const device = (m as { device: string }).device;
+    expect(new TextEncoder().encode(device).length).toBe(64); // 16 foxes of 4 bytes
+    expect(device).toBe('🦊'.repeat(16));
+    expect(peerText('x'.repeat(100))).toHaveLength(64);
+    expect(peerText('\ud800 lone')).toBe('lone');
+  });
+
+  it('are left out when not a string or empty once cleaned, without failing the hello', () => {
+    const m = decodeControl(JSON.stringify({ ...base, name: 42, device: '\u0001\u0002' }));
+    expect(m).toEqual(base);
+  });
+
+  it('reach the peer in its ready event when set in the options', () => {
+    const a = new Session({ name: 'Blue Fox', device: 'Chrome on Linux' });
+    const b = new Session();
+    a.open();
+    b.open();
+    for (const o of a.takeOutput()) if (o.kind === 'text') b.onText(o.data);
+    for (const o of b.takeOutput()) if (o.kind === 'text') a.onText(o.data);
+    const ready = b.takeEvents().find((e) => e.type === 'ready');
+    expect(ready && ready.type === 'ready' && ready.peer).toMatchObject({ name: 'Blue Fox', device: 'Chrome on Linux' });
+    const back = a.takeEvents().find((e) => e.type === 'ready');
+    expect(back && back.type === 'ready' && back.peer.name).toBeUndefined();
   });
 });

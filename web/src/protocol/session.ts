@@ -8,12 +8,12 @@
  * Incoming progress lives in an IncomingTransfer that outlives the session,
  * so that a new connection can resume it. */
 
-import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, utf8Length } from './codec';
+import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, textFits, utf8Length } from './codec';
 import { entryHidden, manifestProblem } from './paths';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
-  DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MIN_MAX_MSG, PROTOCOL_VERSION,
-  ProtocolError,
+  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_TEXT_BYTES,
+  MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
   type AcceptEntry, type Control, type ErrorCode, type FileEntry, type Hello,
 } from './types';
 
@@ -32,6 +32,9 @@ export interface SessionOptions {
   /** Receiver: receive files with hidden names ('.config/…', '.bashrc'). By default they are left out of
    *  accept (the offer event lists them) and an offer of nothing else is refused as UNSAFE_PATH. */
   allowHidden?: boolean;
+  /** Sent in our hello (§5.1): who we are for the peer's user ("Blue Fox"), and our kind ("Firefox on Android"). */
+  name?: string;
+  device?: string;
 }
 
 /* A data message, kept as its parts until it is sent: a driver encodes it
@@ -79,7 +82,11 @@ export type SessionEvent =
   | { type: 'transfer-done'; dir: Dir; xfer: string }
   | { type: 'cancelled'; dir: Dir; xfer: string; byPeer: boolean }
   | { type: 'transfer-error'; dir: Dir; xfer: string; code: ErrorCode; message: string; byPeer: boolean }
-  | { type: 'fatal'; code: ErrorCode; message: string; byPeer: boolean };
+  | { type: 'fatal'; code: ErrorCode; message: string; byPeer: boolean }
+  /* §5.9: a snippet arrived (already acknowledged; raw text: never render it as HTML) */
+  | { type: 'text'; id: string; text: string }
+  /* §5.9: the peer acknowledged our snippet */
+  | { type: 'text-acked'; id: string };
 
 export interface ReadRequest {
   xfer: string;
@@ -189,9 +196,12 @@ export class Session {
   private readonly readBlock: number;
   private readonly caps: string[];
   private readonly allowHidden: boolean;
+  private readonly who: { name?: string; device?: string };
   private peer: Hello | null = null;
   private msgSize = 0;
   private blocks = false; // both sides listed CAP_BLOCKS: block digests (§5.8)
+  private text = false; // both sides listed CAP_TEXT (§5.9)
+  private textPending = new Set<string>(); // our texts not yet acknowledged
   private inDigests = new WeakMap<FileDigest, number>(); // incoming file of a digest
   private out: Outgoing | null = null;
   private inc: IncomingTransfer | null = null;
@@ -215,8 +225,9 @@ export class Session {
     // without copying it, and a file takes few reads (each is an IPC round
     // trip in a browser).
     this.readBlock = opts.readBlock ?? HASH_BLOCK;
-    this.caps = opts.caps ?? ['resume', CAP_BLOCKS];
+    this.caps = opts.caps ?? ['resume', CAP_BLOCKS, CAP_TEXT];
     this.allowHidden = opts.allowHidden ?? false;
+    this.who = { name: opts.name || undefined, device: opts.device || undefined };
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
   }
@@ -267,7 +278,10 @@ export class Session {
       this.maxMsg = limits.maxMsg;
       this.sendLimit = limits.sendLimit;
     }
-    this.send({ t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps });
+    const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps };
+    if (this.who.name) hello.name = this.who.name;
+    if (this.who.device) hello.device = this.who.device;
+    this.send(hello);
   }
 
   /** The channel closed: nothing more can be sent. Incoming state stays resumable. */
@@ -313,6 +327,7 @@ export class Session {
       if (m.win < m.maxMsg) throw new ProtocolError('PROTOCOL', 'win below maxMsg');
       this.peer = m;
       this.blocks = this.caps.includes(CAP_BLOCKS) && m.caps.includes(CAP_BLOCKS);
+      this.text = this.caps.includes(CAP_TEXT) && m.caps.includes(CAP_TEXT);
       this.msgSize = Math.max(MIN_MAX_MSG, Math.min(this.prefMsg, m.maxMsg, this.sendLimit));
       this.emit({ type: 'ready', peer: m, msgSize: this.msgSize });
       return;
@@ -338,7 +353,52 @@ export class Session {
         return this.onCancel(m.xfer);
       case 'error':
         return this.onError(m.code, m.message, m.xfer, m.file);
+      case 'text':
+        return this.onTextMsg(m.id, m.text);
+      case 'text-ack':
+        return this.onTextAck(m.id);
     }
+  }
+
+  /* ================= text snippets (§5.9) ================= */
+
+  /** The peer's hello.name (§5.1), cleaned by the codec (peerText): render it as text only. */
+  get peerName(): string | undefined {
+    return this.peer?.name;
+  }
+
+  /** Both hellos list "text": sendText may be used. */
+  get textSupported(): boolean {
+    return this.ready && this.text;
+  }
+
+  /** Sends a snippet (1 … 65536 UTF-8 bytes) under `id` (32 lowercase hex).
+   *  Throws if not ready, if the peer takes no text (nothing is sent: a peer
+   *  that did not list "text" never gets one), if 16 are waiting for their
+   *  ack, or if the message exceeds the peer's maxMsg. A 'text-acked' event
+   *  with this id follows once the peer has it. */
+  sendText(id: string, text: string): void {
+    if (!/^[0-9a-f]{32}$/.test(id) || this.textPending.has(id)) throw new RangeError('bad text id');
+    if (!textFits(text, MAX_TEXT_BYTES)) throw new RangeError('text: 1 to 65536 bytes of Unicode text');
+    if (!this.ready) throw new Error('session not ready');
+    if (!this.text) throw new Error('the peer takes no text');
+    if (this.textPending.size >= MAX_TEXT_PENDING) throw new Error('too many texts waiting for their ack');
+    const data = encodeControl({ t: 'text', id, text });
+    if (utf8Length(data) > this.peer!.maxMsg) throw new RangeError('text does not fit in one message');
+    this.outputs.push({ kind: 'text', data });
+    this.textPending.add(id);
+  }
+
+  private onTextMsg(id: string, text: string): void {
+    // a peer that never got "text" from us has no business sending one
+    if (!this.text) throw new ProtocolError('PROTOCOL', 'text without the text capability');
+    this.emit({ type: 'text', id, text });
+    this.send({ t: 'text-ack', id });
+  }
+
+  private onTextAck(id: string): void {
+    if (!this.textPending.delete(id)) throw new ProtocolError('PROTOCOL', 'text-ack for no text sent');
+    this.emit({ type: 'text-acked', id });
   }
 
   private peerFatal(code: ErrorCode, message: string): void {

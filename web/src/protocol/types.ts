@@ -36,6 +36,16 @@ export const MAX_CAPS = 32;
 /* JS numbers are exact up to 2^53-1; the C side uses the same bound. */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
+/* Text snippets (docs/protocol.md §5.9): sent only when both hellos list
+ * CAP_TEXT. The longest, in UTF-8 bytes (PD_MAX_TEXT_BYTES in
+ * src/base/limits.h): a few words, a URL or a short paste, held in memory
+ * and shown in full; as JSON it fits the 262144-byte maxMsg both apps
+ * advertise, and the sender checks it against the peer's all the same. */
+export const CAP_TEXT = 'text';
+export const MAX_TEXT_BYTES = 65536;
+/* Texts sent and not yet acknowledged, per channel (PD_MAX_TEXT_PENDING). */
+export const MAX_TEXT_PENDING = 16;
+
 export const ERROR_CODES = [
   'PROTOCOL', // malformed message or message not allowed in this state
   'VERSION', // no common protocol version
@@ -63,7 +73,14 @@ export interface AcceptEntry {
   sha256?: string; // hex SHA-256 of the first `offset` bytes; present iff offset > 0
 }
 
-export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[] }
+/** `name`, `device`: optional, who the peer is for its user ("Blue Fox",
+ *  "Firefox on Android"; docs/protocol.md §5.1): at most MAX_PEER_TEXT UTF-8
+ *  bytes, cleaned on receipt (peerText), shown as text only. */
+export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[]; name?: string; device?: string }
+/* A name a person reads in a list, not a document: 64 bytes hold
+ * "Adjective Animal" or a host name (HOST_NAME_MAX is 64 on Linux). */
+export const MAX_PEER_TEXT = 64;
+
 export interface Offer { t: 'offer'; xfer: string; files: FileEntry[] }
 export interface Accept { t: 'accept'; xfer: string; files: AcceptEntry[] }
 export interface Decline { t: 'decline'; xfer: string }
@@ -74,7 +91,12 @@ export interface Verified { t: 'verified'; xfer: string; file: number }
 export interface Cancel { t: 'cancel'; xfer: string }
 export interface ErrorMsg { t: 'error'; code: ErrorCode; message: string; xfer?: string; file?: number }
 
-export type Control = Hello | Offer | Accept | Decline | Start | End | Ack | Verified | Cancel | ErrorMsg;
+/* §5.9: a snippet (id: 32 lowercase hex, unique among the sender's
+ * unacknowledged texts) and its acknowledgement. */
+export interface TextMsg { t: 'text'; id: string; text: string }
+export interface TextAck { t: 'text-ack'; id: string }
+
+export type Control = Hello | Offer | Accept | Decline | Start | End | Ack | Verified | Cancel | ErrorMsg | TextMsg | TextAck;
 
 export interface DataMsg {
   file: number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeControl, decodeData, encodeControl, encodeData, utf8Decode, utf8Encode } from './codec';
-import { DataOutput } from './session';
+import { DataOutput, Session } from './session';
 import { dirProblem, isHidden, nameProblem } from './paths';
 import { blockDigestHex } from './digest';
 import { sha256Hex } from './sha256';
@@ -11,7 +11,7 @@ import { ProtocolError } from './types';
 import {
   CONTROL_VECTORS, DATA_VECTORS, DIGEST_SIZES, E2E_FILES, E2E_RECEIVER, E2E_RECEIVER_BLOCKS, E2E_SENDER, E2E_SENDER_BLOCKS,
   HIDDEN_FILES, HIDDEN_LEFT_OUT, HIDDEN_ONLY_FILES, INVALID_VECTORS, PATH_VECTORS, XFER, e2eContents, hiddenContents,
-  hiddenOnlyContents, patternBytes,
+  hiddenOnlyContents, patternBytes, TEXT_PEERS, TEXT_SENDS,
 } from './vectors';
 import type { FileEntry } from './types';
 
@@ -64,6 +64,41 @@ function transcriptResume(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER
   a.session.offer(XFER, E2E_FILES);
   run(a, b, { log: log2 });
   return { a, b, messages: [...log1.map((m) => msgJson(m, 1)), ...log2.map((m) => msgJson(m, 2))] };
+}
+
+/* §5.9: a and b open, say hello, and send each other a snippet; every
+ * queued message goes across at once, a's first then b's, round after
+ * round until both are quiet (test_transfer.c's text_pump does the same). */
+function transcriptTexts() {
+  const a = new Session(TEXT_PEERS.a);
+  const b = new Session(TEXT_PEERS.b);
+  const log: { from: 'a' | 'b'; text: string }[] = [];
+  const events = { a: [] as unknown[], b: [] as unknown[] };
+  const pump = () => {
+    for (let round = 0; round < 100; round++) {
+      let moved = false;
+      for (const [from, src, dst] of [['a', a, b], ['b', b, a]] as const) {
+        for (const o of src.takeOutput()) {
+          if (o.kind !== 'text') throw new Error('binary output');
+          moved = true;
+          log.push({ from, text: o.data });
+          dst.onText(o.data);
+        }
+      }
+      events.a.push(...a.takeEvents());
+      events.b.push(...b.takeEvents());
+      if (!moved) return;
+    }
+    throw new Error('did not settle');
+  };
+  a.open();
+  b.open();
+  pump();
+  for (const t of TEXT_SENDS) {
+    (t.from === 'a' ? a : b).sendText(t.id, t.text);
+    pump();
+  }
+  return { a, b, events, messages: log.map((m) => ({ from: m.from, text: m.text, hex: hex(utf8Encode(m.text)) })) };
 }
 
 interface Transcript {
@@ -135,6 +170,7 @@ function build() {
         messages: transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_ONLY_FILES, hiddenOnlyContents()).messages,
       },
     ] as Transcript[],
+    texts: [{ name: 'text-both-ways', a: TEXT_PEERS.a, b: TEXT_PEERS.b, sends: TEXT_SENDS, messages: transcriptTexts().messages }],
   };
 }
 
@@ -202,6 +238,21 @@ describe('test-vectors.json', () => {
     expect(stored.data[1].hex).toBe('01000000' + '00000102' + '0000010203040506' + 'ff');
     expect(stored.control.find((c) => c.name === 'start')!.text).toBe(`{"t":"start","xfer":"${XFER}","file":0,"offset":0}`);
     expect(stored.control.find((c) => c.name === 'error-file')!.text).toContain('a\\tb\\u0001.txt');
+  });
+
+  it('texts: both ways, names in the hellos, each acknowledged (§5.9)', () => {
+    const r = transcriptTexts();
+    const t = stored.texts[0];
+    expect(r.messages).toEqual(t.messages);
+    expect(t.messages.map((m) => [m.from, JSON.parse(m.text).t])).toEqual([
+      ['a', 'hello'], ['b', 'hello'], ['a', 'text'], ['b', 'text-ack'], ['b', 'text'], ['a', 'text-ack'],
+    ]);
+    expect(r.events.b).toContainEqual({ type: 'text', id: TEXT_SENDS[0].id, text: TEXT_SENDS[0].text });
+    expect(r.events.a).toContainEqual({ type: 'text', id: TEXT_SENDS[1].id, text: TEXT_SENDS[1].text });
+    expect(r.events.a).toContainEqual({ type: 'text-acked', id: TEXT_SENDS[0].id });
+    expect(r.events.b).toContainEqual({ type: 'text-acked', id: TEXT_SENDS[1].id });
+    expect([r.a.peerName, r.b.peerName]).toEqual([TEXT_PEERS.b.name, TEXT_PEERS.a.name]);
+    for (const m of t.messages) expect(hex(utf8Encode(encodeControl(decodeControl(m.text))))).toBe(m.hex);
   });
 
   for (const t of stored.transcripts) {

@@ -5,6 +5,7 @@
 import type { Control, FileEntry } from './types';
 
 export const XFER = '0123456789abcdef0123456789abcdef';
+export const TEXT_ID = 'fedcba9876543210fedcba9876543210';
 const H_EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export const CONTROL_VECTORS: { name: string; value: Control }[] = [
@@ -32,6 +33,10 @@ export const CONTROL_VECTORS: { name: string; value: Control }[] = [
   { name: 'error-session', value: { t: 'error', code: 'PROTOCOL', message: 'first message must be hello' } },
   { name: 'error-transfer', value: { t: 'error', code: 'UNSAFE_PATH', message: 'unsafe path: file 0: dot component', xfer: XFER } },
   { name: 'error-file', value: { t: 'error', code: 'HASH_MISMATCH', message: 'SHA-256 mismatch for a\tb\u0001.txt', xfer: XFER, file: 3 } },
+  // §5.9: the "text" cap and a name (§5.1), a snippet and its ack
+  { name: 'hello-text-name', value: { t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume', 'sha256-blocks', 'text'], name: 'Blue Fox 🦊' } },
+  { name: 'text', value: { t: 'text', id: TEXT_ID, text: 'see https://example.com/?a=1&b=2\n"quoted" \\ tab\there\u0007 ü 😀' } },
+  { name: 'text-ack', value: { t: 'text-ack', id: TEXT_ID } },
 ];
 
 export const DATA_VECTORS: { name: string; file: number; offset: number; payload: number[] }[] = [
@@ -54,6 +59,13 @@ export const INVALID_VECTORS: { name: string; kind: 'text' | 'binary'; data: str
   { name: 'accept-sha-without-offset', kind: 'text', data: `{"t":"accept","xfer":"${XFER}","files":[{"id":0,"offset":0,"sha256":"${H_EMPTY}"}]}`, code: 'PROTOCOL' },
   { name: 'accept-resume-without-sha', kind: 'text', data: `{"t":"accept","xfer":"${XFER}","files":[{"id":0,"offset":5}]}`, code: 'PROTOCOL' },
   { name: 'error-file-without-xfer', kind: 'text', data: '{"t":"error","code":"INTERNAL","message":"","file":0}', code: 'PROTOCOL' },
+  // §5.9: 1 … 65536 UTF-8 bytes of Unicode text, a 32-hex id
+  { name: 'text-empty', kind: 'text', data: `{"t":"text","id":"${TEXT_ID}","text":""}`, code: 'PROTOCOL' },
+  { name: 'text-over-65536-bytes', kind: 'text', data: `{"t":"text","id":"${TEXT_ID}","text":"${'é'.repeat(32768)}a"}`, code: 'PROTOCOL' },
+  { name: 'text-lone-surrogate', kind: 'text', data: `{"t":"text","id":"${TEXT_ID}","text":"a\\ud800b"}`, code: 'PROTOCOL' },
+  { name: 'text-not-a-string', kind: 'text', data: `{"t":"text","id":"${TEXT_ID}","text":["hi"]}`, code: 'PROTOCOL' },
+  { name: 'text-bad-id', kind: 'text', data: '{"t":"text","id":"1","text":"hi"}', code: 'PROTOCOL' },
+  { name: 'text-ack-without-id', kind: 'text', data: '{"t":"text-ack"}', code: 'PROTOCOL' },
   { name: 'data-header-only', kind: 'binary', data: '01000000000000000000000000000000', code: 'PROTOCOL' },
   { name: 'data-bad-type', kind: 'binary', data: '0200000000000000000000000000000041', code: 'PROTOCOL' },
   { name: 'data-reserved-set', kind: 'binary', data: '0100000100000000000000000000000041', code: 'PROTOCOL' },
@@ -123,3 +135,14 @@ export function patternBytes(n: number): Uint8Array {
   for (let i = 0; i < n; i++) b[i] = i % 251;
   return b;
 }
+
+/* §5.9: two peers that both list "text" and send their names; each sends
+ * the other a snippet, which the other acknowledges. */
+export const TEXT_PEERS = {
+  a: { caps: ['resume', 'sha256-blocks', 'text'], name: 'Blue Fox 🦊' },
+  b: { caps: ['resume', 'sha256-blocks', 'text'], name: 'laptop' },
+};
+export const TEXT_SENDS: { from: 'a' | 'b'; id: string; text: string }[] = [
+  { from: 'a', id: TEXT_ID, text: 'héllo "peer"\n\tline 2 \u0000 \u0007 \u202e 😀 https://example.com/?a=1&b=2' },
+  { from: 'b', id: XFER, text: 'ok \\ done' },
+];

@@ -8,7 +8,7 @@
 import { joinBytes } from '../protocol/codec';
 import { sha256Bytes, type HashJob } from '../protocol/digest';
 import { IncomingTransfer, Session, type ReadRequest, type SessionEvent } from '../protocol/session';
-import { AUTH_DEADLINE_MS, type FileEntry } from '../protocol/types';
+import { AUTH_DEADLINE_MS, type FileEntry, type Hello } from '../protocol/types';
 import { AuthGate } from '../crypto/gate';
 import type { PakeConfig } from '../crypto/session';
 import type { Sink } from './sinks';
@@ -23,7 +23,8 @@ const BATCH_IDLE_MS = 100;
 export interface ChannelHost {
   /** A session event for the UI (progress, offers, results...). */
   onEvent(d: ChannelDriver, e: SessionEvent): void;
-  onReady(d: ChannelDriver): void;
+  /** The peer's hello arrived: `peer` says who it is (name, device: cleaned, optional). */
+  onReady(d: ChannelDriver, peer: Hello): void;
   /** Authentication done: `sas` is the six-digit verification code. */
   onAuth(d: ChannelDriver, sas: string): void;
   /** Authentication failed (or the peer did not authenticate): the channel
@@ -57,11 +58,13 @@ export class ChannelDriver {
      *  SDP of both sides is applied by then); it may throw (no usable
      *  fingerprint, no PRS): the gate fails. */
     authConfig: () => PakeConfig,
+    /** Who we are for the peer (our hello's name and device, §5.1). */
+    who: { name?: string; device?: string } = {},
   ) {
     // The preferred data message size is the protocol default (64 KiB);
     // bench/transfer sets this global to measure larger ones (up to 256 KiB).
     const msgSize = Number((globalThis as { __peerdropMsgSize?: number }).__peerdropMsgSize) || undefined;
-    this.session = new Session({ msgSize });
+    this.session = new Session({ msgSize, name: who.name, device: who.device });
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = BUFFER_LOW;
     // The opener says hello when its channel opens; the acceptor answers
@@ -120,9 +123,9 @@ export class ChannelDriver {
     dc.onclose = () => {
       clearTimeout(this.gateTimer);
       if (this.gate?.state === 'running') {
-        this.gate.close();
         this.authEnded = true;
-        host.onAuthFailed(this, this.gate.reason);
+        // 'lost' (our tag was not out): a drop like any other, onClosed below
+        if (this.gate.close() === 'failed') host.onAuthFailed(this, this.gate.reason);
       }
       this.session.shutdown();
       if (!this.storing && this.batch) void this.runStorage(true); // keep what arrived, for a resume
@@ -163,6 +166,12 @@ export class ChannelDriver {
       return;
     }
     this.session.shutdown(); // nothing more goes to or comes from the transfer session
+    if (g.state === 'lost') {
+      // the deadline before our tag went out: a drop, not a failure (gate.ts);
+      // onclose then reports it as one, and the peers connect again
+      this.dc.close();
+      return;
+    }
     this.host.onAuthFailed(this, g.reason);
     // the error goes out before the channel closes (as after a fatal session error, flush())
     setTimeout(() => this.dc.close(), 100);
@@ -212,7 +221,7 @@ export class ChannelDriver {
       case 'close':
         return this.storage(e);
       case 'ready':
-        this.host.onReady(this);
+        this.host.onReady(this, e.peer);
         return;
       case 'hash':
         return this.hash(e.job);

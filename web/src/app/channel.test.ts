@@ -1,7 +1,8 @@
 /* ChannelDriver with its authentication gate, over a pair of in-memory
  * data channels: the transfer session sees nothing before the PAKE is
  * done, and a peer that skips it (protocol 1's hello first, an offer, file
- * data, silence) is refused with AUTH_FAILED and the channel closed. */
+ * data, silence after our tag) is refused with AUTH_FAILED and the channel
+ * closed; silence or a close before our tag went out is a drop. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import V from '../crypto/auth-vectors.json';
 import { unhex } from '../crypto/bytes';
@@ -155,7 +156,7 @@ describe('ChannelDriver authentication', () => {
     expect(ca.sent[1]).toBe(AUTH_FAILED_TEXT);
   });
 
-  it('a silent peer is refused at the deadline, not before', async () => {
+  it('a silent peer is dropped at the deadline, not before: a lost connection (to connect again), no AUTH_FAILED, no failure', async () => {
     vi.useFakeTimers();
     const [ca, raw] = pair();
     const A = recorder();
@@ -165,9 +166,31 @@ describe('ChannelDriver authentication', () => {
     await vi.advanceTimersByTimeAsync(AUTH_DEADLINE_MS - 10);
     expect(A.log).toEqual([]);
     await vi.advanceTimersByTimeAsync(500);
-    expect(A.log).toEqual(['auth-failed', 'closed']);
-    expect(ca.sent.at(-1)).toBe(AUTH_FAILED_TEXT);
+    expect(A.log).toEqual(['closed']);
+    expect(ca.sent.map((m) => JSON.parse(m as string).t)).toEqual(['pake-start']);
     expect(ca.readyState).toBe('closed');
+  });
+
+  it('a peer that goes silent after our tag went out is refused at the deadline', async () => {
+    vi.useFakeTimers();
+    const [ca, raw] = pair();
+    const A = recorder();
+    const B = recorder();
+    new ChannelDriver('b', ca as unknown as RTCDataChannel, () => 65536, A.host, true, () => OFFERER);
+    new ChannelDriver('a', raw as unknown as RTCDataChannel, () => 65536, B.host, false, () => ANSWERER);
+    // the answerer's channel swallows what comes after its share: the offerer's share and tag never arrive
+    const deliver = raw.onmessage!;
+    let seen = 0;
+    raw.onmessage = (e) => {
+      if (seen++ < 1) deliver(e);
+    };
+    ca.open(); // the offerer's deadline comes first
+    raw.open();
+    await vi.advanceTimersByTimeAsync(AUTH_DEADLINE_MS + 500);
+    expect(A.log).toEqual(['auth-failed', 'closed']);
+    expect(ca.sent.map((m) => JSON.parse(m as string).t)).toEqual(['pake-start', 'pake-share', 'pake-confirm', 'error']);
+    expect(ca.sent.at(-1)).toBe(AUTH_FAILED_TEXT);
+    expect(B.log).toEqual(['closed']); // the answerer never sent its tag: a drop on its side
   });
 
   it('a config that cannot be built (no usable fingerprint) refuses the channel', async () => {
@@ -184,7 +207,7 @@ describe('ChannelDriver authentication', () => {
     expect(cb.sent).toEqual([AUTH_FAILED_TEXT]);
   });
 
-  it('a channel that closes during authentication is a failure, reported once', async () => {
+  it('a channel that closes during authentication before our tag went out is a drop, reported once', async () => {
     vi.useFakeTimers();
     const [ca, raw] = pair();
     const A = recorder();
@@ -194,6 +217,26 @@ describe('ChannelDriver authentication', () => {
     await settle();
     raw.close();
     await settle();
+    expect(A.log).toEqual(['closed']);
+  });
+
+  it('a channel that closes after our tag went out is a failure, reported once', async () => {
+    vi.useFakeTimers();
+    const [ca, raw] = pair();
+    const A = recorder();
+    new ChannelDriver('b', ca as unknown as RTCDataChannel, () => 65536, A.host, true, () => OFFERER);
+    // a peer that answers pake-start with a share of its own and then hangs up once it has our tag
+    const B = recorder();
+    new ChannelDriver('a', raw as unknown as RTCDataChannel, () => 65536, B.host, false, () => ANSWERER);
+    const deliver = raw.onmessage!;
+    raw.onmessage = (e) => {
+      deliver(e);
+      if (typeof e.data === 'string' && JSON.parse(e.data).t === 'pake-share') raw.close();
+    };
+    raw.open();
+    ca.open();
+    await settle(200);
+    expect(ca.sent.map((m) => JSON.parse(m as string).t)).toEqual(['pake-start', 'pake-share', 'pake-confirm']);
     expect(A.log).toEqual(['auth-failed', 'closed']);
   });
 });

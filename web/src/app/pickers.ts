@@ -39,3 +39,8 @@ async function walk(e: FileSystemEntry, dir: string, out: PickedFile[]): Promise
     for (const c of batch) await walk(c, sub, out);
   }
 }
+
+/** Files pasted from the clipboard (a copied file or a screenshot); none for text. */
+export function fromClipboard(dt: DataTransfer | null): PickedFile[] {
+  return dt ? fromInput(dt.files) : [];
+}

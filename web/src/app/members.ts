@@ -1,0 +1,372 @@
+/* The other members of the room and the connection to each: one PeerLink
+ * (RTCPeerConnection) and one ChannelDriver per member, and the policy
+ * around them: who offers (the older member), retries after a failure, the
+ * wait for a newer member's offer, reconnection after a drop, relay only,
+ * and a failed authentication (no reconnection, no guess more). Transfers
+ * and offers are the host's. */
+
+import type { SessionEvent } from '../protocol/session';
+import type { Hello } from '../protocol/types';
+import { sdpFingerprint } from '../crypto/confirm';
+import type { PakeConfig } from '../crypto/session';
+import { ChannelDriver } from './channel';
+import { PeerLink } from './peer';
+import type { Sink } from './sinks';
+import { peerLabel } from './transfers';
+import { msg, type Msg } from '../i18n/catalog';
+import type { PeerState, PeerView } from './types';
+
+const NO_TURN = msg('peer.noTurn');
+const NO_OFFER = msg('peer.noOffer');
+/* The older member sends its offer as soon as it hears of us (well under a
+ * second); a newer member that hears nothing for this long says so rather
+ * than showing "Connecting…" for ever. A late offer still connects. */
+const OFFER_WAIT_MS = 15_000;
+const FATAL_RETRIES = 2;
+const NOT_RECONNECTED = msg('peer.notReconnected');
+/* docs/authentication.md §7: a wrong secret and an interception look the
+ * same (a MAC that does not verify), so the message names both. */
+export const AUTH_FAILED_MESSAGE = msg('peer.authFailed');
+/** The same in a room joined with a short code (the CLI says "code" too). */
+export const AUTH_FAILED_CODE_MESSAGE = msg('peer.authFailedCode');
+/* The failed peer's connection is closed this long after the error was
+ * queued, so that the error reaches it (the channel closes after 100 ms). */
+const AUTH_CLOSE_MS = 250;
+
+export function hasTurnServer(ice: RTCIceServer[]): boolean {
+  return ice.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
+}
+
+export interface Member {
+  id: string;
+  link: PeerLink | null;
+  driver: ChannelDriver | null;
+  state: PeerState;
+  error?: Msg;
+  retries: number;
+  initiator: boolean;
+  /** Not the initiator: gives up waiting for the peer's offer (OFFER_WAIT_MS). */
+  offerWait?: ReturnType<typeof setTimeout>;
+  /** The session ended on a protocol error (§5.7): shown on the peer until a
+   *  new connection forms; transfers may resume on it, but a peer that fails
+   *  every time is not reconnected without end (FATAL_RETRIES). */
+  fatal?: Msg;
+  fatals?: number;
+  /** The verification code of the current channel, once authenticated. */
+  sas?: string;
+  /** Authentication failed: no reconnection, no offer taken from this peer
+   *  (a wrong secret would fail again, and each attempt is a guess at the
+   *  secret), until either side reloads (a new socket id, a new member). */
+  authFailed?: boolean;
+  /** Left the room after its authentication failed: kept to show the failure. */
+  left?: boolean;
+  /** What its last hello said it is (§5.1; cleaned, shown as text). */
+  name?: string;
+  device?: string;
+}
+
+/** What the members need from the room. */
+export interface MemberHost {
+  relay(kind: 'offer' | 'answer' | 'ice-candidate', payload: unknown): void;
+  ice(): RTCIceServer[];
+  relayOnly(): boolean;
+  /** Who we are for peers: sent in each new channel's hello. */
+  who(): { name: string; device: string };
+  /** Our socket id, the room id and its PRS; null once out of the room. */
+  authBase(): { self: string; room: string; prs: Uint8Array } | null;
+  /** Joined with a short code (its words, and a failure leaves the room). */
+  codeRoom(): boolean;
+  /** A code room's peer failed authentication: leave the room after `ms`
+   *  (once its connection is closed), saying why, unless left meanwhile. */
+  leaveAfterAuthFailure(ms: number): void;
+  changed(): void;
+  /** Transfers with the peer wait for a reconnection. */
+  interrupt(peerId: string): void;
+  /** The peer left: its transfers and offer end. */
+  peerLeft(peerId: string): void;
+  /** Every transfer with the peer has ended. */
+  finishedWith(peerId: string): boolean;
+  /** Its offer to us cannot be accepted any more. */
+  dropOffer(peerId: string): void;
+  /** The channel to m is ready (hello exchanged). */
+  onReady(m: Member, d: ChannelDriver): void;
+  onEvent(m: Member, d: ChannelDriver, e: SessionEvent): void;
+  source(xfer: string): File[] | null;
+  sink(xfer: string): Sink | null;
+}
+
+export class Members {
+  /** By socket id; read by tests (window.peerdrop.members). */
+  readonly map = new Map<string, Member>();
+
+  constructor(private readonly host: MemberHost) {}
+
+  /** What to call the peer: its name, else a short form of its socket id. */
+  label(id: string): Msg {
+    const name = this.map.get(id)?.name;
+    return name !== undefined ? msg('peer.named', { name }) : peerLabel(id);
+  }
+
+  get(id: string): Member | undefined {
+    return this.map.get(id);
+  }
+  values(): IterableIterator<Member> {
+    return this.map.values();
+  }
+  views(): PeerView[] {
+    return [...this.map.values()].map((m) => ({ id: m.id, label: this.label(m.id), name: m.name, device: m.device, state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed, left: m.left }));
+  }
+
+  /** Closes every connection and forgets every member. */
+  clear(): void {
+    for (const m of this.map.values()) {
+      clearTimeout(m.offerWait);
+      m.driver?.close();
+      m.link?.close();
+    }
+    this.map.clear();
+  }
+
+  /** Closes every data channel, as a network drop would. */
+  dropConnections(): void {
+    for (const m of this.map.values()) m.driver?.close();
+  }
+
+  /** A member already in the room when we joined: it offers, we wait. */
+  add(id: string, initiator: boolean): Member {
+    let m = this.map.get(id);
+    if (!m) {
+      m = { id, link: null, driver: null, state: 'CONNECTING', retries: 0, initiator };
+      this.map.set(id, m);
+      if (!initiator) this.awaitOffer(m);
+    }
+    return m;
+  }
+
+  private awaitOffer(m: Member, why = NO_OFFER): void {
+    clearTimeout(m.offerWait);
+    m.offerWait = setTimeout(() => {
+      if (this.map.get(m.id) !== m || m.link || m.state !== 'CONNECTING') return;
+      m.state = 'FAILED';
+      m.error = why;
+      this.host.changed();
+    }, OFFER_WAIT_MS);
+  }
+
+  /** A newer member joined: we are the older one, we offer. */
+  onUserJoined(id: string): void {
+    const m = this.add(id, true);
+    m.initiator = true;
+    this.connect(m);
+    this.host.changed();
+  }
+
+  /** Relay only changed: every peer is connected again with the new policy;
+   *  a transfer under way resumes where it stopped. */
+  reconnectAll(): void {
+    for (const m of this.map.values()) {
+      if (m.authFailed) continue;
+      m.retries = 0;
+      this.host.interrupt(m.id);
+      // the offering side connects again; the other waits for its new offer
+      if (m.initiator) this.connect(m);
+      else {
+        m.driver?.close();
+        m.link?.close();
+        m.link = m.driver = null;
+        m.state = 'CONNECTING';
+        m.error = undefined;
+        this.awaitOffer(m);
+      }
+    }
+  }
+
+  private connect(m: Member): void {
+    if (m.authFailed) return;
+    clearTimeout(m.offerWait);
+    m.fatal = undefined;
+    m.sas = undefined;
+    m.link?.close();
+    m.driver = null;
+    m.state = 'CONNECTING';
+    m.error = undefined;
+    const relayOnly = this.host.relayOnly();
+    if (relayOnly && !hasTurnServer(this.host.ice())) {
+      m.link = null;
+      m.state = 'FAILED';
+      m.error = NO_TURN;
+      this.host.interrupt(m.id);
+      return;
+    }
+    const link = new PeerLink(m.id, m.initiator, this.host.ice(), {
+      sendSignal: (kind, payload) => this.host.relay(kind, payload),
+      onChannel: (dc, opened) => {
+        if (m.link !== link) return;
+        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.channelHost(m), opened, () => this.authConfig(m, link, opened), this.host.who());
+      },
+      onState: (s) => {
+        if (m.link !== link) return;
+        if (s === 'failed')
+          this.linkFailed(m, msg(relayOnly ? 'peer.noRelayPath' : 'peer.noPath'));
+      },
+    }, relayOnly ? 'relay' : 'all');
+    m.link = link;
+    if (m.initiator) link.start().catch(() => this.linkFailed(m, msg('peer.startFailed')));
+  }
+
+  /** This side's view of the connection to m for the PAKE
+   *  (docs/authentication.md §4, §6): the side that created the channel is
+   *  the offerer; socket ids as signaling gave them, the offerer's first;
+   *  each fingerprint from the SDP that carried it (ours set locally, the
+   *  peer's applied remotely). Throws when something is missing. */
+  private authConfig(m: Member, link: PeerLink, opened: boolean): PakeConfig {
+    const base = this.host.authBase();
+    if (!base) throw new Error('not in a room');
+    const local = sdpFingerprint(link.pc.localDescription?.sdp ?? '');
+    const remote = sdpFingerprint(link.pc.remoteDescription?.sdp ?? '');
+    if (!local || !remote) throw new Error('not exactly one DTLS fingerprint in an SDP');
+    const common = { prs: base.prs, room: base.room };
+    return opened
+      ? { ...common, role: 'offerer', offererId: base.self, answererId: m.id, fpOfferer: local, fpAnswerer: remote }
+      : { ...common, role: 'answerer', offererId: m.id, answererId: base.self, fpOfferer: remote, fpAnswerer: local };
+  }
+
+  async onOffer(from: string, sdp: string): Promise<void> {
+    if (this.map.get(from)?.authFailed) return; // refused until a reload: no new guess
+    const m = this.add(from, false);
+    m.initiator = false;
+    this.connect(m);
+    this.host.changed();
+    if (!m.link) return; // relay only without a TURN server: said on the peer
+    try {
+      await m.link!.onOffer(sdp);
+    } catch {
+      this.linkFailed(m, msg('peer.answerFailed'));
+    }
+  }
+
+  onAnswer(from: string, sdp: string): void {
+    void this.map.get(from)?.link?.onAnswer(sdp).catch(() => {});
+  }
+  onCandidate(from: string, c: RTCIceCandidateInit | null): void {
+    void this.map.get(from)?.link?.onCandidate(c);
+  }
+
+  private linkFailed(m: Member, why: Msg): void {
+    if (!this.map.has(m.id) || m.authFailed) return;
+    m.state = 'FAILED';
+    m.error = why;
+    this.host.interrupt(m.id);
+    // The offering side retries a few times; the other side waits for a new offer.
+    if (m.initiator && m.retries < 3) {
+      m.retries++;
+      setTimeout(() => this.map.get(m.id) === m && m.state === 'FAILED' && this.connect(m), 1000 * m.retries);
+    }
+    this.host.changed();
+  }
+
+  onUserLeft(id: string): void {
+    const m = this.map.get(id);
+    if (!m) return;
+    if (m.authFailed) {
+      // The warning stays: a refusing peer (a CLI exits 6) leaves at once,
+      // and a row that vanished would tell the user under attack nothing.
+      m.left = true;
+      this.host.changed();
+      return;
+    }
+    this.map.delete(id);
+    clearTimeout(m.offerWait);
+    m.driver?.close();
+    m.link?.close();
+    this.host.peerLeft(id);
+    this.host.changed();
+  }
+
+  /** The session with m ended on a protocol error: said on the peer too
+   *  (the only place when no transfer shows it, e.g. during the hello). */
+  fatal(m: Member, why: Msg): void {
+    m.fatal = why;
+    m.state = 'FAILED';
+    m.error = why;
+  }
+
+  /** Authentication with m failed on d (ours, or the peer refused our tag
+   *  after we were done): the failure on its row, its connection closed,
+   *  no reconnection, nothing offered to or taken from it. */
+  authFailed(m: Member, d: ChannelDriver): void {
+    if (m.driver !== d || !this.map.has(m.id)) return;
+    const code = this.host.codeRoom();
+    m.authFailed = true;
+    m.sas = undefined;
+    m.state = 'FAILED';
+    m.error = code ? AUTH_FAILED_CODE_MESSAGE : AUTH_FAILED_MESSAGE;
+    clearTimeout(m.offerWait);
+    m.driver = null;
+    this.host.interrupt(m.id);
+    this.host.dropOffer(m.id);
+    const link = m.link;
+    m.link = null;
+    setTimeout(() => link?.close(), AUTH_CLOSE_MS);
+    this.host.changed();
+    // A code room holds its sender and one receiver: staying would keep the
+    // sender from the right receiver, and there is nobody else to talk to.
+    // Leave once the connection is closed, as the CLI exits 6, and say why.
+    if (code) this.host.leaveAfterAuthFailure(AUTH_CLOSE_MS + 50);
+  }
+
+  private channelHost(m: Member) {
+    return {
+      onAuth: (d: ChannelDriver, sas: string) => {
+        if (m.driver !== d || !this.map.has(m.id)) return;
+        m.sas = sas;
+        this.host.changed();
+      },
+      onAuthFailed: (d: ChannelDriver) => this.authFailed(m, d),
+      onReady: (d: ChannelDriver, peer: Hello) => {
+        m.name = peer.name;
+        m.device = peer.device;
+        m.state = 'CONNECTED';
+        m.error = undefined;
+        m.retries = 0;
+        this.host.changed();
+        this.host.onReady(m, d);
+      },
+      onClosed: (d: ChannelDriver) => {
+        if (m.driver !== d || !this.map.has(m.id)) return;
+        // Both stay in the room: the offering side connects again, the other
+        // waits for its offer (and says so if none comes), so neither shows a
+        // failure for what is a reconnection.
+        m.driver = null;
+        m.sas = undefined; // the code belongs to that channel; the next one gets its own
+        const finished = this.host.finishedWith(m.id);
+        this.host.interrupt(m.id);
+        if (m.fatal) {
+          m.state = 'FAILED';
+          m.error = m.fatal;
+          const n = (m.fatals = (m.fatals ?? 0) + 1);
+          if (m.initiator && n <= FATAL_RETRIES) setTimeout(() => this.map.get(m.id) === m && !m.driver && this.connect(m), 1000 * n);
+          this.host.changed();
+          return;
+        }
+        m.state = 'CONNECTING';
+        m.error = undefined;
+        if (m.initiator) setTimeout(() => this.map.get(m.id) === m && !m.driver && this.connect(m), 500);
+        else {
+          m.link?.close();
+          m.link = null;
+          // A peer that closes once it is done (a CLI sender that stays for other
+          // receivers) will not offer again: not a drop, no error. A later offer still connects.
+          if (finished) {
+            clearTimeout(m.offerWait);
+            m.state = 'FINISHED';
+          } else this.awaitOffer(m, NOT_RECONNECTED);
+        }
+        this.host.changed();
+      },
+      onEvent: (d: ChannelDriver, e: SessionEvent) => this.host.onEvent(m, d, e),
+      source: (xfer: string) => this.host.source(xfer),
+      sink: (xfer: string) => this.host.sink(xfer),
+    };
+  }
+}
