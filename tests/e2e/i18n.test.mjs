@@ -3,13 +3,15 @@
 // (and is remembered); sizes use the locale's decimal separator; and the
 // main states (home, a server's refusal by error code, a room with files
 // waiting, a peer connected, an offer, a completed transfer) show no
-// English message of the catalogue and no untranslated key. One browser,
+// English message of the catalogue and no untranslated key, and axe-core
+// finds nothing serious in two of them. One browser,
 // a context for each peer (each its own language), about 20 s.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchShared, openOptions, ROOT, shot, startServer, waitConnected } from './lib.mjs';
+import { expectAccessible } from './axe.mjs';
 
 const LOCALES = join(ROOT, 'web', 'src', 'i18n', 'locales');
 
@@ -74,6 +76,7 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
     await a.getByText('Dateien oder einen Ordner zum Senden ablegen oder Text einfügen').waitFor({ timeout: 10_000 });
     assert.equal(await a.getByTestId('status').textContent(), 'Bereit');
     await assertTranslated(a, 'de', 'the home page');
+    await expectAccessible(a, 'the German home page'); // <html lang>, the switch's label
     await shot(a, 'i18n-de-home');
     step('home (de)');
 
@@ -120,6 +123,7 @@ test('German from the browser, a switch to French, sizes and errors per locale, 
     await b.getByTestId('lang').selectOption('fr');
     assert.match(await offer.innerText(), /1 fichier, 1,5\s?Mo/u);
     await assertTranslated(b, 'fr', 'an offer after a switch');
+    await expectAccessible(b, 'a French offer');
     step('offer');
 
     await b.getByTestId('accept').click();
