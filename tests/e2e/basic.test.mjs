@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectAccessible } from './axe.mjs';
 import { createRoom, launch, receivedHashes, shot, startServer, CONNECT_WAIT_MS, waitConnected } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
@@ -17,6 +18,7 @@ test('create a room, join by link, send files and a folder, hashes match', { tim
     const link = await createRoom(a.page, server.url, 'home');
     assert.match(link, /#room=[0-9a-f-]{36}&key=/);
     await shot(a.page, 'room-created');
+    await expectAccessible(a.page, 'room created, waiting');
     await b.page.goto(link);
     await waitConnected([a.page, b.page]);
     const files = [
@@ -28,11 +30,14 @@ test('create a room, join by link, send files and a folder, hashes match', { tim
     const accept = b.page.getByTestId('accept');
     await accept.waitFor({ timeout: 15_000 });
     await shot(b.page, 'offer-received');
+    await expectAccessible(b.page, 'offer received');
     await accept.click();
     await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
     await a.page.locator('[data-testid=transfer-out][data-state=COMPLETED]').waitFor({ timeout: 30_000 });
     await shot(b.page, 'receiver-completed');
     await shot(a.page, 'sender-completed');
+    await expectAccessible(a.page, 'sender: completed');
+    await expectAccessible(b.page, 'receiver: completed');
     const got = await receivedHashes(b.page);
     for (const f of files) assert.equal(got[f.name], sha(f.buffer), f.name);
     // the app did all that under the server's CSP, which it never violated

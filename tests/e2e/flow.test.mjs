@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectAccessible } from './axe.mjs';
 import { launchShared, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
@@ -64,6 +65,7 @@ test('drop first: the room is made at once, two receivers each get the files, na
     await a.page.goto(server.url);
     assert.equal(await badge(a.page).innerText(), 'Ready');
     assert.equal(await a.page.title(), 'Peerdrop');
+    await expectAccessible(a.page, 'home (drop zone)');
 
     // A renames itself; the name is kept across a reload
     const name = a.page.getByTestId('self-name');
@@ -82,6 +84,7 @@ test('drop first: the room is made at once, two receivers each get the files, na
     assert.match(await a.page.getByTestId('outgoing').innerText(), /notes\.txt[\s\S]*data\.bin/);
     await badgeIs(a.page, 'Waiting for someone to join');
     await shot(a.page, 'flow-dropped');
+    await expectAccessible(a.page, 'dropped: link, QR, files waiting');
 
     // the first receiver is offered the files as soon as it connects, and sees who sends them
     await b.page.goto(link);
@@ -92,11 +95,13 @@ test('drop first: the room is made at once, two receivers each get the files, na
     assert.equal(await b.page.getByTestId('peer-name').innerText(), 'Sender Tiger');
     assert.equal(await b.page.getByTestId('peer-device').innerText(), 'Chrome on Linux');
     await badgeIs(b.page, 'Files offered to you');
+    await expectAccessible(b.page, 'receiver: an offer from a named peer');
     assert.equal(await a.page.getByTestId('peer-name').innerText(), bName, 'the sender lists the receiver by its name');
     await badgeIs(a.page, 'Waiting for the receiver to accept');
     await b.page.getByTestId('accept').click();
     await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
     await badgeIs(b.page, 'Received ✓');
+    await expectAccessible(b.page, 'receiver: received');
     await a.page.locator('[data-testid=transfer-out][data-state=COMPLETED]').waitFor({ timeout: 30_000 });
     await badgeIs(a.page, 'Sent ✓');
     assert.match(await a.page.getByTestId('transfer-out').innerText(), new RegExp(`To ${bName}`));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectAccessible } from './axe.mjs';
-import { launch, receivedHashes, ROOT, shot, startServer, waitConnected } from './lib.mjs';
+import { launch, openOptions, receivedHashes, ROOT, shot, startServer, waitConnected } from './lib.mjs';
 
 const PHONE = { width: 360, height: 740 };
 const DESKTOP = { width: 1280, height: 900 };
@@ -109,7 +109,7 @@ test('offline: a reload renders the app shell from the cache; signaling, /config
   await ctx.setOffline(true);
   try {
     await page.reload();
-    await page.getByRole('button', { name: 'Create room' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('receive-box').waitFor({ timeout: 10_000 }); // the home page
     await shot(page, 'pwa-offline');
     assert.equal(await page.evaluate(() => fetch('./config').then(() => 'answered', () => 'failed')), 'failed');
   } finally {
@@ -177,13 +177,14 @@ test('share target: a shared file is listed, then offered in the room the user c
     await checkState(sharer, 'shared');
     // taken once: a reload shows nothing shared
     await sharer.reload();
-    await sharer.getByRole('button', { name: 'Create room' }).waitFor();
+    await sharer.getByTestId('receive-box').waitFor();
     assert.equal(await sharer.getByTestId('shared').count(), 0);
     assert.deepEqual(await sharer.evaluate(() => caches.keys().then((k) => k.filter((n) => n === 'peerdrop-share'))), []);
 
     // again, then into a room
     await share(sharer, body, '');
     await sharer.getByTestId('shared-file').first().waitFor({ timeout: 10_000 });
+    await openOptions(sharer);
     await sharer.getByRole('button', { name: 'Create room' }).click();
     const link = await sharer.getByTestId('share-link').inputValue();
     await sharer.getByTestId('no-peers').waitFor();

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { expectAccessible } from './axe.mjs';
 import { createRoom, launch, shot, startServer, waitConnected, CONNECT_WAIT_MS } from './lib.mjs';
 import { cli } from './cli.mjs';
 
@@ -63,11 +64,16 @@ test('web -> web: typed and sent, pasted back; shown as text, from the peer, wit
     await a.getByTestId('text-send').click();
     const got = await newest(b);
     assert.equal(got.body, hostile);
-    assert.match(got.from, /^from Peer [0-9A-Za-z_-]{6}$/);
+    // the sender's friendly name from its hello (issue 17, who is who)
+    const senderName = await a.evaluate(() => window.peerdrop.getSnapshot().selfName);
+    assert.ok(senderName, 'the page has a name');
+    assert.equal(got.from, `from ${senderName}`);
     assert.equal(await b.locator('.snippets img').count(), 0);
     assert.equal(await b.evaluate(() => window.__xss), undefined);
     await a.getByTestId('text-sent').getByText('delivered to 1').waitFor({ timeout: 10_000 });
     assert.equal(await a.getByTestId('text-box').inputValue(), '', 'the box is emptied once sent');
+    await expectAccessible(a, 'text sent');
+    await expectAccessible(b, 'text received, with Copy');
     await b.getByTestId('text-copy').first().click();
     await b.getByTestId('text-copy').first().getByText('Copied').waitFor({ timeout: 5_000 });
     assert.equal(await b.evaluate(() => navigator.clipboard.readText()), hostile);

@@ -17,6 +17,7 @@ function randomHex(bytes: number): string {
 /** Makes a local name acceptable to the protocol's path rules. */
 export function safeComponent(s: string): string {
   // controls, separators and (rule 8) bidi, zero-width and line-separator characters
+  // oxlint-disable-next-line no-control-regex
   let t = s.replace(/[\u0000-\u001f\u007f-\u009f/\\:\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, '_').replace(/[. ]+$/, '');
   if (t === '' || t === '.' || t === '..') t = '_';
   if (nameProblem(t)) t = `_${t}`;

@@ -5,7 +5,7 @@
  * secret; a password typed decomposed (NFD) gives the NFC value. */
 import { describe, expect, it } from 'vitest';
 import vectors from '../crypto/auth-vectors.json';
-import { roomRequest, SignalingError } from './signaling';
+import { roomRequest, sdpOf, SignalingError } from './signaling';
 
 const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const schedule = vectors.keySchedule;
@@ -31,5 +31,23 @@ describe('roomRequest: the admission value, never the secret', () => {
     const e = await roomRequest('room-42', 'x'.repeat(1025)).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(SignalingError);
     expect((e as SignalingError).code).toBe('INVALID_PAYLOAD');
+  });
+});
+
+describe('sdpOf: a relayed description in either shape (docs/signaling.md)', () => {
+  const sdp = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n';
+  it('takes the string, and an RTCSessionDescriptionInit of the same type', () => {
+    expect(sdpOf(sdp, 'offer')).toBe(sdp);
+    expect(sdpOf({ type: 'offer', sdp }, 'offer')).toBe(sdp);
+    expect(sdpOf({ type: 'answer', sdp, extra: 1 }, 'answer')).toBe(sdp);
+  });
+  it('refuses another type, a missing or non-string sdp, and anything else', () => {
+    expect(sdpOf({ type: 'answer', sdp }, 'offer')).toBe(null);
+    expect(sdpOf({ type: 'pranswer', sdp }, 'answer')).toBe(null);
+    expect(sdpOf({ type: 'offer' }, 'offer')).toBe(null);
+    expect(sdpOf({ type: 'offer', sdp: 5 }, 'offer')).toBe(null);
+    expect(sdpOf(null, 'offer')).toBe(null);
+    expect(sdpOf(['offer', sdp], 'offer')).toBe(null);
+    expect(sdpOf(undefined, 'offer')).toBe(null);
   });
 });

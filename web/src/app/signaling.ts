@@ -74,6 +74,16 @@ export interface SignalHandlers {
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
+/** A relayed description's SDP: the string, or an RTCSessionDescriptionInit
+ *  `{ type, sdp }` whose type is the event's (docs/signaling.md: the server
+ *  relays either shape as it was sent); null for anything else. */
+export function sdpOf(v: unknown, type: 'offer' | 'answer'): string | null {
+  if (isStr(v)) return v;
+  if (typeof v !== 'object' || v === null) return null;
+  const d = v as { type?: unknown; sdp?: unknown };
+  return d.type === type && isStr(d.sdp) ? d.sdp : null;
+}
+
 /** What create-room / join-room carry (docs/signaling.md), and the PRS. */
 export interface RoomRequest {
   payload: { roomId: string; password: string } | { roomId: string; code: true };
@@ -125,8 +135,14 @@ export class Signaling {
     const s = this.socket;
     s.on('user-joined', (p: { socketId?: unknown }) => isStr(p?.socketId) && h.onUserJoined(p.socketId));
     s.on('user-left', (p: { socketId?: unknown }) => isStr(p?.socketId) && h.onUserLeft(p.socketId));
-    s.on('offer', (p: { sdp?: unknown; from?: unknown }) => isStr(p?.sdp) && isStr(p.from) && h.onOffer(p.from, p.sdp));
-    s.on('answer', (p: { sdp?: unknown; from?: unknown }) => isStr(p?.sdp) && isStr(p.from) && h.onAnswer(p.from, p.sdp));
+    s.on('offer', (p: { sdp?: unknown; from?: unknown }) => {
+      const sdp = sdpOf(p?.sdp, 'offer');
+      if (sdp !== null && isStr(p.from)) h.onOffer(p.from, sdp);
+    });
+    s.on('answer', (p: { sdp?: unknown; from?: unknown }) => {
+      const sdp = sdpOf(p?.sdp, 'answer');
+      if (sdp !== null && isStr(p.from)) h.onAnswer(p.from, sdp);
+    });
     s.on('ice-candidate', (p: { candidate?: unknown; from?: unknown }) => {
       if (!p || !isStr(p.from)) return;
       const c = p.candidate;

@@ -37,6 +37,9 @@ export function Home({ snap, ctl, textSlot, onPasteText }: { snap: RoomSnapshot;
     const f = readFragment(window.location.hash);
     if (!f) return;
     history.replaceState(null, '', window.location.pathname + window.location.search);
+    // once, at the first render that has the controller: the address bar is
+    // read and cleared here, outside render, so the state it fills is set here too
+    // oxlint-disable-next-line react/set-state-in-effect
     if ('error' in f) return setLocalError(f.error); // never joined with a mangled key
     setRoom(f.roomId);
     setJoinPw(f.password);

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { useI18n } from '../i18n';
 
 /** Who this browser is for the people it sends to: its name (editable,
@@ -8,7 +8,13 @@ export function Identity({ name, device, onRename }: { name: string; device: str
   const id = useId();
   const hint = useId();
   const [draft, setDraft] = useState(name);
-  useEffect(() => setDraft(name), [name]);
+  // a new name from outside (saved, or cleaned by the controller) replaces
+  // the draft during render, as React advises for state that follows a prop
+  const [shown, setShown] = useState(name);
+  if (shown !== name) {
+    setShown(name);
+    setDraft(name);
+  }
   const save = (e?: React.FormEvent) => {
     e?.preventDefault();
     if (draft.trim() === '') return setDraft(name);

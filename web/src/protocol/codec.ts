@@ -22,6 +22,8 @@ const dec = new TextDecoder('utf-8', { fatal: true });
  *  removed, spaces collapsed, cut to MAX_PEER_TEXT UTF-8 bytes on a
  *  character boundary. Shown as text, never as HTML. */
 export function peerText(v: string): string {
+  // control characters are what this strips
+  // oxlint-disable-next-line no-control-regex
   let t = v.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, '').replace(/\s+/g, ' ').trim();
   // a lone surrogate (not UTF-8) would end as U+FFFD; drop it instead
   t = t.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');

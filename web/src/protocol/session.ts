@@ -16,6 +16,15 @@ import {
   MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
   type AcceptEntry, type Control, type ErrorCode, type FileEntry, type Hello,
 } from './types';
+/** arr[i] for an index this session has checked already (a file id of a
+ *  validated message, the file being sent): a miss would be a bug, or a
+ *  peer's message that slipped a check, so it ends the session as PROTOCOL
+ *  instead of reading `undefined` on (noUncheckedIndexedAccess). */
+function at<T>(arr: readonly T[], i: number): T {
+  const v = arr[i];
+  if (v === undefined) throw new ProtocolError('PROTOCOL', `no file ${i}`);
+  return v;
+}
 
 export interface SessionOptions {
   /** Largest message we accept (our SCTP max-message-size). */
@@ -120,28 +129,28 @@ export class IncomingTransfer {
   }
   sameManifest(files: FileEntry[]): boolean {
     return files.length === this.manifest.length && files.every((f, i) => {
-      const m = this.manifest[i];
+      const m = at(this.manifest, i);
       return f.name === m.name && f.dir === m.dir && f.size === m.size && f.mime === m.mime;
     });
   }
   /** Bytes held of file i (for progress display). */
   held(i: number): number {
-    return this.files[i].written;
+    return at(this.files, i).written;
   }
   /** Where file i continues in the session that accepted it last (0: from the start). */
   resumedAt(i: number): number {
-    return this.files[i].resumeAt;
+    return at(this.files, i).resumeAt;
   }
   isFinished(i: number): boolean {
-    return this.files[i].status === 'verified';
+    return at(this.files, i).status === 'verified';
   }
   /** File i was stored and verified by an earlier page of this receiver (a
    *  remembered transfer). With that page's digest of it, it is asked for at
    *  offset = size with the digest as the proof, so that the sender confirms
    *  it as verified too (§5.5); without one, it is left out of accept. */
   markHeld(i: number, proof?: { sha256: string; blocks: boolean }): void {
-    const f = this.files[i];
-    const size = this.manifest[i].size;
+    const f = at(this.files, i);
+    const size = at(this.manifest, i).size;
     f.received = f.written = size;
     if (proof) {
       f.heldWhole = true; // idle: asked for at offset = size with this digest
@@ -153,7 +162,7 @@ export class IncomingTransfer {
   }
   /** The digest file i was verified with (while it is being committed, and after), for a later page. */
   proofOf(i: number): { sha256: string; blocks: boolean } | null {
-    const f = this.files[i];
+    const f = at(this.files, i);
     if ((f.status !== 'closing' && f.status !== 'verified') || !f.digest) return null;
     return { sha256: f.digest.peekHex(), blocks: f.digest.blocks };
   }
@@ -438,7 +447,7 @@ export class Session {
     if (o.state !== 'offered') throw new ProtocolError('PROTOCOL', 'second accept');
     for (const a of entries) {
       if (a.id >= o.files.length) throw new ProtocolError('PROTOCOL', 'accept of unknown file');
-      const f = o.files[a.id];
+      const f = at(o.files, a.id);
       f.status = 'queued';
       f.resumeAt = a.offset;
       f.resumeSha = a.sha256;
@@ -469,7 +478,7 @@ export class Session {
         return;
       }
       o.cur = next;
-      const f = o.files[next];
+      const f = at(o.files, next);
       // A block digest proves a prefix only at a block boundary or the end (§5.8).
       const provable = !this.blocks || f.resumeAt % HASH_BLOCK === 0 || f.resumeAt === f.entry.size;
       if (f.resumeAt > 0 && f.resumeAt <= f.entry.size && f.resumeSha && provable) {
@@ -513,7 +522,7 @@ export class Session {
     if (this.dead) return;
     const o = this.out;
     if (o && o.state === 'active' && o.cur < o.files.length) {
-      const f = o.files[o.cur];
+      const f = at(o.files, o.cur);
       if (f.digest === job.owner) {
         if (f.status === 'prefix') this.checkPrefix(o, f);
         else if (f.status === 'ending') {
@@ -525,14 +534,14 @@ export class Session {
     // The file may be behind the current one: the sender may start the next file right after end.
     const inc = this.inc;
     const file = this.inDigests.get(job.owner);
-    if (inc && this.incState === 'active' && file !== undefined && inc.files[file]?.digest === job.owner) this.checkEnd(inc, file);
+    if (inc && this.incState === 'active' && file !== undefined && at(inc.files, file)?.digest === job.owner) this.checkEnd(inc, file);
   }
 
   /** Next read the caller should perform, or null (nothing to do, window full, or a read outstanding). */
   nextRead(): ReadRequest | null {
     const o = this.out;
     if (this.dead || !o || o.state !== 'active' || o.pending || o.cur >= o.files.length) return null;
-    const f = o.files[o.cur];
+    const f = at(o.files, o.cur);
     let length: number;
     let offset: number;
     if (f.status === 'prefix') {
@@ -565,7 +574,7 @@ export class Session {
     if (bytes.length !== req.length) return this.readFailed(req, 'short read (file changed?)');
     o.pending = null;
     if (this.dead || o.state !== 'active') return;
-    const f = o.files[req.file];
+    const f = at(o.files, req.file);
     if (f.status !== 'prefix' && f.status !== 'sending') return; // failed by the peer meanwhile
     this.hashJobs(f.digest.update(bytes));
     if (f.status === 'prefix') {
@@ -621,7 +630,7 @@ export class Session {
     if (!o || o.pending !== req) return;
     o.pending = null;
     if (this.dead || o.state !== 'active') return;
-    const f = o.files[req.file];
+    const f = at(o.files, req.file);
     this.send({ t: 'error', code: 'READ_ERROR', message, xfer: o.xfer, file: f.entry.id });
     this.outFileFailed(o, f, 'READ_ERROR', message);
     this.advance(o);
@@ -640,7 +649,7 @@ export class Session {
       if (this.stale.has(xfer)) return null;
       throw new ProtocolError('PROTOCOL', `${what} for unknown transfer`);
     }
-    const f = o.files[file];
+    const f = at(o.files, file);
     // acks the receiver sent before it saw this file fail (§5.7)
     if (what === 'ack' && o.state === 'active' && f?.status === 'failed') return null;
     if (o.state !== 'active' || !f || (f.status !== 'sending' && f.status !== 'ending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', `${what} for a file not being sent`);
@@ -714,7 +723,7 @@ export class Session {
     for (const f of inc.files) if (f.heldWhole && f.status === 'idle' && f.digest!.blocks !== this.blocks) f.status = 'verified';
     const want = (ids ?? inc.manifest.map((f) => f.id)).filter(
       // never a hidden name unless allowed, whatever the caller asked
-      (i) => i >= 0 && i < inc.files.length && inc.files[i].status !== 'verified' && (this.allowHidden || !entryHidden(inc.manifest[i])),
+      (i) => i >= 0 && i < inc.files.length && at(inc.files, i).status !== 'verified' && (this.allowHidden || !entryHidden(at(inc.manifest, i))),
     );
     want.sort((a, b) => a - b);
     if (want.length === 0) {
@@ -722,7 +731,7 @@ export class Session {
       return false;
     }
     const entries: AcceptEntry[] = want.map((id) => {
-      const f = inc.files[id];
+      const f = at(inc.files, id);
       f.status = 'accepted';
       // Resume only from bytes that are both hashed and stored, with a digest of this session's kind.
       const d = f.digest;
@@ -763,9 +772,9 @@ export class Session {
   private onStart(xfer: string, file: number, offset: number): void {
     const inc = this.incFor(xfer, 'start');
     if (!inc) return;
-    const f = inc.files[file];
+    const f = at(inc.files, file);
     if (!f || f.status !== 'accepted' || file <= this.inCur) throw new ProtocolError('PROTOCOL', 'start of a file not accepted or out of order');
-    if (this.inCur >= 0 && inc.files[this.inCur].status === 'receiving') throw new ProtocolError('PROTOCOL', 'start before previous end');
+    if (this.inCur >= 0 && at(inc.files, this.inCur).status === 'receiving') throw new ProtocolError('PROTOCOL', 'start before previous end');
     if (offset !== 0 && offset !== f.resumeAt) throw new ProtocolError('PROTOCOL', 'start offset is neither 0 nor the resume offset');
     if (offset === 0) {
       f.digest = createDigest(this.blocks);
@@ -788,26 +797,26 @@ export class Session {
   private onData(msg: Uint8Array): void {
     const d = decodeData(msg);
     const inc = this.inc;
-    const f = inc && this.incState === 'active' && d.file === this.inCur ? inc.files[d.file] : undefined;
+    const f = inc && this.incState === 'active' && d.file === this.inCur ? at(inc.files, d.file) : undefined;
     if (!inc || !f || f.status !== 'receiving') {
       if (this.dropData || d.file === this.dropFile) return; // in flight before our cancel/error
       throw new ProtocolError('PROTOCOL', 'data for no file being received');
     }
     if (d.offset !== f.received) throw new ProtocolError('PROTOCOL', 'data offset is not the next byte');
-    if (d.offset + d.bytes.length > inc.manifest[d.file].size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
+    if (d.offset + d.bytes.length > at(inc.manifest, d.file).size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
     f.received += d.bytes.length;
     this.emit({ type: 'write', xfer: inc.xfer, file: d.file, offset: d.offset, bytes: d.bytes });
     this.hashJobs(f.digest!.update(d.bytes));
-    if (f.received === inc.manifest[d.file].size) this.hashJobs(f.digest!.finish());
+    if (f.received === at(inc.manifest, d.file).size) this.hashJobs(f.digest!.finish());
   }
 
   private onEnd(xfer: string, file: number, sha: string): void {
     const inc = this.incFor(xfer, 'end');
     if (!inc) return;
     if (file === this.dropFile) return;
-    const f = inc.files[file];
+    const f = at(inc.files, file);
     if (!f || file !== this.inCur || f.status !== 'receiving') throw new ProtocolError('PROTOCOL', 'end of a file not being received');
-    if (f.received !== inc.manifest[file].size) throw new ProtocolError('PROTOCOL', 'end before all bytes');
+    if (f.received !== at(inc.manifest, file).size) throw new ProtocolError('PROTOCOL', 'end before all bytes');
     f.status = 'checking';
     f.expect = sha;
     this.checkEnd(inc, file);
@@ -815,11 +824,11 @@ export class Session {
 
   /* Compares the digest with end.sha256 once every block is hashed. */
   private checkEnd(inc: IncomingTransfer, file: number): void {
-    const f = inc.files[file];
+    const f = at(inc.files, file);
     if (f.status !== 'checking' || !f.digest!.settled) return;
     const xfer = inc.xfer;
     if (f.digest!.peekHex() !== f.expect) {
-      const message = `SHA-256 mismatch for ${inc.manifest[file].name}`;
+      const message = `SHA-256 mismatch for ${at(inc.manifest, file).name}`;
       this.send({ t: 'error', code: 'HASH_MISMATCH', message, xfer, file });
       f.status = 'failed';
       f.received = f.written = 0;
@@ -837,7 +846,7 @@ export class Session {
   written(xfer: string, file: number, upTo: number): void {
     const inc = this.inc;
     if (!inc || inc.xfer !== xfer) return;
-    const f = inc.files[file];
+    const f = at(inc.files, file);
     // After shutdown() the storage still finishes queued writes; record them
     // so that the next session can resume from them.
     if (this.dead && f.status === 'idle' && upTo <= f.received) {
@@ -848,7 +857,7 @@ export class Session {
     f.written = upTo;
     this.emit({ type: 'progress', dir: 'in', xfer, file, bytes: upTo });
     const step = Math.min(MAX_ACK_STEP, Math.floor(this.win / 4));
-    if (!this.dead && (upTo - f.lastAck >= step || upTo === inc.manifest[file].size)) {
+    if (!this.dead && (upTo - f.lastAck >= step || upTo === at(inc.manifest, file).size)) {
       f.lastAck = upTo;
       this.send({ t: 'ack', xfer, file, bytes: upTo });
     }
@@ -856,8 +865,8 @@ export class Session {
   }
 
   private maybeClose(inc: IncomingTransfer, file: number): void {
-    const f = inc.files[file];
-    if (f.status === 'ended' && f.written === inc.manifest[file].size) {
+    const f = at(inc.files, file);
+    if (f.status === 'ended' && f.written === at(inc.manifest, file).size) {
       f.status = 'closing';
       this.emit({ type: 'close', xfer: inc.xfer, file, ok: true });
     }
@@ -867,13 +876,13 @@ export class Session {
   closed(xfer: string, file: number, ok: boolean, message = 'could not store the file'): void {
     const inc = this.inc;
     if (!inc || inc.xfer !== xfer || this.incState !== 'active') return;
-    const f = inc.files[file];
+    const f = at(inc.files, file);
     if (f.status !== 'closing') return;
     if (ok) {
       f.status = 'verified';
       if (!this.dead) {
-        if (f.lastAck < inc.manifest[file].size) this.send({ t: 'ack', xfer, file, bytes: inc.manifest[file].size });
-        f.lastAck = inc.manifest[file].size;
+        if (f.lastAck < at(inc.manifest, file).size) this.send({ t: 'ack', xfer, file, bytes: at(inc.manifest, file).size });
+        f.lastAck = at(inc.manifest, file).size;
         this.send({ t: 'verified', xfer, file });
       }
       this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: true });
@@ -889,7 +898,7 @@ export class Session {
   writeFailed(xfer: string, file: number, message: string): void {
     const inc = this.inc;
     if (!inc || inc.xfer !== xfer || this.incState !== 'active') return;
-    const f = inc.files[file];
+    const f = at(inc.files, file);
     if (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'ended') return;
     f.status = 'failed';
     this.dropFile = file;
@@ -943,7 +952,7 @@ export class Session {
     }
     if (this.incState === 'active' && this.inc && this.inc.xfer === xfer) {
       const inc = this.inc;
-      const st = this.inCur >= 0 ? inc.files[this.inCur].status : 'idle';
+      const st = this.inCur >= 0 ? at(inc.files, this.inCur).status : 'idle';
       if (st === 'receiving' || st === 'checking' || st === 'ended') {
         this.emit({ type: 'close', xfer, file: this.inCur, ok: false });
       }
@@ -963,7 +972,7 @@ export class Session {
     const o = this.outFor(xfer);
     if (o) {
       if (file !== undefined) {
-        const f = o.files[file];
+        const f = at(o.files, file);
         if (f?.status === 'failed') return; // both sides failed it at once (§5.7)
         if (!f || (f.status !== 'prefix' && f.status !== 'sending' && f.status !== 'ending' && f.status !== 'ended')) throw new ProtocolError('PROTOCOL', 'error for a file not being sent');
         const wasCurrent = o.cur === file;
@@ -982,7 +991,7 @@ export class Session {
     if (this.inc && this.incState === 'active' && this.inc.xfer === xfer) {
       const inc = this.inc;
       if (file !== undefined) {
-        const f = inc.files[file];
+        const f = at(inc.files, file);
         if (f?.status === 'failed') return; // both sides failed it at once (§5.7)
         if (!f || (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'accepted')) throw new ProtocolError('PROTOCOL', 'error for a file not being received');
         // A held file asked for with a whole-file proof (heldWhole, still 'accepted': no start
@@ -995,7 +1004,7 @@ export class Session {
         this.checkInDone(inc);
         return;
       }
-      const st = this.inCur >= 0 ? inc.files[this.inCur].status : 'idle';
+      const st = this.inCur >= 0 ? at(inc.files, this.inCur).status : 'idle';
       if (st === 'receiving' || st === 'checking') this.emit({ type: 'close', xfer, file: this.inCur, ok: false });
       for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
       this.inc = null;
