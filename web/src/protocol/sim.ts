@@ -21,6 +21,11 @@ export class SimPeer {
   session: Session;
   sources = new Map<number, Uint8Array>(); // file id -> content (sender)
   stored: Uint8Array[] = []; // file id -> content (receiver)
+
+  /** The stored content of file `id` (the test's view; its absence fails the test). */
+  file(id: number): Uint8Array {
+    return given(this.stored[id], `stored file ${id}`);
+  }
   incoming: IncomingTransfer | null = null;
   events: SessionEvent[] = [];
   acceptIds: number[] | undefined;
