@@ -17,6 +17,8 @@ export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export function equalCT(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  a.forEach((x, i) => {
+    d |= x ^ (b[i] as number); // in bounds: the lengths are equal
+  });
   return d === 0;
 }

@@ -60,10 +60,11 @@ export function lvCat(...parts: Uint8Array[]): Uint8Array {
 }
 
 export function lexiographicallyLarger(a: Uint8Array, b: Uint8Array): boolean {
-  const min = Math.min(a.length, b.length);
-  for (let i = 0; i < min; i++) {
-    if (a[i] > b[i]) return true;
-    if (a[i] < b[i]) return false;
+  for (const [i, x] of a.entries()) {
+    const y = b[i];
+    if (y === undefined) break; // b is a prefix of a: the longer is larger
+    if (x > y) return true;
+    if (x < y) return false;
   }
   return a.length > b.length;
 }
@@ -105,7 +106,7 @@ export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Ar
 /** 32 random bytes with the bits above 252 cleared (the draft's recommended G.sample_scalar for ristretto255). */
 export function sampleScalar(): Uint8Array {
   const y = crypto.getRandomValues(new Uint8Array(SCALAR_LEN));
-  y[31] &= 0x0f;
+  y[31] = (y[31] as number) & 0x0f; // SCALAR_LEN = 32 bytes
   return y;
 }
 
@@ -115,7 +116,7 @@ export function sampleScalar(): Uint8Array {
 function scalarOf(y: Uint8Array): bigint {
   if (y.length !== SCALAR_LEN) throw new RangeError('scalar must be 32 bytes');
   let n = 0n;
-  for (let i = SCALAR_LEN - 1; i >= 0; i--) n = (n << 8n) | BigInt(i === 31 ? y[i] & 0x7f : y[i]);
+  for (const [i, b] of [...y.entries()].reverse()) n = (n << 8n) | BigInt(i === 31 ? b & 0x7f : b);
   return n % ORDER;
 }
 

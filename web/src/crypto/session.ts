@@ -36,7 +36,8 @@ const PEER_ID_MAX = 255;
 function isCanonical(fp: string): boolean {
   const m = /^(sha-256|sha-384|sha-512) ([0-9a-f]+)$/.exec(fp);
   if (!m) return false;
-  return canonicalFingerprint(`${m[1]} ${m[2].match(/../g)?.join(':') ?? ''}`) === fp;
+  const [, hash, hex] = m as unknown as [string, string, string]; // both groups are not optional
+  return canonicalFingerprint(`${hash} ${hex.match(/../g)?.join(':') ?? ''}`) === fp;
 }
 
 export class PakeSession {

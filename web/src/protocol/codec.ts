@@ -84,7 +84,8 @@ export function encodeData(file: number, offset: number, bytes: Uint8Array, head
 /** The parts as one buffer; a single part is returned as it is (no copy).
  *  `into`, when given and large enough, is used instead of a new buffer. */
 export function joinBytes(parts: Uint8Array[], length = parts.reduce((n, x) => n + x.length, 0), into?: Uint8Array): Uint8Array {
-  if (parts.length === 1) return parts[0];
+  const [only] = parts;
+  if (parts.length === 1 && only) return only;
   const out = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
   let p = 0;
   for (const x of parts) {

@@ -103,7 +103,7 @@ class BlockDigest implements FileDigest {
     const q = this.queue.find((x) => x.job === job);
     if (!q || q.sha || sha256.length !== 32) return;
     q.sha = sha256;
-    while (this.queue.length > 0 && this.queue[0].sha) {
+    while (this.queue[0]?.sha) {
       const x = this.queue.shift()!;
       this.outer.update(x.sha!);
       this.covered += x.job.length;

@@ -24,7 +24,7 @@ export function componentProblem(c: string): string | null {
   for (let i = 0; i < c.length; i++) {
     const u = c.charCodeAt(i);
     if (u < 0x20 || (u >= 0x7f && u <= 0x9f)) return 'control character';
-    if (INVISIBLE.test(c[i])) return 'invisible or bidi control character';
+    if (INVISIBLE.test(c.charAt(i))) return 'invisible or bidi control character';
     if (u === 0x2f || u === 0x5c) return 'path separator';
     if (u === 0x3a) return 'colon (drive letter or NTFS stream)';
     if (u >= 0xd800 && u <= 0xdbff) {
@@ -33,9 +33,9 @@ export function componentProblem(c: string): string | null {
       i++;
     } else if (u >= 0xdc00 && u <= 0xdfff) return 'lone surrogate';
   }
-  const last = c[c.length - 1];
+  const last = c.at(-1);
   if (last === '.' || last === ' ') return 'trailing dot or space';
-  const base = c.split('.')[0].trimEnd();
+  const base = (c.split('.')[0] ?? '').trimEnd(); // split always gives one part
   if (DEVICE.test(base)) return 'device name';
   return null;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeControl, decodeData, encodeControl, encodeData, peerText } from './codec';
-import { blockDigestHex, CAP_BLOCKS, HASH_BLOCK, sha256Bytes } from './digest';
+import { blockDigestHex, CAP_BLOCKS, HASH_BLOCK, sha256Bytes, type HashJob } from './digest';
 import { IncomingTransfer, Session } from './session';
 import { sha256Hex } from './sha256';
 import { run, SimPeer, type LoggedMessage } from './sim';
@@ -20,17 +20,17 @@ function rand(n: number, seed: number): Uint8Array {
   return b;
 }
 
-const FILES: FileEntry[] = [
+const FILES: [FileEntry, FileEntry, FileEntry] = [
   { id: 0, name: 'big.bin', dir: 'folder', size: 300_000, mime: 'application/octet-stream' },
   { id: 1, name: 'small.txt', dir: 'folder/sub', size: 1000, mime: 'text/plain' },
   { id: 2, name: 'empty', dir: '', size: 0, mime: '' },
 ];
-const CONTENTS = [rand(300_000, 1), rand(1000, 2), new Uint8Array(0)];
+const CONTENTS: [Uint8Array, Uint8Array, Uint8Array] = [rand(300_000, 1), rand(1000, 2), new Uint8Array(0)];
 /* Plain SHA-256 digests (no 'sha256-blocks' cap) unless a test says otherwise. */
 const SOPTS = { maxMsg: 262144, win: 1 << 20, msgSize: 65536, readBlock: 100_000, caps: ['resume'] };
 const ROPTS = { maxMsg: 32768, win: 65536, caps: ['resume'] };
 
-function pair(files = FILES, contents = CONTENTS) {
+function pair(files: FileEntry[] = FILES, contents: Uint8Array[] = CONTENTS) {
   const a = new SimPeer('A', SOPTS);
   const b = new SimPeer('B', ROPTS);
   a.setFiles(files, contents);
@@ -48,7 +48,7 @@ function corruptInFlight(p: SimPeer, nth: number) {
   p.session.onBinary = (msg: Uint8Array) => {
     if (n++ === nth) {
       msg = msg.slice();
-      msg[100] ^= 1;
+      msg[100] = (msg[100] as number) ^ 1; // a data message is longer than 100 bytes
     }
     orig(msg);
   };
@@ -64,7 +64,7 @@ describe('Session', () => {
     const log: LoggedMessage[] = [];
     a.session.offer(XFER, FILES);
     run(a, b, { log });
-    CONTENTS.forEach((c, i) => expect(sha256Hex(b.stored[i])).toBe(sha256Hex(c)));
+    CONTENTS.forEach((c, i) => expect(sha256Hex(b.file(i))).toBe(sha256Hex(c)));
     expect(a.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true, true]);
     expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true, true]);
     expect(a.eventsOf('transfer-done')).toHaveLength(1);
@@ -88,7 +88,7 @@ describe('Session', () => {
     const log: LoggedMessage[] = [];
     a.session.offer(XFER, FILES);
     run(a, b, { log });
-    CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    CONTENTS.forEach((c, i) => expect(hex(b.file(i))).toBe(hex(c)));
     return log.filter((m) => m.from === 'A' && m.msg.kind === 'binary').map((m) => decodeData(m.msg.data as Uint8Array)).filter((c) => c.file === 0);
   }
 
@@ -134,8 +134,8 @@ describe('Session', () => {
     b.acceptIds = [1];
     a.session.offer(XFER, FILES);
     run(a, b);
-    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
-    expect(b.stored[0].length).toBe(0);
+    expect(sha256Hex(b.file(1))).toBe(sha256Hex(CONTENTS[1]));
+    expect(b.file(0).length).toBe(0);
     expect(a.eventsOf('transfer-done')).toHaveLength(1);
   });
 
@@ -146,9 +146,9 @@ describe('Session', () => {
     b.incoming.markHeld(0);
     a.session.offer(XFER, FILES);
     run(a, b);
-    expect(a.eventsOf('accepted')[0].files).toEqual([1, 2]);
-    expect(b.stored[0].length).toBe(0);
-    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
+    expect(a.eventsOf('accepted')[0]?.files).toEqual([1, 2]);
+    expect(b.file(0).length).toBe(0);
+    expect(sha256Hex(b.file(1))).toBe(sha256Hex(CONTENTS[1]));
     expect(a.eventsOf('transfer-done')).toHaveLength(1);
     expect(b.eventsOf('transfer-done')).toHaveLength(1);
   });
@@ -166,7 +166,7 @@ describe('Session', () => {
     expect(log.filter((m) => m.msg.kind === 'binary' && m.msg.file === 0)).toHaveLength(0);
     expect(a.eventsOf('file-done').map((e) => [e.file, e.ok])).toEqual([[0, true], [1, true], [2, true]]);
     expect(b.eventsOf('file-done').map((e) => [e.file, e.ok])).toEqual([[0, true], [1, true], [2, true]]);
-    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+    expect(hex(b.file(0))).toBe(hex(CONTENTS[0]));
     expect(b.incoming.proofOf(0)).toEqual({ sha256: hex(CONTENTS[0]), blocks: false });
   });
 
@@ -174,7 +174,7 @@ describe('Session', () => {
     const { a, b } = pair();
     b.incoming = new IncomingTransfer(XFER, FILES);
     b.stored = CONTENTS.map((c) => c.slice());
-    FILES.forEach((_f, i) => b.incoming!.markHeld(i, { sha256: hex(CONTENTS[i]), blocks: false }));
+    CONTENTS.forEach((c, i) => b.incoming!.markHeld(i, { sha256: hex(c), blocks: false }));
     a.session.offer(XFER, FILES);
     run(a, b);
     expect(a.eventsOf('declined')).toHaveLength(0);
@@ -187,11 +187,11 @@ describe('Session', () => {
     const { a, b } = pair();
     b.incoming = new IncomingTransfer(XFER, FILES);
     b.stored = [rand(300_000, 99), new Uint8Array(0), new Uint8Array(0)];
-    b.incoming.markHeld(0, { sha256: hex(b.stored[0]), blocks: false });
+    b.incoming.markHeld(0, { sha256: hex(b.file(0)), blocks: false });
     a.session.offer(XFER, FILES);
     run(a, b);
     expect(b.eventsOf('open').find((e) => e.file === 0)!.offset).toBe(0);
-    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+    expect(hex(b.file(0))).toBe(hex(CONTENTS[0]));
     expect(b.eventsOf('file-done').every((e) => e.ok)).toBe(true);
   });
 
@@ -209,7 +209,7 @@ describe('Session', () => {
     expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
     expect(b.incoming!.isFinished(0)).toBe(false);
     expect(b.eventsOf('close').filter((e) => e.file === 0)).toHaveLength(0); // nothing opened, nothing discarded
-    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+    expect(hex(b.file(0))).toBe(hex(CONTENTS[0]));
     expect(b.eventsOf('transfer-done')).toHaveLength(1);
   });
 
@@ -217,7 +217,7 @@ describe('Session', () => {
     const { a, b } = pair();
     b.incoming = new IncomingTransfer(XFER, FILES);
     b.stored = [rand(300_000, 99), new Uint8Array(0), new Uint8Array(0)];
-    b.incoming.markHeld(0, { sha256: hex(b.stored[0]), blocks: false }); // the sender's file differs
+    b.incoming.markHeld(0, { sha256: hex(b.file(0)), blocks: false }); // the sender's file differs
     a.session.offer(XFER, FILES);
     run(a, b, { cutAfter: 5 }); // offer, start at 0, 3 data messages
     a.reconnect(SOPTS);
@@ -238,9 +238,9 @@ describe('Session', () => {
     b.incoming.markHeld(0, { sha256: blockDigestHex(CONTENTS[0]), blocks: true }); // this pair has no CAP_BLOCKS
     a.session.offer(XFER, FILES);
     run(a, b);
-    expect(a.eventsOf('accepted')[0].files).toEqual([1, 2]);
+    expect(a.eventsOf('accepted')[0]?.files).toEqual([1, 2]);
     expect(b.eventsOf('transfer-done')).toHaveLength(1);
-    expect(hex(b.stored[0])).toBe(hex(CONTENTS[0]));
+    expect(hex(b.file(0))).toBe(hex(CONTENTS[0]));
   });
 
   it('decline', () => {
@@ -266,7 +266,7 @@ describe('Session', () => {
     const bad = b.eventsOf('file-done').find((e) => e.file === 0)!;
     expect(bad.ok).toBe(false);
     expect(bad.code).toBe('HASH_MISMATCH');
-    expect(b.stored[0].length).toBe(0);
+    expect(b.file(0).length).toBe(0);
     expect(a.eventsOf('file-done').find((e) => e.file === 0)!.code).toBe('HASH_MISMATCH');
     expect(b.eventsOf('file-done').filter((e) => e.ok).map((e) => e.file)).toEqual([1, 2]);
     expect(a.eventsOf('transfer-done')).toHaveLength(1);
@@ -277,7 +277,7 @@ describe('Session', () => {
     const log1: LoggedMessage[] = [];
     a.session.offer(XFER, FILES);
     run(a, b, { log: log1, cutAfter: 5 }); // offer, start, 3 data messages
-    const held = b.stored[0].length;
+    const held = b.file(0).length;
     expect(held).toBe(3 * (32768 - 16));
     a.reconnect(SOPTS);
     b.reconnect(ROPTS);
@@ -290,7 +290,7 @@ describe('Session', () => {
     const acc = decodeControl((log2.find((m) => m.from === 'B')!.msg as { data: string }).data);
     expect(acc).toMatchObject({ t: 'accept', files: [{ id: 0, offset: held, sha256: sha256Hex(CONTENTS[0].subarray(0, held)) }, { id: 1, offset: 0 }, { id: 2, offset: 0 }] });
     expect(dataBytes(log2, 'A')).toBe(300_000 - held + 1000);
-    CONTENTS.forEach((c, i) => expect(sha256Hex(b.stored[i])).toBe(sha256Hex(c)));
+    CONTENTS.forEach((c, i) => expect(sha256Hex(b.file(i))).toBe(sha256Hex(c)));
   });
 
   it('restarts from 0 when the prefix does not match (file changed on the sender)', () => {
@@ -309,7 +309,7 @@ describe('Session', () => {
     run(a, b, { log: log2 });
     const start = log2.map((m) => (m.msg.kind === 'text' ? decodeControl(m.msg.data) : null)).find((c) => c?.t === 'start');
     expect(start).toMatchObject({ file: 0, offset: 0 });
-    changed.forEach((c, i) => expect(sha256Hex(b.stored[i])).toBe(sha256Hex(c)));
+    changed.forEach((c, i) => expect(sha256Hex(b.file(i))).toBe(sha256Hex(c)));
   });
 
   it('sender cancel stops the transfer on both sides', () => {
@@ -353,8 +353,8 @@ describe('Session', () => {
     a.session.offer(XFER, evil);
     run(a, b);
     expect(b.eventsOf('offer')).toHaveLength(0);
-    expect(b.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
-    expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
+    expect(b.eventsOf('transfer-error')[0]?.code).toBe('UNSAFE_PATH');
+    expect(a.eventsOf('transfer-error')[0]?.code).toBe('UNSAFE_PATH');
   });
 
   it('leaves hidden names out unless allowHidden, receives the rest, and refuses bidi overrides always (issue 11, 12)', () => {
@@ -380,17 +380,17 @@ describe('Session', () => {
       run(a, b);
       expect(b.eventsOf('offer'), why).toHaveLength(c.refused ? 0 : 1);
       if (c.refused) {
-        expect(a.eventsOf('transfer-error')[0].code).toBe('UNSAFE_PATH');
+        expect(a.eventsOf('transfer-error')[0]?.code).toBe('UNSAFE_PATH');
         continue;
       }
       const leftOut = !c.allow;
-      expect(b.eventsOf('offer')[0].hidden, why).toEqual(leftOut ? [1] : []);
+      expect(b.eventsOf('offer')[0]?.hidden, why).toEqual(leftOut ? [1] : []);
       // the others received, the hidden one never opened nor written
-      expect(hex(b.stored[0]), why).toBe(hex(CONTENTS[0]));
-      expect(b.stored[2], why).toHaveLength(0);
+      expect(hex(b.file(0)), why).toBe(hex(CONTENTS[0]));
+      expect(b.file(2), why).toHaveLength(0);
       expect(b.eventsOf('open').filter((e) => e.file === 1), why).toHaveLength(leftOut ? 0 : 1);
       expect(b.eventsOf('write').filter((e) => e.file === 1), why).toHaveLength(leftOut ? 0 : 1);
-      expect(a.eventsOf('accepted')[0].files, why).toEqual(leftOut ? [0, 2] : [0, 1, 2]);
+      expect(a.eventsOf('accepted')[0]?.files, why).toEqual(leftOut ? [0, 2] : [0, 1, 2]);
       expect(a.eventsOf('file-done').filter((e) => e.ok), why).toHaveLength(leftOut ? 2 : 3);
       expect(a.eventsOf('transfer-error'), why).toHaveLength(0);
       expect(a.eventsOf('transfer-done'), why).toHaveLength(1);
@@ -407,7 +407,7 @@ describe('Session', () => {
       a.session.offer(XFER, files);
       run(a, b);
       expect(b.eventsOf('open').filter((e) => e.file === 1)).toHaveLength(0);
-      expect(b.stored[1]).toHaveLength(0);
+      expect(b.file(1)).toHaveLength(0);
       expect(a.eventsOf('declined')).toHaveLength(ids.length === 1 ? 1 : 0);
       expect(a.eventsOf('file-done').filter((e) => e.ok)).toHaveLength(ids.length === 1 ? 0 : 2);
       expect(a.eventsOf('fatal').length + b.eventsOf('fatal').length).toBe(0);
@@ -436,7 +436,7 @@ describe('Session', () => {
     a.session.offer(XFER, FILES);
     run(a, b);
     expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
-    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
+    expect(sha256Hex(b.file(1))).toBe(sha256Hex(CONTENTS[1]));
   });
 
   it('a short read (the file shrank while sending) fails that file only', () => {
@@ -446,7 +446,7 @@ describe('Session', () => {
     run(a, b);
     expect(a.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
     expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'READ_ERROR' });
-    expect(sha256Hex(b.stored[1])).toBe(sha256Hex(CONTENTS[1]));
+    expect(sha256Hex(b.file(1))).toBe(sha256Hex(CONTENTS[1]));
     expect(a.eventsOf('transfer-done')).toHaveLength(1);
   });
 
@@ -514,11 +514,11 @@ describe('Session resume bookkeeping', () => {
 /* Block digests (docs/protocol.md §5.8): both peers list 'sha256-blocks'. */
 describe('Session with block digests', () => {
   const B = HASH_BLOCK;
-  const BIG: FileEntry[] = [
+  const BIG: [FileEntry, FileEntry] = [
     { id: 0, name: 'big.bin', dir: '', size: 2 * B + B / 4 + 7, mime: '' },
     { id: 1, name: 'small.txt', dir: '', size: 1000, mime: 'text/plain' },
   ];
-  const BIG_CONTENTS = [rand(BIG[0].size, 7), rand(1000, 8)];
+  const BIG_CONTENTS: [Uint8Array, Uint8Array] = [rand(BIG[0].size, 7), rand(1000, 8)];
   const BS = { maxMsg: 262144, win: 16 << 20, msgSize: 65536, readBlock: 1 << 20, caps: ['resume', CAP_BLOCKS] };
   const BR = { maxMsg: 262144, win: 16 << 20, caps: ['resume', CAP_BLOCKS] };
   /* An independent reference: Node's OpenSSL over the blocks. */
@@ -554,7 +554,7 @@ describe('Session with block digests', () => {
     const ends = controls(log, 'A').filter((c) => c.t === 'end');
     expect(ends.map((e) => (e as { sha256: string }).sha256)).toEqual(BIG_CONTENTS.map(nodeBlocks));
     expect(ends[0]).not.toMatchObject({ sha256: createHash('sha256').update(BIG_CONTENTS[0]).digest('hex') });
-    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.file(i))).toBe(hex(c)));
     expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
     expect(blockDigestHex(BIG_CONTENTS[0])).toBe(nodeBlocks(BIG_CONTENTS[0]));
   });
@@ -570,7 +570,7 @@ describe('Session with block digests', () => {
     expect(controls(log, 'B').find((c) => c.t === 'accept')).toMatchObject({ files: [{ id: 0, offset: BIG[0].size }, { id: 1, offset: 0 }] });
     expect(controls(log, 'A').find((c) => c.t === 'start')).toMatchObject({ file: 0, offset: BIG[0].size });
     expect(a.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
-    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.file(i))).toBe(hex(c)));
   });
 
   it('a peer without the cap gets the plain SHA-256', () => {
@@ -596,7 +596,7 @@ describe('Session with block digests', () => {
       for (const [p, j] of jobs) p.session.hashed(j, sha256Bytes(j.parts));
     }
     expect(b.eventsOf('file-done').map((e) => e.ok)).toEqual([true, true]);
-    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.file(i))).toBe(hex(c)));
   });
 
   it('resumes at the last complete block and resends only the rest', () => {
@@ -604,7 +604,7 @@ describe('Session with block digests', () => {
     a.session.offer(XFER, BIG);
     // offer, start, then data into the second block: 64 + 40 messages of 65520 bytes
     run(a, b, { cutAfter: 2 + 104 });
-    const held = b.stored[0].length;
+    const held = b.file(0).length;
     expect(held).toBeGreaterThan(B);
     expect(held).toBeLessThan(2 * B);
     a.reconnect(BS);
@@ -619,7 +619,7 @@ describe('Session with block digests', () => {
     expect(acc).toMatchObject({ t: 'accept', files: [{ id: 0, offset: B, sha256: nodeBlocks(BIG_CONTENTS[0].subarray(0, B)) }, { id: 1, offset: 0 }] });
     expect(controls(log, 'A').find((c) => c.t === 'start')).toMatchObject({ file: 0, offset: B });
     expect(dataBytes(log, 'A')).toBe(BIG[0].size - B + 1000);
-    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.file(i))).toBe(hex(c)));
     expect(b.eventsOf('file-done').filter((e) => e.ok).map((e) => e.file)).toEqual([0, 1]);
   });
 
@@ -628,7 +628,7 @@ describe('Session with block digests', () => {
     b.heldHashes = [];
     a.session.offer(XFER, BIG);
     run(a, b, { cutAfter: 2 + 140 }); // into the third block: two block jobs held
-    const held = b.heldHashes.splice(0);
+    const held = b.heldHashes.splice(0) as [HashJob, HashJob];
     expect(held).toHaveLength(2);
     const old = b.session;
     old.hashed(held[0], sha256Bytes(held[0].parts)); // block 0 done; block 1 still out
@@ -651,7 +651,7 @@ describe('Session with block digests', () => {
     run(a, b, { log });
     expect(controls(log, 'B')[0]).toMatchObject({ t: 'accept', files: [{ id: 0, offset: B }, { id: 1, offset: 0 }] });
     expect(b.eventsOf('file-done').filter((e) => e.ok).map((e) => e.file)).toEqual([0, 1]);
-    BIG_CONTENTS.forEach((c, i) => expect(hex(b.stored[i])).toBe(hex(c)));
+    BIG_CONTENTS.forEach((c, i) => expect(hex(b.file(i))).toBe(hex(c)));
   });
 
   it('a resume request at an offset no block digest can prove restarts the file', () => {
@@ -675,7 +675,7 @@ describe('Session with block digests', () => {
     a.session.offer(XFER, BIG);
     run(a, b);
     expect(b.eventsOf('file-done').find((e) => e.file === 0)).toMatchObject({ ok: false, code: 'HASH_MISMATCH' });
-    expect(b.stored[0].length).toBe(0);
+    expect(b.file(0).length).toBe(0);
     expect(b.eventsOf('file-done').find((e) => e.file === 1)?.ok).toBe(true);
   });
 

@@ -110,13 +110,14 @@ export const HIDDEN_LEFT_OUT = [0, 2];
 export function hiddenContents(): Uint8Array[] {
   return ['build\n', 'hello, peerdrop\n', '[core]\n'].map((t) => new TextEncoder().encode(t));
 }
+const [HIDDEN_0, , HIDDEN_2] = HIDDEN_FILES as [FileEntry, FileEntry, FileEntry];
 export const HIDDEN_ONLY_FILES: FileEntry[] = [
-  { ...HIDDEN_FILES[0] },
-  { ...HIDDEN_FILES[2], id: 1 },
+  { ...HIDDEN_0 },
+  { ...HIDDEN_2, id: 1 },
 ];
 export function hiddenOnlyContents(): Uint8Array[] {
-  const c = hiddenContents();
-  return [c[0], c[2]];
+  const [c0, , c2] = hiddenContents() as [Uint8Array, Uint8Array, Uint8Array];
+  return [c0, c2];
 }
 /* The sender prefers 64 KiB messages but the receiver accepts only 16 KiB:
  * data messages are 16384 bytes, payload 16368. Receiver window 65536, so

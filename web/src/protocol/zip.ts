@@ -35,7 +35,7 @@ const CRC_TABLE = (() => {
 /** Continues a CRC-32 (ISO 3309, the ZIP one) over `b`; start with 0. */
 export function crc32(crc: number, b: Uint8Array): number {
   let c = ~crc >>> 0;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  for (const x of b) c = (CRC_TABLE[(c ^ x) & 0xff] as number) ^ (c >>> 8); // a 256-entry table
   return ~c >>> 0;
 }
 
