@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectAccessible } from './axe.mjs';
-import { launchShared, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
+import { launch, launchShared, receivedHashes, shot, startServer, CONNECT_WAIT_MS } from './lib.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 /* Every title the page had, in order (the app sets it after each render). */
@@ -158,7 +158,13 @@ async function tabTo(page, want, shift = false) {
 }
 
 test('keyboard only: an empty room from Options, a receiver by the Receive box, files chosen and accepted with Enter and Space', { timeout: 150_000 }, async () => {
-  const a = await party('kb-sender');
+  // The sender, who opens the file chooser, has a browser of its own: in a
+  // browser shared with the receiver's context, Enter on "Choose files"
+  // opened no chooser in about one run of three (a page the browser does not
+  // count as the focused one gets none), on main's code as on this branch.
+  const own = await launch();
+  await own.ctx.addInitScript(TITLES);
+  const a = { ctx: own.ctx, page: own.page };
   const b = await party('kb-receiver');
   const pages = [['A', a.page], ['B', b.page]];
   try {
@@ -194,7 +200,7 @@ test('keyboard only: an empty room from Options, a receiver by the Receive box, 
   } catch (e) {
     await dumpOnFailure(pages, e);
   } finally {
-    await a.ctx.close();
+    await own.close();
     await b.ctx.close();
   }
 });
