@@ -1,9 +1,9 @@
 /* cluster.c: see cluster.h and docs/scale.md (key layout, scripts, message
  * format). */
 #include "cluster.h"
+#include "redis_uv.h"
 
 #include <arpa/inet.h>
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
@@ -302,9 +302,15 @@ static void link_connect_address(redis_link *l)
         schedule_retry(l);
         return;
     }
+    if (redis_uv_attach(ac, g.loop) != REDIS_OK) {
+        PD_LOG_WARN("redis: cannot watch the connection to %s:%d (retrying)", g.url.host,
+                    g.url.port);
+        redisAsyncFree(ac);
+        schedule_retry(l);
+        return;
+    }
     ac->data = l;
     l->ac = ac;
-    redisLibuvAttach(ac, g.loop);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
 }
