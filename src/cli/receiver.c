@@ -516,12 +516,20 @@ void cli_receiver_text(cli_peer *p, const xfer_event *ev)
             fputs(shown, stdout);
             free(shown);
         } else {
-            fwrite(text, 1, ev->len, stdout); /* exactly the bytes, U+0000 too */
+            (void)fwrite(text, 1, ev->len, stdout); /* exactly the bytes, U+0000 too */
         }
         /* the next line on its own, except for -q, whose output is the
          * text alone (peerdrop receive -q LINK > file) */
         if (!a->quiet && text[ev->len - 1] != '\n') fputc('\n', stdout);
-        fflush(stdout);
+        /* stdout to a file is buffered: a full disk or a closed pipe shows
+         * at the flush. The text did not reach its destination: a local
+         * failure, not a received text */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "cannot write the received text to standard output: %s\n",
+                    strerror(errno));
+            cli_app_finish(a, EXIT_LOCAL);
+            return;
+        }
     }
     /* for a receiver a snippet is the whole exchange unless files are
      * under way; a sender (a browser may answer it with a text) goes on */

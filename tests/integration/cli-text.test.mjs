@@ -15,6 +15,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import { startServer } from "./lib/server.mjs";
 import { runCli } from "./lib/cli.mjs";
 
@@ -91,6 +92,21 @@ describe("peerdrop send --text", { skip: !CLI && "PEERDROP_CLI not set" }, () =>
     assert.equal(r.code, 0, receiver.stderr());
     assert.deepEqual(receiver.stdout(), text, receiver.stdout().toString());
     assert.match(sender.stdout().toString(), /text delivered to/);
+  });
+
+  test("a text that cannot be written to standard output (a full disk) is a local failure: exit 5, said on stderr", T, async () => {
+    const sender = runRaw(["send", "--text", "kept", "--server", server.url]);
+    const [, link] = await sender.waitOut(/(http\S+#room=\S+)/);
+    const full = fs.openSync("/dev/full", "w");
+    const proc = spawn(CLI, ["receive", link, "-q"], { stdio: ["ignore", full, "pipe"] });
+    fs.closeSync(full);
+    track({ proc });
+    let err = "";
+    proc.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+    const code = await Promise.race([new Promise((r) => proc.on("exit", r)), new Promise((r) => setTimeout(() => r("no exit in 20 s"), 20_000))]);
+    assert.equal(code, 5, err);
+    assert.match(err, /^cannot write the received text to standard output: No space left on device$/m);
+    sender.proc.kill("SIGKILL");
   });
 
   test("plain mode says who it is from", T, async () => {
