@@ -96,9 +96,11 @@ export class AuthGate {
     return this.state;
   }
 
-  /** This side has sent its pake-confirm (the run could have tested a guess). */
+  /** This side has sent its pake-confirm (the run could have tested a guess).
+   *  The session queues its tag only on a message it accepted, and every
+   *  accepted message is drained, so drain() is where it is learnt. */
   get tagSent(): boolean {
-    return this.sentTag || (this.pake?.tagSent ?? false);
+    return this.sentTag;
   }
 
   private sentTag = false;
@@ -123,7 +125,6 @@ export class AuthGate {
   }
 
   private fail(reason: string): void {
-    this.sentTag = this.tagSent;
     this.pake?.abort(reason);
     this.pake = null;
     this.state = 'failed';
