@@ -339,7 +339,8 @@ export class FsSink implements Sink {
     this.hooks?.named(file, name);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    const cur = this.w.get(file)!;
+    const cur = this.w.get(file);
+    if (!cur) throw new Error(`file ${file} is not open`);
     if (!cur.stream) throw new Error('a file confirmed in place is not written');
     await cur.stream.write(bytes as Uint8Array<ArrayBuffer>);
     cur.pos += bytes.length;
@@ -450,7 +451,8 @@ class SwSink implements Sink {
     this.cur.set(file, st);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    const st = this.cur.get(file)!;
+    const st = this.cur.get(file);
+    if (!st) throw new Error(`file ${file} is not open`);
     const deadline = Date.now() + SW_STALL_MS;
     while (!st.credit && !st.cancelled) {
       const left = deadline - Date.now();
@@ -677,7 +679,8 @@ export class OpfsSink implements Sink {
     this.w.set(file, { out: writer, handle, pos: 0, name });
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    const cur = this.w.get(file)!;
+    const cur = this.w.get(file);
+    if (!cur) throw new Error(`file ${file} is not open`);
     await cur.out.write(bytes);
     cur.pos += bytes.length;
   }
@@ -717,7 +720,9 @@ class MemorySink implements Sink {
     this.parts.set(file, keep);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    this.parts.get(file)!.push(bytes.slice());
+    const p = this.parts.get(file);
+    if (!p) throw new Error(`file ${file} is not open`);
+    p.push(bytes.slice());
   }
   async close(file: number, ok: boolean): Promise<void> {
     const p = this.parts.get(file) ?? [];
