@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { chmodSync } from 'node:fs';
 import { createRoom, launch, ROOT, startServer } from '../../tests/e2e/lib.mjs';
 import { admission } from '../../tests/integration/lib/admission.mjs';
 
@@ -34,6 +35,12 @@ const LINK_MBIT = Number(process.env.BENCH_LINK_MBIT) || 0;
 const MIN_BYTES_PER_MS = LINK_MBIT ? Math.min(10e3, LINK_MBIT * 62.5) : 10e3;
 const TRANSFER_TIMEOUT_MS = 60_000 + SIZE / MIN_BYTES_PER_MS;
 
+/* Over an emulated WAN link (bench/wan/bench.py): this process, the
+ * server and every sending side run in namespace A, whose address is
+ * BENCH_HOST; each receiving side (a browser through a wrapper script, the
+ * CLI through nsenter) runs in namespace BENCH_NS_B, across the link. */
+const NS_B = process.env.BENCH_NS_B;
+const HOST = process.env.BENCH_HOST ?? '127.0.0.1';
 const now = () => performance.timeOrigin + performance.now(); // wall clock, ms, shared with the pages
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error('#', ...a);
@@ -241,9 +248,9 @@ async function sha256File(path) {
 
 /* Launches one browser through tests/e2e/lib.mjs and finds its process
  * tree: the chromium processes this node process spawned meanwhile. */
-async function browser(opts) {
+async function browser(side = 'A') {
   const before = new Set([...ppids().entries()].filter(([, pp]) => pp === process.pid).map(([p]) => p));
-  const b = await launch(opts);
+  const b = await launch(browserOpts(side));
   b.root = [...ppids().entries()]
     .filter(([p, pp]) => pp === process.pid && !before.has(p) && /chrom/.test(cmdline(p).split(' ')[0]))
     .map(([p]) => p)[0];
@@ -257,6 +264,23 @@ async function browser(opts) {
   return b;
 }
 
+/* Launch options for a browser on `side`. Off loopback, http://HOST is not
+ * a secure context (no crypto.subtle): the flag makes the bench's own
+ * origins count as one. A wrapper script enters namespace B and execs
+ * Chromium, so its process is still this process's child. */
+let chromiumInB = null;
+let secureOrigins = [];
+function browserOpts(side) {
+  const extraArgs = secureOrigins.length ? [`--unsafely-treat-insecure-origin-as-secure=${secureOrigins.join(',')}`] : [];
+  if (side !== 'B' || !NS_B) return { extraArgs };
+  if (!chromiumInB) {
+    chromiumInB = join(WORK, 'chromium-in-b');
+    writeFileSync(chromiumInB, `#!/bin/sh\nexec nsenter --net=${NS_B} ${process.env.CHROMIUM ?? '/usr/bin/chromium'} "$@"\n`);
+    chmodSync(chromiumInB, 0o755);
+  }
+  return { extraArgs, executablePath: chromiumInB };
+}
+
 function rendererPeak(b) {
   const r = b.renderers().map((p) => procStatus(p)?.hwm ?? 0);
   return r.length ? Math.max(...r) : null;
@@ -268,12 +292,12 @@ async function blankServer() {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<!doctype html><meta charset="utf-8"><title>raw data channel</title>');
   });
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  blankUrl = `http://127.0.0.1:${srv.address().port}/`;
+  await new Promise((r) => srv.listen(0, HOST, r));
+  blankUrl = `http://${HOST}:${srv.address().port}/`;
   return srv;
 }
-async function rawPage() {
-  const b = await browser();
+async function rawPage(side) {
+  const b = await browser(side);
   await b.page.goto(blankUrl);
   await b.page.addScriptTag({ path: join(HERE, 'raw_page.js') });
   return b;
@@ -283,7 +307,7 @@ async function rawPage() {
 const SIO_CLIENT = join(ROOT, 'web', 'node_modules', 'socket.io-client', 'dist', 'socket.io.min.js');
 async function protoPage() {
   if (!existsSync(SIO_CLIENT)) throw new Error(`no ${SIO_CLIENT}: cd web && npm ci`);
-  const b = await browser();
+  const b = await browser('B');
   await b.page.goto(blankUrl);
   await b.page.addScriptTag({ path: SIO_CLIENT });
   await b.page.addScriptTag({ path: join(HERE, 'proto_page.js') });
@@ -311,7 +335,7 @@ const APP_SHIM = `
   })();
 `;
 async function appPage(chunk) {
-  const b = await browser();
+  const b = await browser('B');
   await b.ctx.addInitScript(APP_SHIM);
   if (chunk) await b.ctx.addInitScript(`window.__benchMaxMsg = ${chunk};`);
   return b;
@@ -320,7 +344,7 @@ async function appPage(chunk) {
  * messages instead (window.__peerdropMsgSize, read by web/src/app/channel.ts);
  * the receiving app advertises 262144. */
 async function appSender(chunk) {
-  const b = await browser();
+  const b = await browser('A');
   await b.ctx.addInitScript(APP_SHIM);
   if (chunk > 65536) await b.ctx.addInitScript(`window.__peerdropMsgSize = ${chunk};`);
   return b;
@@ -381,7 +405,8 @@ function cliSend(server, file) {
  * debug log lines, timestamped as they arrive here. */
 function cliReceive(link, outDir) {
   mkdirSync(outDir, { recursive: true });
-  const p = run(CLI, ['receive', link, '--yes', '-o', outDir, '--json', '--log-level', 'debug'], 'peerdrop receive');
+  const argv = [CLI, 'receive', link, '--yes', '-o', outDir, '--json', '--log-level', 'debug'];
+  const p = NS_B ? run('nsenter', [`--net=${NS_B}`, ...argv], 'peerdrop receive') : run(argv[0], argv.slice(1), 'peerdrop receive');
   p.mem = memWatch([p.pid]);
   p.onLine = (e) => {
     // VmHWM right at "done", before the process starts tearing down
@@ -442,8 +467,8 @@ cases['ldc-ldc'] = async () => {
 cases['raw-b2b'] = async () => {
   let a, b;
   try {
-    a = await rawPage();
-    b = await rawPage();
+    a = await rawPage('A');
+    b = await rawPage('B');
     step('browsers up');
     const offer = await within(a.page.evaluate(() => raw.offer()), 20_000, 'offer');
     const answer = await within(b.page.evaluate((sdp) => raw.answer(sdp), offer), 20_000, 'answer');
@@ -470,7 +495,7 @@ cases['ldc-chromium'] = async () => {
   let b;
   const a = run(process.execPath, [join(HERE, 'ndc_peer.mjs')], 'ndc sender');
   try {
-    b = await rawPage();
+    b = await rawPage('B');
     send(a, { cmd: 'offer' });
     const offer = await waitLine(a, (e) => e.j?.type === 'offer', 20_000, 'offer');
     const answer = await within(b.page.evaluate((sdp) => raw.answer(sdp), offer.j.sdp), 20_000, 'answer');
@@ -574,7 +599,7 @@ cases['cli-raw'] = async () => {
 cases['chromium-cli'] = async () => {
   let a, r;
   try {
-    a = await appPage(0);
+    a = await appSender(0);
     const link = await createRoom(a.page, server.url);
     const outDir = join(WORK, 'out-chromium');
     r = cliReceive(link, outDir);
@@ -767,7 +792,8 @@ async function main() {
       DIGEST = await makeFile(FILE, SIZE);
     }
     // lib.mjs serves ROOT/web/dist; a later --web-root wins (BENCH_WEB_ROOT).
-    if (needServer) server = await startServer(process.env.BENCH_WEB_ROOT ? ['--web-root', process.env.BENCH_WEB_ROOT] : []);
+    if (needServer) server = await startServer([...(process.env.BENCH_WEB_ROOT ? ['--web-root', process.env.BENCH_WEB_ROOT] : []), '--host', HOST]);
+    if (HOST !== '127.0.0.1') secureOrigins = [new URL(server?.url ?? blankUrl).origin, new URL(blankUrl).origin];
     const jobs = [];
     for (const key of CASES) {
       if (key === 'app-b2b') {

@@ -224,6 +224,38 @@ def case_cli(net, cfg, work, size, limit_s, case='cli-cli'):
         errlog.close()
 
 
+# Browser cases: bench/transfer/bench.mjs, run inside namespace A, puts its
+# server and each sending side there and each receiving side in B, across the
+# link (BENCH_NS_B, BENCH_HOST). One case, one run per call; its figures come
+# back on its "raw <key> [runs]" line.
+BROWSER_CASES = {'raw-b2b': 'raw-b2b', 'cli-chromium': 'cli-chromium', 'chromium-cli': 'chromium-cli',
+                 'app-app': 'app-b2b-65536'}
+
+
+def case_browser(net, cfg, work, size, limit_s, case):
+    base = case.split('@', 1)[0]
+    cli, env = variant(cfg, case)
+    bwork = tempfile.mkdtemp(dir=work)
+    env.update({'BENCH_CASES': 'app-b2b' if base == 'app-app' else base, 'BENCH_APP_CHUNKS': '65536', 'REPEAT': '1',
+                'BENCH_SIZE_MB': str(cfg['size_mb']), 'BENCH_WORK': bwork, 'BENCH_NS_B': net.ns('B'),
+                'BENCH_HOST': A_IP, 'QUIET_WAIT': '0', 'PEERDROP_CLI': cli, 'PEERDROP_SERVER': cfg['server']})
+    try:
+        p = subprocess.run(net.cmd('A', ['node', os.path.join(HERE, '..', 'transfer', 'bench.mjs')]), env=env,
+                           capture_output=True, text=True, timeout=limit_s + 90)
+        key = BROWSER_CASES[base]
+        runs = next((json.loads(l.split(' ', 2)[2]) for l in p.stdout.splitlines() if l.startswith(f'raw {key} ')), [])
+        if p.returncode != 0 or not runs:
+            err = [l for l in p.stderr.splitlines() if 'FAILED' in l or 'rror' in l][-3:]
+            raise RuntimeError(f'bench.mjs exited {p.returncode}: ' + ' | '.join(err)[:400])
+        r = runs[0]
+        out = {'mbps': r['mbps'], 'ttfb_ms': float('nan')}
+        if r.get('cpuS'):
+            out['cpu_s_per_gib'] = r['cpuS'] * (1 << 30) / size
+        return out
+    finally:
+        subprocess.run(['rm', '-rf', bwork])
+
+
 def case_tcp(net, cc, size, limit_s):
     me = os.path.abspath(__file__)
     r = subprocess.Popen(net.cmd('B', [sys.executable, me, 'tcp-recv', str(TCP_PORT)]),
@@ -316,7 +348,9 @@ def main():
                     busy = quiet_wait(cfg['quiet_wait'])
                     d0 = net.tun_drops()
                     try:
-                        if c.startswith('cli-cli'):
+                        if c.split('@', 1)[0] in BROWSER_CASES:
+                            res = case_browser(net, cfg, work, size, limit, c)
+                        elif c.startswith('cli-cli'):
                             res = case_cli(net, cfg, work, size, limit, c)
                         else:
                             res = case_tcp(net, c.split('-')[1], size, limit)
@@ -342,8 +376,8 @@ def main():
         subprocess.run(['rm', '-rf', work])
     # the table
     print()
-    print('| RTT | rate | loss | case | MB/s (median) | share of TCP ceiling | TTFB ms | runs (MB/s) | fails | TUN drops |')
-    print('|---:|---:|---:|---|---:|---:|---:|---|---:|---:|')
+    print('| RTT | rate | loss | case | MB/s (median) | share of TCP ceiling | TTFB ms | runs (MB/s) | fails | TUN drops | browsers CPU s/GiB |')
+    print('|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|')
     for (rtt, rate, loss), per in results:
         def med(c, k='mbps'):
             v = [r[k] for r in per.get(c, []) if 'error' not in r]
@@ -354,8 +388,10 @@ def main():
             drops = sum(r['tun_drops'] for r in per[c])
             runs = ' '.join(f"{r['mbps']:.1f}" for r in per[c])
             share = f'{med(c) / ceiling:.0%}' if ceiling else '-'
+            cpu = [r['cpu_s_per_gib'] for r in per[c] if 'cpu_s_per_gib' in r]
+            cpu = f'{statistics.median(cpu):.0f}' if cpu else '-'
             print(f'| {rtt} ms | {rate} Mbit/s | {loss} % | {c} | {med(c):.1f} | {share} | '
-                  f"{med(c, 'ttfb_ms'):.0f} | {runs} | {fails} | {drops} |")
+                  f"{med(c, 'ttfb_ms'):.0f} | {runs} | {fails} | {drops} | {cpu} |")
 
 
 if __name__ == '__main__':

@@ -12,7 +12,11 @@
 #   WAN_SIZE_MB    MiB per transfer (128; --quick 64)
 #   WAN_ROUNDS     rounds, every case once per round (3; --quick 2)
 #   WAN_LINKS      "rtt_ms,rate_mbit,loss_pct;..." instead of the matrix
-#   WAN_CASES      comma list of cli-cli,tcp-bbr,tcp-cubic (all)
+#   WAN_CASES      comma list of cli-cli,tcp-bbr,tcp-cubic (the default) and the
+#                  browser cases raw-b2b (raw Chromium -> raw Chromium, one data
+#                  channel), cli-chromium, chromium-cli, app-app (web app -> web
+#                  app), run by bench/transfer/bench.mjs across the link (needs
+#                  web/dist, chromium, tests/e2e's npm packages)
 #   WAN_NO_VERIFY=1  skip the link check
 #   PEERDROP_CLI, PEERDROP_SERVER   binaries (build/peerdrop, build/peerdrop-server)
 #   QUIET_WAIT     seconds to wait for an idle machine before each case (10)
@@ -28,7 +32,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 
 mode=full
 case ${1:-} in
-  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   --quick) mode=quick ;;
   --verify) mode=verify ;;
   '') ;;
@@ -46,6 +50,13 @@ for c in $tools; do
 done
 [ -c /dev/net/tun ] || die "no /dev/net/tun"
 make -s -C "$HERE" wanlink
+case ,${WAN_CASES:-}, in
+  *,raw-b2b* | *,cli-chromium* | *,chromium-cli* | *,app-app*)
+    command -v node > /dev/null || die "node is needed for the browser cases"
+    [ -f "${BENCH_WEB_ROOT:-$ROOT/web/dist}/index.html" ] || die "no web app: cd web && npm ci && npm run build"
+    [ -d "$ROOT/tests/e2e/node_modules/playwright-core" ] ||
+      (cd "$ROOT/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error) > /dev/null ;;
+esac
 
 if [ $mode = quick ]; then
   links=${WAN_LINKS:-"0,500,0;50,500,0;100,500,0;50,100,0.5"}

@@ -111,15 +111,17 @@ export async function launchShared({ viewport = { width: 900, height: 1000 } } =
 /* locale: the browser's language (navigator.languages, Accept-Language, Intl);
  * English by default, whatever the machine's, since the suites match the
  * app's English text (i18n.test.mjs runs the other languages). */
-export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 }, locale = 'en-US' } = {}) {
+/* executablePath and extraArgs: for the benchmarks only (bench/wan runs a
+ * browser in another network namespace through a wrapper script). */
+export async function launch({ storage = 'fs', viewport = { width: 900, height: 1000 }, locale = 'en-US', executablePath = CHROMIUM, extraArgs = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     viewport,
     locale,
     acceptDownloads: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   await ctx.addInitScript(INIT);
   if (storage !== 'fs') await ctx.addInitScript('delete window.showDirectoryPicker; delete window.showSaveFilePicker;');
