@@ -25,6 +25,19 @@
  * measured bandwidth-delay product and the receive buffer is larger from
  * the start (tune_send_buffer). */
 #define SCTP_BUFFER (4 * 1024 * 1024)
+/* The smallest retransmission timeout. libdatachannel's 200 ms left one
+ * round trip of slack at 100 ms RTT: a sender or receiver that stalls for
+ * ~100 ms on a busy machine (its SACKs wait unread while the timer runs)
+ * fired a spurious T3 timeout with nothing lost, and cwnd fell from 5.7 MB
+ * to one packet, then crawled back from half (traced at 100 ms, 500 Mbit/s:
+ * 0 link drops, 24 MB/s where TCP gets 42). bench/RESULTS.md (issue 16),
+ * 100 ms, 500 Mbit/s, 3 rounds each, same invocation: 200 ms 23.2 MB/s,
+ * 400 ms 26.3, 600 ms 29.2, 1000 ms 29.3 (TCP cubic 32.5, loaded machine);
+ * on a quieter one 26.4 / 38.5 / - / 38.9. 600 ms leaves half a second
+ * for a stall; RFC 9260 §6.3.1 recommends 1 s. A real loss is still
+ * repaired by fast retransmit within a round trip; only a loss that no
+ * later SACK reveals (a tail) waits the timeout, as with TCP's RTO. */
+#define SCTP_RTO_MIN_MS 600
 /* RFC 8261 §5 / notes §3: 1280 - 12 (SCTP) - 48 (DTLS) - 8 (UDP) - 40 (IPv6),
  * no PMTU discovery (usrsctp#205). */
 #define SCTP_PATH_MTU 1200
@@ -168,7 +181,7 @@ static bool global_ref(GMainContext *ctx)
     usrsctp_sysctl_set_sctp_max_burst_default(10);
     usrsctp_sysctl_set_sctp_default_cc_module(0);
     usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
-    usrsctp_sysctl_set_sctp_rto_min_default(200);
+    usrsctp_sysctl_set_sctp_rto_min_default(SCTP_RTO_MIN_MS);
     usrsctp_sysctl_set_sctp_rto_initial_default(1000);
     usrsctp_sysctl_set_sctp_rto_max_default(10000);
     usrsctp_sysctl_set_sctp_init_rto_max_default(10000);
