@@ -17,6 +17,8 @@
 /* usrsctp timers have 10 ms granularity in practice; a faster tick only
  * burns CPU, a slower one delays SACKs and retransmissions. */
 #define SCTP_TICK_MS 10
+/* A tick this late means the loop was held up (on_tick). */
+#define SCTP_STALL_MS 20
 /* Per-socket buffers at the start. SO_SNDBUF must exceed the largest
  * message or its send never succeeds (libdatachannel); 1 MiB was ldc's
  * choice against Mozilla bug 1051685; we measured 4 MiB faster on loopback
@@ -84,6 +86,7 @@ static struct {
     int refs;
     GMainContext *ctx;
     GSource *tick;
+    GSource *late; /* timers deferred after a stall (on_tick), or NULL */
     gint64 last_tick_us;
     GList *live; /* rtc_sctp*: conn_output may name a closed one (usrsctp#405) */
 } g;
@@ -142,11 +145,13 @@ static void debug_printf(const char *fmt, ...)
     (void)fmt;
 }
 
-static gboolean on_tick(gpointer data)
+/* Runs usrsctp's timers for the time since they last ran, then lets every
+ * association act on what they queued. */
+static void run_timers(void)
 {
     gint64 now = g_get_monotonic_time();
     uint32_t elapsed = (uint32_t)((now - g.last_tick_us) / 1000);
-    if (elapsed == 0) return G_SOURCE_CONTINUE;
+    if (elapsed == 0) return;
     g.last_tick_us += (gint64)elapsed * 1000;
     usrsctp_handle_timers(elapsed);
     /* timers may have queued upcalls (retransmissions freed buffer space) */
@@ -156,6 +161,42 @@ static gboolean on_tick(gpointer data)
         process(l->data);
         l = next;
     }
+}
+
+static gboolean on_late_timers(gpointer data)
+{
+    (void)data;
+    GSource *self = g.late;
+    g.late = NULL;
+    run_timers();
+    g_source_unref(self); /* ours; the loop drops its own on G_SOURCE_REMOVE */
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_tick(gpointer data)
+{
+    (void)data;
+    gint64 late_ms = (g_get_monotonic_time() - g.last_tick_us) / 1000 - SCTP_TICK_MS;
+    if (g.late) { /* deferred one tick already: the loop stayed busy, run them now */
+        g_source_destroy(g.late);
+        g_source_unref(g.late);
+        g.late = NULL;
+    } else if (late_ms >= SCTP_STALL_MS) {
+        /* The loop was held up (another callback ran long, or the process
+         * got no core). Packets that arrived meanwhile, SACKs among them,
+         * wait in the sockets and are dispatched in this same iteration,
+         * possibly after us: timers run first would time out chunks whose
+         * SACK sits unread (a spurious T3: cwnd to one packet, nothing
+         * lost). Run them once the waiting input is handled: a source of
+         * lower priority runs when none of the default's is ready, and the
+         * next tick runs them anyway if that takes longer. */
+        g.late = g_idle_source_new();
+        g_source_set_priority(g.late, G_PRIORITY_LOW);
+        g_source_set_callback(g.late, on_late_timers, NULL, NULL);
+        g_source_attach(g.late, g.ctx);
+        return G_SOURCE_CONTINUE;
+    }
+    run_timers();
     return G_SOURCE_CONTINUE;
 }
 
@@ -209,6 +250,11 @@ static void global_unref(void)
     g_source_destroy(g.tick);
     g_source_unref(g.tick);
     g.tick = NULL;
+    if (g.late) {
+        g_source_destroy(g.late);
+        g_source_unref(g.late);
+        g.late = NULL;
+    }
     /* usrsctp_finish fails while sockets linger; with SO_LINGER 0 they go
      * at once, but give timers a few rounds anyway (notes §5). */
     for (int i = 0; i < 100 && usrsctp_finish() != 0; i++) {
