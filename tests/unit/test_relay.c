@@ -207,7 +207,7 @@ static const char *lane_of(relay_kind kind, const char *payload)
     pd_buf_init(&b, sizeof out - 1);
     out[0] = '\0';
     if (relay_check(kind, payload, strlen(payload), &m) == RELAY_OK &&
-        relay_write_lane(&m, &b) == PD_BUF_OK) {
+        relay_write_lane(&m, &b) == PD_BUF_OK && b.len > 0) {
         memcpy(out, b.data, b.len);
         out[b.len] = '\0';
     }
