@@ -477,6 +477,9 @@ typedef struct sim_log {
     log_msg *m;
     size_t n, cap;
     int session;
+    /* a transcript's messages: a DATA message with "lane": k there is fed
+     * on lane k (§5.10), absent = 0 */
+    json_t *lanes_from;
 } sim_log;
 
 static void log_push(sim_log *l, const char *from, bool binary, const uint8_t *d, size_t len)
@@ -536,15 +539,28 @@ static void batch_free(batch *b)
     free(b->m);
 }
 
-static void deliver(sim_peer *p, log_msg *m)
+static void deliver_lane(sim_peer *p, log_msg *m, unsigned lane)
 {
     if (m->binary && p->binary_seen++ == p->corrupt_nth_binary && m->len > 100) {
         m->data[100] ^= 1; /* corrupted in flight, after the sender hashed it */
-        xfer_session_feed_binary(p->s, m->data, m->len);
+        xfer_session_feed_binary_lane(p->s, lane, m->data, m->len);
     } else if (m->binary)
-        xfer_session_feed_binary(p->s, m->data, m->len);
+        xfer_session_feed_binary_lane(p->s, lane, m->data, m->len);
     else
         xfer_session_feed_text(p->s, m->data, m->len);
+}
+
+static void deliver(sim_peer *p, log_msg *m)
+{
+    deliver_lane(p, m, 0);
+}
+
+/* The lane of the log's message i in the transcript, 0 when none. */
+static unsigned log_lane(const sim_log *log, size_t i)
+{
+    if (!log || !log->lanes_from) return 0;
+    json_t *lane = json_object_get(json_array_get(log->lanes_from, i), "lane");
+    return json_is_integer(lane) ? (unsigned)json_integer_value(lane) : 0;
 }
 
 /* Exchanges messages until both are idle; cut_after >= 0 drops the channel
@@ -561,7 +577,7 @@ static void sim_run(sim_peer *a, sim_peer *b, sim_log *log, long cut_after)
                 return;
             }
             log_push(log, a->name, fa.m[i].binary, fa.m[i].data, fa.m[i].len);
-            deliver(b, &fa.m[i]);
+            deliver_lane(b, &fa.m[i], fa.m[i].binary && log ? log_lane(log, log->n - 1) : 0);
             delivered++;
             sim_pump(b);
         }
@@ -630,6 +646,7 @@ static xfer_options opts_from_json(json_t *o)
     x.max_msg = (uint64_t)json_integer_value(json_object_get(o, "maxMsg"));
     x.win = (uint64_t)json_integer_value(json_object_get(o, "win"));
     x.msg_size = (uint64_t)json_integer_value(json_object_get(o, "msgSize"));
+    x.lanes = (uint32_t)json_integer_value(json_object_get(o, "lanes")); /* §5.10 */
     json_t *caps = json_object_get(o, "caps");
     if (caps) {
         x.no_resume_cap = !json_has_string(caps, XFER_CAP_RESUME);
@@ -657,7 +674,7 @@ static void check_transcript(json_t *t)
         a.src[i] = mf.content[i];
         a.src_len[i] = mf.e[i].size;
     }
-    sim_log log = {.session = 1};
+    sim_log log = {.session = 1, .lanes_from = json_object_get(t, "messages")};
     xfer_session_open(a.s);
     xfer_session_open(b.s);
     sim_run(&a, &b, &log, -1);
