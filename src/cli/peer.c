@@ -10,6 +10,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "cli/display.h"
+#include "cli/lane.h"
 #include "cli/output.h"
 #include "cli/receiver.h"
 #include "cli/sender.h"
@@ -47,6 +48,7 @@ static void peer_destroy(cli_peer *p)
         g_source_unref(p->reaper);
     }
     if (p->s) xfer_session_shutdown(p->s);
+    cli_lanes_close(p); /* lanes live and die with their session (§5.10) */
     rtc_peer_destroy(p->pc);
     xfer_session_destroy(p->s);
     if (p->src_fd >= 0) close(p->src_fd);
@@ -342,7 +344,8 @@ static void session_start(cli_peer *p)
                       .send_limit = rtc_peer_remote_max_message_size(p->pc),
                       .read_block = READ_BLOCK,
                       .allow_hidden = p->a->allow_dotfiles,
-                      .name = p->a->name[0] ? p->a->name : NULL};
+                      .name = p->a->name[0] ? p->a->name : NULL,
+                      .lanes = p->a->lanes};
     p->s = xfer_session_create(&o);
     if (!p->s) {
         cli_app_finish(p->a, EXIT_LOCAL);
@@ -409,6 +412,22 @@ static void on_channel_closed(rtc_channel *ch, void *user)
         else
             cli_receiver_lost(p);
     }
+    cli_peer_finish(p);
+}
+
+void cli_peer_lost(cli_peer *p, const char *why)
+{
+    if (p->finished || p->draining) return;
+    if (p->s) {
+        xfer_session_shutdown(p->s);
+        cli_say(p->a, "%s", why);
+        cli_out_json(p->a, "error", json_pack("{s:s,s:s}", "peer", p->sid, "message", why));
+        if (p->a->sending)
+            cli_sender_retry_later(p);
+        else
+            cli_receiver_lost(p);
+    }
+    if (p->ch) rtc_channel_close(p->ch); /* the peer learns it too */
     cli_peer_finish(p);
 }
 
@@ -494,6 +513,10 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
                 cli_out_json(a, "peer-name",
                              json_pack("{s:s,s:s}", "peer", p->sid, "name", p->peer_name));
             }
+        }
+        if (ev->lanes > 0) {
+            PD_LOG_DEBUG("lanes agreed: %u", ev->lanes);
+            cli_lanes_open(p); /* the sender only: it opened the session */
         }
         if (a->sending && a->text)
             cli_sender_text(p);
@@ -662,7 +685,9 @@ void cli_peer_pump(cli_peer *p)
         bool bin;
         while (xfer_session_next_output(p->s, &d, &len, &bin)) {
             busy = true;
-            if (p->ch && rtc_channel_send(p->ch, d, len, bin) < 0)
+            /* DATA on the least buffered channel, control on the session's (§5.10) */
+            rtc_channel *ch = bin ? cli_lanes_pick(p) : p->ch;
+            if (ch && rtc_channel_send(ch, d, len, bin) < 0)
                 PD_LOG_WARN("data channel refused a %zu-byte message", len);
         }
         xfer_event ev;
@@ -670,7 +695,8 @@ void cli_peer_pump(cli_peer *p)
             busy = true;
             handle_event(p, &ev);
         }
-        if (p->a->sending && p->ch && rtc_channel_buffered_amount(p->ch) < SEND_HIGH_WATER) {
+        /* the watermarks are per channel: read while one has room */
+        if (p->a->sending && p->ch && cli_lanes_min_buffered(p) < SEND_HIGH_WATER) {
             xfer_read r;
             if (xfer_session_next_read(p->s, &r)) {
                 busy = true;

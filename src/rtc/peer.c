@@ -580,7 +580,9 @@ rtc_peer *rtc_peer_create(const rtc_config *cfg)
     p->session_id = ((uint64_t)g_random_int() << 32 | g_random_int()) & INT64_MAX;
     p->early_candidates = g_ptr_array_new_with_free_func(g_free);
     p->channels = g_ptr_array_new();
-    p->id = rtc_dtls_identity_create();
+    p->id = cfg->same_certificate ? rtc_dtls_identity_ref(cfg->same_certificate->id)
+                                  : rtc_dtls_identity_create();
+    p->cfg.same_certificate = NULL; /* not kept: it may go first */
     if (!p->id) {
         peer_free(p); /* nothing of it is on the stack yet: no reaper needed */
         return NULL;

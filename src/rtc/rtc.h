@@ -72,6 +72,11 @@ typedef struct rtc_config {
     /* Not connected (SCTP up) this long after creation: RTC_STATE_FAILED.
      * 0 = 30000. */
     unsigned connect_timeout_ms;
+    /* Use this peer's DTLS certificate and key instead of a new one (a
+     * lane of its session, docs/protocol.md §5.10: both connections show
+     * the same fingerprint). NULL = a new certificate. It need only be
+     * alive during rtc_peer_create: the certificate is shared, counted. */
+    const rtc_peer *same_certificate;
 } rtc_config;
 
 rtc_peer *rtc_peer_create(const rtc_config *cfg);
