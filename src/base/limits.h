@@ -270,5 +270,10 @@
 #define PD_MAX_LANE_HELD_MSGS 16384u
 /* A lane not open within this of its offer is given up (§5.10). */
 #define PD_LANE_OPEN_TIMEOUT_MS 10000u
+/* The CLI sender offers its files once its lanes are open, or after this:
+ * lanes that open under a running transfer took up to 2.5 s on a busy
+ * loopback (the session's traffic delays their handshakes), and a file
+ * smaller than a few MB was then sent before any lane could carry it. */
+#define PD_LANE_OFFER_WAIT_MS 3000u
 
 #endif

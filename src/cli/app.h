@@ -162,6 +162,8 @@ typedef struct cli_peer {
     /* lanes 1..PD_MAX_LANES of this session (lane.h), NULL where none;
      * index 0 unused (lane 0 is ch) */
     cli_lane *lanes[PD_MAX_LANES + 1];
+    uint64_t lane_bytes; /* DATA bytes sent or received on lanes (summary) */
+    GSource *lanes_wait; /* sender: the offer waits for the lanes (PD_LANE_OFFER_WAIT_MS) */
 } cli_peer;
 
 struct cli_app {

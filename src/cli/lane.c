@@ -71,6 +71,7 @@ static void lane_drop(cli_lane *l, const char *why)
         g_source_set_callback(l->reaper, reap_lane, l, NULL);
         g_source_attach(l->reaper, a->ctx);
     }
+    cli_peer_lanes_settled(l->p);
 }
 
 /* An open lane failed or closed: its DATA may be lost, so the session ends
@@ -137,6 +138,7 @@ static void on_channel_open(rtc_channel *ch, void *user)
     cli_out_json(p->a, "lanes",
                  json_pack("{s:s,s:i,s:i}", "peer", p->sid, "open", (json_int_t)n, "agreed",
                            (json_int_t)xfer_session_lanes(p->s)));
+    cli_peer_lanes_settled(p);
     cli_peer_pump(p);
 }
 
@@ -155,9 +157,10 @@ static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool bi
     cli_lane *l = user;
     cli_peer *p = l->p;
     if (ch != l->ch || l->dead || !p->s || !p->authenticated) return;
-    if (binary)
+    if (binary) {
+        p->lane_bytes += len;
         xfer_session_feed_binary_lane(p->s, l->k, data, len);
-    else
+    } else
         xfer_session_feed_text_lane(p->s, l->k, data, len); /* PROTOCOL (§5.10) */
     cli_peer_pump(p); /* write events point into `data`: drain them now */
 }
@@ -311,6 +314,14 @@ size_t cli_lanes_min_buffered(cli_peer *p)
             if (n < least) least = n;
         }
     return least;
+}
+
+unsigned cli_lanes_pending(const cli_peer *p)
+{
+    unsigned n = 0;
+    for (unsigned k = 1; k <= PD_MAX_LANES; k++)
+        n += p->lanes[k] && !p->lanes[k]->open && !p->lanes[k]->dead;
+    return n;
 }
 
 unsigned cli_lanes_open_count(const cli_peer *p)

@@ -30,6 +30,8 @@ rtc_channel *cli_lanes_pick(cli_peer *p);
 /* The least buffered of the session's channel and its open lanes: the
  * sender reads more while it is below SEND_HIGH_WATER. */
 size_t cli_lanes_min_buffered(cli_peer *p);
+/* Lanes offered and neither open nor given up yet. */
+unsigned cli_lanes_pending(const cli_peer *p);
 /* Lanes open now. */
 unsigned cli_lanes_open_count(const cli_peer *p);
 /* Closes and frees every lane of p (its session ends). */

@@ -34,10 +34,19 @@ static void auth_timer_stop(cli_peer *p)
     p->auth_timer = NULL;
 }
 
+static void lanes_wait_stop(cli_peer *p)
+{
+    if (!p->lanes_wait) return;
+    g_source_destroy(p->lanes_wait);
+    g_source_unref(p->lanes_wait);
+    p->lanes_wait = NULL;
+}
+
 static void peer_destroy(cli_peer *p)
 {
     if (!p) return;
     auth_timer_stop(p);
+    lanes_wait_stop(p);
     pake_gate_cleanup(&p->gate);
     if (p->prompt) {
         g_source_destroy(p->prompt);
@@ -497,6 +506,38 @@ int cli_peer_set_remote(cli_peer *p, const char *type, const char *sdp)
     return 0;
 }
 
+/* Sender: the text or the files, once the session (and its lanes) can take them. */
+static void sender_start(cli_peer *p)
+{
+    if (p->a->text)
+        cli_sender_text(p);
+    else
+        cli_sender_offer(p);
+}
+
+void cli_peer_lanes_settled(cli_peer *p)
+{
+    if (!p->lanes_wait || cli_lanes_pending(p) > 0) return;
+    lanes_wait_stop(p);
+    if (p->finished || !p->s) return;
+    sender_start(p);
+    cli_peer_pump(p);
+}
+
+static gboolean on_lanes_wait(gpointer data)
+{
+    cli_peer *p = data;
+    g_source_unref(p->lanes_wait);
+    p->lanes_wait = NULL;
+    PD_LOG_DEBUG("%u lane(s) not open after %u ms: sending without them for now",
+                 cli_lanes_pending(p), PD_LANE_OFFER_WAIT_MS);
+    if (!p->finished && p->s) {
+        sender_start(p);
+        cli_peer_pump(p);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 static void handle_event(cli_peer *p, const xfer_event *ev)
 {
     cli_app *a = p->a;
@@ -518,10 +559,13 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
             PD_LOG_DEBUG("lanes agreed: %u", ev->lanes);
             cli_lanes_open(p); /* the sender only: it opened the session */
         }
-        if (a->sending && a->text)
-            cli_sender_text(p);
-        else if (a->sending)
-            cli_sender_offer(p);
+        if (a->sending && cli_lanes_pending(p) > 0) {
+            p->lanes_wait = g_timeout_source_new(PD_LANE_OFFER_WAIT_MS);
+            g_source_set_callback(p->lanes_wait, on_lanes_wait, p, NULL);
+            g_source_attach(p->lanes_wait, a->ctx);
+        } else if (a->sending) {
+            sender_start(p);
+        }
         break;
     case XFER_EV_TEXT:
         cli_receiver_text(p, ev);
@@ -689,6 +733,8 @@ void cli_peer_pump(cli_peer *p)
             rtc_channel *ch = bin ? cli_lanes_pick(p) : p->ch;
             if (ch && rtc_channel_send(ch, d, len, bin) < 0)
                 PD_LOG_WARN("data channel refused a %zu-byte message", len);
+            else if (ch != p->ch)
+                p->lane_bytes += len;
         }
         xfer_event ev;
         while (xfer_session_next_event(p->s, &ev)) {
