@@ -373,6 +373,9 @@ static void on_lane_event(cli_app *a, const char *name, json_t *arg, unsigned k)
             char b[CLI_SHOWN_CAP];
             PD_LOG_INFO("refused lane %u from %s: no session with that member", k,
                         cli_shown(str_of(arg, "from"), b));
+            cli_out_json(a, "lane-refused",
+                         json_pack("{s:s,s:i,s:s}", "peer", str_of(arg, "from"), "lane",
+                                   (json_int_t)k, "reason", "no session with that member"));
             return;
         }
         cli_lane_offer(p, k, sdp_of(arg, "offer"));
