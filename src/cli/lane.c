@@ -292,17 +292,28 @@ static bool usable(const cli_lane *l)
 rtc_channel *cli_lanes_pick(cli_peer *p)
 {
     rtc_channel *best = p->ch;
-    size_t least = p->ch ? rtc_channel_buffered_amount(p->ch) : SIZE_MAX;
+    size_t least = p->ch ? rtc_channel_backlog(p->ch) : SIZE_MAX;
     for (unsigned k = 1; k <= PD_MAX_LANES; k++) {
         const cli_lane *l = p->lanes[k];
         if (!usable(l)) continue;
-        size_t n = rtc_channel_buffered_amount(l->ch);
+        size_t n = rtc_channel_backlog(l->ch);
         if (n < least) {
             least = n;
             best = l->ch;
         }
     }
     return best;
+}
+
+size_t cli_lanes_min_backlog(cli_peer *p)
+{
+    size_t least = p->ch ? rtc_channel_backlog(p->ch) : SIZE_MAX;
+    for (unsigned k = 1; k <= PD_MAX_LANES; k++)
+        if (usable(p->lanes[k])) {
+            size_t n = rtc_channel_backlog(p->lanes[k]->ch);
+            if (n < least) least = n;
+        }
+    return least;
 }
 
 size_t cli_lanes_min_buffered(cli_peer *p)

@@ -24,12 +24,16 @@ void cli_lane_offer(cli_peer *p, unsigned k, const char *sdp);
 void cli_lane_answer(cli_peer *p, unsigned k, const char *sdp);
 /* Either: a trickled candidate of lane k (NULL candidate: end). */
 void cli_lane_candidate(cli_peer *p, unsigned k, const char *cand, const char *mid);
-/* The open channel with the least bytes buffered: the session's or a
- * lane's (DATA only). */
+/* The open channel with the least backlog (rtc_channel_backlog: buffered
+ * plus what its SCTP association still holds): the session's or a lane's
+ * (DATA only). */
 rtc_channel *cli_lanes_pick(cli_peer *p);
 /* The least buffered of the session's channel and its open lanes: the
  * sender reads more while it is below SEND_HIGH_WATER. */
 size_t cli_lanes_min_buffered(cli_peer *p);
+/* The least backlog (rtc_channel_backlog) of the session's channel and its
+ * open lanes. */
+size_t cli_lanes_min_backlog(cli_peer *p);
 /* Lanes offered and neither open nor given up yet. */
 unsigned cli_lanes_pending(const cli_peer *p);
 /* Lanes open now. */

@@ -42,11 +42,20 @@ static void lanes_wait_stop(cli_peer *p)
     p->lanes_wait = NULL;
 }
 
+static void backlog_poll_stop(cli_peer *p)
+{
+    if (!p->backlog_poll) return;
+    g_source_destroy(p->backlog_poll);
+    g_source_unref(p->backlog_poll);
+    p->backlog_poll = NULL;
+}
+
 static void peer_destroy(cli_peer *p)
 {
     if (!p) return;
     auth_timer_stop(p);
     lanes_wait_stop(p);
+    backlog_poll_stop(p);
     pake_gate_cleanup(&p->gate);
     if (p->prompt) {
         g_source_destroy(p->prompt);
@@ -719,6 +728,15 @@ void cli_peer_finish_drained(cli_peer *p, int code)
     g_source_attach(a->drain, a->ctx);
 }
 
+static gboolean on_backlog_poll(gpointer data)
+{
+    cli_peer *p = data;
+    g_source_unref(p->backlog_poll);
+    p->backlog_poll = NULL;
+    cli_peer_pump(p);
+    return G_SOURCE_REMOVE;
+}
+
 void cli_peer_pump(cli_peer *p)
 {
     if (!p->s) return;
@@ -743,10 +761,19 @@ void cli_peer_pump(cli_peer *p)
         }
         /* the watermarks are per channel: read while one has room */
         if (p->a->sending && p->ch && cli_lanes_min_buffered(p) < SEND_HIGH_WATER) {
-            xfer_read r;
-            if (xfer_session_next_read(p->s, &r)) {
-                busy = true;
-                cli_sender_read(p, &r);
+            bool lanes = cli_lanes_open_count(p) > 0;
+            if (lanes && cli_lanes_min_backlog(p) >= LANE_BACKLOG_MAX) {
+                if (!p->backlog_poll && !p->finished) {
+                    p->backlog_poll = g_timeout_source_new(LANE_BACKLOG_POLL_MS);
+                    g_source_set_callback(p->backlog_poll, on_backlog_poll, p, NULL);
+                    g_source_attach(p->backlog_poll, p->a->ctx);
+                }
+            } else {
+                xfer_read r;
+                if (xfer_session_next_read(p->s, &r)) {
+                    busy = true;
+                    cli_sender_read(p, &r);
+                }
             }
         }
         if (!busy) return;

@@ -710,6 +710,11 @@ size_t rtc_channel_buffered_amount(const rtc_channel *ch)
     return ch ? ch->buffered : 0;
 }
 
+size_t rtc_channel_backlog(const rtc_channel *ch)
+{
+    return ch ? ch->buffered + rtc_sctp_queued(ch->peer->sctp) : 0;
+}
+
 void rtc_channel_set_buffered_amount_low_threshold(rtc_channel *ch, size_t bytes)
 {
     if (ch) ch->low_threshold = bytes;

@@ -111,6 +111,13 @@ rtc_channel *rtc_channel_create(rtc_peer *p, const char *label, bool unordered);
  * the channel is not open or the message is too large. Never blocks. */
 int rtc_channel_send(rtc_channel *ch, const uint8_t *data, size_t len, bool binary);
 size_t rtc_channel_buffered_amount(const rtc_channel *ch);
+/* The buffered amount plus what the association's SCTP holds beyond its
+ * congestion window: how long a new message would wait. A sender striping
+ * over several connections (docs/protocol.md §5.10) picks the least;
+ * bufferedAmount alone stays 0 while SCTP's send buffer has room, so it
+ * would pick the first channel until that whole buffer was full, and data
+ * queued behind a lane that lost packets would wait for its recovery. */
+size_t rtc_channel_backlog(const rtc_channel *ch);
 void rtc_channel_set_buffered_amount_low_threshold(rtc_channel *ch, size_t bytes);
 const char *rtc_channel_label(const rtc_channel *ch);
 bool rtc_channel_is_open(const rtc_channel *ch);
