@@ -56,7 +56,8 @@ enum {
  * nothing when its queue drains below a level (one RTT at 5 ms is a tenth
  * of a 50 ms round trip). */
 #define LANE_BACKLOG_POLL_MS 5
-/* --lanes default (docs/protocol.md §5.10): see bench/RESULTS.md */
+/* --lanes default (docs/protocol.md §5.10): see bench/RESULTS.md; usage()
+ * in main.c says it too */
 #define CLI_DEFAULT_LANES 7
 #define CONNECT_ATTEMPTS 6 /* failed signaling connects before giving up */
 /* A sender offers a receiver whose connection failed again, up to this many
@@ -174,8 +175,8 @@ typedef struct cli_peer {
     /* lanes 1..PD_MAX_LANES of this session (lane.h), NULL where none;
      * index 0 unused (lane 0 is ch) */
     cli_lane *lanes[PD_MAX_LANES + 1];
-    uint64_t lane_bytes; /* DATA bytes sent or received on lanes (summary) */
-    GSource *lanes_wait; /* sender: the offer waits for the lanes (PD_LANE_OFFER_WAIT_MS) */
+    uint64_t lane_bytes;   /* DATA bytes sent or received on lanes (summary) */
+    GSource *lanes_wait;   /* sender: the offer waits for the lanes (PD_LANE_OFFER_WAIT_MS) */
     GSource *backlog_poll; /* sender: pumps again while every channel is over LANE_BACKLOG_MAX */
 } cli_peer;
 

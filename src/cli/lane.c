@@ -15,9 +15,9 @@ struct cli_lane {
     unsigned k;  /* 1..PD_MAX_LANES */
     rtc_peer *pc;
     rtc_channel *ch;
-    bool open;     /* its channel opened: it is one of the session's channels */
-    bool dead;     /* refused or given up: its slot stays taken (one lane k) */
-    bool answered; /* sender: its answer was applied */
+    bool open;         /* its channel opened: it is one of the session's channels */
+    bool dead;         /* refused or given up: its slot stays taken (one lane k) */
+    bool answered;     /* sender: its answer was applied */
     GSource *deadline; /* PD_LANE_OPEN_TIMEOUT_MS after its offer */
     GSource *reaper;   /* frees its connection outside its callbacks */
 };
@@ -63,9 +63,9 @@ static void lane_drop(cli_lane *l, const char *why)
     l->dead = true;
     timer_stop(&l->deadline);
     PD_LOG_INFO("lane %u with %s not used: %s", l->k, cli_shown(l->p->sid, b), why);
-    cli_out_json(a, "lane-refused",
-                 json_pack("{s:s,s:i,s:s}", "peer", l->p->sid, "lane", (json_int_t)l->k, "reason",
-                           why));
+    cli_out_json(
+        a, "lane-refused",
+        json_pack("{s:s,s:i,s:s}", "peer", l->p->sid, "lane", (json_int_t)l->k, "reason", why));
     if (l->pc && !l->reaper) {
         l->reaper = g_idle_source_new();
         g_source_set_callback(l->reaper, reap_lane, l, NULL);
@@ -251,9 +251,9 @@ void cli_lane_offer(cli_peer *p, unsigned k, const char *sdp)
         const char *sid = p ? p->sid : "?";
         PD_LOG_INFO("refused lane %u from %s: %s", k, cli_shown(sid, b), why);
         if (p)
-            cli_out_json(p->a, "lane-refused",
-                         json_pack("{s:s,s:i,s:s}", "peer", sid, "lane", (json_int_t)k, "reason",
-                                   why));
+            cli_out_json(
+                p->a, "lane-refused",
+                json_pack("{s:s,s:i,s:s}", "peer", sid, "lane", (json_int_t)k, "reason", why));
         return;
     }
     cli_lane *l = lane_new(p, k);

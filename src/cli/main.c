@@ -111,9 +111,8 @@ static void usage(FILE *f)
           "  --name NAME      the name the other side shows for you (default: the host name;\n"
           "                   at most 64 bytes); the peer's name is printed (\"from NAME\")\n"
           "  --lanes N        0 to 7 extra connections to a peerdrop peer that carry the\n"
-          "                   data of one transfer (default " G_STRINGIFY(CLI_DEFAULT_LANES) "): "
-          "much faster on lossy links;\n"
-          "                   browsers use none\n"
+          "                   data of one transfer (default 7): much\n"
+          "                   faster on lossy links; browsers use none\n"
           "  --code           send: a short code (NUMBER-WORD-WORD) instead of a link; single\n"
           "                   use, one receiver\n"
           "  --password P     receive: the room password (when ROOM is a bare id)\n"
@@ -315,8 +314,7 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             a.lanes = (unsigned)n;
-        }
-        else if (!strcmp(o, "-y") || !strcmp(o, "--yes"))
+        } else if (!strcmp(o, "-y") || !strcmp(o, "--yes"))
             a.yes = true;
         else if (!strcmp(o, "--force"))
             a.force = true;

@@ -25,10 +25,10 @@
 
 typedef struct xfer_held {
     struct xfer_held *next;
-    uint32_t file;    /* DATA: its file and offset (header of §4) */
+    uint32_t file; /* DATA: its file and offset (header of §4) */
     uint64_t offset;
-    size_t payload;   /* DATA: payload bytes, what the window bound counts */
-    size_t len;       /* the whole message as it arrived */
+    size_t payload; /* DATA: payload bytes, what the window bound counts */
+    size_t len;     /* the whole message as it arrived */
     uint8_t msg[];
 } xfer_held;
 

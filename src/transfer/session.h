@@ -139,13 +139,11 @@ size_t xfer_session_held(const xfer_session *s);
  * valid until the next feed. One feed may then release many: after
  * xfer_session_write_failed() for a file, skip the WRITEs of it still
  * queued. */
-void xfer_session_feed_binary_lane(xfer_session *s, unsigned lane, const uint8_t *msg,
-                                   size_t len);
+void xfer_session_feed_binary_lane(xfer_session *s, unsigned lane, const uint8_t *msg, size_t len);
 /* A control message received on lane `lane`: lane 0 is
  * xfer_session_feed_text; on a lane it is PROTOCOL (control messages travel
  * only on the session's channel). */
-void xfer_session_feed_text_lane(xfer_session *s, unsigned lane, const uint8_t *text,
-                                 size_t len);
+void xfer_session_feed_text_lane(xfer_session *s, unsigned lane, const uint8_t *text, size_t len);
 
 /* Next message to send; data valid until the next call. */
 bool xfer_session_next_output(xfer_session *s, const uint8_t **data, size_t *len, bool *binary);

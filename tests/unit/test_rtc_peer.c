@@ -328,7 +328,8 @@ static void cap_state(rtc_peer *p, rtc_state st, const char *reason, void *user)
 
 static void test_shared_certificate(void)
 {
-    rtc_config c = {.context = ctx, .cb = {cap_desc, cap_cand, cap_state, NULL, NULL, NULL, NULL, NULL}};
+    rtc_config c = {.context = ctx,
+                    .cb = {cap_desc, cap_cand, cap_state, NULL, NULL, NULL, NULL, NULL}};
     c.user = (void *)(intptr_t)0;
     rtc_peer *p0 = rtc_peer_create(&c);
     c.user = (void *)(intptr_t)1;

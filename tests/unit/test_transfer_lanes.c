@@ -187,11 +187,11 @@ typedef enum order {
 typedef struct link {
     peer a, b;
     chan ch[NCH];
-    unsigned lanes;  /* channels a stripes over: 0..lanes */
-    unsigned next;   /* round robin */
+    unsigned lanes; /* channels a stripes over: 0..lanes */
+    unsigned next;  /* round robin */
     unsigned seed;
     order ord;
-    int hold_back;   /* channel delivered only when all others are empty; -1 none */
+    int hold_back; /* channel delivered only when all others are empty; -1 none */
 } link;
 
 static unsigned rnd(unsigned *s)
@@ -246,8 +246,10 @@ static bool link_deliver_some(link *l)
         total += l->ch[c].n;
     if (!total) return false;
     int held = l->hold_back;
-    if (held >= 0 && total > l->ch[held].n) total -= l->ch[held].n;
-    else held = -1;
+    if (held >= 0 && total > l->ch[held].n)
+        total -= l->ch[held].n;
+    else
+        held = -1;
     switch (l->ord) {
     case ORDER_LANES_FIRST:
         for (int c = NCH - 1; c >= 0; c--)
@@ -366,15 +368,14 @@ static void run_transfer(link *l, uint8_t *src[NF])
 
 static void check_all_arrived(link *l, uint8_t *src[NF], const char *what)
 {
-    bool ok = l->b.ok_files == NF && l->b.done == 1 && l->a.done == 1 && !l->a.fatal &&
-              !l->b.fatal;
+    bool ok = l->b.ok_files == NF && l->b.done == 1 && l->a.done == 1 && !l->a.fatal && !l->b.fatal;
     for (int i = 0; i < NF; i++)
         ok = ok && l->b.stored_len[i] == SIZES[i] &&
              (!SIZES[i] || !memcmp(l->b.stored[i], src[i], SIZES[i])) &&
              xfer_incoming_verified(l->b.inc, (size_t)i);
     for (int i = 0; !ok && i < NF; i++)
-        fprintf(stderr, "  file %d: %zu/%zu same %d verified %d\n", i, l->b.stored_len[i],
-                SIZES[i], SIZES[i] && l->b.stored[i] ? !memcmp(l->b.stored[i], src[i], SIZES[i]) : -1,
+        fprintf(stderr, "  file %d: %zu/%zu same %d verified %d\n", i, l->b.stored_len[i], SIZES[i],
+                SIZES[i] && l->b.stored[i] ? !memcmp(l->b.stored[i], src[i], SIZES[i]) : -1,
                 xfer_incoming_verified(l->b.inc, (size_t)i));
     if (!ok)
         fprintf(stderr, "%s: ok_files %d done %d/%d fatal %d/%d (%s)\n", what, l->b.ok_files,
@@ -490,8 +491,8 @@ static void test_negotiation(void)
     for (size_t i = 0; i < sizeof bad_hellos / sizeof bad_hellos[0]; i++) {
         xfer_msg m;
         xfer_code code = XFER_CODE_INTERNAL;
-        CHECK(xfer_msg_decode((const uint8_t *)bad_hellos[i], strlen(bad_hellos[i]), &m,
-                              &code) != XFER_OK);
+        CHECK(xfer_msg_decode((const uint8_t *)bad_hellos[i], strlen(bad_hellos[i]), &m, &code) !=
+              XFER_OK);
         CHECK_EQ_INT(code, XFER_CODE_PROTOCOL);
         xfer_msg_cleanup(&m);
     }
@@ -559,8 +560,9 @@ static void feed_data(peer *b, unsigned lane, uint32_t file, uint64_t offset, si
 static void expect_protocol(peer *b, const char *msg, const char *what)
 {
     bool ok = b->fatal == 1 && b->fatal_code == XFER_CODE_PROTOCOL && strstr(b->fatal_msg, msg);
-    if (!ok) fprintf(stderr, "%s: fatal %d code %d \"%s\"\n", what, b->fatal, b->fatal_code,
-                     b->fatal_msg);
+    if (!ok)
+        fprintf(stderr, "%s: fatal %d code %d \"%s\"\n", what, b->fatal, b->fatal_code,
+                b->fatal_msg);
     CHECK(ok);
 }
 
