@@ -553,8 +553,8 @@ static void feed_data(peer *b, unsigned lane, uint32_t file, uint64_t offset, si
     xfer_data_header_encode(m, file, offset);
     memset(m + XFER_DATA_HEADER_LEN, 0x5a, len);
     xfer_session_feed_binary_lane(b->s, lane, m, XFER_DATA_HEADER_LEN + len);
+    peer_events(b); /* WRITE events point into m */
     free(m);
-    peer_events(b);
 }
 
 static void expect_protocol(peer *b, const char *msg, const char *what)
