@@ -304,10 +304,10 @@ static void fail(xfer_session *s, xfer_code code, const char *message)
     s->dead = true;
 }
 
+static void lane_pump(xfer_session *s); /* lanes (§5.10), below */
+
 /* An allocation failed somewhere in a step: end the session cleanly (§8
  * INTERNAL) rather than go on with state that may be missing a piece. */
-static void lane_pump(xfer_session *s);
-
 static void check_oom(xfer_session *s)
 {
     if (s->oom && !s->dead) {
