@@ -702,6 +702,7 @@ static void check_lane_transcript(json_t *t)
         json_t *lane = json_object_get(m, "lane");
         unsigned k = json_is_integer(lane) ? (unsigned)json_integer_value(lane) : 0;
         deliver_lane(&b, &in, in.binary ? k : 0);
+        sim_pump(&b); /* write events point into in.data */
         free(in.data);
         /* every agreed lane counts as open from the hellos on */
         for (unsigned l = 1; l <= xfer_session_lanes(b.s); l++)
