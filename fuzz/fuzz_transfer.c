@@ -3,7 +3,13 @@
  * must re-encode canonically and decode back to the same bytes); odd, a data
  * message. Either way the message is then fed to a receiving session that
  * has seen a hello, and to one that has not, which must never crash or
- * leak, whatever the input. No state outlives one run. */
+ * leak, whatever the input. An input that opens with "LANES" is instead a
+ * sequence of lane-tagged messages (docs/protocol.md §5.10) fed to a
+ * receiver with 7 lanes that has accepted an offer of two files: each
+ * record is a tag byte (bits 0-2 the lane, bit 3 set for a control
+ * message, bit 4 set to mark the lane opened first), a 16-bit big-endian
+ * length and the message; the merge must never crash, leak or hold more
+ * than its bounds. No state outlives one run. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +71,64 @@ static void feed(const uint8_t *msg, size_t len, bool binary, bool hello)
     xfer_session_destroy(s);
 }
 
+static void feed_lanes(const uint8_t *p, size_t n)
+{
+    xfer_options o = {.lanes = XFER_MAX_LANES, .max_msg = 65536, .win = 131072};
+    xfer_session *s = xfer_session_create(&o);
+    FUZZ_ASSERT(s);
+    static const char h[] = "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":65536,"
+                            "\"caps\":[],\"lanes\":7}";
+    static const char offer[] =
+        "{\"t\":\"offer\",\"xfer\":\"0123456789abcdef0123456789abcdef\",\"files\":["
+        "{\"id\":0,\"name\":\"a\",\"dir\":\"\",\"size\":4096,\"mime\":\"x/y\"},"
+        "{\"id\":1,\"name\":\"b\",\"dir\":\"\",\"size\":100,\"mime\":\"x/y\"}]}";
+    xfer_session_feed_text(s, (const uint8_t *)h, sizeof h - 1);
+    xfer_session_feed_text(s, (const uint8_t *)offer, sizeof offer - 1);
+    xfer_incoming *inc = NULL;
+    xfer_event ev;
+    const uint8_t *d;
+    size_t len;
+    bool bin;
+    while (xfer_session_next_event(s, &ev))
+        if (ev.type == XFER_EV_OFFER && !inc) {
+            inc = xfer_incoming_create(ev.xfer, ev.files, ev.files_len);
+            FUZZ_ASSERT(inc && xfer_session_accept(s, inc, NULL, 0) == XFER_OK);
+        }
+    while (n >= 3) {
+        uint8_t tag = p[0];
+        size_t m = (size_t)p[1] << 8 | p[2];
+        p += 3;
+        n -= 3;
+        if (m > n) m = n;
+        unsigned lane = tag & 7u;
+        if (tag & 16u) xfer_session_lane_opened(s, lane);
+        if (tag & 8u)
+            xfer_session_feed_text_lane(s, lane, p, m);
+        else
+            xfer_session_feed_binary_lane(s, lane, p, m);
+        FUZZ_ASSERT(xfer_session_held(s) <= XFER_MAX_HELD_MSGS);
+        while (xfer_session_next_output(s, &d, &len, &bin)) {
+        }
+        while (xfer_session_next_event(s, &ev)) {
+            if (ev.type == XFER_EV_WRITE)
+                xfer_session_written(s, ev.xfer, ev.file, ev.offset + ev.len);
+            else if (ev.type == XFER_EV_CLOSE && ev.ok)
+                xfer_session_closed(s, ev.xfer, ev.file, true, NULL);
+        }
+        p += m;
+        n -= m;
+    }
+    xfer_session_destroy(s);
+    xfer_incoming_destroy(inc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 65536) return 0;
+    if (size >= 5 && !memcmp(data, "LANES", 5)) {
+        feed_lanes(data + 5, size - 5);
+        return 0;
+    }
     bool binary = data[0] & 1;
     const uint8_t *msg = data + 1;
     size_t len = size - 1;

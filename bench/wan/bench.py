@@ -185,8 +185,18 @@ def variant(cfg, case):
     return cli, env
 
 
+def lanes_of(case):
+    """'cli-cli-lanesN[@variant]': --lanes N on both CLIs; plain 'cli-cli'
+    runs the CLI's default (docs/protocol.md §5.10)."""
+    base = case.split('@', 1)[0]
+    if base.startswith('cli-cli-lanes'):
+        return ['--lanes', str(int(base[len('cli-cli-lanes'):]))]
+    return []
+
+
 def case_cli(net, cfg, work, size, limit_s, case='cli-cli'):
     cli, env = variant(cfg, case)
+    lanes = lanes_of(case)
     out = tempfile.mkdtemp(dir=work)
     s = r = None
     # WAN_CLI_LOG=path: both CLIs' debug logs, appended there
@@ -195,22 +205,31 @@ def case_cli(net, cfg, work, size, limit_s, case='cli-cli'):
     dbg = ['--log-level', 'debug'] if logpath else []
     try:
         s = subprocess.Popen(net.cmd('A', [cli, 'send', cfg['file'], '--server', f'http://{A_IP}:{PORT}/',
-                                           '--count', '1', '--json'] + dbg),
+                                           '--count', '1', '--json'] + lanes + dbg),
                              stdout=subprocess.PIPE, stderr=errlog, text=True, env=env)
         room, _, _ = lines_until(s, lambda j: j.get('event') == 'room', time.monotonic() + 30)
         t_spawn = time.monotonic()
-        r = subprocess.Popen(net.cmd('B', [cli, 'receive', room['link'], '--yes', '-o', out, '--json'] + dbg),
+        r = subprocess.Popen(net.cmd('B', [cli, 'receive', room['link'], '--yes', '-o', out, '--json'] + lanes + dbg),
                              stdout=subprocess.PIPE, stderr=errlog, text=True, env=env)
         deadline = time.monotonic() + limit_s
-        _, t_offer, _ = lines_until(r, lambda j: j.get('event') == 'offer', deadline)
-        _, t_first, _ = lines_until(r, lambda j: j.get('event') == 'progress' or j.get('event') == 'done', deadline)
-        done, t_done, _ = lines_until(r, lambda j: j.get('event') in ('done', 'error', 'cancelled'), deadline)
+        _, t_offer, seen = lines_until(r, lambda j: j.get('event') == 'offer', deadline)
+        _, t_first, seen2 = lines_until(r, lambda j: j.get('event') == 'progress' or j.get('event') == 'done', deadline)
+        done, t_done, seen3 = lines_until(r, lambda j: j.get('event') in ('done', 'error', 'cancelled'), deadline)
+        # lanes open at the receiver (its 'lanes' events), and the bytes they
+        # carried (its summary, right after done)
+        lanes_open = max([j.get('open', 0) for j in seen + seen2 + seen3 if j.get('event') == 'lanes'] or [0])
         if done['event'] != 'done':
             raise RuntimeError('receiver: ' + json.dumps(done))
         got = os.path.getsize(os.path.join(out, os.path.basename(cfg['file'])))
         if got != size:
             raise RuntimeError(f'received {got} bytes')
-        return {'mbps': size / 1e6 / (t_done - t_offer), 'ttfb_ms': 1000 * (t_first - t_spawn)}
+        res = {'mbps': size / 1e6 / (t_done - t_offer), 'ttfb_ms': 1000 * (t_first - t_spawn), 'lanes': lanes_open}
+        try:
+            summary, _, _ = lines_until(r, lambda j: j.get('event') == 'summary', time.monotonic() + 5)
+            res['lane_bytes'] = summary.get('laneBytes', 0)
+        except Exception:  # noqa: BLE001 (no summary: the figure is still good)
+            pass
+        return res
     finally:
         for p in (r, s):
             if p and p.poll() is None:

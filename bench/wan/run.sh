@@ -12,11 +12,13 @@
 #   WAN_SIZE_MB    MiB per transfer (128; --quick 64)
 #   WAN_ROUNDS     rounds, every case once per round (3; --quick 2)
 #   WAN_LINKS      "rtt_ms,rate_mbit,loss_pct;..." instead of the matrix
-#   WAN_CASES      comma list of cli-cli,tcp-bbr,tcp-cubic (the default) and the
-#                  browser cases raw-b2b (raw Chromium -> raw Chromium, one data
-#                  channel), cli-chromium, chromium-cli, app-app (web app -> web
-#                  app), run by bench/transfer/bench.mjs across the link (needs
-#                  web/dist, chromium, tests/e2e's npm packages)
+#   WAN_CASES      comma list of cli-cli,tcp-bbr,tcp-cubic (the default);
+#                  cli-cli-lanesN runs both CLIs with --lanes N (plain cli-cli:
+#                  the CLI's default); and the browser cases raw-b2b (raw
+#                  Chromium -> raw Chromium, one data channel), cli-chromium,
+#                  chromium-cli, app-app (web app -> web app), run by
+#                  bench/transfer/bench.mjs across the link (needs web/dist,
+#                  chromium, tests/e2e's npm packages)
 #   WAN_NO_VERIFY=1  skip the link check
 #   PEERDROP_CLI, PEERDROP_SERVER   binaries (build/peerdrop, build/peerdrop-server)
 #   QUIET_WAIT     seconds to wait for an idle machine before each case (10)

@@ -257,5 +257,23 @@
  * "Adjective Animal" or a host name fits (HOST_NAME_MAX is 64 on Linux;
  * the web app's MAX_PEER_TEXT). */
 #define PD_MAX_PEER_NAME_BYTES 64u
+/* Lanes (docs/protocol.md §5.10): extra peer connections carrying one
+ * session's DATA. 7 is what hello.lanes may say: under 0.5 % random loss
+ * one SCTP association moves ~0.4 MB/s at 50 ms (Mathis, bench/RESULTS.md),
+ * n of them about n times that; each costs a port, a DTLS handshake and
+ * an SCTP association's buffers, so a member cannot make us open more. */
+#define PD_MAX_LANES 7u
+/* DATA held by the receiver's merge while an earlier message is still on
+ * another lane, in messages (the payload is bounded by the receive window):
+ * 16384 is the whole 16 MiB default window in 1 KiB messages, far more
+ * than a sender striping 64 KiB messages ever has in flight. */
+#define PD_MAX_LANE_HELD_MSGS 16384u
+/* A lane not open within this of its offer is given up (§5.10). */
+#define PD_LANE_OPEN_TIMEOUT_MS 10000u
+/* The CLI sender offers its files once its lanes are open, or after this:
+ * lanes that open under a running transfer took up to 2.5 s on a busy
+ * loopback (the session's traffic delays their handshakes), and a file
+ * smaller than a few MB was then sent before any lane could carry it. */
+#define PD_LANE_OFFER_WAIT_MS 3000u
 
 #endif

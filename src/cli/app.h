@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "cli/ice_servers.h"
 #include "cli/secret.h"
 #include "cli/signal_client.h"
@@ -43,6 +44,21 @@ enum {
 #define SEND_HIGH_WATER (4u << 20)
 #define SEND_LOW_WATER (1u << 20)
 #define READ_BLOCK (1u << 20)
+/* With lanes (docs/protocol.md §5.10) the sender reads on only while some
+ * channel has less than this waiting beyond its congestion window
+ * (rtc_channel_backlog): data is committed to a lane when the lane can
+ * send it, so little waits behind a lane that is recovering from a loss
+ * (and is held by the receiver's merge meanwhile). 256 KiB and 1 MiB moved
+ * the same at 50 ms and 0.5 % loss (1.6 MB/s, 16 MiB, 7 lanes, 2 rounds,
+ * bench/RESULTS.md "Lanes"): the smaller one is kept. */
+#define LANE_BACKLOG_MAX (256u << 10)
+/* ... and looks again this often while every channel is over it: SCTP says
+ * nothing when its queue drains below a level (one RTT at 5 ms is a tenth
+ * of a 50 ms round trip). */
+#define LANE_BACKLOG_POLL_MS 5
+/* --lanes default (docs/protocol.md §5.10): see bench/RESULTS.md; usage()
+ * in main.c says it too */
+#define CLI_DEFAULT_LANES 7
 #define CONNECT_ATTEMPTS 6 /* failed signaling connects before giving up */
 /* A sender offers a receiver whose connection failed again, up to this many
  * times, 1 s, 2 s, 3 s later, with the same transfer id so that the browser
@@ -106,6 +122,8 @@ typedef struct cli_incoming_files {
     bool *in_place;
 } cli_incoming_files;
 
+typedef struct cli_lane cli_lane; /* lane.c */
+
 typedef struct cli_peer {
     struct cli_peer *next;
     cli_app *a;
@@ -154,6 +172,12 @@ typedef struct cli_peer {
     /* the peer's hello.name with control and format characters left out
      * (display.h), "" when it sent none */
     char peer_name[XFER_MAX_PEER_NAME + 1];
+    /* lanes 1..PD_MAX_LANES of this session (lane.h), NULL where none;
+     * index 0 unused (lane 0 is ch) */
+    cli_lane *lanes[PD_MAX_LANES + 1];
+    uint64_t lane_bytes;   /* DATA bytes sent or received on lanes (summary) */
+    GSource *lanes_wait;   /* sender: the offer waits for the lanes (PD_LANE_OFFER_WAIT_MS) */
+    GSource *backlog_poll; /* sender: pumps again while every channel is over LANE_BACKLOG_MAX */
 } cli_peer;
 
 struct cli_app {
@@ -198,6 +222,8 @@ struct cli_app {
     char *text;
     size_t text_len;
     char text_id[XFER_ID_LEN + 1];
+    /* --lanes: hello.lanes, extra connections per session (§5.10) */
+    unsigned lanes;
     /* our name in hello (--name, or the host name), "" for none */
     char name[XFER_MAX_PEER_NAME + 1];
     long completed;

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "cli/app.h"
@@ -85,7 +86,7 @@ static void usage(FILE *f)
           "       peerdrop send --text TEXT|- [--code] [--server URL] [--count N] [--json]\n"
           "       peerdrop receive LINK|CODE|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
           "                       [--force] [--allow-dotfiles] [--json] [--quiet]\n"
-          "       (both take --relay and --name NAME)\n"
+          "       (both take --relay, --name NAME and --lanes N)\n"
           "\n"
           "Sends files peer to peer (WebRTC data channel) to the Peerdrop web app or another\n"
           "peerdrop. The server only relays the connection set-up; files never pass through it.\n"
@@ -109,6 +110,9 @@ static void usage(FILE *f)
           "                   (--count N: N receivers); receive prints it on stdout\n"
           "  --name NAME      the name the other side shows for you (default: the host name;\n"
           "                   at most 64 bytes); the peer's name is printed (\"from NAME\")\n"
+          "  --lanes N        0 to 7 extra connections to a peerdrop peer that carry the\n"
+          "                   data of one transfer (default 7): much\n"
+          "                   faster on lossy links; browsers use none\n"
           "  --code           send: a short code (NUMBER-WORD-WORD) instead of a link; single\n"
           "                   use, one receiver\n"
           "  --password P     receive: the room password (when ROOM is a bare id)\n"
@@ -123,7 +127,7 @@ static void usage(FILE *f)
           "                   peer-joined, connected, authenticated, auth-failed, offer,\n"
           "                   resume, accepted, progress, file, left-out, done, declined,\n"
           "                   cancelled, error, warning, summary, peer-name, text,\n"
-          "                   text-delivered)\n"
+          "                   text-delivered, lanes, lane-refused)\n"
           "  -q, --quiet      no progress output, no summary line\n"
           "  --log-level L    debug | info | warn | error (default warn), on stderr\n"
           "  -h, --help       this help\n"
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
     snprintf(a.server, sizeof a.server, "%s", env && *env ? env : DEFAULT_SERVER);
     snprintf(a.out_dir, sizeof a.out_dir, ".");
     a.out_root = -1;
+    a.lanes = CLI_DEFAULT_LANES;
     bool have_server = false;
     const char *target = NULL;
     char **inputs = calloc((size_t)argc, sizeof *inputs);
@@ -300,7 +305,16 @@ int main(int argc, char **argv)
             text_arg = argv[++i];
         else if (!strcmp(o, "--name") && more)
             name_arg = argv[++i];
-        else if (!strcmp(o, "-y") || !strcmp(o, "--yes"))
+        else if (!strcmp(o, "--lanes") && more) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || n < 0 || n > (long)PD_MAX_LANES) {
+                fprintf(stderr, "peerdrop: --lanes takes 0 to %u\n", PD_MAX_LANES);
+                free(inputs);
+                return EXIT_USAGE;
+            }
+            a.lanes = (unsigned)n;
+        } else if (!strcmp(o, "-y") || !strcmp(o, "--yes"))
             a.yes = true;
         else if (!strcmp(o, "--force"))
             a.force = true;

@@ -10,6 +10,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "cli/display.h"
+#include "cli/lane.h"
 #include "cli/output.h"
 #include "cli/receiver.h"
 #include "cli/sender.h"
@@ -33,10 +34,28 @@ static void auth_timer_stop(cli_peer *p)
     p->auth_timer = NULL;
 }
 
+static void lanes_wait_stop(cli_peer *p)
+{
+    if (!p->lanes_wait) return;
+    g_source_destroy(p->lanes_wait);
+    g_source_unref(p->lanes_wait);
+    p->lanes_wait = NULL;
+}
+
+static void backlog_poll_stop(cli_peer *p)
+{
+    if (!p->backlog_poll) return;
+    g_source_destroy(p->backlog_poll);
+    g_source_unref(p->backlog_poll);
+    p->backlog_poll = NULL;
+}
+
 static void peer_destroy(cli_peer *p)
 {
     if (!p) return;
     auth_timer_stop(p);
+    lanes_wait_stop(p);
+    backlog_poll_stop(p);
     pake_gate_cleanup(&p->gate);
     if (p->prompt) {
         g_source_destroy(p->prompt);
@@ -47,6 +66,7 @@ static void peer_destroy(cli_peer *p)
         g_source_unref(p->reaper);
     }
     if (p->s) xfer_session_shutdown(p->s);
+    cli_lanes_close(p); /* lanes live and die with their session (§5.10) */
     rtc_peer_destroy(p->pc);
     xfer_session_destroy(p->s);
     if (p->src_fd >= 0) close(p->src_fd);
@@ -342,7 +362,8 @@ static void session_start(cli_peer *p)
                       .send_limit = rtc_peer_remote_max_message_size(p->pc),
                       .read_block = READ_BLOCK,
                       .allow_hidden = p->a->allow_dotfiles,
-                      .name = p->a->name[0] ? p->a->name : NULL};
+                      .name = p->a->name[0] ? p->a->name : NULL,
+                      .lanes = p->a->lanes};
     p->s = xfer_session_create(&o);
     if (!p->s) {
         cli_app_finish(p->a, EXIT_LOCAL);
@@ -412,6 +433,22 @@ static void on_channel_closed(rtc_channel *ch, void *user)
     cli_peer_finish(p);
 }
 
+void cli_peer_lost(cli_peer *p, const char *why)
+{
+    if (p->finished || p->draining) return;
+    if (p->s) {
+        xfer_session_shutdown(p->s);
+        cli_say(p->a, "%s", why);
+        cli_out_json(p->a, "error", json_pack("{s:s,s:s}", "peer", p->sid, "message", why));
+        if (p->a->sending)
+            cli_sender_retry_later(p);
+        else
+            cli_receiver_lost(p);
+    }
+    if (p->ch) rtc_channel_close(p->ch); /* the peer learns it too */
+    cli_peer_finish(p);
+}
+
 static void on_message(rtc_channel *ch, const uint8_t *data, size_t len, bool binary, void *user)
 {
     cli_peer *p = user;
@@ -478,6 +515,38 @@ int cli_peer_set_remote(cli_peer *p, const char *type, const char *sdp)
     return 0;
 }
 
+/* Sender: the text or the files, once the session (and its lanes) can take them. */
+static void sender_start(cli_peer *p)
+{
+    if (p->a->text)
+        cli_sender_text(p);
+    else
+        cli_sender_offer(p);
+}
+
+void cli_peer_lanes_settled(cli_peer *p)
+{
+    if (!p->lanes_wait || cli_lanes_pending(p) > 0) return;
+    lanes_wait_stop(p);
+    if (p->finished || !p->s) return;
+    sender_start(p);
+    cli_peer_pump(p);
+}
+
+static gboolean on_lanes_wait(gpointer data)
+{
+    cli_peer *p = data;
+    g_source_unref(p->lanes_wait);
+    p->lanes_wait = NULL;
+    PD_LOG_DEBUG("%u lane(s) not open after %u ms: sending without them for now",
+                 cli_lanes_pending(p), PD_LANE_OFFER_WAIT_MS);
+    if (!p->finished && p->s) {
+        sender_start(p);
+        cli_peer_pump(p);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 static void handle_event(cli_peer *p, const xfer_event *ev)
 {
     cli_app *a = p->a;
@@ -495,10 +564,17 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
                              json_pack("{s:s,s:s}", "peer", p->sid, "name", p->peer_name));
             }
         }
-        if (a->sending && a->text)
-            cli_sender_text(p);
-        else if (a->sending)
-            cli_sender_offer(p);
+        if (ev->lanes > 0) {
+            PD_LOG_DEBUG("lanes agreed: %u", ev->lanes);
+            cli_lanes_open(p); /* the sender only: it opened the session */
+        }
+        if (a->sending && cli_lanes_pending(p) > 0) {
+            p->lanes_wait = g_timeout_source_new(PD_LANE_OFFER_WAIT_MS);
+            g_source_set_callback(p->lanes_wait, on_lanes_wait, p, NULL);
+            g_source_attach(p->lanes_wait, a->ctx);
+        } else if (a->sending) {
+            sender_start(p);
+        }
         break;
     case XFER_EV_TEXT:
         cli_receiver_text(p, ev);
@@ -652,6 +728,15 @@ void cli_peer_finish_drained(cli_peer *p, int code)
     g_source_attach(a->drain, a->ctx);
 }
 
+static gboolean on_backlog_poll(gpointer data)
+{
+    cli_peer *p = data;
+    g_source_unref(p->backlog_poll);
+    p->backlog_poll = NULL;
+    cli_peer_pump(p);
+    return G_SOURCE_REMOVE;
+}
+
 void cli_peer_pump(cli_peer *p)
 {
     if (!p->s) return;
@@ -662,19 +747,33 @@ void cli_peer_pump(cli_peer *p)
         bool bin;
         while (xfer_session_next_output(p->s, &d, &len, &bin)) {
             busy = true;
-            if (p->ch && rtc_channel_send(p->ch, d, len, bin) < 0)
+            /* DATA on the least buffered channel, control on the session's (§5.10) */
+            rtc_channel *ch = bin ? cli_lanes_pick(p) : p->ch;
+            if (ch && rtc_channel_send(ch, d, len, bin) < 0)
                 PD_LOG_WARN("data channel refused a %zu-byte message", len);
+            else if (ch != p->ch)
+                p->lane_bytes += len;
         }
         xfer_event ev;
         while (xfer_session_next_event(p->s, &ev)) {
             busy = true;
             handle_event(p, &ev);
         }
-        if (p->a->sending && p->ch && rtc_channel_buffered_amount(p->ch) < SEND_HIGH_WATER) {
-            xfer_read r;
-            if (xfer_session_next_read(p->s, &r)) {
-                busy = true;
-                cli_sender_read(p, &r);
+        /* the watermarks are per channel: read while one has room */
+        if (p->a->sending && p->ch && cli_lanes_min_buffered(p) < SEND_HIGH_WATER) {
+            bool lanes = cli_lanes_open_count(p) > 0;
+            if (lanes && cli_lanes_min_backlog(p) >= LANE_BACKLOG_MAX) {
+                if (!p->backlog_poll && !p->finished) {
+                    p->backlog_poll = g_timeout_source_new(LANE_BACKLOG_POLL_MS);
+                    g_source_set_callback(p->backlog_poll, on_backlog_poll, p, NULL);
+                    g_source_attach(p->backlog_poll, p->a->ctx);
+                }
+            } else {
+                xfer_read r;
+                if (xfer_session_next_read(p->s, &r)) {
+                    busy = true;
+                    cli_sender_read(p, &r);
+                }
             }
         }
         if (!busy) return;

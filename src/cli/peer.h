@@ -22,6 +22,13 @@ void cli_peer_finish(cli_peer *p);
 /* Sends queued messages, handles events, asks for reads (the sender, while
  * the channel holds less than SEND_HIGH_WATER), until nothing moves. */
 void cli_peer_pump(cli_peer *p);
+/* The connection is lost mid-session (a lane of it failed or closed,
+ * lane.h): as when its channel closes, the sender offers again and the
+ * receiver waits for that offer, and the transfer resumes. */
+void cli_peer_lost(cli_peer *p, const char *why);
+/* Sender: a lane opened or was given up; the offer goes once none is
+ * pending (lane.h, PD_LANE_OFFER_WAIT_MS). */
+void cli_peer_lanes_settled(cli_peer *p);
 /* Receiver: ends the run with `code` once our last messages reached the
  * peer (DRAIN_TIMEOUT_MS at most). */
 void cli_peer_finish_drained(cli_peer *p, int code);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "cli/lane.h"
 #include "cli/link.h"
 #include "cli/output.h"
 #include "cli/peer.h"
@@ -350,9 +351,53 @@ static const char *sdp_of(json_t *o, const char *type)
     return str_of(o, "sdp");
 }
 
+/* An event's `lane` (docs/signaling.md, Lanes): 0 when absent (the main
+ * connection), 1..7 a lane, -1 for anything else (the event is ignored). */
+static int lane_of(json_t *o)
+{
+    json_t *v = json_object_get(o, "lane");
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > (json_int_t)PD_MAX_LANES)
+        return -1;
+    return (int)json_integer_value(v);
+}
+
+/* offer, answer, ice-candidate of a lane (lane.h) */
+static void on_lane_event(cli_app *a, const char *name, json_t *arg, unsigned k)
+{
+    cli_peer *p = cli_peer_find(a, str_of(arg, "from"));
+    PD_LOG_DEBUG("lane %u: %s from the peer", k, name);
+    if (!strcmp(name, "offer") && !a->sending) {
+        if (!p) {
+            char b[CLI_SHOWN_CAP];
+            PD_LOG_INFO("refused lane %u from %s: no session with that member", k,
+                        cli_shown(str_of(arg, "from"), b));
+            cli_out_json(a, "lane-refused",
+                         json_pack("{s:s,s:i,s:s}", "peer", str_of(arg, "from"), "lane",
+                                   (json_int_t)k, "reason", "no session with that member"));
+            return;
+        }
+        cli_lane_offer(p, k, sdp_of(arg, "offer"));
+    } else if (!strcmp(name, "answer") && p) {
+        cli_lane_answer(p, k, sdp_of(arg, "answer"));
+    } else if (!strcmp(name, "ice-candidate") && p) {
+        json_t *cand = json_object_get(arg, "candidate");
+        if (json_is_null(cand) || !cand)
+            cli_lane_candidate(p, k, NULL, NULL);
+        else
+            cli_lane_candidate(p, k, str_of(cand, "candidate"), str_of(cand, "sdpMid"));
+    }
+}
+
 static void on_event(cli_signal *c, const char *name, json_t *arg, void *user)
 {
     cli_app *a = user;
+    if (!strcmp(name, "offer") || !strcmp(name, "answer") || !strcmp(name, "ice-candidate")) {
+        int k = lane_of(arg);
+        if (k < 0) return;
+        if (k > 0) return on_lane_event(a, name, arg, (unsigned)k);
+    }
     if (!strcmp(name, "user-joined") && a->sending) {
         const char *sid = str_of(arg, "socketId");
         if (!*sid || cli_peer_find(a, sid)) return;

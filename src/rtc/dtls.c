@@ -33,6 +33,7 @@
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256"
 
 struct rtc_dtls_identity {
+    unsigned refs; /* the peers using it (lanes share their session's) */
     EVP_PKEY *key;
     X509 *cert;
     uint8_t fingerprint[32];
@@ -59,6 +60,7 @@ rtc_dtls_identity *rtc_dtls_identity_create(void)
 {
     rtc_dtls_identity *id = g_new0(rtc_dtls_identity, 1);
     X509_NAME *name = NULL;
+    id->refs = 1;
     id->key = EVP_EC_gen("P-256");
     id->cert = X509_new();
     if (!id->key || !id->cert) goto fail;
@@ -95,9 +97,15 @@ fail:
     return NULL;
 }
 
+rtc_dtls_identity *rtc_dtls_identity_ref(rtc_dtls_identity *id)
+{
+    if (id) id->refs++;
+    return id;
+}
+
 void rtc_dtls_identity_destroy(rtc_dtls_identity *id)
 {
-    if (!id) return;
+    if (!id || --id->refs > 0) return;
     EVP_PKEY_free(id->key);
     X509_free(id->cert);
     g_free(id);

@@ -16,9 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Our certificate and key: ECDSA P-256, self-signed, one per peer. */
+/* Our certificate and key: ECDSA P-256, self-signed, one per peer, or
+ * shared by a peer and its lanes (docs/protocol.md §5.10: a lane is
+ * authenticated by its session's confirmed fingerprint). Reference
+ * counted: create gives one reference, ref another, destroy drops one. */
 typedef struct rtc_dtls_identity rtc_dtls_identity;
 rtc_dtls_identity *rtc_dtls_identity_create(void);
+rtc_dtls_identity *rtc_dtls_identity_ref(rtc_dtls_identity *id);
 void rtc_dtls_identity_destroy(rtc_dtls_identity *id);
 const uint8_t *rtc_dtls_identity_fingerprint(const rtc_dtls_identity *id); /* 32 bytes */
 

@@ -580,7 +580,9 @@ rtc_peer *rtc_peer_create(const rtc_config *cfg)
     p->session_id = ((uint64_t)g_random_int() << 32 | g_random_int()) & INT64_MAX;
     p->early_candidates = g_ptr_array_new_with_free_func(g_free);
     p->channels = g_ptr_array_new();
-    p->id = rtc_dtls_identity_create();
+    p->id = cfg->same_certificate ? rtc_dtls_identity_ref(cfg->same_certificate->id)
+                                  : rtc_dtls_identity_create();
+    p->cfg.same_certificate = NULL; /* not kept: it may go first */
     if (!p->id) {
         peer_free(p); /* nothing of it is on the stack yet: no reaper needed */
         return NULL;
@@ -706,6 +708,11 @@ int rtc_channel_send(rtc_channel *ch, const uint8_t *data, size_t len, bool bina
 size_t rtc_channel_buffered_amount(const rtc_channel *ch)
 {
     return ch ? ch->buffered : 0;
+}
+
+size_t rtc_channel_backlog(const rtc_channel *ch)
+{
+    return ch ? ch->buffered + rtc_sctp_queued(ch->peer->sctp) : 0;
 }
 
 void rtc_channel_set_buffered_amount_low_threshold(rtc_channel *ch, size_t bytes)

@@ -72,6 +72,11 @@ typedef struct rtc_config {
     /* Not connected (SCTP up) this long after creation: RTC_STATE_FAILED.
      * 0 = 30000. */
     unsigned connect_timeout_ms;
+    /* Use this peer's DTLS certificate and key instead of a new one (a
+     * lane of its session, docs/protocol.md §5.10: both connections show
+     * the same fingerprint). NULL = a new certificate. It need only be
+     * alive during rtc_peer_create: the certificate is shared, counted. */
+    const rtc_peer *same_certificate;
 } rtc_config;
 
 rtc_peer *rtc_peer_create(const rtc_config *cfg);
@@ -106,6 +111,13 @@ rtc_channel *rtc_channel_create(rtc_peer *p, const char *label, bool unordered);
  * the channel is not open or the message is too large. Never blocks. */
 int rtc_channel_send(rtc_channel *ch, const uint8_t *data, size_t len, bool binary);
 size_t rtc_channel_buffered_amount(const rtc_channel *ch);
+/* The buffered amount plus what the association's SCTP holds beyond its
+ * congestion window: how long a new message would wait. A sender striping
+ * over several connections (docs/protocol.md §5.10) picks the least;
+ * bufferedAmount alone stays 0 while SCTP's send buffer has room, so it
+ * would pick the first channel until that whole buffer was full, and data
+ * queued behind a lane that lost packets would wait for its recovery. */
+size_t rtc_channel_backlog(const rtc_channel *ch);
 void rtc_channel_set_buffered_amount_low_threshold(rtc_channel *ch, size_t bytes);
 const char *rtc_channel_label(const rtc_channel *ch);
 bool rtc_channel_is_open(const rtc_channel *ch);

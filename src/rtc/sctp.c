@@ -645,6 +645,18 @@ int rtc_sctp_send(rtc_sctp *s, uint16_t sid, uint32_t ppid, bool unordered, cons
     return 0;
 }
 
+size_t rtc_sctp_queued(rtc_sctp *s)
+{
+    if (!s || !s->connected || s->closed || !s->sock) return 0;
+    struct sctp_status st;
+    socklen_t len = sizeof st;
+    memset(&st, 0, sizeof st);
+    if (usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) != 0) return 0;
+    uint32_t chunk = st.sstat_fragmentation_point ? st.sstat_fragmentation_point : SCTP_PATH_MTU;
+    size_t held = (size_t)st.sstat_unackdata * chunk, cwnd = st.sstat_primary.spinfo_cwnd;
+    return held > cwnd ? held - cwnd : 0;
+}
+
 void rtc_sctp_reset_stream(rtc_sctp *s, uint16_t sid)
 {
     if (s->closed) return;

@@ -58,6 +58,11 @@ int rtc_sctp_send(rtc_sctp *s, uint16_t sid, uint32_t ppid, bool unordered, cons
                   size_t len);
 /* Resets our outgoing stream sid once everything queued before is sent. */
 void rtc_sctp_reset_stream(rtc_sctp *s, uint16_t sid);
+/* Bytes usrsctp holds for the association beyond its congestion window:
+ * queued, sent or not, and unacknowledged (SCTP_STATUS sstat_unackdata, in
+ * whole chunks) minus the primary path's cwnd; 0 before it is up. What a
+ * new message would wait behind before it can even be sent. */
+size_t rtc_sctp_queued(rtc_sctp *s);
 /* Aborts the association (the remote learns at once) and frees. */
 void rtc_sctp_destroy(rtc_sctp *s);
 

@@ -186,6 +186,12 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
             TRY(put_str(out, m->caps[i]));
         }
         TRY(put(out, "]"));
+        /* canonical order: ..., caps, lanes, name, device (§3, §5.10) */
+        if (m->lanes > 0) {
+            if (m->lanes > XFER_MAX_LANES) return XFER_E_ARG;
+            TRY(put(out, ",\"lanes\":"));
+            TRY(put_u64(out, m->lanes));
+        }
         for (int k = 0; k < 2; k++) {
             if (!(k ? m->has_device : m->has_name)) continue;
             char clean[XFER_MAX_PEER_NAME + 1];
@@ -440,6 +446,11 @@ static int decode_obj(json_t *o, xfer_msg *m)
         m->v = (uint32_t)u;
         if (!get_uint(o, "maxMsg", 0xFFFFFFFFull, &m->max_msg)) return XFER_E_DECODE;
         if (!get_uint(o, "win", XFER_MAX_SIZE, &m->win)) return XFER_E_DECODE;
+        /* §5.10: optional; present, it is a uint <= 7 or the hello is PROTOCOL */
+        if (json_object_get(o, "lanes")) {
+            if (!get_uint(o, "lanes", XFER_MAX_LANES, &u)) return XFER_E_DECODE;
+            m->lanes = (uint32_t)u;
+        }
         /* optional and only shown (§5.1): a value that is not a string, or
          * nothing once cleaned, is left out, as codec.ts does */
         json_t *name = json_object_get(o, "name"), *device = json_object_get(o, "device");

@@ -23,6 +23,7 @@
 #include "transfer/codec.h"
 #include "transfer/digest.h"
 #include "transfer/incoming_internal.h"
+#include "transfer/merge.h"
 #include "transfer/paths.h"
 #include "transfer/session.h"
 
@@ -131,6 +132,11 @@ struct xfer_session {
     bool dead;
     bool oom; /* an allocation failed: the session fails INTERNAL */
     pd_buf scratch;
+    /* lanes (§5.10): ours (hello.lanes), the agreed L, the lanes opened
+     * (bit k = lane k), and the merge, created when L > 0 */
+    uint32_t lanes_opt, lanes;
+    unsigned lanes_open;
+    xfer_merge *merge;
 };
 
 #define STALE_MAX 4096 /* transfer ids remembered per session; oldest forgotten */
@@ -298,6 +304,8 @@ static void fail(xfer_session *s, xfer_code code, const char *message)
     s->dead = true;
 }
 
+static void lane_pump(xfer_session *s); /* lanes (§5.10), below */
+
 /* An allocation failed somewhere in a step: end the session cleanly (§8
  * INTERNAL) rather than go on with state that may be missing a piece. */
 static void check_oom(xfer_session *s)
@@ -325,12 +333,14 @@ xfer_session *xfer_session_create(const xfer_options *opt)
     s->allow_hidden = o.allow_hidden;
     s->text_cap = !o.no_text_cap;
     if (o.name) xfer_peer_text_clean(o.name, strlen(o.name), s->name); /* "" for none */
+    s->lanes_opt = o.lanes;
     s->in_cur = -1;
     s->drop_file = -1;
     /* a control message is at most the peer's maxMsg (<= 2^32-1); ours are
      * checked against it before they are sent */
     pd_buf_init(&s->scratch, (size_t)0xFFFFFFFFu);
-    if (s->max_msg < XFER_MIN_MAX_MSG || s->win < s->max_msg || s->max_msg > 0xFFFFFFFFu) {
+    if (s->max_msg < XFER_MIN_MAX_MSG || s->win < s->max_msg || s->max_msg > 0xFFFFFFFFu ||
+        o.lanes > XFER_MAX_LANES) {
         free(s);
         return NULL;
     }
@@ -357,6 +367,7 @@ void xfer_session_destroy(xfer_session *s)
         free(s->eq_last);
     }
     outgoing_free(s->out);
+    xfer_merge_destroy(s->merge);
     if (s->have_pending_offer) xfer_msg_cleanup(&s->pending_offer);
     free(s->stale);
     pd_buf_reset(&s->scratch);
@@ -419,6 +430,7 @@ void xfer_session_open(xfer_session *s)
     if (s->resume_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_RESUME);
     if (s->blocks_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_BLOCKS);
     if (s->text_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_TEXT);
+    m.lanes = s->lanes_opt;
     if (s->name[0]) {
         m.has_name = true;
         m.name_len = strlen(s->name);
@@ -1180,6 +1192,7 @@ void xfer_session_write_failed(xfer_session *s, const char *xfer, uint32_t file,
     emit_close(s, xfer, file, false);
     emit_file_done(s, false, xfer, file, false, XFER_CODE_WRITE_ERROR, msg);
     check_in_done(s, inc);
+    if (!s->dead) lane_pump(s); /* its held data goes, a held end is handled */
     check_oom(s);
 }
 
@@ -1206,7 +1219,8 @@ static bool stop_transfer(xfer_session *s, const char *xfer, bool by_peer)
             if (inc->files[i].status != IN_VERIFIED) inc->files[i].status = IN_FAILED;
         s->inc = NULL;
         s->inc_state = INC_NONE;
-        s->drop_data = !by_peer;
+        /* data sent before the peer's cancel may still be on a lane (§5.10) */
+        s->drop_data = !by_peer || s->lanes > 0;
         stale_add(s, xfer);
         ev_node *e = emit(s, XFER_EV_CANCELLED, false, xfer);
         if (e) e->ev.by_peer = by_peer;
@@ -1222,6 +1236,7 @@ void xfer_session_cancel(xfer_session *s, const char *xfer)
         send_simple(s, XFER_CANCEL, xfer);
     else if (s->inc_state == INC_OFFERED && !strcmp(s->pending_xfer, xfer))
         xfer_session_decline(s);
+    lane_pump(s); /* held data of the cancelled transfer goes */
     check_oom(s);
 }
 
@@ -1294,6 +1309,7 @@ static void on_error(xfer_session *s, const xfer_msg *m)
             if (inc->files[i].status != IN_VERIFIED) inc->files[i].status = IN_FAILED;
         s->inc = NULL;
         s->inc_state = INC_NONE;
+        if (s->lanes > 0) s->drop_data = true; /* its data may still be on a lane (§5.10) */
         stale_add(s, m->xfer);
         return emit_transfer_error(s, false, m->xfer, m->code, message);
     }
@@ -1400,6 +1416,9 @@ static void handle(xfer_session *s, xfer_msg *m)
         }
         s->peer_max_msg = m->max_msg;
         s->peer_win = m->win;
+        s->lanes = m->lanes < s->lanes_opt ? m->lanes : s->lanes_opt;
+        if (s->lanes > 0 && !(s->merge = xfer_merge_create(s->win, XFER_MAX_HELD_MSGS)))
+            return fail(s, XFER_CODE_INTERNAL, "out of memory");
         uint64_t size = s->pref_msg;
         if (m->max_msg < size) size = m->max_msg;
         if (s->send_limit < size) size = s->send_limit;
@@ -1411,6 +1430,7 @@ static void handle(xfer_session *s, xfer_msg *m)
             e->ev.peer_win = m->win;
             e->ev.peer_name = s->has_peer_name ? s->peer_name : NULL;
             e->ev.peer_name_len = s->has_peer_name ? s->peer_name_len : 0;
+            e->ev.lanes = s->lanes;
         }
         return;
     }
@@ -1442,10 +1462,161 @@ static void handle(xfer_session *s, xfer_msg *m)
     }
 }
 
-void xfer_session_feed_text(xfer_session *s, const uint8_t *text, size_t len)
+/* ================= lanes: the receiver's merge (§5.10) ================= */
+
+uint32_t xfer_session_lanes(const xfer_session *s)
 {
-    if (!s || s->dead) return;
-    if (len > s->max_msg) return fail(s, XFER_CODE_TOO_BIG, "control message over maxMsg");
+    return s && s->have_peer ? s->lanes : 0;
+}
+
+void xfer_session_lane_opened(xfer_session *s, unsigned lane)
+{
+    if (s && lane >= 1 && lane <= s->lanes) s->lanes_open |= 1u << lane;
+}
+
+unsigned xfer_session_channels(const xfer_session *s)
+{
+    if (!s) return 0;
+    unsigned n = 1;
+    for (unsigned k = 1; k <= XFER_MAX_LANES; k++)
+        n += (s->lanes_open >> k) & 1u;
+    return n;
+}
+
+size_t xfer_session_held(const xfer_session *s)
+{
+    return s ? xfer_merge_held_msgs(s->merge) : 0;
+}
+
+typedef enum lane_class { LANE_NEXT, LANE_HOLD, LANE_IGNORE, LANE_BAD } lane_class;
+
+/* What a DATA message of `file` at `offset` is now, with lanes: the next
+ * one, one to hold (later in the current file, or of an accepted file not
+ * started yet), one to drop (§5.6, §5.7: a cancelled transfer, a failed
+ * file), or one that can never be the next (*why says so). */
+static lane_class lane_classify(const xfer_session *s, uint32_t file, uint64_t offset,
+                                const char **why)
+{
+    *why = "data for no file being received";
+    if (s->drop_data || (int64_t)file == s->drop_file) return LANE_IGNORE;
+    const xfer_incoming *inc = s->inc_state == INC_ACTIVE ? s->inc : NULL;
+    if (!inc || file >= inc->n) return LANE_BAD;
+    const in_file *f = &inc->files[file];
+    if (f->status == IN_FAILED) return LANE_IGNORE;
+    if ((int64_t)file == s->in_cur) {
+        if (f->status != IN_RECEIVING) return LANE_BAD;
+        if (offset == f->received) return LANE_NEXT;
+        if (offset > f->received) return LANE_HOLD;
+        *why = "data offset is not the next byte";
+        return LANE_BAD;
+    }
+    if ((int64_t)file > s->in_cur && f->status == IN_ACCEPTED) return LANE_HOLD;
+    return LANE_BAD;
+}
+
+/* The current file still expects bytes: started, not all received. */
+static bool cur_expects_bytes(const xfer_session *s)
+{
+    if (s->inc_state != INC_ACTIVE || !s->inc || s->in_cur < 0) return false;
+    const in_file *f = &s->inc->files[s->in_cur];
+    return f->status == IN_RECEIVING && f->received < s->inc->manifest[s->in_cur].size;
+}
+
+/* m is an `end` of the current file before all of its bytes were handled:
+ * it waits, with every control message after it (§5.10). */
+static bool early_end(const xfer_session *s, const xfer_msg *m)
+{
+    return m->t == XFER_END && cur_expects_bytes(s) && !strcmp(s->inc->xfer, m->xfer) &&
+           (int64_t)m->file == s->in_cur;
+}
+
+static void hold_failed(xfer_session *s, int r)
+{
+    if (r == XFER_E_NOMEM) return fail(s, XFER_CODE_INTERNAL, "out of memory");
+    char msg[96];
+    snprintf(msg, sizeof msg, "held messages over the receive window or %u messages",
+             XFER_MAX_HELD_MSGS);
+    fail(s, XFER_CODE_PROTOCOL, msg);
+}
+
+static void handle_decoded(xfer_session *s, const uint8_t *text, size_t len);
+
+/* Handles every held message that has become the next one, in the
+ * sender's order, drops the ones to ignore, then applies the rule that
+ * every channel holding a DATA that is not the next one is PROTOCOL. */
+static void lane_pump(xfer_session *s)
+{
+    if (!s->merge) return;
+    /* each round handles or drops at least one held message: bounded */
+    for (bool progressed = true; progressed && !s->dead;) {
+        progressed = false;
+        for (unsigned c = 0; c <= s->lanes && !s->dead; c++) {
+            const xfer_held *h;
+            while (!s->dead && (h = xfer_merge_data_head(s->merge, c))) {
+                const char *why;
+                lane_class k = lane_classify(s, h->file, h->offset, &why);
+                if (k == LANE_HOLD) break;
+                if (k == LANE_BAD) return fail(s, XFER_CODE_PROTOCOL, why);
+                xfer_merge_pop_data(s->merge, c); /* bytes valid until collect */
+                if (k == LANE_NEXT) on_data(s, h->msg, h->len);
+                progressed = true;
+            }
+        }
+        const xfer_held *h;
+        while (!s->dead && (h = xfer_merge_control_head(s->merge))) {
+            xfer_msg m;
+            xfer_code code;
+            /* decoded once already when it arrived */
+            if (xfer_msg_decode(h->msg, h->len, &m, &code) != XFER_OK)
+                return fail(s, XFER_CODE_INTERNAL, "out of memory");
+            bool wait = early_end(s, &m);
+            xfer_msg_cleanup(&m);
+            if (wait) break;
+            xfer_merge_pop_control(s->merge);
+            handle_decoded(s, h->msg, h->len);
+            progressed = true;
+        }
+    }
+    if (s->dead || !cur_expects_bytes(s)) return;
+    for (unsigned c = 0; c <= s->lanes; c++) {
+        bool open = c == 0 || ((s->lanes_open >> c) & 1u);
+        if (open && !xfer_merge_data_head(s->merge, c)) return;
+    }
+    fail(s, XFER_CODE_PROTOCOL, "every channel holds data that is not the next");
+}
+
+static void lane_data(xfer_session *s, unsigned lane, const uint8_t *msg, size_t len)
+{
+    xfer_data d;
+    if (xfer_data_decode(msg, len, &d) != XFER_OK) {
+        const char *why = "malformed data message";
+        if (len <= XFER_DATA_HEADER_LEN) why = "data message without payload";
+        return fail(s, XFER_CODE_PROTOCOL, why);
+    }
+    if (!xfer_merge_data_head(s->merge, lane)) {
+        const char *why;
+        switch (lane_classify(s, d.file, d.offset, &why)) {
+        case LANE_NEXT:
+            on_data(s, msg, len);
+            return lane_pump(s);
+        case LANE_IGNORE:
+            return;
+        case LANE_BAD:
+            return fail(s, XFER_CODE_PROTOCOL, why);
+        case LANE_HOLD:
+            break;
+        }
+    }
+    /* behind held DATA of its channel, or not the next one: it waits */
+    int r = xfer_merge_hold_data(s->merge, lane, d.file, d.offset, d.payload_len, msg, len);
+    if (r != XFER_OK) return hold_failed(s, r);
+    lane_pump(s);
+}
+
+/* A control message off the session's channel, decoded and handled (the
+ * caller checked its size). */
+static void handle_decoded(xfer_session *s, const uint8_t *text, size_t len)
+{
     xfer_msg m;
     xfer_code code;
     int r = xfer_msg_decode(text, len, &m, &code);
@@ -1453,14 +1624,55 @@ void xfer_session_feed_text(xfer_session *s, const uint8_t *text, size_t len)
     if (r != XFER_OK) return fail(s, code, "malformed control message");
     handle(s, &m);
     xfer_msg_cleanup(&m);
+}
+
+void xfer_session_feed_text(xfer_session *s, const uint8_t *text, size_t len)
+{
+    xfer_session_feed_text_lane(s, 0, text, len);
+}
+
+void xfer_session_feed_text_lane(xfer_session *s, unsigned lane, const uint8_t *text, size_t len)
+{
+    if (!s || s->dead) return;
+    xfer_merge_collect(s->merge);
+    if (lane != 0) return fail(s, XFER_CODE_PROTOCOL, "control message on a lane");
+    if (len > s->max_msg) return fail(s, XFER_CODE_TOO_BIG, "control message over maxMsg");
+    xfer_msg m;
+    xfer_code code;
+    int r = xfer_msg_decode(text, len, &m, &code);
+    if (r == XFER_E_NOMEM) return fail(s, XFER_CODE_INTERNAL, "out of memory");
+    if (r != XFER_OK) return fail(s, code, "malformed control message");
+    if (s->merge && (xfer_merge_control_head(s->merge) || early_end(s, &m))) {
+        /* §5.10: behind an end that waits for its file's bytes */
+        xfer_msg_cleanup(&m);
+        r = xfer_merge_hold_control(s->merge, text, len);
+        if (r != XFER_OK) hold_failed(s, r);
+        check_oom(s);
+        return;
+    }
+    handle(s, &m);
+    xfer_msg_cleanup(&m);
+    if (!s->dead) lane_pump(s);
     check_oom(s);
 }
 
 void xfer_session_feed_binary(xfer_session *s, const uint8_t *msg, size_t len)
 {
+    xfer_session_feed_binary_lane(s, 0, msg, len);
+}
+
+void xfer_session_feed_binary_lane(xfer_session *s, unsigned lane, const uint8_t *msg, size_t len)
+{
     if (!s || s->dead) return;
+    xfer_merge_collect(s->merge);
     if (len > s->max_msg) return fail(s, XFER_CODE_TOO_BIG, "data message over maxMsg");
     if (!s->have_peer) return fail(s, XFER_CODE_PROTOCOL, "data before hello");
-    on_data(s, msg, len);
+    if (lane > s->lanes) return fail(s, XFER_CODE_PROTOCOL, "data on a lane not agreed");
+    if (!s->merge) {
+        on_data(s, msg, len); /* no lanes: §5.1-5.9 unchanged */
+    } else {
+        if (lane > 0) s->lanes_open |= 1u << lane;
+        lane_data(s, lane, msg, len);
+    }
     check_oom(s);
 }

@@ -36,6 +36,9 @@ typedef struct xfer_options {
      * NUL-terminated; NULL = none. Cleaned as xfer_peer_text_clean does
      * (cut to XFER_MAX_PEER_NAME bytes); nothing left = none. */
     const char *name;
+    /* hello.lanes (§5.10): extra connections we take part in with this
+     * peer, 0..XFER_MAX_LANES (more: create fails); 0 leaves it out */
+    uint32_t lanes;
 } xfer_options;
 
 typedef enum xfer_event_type {
@@ -88,6 +91,8 @@ typedef struct xfer_event {
      * session lives; NULL when absent */
     const char *peer_name;
     size_t peer_name_len;
+    /* READY: the session's lanes, min(ours, the peer's hello.lanes) (§5.10) */
+    uint32_t lanes;
 } xfer_event;
 
 typedef struct xfer_read {
@@ -114,6 +119,31 @@ bool xfer_session_block_digests(const xfer_session *s);
 
 void xfer_session_feed_text(xfer_session *s, const uint8_t *text, size_t len);
 void xfer_session_feed_binary(xfer_session *s, const uint8_t *msg, size_t len);
+
+/* Lanes (§5.10). The agreed lane count L = min(ours, the peer's
+ * hello.lanes); 0 before READY or when either side has none. */
+uint32_t xfer_session_lanes(const xfer_session *s);
+/* Lane `lane` (1..L) opened: from now on the merge counts it as a channel
+ * that may still bring the next DATA (the rule that every channel holding
+ * a DATA that is not the next one is PROTOCOL). Feeding a lane marks it
+ * open too. Outside 1..L: ignored. */
+void xfer_session_lane_opened(xfer_session *s, unsigned lane);
+/* Channels the merge counts: 1 (the session's) + lanes opened. */
+unsigned xfer_session_channels(const xfer_session *s);
+/* Messages the merge holds now (DATA and control behind an early end). */
+size_t xfer_session_held(const xfer_session *s);
+/* A DATA message received on lane `lane` (0 = the session's channel, as
+ * xfer_session_feed_binary). A lane above L, or any lane before both hellos,
+ * is PROTOCOL. With L > 0, DATA that is not the next one is held (copied)
+ * until it is; WRITE events of held DATA point into the session's copy,
+ * valid until the next feed. One feed may then release many: after
+ * xfer_session_write_failed() for a file, skip the WRITEs of it still
+ * queued. */
+void xfer_session_feed_binary_lane(xfer_session *s, unsigned lane, const uint8_t *msg, size_t len);
+/* A control message received on lane `lane`: lane 0 is
+ * xfer_session_feed_text; on a lane it is PROTOCOL (control messages travel
+ * only on the session's channel). */
+void xfer_session_feed_text_lane(xfer_session *s, unsigned lane, const uint8_t *text, size_t len);
 
 /* Next message to send; data valid until the next call. */
 bool xfer_session_next_output(xfer_session *s, const uint8_t **data, size_t *len, bool *binary);

@@ -50,6 +50,11 @@
 #define XFER_MAX_TEXT PD_MAX_TEXT_BYTES           /* UTF-8 bytes of one snippet */
 #define XFER_MAX_TEXT_PENDING PD_MAX_TEXT_PENDING /* sent, not yet acknowledged */
 #define XFER_MAX_PEER_NAME PD_MAX_PEER_NAME_BYTES /* hello.name, UTF-8 bytes */
+/* §5.10: hello.lanes, extra connections carrying a session's DATA */
+#define XFER_MAX_LANES PD_MAX_LANES
+/* §5.10: held DATA (and control messages held behind an early end) of a
+ * session's merge, in messages; their payload bytes are bounded by our win */
+#define XFER_MAX_HELD_MSGS PD_MAX_LANE_HELD_MSGS
 
 /* Module errors (returned by functions, never sent). */
 #define XFER_ERRORS(X)                                                                             \
@@ -125,6 +130,7 @@ typedef struct xfer_msg {
     uint64_t max_msg, win;
     size_t caps_len;
     char caps[XFER_MAX_CAPS][33];
+    uint32_t lanes; /* hello.lanes (§5.10), 0 when absent; encoded only when > 0 */
     /* hello.name and hello.device (§5.1), optional: who the peer is for
      * its user ("Blue Fox", "Firefox on Android"); cleaned as
      * xfer_peer_text_clean does, on decode and on encode */

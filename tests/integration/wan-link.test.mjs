@@ -6,7 +6,9 @@
 // user+mount+PID namespace bounded by `timeout -s KILL`. The test also checks
 // that the link did what it claims (packets were dropped; a TCP connection
 // over it waits a round trip), so a broken emulator fails it rather than
-// passing.
+// passing. The file goes twice: over one connection (--lanes 0) and with
+// the CLI's default lanes (docs/protocol.md §5.10), which must all open
+// and carry data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -27,7 +29,7 @@ test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { s
       ...process.env,
       PEERDROP_CLI: CLI,
       WAN_LINKS: `${RTT_MS},100,1`,
-      WAN_CASES: 'cli-cli,tcp-bbr',
+      WAN_CASES: 'cli-cli-lanes0,cli-cli,tcp-bbr',
       WAN_ROUNDS: '1',
       WAN_SIZE_MB: '4',
       WAN_NO_VERIFY: '1',
@@ -39,11 +41,18 @@ test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { s
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out);
   const results = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  assert.equal(results.length, 2, out);
-  const [res, tcp] = results;
-  assert.equal(res.case, 'cli-cli', out);
+  assert.equal(results.length, 3, out);
+  const [res, lanes, tcp] = results;
+  assert.equal(res.case, 'cli-cli-lanes0', out);
   assert.equal(res.error, undefined, out);
   assert.ok(res.mbps > 0, out);
+  assert.equal(res.lanes, 0, out);
+  // the default: 7 lanes opened, carried data, and the file arrived
+  // (the receiver's done: every file verified)
+  assert.equal(lanes.case, 'cli-cli', out);
+  assert.equal(lanes.error, undefined, out);
+  assert.equal(lanes.lanes, 7, out);
+  assert.ok(lanes.lane_bytes > 1024 * 1024, out);
   // the delay is real: a TCP connect and its first data take >= 1 RTT
   assert.equal(tcp.error, undefined, out);
   assert.ok(tcp.ttfb_ms >= RTT_MS, `TCP's first byte after ${tcp.ttfb_ms} ms over a ${RTT_MS} ms link\n${out}`);

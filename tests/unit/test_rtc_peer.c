@@ -10,7 +10,10 @@
  *  - rtc_peer_destroy() from inside a callback: no callback afterwards;
  *  - the remote peer going away closes our channels;
  *  - a peer that never answers: the connect timeout fails ours, with a
- *    reason, and nothing else fires.
+ *    reason, and nothing else fires;
+ *  - a peer made with another's certificate (a lane, docs/protocol.md
+ *    §5.10) shows the same fingerprint, a new one another, and the shared
+ *    certificate outlives the peers it came from.
  * Every scenario is bounded by a deadline. */
 #include <glib.h>
 #include <stdint.h>
@@ -36,7 +39,7 @@ struct side {
 static GMainContext *ctx;
 static GMainLoop *loop;
 static side A, B;
-static bool tamper_fingerprint, destroy_in_open, silent_peer;
+static bool tamper_fingerprint, destroy_in_open, silent_peer, one_channel;
 static char fail_reason[160];
 
 typedef struct sig {
@@ -145,6 +148,7 @@ static void on_message(rtc_channel *ch, const uint8_t *d, size_t len, bool bin, 
     snprintf(s->last_msg, sizeof s->last_msg, "%.*s", (int)len, (const char *)d);
     /* each side sees four open channels and each open sends one message */
     if (!destroy_in_open && A.messages == 4 && B.messages == 4) g_main_loop_quit(loop);
+    if (one_channel && A.messages == 1 && B.messages == 1) g_main_loop_quit(loop);
 }
 
 static gboolean on_deadline(gpointer data)
@@ -309,6 +313,67 @@ static void test_connect_timeout(void)
     silent_peer = false;
 }
 
+static char fps[3][160];
+static int ndesc;
+
+static void cap_desc(rtc_peer *p, const char *type, const char *sdp, void *user)
+{
+    int i = (int)(intptr_t)user;
+    const char *f = strstr(sdp, "a=fingerprint:");
+    if (f) snprintf(fps[i], sizeof fps[i], "%.*s", (int)strcspn(f, "\r\n"), f);
+    ndesc++;
+}
+static void cap_cand(rtc_peer *p, const char *c, const char *mid, void *user) {}
+static void cap_state(rtc_peer *p, rtc_state st, const char *reason, void *user) {}
+
+static void test_shared_certificate(void)
+{
+    rtc_config c = {.context = ctx,
+                    .cb = {cap_desc, cap_cand, cap_state, NULL, NULL, NULL, NULL, NULL}};
+    c.user = (void *)(intptr_t)0;
+    rtc_peer *p0 = rtc_peer_create(&c);
+    c.user = (void *)(intptr_t)1;
+    c.same_certificate = p0;
+    rtc_peer *p1 = rtc_peer_create(&c);
+    c.user = (void *)(intptr_t)2;
+    c.same_certificate = NULL;
+    rtc_peer *p2 = rtc_peer_create(&c);
+    CHECK(p0 && p1 && p2);
+    ndesc = 0;
+    CHECK(rtc_channel_create(p0, "x", false) && rtc_channel_create(p1, "x", false) &&
+          rtc_channel_create(p2, "x", false));
+    CHECK_EQ_INT(rtc_peer_create_offer(p0), 0);
+    CHECK_EQ_INT(rtc_peer_create_offer(p1), 0);
+    CHECK_EQ_INT(rtc_peer_create_offer(p2), 0);
+    for (int i = 0; i < 1000 && ndesc < 3; i++)
+        g_main_context_iteration(ctx, TRUE);
+    CHECK_EQ_INT(ndesc, 3);
+    CHECK(fps[0][0] && !strcmp(fps[0], fps[1]));
+    CHECK(fps[2][0] && strcmp(fps[0], fps[2]) != 0);
+    /* the first goes; a third peer of the same certificate connects */
+    rtc_peer_destroy(p0);
+    rtc_peer_destroy(p2);
+    setup();
+    rtc_peer_destroy(A.peer);
+    rtc_config cfg = {
+        .context = ctx,
+        .cb = {on_desc, on_cand, on_state, on_channel, on_open, on_closed, on_message, NULL},
+        .user = &A,
+        .same_certificate = p1,
+    };
+    A.peer = rtc_peer_create(&cfg);
+    rtc_peer_destroy(p1); /* the certificate lives on in A */
+    CHECK(A.peer != NULL);
+    CHECK(rtc_channel_create(A.peer, "lane", false) != NULL);
+    CHECK_EQ_INT(rtc_peer_create_offer(A.peer), 0);
+    one_channel = true;
+    CHECK(run());
+    one_channel = false;
+    CHECK_EQ_INT(rtc_peer_state(A.peer), RTC_STATE_CONNECTED);
+    CHECK(A.opened == 1 && B.remote_channels == 1 && A.messages == 1);
+    teardown();
+}
+
 int main(void)
 {
     pd_log_set_level(g_getenv("PD_LOG_DEBUG") ? PD_LOG_LEVEL_DEBUG : PD_LOG_LEVEL_ERROR);
@@ -319,6 +384,7 @@ int main(void)
     test_both_open_channels();
     test_destroy_in_callback();
     test_connect_timeout();
+    test_shared_certificate();
     g_main_loop_unref(loop);
     g_main_context_unref(ctx);
     return CHECK_DONE();

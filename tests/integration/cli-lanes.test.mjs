@@ -1,0 +1,134 @@
+// Lanes (docs/protocol.md §5.10) between two peerdrop CLIs through the real
+// peerdrop-server: `send --lanes N` and `receive --lanes N` stripe one
+// transfer over the session's connection and N more, each authenticated by
+// the session's fingerprints; what each side's summary says went over the
+// lanes, and the file arrives byte for byte. A receiver with --lanes 0
+// gets the plain session. A room member with no session that offers the
+// receiver a lane is refused (lane-refused) and the transfer goes on; the
+// server refuses a lane above 7.
+//
+// $PEERDROP_CLI names the binary (ctest sets it when the target exists);
+// without it the tests are skipped.
+
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startServer } from "./lib/server.mjs";
+import { runCli } from "./lib/cli.mjs";
+import { call, connect } from "./lib/client.mjs";
+import { admission } from "./lib/admission.mjs";
+
+const CLI = process.env.PEERDROP_CLI;
+const T = { timeout: 90_000 };
+const SIZE = 24 * 1024 * 1024;
+const procs = [];
+const sockets = [];
+const run = (args) => {
+  const r = runCli(CLI, args);
+  procs.push(r);
+  return r;
+};
+const brief = (r) => r.stderr() + JSON.stringify(r.events.filter((e) => e.event !== "progress"));
+const sha = (p) => createHash("sha256").update(fs.readFileSync(p)).digest("hex");
+
+let server;
+let tmp;
+let big;
+
+describe("peerdrop CLI lanes", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
+  before(async () => {
+    server = await startServer();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "peerdrop-lanes-"));
+    big = path.join(tmp, "big.bin");
+    const b = Buffer.alloc(SIZE);
+    for (let i = 0; i < SIZE; i += 32) createHash("sha256").update(String(i)).digest().copy(b, i);
+    fs.writeFileSync(big, b);
+  });
+
+  after(async () => {
+    for (const { proc } of procs) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+    for (const so of sockets) so.close();
+    await server?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("send --lanes 3 -> receive --lanes 3: three lanes open and carry data; the file is whole", T, async () => {
+    const sender = run(["send", big, "--server", server.url, "--count", "1", "--lanes", "3"]);
+    const room = await sender.waitFor((e) => e.event === "room", 15_000);
+    const out = path.join(tmp, "out3");
+    const recv = run(["receive", room.link, "--yes", "-o", out, "--lanes", "3"]);
+    const [r, s] = await Promise.all([recv.exited, sender.exited]);
+    assert.equal(r.code, 0, brief(recv));
+    assert.equal(s.code, 0, brief(sender));
+    assert.equal(sha(path.join(out, "big.bin")), sha(big));
+    for (const side of [sender, recv]) {
+      const lanes = side.events.filter((e) => e.event === "lanes");
+      assert.deepEqual(lanes.map((e) => e.open), [1, 2, 3], brief(side));
+      assert.ok(lanes.every((e) => e.agreed === 3), brief(side));
+      assert.ok(!side.events.some((e) => e.event === "lane-refused"), brief(side));
+      const sum = side.events.find((e) => e.event === "summary");
+      // the least buffered channel takes each message: with 4 channels the
+      // lanes carry a good part of 24 MiB
+      assert.ok(sum.laneBytes > SIZE / 8, `lanes carried ${sum.laneBytes} bytes\n${brief(side)}`);
+    }
+    // the sender offered only once its lanes were open
+    const order = sender.events.map((e) => e.event);
+    assert.ok(order.lastIndexOf("lanes") < order.indexOf("accepted"), order.join(","));
+  });
+
+  test("the receiver's --lanes 0 wins: no lane, the plain session", T, async () => {
+    const sender = run(["send", big, "--server", server.url, "--count", "1", "--lanes", "7"]);
+    const room = await sender.waitFor((e) => e.event === "room", 15_000);
+    const out = path.join(tmp, "out0");
+    const recv = run(["receive", room.link, "--yes", "-o", out, "--lanes", "0"]);
+    const [r, s] = await Promise.all([recv.exited, sender.exited]);
+    assert.equal(r.code, 0, brief(recv));
+    assert.equal(s.code, 0, brief(sender));
+    assert.equal(sha(path.join(out, "big.bin")), sha(big));
+    for (const side of [sender, recv]) {
+      assert.ok(!side.events.some((e) => e.event === "lanes" || e.event === "lane-refused"), brief(side));
+      assert.equal(side.events.find((e) => e.event === "summary").laneBytes, 0, brief(side));
+    }
+  });
+
+  test("--lanes outside 0..7 is a usage error", T, async () => {
+    for (const n of ["8", "-1", "x"]) {
+      const r = run(["send", big, "--server", server.url, "--lanes", n]);
+      assert.equal((await r.exited).code, 1, brief(r));
+    }
+  });
+
+  test("a lane offer from a member with no session is refused; the transfer goes on", T, async () => {
+    const sender = run(["send", big, "--server", server.url, "--count", "1", "--lanes", "2"]);
+    const room = await sender.waitFor((e) => e.event === "room", 15_000);
+    // a member of the room before the receiver: it offers the receiver a
+    // lane as soon as it joins, before any hello
+    const rogue = await connect(server.url);
+    sockets.push(rogue);
+    const join = await call(rogue, "join-room", { roomId: room.roomId, password: await admission(room.password, room.roomId) });
+    assert.equal(join.ok, true, JSON.stringify(join));
+    const joined = new Promise((resolve) => rogue.on("user-joined", (e) => resolve(e.socketId)));
+    const out = path.join(tmp, "out-rogue");
+    const recv = run(["receive", room.link, "--yes", "-o", out, "--lanes", "2"]);
+    const target = await joined;
+    // the server takes lanes 0..7 only
+    const bad = await call(rogue, "offer", { sdp: "v=0\r\n", targetSocketId: target, lane: 8 });
+    assert.equal(bad.ok, false, JSON.stringify(bad));
+    const ack = await call(rogue, "offer", { sdp: "v=0\r\n", targetSocketId: target, lane: 1 });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    const refused = await recv.waitFor((e) => e.event === "lane-refused", 20_000);
+    assert.equal(refused.peer, rogue.id, brief(recv));
+    assert.equal(refused.lane, 1);
+    const [r, s] = await Promise.all([recv.exited, sender.exited]);
+    assert.equal(r.code, 0, brief(recv));
+    assert.equal(s.code, 0, brief(sender));
+    assert.equal(sha(path.join(out, "big.bin")), sha(big));
+    // the session's own lanes opened all the same
+    assert.deepEqual(recv.events.filter((e) => e.event === "lanes").map((e) => e.open), [1, 2], brief(recv));
+    assert.ok(!recv.stderr().includes("v=0"), "no SDP in the log");
+    rogue.close();
+  });
+});
