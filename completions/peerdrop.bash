@@ -9,7 +9,7 @@ _peerdrop()
 {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local common="--server --relay --name --json -q --quiet --log-level -h --help"
+    local common="--server --relay --name --lanes --json -q --quiet --log-level -h --help"
     COMPREPLY=()
 
     if ((COMP_CWORD == 1)); then
@@ -21,6 +21,10 @@ _peerdrop()
     case $prev in
     --server | --count | --password | --name)
         return # a URL, a number, a secret, a name: nothing to offer
+        ;;
+    --lanes)
+        mapfile -t COMPREPLY < <(compgen -W "0 1 2 3 4 5 6 7" -- "$cur")
+        return
         ;;
     --text)
         mapfile -t COMPREPLY < <(compgen -W "-" -- "$cur") # - : standard input
