@@ -342,7 +342,8 @@ static void dtls_on_connected(void *user)
         .on_stream_reset = sctp_on_stream_reset,
     };
     size_t max = p->cfg.max_message_size ? p->cfg.max_message_size : RTC_DEFAULT_MAX_MESSAGE;
-    p->sctp = rtc_sctp_create(p->cfg.context, RTC_SCTP_PORT, p->remote_sctp_port, max, &cb, p);
+    p->sctp = rtc_sctp_create(p->cfg.context, RTC_SCTP_PORT, p->remote_sctp_port, max,
+                              p->cfg.initial_send_buffer, &cb, p);
     if (!p->sctp || rtc_sctp_connect(p->sctp) != 0) peer_fail(p, "SCTP set-up failed");
 }
 

@@ -57,6 +57,10 @@ typedef struct rtc_callbacks {
     void (*on_buffered_amount_low)(rtc_channel *ch, void *user);
 } rtc_callbacks;
 
+/* The SCTP send buffer a connection starts from (src/rtc/sctp.c,
+ * SCTP_BUFFER: why 4 MiB). */
+#define RTC_SEND_BUFFER_START (4u * 1024u * 1024u)
+
 typedef struct rtc_config {
     GMainContext *context;
     const rtc_ice_server *ice_servers;
@@ -77,6 +81,10 @@ typedef struct rtc_config {
      * the same fingerprint). NULL = a new certificate. It need only be
      * alive during rtc_peer_create: the certificate is shared, counted. */
     const rtc_peer *same_certificate;
+    /* The SCTP send buffer to start from (it bounds the flight, and grows
+     * with the measured bandwidth-delay product); 0 = RTC_SEND_BUFFER_START.
+     * The lanes of a session share one start between them (src/cli/lane.c). */
+    size_t initial_send_buffer;
 } rtc_config;
 
 rtc_peer *rtc_peer_create(const rtc_config *cfg);

@@ -13,6 +13,7 @@
 
 #include "../base/limits.h"
 #include "../base/log.h"
+#include "rtc.h"
 
 /* usrsctp timers have 10 ms granularity in practice; a faster tick only
  * burns CPU, a slower one delays SACKs and retransmissions. */
@@ -26,7 +27,7 @@
  * 500 Mbit/s link up to ~50 ms RTT; beyond, the send buffer grows with the
  * measured bandwidth-delay product and the receive buffer is larger from
  * the start (tune_send_buffer). */
-#define SCTP_BUFFER (4 * 1024 * 1024)
+#define SCTP_BUFFER ((int)RTC_SEND_BUFFER_START)
 /* The smallest retransmission timeout. libdatachannel's 200 ms left one
  * round trip of slack at 100 ms RTT: a sender or receiver that stalls for
  * ~100 ms on a busy machine (its SACKs wait unread while the timer runs)
@@ -531,7 +532,8 @@ static void upcall(struct socket *sock, void *arg, int flags)
 /* ---- API ---- */
 
 rtc_sctp *rtc_sctp_create(GMainContext *ctx, uint16_t local_port, uint16_t remote_port,
-                          size_t max_message, const rtc_sctp_callbacks *cb, void *user)
+                          size_t max_message, size_t send_buffer, const rtc_sctp_callbacks *cb,
+                          void *user)
 {
     if (!ctx || !cb || !global_ref(ctx)) return NULL;
     rtc_sctp *s = g_new0(rtc_sctp, 1);
@@ -553,7 +555,11 @@ rtc_sctp *rtc_sctp_create(GMainContext *ctx, uint16_t local_port, uint16_t remot
     struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* close = ABORT, no lingering socket */
     struct sctp_assoc_value av = {.assoc_id = SCTP_ALL_ASSOC,
                                   .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ};
-    int on = 1, off = 0, buf = SCTP_BUFFER, rbuf = PD_SCTP_BUFFER_MAX;
+    /* SO_SNDBUF must exceed the largest message (SCTP_BUFFER's comment) */
+    size_t start = send_buffer ? send_buffer : SCTP_BUFFER;
+    if (start < 2 * s->max_message) start = 2 * s->max_message;
+    if (start > SCTP_BUFFER) start = SCTP_BUFFER;
+    int on = 1, off = 0, buf = (int)start, rbuf = PD_SCTP_BUFFER_MAX;
     struct sctp_initmsg init = {.sinit_num_ostreams = SCTP_STREAMS,
                                 .sinit_max_instreams = SCTP_STREAMS};
     struct sctp_paddrparams pp;

@@ -45,9 +45,12 @@ typedef struct rtc_sctp_callbacks {
     void (*on_stream_reset)(void *user, uint16_t sid); /* the remote reset its side */
 } rtc_sctp_callbacks;
 
-/* max_message: the largest message we accept (our a=max-message-size). */
+/* max_message: the largest message we accept (our a=max-message-size);
+ * send_buffer: the send buffer to start from, 0 = SCTP_BUFFER (4 MiB),
+ * never below twice max_message. */
 rtc_sctp *rtc_sctp_create(GMainContext *ctx, uint16_t local_port, uint16_t remote_port,
-                          size_t max_message, const rtc_sctp_callbacks *cb, void *user);
+                          size_t max_message, size_t send_buffer, const rtc_sctp_callbacks *cb,
+                          void *user);
 /* Sends INIT. Both sides connect (RFC 8841 §9.3, simultaneous open). */
 int rtc_sctp_connect(rtc_sctp *s);
 /* One decrypted DTLS record = one SCTP packet. */
