@@ -43,7 +43,7 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         ) : (
           <ul className="peers">
             {snap.peers.map((p) => (
-              <li key={p.id} data-testid="peer" data-state={p.state}>
+              <li key={p.id} data-testid="peer" data-state={p.state} data-lanes={p.lanes ?? 0}>
                 <span data-testid="peer-name">{t(p.label)}</span>
                 {p.device && (
                   <>
@@ -69,6 +69,16 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         <label className="check small">
           <input type="checkbox" checked={snap.relayOnly} onChange={(e) => ctl.setRelayOnly(e.currentTarget.checked)} data-testid="relay-only" />
           {t('room.relayOnly')}
+        </label>
+        <label className="check small">
+          {t('room.lanes')}{' '}
+          <select value={snap.lanes} onChange={(e) => ctl.setLanes(Number(e.currentTarget.value))} data-testid="lanes">
+            {[0, 1, 2, 3, 4, 5, 6, 7].map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
         </label>
         {snap.relayOnly && !snap.hasTurn && (
           <p className="alert small" role="status">
