@@ -31,6 +31,11 @@
 #define PD_MAX_SDP 65536u
 /* One ICE candidate line is < 512 bytes. */
 #define PD_MAX_CANDIDATE 4096u
+/* The highest `lane` a relayed offer / answer / ice-candidate may carry:
+ * a session of the transfer protocol stripes over at most 7 extra peer
+ * connections (docs/protocol.md §5.10, hello.lanes ≤ 7; docs/signaling.md
+ * Lanes). 0 is the main connection. */
+#define PD_MAX_LANE 7u
 
 /* Default peers per room. */
 #define PD_DEFAULT_ROOM_CAPACITY 8u

@@ -57,6 +57,17 @@ static bool index_ok(const js_value *v)
     return n <= 65535;
 }
 
+/* lane: a plain integer 0..PD_MAX_LANE, one digit ("07", "-0", 1.0 are
+ * refused; the full path writes jansson's integer back plainly) */
+static bool lane_ok(const js_value *v, unsigned *lane)
+{
+    if (v->kind != JS_INTEGER || v->raw_len != 1) return false;
+    unsigned n = (unsigned)(v->raw[0] - '0');
+    if (n > PD_MAX_LANE) return false;
+    *lane = n;
+    return true;
+}
+
 static int check_candidate(relay_msg *m)
 {
     const js_value *c = &m->value;
@@ -116,7 +127,7 @@ int relay_check(relay_kind kind, const char *payload, size_t len, relay_msg *out
     if (!payload || !out) return RELAY_E_NOT_OBJECT;
     memset(out, 0, sizeof *out);
     out->kind = kind;
-    js_value obj, k, v, target = {0};
+    js_value obj, k, v, target = {0}, lane = {0};
     size_t scanned = js_scan_value(payload, len, &obj);
     if (scanned == 0 || scanned != len) return RELAY_E_UNSURE;
     if (obj.kind != JS_OBJECT) return RELAY_E_NOT_OBJECT;
@@ -134,12 +145,17 @@ int relay_check(relay_kind kind, const char *payload, size_t len, relay_msg *out
             if (have_value) return RELAY_E_UNSURE;
             have_value = true;
             out->value = v;
+        } else if (js_string_equals(&k, "lane")) {
+            if (out->have_lane) return RELAY_E_UNSURE;
+            out->have_lane = true;
+            lane = v;
         }
     }
     if (!have_target || !string_ok(&target, 1, PD_ID_LEN * 2)) return RELAY_E_TARGET;
     out->target = target.raw + 1;
     out->target_len = target.raw_len - 2;
     out->target_plain = target.raw_len == target.str_len + 2;
+    if (out->have_lane && !lane_ok(&lane, &out->lane)) return RELAY_E_LANE;
     if (kind != RELAY_ICE) {
         if (have_value && out->value.kind == JS_OBJECT) return check_description(out);
         return have_value && string_ok(&out->value, 1, PD_MAX_SDP) ? RELAY_OK : RELAY_E_SDP;
@@ -169,6 +185,11 @@ int relay_write_value(const relay_msg *m, pd_buf *out)
     return rc == PD_BUF_OK ? pd_buf_append_byte(out, '}') : rc;
 }
 
+int relay_write_lane(const relay_msg *m, pd_buf *out)
+{
+    return m->have_lane ? pd_buf_printf(out, ",\"lane\":%u", m->lane) : PD_BUF_OK;
+}
+
 char *relay_projection(relay_kind kind, const json_t *payload)
 {
     if (!json_is_object(payload)) return NULL;
@@ -177,6 +198,8 @@ char *relay_projection(relay_kind kind, const json_t *payload)
     const char *field = kind == RELAY_ICE ? "candidate" : "sdp";
     json_t *v = json_object_get(payload, "targetSocketId");
     if (v) json_object_set(o, "targetSocketId", v);
+    v = json_object_get(payload, "lane");
+    if (v) json_object_set(o, "lane", v);
     v = json_object_get(payload, field);
     if (v && kind == RELAY_ICE && json_is_object(v)) {
         json_t *c = json_object();

@@ -15,6 +15,8 @@
  *                      "sdpMid"?: null or string <= 256,
  *                      "sdpMLineIndex"?: null or integer 0..65535,
  *                      "usernameFragment"?: null or string <= 256, ...}}
+ *   all three        "lane"?: integer 0..PD_MAX_LANE (docs/signaling.md,
+ *                     Lanes), relayed after "from" when present
  * Other members are ignored and not relayed. Lengths are of the decoded
  * string, in bytes. The object form of sdp is W3C WebRTC 1.0 §4.7.2's
  * RTCSessionDescriptionInit, what JSON.stringify(pc.localDescription)
@@ -42,7 +44,8 @@
     X(RELAY_E_SDP_MID, -7, "candidate.sdpMid neither null nor a string of <= 256 bytes")           \
     X(RELAY_E_MLINE_INDEX, -8, "candidate.sdpMLineIndex neither null nor an integer 0..65535")     \
     X(RELAY_E_UFRAG, -9, "candidate.usernameFragment neither null nor a string of <= 256 bytes")   \
-    X(RELAY_E_SDP_TYPE, -10, "sdp.type missing or not the event's (offer / answer)")
+    X(RELAY_E_SDP_TYPE, -10, "sdp.type missing or not the event's (offer / answer)")               \
+    X(RELAY_E_LANE, -11, "lane not an integer 0..PD_MAX_LANE")
 
 enum {
     RELAY_OK = 0,
@@ -68,6 +71,8 @@ typedef struct relay_msg {
     bool described;    /* sdp came as {type, sdp}; value is its sdp string */
     js_value fields[RELAY_CANDIDATE_FIELDS]; /* ice: as relay_candidate_fields */
     bool have[RELAY_CANDIDATE_FIELDS];
+    bool have_lane; /* "lane" was given (0 included): relayed as given */
+    unsigned lane;
 } relay_msg;
 
 /* Checks a payload (JSON text). Returns RELAY_OK and fills *out, whose
@@ -89,5 +94,9 @@ char *relay_projection(relay_kind kind, const json_t *payload);
  * {"type","sdp"} when it came in one), or null, or the candidate with
  * only the fields above, in that order. */
 int relay_write_value(const relay_msg *m, pd_buf *out);
+
+/* Appends ,"lane":k when the payload gave one, else nothing: the relayed
+ * object's last member, after "from". */
+int relay_write_lane(const relay_msg *m, pd_buf *out);
 
 #endif

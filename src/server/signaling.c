@@ -1203,18 +1203,20 @@ static relay_kind relay_kind_of(sig_relay_kind kind)
                                       : RELAY_OFFER;
 }
 
-/* ["offer",{"sdp":<value>,"from":"<sender>"}]: the caller writes <value>
- * between these two. */
+/* ["offer",{"sdp":<value>,"from":"<sender>"[,"lane":k]}]: the caller
+ * writes <value> between these two. */
 static void relay_begin(const char *event, sig_relay_kind kind)
 {
     g_out.len = 0;
     pd_buf_printf(&g_out, "[\"%s\",{\"%s\":", event, kind == SIG_RELAY_ICE ? "candidate" : "sdp");
 }
 
-static void relay_finish(peer *p, peer *target, sig_relay_kind kind, const char *event,
-                         int64_t ack_id)
+static void relay_finish(peer *p, peer *target, const relay_msg *m, sig_relay_kind kind,
+                         const char *event, int64_t ack_id)
 {
-    pd_buf_printf(&g_out, ",\"from\":\"%s\"}]", srv_sio_socket_id(p->sock));
+    pd_buf_printf(&g_out, ",\"from\":\"%s\"", srv_sio_socket_id(p->sock));
+    relay_write_lane(m, &g_out);
+    pd_buf_append(&g_out, "}]", 2);
     if (target->sock) {
         srv_sio_emit_json(target->sock, (const char *)g_out.data, g_out.len);
     } else {
@@ -1261,7 +1263,7 @@ static void on_relay(peer *p, sig_relay_kind kind, const char *event, const json
     relay_begin(event, kind);
     relay_write_value(&m, &g_out);
     free(text);
-    relay_finish(p, tp, kind, event, ack_id);
+    relay_finish(p, tp, &m, kind, event, ack_id);
 }
 
 /* The fast path: offer / answer / ice-candidate relayed from the JSON text
@@ -1300,7 +1302,7 @@ static bool on_event_raw(srv_sio_socket *sock, const char *json, size_t len, int
     if (!take_token(p)) return false; /* the full path answers RATE_LIMITED */
     relay_begin(event, kind);
     relay_write_value(&m, &g_out);
-    relay_finish(p, tp, kind, event, ack_id);
+    relay_finish(p, tp, &m, kind, event, ack_id);
     return true;
 }
 

@@ -11,6 +11,8 @@ import { startServer, token } from "./lib/server.mjs";
 import { MODES, connect, call, recorder, closeAll } from "./lib/client.mjs";
 import { sleep } from "./lib/wire.mjs";
 
+const assertOk = (ack) => assert.deepEqual(ack, { ok: true });
+
 const T = { timeout: 15_000 };
 let srv;
 const open = new Set();
@@ -79,6 +81,40 @@ test("hand-written JSON outside the fast path's subset is relayed the same", T, 
   // extra arguments after the payload are ignored
   raw(a, `["offer",{"sdp":"x","targetSocketId":${target}},1,2]`);
   assert.deepEqual(await b.rec.take("offer"), [{ sdp: "x", from: a.id }]);
+  closeAll(a, b);
+});
+
+// Issue 16: a lane (docs/signaling.md, Lanes) is relayed after "from" on
+// all three events, as given, by either path; absent, nothing is added.
+test("lane is relayed as given on offer, answer and ice-candidate, on both paths", T, async () => {
+  const [a, b] = await pair();
+  const target = JSON.stringify(b.id);
+  assertOk(await call(a, "offer", { sdp: "v=0", targetSocketId: b.id, lane: 3 }));
+  assert.deepEqual(await b.rec.take("offer"), [{ sdp: "v=0", from: a.id, lane: 3 }]);
+  assertOk(await call(b, "answer", { lane: 7, sdp: { type: "answer", sdp: "v=0" }, targetSocketId: a.id }));
+  assert.deepEqual(await a.rec.take("answer"), [{ sdp: { type: "answer", sdp: "v=0" }, from: b.id, lane: 7 }]);
+  const cand = { candidate: "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", sdpMid: "0", sdpMLineIndex: 0 };
+  assertOk(await call(a, "ice-candidate", { candidate: cand, targetSocketId: b.id, lane: 1 }));
+  assert.deepEqual(await b.rec.take("ice-candidate"), [{ candidate: cand, from: a.id, lane: 1 }]);
+  assertOk(await call(a, "ice-candidate", { candidate: null, targetSocketId: b.id, lane: 0 }));
+  assert.deepEqual(await b.rec.take("ice-candidate"), [{ candidate: null, from: a.id, lane: 0 }]);
+  // the full path (spaces, an escape) relays the same
+  raw(a, `[ "offer" , { "lane" : 2 , "sdp" : "\\u0041" , "targetSocketId" : ${target} } ]`);
+  assert.deepEqual(await b.rec.take("offer"), [{ sdp: "A", from: a.id, lane: 2 }]);
+  // absent: the event is as before, with no lane
+  assertOk(await call(a, "offer", { sdp: "v=0", targetSocketId: b.id }));
+  assert.deepEqual(await b.rec.take("offer"), [{ sdp: "v=0", from: a.id }]);
+  // refused alike, whichever path looks first
+  for (const lane of [8, 10, -1, "1", null, true, 1.5, [1], { k: 1 }]) {
+    for (const ev of ["offer", "ice-candidate"]) {
+      const payload = ev === "offer" ? { sdp: "v=0", targetSocketId: b.id, lane } : { candidate: null, targetSocketId: b.id, lane };
+      const ack = await call(a, ev, payload);
+      assert.equal(ack.error?.code, "INVALID_PAYLOAD", `${ev} lane ${JSON.stringify(lane)} -> ${JSON.stringify(ack)}`);
+    }
+  }
+  raw(a, `[ "offer" , { "lane" : 9 , "sdp" : "x" , "targetSocketId" : ${target} } ]`);
+  await sleep(200);
+  assert.deepEqual(b.rec.events.filter((e) => e.event === "offer"), []);
   closeAll(a, b);
 });
 

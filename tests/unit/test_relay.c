@@ -198,8 +198,59 @@ static void test_candidate(void)
     CHECK_EQ_STR(relay_strerror(RELAY_OK), "ok");
 }
 
+/* The lane relayed after "from" (docs/signaling.md, Lanes), as text. */
+static const char *lane_of(relay_kind kind, const char *payload)
+{
+    static char out[64];
+    relay_msg m;
+    pd_buf b;
+    pd_buf_init(&b, sizeof out - 1);
+    out[0] = '\0';
+    if (relay_check(kind, payload, strlen(payload), &m) == RELAY_OK &&
+        relay_write_lane(&m, &b) == PD_BUF_OK) {
+        memcpy(out, b.data, b.len);
+        out[b.len] = '\0';
+    }
+    pd_buf_reset(&b);
+    return out;
+}
+
+/* lane: an optional integer 0..PD_MAX_LANE on all three events, relayed
+ * as given when present, nothing when absent (issue 16) */
+static void test_lane(void)
+{
+    relay_msg m;
+    const char *o = "{" T ",\"sdp\":\"s\",\"lane\":3}";
+    CHECK_EQ_INT(relay_check(RELAY_OFFER, o, strlen(o), &m), RELAY_OK);
+    CHECK(m.have_lane);
+    CHECK_EQ_INT(m.lane, 3);
+    CHECK_EQ_STR(lane_of(RELAY_OFFER, o), ",\"lane\":3");
+    CHECK_EQ_STR(lane_of(RELAY_ANSWER, "{\"lane\":7," T ",\"sdp\":\"s\"}"), ",\"lane\":7");
+    CHECK_EQ_STR(lane_of(RELAY_ICE, "{" T ",\"lane\":1,\"candidate\":null}"), ",\"lane\":1");
+    CHECK_EQ_STR(lane_of(RELAY_ICE, "{" T ",\"candidate\":{\"candidate\":\"c\"},\"lane\":0}"),
+                 ",\"lane\":0");
+    /* absent: nothing relayed, the main connection */
+    const char *plain = "{" T ",\"sdp\":\"s\"}";
+    CHECK_EQ_INT(relay_check(RELAY_OFFER, plain, strlen(plain), &m), RELAY_OK);
+    CHECK(!m.have_lane);
+    CHECK_EQ_STR(lane_of(RELAY_OFFER, plain), "");
+    /* anything but a plain integer 0..7 is refused */
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":8}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":10}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":-1}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_ANSWER, "{" T ",\"sdp\":\"s\",\"lane\":\"1\"}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_ICE, "{" T ",\"candidate\":null,\"lane\":null}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_ICE, "{" T ",\"candidate\":null,\"lane\":true}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_ICE, "{" T ",\"candidate\":null,\"lane\":[1]}"), RELAY_E_LANE);
+    /* a fraction is outside the scanner's subset: the full path decides */
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":1.5}"), RELAY_E_UNSURE);
+    /* given twice: jansson keeps the last, so the full path decides */
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":1,\"lane\":2}"), RELAY_E_UNSURE);
+}
+
 int main(void)
 {
+    test_lane();
     test_offer_answer();
     test_description();
     test_candidate();

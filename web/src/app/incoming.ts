@@ -8,7 +8,7 @@ import { IncomingTransfer } from '../protocol/session';
 import type { FileEntry } from '../protocol/types';
 import type { ChannelDriver } from './channel';
 import { claim, forget, recall, remember, type RememberedTransfer, type VerifiedFile } from './remembered';
-import { adoptSink, createSink, FsSink, reopenSink, SinkError, type SavedFile, type Sink, type StorageKind } from './sinks';
+import { adoptSink, createSink, FsSink, reopenSink, SinkError, type SavedFile, type Sink, type StorageKind, type VerifiedBefore } from './sinks';
 import { msg } from '../i18n/catalog';
 import type { Transfer, TransferBook, TransferStore } from './transfers';
 
@@ -113,7 +113,7 @@ export class IncomingOffers implements TransferStore {
 
   private async acceptOffer(t: Transfer, p: PendingOffer): Promise<void> {
     let sink: Sink;
-    let verifiedBefore: number[] = [];
+    let verifiedBefore: VerifiedBefore = new Map();
     try {
       // A transfer an earlier page of ours had begun: the same folder again, without the files it verified.
       const reopened = p.remembered && this.storage() === 'fs' ? await reopenSink(p.remembered) : null;
@@ -133,7 +133,7 @@ export class IncomingOffers implements TransferStore {
         sink = adopted.sink;
         verifiedBefore = adopted.verifiedBefore;
         p.remembered = p.refused;
-        t.earlierVerified = verifiedBefore.length;
+        t.earlierVerified = verifiedBefore.size;
       }
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return; // picker dismissed: still offered
@@ -148,16 +148,21 @@ export class IncomingOffers implements TransferStore {
     }
     this.pending.delete(t.peerId);
     const inc = new IncomingTransfer(t.xfer, p.files);
-    for (const id of verifiedBefore) {
-      inc.markHeld(id, rememberedProof(p.remembered!.verified[id]));
-      t.files[id].state = 'done';
-      t.files[id].bytes = p.files[id].size;
+    let resumedFrom = 0;
+    for (const [id, v] of verifiedBefore) {
+      inc.markHeld(id, rememberedProof(v)); // id: a file of the remembered manifest, which is this offer's
+      resumedFrom += inc.held(id);
+      const row = t.files[id]; // the view has a row per offered file
+      if (row) {
+        row.state = 'done';
+        row.bytes = inc.held(id);
+      }
     }
-    if (verifiedBefore.length > 0) {
-      t.bytes = t.resumedFrom = verifiedBefore.reduce((s, id) => s + p.files[id].size, 0);
+    if (verifiedBefore.size > 0) {
+      t.bytes = t.resumedFrom = resumedFrom;
       t.saved = [...sink.saved];
     }
-    if (sink instanceof FsSink) this.rememberInto(sink, inc, p.files, verifiedBefore, p.remembered);
+    if (sink instanceof FsSink) this.rememberInto(sink, inc, p.files, verifiedBefore);
     t.where = sink.where;
     t.error = undefined;
     this.incoming.set(t.xfer, { inc, sink });
@@ -179,11 +184,10 @@ export class IncomingOffers implements TransferStore {
   }
 
   /* Keeps what a later page needs to continue this transfer (remembered.ts). */
-  private rememberInto(sink: FsSink, inc: IncomingTransfer, files: FileEntry[], verifiedBefore: number[], earlier?: RememberedTransfer): void {
+  private rememberInto(sink: FsSink, inc: IncomingTransfer, files: FileEntry[], verifiedBefore: VerifiedBefore): void {
     const xfer = inc.xfer;
     // names: those reopenSink found still ours; verified: only files still as they were
-    const r: RememberedTransfer = { xfer, files, root: sink.root, single: sink.single, names: { ...sink.names }, verified: {}, at: 0 };
-    for (const id of verifiedBefore) r.verified[id] = earlier!.verified[id];
+    const r: RememberedTransfer = { xfer, files, root: sink.root, single: sink.single, names: { ...sink.names }, verified: Object.fromEntries(verifiedBefore), at: 0 };
     sink.hooks = {
       named: (file, name) => {
         // written from now on: whatever was verified of it before is not what it will hold

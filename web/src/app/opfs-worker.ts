@@ -32,10 +32,11 @@ const open = new Map<number, SyncAccessHandle>();
 const scope = self as unknown as { onmessage: ((e: MessageEvent<OpfsRequest>) => void) | null; postMessage(r: OpfsReply): void };
 
 async function fileAt(path: string[]): Promise<SyncFileHandle> {
-  if (path.length === 0) throw new Error('empty path');
+  const name = path.at(-1);
+  if (name === undefined) throw new Error('empty path');
   let dir = await navigator.storage.getDirectory();
   for (const d of path.slice(0, -1)) dir = await dir.getDirectoryHandle(d);
-  return (await dir.getFileHandle(path[path.length - 1], { create: true })) as SyncFileHandle;
+  return (await dir.getFileHandle(name, { create: true })) as SyncFileHandle;
 }
 
 function handleOf(file: number): SyncAccessHandle {

@@ -6,11 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import vectors from '../crypto/auth-vectors.json';
 import { roomRequest, sdpOf, SignalingError } from './signaling';
+import { must } from '../testing/must';
 
 const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const schedule = vectors.keySchedule;
-const link = schedule[0]; // the generated link key
-const nonAscii = schedule[3]; // "Pässwörd 🔑" in NFC
+const link = must(schedule[0], 'keySchedule[0]'); // the generated link key
+const nonAscii = must(schedule[3], 'keySchedule[3]'); // "Pässwörd 🔑" in NFC
 
 describe('roomRequest: the admission value, never the secret', () => {
   it('a link key gives the vector admission value and PRS', { timeout: 30_000 }, async () => {

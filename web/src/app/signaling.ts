@@ -51,17 +51,18 @@ export function signalingMsg(e: SignalingError): Msg {
 }
 
 /* A code room's refusals say what they mean for the person typing a code. */
-const CODE_MESSAGES: Record<string, MessageKey> = {
-  ROOM_NOT_FOUND: 'sig.code.ROOM_NOT_FOUND',
-  ROOM_FULL: 'sig.code.ROOM_FULL',
-  BAD_PASSWORD: 'sig.code.BAD_PASSWORD',
-  INVALID_PAYLOAD: 'sig.code.INVALID_PAYLOAD',
-};
+const CODE_MESSAGES: ReadonlyMap<string, MessageKey> = new Map([
+  ['ROOM_NOT_FOUND', 'sig.code.ROOM_NOT_FOUND'],
+  ['ROOM_FULL', 'sig.code.ROOM_FULL'],
+  ['BAD_PASSWORD', 'sig.code.BAD_PASSWORD'],
+  ['INVALID_PAYLOAD', 'sig.code.INVALID_PAYLOAD'],
+]);
 
 /** The message for a refused code-room join. */
 export function codeErrorMsg(e: SignalingError): Msg {
   if (e.code === 'RATE_LIMITED' && e.reason === 'code_room_joins') return msg('sig.code.joins');
-  return Object.hasOwn(CODE_MESSAGES, e.code) ? msg(CODE_MESSAGES[e.code]) : signalingMsg(e);
+  const key = CODE_MESSAGES.get(e.code); // the server's code: any string
+  return key ? msg(key) : signalingMsg(e);
 }
 
 export interface SignalHandlers {

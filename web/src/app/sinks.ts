@@ -139,6 +139,16 @@ export class SinkError extends Error {
   }
 }
 
+/** File `file` of the manifest a sink was made for. The session checks every
+ *  id against that manifest before an event reaches the sink, so a miss is a
+ *  bug of ours; it fails that file (the driver reports a write error), never
+ *  writes under an undefined name. */
+function entryOf(files: readonly FileEntry[], file: number): FileEntry {
+  const f = files[file];
+  if (!f) throw new Error(`no file ${file} in this transfer`);
+  return f;
+}
+
 /** The offered files that will come: the web app leaves hidden names out (docs/protocol.md §7). */
 function coming(files: FileEntry[]): FileEntry[] {
   return files.filter((f) => !entryHidden(f));
@@ -156,8 +166,9 @@ export function describeOffer(k: StorageKind, free: number | undefined, files: F
 export async function createSink(kind: StorageKind, files: FileEntry[]): Promise<Sink> {
   if (kind === 'fs') {
     const w = window as W;
-    if (files.length === 1 && files[0].dir === '' && w.showSaveFilePicker) {
-      const h = await w.showSaveFilePicker({ suggestedName: files[0].name });
+    const [only] = files;
+    if (files.length === 1 && only && only.dir === '' && w.showSaveFilePicker) {
+      const h = await w.showSaveFilePicker({ suggestedName: only.name });
       return new FsSink(files, null, h);
     }
     const dir = await w.showDirectoryPicker!({ mode: 'readwrite', id: 'peerdrop' });
@@ -183,12 +194,16 @@ export interface FsSinkHooks {
   verified(file: number, v: VerifiedFile): void;
 }
 
+/** The files an earlier page verified and that are unchanged since, which
+ *  are not received again: file id -> its remembered record. Every id is a
+ *  file of the remembered manifest (FsSink.holds). */
+export type VerifiedBefore = Map<number, VerifiedFile>;
+
 /** The folder (or file) of a remembered transfer again, asked from a click
  *  handler: null if the user refuses access, the folder is gone, or the
  *  single file it saved was changed since (the caller then asks where to
- *  save, as for a new transfer). `verifiedBefore`: the files verified by the
- *  earlier page and unchanged since, which are not received again. */
-export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink; verifiedBefore: number[] } | null> {
+ *  save, as for a new transfer). */
+export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink; verifiedBefore: VerifiedBefore } | null> {
   const h = (r.root ?? r.single) as (FileSystemHandle & { requestPermission?: (d: { mode: string }) => Promise<PermissionState> }) | null;
   if (!h) return null;
   // first thing after the click: the permission prompt needs its user activation
@@ -204,17 +219,22 @@ export async function reopenSink(r: RememberedTransfer): Promise<{ sink: FsSink;
 /** The picker gave the folder (or file) of a remembered transfer after all
  *  (access was refused at first, then the user picked the same one): it
  *  continues there as after reopenSink; null if it is another one. */
-export async function adoptSink(r: RememberedTransfer, picked: FsSink): Promise<{ sink: FsSink; verifiedBefore: number[] } | null> {
+export async function adoptSink(r: RememberedTransfer, picked: FsSink): Promise<{ sink: FsSink; verifiedBefore: VerifiedBefore } | null> {
   const same = async (x: FileSystemHandle | null, y: FileSystemHandle | null) => !!x && !!y && (await x.isSameEntry(y).catch(() => false));
   if (!(await same(picked.root, r.root)) && !(await same(picked.single, r.single))) return null;
   return continueIn(r, new FsSink(r.files, picked.root, picked.single));
 }
 
-async function continueIn(r: RememberedTransfer, sink: FsSink): Promise<{ sink: FsSink; verifiedBefore: number[] } | null> {
-  const verifiedBefore: number[] = [];
+async function continueIn(r: RememberedTransfer, sink: FsSink): Promise<{ sink: FsSink; verifiedBefore: VerifiedBefore } | null> {
+  const verifiedBefore: VerifiedBefore = new Map();
   const changed: number[] = [];
-  for (const [id, v] of Object.entries(r.verified)) ((await sink.holds(Number(id), v)) ? verifiedBefore : changed).push(Number(id));
-  for (const id of verifiedBefore) sink.held.set(id, r.verified[id].name);
+  for (const [key, v] of Object.entries(r.verified)) {
+    const id = Number(key);
+    if (await sink.holds(id, v)) {
+      verifiedBefore.set(id, v);
+      sink.held.set(id, v.name);
+    } else changed.push(id);
+  }
   if (r.single && changed.length > 0) return null; // the user's file now: never overwritten unasked
   // A name is reused only where this transfer's file is not the user's now:
   // a verified file that changed keeps its content (the transfer's goes to a
@@ -222,7 +242,7 @@ async function continueIn(r: RememberedTransfer, sink: FsSink): Promise<{ sink: 
   // page leaves an empty file: Chromium drops an unclosed write stream).
   for (const [id, name] of Object.entries(r.names)) {
     const n = Number(id);
-    if (verifiedBefore.includes(n)) continue;
+    if (verifiedBefore.has(n)) continue;
     if (!changed.includes(n) && (await sink.emptyOrMissing(n, name))) sink.names[n] = name;
   }
   return { sink, verifiedBefore };
@@ -250,8 +270,10 @@ export class FsSink implements Sink {
   readonly held = new Map<number, string>(); // file id -> its name
   async emptyOrMissing(file: number, name: string): Promise<boolean> {
     if (this.single) return true; // the file the user chose for this transfer
+    const f = this.files[file];
+    if (!f) return false; // a remembered name for no file of this transfer: never reused
     try {
-      return (await (await (await this.parentOf(this.files[file], false)).getFileHandle(name)).getFile()).size === 0;
+      return (await (await (await this.parentOf(f, false)).getFileHandle(name)).getFile()).size === 0;
     } catch {
       return true; // gone (or its folder is)
     }
@@ -285,7 +307,7 @@ export class FsSink implements Sink {
       return;
     }
     this.w.delete(file); // a held file confirmed in place, now sent from the start
-    const f = this.files[file];
+    const f = entryOf(this.files, file);
     const heldName = this.held.get(file);
     let keep = false;
     if (heldName !== undefined) {
@@ -317,7 +339,8 @@ export class FsSink implements Sink {
     this.hooks?.named(file, name);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    const cur = this.w.get(file)!;
+    const cur = this.w.get(file);
+    if (!cur) throw new Error(`file ${file} is not open`);
     if (!cur.stream) throw new Error('a file confirmed in place is not written');
     await cur.stream.write(bytes as Uint8Array<ArrayBuffer>);
     cur.pos += bytes.length;
@@ -326,7 +349,7 @@ export class FsSink implements Sink {
     const cur = this.w.get(file);
     this.w.delete(file);
     if (!cur?.stream || !cur.handle) return; // not open, or confirmed in place: listed in saved by holds()
-    const f = this.files[file];
+    const f = entryOf(this.files, file);
     if (ok) {
       await cur.stream.close();
       this.saved.push({ name: savedPath(f, cur.name) });
@@ -401,7 +424,7 @@ class SwSink implements Sink {
       this.cur.delete(file);
     }
     if (offset !== 0) throw new Error('cannot resume this download');
-    const f = this.files[file];
+    const f = entryOf(this.files, file);
     const id = crypto.randomUUID();
     const ch = new MessageChannel();
     const st = { id, port: ch.port1, pos: 0, waiters: [] as (() => void)[], credit: true, cancelled: false };
@@ -428,7 +451,8 @@ class SwSink implements Sink {
     this.cur.set(file, st);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    const st = this.cur.get(file)!;
+    const st = this.cur.get(file);
+    if (!st) throw new Error(`file ${file} is not open`);
     const deadline = Date.now() + SW_STALL_MS;
     while (!st.credit && !st.cancelled) {
       const left = deadline - Date.now();
@@ -449,7 +473,7 @@ class SwSink implements Sink {
     this.cur.delete(file);
     if (!st) return;
     this.worker.postMessage({ type: ok ? 'end' : 'abort', id: st.id });
-    if (ok) this.saved.push({ name: flatName(this.files[file]) });
+    if (ok) this.saved.push({ name: flatName(entryOf(this.files, file)) });
   }
 }
 
@@ -582,13 +606,13 @@ export class OpfsZipSink implements Sink {
     // The next file may start while the last one's digest is still being
     // checked: its entry has all its bytes, so it is sealed now.
     if (this.cur >= 0) {
-      if (this.zip.entryWritten !== this.files[this.cur].size) throw new Error('another file is still open');
+      if (this.zip.entryWritten !== entryOf(this.files, this.cur).size) throw new Error('another file is still open');
       await this.out.write(this.zip.end());
       this.sealed.add(this.cur);
       this.cur = -1;
     }
     if (offset !== 0) throw new Error('cannot resume this file inside the .zip');
-    const f = this.files[file];
+    const f = entryOf(this.files, file);
     await this.out.write(this.zip.begin(savedPath(f, f.name), f.size));
     this.cur = file;
   }
@@ -613,7 +637,7 @@ export class OpfsZipSink implements Sink {
     } else return;
     this.done.add(file);
     this.ended++;
-    const f = this.files[file];
+    const f = entryOf(this.files, file);
     this.saved.push({ name: savedPath(f, f.name) });
     return this.handOverIfEnded();
   }
@@ -655,7 +679,8 @@ export class OpfsSink implements Sink {
     this.w.set(file, { out: writer, handle, pos: 0, name });
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    const cur = this.w.get(file)!;
+    const cur = this.w.get(file);
+    if (!cur) throw new Error(`file ${file} is not open`);
     await cur.out.write(bytes);
     cur.pos += bytes.length;
   }
@@ -671,8 +696,7 @@ export class OpfsSink implements Sink {
     await cur.out.close();
     // A File of OPFS is read from disk when the download copies it: no copy in memory.
     const got = await cur.handle.getFile();
-    const f = this.files[file];
-    const name = flatName(f);
+    const name = flatName(entryOf(this.files, file));
     this.saved.push({ name, url: handOver(got, name) });
   }
 }
@@ -689,19 +713,22 @@ class MemorySink implements Sink {
     const keep: Uint8Array[] = [];
     for (const c of p) {
       if (n >= offset) break;
-      keep.push(c.subarray(0, Math.min(c.length, offset - n)));
-      n += keep[keep.length - 1].length;
+      const part = c.subarray(0, Math.min(c.length, offset - n));
+      keep.push(part);
+      n += part.length;
     }
     this.parts.set(file, keep);
   }
   async write(file: number, bytes: Uint8Array): Promise<void> {
-    this.parts.get(file)!.push(bytes.slice());
+    const p = this.parts.get(file);
+    if (!p) throw new Error(`file ${file} is not open`);
+    p.push(bytes.slice());
   }
   async close(file: number, ok: boolean): Promise<void> {
     const p = this.parts.get(file) ?? [];
     this.parts.delete(file);
     if (!ok) return;
-    const f = this.files[file];
+    const f = entryOf(this.files, file);
     const blob = new Blob(p as Uint8Array<ArrayBuffer>[], { type: f.mime || 'application/octet-stream' });
     this.saved.push({ name: savedPath(f, f.name), url: URL.createObjectURL(blob) });
   }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanName, httpUrl, TextStore, type TextPeer } from './texts';
 import { translate } from '../i18n';
 import { msg, type Msg } from '../i18n/catalog';
+import { must } from '../testing/must';
 
 /* Labels, names and errors are catalogue messages: read here in English. */
 const en = (m: Msg | null) => (m ? translate('en', m.key, m.params) : m);
@@ -47,19 +48,19 @@ describe('texts', () => {
     const notReady = peer('c', true, false);
     s.setDraft('hello');
     expect(s.send([a.p, old.p, notReady.p])).toBe(1);
-    const [id, text] = a.got[0];
+    const [id, text] = must(a.got[0], 'the text a was sent');
     expect(text).toBe('hello');
     expect(a.flushed()).toBe(1);
     expect(notReady.got).toEqual([]);
     let snap = s.getSnapshot();
     expect(snap.draft).toBe('');
     expect(snap.sent[0]).toMatchObject({ id, to: ['a'], delivered: [] });
-    expect(snap.sent[0].unsupported.map(en)).toEqual(['Peer b']);
+    expect(snap.sent[0]?.unsupported.map(en)).toEqual(['Peer b']);
     s.onEvent('a', label('a'), undefined, { type: 'text-acked', id });
     s.onEvent('a', label('a'), 'Blue\u0007 Fox', { type: 'text', id, text: '<b>hi</b>' });
     s.onEvent('d', label('d'), undefined, { type: 'text', id, text: 'second' });
     snap = s.getSnapshot();
-    expect(snap.sent[0].delivered).toEqual(['a']);
+    expect(snap.sent[0]?.delivered).toEqual(['a']);
     expect(snap.received.map((r) => [en(r.from), r.text])).toEqual([['Peer d', 'second'], ['Blue Fox', '<b>hi</b>']]);
   });
 

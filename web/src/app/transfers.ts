@@ -121,7 +121,9 @@ export class TransferBook {
 
   /** Applies one session event (not offer, fatal, ready, hash) to its
    *  transfer. Returns 'none' when no transfer had it, 'progress' for a
-   *  progress step (render later), else 'changed'. */
+   *  progress step (render later), else 'changed'. A file event for an id
+   *  that has no row changes nothing ('quiet'): the session checks every id
+   *  against the manifest the rows were made from, so none should come. */
   apply(peerId: string, e: SessionEvent, store: TransferStore, now: number): 'none' | 'progress' | 'changed' | 'quiet' {
     const key = e.type === 'accepted' || e.type === 'declined' ? `out:${peerId}:${e.xfer}` : 'dir' in e && e.dir === 'out' && 'xfer' in e ? `out:${peerId}:${e.xfer}` : 'xfer' in e ? `in:${e.xfer}` : '';
     const t = this.map.get(key);
@@ -137,21 +139,27 @@ export class TransferBook {
         t.state = 'DECLINED';
         t.error = msg('xfer.declined');
         break;
-      case 'open':
-        t.files[e.file].state = 'active';
-        t.files[e.file].bytes = e.offset;
+      case 'open': {
+        const f = t.files[e.file];
+        if (!f) return 'quiet'; // no such row: see above
+        f.state = 'active';
+        f.bytes = e.offset;
         break;
+      }
       case 'write':
       case 'close':
         return 'quiet';
       case 'progress': {
         const f = t.files[e.file];
+        if (!f) return 'quiet'; // no such row: see above
         if (f.state === 'waiting') f.state = 'active';
         f.bytes = e.bytes;
         t.bytes = t.files.reduce((s, x) => s + x.bytes, 0);
-        t.samples.push([now, t.bytes]);
-        while (t.samples.length > 2 && now - t.samples[0][0] > 3000) t.samples.shift();
-        const [t0, b0] = t.samples[0];
+        const newest: [number, number] = [now, t.bytes];
+        t.samples.push(newest);
+        // speed over the last 3 s, from two samples at least
+        while (t.samples.length > 2 && now - (t.samples[0]?.[0] ?? now) > 3000) t.samples.shift();
+        const [t0, b0] = t.samples[0] ?? newest; // never empty: newest was just pushed
         t.speed = now - t0 > 200 ? ((t.bytes - b0) * 1000) / (now - t0) : t.speed;
         const left = t.files.filter((x) => x.state !== 'skipped' && x.state !== 'failed').reduce((s, x) => s + x.entry.size - x.bytes, 0);
         t.eta = t.speed > 0 ? left / t.speed : Infinity;
@@ -159,6 +167,7 @@ export class TransferBook {
       }
       case 'file-done': {
         const f = t.files[e.file];
+        if (!f) return 'quiet'; // no such row: see above
         f.state = e.ok ? 'done' : 'failed';
         if (e.ok) f.bytes = f.entry.size;
         else f.error = e.code && FILE_ERRORS[e.code] ? msg(FILE_ERRORS[e.code]!) : e.message ? msg('xfer.withDetail', { what: msg('file.error.other'), detail: e.message }) : msg('file.error.other');

@@ -58,6 +58,7 @@ export function TextPanel({ store, onSend }: { store: TextStore; onSend(): void 
   const { t } = useI18n();
   const snap = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const box = useRef<HTMLTextAreaElement>(null);
+  const [last] = snap.sent; // the newest sent text
 
   // Text pasted anywhere but in a field fills the box; the user still presses Send.
   useEffect(() => {
@@ -97,10 +98,10 @@ export function TextPanel({ store, onSend }: { store: TextStore; onSend(): void 
           {t(snap.error)}
         </p>
       )}
-      {snap.sent.length > 0 && (
+      {last && (
         <p className="small muted" role="status" data-testid="text-sent">
-          {snap.sent[0].to.length > 0 && t('text.sentTo', { count: snap.sent[0].to.length, delivered: snap.sent[0].delivered.length })}
-          {snap.sent[0].unsupported.length > 0 && ` ${t('text.notSentTo', { names: snap.sent[0].unsupported.map((n) => t(n)).join(t('list.sep')) })}`}
+          {last.to.length > 0 && t('text.sentTo', { count: last.to.length, delivered: last.delivered.length })}
+          {last.unsupported.length > 0 && ` ${t('text.notSentTo', { names: last.unsupported.map((n) => t(n)).join(t('list.sep')) })}`}
         </p>
       )}
       {snap.received.length > 0 && (

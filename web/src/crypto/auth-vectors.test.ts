@@ -21,6 +21,7 @@ import { decodePakeMsg, encodePakeMsg, PakeMsgError, type PakeMsg } from './mess
 import { sasDigits } from './sas';
 import { PakeSession, type PakeConfig } from './session';
 import { hex, unhex, utf8 } from './bytes';
+import { must } from '../testing/must';
 
 const FILE = new URL('./auth-vectors.json', import.meta.url);
 const EMPTY = new Uint8Array(0);
@@ -28,7 +29,7 @@ const EMPTY = new Uint8Array(0);
 /** Deterministic test scalars: SHA-512 of a label, cut to 252 bits. */
 function scalar(label: string): Uint8Array {
   const y = sha512(utf8(label)).slice(0, 32);
-  y[31] &= 0x0f;
+  y[31] = must(y[31], 'byte 31 of the scalar') & 0x0f;
   return y;
 }
 
@@ -92,10 +93,11 @@ function run(name: string, config: PakeConfig, y: Uint8Array, sid: Uint8Array | 
 
 function build() {
   const keySchedule = SCHEDULE_INPUTS.map(scheduleVector);
-  const room = keySchedule[0].room;
+  const [link, password] = [must(keySchedule[0], 'schedule vector 0'), must(keySchedule[1], 'schedule vector 1')];
+  const room = link.room;
   const offererId = 'Xq3vK8pLm2Nz7RtY5wBc';
   const answererId = 'b9FhJ4sD1gQ6kV0eU2aM';
-  const prs = unhex(keySchedule[0].prs);
+  const prs = unhex(link.prs);
   const sid = sha512(utf8('peerdrop vector sid')).slice(0, 16);
   const ya = scalar('peerdrop vector ya');
   const yb = scalar('peerdrop vector yb');
@@ -111,7 +113,7 @@ function build() {
   ];
 
   // wrong password: the answerer holds another room secret's PRS
-  const wrongPrs = unhex(keySchedule[1].prs);
+  const wrongPrs = unhex(password.prs);
   const w = session(room, offererId, answererId, { prs, y: ya }, { prs: wrongPrs, y: yb }, sid, [fpO, fpA], [fpO, fpA]);
   // a relay terminating DTLS on both sides: each sees the relay's certificate for the other
   const fpR1 = canonicalFingerprint(RELAY_FP_1)!;
@@ -122,30 +124,31 @@ function build() {
 
   const cfg = (role: 'offerer' | 'answerer', p: Uint8Array, views: [string, string]): PakeConfig =>
     ({ role, prs: p, room, offererId, answererId, fpOfferer: views[0], fpAnswerer: views[1] });
-  const T = msgs.map((x) => encodePakeMsg(x.msg));
+  const encoded = msgs.map((x) => encodePakeMsg(x.msg));
+  const T = (i: number) => must(encoded[i], `message ${i} of the honest run`);
   const share = (y: Uint8Array) => encodePakeMsg({ t: 'pake-share', y });
   const confirm = (mac: Uint8Array) => encodePakeMsg({ t: 'pake-confirm', mac });
   const start = (commit: Uint8Array) => encodePakeMsg({ t: 'pake-start', sid, commit });
   const helloText = '{"t":"hello","v":1,"maxMsg":65536,"win":16777216,"caps":["resume","sha256-blocks"]}';
   const runs = [
-    run('offerer, honest', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T[1], T[4]]),
-    run('answerer, honest', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0], T[2], T[3]]),
+    run('offerer, honest', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T(1), T(4)]),
+    run('answerer, honest', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T(0), T(2), T(3)]),
     run('answerer, the peer sends hello first (protocol 1)', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [helloText]),
-    run('answerer, a share before pake-start', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[2]]),
+    run('answerer, a share before pake-start', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T(2)]),
     run('offerer, the answerer has another password', cfg('offerer', prs, [fpO, fpA]), ya, sid, [share(w.Yb), confirm(w.Tb)]),
-    run('answerer with another password', cfg('answerer', wrongPrs, [fpO, fpA]), yb, undefined, [T[0], T[2], T[3]]),
-    run('answerer, a share that breaks the commitment', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0], share(otherYa)]),
+    run('answerer with another password', cfg('answerer', wrongPrs, [fpO, fpA]), yb, undefined, [T(0), T(2), T(3)]),
+    run('answerer, a share that breaks the commitment', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T(0), share(otherYa)]),
     run('answerer, the identity committed and revealed', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [start(commitment(sid, cp.IDENTITY)), share(cp.IDENTITY)]),
     run('offerer, the identity as Yb', cfg('offerer', prs, [fpO, fpA]), ya, sid, [share(cp.IDENTITY)]),
-    run('answerer behind a DTLS relay', cfg('answerer', prs, [fpR2, fpA]), yb, undefined, [T[0], T[2], T[3]]),
-    run('offerer behind a DTLS relay', cfg('offerer', prs, [fpO, fpR1]), ya, sid, [T[1], T[4]]),
-    run('answerer, another suite', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0].replace('CPACE-RISTR255-SHA512', 'CPACE-X25519-SHA512')]),
-    run('offerer, a pake-start back', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T[0]]),
-    run('answerer, truncated JSON', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0].slice(0, -1)]),
+    run('answerer behind a DTLS relay', cfg('answerer', prs, [fpR2, fpA]), yb, undefined, [T(0), T(2), T(3)]),
+    run('offerer behind a DTLS relay', cfg('offerer', prs, [fpO, fpR1]), ya, sid, [T(1), T(4)]),
+    run('answerer, another suite', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T(0).replace('CPACE-RISTR255-SHA512', 'CPACE-X25519-SHA512')]),
+    run('offerer, a pake-start back', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T(0)]),
+    run('answerer, truncated JSON', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T(0).slice(0, -1)]),
     run('offerer, the peer sends an error', cfg('offerer', prs, [fpO, fpA]), ya, sid, ['{"t":"error","code":"INTERNAL","message":"no"}']),
-    run('offerer, its own tag reflected', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T[1], T[3]]),
+    run('offerer, its own tag reflected', cfg('offerer', prs, [fpO, fpA]), ya, sid, [T(1), T(3)]),
     run('offerer, hello instead of a share', cfg('offerer', prs, [fpO, fpA]), ya, sid, [helloText]),
-    run('answerer, a tag before the share', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T[0], T[3]]),
+    run('answerer, a tag before the share', cfg('answerer', prs, [fpO, fpA]), yb, undefined, [T(0), T(3)]),
   ];
 
   // an ISK whose code starts with 0, so the zero padding is covered
@@ -218,7 +221,7 @@ function build() {
         { text: `{ "y" : "${hex(s.Ya)}", "t" : "pake-share", "extra": [1, {"a": null}] }`, canonical: encodePakeMsg({ t: 'pake-share', y: s.Ya }) },
         { text: `{"t":"pake-confirm","mac":"${hex(s.Tb)}","t":"pake-confirm"}`, canonical: encodePakeMsg({ t: 'pake-confirm', mac: s.Tb }) },
         { text: `{"t":"pake-share","note":"a\\u0000b","y":"${hex(s.Yb)}"}`, canonical: encodePakeMsg({ t: 'pake-share', y: s.Yb }) },
-        { text: `{"t":"pake-s\\u0074art","suite":"CPACE-RISTR255-SHA512","sid":"${hex(sid)}","commit":"${hex(s.commit)}","v":2}`, canonical: encodePakeMsg(msgs[0].msg) },
+        { text: `{"t":"pake-s\\u0074art","suite":"CPACE-RISTR255-SHA512","sid":"${hex(sid)}","commit":"${hex(s.commit)}","v":2}`, canonical: T(0) },
       ],
       invalid: [
         { text: '', problem: 'MSG' },

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { sha512 } from '@noble/hashes/sha2.js';
 import * as cp from './cpace';
 import { hex, unhex } from './bytes';
+import { must } from '../testing/must';
 
 const V = JSON.parse(readFileSync(new URL('../../../docs/vectors/cpace-ristretto255.json', import.meta.url), 'utf8'));
 
@@ -33,7 +34,8 @@ describe('CPace string utilities (draft appendix)', () => {
 
 describe('CPACE-RISTR255-SHA512 (draft test vectors)', () => {
   const e = V.exchange;
-  const [prs, ci, sid, ya, yb, ada, adb] = [e.PRS, e.CI, e.sid, e.ya, e.yb, e.ADa, e.ADb].map(unhex);
+  const input = (name: string): Uint8Array => unhex(must<string>(e[name], `exchange.${name}`));
+  const [prs, ci, sid, ya, yb, ada, adb] = [input('PRS'), input('CI'), input('sid'), input('ya'), input('yb'), input('ADa'), input('ADb')];
 
   it('calculate_generator', () => {
     expect(V.suite).toBe('CPACE-RISTR255-SHA512');
@@ -89,7 +91,7 @@ describe('CPACE-RISTR255-SHA512 (draft test vectors)', () => {
 
   it('sampled scalars have their top four bits clear and differ', () => {
     const a = cp.sampleScalar();
-    for (let i = 0; i < 64; i++) expect(cp.sampleScalar()[31] & 0xf0).toBe(0);
+    for (let i = 0; i < 64; i++) expect(must(cp.sampleScalar()[31], 'byte 31') & 0xf0).toBe(0);
     expect(hex(cp.sampleScalar())).not.toBe(hex(a));
   });
 });

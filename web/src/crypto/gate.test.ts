@@ -11,8 +11,10 @@ import { AUTH_FAILED_TEXT, AuthGate } from './gate';
 import type { PakeConfig } from './session';
 import { encodeControl } from '../protocol/codec';
 import { AUTH_DEADLINE_MS } from '../protocol/types';
+import { must } from '../testing/must';
 
 const S = V.session;
+const PAKE_START = must(S.messages[0], 'session.messages[0]').text; // the honest run's first message
 const base = {
   prs: unhex(S.prs), room: S.room, offererId: S.offererId, answererId: S.answererId,
   fpOfferer: S.fingerprintOfferer, fpAnswerer: S.fingerprintAnswerer,
@@ -77,7 +79,7 @@ describe('AuthGate', () => {
       act(g);
       expect(g.state).toBe('failed');
       expect(g.takeOutput()).toEqual([AUTH_FAILED_TEXT]);
-      g.onText(S.messages[0].text);
+      g.onText(PAKE_START);
       g.onBinary();
       g.expire(10 * AUTH_DEADLINE_MS);
       expect(g.takeOutput()).toEqual([]);
@@ -98,7 +100,7 @@ describe('AuthGate', () => {
       g.expire(1000 + AUTH_DEADLINE_MS);
       expect(g.state).toBe('lost');
       expect(g.takeOutput()).toEqual([]);
-      g.onText(S.messages[0].text);
+      g.onText(PAKE_START);
       expect([g.state, g.sas, g.takeOutput()]).toEqual(['lost', null, []]);
     }
   });

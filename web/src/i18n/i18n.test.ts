@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUES, LOCALES, PLACEHOLDER, formatBytes, formatDuration, formatPercent, formatSpeed, pickLocale, translate, type Locale } from '.';
 import { msg, size, type Entry, type MessageKey } from './catalog';
+import { must } from '../testing/must';
 
 const en = CATALOGUES.en;
 const keys = Object.keys(en) as MessageKey[];
 const others = LOCALES.filter((l) => l !== 'en');
 
 function placeholders(s: string): Set<string> {
-  return new Set([...s.matchAll(PLACEHOLDER)].map((m) => m[1]));
+  return new Set([...s.matchAll(PLACEHOLDER)].map((m) => must(m[1], `the name in ${m[0]}`)));
 }
 function forms(e: Entry): [string, string][] {
   return typeof e === 'string' ? [['', e]] : Object.entries(e).filter((x): x is [string, string] => typeof x[1] === 'string');

@@ -69,18 +69,18 @@ export function parseCode(input: string): CodeResult {
   if (t === '') return fail(msg('code.empty'));
   if (new TextEncoder().encode(t).length > CODE_INPUT_MAX) return fail(msg('code.tooLong'));
   const parts = asciiLower(t).replace(/[ _-]+/g, '-').split('-');
-  if (parts.length !== 3 || parts.some((p) => p === '')) return fail(SHAPE);
-  const [plate, ...words] = parts;
+  const [plate, w1, w2] = parts;
+  if (plate === undefined || w1 === undefined || w2 === undefined || parts.length !== 3 || parts.some((p) => p === '')) return fail(SHAPE);
   if (!/^[0-9]+$/.test(plate)) return fail(SHAPE);
-  if (plate[0] === '0' || plate.length > 4) return fail(msg('code.number', { max: String(NAMEPLATE_MAX) }));
-  for (const w of words) {
+  if (plate.startsWith('0') || plate.length > 4) return fail(msg('code.number', { max: String(NAMEPLATE_MAX) }));
+  for (const w of [w1, w2]) {
     if (WORD_SET.has(w)) continue;
     // only a short word of printable ASCII is shown back (no quote: it would end the quoted word)
     if (w.length > SHOWN_MAX || !/^[!#-~]+$/.test(w)) return fail(SHAPE);
     return fail(msg('code.unknownWord', { word: w }));
   }
   const nameplate = Number(plate);
-  return { ok: true, value: { code: `${nameplate}-${words[0]}-${words[1]}`, nameplate, roomId: codeRoomId(nameplate) } };
+  return { ok: true, value: { code: `${nameplate}-${w1}-${w2}`, nameplate, roomId: codeRoomId(nameplate) } };
 }
 
 export type ReceiveInput =

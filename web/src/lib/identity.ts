@@ -21,7 +21,8 @@ export function randomName(rand: (n: number) => number = randomBelow): string {
 }
 
 function randomBelow(n: number): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0] % n; // bias < n / 2^32: irrelevant for a name
+  const [r] = crypto.getRandomValues(new Uint32Array(1));
+  return r! % n; // r: the array has one element; bias < n / 2^32: irrelevant for a name
 }
 
 /** A name as typed made fit for the hello: cleaned like a received one, at most 64 bytes. */

@@ -15,9 +15,8 @@ export function generatePassword(len = GENERATED_KEY_LEN): string {
   const out: string[] = [];
   const buf = new Uint8Array(1);
   while (out.length < len) {
-    crypto.getRandomValues(buf);
     // rejection sampling: 224 = 4 * 56, so every symbol is equally likely
-    if (buf[0] < 224) out.push(ALPHABET[buf[0] % ALPHABET.length]);
+    for (const b of crypto.getRandomValues(buf)) if (b < 224) out.push(ALPHABET.charAt(b % ALPHABET.length));
   }
   return out.join('');
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createHasher, sha256Engine, sha256Hex } from './sha256';
+import { must } from '../testing/must';
 
 const ref = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -22,7 +23,7 @@ describe('sha256', () => {
     let p = 0;
     const steps = [1, 63, 64, 65, 1000, 1 << 20, (1 << 20) + 7, 4096];
     for (let i = 0; p < data.length; i++) {
-      const n = Math.min(steps[i % steps.length], data.length - p);
+      const n = Math.min(must(steps[i % steps.length], 'a step'), data.length - p);
       h.update(data.subarray(p, p + n));
       p += n;
       if (i % 3 === 0) expect(h.peekHex()).toBe(ref(data.subarray(0, p)));

@@ -5,12 +5,7 @@
 import { sha256Bytes, type HashJob } from './digest';
 import { IncomingTransfer, Session, type Output, type SessionEvent, type SessionOptions } from './session';
 import type { FileEntry } from './types';
-
-/** A value the test set up (a file's contents, a stored file): its absence is a broken test. */
-function given<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`sim: no ${what}`);
-  return v;
-}
+import { must } from '../testing/must';
 
 export interface LoggedMessage {
   from: string;
@@ -26,7 +21,7 @@ export class SimPeer {
 
   /** The stored content of file `id` (the test's view; its absence fails the test). */
   file(id: number): Uint8Array {
-    return given(this.stored[id], `stored file ${id}`);
+    return must(this.stored[id], `stored file ${id}`);
   }
   incoming: IncomingTransfer | null = null;
   events: SessionEvent[] = [];
@@ -54,7 +49,7 @@ export class SimPeer {
 
   setFiles(files: FileEntry[], contents: Uint8Array[]): void {
     this.sources.clear();
-    files.forEach((f, i) => this.sources.set(f.id, given(contents[i], `contents for file ${i}`)));
+    files.forEach((f, i) => this.sources.set(f.id, must(contents[i], `contents for file ${i}`)));
   }
 
   /** Runs reads and storage until nothing changes. */
@@ -96,10 +91,10 @@ export class SimPeer {
         s.accept(this.incoming, this.acceptIds);
         return;
       case 'open':
-        this.stored[e.file] = given(this.stored[e.file], `stored file ${e.file}`).slice(0, e.offset);
+        this.stored[e.file] = must(this.stored[e.file], `stored file ${e.file}`).slice(0, e.offset);
         return;
       case 'write': {
-        const old = given(this.stored[e.file], `stored file ${e.file}`);
+        const old = must(this.stored[e.file], `stored file ${e.file}`);
         const n = new Uint8Array(old.length + e.bytes.length);
         n.set(old);
         n.set(e.bytes, old.length);

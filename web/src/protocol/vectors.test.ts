@@ -14,6 +14,7 @@ import {
   hiddenOnlyContents, LANES_LANE_OF, LANES_RECEIVER, LANES_SCHEDULE, LANES_SENDER, patternBytes, TEXT_PEERS, TEXT_SENDS,
 } from './vectors';
 import type { FileEntry } from './types';
+import { must } from '../testing/must';
 
 const FILE = new URL('./test-vectors.json', import.meta.url);
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -128,6 +129,14 @@ interface Transcript {
   messages: ReturnType<typeof msgJson>[];
 }
 
+/** A transcript's files as the vectors list them: each entry with its content and digest. */
+function filesOf(files: FileEntry[], contents: Uint8Array[], digest: (b: Uint8Array) => string): Transcript['files'] {
+  return files.map((f, i) => {
+    const c = must(contents[i], `contents of file ${i}`);
+    return { ...f, contentHex: hex(c), sha256: digest(c) };
+  });
+}
+
 function build() {
   const contents = e2eContents();
   return {
@@ -146,28 +155,28 @@ function build() {
         name: 'three-files',
         sender: E2E_SENDER,
         receiver: E2E_RECEIVER,
-        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: sha256Hex(contents[i]) })),
+        files: filesOf(E2E_FILES, contents, sha256Hex),
         messages: transcriptBasic().messages,
       },
       {
         name: 'resume-after-drop',
         sender: E2E_SENDER,
         receiver: E2E_RECEIVER,
-        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: sha256Hex(contents[i]) })),
+        files: filesOf(E2E_FILES, contents, sha256Hex),
         messages: transcriptResume().messages,
       },
       {
         name: 'three-files-blocks',
         sender: E2E_SENDER_BLOCKS,
         receiver: E2E_RECEIVER_BLOCKS,
-        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: blockDigestHex(contents[i]) })),
+        files: filesOf(E2E_FILES, contents, blockDigestHex),
         messages: transcriptBasic(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS).messages,
       },
       {
         name: 'resume-blocks',
         sender: E2E_SENDER_BLOCKS,
         receiver: E2E_RECEIVER_BLOCKS,
-        files: E2E_FILES.map((f, i) => ({ ...f, contentHex: hex(contents[i]), sha256: blockDigestHex(contents[i]) })),
+        files: filesOf(E2E_FILES, contents, blockDigestHex),
         messages: transcriptResume(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS, 9).messages,
       },
       {
@@ -185,7 +194,7 @@ function build() {
         sender: E2E_SENDER,
         receiver: E2E_RECEIVER,
         leftOut: HIDDEN_LEFT_OUT,
-        files: HIDDEN_FILES.map((f, i) => ({ ...f, contentHex: hex(hiddenContents()[i]), sha256: sha256Hex(hiddenContents()[i]) })),
+        files: filesOf(HIDDEN_FILES, hiddenContents(), sha256Hex),
         messages: transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_FILES, hiddenContents()).messages,
       },
       {
@@ -193,7 +202,7 @@ function build() {
         sender: E2E_SENDER,
         receiver: E2E_RECEIVER,
         leftOut: [0, 1],
-        files: HIDDEN_ONLY_FILES.map((f, i) => ({ ...f, contentHex: hex(hiddenOnlyContents()[i]), sha256: sha256Hex(hiddenOnlyContents()[i]) })),
+        files: filesOf(HIDDEN_ONLY_FILES, hiddenOnlyContents(), sha256Hex),
         messages: transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_ONLY_FILES, hiddenOnlyContents()).messages,
       },
     ] as Transcript[],
@@ -257,19 +266,20 @@ describe('test-vectors.json', () => {
       expect([d.size, d.sha256, d.blocks]).toEqual([d.size, sha(b).toString('hex'), outer.digest('hex')]);
     }
     // an empty file has no block: the SHA-256 of nothing, like the plain digest
-    expect(stored.digests[0].blocks).toBe(stored.digests[0].sha256);
+    const empty = must(stored.digests[0], 'digests[0]');
+    expect(empty.blocks).toBe(empty.sha256);
   });
 
   it('hand-checked encodings', () => {
     // header: type 01, flags 00, reserved 0000, file 00000102, offset 0000010203040506
-    expect(stored.data[1].hex).toBe('01000000' + '00000102' + '0000010203040506' + 'ff');
-    expect(stored.control.find((c) => c.name === 'start')!.text).toBe(`{"t":"start","xfer":"${XFER}","file":0,"offset":0}`);
-    expect(stored.control.find((c) => c.name === 'error-file')!.text).toContain('a\\tb\\u0001.txt');
+    expect(must(stored.data[1], 'data[1]').hex).toBe('01000000' + '00000102' + '0000010203040506' + 'ff');
+    expect(must(stored.control.find((c) => c.name === 'start'), 'control vector start').text).toBe(`{"t":"start","xfer":"${XFER}","file":0,"offset":0}`);
+    expect(must(stored.control.find((c) => c.name === 'error-file'), 'control vector error-file').text).toContain('a\\tb\\u0001.txt');
   });
 
   it('texts: both ways, names in the hellos, each acknowledged (§5.9)', () => {
     const r = transcriptTexts();
-    const t = stored.texts[0];
+    const t = must(stored.texts[0], 'texts[0]');
     expect(r.messages).toEqual(t.messages);
     expect(t.messages.map((m) => [m.from, JSON.parse(m.text).t])).toEqual([
       ['a', 'hello'], ['b', 'hello'], ['a', 'text'], ['b', 'text-ack'], ['b', 'text'], ['a', 'text-ack'],
@@ -305,7 +315,7 @@ describe('test-vectors.json', () => {
   for (const t of stored.transcripts) {
     it(`transcript ${t.name}: every message decodes and re-encodes to the same bytes`, () => {
       for (const m of t.messages) {
-        if (m.kind === 'text') expect(hex(utf8Encode(encodeControl(decodeControl(m.text!))))).toBe(m.hex);
+        if (m.kind === 'text') expect(hex(utf8Encode(encodeControl(decodeControl(must(m.text, 'the text of a text message')))))).toBe(m.hex);
         else {
           const d = decodeData(unhex(m.hex));
           expect(hex(encodeData(d.file, d.offset, d.bytes))).toBe(m.hex);
@@ -313,7 +323,7 @@ describe('test-vectors.json', () => {
       }
     });
     it(`transcript ${t.name}: the receiver gets every file intact, and none it leaves out`, () => {
-      const r = {
+      const replay: Record<string, () => ReturnType<typeof transcriptBasic>> = {
         'three-files': () => transcriptBasic(),
         'resume-after-drop': () => transcriptResume(),
         'three-files-blocks': () => transcriptBasic(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS),
@@ -321,10 +331,11 @@ describe('test-vectors.json', () => {
         'hidden-left-out': () => transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_FILES, hiddenContents()),
         'lanes-three-files': () => transcriptLanes(),
         'hidden-only': () => transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_ONLY_FILES, hiddenOnlyContents()),
-      }[t.name]!();
+      };
+      const r = must(replay[t.name], `a replay of transcript ${t.name}`)();
       t.files.forEach((f, i) => {
         if (t.leftOut?.includes(i)) expect(r.b.stored[i] ?? new Uint8Array(0), f.name).toHaveLength(0);
-        else expect(hex(r.b.stored[i])).toBe(f.contentHex);
+        else expect(hex(r.b.file(i))).toBe(f.contentHex);
       });
       expect(r.b.eventsOf('open').filter((e) => t.leftOut?.includes(e.file))).toHaveLength(0);
     });

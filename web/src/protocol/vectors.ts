@@ -148,7 +148,8 @@ export const TEXT_PEERS = {
   a: { caps: ['resume', 'sha256-blocks', 'text'], name: 'Blue Fox 🦊' },
   b: { caps: ['resume', 'sha256-blocks', 'text'], name: 'laptop' },
 };
-export const TEXT_SENDS: { from: 'a' | 'b'; id: string; text: string }[] = [
+type TextSend = { from: 'a' | 'b'; id: string; text: string };
+export const TEXT_SENDS: [TextSend, TextSend] = [
   { from: 'a', id: TEXT_ID, text: 'héllo "peer"\n\tline 2 \u0000 \u0007 \u202e 😀 https://example.com/?a=1&b=2' },
   { from: 'b', id: XFER, text: 'ok \\ done' },
 ];
