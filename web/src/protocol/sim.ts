@@ -182,7 +182,7 @@ export function runLanes(a: SimPeer, b: SimPeer, opts: LaneRunOptions): void {
     a.pump();
     for (const m of a.session.takeOutput()) {
       const lane = m.kind === 'text' ? 0 : (opts.laneOf[dataSent++] ?? 0);
-      given(channels[lane], `channel ${lane}`).push(m);
+      must(channels[lane], `channel ${lane}`).push(m);
     }
   };
   collect();
@@ -190,7 +190,7 @@ export function runLanes(a: SimPeer, b: SimPeer, opts: LaneRunOptions): void {
     const planned = opts.schedule[step++];
     const lane = planned !== undefined && (channels[planned]?.length ?? 0) > 0 ? planned : channels.findIndex((c) => c.length > 0);
     if (lane < 0) return;
-    const m = given(given(channels[lane], `channel ${lane}`).shift(), 'message');
+    const m = must(must(channels[lane], `channel ${lane}`).shift(), 'message');
     opts.log?.push({ from: a.name, msg: m, lane: m.kind === 'text' ? undefined : lane });
     deliver(b, m, lane);
     b.pump();
