@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoom, launch, receivedHashes, shot, startServer, waitConnected } from './lib.mjs';
+import { startMitm } from './mitm-server.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -137,5 +138,33 @@ test('a lane closed mid-transfer ends the session like a drop; the transfer resu
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+/* A signaling server that relays offer, answer and ice-candidate without
+ * `lane` (as peerdrop-server did before issue 16; here the honest mode of
+ * the test's own relay): each lane offer reaches the other page as a new
+ * main offer and replaces its session. The offerer's session then ends
+ * while its lanes are being set up, and its next sessions offer none. */
+test('a server that drops lane: the peers go on without lanes and the transfer completes', { timeout: 180_000 }, async () => {
+  const m = await startMitm({ mode: 'honest' });
+  const a = await withLanes(2);
+  const b = await withLanes(2);
+  try {
+    await b.page.goto(await createRoom(a.page, m.url));
+    await waitConnected([a.page, b.page]);
+    // the first session's lane offers replace it; the next one has no lanes (bounded: a reconnection or two)
+    await a.page.waitForFunction(() => [...window.peerdrop.members.values()][0]?.noLanes === true, null, { timeout: 60_000 });
+    await waitConnected([a.page, b.page]);
+    const data = randomBytes(5_000_000);
+    await sendAndCheck(a, b, 'no-lane-server.bin', data);
+    assert.equal((await laneData(b.page)).length, 1, 'only the session channel');
+  } catch (e) {
+    await dump([['A', a.page], ['B', b.page]]);
+    throw e;
+  } finally {
+    await a.close();
+    await b.close();
+    await m.close();
   }
 });

@@ -81,6 +81,10 @@ export interface Member {
   /** The DTLS fingerprints the current session's authentication ran over
    *  (docs/authentication.md §6): every lane must show the same. */
   fp?: { local: string; remote: string };
+  /** A session with it ended while its lanes were being set up: its next
+   *  sessions offer none (a signaling server that drops `lane` turns each
+   *  lane offer into a new main offer, which replaces the session). */
+  noLanes?: boolean;
 }
 
 /** What the members need from the room. */
@@ -227,7 +231,7 @@ export class Members {
       sendSignal: (kind, payload) => this.host.relay(kind, payload),
       onChannel: (dc, opened) => {
         if (m.link !== link) return;
-        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.channelHost(m), opened, () => this.authConfig(m, link, opened), { ...this.host.who(), lanes: this.host.lanes() });
+        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.channelHost(m), opened, () => this.authConfig(m, link, opened), { ...this.host.who(), lanes: m.noLanes ? 0 : this.host.lanes() });
       },
       onState: (s) => {
         if (m.link !== link) return;
@@ -466,6 +470,10 @@ export class Members {
         // waits for its offer (and says so if none comes), so neither shows a
         // failure for what is a reconnection.
         m.driver = null;
+        if (m.lanes.some((l) => l && !l.open)) {
+          m.noLanes = true;
+          console.warn('peerdrop: the session ended while its lanes were being set up; the next ones go without lanes');
+        }
         this.closeLanes(m); // lanes live and die with their session
         m.sas = undefined; // the code belongs to that channel; the next one gets its own
         const finished = this.host.finishedWith(m.id);
