@@ -168,3 +168,54 @@ test('a server that drops lane: the peers go on without lanes and the transfer c
     await m.close();
   }
 });
+
+/* Every peer connection after the page's first gets a certificate of its
+ * own: the lanes of this page show another DTLS fingerprint than its
+ * session, as a lane of somebody else would (§5.10: refused). */
+const OWN_CERT_PER_LANE = `(() => {
+  const Orig = window.RTCPeerConnection;
+  let made = 0;
+  function Patched(config) {
+    made++;
+    if (made > 1 && config) {
+      config = { ...config };
+      delete config.certificates;
+    }
+    return new Orig(config);
+  }
+  Patched.prototype = Orig.prototype;
+  Patched.generateCertificate = Orig.generateCertificate.bind(Orig);
+  window.RTCPeerConnection = Patched;
+})();`;
+
+test('a lane whose fingerprint is not the session\'s is refused; the session goes on without it', { timeout: 180_000 }, async () => {
+  const a = await withLanes(1);
+  const b = await withLanes(1);
+  const logs = { a: [], b: [] };
+  a.page.on('console', (msg) => logs.a.push(msg.text()));
+  b.page.on('console', (msg) => logs.b.push(msg.text()));
+  await b.ctx.addInitScript(OWN_CERT_PER_LANE);
+  try {
+    await b.page.goto(await createRoom(a.page, server.url));
+    await waitConnected([a.page, b.page]);
+    const sas = await a.page.getByTestId('sas').textContent();
+    // b refuses before it answers; a gives the lane up after 10 s (bounded wait)
+    const until = Date.now() + 30_000;
+    while (!logs.a.some((t) => /lane 1 given up: not open within 10 s/.test(t)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(logs.b.some((t) => /lane 1 given up: refused: its DTLS fingerprint/.test(t)), logs.b.join('\n'));
+    assert.ok(logs.a.some((t) => /lane 1 given up: not open within 10 s/.test(t)), logs.a.join('\n'));
+    for (const t of [...logs.a, ...logs.b]) assert.doesNotMatch(t, /a=fingerprint|v=0/, 'no SDP in a log');
+    // the same session (same code), no lane, and it still transfers
+    assert.equal(await a.page.getByTestId('sas').textContent(), sas);
+    await lanesOpen(a.page, 0);
+    await lanesOpen(b.page, 0);
+    await sendAndCheck(a, b, 'refused-lane.bin', randomBytes(3_000_000));
+    assert.equal((await laneData(b.page)).length, 1, 'only the session channel carried data');
+  } catch (e) {
+    await dump([['A', a.page], ['B', b.page]]);
+    throw e;
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
