@@ -38,6 +38,13 @@ const AUTH_CLOSE_MS = 250;
  * well under a second on loopback and a few round trips elsewhere. */
 export const LANE_OPEN_MS = 10_000;
 
+/* A lane description whose fingerprint is not the session's (§5.10). */
+class LaneRefused extends Error {}
+/* Why a lane could not be set up, for the log: never the SDP or the browser's message about it. */
+function laneFailure(e: unknown): string {
+  return e instanceof LaneRefused ? "refused: its DTLS fingerprint is not the session's" : 'its description could not be applied';
+}
+
 /** A lane of a member's session: its own peer connection (§5.10). */
 interface Lane {
   link: PeerLink;
@@ -304,7 +311,7 @@ export class Members {
         if (m.lanes[k]?.link === link && !m.lanes[k]?.open) this.dropLane(m, k, `not open within ${LANE_OPEN_MS / 1000} s`);
       }, LANE_OPEN_MS),
     };
-    const refused = () => this.dropLane(m, k, 'refused: its DTLS fingerprint is not the session\'s');
+    const refused = (e: unknown) => m.lanes[k]?.link === link && this.dropLane(m, k, laneFailure(e));
     if (sdp === undefined) link.start().catch(refused);
     else link.onOffer(sdp).catch(refused);
   }
@@ -312,7 +319,7 @@ export class Members {
   /* §5.10: a lane's descriptions show the fingerprints the session's authentication confirmed, or it is not set up. */
   private checkLane(m: Member, which: 'local' | 'remote', sdp: string): void {
     const want = which === 'local' ? m.fp?.local : m.fp?.remote;
-    if (!want || sdpFingerprint(sdp) !== want) throw new Error('lane fingerprint');
+    if (!want || sdpFingerprint(sdp) !== want) throw new LaneRefused();
   }
 
   /** Gives lane k up (never set up, refused, not open in time): the session goes on without it. */
@@ -373,7 +380,7 @@ export class Members {
     const m = this.map.get(from);
     if (lane === 0) return void m?.link?.onAnswer(sdp).catch(() => {});
     const link = m?.lanes[lane]?.link;
-    if (m && link) void link.onAnswer(sdp).catch(() => m.lanes[lane]?.link === link && this.dropLane(m, lane, "refused: its DTLS fingerprint is not the session's"));
+    if (m && link) void link.onAnswer(sdp).catch((e: unknown) => m.lanes[lane]?.link === link && this.dropLane(m, lane, laneFailure(e)));
   }
   onCandidate(from: string, c: RTCIceCandidateInit | null, lane = 0): void {
     const m = this.map.get(from);
