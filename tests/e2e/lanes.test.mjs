@@ -90,7 +90,7 @@ test('a peer without lanes and one with them: no lane, the transfer works; then 
     await sendAndCheck(a, b, 'one-channel.bin', data);
     assert.equal((await laneData(b.page)).length, 1, 'only the session channel');
     // b now offers 2: the next session agrees on min(3, 2)
-    await b.page.getByTestId('lanes').selectOption('2');
+    await b.page.getByTestId('lanes').fill('2');
     await b.page.evaluate(() => window.peerdrop.dropConnections());
     await lanesOpen(a.page, 2);
     await lanesOpen(b.page, 2);

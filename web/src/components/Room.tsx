@@ -70,16 +70,6 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
           <input type="checkbox" checked={snap.relayOnly} onChange={(e) => ctl.setRelayOnly(e.currentTarget.checked)} data-testid="relay-only" />
           {t('room.relayOnly')}
         </label>
-        <label className="check small">
-          {t('room.lanes')}{' '}
-          <select value={snap.lanes} onChange={(e) => ctl.setLanes(Number(e.currentTarget.value))} data-testid="lanes">
-            {[0, 1, 2, 3, 4, 5, 6, 7].map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
         {snap.relayOnly && !snap.hasTurn && (
           <p className="alert small" role="status">
             {t('room.noTurn')}
@@ -106,6 +96,12 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
       <TextPanel store={ctl.texts} onSend={() => ctl.sendText()} />
       <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(x) => describeOffer(snap.storage, snap.storageFree, x.files.map((f) => f.entry))} />
       <p className="muted small">{t('room.receiving', { how: describeStorage(snap.storage, snap.storageFree) })}</p>
+      <p>
+        <label className="check small">
+          {t('room.lanes')}{' '}
+          <input type="number" min={0} max={7} step={1} value={snap.lanes} onChange={(e) => ctl.setLanes(e.currentTarget.valueAsNumber)} data-testid="lanes" />
+        </label>
+      </p>
       <section className="card">
         <Identity name={snap.selfName} device={snap.selfDevice} onRename={(n) => ctl.setName(n)} />
       </section>
