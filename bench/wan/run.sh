@@ -12,7 +12,8 @@
 #   WAN_SIZE_MB    MiB per transfer (128; --quick 64)
 #   WAN_ROUNDS     rounds, every case once per round (3; --quick 2)
 #   WAN_LINKS      "rtt_ms,rate_mbit,loss_pct;..." instead of the matrix
-#   WAN_CASES      comma list of cli-cli,tcp-bbr,tcp-cubic (all)
+#   WAN_CASES      comma list of cli-cli,tcp-bbr,tcp-cubic (all), and
+#                  web-web@N: web app -> web app in Chromium, N lanes (needs web/dist)
 #   WAN_NO_VERIFY=1  skip the link check
 #   PEERDROP_CLI, PEERDROP_SERVER   binaries (build/peerdrop, build/peerdrop-server)
 #   QUIET_WAIT     seconds to wait for an idle machine before each case (10)
@@ -28,7 +29,7 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 
 mode=full
 case ${1:-} in
-  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --quick) mode=quick ;;
   --verify) mode=verify ;;
   '') ;;
