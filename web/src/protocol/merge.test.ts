@@ -4,7 +4,7 @@ import { decodeControl, encodeControl, encodeData } from './codec';
 import { LaneMerge } from './merge';
 import { Session, type Output } from './session';
 import { run, runLanes, SimPeer } from './sim';
-import { MAX_HELD_CONTROL_BYTES, MAX_HELD_DATA, ProtocolError, type FileEntry } from './types';
+import { MAX_HELD_DATA, ProtocolError, type FileEntry } from './types';
 import { E2E_FILES, XFER } from './vectors';
 
 const SENDER = { maxMsg: 262144, win: 16777216, msgSize: 16384, caps: ['resume'] };
@@ -16,9 +16,9 @@ const BIG: FileEntry[] = [
 const bigContents = () => BIG.map((f) => Uint8Array.from({ length: f.size }, (_, i) => (i * 7 + f.id) % 256));
 
 /* A sender and a receiver with `lanes` each, hellos exchanged, the receiver's lanes open. */
-function pair(lanes = 2, files = BIG, contents = bigContents()) {
+function pair(lanes = 2, files = BIG, contents = bigContents(), receiver = RECEIVER) {
   const a = new SimPeer('sender', { ...SENDER, lanes });
-  const b = new SimPeer('receiver', { ...RECEIVER, lanes });
+  const b = new SimPeer('receiver', { ...receiver, lanes });
   a.setFiles(files, contents);
   a.session.open();
   b.session.open();
@@ -233,7 +233,7 @@ describe('the merge (§5.10)', () => {
     for (let n = 0; n < 16; n++, off += 65536) y.session.onBinary(encodeData(0, off, chunk), 1);
     expect(fatal(y)).toEqual([]);
     y.session.onBinary(encodeData(0, off, new Uint8Array(1)), 1);
-    expect(fatal(y).map((e) => [e.code, e.message])).toEqual([['PROTOCOL', 'data held out of order exceeds the window']]);
+    expect(fatal(y).map((e) => [e.code, e.message])).toEqual([['PROTOCOL', 'messages held out of order exceed the window']]);
   });
 
   it(`bounds held DATA at ${MAX_HELD_DATA} messages`, () => {
@@ -287,16 +287,30 @@ describe('the merge (§5.10)', () => {
     expect(fatal(b)).toEqual([]);
   });
 
-  it('bounds the control messages held behind an end', () => {
+  it('counts the control messages held behind an end in the same bounds: messages', () => {
     const { a, b } = pair(1);
     const out = offered(a, b);
     feed(b, out[0]!);
-    const end = encodeControl({ t: 'end', xfer: XFER, file: 0, sha256: '0'.repeat(64) });
-    b.session.onText(end); // before the bytes: held
+    b.session.onText(encodeControl({ t: 'end', xfer: XFER, file: 0, sha256: '0'.repeat(64) })); // before the bytes: held
+    b.session.onBinary(dataOf(out)[1]!.data, 1); // and one DATA held
     const filler = encodeControl({ t: 'cancel', xfer: 'f'.repeat(32) });
-    for (let held = end.length; held + filler.length <= MAX_HELD_CONTROL_BYTES; held += filler.length) b.session.onText(filler);
+    for (let i = 2; i < MAX_HELD_DATA; i++) b.session.onText(filler);
     expect(fatal(b)).toEqual([]);
     b.session.onText(filler);
-    expect(fatal(b).map((e) => e.message)).toEqual(['too many control messages held behind an end']);
+    expect(fatal(b).map((e) => e.message)).toEqual([`more than ${MAX_HELD_DATA} messages held out of order`]);
+  });
+
+  it('counts the control messages held behind an end in the same bounds: bytes (their whole length)', () => {
+    const { a, b } = pair(1, BIG, bigContents(), { ...RECEIVER, win: 262144 });
+    const out = offered(a, b);
+    feed(b, out[0]!);
+    const end = encodeControl({ t: 'end', xfer: XFER, file: 0, sha256: '0'.repeat(64) });
+    b.session.onText(end);
+    const filler = encodeControl({ t: 'error', code: 'INTERNAL', message: 'x'.repeat(1000), xfer: 'f'.repeat(32) });
+    let held = end.length;
+    for (; held + filler.length <= 262144; held += filler.length) b.session.onText(filler);
+    expect(fatal(b)).toEqual([]);
+    b.session.onText(filler);
+    expect(fatal(b).map((e) => e.message)).toEqual(['messages held out of order exceed the window']);
   });
 });

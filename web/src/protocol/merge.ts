@@ -52,8 +52,11 @@ export class LaneMerge {
   private readonly queues: Fifo[];
   /** Channel k is open (the session's always; a lane once laneOpened). */
   private readonly open: boolean[];
+  /* What is held: DATA in the queues, and (held by the session) the
+   * control messages behind an early `end`, which count in the same bounds. */
   private bytes = 0;
   private count = 0;
+  private dataCount = 0;
 
   constructor(
     /** L: the lanes agreed in the hellos. */
@@ -72,12 +75,31 @@ export class LaneMerge {
     this.open[k] = true;
   }
 
-  /** DATA is held, on any channel. */
+  /** DATA messages held, on any channel. */
   get held(): number {
-    return this.count;
+    return this.dataCount;
   }
+  /** Held bytes: DATA payload and control messages' whole length. */
   get heldBytes(): number {
     return this.bytes;
+  }
+
+  /* Both bounds at once, for a message of `length` bytes more. */
+  private reserve(length: number): void {
+    if (this.count + 1 > this.maxCount) throw new ProtocolError('PROTOCOL', `more than ${this.maxCount} messages held out of order`);
+    if (this.bytes + length > this.maxBytes) throw new ProtocolError('PROTOCOL', 'messages held out of order exceed the window');
+    this.count++;
+    this.bytes += length;
+  }
+
+  /** A control message of `length` bytes is held behind an `end` (by the session): it counts in the bounds. */
+  holdControl(length: number): void {
+    this.reserve(length);
+  }
+  /** The session handled the held control message of `length` bytes. */
+  releaseControl(length: number): void {
+    this.count--;
+    this.bytes -= length;
   }
 
   /** The channel a message came on may carry DATA; throws PROTOCOL if not. */
@@ -94,22 +116,21 @@ export class LaneMerge {
   hold(lane: number, d: DataMsg): void {
     const q = this.queues[lane];
     if (!q) throw new ProtocolError('PROTOCOL', `data on lane ${lane}, not in this session`);
-    if (this.count + 1 > this.maxCount) throw new ProtocolError('PROTOCOL', `more than ${this.maxCount} data messages held out of order`);
-    if (this.bytes + d.bytes.length > this.maxBytes) throw new ProtocolError('PROTOCOL', 'data held out of order exceeds the window');
+    this.reserve(d.bytes.length);
     q.push(d);
-    this.count++;
-    this.bytes += d.bytes.length;
+    this.dataCount++;
   }
 
   /** Drops what is to be ignored at the heads of the queues and returns the
    *  next DATA message (taken out of its queue), or null when no head is next. */
   take(view: MergeView): DataMsg | null {
-    if (this.count === 0) return null;
+    if (this.dataCount === 0) return null;
     for (const q of this.queues) {
       for (let d = q.peek(); d !== undefined; d = q.peek()) {
         const fate = view.fate(d);
         if (fate === 'wait') break;
         q.shift();
+        this.dataCount--;
         this.count--;
         this.bytes -= d.bytes.length;
         if (fate === 'next') return d;
@@ -122,7 +143,7 @@ export class LaneMerge {
    *  one (take returned null), while the current file expects bytes: the
    *  next one can no longer come. */
   checkStuck(view: MergeView): void {
-    if (this.count === 0 || !view.expectsBytes()) return;
+    if (this.dataCount === 0 || !view.expectsBytes()) return;
     for (let k = 0; k < this.queues.length; k++) if (this.open[k] && this.empty(k)) return;
     throw new ProtocolError('PROTOCOL', 'every channel holds data that is not the next');
   }
@@ -130,6 +151,6 @@ export class LaneMerge {
   /** Forgets everything held (the session ended). */
   clear(): void {
     for (let k = 0; k < this.queues.length; k++) this.queues[k] = new Fifo();
-    this.count = this.bytes = 0;
+    this.count = this.dataCount = this.bytes = 0;
   }
 }

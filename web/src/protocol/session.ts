@@ -13,7 +13,7 @@ import { entryHidden, manifestProblem } from './paths';
 import { LaneMerge, type DataFate, type MergeView } from './merge';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
-  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_HELD_CONTROL_BYTES, MAX_LANES,
+  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES,
   MAX_TEXT_BYTES, MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
   type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
@@ -231,8 +231,7 @@ export class Session {
   /* §5.10, once both hellos agreed on L ≥ 1: DATA held per channel, and
    * control messages held behind an `end` that came before its file's bytes. */
   private merge: LaneMerge | null = null;
-  private heldControl: Control[] = [];
-  private heldControlBytes = 0;
+  private heldControl: { m: Control; length: number }[] = [];
   private readonly view: MergeView = {
     fate: (d) => this.dataFate(d),
     expectsBytes: () => this.expectsBytes(),
@@ -314,7 +313,6 @@ export class Session {
     this.dead = true;
     this.merge?.clear();
     this.heldControl = [];
-    this.heldControlBytes = 0;
     if (this.inc) for (const f of this.inc.files) if (f.status === 'accepted' || f.status === 'receiving' || f.status === 'checking') f.status = 'idle';
   }
 
@@ -328,10 +326,10 @@ export class Session {
       const m = decodeControl(text);
       if (this.heldControl.length === 0 && !this.mustHold(m)) this.handle(m);
       else {
-        // §5.10: behind an `end` that came before its file's bytes, in order
-        if (this.heldControlBytes + length > MAX_HELD_CONTROL_BYTES) throw new ProtocolError('PROTOCOL', 'too many control messages held behind an end');
-        this.heldControl.push(m);
-        this.heldControlBytes += length;
+        // §5.10: behind an `end` that came before its file's bytes, in order,
+        // counted in the merge's bounds (whole length) like held DATA
+        this.merge?.holdControl(length);
+        this.heldControl.push({ m, length });
       }
       this.progress();
     } catch (e) {
@@ -429,10 +427,10 @@ export class Session {
         continue;
       }
       const c = this.heldControl[0];
-      if (c !== undefined && !this.mustHold(c)) {
+      if (c !== undefined && !this.mustHold(c.m)) {
         this.heldControl.shift();
-        if (this.heldControl.length === 0) this.heldControlBytes = 0;
-        this.handle(c);
+        mg.releaseControl(c.length);
+        this.handle(c.m);
         continue;
       }
       break;

@@ -86,13 +86,10 @@ export const MAX_LANES = 7;
 /* A receiver holds DATA that came ahead of its turn on another lane (§5.10)
  * up to its own win in payload bytes (a correct sender never has more in
  * flight) and this many messages: 16384 messages of the 16 KiB floor are
- * 256 MiB, and the count bounds the bookkeeping of tiny messages. */
+ * 256 MiB, and the count bounds the bookkeeping of tiny messages. Control
+ * messages held behind an early `end` count in both bounds (their whole
+ * length), as in the C twin (PD_MAX_HELD_DATA). */
 export const MAX_HELD_DATA = 16384;
-/* Control messages held behind an `end` that came before its file's bytes
- * (§5.10), in UTF-8 bytes: a correct sender sends after that `end` at most
- * a `start` and an `end` per later file (10000 files: under 3 MB), its
- * unacknowledged texts (16 × 64 KiB) and a few others. */
-export const MAX_HELD_CONTROL_BYTES = 16 * 1024 * 1024;
 /* A name a person reads in a list, not a document: 64 bytes hold
  * "Adjective Animal" or a host name (HOST_NAME_MAX is 64 on Linux). */
 export const MAX_PEER_TEXT = 64;
