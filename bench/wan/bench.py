@@ -275,6 +275,20 @@ def case_browser(net, cfg, work, size, limit_s, case):
         subprocess.run(['rm', '-rf', bwork])
 
 
+def case_web(net, cfg, size, limit_s, case):
+    """'web-web@N': the web app in Chromium A (sender, in A) -> Chromium B
+    (receiver, in B), each page offering N lanes (docs/protocol.md §5.10);
+    web_case.mjs drives both. MB/s = size / (B's accept -> completed)."""
+    lanes = case.split('@', 1)[1] if '@' in case else '0'
+    p = subprocess.run(['node', os.path.join(HERE, 'web_case.mjs'), f'http://{A_IP}:{PORT}/', net.ns('A'), net.ns('B'),
+                        cfg['file'], lanes, str(limit_s)], capture_output=True, text=True, timeout=limit_s + 120)
+    line = (p.stdout.strip().splitlines() or ['{}'])[-1]
+    res = json.loads(line)
+    if 'error' in res or 'mbps' not in res:
+        raise RuntimeError('web: ' + line + ' ' + p.stderr[-300:])
+    return res
+
+
 def case_tcp(net, cc, size, limit_s):
     me = os.path.abspath(__file__)
     r = subprocess.Popen(net.cmd('B', [sys.executable, me, 'tcp-recv', str(TCP_PORT)]),
@@ -357,7 +371,8 @@ def main():
             rtt, rate, loss = link
             net.up(rtt / 2, rate, loss)
             server = subprocess.Popen(net.cmd('A', [cfg['server'], '--host', A_IP, '--port', str(PORT), '--argon2', 'min',
-                                                    '--rate-limit', '0', '--log-level', 'warn']),
+                                                    '--rate-limit', '0', '--log-level', 'warn',
+                                                    '--web-root', os.path.join(HERE, '..', '..', 'web', 'dist')]),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
             per = {c: [] for c in cfg['cases']}
@@ -371,6 +386,8 @@ def main():
                             res = case_browser(net, cfg, work, size, limit, c)
                         elif c.startswith('cli-cli'):
                             res = case_cli(net, cfg, work, size, limit, c)
+                        elif c.startswith('web-web'):
+                            res = case_web(net, cfg, size, limit, c)
                         else:
                             res = case_tcp(net, c.split('-')[1], size, limit)
                     except Exception as e:  # noqa: BLE001

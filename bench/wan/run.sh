@@ -18,7 +18,8 @@
 #                  Chromium -> raw Chromium, one data channel), cli-chromium,
 #                  chromium-cli, app-app (web app -> web app), run by
 #                  bench/transfer/bench.mjs across the link (needs web/dist,
-#                  chromium, tests/e2e's npm packages)
+#                  chromium, tests/e2e's npm packages); web-web@N: web app ->
+#                  web app with N lanes on both pages (bench/wan/web_case.mjs)
 #   WAN_NO_VERIFY=1  skip the link check
 #   PEERDROP_CLI, PEERDROP_SERVER   binaries (build/peerdrop, build/peerdrop-server)
 #   QUIET_WAIT     seconds to wait for an idle machine before each case (10)

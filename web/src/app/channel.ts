@@ -3,7 +3,10 @@
  * session: sends what they output, feeds them what arrives, performs the
  * reads and writes the session asks for, and applies the bufferedAmount
  * watermarks (docs/protocol.md §6). Nothing reaches the transfer session
- * before authentication is done. */
+ * before authentication is done. Once the hellos agreed on lanes (§5.10),
+ * the channels of the session's lanes join it (addLane): each DATA message
+ * goes on the open channel with the least buffered, and what arrives on a
+ * lane is fed to the session with its lane number. */
 
 import { joinBytes } from '../protocol/codec';
 import { sha256Bytes, type HashJob } from '../protocol/digest';
@@ -31,6 +34,8 @@ export interface ChannelHost {
    *  is being closed; nothing from it reached the transfer session. */
   onAuthFailed(d: ChannelDriver, reason: string): void;
   onClosed(d: ChannelDriver): void;
+  /** A lane opened (docs/protocol.md §5.10). */
+  onLane?(d: ChannelDriver): void;
   /** Source files of an outgoing transfer. */
   source(xfer: string): File[] | null;
   /** The sink of an accepted incoming transfer. */
@@ -44,6 +49,12 @@ export class ChannelDriver {
   private gateTimer: ReturnType<typeof setTimeout> | undefined;
   private pumping = false;
   private lowWaiter: (() => void) | null = null;
+  /** Open lanes' channels by lane number (1 … L; [0] unused). */
+  private lanes: (RTCDataChannel | undefined)[] = [];
+  /** Open channels that carry DATA: the session's, then its open lanes. */
+  private senders: RTCDataChannel[];
+  /** DATA messages sent or received on each channel (0: the session's, k: lane k); read by tests. */
+  readonly laneData: number[] = [0];
 
   constructor(
     readonly peerId: string,
@@ -58,13 +69,14 @@ export class ChannelDriver {
      *  SDP of both sides is applied by then); it may throw (no usable
      *  fingerprint, no PRS): the gate fails. */
     authConfig: () => PakeConfig,
-    /** Who we are for the peer (our hello's name and device, §5.1). */
-    who: { name?: string; device?: string } = {},
+    /** Who we are for the peer (our hello's name and device, §5.1), and the lanes we offer (§5.10). */
+    who: { name?: string; device?: string; lanes?: number } = {},
   ) {
+    this.senders = [dc];
     // The preferred data message size is the protocol default (64 KiB);
     // bench/transfer sets this global to measure larger ones (up to 256 KiB).
     const msgSize = Number((globalThis as { __peerdropMsgSize?: number }).__peerdropMsgSize) || undefined;
-    this.session = new Session({ msgSize, name: who.name, device: who.device });
+    this.session = new Session({ msgSize, name: who.name, device: who.device, lanes: who.lanes });
     dc.binaryType = 'arraybuffer';
     dc.bufferedAmountLowThreshold = BUFFER_LOW;
     // The opener says hello when its channel opens; the acceptor answers
@@ -112,14 +124,13 @@ export class ChannelDriver {
       }
       hello(); // before the message is handled: nothing may precede it
       if (typeof e.data === 'string') this.session.onText(e.data);
-      else this.session.onBinary(new Uint8Array(e.data as ArrayBuffer));
+      else {
+        this.laneData[0] = (this.laneData[0] ?? 0) + 1;
+        this.session.onBinary(new Uint8Array(e.data as ArrayBuffer));
+      }
       this.flush();
     };
-    dc.onbufferedamountlow = () => {
-      const w = this.lowWaiter;
-      this.lowWaiter = null;
-      w?.();
-    };
+    dc.onbufferedamountlow = () => this.wakeSender();
     dc.onclose = () => {
       clearTimeout(this.gateTimer);
       if (this.gate?.state === 'running') {
@@ -134,6 +145,64 @@ export class ChannelDriver {
     };
     // not from inside the constructor: the host learns of a failure only once it holds this driver
     if (dc.readyState === 'open') queueMicrotask(startGate);
+  }
+
+  private wakeSender(): void {
+    const w = this.lowWaiter;
+    this.lowWaiter = null;
+    w?.();
+  }
+
+  /** Lane k's channel (docs/protocol.md §5.10): joins the session once it
+   *  opens; what arrives on it goes to the session as lane k (a control
+   *  message there is PROTOCOL). `onLost` is told when it closes after it
+   *  opened: the session ends like a dropped channel (the caller closes it). */
+  addLane(k: number, ch: RTCDataChannel, onLost: () => void): void {
+    ch.binaryType = 'arraybuffer';
+    ch.bufferedAmountLowThreshold = BUFFER_LOW;
+    let open = false;
+    const opened = () => {
+      if (open || this.dc.readyState !== 'open' || this.session.isClosed) return;
+      open = true;
+      this.lanes[k] = ch;
+      this.laneData[k] = 0;
+      this.session.laneOpened(k);
+      this.senders = [this.dc, ...this.lanes.filter((c): c is RTCDataChannel => c !== undefined)];
+      this.host.onLane?.(this);
+      this.flush();
+    };
+    ch.onopen = opened;
+    ch.onmessage = (e) => {
+      if (!open) return;
+      if (typeof e.data === 'string') this.session.onText(e.data, k);
+      else {
+        this.laneData[k] = (this.laneData[k] ?? 0) + 1;
+        this.session.onBinary(new Uint8Array(e.data as ArrayBuffer), k);
+      }
+      this.flush();
+    };
+    ch.onbufferedamountlow = () => this.wakeSender();
+    ch.onclose = () => {
+      if (!open) return;
+      open = false;
+      this.lanes[k] = undefined;
+      this.senders = this.senders.filter((c) => c !== ch);
+      this.wakeSender();
+      onLost();
+    };
+    if (ch.readyState === 'open') opened();
+  }
+
+  /** Lanes open now. */
+  get openLanes(): number {
+    return this.senders.length - 1;
+  }
+
+  /* The open channel with the least buffered (§5.10: each DATA goes whole on one). */
+  private sender(): RTCDataChannel {
+    let best = this.dc;
+    for (const c of this.senders) if (c.readyState === 'open' && c.bufferedAmount < best.bufferedAmount) best = c;
+    return best;
   }
 
   private onAuthDone: () => void;
@@ -203,7 +272,12 @@ export class ChannelDriver {
       if (this.dc.readyState !== 'open') break;
       try {
         if (o.kind === 'text') this.dc.send(o.data);
-        else this.dc.send(o.encode(this.scratch('send', o.length)) as Uint8Array<ArrayBuffer>);
+        else {
+          const ch = this.senders.length > 1 ? this.sender() : this.dc;
+          ch.send(o.encode(this.scratch('send', o.length)) as Uint8Array<ArrayBuffer>);
+          const k = ch === this.dc ? 0 : this.lanes.indexOf(ch);
+          this.laneData[k] = (this.laneData[k] ?? 0) + 1;
+        }
       } catch {
         this.dc.close();
         break;
@@ -384,7 +458,8 @@ export class ChannelDriver {
     try {
       for (;;) {
         if (this.dc.readyState !== 'open') return;
-        if (this.dc.bufferedAmount > BUFFER_HIGH) {
+        // the watermarks hold per channel: wait while even the least buffered is full
+        if ((this.senders.length > 1 ? this.sender() : this.dc).bufferedAmount > BUFFER_HIGH) {
           await new Promise<void>((r) => (this.lowWaiter = r));
           continue;
         }

@@ -10,7 +10,7 @@ import type { Hello } from '../protocol/types';
 import { sdpFingerprint } from '../crypto/confirm';
 import type { PakeConfig } from '../crypto/session';
 import { ChannelDriver } from './channel';
-import { PeerLink } from './peer';
+import { PeerLink, type LinkOptions } from './peer';
 import type { Sink } from './sinks';
 import { peerLabel } from './transfers';
 import { msg, type Msg } from '../i18n/catalog';
@@ -32,6 +32,26 @@ export const AUTH_FAILED_CODE_MESSAGE = msg('peer.authFailedCode');
 /* The failed peer's connection is closed this long after the error was
  * queued, so that the error reaches it (the channel closes after 100 ms). */
 const AUTH_CLOSE_MS = 250;
+/* docs/protocol.md §5.10: a lane not open this long after its offer is
+ * given up, and the session goes on without it. A lane is one more ICE,
+ * DTLS and SCTP set-up over a path the session has just proven, done in
+ * well under a second on loopback and a few round trips elsewhere. */
+export const LANE_OPEN_MS = 10_000;
+
+/* A lane description whose fingerprint is not the session's (§5.10). */
+class LaneRefused extends Error {}
+/* Why a lane could not be set up, for the log: never the SDP or the browser's message about it. */
+function laneFailure(e: unknown): string {
+  return e instanceof LaneRefused ? "refused: its DTLS fingerprint is not the session's" : 'its description could not be applied';
+}
+
+/** A lane of a member's session: its own peer connection (§5.10). */
+interface Lane {
+  link: PeerLink;
+  /** Gives it up if it has not opened by then (LANE_OPEN_MS). */
+  timer: ReturnType<typeof setTimeout>;
+  open: boolean;
+}
 
 export function hasTurnServer(ice: RTCIceServer[]): boolean {
   return ice.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
@@ -63,6 +83,15 @@ export interface Member {
   /** What its last hello said it is (§5.1; cleaned, shown as text). */
   name?: string;
   device?: string;
+  /** The lanes of the current session by number (1 … L; §5.10). */
+  lanes: (Lane | undefined)[];
+  /** The DTLS fingerprints the current session's authentication ran over
+   *  (docs/authentication.md §6): every lane must show the same. */
+  fp?: { local: string; remote: string };
+  /** A session with it ended while its lanes were being set up: its next
+   *  sessions offer none (a signaling server that drops `lane` turns each
+   *  lane offer into a new main offer, which replaces the session). */
+  noLanes?: boolean;
 }
 
 /** What the members need from the room. */
@@ -70,6 +99,10 @@ export interface MemberHost {
   relay(kind: 'offer' | 'answer' | 'ice-candidate', payload: unknown): void;
   ice(): RTCIceServer[];
   relayOnly(): boolean;
+  /** The page's one DTLS certificate (every connection uses it), if one could be made. */
+  certificate(): RTCCertificate | undefined;
+  /** The lanes we offer each new session (hello.lanes, §5.10); 0 without a certificate. */
+  lanes(): number;
   /** Who we are for peers: sent in each new channel's hello. */
   who(): { name: string; device: string };
   /** Our socket id, the room id and its PRS; null once out of the room. */
@@ -114,13 +147,14 @@ export class Members {
     return this.map.values();
   }
   views(): PeerView[] {
-    return [...this.map.values()].map((m) => ({ id: m.id, label: this.label(m.id), name: m.name, device: m.device, state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed, left: m.left }));
+    return [...this.map.values()].map((m) => ({ id: m.id, label: this.label(m.id), name: m.name, device: m.device, state: m.state, error: m.error, sas: m.sas, authFailed: m.authFailed, left: m.left, lanes: m.driver?.openLanes ?? 0 }));
   }
 
   /** Closes every connection and forgets every member. */
   clear(): void {
     for (const m of this.map.values()) {
       clearTimeout(m.offerWait);
+      this.closeLanes(m);
       m.driver?.close();
       m.link?.close();
     }
@@ -136,7 +170,7 @@ export class Members {
   add(id: string, initiator: boolean): Member {
     let m = this.map.get(id);
     if (!m) {
-      m = { id, link: null, driver: null, state: 'CONNECTING', retries: 0, initiator };
+      m = { id, link: null, driver: null, state: 'CONNECTING', retries: 0, initiator, lanes: [] };
       this.map.set(id, m);
       if (!initiator) this.awaitOffer(m);
     }
@@ -171,6 +205,7 @@ export class Members {
       // the offering side connects again; the other waits for its new offer
       if (m.initiator) this.connect(m);
       else {
+        this.closeLanes(m);
         m.driver?.close();
         m.link?.close();
         m.link = m.driver = null;
@@ -186,6 +221,7 @@ export class Members {
     clearTimeout(m.offerWait);
     m.fatal = undefined;
     m.sas = undefined;
+    this.closeLanes(m); // a new main connection replaces the session and its lanes
     m.link?.close();
     m.driver = null;
     m.state = 'CONNECTING';
@@ -202,14 +238,14 @@ export class Members {
       sendSignal: (kind, payload) => this.host.relay(kind, payload),
       onChannel: (dc, opened) => {
         if (m.link !== link) return;
-        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.channelHost(m), opened, () => this.authConfig(m, link, opened), this.host.who());
+        m.driver = new ChannelDriver(m.id, dc, () => link.maxMessageSize, this.channelHost(m), opened, () => this.authConfig(m, link, opened), { ...this.host.who(), lanes: m.noLanes ? 0 : this.host.lanes() });
       },
       onState: (s) => {
         if (m.link !== link) return;
         if (s === 'failed')
           this.linkFailed(m, msg(relayOnly ? 'peer.noRelayPath' : 'peer.noPath'));
       },
-    }, relayOnly ? 'relay' : 'all');
+    }, this.linkOptions(0));
     m.link = link;
     if (m.initiator) link.start().catch(() => this.linkFailed(m, msg('peer.startFailed')));
   }
@@ -225,13 +261,108 @@ export class Members {
     const local = sdpFingerprint(link.pc.localDescription?.sdp ?? '');
     const remote = sdpFingerprint(link.pc.remoteDescription?.sdp ?? '');
     if (!local || !remote) throw new Error('not exactly one DTLS fingerprint in an SDP');
+    m.fp = { local, remote };
     const common = { prs: base.prs, room: base.room };
     return opened
       ? { ...common, role: 'offerer', offererId: base.self, answererId: m.id, fpOfferer: local, fpAnswerer: remote }
       : { ...common, role: 'answerer', offererId: m.id, answererId: base.self, fpOfferer: remote, fpAnswerer: local };
   }
 
-  async onOffer(from: string, sdp: string): Promise<void> {
+  private linkOptions(lane: number, check?: LinkOptions['check']): LinkOptions {
+    const cert = this.host.certificate();
+    return { iceTransportPolicy: this.host.relayOnly() ? 'relay' : 'all', certificates: cert ? [cert] : undefined, lane, check };
+  }
+
+  /* ---- lanes (docs/protocol.md §5.10) ---- */
+
+  /** The offerer of the session on d, once both hellos are in: opens lanes 1 … L. */
+  private openLanes(m: Member, d: ChannelDriver): void {
+    if (!m.initiator || m.driver !== d) return;
+    for (let k = 1; k <= d.session.lanes; k++) this.openLane(m, d, k);
+  }
+
+  /** Sets up lane k of the session on d: as its offerer (no `sdp`), or answering the peer's offer `sdp`. */
+  private openLane(m: Member, d: ChannelDriver, k: number, sdp?: string): void {
+    const link: PeerLink = new PeerLink(m.id, sdp === undefined, this.host.ice(), {
+      sendSignal: (kind, payload) => this.host.relay(kind, payload),
+      onChannel: (dc) => {
+        if (m.lanes[k]?.link !== link || m.driver !== d) return dc.close();
+        dc.onopen = () => {
+          const lane = m.lanes[k];
+          if (lane?.link !== link || m.driver !== d) return;
+          lane.open = true;
+          clearTimeout(lane.timer);
+          d.addLane(k, dc, () => this.laneLost(m, d, k, link));
+        };
+        if (dc.readyState === 'open') dc.onopen(new Event('open'));
+      },
+      onState: (s) => {
+        const lane = m.lanes[k];
+        if (lane?.link !== link) return;
+        if (s !== 'failed' && s !== 'closed') return;
+        if (lane.open) this.laneLost(m, d, k, link);
+        else this.dropLane(m, k, 'did not connect');
+      },
+    }, this.linkOptions(k, (which, desc) => this.checkLane(m, which, desc)));
+    m.lanes[k] = {
+      link,
+      open: false,
+      timer: setTimeout(() => {
+        if (m.lanes[k]?.link === link && !m.lanes[k]?.open) this.dropLane(m, k, `not open within ${LANE_OPEN_MS / 1000} s`);
+      }, LANE_OPEN_MS),
+    };
+    const refused = (e: unknown) => m.lanes[k]?.link === link && this.dropLane(m, k, laneFailure(e));
+    if (sdp === undefined) link.start().catch(refused);
+    else link.onOffer(sdp).catch(refused);
+  }
+
+  /* §5.10: a lane's descriptions show the fingerprints the session's authentication confirmed, or it is not set up. */
+  private checkLane(m: Member, which: 'local' | 'remote', sdp: string): void {
+    const want = which === 'local' ? m.fp?.local : m.fp?.remote;
+    if (!want || sdpFingerprint(sdp) !== want) throw new LaneRefused();
+  }
+
+  /** Gives lane k up (never set up, refused, not open in time): the session goes on without it. */
+  private dropLane(m: Member, k: number, why: string): void {
+    const lane = m.lanes[k];
+    if (!lane) return;
+    m.lanes[k] = undefined;
+    clearTimeout(lane.timer);
+    lane.link.close();
+    // never the SDP: only which lane and why
+    console.warn(`peerdrop: lane ${k} given up: ${why}`);
+  }
+
+  /* An open lane failed or closed: the session ends like a dropped channel (its reconnection resumes). */
+  private laneLost(m: Member, d: ChannelDriver, k: number, link: PeerLink): void {
+    if (m.lanes[k]?.link !== link) return;
+    m.lanes[k] = undefined;
+    link.close();
+    if (m.driver === d) d.close();
+  }
+
+  private closeLanes(m: Member): void {
+    for (const lane of m.lanes) {
+      if (!lane) continue;
+      clearTimeout(lane.timer);
+      lane.link.close();
+    }
+    m.lanes = [];
+  }
+
+  /** A lane offer: taken only on a session that agreed on at least k lanes and has no lane k (§5.10). */
+  private onLaneOffer(from: string, sdp: string, k: number): void {
+    const m = this.map.get(from);
+    const d = m?.driver;
+    if (!m || !d || m.initiator || m.authFailed || !d.authenticated || !d.session.ready || k > d.session.lanes || m.lanes[k]) {
+      console.warn(`peerdrop: lane ${k} offer ignored: no session with that lane`);
+      return;
+    }
+    this.openLane(m, d, k, sdp);
+  }
+
+  async onOffer(from: string, sdp: string, lane = 0): Promise<void> {
+    if (lane > 0) return this.onLaneOffer(from, sdp, lane); // never a new main connection
     if (this.map.get(from)?.authFailed) return; // refused until a reload: no new guess
     const m = this.add(from, false);
     m.initiator = false;
@@ -245,11 +376,15 @@ export class Members {
     }
   }
 
-  onAnswer(from: string, sdp: string): void {
-    void this.map.get(from)?.link?.onAnswer(sdp).catch(() => {});
+  onAnswer(from: string, sdp: string, lane = 0): void {
+    const m = this.map.get(from);
+    if (lane === 0) return void m?.link?.onAnswer(sdp).catch(() => {});
+    const link = m?.lanes[lane]?.link;
+    if (m && link) void link.onAnswer(sdp).catch((e: unknown) => m.lanes[lane]?.link === link && this.dropLane(m, lane, laneFailure(e)));
   }
-  onCandidate(from: string, c: RTCIceCandidateInit | null): void {
-    void this.map.get(from)?.link?.onCandidate(c);
+  onCandidate(from: string, c: RTCIceCandidateInit | null, lane = 0): void {
+    const m = this.map.get(from);
+    void (lane === 0 ? m?.link : m?.lanes[lane]?.link)?.onCandidate(c);
   }
 
   private linkFailed(m: Member, why: Msg): void {
@@ -277,6 +412,7 @@ export class Members {
     }
     this.map.delete(id);
     clearTimeout(m.offerWait);
+    this.closeLanes(m);
     m.driver?.close();
     m.link?.close();
     this.host.peerLeft(id);
@@ -303,6 +439,7 @@ export class Members {
     m.error = code ? AUTH_FAILED_CODE_MESSAGE : AUTH_FAILED_MESSAGE;
     clearTimeout(m.offerWait);
     m.driver = null;
+    this.closeLanes(m);
     this.host.interrupt(m.id);
     this.host.dropOffer(m.id);
     const link = m.link;
@@ -331,13 +468,20 @@ export class Members {
         m.retries = 0;
         this.host.changed();
         this.host.onReady(m, d);
+        this.openLanes(m, d);
       },
+      onLane: () => this.host.changed(),
       onClosed: (d: ChannelDriver) => {
         if (m.driver !== d || !this.map.has(m.id)) return;
         // Both stay in the room: the offering side connects again, the other
         // waits for its offer (and says so if none comes), so neither shows a
         // failure for what is a reconnection.
         m.driver = null;
+        if (m.lanes.some((l) => l && !l.open)) {
+          m.noLanes = true;
+          console.warn('peerdrop: the session ended while its lanes were being set up; the next ones go without lanes');
+        }
+        this.closeLanes(m); // lanes live and die with their session
         m.sas = undefined; // the code belongs to that channel; the next one gets its own
         const finished = this.host.finishedWith(m.id);
         this.host.interrupt(m.id);

@@ -9,6 +9,7 @@
 
 import { TextStore } from './texts';
 import { ALL_HIDDEN, type SessionEvent } from '../protocol/session';
+import { MAX_LANES } from '../protocol/types';
 import type { ChannelDriver } from './channel';
 import { Signaling, SignalingError, codeRequest, fetchIceServers, parseIceServers, roomRequest, signalingMsg, codeErrorMsg, type RoomRequest } from './signaling';
 import { msg, type Msg } from '../i18n/catalog';
@@ -27,6 +28,37 @@ export { AUTH_FAILED_MESSAGE, AUTH_FAILED_CODE_MESSAGE } from './members';
 export { safeComponent } from './outgoing';
 
 const RELAY_KEY = 'peerdrop.relayOnly';
+const LANES_KEY = 'peerdrop.lanes';
+/* Lanes offered to each peer by default (docs/protocol.md §5.10): one
+ * association under random loss moves what its congestion control allows
+ * (issue 16: 0.4 MB/s at 50 ms and 0.5 % loss), n of them about n times as
+ * much; each costs one more ICE/DTLS/SCTP set-up per connection. 2 until
+ * bench/RESULTS.md has the web app's figures with and without lanes. */
+export const DEFAULT_LANES = 2;
+
+function storedLanes(): number {
+  try {
+    const v = globalThis.localStorage?.getItem(LANES_KEY);
+    const n = v === null || v === undefined ? NaN : Number(v);
+    return Number.isInteger(n) && n >= 0 && n <= MAX_LANES ? n : DEFAULT_LANES;
+  } catch {
+    return DEFAULT_LANES; // storage blocked: the default
+  }
+}
+
+/* One DTLS certificate per page, for every peer connection it makes: the
+ * session's connection and each of its lanes must show the same
+ * fingerprint, the one the session's authentication confirmed (§5.10). */
+let pageCert: Promise<RTCCertificate | undefined> | null = null;
+function pageCertificate(): Promise<RTCCertificate | undefined> {
+  if (!pageCert) {
+    const gen = globalThis.RTCPeerConnection?.generateCertificate;
+    pageCert = gen
+      ? gen({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams).then((c) => c, () => undefined)
+      : Promise.resolve(undefined);
+  }
+  return pageCert;
+}
 
 /** What create-room, join-room and ice-servers acks carry besides ok. */
 interface IceAck {
@@ -55,6 +87,8 @@ export class RoomController {
   /** Asks for a fresh TURN credential before the current one expires. */
   private iceRefresh: ReturnType<typeof setTimeout> | undefined;
   private relayOnly = storedRelayOnly();
+  private lanes = storedLanes();
+  private cert: RTCCertificate | undefined;
   private readonly transfers = new TransferBook((id) => this.people.label(id));
   private readonly offers = new IncomingOffers(this.transfers, () => this.storage, () => this.changed());
   private readonly outgoing = new OutgoingFiles(this.transfers, (why) => {
@@ -65,6 +99,9 @@ export class RoomController {
     relay: (kind, payload) => this.sig?.relay(kind, payload),
     ice: () => this.ice,
     relayOnly: () => this.relayOnly,
+    certificate: () => this.cert,
+    // without the page's one certificate a lane could never show the session's fingerprint
+    lanes: () => (this.cert ? this.lanes : 0),
     who: () => ({ name: this.selfName, device: this.selfDevice }),
     authBase: () => (this.sig?.id && this.prs ? { self: this.sig.id, room: this.roomId, prs: this.prs } : null),
     codeRoom: () => this.code,
@@ -182,6 +219,7 @@ export class RoomController {
       storage: this.storage,
       storageFree: this.storageFree,
       relayOnly: this.relayOnly,
+      lanes: this.lanes,
       hasTurn: hasTurnServer(this.ice),
       selfName: this.selfName,
       selfDevice: this.selfDevice,
@@ -218,9 +256,9 @@ export class RoomController {
     const sig = new Signaling({
       onUserJoined: (id) => this.people.onUserJoined(id),
       onUserLeft: (id) => this.people.onUserLeft(id),
-      onOffer: (from, sdp) => void this.people.onOffer(from, sdp),
-      onAnswer: (from, sdp) => this.people.onAnswer(from, sdp),
-      onCandidate: (from, c) => this.people.onCandidate(from, c),
+      onOffer: (from, sdp, lane) => void this.people.onOffer(from, sdp, lane),
+      onAnswer: (from, sdp, lane) => this.people.onAnswer(from, sdp, lane),
+      onCandidate: (from, c, lane) => this.people.onCandidate(from, c, lane),
       onDisconnect: () => this.onSignalingLost(),
     });
     this.sig = sig;
@@ -230,6 +268,7 @@ export class RoomController {
     const request = makeRequest();
     request.catch(() => {});
     try {
+      this.cert = await pageCertificate();
       this.ice = await fetchIceServers();
       await sig.connect();
       const { payload, prs } = await request;
@@ -319,6 +358,18 @@ export class RoomController {
       /* not remembered */
     }
     this.people.reconnectAll();
+    this.changed();
+  }
+
+  /** Lanes offered to peers (0 … 7, remembered): from each peer's next session on (§5.10). */
+  setLanes(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > MAX_LANES || n === this.lanes) return;
+    this.lanes = n;
+    try {
+      globalThis.localStorage?.setItem(LANES_KEY, String(n));
+    } catch {
+      /* not remembered */
+    }
     this.changed();
   }
 

@@ -5,7 +5,7 @@
  * secret; a password typed decomposed (NFD) gives the NFC value. */
 import { describe, expect, it } from 'vitest';
 import vectors from '../crypto/auth-vectors.json';
-import { roomRequest, sdpOf, SignalingError } from './signaling';
+import { laneOf, roomRequest, sdpOf, SignalingError } from './signaling';
 import { must } from '../testing/must';
 
 const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -50,5 +50,14 @@ describe('sdpOf: a relayed description in either shape (docs/signaling.md)', () 
     expect(sdpOf(null, 'offer')).toBe(null);
     expect(sdpOf(['offer', sdp], 'offer')).toBe(null);
     expect(sdpOf(undefined, 'offer')).toBe(null);
+  });
+});
+
+describe('laneOf: the lane of a relayed offer, answer or candidate (docs/signaling.md, Lanes)', () => {
+  it('absent is the main connection; 0 … 7 as given; anything else is ignored', () => {
+    expect(laneOf({ sdp: 'x', from: 'a' })).toBe(0);
+    for (const k of [0, 1, 7]) expect(laneOf({ lane: k })).toBe(k);
+    for (const bad of [8, -1, 1.5, '1', null, true, {}]) expect(laneOf({ lane: bad }), String(bad)).toBeNull();
+    expect(laneOf(null)).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { io, type Socket } from 'socket.io-client';
 import { admissionHex, deriveKeysAsync, secretBytes } from '../crypto/keys';
 import type { Code } from '../lib/code';
 import { msg, type MessageKey, type Msg } from '../i18n/catalog';
+import { MAX_LANES } from '../protocol/types';
 
 export class SignalingError extends Error {
   constructor(
@@ -67,9 +68,10 @@ export function codeErrorMsg(e: SignalingError): Msg {
 export interface SignalHandlers {
   onUserJoined(id: string): void;
   onUserLeft(id: string): void;
-  onOffer(from: string, sdp: string): void;
-  onAnswer(from: string, sdp: string): void;
-  onCandidate(from: string, c: RTCIceCandidateInit | null): void;
+  /** `lane`: 0 the main connection, 1 … 7 a lane of it (docs/protocol.md §5.10). */
+  onOffer(from: string, sdp: string, lane: number): void;
+  onAnswer(from: string, sdp: string, lane: number): void;
+  onCandidate(from: string, c: RTCIceCandidateInit | null, lane: number): void;
   onDisconnect(reason: string): void;
 }
 
@@ -129,6 +131,15 @@ export async function codeRequest(code: Code): Promise<RoomRequest> {
   }
 }
 
+/** The `lane` of a relayed offer, answer or candidate (docs/signaling.md,
+ *  Lanes): absent is 0, the main connection; 1 … 7 a lane; anything else
+ *  null (the message is ignored). */
+export function laneOf(p: unknown): number | null {
+  const v = (p as { lane?: unknown } | null)?.lane;
+  if (v === undefined) return 0;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_LANES ? v : null;
+}
+
 export class Signaling {
   readonly socket: Socket;
   constructor(h: SignalHandlers) {
@@ -136,21 +147,25 @@ export class Signaling {
     const s = this.socket;
     s.on('user-joined', (p: { socketId?: unknown }) => isStr(p?.socketId) && h.onUserJoined(p.socketId));
     s.on('user-left', (p: { socketId?: unknown }) => isStr(p?.socketId) && h.onUserLeft(p.socketId));
-    s.on('offer', (p: { sdp?: unknown; from?: unknown }) => {
+    s.on('offer', (p: { sdp?: unknown; from?: unknown; lane?: unknown }) => {
       const sdp = sdpOf(p?.sdp, 'offer');
-      if (sdp !== null && isStr(p.from)) h.onOffer(p.from, sdp);
+      const lane = laneOf(p);
+      if (sdp !== null && isStr(p.from) && lane !== null) h.onOffer(p.from, sdp, lane);
     });
-    s.on('answer', (p: { sdp?: unknown; from?: unknown }) => {
+    s.on('answer', (p: { sdp?: unknown; from?: unknown; lane?: unknown }) => {
       const sdp = sdpOf(p?.sdp, 'answer');
-      if (sdp !== null && isStr(p.from)) h.onAnswer(p.from, sdp);
+      const lane = laneOf(p);
+      if (sdp !== null && isStr(p.from) && lane !== null) h.onAnswer(p.from, sdp, lane);
     });
-    s.on('ice-candidate', (p: { candidate?: unknown; from?: unknown }) => {
+    s.on('ice-candidate', (p: { candidate?: unknown; from?: unknown; lane?: unknown }) => {
       if (!p || !isStr(p.from)) return;
+      const lane = laneOf(p);
+      if (lane === null) return;
       const c = p.candidate;
-      if (c === null) return h.onCandidate(p.from, null);
+      if (c === null) return h.onCandidate(p.from, null, lane);
       if (typeof c !== 'object' || !isStr((c as RTCIceCandidateInit).candidate)) return;
       const ci = c as RTCIceCandidateInit;
-      h.onCandidate(p.from, { candidate: ci.candidate, sdpMid: ci.sdpMid ?? null, sdpMLineIndex: ci.sdpMLineIndex ?? null, usernameFragment: ci.usernameFragment ?? null });
+      h.onCandidate(p.from, { candidate: ci.candidate, sdpMid: ci.sdpMid ?? null, sdpMLineIndex: ci.sdpMLineIndex ?? null, usernameFragment: ci.usernameFragment ?? null }, lane);
     });
     s.on('disconnect', (reason: string) => h.onDisconnect(reason));
   }

@@ -5,7 +5,7 @@ import { msg } from '../i18n/catalog';
 
 const room: RoomSnapshot = {
   phase: 'IN_ROOM', status: 'IDLE', roomId: 'r', password: 'p', code: false, creator: true, selfId: 's', peers: [], transfers: [],
-  error: null, notice: null, storage: 'fs', sending: false, relayOnly: false, hasTurn: false, selfName: 'Blue Fox', selfDevice: 'Chrome on Linux', outgoing: [],
+  error: null, notice: null, storage: 'fs', sending: false, relayOnly: false, lanes: 2, hasTurn: false, selfName: 'Blue Fox', selfDevice: 'Chrome on Linux', outgoing: [],
 };
 const peer = (state: PeerView['state']): PeerView => ({ id: `p${Math.random()}`, label: msg('peer.named', { name: 'Red Owl' }), state });
 const xfer = (dir: 'in' | 'out', state: TransferView['state'], bytes = 0, total = 100): TransferView => ({

@@ -28,6 +28,8 @@ export interface PeerView {
   authFailed?: boolean;
   /** It left the room since (its row stays, to show the failure). */
   left?: boolean;
+  /** Lanes of the current session that are open (docs/protocol.md §5.10). */
+  lanes?: number;
 }
 export interface FileView {
   entry: FileEntry;
@@ -80,6 +82,8 @@ export interface RoomSnapshot {
   sending: boolean;
   /** Connect through the TURN relay only (the peers never see our addresses). */
   relayOnly: boolean;
+  /** Lanes offered to each peer (0 … 7; docs/protocol.md §5.10). */
+  lanes: number;
   /** The server's /config lists a TURN server (relayOnly can work). */
   hasTurn: boolean;
   /** Who we are for peers: our friendly name (editable) and our kind. */

@@ -43,7 +43,7 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
         ) : (
           <ul className="peers">
             {snap.peers.map((p) => (
-              <li key={p.id} data-testid="peer" data-state={p.state}>
+              <li key={p.id} data-testid="peer" data-state={p.state} data-lanes={p.lanes ?? 0}>
                 <span data-testid="peer-name">{t(p.label)}</span>
                 {p.device && (
                   <>
@@ -96,6 +96,12 @@ export function Room({ snap, ctl }: { snap: RoomSnapshot; ctl: RoomController })
       <TextPanel store={ctl.texts} onSend={() => ctl.sendText()} />
       <Transfers transfers={snap.transfers} ctl={ctl} offerNote={(x) => describeOffer(snap.storage, snap.storageFree, x.files.map((f) => f.entry))} />
       <p className="muted small">{t('room.receiving', { how: describeStorage(snap.storage, snap.storageFree) })}</p>
+      <p>
+        <label className="check small">
+          {t('room.lanes')}{' '}
+          <input type="number" min={0} max={7} step={1} value={snap.lanes} onChange={(e) => ctl.setLanes(e.currentTarget.valueAsNumber)} data-testid="lanes" />
+        </label>
+      </p>
       <section className="card">
         <Identity name={snap.selfName} device={snap.selfDevice} onRename={(n) => ctl.setName(n)} />
       </section>

@@ -10,11 +10,12 @@
 
 import { decodeControl, decodeData, encodeControl, encodeData, joinBytes, textFits, utf8Length } from './codec';
 import { entryHidden, manifestProblem } from './paths';
+import { LaneMerge, type DataFate, type MergeView } from './merge';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
-  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_TEXT_BYTES,
-  MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
-  type AcceptEntry, type Control, type ErrorCode, type FileEntry, type Hello,
+  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES,
+  MAX_TEXT_BYTES, MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
+  type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
 /** arr[i] for an index this session has checked already (a file id of a
  *  validated message, the file being sent): a miss would be a bug, or a
@@ -44,6 +45,8 @@ export interface SessionOptions {
   /** Sent in our hello (§5.1): who we are for the peer's user ("Blue Fox"), and our kind ("Firefox on Android"). */
   name?: string;
   device?: string;
+  /** Sent in our hello (§5.10): the extra connections (lanes) we take part in with this peer, 0 … 7. */
+  lanes?: number;
 }
 
 /* A data message, kept as its parts until it is sent: a driver encodes it
@@ -224,6 +227,15 @@ export class Session {
   private outputs: Output[] = [];
   private events: SessionEvent[] = [];
   private dead = false;
+  private readonly ownLanes: number;
+  /* §5.10, once both hellos agreed on L ≥ 1: DATA held per channel, and
+   * control messages held behind an `end` that came before its file's bytes. */
+  private merge: LaneMerge | null = null;
+  private heldControl: { m: Control; length: number }[] = [];
+  private readonly view: MergeView = {
+    fate: (d) => this.dataFate(d),
+    expectsBytes: () => this.expectsBytes(),
+  };
 
   constructor(opts: SessionOptions = {}) {
     this.maxMsg = opts.maxMsg ?? 262144;
@@ -237,6 +249,8 @@ export class Session {
     this.caps = opts.caps ?? ['resume', CAP_BLOCKS, CAP_TEXT];
     this.allowHidden = opts.allowHidden ?? false;
     this.who = { name: opts.name || undefined, device: opts.device || undefined };
+    this.ownLanes = opts.lanes ?? 0;
+    if (!Number.isInteger(this.ownLanes) || this.ownLanes < 0 || this.ownLanes > MAX_LANES) throw new RangeError('lanes: 0 … 7');
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
   }
@@ -288,6 +302,7 @@ export class Session {
       this.sendLimit = limits.sendLimit;
     }
     const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps };
+    if (this.ownLanes > 0) hello.lanes = this.ownLanes;
     if (this.who.name) hello.name = this.who.name;
     if (this.who.device) hello.device = this.who.device;
     this.send(hello);
@@ -296,25 +311,138 @@ export class Session {
   /** The channel closed: nothing more can be sent. Incoming state stays resumable. */
   shutdown(): void {
     this.dead = true;
+    this.merge?.clear();
+    this.heldControl = [];
     if (this.inc) for (const f of this.inc.files) if (f.status === 'accepted' || f.status === 'receiving' || f.status === 'checking') f.status = 'idle';
   }
 
-  onText(text: string): void {
+  /** A text message that arrived on channel `lane` (0: the session's; a lane carries DATA only, §5.10). */
+  onText(text: string, lane = 0): void {
     if (this.dead) return;
     try {
-      if (utf8Length(text) > this.maxMsg) throw new ProtocolError('TOO_BIG', 'control message over maxMsg');
-      this.handle(decodeControl(text));
+      if (lane !== 0) throw new ProtocolError('PROTOCOL', `control message on lane ${lane}`);
+      const length = utf8Length(text);
+      if (length > this.maxMsg) throw new ProtocolError('TOO_BIG', 'control message over maxMsg');
+      const m = decodeControl(text);
+      if (this.heldControl.length === 0 && !this.mustHold(m)) this.handle(m);
+      else {
+        // §5.10: behind an `end` that came before its file's bytes, in order,
+        // counted in the merge's bounds (whole length) like held DATA
+        this.merge?.holdControl(length);
+        this.heldControl.push({ m, length });
+      }
+      this.progress();
     } catch (e) {
       this.caught(e);
     }
   }
 
-  onBinary(msg: Uint8Array): void {
+  /** A binary message that arrived on channel `lane` (0: the session's, 1 … L: an open lane, §5.10). */
+  onBinary(msg: Uint8Array, lane = 0): void {
     if (this.dead) return;
     try {
       if (msg.length > this.maxMsg) throw new ProtocolError('TOO_BIG', 'data message over maxMsg');
       if (!this.peer) throw new ProtocolError('PROTOCOL', 'data before hello');
-      this.onData(msg);
+      const mg = this.merge;
+      if (!mg) {
+        if (lane !== 0) throw new ProtocolError('PROTOCOL', `data on lane ${lane}, none agreed`);
+        return this.onData(msg);
+      }
+      mg.checkLane(lane);
+      const d = decodeData(msg);
+      if (mg.empty(lane)) {
+        const fate = this.dataFate(d);
+        if (fate === 'drop') return;
+        if (fate === 'next') {
+          this.handleData(d);
+          if (mg.held > 0 || this.heldControl.length > 0) this.progress();
+          return;
+        }
+      }
+      mg.hold(lane, d);
+      this.progress();
+    } catch (e) {
+      this.caught(e);
+    }
+  }
+
+  /* ---- lanes (§5.10) ---- */
+
+  /** L: the lanes both hellos agreed on (0 until the peer's hello, and with a peer without lanes). */
+  get lanes(): number {
+    return this.merge?.lanes ?? 0;
+  }
+
+  /** Lane k (1 … L) opened: from now on it is one of the channels the merge waits on. */
+  laneOpened(k: number): void {
+    if (!this.merge) throw new RangeError('no lanes in this session');
+    this.merge.laneOpened(k);
+  }
+
+  /* What a DATA message is to the receiver now: the next one (the current
+   * file at the bytes handled of it), one to ignore (§5.6, §5.7), or a
+   * later one that may become next; PROTOCOL when it never can. */
+  private dataFate(d: DataMsg): DataFate {
+    const inc = this.incState === 'active' ? this.inc : null;
+    if (!inc) {
+      if (this.dropData) return 'drop'; // in flight before a cancel or a transfer error
+      throw new ProtocolError('PROTOCOL', 'data for no file being received');
+    }
+    const f = inc.files[d.file];
+    const entry = inc.manifest[d.file];
+    if (!f || !entry) throw new ProtocolError('PROTOCOL', 'data for no file being received');
+    if (d.file === this.dropFile || f.status === 'failed') return 'drop'; // a file failed by either side
+    if (d.offset + d.bytes.length > entry.size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
+    if (d.file === this.inCur && f.status === 'receiving') {
+      if (d.offset === f.received) return 'next';
+      if (d.offset < f.received) throw new ProtocolError('PROTOCOL', 'data offset is not the next byte');
+      return 'wait';
+    }
+    if (d.file > this.inCur && f.status === 'accepted') return 'wait'; // for its start
+    throw new ProtocolError('PROTOCOL', 'data for no file being received');
+  }
+
+  private expectsBytes(): boolean {
+    const inc = this.incState === 'active' ? this.inc : null;
+    const f = inc?.files[this.inCur];
+    const entry = inc?.manifest[this.inCur];
+    return !!f && !!entry && f.status === 'receiving' && f.received < entry.size;
+  }
+
+  /* §5.10: an `end` for the current file before all its bytes were handled waits for them. */
+  private mustHold(m: Control): boolean {
+    return this.merge !== null && m.t === 'end' && this.inc?.xfer === m.xfer && m.file === this.inCur && this.expectsBytes();
+  }
+
+  /* Handles what became handleable: held DATA that is next, held control
+   * messages once the `end` at their head may go; then the stuck rule. */
+  private progress(): void {
+    const mg = this.merge;
+    if (!mg) return;
+    for (;;) {
+      if (this.dead) return;
+      const d = mg.take(this.view);
+      if (d) {
+        this.handleData(d);
+        continue;
+      }
+      const c = this.heldControl[0];
+      if (c !== undefined && !this.mustHold(c.m)) {
+        this.heldControl.shift();
+        mg.releaseControl(c.length);
+        this.handle(c.m);
+        continue;
+      }
+      break;
+    }
+    mg.checkStuck(this.view);
+  }
+
+  /* progress() after a local call that may let held messages go (a cancel, a failed file). */
+  private progressSafe(): void {
+    if (!this.merge || this.dead) return;
+    try {
+      this.progress();
     } catch (e) {
       this.caught(e);
     }
@@ -338,6 +466,8 @@ export class Session {
       this.blocks = this.caps.includes(CAP_BLOCKS) && m.caps.includes(CAP_BLOCKS);
       this.text = this.caps.includes(CAP_TEXT) && m.caps.includes(CAP_TEXT);
       this.msgSize = Math.max(MIN_MAX_MSG, Math.min(this.prefMsg, m.maxMsg, this.sendLimit));
+      const lanes = Math.min(this.ownLanes, m.lanes ?? 0);
+      if (lanes > 0) this.merge = new LaneMerge(lanes, this.win);
       this.emit({ type: 'ready', peer: m, msgSize: this.msgSize });
       return;
     }
@@ -804,6 +934,19 @@ export class Session {
     }
     if (d.offset !== f.received) throw new ProtocolError('PROTOCOL', 'data offset is not the next byte');
     if (d.offset + d.bytes.length > at(inc.manifest, d.file).size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
+    this.handleData(d);
+  }
+
+  /* Stores and hashes the next DATA message (checked by the caller). */
+  private handleData(d: DataMsg): void {
+    const inc = this.inc;
+    const f = inc && this.incState === 'active' && d.file === this.inCur ? at(inc.files, d.file) : undefined;
+    if (!inc || !f || f.status !== 'receiving') {
+      if (this.dropData || d.file === this.dropFile) return; // in flight before our cancel/error
+      throw new ProtocolError('PROTOCOL', 'data for no file being received');
+    }
+    if (d.offset !== f.received) throw new ProtocolError('PROTOCOL', 'data offset is not the next byte');
+    if (d.offset + d.bytes.length > at(inc.manifest, d.file).size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
     f.received += d.bytes.length;
     this.emit({ type: 'write', xfer: inc.xfer, file: d.file, offset: d.offset, bytes: d.bytes });
     this.hashJobs(f.digest!.update(d.bytes));
@@ -906,6 +1049,7 @@ export class Session {
     this.emit({ type: 'close', xfer, file, ok: false });
     this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code: 'WRITE_ERROR', message });
     this.checkInDone(inc);
+    this.progressSafe(); // held DATA of the file is dropped, a held end goes
   }
 
   private checkInDone(inc: IncomingTransfer): void {
@@ -925,6 +1069,7 @@ export class Session {
     if (this.dead) return;
     if (this.stopTransfer(xfer, false)) this.send({ t: 'cancel', xfer });
     else if (this.incState === 'offered' && this.pendingXfer === xfer) this.decline();
+    this.progressSafe(); // held DATA of it is dropped, held control messages go on
   }
 
   private onCancel(xfer: string): void {
@@ -959,7 +1104,8 @@ export class Session {
       for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
       this.inc = null;
       this.incState = 'none';
-      this.dropData = !byPeer;
+      // With lanes, DATA the peer sent before its cancel may still come on another channel.
+      this.dropData = !byPeer || this.merge !== null;
       this.stale.add(xfer);
       this.emit({ type: 'cancelled', dir: 'in', xfer, byPeer });
       return true;
@@ -1009,6 +1155,7 @@ export class Session {
       for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
       this.inc = null;
       this.incState = 'none';
+      if (this.merge) this.dropData = true; // DATA sent before the error may still come on a lane
       this.stale.add(xfer);
       this.emit({ type: 'transfer-error', dir: 'in', xfer, code, message, byPeer: true });
       return;

@@ -10,6 +10,8 @@ import { must } from '../testing/must';
 export interface LoggedMessage {
   from: string;
   msg: Output;
+  /** The lane a DATA message came on (runLanes); absent: the session's channel. */
+  lane?: number;
 }
 
 export class SimPeer {
@@ -152,8 +154,51 @@ export function run(a: SimPeer, b: SimPeer, opts: RunOptions = {}): void {
 /* Data messages are encoded the way ChannelDriver sends them: into one
  * reused buffer, which the channel copies (here: slice). */
 let sendBuffer = new Uint8Array(0);
-function deliver(p: SimPeer, m: Output): void {
-  if (m.kind === 'text') return p.session.onText(m.data);
+function deliver(p: SimPeer, m: Output, lane = 0): void {
+  if (m.kind === 'text') return p.session.onText(m.data, lane);
   if (sendBuffer.length < m.length) sendBuffer = new Uint8Array(m.length);
-  p.session.onBinary(m.encode(sendBuffer).slice());
+  p.session.onBinary(m.encode(sendBuffer).slice(), lane);
+}
+
+export interface LaneRunOptions {
+  /** The lane (0 … L) of the sender's n-th DATA message; beyond the list, 0. */
+  laneOf: number[];
+  /** Which channel's oldest undelivered message from `a` goes next, step by
+   *  step; once it is used up (or names an empty channel), channel 0 first,
+   *  then each lane in turn. */
+  schedule: number[];
+  log?: LoggedMessage[];
+}
+
+/** As run(), but a's DATA messages travel on lanes (docs/protocol.md
+ *  §5.10): each channel in order, the channels delivered in the order the
+ *  schedule says. b's replies go back at once, on the session's channel.
+ *  Deterministic. */
+export function runLanes(a: SimPeer, b: SimPeer, opts: LaneRunOptions): void {
+  const channels: Output[][] = Array.from({ length: a.session.lanes + 1 }, () => []);
+  let dataSent = 0;
+  let step = 0;
+  const collect = () => {
+    a.pump();
+    for (const m of a.session.takeOutput()) {
+      const lane = m.kind === 'text' ? 0 : (opts.laneOf[dataSent++] ?? 0);
+      must(channels[lane], `channel ${lane}`).push(m);
+    }
+  };
+  collect();
+  for (let round = 0; round < 1e6; round++) {
+    const planned = opts.schedule[step++];
+    const lane = planned !== undefined && (channels[planned]?.length ?? 0) > 0 ? planned : channels.findIndex((c) => c.length > 0);
+    if (lane < 0) return;
+    const m = must(must(channels[lane], `channel ${lane}`).shift(), 'message');
+    opts.log?.push({ from: a.name, msg: m, lane: m.kind === 'text' ? undefined : lane });
+    deliver(b, m, lane);
+    b.pump();
+    for (const r of b.session.takeOutput()) {
+      opts.log?.push({ from: b.name, msg: r });
+      deliver(a, r, 0);
+    }
+    collect();
+  }
+  throw new Error('runLanes did not settle');
 }

@@ -76,7 +76,20 @@ export interface AcceptEntry {
 /** `name`, `device`: optional, who the peer is for its user ("Blue Fox",
  *  "Firefox on Android"; docs/protocol.md §5.1): at most MAX_PEER_TEXT UTF-8
  *  bytes, cleaned on receipt (peerText), shown as text only. */
-export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[]; name?: string; device?: string }
+export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[]; lanes?: number; name?: string; device?: string }
+/* Lanes (docs/protocol.md §5.10): `hello.lanes`, the extra peer
+ * connections an endpoint takes part in with one peer, is at most 7
+ * (PD_MAX_LANES in src/base/limits.h): under random loss n associations
+ * move about n times one, and 8 connections per peer are already 8 ICE
+ * agents, DTLS handshakes and SCTP associations per transfer. */
+export const MAX_LANES = 7;
+/* A receiver holds DATA that came ahead of its turn on another lane (§5.10)
+ * up to its own win in payload bytes (a correct sender never has more in
+ * flight) and this many messages: 16384 messages of the 16 KiB floor are
+ * 256 MiB, and the count bounds the bookkeeping of tiny messages. Control
+ * messages held behind an early `end` count in both bounds (their whole
+ * length), as in the C twin (PD_MAX_HELD_DATA). */
+export const MAX_HELD_DATA = 16384;
 /* A name a person reads in a list, not a document: 64 bytes hold
  * "Adjective Animal" or a host name (HOST_NAME_MAX is 64 on Linux). */
 export const MAX_PEER_TEXT = 64;

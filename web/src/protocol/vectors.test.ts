@@ -6,12 +6,12 @@ import { DataOutput, Session } from './session';
 import { dirProblem, isHidden, nameProblem } from './paths';
 import { blockDigestHex } from './digest';
 import { sha256Hex } from './sha256';
-import { run, SimPeer, type LoggedMessage } from './sim';
+import { run, runLanes, SimPeer, type LoggedMessage } from './sim';
 import { ProtocolError } from './types';
 import {
   CONTROL_VECTORS, DATA_VECTORS, DIGEST_SIZES, E2E_FILES, E2E_RECEIVER, E2E_RECEIVER_BLOCKS, E2E_SENDER, E2E_SENDER_BLOCKS,
   HIDDEN_FILES, HIDDEN_LEFT_OUT, HIDDEN_ONLY_FILES, INVALID_VECTORS, PATH_VECTORS, XFER, e2eContents, hiddenContents,
-  hiddenOnlyContents, patternBytes, TEXT_PEERS, TEXT_SENDS,
+  hiddenOnlyContents, LANES_LANE_OF, LANES_RECEIVER, LANES_SCHEDULE, LANES_SENDER, patternBytes, TEXT_PEERS, TEXT_SENDS,
 } from './vectors';
 import type { FileEntry } from './types';
 import { must } from '../testing/must';
@@ -23,10 +23,12 @@ const unhex = (h: string) => new Uint8Array(h.match(/../g)?.map((x) => parseInt(
 function msgJson(m: LoggedMessage, session: number) {
   return m.msg.kind === 'text'
     ? { session, from: m.from, kind: 'text', text: m.msg.data, hex: hex(utf8Encode(m.msg.data)) }
-    : { session, from: m.from, kind: 'binary', hex: hex(m.msg.data) };
+    : m.lane !== undefined
+      ? { session, from: m.from, kind: 'binary', lane: m.lane, hex: hex(m.msg.data) }
+      : { session, from: m.from, kind: 'binary', hex: hex(m.msg.data) };
 }
 
-type PeerOpts = typeof E2E_SENDER | typeof E2E_RECEIVER;
+type PeerOpts = typeof E2E_SENDER | typeof E2E_RECEIVER | typeof LANES_SENDER | typeof LANES_RECEIVER;
 
 function transcriptBasic(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER, files: FileEntry[] = E2E_FILES, contents = e2eContents()) {
   const a = new SimPeer('sender', so);
@@ -65,6 +67,21 @@ function transcriptResume(so: PeerOpts = E2E_SENDER, ro: PeerOpts = E2E_RECEIVER
   a.session.offer(XFER, E2E_FILES);
   run(a, b, { log: log2 });
   return { a, b, messages: [...log1.map((m) => msgJson(m, 1)), ...log2.map((m) => msgJson(m, 2))] };
+}
+
+/* §5.10: the sender's DATA over lanes, delivered out of order across them (vectors.ts, LANES_SCHEDULE). */
+function transcriptLanes() {
+  const a = new SimPeer('sender', LANES_SENDER);
+  const b = new SimPeer('receiver', LANES_RECEIVER);
+  const log: LoggedMessage[] = [];
+  a.setFiles(E2E_FILES, e2eContents());
+  a.session.open();
+  b.session.open();
+  run(a, b, { log });
+  for (let k = 1; k <= b.session.lanes; k++) b.session.laneOpened(k);
+  a.session.offer(XFER, E2E_FILES);
+  runLanes(a, b, { laneOf: LANES_LANE_OF, schedule: LANES_SCHEDULE, log });
+  return { a, b, messages: log.map((m) => msgJson(m, 1)) };
 }
 
 /* §5.9: a and b open, say hello, and send each other a snippet; every
@@ -161,6 +178,16 @@ function build() {
         receiver: E2E_RECEIVER_BLOCKS,
         files: filesOf(E2E_FILES, contents, blockDigestHex),
         messages: transcriptResume(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS, 9).messages,
+      },
+      {
+        name: 'lanes-three-files',
+        sender: LANES_SENDER,
+        receiver: LANES_RECEIVER,
+        files: E2E_FILES.map((f, i) => {
+          const c = contents[i] ?? new Uint8Array(0);
+          return { ...f, contentHex: hex(c), sha256: sha256Hex(c) };
+        }),
+        messages: transcriptLanes().messages,
       },
       {
         name: 'hidden-left-out',
@@ -265,6 +292,26 @@ describe('test-vectors.json', () => {
     for (const m of t.messages) expect(hex(utf8Encode(encodeControl(decodeControl(m.text))))).toBe(m.hex);
   });
 
+  it('transcript lanes-three-files: out of order across lanes, the receiver answers as on one channel', () => {
+    const t = stored.transcripts.find((x) => x.name === 'lanes-three-files')!;
+    const r = transcriptLanes();
+    expect(r.a.session.lanes).toBe(2);
+    expect(r.b.session.lanes).toBe(2);
+    // the delivery order the schedule promises: pattern.bin's last DATA (lane 1) before its start and its first (lane 0), end 0 before hello.txt's DATA (lane 2)
+    const seen = t.messages.filter((m) => m.from === 'sender').map((m) => (m.kind === 'text' ? JSON.parse(m.text!).t + (JSON.parse(m.text!).file ?? '') : `data${(m as { lane?: number }).lane}`));
+    expect(seen.slice(1)).toEqual(['offer', 'start0', 'data1', 'end0', 'start1', 'end1', 'start2', 'data0', 'data2', 'end2']);
+    // the receiver's replies are those of the one-channel transcript; their
+    // order differs: one delivery (hello.txt's DATA) lets the held end 0, start 1,
+    // end 1, start 2 and pattern.bin's DATA go at once, before any write completes
+    const one = stored.transcripts.find((x) => x.name === 'three-files')!;
+    const replies = (ms: typeof t.messages) => ms.filter((m) => m.from === 'receiver').map((m) => m.hex);
+    expect(replies(t.messages).slice(1).sort()).toEqual(replies(one.messages).slice(1).sort());
+    expect(t.messages.filter((m) => m.from === 'receiver').map((m) => JSON.parse(m.text!).t + (JSON.parse(m.text!).file ?? ''))).toEqual([
+      'hello', 'accept', 'ack0', 'verified1', 'ack2', 'verified0', 'verified2',
+    ]);
+    expect(r.b.eventsOf('fatal')).toHaveLength(0);
+  });
+
   for (const t of stored.transcripts) {
     it(`transcript ${t.name}: every message decodes and re-encodes to the same bytes`, () => {
       for (const m of t.messages) {
@@ -282,6 +329,7 @@ describe('test-vectors.json', () => {
         'three-files-blocks': () => transcriptBasic(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS),
         'resume-blocks': () => transcriptResume(E2E_SENDER_BLOCKS, E2E_RECEIVER_BLOCKS, 9),
         'hidden-left-out': () => transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_FILES, hiddenContents()),
+        'lanes-three-files': () => transcriptLanes(),
         'hidden-only': () => transcriptBasic(E2E_SENDER, E2E_RECEIVER, HIDDEN_ONLY_FILES, hiddenOnlyContents()),
       };
       const r = must(replay[t.name], `a replay of transcript ${t.name}`)();

@@ -37,6 +37,8 @@ export const CONTROL_VECTORS: { name: string; value: Control }[] = [
   { name: 'hello-text-name', value: { t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume', 'sha256-blocks', 'text'], name: 'Blue Fox 🦊' } },
   { name: 'text', value: { t: 'text', id: TEXT_ID, text: 'see https://example.com/?a=1&b=2\n"quoted" \\ tab\there\u0007 ü 😀' } },
   { name: 'text-ack', value: { t: 'text-ack', id: TEXT_ID } },
+  // §5.10: lanes after caps, before name and device
+  { name: 'hello-lanes', value: { t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume', 'sha256-blocks', 'text'], lanes: 3, name: 'laptop', device: 'Chromium on Linux' } },
 ];
 
 export const DATA_VECTORS: { name: string; file: number; offset: number; payload: number[] }[] = [
@@ -66,6 +68,9 @@ export const INVALID_VECTORS: { name: string; kind: 'text' | 'binary'; data: str
   { name: 'text-not-a-string', kind: 'text', data: `{"t":"text","id":"${TEXT_ID}","text":["hi"]}`, code: 'PROTOCOL' },
   { name: 'text-bad-id', kind: 'text', data: '{"t":"text","id":"1","text":"hi"}', code: 'PROTOCOL' },
   { name: 'text-ack-without-id', kind: 'text', data: '{"t":"text-ack"}', code: 'PROTOCOL' },
+  // §5.10: at most 7 lanes
+  { name: 'hello-lanes-8', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":8}', code: 'PROTOCOL' },
+  { name: 'hello-lanes-negative', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":-1}', code: 'PROTOCOL' },
   { name: 'data-header-only', kind: 'binary', data: '01000000000000000000000000000000', code: 'PROTOCOL' },
   { name: 'data-bad-type', kind: 'binary', data: '0200000000000000000000000000000041', code: 'PROTOCOL' },
   { name: 'data-reserved-set', kind: 'binary', data: '0100000100000000000000000000000041', code: 'PROTOCOL' },
@@ -148,3 +153,18 @@ export const TEXT_SENDS: [TextSend, TextSend] = [
   { from: 'a', id: TEXT_ID, text: 'héllo "peer"\n\tline 2 \u0000 \u0007 \u202e 😀 https://example.com/?a=1&b=2' },
   { from: 'b', id: XFER, text: 'ok \\ done' },
 ];
+
+/* §5.10, transcript 'lanes-three-files': the three files of 'three-files'
+ * between a sender offering 2 lanes and a receiver offering 3 (L = 2). The
+ * sender's DATA go on the lanes of LANES_LANE_OF (hello.txt on lane 2,
+ * pattern.bin's first on the session's channel, its last on lane 1), and
+ * reach the receiver in the order of LANES_SCHEDULE (the channel each next
+ * delivered message comes from): offer, start 0, pattern.bin's last DATA
+ * (before its start and before its first DATA), end 0 (before hello.txt's
+ * bytes: held, with start 1, end 1, start 2 behind it), pattern.bin's first
+ * DATA (held: not next), hello.txt's DATA (now everything held goes, in
+ * order), end 2. */
+export const LANES_SENDER = { ...E2E_SENDER, lanes: 2 };
+export const LANES_RECEIVER = { ...E2E_RECEIVER, lanes: 3 };
+export const LANES_LANE_OF = [2, 0, 1];
+export const LANES_SCHEDULE = [0, 0, 1, 0, 0, 0, 0, 0, 2, 0];

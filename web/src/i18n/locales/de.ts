@@ -63,6 +63,7 @@ const de: Catalogue = {
   'room.senderLeft': 'Sonst ist niemand hier: Der Absender ist gegangen.',
   'room.nobodyYet': 'Noch niemand sonst da. Teilen Sie den Link.',
   'room.relayOnly': 'Nur Relay: über das TURN-Relay des Servers verbinden, damit andere meine IP-Adresse nie sehen (langsamer; in diesem Browser gespeichert)',
+  'room.lanes': 'Zusätzliche Verbindungen pro Gegenstelle, schneller in verlustbehafteten Netzen (ab der nächsten Verbindung; in diesem Browser gespeichert):',
   'room.noTurn': 'Dieser Server bietet kein TURN-Relay an; solange dies aktiv ist, kann sich niemand verbinden.',
   'room.receiving': 'Empfang: {how}',
   'room.leave': 'Raum verlassen',

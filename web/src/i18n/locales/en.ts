@@ -67,6 +67,7 @@ const en = {
   'room.senderLeft': 'Nobody else is here: the sender has left.',
   'room.nobodyYet': 'Nobody else yet. Share the link.',
   'room.relayOnly': "Relay only: connect through the server's TURN relay, so that peers never see my IP address (slower; remembered in this browser)",
+  'room.lanes': 'Extra connections per peer, faster on lossy networks (from the next connection; remembered in this browser):',
   'room.noTurn': 'This server offers no TURN relay, so nobody can connect while this is on.',
   'room.receiving': 'Receiving: {how}',
   'room.leave': 'Leave room',

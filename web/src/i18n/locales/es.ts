@@ -65,6 +65,7 @@ const es: Catalogue = {
   'room.senderLeft': 'No hay nadie más: quien envía se ha ido.',
   'room.nobodyYet': 'Aún no hay nadie más. Comparte el enlace.',
   'room.relayOnly': 'Solo relé: conectar a través del relé TURN del servidor, para que nadie vea mi dirección IP (más lento; se recuerda en este navegador)',
+  'room.lanes': 'Conexiones adicionales por par, más rápido en redes con pérdidas (desde la próxima conexión; se recuerda en este navegador):',
   'room.noTurn': 'Este servidor no ofrece relé TURN, así que nadie puede conectarse mientras esto esté activado.',
   'room.receiving': 'Recepción: {how}',
   'room.leave': 'Salir de la sala',

@@ -65,6 +65,7 @@ const fr: Catalogue = {
   'room.senderLeft': 'Personne d’autre ici : l’expéditeur est parti.',
   'room.nobodyYet': 'Personne d’autre pour l’instant. Partagez le lien.',
   'room.relayOnly': 'Relais uniquement : se connecter via le relais TURN du serveur, pour que les autres ne voient jamais mon adresse IP (plus lent ; mémorisé dans ce navigateur)',
+  'room.lanes': 'Connexions supplémentaires par pair, plus rapide sur les réseaux avec pertes (dès la prochaine connexion ; mémorisé dans ce navigateur) :',
   'room.noTurn': 'Ce serveur n’offre pas de relais TURN : personne ne peut se connecter tant que cette option est activée.',
   'room.receiving': 'Réception : {how}',
   'room.leave': 'Quitter le salon',

@@ -65,6 +65,7 @@ const ptBR: Catalogue = {
   'room.senderLeft': 'Não há mais ninguém aqui: quem enviava saiu.',
   'room.nobodyYet': 'Ninguém mais por enquanto. Compartilhe o link.',
   'room.relayOnly': 'Só relay: conectar pelo relay TURN do servidor, para que ninguém veja meu endereço IP (mais lento; lembrado neste navegador)',
+  'room.lanes': 'Conexões extras por par, mais rápido em redes com perdas (a partir da próxima conexão; lembrado neste navegador):',
   'room.noTurn': 'Este servidor não oferece relay TURN, então ninguém consegue se conectar enquanto isto estiver ativado.',
   'room.receiving': 'Recebimento: {how}',
   'room.leave': 'Sair da sala',

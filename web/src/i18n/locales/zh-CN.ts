@@ -64,6 +64,7 @@ const zhCN: Catalogue = {
   'room.senderLeft': '这里没有其他人了：发送方已离开。',
   'room.nobodyYet': '还没有其他人。分享链接吧。',
   'room.relayOnly': '仅中继：通过服务器的 TURN 中继连接，对方永远看不到我的 IP 地址（较慢；此浏览器会记住）',
+  'room.lanes': '每个对端的额外连接数，在丢包网络上更快（从下一次连接起生效；此浏览器会记住）：',
   'room.noTurn': '此服务器未提供 TURN 中继，开启此项时任何人都无法连接。',
   'room.receiving': '接收方式：{how}',
   'room.leave': '离开房间',
