@@ -133,7 +133,7 @@ static void test_control(json_t *vectors)
         pd_buf_reset(&out);
         free(bytes);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 19);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 20);
 }
 
 static void test_data(json_t *vectors)
@@ -225,7 +225,7 @@ static void test_invalid(json_t *vectors)
         free(exact);
         free(b);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 24);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 26);
 }
 
 static void test_paths(json_t *vectors)
