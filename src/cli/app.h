@@ -124,6 +124,12 @@ typedef struct cli_incoming_files {
 
 typedef struct cli_lane cli_lane; /* lane.c */
 
+/* A received file whose fd waits for its CLOSE (cli_peer.ending). */
+typedef struct cli_ending_file {
+    int fd;
+    uint32_t id;
+} cli_ending_file;
+
 typedef struct cli_peer {
     struct cli_peer *next;
     cli_app *a;
@@ -153,6 +159,12 @@ typedef struct cli_peer {
     bool accepted; /* rx.inc was accepted (by --yes, the prompt, or a resume) */
     int out_fd;
     int64_t out_id;
+    /* Files whose end came but whose CLOSE has not yet (their last writes
+     * were still queued): with lanes, the merge hands the session a file's
+     * last DATA, its end and the next file's start in one go, so the next
+     * OPEN comes before this CLOSE (docs/protocol.md §5.10). Their fds wait
+     * here for it. Bounded by the files of one transfer. */
+    GArray *ending; /* cli_ending_file */
     GSource *prompt;
     GSource *reaper; /* pending idle that frees this peer */
     bool draining;   /* receiver: channel closed by us after the last message */

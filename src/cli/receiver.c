@@ -396,7 +396,15 @@ static bool redirect_in_place(cli_peer *p, const xfer_event *ev)
 
 void cli_receiver_open(cli_peer *p, const xfer_event *ev)
 {
-    if (p->out_fd >= 0) close(p->out_fd);
+    if (p->out_fd >= 0 && p->out_id >= 0 && p->out_id != (int64_t)ev->file) {
+        /* the previous file's CLOSE is still to come (lanes: its end and
+         * this start came in one go): its fd waits for it */
+        if (!p->ending) p->ending = g_array_new(FALSE, FALSE, sizeof(cli_ending_file));
+        cli_ending_file e = {.fd = p->out_fd, .id = (uint32_t)p->out_id};
+        g_array_append_val(p->ending, e);
+    } else if (p->out_fd >= 0) {
+        close(p->out_fd);
+    }
     p->out_fd = -1;
     p->out_id = -1;
     if (p->rx.in_place[ev->file]) {
@@ -447,7 +455,42 @@ void cli_receiver_write(cli_peer *p, const xfer_event *ev)
     xfer_session_written(p->s, ev->xfer, ev->file, ev->offset + ev->len);
 }
 
+static void close_current(cli_peer *p, const xfer_event *ev);
+
+/* Makes file `id` the current one again if its fd waits in p->ending
+ * (its CLOSE came after the next file's OPEN), keeping the current one
+ * aside; returns whether it did (cli_receiver_close puts it back). */
+static bool take_ending(cli_peer *p, uint32_t id, int *aside_fd, int64_t *aside_id)
+{
+    for (guint i = 0; p->ending && i < p->ending->len; i++) {
+        cli_ending_file e = g_array_index(p->ending, cli_ending_file, i);
+        if (e.id != id) continue;
+        g_array_remove_index(p->ending, i);
+        *aside_fd = p->out_fd;
+        *aside_id = p->out_id;
+        p->out_fd = e.fd;
+        p->out_id = e.id;
+        return true;
+    }
+    return false;
+}
+
 void cli_receiver_close(cli_peer *p, const xfer_event *ev)
+{
+    int aside_fd = -1;
+    int64_t aside_id = -1;
+    if (p->out_id != (int64_t)ev->file && take_ending(p, ev->file, &aside_fd, &aside_id)) {
+        close_current(p, ev);
+        p->out_fd = aside_fd;
+        p->out_id = aside_id;
+        return;
+    }
+    close_current(p, ev);
+}
+
+/* The CLOSE of the current file (p->out_fd, p->out_id): fsync, close and
+ * rename, or remove. */
+static void close_current(cli_peer *p, const xfer_event *ev)
 {
     if (p->rx.in_place[ev->file]) { /* the existing file: never renamed, never deleted */
         p->out_id = -1;

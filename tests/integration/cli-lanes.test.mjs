@@ -79,6 +79,31 @@ describe("peerdrop CLI lanes", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
     assert.ok(order.lastIndexOf("lanes") < order.indexOf("accepted"), order.join(","));
   });
 
+  // With lanes, the merge hands the receiver a file's last DATA, its end and
+  // the next file's start in one go: the next file opened before the last
+  // one was committed, and the CLI (one file descriptor at a time) failed
+  // the big file with WRITE_ERROR "could not commit the file". Seen first
+  // browser -> CLI; here with the CLI's default lanes.
+  test("several files over lanes: a small one, a big one, an empty one, all verified", T, async () => {
+    const dir = path.join(tmp, "several");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "notes.txt"), "hello notes here\n");
+    fs.copyFileSync(big, path.join(dir, "data.bin"));
+    fs.writeFileSync(path.join(dir, "empty.dat"), "");
+    const files = ["notes.txt", "data.bin", "empty.dat"].map((n) => path.join(dir, n));
+    const sender = run(["send", ...files, "--server", server.url, "--count", "1"]);
+    const room = await sender.waitFor((e) => e.event === "room", 15_000);
+    const out = path.join(tmp, "out-several");
+    const recv = run(["receive", room.link, "--yes", "-o", out]);
+    const [r, s] = await Promise.all([recv.exited, sender.exited]);
+    assert.equal(r.code, 0, brief(recv));
+    assert.equal(s.code, 0, brief(sender));
+    for (const f of files) assert.equal(sha(path.join(out, path.basename(f))), sha(f), f);
+    assert.deepEqual(fs.readdirSync(out).sort(), ["data.bin", "empty.dat", "notes.txt"]);
+    const sum = recv.events.find((e) => e.event === "summary");
+    assert.ok(sum.lanes > 0 && sum.laneBytes > 0, brief(recv));
+  });
+
   test("the receiver's --lanes 0 wins: no lane, the plain session", T, async () => {
     const sender = run(["send", big, "--server", server.url, "--count", "1", "--lanes", "7"]);
     const room = await sender.waitFor((e) => e.event === "room", 15_000);
