@@ -297,41 +297,41 @@ static bool usable(const cli_lane *l)
     return l && l->open && !l->dead && l->ch && rtc_channel_is_open(l->ch);
 }
 
-rtc_channel *cli_lanes_pick(cli_peer *p)
+/* The open channel (the session's or a lane's) with the least of what
+ * `measure` reads, and that amount (SIZE_MAX and NULL: none). */
+static rtc_channel *least_of(cli_peer *p, size_t (*measure)(const rtc_channel *), size_t *least)
 {
     rtc_channel *best = p->ch;
-    size_t least = p->ch ? rtc_channel_backlog(p->ch) : SIZE_MAX;
+    *least = p->ch ? measure(p->ch) : SIZE_MAX;
     for (unsigned k = 1; k <= PD_MAX_LANES; k++) {
         const cli_lane *l = p->lanes[k];
         if (!usable(l)) continue;
-        size_t n = rtc_channel_backlog(l->ch);
-        if (n < least) {
-            least = n;
+        size_t n = measure(l->ch);
+        if (n < *least) {
+            *least = n;
             best = l->ch;
         }
     }
     return best;
 }
 
+rtc_channel *cli_lanes_pick(cli_peer *p)
+{
+    size_t least;
+    return least_of(p, rtc_channel_backlog, &least);
+}
+
 size_t cli_lanes_min_backlog(cli_peer *p)
 {
-    size_t least = p->ch ? rtc_channel_backlog(p->ch) : SIZE_MAX;
-    for (unsigned k = 1; k <= PD_MAX_LANES; k++)
-        if (usable(p->lanes[k])) {
-            size_t n = rtc_channel_backlog(p->lanes[k]->ch);
-            if (n < least) least = n;
-        }
+    size_t least;
+    least_of(p, rtc_channel_backlog, &least);
     return least;
 }
 
 size_t cli_lanes_min_buffered(cli_peer *p)
 {
-    size_t least = p->ch ? rtc_channel_buffered_amount(p->ch) : SIZE_MAX;
-    for (unsigned k = 1; k <= PD_MAX_LANES; k++)
-        if (usable(p->lanes[k])) {
-            size_t n = rtc_channel_buffered_amount(p->lanes[k]->ch);
-            if (n < least) least = n;
-        }
+    size_t least;
+    least_of(p, rtc_channel_buffered_amount, &least);
     return least;
 }
 

@@ -15,21 +15,34 @@ static int check(relay_kind kind, const char *payload)
     return relay_check(kind, payload, strlen(payload), &m);
 }
 
-/* The value relayed for an accepted payload, as text. */
-static const char *relayed(relay_kind kind, const char *payload)
+/* What `write` appends for an accepted payload, as text ("" if refused). */
+static const char *written(relay_kind kind, const char *payload,
+                           int (*write)(const relay_msg *, pd_buf *))
 {
     static char out[1024];
     relay_msg m;
     pd_buf b;
     pd_buf_init(&b, sizeof out - 1);
     out[0] = '\0';
-    if (relay_check(kind, payload, strlen(payload), &m) == RELAY_OK &&
-        relay_write_value(&m, &b) == PD_BUF_OK) {
+    if (relay_check(kind, payload, strlen(payload), &m) == RELAY_OK && write(&m, &b) == PD_BUF_OK &&
+        b.len > 0) {
         memcpy(out, b.data, b.len);
         out[b.len] = '\0';
     }
     pd_buf_reset(&b);
     return out;
+}
+
+/* The value relayed for an accepted payload, as text. */
+static const char *relayed(relay_kind kind, const char *payload)
+{
+    return written(kind, payload, relay_write_value);
+}
+
+/* The lane relayed after "from" (docs/signaling.md, Lanes), as text. */
+static const char *lane_of(relay_kind kind, const char *payload)
+{
+    return written(kind, payload, relay_write_lane);
 }
 
 /* sdp as an RTCSessionDescriptionInit, what JSON.stringify(pc.localDescription)
@@ -196,23 +209,6 @@ static void test_candidate(void)
     CHECK_EQ_INT(check(RELAY_ICE, "{\"candidate\":[]}"), RELAY_E_TARGET);
     CHECK(strcmp(relay_strerror(RELAY_E_MLINE_INDEX), "unknown error") != 0);
     CHECK_EQ_STR(relay_strerror(RELAY_OK), "ok");
-}
-
-/* The lane relayed after "from" (docs/signaling.md, Lanes), as text. */
-static const char *lane_of(relay_kind kind, const char *payload)
-{
-    static char out[64];
-    relay_msg m;
-    pd_buf b;
-    pd_buf_init(&b, sizeof out - 1);
-    out[0] = '\0';
-    if (relay_check(kind, payload, strlen(payload), &m) == RELAY_OK &&
-        relay_write_lane(&m, &b) == PD_BUF_OK && b.len > 0) {
-        memcpy(out, b.data, b.len);
-        out[b.len] = '\0';
-    }
-    pd_buf_reset(&b);
-    return out;
 }
 
 /* lane: an optional integer 0..PD_MAX_LANE on all three events, relayed
