@@ -45,8 +45,9 @@ test('Chromium -> Firefox through coturn: "Relay only" ticked in Firefox', { tim
     assert.equal(sha256File(await waitDownload(f.downloads, 'via-turn.bin', 10_000_000, 30_000)), digest);
     const r = await roles(f.page);
     console.log('# roles', JSON.stringify(r));
-    assert.equal(r.length, 1, JSON.stringify(r));
-    assert.equal(r[0].local, 'relay', 'Firefox connected through coturn');
+    // the session's connection and any lanes open by then (docs/protocol.md §5.10): all relayed
+    assert.ok(r.length >= 1, JSON.stringify(r));
+    for (const c of r) assert.equal(c.local, 'relay', `Firefox connected through coturn: ${JSON.stringify(r)}`);
     assert.ok(allocations() > before, `coturn allocations: ${allocations() - before}`);
   } finally {
     await f.close();
