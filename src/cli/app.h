@@ -252,7 +252,12 @@ struct cli_app {
     GSource *drain; /* cli_peer_finish_drained(): the cap on waiting for the peer */
     int drain_code;
     cli_peer *peers;
-    GHashTable *left;      /* socket ids that left the room: never offered again */
+    GHashTable *left; /* socket ids that left the room: never offered again */
+    /* members whose session ended while its lanes were being set up: their
+     * next sessions offer no lanes (a signaling server that does not relay
+     * `lane` turns each lane offer into a new main offer, which replaces
+     * the session; docs/protocol.md §5.10, as the web app does) */
+    GHashTable *no_lanes;
     int recv_failures;     /* receiver: connections that failed or were lost */
     GSource *reoffer;      /* receiver: the wait for the sender's next offer */
     char reoffer_from[64]; /* ... from this socket id */

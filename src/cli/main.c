@@ -406,6 +406,7 @@ int main(int argc, char **argv)
     }
     free(inputs);
     a.left = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    a.no_lanes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     a.ctx = g_main_context_new();
     a.loop = g_main_loop_new(a.ctx, FALSE);
     g_main_context_push_thread_default(a.ctx);
@@ -455,6 +456,7 @@ int main(int argc, char **argv)
     g_main_loop_unref(a.loop);
     g_main_context_unref(a.ctx); /* destroys pending retries (and frees them) */
     g_hash_table_destroy(a.left);
+    g_hash_table_destroy(a.no_lanes);
     for (size_t i = 0; i < a.nfiles; i++) {
         free(a.files[i].path);
         free(a.entries[i].name);

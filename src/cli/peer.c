@@ -66,6 +66,12 @@ static void peer_destroy(cli_peer *p)
         g_source_unref(p->reaper);
     }
     if (p->s) xfer_session_shutdown(p->s);
+    if (cli_lanes_pending(p) > 0 && !g_hash_table_contains(p->a->no_lanes, p->sid)) {
+        PD_LOG_INFO("no more lanes with %.8s: its session ended while they were being set up "
+                    "(does the server relay 'lane'?)",
+                    p->sid);
+        g_hash_table_add(p->a->no_lanes, g_strdup(p->sid));
+    }
     cli_lanes_close(p); /* lanes live and die with their session (§5.10) */
     rtc_peer_destroy(p->pc);
     xfer_session_destroy(p->s);
@@ -366,7 +372,7 @@ static void session_start(cli_peer *p)
                       .read_block = READ_BLOCK,
                       .allow_hidden = p->a->allow_dotfiles,
                       .name = p->a->name[0] ? p->a->name : NULL,
-                      .lanes = p->a->lanes};
+                      .lanes = g_hash_table_contains(p->a->no_lanes, p->sid) ? 0 : p->a->lanes};
     p->s = xfer_session_create(&o);
     if (!p->s) {
         cli_app_finish(p->a, EXIT_LOCAL);

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRoom, launch, receivedHashes, shot, startServer, waitConnected } from './lib.mjs';
 import { startMitm } from './mitm-server.mjs';
+import { cli } from './cli.mjs';
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 let server;
@@ -147,7 +148,7 @@ test('a lane closed mid-transfer ends the session like a drop; the transfer resu
  * main offer and replaces its session. The offerer's session then ends
  * while its lanes are being set up, and its next sessions offer none. */
 test('a server that drops lane: the peers go on without lanes and the transfer completes', { timeout: 180_000 }, async () => {
-  const m = await startMitm({ mode: 'honest' });
+  const m = await startMitm({ mode: 'honest', relayLane: false });
   const a = await withLanes(2);
   const b = await withLanes(2);
   try {
@@ -166,6 +167,38 @@ test('a server that drops lane: the peers go on without lanes and the transfer c
     await a.close();
     await b.close();
     await m.close();
+  }
+});
+
+/* The same old server between peerdrop send (it opens the lanes) and the
+ * web app: the CLI's first session ends while its lanes are being set up,
+ * and it offers no lanes to that member again (src/cli/peer.c), so its
+ * next attempt carries the file. Before, each attempt was replaced by its
+ * own lane offers until the CLI gave up (3 tries). */
+test('a server that drops lane, CLI -> browser: the CLI goes on without lanes and the file arrives', { timeout: 180_000 }, async () => {
+  const m = await startMitm({ mode: 'honest', relayLane: false });
+  const dir = mkdtempSync(join(tmpdir(), 'pd-lanes-cli-'));
+  const path = join(dir, 'old-server.bin');
+  const data = randomBytes(3_000_000);
+  writeFileSync(path, data);
+  const sender = cli(['send', path, '--server', m.url, '--count', '1', '--lanes', '3']);
+  const b = await withLanes(2);
+  try {
+    const room = await sender.waitFor((e) => e.event === 'room', 15_000);
+    await b.page.goto(room.link);
+    await b.page.getByTestId('accept').click({ timeout: 60_000 });
+    await b.page.locator('[data-testid=transfer-in][data-state=COMPLETED]').waitFor({ timeout: 60_000 });
+    assert.equal((await receivedHashes(b.page))['old-server.bin'], sha(data));
+    const done = await sender.exit(30_000);
+    assert.equal(done.code, 0, sender.summary());
+  } catch (e) {
+    await dump([['B', b.page]]);
+    throw e;
+  } finally {
+    sender.kill();
+    await b.close();
+    await m.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

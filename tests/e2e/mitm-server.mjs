@@ -68,7 +68,10 @@ const isStr = (v) => typeof v === 'string';
 /** The a=fingerprint values of an SDP (each once). */
 const fingerprints = (sdp) => [...new Set([...sdp.matchAll(/^a=fingerprint:(.+?)\r?$/gm)].map((m) => m[1].trim()))];
 
-export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDROP_WEB_ROOT ?? join(ROOT, 'web', 'dist') } = {}) {
+/* relayLane: the honest mode relays `lane` as peerdrop-server does
+ * (docs/signaling.md, Lanes); false plays a server from before issue 16,
+ * which dropped it (tests/e2e/lanes.test.mjs). */
+export async function startMitm({ mode = 'honest', relayLane = true, webRoot = process.env.PEERDROP_WEB_ROOT ?? join(ROOT, 'web', 'dist') } = {}) {
   if (mode !== 'honest' && mode !== 'bridge') throw new Error(`unknown mode ${mode}`);
   const record = { signaling: [], data: [], bridges: [], members: [], stray: [], problems: [] };
   const rooms = new Map(); // roomId -> { password, members: [socket id, oldest first] }
@@ -171,8 +174,9 @@ export async function startMitm({ mode = 'honest', webRoot = process.env.PEERDRO
         if (!isStr(target) || target === socket.id || !rooms.get(roomId).members.includes(target)) return fail(ack, socket, event, 'PEER_NOT_FOUND', 'no such peer');
         if (typeof ack === 'function') ack({ ok: true });
         if (mode === 'honest') {
-          if (event === 'ice-candidate') emitTo(target, event, { candidate: p.candidate ?? null, from: socket.id });
-          else emitTo(target, event, { sdp: p.sdp, from: socket.id });
+          const lane = relayLane && Number.isInteger(p.lane) ? { lane: p.lane } : {};
+          if (event === 'ice-candidate') emitTo(target, event, { candidate: p.candidate ?? null, from: socket.id, ...lane });
+          else emitTo(target, event, { sdp: p.sdp, from: socket.id, ...lane });
         } else {
           intercept(event, socket.id, target, p);
         }
