@@ -183,6 +183,11 @@ test('keyboard only: an empty room from Options, a receiver by the Receive box, 
     await b.page.keyboard.press('Enter');
     await badgeIs(a.page, 'Connected to 1 person');
     await badgeIs(b.page, 'Connected to 1 person');
+    // the session's lanes (docs/protocol.md §5.10) come up after it; in the
+    // full run (a loaded machine) Enter on "Choose files" while they did
+    // opened no chooser, 2 runs of 2 (locally it passed): the keyboard part
+    // runs once the connection has settled
+    for (const page of [a.page, b.page]) await page.locator('[data-testid=peer][data-lanes="2"]').first().waitFor({ timeout: 30_000 });
 
     // the file picker opens from the keyboard (the chooser itself is the system's)
     await tabTo(a.page, /^Choose files$/);
