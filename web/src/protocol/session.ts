@@ -925,19 +925,11 @@ export class Session {
   }
 
   private onData(msg: Uint8Array): void {
-    const d = decodeData(msg);
-    const inc = this.inc;
-    const f = inc && this.incState === 'active' && d.file === this.inCur ? at(inc.files, d.file) : undefined;
-    if (!inc || !f || f.status !== 'receiving') {
-      if (this.dropData || d.file === this.dropFile) return; // in flight before our cancel/error
-      throw new ProtocolError('PROTOCOL', 'data for no file being received');
-    }
-    if (d.offset !== f.received) throw new ProtocolError('PROTOCOL', 'data offset is not the next byte');
-    if (d.offset + d.bytes.length > at(inc.manifest, d.file).size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
-    this.handleData(d);
+    this.handleData(decodeData(msg));
   }
 
-  /* Stores and hashes the next DATA message (checked by the caller). */
+  /* Checks, stores and hashes the next DATA message (from the session's
+   * channel, or released by the lanes' merge). */
   private handleData(d: DataMsg): void {
     const inc = this.inc;
     const f = inc && this.incState === 'active' && d.file === this.inCur ? at(inc.files, d.file) : undefined;
