@@ -124,11 +124,20 @@ typedef struct cli_incoming_files {
 
 typedef struct cli_lane cli_lane; /* lane.c */
 
-/* A received file whose fd waits for its CLOSE (cli_peer.ending). */
+/* A received file whose CLOSE has not come yet (cli_peer.ending): its fd,
+ * or -1 once it was synced and closed early (synced: that fsync succeeded). */
 typedef struct cli_ending_file {
     int fd;
     uint32_t id;
+    bool synced;
 } cli_ending_file;
+
+/* At most this many files keep their fd open while they wait for their
+ * CLOSE; beyond it the oldest is synced and closed at once (its bytes are
+ * all written: a later file has opened) and its CLOSE only renames it. A
+ * sender that ends thousands of tiny files in one go cannot use up the
+ * process's descriptors. */
+#define CLI_ENDING_FDS_MAX 16
 
 typedef struct cli_peer {
     struct cli_peer *next;
@@ -159,11 +168,13 @@ typedef struct cli_peer {
     bool accepted; /* rx.inc was accepted (by --yes, the prompt, or a resume) */
     int out_fd;
     int64_t out_id;
+    bool out_synced; /* out_fd is -1 because out_id was synced and closed early */
     /* Files whose end came but whose CLOSE has not yet (their last writes
      * were still queued): with lanes, the merge hands the session a file's
      * last DATA, its end and the next file's start in one go, so the next
      * OPEN comes before this CLOSE (docs/protocol.md §5.10). Their fds wait
-     * here for it. Bounded by the files of one transfer. */
+     * here for it, CLI_ENDING_FDS_MAX at most with an open fd; the list
+     * is bounded by the files of one transfer. */
     GArray *ending; /* cli_ending_file */
     GSource *prompt;
     GSource *reaper; /* pending idle that frees this peer */

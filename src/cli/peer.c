@@ -78,7 +78,8 @@ static void peer_destroy(cli_peer *p)
     if (p->src_fd >= 0) close(p->src_fd);
     if (p->out_fd >= 0) close(p->out_fd);
     for (guint i = 0; p->ending && i < p->ending->len; i++)
-        close(g_array_index(p->ending, cli_ending_file, i).fd);
+        if (g_array_index(p->ending, cli_ending_file, i).fd >= 0)
+            close(g_array_index(p->ending, cli_ending_file, i).fd);
     if (p->ending) g_array_free(p->ending, TRUE);
     cli_receiver_files_free(&p->rx);
     json_decref(p->failed);

@@ -394,14 +394,30 @@ static bool redirect_in_place(cli_peer *p, const xfer_event *ev)
     return false;
 }
 
+/* The current file's CLOSE is still to come (lanes: its end and the next
+ * file's start came in one go): its fd waits for it in p->ending. */
+static void park_current(cli_peer *p)
+{
+    if (!p->ending) p->ending = g_array_new(FALSE, FALSE, sizeof(cli_ending_file));
+    guint open_fds = 0, oldest = p->ending->len;
+    for (guint i = 0; i < p->ending->len; i++) {
+        if (g_array_index(p->ending, cli_ending_file, i).fd < 0) continue;
+        if (open_fds++ == 0) oldest = i;
+    }
+    if (open_fds >= CLI_ENDING_FDS_MAX) {
+        cli_ending_file *e = &g_array_index(p->ending, cli_ending_file, oldest);
+        e->synced = fsync(e->fd) == 0;
+        close(e->fd);
+        e->fd = -1;
+    }
+    cli_ending_file e = {.fd = p->out_fd, .id = (uint32_t)p->out_id, .synced = false};
+    g_array_append_val(p->ending, e);
+}
+
 void cli_receiver_open(cli_peer *p, const xfer_event *ev)
 {
     if (p->out_fd >= 0 && p->out_id >= 0 && p->out_id != (int64_t)ev->file) {
-        /* the previous file's CLOSE is still to come (lanes: its end and
-         * this start came in one go): its fd waits for it */
-        if (!p->ending) p->ending = g_array_new(FALSE, FALSE, sizeof(cli_ending_file));
-        cli_ending_file e = {.fd = p->out_fd, .id = (uint32_t)p->out_id};
-        g_array_append_val(p->ending, e);
+        park_current(p);
     } else if (p->out_fd >= 0) {
         close(p->out_fd);
     }
@@ -470,6 +486,7 @@ static bool take_ending(cli_peer *p, uint32_t id, int *aside_fd, int64_t *aside_
         *aside_id = p->out_id;
         p->out_fd = e.fd;
         p->out_id = e.id;
+        p->out_synced = e.synced;
         return true;
     }
     return false;
@@ -497,7 +514,8 @@ static void close_current(cli_peer *p, const xfer_event *ev)
         if (ev->ok) xfer_session_closed(p->s, ev->xfer, ev->file, true, NULL);
         return;
     }
-    bool ok = ev->ok && p->out_fd >= 0 && p->out_id == (int64_t)ev->file && fsync(p->out_fd) == 0;
+    bool synced = p->out_fd >= 0 ? fsync(p->out_fd) == 0 : p->out_synced;
+    bool ok = ev->ok && p->out_id == (int64_t)ev->file && synced;
     if (ev->ok && p->out_id != (int64_t)ev->file) {
         /* an empty file gets no write; it was opened by its start */
         ok = false;
@@ -505,6 +523,7 @@ static void close_current(cli_peer *p, const xfer_event *ev)
     if (p->out_fd >= 0) close(p->out_fd);
     p->out_fd = -1;
     p->out_id = -1;
+    p->out_synced = false;
     const xfer_file_entry *f = xfer_incoming_file(p->rx.inc, ev->file);
     const char *partial = p->rx.partial_name[ev->file];
     if (!ev->ok) {
