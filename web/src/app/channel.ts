@@ -5,16 +5,18 @@
  * watermarks (docs/protocol.md §6). Nothing reaches the transfer session
  * before authentication is done. Once the hellos agreed on lanes (§5.10),
  * the channels of the session's lanes join it (addLane): each DATA message
- * goes on the open channel with the least buffered, and what arrives on a
- * lane is fed to the session with its lane number. */
+ * goes on the open channel that will send it soonest, each channel queueing
+ * only about a quarter second of what it drains (pacer.ts), and what
+ * arrives on a lane is fed to the session with its lane number. */
 
 import { joinBytes } from '../protocol/codec';
 import { sha256Bytes, type HashJob } from '../protocol/digest';
-import { IncomingTransfer, Session, type ReadRequest, type SessionEvent } from '../protocol/session';
+import { IncomingTransfer, Session, type Output, type ReadRequest, type SessionEvent } from '../protocol/session';
 import { AUTH_DEADLINE_MS, type FileEntry, type Hello } from '../protocol/types';
 import { AuthGate } from '../crypto/gate';
 import type { PakeConfig } from '../crypto/session';
 import type { Sink } from './sinks';
+import { LanePacer } from './pacer';
 
 /* Chromium closes a channel whose send queue passes 16 MiB; stay well under
  * it, and refill once it has drained to 1 MiB. */
@@ -22,6 +24,9 @@ export const BUFFER_HIGH = 4 * 1024 * 1024;
 export const BUFFER_LOW = 1024 * 1024;
 const WRITE_BATCH = 4 * 1024 * 1024;
 const BATCH_IDLE_MS = 100;
+/* With lanes: how often a sender whose channels are all at their limit
+ * looks again (bufferedamountlow fires only below a fixed threshold). */
+const PACE_POLL_MS = 10;
 
 export interface ChannelHost {
   /** A session event for the UI (progress, offers, results...). */
@@ -55,6 +60,11 @@ export class ChannelDriver {
   private senders: RTCDataChannel[];
   /** DATA messages sent or received on each channel (0: the session's, k: lane k); read by tests. */
   readonly laneData: number[] = [0];
+  /** The session's output not sent yet: with lanes, DATA waits here for
+   *  room on a channel (and what came after it keeps its place). */
+  private outq: Output[] = [];
+  private readonly pacer = new LanePacer<RTCDataChannel>({ ceiling: BUFFER_HIGH });
+  private paceTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     readonly peerId: string,
@@ -130,9 +140,10 @@ export class ChannelDriver {
       }
       this.flush();
     };
-    dc.onbufferedamountlow = () => this.wakeSender();
+    dc.onbufferedamountlow = () => this.sendQueued();
     dc.onclose = () => {
       clearTimeout(this.gateTimer);
+      if (this.paceTimer) clearTimeout(this.paceTimer);
       if (this.gate?.state === 'running') {
         this.authEnded = true;
         // 'lost' (our tag was not out): a drop like any other, onClosed below
@@ -151,6 +162,40 @@ export class ChannelDriver {
     const w = this.lowWaiter;
     this.lowWaiter = null;
     w?.();
+  }
+
+  /* Sends the queued output in order. Without lanes all of it (the
+   * watermarks hold before the next read, in pump); with lanes up to the
+   * first DATA no channel has room for, then looks again soon. Wakes the
+   * reader once the queue is empty. */
+  private sendQueued(): void {
+    let sent = 0;
+    for (const o of this.outq) {
+      if (this.dc.readyState !== 'open') break;
+      try {
+        if (o.kind === 'text') this.dc.send(o.data);
+        else {
+          const ch = this.senders.length > 1 ? this.sender(o.length) : this.dc;
+          if (!ch) {
+            this.paceTimer ??= setTimeout(() => {
+              this.paceTimer = null;
+              this.sendQueued();
+            }, PACE_POLL_MS);
+            break;
+          }
+          ch.send(o.encode(this.scratch('send', o.length)) as Uint8Array<ArrayBuffer>);
+          this.pacer.sent(ch, o.length);
+          const k = ch === this.dc ? 0 : this.lanes.indexOf(ch);
+          this.laneData[k] = (this.laneData[k] ?? 0) + 1;
+        }
+      } catch {
+        this.dc.close();
+        break;
+      }
+      sent++;
+    }
+    this.outq.splice(0, sent);
+    if (this.outq.length === 0 || this.dc.readyState !== 'open') this.wakeSender();
   }
 
   /** Lane k's channel (docs/protocol.md §5.10): joins the session once it
@@ -181,13 +226,14 @@ export class ChannelDriver {
       }
       this.flush();
     };
-    ch.onbufferedamountlow = () => this.wakeSender();
+    ch.onbufferedamountlow = () => this.sendQueued();
     ch.onclose = () => {
       if (!open) return;
       open = false;
       this.lanes[k] = undefined;
       this.senders = this.senders.filter((c) => c !== ch);
-      this.wakeSender();
+      this.pacer.drop(ch);
+      this.sendQueued();
       onLost();
     };
     if (ch.readyState === 'open') opened();
@@ -198,11 +244,13 @@ export class ChannelDriver {
     return this.senders.length - 1;
   }
 
-  /* The open channel with the least buffered (§5.10: each DATA goes whole on one). */
-  private sender(): RTCDataChannel {
-    let best = this.dc;
-    for (const c of this.senders) if (c.readyState === 'open' && c.bufferedAmount < best.bufferedAmount) best = c;
-    return best;
+  /* With lanes, the channel that takes a DATA message of `length` bytes
+   * (§5.10: each goes whole on one), or null while all are at their limit. */
+  private sender(length: number): RTCDataChannel | null {
+    const now = performance.now();
+    const open = this.senders.filter((c) => c.readyState === 'open');
+    for (const c of open) this.pacer.sample(c, c.bufferedAmount, now);
+    return this.pacer.pick(open.map((c) => ({ c, buffered: c.bufferedAmount })), length);
   }
 
   private onAuthDone: () => void;
@@ -268,21 +316,8 @@ export class ChannelDriver {
   /** Sends queued output and dispatches events; then keeps the sender going. */
   flush(): void {
     // Not open (yet, or any more): output stays queued in the session.
-    for (const o of this.dc.readyState === 'open' ? this.session.takeOutput() : []) {
-      if (this.dc.readyState !== 'open') break;
-      try {
-        if (o.kind === 'text') this.dc.send(o.data);
-        else {
-          const ch = this.senders.length > 1 ? this.sender() : this.dc;
-          ch.send(o.encode(this.scratch('send', o.length)) as Uint8Array<ArrayBuffer>);
-          const k = ch === this.dc ? 0 : this.lanes.indexOf(ch);
-          this.laneData[k] = (this.laneData[k] ?? 0) + 1;
-        }
-      } catch {
-        this.dc.close();
-        break;
-      }
-    }
+    if (this.dc.readyState === 'open') for (const o of this.session.takeOutput()) this.outq.push(o);
+    this.sendQueued();
     for (const e of this.session.takeEvents()) this.dispatch(e);
     if (this.session.isClosed && this.dc.readyState === 'open') setTimeout(() => this.dc.close(), 100);
     void this.pump();
@@ -458,8 +493,8 @@ export class ChannelDriver {
     try {
       for (;;) {
         if (this.dc.readyState !== 'open') return;
-        // the watermarks hold per channel: wait while even the least buffered is full
-        if ((this.senders.length > 1 ? this.sender() : this.dc).bufferedAmount > BUFFER_HIGH) {
+        // one channel: its watermarks; lanes: the pacer's limits, applied as the queue is sent
+        if (this.senders.length > 1 ? this.outq.length > 0 : this.dc.bufferedAmount > BUFFER_HIGH) {
           await new Promise<void>((r) => (this.lowWaiter = r));
           continue;
         }
