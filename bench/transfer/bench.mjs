@@ -216,10 +216,58 @@ function cpuSeconds(pids) {
   }
   return ticks / 100; // USER_HZ
 }
-/* CPU seconds both browsers spend from now to stop(). */
+/* Where a browser's CPU goes, by process and thread: "renderer/CrRendererMain"
+ * (the page's JavaScript), "renderer/DedicatedWorker" (the app's storage
+ * worker), "renderer/ThreadPoolForeg" (WebCrypto digests), "browser/..."
+ * (file reads, IPC), "utility:network/..." (sockets) and so on. Thread names
+ * ending in a number are one name. Values: CPU seconds (user + system). */
+function cpuByThread(pids) {
+  const out = {};
+  for (const pid of typeof pids === 'function' ? pids() : pids) {
+    const cmd = cmdline(pid);
+    const type = cmd.match(/--type=(\S+)/)?.[1] ?? 'browser';
+    const sub = cmd.match(/--utility-sub-type=(?:\w+\.mojom\.)?(\w+)/)?.[1];
+    const proc = type === 'utility' && sub ? `utility:${sub}` : type;
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tasks) {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')).replace(/[\d/]+$/, '');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        const key = `${proc}/${comm}`;
+        out[key] = (out[key] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return out;
+}
+/* CPU seconds both browsers spend from now to stop(); split(): the same by
+ * side ("A:" sender, "B:" receiver), process and thread (cpuByThread). */
 function cpuWatch(...browsers) {
   const t0 = browsers.map((b) => cpuSeconds(b.all));
-  return { stop: () => browsers.reduce((s, b, i) => s + cpuSeconds(b.all) - t0[i], 0) };
+  const threads0 = browsers.map((b) => cpuByThread(b.all));
+  let split = null;
+  return {
+    stop: () => {
+      split = {};
+      browsers.forEach((b, i) => {
+        const now = cpuByThread(b.all);
+        for (const [k, v] of Object.entries(now)) {
+          const d = v - (threads0[i][k] ?? 0);
+          if (d > 0) split[`${'AB'[i]}:${k}`] = d;
+        }
+      });
+      return browsers.reduce((s, b, i) => s + cpuSeconds(b.all) - t0[i], 0);
+    },
+    split: () => split,
+  };
 }
 
 // ---- inputs ----------------------------------------------------------------------
@@ -483,7 +531,7 @@ cases['raw-b2b'] = async () => {
     const r = await recv;
     const cpuS = cpu.stop();
     mem.stop();
-    return { mbps: SIZE / 1e6 / ((r.tLast - s.t0) / 1000), recvPeak: rendererPeak(b), treePeak: mem.pssSum, cpuS };
+    return { mbps: SIZE / 1e6 / ((r.tLast - s.t0) / 1000), recvPeak: rendererPeak(b), treePeak: mem.pssSum, cpuS, cpuSplit: cpu.split() };
   } finally {
     await closeBrowser(a);
     await closeBrowser(b);
@@ -613,6 +661,40 @@ cases['chromium-cli'] = async () => {
   }
 };
 
+/* BENCH_JS_PROFILE=1: the V8 CPU profile of both pages during the app's
+ * transfer (DevTools protocol), printed as self time per function, the
+ * busiest first: what the app's JavaScript spends beyond raw Chromium. */
+async function jsProfile(pages) {
+  if (process.env.BENCH_JS_PROFILE !== '1') return null;
+  const sessions = [];
+  for (const p of pages) {
+    const cdp = await p.context().newCDPSession(p);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await cdp.send('Profiler.start');
+    sessions.push(cdp);
+  }
+  return async () => {
+    const out = [];
+    for (const cdp of sessions) {
+      const { profile } = await cdp.send('Profiler.stop');
+      // self time per node: its samples × the mean interval
+      const dt = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length); // ms
+      const hits = new Map();
+      for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+      const self = new Map();
+      for (const n of profile.nodes) {
+        const f = n.callFrame;
+        const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+        self.set(key, (self.get(key) ?? 0) + (hits.get(n.id) ?? 0) * dt);
+      }
+      out.push([...self].sort((x, y) => y[1] - x[1]).slice(0, 25));
+      await cdp.detach();
+    }
+    return out;
+  };
+}
+
 async function appB2b(chunk) {
   let a, b;
   try {
@@ -627,14 +709,22 @@ async function appB2b(chunk) {
     const t0 = now();
     const mem = memWatch(b.all, true);
     const cpu = cpuWatch(a, b);
+    const profiling = await jsProfile([a.page, b.page]);
     const got = await appReceived(b.page);
     const t1 = now();
     const cpuS = cpu.stop();
     mem.stop();
+    if (profiling) {
+      const [pa, pb] = await profiling();
+      for (const [side, top] of [['A (sender)', pa], ['B (receiver)', pb]]) {
+        console.error(`# JS self time, ${side}, ms per GiB:`);
+        for (const [k, ms] of top) console.error(`#   ${((ms * GIB) / SIZE).toFixed(0).padStart(7)}  ${k}`);
+      }
+    }
     const recvPeak = rendererPeak(b);
     const size = await opfsSize(b.page, 'big.bin');
     if (size !== SIZE || got.bytes !== SIZE) throw new Error(`receiver holds ${size} bytes`);
-    return { mbps: SIZE / 1e6 / ((t1 - t0) / 1000), recvPeak, treePeak: mem.pssSum, cpuS, chunk: await within(a.page.evaluate(() => window.__benchMaxBin), 10_000, 'chunk size') };
+    return { mbps: SIZE / 1e6 / ((t1 - t0) / 1000), recvPeak, treePeak: mem.pssSum, cpuS, cpuSplit: cpu.split(), chunk: await within(a.page.evaluate(() => window.__benchMaxBin), 10_000, 'chunk size') };
   } finally {
     await closeBrowser(a);
     await closeBrowser(b);
@@ -679,6 +769,15 @@ async function measureAll(jobs) {
   return st.map(summarize);
 }
 
+// the CPU split of each run averaged per key (a key missing from a run is 0 there)
+function meanSplit(splits) {
+  if (!splits.length) return null;
+  const sum = {};
+  for (const sp of splits) for (const [k, v] of Object.entries(sp)) sum[k] = (sum[k] ?? 0) + v;
+  for (const k of Object.keys(sum)) sum[k] /= splits.length;
+  return sum;
+}
+
 // median throughput, open time and CPU; the largest memory peak
 function summarize({ key, label, runs, error }) {
   const pick = (k, f) => f(runs.map((r) => r[k]));
@@ -693,6 +792,7 @@ function summarize({ key, label, runs, error }) {
     openSpawnMs: pick('openSpawnMs', median),
     openMs: pick('openMs', median),
     cpuS: pick('cpuS', median),
+    cpuSplit: meanSplit(runs.map((r) => r.cpuSplit).filter(Boolean)),
     chunk: runs[0]?.chunk,
     recvSteps: runs[0]?.recvSteps,
     sendSteps: runs[0]?.sendSteps,
@@ -769,6 +869,27 @@ function report(res) {
     if (r.error) extra.push(`error: ${r.error}`);
     if (extra.length) console.log(`  ${r.label}: ${extra.join('; ')}`);
   }
+  printCpuSplit(res);
+}
+
+/* BENCH_CPU_SPLIT=1: CPU s per GiB by side, process and thread, one column
+ * per case, the busiest first (what the app spends beyond raw Chromium, and
+ * where). */
+function printCpuSplit(res) {
+  if (process.env.BENCH_CPU_SPLIT !== '1') return;
+  const cases = res.filter((r) => r.cpuSplit);
+  if (!cases.length) return;
+  const perGib = (r, k) => ((r.cpuSplit[k] ?? 0) * GIB) / SIZE;
+  const keys = [...new Set(cases.flatMap((r) => Object.keys(r.cpuSplit)))]
+    .filter((k) => cases.some((r) => perGib(r, k) >= 0.5))
+    .sort((x, y) => Math.max(...cases.map((r) => perGib(r, y))) - Math.max(...cases.map((r) => perGib(r, x))));
+  console.log('');
+  console.log(`CPU s per GiB by side (A sender, B receiver), process and thread (mean of rounds; >= 0.5 in a case):`);
+  console.log(`| thread | ${cases.map((r) => r.label).join(' | ')} |`);
+  console.log(`|---|${cases.map(() => '---:').join('|')}|`);
+  for (const k of keys) console.log(`| ${k} | ${cases.map((r) => fmt(perGib(r, k))).join(' | ')} |`);
+  const total = (r) => Object.keys(r.cpuSplit).reduce((s, k) => s + perGib(r, k), 0);
+  console.log(`| all | ${cases.map((r) => fmt(total(r))).join(' | ')} |`);
 }
 
 async function main() {

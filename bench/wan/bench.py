@@ -108,6 +108,16 @@ class Net:
             out[n] = {'tx_dropped': j['tx']['dropped'], 'rx_dropped': j['rx']['dropped']}
         return out
 
+    def udp_drops(self):
+        """Datagrams each namespace's kernel dropped because a socket's receive
+        buffer was full (Udp RcvbufErrors): loss no link caused, e.g. a
+        browser's network thread too busy to read its socket."""
+        out = {}
+        for n in 'AB':
+            lines = [ln.split() for ln in self.sh(n, ['cat', '/proc/net/snmp']).splitlines() if ln.startswith('Udp:')]
+            out[n] = int(dict(zip(lines[0][1:], lines[1][1:])).get('RcvbufErrors', 0)) if len(lines) >= 2 else 0
+        return out
+
     def down(self):
         """Stops wanlink; returns its counter lines."""
         if not self.link:
@@ -381,6 +391,7 @@ def main():
                 for c in cfg['cases']:
                     busy = quiet_wait(cfg['quiet_wait'])
                     d0 = net.tun_drops()
+                    u0 = net.udp_drops()
                     try:
                         if c.split('@', 1)[0] in BROWSER_CASES:
                             res = case_browser(net, cfg, work, size, limit, c)
@@ -394,6 +405,9 @@ def main():
                         res = {'mbps': 0.0, 'ttfb_ms': float('nan'), 'error': str(e)[:200]}
                     d1 = net.tun_drops()
                     res['tun_drops'] = sum(d1[n]['tx_dropped'] - d0[n]['tx_dropped'] for n in 'AB')
+                    u1 = net.udp_drops()
+                    res['udp_rcvbuf_drops'] = sum(u1[n] - u0[n] for n in 'AB')
+                    res['udp_rcvbuf_drops_ab'] = [u1[n] - u0[n] for n in 'AB']  # A sends the file, B receives it
                     res['busy_before_pct'] = round(busy)
                     per[c].append(res)
                     print(json.dumps({'rtt_ms': rtt, 'rate_mbit': rate, 'loss_pct': loss, 'case': c, 'round': rnd, **res}),
@@ -412,8 +426,8 @@ def main():
         subprocess.run(['rm', '-rf', work])
     # the table
     print()
-    print('| RTT | rate | loss | case | MB/s (median) | share of TCP ceiling | TTFB ms | runs (MB/s) | fails | TUN drops | browsers CPU s/GiB |')
-    print('|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|')
+    print('| RTT | rate | loss | case | MB/s (median) | share of TCP ceiling | TTFB ms | runs (MB/s) | fails | TUN drops | UDP rcvbuf drops | browsers CPU s/GiB |')
+    print('|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|')
     for (rtt, rate, loss), per in results:
         def med(c, k='mbps'):
             v = [r[k] for r in per.get(c, []) if 'error' not in r]
@@ -422,12 +436,13 @@ def main():
         for c in per:
             fails = sum(1 for r in per[c] if 'error' in r)
             drops = sum(r['tun_drops'] for r in per[c])
+            udp = sum(r.get('udp_rcvbuf_drops', 0) for r in per[c])
             runs = ' '.join(f"{r['mbps']:.1f}" for r in per[c])
             share = f'{med(c) / ceiling:.0%}' if ceiling else '-'
             cpu = [r['cpu_s_per_gib'] for r in per[c] if 'cpu_s_per_gib' in r]
             cpu = f'{statistics.median(cpu):.0f}' if cpu else '-'
             print(f'| {rtt} ms | {rate} Mbit/s | {loss} % | {c} | {med(c):.1f} | {share} | '
-                  f"{med(c, 'ttfb_ms'):.0f} | {runs} | {fails} | {drops} | {cpu} |")
+                  f"{med(c, 'ttfb_ms'):.0f} | {runs} | {fails} | {drops} | {udp} | {cpu} |")
 
 
 if __name__ == '__main__':
