@@ -24,6 +24,10 @@
 #   BENCH_LINK_MBIT   shape the namespace's lo to this rate (tc tbf), so the
 #                     link, not the CPU, is the limit, as on a real network
 #                     (unset: unshaped loopback)
+#   BENCH_CPU_SPLIT=1 also print CPU s per GiB by side, process and thread
+#   BENCH_JS_PROFILE=1 app-b2b: print both pages' JavaScript self time per
+#                     function (V8 profile; an unminified BENCH_WEB_ROOT
+#                     gives readable names)
 #   KEEP_LOGS=1       keep the work directory (results.json)
 set -euo pipefail
 
