@@ -14,6 +14,13 @@ function drain(p: LanePacer<string>, c: string, q: { buffered: number; t: number
   }
 }
 
+/* Channel c gets `bytes` queued at time 0 (one send), and is sampled. */
+function queued(p: LanePacer<string>, c: string, bytes: number): { buffered: number; t: number } {
+  p.sent(c, bytes);
+  p.sample(c, bytes, 0);
+  return { buffered: bytes, t: 0 };
+}
+
 describe('LanePacer', () => {
   it('an unmeasured channel may hold its floor, no more', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, ceiling: 4096 * KIB, targetMs: 250 });
@@ -24,26 +31,20 @@ describe('LanePacer', () => {
 
   it("a busy channel's limit is its measured rate times the target time, within floor and ceiling", () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, ceiling: 1024 * KIB, targetMs: 250 });
-    const q = { buffered: 8000 * KIB, t: 0 };
-    p.sent('a', q.buffered);
-    p.sample('a', q.buffered, q.t);
+    const q = queued(p, 'a', 8000 * KIB);
     drain(p, 'a', q, 2000, 1000); // 2 MB/s
     expect(p.limit('a')).toBeCloseTo(2000 * 250, -3);
     drain(p, 'a', q, 100000, 50); // far faster than the ceiling allows
     expect(p.limit('a')).toBe(1024 * KIB);
     const slow = new LanePacer<string>({ floor: 64 * KIB, ceiling: 1024 * KIB, targetMs: 250 });
-    const r = { buffered: 1000 * KIB, t: 0 };
-    slow.sent('b', r.buffered);
-    slow.sample('b', r.buffered, 0);
+    const r = queued(slow, 'b', 1000 * KIB);
     drain(slow, 'b', r, 10, 1000); // 10 kB/s: under the floor
     expect(slow.limit('b')).toBe(64 * KIB);
   });
 
   it('a channel that ran empty is not judged slow by it: idle intervals only raise the rate', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
-    const q = { buffered: 4000 * KIB, t: 0 };
-    p.sent('a', q.buffered);
-    p.sample('a', q.buffered, 0);
+    const q = queued(p, 'a', 4000 * KIB);
     drain(p, 'a', q, 4000, 500);
     const busyLimit = p.limit('a');
     drain(p, 'a', q, 4000, 2000); // empty after ~1 s, then idle samples of 0 bytes/ms
@@ -53,12 +54,8 @@ describe('LanePacer', () => {
 
   it('a message goes where it is sent soonest: the least queued time, not the least bytes', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, ceiling: 16384 * KIB, targetMs: 1000 });
-    const fast = { buffered: 8000 * KIB, t: 0 };
-    const slow = { buffered: 8000 * KIB, t: 0 };
-    p.sent('fast', fast.buffered);
-    p.sent('slow', slow.buffered);
-    p.sample('fast', fast.buffered, 0);
-    p.sample('slow', slow.buffered, 0);
+    const fast = queued(p, 'fast', 8000 * KIB);
+    const slow = queued(p, 'slow', 8000 * KIB);
     for (let i = 0; i < 20; i++) {
       drain(p, 'fast', fast, 4000, 50);
       drain(p, 'slow', slow, 400, 50);
@@ -76,12 +73,8 @@ describe('LanePacer', () => {
 
   it('a stalled channel (busy, nothing drained) gets nothing while another has room', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
-    const a = { buffered: 100 * KIB, t: 0 };
-    const b = { buffered: 100 * KIB, t: 0 };
-    p.sent('a', a.buffered);
-    p.sent('b', b.buffered);
-    p.sample('a', a.buffered, 0);
-    p.sample('b', b.buffered, 0);
+    const a = queued(p, 'a', 100 * KIB);
+    const b = queued(p, 'b', 100 * KIB);
     drain(p, 'a', a, 0.1, 500);
     drain(p, 'b', b, 100, 500);
     b.buffered = 40 * KIB;
@@ -91,9 +84,7 @@ describe('LanePacer', () => {
 
   it('dropping a channel forgets what it measured', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
-    const q = { buffered: 4000 * KIB, t: 0 };
-    p.sent('a', q.buffered);
-    p.sample('a', q.buffered, 0);
+    const q = queued(p, 'a', 4000 * KIB);
     drain(p, 'a', q, 4000, 500);
     expect(p.limit('a')).toBeGreaterThan(64 * KIB);
     p.drop('a');
