@@ -267,7 +267,8 @@ def case_browser(net, cfg, work, size, limit_s, case):
     bwork = tempfile.mkdtemp(dir=work)
     env.update({'BENCH_CASES': 'app-b2b' if base == 'app-app' else base, 'BENCH_APP_CHUNKS': '65536', 'REPEAT': '1',
                 'BENCH_SIZE_MB': str(cfg['size_mb']), 'BENCH_WORK': bwork, 'BENCH_NS_B': net.ns('B'),
-                'BENCH_HOST': A_IP, 'QUIET_WAIT': '0', 'PEERDROP_CLI': cli, 'PEERDROP_SERVER': cfg['server']})
+                'BENCH_HOST': A_IP, 'QUIET_WAIT': '0', 'PEERDROP_CLI': cli, 'PEERDROP_SERVER': cfg['server'],
+                'BENCH_TRANSFER_LIMIT_S': str(limit_s)})
     try:
         p = subprocess.run(net.cmd('A', ['node', os.path.join(HERE, '..', 'transfer', 'bench.mjs')]), env=env,
                            capture_output=True, text=True, timeout=limit_s + 90)
