@@ -44,7 +44,8 @@ try:
         line = s.stdout.readline()
         if not line:
             break
-        said.append(line.rstrip())
+        # what is shown keeps the room key out (it is a secret even here)
+        said.append(re.sub(r'key=[^&\s\']+', 'key=(hidden)', line.rstrip()))
         m = re.search(r'(http://\S+#\S+)', line)
         link = m.group(1) if m else None
     print('sender said:', *said, sep='\n  ')

@@ -144,6 +144,7 @@ export class ChannelDriver {
     dc.onclose = () => {
       clearTimeout(this.gateTimer);
       if (this.paceTimer) clearTimeout(this.paceTimer);
+      this.paceTimer = null;
       if (this.gate?.state === 'running') {
         this.authEnded = true;
         // 'lost' (our tag was not out): a drop like any other, onClosed below

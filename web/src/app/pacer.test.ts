@@ -82,6 +82,15 @@ describe('LanePacer', () => {
     expect(p.pick([{ c: 'a', buffered: a.buffered }, { c: 'b', buffered: b.buffered }], 64 * KIB)).toBe('b');
   });
 
+  it('a channel that drained nothing at all since it was measured is not taken for an unmeasured one', () => {
+    const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
+    const a = queued(p, 'a', 100 * KIB);
+    drain(p, 'a', a, 0, 500); // busy, rate exactly 0
+    a.buffered = 10 * KIB;
+    // b is unmeasured, and holds more than a
+    expect(p.pick([{ c: 'a', buffered: a.buffered }, { c: 'b', buffered: 40 * KIB }], 64 * KIB)).toBe('b');
+  });
+
   it('dropping a channel forgets what it measured', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
     const q = queued(p, 'a', 4000 * KIB);

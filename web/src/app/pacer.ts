@@ -101,10 +101,11 @@ export class LanePacer<C> {
     for (const { c, buffered } of channels) {
       const lim = this.limit(c);
       if (buffered >= lim) continue;
-      // unmeasured: as if it drained its floor in the target time
-      const rate = this.chans.get(c)?.rate || this.floor / this.targetMs;
-      const wait = (buffered + length) / rate;
-      if (wait < bestWait) {
+      // unmeasured: as if it drained its floor in the target time; measured
+      // at 0 (stalled): the slowest there is, taken only when nothing else has room
+      const rate = this.chans.get(c)?.rate ?? this.floor / this.targetMs;
+      const wait = rate > 0 ? (buffered + length) / rate : Number.MAX_VALUE;
+      if (best === null || wait < bestWait) {
         bestWait = wait;
         best = c;
       }
