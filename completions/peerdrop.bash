@@ -13,7 +13,7 @@ _peerdrop()
     COMPREPLY=()
 
     if ((COMP_CWORD == 1)); then
-        mapfile -t COMPREPLY < <(compgen -W "send receive recv -h --help" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "send receive recv -h --help --version" -- "$cur")
         return
     fi
 

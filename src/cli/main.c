@@ -87,6 +87,7 @@ static void usage(FILE *f)
           "       peerdrop receive LINK|CODE|ROOM [--password P] [--server URL] [-o DIR] [--yes]\n"
           "                       [--force] [--allow-dotfiles] [--json] [--quiet]\n"
           "       (both take --relay, --name NAME and --lanes N)\n"
+          "       peerdrop --version\n"
           "\n"
           "Sends files peer to peer (WebRTC data channel) to the Peerdrop web app or another\n"
           "peerdrop. The server only relays the connection set-up; files never pass through it.\n"
@@ -185,6 +186,10 @@ int main(int argc, char **argv)
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("peerdrop %s\n", PEERDROP_VERSION);
+        return EXIT_OK;
     }
     if (!strcmp(argv[1], "send"))
         a.sending = true;

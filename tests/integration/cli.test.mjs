@@ -12,7 +12,7 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -111,6 +111,15 @@ describe("peerdrop CLI", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
     for (const { proc } of procs) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
     await server?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("--version prints the package's version and exits 0", () => {
+    const r = spawnSync(CLI, ["--version"], { encoding: "utf8", timeout: 10_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const cmake = fs.readFileSync(path.join(import.meta.dirname, "..", "..", "CMakeLists.txt"), "utf8");
+    const version = cmake.match(/set\(PD_VERSION ([0-9.]+)\)/)?.[1];
+    assert.ok(version, "PD_VERSION in CMakeLists.txt");
+    assert.equal(r.stdout, `peerdrop ${version}\n`);
   });
 
   test("send files and a folder; receive them byte for byte", T, async () => {

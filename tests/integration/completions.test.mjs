@@ -69,7 +69,7 @@ test("bash: sourced in a non-interactive bash, it registers a completion for pee
 test("bash: peerdrop se<TAB> completes send; the commands", T, () => {
   assert.deepEqual(complete("peerdrop se"), ["send"]);
   assert.deepEqual(complete("peerdrop rec"), ["receive", "recv"]);
-  assert.deepEqual(complete("peerdrop "), ["--help", "-h", "receive", "recv", "send"]);
+  assert.deepEqual(complete("peerdrop "), ["--help", "--version", "-h", "receive", "recv", "send"]);
 });
 
 test("bash: each command's options, and option values", T, () => {

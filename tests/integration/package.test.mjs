@@ -346,10 +346,11 @@ test("the installed server finds the installed web app without --web-root or PEE
   }
 });
 
-test("versions: peerdrop-server --version is the package's; peerdrop --help runs", { skip: SKIP }, () => {
+test("versions: peerdrop-server --version and peerdrop --version are the packages'; peerdrop --help runs", { skip: SKIP }, () => {
   const version = ok("dpkg-deb", ["-f", debs["peerdrop-server"], "Version"]).stdout.trim();
   assert.equal(okInRoot(["/usr/bin/peerdrop-server", "--version"]).stdout.trim(), `peerdrop-server ${version}`);
-  // the CLI has no --version yet; --help proves it runs with its libraries
+  assert.equal(okInRoot(["/usr/bin/peerdrop", "--version"]).stdout.trim(), `peerdrop ${ok("dpkg-deb", ["-f", debs["peerdrop"], "Version"]).stdout.trim()}`);
+  // --help proves it runs with its libraries
   assert.match(okInRoot(["/usr/bin/peerdrop", "--help"]).stdout + inRoot(["/usr/bin/peerdrop", "--help"]).stderr, /peerdrop send/);
 });
 
