@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xfer_data d;
         if (xfer_data_decode(msg, len, &d) == XFER_OK) {
             uint8_t hdr[XFER_DATA_HEADER_LEN];
-            xfer_data_header_encode(hdr, d.file, d.offset);
+            xfer_data_header_encode(hdr, d.file, d.offset, d.tag);
             FUZZ_ASSERT(memcmp(hdr, msg, sizeof hdr) == 0);
             FUZZ_ASSERT(d.payload_len == len - XFER_DATA_HEADER_LEN);
         }

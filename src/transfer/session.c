@@ -750,7 +750,7 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
         p = take;
         if (o->carry_len == payload || at_end) {
             uint8_t hdr[XFER_DATA_HEADER_LEN];
-            xfer_data_header_encode(hdr, f->id, f->sent);
+            xfer_data_header_encode(hdr, f->id, f->sent, 0);
             push_out(s, true, hdr, sizeof hdr, o->carry, o->carry_len);
             f->sent += o->carry_len;
             o->carry_len = 0;
@@ -759,7 +759,7 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
     for (; p + payload <= len || (at_end && p < len); p += payload) {
         size_t n = len - p < payload ? len - p : payload;
         uint8_t hdr[XFER_DATA_HEADER_LEN];
-        xfer_data_header_encode(hdr, f->id, f->sent);
+        xfer_data_header_encode(hdr, f->id, f->sent, 0);
         push_out(s, true, hdr, sizeof hdr, data + p, n);
         f->sent += n;
     }
@@ -1668,6 +1668,9 @@ void xfer_session_feed_binary_lane(xfer_session *s, unsigned lane, const uint8_t
     if (len > s->max_msg) return fail(s, XFER_CODE_TOO_BIG, "data message over maxMsg");
     if (!s->have_peer) return fail(s, XFER_CODE_PROTOCOL, "data before hello");
     if (lane > s->lanes) return fail(s, XFER_CODE_PROTOCOL, "data on a lane not agreed");
+    /* §4: the reserved field carries a tag only under lane-resend (§5.11) */
+    if (len > XFER_DATA_HEADER_LEN && (msg[2] || msg[3]))
+        return fail(s, XFER_CODE_PROTOCOL, "data with a tag, lane-resend not agreed");
     if (!s->merge) {
         on_data(s, msg, len); /* no lanes: §5.1-5.9 unchanged */
     } else {

@@ -161,6 +161,7 @@ typedef struct xfer_msg {
 typedef struct xfer_data {
     uint32_t file;
     uint64_t offset;
+    uint16_t tag;           /* the transfer's tag (§5.11); 0 unless lane-resend is agreed */
     const uint8_t *payload; /* points into the input */
     size_t payload_len;
 } xfer_data;

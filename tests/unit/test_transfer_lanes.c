@@ -550,7 +550,7 @@ static void feed_data(peer *b, unsigned lane, uint32_t file, uint64_t offset, si
 {
     uint8_t *m = malloc(XFER_DATA_HEADER_LEN + len);
     if (!m) abort();
-    xfer_data_header_encode(m, file, offset);
+    xfer_data_header_encode(m, file, offset, 0);
     memset(m + XFER_DATA_HEADER_LEN, 0x5a, len);
     xfer_session_feed_binary_lane(b->s, lane, m, XFER_DATA_HEADER_LEN + len);
     peer_events(b); /* WRITE events point into m */
