@@ -141,8 +141,8 @@ typedef struct cli_kept {
 typedef struct cli_channel_watch {
     cli_kept *head, *tail;
     size_t kept_bytes;
-    size_t prev_backlog; /* rtc_channel_backlog at the last look */
-    size_t added;        /* bytes sent on it since */
+    size_t prev_backlog;              /* rtc_channel_backlog at the last look */
+    size_t added;                     /* bytes sent on it since */
     int64_t last_sent_us, last_ok_us; /* it sent some; it sent some or had none waiting */
     bool stalled;                     /* no new DATA until its backlog is 0 */
 } cli_channel_watch;

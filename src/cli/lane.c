@@ -319,8 +319,8 @@ static bool usable(const cli_lane *l)
 /* The open channel (the session's or a lane's, not `exclude` nor a
  * stalled lane, §5.11) with the least of what `measure` reads, that amount
  * and its number in *k (SIZE_MAX and NULL: none). */
-static rtc_channel *least_of_but(cli_peer *p, size_t (*measure)(const rtc_channel *),
-                                 size_t *least, unsigned exclude, unsigned *k_out)
+static rtc_channel *least_of_but(cli_peer *p, size_t (*measure)(const rtc_channel *), size_t *least,
+                                 unsigned exclude, unsigned *k_out)
 {
     bool main_ok = p->ch && exclude != 0;
     rtc_channel *best = main_ok ? p->ch : NULL;

@@ -11,9 +11,9 @@
 #include "base/log.h"
 #include "cli/display.h"
 #include "cli/lane.h"
-#include "cli/resend.h"
 #include "cli/output.h"
 #include "cli/receiver.h"
+#include "cli/resend.h"
 #include "cli/sender.h"
 #include "transfer/codec.h"
 

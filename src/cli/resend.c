@@ -73,8 +73,7 @@ static unsigned send_again(cli_peer *p, unsigned k, bool lost)
     unsigned n = 0;
     uint64_t bytes = 0;
     for (cli_kept *e = p->watch[k].head; e; e = e->next) {
-        if (e->resent || (e->copy && !lost) || xfer_session_data_done(p->s, e->d, e->len))
-            continue;
+        if (e->resent || (e->copy && !lost) || xfer_session_data_done(p->s, e->d, e->len)) continue;
         unsigned to;
         rtc_channel *ch = cli_lanes_pick(p, k, &to);
         if (!ch) break; /* no other channel: the session ends with its own */

@@ -34,7 +34,7 @@ typedef struct xfer_held {
     struct xfer_held *next, *prev; /* its queue */
     struct xfer_held *hnext;       /* keyed: its chain of the index */
     unsigned channel;              /* DATA: the queue it waits in */
-    uint32_t file; /* DATA: its file and offset (header of §4) */
+    uint32_t file;                 /* DATA: its file and offset (header of §4) */
     uint64_t offset;
     size_t payload; /* DATA: payload bytes, what the window bound counts */
     size_t len;     /* the whole message as it arrived */

@@ -1444,8 +1444,7 @@ static void handle(xfer_session *s, xfer_msg *m)
         s->peer_win = m->win;
         s->lanes = m->lanes < s->lanes_opt ? m->lanes : s->lanes_opt;
         s->resend = resend && s->lanes > 0;
-        if (s->lanes > 0 &&
-            !(s->merge = xfer_merge_create(s->win, XFER_MAX_HELD_MSGS, s->resend)))
+        if (s->lanes > 0 && !(s->merge = xfer_merge_create(s->win, XFER_MAX_HELD_MSGS, s->resend)))
             return fail(s, XFER_CODE_INTERNAL, "out of memory");
         uint64_t size = s->pref_msg;
         if (m->max_msg < size) size = m->max_msg;

@@ -208,7 +208,7 @@ typedef struct link {
         struct copy *next;
         unsigned due, to;
         qmsg *m;
-    } *copies;
+    } * copies;
     unsigned round, copies_sent, copies_skipped;
     uint32_t tags_seen; /* bit t: a DATA with tag t (< 32) left a */
 } link;
@@ -360,8 +360,8 @@ static void link_run(link *l)
     CHECK(!"link did not settle");
 }
 
-static void link_init_resend(link *l, uint32_t lanes_a, uint32_t lanes_b, order ord,
-                             unsigned seed, bool resend_a, bool resend_b)
+static void link_init_resend(link *l, uint32_t lanes_a, uint32_t lanes_b, order ord, unsigned seed,
+                             bool resend_a, bool resend_b)
 {
     memset(l, 0, sizeof *l);
     xfer_options oa = {
