@@ -36,7 +36,7 @@ xfer_merge *xfer_merge_create(uint64_t max_bytes, size_t max_msgs, bool keyed)
         while (n < max_msgs / 2 && n < ((size_t)1 << 20))
             n *= 2;
         m->nbuckets = n;
-        m->buckets = calloc(n, sizeof *m->buckets);
+        m->buckets = calloc(n, sizeof(xfer_held *));
         if (!m->buckets || RAND_bytes((unsigned char *)&m->seed, sizeof m->seed) != 1) {
             free(m->buckets);
             free(m);

@@ -308,11 +308,9 @@ static bool link_deliver_some(link *l)
     for (unsigned c = 0; c < NCH; c++)
         total += can_deliver(l, (int)c) ? l->ch[c].n : 0;
     if (!total) return false;
+    /* the held-back channel waits only while another has something */
     int held = l->hold_back;
-    if (held >= 0 && total > l->ch[held].n)
-        total -= l->ch[held].n;
-    else
-        held = -1;
+    if (held < 0 || total <= l->ch[held].n) held = -1;
     switch (l->ord) {
     case ORDER_LANES_FIRST:
         for (int c = NCH - 1; c >= 0; c--)
