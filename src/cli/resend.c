@@ -106,7 +106,14 @@ void cli_resend_lane_lost(cli_peer *p, unsigned k)
 }
 
 /* §5.11: a lane with DATA waiting that sent none of it for
- * PD_LANE_STALL_MS while another channel sent some has stalled. */
+ * PD_LANE_STALL_MS, while another channel sent some since or had nothing
+ * waiting, has stalled. "Nothing waiting" counts too: once the lane holds
+ * the receiver's oldest message the peer's window fills and the other
+ * channels go idle, and an association in timeout back-off shows its
+ * backlog only after its first retransmission timeout (its cwnd falls to
+ * one packet, rtc_sctp_queued), by when they may have been idle for a
+ * while. When every channel has data waiting and none moves, the path is
+ * down and nothing is sent again. */
 static gboolean on_stall_poll(gpointer data)
 {
     cli_peer *p = data;
@@ -137,8 +144,8 @@ static gboolean on_stall_poll(gpointer data)
         if (!open[k] || w->stalled || backlog[k] == 0 || now - w->last_ok_us < stall_us) continue;
         bool other = false;
         for (unsigned j = 0; j <= PD_MAX_LANES && !other; j++)
-            other = j != k && open[j] && p->watch[j].last_sent_us &&
-                    now - p->watch[j].last_sent_us < stall_us;
+            other =
+                j != k && open[j] && (p->watch[j].last_sent_us > w->last_ok_us || backlog[j] == 0);
         if (!other) continue;
         w->stalled = true;
         if (send_again(p, k, false) == 0) PD_LOG_INFO("lane %u stalled: nothing to send again", k);
