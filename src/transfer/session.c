@@ -314,7 +314,8 @@ static void fail(xfer_session *s, xfer_code code, const char *message)
     s->dead = true;
 }
 
-static void lane_pump(xfer_session *s); /* lanes (§5.10), below */
+static void lane_pump(xfer_session *s);   /* lanes (§5.10), below */
+static void resend_pump(xfer_session *s); /* lane-resend (§5.11), below */
 
 /* An allocation failed somewhere in a step: end the session cleanly (§8
  * INTERNAL) rather than go on with state that may be missing a piece. */
@@ -1194,6 +1195,8 @@ void xfer_session_closed(xfer_session *s, const char *xfer, uint32_t file, bool 
         emit_file_done(s, false, xfer, file, false, XFER_CODE_WRITE_ERROR, msg);
     }
     check_in_done(s, inc);
+    /* §5.11: held copies of a file or transfer now over go at once */
+    if (s->resend && !s->dead) resend_pump(s);
     check_oom(s);
 }
 
