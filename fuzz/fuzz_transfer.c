@@ -9,7 +9,11 @@
  * record is a tag byte (bits 0-2 the lane, bit 3 set for a control
  * message, bit 4 set to mark the lane opened first), a 16-bit big-endian
  * length and the message; the merge must never crash, leak or hold more
- * than its bounds. No state outlives one run. */
+ * than its bounds. An input that opens with "LANER" is the same with
+ * lane-resend (§5.11) agreed: both hellos list it, DATA carries tags, copies
+ * are dropped or taken wherever they are, and a record's bit 5 closes its
+ * lane (xfer_session_lane_closed) before its message. No state outlives
+ * one run. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +75,14 @@ static void feed(const uint8_t *msg, size_t len, bool binary, bool hello)
     xfer_session_destroy(s);
 }
 
-static void feed_lanes(const uint8_t *p, size_t n)
+static void feed_lanes(const uint8_t *p, size_t n, bool resend)
 {
-    xfer_options o = {.lanes = XFER_MAX_LANES, .max_msg = 65536, .win = 131072};
+    xfer_options o = {
+        .lanes = XFER_MAX_LANES, .max_msg = 65536, .win = 131072, .lane_resend = resend};
     xfer_session *s = xfer_session_create(&o);
     FUZZ_ASSERT(s);
     static const char h[] = "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":65536,"
-                            "\"caps\":[],\"lanes\":7}";
+                            "\"caps\":[\"lane-resend\"],\"lanes\":7}";
     static const char offer[] =
         "{\"t\":\"offer\",\"xfer\":\"0123456789abcdef0123456789abcdef\",\"files\":["
         "{\"id\":0,\"name\":\"a\",\"dir\":\"\",\"size\":4096,\"mime\":\"x/y\"},"
@@ -94,6 +99,7 @@ static void feed_lanes(const uint8_t *p, size_t n)
             inc = xfer_incoming_create(ev.xfer, ev.files, ev.files_len);
             FUZZ_ASSERT(inc && xfer_session_accept(s, inc, NULL, 0) == XFER_OK);
         }
+    FUZZ_ASSERT(xfer_session_lane_resend(s) == resend);
     while (n >= 3) {
         uint8_t tag = p[0];
         size_t m = (size_t)p[1] << 8 | p[2];
@@ -102,6 +108,7 @@ static void feed_lanes(const uint8_t *p, size_t n)
         if (m > n) m = n;
         unsigned lane = tag & 7u;
         if (tag & 16u) xfer_session_lane_opened(s, lane);
+        if (resend && (tag & 32u)) FUZZ_ASSERT(xfer_session_lane_closed(s, lane));
         if (tag & 8u)
             xfer_session_feed_text_lane(s, lane, p, m);
         else
@@ -125,8 +132,8 @@ static void feed_lanes(const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 65536) return 0;
-    if (size >= 5 && !memcmp(data, "LANES", 5)) {
-        feed_lanes(data + 5, size - 5);
+    if (size >= 5 && (!memcmp(data, "LANES", 5) || !memcmp(data, "LANER", 5))) {
+        feed_lanes(data + 5, size - 5, data[4] == 'R');
         return 0;
     }
     bool binary = data[0] & 1;
@@ -136,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xfer_data d;
         if (xfer_data_decode(msg, len, &d) == XFER_OK) {
             uint8_t hdr[XFER_DATA_HEADER_LEN];
-            xfer_data_header_encode(hdr, d.file, d.offset);
+            xfer_data_header_encode(hdr, d.file, d.offset, d.tag);
             FUZZ_ASSERT(memcmp(hdr, msg, sizeof hdr) == 0);
             FUZZ_ASSERT(d.payload_len == len - XFER_DATA_HEADER_LEN);
         }

@@ -275,5 +275,15 @@
  * loopback (the session's traffic delays their handshakes), and a file
  * smaller than a few MB was then sent before any lane could carry it. */
 #define PD_LANE_OFFER_WAIT_MS 3000u
+/* lane-resend (docs/protocol.md §5.11): a lane has stalled when it has had
+ * DATA waiting (rtc_channel_backlog > 0) and sent none of it for this long
+ * while another channel of the session sent some; its unacknowledged DATA
+ * then goes again on the other channels. 1 s is the spec's figure: about
+ * one SCTP retransmission timeout (RFC 9260 RTO.Initial) and 10 round trips
+ * at 100 ms, so a lane merely slowed by a loss recovers before it. */
+#define PD_LANE_STALL_MS 1000u
+/* ... looked at this often (a timer while lane-resend is agreed and we
+ * send; a stall is noticed 1 to 1.25 s after it began) */
+#define PD_LANE_STALL_POLL_MS 250u
 
 #endif

@@ -124,6 +124,29 @@ typedef struct cli_incoming_files {
 
 typedef struct cli_lane cli_lane; /* lane.c */
 
+/* lane-resend (docs/protocol.md §5.11, resend.h): a DATA message sent on a
+ * channel and kept until the peer no longer needs it; `copy`: it was sent
+ * again here after its first channel stalled or closed; `resent`: this
+ * (first) copy was sent again elsewhere. */
+typedef struct cli_kept {
+    struct cli_kept *next;
+    bool copy, resent;
+    size_t len;
+    uint8_t d[];
+} cli_kept;
+
+/* The sender's view of one channel of the session (0: the session's,
+ * 1..PD_MAX_LANES: lanes) under lane-resend: what it keeps and whether it
+ * moves. */
+typedef struct cli_channel_watch {
+    cli_kept *head, *tail;
+    size_t kept_bytes;
+    size_t prev_backlog;              /* rtc_channel_backlog at the last look */
+    size_t added;                     /* bytes sent on it since */
+    int64_t last_sent_us, last_ok_us; /* it sent some; it sent some or had none waiting */
+    bool stalled;                     /* no new DATA until its backlog is 0 */
+} cli_channel_watch;
+
 /* A received file whose CLOSE has not come yet (cli_peer.ending): its fd,
  * or -1 once it was synced and closed early (synced: that fsync succeeded). */
 typedef struct cli_ending_file {
@@ -201,6 +224,11 @@ typedef struct cli_peer {
     uint64_t lane_bytes;   /* DATA bytes sent or received on lanes (summary) */
     GSource *lanes_wait;   /* sender: the offer waits for the lanes (PD_LANE_OFFER_WAIT_MS) */
     GSource *backlog_poll; /* sender: pumps again while every channel is over LANE_BACKLOG_MAX */
+    /* sender, lane-resend (§5.11): each channel's kept DATA and movement,
+     * the stall timer (PD_LANE_STALL_POLL_MS), and what was sent again */
+    cli_channel_watch watch[PD_MAX_LANES + 1];
+    GSource *stall_poll;
+    uint64_t resent_msgs, resent_bytes;
 } cli_peer;
 
 struct cli_app {

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "cli/output.h"
 #include "cli/peer.h"
+#include "cli/resend.h"
 
 struct cli_lane {
     cli_peer *p; /* the session's connection */
@@ -74,16 +75,34 @@ static void lane_drop(cli_lane *l, const char *why)
     cli_peer_lanes_settled(l->p);
 }
 
-/* An open lane failed or closed: its DATA may be lost, so the session ends
- * like a dropped connection and resumes on a new one (§5.10). */
+/* An open lane failed or closed. Under lane-resend (§5.11) the session
+ * goes on: the receiver keeps what it held from the lane, the sender sends
+ * what the lane kept again on the other channels. Otherwise its DATA may
+ * be lost, so the session ends like a dropped connection and resumes on a
+ * new one (§5.10). */
 static void lane_lost(cli_lane *l, const char *why)
 {
     cli_peer *p = l->p;
     if (l->dead || p->finished || p->draining) return;
     l->dead = true;
+    timer_stop(&l->deadline);
     char b[CLI_SHOWN_CAP];
     PD_LOG_INFO("lane %u with %s lost: %s", l->k, cli_shown(p->sid, b), why);
-    cli_peer_lost(p, "a lane of the connection was lost");
+    if (!p->s || !xfer_session_lane_closed(p->s, l->k)) {
+        cli_peer_lost(p, "a lane of the connection was lost");
+        return;
+    }
+    if (l->pc && !l->reaper) {
+        l->reaper = g_idle_source_new();
+        g_source_set_callback(l->reaper, reap_lane, l, NULL);
+        g_source_attach(l->reaper, p->a->ctx);
+    }
+    cli_resend_lane_lost(p, l->k);
+    cli_out_json(p->a, "lanes",
+                 json_pack("{s:s,s:i,s:i}", "peer", p->sid, "open",
+                           (json_int_t)cli_lanes_open_count(p), "agreed",
+                           (json_int_t)xfer_session_lanes(p->s)));
+    cli_peer_pump(p);
 }
 
 static void on_local_description(rtc_peer *pc, const char *type, const char *sdp, void *user)
@@ -297,28 +316,45 @@ static bool usable(const cli_lane *l)
     return l && l->open && !l->dead && l->ch && rtc_channel_is_open(l->ch);
 }
 
-/* The open channel (the session's or a lane's) with the least of what
- * `measure` reads, and that amount (SIZE_MAX and NULL: none). */
-static rtc_channel *least_of(cli_peer *p, size_t (*measure)(const rtc_channel *), size_t *least)
+/* The open channel (the session's or a lane's, not `exclude` nor a
+ * stalled lane, §5.11) with the least of what `measure` reads, that amount
+ * and its number in *k (SIZE_MAX and NULL: none). */
+static rtc_channel *least_of_but(cli_peer *p, size_t (*measure)(const rtc_channel *), size_t *least,
+                                 unsigned exclude, unsigned *k_out)
 {
-    rtc_channel *best = p->ch;
-    *least = p->ch ? measure(p->ch) : SIZE_MAX;
+    bool main_ok = p->ch && exclude != 0;
+    rtc_channel *best = main_ok ? p->ch : NULL;
+    *least = main_ok ? measure(p->ch) : SIZE_MAX;
+    *k_out = 0;
     for (unsigned k = 1; k <= PD_MAX_LANES; k++) {
         const cli_lane *l = p->lanes[k];
-        if (!usable(l)) continue;
+        if (!usable(l) || k == exclude || cli_resend_stalled(p, k)) continue;
         size_t n = measure(l->ch);
-        if (n < *least) {
+        if (n < *least || !best) {
             *least = n;
             best = l->ch;
+            *k_out = k;
         }
     }
     return best;
 }
 
-rtc_channel *cli_lanes_pick(cli_peer *p)
+static rtc_channel *least_of(cli_peer *p, size_t (*measure)(const rtc_channel *), size_t *least)
+{
+    unsigned k;
+    return least_of_but(p, measure, least, UINT_MAX, &k);
+}
+
+rtc_channel *cli_lanes_pick(cli_peer *p, unsigned exclude, unsigned *k)
 {
     size_t least;
-    return least_of(p, rtc_channel_backlog, &least);
+    return least_of_but(p, rtc_channel_backlog, &least, exclude, k);
+}
+
+rtc_channel *cli_lanes_channel(cli_peer *p, unsigned k)
+{
+    if (k == 0) return p->ch && rtc_channel_is_open(p->ch) ? p->ch : NULL;
+    return k <= PD_MAX_LANES && usable(p->lanes[k]) ? p->lanes[k]->ch : NULL;
 }
 
 size_t cli_lanes_min_backlog(cli_peer *p)

@@ -9,7 +9,9 @@
  * description is applied; a lane that fails that is refused and the
  * session goes on. A lane not open within PD_LANE_OPEN_TIMEOUT_MS is given
  * up; one that fails or closes after it opened ends the session like a
- * dropped connection. Lanes are freed with their session's peer. */
+ * dropped connection, unless lane-resend (§5.11, resend.h) is in force:
+ * then the session goes on and the sender sends the lane's DATA again.
+ * Lanes are freed with their session's peer. */
 #ifndef PD_CLI_LANE_H
 #define PD_CLI_LANE_H
 
@@ -26,8 +28,11 @@ void cli_lane_answer(cli_peer *p, unsigned k, const char *sdp);
 void cli_lane_candidate(cli_peer *p, unsigned k, const char *cand, const char *mid);
 /* The open channel with the least backlog (rtc_channel_backlog: buffered
  * plus what its SCTP association still holds): the session's or a lane's
- * (DATA only). */
-rtc_channel *cli_lanes_pick(cli_peer *p);
+ * (DATA only), never channel `exclude` (UINT_MAX: none) nor a lane that
+ * stalled (§5.11); *k its number (0: the session's). NULL: none. */
+rtc_channel *cli_lanes_pick(cli_peer *p, unsigned exclude, unsigned *k);
+/* Channel k (0: the session's, 1..PD_MAX_LANES: a lane) if open, else NULL. */
+rtc_channel *cli_lanes_channel(cli_peer *p, unsigned k);
 /* The least buffered of the session's channel and its open lanes: the
  * sender reads more while it is below SEND_HIGH_WATER. */
 size_t cli_lanes_min_buffered(cli_peer *p);

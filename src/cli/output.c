@@ -106,13 +106,16 @@ void cli_summary(cli_peer *p)
     bool blocks = p->s && xfer_session_block_digests(p->s);
     /* lanes (docs/protocol.md §5.10): open at the end, and the DATA bytes
      * (headers included) they carried in this connection */
+    /* lane-resend (§5.11): DATA messages the sender sent again, and their
+     * bytes (headers included), after a lane stalled or was lost */
     cli_out_json(a, "summary",
-                 json_pack("{s:s,s:I,s:I,s:f,s:f,s:s,s:I,s:I,s:I}", "peer", p->sid, "files",
+                 json_pack("{s:s,s:I,s:I,s:f,s:f,s:s,s:I,s:I,s:I,s:I,s:I}", "peer", p->sid, "files",
                            (json_int_t)p->ok_files, "bytes", (json_int_t)p->ok_bytes, "seconds",
                            secs, "bytesPerSecond", rate, "digest",
                            blocks ? "sha256-blocks" : "sha256", "failed", (json_int_t)nfailed,
                            "lanes", (json_int_t)cli_lanes_open_count(p), "laneBytes",
-                           (json_int_t)p->lane_bytes));
+                           (json_int_t)p->lane_bytes, "resentMsgs", (json_int_t)p->resent_msgs,
+                           "resentBytes", (json_int_t)p->resent_bytes));
     if (a->json || a->quiet) return;
     char bytes[32], speed[32], b[CLI_SHOWN_CAP];
     cli_human_bytes(p->ok_bytes, bytes, sizeof bytes);

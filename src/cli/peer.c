@@ -13,6 +13,7 @@
 #include "cli/lane.h"
 #include "cli/output.h"
 #include "cli/receiver.h"
+#include "cli/resend.h"
 #include "cli/sender.h"
 #include "transfer/codec.h"
 
@@ -56,6 +57,7 @@ static void peer_destroy(cli_peer *p)
     auth_timer_stop(p);
     lanes_wait_stop(p);
     backlog_poll_stop(p);
+    cli_resend_free(p);
     pake_gate_cleanup(&p->gate);
     if (p->prompt) {
         g_source_destroy(p->prompt);
@@ -373,7 +375,9 @@ static void session_start(cli_peer *p)
                       .read_block = READ_BLOCK,
                       .allow_hidden = p->a->allow_dotfiles,
                       .name = p->a->name[0] ? p->a->name : NULL,
-                      .lanes = g_hash_table_contains(p->a->no_lanes, p->sid) ? 0 : p->a->lanes};
+                      .lanes = g_hash_table_contains(p->a->no_lanes, p->sid) ? 0 : p->a->lanes,
+                      /* §5.11: a stalled or lost lane's DATA goes again elsewhere */
+                      .lane_resend = true};
     p->s = xfer_session_create(&o);
     if (!p->s) {
         cli_app_finish(p->a, EXIT_LOCAL);
@@ -575,8 +579,10 @@ static void handle_event(cli_peer *p, const xfer_event *ev)
             }
         }
         if (ev->lanes > 0) {
-            PD_LOG_DEBUG("lanes agreed: %u", ev->lanes);
+            PD_LOG_DEBUG("lanes agreed: %u%s", ev->lanes,
+                         xfer_session_lane_resend(p->s) ? ", lane-resend" : "");
             cli_lanes_open(p); /* the sender only: it opened the session */
+            if (a->sending) cli_resend_watch_start(p);
         }
         if (a->sending && cli_lanes_pending(p) > 0) {
             p->lanes_wait = g_timeout_source_new(PD_LANE_OFFER_WAIT_MS);
@@ -757,18 +763,24 @@ void cli_peer_pump(cli_peer *p)
         bool bin;
         while (xfer_session_next_output(p->s, &d, &len, &bin)) {
             busy = true;
-            /* DATA on the least buffered channel, control on the session's (§5.10) */
-            rtc_channel *ch = bin ? cli_lanes_pick(p) : p->ch;
+            /* DATA on the least buffered channel (not a stalled lane,
+             * §5.11), control on the session's (§5.10) */
+            unsigned k = 0;
+            rtc_channel *ch = bin ? cli_lanes_pick(p, UINT_MAX, &k) : p->ch;
             if (ch && rtc_channel_send(ch, d, len, bin) < 0)
                 PD_LOG_WARN("data channel refused a %zu-byte message", len);
             else if (ch != p->ch)
                 p->lane_bytes += len;
+            /* kept until acknowledged, to send again if its lane stalls */
+            if (bin && ch) cli_resend_sent(p, k, d, len, false);
         }
         xfer_event ev;
         while (xfer_session_next_event(p->s, &ev)) {
             busy = true;
             handle_event(p, &ev);
         }
+        if (!p->s) return;
+        cli_resend_release(p); /* after the acks among those events */
         /* the watermarks are per channel: read while one has room */
         if (p->a->sending && p->ch && cli_lanes_min_buffered(p) < SEND_HIGH_WATER) {
             bool lanes = cli_lanes_open_count(p) > 0;

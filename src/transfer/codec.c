@@ -290,10 +290,13 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
     return put(out, "}");
 }
 
-void xfer_data_header_encode(uint8_t out[XFER_DATA_HEADER_LEN], uint32_t file, uint64_t offset)
+void xfer_data_header_encode(uint8_t out[XFER_DATA_HEADER_LEN], uint32_t file, uint64_t offset,
+                             uint16_t tag)
 {
     out[0] = XFER_DATA_TYPE;
-    out[1] = out[2] = out[3] = 0;
+    out[1] = 0;
+    out[2] = (uint8_t)(tag >> 8);
+    out[3] = (uint8_t)tag;
     for (int i = 0; i < 4; i++)
         out[4 + i] = (uint8_t)(file >> (24 - 8 * i));
     for (int i = 0; i < 8; i++)
@@ -305,7 +308,7 @@ void xfer_data_header_encode(uint8_t out[XFER_DATA_HEADER_LEN], uint32_t file, u
 int xfer_data_decode(const uint8_t *msg, size_t len, xfer_data *out)
 {
     if (!msg || !out || len <= XFER_DATA_HEADER_LEN) return XFER_E_DECODE; /* empty payload */
-    if (msg[0] != XFER_DATA_TYPE || msg[1] || msg[2] || msg[3]) return XFER_E_DECODE;
+    if (msg[0] != XFER_DATA_TYPE || msg[1]) return XFER_E_DECODE;
     uint32_t file = 0;
     uint64_t off = 0;
     for (int i = 0; i < 4; i++)
@@ -315,6 +318,9 @@ int xfer_data_decode(const uint8_t *msg, size_t len, xfer_data *out)
     if (file >= XFER_MAX_FILES || off > XFER_MAX_SIZE) return XFER_E_DECODE;
     out->file = file;
     out->offset = off;
+    /* the reserved field: a transfer's tag under lane-resend (§5.11); the
+     * session says whether a nonzero one is allowed */
+    out->tag = (uint16_t)(msg[2] << 8 | msg[3]);
     out->payload = msg + XFER_DATA_HEADER_LEN;
     out->payload_len = len - XFER_DATA_HEADER_LEN;
     return XFER_OK;

@@ -28,7 +28,10 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m);
 
 /* Returns XFER_OK or XFER_E_DECODE (the wire code is PROTOCOL). */
 int xfer_data_decode(const uint8_t *msg, size_t len, xfer_data *out);
-void xfer_data_header_encode(uint8_t out[XFER_DATA_HEADER_LEN], uint32_t file, uint64_t offset);
+/* The 16-byte header of §4; tag is the transfer's tag (§5.11), 0 without
+ * lane-resend. */
+void xfer_data_header_encode(uint8_t out[XFER_DATA_HEADER_LEN], uint32_t file, uint64_t offset,
+                             uint16_t tag);
 
 /* A peer's name or device made safe to show (§5.1), as peerText in
  * codec.ts: invalid UTF-8, control characters (C0, DEL, C1), bidi

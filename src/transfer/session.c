@@ -68,6 +68,7 @@ typedef struct outgoing {
      * at a time, so the next read starts at its sent + carry_len). */
     uint8_t *carry;
     size_t carry_len;
+    uint16_t tag; /* §5.11: offers we sent on this session before this one */
 } outgoing;
 
 static void outgoing_free(outgoing *o)
@@ -137,6 +138,15 @@ struct xfer_session {
     uint32_t lanes_opt, lanes;
     unsigned lanes_open;
     xfer_merge *merge;
+    /* lane-resend (§5.11): ours, agreed (both hellos and L > 0); the offers
+     * we sent and the peer's we handled, mod 65536 (the next tag each
+     * way); the tag of the peer's offer pending or being received */
+    bool resend_cap, resend;
+    uint16_t offers_out, offers_in;
+    uint16_t pending_tag, in_tag;
+    /* something changed what held DATA may be (a file started, ended or
+     * failed, a transfer ended): the merge looks at all it holds again */
+    bool sweep_due;
 };
 
 #define STALE_MAX 4096 /* transfer ids remembered per session; oldest forgotten */
@@ -304,7 +314,8 @@ static void fail(xfer_session *s, xfer_code code, const char *message)
     s->dead = true;
 }
 
-static void lane_pump(xfer_session *s); /* lanes (§5.10), below */
+static void lane_pump(xfer_session *s);   /* lanes (§5.10), below */
+static void resend_pump(xfer_session *s); /* lane-resend (§5.11), below */
 
 /* An allocation failed somewhere in a step: end the session cleanly (§8
  * INTERNAL) rather than go on with state that may be missing a piece. */
@@ -334,6 +345,7 @@ xfer_session *xfer_session_create(const xfer_options *opt)
     s->text_cap = !o.no_text_cap;
     if (o.name) xfer_peer_text_clean(o.name, strlen(o.name), s->name); /* "" for none */
     s->lanes_opt = o.lanes;
+    s->resend_cap = o.lane_resend;
     s->in_cur = -1;
     s->drop_file = -1;
     /* a control message is at most the peer's maxMsg (<= 2^32-1); ours are
@@ -430,6 +442,7 @@ void xfer_session_open(xfer_session *s)
     if (s->resume_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_RESUME);
     if (s->blocks_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_BLOCKS);
     if (s->text_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_TEXT);
+    if (s->resend_cap) strcpy(m.caps[m.caps_len++], XFER_CAP_LANE_RESEND);
     m.lanes = s->lanes_opt;
     if (s->name[0]) {
         m.has_name = true;
@@ -507,6 +520,7 @@ int xfer_session_offer(xfer_session *s, const char *xfer, const xfer_file_entry 
         goto nomem;
     }
     outgoing_free(s->out);
+    o->tag = s->offers_out++; /* wraps at 65536 (§5.11) */
     s->out = o;
     return XFER_OK;
 nomem:
@@ -750,7 +764,7 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
         p = take;
         if (o->carry_len == payload || at_end) {
             uint8_t hdr[XFER_DATA_HEADER_LEN];
-            xfer_data_header_encode(hdr, f->id, f->sent);
+            xfer_data_header_encode(hdr, f->id, f->sent, s->resend ? o->tag : 0);
             push_out(s, true, hdr, sizeof hdr, o->carry, o->carry_len);
             f->sent += o->carry_len;
             o->carry_len = 0;
@@ -759,7 +773,7 @@ void xfer_session_read_done(xfer_session *s, const xfer_read *req, const uint8_t
     for (; p + payload <= len || (at_end && p < len); p += payload) {
         size_t n = len - p < payload ? len - p : payload;
         uint8_t hdr[XFER_DATA_HEADER_LEN];
-        xfer_data_header_encode(hdr, f->id, f->sent);
+        xfer_data_header_encode(hdr, f->id, f->sent, s->resend ? o->tag : 0);
         push_out(s, true, hdr, sizeof hdr, data + p, n);
         f->sent += n;
     }
@@ -839,6 +853,7 @@ static const char XFER_ALL_HIDDEN[] = "every file has a hidden name (leading dot
 
 static void on_offer(xfer_session *s, xfer_msg *m)
 {
+    uint16_t tag = s->offers_in++; /* every offer handled counts (§5.11) */
     if (s->inc_state != INC_NONE) {
         send_simple(s, XFER_DECLINE, m->xfer); /* one incoming transfer at a time */
         return;
@@ -867,6 +882,7 @@ static void on_offer(xfer_session *s, xfer_msg *m)
     }
     stale_delete(s, m->xfer);
     s->inc_state = INC_OFFERED;
+    s->pending_tag = tag;
     memcpy(s->pending_xfer, m->xfer, XFER_ID_LEN + 1);
     /* take ownership of the manifest: the event points into it */
     s->pending_offer = *m;
@@ -957,6 +973,8 @@ int xfer_session_accept(xfer_session *s, xfer_incoming *inc, const uint32_t *ids
     }
     s->inc = inc;
     s->inc_state = INC_ACTIVE;
+    s->in_tag = s->pending_tag;
+    s->sweep_due = true;
     s->in_cur = -1;
     s->drop_data = false;
     s->drop_file = -1;
@@ -1027,6 +1045,7 @@ static void on_start(xfer_session *s, const xfer_msg *m)
     f->status = IN_RECEIVING;
     s->in_cur = m->file;
     s->drop_data = false;
+    s->sweep_due = true;
     ev_node *e = emit(s, XFER_EV_OPEN, false, m->xfer);
     if (e) {
         e->ev.file = m->file;
@@ -1071,6 +1090,7 @@ static void on_data(xfer_session *s, const uint8_t *msg, size_t len)
 
 static void check_in_done(xfer_session *s, xfer_incoming *inc)
 {
+    s->sweep_due = true;
     for (size_t i = 0; i < inc->n; i++) {
         in_status st = inc->files[i].status;
         if (st != IN_IDLE && st != IN_VERIFIED && st != IN_FAILED) return;
@@ -1123,6 +1143,7 @@ static void on_end(xfer_session *s, const xfer_msg *m)
         return;
     }
     f->status = IN_ENDED;
+    s->sweep_due = true;
     maybe_close(s, inc, m->file);
 }
 
@@ -1174,6 +1195,8 @@ void xfer_session_closed(xfer_session *s, const char *xfer, uint32_t file, bool 
         emit_file_done(s, false, xfer, file, false, XFER_CODE_WRITE_ERROR, msg);
     }
     check_in_done(s, inc);
+    /* §5.11: held copies of a file or transfer now over go at once */
+    if (s->resend && !s->dead) resend_pump(s);
     check_oom(s);
 }
 
@@ -1219,6 +1242,7 @@ static bool stop_transfer(xfer_session *s, const char *xfer, bool by_peer)
             if (inc->files[i].status != IN_VERIFIED) inc->files[i].status = IN_FAILED;
         s->inc = NULL;
         s->inc_state = INC_NONE;
+        s->sweep_due = true;
         /* data sent before the peer's cancel may still be on a lane (§5.10) */
         s->drop_data = !by_peer || s->lanes > 0;
         stale_add(s, xfer);
@@ -1299,6 +1323,7 @@ static void on_error(xfer_session *s, const xfer_msg *m)
                 return fail(s, XFER_CODE_PROTOCOL, "error for a file not being received");
             if (f->status == IN_RECEIVING) emit_close(s, m->xfer, m->file, false);
             f->status = IN_FAILED;
+            s->sweep_due = true;
             emit_file_done(s, false, m->xfer, m->file, false, m->code, message);
             check_in_done(s, inc);
             return;
@@ -1309,6 +1334,7 @@ static void on_error(xfer_session *s, const xfer_msg *m)
             if (inc->files[i].status != IN_VERIFIED) inc->files[i].status = IN_FAILED;
         s->inc = NULL;
         s->inc_state = INC_NONE;
+        s->sweep_due = true;
         if (s->lanes > 0) s->drop_data = true; /* its data may still be on a lane (§5.10) */
         stale_add(s, m->xfer);
         return emit_transfer_error(s, false, m->xfer, m->code, message);
@@ -1409,6 +1435,9 @@ static void handle(xfer_session *s, xfer_msg *m)
         s->text = false;
         for (size_t i = 0; i < m->caps_len; i++)
             if (!strcmp(m->caps[i], XFER_CAP_TEXT)) s->text = s->text_cap;
+        bool resend = false;
+        for (size_t i = 0; i < m->caps_len; i++)
+            if (!strcmp(m->caps[i], XFER_CAP_LANE_RESEND)) resend = s->resend_cap;
         s->has_peer_name = m->has_name;
         if (m->has_name) {
             memcpy(s->peer_name, m->name, m->name_len + 1);
@@ -1417,7 +1446,8 @@ static void handle(xfer_session *s, xfer_msg *m)
         s->peer_max_msg = m->max_msg;
         s->peer_win = m->win;
         s->lanes = m->lanes < s->lanes_opt ? m->lanes : s->lanes_opt;
-        if (s->lanes > 0 && !(s->merge = xfer_merge_create(s->win, XFER_MAX_HELD_MSGS)))
+        s->resend = resend && s->lanes > 0;
+        if (s->lanes > 0 && !(s->merge = xfer_merge_create(s->win, XFER_MAX_HELD_MSGS, s->resend)))
             return fail(s, XFER_CODE_INTERNAL, "out of memory");
         uint64_t size = s->pref_msg;
         if (m->max_msg < size) size = m->max_msg;
@@ -1472,6 +1502,30 @@ uint32_t xfer_session_lanes(const xfer_session *s)
 void xfer_session_lane_opened(xfer_session *s, unsigned lane)
 {
     if (s && lane >= 1 && lane <= s->lanes) s->lanes_open |= 1u << lane;
+}
+
+bool xfer_session_lane_resend(const xfer_session *s)
+{
+    return s && s->have_peer && s->resend;
+}
+
+bool xfer_session_lane_closed(xfer_session *s, unsigned lane)
+{
+    if (!s || !s->resend) return false;
+    if (lane >= 1 && lane <= s->lanes) s->lanes_open &= ~(1u << lane);
+    return true;
+}
+
+bool xfer_session_data_done(const xfer_session *s, const uint8_t *msg, size_t len)
+{
+    xfer_data d;
+    if (!s || xfer_data_decode(msg, len, &d) != XFER_OK) return true;
+    const outgoing *o = s->out;
+    if (!o || o->state != O_ACTIVE || d.tag != (s->resend ? o->tag : 0) || d.file >= o->n)
+        return true;
+    const out_file *f = &o->files[d.file];
+    if (f->status != OUT_SENDING && f->status != OUT_ENDED) return true; /* verified, failed */
+    return f->acked >= d.offset + d.payload_len;
 }
 
 unsigned xfer_session_channels(const xfer_session *s)
@@ -1541,12 +1595,104 @@ static void hold_failed(xfer_session *s, int r)
 
 static void handle_decoded(xfer_session *s, const uint8_t *text, size_t len);
 
+/* lane-resend (§5.11): what a DATA message of tag `tag`, `file`, `offset`
+ * and `payload` bytes is now. LANE_IGNORE is §5.11's "dropped": another
+ * transfer's (or none is being received), a cancelled transfer or failed
+ * file (§5.6, §5.7), or all of its bytes already handled. */
+static lane_class resend_classify(const xfer_session *s, uint16_t tag, uint32_t file,
+                                  uint64_t offset, size_t payload, const char **why)
+{
+    const xfer_incoming *inc = s->inc_state == INC_ACTIVE ? s->inc : NULL;
+    if (s->drop_data || (int64_t)file == s->drop_file || !inc || tag != s->in_tag)
+        return LANE_IGNORE;
+    *why = "data for a file not accepted";
+    if (file >= inc->n) return LANE_BAD;
+    const in_file *f = &inc->files[file];
+    *why = "data beyond file size";
+    if (offset > inc->manifest[file].size || payload > inc->manifest[file].size - offset)
+        return LANE_BAD;
+    *why = "data for a file not accepted";
+    switch (f->status) {
+    case IN_IDLE:
+        return LANE_BAD;
+    case IN_ACCEPTED:
+        return (int64_t)file > s->in_cur ? LANE_HOLD : LANE_BAD;
+    case IN_RECEIVING:
+        if ((int64_t)file != s->in_cur) return LANE_BAD;
+        if (offset == f->received) return LANE_NEXT;
+        if (offset > f->received) return LANE_HOLD;
+        if (offset + payload <= f->received) return LANE_IGNORE; /* a copy, all handled */
+        *why = "data overlaps handled bytes in part";
+        return LANE_BAD;
+    case IN_ENDED:
+    case IN_CLOSING:
+    case IN_VERIFIED:
+    case IN_FAILED:
+        return LANE_IGNORE; /* done, verified or failed: all of it handled */
+    }
+    return LANE_BAD;
+}
+
+/* lane-resend: looks at every held DATA again after a file started, ended
+ * or failed or a transfer ended: drops what is now to be dropped (so that
+ * it never pins the bounds), fails on what can never be the next one. */
+static void resend_sweep(xfer_session *s)
+{
+    s->sweep_due = false;
+    for (unsigned c = 0; c <= s->lanes && !s->dead; c++) {
+        const xfer_held *h = xfer_merge_data_head(s->merge, c);
+        while (h && !s->dead) {
+            const xfer_held *next = h->next;
+            const char *why;
+            uint16_t tag = (uint16_t)(h->msg[2] << 8 | h->msg[3]);
+            lane_class k = resend_classify(s, tag, h->file, h->offset, h->payload, &why);
+            if (k == LANE_BAD) return fail(s, XFER_CODE_PROTOCOL, why);
+            if (k == LANE_IGNORE) xfer_merge_take(s->merge, h);
+            h = next;
+        }
+    }
+}
+
+/* lane-resend: the merge of §5.11. The next DATA is found by its (file,
+ * offset) among all that is held; control messages held behind an early
+ * end go as in §5.10; no rule about the channels' heads. */
+static void resend_pump(xfer_session *s)
+{
+    for (bool progressed = true; progressed && !s->dead;) {
+        progressed = false;
+        const xfer_held *h;
+        while (!s->dead && s->inc_state == INC_ACTIVE && s->in_cur >= 0 &&
+               s->inc->files[s->in_cur].status == IN_RECEIVING &&
+               (h = xfer_merge_find(s->merge, (uint32_t)s->in_cur,
+                                    s->inc->files[s->in_cur].received))) {
+            xfer_merge_take(s->merge, h); /* bytes valid until collect */
+            on_data(s, h->msg, h->len);
+            progressed = true;
+        }
+        while (!s->dead && (h = xfer_merge_control_head(s->merge))) {
+            xfer_msg m;
+            xfer_code code;
+            if (xfer_msg_decode(h->msg, h->len, &m, &code) != XFER_OK)
+                return fail(s, XFER_CODE_INTERNAL, "out of memory");
+            bool wait = early_end(s, &m);
+            xfer_msg_cleanup(&m);
+            if (wait) break;
+            xfer_merge_pop_control(s->merge);
+            handle_decoded(s, h->msg, h->len);
+            progressed = true;
+        }
+        /* a sweep only drops: it never makes a new next one */
+        if (!s->dead && s->sweep_due) resend_sweep(s);
+    }
+}
+
 /* Handles every held message that has become the next one, in the
  * sender's order, drops the ones to ignore, then applies the rule that
  * every channel holding a DATA that is not the next one is PROTOCOL. */
 static void lane_pump(xfer_session *s)
 {
     if (!s->merge) return;
+    if (s->resend) return resend_pump(s);
     /* each round handles or drops at least one held message: bounded */
     for (bool progressed = true; progressed && !s->dead;) {
         progressed = false;
@@ -1585,6 +1731,33 @@ static void lane_pump(xfer_session *s)
     fail(s, XFER_CODE_PROTOCOL, "every channel holds data that is not the next");
 }
 
+/* lane-resend: a DATA message is handled, held, dropped (§5.11) or
+ * PROTOCOL; a second copy of a held one is dropped. */
+static void resend_data(xfer_session *s, unsigned lane, const xfer_data *d, const uint8_t *msg,
+                        size_t len)
+{
+    const char *why;
+    switch (resend_classify(s, d->tag, d->file, d->offset, d->payload_len, &why)) {
+    case LANE_NEXT:
+        on_data(s, msg, len);
+        return resend_pump(s);
+    case LANE_IGNORE:
+        return;
+    case LANE_BAD:
+        return fail(s, XFER_CODE_PROTOCOL, why);
+    case LANE_HOLD:
+        break;
+    }
+    const xfer_held *h = xfer_merge_find(s->merge, d->file, d->offset);
+    if (h) {
+        if (h->payload != d->payload_len)
+            fail(s, XFER_CODE_PROTOCOL, "two copies of a data message differ in length");
+        return; /* the second copy */
+    }
+    int r = xfer_merge_hold_data(s->merge, lane, d->file, d->offset, d->payload_len, msg, len);
+    if (r != XFER_OK) return hold_failed(s, r);
+}
+
 static void lane_data(xfer_session *s, unsigned lane, const uint8_t *msg, size_t len)
 {
     xfer_data d;
@@ -1593,6 +1766,7 @@ static void lane_data(xfer_session *s, unsigned lane, const uint8_t *msg, size_t
         if (len <= XFER_DATA_HEADER_LEN) why = "data message without payload";
         return fail(s, XFER_CODE_PROTOCOL, why);
     }
+    if (s->resend) return resend_data(s, lane, &d, msg, len);
     if (!xfer_merge_data_head(s->merge, lane)) {
         const char *why;
         switch (lane_classify(s, d.file, d.offset, &why)) {
@@ -1668,6 +1842,9 @@ void xfer_session_feed_binary_lane(xfer_session *s, unsigned lane, const uint8_t
     if (len > s->max_msg) return fail(s, XFER_CODE_TOO_BIG, "data message over maxMsg");
     if (!s->have_peer) return fail(s, XFER_CODE_PROTOCOL, "data before hello");
     if (lane > s->lanes) return fail(s, XFER_CODE_PROTOCOL, "data on a lane not agreed");
+    /* §4: the reserved field carries a tag only under lane-resend (§5.11) */
+    if (!s->resend && len > XFER_DATA_HEADER_LEN && (msg[2] || msg[3]))
+        return fail(s, XFER_CODE_PROTOCOL, "data with a tag, lane-resend not agreed");
     if (!s->merge) {
         on_data(s, msg, len); /* no lanes: §5.1-5.9 unchanged */
     } else {

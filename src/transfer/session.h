@@ -39,6 +39,9 @@ typedef struct xfer_options {
     /* hello.lanes (§5.10): extra connections we take part in with this
      * peer, 0..XFER_MAX_LANES (more: create fails); 0 leaves it out */
     uint32_t lanes;
+    /* list "lane-resend" (§5.11, after "text"): with lanes, DATA carries
+     * its transfer's tag and copies of DATA sent again are taken */
+    bool lane_resend;
 } xfer_options;
 
 typedef enum xfer_event_type {
@@ -128,6 +131,20 @@ uint32_t xfer_session_lanes(const xfer_session *s);
  * a DATA that is not the next one is PROTOCOL). Feeding a lane marks it
  * open too. Outside 1..L: ignored. */
 void xfer_session_lane_opened(xfer_session *s, unsigned lane);
+/* Both hellos list "lane-resend" and L > 0 (§5.11). Known once
+ * XFER_EV_READY came. */
+bool xfer_session_lane_resend(const xfer_session *s);
+/* Lane `lane` (1..L) closed or failed after it opened. Under lane-resend
+ * the session goes on (what the merge held from it stays: it arrived
+ * whole) and true is returned; otherwise false: the caller ends the
+ * session, whose DATA on that lane may be lost (§5.10 "Ending"). */
+bool xfer_session_lane_closed(xfer_session *s, unsigned lane);
+/* Sender, §5.11: msg (len bytes) is a DATA message this session produced
+ * (xfer_session_next_output) that the peer no longer needs: its `ack`
+ * covers it, its file is verified, failed or cancelled, its transfer ended
+ * (or is not the current one). A caller keeping sent DATA to send it again
+ * frees what this says; O(1). Not a DATA message: true. */
+bool xfer_session_data_done(const xfer_session *s, const uint8_t *msg, size_t len);
 /* Channels the merge counts: 1 (the session's) + lanes opened. */
 unsigned xfer_session_channels(const xfer_session *s);
 /* Messages the merge holds now (DATA and control behind an early end). */

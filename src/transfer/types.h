@@ -47,6 +47,10 @@
 /* §5.9: this endpoint takes text snippets (text / text-ack); a text is
  * sent only when both hellos list it */
 #define XFER_CAP_TEXT "text"
+/* §5.11: DATA carries its transfer's tag, a sender may send a stalled or
+ * lost lane's DATA again on another channel; in force when both hellos
+ * list it and L > 0 */
+#define XFER_CAP_LANE_RESEND "lane-resend"
 #define XFER_MAX_TEXT PD_MAX_TEXT_BYTES           /* UTF-8 bytes of one snippet */
 #define XFER_MAX_TEXT_PENDING PD_MAX_TEXT_PENDING /* sent, not yet acknowledged */
 #define XFER_MAX_PEER_NAME PD_MAX_PEER_NAME_BYTES /* hello.name, UTF-8 bytes */
@@ -161,6 +165,7 @@ typedef struct xfer_msg {
 typedef struct xfer_data {
     uint32_t file;
     uint64_t offset;
+    uint16_t tag;           /* the transfer's tag (§5.11); 0 unless lane-resend is agreed */
     const uint8_t *payload; /* points into the input */
     size_t payload_len;
 } xfer_data;

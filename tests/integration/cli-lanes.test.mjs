@@ -78,6 +78,9 @@ describe("peerdrop CLI lanes", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
       // the least buffered channel takes each message: with 4 channels the
       // lanes carry a good part of 24 MiB
       assert.ok(sum.laneBytes > SIZE / 8, `lanes carried ${sum.laneBytes} bytes\n${brief(side)}`);
+      // lane-resend (§5.11): what the sender sent again (a receiver never does)
+      assert.ok(Number.isInteger(sum.resentMsgs) && Number.isInteger(sum.resentBytes), brief(side));
+      if (side === recv) assert.deepEqual([sum.resentMsgs, sum.resentBytes], [0, 0], brief(side));
     }
     // the sender offered only once its lanes were open
     const order = sender.events.map((e) => e.event);

@@ -148,13 +148,15 @@ static void test_data(json_t *vectors)
         uint64_t file = (uint64_t)json_integer_value(json_object_get(v, "file"));
         uint64_t offset = (uint64_t)json_integer_value(json_object_get(v, "offset"));
         uint8_t *enc = malloc(XFER_DATA_HEADER_LEN + plen);
-        xfer_data_header_encode(enc, (uint32_t)file, offset);
+        uint16_t tag = (uint16_t)json_integer_value(json_object_get(v, "tag"));
+        xfer_data_header_encode(enc, (uint32_t)file, offset, tag);
         memcpy(enc + XFER_DATA_HEADER_LEN, payload, plen);
         CHECK_EQ_MEM(enc, XFER_DATA_HEADER_LEN + plen, bytes, len);
         xfer_data d;
         CHECK_EQ_INT(xfer_data_decode(bytes, len, &d), XFER_OK);
         CHECK_EQ_INT(d.file, file);
         CHECK(d.offset == offset);
+        CHECK_EQ_INT(d.tag, tag);
         CHECK_EQ_MEM(d.payload, d.payload_len, payload, plen);
         free(enc);
         free(bytes);
@@ -1466,7 +1468,7 @@ static void test_protocol_violations(void)
     CHECK_EQ_INT(xfer_session_offer(fx.a.s, XF, fx.files, 3), XFER_OK);
     sim_run(&fx.a, &fx.b, NULL, 2); /* offer, start */
     uint8_t msg[20];
-    xfer_data_header_encode(msg, 0, 5);
+    xfer_data_header_encode(msg, 0, 5, 0);
     memset(msg + 16, 0, 4);
     xfer_session_feed_binary(fx.b.s, msg, sizeof msg);
     CHECK(xfer_session_closed_state(fx.b.s));

@@ -5,7 +5,13 @@
  * hostile orders (lanes before the session's channel, random with seeds)
  * and checks that every file arrives whole and verified. A fake sender
  * (hand-made messages) drives the bounds and the rules that make an
- * impossible order PROTOCOL. */
+ * impossible order PROTOCOL.
+ *
+ * lane-resend (§5.11): the link can stall one channel (its messages come
+ * late, after the next transfer started, or never: a lost lane) and send
+ * a copy of each DATA message it carried on another channel, later, as the
+ * CLI does; the receiver must take copies wherever they are and drop what
+ * it already has. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +198,19 @@ typedef struct link {
     unsigned seed;
     order ord;
     int hold_back; /* channel delivered only when all others are empty; -1 none */
+    /* lane-resend: a's DATA on `stalled` is copied onto another channel
+     * `delay` rounds later (if a still keeps it: xfer_session_data_done);
+     * the stalled channel delivers nothing until `release` (never if
+     * `lost`: its lane closed) */
+    int stalled;
+    bool release, lost;
+    struct copy {
+        struct copy *next;
+        unsigned due, to;
+        qmsg *m;
+    } * copies;
+    unsigned round, copies_sent, copies_skipped;
+    uint32_t tags_seen; /* bit t: a DATA with tag t (< 32) left a */
 } link;
 
 static unsigned rnd(unsigned *s)
@@ -214,8 +233,45 @@ static bool link_collect(link *l)
         if (bin) {
             c = l->next;
             l->next = (l->next + 1) % (l->lanes + 1);
+            unsigned tag = (unsigned)d[2] << 8 | d[3];
+            if (tag < 32) l->tags_seen |= 1u << tag;
         }
         chan_push(&l->ch[c], bin, d, len);
+        if (bin && (int)c == l->stalled) {
+            struct copy *k = malloc(sizeof *k);
+            if (!k) abort();
+            k->due = l->round + rnd(&l->seed) % 40;
+            do
+                k->to = rnd(&l->seed) % (l->lanes + 1);
+            while ((int)k->to == l->stalled);
+            qmsg *m = malloc(sizeof *m + len);
+            if (!m) abort();
+            m->next = NULL;
+            m->binary = true;
+            m->len = len;
+            memcpy(m->d, d, len);
+            k->m = m;
+            k->next = l->copies;
+            l->copies = k;
+        }
+    }
+    /* copies due: sent behind what their new channel holds */
+    for (struct copy **kp = &l->copies; *kp;) {
+        struct copy *k = *kp;
+        if (k->due > l->round) {
+            kp = &k->next;
+            continue;
+        }
+        *kp = k->next;
+        if (xfer_session_data_done(l->a.s, k->m->d, k->m->len)) {
+            l->copies_skipped++;
+        } else {
+            chan_push(&l->ch[k->to], true, k->m->d, k->m->len);
+            l->copies_sent++;
+        }
+        free(k->m);
+        free(k);
+        any = true;
     }
     while (xfer_session_next_output(l->b.s, &d, &len, &bin)) {
         any = true;
@@ -229,6 +285,7 @@ static bool link_collect(link *l)
 
 static void deliver(link *l, unsigned c)
 {
+    if ((int)c == l->stalled && (l->lost || !l->release)) return;
     qmsg *m = chan_pop(&l->ch[c]);
     if (!m) return;
     if (m->binary)
@@ -239,26 +296,30 @@ static void deliver(link *l, unsigned c)
     free(m);
 }
 
+/* channel c has a message it may deliver now */
+static bool can_deliver(const link *l, int c)
+{
+    return l->ch[c].n && (c != l->stalled || (l->release && !l->lost));
+}
+
 static bool link_deliver_some(link *l)
 {
     size_t total = 0;
     for (unsigned c = 0; c < NCH; c++)
-        total += l->ch[c].n;
+        total += can_deliver(l, (int)c) ? l->ch[c].n : 0;
     if (!total) return false;
+    /* the held-back channel waits only while another has something */
     int held = l->hold_back;
-    if (held >= 0 && total > l->ch[held].n)
-        total -= l->ch[held].n;
-    else
-        held = -1;
+    if (held < 0 || total <= l->ch[held].n) held = -1;
     switch (l->ord) {
     case ORDER_LANES_FIRST:
         for (int c = NCH - 1; c >= 0; c--)
-            while (l->ch[c].n && c != held)
+            while (can_deliver(l, c) && c != held)
                 deliver(l, (unsigned)c);
         break;
     case ORDER_SESSION_FIRST:
         for (unsigned c = 0; c < NCH; c++)
-            while (l->ch[c].n && (int)c != held)
+            while (can_deliver(l, (int)c) && (int)c != held)
                 deliver(l, c);
         break;
     case ORDER_RANDOM: {
@@ -277,6 +338,7 @@ static bool link_deliver_some(link *l)
 static void link_run(link *l)
 {
     for (int round = 0; round < 200000; round++) {
+        l->round++;
         bool busy = link_collect(l);
         busy |= peer_reads(&l->a);
         busy |= peer_events(&l->a);
@@ -284,9 +346,9 @@ static void link_run(link *l)
         busy |= link_deliver_some(l);
         if (!busy) {
             /* the held-back channel goes last */
-            bool left = false;
+            bool left = l->copies != NULL;
             for (unsigned c = 0; c < NCH; c++)
-                while (l->ch[c].n) {
+                while (l->ch[c].n && ((int)c != l->stalled || (l->release && !l->lost))) {
                     deliver(l, c);
                     left = true;
                 }
@@ -296,16 +358,19 @@ static void link_run(link *l)
     CHECK(!"link did not settle");
 }
 
-static void link_init(link *l, uint32_t lanes_a, uint32_t lanes_b, order ord, unsigned seed)
+static void link_init_resend(link *l, uint32_t lanes_a, uint32_t lanes_b, order ord, unsigned seed,
+                             bool resend_a, bool resend_b)
 {
     memset(l, 0, sizeof *l);
-    xfer_options oa = {.lanes = lanes_a, .msg_size = 16384, .read_block = 65536};
-    xfer_options ob = {.lanes = lanes_b};
+    xfer_options oa = {
+        .lanes = lanes_a, .msg_size = 16384, .read_block = 65536, .lane_resend = resend_a};
+    xfer_options ob = {.lanes = lanes_b, .lane_resend = resend_b};
     peer_init(&l->a, &oa);
     peer_init(&l->b, &ob);
     l->ord = ord;
     l->seed = seed;
     l->hold_back = -1;
+    l->stalled = -1;
     xfer_session_open(l->a.s);
     xfer_session_open(l->b.s);
     link_run(l);
@@ -315,8 +380,19 @@ static void link_init(link *l, uint32_t lanes_a, uint32_t lanes_b, order ord, un
         xfer_session_lane_opened(l->b.s, k);
 }
 
+static void link_init(link *l, uint32_t lanes_a, uint32_t lanes_b, order ord, unsigned seed)
+{
+    link_init_resend(l, lanes_a, lanes_b, ord, seed, false, false);
+}
+
 static void link_free(link *l)
 {
+    while (l->copies) {
+        struct copy *k = l->copies;
+        l->copies = k->next;
+        free(k->m);
+        free(k);
+    }
     for (unsigned c = 0; c < NCH; c++)
         chan_clear(&l->ch[c]);
     peer_free(&l->a);
@@ -355,15 +431,20 @@ static xfer_file_entry *entries(void)
 
 /* Sends the four files from a to b over the link; returns the link
  * afterwards for checks (caller frees). */
-static void run_transfer(link *l, uint8_t *src[NF])
+static void run_transfer_id(link *l, uint8_t *src[NF], const char *xid, unsigned salt)
 {
     for (int i = 0; i < NF; i++) {
-        src[i] = pattern(SIZES[i], (unsigned)i * 7u);
+        src[i] = pattern(SIZES[i], (unsigned)i * 7u + salt);
         l->a.src[i] = src[i];
         l->a.src_len[i] = SIZES[i];
     }
-    CHECK_EQ_INT(xfer_session_offer(l->a.s, XID, entries(), NF), XFER_OK);
+    CHECK_EQ_INT(xfer_session_offer(l->a.s, xid, entries(), NF), XFER_OK);
     link_run(l);
+}
+
+static void run_transfer(link *l, uint8_t *src[NF])
+{
+    run_transfer_id(l, src, XID, 0);
 }
 
 static void check_all_arrived(link *l, uint8_t *src[NF], const char *what)
@@ -516,15 +597,17 @@ static void drain_outputs(xfer_session *s)
 
 /* b: a receiver with lanes `lanes` (opened: `open`), one file of `size`
  * accepted and started at 0, after a peer hello with lanes 7. */
-static void fake_setup(peer *b, uint32_t lanes, unsigned open, uint64_t win, uint64_t size,
-                       int nfiles)
+static void fake_setup_r(peer *b, uint32_t lanes, unsigned open, uint64_t win, uint64_t size,
+                         int nfiles, bool resend)
 {
-    xfer_options o = {.lanes = lanes, .win = win, .max_msg = win};
+    xfer_options o = {.lanes = lanes, .win = win, .max_msg = win, .lane_resend = resend};
     peer_init(b, &o);
     xfer_session_open(b->s);
     drain_outputs(b->s);
+    /* the peer lists lane-resend: in force when we do too */
     feed_json(b->s, "{\"t\":\"hello\",\"v\":2,\"maxMsg\":262144,\"win\":16777216,"
-                    "\"caps\":[\"resume\"],\"lanes\":7}");
+                    "\"caps\":[\"resume\",\"lane-resend\"],\"lanes\":7}");
+    CHECK(xfer_session_lane_resend(b->s) == (resend && lanes > 0));
     char offer[1024];
     int n = snprintf(offer, sizeof offer, "{\"t\":\"offer\",\"xfer\":\"%s\",\"files\":[", XID);
     for (int i = 0; i < nfiles; i++)
@@ -546,15 +629,27 @@ static void fake_setup(peer *b, uint32_t lanes, unsigned open, uint64_t win, uin
     CHECK(!b->fatal);
 }
 
-static void feed_data(peer *b, unsigned lane, uint32_t file, uint64_t offset, size_t len)
+static void fake_setup(peer *b, uint32_t lanes, unsigned open, uint64_t win, uint64_t size,
+                       int nfiles)
+{
+    fake_setup_r(b, lanes, open, win, size, nfiles, false);
+}
+
+static void feed_data_tag(peer *b, unsigned lane, uint16_t tag, uint32_t file, uint64_t offset,
+                          size_t len)
 {
     uint8_t *m = malloc(XFER_DATA_HEADER_LEN + len);
     if (!m) abort();
-    xfer_data_header_encode(m, file, offset);
+    xfer_data_header_encode(m, file, offset, tag);
     memset(m + XFER_DATA_HEADER_LEN, 0x5a, len);
     xfer_session_feed_binary_lane(b->s, lane, m, XFER_DATA_HEADER_LEN + len);
     peer_events(b); /* WRITE events point into m */
     free(m);
+}
+
+static void feed_data(peer *b, unsigned lane, uint32_t file, uint64_t offset, size_t len)
+{
+    feed_data_tag(b, lane, 0, file, offset, len);
 }
 
 static void expect_protocol(peer *b, const char *msg, const char *what)
@@ -742,6 +837,324 @@ static void test_cancel_and_failure(void)
         free(src[i]);
 }
 
+/* ---------------- lane-resend (§5.11) ---------------- */
+
+static const char *XID2 = "fedcba9876543210fedcba9876543210";
+
+/* The cap: listed after "text", in force only when both hellos list it
+ * and L > 0; DATA carries the offer ordinal of its transfer. */
+static void test_resend_negotiation(void)
+{
+    struct {
+        uint32_t la, lb;
+        bool ra, rb, want;
+    } cases[] = {{2, 2, true, true, true},
+                 {2, 2, true, false, false},
+                 {2, 2, false, true, false},
+                 {0, 2, true, true, false},
+                 {2, 0, true, true, false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        link l;
+        link_init_resend(&l, cases[i].la, cases[i].lb, ORDER_RANDOM, 5, cases[i].ra, cases[i].rb);
+        CHECK(xfer_session_lane_resend(l.a.s) == cases[i].want);
+        CHECK(xfer_session_lane_resend(l.b.s) == cases[i].want);
+        link_free(&l);
+    }
+    /* our hello: "lane-resend" after "text" */
+    xfer_options o = {.lane_resend = true, .lanes = 1};
+    xfer_session *s = xfer_session_create(&o);
+    xfer_session_open(s);
+    const uint8_t *d;
+    size_t len;
+    bool bin;
+    CHECK(xfer_session_next_output(s, &d, &len, &bin));
+    char hello[512];
+    snprintf(hello, sizeof hello, "%.*s", (int)len, (const char *)d);
+    CHECK(strstr(hello, "\"text\",\"lane-resend\"]") != NULL);
+    xfer_session_destroy(s);
+
+    /* the sender's tag: 0 for the first transfer, 1 for the next */
+    link l;
+    link_init_resend(&l, 3, 3, ORDER_RANDOM, 9, true, true);
+    uint8_t *src[NF], *src2[NF];
+    run_transfer_id(&l, src, XID, 0);
+    CHECK_EQ_INT(l.tags_seen, 1u);
+    run_transfer_id(&l, src2, XID2, 3);
+    CHECK_EQ_INT(l.tags_seen, 3u);
+    CHECK_EQ_INT(l.b.ok_files, 2 * NF);
+    CHECK(!l.a.fatal && !l.b.fatal);
+    link_free(&l);
+    for (int i = 0; i < NF; i++) {
+        free(src[i]);
+        free(src2[i]);
+    }
+    /* without the cap the tag stays 0 */
+    link_init_resend(&l, 3, 3, ORDER_RANDOM, 9, true, false);
+    run_transfer_id(&l, src, XID, 0);
+    run_transfer_id(&l, src2, XID2, 3);
+    CHECK_EQ_INT(l.tags_seen, 1u);
+    link_free(&l);
+    for (int i = 0; i < NF; i++) {
+        free(src[i]);
+        free(src2[i]);
+    }
+}
+
+static void feed_offer(peer *b, const char *xid, uint64_t size)
+{
+    char offer[400];
+    snprintf(offer, sizeof offer,
+             "{\"t\":\"offer\",\"xfer\":\"%s\",\"files\":[{\"id\":0,\"name\":\"g\",\"dir\":\"\","
+             "\"size\":%llu,\"mime\":\"application/octet-stream\"}]}",
+             xid, (unsigned long long)size);
+    feed_json(b->s, offer);
+}
+
+static void feed_start(peer *b, const char *xid, uint32_t file, uint64_t offset)
+{
+    char start[200];
+    snprintf(start, sizeof start, "{\"t\":\"start\",\"xfer\":\"%s\",\"file\":%u,\"offset\":%llu}",
+             xid, file, (unsigned long long)offset);
+    feed_json(b->s, start);
+    peer_events(b);
+}
+
+/* The receiver counts the peer's offers (a declined one too) and drops
+ * DATA whose tag is not the current transfer's: a late copy of an earlier
+ * transfer after the next one started. */
+static void test_resend_tags(void)
+{
+    peer b;
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, true); /* offer 0 (XID), file 0 started */
+    feed_data_tag(&b, 1, 0, 0, 0, 1000);
+    CHECK_EQ_INT(b.stored_len[0], 1000);
+    feed_data_tag(&b, 1, 1, 0, 1000, 1000); /* tag of no transfer yet: dropped */
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[0], 1000);
+    CHECK_EQ_INT(xfer_session_held(b.s), 0);
+    feed_data_tag(&b, 1, 0, 0, 5000, 1000); /* held */
+    CHECK_EQ_INT(xfer_session_held(b.s), 1);
+    char c[120];
+    snprintf(c, sizeof c, "{\"t\":\"cancel\",\"xfer\":\"%s\"}", XID);
+    feed_json(b.s, c);
+    peer_events(&b);
+    CHECK_EQ_INT(b.cancelled, 1);
+    CHECK_EQ_INT(xfer_session_held(b.s), 0); /* purged with its transfer */
+    /* none being received: dropped */
+    feed_data_tag(&b, 0, 0, 0, 1000, 1000);
+    feed_data_tag(&b, 0, 1, 0, 0, 1000);
+    CHECK(!b.fatal);
+    peer_free(&b);
+
+    /* offers 0 and 1 cancelled, offer 2 received: its tag is 2 */
+    const char *XID3 = "00000000000000000000000000000003";
+
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, true);
+    snprintf(c, sizeof c, "{\"t\":\"cancel\",\"xfer\":\"%s\"}", XID);
+    feed_json(b.s, c);
+    peer_events(&b);
+    feed_offer(&b, XID2, 3000); /* offer 1: accepted by peer_events, then cancelled */
+    peer_events(&b);
+    xfer_session_cancel(b.s, XID2);
+    peer_events(&b);
+    feed_offer(&b, XID3, 3000); /* offer 2 */
+    peer_events(&b);
+    feed_start(&b, XID3, 0, 0);
+    CHECK(!b.fatal);
+    feed_data_tag(&b, 1, 0, 0, 0, 1000); /* the first transfer's, late: dropped */
+    feed_data_tag(&b, 2, 1, 0, 0, 1000); /* the second's: dropped */
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[0], 0);
+    CHECK_EQ_INT(xfer_session_held(b.s), 0);
+    feed_data_tag(&b, 1, 2, 0, 1000, 1000); /* the current one's: held */
+    CHECK_EQ_INT(xfer_session_held(b.s), 1);
+    feed_data_tag(&b, 0, 2, 0, 0, 1000);
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[0], 2000);
+    CHECK_EQ_INT(xfer_session_held(b.s), 0);
+    peer_free(&b);
+}
+
+static void test_resend_rules(void)
+{
+    peer b;
+    /* all bytes handled: dropped; some handled, some not: PROTOCOL */
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, true);
+    feed_data(&b, 0, 0, 0, 1000);
+    feed_data(&b, 1, 0, 0, 1000);  /* the second copy */
+    feed_data(&b, 1, 0, 500, 500); /* inside what was handled */
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[0], 1000);
+    feed_data(&b, 1, 0, 500, 1000);
+    expect_protocol(&b, "in part", "partial overlap");
+    peer_free(&b);
+
+    /* a second copy of a held message: dropped, PROTOCOL if its length differs */
+    fake_setup_r(&b, 2, (1u << 1) | (1u << 2), 0, 100000, 1, true);
+    feed_data(&b, 1, 0, 2000, 1000);
+    feed_data(&b, 2, 0, 2000, 1000);
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(xfer_session_held(b.s), 1);
+    feed_data(&b, 0, 0, 2000, 500);
+    expect_protocol(&b, "differ in length", "copies differ");
+    peer_free(&b);
+
+    /* still PROTOCOL: beyond the size, a file not accepted */
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, true);
+    feed_data(&b, 1, 0, 99500, 1000);
+    expect_protocol(&b, "beyond file size", "beyond size");
+    peer_free(&b);
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, true);
+    feed_data(&b, 1, 5, 0, 10);
+    expect_protocol(&b, "not accepted", "unknown file");
+    peer_free(&b);
+
+    /* keyed merge: a copy that arrives behind newer data on its channel
+     * is taken, and what waited behind it follows */
+    fake_setup_r(&b, 2, (1u << 1) | (1u << 2), 0, 100000, 1, true);
+    feed_data(&b, 2, 0, 1000, 1000);
+    feed_data(&b, 2, 0, 3000, 1000);
+    feed_data(&b, 0, 0, 2000, 1000);
+    feed_data(&b, 2, 0, 0, 1000); /* the copy of lane 1's first message */
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[0], 4000);
+    CHECK_EQ_INT(xfer_session_held(b.s), 0);
+    peer_free(&b);
+
+    /* no "every channel holds data that is not the next" under the cap */
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, true);
+    feed_data(&b, 1, 0, 1000, 1000);
+    feed_data(&b, 0, 0, 3000, 1000);
+    CHECK(!b.fatal);
+    feed_data(&b, 0, 0, 0, 1000);
+    feed_data(&b, 0, 0, 2000, 1000);
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[0], 4000);
+    peer_free(&b);
+
+    /* bounds unchanged: the window, and the held messages */
+    fake_setup_r(&b, 2, (1u << 1) | (1u << 2), 65536, 1000000, 1, true);
+    feed_data(&b, 1, 0, 100, 32768);
+    feed_data(&b, 2, 0, 100, 32768); /* a copy: not held, not counted */
+    feed_data(&b, 1, 0, 100 + 32768, 32768);
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(xfer_session_held(b.s), 2);
+    feed_data(&b, 1, 0, 100 + 65536, 1);
+    expect_protocol(&b, "over the receive window", "window bound, resend");
+    peer_free(&b);
+    fake_setup_r(&b, 2, (1u << 1) | (1u << 2), 0, 1000000, 1, true);
+    for (uint64_t k = 1; k <= XFER_MAX_HELD_MSGS && !b.fatal; k++)
+        feed_data(&b, 1 + (unsigned)(k % 2), 0, k, 1);
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(xfer_session_held(b.s), XFER_MAX_HELD_MSGS);
+    feed_data(&b, 1, 0, XFER_MAX_HELD_MSGS, 1); /* a copy of a held one: dropped */
+    CHECK(!b.fatal);
+    feed_data(&b, 1, 0, XFER_MAX_HELD_MSGS + 1, 1);
+    expect_protocol(&b, "16384 messages", "message bound, resend");
+    peer_free(&b);
+
+    /* a failed file's held data goes at once: it never pins the bounds */
+    fake_setup_r(&b, 2, (1u << 1) | (1u << 2), 0, 100000, 2, true);
+    feed_data(&b, 1, 0, 5000, 1000);
+    feed_data(&b, 1, 1, 0, 1000); /* the next file's, before its start */
+    CHECK_EQ_INT(xfer_session_held(b.s), 2);
+    xfer_session_write_failed(b.s, XID, 0, "disk full");
+    peer_events(&b);
+    CHECK_EQ_INT(xfer_session_held(b.s), 1);
+    feed_data(&b, 2, 0, 6000, 1000); /* still in flight: dropped */
+    CHECK_EQ_INT(xfer_session_held(b.s), 1);
+    feed_start(&b, XID, 1, 0);
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[1], 1000);
+    CHECK_EQ_INT(xfer_session_held(b.s), 0);
+    peer_free(&b);
+
+    /* a lane that closes: the session goes on with what it held from it */
+    fake_setup_r(&b, 2, (1u << 1) | (1u << 2), 0, 100000, 1, true);
+    feed_data(&b, 1, 0, 1000, 1000);
+    CHECK(xfer_session_lane_closed(b.s, 1));
+    CHECK_EQ_INT(xfer_session_channels(b.s), 2);
+    CHECK_EQ_INT(xfer_session_held(b.s), 1);
+    feed_data(&b, 2, 0, 0, 1000);
+    CHECK(!b.fatal);
+    CHECK_EQ_INT(b.stored_len[0], 2000);
+    peer_free(&b);
+}
+
+/* Without the cap nothing changes: a nonzero tag is PROTOCOL, a copy of
+ * handled bytes too, and a closed lane ends the session. */
+static void test_resend_off(void)
+{
+    peer b;
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, false);
+    feed_data_tag(&b, 1, 1, 0, 0, 10);
+    expect_protocol(&b, "lane-resend not agreed", "tag without the cap");
+    peer_free(&b);
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, false);
+    feed_data(&b, 0, 0, 0, 1000);
+    feed_data(&b, 1, 0, 0, 1000);
+    expect_protocol(&b, "not the next byte", "copy without the cap");
+    peer_free(&b);
+    fake_setup_r(&b, 2, 1u << 1, 0, 100000, 1, false);
+    CHECK(!xfer_session_lane_closed(b.s, 1));
+    peer_free(&b);
+    /* the cap on our side, lanes 0: no tags */
+    fake_setup_r(&b, 0, 0, 0, 100000, 1, true);
+    feed_data_tag(&b, 0, 1, 0, 0, 10);
+    expect_protocol(&b, "lane-resend not agreed", "tag, no lanes");
+    peer_free(&b);
+}
+
+/* Randomized: one channel stalls (its DATA comes only after the next
+ * transfer started, or never: its lane was lost) and the link sends each
+ * of its DATA messages again on another channel, some rounds later, while
+ * the sender still keeps it. Two transfers, every file byte-exact, no
+ * PROTOCOL, nothing left held. */
+static void test_resend_random(void)
+{
+    for (unsigned seed = 1; seed <= 40; seed++) {
+        link l;
+        unsigned lanes = 1 + seed % XFER_MAX_LANES;
+        link_init_resend(&l, lanes, XFER_MAX_LANES, ORDER_RANDOM, seed, true, true);
+        CHECK(xfer_session_lane_resend(l.b.s));
+        l.stalled = (int)(seed % (lanes + 1));
+        if (l.stalled == 0) l.stalled = 1; /* a lane, not the session's channel */
+        l.lost = seed % 3 == 0;
+        if (l.lost) CHECK(xfer_session_lane_closed(l.b.s, (unsigned)l.stalled));
+        uint8_t *src[NF], *src2[NF];
+        run_transfer_id(&l, src, XID, 0);
+        bool ok = l.b.ok_files == NF && l.b.done == 1 && l.a.done == 1;
+        for (int i = 0; i < NF; i++)
+            ok = ok && l.b.stored_len[i] == SIZES[i] &&
+                 (!SIZES[i] || !memcmp(l.b.stored[i], src[i], SIZES[i]));
+        /* the stalled lane's first copies come now, behind the next offer */
+        CHECK_EQ_INT(xfer_session_offer(l.a.s, XID2, entries(), NF), XFER_OK);
+        l.release = true;
+        for (int i = 0; i < NF; i++) {
+            src2[i] = pattern(SIZES[i], (unsigned)i * 7u + 100);
+            l.a.src[i] = src2[i];
+        }
+        link_run(&l);
+        ok = ok && l.b.ok_files == 2 * NF && l.b.done == 2 && l.a.done == 2 && !l.a.fatal &&
+             !l.b.fatal && l.copies_sent > 0;
+        for (int i = 0; i < NF; i++)
+            ok = ok && l.b.stored_len[i] == SIZES[i] &&
+                 (!SIZES[i] || !memcmp(l.b.stored[i], src2[i], SIZES[i]));
+        if (!ok)
+            fprintf(stderr, "resend seed %u (stalled %d lost %d): ok %d done %d/%d fatal %d (%s)\n",
+                    seed, l.stalled, l.lost, l.b.ok_files, l.a.done, l.b.done, l.b.fatal,
+                    l.b.fatal_msg);
+        CHECK(ok);
+        CHECK_EQ_INT(xfer_session_held(l.b.s), 0);
+        /* the sender keeps nothing once the transfer ended */
+        link_free(&l);
+        for (int i = 0; i < NF; i++) {
+            free(src[i]);
+            free(src2[i]);
+        }
+    }
+}
+
 int main(void)
 {
     test_negotiation();
@@ -751,5 +1164,10 @@ int main(void)
     test_bounds();
     test_held_end();
     test_cancel_and_failure();
+    test_resend_negotiation();
+    test_resend_tags();
+    test_resend_rules();
+    test_resend_off();
+    test_resend_random();
     return CHECK_DONE();
 }

@@ -72,11 +72,12 @@ export function encodeControl(m: Control): string {
 /** A data message; its payload is `bytes`, or `head` followed by `bytes`
  *  (a chunk that spans two reads). Written into `into` when it is given and
  *  large enough (the result is then a view of it), else into a new buffer. */
-export function encodeData(file: number, offset: number, bytes: Uint8Array, head?: Uint8Array, into?: Uint8Array): Uint8Array {
+/** A DATA message (§4); `tag` is its transfer's tag (§5.11), 0 without `lane-resend`. */
+export function encodeData(file: number, offset: number, bytes: Uint8Array, head?: Uint8Array, into?: Uint8Array, tag = 0): Uint8Array {
   const h = head?.length ?? 0;
   const n = DATA_HEADER_LEN + h + bytes.length;
   const out = into && into.length >= n ? into.subarray(0, n) : new Uint8Array(n);
-  writeDataHeader(out, file, offset);
+  writeDataHeader(out, file, offset, tag);
   if (head) out.set(head, DATA_HEADER_LEN);
   out.set(bytes, DATA_HEADER_LEN + h);
   return out;
@@ -98,13 +99,13 @@ export function joinBytes(parts: Uint8Array[], length = parts.reduce((n, x) => n
 
 /* Byte by byte rather than through a DataView: one per message adds up
  * (about 16 thousand messages per GiB). */
-export function writeDataHeader(out: Uint8Array, file: number, offset: number): void {
+export function writeDataHeader(out: Uint8Array, file: number, offset: number, tag = 0): void {
   const hi = Math.floor(offset / 2 ** 32);
   const lo = offset >>> 0;
   out[0] = DATA_TYPE;
   out[1] = 0;
-  out[2] = 0;
-  out[3] = 0;
+  out[2] = (tag >>> 8) & 255;
+  out[3] = tag & 255;
   putU32(out, 4, file);
   putU32(out, 8, hi);
   putU32(out, 12, lo);
@@ -252,13 +253,16 @@ export function decodeData(msg: Uint8Array): DataMsg {
   if (msg.length <= DATA_HEADER_LEN) bad('data message without payload');
   const v = new DataView(msg.buffer, msg.byteOffset, DATA_HEADER_LEN);
   if (v.getUint8(0) !== DATA_TYPE) bad('unknown binary message type');
-  if (v.getUint8(1) !== 0 || v.getUint16(2) !== 0) bad('reserved bits set');
+  if (v.getUint8(1) !== 0) bad('flags set');
+  /* the reserved field: a transfer's tag with lane-resend (§5.11); whether
+   * a nonzero one is allowed is the session's business */
+  const tag = v.getUint16(2);
   const file = v.getUint32(4);
   if (file > FILE_ID_MAX) bad('file id out of range');
   const hi = v.getUint32(8);
   if (hi > 0x1fffff) bad('offset beyond 2^53-1');
   const offset = hi * 2 ** 32 + v.getUint32(12);
-  return { file, offset, bytes: msg.subarray(DATA_HEADER_LEN) };
+  return { file, offset, tag, bytes: msg.subarray(DATA_HEADER_LEN) };
 }
 
 export function utf8Length(s: string): number {

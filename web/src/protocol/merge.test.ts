@@ -239,10 +239,10 @@ describe('the merge (§5.10)', () => {
   it(`bounds held DATA at ${MAX_HELD_DATA} messages`, () => {
     const m = new LaneMerge(1, 1 << 30);
     const view = { fate: () => 'wait' as const, expectsBytes: () => false };
-    for (let i = 0; i < MAX_HELD_DATA; i++) m.hold(1, { file: 1, offset: i, bytes: new Uint8Array(1) });
+    for (let i = 0; i < MAX_HELD_DATA; i++) m.hold(1, { file: 1, offset: i, tag: 0, bytes: new Uint8Array(1) });
     expect(m.held).toBe(MAX_HELD_DATA);
     expect(m.take(view)).toBeNull();
-    expect(() => m.hold(0, { file: 1, offset: 0, bytes: new Uint8Array(1) })).toThrow(/more than 16384/);
+    expect(() => m.hold(0, { file: 1, offset: 0, tag: 0, bytes: new Uint8Array(1) })).toThrow(/more than 16384/);
   });
 
   it('drops held DATA at the head of its queue after a cancel, and of a file failed by a write error', () => {

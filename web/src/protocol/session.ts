@@ -62,16 +62,18 @@ export class DataOutput {
     readonly offset: number,
     private readonly bytes: Uint8Array,
     private readonly head?: Uint8Array,
+    /** The transfer's tag (§5.11), 0 without lane-resend. */
+    readonly tag = 0,
   ) {}
   get length(): number {
     return DATA_HEADER_LEN + (this.head?.length ?? 0) + this.bytes.length;
   }
   get data(): Uint8Array {
-    return encodeData(this.file, this.offset, this.bytes, this.head);
+    return encodeData(this.file, this.offset, this.bytes, this.head, undefined, this.tag);
   }
   /** The message written into `into` (a view of it) when it fits, else a new buffer. */
   encode(into: Uint8Array): Uint8Array {
-    return encodeData(this.file, this.offset, this.bytes, this.head, into);
+    return encodeData(this.file, this.offset, this.bytes, this.head, into, this.tag);
   }
 }
 
@@ -349,7 +351,7 @@ export class Session {
         return this.onData(msg);
       }
       mg.checkLane(lane);
-      const d = decodeData(msg);
+      const d = this.decodeTagged(msg);
       if (mg.empty(lane)) {
         const fate = this.dataFate(d);
         if (fate === 'drop') return;
@@ -925,7 +927,14 @@ export class Session {
   }
 
   private onData(msg: Uint8Array): void {
-    this.handleData(decodeData(msg));
+    this.handleData(this.decodeTagged(msg));
+  }
+
+  /* §4: the reserved field carries a tag only under lane-resend (§5.11). */
+  private decodeTagged(msg: Uint8Array): DataMsg {
+    const d = decodeData(msg);
+    if (d.tag !== 0) throw new ProtocolError('PROTOCOL', 'data with a tag, lane-resend not agreed');
+    return d;
   }
 
   /* Checks, stores and hashes the next DATA message (from the session's

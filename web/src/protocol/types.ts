@@ -114,6 +114,8 @@ export type Control = Hello | Offer | Accept | Decline | Start | End | Ack | Ver
 export interface DataMsg {
   file: number;
   offset: number;
+  /** The transfer's tag (§5.11); 0 unless both hellos list `lane-resend`. */
+  tag: number;
   bytes: Uint8Array;
 }
 

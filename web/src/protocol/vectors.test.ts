@@ -143,7 +143,7 @@ function build() {
     description: 'Peerdrop transfer protocol v1 test vectors; see docs/protocol.md §9. Hex is the exact message bytes (text messages as UTF-8).',
     version: 1,
     control: CONTROL_VECTORS.map((v) => ({ name: v.name, value: v.value, text: encodeControl(v.value), hex: hex(utf8Encode(encodeControl(v.value))) })),
-    data: DATA_VECTORS.map((v) => ({ name: v.name, file: v.file, offset: v.offset, payloadHex: hex(new Uint8Array(v.payload)), hex: hex(encodeData(v.file, v.offset, new Uint8Array(v.payload))) })),
+    data: DATA_VECTORS.map((v) => ({ name: v.name, file: v.file, offset: v.offset, tag: v.tag, payloadHex: hex(new Uint8Array(v.payload)), hex: hex(encodeData(v.file, v.offset, new Uint8Array(v.payload), undefined, undefined, v.tag)) })),
     invalid: INVALID_VECTORS.map((v) => ({ name: v.name, kind: v.kind, hex: v.kind === 'text' ? hex(utf8Encode(v.data)) : v.data, code: v.code })),
     paths: PATH_VECTORS,
     digests: DIGEST_SIZES.map((size) => {
@@ -226,15 +226,15 @@ describe('test-vectors.json', () => {
   }
   for (const v of stored.data) {
     it(`data ${v.name}: encode and decode byte-exact`, () => {
-      expect(hex(encodeData(v.file, v.offset, unhex(v.payloadHex)))).toBe(v.hex);
+      expect(hex(encodeData(v.file, v.offset, unhex(v.payloadHex), undefined, undefined, v.tag))).toBe(v.hex);
       // as the driver sends it: into a reused buffer that still holds an earlier, longer message
       const payload = unhex(v.payloadHex);
       const reused = new Uint8Array(payload.length + 64).fill(0xee);
-      const out = new DataOutput(v.file, v.offset, payload.subarray(1), payload.subarray(0, 1));
+      const out = new DataOutput(v.file, v.offset, payload.subarray(1), payload.subarray(0, 1), v.tag);
       expect(hex(out.encode(reused))).toBe(v.hex);
       expect(out.encode(reused).buffer).toBe(reused.buffer);
       const d = decodeData(unhex(v.hex));
-      expect([d.file, d.offset, hex(d.bytes)]).toEqual([v.file, v.offset, v.payloadHex]);
+      expect([d.file, d.offset, d.tag, hex(d.bytes)]).toEqual([v.file, v.offset, v.tag, v.payloadHex]);
     });
   }
   for (const v of stored.invalid) {

@@ -41,10 +41,12 @@ export const CONTROL_VECTORS: { name: string; value: Control }[] = [
   { name: 'hello-lanes', value: { t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume', 'sha256-blocks', 'text'], lanes: 3, name: 'laptop', device: 'Chromium on Linux' } },
 ];
 
-export const DATA_VECTORS: { name: string; file: number; offset: number; payload: number[] }[] = [
-  { name: 'data-first', file: 0, offset: 0, payload: [0x68, 0x69] },
-  { name: 'data-large-offset', file: 0x0102, offset: 0x0000_0102_0304_0506, payload: [0xff] },
-  { name: 'data-max-offset', file: 9999, offset: Number.MAX_SAFE_INTEGER - 1, payload: [0x00] },
+export const DATA_VECTORS: { name: string; file: number; offset: number; tag: number; payload: number[] }[] = [
+  { name: 'data-first', file: 0, offset: 0, tag: 0, payload: [0x68, 0x69] },
+  { name: 'data-large-offset', file: 0x0102, offset: 0x0000_0102_0304_0506, tag: 0, payload: [0xff] },
+  { name: 'data-max-offset', file: 9999, offset: Number.MAX_SAFE_INTEGER - 1, tag: 0, payload: [0x00] },
+  // §5.11: the transfer's tag in the reserved field (lane-resend)
+  { name: 'data-tagged', file: 3, offset: 16368, tag: 0x0102, payload: [0xab, 0xcd] },
 ];
 
 export const INVALID_VECTORS: { name: string; kind: 'text' | 'binary'; data: string; code: string }[] = [
@@ -73,7 +75,7 @@ export const INVALID_VECTORS: { name: string; kind: 'text' | 'binary'; data: str
   { name: 'hello-lanes-negative', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":-1}', code: 'PROTOCOL' },
   { name: 'data-header-only', kind: 'binary', data: '01000000000000000000000000000000', code: 'PROTOCOL' },
   { name: 'data-bad-type', kind: 'binary', data: '0200000000000000000000000000000041', code: 'PROTOCOL' },
-  { name: 'data-reserved-set', kind: 'binary', data: '0100000100000000000000000000000041', code: 'PROTOCOL' },
+  { name: 'data-flags-set', kind: 'binary', data: '0101000000000000000000000000000041', code: 'PROTOCOL' },
   { name: 'data-file-id-10000', kind: 'binary', data: '0100000000002710000000000000000041', code: 'PROTOCOL' },
   { name: 'data-offset-2^53', kind: 'binary', data: '0100000000000000002000000000000041', code: 'PROTOCOL' },
 ];
