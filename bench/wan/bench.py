@@ -14,6 +14,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 A_IP, B_IP, DEV, PORT = '10.77.0.1', '10.77.0.2', 'wan0', 8089
 TCP_PORT = 5201
 VERIFY_LINKS = [tuple(map(float, l.split(','))) for l in os.environ.get('WAN_VERIFY_LINKS', '0,500;10,500;25,500;50,500;25,100').split(';')]
+# WAN_FREEZE="N,B": in every case, the N-th UDP flow to cross the link (a
+# peer connection; the session's is 1, its lanes follow) goes dead once it
+# has carried B bytes (wanlink --freeze-flow): docs/protocol.md §5.11
+FREEZE = tuple(int(x) for x in os.environ['WAN_FREEZE'].split(',')) if os.environ.get('WAN_FREEZE') else None
 BUF32 = 32 * 1024 * 1024
 
 
@@ -86,6 +90,8 @@ class Net:
         argv = [os.path.join(HERE, 'wanlink'), '--ns-a', self.ns('A'), '--ns-b', self.ns('B'),
                 '--dev', DEV, '--delay-ms', str(delay_ms), '--rate-mbit', str(rate_mbit),
                 '--loss-pct', str(loss_pct), '--seed', str(random.randrange(1, 1 << 40))]
+        if FREEZE:
+            argv += ['--freeze-flow', str(FREEZE[0]), '--freeze-after', str(FREEZE[1])]
         self.link = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         r, _, _ = select.select([self.link.stdout], [], [], 10)
         if not r or self.link.stdout.readline().strip() != 'ready':
@@ -117,6 +123,16 @@ class Net:
             lines = [ln.split() for ln in self.sh(n, ['cat', '/proc/net/snmp']).splitlines() if ln.startswith('Udp:')]
             out[n] = int(dict(zip(lines[0][1:], lines[1][1:])).get('RcvbufErrors', 0)) if len(lines) >= 2 else 0
         return out
+
+    def frozen(self):
+        """--freeze-flow: makes wanlink forget its flows (the next case's
+        are numbered from 1 again) and returns the drops so far."""
+        self.link.send_signal(signal.SIGUSR1)
+        r, _, _ = select.select([self.link.stdout], [], [], 5)
+        line = self.link.stdout.readline().split() if r else []
+        if len(line) != 2 or line[0] != 'frozen':
+            raise RuntimeError(f'wanlink did not answer SIGUSR1: {line}')
+        return int(line[1])
 
     def down(self):
         """Stops wanlink; returns its counter lines."""
@@ -228,12 +244,15 @@ def case_cli(net, cfg, work, size, limit_s, case='cli-cli'):
         # lanes open at the receiver (its 'lanes' events), and the bytes they
         # carried (its summary, right after done)
         lanes_open = max([j.get('open', 0) for j in seen + seen2 + seen3 if j.get('event') == 'lanes'] or [0])
+        # sessions the receiver had: more than one means a drop and a resume
+        sessions = sum(1 for j in seen + seen2 + seen3 if j.get('event') == 'connected')
         if done['event'] != 'done':
             raise RuntimeError('receiver: ' + json.dumps(done))
         got = os.path.getsize(os.path.join(out, os.path.basename(cfg['file'])))
         if got != size:
             raise RuntimeError(f'received {got} bytes')
-        res = {'mbps': size / 1e6 / (t_done - t_offer), 'ttfb_ms': 1000 * (t_first - t_spawn), 'lanes': lanes_open}
+        res = {'mbps': size / 1e6 / (t_done - t_offer), 'ttfb_ms': 1000 * (t_first - t_spawn), 'lanes': lanes_open,
+               'sessions': sessions, 'seconds': round(t_done - t_offer, 2)}
         try:
             summary, _, _ = lines_until(r, lambda j: j.get('event') == 'summary', time.monotonic() + 5)
             res['lane_bytes'] = summary.get('laneBytes', 0)
@@ -393,6 +412,7 @@ def main():
                     busy = quiet_wait(cfg['quiet_wait'])
                     d0 = net.tun_drops()
                     u0 = net.udp_drops()
+                    f0 = net.frozen() if FREEZE else 0
                     try:
                         if c.split('@', 1)[0] in BROWSER_CASES:
                             res = case_browser(net, cfg, work, size, limit, c)
@@ -410,6 +430,8 @@ def main():
                     res['udp_rcvbuf_drops'] = sum(u1[n] - u0[n] for n in 'AB')
                     res['udp_rcvbuf_drops_ab'] = [u1[n] - u0[n] for n in 'AB']  # A sends the file, B receives it
                     res['busy_before_pct'] = round(busy)
+                    if FREEZE:
+                        res['frozen_drops'] = net.frozen() - f0
                     per[c].append(res)
                     print(json.dumps({'rtt_ms': rtt, 'rate_mbit': rate, 'loss_pct': loss, 'case': c, 'round': rnd, **res}),
                           flush=True)

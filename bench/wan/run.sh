@@ -28,6 +28,9 @@
 #   WAN_VARIANTS   "name:/path/to/peerdrop;name:VAR=v,VAR=v": cases cli-cli@name
 #                  run another CLI binary, or both CLIs with extra environment
 #   WAN_CLI_LOG    append both CLIs' debug logs to this file
+#   WAN_FREEZE     "N,B": in every case the N-th UDP flow across the link (1: the
+#                  session's connection, 2..: its lanes) goes dead after B bytes
+#                  (results: frozen_drops; CLI cases also sessions, seconds)
 #   WAN_WEB_TRACE  web-web cases: append, once a second, every peer
 #                  connection's bytes, round trip and send queues on both
 #                  pages, and the case's phases, to this file (JSON lines)

@@ -15,6 +15,20 @@
  * Departures are monotonic, so one ring per direction holds the queue and
  * the packets "on the wire" in delivery order.
  *
+ * --freeze-flow N --freeze-after B blackholes one UDP flow: the N-th
+ * UDP flow (IPv4 or IPv6; an unordered address:port pair, either way) to
+ * carry FLOW_RANK_BYTES is dropped in both directions once it has carried
+ * B bytes, until the end or SIGUSR1, which forgets every flow (the next
+ * transfer's are numbered from 1 again) and prints "frozen <drops so far>"
+ * on stdout. A peer connection is one such flow (ICE tries a few more
+ * pairs, which carry only checks, hence the threshold), and a session's
+ * own connection carries its handshake, authentication and first data
+ * before it opens any lane: flow 1 is the session's, 2.. its lanes. This
+ * freezes one lane as a path that stops or an association stuck in
+ * back-off would; it tests docs/protocol.md §5.11. The drops are counted
+ * apart; with WANLINK_DEBUG_FLOWS set, SIGUSR1 also lists every flow, its
+ * rank and bytes on stderr.
+ *
  * It runs until SIGTERM/SIGINT, then prints its counters on stderr as one
  * key=value line per direction. It prints "ready" on stdout once both TUNs
  * exist. Configure the addresses from outside (ip addr/ip link in each
@@ -22,7 +36,7 @@
  *
  *   wanlink --ns-a /proc/PA/ns/net --ns-b /proc/PB/ns/net [--dev wan0]
  *           [--delay-ms D] [--rate-mbit R] [--loss-pct P] [--queue-ms Q]
- *           [--seed S]
+ *           [--seed S] [--freeze-flow N --freeze-after B]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,14 +78,17 @@ typedef struct {
     size_t head, count;
     uint64_t last_depart_ns;
     uint64_t pkts_in, bytes_in, lost, queue_drops, ring_drops, delivered, bytes_out, write_errs;
+    uint64_t frozen; /* dropped by --freeze-flow */
     uint64_t max_queue_ns;
 } direction;
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reset_flows;
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop = 1;
+    if (sig == SIGUSR1)
+        reset_flows = 1;
+    else
+        stop = 1;
 }
 
 static uint64_t now_ns(void)
@@ -111,6 +128,66 @@ static int open_tun_in(const char *ns_path, const char *dev)
     return fd;
 }
 
+/* --freeze-flow: the UDP flows seen so far, in order (at most FLOWS_MAX are
+ * told apart; later ones are never frozen). */
+#define FLOWS_MAX 64
+/* More than ICE's checks and DTLS's handshake (~5 KB) carry. */
+#define FLOW_RANK_BYTES 16384
+typedef struct {
+    uint8_t ip[2][16]; /* IPv4 in the first 4 bytes */
+    uint16_t port[2];
+    uint64_t bytes;
+    unsigned rank; /* 1-based order of reaching FLOW_RANK_BYTES; 0: not yet */
+} flow;
+static flow flows[FLOWS_MAX];
+static unsigned flows_seen, flows_ranked;
+static unsigned freeze_flow; /* 1-based; 0: none */
+static uint64_t freeze_after;
+
+/* The packet is IPv4 UDP of the flow --freeze-flow names, past its byte
+ * allowance: drop it. Counts the flow's bytes otherwise. */
+static bool frozen(const uint8_t *pkt, size_t n)
+{
+    if (!freeze_flow || n < 1) return false;
+    size_t alen, src_at, udp_at;
+    if (pkt[0] >> 4 == 4 && n >= 28 && pkt[9] == 17) {
+        alen = 4, src_at = 12, udp_at = (size_t)(pkt[0] & 15) * 4;
+        if (udp_at < 20) return false;
+    } else if (pkt[0] >> 4 == 6 && n >= 48 && pkt[6] == 17) { /* no extension headers */
+        alen = 16, src_at = 8, udp_at = 40;
+    } else {
+        return false;
+    }
+    if (n < udp_at + 8) return false;
+    uint8_t a[2][16] = {{0}};
+    memcpy(a[0], pkt + src_at, alen);
+    memcpy(a[1], pkt + src_at + alen, alen);
+    uint16_t port[2] = {(uint16_t)(pkt[udp_at] << 8 | pkt[udp_at + 1]),
+                        (uint16_t)(pkt[udp_at + 2] << 8 | pkt[udp_at + 3])};
+    /* unordered: the lower endpoint first, so both directions match */
+    int c = memcmp(a[0], a[1], 16);
+    int lo = c > 0 || (c == 0 && port[0] > port[1]) ? 1 : 0;
+    unsigned i = 0;
+    while (i < flows_seen &&
+           !(memcmp(flows[i].ip[0], a[lo], 16) == 0 && memcmp(flows[i].ip[1], a[1 - lo], 16) == 0 &&
+             flows[i].port[0] == port[lo] && flows[i].port[1] == port[1 - lo]))
+        i++;
+    if (i == flows_seen) {
+        if (flows_seen == FLOWS_MAX) return false;
+        memset(&flows[i], 0, sizeof flows[i]);
+        memcpy(flows[i].ip[0], a[lo], 16);
+        memcpy(flows[i].ip[1], a[1 - lo], 16);
+        flows[i].port[0] = port[lo];
+        flows[i].port[1] = port[1 - lo];
+        flows_seen++;
+    }
+    flow *f = &flows[i];
+    if (f->rank == freeze_flow && f->bytes >= freeze_after) return true;
+    f->bytes += n;
+    if (!f->rank && f->bytes >= FLOW_RANK_BYTES) f->rank = ++flows_ranked;
+    return false;
+}
+
 static double rate_bytes_per_ns; /* 0: no bottleneck */
 static uint64_t delay_ns, queue_limit_ns;
 static double loss;
@@ -128,6 +205,10 @@ static void take(direction *d, uint64_t t)
         d->bytes_in += (uint64_t)n;
         if (full) {
             d->ring_drops++;
+            continue;
+        }
+        if (frozen(s->data, (size_t)n)) {
+            d->frozen++;
             continue;
         }
         if (loss > 0 && rng_unit() < loss) {
@@ -170,12 +251,12 @@ static void report(const direction *d)
 {
     fprintf(stderr,
             "wanlink %s pkts_in=%llu bytes_in=%llu lost=%llu queue_drops=%llu ring_drops=%llu "
-            "delivered=%llu bytes_out=%llu write_errs=%llu max_queue_ms=%.1f\n",
+            "delivered=%llu bytes_out=%llu write_errs=%llu max_queue_ms=%.1f frozen=%llu\n",
             d->name, (unsigned long long)d->pkts_in, (unsigned long long)d->bytes_in,
             (unsigned long long)d->lost, (unsigned long long)d->queue_drops,
             (unsigned long long)d->ring_drops, (unsigned long long)d->delivered,
             (unsigned long long)d->bytes_out, (unsigned long long)d->write_errs,
-            (double)d->max_queue_ns / 1e6);
+            (double)d->max_queue_ns / 1e6, (unsigned long long)d->frozen);
 }
 
 static double num_arg(const char *flag, const char *v, double lo, double hi)
@@ -211,10 +292,14 @@ int main(int argc, char **argv)
             queue_ms = num_arg(f, v, 0, 10000);
         else if (!strcmp(f, "--seed"))
             rng_state = (uint64_t)num_arg(f, v, 1, 1e15);
+        else if (!strcmp(f, "--freeze-flow"))
+            freeze_flow = (unsigned)num_arg(f, v, 1, FLOWS_MAX);
+        else if (!strcmp(f, "--freeze-after"))
+            freeze_after = (uint64_t)num_arg(f, v, 0, 1e15);
         else {
             fprintf(stderr, "usage: wanlink --ns-a /proc/PA/ns/net --ns-b /proc/PB/ns/net [--dev "
                             "wan0] [--delay-ms D] [--rate-mbit R] [--loss-pct P] [--queue-ms Q] "
-                            "[--seed S]\n");
+                            "[--seed S] [--freeze-flow N --freeze-after B]\n");
             return 2;
         }
         i++;
@@ -242,11 +327,22 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     printf("ready\n");
     fflush(stdout);
 
     struct pollfd p[2] = {{.fd = fa, .events = POLLIN}, {.fd = fb, .events = POLLIN}};
     while (!stop) {
+        if (reset_flows) {
+            reset_flows = 0;
+            if (getenv("WANLINK_DEBUG_FLOWS"))
+                for (unsigned i = 0; i < flows_seen; i++)
+                    fprintf(stderr, "wanlink: flow :%u :%u rank %u, %llu bytes\n", flows[i].port[0],
+                            flows[i].port[1], flows[i].rank, (unsigned long long)flows[i].bytes);
+            flows_seen = flows_ranked = 0;
+            printf("frozen %llu\n", (unsigned long long)(d[0].frozen + d[1].frozen));
+            fflush(stdout);
+        }
         uint64_t t = now_ns(), next = UINT64_MAX;
         for (int i = 0; i < 2; i++) {
             deliver(&d[i], t);

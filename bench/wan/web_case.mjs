@@ -83,7 +83,7 @@ try {
   const tDone = Date.now();
   clearInterval(tracing);
   const open = await b.page.evaluate(() => window.peerdrop.getSnapshot().peers[0]?.lanes ?? 0);
-  console.log(JSON.stringify({ mbps: size / 1e6 / ((tDone - t0) / 1000), ttfb_ms: tFirst - t0, lanes: open }));
+  console.log(JSON.stringify({ mbps: size / 1e6 / ((tDone - t0) / 1000), ttfb_ms: tFirst - t0, lanes: open, seconds: (tDone - t0) / 1000 }));
 } catch (e) {
   console.log(JSON.stringify({ error: String(e?.message ?? e).slice(0, 200) }));
   process.exitCode = 1;

@@ -62,3 +62,44 @@ test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { s
   assert.ok(Number(m[1]) > 0, `no packet lost at 1 %: ${m[0]}`);
   assert.ok(Number(m[2]) > 3000, `only ${m[2]} packets delivered: ${m[0]}`);
 });
+
+// docs/protocol.md §5.11: one lane goes dead in the middle of a transfer
+// (wanlink --freeze-flow: the third connection to carry data, a lane, is
+// blackholed both ways after 1 MB). Its SCTP association can deliver
+// nothing more and at last fails; before lane-resend the transfer waited
+// for it (~30 s) and then went on in a new session. Now the sender
+// re-sends what that lane held on the others, and the file arrives in the
+// session it started in.
+test('a lane that goes dead mid-transfer: the file arrives in the same session', { skip: !CLI && 'PEERDROP_CLI not set', timeout: 70_000 }, () => {
+  assert.ok(existsSync('/dev/net/tun'), 'no /dev/net/tun');
+  const r = spawnSync(join(ROOT, 'bench', 'wan', 'run.sh'), ['--quick'], {
+    encoding: 'utf8',
+    timeout: 65_000,
+    killSignal: 'SIGKILL',
+    env: {
+      ...process.env,
+      PEERDROP_CLI: CLI,
+      WAN_LINKS: `${RTT_MS},100,0`,
+      WAN_CASES: 'cli-cli',
+      WAN_FREEZE: '3,1000000',
+      WAN_ROUNDS: '1',
+      WAN_SIZE_MB: '16',
+      WAN_NO_VERIFY: '1',
+      QUIET_WAIT: '0',
+      WAN_CASE_LIMIT: '50',
+      WAN_TIMEOUT: '60',
+    },
+  });
+  const out = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.status, 0, out);
+  const results = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.equal(results.length, 1, out);
+  const [res] = results;
+  assert.equal(res.error, undefined, out);
+  assert.equal(res.lanes, 7, out);
+  // the lane really went dead: the link dropped its packets
+  assert.ok(res.frozen_drops > 0, out);
+  // and the receiver never needed a second session
+  assert.equal(res.sessions, 1, out);
+});
+
