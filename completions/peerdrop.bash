@@ -23,7 +23,7 @@ _peerdrop()
         return # a URL, a number, a secret, a name: nothing to offer
         ;;
     --lanes)
-        mapfile -t COMPREPLY < <(compgen -W "0 1 2 3 4 5 6 7" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15" -- "$cur")
         return
         ;;
     --text)

@@ -32,10 +32,10 @@
 /* One ICE candidate line is < 512 bytes. */
 #define PD_MAX_CANDIDATE 4096u
 /* The highest `lane` a relayed offer / answer / ice-candidate may carry:
- * a session of the transfer protocol stripes over at most 7 extra peer
- * connections (docs/protocol.md §5.10, hello.lanes ≤ 7; docs/signaling.md
- * Lanes). 0 is the main connection. */
-#define PD_MAX_LANE 7u
+ * a session of the transfer protocol stripes over at most 15 extra peer
+ * connections (docs/protocol.md §5.10, hello.lanes and moreLanes;
+ * docs/signaling.md Lanes). 0 is the main connection. */
+#define PD_MAX_LANE 15u
 
 /* Default peers per room. */
 #define PD_DEFAULT_ROOM_CAPACITY 8u
@@ -258,11 +258,14 @@
  * the web app's MAX_PEER_TEXT). */
 #define PD_MAX_PEER_NAME_BYTES 64u
 /* Lanes (docs/protocol.md §5.10): extra peer connections carrying one
- * session's DATA. 7 is what hello.lanes may say: under 0.5 % random loss
- * one SCTP association moves ~0.4 MB/s at 50 ms (Mathis, bench/RESULTS.md),
- * n of them about n times that; each costs a port, a DTLS handshake and
- * an SCTP association's buffers, so a member cannot make us open more. */
-#define PD_MAX_LANES 7u
+ * session's DATA. Under 0.5 % random loss one SCTP association moves ~0.4
+ * MB/s at 50 ms (Mathis, bench/RESULTS.md), more of them more (8: 1.5
+ * MB/s, 16: 2.3); each costs a port, a DTLS handshake and an SCTP
+ * association's buffers, so a member cannot make us open more than 15.
+ * hello.lanes says at most PD_MAX_WIRE_LANES (what endpoints before
+ * hello.moreLanes accept); moreLanes says 8..15. */
+#define PD_MAX_LANES 15u
+#define PD_MAX_WIRE_LANES 7u
 /* DATA held by the receiver's merge while an earlier message is still on
  * another lane, in messages (the payload is bounded by the receive window):
  * 16384 is the whole 16 MiB default window in 1 KiB messages, far more

@@ -201,6 +201,14 @@ static gboolean on_deadline(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* The lanes that share the lanes' starting send buffer: L of the session,
+ * at least 1. */
+static size_t lanes_sharing(cli_peer *p)
+{
+    uint32_t n = p->s ? xfer_session_lanes(p->s) : PD_MAX_LANES;
+    return n ? n : 1;
+}
+
 /* Lane k of p: a new connection with p's certificate, in p's slot k. */
 static cli_lane *lane_new(cli_peer *p, unsigned k)
 {
@@ -221,9 +229,10 @@ static cli_lane *lane_new(cli_peer *p, unsigned k)
                        * Mbit/s, 100 ms path's bottleneck queue; seven lanes
                        * starting with as much each overshot it (queue drops,
                        * timeouts: 28.5 MB/s against 46.3 without lanes,
-                       * bench/RESULTS.md). The lanes share one start; each
-                       * grows with its own measured rate, as one would. */
-                      .initial_send_buffer = RTC_SEND_BUFFER_START / PD_MAX_LANES,
+                       * bench/RESULTS.md). The session's L lanes share one
+                       * start; each grows with its own measured rate, as
+                       * one would. */
+                      .initial_send_buffer = RTC_SEND_BUFFER_START / lanes_sharing(p),
                       .cb = {on_local_description, on_local_candidate, on_state, on_channel,
                              on_channel_open, on_channel_closed, on_message, on_low}};
     l->pc = rtc_peer_create(&cfg);

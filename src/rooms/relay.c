@@ -57,12 +57,18 @@ static bool index_ok(const js_value *v)
     return n <= 65535;
 }
 
-/* lane: a plain integer 0..PD_MAX_LANE, one digit ("07", "-0", 1.0 are
- * refused; the full path writes jansson's integer back plainly) */
+/* lane: a plain integer 0..PD_MAX_LANE, one or two digits, no leading 0
+ * ("07", "-0", 1.0 are refused; the full path writes jansson's integer
+ * back plainly) */
 static bool lane_ok(const js_value *v, unsigned *lane)
 {
-    if (v->kind != JS_INTEGER || v->raw_len != 1) return false;
-    unsigned n = (unsigned)(v->raw[0] - '0');
+    if (v->kind != JS_INTEGER || v->raw_len < 1 || v->raw_len > 2) return false;
+    if (v->raw_len == 2 && v->raw[0] == '0') return false;
+    unsigned n = 0;
+    for (size_t i = 0; i < v->raw_len; i++) {
+        if (v->raw[i] < '0' || v->raw[i] > '9') return false;
+        n = n * 10 + (unsigned)(v->raw[i] - '0');
+    }
     if (n > PD_MAX_LANE) return false;
     *lane = n;
     return true;

@@ -186,11 +186,16 @@ int xfer_msg_encode(pd_buf *out, const xfer_msg *m)
             TRY(put_str(out, m->caps[i]));
         }
         TRY(put(out, "]"));
-        /* canonical order: ..., caps, lanes, name, device (§3, §5.10) */
+        /* canonical order: ..., caps, lanes, moreLanes, name, device (§3,
+         * §5.10); above 7, lanes 7 for older peers and moreLanes the count */
         if (m->lanes > 0) {
             if (m->lanes > XFER_MAX_LANES) return XFER_E_ARG;
             TRY(put(out, ",\"lanes\":"));
-            TRY(put_u64(out, m->lanes));
+            TRY(put_u64(out, m->lanes > XFER_MAX_WIRE_LANES ? XFER_MAX_WIRE_LANES : m->lanes));
+            if (m->lanes > XFER_MAX_WIRE_LANES) {
+                TRY(put(out, ",\"moreLanes\":"));
+                TRY(put_u64(out, m->lanes));
+            }
         }
         for (int k = 0; k < 2; k++) {
             if (!(k ? m->has_device : m->has_name)) continue;
@@ -454,7 +459,13 @@ static int decode_obj(json_t *o, xfer_msg *m)
         if (!get_uint(o, "win", XFER_MAX_SIZE, &m->win)) return XFER_E_DECODE;
         /* §5.10: optional; present, it is a uint <= 7 or the hello is PROTOCOL */
         if (json_object_get(o, "lanes")) {
-            if (!get_uint(o, "lanes", XFER_MAX_LANES, &u)) return XFER_E_DECODE;
+            if (!get_uint(o, "lanes", XFER_MAX_WIRE_LANES, &u)) return XFER_E_DECODE;
+            m->lanes = (uint32_t)u;
+        }
+        /* §5.10: moreLanes 8..15, only with lanes 7; it is the count */
+        if (json_object_get(o, "moreLanes")) {
+            if (!get_uint(o, "moreLanes", XFER_MAX_LANES, &u)) return XFER_E_DECODE;
+            if (u <= XFER_MAX_WIRE_LANES || m->lanes != XFER_MAX_WIRE_LANES) return XFER_E_DECODE;
             m->lanes = (uint32_t)u;
         }
         /* optional and only shown (§5.1): a value that is not a string, or

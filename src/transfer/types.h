@@ -54,8 +54,10 @@
 #define XFER_MAX_TEXT PD_MAX_TEXT_BYTES           /* UTF-8 bytes of one snippet */
 #define XFER_MAX_TEXT_PENDING PD_MAX_TEXT_PENDING /* sent, not yet acknowledged */
 #define XFER_MAX_PEER_NAME PD_MAX_PEER_NAME_BYTES /* hello.name, UTF-8 bytes */
-/* §5.10: hello.lanes, extra connections carrying a session's DATA */
+/* §5.10: extra connections carrying a session's DATA; hello.lanes says at
+ * most XFER_MAX_WIRE_LANES, hello.moreLanes the rest */
 #define XFER_MAX_LANES PD_MAX_LANES
+#define XFER_MAX_WIRE_LANES PD_MAX_WIRE_LANES
 /* §5.10: held DATA (and control messages held behind an early end) of a
  * session's merge, in messages; their payload bytes are bounded by our win */
 #define XFER_MAX_HELD_MSGS PD_MAX_LANE_HELD_MSGS
@@ -134,7 +136,10 @@ typedef struct xfer_msg {
     uint64_t max_msg, win;
     size_t caps_len;
     char caps[XFER_MAX_CAPS][33];
-    uint32_t lanes; /* hello.lanes (§5.10), 0 when absent; encoded only when > 0 */
+    /* this endpoint's lane count (§5.10), 0..XFER_MAX_LANES, 0 when absent:
+     * hello.lanes, or hello.moreLanes above XFER_MAX_WIRE_LANES (then
+     * encoded as lanes 7 and moreLanes); encoded only when > 0 */
+    uint32_t lanes;
     /* hello.name and hello.device (§5.1), optional: who the peer is for
      * its user ("Blue Fox", "Firefox on Android"); cleaned as
      * xfer_peer_text_clean does, on decode and on encode */

@@ -87,6 +87,28 @@ describe("peerdrop CLI lanes", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
     assert.ok(order.lastIndexOf("lanes") < order.indexOf("accepted"), order.join(","));
   });
 
+  // docs/protocol.md §5.10 moreLanes: above 7 a hello says lanes 7 and
+  // moreLanes its count, so two CLIs can agree on 15, and a peer that says
+  // 7 (as one before moreLanes does) gets 7. The server relays lane 8..15.
+  test("send --lanes 15 -> receive --lanes 15: fifteen lanes; with a receiver at 7, seven", T, async () => {
+    for (const [theirs, want] of [["15", 15], ["7", 7]]) {
+      const sender = run(["send", big, "--server", server.url, "--count", "1", "--lanes", "15"]);
+      const room = await sender.waitFor((e) => e.event === "room", 15_000);
+      const out = path.join(tmp, `out15-${theirs}`);
+      const recv = run(["receive", room.link, "--yes", "-o", out, "--lanes", theirs]);
+      const [r, s] = await Promise.all([recv.exited, sender.exited]);
+      assert.equal(r.code, 0, brief(recv));
+      assert.equal(s.code, 0, brief(sender));
+      assert.equal(sha(path.join(out, "big.bin")), sha(big));
+      for (const side of [sender, recv]) {
+        const lanes = side.events.filter((e) => e.event === "lanes");
+        assert.equal(Math.max(...lanes.map((e) => e.open)), want, brief(side));
+        assert.ok(lanes.every((e) => e.agreed === want), brief(side));
+        assert.ok(!side.events.some((e) => e.event === "lane-refused"), brief(side));
+      }
+    }
+  });
+
   // With lanes, the merge hands the receiver a file's last DATA, its end and
   // the next file's start in one go: the next file opened before the last
   // one was committed, and the CLI (one file descriptor at a time) failed
@@ -160,8 +182,8 @@ describe("peerdrop CLI lanes", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
     }
   });
 
-  test("--lanes outside 0..7 is a usage error", T, async () => {
-    for (const n of ["8", "-1", "x"]) {
+  test("--lanes outside 0..15 is a usage error", T, async () => {
+    for (const n of ["16", "-1", "x"]) {
       const r = run(["send", big, "--server", server.url, "--lanes", n]);
       assert.equal((await r.exited).code, 1, brief(r));
     }
@@ -181,7 +203,7 @@ describe("peerdrop CLI lanes", { skip: !CLI && "PEERDROP_CLI not set" }, () => {
     const recv = run(["receive", room.link, "--yes", "-o", out, "--lanes", "2"]);
     const target = await joined;
     // the server takes lanes 0..7 only
-    const bad = await call(rogue, "offer", { sdp: "v=0\r\n", targetSocketId: target, lane: 8 });
+    const bad = await call(rogue, "offer", { sdp: "v=0\r\n", targetSocketId: target, lane: 16 });
     assert.equal(bad.ok, false, JSON.stringify(bad));
     const ack = await call(rogue, "offer", { sdp: "v=0\r\n", targetSocketId: target, lane: 1 });
     assert.equal(ack.ok, true, JSON.stringify(ack));

@@ -105,14 +105,19 @@ test("lane is relayed as given on offer, answer and ice-candidate, on both paths
   assertOk(await call(a, "offer", { sdp: "v=0", targetSocketId: b.id }));
   assert.deepEqual(await b.rec.take("offer"), [{ sdp: "v=0", from: a.id }]);
   // refused alike, whichever path looks first
-  for (const lane of [8, 10, -1, "1", null, true, 1.5, [1], { k: 1 }]) {
+  // 8 … 15 since hello.moreLanes (docs/protocol.md §5.10)
+  assertOk(await call(a, "offer", { sdp: "v=0", targetSocketId: b.id, lane: 15 }));
+  assert.deepEqual(await b.rec.take("offer"), [{ sdp: "v=0", from: a.id, lane: 15 }]);
+  raw(a, `[ "offer" , { "lane" : 12 , "sdp" : "y" , "targetSocketId" : ${target} } ]`);
+  assert.deepEqual(await b.rec.take("offer"), [{ sdp: "y", from: a.id, lane: 12 }]);
+  for (const lane of [16, 100, -1, "1", null, true, 1.5, [1], { k: 1 }]) {
     for (const ev of ["offer", "ice-candidate"]) {
       const payload = ev === "offer" ? { sdp: "v=0", targetSocketId: b.id, lane } : { candidate: null, targetSocketId: b.id, lane };
       const ack = await call(a, ev, payload);
       assert.equal(ack.error?.code, "INVALID_PAYLOAD", `${ev} lane ${JSON.stringify(lane)} -> ${JSON.stringify(ack)}`);
     }
   }
-  raw(a, `[ "offer" , { "lane" : 9 , "sdp" : "x" , "targetSocketId" : ${target} } ]`);
+  raw(a, `[ "offer" , { "lane" : 16 , "sdp" : "x" , "targetSocketId" : ${target} } ]`);
   await sleep(200);
   assert.deepEqual(b.rec.events.filter((e) => e.event === "offer"), []);
   closeAll(a, b);

@@ -230,9 +230,13 @@ static void test_lane(void)
     CHECK_EQ_INT(relay_check(RELAY_OFFER, plain, strlen(plain), &m), RELAY_OK);
     CHECK(!m.have_lane);
     CHECK_EQ_STR(lane_of(RELAY_OFFER, plain), "");
-    /* anything but a plain integer 0..7 is refused */
-    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":8}"), RELAY_E_LANE);
-    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":10}"), RELAY_E_LANE);
+    /* 8..15 since hello.moreLanes (docs/protocol.md §5.10) */
+    CHECK_EQ_STR(lane_of(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":8}"), ",\"lane\":8");
+    CHECK_EQ_STR(lane_of(RELAY_ANSWER, "{" T ",\"sdp\":\"s\",\"lane\":15}"), ",\"lane\":15");
+    /* anything but a plain integer 0..15 is refused */
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":16}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":99}"), RELAY_E_LANE);
+    CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":100}"), RELAY_E_LANE);
     CHECK_EQ_INT(check(RELAY_OFFER, "{" T ",\"sdp\":\"s\",\"lane\":-1}"), RELAY_E_LANE);
     CHECK_EQ_INT(check(RELAY_ANSWER, "{" T ",\"sdp\":\"s\",\"lane\":\"1\"}"), RELAY_E_LANE);
     CHECK_EQ_INT(check(RELAY_ICE, "{" T ",\"candidate\":null,\"lane\":null}"), RELAY_E_LANE);

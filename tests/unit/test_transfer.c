@@ -133,7 +133,7 @@ static void test_control(json_t *vectors)
         pd_buf_reset(&out);
         free(bytes);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 20);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "control")), 21);
 }
 
 static void test_data(json_t *vectors)
@@ -227,7 +227,7 @@ static void test_invalid(json_t *vectors)
         free(exact);
         free(b);
     }
-    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 26);
+    CHECK_EQ_INT(json_array_size(json_object_get(vectors, "invalid")), 29);
 }
 
 static void test_paths(json_t *vectors)

@@ -518,7 +518,8 @@ static void test_negotiation(void)
 {
     struct {
         uint32_t a, b, want;
-    } cases[] = {{0, 0, 0}, {3, 0, 0}, {0, 7, 0}, {2, 7, 2}, {7, 7, 7}};
+    } cases[] = {{0, 0, 0},  {3, 0, 0},    {0, 7, 0},    {2, 7, 2},  {7, 7, 7},
+                 {15, 7, 7}, {15, 12, 12}, {15, 15, 15}, {9, 15, 9}, {15, 0, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         link l;
         link_init(&l, cases[i].a, cases[i].b, ORDER_SESSION_FIRST, 1);
@@ -547,6 +548,15 @@ static void test_negotiation(void)
     xfer_session_open(s);
     CHECK(xfer_session_next_output(s, &d, &len, &bin));
     CHECK(!memmem(d, len, "lanes", 5));
+    xfer_session_destroy(s);
+    /* above 7 (§5.10): lanes 7 for older peers, then moreLanes the count */
+    o.lanes = 15;
+    s = xfer_session_create(&o);
+    xfer_session_open(s);
+    CHECK(xfer_session_next_output(s, &d, &len, &bin));
+    static const char want15[] = "\"caps\":[\"resume\",\"sha256-blocks\",\"text\"],\"lanes\":7,"
+                                 "\"moreLanes\":15,\"name\":\"laptop\"}";
+    CHECK(len > strlen(want15) && !memcmp(d + len - strlen(want15), want15, strlen(want15)));
     xfer_session_destroy(s);
 
     /* decode: 0..7 taken, anything else PROTOCOL */

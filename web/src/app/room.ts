@@ -9,7 +9,7 @@
 
 import { TextStore } from './texts';
 import { ALL_HIDDEN, type SessionEvent } from '../protocol/session';
-import { MAX_LANES } from '../protocol/types';
+import { MAX_WIRE_LANES } from '../protocol/types';
 import type { ChannelDriver } from './channel';
 import { Signaling, SignalingError, codeRequest, fetchIceServers, parseIceServers, roomRequest, signalingMsg, codeErrorMsg, type RoomRequest } from './signaling';
 import { msg, type Msg } from '../i18n/catalog';
@@ -35,12 +35,16 @@ const LANES_KEY = 'peerdrop.lanes';
  * much; each costs one more ICE/DTLS/SCTP set-up per connection. 2 until
  * bench/RESULTS.md has the web app's figures with and without lanes. */
 export const DEFAULT_LANES = 2;
+/* The web app offers at most 7: a browser's connections each cost an ICE
+ * agent and a TURN allocation, and lossy paths where more would pay are
+ * where the CLI's --lanes 15 is for (§5.10, moreLanes). */
+export const MAX_APP_LANES = MAX_WIRE_LANES;
 
 function storedLanes(): number {
   try {
     const v = globalThis.localStorage?.getItem(LANES_KEY);
     const n = v === null || v === undefined ? NaN : Number(v);
-    return Number.isInteger(n) && n >= 0 && n <= MAX_LANES ? n : DEFAULT_LANES;
+    return Number.isInteger(n) && n >= 0 && n <= MAX_APP_LANES ? n : DEFAULT_LANES;
   } catch {
     return DEFAULT_LANES; // storage blocked: the default
   }
@@ -363,7 +367,7 @@ export class RoomController {
 
   /** Lanes offered to peers (0 … 7, remembered): from each peer's next session on (§5.10). */
   setLanes(n: number): void {
-    if (!Number.isInteger(n) || n < 0 || n > MAX_LANES || n === this.lanes) return;
+    if (!Number.isInteger(n) || n < 0 || n > MAX_APP_LANES || n === this.lanes) return;
     this.lanes = n;
     try {
       globalThis.localStorage?.setItem(LANES_KEY, String(n));

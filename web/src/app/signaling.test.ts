@@ -54,10 +54,10 @@ describe('sdpOf: a relayed description in either shape (docs/signaling.md)', () 
 });
 
 describe('laneOf: the lane of a relayed offer, answer or candidate (docs/signaling.md, Lanes)', () => {
-  it('absent is the main connection; 0 … 7 as given; anything else is ignored', () => {
+  it('absent is the main connection; 0 … 15 as given; anything else is ignored', () => {
     expect(laneOf({ sdp: 'x', from: 'a' })).toBe(0);
-    for (const k of [0, 1, 7]) expect(laneOf({ lane: k })).toBe(k);
-    for (const bad of [8, -1, 1.5, '1', null, true, {}]) expect(laneOf({ lane: bad }), String(bad)).toBeNull();
+    for (const k of [0, 1, 7, 8, 15]) expect(laneOf({ lane: k })).toBe(k);
+    for (const bad of [16, -1, 1.5, '1', null, true, {}]) expect(laneOf({ lane: bad }), String(bad)).toBeNull();
     expect(laneOf(null)).toBe(0);
   });
 });

@@ -5,7 +5,7 @@
 
 import {
   DATA_HEADER_LEN, DATA_TYPE, ERROR_CODES, MAX_CAPS, MAX_ERROR_MESSAGE, MAX_FILES,
-  MAX_FILE_SIZE, MAX_LANES, MAX_MIME_LEN, MAX_PEER_TEXT, MAX_TEXT_BYTES, ProtocolError,
+  MAX_FILE_SIZE, MAX_LANES, MAX_WIRE_LANES, MAX_MIME_LEN, MAX_PEER_TEXT, MAX_TEXT_BYTES, ProtocolError,
   type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
 
@@ -47,6 +47,7 @@ export function encodeControl(m: Control): string {
     case 'hello':
       o = { t: m.t, v: m.v, maxMsg: m.maxMsg, win: m.win, caps: [...m.caps] };
       if (m.lanes) o.lanes = m.lanes; // §5.10: omitted when 0
+      if (m.moreLanes !== undefined) o.moreLanes = m.moreLanes; // §5.10: 8 … 15, with lanes 7
       if (m.name !== undefined) o.name = peerText(m.name);
       if (m.device !== undefined) o.device = peerText(m.device);
       break;
@@ -178,8 +179,14 @@ export function decodeControl(text: string): Control {
       const h: Hello = { t, v: u(o, 'v', 65535), maxMsg: u(o, 'maxMsg', 2 ** 32 - 1), win: u(o, 'win'), caps };
       // §5.10: optional, 0 … 7; 0 is the same as absent (and is left out, so that the message re-encodes canonically)
       if (o.lanes !== undefined) {
-        const lanes = u(o, 'lanes', MAX_LANES);
+        const lanes = u(o, 'lanes', MAX_WIRE_LANES);
         if (lanes > 0) h.lanes = lanes;
+      }
+      // §5.10: optional, 8 … 15, only with lanes 7
+      if (o.moreLanes !== undefined) {
+        const more = u(o, 'moreLanes', MAX_LANES);
+        if (more <= MAX_WIRE_LANES || h.lanes !== MAX_WIRE_LANES) bad('moreLanes: 8 … 15, with lanes 7');
+        h.moreLanes = more;
       }
       // Optional and only shown: a value that is not a string, or nothing once cleaned, is left out.
       const name = typeof o.name === 'string' ? peerText(o.name) : '';

@@ -77,7 +77,25 @@ describe('hello.lanes (§5.10)', () => {
     c.session.open();
     run(a2, c);
     expect([a2.session.lanes, c.session.lanes]).toEqual([0, 0]);
-    expect(() => new Session({ lanes: 8 })).toThrow(RangeError);
+    expect(() => new Session({ lanes: 16 })).toThrow(RangeError);
+  });
+
+  it('moreLanes (§5.10): above 7 as lanes 7 and moreLanes; an older peer sees 7', () => {
+    const a = new SimPeer('a', { ...SENDER, lanes: 15 });
+    const b = new SimPeer('b', { ...RECEIVER, lanes: 12 });
+    a.session.open();
+    b.session.open();
+    run(a, b);
+    expect([a.session.lanes, b.session.lanes]).toEqual([12, 12]);
+    // what an endpoint before moreLanes reads: lanes 7, the unknown member ignored
+    const hello = decodeControl(encodeControl({ t: 'hello', v: 2, maxMsg: 65536, win: 65536, caps: [], lanes: 7, moreLanes: 15 }));
+    expect(hello).toMatchObject({ lanes: 7, moreLanes: 15 });
+    const older = new SimPeer('c', { ...RECEIVER, lanes: 7 });
+    const a2 = new SimPeer('a', { ...SENDER, lanes: 15 });
+    a2.session.open();
+    older.session.open();
+    run(a2, older);
+    expect([a2.session.lanes, older.session.lanes]).toEqual([7, 7]);
   });
 });
 

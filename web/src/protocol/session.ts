@@ -13,7 +13,7 @@ import { entryHidden, manifestProblem } from './paths';
 import { LaneMerge, type DataFate, type MergeView } from './merge';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
-  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES,
+  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES, MAX_WIRE_LANES, helloLanes,
   MAX_TEXT_BYTES, MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
   type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
@@ -45,7 +45,7 @@ export interface SessionOptions {
   /** Sent in our hello (§5.1): who we are for the peer's user ("Blue Fox"), and our kind ("Firefox on Android"). */
   name?: string;
   device?: string;
-  /** Sent in our hello (§5.10): the extra connections (lanes) we take part in with this peer, 0 … 7. */
+  /** Sent in our hello (§5.10): the extra connections (lanes) we take part in with this peer, 0 … 15 (above 7 as moreLanes). */
   lanes?: number;
 }
 
@@ -252,7 +252,7 @@ export class Session {
     this.allowHidden = opts.allowHidden ?? false;
     this.who = { name: opts.name || undefined, device: opts.device || undefined };
     this.ownLanes = opts.lanes ?? 0;
-    if (!Number.isInteger(this.ownLanes) || this.ownLanes < 0 || this.ownLanes > MAX_LANES) throw new RangeError('lanes: 0 … 7');
+    if (!Number.isInteger(this.ownLanes) || this.ownLanes < 0 || this.ownLanes > MAX_LANES) throw new RangeError(`lanes: 0 … ${MAX_LANES}`);
     if (this.maxMsg < MIN_MAX_MSG) throw new RangeError('maxMsg below 16384');
     if (this.win < this.maxMsg) throw new RangeError('win below maxMsg');
   }
@@ -304,7 +304,8 @@ export class Session {
       this.sendLimit = limits.sendLimit;
     }
     const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, maxMsg: this.maxMsg, win: this.win, caps: this.caps };
-    if (this.ownLanes > 0) hello.lanes = this.ownLanes;
+    if (this.ownLanes > 0) hello.lanes = Math.min(this.ownLanes, MAX_WIRE_LANES);
+    if (this.ownLanes > MAX_WIRE_LANES) hello.moreLanes = this.ownLanes;
     if (this.who.name) hello.name = this.who.name;
     if (this.who.device) hello.device = this.who.device;
     this.send(hello);
@@ -468,7 +469,7 @@ export class Session {
       this.blocks = this.caps.includes(CAP_BLOCKS) && m.caps.includes(CAP_BLOCKS);
       this.text = this.caps.includes(CAP_TEXT) && m.caps.includes(CAP_TEXT);
       this.msgSize = Math.max(MIN_MAX_MSG, Math.min(this.prefMsg, m.maxMsg, this.sendLimit));
-      const lanes = Math.min(this.ownLanes, m.lanes ?? 0);
+      const lanes = Math.min(this.ownLanes, helloLanes(m));
       if (lanes > 0) this.merge = new LaneMerge(lanes, this.win);
       this.emit({ type: 'ready', peer: m, msgSize: this.msgSize });
       return;

@@ -76,13 +76,19 @@ export interface AcceptEntry {
 /** `name`, `device`: optional, who the peer is for its user ("Blue Fox",
  *  "Firefox on Android"; docs/protocol.md §5.1): at most MAX_PEER_TEXT UTF-8
  *  bytes, cleaned on receipt (peerText), shown as text only. */
-export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[]; lanes?: number; name?: string; device?: string }
-/* Lanes (docs/protocol.md §5.10): `hello.lanes`, the extra peer
- * connections an endpoint takes part in with one peer, is at most 7
- * (PD_MAX_LANES in src/base/limits.h): under random loss n associations
- * move about n times one, and 8 connections per peer are already 8 ICE
- * agents, DTLS handshakes and SCTP associations per transfer. */
-export const MAX_LANES = 7;
+export interface Hello { t: 'hello'; v: number; maxMsg: number; win: number; caps: string[]; lanes?: number; moreLanes?: number; name?: string; device?: string }
+/* Lanes (docs/protocol.md §5.10): the extra peer connections an endpoint
+ * takes part in with one peer, at most 15 (PD_MAX_LANES in
+ * src/base/limits.h): under random loss n associations move about n times
+ * one, and each is one more ICE agent, DTLS handshake and SCTP association
+ * per transfer. `hello.lanes` says at most MAX_WIRE_LANES (what endpoints
+ * before `moreLanes` accept); `hello.moreLanes` says 8 … 15. */
+export const MAX_LANES = 15;
+export const MAX_WIRE_LANES = 7;
+/** A hello's lane count: moreLanes when present, else lanes (§5.10). */
+export function helloLanes(h: Hello): number {
+  return h.moreLanes ?? h.lanes ?? 0;
+}
 /* A receiver holds DATA that came ahead of its turn on another lane (§5.10)
  * up to its own win in payload bytes (a correct sender never has more in
  * flight) and this many messages: 16384 messages of the 16 KiB floor are

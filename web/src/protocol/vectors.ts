@@ -39,6 +39,8 @@ export const CONTROL_VECTORS: { name: string; value: Control }[] = [
   { name: 'text-ack', value: { t: 'text-ack', id: TEXT_ID } },
   // §5.10: lanes after caps, before name and device
   { name: 'hello-lanes', value: { t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume', 'sha256-blocks', 'text'], lanes: 3, name: 'laptop', device: 'Chromium on Linux' } },
+  // §5.10: 15 lanes, as lanes 7 (what older peers accept) and moreLanes
+  { name: 'hello-more-lanes', value: { t: 'hello', v: 2, maxMsg: 262144, win: 16777216, caps: ['resume', 'sha256-blocks', 'text'], lanes: 7, moreLanes: 15, name: 'build-box' } },
 ];
 
 export const DATA_VECTORS: { name: string; file: number; offset: number; tag: number; payload: number[] }[] = [
@@ -72,6 +74,9 @@ export const INVALID_VECTORS: { name: string; kind: 'text' | 'binary'; data: str
   { name: 'text-ack-without-id', kind: 'text', data: '{"t":"text-ack"}', code: 'PROTOCOL' },
   // §5.10: at most 7 lanes
   { name: 'hello-lanes-8', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":8}', code: 'PROTOCOL' },
+  { name: 'hello-more-lanes-16', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":7,"moreLanes":16}', code: 'PROTOCOL' },
+  { name: 'hello-more-lanes-7', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":7,"moreLanes":7}', code: 'PROTOCOL' },
+  { name: 'hello-more-lanes-without-lanes-7', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":3,"moreLanes":12}', code: 'PROTOCOL' },
   { name: 'hello-lanes-negative', kind: 'text', data: '{"t":"hello","v":2,"maxMsg":65536,"win":65536,"caps":[],"lanes":-1}', code: 'PROTOCOL' },
   { name: 'data-header-only', kind: 'binary', data: '01000000000000000000000000000000', code: 'PROTOCOL' },
   { name: 'data-bad-type', kind: 'binary', data: '0200000000000000000000000000000041', code: 'PROTOCOL' },
