@@ -91,6 +91,39 @@ describe('LanePacer', () => {
     expect(p.pick([{ c: 'a', buffered: a.buffered }, { c: 'b', buffered: 40 * KIB }], 64 * KIB)).toBe('b');
   });
 
+  it('a channel with data waiting that drained none of it for 1 s while another drained some has stalled (§5.11)', () => {
+    const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
+    const a = queued(p, 'a', 100 * KIB);
+    const b = queued(p, 'b', 100 * KIB);
+    drain(p, 'a', a, 0, 950);
+    drain(p, 'b', b, 10, 950);
+    expect(p.stalled('a', a.buffered, 950)).toBe(false); // not 1 s yet
+    drain(p, 'a', a, 0, 100);
+    drain(p, 'b', b, 10, 100);
+    expect(p.stalled('a', a.buffered, 1050)).toBe(true);
+    expect(p.stalled('b', b.buffered, 1050)).toBe(false);
+    // it drains again: no longer stalled
+    drain(p, 'a', a, 1, 50);
+    expect(p.stalled('a', a.buffered, 1100)).toBe(false);
+  });
+
+  it('is not stalled with nothing waiting, nor when no other channel drained since it last did', () => {
+    const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
+    const a = queued(p, 'a', 100 * KIB);
+    const b = queued(p, 'b', 100 * KIB);
+    drain(p, 'b', b, 1000, 100); // b drains all it had at once, then has nothing
+    drain(p, 'a', a, 1000, 100); // and so does a
+    a.buffered = 0;
+    drain(p, 'a', a, 0, 2000);
+    drain(p, 'b', b, 0, 2000);
+    expect(p.stalled('a', 0, 2100)).toBe(false); // nothing waiting
+    p.sent('c', 50 * KIB);
+    p.sample('c', 50 * KIB, 2100);
+    const c = { buffered: 50 * KIB, t: 2100 };
+    drain(p, 'c', c, 0, 1500);
+    expect(p.stalled('c', c.buffered, 3600)).toBe(false); // the others drained nothing since c was given data
+  });
+
   it('dropping a channel forgets what it measured', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
     const q = queued(p, 'a', 4000 * KIB);

@@ -24,20 +24,27 @@ export interface MergeView {
   nextKey(): { file: number; offset: number } | null;
 }
 
-/* A FIFO without Array.shift's copying: a head index, compacted now and then. */
-class Fifo {
-  private items: DataMsg[] = [];
+/** A FIFO without Array.shift's copying: a head index, compacted now and then. */
+export class Fifo<T> {
+  private items: T[] = [];
   private head = 0;
   get size(): number {
     return this.items.length - this.head;
   }
-  peek(): DataMsg | undefined {
+  peek(): T | undefined {
     return this.items[this.head];
   }
-  push(d: DataMsg): void {
+  push(d: T): void {
     this.items.push(d);
   }
-  shift(): DataMsg | undefined {
+  /** Everything queued, oldest first; the queue is then empty. */
+  takeAll(): T[] {
+    const all = this.head === 0 ? this.items : this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+  shift(): T | undefined {
     const d = this.items[this.head];
     if (d === undefined) return undefined;
     this.head++;
@@ -54,7 +61,7 @@ class Fifo {
 
 export class LaneMerge {
   /** Channel k's queue; k = 0 is the session's channel, 1 … L its lanes. */
-  private readonly queues: Fifo[];
+  private readonly queues: Fifo<DataMsg>[];
   /** Channel k is open (the session's always; a lane once laneOpened). */
   private readonly open: boolean[];
   /* What is held: DATA in the queues, and (held by the session) the
@@ -74,7 +81,7 @@ export class LaneMerge {
     /** Both hellos list `lane-resend` (§5.11): held DATA is found by (file, offset). */
     keyed = false,
   ) {
-    this.queues = Array.from({ length: lanes + 1 }, () => new Fifo());
+    this.queues = Array.from({ length: lanes + 1 }, () => new Fifo<DataMsg>());
     this.open = Array.from({ length: lanes + 1 }, (_, k) => k === 0);
     this.byKey = keyed ? new Map() : null;
   }
@@ -215,7 +222,7 @@ export class LaneMerge {
 
   /** Forgets everything held (the session ended). */
   clear(): void {
-    for (let k = 0; k < this.queues.length; k++) this.queues[k] = new Fifo();
+    for (let k = 0; k < this.queues.length; k++) this.queues[k] = new Fifo<DataMsg>();
     this.byKey?.clear();
     this.count = this.dataCount = this.bytes = 0;
   }
