@@ -107,21 +107,26 @@ describe('LanePacer', () => {
     expect(p.stalled('a', a.buffered, 1100)).toBe(false);
   });
 
-  it('is not stalled with nothing waiting, nor when no other channel drained since it last did', () => {
+  it('is stalled when the others have nothing waiting (the window is full behind it), not when they are stuck too, nor with nothing waiting itself', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
     const a = queued(p, 'a', 100 * KIB);
     const b = queued(p, 'b', 100 * KIB);
-    drain(p, 'b', b, 1000, 100); // b drains all it had at once, then has nothing
-    drain(p, 'a', a, 1000, 100); // and so does a
-    a.buffered = 0;
-    drain(p, 'a', a, 0, 2000);
-    drain(p, 'b', b, 0, 2000);
-    expect(p.stalled('a', 0, 2100)).toBe(false); // nothing waiting
-    p.sent('c', 50 * KIB);
-    p.sample('c', 50 * KIB, 2100);
-    const c = { buffered: 50 * KIB, t: 2100 };
-    drain(p, 'c', c, 0, 1500);
-    expect(p.stalled('c', c.buffered, 3600)).toBe(false); // the others drained nothing since c was given data
+    drain(p, 'b', b, 3000, 100); // b drains all it had at once, then has nothing
+    drain(p, 'a', a, 10, 100); // a drains some, then nothing more
+    drain(p, 'a', a, 0, 1000);
+    drain(p, 'b', b, 0, 1000);
+    expect(p.stalled('a', a.buffered, 1100)).toBe(true); // b drained nothing since, but has nothing waiting
+    expect(p.stalled('b', 0, 1100)).toBe(false); // nothing waiting
+    // both hold data and neither drains (the path is down): no lane to send it again on
+    const q = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
+    const c = queued(q, 'c', 100 * KIB);
+    const d = queued(q, 'd', 100 * KIB);
+    drain(q, 'd', d, 10, 100);
+    drain(q, 'c', c, 10, 100);
+    drain(q, 'c', c, 0, 1500);
+    drain(q, 'd', d, 0, 1500);
+    expect(q.stalled('c', c.buffered, 1600)).toBe(false);
+    expect(q.stalled('d', d.buffered, 1600)).toBe(false);
   });
 
   it('dropping a channel forgets what it measured', () => {

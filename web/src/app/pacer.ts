@@ -18,7 +18,9 @@
  *
  * It also tells when a channel has stalled (docs/protocol.md §5.11): data
  * waiting, none of it drained for STALL_MS while another channel drained
- * some; its sender then sends that channel's data again elsewhere.
+ * some or had nothing waiting (the receiver's window may be full of what
+ * waits for the stalled one, so the others go idle); its sender then sends
+ * that channel's data again elsewhere.
  * Pure: the caller gives bufferedAmount and the time. */
 
 export interface PacerOptions {
@@ -52,6 +54,8 @@ interface ChannelState {
   seen: number;
   drainAt: number;
   progressAt: number | null;
+  /** bufferedAmount at the last sample, plus what was sent since. */
+  waiting: number;
 }
 
 export class LanePacer<C> {
@@ -69,13 +73,15 @@ export class LanePacer<C> {
 
   private state(c: C): ChannelState {
     let s = this.chans.get(c);
-    if (!s) this.chans.set(c, (s = { queued: 0, rate: null, last: null, seen: 0, drainAt: -Infinity, progressAt: null }));
+    if (!s) this.chans.set(c, (s = { queued: 0, rate: null, last: null, seen: 0, drainAt: -Infinity, progressAt: null, waiting: 0 }));
     return s;
   }
 
   /** `bytes` were handed to channel c's send(). */
   sent(c: C, bytes: number): void {
-    this.state(c).queued += bytes;
+    const s = this.state(c);
+    s.queued += bytes;
+    s.waiting += bytes;
   }
 
   /** Forget a channel (closed). */
@@ -90,6 +96,7 @@ export class LanePacer<C> {
   sample(c: C, buffered: number, now: number): void {
     const s = this.state(c);
     const drained = s.queued - buffered;
+    s.waiting = buffered;
     if (drained > s.seen) {
       s.seen = drained;
       s.drainAt = s.progressAt = now;
@@ -107,11 +114,11 @@ export class LanePacer<C> {
 
   /** Channel c, holding `buffered` bytes at `now` (sampled then), has
    *  stalled: none of them drained for STALL_MS, while another channel
-   *  drained some since c last did. */
+   *  drained some since c last did, or has nothing waiting. */
   stalled(c: C, buffered: number, now: number): boolean {
     const s = this.chans.get(c);
     if (!s || s.progressAt === null || buffered === 0 || now - s.progressAt < STALL_MS) return false;
-    for (const [o, t] of this.chans) if (o !== c && t.drainAt > s.progressAt) return true;
+    for (const [o, t] of this.chans) if (o !== c && (t.drainAt > s.progressAt || t.waiting === 0)) return true;
     return false;
   }
 
