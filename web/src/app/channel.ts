@@ -7,16 +7,21 @@
  * the channels of the session's lanes join it (addLane): each DATA message
  * goes on the open channel that will send it soonest, each channel queueing
  * only about a quarter second of what it drains (pacer.ts), and what
- * arrives on a lane is fed to the session with its lane number. */
+ * arrives on a lane is fed to the session with its lane number. Under
+ * `lane-resend` (§5.11) each DATA message sent on a lane is kept until the
+ * peer acknowledges it; a lane that stalls or closes has its kept messages
+ * sent again on the other channels, and a lost lane no longer ends the
+ * session. */
 
 import { joinBytes } from '../protocol/codec';
 import { sha256Bytes, type HashJob } from '../protocol/digest';
-import { IncomingTransfer, Session, type Output, type ReadRequest, type SessionEvent } from '../protocol/session';
+import { Fifo } from '../protocol/merge';
+import { DataOutput, IncomingTransfer, Session, type Output, type ReadRequest, type SessionEvent } from '../protocol/session';
 import { AUTH_DEADLINE_MS, type FileEntry, type Hello } from '../protocol/types';
 import { AuthGate } from '../crypto/gate';
 import type { PakeConfig } from '../crypto/session';
 import type { Sink } from './sinks';
-import { LanePacer } from './pacer';
+import { LanePacer, STALL_MS } from './pacer';
 
 /* Chromium closes a channel whose send queue passes 16 MiB; stay well under
  * it, and refill once it has drained to 1 MiB. */
@@ -27,6 +32,10 @@ const BATCH_IDLE_MS = 100;
 /* With lanes: how often a sender whose channels are all at their limit
  * looks again (bufferedamountlow fires only below a fixed threshold). */
 const PACE_POLL_MS = 10;
+/* §5.11: how often a sender with unacknowledged DATA on its lanes looks
+ * for a stalled one while it sends nothing (its window is full: exactly
+ * when a stalled lane holds the receiver's merge). A tenth of STALL_MS. */
+const STALL_POLL_MS = STALL_MS / 10;
 
 export interface ChannelHost {
   /** A session event for the UI (progress, offers, results...). */
@@ -65,6 +74,16 @@ export class ChannelDriver {
   private outq: Output[] = [];
   private readonly pacer = new LanePacer<RTCDataChannel>({ ceiling: BUFFER_HIGH });
   private paceTimer: ReturnType<typeof setTimeout> | null = null;
+  /* §5.11 (session.laneResend): DATA sent on each lane and not yet
+   * acknowledged, in the order sent (`copy`: sent there again for another
+   * channel); messages to send again, first of all; stalled lanes, which
+   * get no new DATA until they have nothing waiting. */
+  private kept = new Map<RTCDataChannel, Fifo<{ o: DataOutput; copy: boolean }>>();
+  private resendq: DataOutput[] = [];
+  private stalled = new Set<RTCDataChannel>();
+  private stallTimer: ReturnType<typeof setTimeout> | null = null;
+  /** DATA messages and bytes sent again (§5.11), and the stalls and losses that caused it; read by tests. */
+  readonly resent = { messages: 0, bytes: 0, events: 0 };
 
   constructor(
     readonly peerId: string,
@@ -145,6 +164,10 @@ export class ChannelDriver {
       clearTimeout(this.gateTimer);
       if (this.paceTimer) clearTimeout(this.paceTimer);
       this.paceTimer = null;
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      this.kept.clear();
+      this.resendq = [];
       if (this.gate?.state === 'running') {
         this.authEnded = true;
         // 'lost' (our tag was not out): a drop like any other, onClosed below
@@ -170,39 +193,151 @@ export class ChannelDriver {
    * first DATA no channel has room for, then looks again soon. Wakes the
    * reader once the queue is empty. */
   private sendQueued(): void {
+    // §5.11: copies first (the receiver's merge waits for them), those still unacknowledged
+    let blocked = false;
+    let done = 0;
+    for (const o of this.resendq) {
+      if (this.dc.readyState !== 'open') break;
+      if (this.session.unacked(o)) {
+        const ch = this.senders.length > 1 ? this.sender(o.length) : this.dc;
+        if (!ch) {
+          blocked = true;
+          break;
+        }
+        if (!this.sendData(ch, o, true)) break;
+        this.resent.messages++;
+        this.resent.bytes += o.length;
+      }
+      done++;
+    }
+    this.resendq.splice(0, done);
     let sent = 0;
     for (const o of this.outq) {
       if (this.dc.readyState !== 'open') break;
-      try {
-        if (o.kind === 'text') this.dc.send(o.data);
-        else {
-          const ch = this.senders.length > 1 ? this.sender(o.length) : this.dc;
-          if (!ch) {
-            this.paceTimer ??= setTimeout(() => {
-              this.paceTimer = null;
-              this.sendQueued();
-            }, PACE_POLL_MS);
-            break;
-          }
-          ch.send(o.encode(this.scratch('send', o.length)) as Uint8Array<ArrayBuffer>);
-          this.pacer.sent(ch, o.length);
-          const k = ch === this.dc ? 0 : this.lanes.indexOf(ch);
-          this.laneData[k] = (this.laneData[k] ?? 0) + 1;
+      if (o.kind === 'text') {
+        try {
+          this.dc.send(o.data);
+        } catch {
+          this.dc.close();
+          break;
         }
-      } catch {
-        this.dc.close();
-        break;
+      } else {
+        const ch = blocked ? null : this.senders.length > 1 ? this.sender(o.length) : this.dc;
+        if (!ch) {
+          blocked = true;
+          break;
+        }
+        if (!this.sendData(ch, o, false)) break;
       }
       sent++;
     }
     this.outq.splice(0, sent);
-    if (this.outq.length === 0 || this.dc.readyState !== 'open') this.wakeSender();
+    if (blocked && this.dc.readyState === 'open') {
+      this.paceTimer ??= setTimeout(() => {
+        this.paceTimer = null;
+        this.sendQueued();
+      }, PACE_POLL_MS);
+    }
+    if ((this.outq.length === 0 && this.resendq.length === 0) || this.dc.readyState !== 'open') this.wakeSender();
+  }
+
+  /* One DATA message on channel ch; kept there until acknowledged when it
+   * is a lane under lane-resend (§5.11). False if the send failed (the
+   * session's channel is closed then). */
+  private sendData(ch: RTCDataChannel, o: DataOutput, copy: boolean): boolean {
+    try {
+      ch.send(o.encode(this.scratch('send', o.length)) as Uint8Array<ArrayBuffer>);
+    } catch {
+      this.dc.close();
+      return false;
+    }
+    this.pacer.sent(ch, o.length);
+    const k = ch === this.dc ? 0 : this.lanes.indexOf(ch);
+    this.laneData[k] = (this.laneData[k] ?? 0) + 1;
+    if (k > 0 && this.session.laneResend) {
+      let q = this.kept.get(ch);
+      if (!q) this.kept.set(ch, (q = new Fifo()));
+      q.push({ o, copy });
+      this.armStallTimer();
+    }
+    return true;
+  }
+
+  /* §5.11: forgets what the peer acknowledged; each kept list is in the
+   * order sent, so its head goes first (a copy queued behind newer
+   * messages waits for them: kept a little longer, never sent needlessly,
+   * as unacked() is asked again before a re-send). */
+  private prune(): void {
+    for (const q of this.kept.values()) {
+      for (let e = q.peek(); e !== undefined && !this.session.unacked(e.o); e = q.peek()) q.shift();
+    }
+  }
+
+  /* §5.11: lane ch stalled or closed: every message it still keeps goes
+   * again on the other channels, in order; of a stalled one only first
+   * copies (a copy re-sent again would be a third live one). */
+  private resendFrom(ch: RTCDataChannel, k: number, why: 'stalled' | 'closed'): void {
+    const q = this.kept.get(ch);
+    if (why === 'closed') this.kept.delete(ch);
+    if (!q) return;
+    let n = 0;
+    let bytes = 0;
+    for (const e of q.takeAll()) {
+      if (!this.session.unacked(e.o)) continue;
+      if (why === 'stalled' && e.copy) {
+        q.push(e);
+        continue;
+      }
+      this.resendq.push(e.o);
+      n++;
+      bytes += e.o.length;
+    }
+    if (n === 0) return;
+    this.resent.events++;
+    // no payload, no file name: which lane, why, how much
+    console.warn(`peerdrop: lane ${k} ${why}: sending its ${n} unacknowledged data messages (${bytes} bytes) again on the other channels`);
+  }
+
+  /* §5.11: a lane with data waiting that drained none of it for STALL_MS
+   * while another drained some gets its kept messages sent elsewhere, and
+   * no new DATA until it has nothing waiting. The caller sampled every
+   * channel at `now`. */
+  private checkStalls(now: number): void {
+    if (!this.session.laneResend) return;
+    for (let k = 1; k < this.lanes.length; k++) {
+      const ch = this.lanes[k];
+      if (!ch) continue;
+      if (this.stalled.has(ch)) {
+        if (ch.bufferedAmount === 0) this.stalled.delete(ch);
+        continue;
+      }
+      if (!this.pacer.stalled(ch, ch.bufferedAmount, now)) continue;
+      this.stalled.add(ch);
+      this.resendFrom(ch, k, 'stalled');
+    }
+  }
+
+  /* While lanes keep unacknowledged DATA (or one is stalled), look for
+   * stalls even when nothing is being sent. */
+  private armStallTimer(): void {
+    if (this.stallTimer || this.dc.readyState !== 'open') return;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      if (this.dc.readyState !== 'open') return;
+      this.prune();
+      const now = performance.now();
+      for (const c of this.senders) if (c.readyState === 'open') this.pacer.sample(c, c.bufferedAmount, now);
+      this.checkStalls(now);
+      if (this.stalled.size > 0 || [...this.kept.values()].some((q) => q.size > 0)) this.armStallTimer();
+      if (this.resendq.length > 0 || this.outq.length > 0) this.sendQueued();
+    }, STALL_POLL_MS);
   }
 
   /** Lane k's channel (docs/protocol.md §5.10): joins the session once it
    *  opens; what arrives on it goes to the session as lane k (a control
    *  message there is PROTOCOL). `onLost` is told when it closes after it
-   *  opened: the session ends like a dropped channel (the caller closes it). */
+   *  opened, once loseLane(k) has run: unless that said the session goes
+   *  on (§5.11), the session ends like a dropped channel (the caller closes it). */
   addLane(k: number, ch: RTCDataChannel, onLost: () => void): void {
     ch.binaryType = 'arraybuffer';
     ch.bufferedAmountLowThreshold = BUFFER_LOW;
@@ -231,13 +366,32 @@ export class ChannelDriver {
     ch.onclose = () => {
       if (!open) return;
       open = false;
-      this.lanes[k] = undefined;
-      this.senders = this.senders.filter((c) => c !== ch);
-      this.pacer.drop(ch);
-      this.sendQueued();
+      this.loseLane(k);
       onLost();
     };
     if (ch.readyState === 'open') opened();
+  }
+
+  /** Lane k closed or failed (its channel, or its connection): it carries
+   *  nothing more. True: the session goes on (§5.11: what the lane kept
+   *  unacknowledged is sent again on the other channels); false: it ends
+   *  like a dropped channel (§5.10), and the caller closes it. Idempotent. */
+  loseLane(k: number): boolean {
+    const ch = this.lanes[k];
+    if (ch) {
+      this.lanes[k] = undefined;
+      this.senders = this.senders.filter((c) => c !== ch);
+      this.pacer.drop(ch);
+      this.stalled.delete(ch);
+    }
+    if (k < 1 || k > this.session.lanes) return false;
+    const goesOn = this.session.laneClosed(k);
+    if (ch) {
+      if (goesOn) this.resendFrom(ch, k, 'closed');
+      else this.kept.delete(ch);
+      this.sendQueued();
+    }
+    return goesOn;
   }
 
   /** Lanes open now. */
@@ -251,7 +405,9 @@ export class ChannelDriver {
     const now = performance.now();
     const open = this.senders.filter((c) => c.readyState === 'open');
     for (const c of open) this.pacer.sample(c, c.bufferedAmount, now);
-    return this.pacer.pick(open.map((c) => ({ c, buffered: c.bufferedAmount })), length);
+    this.checkStalls(now);
+    const usable = this.stalled.size > 0 ? open.filter((c) => !this.stalled.has(c)) : open;
+    return this.pacer.pick(usable.map((c) => ({ c, buffered: c.bufferedAmount })), length);
   }
 
   private onAuthDone: () => void;
@@ -318,6 +474,7 @@ export class ChannelDriver {
   flush(): void {
     // Not open (yet, or any more): output stays queued in the session.
     if (this.dc.readyState === 'open') for (const o of this.session.takeOutput()) this.outq.push(o);
+    if (this.kept.size > 0) this.prune();
     this.sendQueued();
     for (const e of this.session.takeEvents()) this.dispatch(e);
     if (this.session.isClosed && this.dc.readyState === 'open') setTimeout(() => this.dc.close(), 100);
@@ -495,7 +652,7 @@ export class ChannelDriver {
       for (;;) {
         if (this.dc.readyState !== 'open') return;
         // one channel: its watermarks; lanes: the pacer's limits, applied as the queue is sent
-        if (this.senders.length > 1 ? this.outq.length > 0 : this.dc.bufferedAmount > BUFFER_HIGH) {
+        if (this.resendq.length > 0 || (this.senders.length > 1 ? this.outq.length > 0 : this.dc.bufferedAmount > BUFFER_HIGH)) {
           await new Promise<void>((r) => (this.lowWaiter = r));
           continue;
         }

@@ -333,12 +333,18 @@ export class Members {
     console.warn(`peerdrop: lane ${k} given up: ${why}`);
   }
 
-  /* An open lane failed or closed: the session ends like a dropped channel (its reconnection resumes). */
+  /* An open lane failed or closed. Under lane-resend (§5.11) the session
+   * goes on without it (its unacknowledged data is sent again on the other
+   * channels); otherwise the session ends like a dropped channel (its
+   * reconnection resumes). */
   private laneLost(m: Member, d: ChannelDriver, k: number, link: PeerLink): void {
     if (m.lanes[k]?.link !== link) return;
     m.lanes[k] = undefined;
     link.close();
-    if (m.driver === d) d.close();
+    if (m.driver !== d) return;
+    if (!d.loseLane(k)) return d.close();
+    console.warn(`peerdrop: lane ${k} lost; the session goes on without it`);
+    this.host.changed();
   }
 
   private closeLanes(m: Member): void {

@@ -91,6 +91,44 @@ describe('LanePacer', () => {
     expect(p.pick([{ c: 'a', buffered: a.buffered }, { c: 'b', buffered: 40 * KIB }], 64 * KIB)).toBe('b');
   });
 
+  it('a channel with data waiting that drained none of it for 1 s while another drained some has stalled (§5.11)', () => {
+    const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
+    const a = queued(p, 'a', 100 * KIB);
+    const b = queued(p, 'b', 100 * KIB);
+    drain(p, 'a', a, 0, 950);
+    drain(p, 'b', b, 10, 950);
+    expect(p.stalled('a', a.buffered, 950)).toBe(false); // not 1 s yet
+    drain(p, 'a', a, 0, 100);
+    drain(p, 'b', b, 10, 100);
+    expect(p.stalled('a', a.buffered, 1050)).toBe(true);
+    expect(p.stalled('b', b.buffered, 1050)).toBe(false);
+    // it drains again: no longer stalled
+    drain(p, 'a', a, 1, 50);
+    expect(p.stalled('a', a.buffered, 1100)).toBe(false);
+  });
+
+  it('is stalled when the others have nothing waiting (the window is full behind it), not when they are stuck too, nor with nothing waiting itself', () => {
+    const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
+    const a = queued(p, 'a', 100 * KIB);
+    const b = queued(p, 'b', 100 * KIB);
+    drain(p, 'b', b, 3000, 100); // b drains all it had at once, then has nothing
+    drain(p, 'a', a, 10, 100); // a drains some, then nothing more
+    drain(p, 'a', a, 0, 1000);
+    drain(p, 'b', b, 0, 1000);
+    expect(p.stalled('a', a.buffered, 1100)).toBe(true); // b drained nothing since, but has nothing waiting
+    expect(p.stalled('b', 0, 1100)).toBe(false); // nothing waiting
+    // both hold data and neither drains (the path is down): no lane to send it again on
+    const q = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
+    const c = queued(q, 'c', 100 * KIB);
+    const d = queued(q, 'd', 100 * KIB);
+    drain(q, 'd', d, 10, 100);
+    drain(q, 'c', c, 10, 100);
+    drain(q, 'c', c, 0, 1500);
+    drain(q, 'd', d, 0, 1500);
+    expect(q.stalled('c', c.buffered, 1600)).toBe(false);
+    expect(q.stalled('d', d.buffered, 1600)).toBe(false);
+  });
+
   it('dropping a channel forgets what it measured', () => {
     const p = new LanePacer<string>({ floor: 64 * KIB, targetMs: 250 });
     const q = queued(p, 'a', 4000 * KIB);

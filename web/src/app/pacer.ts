@@ -15,6 +15,12 @@
  * is measured to drain (its bufferedAmount going down while it had data
  * queued), between FLOOR and CEILING bytes; and a message goes where it
  * will be sent soonest: the least queued time, not the least bytes.
+ *
+ * It also tells when a channel has stalled (docs/protocol.md §5.11): data
+ * waiting, none of it drained for STALL_MS while another channel drained
+ * some or had nothing waiting (the receiver's window may be full of what
+ * waits for the stalled one, so the others go idle); its sender then sends
+ * that channel's data again elsewhere.
  * Pure: the caller gives bufferedAmount and the time. */
 
 export interface PacerOptions {
@@ -30,6 +36,12 @@ export interface PacerOptions {
 const SAMPLE_MS = 50;
 /* Weight of a new rate sample (an EWMA over a few hundred ms). */
 const GAIN = 0.3;
+/* §5.11: a channel with data waiting that drained none of it this long,
+ * while another drained some, has stalled. An SCTP association in timeout
+ * back-off sends about one packet per round trip for tens of seconds
+ * (bench/RESULTS.md); 1 s is several round trips of any path worth a lane,
+ * and short against the seconds a resume costs. */
+export const STALL_MS = 1000;
 
 interface ChannelState {
   /** Bytes handed to send() on this channel, ever. */
@@ -37,6 +49,13 @@ interface ChannelState {
   /** Bytes/ms, or null until measured. */
   rate: number | null;
   last: { t: number; drained: number; buffered: number } | null;
+  /** The most drained seen, when it last grew, and when the channel last
+   *  drained or had nothing waiting (null: never sampled). */
+  seen: number;
+  drainAt: number;
+  progressAt: number | null;
+  /** bufferedAmount at the last sample, plus what was sent since. */
+  waiting: number;
 }
 
 export class LanePacer<C> {
@@ -54,13 +73,15 @@ export class LanePacer<C> {
 
   private state(c: C): ChannelState {
     let s = this.chans.get(c);
-    if (!s) this.chans.set(c, (s = { queued: 0, rate: null, last: null }));
+    if (!s) this.chans.set(c, (s = { queued: 0, rate: null, last: null, seen: 0, drainAt: -Infinity, progressAt: null, waiting: 0 }));
     return s;
   }
 
   /** `bytes` were handed to channel c's send(). */
   sent(c: C, bytes: number): void {
-    this.state(c).queued += bytes;
+    const s = this.state(c);
+    s.queued += bytes;
+    s.waiting += bytes;
   }
 
   /** Forget a channel (closed). */
@@ -75,6 +96,11 @@ export class LanePacer<C> {
   sample(c: C, buffered: number, now: number): void {
     const s = this.state(c);
     const drained = s.queued - buffered;
+    s.waiting = buffered;
+    if (drained > s.seen) {
+      s.seen = drained;
+      s.drainAt = s.progressAt = now;
+    } else if (buffered === 0 || s.progressAt === null) s.progressAt = now;
     const l = s.last;
     if (l && now - l.t < SAMPLE_MS) return;
     if (l && now > l.t) {
@@ -84,6 +110,16 @@ export class LanePacer<C> {
       else if (s.rate === null || r > s.rate) s.rate = r > 0 ? r : s.rate;
     }
     s.last = { t: now, drained, buffered };
+  }
+
+  /** Channel c, holding `buffered` bytes at `now` (sampled then), has
+   *  stalled: none of them drained for STALL_MS, while another channel
+   *  drained some since c last did, or has nothing waiting. */
+  stalled(c: C, buffered: number, now: number): boolean {
+    const s = this.chans.get(c);
+    if (!s || s.progressAt === null || buffered === 0 || now - s.progressAt < STALL_MS) return false;
+    for (const [o, t] of this.chans) if (o !== c && (t.drainAt > s.progressAt || t.waiting === 0)) return true;
+    return false;
   }
 
   /** How many bytes channel c may hold queued. */

@@ -256,7 +256,7 @@ describe('the merge (§5.10)', () => {
 
   it(`bounds held DATA at ${MAX_HELD_DATA} messages`, () => {
     const m = new LaneMerge(1, 1 << 30);
-    const view = { fate: () => 'wait' as const, expectsBytes: () => false };
+    const view = { fate: () => 'wait' as const, expectsBytes: () => false, nextKey: () => null };
     for (let i = 0; i < MAX_HELD_DATA; i++) m.hold(1, { file: 1, offset: i, tag: 0, bytes: new Uint8Array(1) });
     expect(m.held).toBe(MAX_HELD_DATA);
     expect(m.take(view)).toBeNull();

@@ -13,7 +13,7 @@ import { entryHidden, manifestProblem } from './paths';
 import { LaneMerge, type DataFate, type MergeView } from './merge';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
-  CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES, MAX_WIRE_LANES, helloLanes,
+  CAP_LANE_RESEND, CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES, MAX_WIRE_LANES, helloLanes,
   MAX_TEXT_BYTES, MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
   type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
@@ -196,6 +196,7 @@ interface Outgoing {
   cur: number;
   pending: ReadRequest | null;
   inflight: number; // sent but not acknowledged, all files
+  tag: number; // §5.11: offers we sent on this session before this one, mod 65536
 }
 
 /* Why an offer of hidden names only is refused (UNSAFE_PATH): a receiver that
@@ -226,6 +227,15 @@ export class Session {
   private dropData = false; // after a local cancel/failure: stale data still in flight
   private dropFile = -1;
   private stale = new Set<string>();
+  /* §5.11 (lane-resend): offers sent and offers handled on this session,
+   * mod 65536; the tag of the pending offer and of the incoming transfer;
+   * the files that transfer's accept asked for. */
+  private resend = false;
+  private offersOut = 0;
+  private offersIn = 0;
+  private pendingTag = 0;
+  private incTag = 0;
+  private inAccepted: boolean[] = [];
   private outputs: Output[] = [];
   private events: SessionEvent[] = [];
   private dead = false;
@@ -237,6 +247,7 @@ export class Session {
   private readonly view: MergeView = {
     fate: (d) => this.dataFate(d),
     expectsBytes: () => this.expectsBytes(),
+    nextKey: () => (this.expectsBytes() ? { file: this.inCur, offset: at(this.inc!.files, this.inCur).received } : null),
   };
 
   constructor(opts: SessionOptions = {}) {
@@ -248,7 +259,7 @@ export class Session {
     // without copying it, and a file takes few reads (each is an IPC round
     // trip in a browser).
     this.readBlock = opts.readBlock ?? HASH_BLOCK;
-    this.caps = opts.caps ?? ['resume', CAP_BLOCKS, CAP_TEXT];
+    this.caps = opts.caps ?? ['resume', CAP_BLOCKS, CAP_TEXT, CAP_LANE_RESEND];
     this.allowHidden = opts.allowHidden ?? false;
     this.who = { name: opts.name || undefined, device: opts.device || undefined };
     this.ownLanes = opts.lanes ?? 0;
@@ -382,10 +393,40 @@ export class Session {
     this.merge.laneOpened(k);
   }
 
+  /** Both hellos list `lane-resend` and L > 0 (§5.11): DATA carries its
+   *  transfer's tag, copies are dropped, a lost lane does not end the session. */
+  get laneResend(): boolean {
+    return this.resend;
+  }
+
+  /** Lane k (1 … L) closed or failed after it opened. True: the session goes
+   *  on (§5.11; what the lane brought stays held, and the caller must send
+   *  again what it sent on it that is not acknowledged, see unacked); false:
+   *  without lane-resend the session ends like a dropped channel (§5.10), and
+   *  the caller closes it. */
+  laneClosed(k: number): boolean {
+    if (!this.merge) throw new RangeError('no lanes in this session');
+    this.merge.laneClosed(k);
+    return this.resend && !this.dead;
+  }
+
+  /** Sender, under lane-resend (§5.11): whether a DATA message this session
+   *  output must still be kept for a re-send: its transfer is the active
+   *  outgoing one, its file is still being sent or waits for `verified`,
+   *  and the peer's `ack` does not cover it. O(1). */
+  unacked(d: DataOutput): boolean {
+    const o = this.out;
+    if (!this.resend || this.dead || !o || o.state !== 'active' || d.tag !== o.tag) return false;
+    const f = o.files[d.file];
+    if (!f || (f.status !== 'sending' && f.status !== 'ending' && f.status !== 'ended')) return false;
+    return f.acked < d.offset + d.length - DATA_HEADER_LEN;
+  }
+
   /* What a DATA message is to the receiver now: the next one (the current
    * file at the bytes handled of it), one to ignore (§5.6, §5.7), or a
    * later one that may become next; PROTOCOL when it never can. */
   private dataFate(d: DataMsg): DataFate {
+    if (this.resend) return this.copyFate(d);
     const inc = this.incState === 'active' ? this.inc : null;
     if (!inc) {
       if (this.dropData) return 'drop'; // in flight before a cancel or a transfer error
@@ -402,6 +443,29 @@ export class Session {
       return 'wait';
     }
     if (d.file > this.inCur && f.status === 'accepted') return 'wait'; // for its start
+    throw new ProtocolError('PROTOCOL', 'data for no file being received');
+  }
+
+  /* §5.11: the same under lane-resend, where a message may be a copy. A
+   * copy of another transfer's data (its tag), of bytes already handled, or
+   * of a file failed or done with is dropped; one that overlaps handled
+   * bytes partly is PROTOCOL (a copy is exact), as is one beyond its file
+   * or of a file the accept did not ask for. */
+  private copyFate(d: DataMsg): DataFate {
+    const inc = this.incState === 'active' ? this.inc : null;
+    if (!inc || d.tag !== this.incTag) return 'drop';
+    const f = inc.files[d.file];
+    const entry = inc.manifest[d.file];
+    if (!f || !entry || this.inAccepted[d.file] !== true) throw new ProtocolError('PROTOCOL', 'data for a file not accepted');
+    const end = d.offset + d.bytes.length;
+    if (end > entry.size) throw new ProtocolError('PROTOCOL', 'data beyond file size');
+    if (f.status === 'failed' || d.file === this.dropFile || d.file < this.inCur) return 'drop';
+    if (d.file === this.inCur) {
+      if (f.status !== 'receiving' || end <= f.received) return 'drop'; // all its bytes handled
+      if (d.offset < f.received) throw new ProtocolError('PROTOCOL', 'data overlaps bytes already handled');
+      return d.offset === f.received ? 'next' : 'wait';
+    }
+    if (f.status === 'accepted') return 'wait'; // for its start
     throw new ProtocolError('PROTOCOL', 'data for no file being received');
   }
 
@@ -470,7 +534,8 @@ export class Session {
       this.text = this.caps.includes(CAP_TEXT) && m.caps.includes(CAP_TEXT);
       this.msgSize = Math.max(MIN_MAX_MSG, Math.min(this.prefMsg, m.maxMsg, this.sendLimit));
       const lanes = Math.min(this.ownLanes, helloLanes(m));
-      if (lanes > 0) this.merge = new LaneMerge(lanes, this.win);
+      this.resend = lanes > 0 && this.caps.includes(CAP_LANE_RESEND) && m.caps.includes(CAP_LANE_RESEND);
+      if (lanes > 0) this.merge = new LaneMerge(lanes, this.win, undefined, this.resend);
       this.emit({ type: 'ready', peer: m, msgSize: this.msgSize });
       return;
     }
@@ -562,9 +627,11 @@ export class Session {
       cur: -1,
       pending: null,
       inflight: 0,
+      tag: this.offersOut,
       files: files.map((entry) => ({ entry, status: 'skipped', resumeAt: 0, prefixPos: 0, start: 0, sent: 0, acked: 0, carry: null, digest: createDigest(this.blocks) })),
     };
     this.outputs.push({ kind: 'text', data: msg });
+    this.offersOut = (this.offersOut + 1) % 65536;
   }
 
   private outFor(xfer: string): Outgoing | null {
@@ -733,7 +800,7 @@ export class Session {
         p = bytes.length;
       } else {
         const head = bytes.subarray(0, need);
-        this.outputs.push(new DataOutput(f.entry.id, f.sent, head, carry));
+        this.outputs.push(new DataOutput(f.entry.id, f.sent, head, carry, this.resend ? o.tag : 0));
         f.sent += carry.length + head.length;
         f.carry = null;
         p = head.length;
@@ -741,7 +808,7 @@ export class Session {
     }
     for (; p + payload <= bytes.length || (atEnd && p < bytes.length); p += payload) {
       const chunk = bytes.subarray(p, Math.min(p + payload, bytes.length));
-      this.outputs.push(new DataOutput(f.entry.id, f.sent, chunk));
+      this.outputs.push(new DataOutput(f.entry.id, f.sent, chunk, undefined, this.resend ? o.tag : 0));
       f.sent += chunk.length;
     }
     if (p < bytes.length) f.carry = bytes.subarray(p);
@@ -824,6 +891,9 @@ export class Session {
   /* ================= receiver ================= */
 
   private onOffer(xfer: string, files: FileEntry[]): void {
+    // §5.11: every offer handled counts, the declined and refused ones too (the sender counted them)
+    const tag = this.offersIn;
+    this.offersIn = (this.offersIn + 1) % 65536;
     if (this.incState !== 'none') {
       this.send({ t: 'decline', xfer }); // one incoming transfer at a time
       return;
@@ -843,6 +913,7 @@ export class Session {
     this.incState = 'offered';
     this.pendingXfer = xfer;
     this.pendingOffer = files;
+    this.pendingTag = tag;
     this.emit({ type: 'offer', xfer, files, hidden });
   }
 
@@ -880,6 +951,9 @@ export class Session {
     });
     this.inc = inc;
     this.incState = 'active';
+    this.incTag = this.pendingTag;
+    this.inAccepted = [];
+    for (const id of want) this.inAccepted[id] = true;
     this.inCur = -1;
     this.dropData = false;
     this.dropFile = -1;
@@ -934,7 +1008,7 @@ export class Session {
   /* §4: the reserved field carries a tag only under lane-resend (§5.11). */
   private decodeTagged(msg: Uint8Array): DataMsg {
     const d = decodeData(msg);
-    if (d.tag !== 0) throw new ProtocolError('PROTOCOL', 'data with a tag, lane-resend not agreed');
+    if (d.tag !== 0 && !this.resend) throw new ProtocolError('PROTOCOL', 'data with a tag, lane-resend not agreed');
     return d;
   }
 
@@ -952,7 +1026,10 @@ export class Session {
     f.received += d.bytes.length;
     this.emit({ type: 'write', xfer: inc.xfer, file: d.file, offset: d.offset, bytes: d.bytes });
     this.hashJobs(f.digest!.update(d.bytes));
-    if (f.received === at(inc.manifest, d.file).size) this.hashJobs(f.digest!.finish());
+    if (f.received === at(inc.manifest, d.file).size) {
+      this.hashJobs(f.digest!.finish());
+      this.merge?.purge(d.file); // §5.11: what is still held of it is all handled
+    }
   }
 
   private onEnd(xfer: string, file: number, sha: string): void {
@@ -1047,6 +1124,7 @@ export class Session {
     if (f.status !== 'receiving' && f.status !== 'checking' && f.status !== 'ended') return;
     f.status = 'failed';
     this.dropFile = file;
+    this.merge?.purge(file); // §5.11: held DATA of a failed file never pins the bounds
     if (!this.dead) this.send({ t: 'error', code: 'WRITE_ERROR', message, xfer, file });
     this.emit({ type: 'close', xfer, file, ok: false });
     this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code: 'WRITE_ERROR', message });
@@ -1059,6 +1137,7 @@ export class Session {
     if (all) {
       this.incState = 'none';
       this.inc = null;
+      this.merge?.purge(); // §5.11: copies of it still held are stale
       this.stale.add(inc.xfer);
       this.emit({ type: 'transfer-done', dir: 'in', xfer: inc.xfer });
     }
@@ -1106,6 +1185,7 @@ export class Session {
       for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
       this.inc = null;
       this.incState = 'none';
+      this.merge?.purge(); // §5.11: held DATA of a cancelled transfer never pins the bounds
       // With lanes, DATA the peer sent before its cancel may still come on another channel.
       this.dropData = !byPeer || this.merge !== null;
       this.stale.add(xfer);
@@ -1148,6 +1228,7 @@ export class Session {
         // the copy held stays untouched, and a later session may prove it again.
         if (f.status === 'receiving' || f.status === 'checking') this.emit({ type: 'close', xfer, file, ok: false });
         f.status = 'failed';
+        this.merge?.purge(file);
         this.emit({ type: 'file-done', dir: 'in', xfer, file, ok: false, code, message });
         this.checkInDone(inc);
         return;
@@ -1157,6 +1238,7 @@ export class Session {
       for (const f of inc.files) if (f.status !== 'verified') f.status = 'failed';
       this.inc = null;
       this.incState = 'none';
+      this.merge?.purge();
       if (this.merge) this.dropData = true; // DATA sent before the error may still come on a lane
       this.stale.add(xfer);
       this.emit({ type: 'transfer-error', dir: 'in', xfer, code, message, byPeer: true });

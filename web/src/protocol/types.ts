@@ -96,6 +96,10 @@ export function helloLanes(h: Hello): number {
  * messages held behind an early `end` count in both bounds (their whole
  * length), as in the C twin (PD_MAX_HELD_DATA). */
 export const MAX_HELD_DATA = 16384;
+/* §5.11: when both hellos list it and L > 0, DATA carries its transfer's
+ * tag, a sender may re-send a stalled or lost lane's unacknowledged DATA on
+ * the other channels, and a lane that closes no longer ends the session. */
+export const CAP_LANE_RESEND = 'lane-resend';
 /* A name a person reads in a list, not a document: 64 bytes hold
  * "Adjective Animal" or a host name (HOST_NAME_MAX is 64 on Linux). */
 export const MAX_PEER_TEXT = 64;
