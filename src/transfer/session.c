@@ -1653,6 +1653,30 @@ static void resend_sweep(xfer_session *s)
     }
 }
 
+/* Handles the control messages held behind an early `end` (§5.10) that
+ * no longer wait, in order; true when it handled any. */
+static bool pump_held_control(xfer_session *s)
+{
+    bool handled = false;
+    const xfer_held *h;
+    while (!s->dead && (h = xfer_merge_control_head(s->merge))) {
+        xfer_msg m;
+        xfer_code code;
+        /* decoded once already when it arrived */
+        if (xfer_msg_decode(h->msg, h->len, &m, &code) != XFER_OK) {
+            fail(s, XFER_CODE_INTERNAL, "out of memory");
+            break;
+        }
+        bool wait = early_end(s, &m);
+        xfer_msg_cleanup(&m);
+        if (wait) break;
+        xfer_merge_pop_control(s->merge);
+        handle_decoded(s, h->msg, h->len);
+        handled = true;
+    }
+    return handled;
+}
+
 /* lane-resend: the merge of §5.11. The next DATA is found by its (file,
  * offset) among all that is held; control messages held behind an early
  * end go as in §5.10; no rule about the channels' heads. */
@@ -1669,18 +1693,7 @@ static void resend_pump(xfer_session *s)
             on_data(s, h->msg, h->len);
             progressed = true;
         }
-        while (!s->dead && (h = xfer_merge_control_head(s->merge))) {
-            xfer_msg m;
-            xfer_code code;
-            if (xfer_msg_decode(h->msg, h->len, &m, &code) != XFER_OK)
-                return fail(s, XFER_CODE_INTERNAL, "out of memory");
-            bool wait = early_end(s, &m);
-            xfer_msg_cleanup(&m);
-            if (wait) break;
-            xfer_merge_pop_control(s->merge);
-            handle_decoded(s, h->msg, h->len);
-            progressed = true;
-        }
+        if (pump_held_control(s)) progressed = true;
         /* a sweep only drops: it never makes a new next one */
         if (!s->dead && s->sweep_due) resend_sweep(s);
     }
@@ -1708,20 +1721,7 @@ static void lane_pump(xfer_session *s)
                 progressed = true;
             }
         }
-        const xfer_held *h;
-        while (!s->dead && (h = xfer_merge_control_head(s->merge))) {
-            xfer_msg m;
-            xfer_code code;
-            /* decoded once already when it arrived */
-            if (xfer_msg_decode(h->msg, h->len, &m, &code) != XFER_OK)
-                return fail(s, XFER_CODE_INTERNAL, "out of memory");
-            bool wait = early_end(s, &m);
-            xfer_msg_cleanup(&m);
-            if (wait) break;
-            xfer_merge_pop_control(s->merge);
-            handle_decoded(s, h->msg, h->len);
-            progressed = true;
-        }
+        if (pump_held_control(s)) progressed = true;
     }
     if (s->dead || !cur_expects_bytes(s)) return;
     for (unsigned c = 0; c <= s->lanes; c++) {
