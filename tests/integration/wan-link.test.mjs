@@ -19,28 +19,24 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = process.env.PEERDROP_CLI;
 const RTT_MS = 20;
 
-test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { skip: !CLI && 'PEERDROP_CLI not set', timeout: 70_000 }, () => {
+/* One bounded run of bench/wan/run.sh --quick with these settings: its
+ * result lines (one per case), its whole output for messages, and stdout. */
+function runWan(env) {
   assert.ok(existsSync('/dev/net/tun'), 'no /dev/net/tun');
   const r = spawnSync(join(ROOT, 'bench', 'wan', 'run.sh'), ['--quick'], {
     encoding: 'utf8',
     timeout: 65_000,
     killSignal: 'SIGKILL',
-    env: {
-      ...process.env,
-      PEERDROP_CLI: CLI,
-      WAN_LINKS: `${RTT_MS},100,1`,
-      WAN_CASES: 'cli-cli-lanes0,cli-cli,tcp-bbr',
-      WAN_ROUNDS: '1',
-      WAN_SIZE_MB: '4',
-      WAN_NO_VERIFY: '1',
-      QUIET_WAIT: '0',
-      WAN_CASE_LIMIT: '45',
-      WAN_TIMEOUT: '60',
-    },
+    env: { ...process.env, PEERDROP_CLI: CLI, WAN_ROUNDS: '1', WAN_NO_VERIFY: '1', QUIET_WAIT: '0', WAN_TIMEOUT: '60', ...env },
   });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out);
   const results = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return { results, out, stdout: r.stdout };
+}
+
+test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { skip: !CLI && 'PEERDROP_CLI not set', timeout: 70_000 }, () => {
+  const { results, out, stdout } = runWan({ WAN_LINKS: `${RTT_MS},100,1`, WAN_CASES: 'cli-cli-lanes0,cli-cli,tcp-bbr', WAN_SIZE_MB: '4', WAN_CASE_LIMIT: '45' });
   assert.equal(results.length, 3, out);
   const [res, lanes, tcp] = results;
   assert.equal(res.case, 'cli-cli-lanes0', out);
@@ -57,7 +53,7 @@ test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { s
   assert.equal(tcp.error, undefined, out);
   assert.ok(tcp.ttfb_ms >= RTT_MS, `TCP's first byte after ${tcp.ttfb_ms} ms over a ${RTT_MS} ms link\n${out}`);
   // the emulator's own counters: it dropped at random, and delivered the rest
-  const m = r.stdout.match(/wanlink a2b .*?lost=(\d+) .*?delivered=(\d+)/);
+  const m = stdout.match(/wanlink a2b .*?lost=(\d+) .*?delivered=(\d+)/);
   assert.ok(m, out);
   assert.ok(Number(m[1]) > 0, `no packet lost at 1 %: ${m[0]}`);
   assert.ok(Number(m[2]) > 3000, `only ${m[2]} packets delivered: ${m[0]}`);
@@ -71,28 +67,7 @@ test('peerdrop send -> receive over a 20 ms, 100 Mbit/s link with 1 % loss', { s
 // re-sends what that lane held on the others, and the file arrives in the
 // session it started in.
 test('a lane that goes dead mid-transfer: the file arrives in the same session', { skip: !CLI && 'PEERDROP_CLI not set', timeout: 70_000 }, () => {
-  assert.ok(existsSync('/dev/net/tun'), 'no /dev/net/tun');
-  const r = spawnSync(join(ROOT, 'bench', 'wan', 'run.sh'), ['--quick'], {
-    encoding: 'utf8',
-    timeout: 65_000,
-    killSignal: 'SIGKILL',
-    env: {
-      ...process.env,
-      PEERDROP_CLI: CLI,
-      WAN_LINKS: `${RTT_MS},100,0`,
-      WAN_CASES: 'cli-cli',
-      WAN_FREEZE: '3,1000000',
-      WAN_ROUNDS: '1',
-      WAN_SIZE_MB: '16',
-      WAN_NO_VERIFY: '1',
-      QUIET_WAIT: '0',
-      WAN_CASE_LIMIT: '50',
-      WAN_TIMEOUT: '60',
-    },
-  });
-  const out = `${r.stdout}\n${r.stderr}`;
-  assert.equal(r.status, 0, out);
-  const results = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const { results, out } = runWan({ WAN_LINKS: `${RTT_MS},100,0`, WAN_CASES: 'cli-cli', WAN_FREEZE: '3,1000000', WAN_SIZE_MB: '16', WAN_CASE_LIMIT: '50' });
   assert.equal(results.length, 1, out);
   const [res] = results;
   assert.equal(res.error, undefined, out);
