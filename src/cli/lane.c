@@ -224,14 +224,15 @@ static cli_lane *lane_new(cli_peer *p, unsigned k)
                       .user = l,
                       .connect_timeout_ms = PD_LANE_OPEN_TIMEOUT_MS,
                       .same_certificate = p->pc,
-                      /* The session's connection starts with a 4 MiB send
-                       * buffer, which bounds its slow start below a 500
-                       * Mbit/s, 100 ms path's bottleneck queue; seven lanes
-                       * starting with as much each overshot it (queue drops,
-                       * timeouts: 28.5 MB/s against 46.3 without lanes,
-                       * bench/RESULTS.md). The session's L lanes share one
-                       * start; each grows with its own measured rate, as
-                       * one would. */
+                      /* The session's connection starts with a 1 MiB send
+                       * buffer (src/rtc/sctp.c, SCTP_BUFFER), which bounds
+                       * its slow start; seven lanes starting with 4 MiB
+                       * each overshot a 500 Mbit/s, 100 ms path's queue
+                       * (queue drops, timeouts: 28.5 MB/s against 46.3
+                       * without lanes, bench/RESULTS.md). The session's L
+                       * lanes share one start (each at least two of the
+                       * largest messages, sctp.c); each grows with its own
+                       * measured rate, as one would. */
                       .initial_send_buffer = RTC_SEND_BUFFER_START / lanes_sharing(p),
                       .cb = {on_local_description, on_local_candidate, on_state, on_channel,
                              on_channel_open, on_channel_closed, on_message, on_low}};

@@ -37,9 +37,11 @@
 #define RTC_MAX_LABEL 1024
 /* Largest message we send whatever the remote allows (Firefox advertises
  * 1 GiB, and 0 means "no limit", RFC 8841 §6): a message must fit in the
- * SCTP send buffer (4 MiB, sctp.c) or usrsctp never takes it, and without
- * I-DATA one huge message blocks the association anyway. */
-#define RTC_MAX_SEND_MESSAGE (2u * 1024 * 1024)
+ * SCTP send buffer or usrsctp never takes it, and without I-DATA one huge
+ * message blocks the association anyway. Every send buffer starts at two
+ * of our largest incoming messages at least (2 x 256 KiB, sctp.c), so
+ * that much; the transfer protocol sends at most 256 KiB (maxMsg). */
+#define RTC_MAX_SEND_MESSAGE (512u * 1024)
 
 typedef enum ch_state { CH_PENDING, CH_OPEN, CH_CLOSING, CH_CLOSED } ch_state;
 

@@ -58,8 +58,8 @@ typedef struct rtc_callbacks {
 } rtc_callbacks;
 
 /* The SCTP send buffer a connection starts from (src/rtc/sctp.c,
- * SCTP_BUFFER: why 4 MiB). */
-#define RTC_SEND_BUFFER_START (4u * 1024u * 1024u)
+ * SCTP_BUFFER: why 1 MiB). */
+#define RTC_SEND_BUFFER_START (1u * 1024u * 1024u)
 
 typedef struct rtc_config {
     GMainContext *context;

@@ -22,11 +22,16 @@
 #define SCTP_STALL_MS 20
 /* Per-socket buffers at the start. SO_SNDBUF must exceed the largest
  * message or its send never succeeds (libdatachannel); 1 MiB was ldc's
- * choice against Mozilla bug 1051685; we measured 4 MiB faster on loopback
- * at 0 RTT. It caps the flight at ~3.6 MB per round trip, which fills a
- * 500 Mbit/s link up to ~50 ms RTT; beyond, the send buffer grows with the
- * measured bandwidth-delay product and the receive buffer is larger from
- * the start (tune_send_buffer). */
+ * choice against Mozilla bug 1051685. From there the send buffer grows
+ * with the measured bandwidth-delay product, and the receive buffer is
+ * larger from the start (tune_send_buffer). 4 MiB, which we had, let the
+ * session's connection queue seconds of data under random loss, which the
+ * receiver's merge of the lanes then waited for (§5.10): 50 ms, 100
+ * Mbit/s, 0.5 % loss, 7 lanes 1.4 MB/s with 4 MiB, 3.8 with 1 MiB; and
+ * it overshot a 100 Mbit/s bottleneck's queue at the start (20 % of the
+ * packets dropped). 1 MiB cost nothing elsewhere: 100 ms / 500 Mbit/s
+ * 48.9 MB/s (99 % of TCP), 20 ms 48.5 against 41.4, loopback 210.5
+ * against 208.2 (bench/RESULTS.md, 2026-12-06 09:06-09:15 UTC). */
 #define SCTP_BUFFER ((int)RTC_SEND_BUFFER_START)
 /* The smallest retransmission timeout. libdatachannel's 200 ms left one
  * round trip of slack at 100 ms RTT: a sender or receiver that stalls for

@@ -46,7 +46,7 @@ typedef struct rtc_sctp_callbacks {
 } rtc_sctp_callbacks;
 
 /* max_message: the largest message we accept (our a=max-message-size);
- * send_buffer: the send buffer to start from, 0 = SCTP_BUFFER (4 MiB),
+ * send_buffer: the send buffer to start from, 0 = SCTP_BUFFER (1 MiB),
  * never below twice max_message. */
 rtc_sctp *rtc_sctp_create(GMainContext *ctx, uint16_t local_port, uint16_t remote_port,
                           size_t max_message, size_t send_buffer, const rtc_sctp_callbacks *cb,
