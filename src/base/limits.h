@@ -259,8 +259,8 @@
 #define PD_MAX_PEER_NAME_BYTES 64u
 /* Lanes (docs/protocol.md §5.10): extra peer connections carrying one
  * session's DATA. Under 0.5 % random loss one SCTP association moves ~0.4
- * MB/s at 50 ms (Mathis, bench/RESULTS.md), more of them more (8: 1.5
- * MB/s, 16: 2.3); each costs a port, a DTLS handshake and an SCTP
+ * MB/s at 50 ms (Mathis, bench/RESULTS.md), more of them more (8: 3.4
+ * MB/s, 16: 4.9); each costs a port, a DTLS handshake and an SCTP
  * association's buffers, so a member cannot make us open more than 15.
  * hello.lanes says at most PD_MAX_WIRE_LANES (what endpoints before
  * hello.moreLanes accept); moreLanes says 8..15. */
