@@ -271,6 +271,12 @@
  * 16384 is the whole 16 MiB default window in 1 KiB messages, far more
  * than a sender striping 64 KiB messages ever has in flight. */
 #define PD_MAX_LANE_HELD_MSGS 16384u
+/* The most a sender puts in flight whatever window the receiver's hello
+ * claims (docs/protocol.md §5.4): a sender keeps every DATA message in
+ * flight until it is acknowledged (lane-resend, §5.11), so a receiver that
+ * said a huge `win` and never acknowledged would have us hold the whole
+ * file in memory. Twice the 16 MiB every endpoint of ours asks for. */
+#define PD_MAX_PEER_WIN (32u << 20)
 /* A lane not open within this of its offer is given up (§5.10). */
 #define PD_LANE_OPEN_TIMEOUT_MS 10000u
 /* The CLI sender offers its files once its lanes are open, or after this:

@@ -1444,7 +1444,9 @@ static void handle(xfer_session *s, xfer_msg *m)
             s->peer_name_len = m->name_len;
         }
         s->peer_max_msg = m->max_msg;
-        s->peer_win = m->win;
+        /* what we put in flight, and keep until acknowledged: the peer's
+         * window, bounded by our own memory (PD_MAX_PEER_WIN) */
+        s->peer_win = m->win < XFER_MAX_PEER_WIN ? m->win : XFER_MAX_PEER_WIN;
         s->lanes = m->lanes < s->lanes_opt ? m->lanes : s->lanes_opt;
         s->resend = resend && s->lanes > 0;
         if (s->lanes > 0 && !(s->merge = xfer_merge_create(s->win, XFER_MAX_HELD_MSGS, s->resend)))

@@ -57,6 +57,8 @@
 /* §5.10: extra connections carrying a session's DATA; hello.lanes says at
  * most XFER_MAX_WIRE_LANES, hello.moreLanes the rest */
 #define XFER_MAX_LANES PD_MAX_LANES
+/* §5.4: in flight at most min(peer.win, this) */
+#define XFER_MAX_PEER_WIN PD_MAX_PEER_WIN
 #define XFER_MAX_WIRE_LANES PD_MAX_WIRE_LANES
 /* §5.10: held DATA (and control messages held behind an early end) of a
  * session's merge, in messages; their payload bytes are bounded by our win */

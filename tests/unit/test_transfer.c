@@ -1036,6 +1036,54 @@ static void test_all_files_and_window(void)
     fx_cleanup(&fx);
 }
 
+/* §5.4 and PD_MAX_PEER_WIN: a receiver whose hello claims a 1 TiB window
+ * and never acknowledges gets at most XFER_MAX_PEER_WIN in flight (the
+ * sender keeps what is in flight until acknowledged, lane-resend §5.11). */
+static void feed_str(xfer_session *s, const char *t);
+
+static void test_peer_window_bounded(void)
+{
+    xfer_session *s = xfer_session_create(NULL);
+    xfer_session_open(s);
+    feed_str(s, "{\"t\":\"hello\",\"v\":2,\"maxMsg\":65536,\"win\":1099511627776,\"caps\":[]}");
+    xfer_file_entry f = {.id = 0,
+                         .name = "big.bin",
+                         .name_len = 7,
+                         .dir = "",
+                         .size = 1ull << 30,
+                         .mime = "",
+                         .mime_len = 0};
+    CHECK_EQ_INT(xfer_session_offer(s, XF, &f, 1), XFER_OK);
+    char accept[128];
+    snprintf(accept, sizeof accept,
+             "{\"t\":\"accept\",\"xfer\":\"%s\",\"files\":[{\"id\":0,\"offset\":0}]}", XF);
+    feed_str(s, accept);
+    static uint8_t zeros[1 << 20];
+    uint64_t data = 0;
+    bool more = true;
+    for (int turn = 0; turn < 100000 && more; turn++) {
+        more = false;
+        const uint8_t *d;
+        size_t len;
+        bool bin;
+        while (xfer_session_next_output(s, &d, &len, &bin))
+            if (bin) data += len - XFER_DATA_HEADER_LEN;
+        xfer_event ev;
+        while (xfer_session_next_event(s, &ev)) {
+        }
+        xfer_read r;
+        if (xfer_session_next_read(s, &r)) {
+            CHECK(r.len <= sizeof zeros);
+            xfer_session_read_done(s, &r, zeros, r.len);
+            more = true;
+        }
+    }
+    CHECK(!xfer_session_closed_state(s));
+    CHECK(data <= XFER_MAX_PEER_WIN);
+    CHECK(data + 65536 > XFER_MAX_PEER_WIN); /* and it did send up to it */
+    xfer_session_destroy(s);
+}
+
 static void test_partial_accept_and_decline(void)
 {
     fixture fx;
@@ -2285,6 +2333,7 @@ int main(int argc, char **argv)
     test_digests(vectors);
     json_decref(vectors);
     test_all_files_and_window();
+    test_peer_window_bounded();
     test_partial_accept_and_decline();
     test_hash_mismatch();
     test_resume();

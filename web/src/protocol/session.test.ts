@@ -5,7 +5,7 @@ import { blockDigestHex, CAP_BLOCKS, HASH_BLOCK, sha256Bytes, type HashJob } fro
 import { IncomingTransfer, Session } from './session';
 import { sha256Hex } from './sha256';
 import { run, SimPeer, type LoggedMessage } from './sim';
-import type { FileEntry } from './types';
+import { MAX_PEER_WIN, type FileEntry } from './types';
 
 const XFER = 'fedcba9876543210fedcba9876543210';
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex'); // compact equality
@@ -127,6 +127,26 @@ describe('Session', () => {
         if (c.t === 'ack') acked.set(c.file, c.bytes);
       }
     }
+  });
+
+  it('a receiver claiming a 1 TiB window that never acknowledges gets at most MAX_PEER_WIN in flight', () => {
+    const s = new Session();
+    s.open();
+    s.onText(encodeControl({ t: 'hello', v: 2, maxMsg: 65536, win: 2 ** 40, caps: [] }));
+    s.offer(XFER, [{ id: 0, name: 'big.bin', dir: '', size: 2 ** 30, mime: '' }]);
+    s.onText(encodeControl({ t: 'accept', xfer: XFER, files: [{ id: 0, offset: 0 }] }));
+    const zeros = new Uint8Array(8 << 20);
+    let data = 0;
+    for (let turn = 0; turn < 100_000; turn++) {
+      for (const o of s.takeOutput()) if (o.kind === 'binary') data += o.length - 16;
+      const r = s.nextRead();
+      if (!r) break;
+      expect(r.length).toBeLessThanOrEqual(zeros.length);
+      s.readDone(r, zeros.subarray(0, r.length));
+    }
+    expect(s.isClosed).toBe(false);
+    expect(data).toBeLessThanOrEqual(MAX_PEER_WIN);
+    expect(data).toBeGreaterThan(MAX_PEER_WIN - 65536);
   });
 
   it('partial accept sends only the chosen files', () => {

@@ -13,7 +13,7 @@ import { entryHidden, manifestProblem } from './paths';
 import { LaneMerge, type DataFate, type MergeView } from './merge';
 import { CAP_BLOCKS, createDigest, HASH_BLOCK, knownDigest, type FileDigest, type HashJob } from './digest';
 import {
-  CAP_LANE_RESEND, CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES, MAX_WIRE_LANES, helloLanes,
+  CAP_LANE_RESEND, CAP_TEXT, DATA_HEADER_LEN, DEFAULT_MSG_SIZE, DEFAULT_WINDOW, MAX_ACK_STEP, MAX_LANES, MAX_PEER_WIN, MAX_WIRE_LANES, helloLanes,
   MAX_TEXT_BYTES, MAX_TEXT_PENDING, MIN_MAX_MSG, PROTOCOL_VERSION, ProtocolError,
   type AcceptEntry, type Control, type DataMsg, type ErrorCode, type FileEntry, type Hello,
 } from './types';
@@ -756,7 +756,7 @@ export class Session {
       const payload = this.msgSize - DATA_HEADER_LEN;
       const remaining = f.entry.size - offset;
       const toBoundary = this.readBlock - (offset % this.readBlock);
-      const avail = this.peer!.win - o.inflight - carried;
+      const avail = Math.min(this.peer!.win, MAX_PEER_WIN) - o.inflight - carried;
       length = Math.min(toBoundary, remaining, avail);
       if (length <= 0) return null;
       // a window too full for one more chunk: wait for acks, if any are due

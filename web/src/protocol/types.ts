@@ -24,6 +24,12 @@ export const MIN_MAX_MSG = 16384;
 export const DEFAULT_MSG_SIZE = 65536;
 /* Receiver window: bytes sent but not yet written to disk by the receiver. */
 export const DEFAULT_WINDOW = 16 * 1024 * 1024;
+/* The most a sender puts in flight whatever window the receiver's hello
+ * claims (§5.4; PD_MAX_PEER_WIN in src/base/limits.h): the sender keeps
+ * what is in flight until it is acknowledged (lane-resend, §5.11), so a
+ * receiver claiming a huge `win` that never acknowledged would have the
+ * page hold the whole file. Twice what every endpoint of ours asks for. */
+export const MAX_PEER_WIN = 2 * DEFAULT_WINDOW;
 export const MAX_ACK_STEP = 1024 * 1024;
 
 export const MAX_FILES = 10000;
